@@ -1,0 +1,5 @@
+"""`python -m mlmon` runs the command-line interface."""
+
+from mlmon.cli import main
+
+main()

@@ -1,0 +1,251 @@
+"""The library's entry points: read logs, select records, run accumulators, evaluate alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlmon import baseline as baseline_mod
+from mlmon.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.baseline import Baseline
+from mlmon.drift import DriftAccumulator, DriftOptions, FeatureDrift
+from mlmon.errors import DataError, NoInputError
+from mlmon.reader import InputReport, Reader, ReadOptions, check_budget
+from mlmon.records import (
+    FEATURE_PREFIX,
+    SEQ,
+    SUMMARY_FIELDS,
+    TIMESTAMP,
+    FeatureSpec,
+    ReadPlan,
+)
+from mlmon.sources import Format, ReadNotes, Source, expand, open_source
+from mlmon.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which valid records a command looks at."""
+
+    since_ns: int | None = None
+    until_ns: int | None = None
+    last_ns: int | None = None
+    """A duration: the records within it of the newest record (or of `until`)."""
+    window_rows: int | None = None
+    """Only the newest N records (by timestamp, then by read order)."""
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.since_ns, self.until_ns, self.last_ns, self.window_rows))
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_bad: float | int = 0.01
+    strict: bool = False
+
+
+@dataclass
+class _Selector:
+    sel: Selection
+    buffer: list[pa.Table] = field(default_factory=list)
+    buffered: int = 0
+    max_ts: int | None = None
+    filtered_out: int = 0
+
+    def __post_init__(self) -> None:
+        s = self.sel
+        self.since = s.since_ns
+        self.until = s.until_ns
+        if s.last_ns is not None and s.until_ns is not None:
+            since = s.until_ns - s.last_ns
+            self.since = since if self.since is None else max(self.since, since)
+        self.buffering = (s.last_ns is not None and s.until_ns is None) or s.window_rows is not None
+
+    def feed(self, t: pa.Table) -> list[pa.Table]:
+        if self.since is not None or self.until is not None or self.sel.last_ns is not None:
+            t = self._range(t, self.since, self.until)
+        if not self.buffering:
+            return [t]
+        if t.num_rows:
+            self.buffer.append(t)
+            self.buffered += t.num_rows
+            ts = t.column(TIMESTAMP)
+            if ts.null_count < len(ts):
+                hi = pc.max(pc.cast(ts, pa.int64())).as_py()
+                self.max_ts = hi if self.max_ts is None else max(self.max_ts, hi)
+            if self.buffered > 2 * (self.sel.window_rows or 1_000_000):
+                self._prune()
+        return []
+
+    def _range(self, t: pa.Table, lo: int | None, hi: int | None) -> pa.Table:
+        ts = pc.cast(t.column(TIMESTAMP), pa.int64())
+        keep = pc.is_valid(ts)
+        if lo is not None:
+            keep = pc.and_(keep, pc.greater_equal(ts, lo))
+        if hi is not None:
+            keep = pc.and_(keep, pc.less_equal(ts, hi))
+        keep = pc.fill_null(keep, False)
+        kept = t.filter(keep)
+        self.filtered_out += t.num_rows - kept.num_rows
+        return kept
+
+    def _prune(self) -> None:
+        t = pa.concat_tables(self.buffer) if self.buffer else None
+        if t is None:
+            return
+        if self.sel.last_ns is not None and self.sel.until_ns is None and self.max_ts is not None:
+            t = self._range(t, self.max_ts - self.sel.last_ns, None)
+        n = self.sel.window_rows
+        if n is not None and t.num_rows > n:
+            ts = pc.cast(t.column(TIMESTAMP), pa.int64()).to_numpy(zero_copy_only=False)
+            ts = np.where(np.isnan(ts.astype(float)), np.iinfo(np.int64).min, ts) if t.column(TIMESTAMP).null_count else ts
+            order = np.lexsort((t.column(SEQ).to_numpy(), ts.astype(np.int64)))
+            keep = np.sort(order[-n:])
+            self.filtered_out += t.num_rows - n
+            t = t.take(pa.array(keep))
+        self.buffer = [t]
+        self.buffered = t.num_rows
+
+    def finish(self) -> list[pa.Table]:
+        if not self.buffering:
+            return []
+        self._prune()
+        return self.buffer
+
+
+def _read(
+    paths: list[str], plan: ReadPlan, require: tuple[str, ...], options: ReadOptions,
+    selection: Selection, update: Callable[[pa.Table], None],
+    on_bytes: Callable[[int], None] | None,
+) -> tuple[InputReport, int]:
+    reader = Reader(expand(paths), plan, require=require, options=options, on_bytes=on_bytes)
+    selector = _Selector(selection)
+    for table in reader.tables():
+        for t in selector.feed(table):
+            update(t)
+    for t in selector.finish():
+        update(t)
+    return reader.report(), selector.filtered_out
+
+
+@dataclass(frozen=True)
+class SummaryReport:
+    input: InputReport
+    records: int
+    """Valid records selected (after --since/--until/--last)."""
+    filtered_out: int
+    result: SummaryResult
+    alerts: tuple[Alert, ...]
+
+
+def summarize(
+    paths: list[str], *, plan: ReadPlan | None = None, options: ReadOptions | None = None,
+    selection: Selection | None = None, summary: SummaryOptions | None = None,
+    thresholds: SummaryThresholds | None = None, budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> SummaryReport:
+    """Serving health and model behaviour of the records in `paths`."""
+    plan = plan or ReadPlan()
+    acc = SummaryAccumulator(summary)
+    report, filtered = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(),
+                             selection or Selection(), acc.update, on_bytes)
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    result = acc.result()
+    if result.overall.records == 0:
+        raise DataError(f"no record in the selected time range ({report.records} valid records read, "
+                        f"{filtered} outside the range or without a timestamp)")
+    alerts = summary_alerts(result, thresholds or SummaryThresholds())
+    return SummaryReport(report, result.overall.records, filtered, result, alerts)
+
+
+def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Baseline:
+    """Profile training data from CSV, Parquet or JSON lines (flat objects, or `input.features`)."""
+    sources = expand([path])
+    if len(sources) != 1:
+        raise NoInputError(f"training data must be one file; {path!r} names {len(sources)}")
+    source: Source = sources[0]
+    notes = ReadNotes()
+    stream, fmt = open_source(source, notes)
+    try:
+        if fmt is Format.PARQUET:
+            import pyarrow.parquet as pq
+
+            stream.close()
+            table = pq.read_table(source.path)
+        elif fmt is Format.CSV:
+            import pyarrow.csv as pcsv
+
+            table = pcsv.read_csv(stream)
+        else:
+            import pyarrow.json as pj
+
+            table = _flatten(pj.read_json(stream))
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"{source.name}: cannot read training data as {fmt.value}: "
+                        f"{str(exc).splitlines()[0][:200]}") from None
+    finally:
+        stream.close()
+    if notes.truncated:
+        raise DataError(f"{source.name}: {notes.truncated}")
+    if table.num_rows == 0:
+        raise DataError(f"{source.name}: training data has no rows")
+    return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _flatten(table: pa.Table) -> pa.Table:
+    """Struct columns (`input.features.x`) become plain columns named by their last part."""
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    names = [n.split(".")[-1] for n in table.column_names]
+    if len(set(names)) == len(names):
+        table = table.rename_columns(names)
+    return table
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    input: InputReport
+    records: int
+    filtered_out: int
+    baseline_source: str
+    baseline_rows: int
+    features: tuple[FeatureDrift, ...]
+    alerts: tuple[Alert, ...]
+
+
+def detect_drift(
+    paths: list[str], baseline: Baseline, *, plan: ReadPlan | None = None,
+    options: ReadOptions | None = None, selection: Selection | None = None,
+    drift: DriftOptions | None = None, budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> DriftReport:
+    """Each baseline feature of the records in `paths` against the baseline."""
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
+    base_plan = plan or ReadPlan()
+    plan = ReadPlan(fields=base_plan.fields, by=None, summary=False, features=specs,
+                    record_marker=base_plan.record_marker, log_timezone=base_plan.log_timezone)
+    require = tuple(FEATURE_PREFIX + s.name for s in specs)
+    acc = DriftAccumulator(baseline)
+    records = 0
+
+    def update(t: pa.Table) -> None:
+        nonlocal records
+        records += t.num_rows
+        acc.update(t)
+
+    report, filtered = _read(paths, plan, require, options or ReadOptions(),
+                             selection or Selection(), update, on_bytes)
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    if records == 0:
+        raise DataError(f"no record in the selected range ({report.records} valid records read)")
+    o = drift or DriftOptions()
+    features = acc.result(o)
+    return DriftReport(report, records, filtered, baseline.source, baseline.rows, features,
+                       drift_alerts(features, o))

@@ -1,0 +1,239 @@
+"""Training-data profiles: build one from a table, save it as versioned JSON, load and check it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlmon import __version__
+from mlmon.errors import BaselineError
+from mlmon.records import Kind, normalize_category
+from mlmon.tables import infer_kinds, to_number, to_text
+
+FORMAT = "mlmon-baseline"
+VERSION = 1
+GRID_EDGES = 1001
+"""Quantile edges kept per numeric feature in a saved baseline (1000 bins)."""
+
+
+@dataclass(frozen=True)
+class NumericProfile:
+    n: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    edges: tuple[float, ...]
+    """Sorted distinct values at which the training CDF is known exactly."""
+    cdf: tuple[float, ...]
+    """Share of training values <= each edge."""
+    exact: bool
+    """True when the edges are every distinct training value (KS D is then exact)."""
+    dropped: int = 0
+    """Training values left out as missing or not finite."""
+
+
+@dataclass(frozen=True)
+class CategoricalProfile:
+    n: int
+    counts: tuple[tuple[str, int], ...]
+    """(category, count), most common first."""
+    dropped: int = 0
+
+
+@dataclass(frozen=True)
+class FeatureProfile:
+    name: str
+    kind: Kind
+    numeric: NumericProfile | None = None
+    categorical: CategoricalProfile | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the training data looked like, feature by feature, in column order."""
+
+    source: str
+    rows: int
+    features: tuple[FeatureProfile, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.features)
+
+
+def numeric_profile(values: np.ndarray, *, max_edges: int | None) -> NumericProfile:
+    """Profile of finite numbers; `max_edges=None` keeps every distinct value (exact)."""
+    finite = values[np.isfinite(values)]
+    dropped = len(values) - len(finite)
+    n = len(finite)
+    if n == 0:
+        return NumericProfile(0, 0.0, 0.0, 0.0, 0.0, (), (), True, dropped)
+    s = np.sort(finite)
+    uniq, counts = np.unique(s, return_counts=True)
+    if max_edges is None or len(uniq) <= max_edges:
+        edges = uniq
+        cdf = np.cumsum(counts) / n
+        exact = True
+    else:
+        edges = np.unique(np.quantile(s, np.linspace(0, 1, max_edges), method="inverted_cdf"))
+        cdf = np.searchsorted(s, edges, side="right") / n
+        exact = False
+    std = float(s.std(ddof=1)) if n > 1 else 0.0
+    return NumericProfile(
+        n, float(s.mean()), std, float(s[0]), float(s[-1]),
+        tuple(float(x) for x in edges), tuple(float(x) for x in cdf), exact, dropped,
+    )
+
+
+def categorical_profile(values: pa.Array) -> CategoricalProfile:
+    values = normalize_category(values)
+    present = pc.drop_null(values)
+    dropped = len(values) - len(present)
+    vc = pc.value_counts(present).to_pylist() if len(present) else []
+    counts = tuple(
+        sorted(((d["values"], int(d["counts"])) for d in vc), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return CategoricalProfile(len(present), counts, dropped)
+
+
+def build(
+    table: pa.Table, *, source: str, max_edges: int | None = GRID_EDGES,
+    exclude: set[str] | None = None,
+) -> Baseline:
+    """Profile every column of a training table (except `exclude`, e.g. the timestamp)."""
+    kinds = infer_kinds(table, exclude=exclude or set())
+    if not kinds:
+        raise BaselineError(f"{source}: no feature columns to profile")
+    features = []
+    for name, kind in kinds.items():
+        col = table.column(name).combine_chunks()
+        if kind is Kind.NUMERIC:
+            arr, _ = to_number(col, len(col))
+            values = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+            features.append(FeatureProfile(name, kind, numeric=numeric_profile(values, max_edges=max_edges)))
+        else:
+            text, _ = to_text(col, len(col))
+            features.append(FeatureProfile(name, kind, categorical=categorical_profile(text)))
+    return Baseline(source, table.num_rows, tuple(features))
+
+
+def to_json(b: Baseline) -> dict[str, Any]:
+    feats: dict[str, Any] = {}
+    for f in b.features:
+        if f.numeric is not None:
+            p = f.numeric
+            feats[f.name] = {
+                "kind": f.kind.value, "n": p.n, "mean": p.mean, "std": p.std, "min": p.min,
+                "max": p.max, "exact": p.exact, "dropped": p.dropped,
+                "edges": list(p.edges), "cdf": list(p.cdf),
+            }
+        elif f.categorical is not None:
+            c = f.categorical
+            feats[f.name] = {
+                "kind": f.kind.value, "n": c.n, "dropped": c.dropped,
+                "counts": dict(c.counts),
+                "shares": {k: v / c.n for k, v in c.counts} if c.n else {},
+            }
+    body = {
+        "format": FORMAT, "version": VERSION, "created_by": f"mlmon {__version__}",
+        "source": b.source, "rows": b.rows, "columns": list(b.columns), "features": feats,
+    }
+    body["checksum"] = _checksum(body)
+    return body
+
+
+def _checksum(body: dict[str, Any]) -> str:
+    payload = {k: v for k, v in body.items() if k != "checksum"}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def save(b: Baseline, path: str) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename."""
+    text = json.dumps(to_json(b), indent=1, allow_nan=False) + "\n"
+    write_atomic(path, text)
+
+
+def write_atomic(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mlmon-", dir=folder)
+    except OSError as exc:
+        raise OSError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        os.unlink(tmp)
+        raise
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def load(path: str) -> Baseline:
+    """Read and check a baseline file; anything else is refused with a clear message."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        from mlmon.errors import NoInputError
+
+        raise NoInputError(f"cannot read baseline {path!r}: {exc.strerror or exc}") from None
+    if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"}q", b"]q"):
+        raise BaselineError(
+            f"{path} looks like a Python pickle; mlmon never loads pickles "
+            "(they can run code). Make a baseline with `mlmon baseline TRAINING_DATA -o FILE`."
+        )
+    try:
+        body = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BaselineError(f"{path} is not a JSON baseline ({_short(exc)})") from None
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise BaselineError(f"{path} is not an mlmon baseline (no \"format\": \"{FORMAT}\")")
+    if body.get("version") != VERSION:
+        raise BaselineError(
+            f"{path} is baseline format version {body.get('version')!r}; this mlmon reads "
+            f"version {VERSION}. Rebuild it with `mlmon baseline`."
+        )
+    if body.get("checksum") != _checksum(body):
+        raise BaselineError(f"{path}: checksum does not match its content (edited or damaged)")
+    try:
+        return _from_json(body)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BaselineError(f"{path}: malformed baseline ({_short(exc)})") from None
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+
+
+def _from_json(body: dict[str, Any]) -> Baseline:
+    feats = []
+    for name in body["columns"]:
+        d = body["features"][name]
+        kind = Kind(d["kind"])
+        if kind is Kind.NUMERIC:
+            edges = tuple(float(x) for x in d["edges"])
+            cdf = tuple(float(x) for x in d["cdf"])
+            if len(edges) != len(cdf) or list(edges) != sorted(edges):
+                raise ValueError(f"feature {name!r}: edges and cdf do not match")
+            p = NumericProfile(int(d["n"]), float(d["mean"]), float(d["std"]), float(d["min"]),
+                               float(d["max"]), edges, cdf, bool(d["exact"]), int(d["dropped"]))
+            feats.append(FeatureProfile(str(name), kind, numeric=p))
+        else:
+            counts = tuple((str(k), int(v)) for k, v in d["counts"].items())
+            feats.append(FeatureProfile(str(name), kind,
+                                        categorical=CategoricalProfile(int(d["n"]), counts, int(d["dropped"]))))
+    return Baseline(str(body["source"]), int(body["rows"]), tuple(feats))

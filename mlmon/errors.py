@@ -1,0 +1,45 @@
+"""Exit codes and the few domain exceptions the CLI turns into them."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What an mlmon process tells cron and CI."""
+
+    OK = 0
+    ALERT = 1
+    USAGE = 2
+    DATA_ERROR = 65
+    NO_INPUT = 66
+    INTERNAL = 70
+    INTERRUPTED = 130
+
+
+class MlmonError(Exception):
+    """An error a user can act on; carries its exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class NoInputError(MlmonError):
+    """A path is missing or unreadable, or a glob matched nothing."""
+
+    exit_code = ExitCode.NO_INPUT
+
+
+class DataError(MlmonError):
+    """The input was read but cannot be trusted: no valid record, bad lines over budget."""
+
+    exit_code = ExitCode.DATA_ERROR
+
+
+class BaselineError(DataError):
+    """A baseline file is not a valid mlmon baseline."""
+
+
+class OptionError(MlmonError):
+    """An option value that the CLI parser could not check by itself."""
+
+    exit_code = ExitCode.USAGE

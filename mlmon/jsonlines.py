@@ -1,0 +1,586 @@
+"""JSON-lines prediction logs (plain or behind a logging prefix) into canonical columns.
+
+Each block of lines is first parsed by pyarrow's C++ JSON reader with an explicit schema
+(the fast path). A block it rejects is split in halves, and a small failing piece is read
+line by line in Python (the exact path), which names the reason for every bad line. The
+exact path is the definition; the fast path must give the same rows whenever it succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from mlmon.errors import DataError
+from mlmon.records import (
+    CONFIDENCE,
+    GROUP,
+    LATENCY,
+    PRED_CLASS,
+    PRED_VALUE,
+    SUCCESS,
+    TS_NUM,
+    TS_TEXT,
+    Kind,
+    ReadPlan,
+    canonical_schema,
+    success_from,
+)
+
+_LOG_PREFIX = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"
+_LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
+_MIN_EXACT_LINES = 2048
+SNIFF_LINES = 200
+
+
+class _WrongType(Exception):
+    pass
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class _Obj(dict[str, Any]):
+    """A JSON object that remembers which of its keys appeared more than once."""
+
+    __slots__ = ("dups",)
+    dups: frozenset[str]
+
+
+_NO_DUPS: frozenset[str] = frozenset()
+
+
+def _hook(pairs: list[tuple[str, Any]]) -> _Obj:
+    obj = _Obj(pairs)
+    if len(obj) != len(pairs):
+        counts = Counter(k for k, _ in pairs)
+        obj.dups = frozenset(k for k, c in counts.items() if c > 1)
+    else:
+        obj.dups = _NO_DUPS
+    return obj
+
+
+_decoder = json.JSONDecoder(object_pairs_hook=_hook)
+
+
+def _get(rec: Any, path: str) -> Any:
+    cur = rec
+    for part in path.split("."):
+        if cur is None:
+            return None
+        if not isinstance(cur, dict):
+            raise _WrongType(path)
+        if isinstance(cur, _Obj) and part in cur.dups:
+            raise _Duplicate(path)
+        cur = cur.get(part)
+    return cur
+
+
+def _number(v: Any) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _WrongType
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf")
+
+
+def _text(v: Any) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    raise _WrongType
+
+
+def _flag(v: Any) -> bool | None:
+    if v is None or isinstance(v, bool):
+        return v
+    raise _WrongType
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the first records of a file look like: decides the fast path's schema."""
+
+    prefixed: bool
+    schema: pa.Schema | None
+    """Explicit Arrow schema for the fast path; None when only the exact path can read it."""
+    features_list: bool
+    prediction_leaf: str | None
+    """JSON type of the prediction when it is a bare value ('number', 'string', 'bool')."""
+
+
+def _json_type(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, dict):
+        return "object"
+    return "list"
+
+
+def record_text(line: bytes, marker: bytes | None) -> bytes | None:
+    """The JSON part of a line, or None when the line holds no record."""
+    if marker is not None:
+        at = line.find(marker)
+        return None if at < 0 else line[at + len(marker) :]
+    stripped = line.lstrip()
+    if stripped.startswith(b"{"):
+        return stripped
+    m = _LOG_PREFIX_RE.match(line)
+    if m:
+        return line[m.end() - 1 :]
+    return None
+
+
+def sniff(lines: list[bytes], plan: ReadPlan) -> Layout:
+    """Look at the first records to choose the fast path's schema."""
+    marker = plan.record_marker.encode() if plan.record_marker else None
+    types: dict[str, str] = {}
+    prefixed = False
+    list_len: int | None = None
+    paths = _paths(plan)
+    seen = 0
+    for line in lines[:SNIFF_LINES]:
+        text = record_text(line, marker)
+        if text is None:
+            continue
+        if not line.lstrip().startswith(b"{"):
+            prefixed = True
+        try:
+            rec = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(rec, dict):
+            continue
+        seen += 1
+        for path in [*paths, plan.fields.features, plan.fields.prediction]:
+            if path in types:
+                continue
+            try:
+                v = _get(rec, path)
+            except (_WrongType, _Duplicate):
+                continue
+            if v is not None:
+                types[path] = _json_type(v)
+                if path == plan.fields.features and isinstance(v, list):
+                    list_len = len(v)
+    if marker is not None:
+        prefixed = True
+    features_list = types.get(plan.fields.features) == "list"
+    if plan.features is not None and features_list and list_len != len(plan.features):
+        raise DataError(
+            f"the log's features are lists of {list_len} values but the baseline has "
+            f"{len(plan.features)} features ({', '.join(f.name for f in plan.features)}); "
+            "positional features need the same count"
+        )
+    pred = types.get(plan.fields.prediction)
+    pred_leaf = None if pred in (None, "object") else ("number" if pred == "int" else pred)
+    schema = _schema(plan, types, features_list, pred_leaf) if seen else None
+    return Layout(prefixed, schema, features_list, pred_leaf)
+
+
+def _paths(plan: ReadPlan) -> list[str]:
+    f = plan.fields
+    out = [f.timestamp]
+    if plan.by:
+        out.append(plan.by)
+    if plan.summary:
+        out += [f.latency, f.status, f.success, f.pred_class, f.confidence]
+    if plan.features:
+        out += [f"{f.features}.{s.name}" for s in plan.features]
+    return out
+
+
+_TEXT_TYPES = {"string": pa.string(), "int": pa.int64(), "bool": pa.bool_()}
+
+
+def _schema(
+    plan: ReadPlan, types: dict[str, str], features_list: bool, pred_leaf: str | None
+) -> pa.Schema | None:
+    f = plan.fields
+    leaves: dict[str, pa.DataType] = {}
+
+    def text(path: str) -> pa.DataType:
+        return _TEXT_TYPES.get(types.get(path, "string"), pa.string())
+
+    leaves[f.timestamp] = pa.float64() if types.get(f.timestamp) in ("int", "number") else pa.string()
+    if plan.by:
+        leaves[plan.by] = text(plan.by)
+    if plan.summary:
+        leaves[f.latency] = pa.float64()
+        leaves[f.status] = pa.string()
+        leaves[f.success] = pa.bool_()
+        if pred_leaf is not None:
+            leaves[f.prediction] = pa.float64() if pred_leaf == "number" else text(f.prediction)
+        for path, typ in ((f.pred_class, text(f.pred_class)), (f.confidence, pa.float64())):
+            if pred_leaf is None or not path.startswith(f.prediction + "."):
+                leaves[path] = typ
+    if plan.features:
+        if features_list:
+            if any(s.kind is Kind.CATEGORICAL for s in plan.features):
+                return None  # a list mixing numbers and text: exact path only
+            leaves[f.features] = pa.list_(pa.float64())
+        else:
+            for s in plan.features:
+                path = f"{f.features}.{s.name}"
+                leaves[path] = pa.float64() if s.kind is Kind.NUMERIC else text(path)
+    tree: dict[str, Any] = {}
+    for path, typ in leaves.items():
+        node = tree
+        parts = path.split(".")
+        ok = True
+        for part in parts[:-1]:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                ok = False
+                break
+            node = nxt
+        if ok and parts[-1] not in node:
+            node[parts[-1]] = typ
+
+    def build(node: dict[str, Any]) -> list[pa.Field]:
+        return [
+            pa.field(k, pa.struct(build(v)) if isinstance(v, dict) else v) for k, v in node.items()
+        ]
+
+    return pa.schema(build(tree))
+
+
+def _column(tbl: pa.Table, path: str) -> pa.Array | None:
+    parts = path.split(".")
+    if parts[0] not in tbl.column_names:
+        return None
+    col = tbl.column(parts[0])
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    for part in parts[1:]:
+        if not pa.types.is_struct(arr.type) or arr.type.get_field_index(part) < 0:
+            return None
+        arr = pc.struct_field(arr, part)
+    return arr
+
+
+def _as_text(arr: pa.Array | None, n: int) -> pa.Array:
+    if arr is None:
+        return pa.nulls(n, pa.string())
+    return arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
+
+
+def _as_float(arr: pa.Array | None, n: int) -> pa.Array:
+    if arr is None:
+        return pa.nulls(n, pa.float64())
+    return arr if pa.types.is_float64(arr.type) else pc.cast(arr, pa.float64())
+
+
+class _FastFailed(Exception):
+    pass
+
+
+def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
+    """Map a fast-path Arrow table onto the canonical columns."""
+    f = plan.fields
+    n = tbl.num_rows
+    cols: dict[str, pa.Array] = {}
+    ts = _column(tbl, f.timestamp)
+    if ts is not None and pa.types.is_floating(ts.type):
+        cols[TS_TEXT], cols[TS_NUM] = pa.nulls(n, pa.string()), ts
+    else:
+        cols[TS_TEXT], cols[TS_NUM] = _as_text(ts, n), pa.nulls(n, pa.float64())
+    if plan.by is not None:
+        cols[GROUP] = _as_text(_column(tbl, plan.by), n)
+    if plan.summary:
+        cols[LATENCY] = _as_float(_column(tbl, f.latency), n)
+        status = _as_text(_column(tbl, f.status), n)
+        flag = _column(tbl, f.success)
+        cols[SUCCESS] = success_from(
+            status, flag if flag is not None else pa.nulls(n, pa.bool_()), plan.success_values
+        )
+        cls = _column(tbl, f.pred_class)
+        conf = _column(tbl, f.confidence)
+        value = None
+        if layout.prediction_leaf == "number":
+            value = _column(tbl, f.prediction)
+        elif layout.prediction_leaf is not None:
+            cls = _column(tbl, f.prediction)
+        cols[PRED_CLASS] = _as_text(cls, n)
+        cols[CONFIDENCE] = _as_float(conf, n)
+        cols[PRED_VALUE] = _as_float(value, n)
+    if plan.features:
+        if layout.features_list:
+            lst = _column(tbl, f.features)
+            k = len(plan.features)
+            if lst is None:
+                lst = pa.nulls(n, pa.list_(pa.float64()))
+            lengths = pc.list_value_length(lst).to_numpy(zero_copy_only=False)
+            present = ~np.isnan(lengths.astype(float))
+            if np.any(lengths[present] != k):
+                raise _FastFailed("list length")
+            flat = pc.list_flatten(lst).to_numpy(zero_copy_only=False).reshape(-1, k)
+            flat_valid = ~np.asarray(
+                pc.is_null(pc.list_flatten(lst)).to_numpy(zero_copy_only=False), dtype=bool
+            ).reshape(-1, k)
+            rows = np.flatnonzero(present)
+            for j, spec in enumerate(plan.features):
+                values = np.full(n, np.nan)
+                valid = np.zeros(n, dtype=bool)
+                values[rows] = flat[:, j]
+                valid[rows] = flat_valid[:, j]
+                cols[plan.feature_column(spec.name)] = pa.array(values, pa.float64(), mask=~valid)
+        else:
+            for spec in plan.features:
+                arr = _column(tbl, f"{f.features}.{spec.name}")
+                name = plan.feature_column(spec.name)
+                cols[name] = _as_float(arr, n) if spec.kind is Kind.NUMERIC else _as_text(arr, n)
+    return pa.table(cols, schema=canonical_schema(plan))
+
+
+def exact_record(rec: Any, plan: ReadPlan) -> dict[str, Any]:
+    """Canonical values of one parsed record; raises _WrongType / _Duplicate."""
+    if not isinstance(rec, dict):
+        raise _WrongType
+    f = plan.fields
+    out: dict[str, Any] = {}
+    ts = _get(rec, f.timestamp)
+    if isinstance(ts, str):
+        out[TS_TEXT] = ts
+    elif ts is not None:
+        out[TS_NUM] = _number(ts)
+    if plan.by is not None:
+        out[GROUP] = _text(_get(rec, plan.by))
+    if plan.summary:
+        out[LATENCY] = _number(_get(rec, f.latency))
+        status = _text(_get(rec, f.status))
+        flag = _flag(_get(rec, f.success))
+        out[SUCCESS] = (status.lower() in plan.success_values) if status is not None else flag
+        pred = _get(rec, f.prediction)
+        if isinstance(pred, dict) or pred is None:
+            out[PRED_CLASS] = _text(_get(rec, f.pred_class))
+            out[CONFIDENCE] = _number(_get(rec, f.confidence))
+        elif isinstance(pred, str | bool):
+            out[PRED_CLASS] = _text(pred)
+        elif isinstance(pred, int | float):
+            out[PRED_VALUE] = _number(pred)
+        else:
+            raise _WrongType
+    if plan.features:
+        feats = _get(rec, f.features)
+        if isinstance(feats, list):
+            if len(feats) != len(plan.features):
+                raise _WrongType
+            pairs = zip(plan.features, feats, strict=True)
+        elif isinstance(feats, dict):
+            pairs = zip(plan.features, (_get(feats, s.name) for s in plan.features), strict=True)
+        elif feats is None:
+            pairs = zip(plan.features, [None] * len(plan.features), strict=True)
+        else:
+            raise _WrongType
+        for spec, v in pairs:
+            name = plan.feature_column(spec.name)
+            out[name] = _number(v) if spec.kind is Kind.NUMERIC else _text(v)
+    return out
+
+
+@dataclass
+class Piece:
+    """Rows parsed from one run of lines, with the line number of each row."""
+
+    raw: pa.Table
+    row_lines: Callable[[], np.ndarray]
+
+
+@dataclass
+class BlockResult:
+    pieces: list[Piece]
+    reasons: Counter[str]
+    """Lines that gave no row, by reason (rows rejected later are counted by the caller)."""
+    lines: int
+    examples: list[tuple[int, str, bytes]]
+    """(line number, reason, line bytes) of the first few lines that gave no row."""
+
+
+class BlockParser:
+    """Parses blocks of one file, choosing the fast path where it can."""
+
+    def __init__(self, plan: ReadPlan, layout: Layout, *, examples_wanted: Callable[[], bool]):
+        self.plan = plan
+        self.layout = layout
+        self.marker = plan.record_marker.encode() if plan.record_marker else None
+        self.examples_wanted = examples_wanted
+        self.first = True
+        self.schema = canonical_schema(plan)
+        self.fast_rows = 0
+        self.exact_rows = 0
+
+    def parse(self, data: bytes, first_line: int, *, tail: bool = False) -> BlockResult:
+        result = BlockResult([], Counter(), 0, [])
+        if tail:
+            self._exact(data, first_line, result, tail=True)
+        else:
+            self._parse(data, first_line, result, depth=0)
+        self.first = False
+        return result
+
+    def _parse(self, data: bytes, first_line: int, result: BlockResult, depth: int) -> None:
+        if self.layout.schema is not None:
+            try:
+                piece, lines, blank, non_record = self._fast(data, first_line)
+            except (_FastFailed, pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+                pass
+            else:
+                result.pieces.append(piece)
+                result.lines += lines
+                if blank:
+                    result.reasons["blank"] += blank
+                if non_record:
+                    result.reasons["non_record"] += non_record
+                    if self.examples_wanted():
+                        self._non_record_examples(data, first_line, result)
+                self.fast_rows += piece.raw.num_rows
+                return
+        n_lines = data.count(b"\n")
+        if n_lines > _MIN_EXACT_LINES and depth < 6:
+            mid = data.find(b"\n", len(data) // 2)
+            if 0 <= mid < len(data) - 1:
+                left = data[: mid + 1]
+                self._parse(left, first_line, result, depth + 1)
+                self._parse(data[mid + 1 :], first_line + left.count(b"\n"), result, depth + 1)
+                return
+        self._exact(data, first_line, result, tail=False)
+
+    def _fast(self, data: bytes, first_line: int) -> tuple[Piece, int, int, int]:
+        n_lines = data.count(b"\n")
+        if self.layout.prefixed:
+            payload, n_records, blank = self._strip_prefixes(data)
+        else:
+            if not data.lstrip(b"\xef\xbb\xbf" if self.first else b"").lstrip().startswith(b"{"):
+                raise _FastFailed("not a record")
+            payload, n_records, blank = data, -1, -1
+        tbl = pj.read_json(
+            pa.BufferReader(payload),
+            read_options=pj.ReadOptions(block_size=4 << 20),
+            parse_options=pj.ParseOptions(
+                explicit_schema=self.layout.schema, unexpected_field_behavior="ignore"
+            ),
+        )
+        if n_records < 0:
+            n_records = tbl.num_rows
+            blank = n_lines - n_records
+        elif tbl.num_rows != n_records:
+            raise _FastFailed("row count")
+        raw = from_arrow(tbl, self.plan, self.layout)
+        non_record = n_lines - n_records - blank
+
+        def row_lines() -> np.ndarray:
+            lines = data.split(b"\n")[:n_lines]
+            idx = [i for i, ln in enumerate(lines) if record_text(ln, self.marker) is not None]
+            return first_line + np.asarray(idx, dtype=np.int64)
+
+        return Piece(raw, row_lines), n_lines, blank, non_record
+
+    def _strip_prefixes(self, data: bytes) -> tuple[bytes, int, int]:
+        arr = pa.array([data], pa.binary())
+        lines = pc.split_pattern(arr, b"\n").flatten()
+        lines = pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
+        if self.marker is not None:
+            pattern = ".*?" + re.escape(self.plan.record_marker or "")
+            cand = pc.match_substring(lines, self.plan.record_marker or "")
+            body = pc.replace_substring_regex(lines, pattern=pattern, replacement="", max_replacements=1)
+        else:
+            cand = pc.or_(
+                pc.match_substring_regex(lines, r"^\s*\{"),
+                pc.match_substring_regex(lines, _LOG_PREFIX),
+            )
+            body = pc.replace_substring_regex(lines, pattern=r"^[^{]*", replacement="", max_replacements=1)
+        blank_mask = pc.match_substring_regex(lines, r"^\s*$")
+        body = pc.if_else(cand, body, "")
+        n_records = pc.sum(pc.cast(cand, pa.int64())).as_py() or 0
+        blank = pc.sum(pc.cast(blank_mask, pa.int64())).as_py() or 0
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(body)], pa.int32()), body), "\n")
+        return joined[0].as_buffer().to_pybytes() + b"\n", n_records, blank
+
+    def _non_record_examples(self, data: bytes, first_line: int, result: BlockResult) -> None:
+        for i, line in enumerate(data.split(b"\n")[:-1]):
+            if line.strip() and record_text(line, self.marker) is None:
+                result.examples.append((first_line + i, "non_record", line))
+                if not self.examples_wanted():
+                    return
+
+    def _exact(self, data: bytes, first_line: int, result: BlockResult, *, tail: bool) -> None:
+        lines = [data] if tail else data.split(b"\n")[:-1]
+        rows: list[dict[str, Any]] = []
+        row_lines: list[int] = []
+        for i, line in enumerate(lines):
+            line_no = first_line + i
+            reason, row = self._line(line, line_no == 1)
+            if reason == "bad_json" and tail:
+                reason = "incomplete_tail"
+            if row is not None:
+                rows.append(row)
+                row_lines.append(line_no)
+            else:
+                result.reasons[reason] += 1
+                if reason not in ("blank",) and self.examples_wanted():
+                    result.examples.append((line_no, reason, line))
+        result.lines += len(lines)
+        self.exact_rows += len(rows)
+        if rows:
+            cols = {name: [r.get(name) for r in rows] for name in self.schema.names}
+            raw = pa.table(cols, schema=self.schema)
+            arr = np.asarray(row_lines, dtype=np.int64)
+            result.pieces.append(Piece(raw, lambda: arr))
+
+    def _line(self, line: bytes, first: bool) -> tuple[str, dict[str, Any] | None]:
+        if first and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if not line.strip(b" \t\r\n\x00\x0b\x0c"):
+            return ("blank" if not line.strip(b"\x00") or b"\x00" not in line else "non_record"), None
+        text = record_text(line, self.marker)
+        if text is None:
+            return self._not_a_record(line), None
+        try:
+            s = text.decode("utf-8")
+        except UnicodeDecodeError:
+            return "bad_encoding", None
+        try:
+            rec = _decoder.decode(s.strip())
+        except RecursionError:
+            return "bad_json", None
+        except ValueError:
+            return "bad_json", None
+        try:
+            return "", exact_record(rec, self.plan)
+        except _WrongType:
+            return "wrong_type", None
+        except _Duplicate:
+            return "duplicate_key", None
+
+    def _not_a_record(self, line: bytes) -> str:
+        """A line with no object: JSON of another shape is a wrong type, anything else not a record."""
+        stripped = line.strip()
+        if stripped[:1] in b'["-0123456789tfn' and stripped[:1]:
+            try:
+                json.loads(stripped)
+            except (ValueError, RecursionError):
+                return "non_record"
+            return "wrong_type"
+        return "non_record"

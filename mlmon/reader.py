@@ -1,0 +1,284 @@
+"""Read every source into canonical tables while accounting for every line."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from mlmon.errors import DataError
+from mlmon.jsonlines import SNIFF_LINES, BlockParser, sniff
+from mlmon.records import NOT_BAD, REASONS, SEQ, ReadPlan, check_rows, reason_name
+from mlmon.sources import (
+    DEFAULT_MAX_LINE_BYTES,
+    Format,
+    ReadNotes,
+    Source,
+    iter_blocks,
+    open_source,
+)
+from mlmon.tables import csv_batches, from_table, has_serving_columns, parquet_batches
+
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Example:
+    """One line that was not used, to show the user where to look."""
+
+    source: str
+    line: int
+    """Line number (rows for CSV and Parquet), counting from 1."""
+    reason: str
+    text: str
+    """The start of the line, decoded with undecodable bytes as escapes. Untrusted."""
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """How one source's lines were used."""
+
+    source: str
+    format: str
+    compression: str
+    lines: int
+    """Lines read (rows for CSV and Parquet)."""
+    records: int
+    """Lines that became valid records."""
+    reasons: dict[str, int]
+    """Lines not used, by reason; lines == records + sum(reasons)."""
+    truncated: str | None
+
+    @property
+    def bad_lines(self) -> int:
+        return sum(v for k, v in self.reasons.items() if k not in NOT_BAD)
+
+
+@dataclass(frozen=True)
+class InputReport:
+    """How all sources' lines were used, per file and in total."""
+
+    files: tuple[FileReport, ...]
+    lines: int
+    records: int
+    reasons: dict[str, int]
+    bad_lines: int
+    examples: tuple[Example, ...]
+
+    @property
+    def truncated(self) -> tuple[FileReport, ...]:
+        return tuple(f for f in self.files if f.truncated)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Knobs for reading inputs."""
+
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_decompressed_bytes: int | None = None
+    max_examples: int = MAX_EXAMPLES
+
+
+@dataclass
+class _Tally:
+    lines: int = 0
+    records: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+class Reader:
+    """Iterate canonical tables from sources; `report()` afterwards tells what was used."""
+
+    def __init__(
+        self,
+        sources: list[Source],
+        plan: ReadPlan,
+        *,
+        require: tuple[str, ...],
+        options: ReadOptions | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> None:
+        self.sources = sources
+        self.plan = plan
+        self.require = require
+        self.options = options or ReadOptions()
+        self.on_bytes = on_bytes
+        self._files: list[FileReport] = []
+        self._examples: list[Example] = []
+        self._seq = 0
+
+    def _want_examples(self) -> bool:
+        return len(self._examples) < self.options.max_examples
+
+    def _example(self, source: str, line: int, reason: str, text: bytes | str) -> None:
+        if not self._want_examples():
+            return
+        if isinstance(text, bytes):
+            text = text[:300].decode("utf-8", errors="backslashreplace")
+        self._examples.append(Example(source, line, reason, text[:200]))
+
+    def tables(self) -> Iterator[pa.Table]:
+        for source in self.sources:
+            yield from self._read(source)
+
+    def _read(self, source: Source) -> Iterator[pa.Table]:
+        notes = ReadNotes()
+        tally = _Tally()
+        stream, fmt = open_source(
+            source, notes, max_decompressed_bytes=self.options.max_decompressed_bytes
+        )
+        try:
+            if fmt is Format.JSONL:
+                gen = self._jsonl(source, stream, notes, tally)
+            elif fmt is Format.CSV:
+                gen = self._table_rows(source, csv_batches(stream, invalid := []), tally, invalid)
+            else:
+                stream.close()
+                if source.path == "-":
+                    raise DataError("Parquet cannot be read from stdin; give its path")
+                gen = self._table_rows(source, parquet_batches(source.path), tally, [])
+            yield from gen
+        except OSError as exc:
+            raise DataError(f"{source.name}: read failed: {exc}") from None
+        except pa.ArrowInvalid as exc:
+            raise DataError(f"{source.name}: cannot read as {fmt.value}: {exc}") from None
+        finally:
+            if source.path != "-":
+                stream.close()
+        if notes.oversized_lines:
+            tally.reasons["oversized"] += len(notes.oversized_lines)
+            tally.reasons["blank"] -= notes.oversized_placeholders
+            tally.lines += len(notes.oversized_lines) - notes.oversized_placeholders
+            for line in notes.oversized_lines[:2]:
+                self._example(source.name, line, "oversized", "(line longer than --max-line-bytes)")
+        reasons = {r: tally.reasons[r] for r in REASONS if tally.reasons.get(r)}
+        self._files.append(
+            FileReport(
+                source.name, fmt.value, notes.compression, tally.lines, tally.records,
+                reasons, notes.truncated,
+            )
+        )
+
+    def _emit(self, raw: pa.Table, pre: np.ndarray | None, lines: Callable[[], np.ndarray],
+              source: str, tally: _Tally) -> Iterator[pa.Table]:
+        checked = check_rows(raw, self.plan, require=self.require, pre=pre)
+        rejected = checked.rejected
+        if rejected.any():
+            codes, counts = np.unique(rejected[rejected > 0], return_counts=True)
+            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                tally.reasons[reason_name(code)] += count
+            if self._want_examples():
+                where = np.flatnonzero(rejected)
+                line_numbers = lines()
+                for i in where[: self.options.max_examples]:
+                    self._example(source, int(line_numbers[i]), reason_name(int(rejected[i])),
+                                  "(record with a field that failed the check)")
+        table = checked.table
+        tally.records += table.num_rows
+        if table.num_rows:
+            seq = np.arange(self._seq, self._seq + table.num_rows, dtype=np.int64)
+            self._seq += table.num_rows
+            yield table.append_column(SEQ, pa.array(seq))
+
+    def _jsonl(self, source: Source, stream: object, notes: ReadNotes,
+               tally: _Tally) -> Iterator[pa.Table]:
+        blocks = iter_blocks(
+            stream,  # type: ignore[arg-type]
+            notes,
+            max_line_bytes=self.options.max_line_bytes,
+            on_progress=self.on_bytes,
+        )
+        parser: BlockParser | None = None
+        for block in blocks:
+            if parser is None:
+                head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
+                parser = BlockParser(self.plan, sniff(head, self.plan),
+                                     examples_wanted=self._want_examples)
+            result = parser.parse(block.data, block.first_line, tail=block.tail)
+            tally.lines += result.lines
+            tally.reasons.update(result.reasons)
+            for line, reason, text in result.examples:
+                self._example(source.name, line, reason, text)
+            for piece in result.pieces:
+                yield from self._emit(piece.raw, None, piece.row_lines, source.name, tally)
+
+    def _table_rows(self, source: Source, batches: Iterator[pa.RecordBatch], tally: _Tally,
+                    invalid: list[tuple[int | None, str]]) -> Iterator[pa.Table]:
+        first = True
+        row = 0
+        for batch in batches:
+            if first and self.plan.summary and not has_serving_columns(batch, self.plan):
+                raise DataError(
+                    f"{source.name} has no serving fields ({self.plan.fields.latency}, "
+                    f"{self.plan.fields.status}, {self.plan.fields.prediction}): it looks like "
+                    "a feature log; `mlmon drift` reads feature logs"
+                )
+            first = False
+            raw, pre = from_table(batch, self.plan)
+            start = row
+
+            def lines(start: int = start, n: int = batch.num_rows) -> np.ndarray:
+                return np.arange(start + 1, start + n + 1, dtype=np.int64)
+
+            tally.lines += batch.num_rows
+            row += batch.num_rows
+            yield from self._emit(raw, pre, lines, source.name, tally)
+        if invalid:
+            tally.lines += len(invalid)
+            tally.reasons["bad_row"] += len(invalid)
+            for number, text in invalid[:2]:
+                self._example(source.name, number or 0, "bad_row", text)
+
+    def report(self) -> InputReport:
+        total: Counter[str] = Counter()
+        for f in self._files:
+            total.update(f.reasons)
+        reasons = {r: total[r] for r in REASONS if total.get(r)}
+        return InputReport(
+            files=tuple(self._files),
+            lines=sum(f.lines for f in self._files),
+            records=sum(f.records for f in self._files),
+            reasons=reasons,
+            bad_lines=sum(f.bad_lines for f in self._files),
+            examples=tuple(self._examples),
+        )
+
+
+def check_budget(report: InputReport, *, max_bad: float | int, strict: bool) -> None:
+    """Stop with a data error when bad lines pass the budget, or on any with `strict`.
+
+    `max_bad` below 1 is a share of record lines (records + bad lines); 1 or more a count.
+    """
+    if report.records == 0:
+        raise DataError(_no_records_message(report))
+    if strict and (report.bad_lines or report.truncated):
+        what = f"{report.bad_lines} bad line(s)" if report.bad_lines else "a truncated file"
+        raise DataError(f"--strict: {what} in the input ({_reason_text(report)})")
+    candidates = report.records + report.bad_lines
+    allowed = max_bad * candidates if max_bad < 1 else max_bad
+    if report.bad_lines > allowed:
+        share = report.bad_lines / candidates
+        raise DataError(
+            f"{report.bad_lines} bad lines of {candidates} record lines ({share:.1%}) pass the "
+            f"budget of {_budget_text(max_bad)} ({_reason_text(report)}); "
+            "raise --max-bad-lines to accept them"
+        )
+
+
+def _budget_text(max_bad: float | int) -> str:
+    return f"{max_bad:.2%}" if max_bad < 1 else f"{int(max_bad)} lines"
+
+
+def _reason_text(report: InputReport) -> str:
+    bad = {k: v for k, v in report.reasons.items() if k not in NOT_BAD}
+    return ", ".join(f"{k}: {v}" for k, v in bad.items()) or "no bad lines"
+
+
+def _no_records_message(report: InputReport) -> str:
+    if report.lines == 0:
+        return "no valid record: the input is empty"
+    parts = ", ".join(f"{k}: {v}" for k, v in report.reasons.items())
+    return f"no valid record in {report.lines} lines ({parts})"

@@ -1,0 +1,357 @@
+"""Input sources: paths, directories, globs and stdin; compression by magic bytes; line framing."""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import os
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import IO, Protocol
+
+from mlmon.errors import DataError, NoInputError
+
+STDIN = "-"
+BLOCK_BYTES = 16 << 20
+READ_BYTES = 1 << 20
+DEFAULT_MAX_LINE_BYTES = 16 << 20
+
+_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bz2",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
+_GLOB_CHARS = set("*?[")
+
+
+class Format(str, Enum):
+    """How the bytes of a source are laid out."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: a file path, or stdin."""
+
+    path: str
+    """The path as mlmon shows it (`-` is stdin)."""
+
+    @property
+    def name(self) -> str:
+        return "<stdin>" if self.path == STDIN else self.path
+
+
+@dataclass
+class ReadNotes:
+    """What the framing layer saw in one source, beyond its lines."""
+
+    compression: str = "none"
+    truncated: str | None = None
+    """Why the source ended early (a cut compressed stream), or None."""
+    oversized_lines: list[int] = field(default_factory=list)
+    """Line numbers of lines longer than the line cap, skipped without being held."""
+    oversized_placeholders: int = 0
+    """Oversized lines left in a block as empty lines (they are not blank lines)."""
+    decompressed_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Block:
+    """Complete lines of one source; `tail` marks a last line with no newline."""
+
+    data: bytes
+    first_line: int
+    tail: bool = False
+
+
+def expand(paths: list[str]) -> list[Source]:
+    """Turn command-line arguments into sources: sorted, each file once.
+
+    Directories give the files below them (hidden ones skipped); an argument with glob
+    characters that is not itself a file is expanded as a glob.
+    """
+    if not paths:
+        raise NoInputError("no input: give at least one log file, directory, glob or '-'")
+    found: list[str] = []
+    for arg in paths:
+        if arg == STDIN:
+            found.append(STDIN)
+        elif os.path.isdir(arg):
+            files = sorted(
+                os.path.join(root, name)
+                for root, dirs, names in os.walk(arg)
+                for name in names
+                if not name.startswith(".")
+                and not any(part.startswith(".") for part in os.path.relpath(root, arg).split(os.sep) if part != ".")
+            )
+            if not files:
+                raise NoInputError(f"no input: directory {arg!r} holds no files")
+            found.extend(files)
+        elif os.path.lexists(arg):
+            if not os.path.exists(arg):
+                raise NoInputError(f"no input: {arg!r} is a broken symbolic link")
+            found.append(arg)
+        elif _GLOB_CHARS & set(arg):
+            matches = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+            if not matches:
+                raise NoInputError(f"no input: the pattern {arg!r} matched no file")
+            found.extend(matches)
+        else:
+            raise NoInputError(f"no input: {arg!r} does not exist")
+    seen: set[str] = set()
+    unique: list[str] = []
+    for path in found:
+        key = path if path == STDIN else os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return [Source(p) for p in sorted(unique, key=lambda p: (p != STDIN, p))]
+
+
+def _strip_compression_suffix(path: str) -> str:
+    for suffix in (".gz", ".gzip", ".bz2", ".zst", ".zstd"):
+        if path.lower().endswith(suffix):
+            return path[: -len(suffix)]
+    return path
+
+
+def format_for(source: Source, head: bytes) -> Format:
+    """Guess the layout from the file name, or from the first bytes for stdin."""
+    name = _strip_compression_suffix(source.path).lower()
+    if name.endswith((".parquet", ".pq")) or head.startswith(b"PAR1"):
+        return Format.PARQUET
+    if name.endswith((".csv", ".tsv")):
+        return Format.CSV
+    if source.path == STDIN:
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+        if b"{" not in first and b"," in first:
+            return Format.CSV
+    return Format.JSONL
+
+
+class _Decompressor(Protocol):
+    def decompress(self, data: bytes) -> bytes: ...
+
+
+class _Stream:
+    """A readable binary stream that decompresses gzip, bz2 and zstd (all members/frames).
+
+    A stream cut short yields every byte it could decompress and sets `notes.truncated`.
+    """
+
+    def __init__(self, raw: IO[bytes], kind: str, notes: ReadNotes, max_bytes: int | None):
+        self._raw = raw
+        self._kind = kind
+        self._notes = notes
+        self._max = max_bytes
+        self._buf = bytearray()
+        self._dec: object | None = None
+        self._done = False
+        self._member_started = False
+        self.closed = False
+
+    def _new(self) -> object:
+        if self._kind == "gzip":
+            return zlib.decompressobj(31)
+        if self._kind == "bz2":
+            return bz2.BZ2Decompressor()
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj()
+
+    def _feed(self, data: bytes) -> None:
+        while data:
+            if self._dec is None:
+                self._dec = self._new()
+            dec = self._dec
+            try:
+                out = dec.decompress(data)  # type: ignore[attr-defined]
+            except (zlib.error, OSError, EOFError, ValueError) as exc:
+                self._notes.truncated = f"corrupt {self._kind} data: {exc}"
+                self._done = True
+                return
+            except Exception as exc:  # zstandard.ZstdError has no stdlib base
+                self._notes.truncated = f"corrupt {self._kind} data: {exc}"
+                self._done = True
+                return
+            self._member_started = True
+            self._buf += out
+            self._notes.decompressed_bytes += len(out)
+            if self._max is not None and self._notes.decompressed_bytes > self._max:
+                raise DataError(
+                    f"decompressed input passed --max-decompressed-bytes ({self._max} bytes)"
+                )
+            if getattr(dec, "eof", False):
+                data = getattr(dec, "unused_data", b"")
+                self._dec = None
+                self._member_started = False
+                # padding of zero bytes after the last member is tolerated, as gzip(1) does
+                if data.strip(b"\x00") == b"":
+                    data = b""
+            else:
+                data = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._done and (n < 0 or len(self._buf) < n):
+            chunk = self._raw.read(READ_BYTES)
+            if not chunk:
+                self._done = True
+                if self._dec is not None and self._member_started:
+                    self._notes.truncated = f"{self._kind} stream ends before its end marker"
+                break
+            self._feed(chunk)
+        if n < 0 or n >= len(self._buf):
+            out = bytes(self._buf)
+            self._buf.clear()
+        else:
+            out = bytes(self._buf[:n])
+            del self._buf[:n]
+        return out
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self._raw.close()
+
+
+class _Plain:
+    """A raw stream that counts what it hands out, with the same interface as `_Stream`."""
+
+    def __init__(self, raw: IO[bytes], head: bytes, notes: ReadNotes):
+        self._raw = raw
+        self._head = head
+        self._notes = notes
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            if n < 0:
+                out = self._head + self._raw.read()
+            else:
+                out = self._head[:n]
+                rest = n - len(out)
+                self._head = self._head[n:]
+                if rest > 0:
+                    out += self._raw.read(rest)
+                self._notes.decompressed_bytes += len(out)
+                return out
+            self._head = b""
+        else:
+            out = self._raw.read(n)
+        self._notes.decompressed_bytes += len(out)
+        return out
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self._raw.close()
+
+
+Opened = _Stream | _Plain
+
+
+def open_source(
+    source: Source, notes: ReadNotes, *, max_decompressed_bytes: int | None = None
+) -> tuple[Opened, Format]:
+    """Open a source for reading, decompressing by magic bytes; return the stream and layout."""
+    try:
+        raw: IO[bytes] = sys.stdin.buffer if source.path == STDIN else open(source.path, "rb")  # noqa: SIM115
+    except IsADirectoryError:
+        raise NoInputError(f"no input: {source.path!r} is a directory") from None
+    except OSError as exc:
+        raise NoInputError(f"cannot read {source.path!r}: {exc.strerror or exc}") from None
+    try:
+        magic = raw.read(4096)
+    except OSError as exc:
+        raw.close()
+        raise NoInputError(f"cannot read {source.path!r}: {exc.strerror or exc}") from None
+    kind = next((k for m, k in _MAGIC.items() if magic.startswith(m)), None)
+    stream: Opened
+    if kind is None:
+        stream = _Plain(raw, magic, notes)
+        head = magic
+    else:
+        notes.compression = kind
+        stream = _Stream(raw, kind, notes, max_decompressed_bytes)
+        stream._feed(magic)
+        head = bytes(stream._buf[:4096])
+    fmt = format_for(source, head)
+    return stream, fmt
+
+
+def iter_blocks(
+    stream: Opened,
+    notes: ReadNotes,
+    *,
+    block_bytes: int = BLOCK_BYTES,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[Block]:
+    """Frame a stream into blocks of whole lines (each ending in a newline).
+
+    A line longer than `max_line_bytes` is skipped as it streams past and its number noted;
+    it is never held whole. The last line, when it has no newline, comes as a `tail` block.
+    """
+    carry = b""
+    line_no = 1  # number of the first line in `carry`
+    skipping = False  # inside an oversized line
+    while True:
+        chunk = stream.read(block_bytes)
+        if on_progress is not None and chunk:
+            on_progress(len(chunk))
+        if not chunk:
+            break
+        if skipping:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                continue
+            chunk = chunk[nl + 1 :]
+            skipping = False
+            line_no += 1
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if len(data) > max_line_bytes:
+                notes.oversized_lines.append(line_no)
+                carry = b""
+                skipping = True
+            else:
+                carry = data
+            continue
+        body, carry = data[: cut + 1], data[cut + 1 :]
+        body = _drop_oversized(body, line_no, max_line_bytes, notes)
+        n_lines = data.count(b"\n", 0, cut + 1)
+        if body:
+            yield Block(body, line_no)
+        line_no += n_lines
+        if len(carry) > max_line_bytes:
+            notes.oversized_lines.append(line_no)
+            carry = b""
+            skipping = True
+    if carry and not skipping:
+        yield Block(carry, line_no, tail=True)
+
+
+def _drop_oversized(body: bytes, first_line: int, cap: int, notes: ReadNotes) -> bytes:
+    """Replace lines over the cap by empty lines (keeping line numbers) and note them."""
+    if len(body) <= cap:
+        return body
+    lines = body.split(b"\n")
+    changed = False
+    for i, line in enumerate(lines):
+        if len(line) > cap:
+            notes.oversized_lines.append(first_line + i)
+            notes.oversized_placeholders += 1
+            lines[i] = b""
+            changed = True
+    return b"\n".join(lines) if changed else body

@@ -1,0 +1,267 @@
+"""Serving health and model behaviour: mergeable accumulators and their frozen results."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlmon.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, PRED_VALUE, SUCCESS, TIMESTAMP
+
+PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
+CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+"""Upper bounds of the confidence histogram buckets (the seed's Prometheus buckets)."""
+MIN_TAIL = 10
+"""A percentile q needs n * (1 - q) >= MIN_TAIL values above it to be trusted."""
+ALL = "(all)"
+
+
+@dataclass
+class _State:
+    records: int = 0
+    status_n: int = 0
+    successes: int = 0
+    latency: list[np.ndarray] = field(default_factory=list)
+    classes: Counter[str] = field(default_factory=Counter)
+    conf_n: int = 0
+    conf_sum: float = 0.0
+    conf_low: int = 0
+    conf_hist: np.ndarray = field(default_factory=lambda: np.zeros(len(CONFIDENCE_EDGES), np.int64))
+    value_n: int = 0
+    value_outside: int = 0
+    ts_min: int | None = None
+    ts_max: int | None = None
+
+    def merge(self, o: _State) -> None:
+        self.records += o.records
+        self.status_n += o.status_n
+        self.successes += o.successes
+        self.latency += o.latency
+        self.classes.update(o.classes)
+        self.conf_n += o.conf_n
+        self.conf_sum += o.conf_sum
+        self.conf_low += o.conf_low
+        self.conf_hist = self.conf_hist + o.conf_hist
+        self.value_n += o.value_n
+        self.value_outside += o.value_outside
+        for t in (o.ts_min, o.ts_max):
+            if t is not None:
+                self.ts_min = t if self.ts_min is None else min(self.ts_min, t)
+                self.ts_max = t if self.ts_max is None else max(self.ts_max, t)
+
+
+@dataclass(frozen=True)
+class SummaryOptions:
+    low_confidence: float = 0.5
+    prediction_range: tuple[float, float] | None = None
+    """Numeric predictions outside [low, high] are counted as out of range."""
+
+
+class SummaryAccumulator:
+    """Mergeable state for `summary`: counts are fixed-size; latencies are kept (8 bytes each)."""
+
+    def __init__(self, options: SummaryOptions | None = None) -> None:
+        self.options = options or SummaryOptions()
+        self.groups: dict[str | None, _State] = {}
+
+    def update(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if GROUP in table.column_names:
+            keys = pc.fill_null(table.column(GROUP), "(none)")
+            uniques = pc.unique(keys).to_pylist()
+            if len(uniques) == 1:
+                self._update(uniques[0], table)
+            else:
+                for key in uniques:
+                    self._update(key, table.filter(pc.equal(keys, key)))
+        else:
+            self._update(None, table)
+
+    def _update(self, key: str | None, t: pa.Table) -> None:
+        s = self.groups.setdefault(key, _State())
+        s.records += t.num_rows
+        succ = t.column(SUCCESS)
+        s.status_n += len(succ) - succ.null_count
+        s.successes += int(pc.sum(pc.cast(succ, pa.int64())).as_py() or 0)
+        lat = t.column(LATENCY)
+        if lat.null_count < len(lat):
+            s.latency.append(np.asarray(pc.drop_null(lat).to_numpy(), dtype=np.float64))
+        cls = t.column(PRED_CLASS)
+        if cls.null_count < len(cls):
+            vc = pc.value_counts(pc.drop_null(cls).combine_chunks())
+            for item in vc.to_pylist():
+                s.classes[item["values"]] += item["counts"]
+        conf = t.column(CONFIDENCE)
+        if conf.null_count < len(conf):
+            c = np.asarray(pc.drop_null(conf).to_numpy(), dtype=np.float64)
+            s.conf_n += len(c)
+            s.conf_sum += float(c.sum())
+            s.conf_low += int((c < self.options.low_confidence).sum())
+            idx = np.searchsorted(np.asarray(CONFIDENCE_EDGES), c, side="left")
+            s.conf_hist += np.bincount(idx, minlength=len(CONFIDENCE_EDGES))
+        val = t.column(PRED_VALUE)
+        if val.null_count < len(val):
+            v = np.asarray(pc.drop_null(val).to_numpy(), dtype=np.float64)
+            s.value_n += len(v)
+            if self.options.prediction_range is not None:
+                lo, hi = self.options.prediction_range
+                s.value_outside += int(((v < lo) | (v > hi)).sum())
+        ts = t.column(TIMESTAMP)
+        if ts.null_count < len(ts):
+            mm = pc.min_max(pc.cast(ts, pa.int64()))
+            lo, hi = mm["min"].as_py(), mm["max"].as_py()
+            s.merge(_State(ts_min=lo, ts_max=hi, conf_hist=np.zeros_like(s.conf_hist)))
+
+    def merge(self, other: SummaryAccumulator) -> None:
+        for key, st in other.groups.items():
+            self.groups.setdefault(key, _State()).merge(st)
+
+    def result(self) -> SummaryResult:
+        overall = _State()
+        for st in self.groups.values():
+            overall.merge(st)
+        groups = tuple(
+            _group_result(str(k), st, self.options)
+            for k, st in sorted(self.groups.items(), key=lambda kv: str(kv[0]))
+            if k is not None
+        )
+        return SummaryResult(overall=_group_result(ALL, overall, self.options), groups=groups)
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Latency in milliseconds; exact percentiles, numpy's `linear` method."""
+
+    n: int
+    mean: float | None
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+    method: str = "linear"
+    insufficient: tuple[str, ...] = ()
+    """Percentiles with fewer than 10 values above them: shown, never alerted on."""
+
+
+@dataclass(frozen=True)
+class ClassShare:
+    name: str
+    count: int
+    share: float
+
+
+@dataclass(frozen=True)
+class ConfidenceStats:
+    n: int
+    mean: float | None
+    low_threshold: float
+    low_count: int
+    low_share: float | None
+    histogram: tuple[tuple[str, int], ...]
+    """(bucket label, count) on the edges 0.5, 0.6, ..., 0.99, 1.0."""
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """Summary of one group (a model version, say) or of all records (`(all)`)."""
+
+    group: str
+    records: int
+    first_timestamp: str | None
+    last_timestamp: str | None
+    span_seconds: float | None
+    requests_per_second: float | None
+    success_n: int
+    """Records with a status or success field: the denominator of the rates."""
+    successes: int
+    errors: int
+    success_rate: float | None
+    error_rate: float | None
+    success_rate_ci95: tuple[float, float] | None
+    """Wilson score interval."""
+    latency_ms: LatencyStats
+    classes: tuple[ClassShare, ...]
+    confidence: ConfidenceStats
+    prediction_values: int
+    predictions_out_of_range: int | None
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    overall: GroupSummary
+    groups: tuple[GroupSummary, ...]
+
+
+def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def latency_stats(values: np.ndarray) -> LatencyStats:
+    n = len(values)
+    if n == 0:
+        return LatencyStats(0, None, None, None, None, None, insufficient=("p50", "p95", "p99"))
+    qs = np.percentile(values, [q * 100 for _, q in PERCENTILES], method="linear")
+    p50, p95, p99 = (float(x) for x in qs)
+    insufficient = tuple(name for name, q in PERCENTILES if n * (1 - q) < MIN_TAIL)
+    return LatencyStats(n, float(values.mean()), p50, p95, p99, float(values.max()),
+                        insufficient=insufficient)
+
+
+def _iso(ns: int | None) -> str | None:
+    if ns is None:
+        return None
+    return str(np.datetime64(ns, "ns").astype("datetime64[ms]")) + "Z"
+
+
+def _group_result(name: str, s: _State, o: SummaryOptions) -> GroupSummary:
+    lat = np.concatenate(s.latency) if s.latency else np.empty(0)
+    span = None if s.ts_min is None or s.ts_max is None else (s.ts_max - s.ts_min) / 1e9
+    rps = s.records / span if span else None
+    total_cls = sum(s.classes.values())
+    classes = tuple(
+        ClassShare(k, v, v / total_cls)
+        for k, v in sorted(s.classes.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    # bucket i holds values in (edge i-1, edge i], as Prometheus' `le` buckets
+    labels = [f"<={CONFIDENCE_EDGES[0]}"] + [
+        f"{lo}-{hi}" for lo, hi in zip(CONFIDENCE_EDGES, CONFIDENCE_EDGES[1:], strict=False)
+    ]
+    hist = tuple(zip(labels, (int(x) for x in s.conf_hist), strict=True))
+    conf = ConfidenceStats(
+        n=s.conf_n,
+        mean=s.conf_sum / s.conf_n if s.conf_n else None,
+        low_threshold=o.low_confidence,
+        low_count=s.conf_low,
+        low_share=s.conf_low / s.conf_n if s.conf_n else None,
+        histogram=hist,
+    )
+    errors = s.status_n - s.successes
+    return GroupSummary(
+        group=name,
+        records=s.records,
+        first_timestamp=_iso(s.ts_min),
+        last_timestamp=_iso(s.ts_max),
+        span_seconds=span,
+        requests_per_second=rps,
+        success_n=s.status_n,
+        successes=s.successes,
+        errors=errors,
+        success_rate=s.successes / s.status_n if s.status_n else None,
+        error_rate=errors / s.status_n if s.status_n else None,
+        success_rate_ci95=wilson(s.successes, s.status_n) if s.status_n else None,
+        latency_ms=latency_stats(lat),
+        classes=classes,
+        confidence=conf,
+        prediction_values=s.value_n,
+        predictions_out_of_range=s.value_outside if o.prediction_range is not None else None,
+    )

@@ -1,0 +1,224 @@
+"""CSV and Parquet inputs (feature logs, training data) into canonical columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlmon.records import (
+    CONFIDENCE,
+    GROUP,
+    LATENCY,
+    PRED_CLASS,
+    PRED_VALUE,
+    SUCCESS,
+    TS_NUM,
+    TS_TEXT,
+    Kind,
+    ReadPlan,
+    canonical_schema,
+    reason_code,
+    success_from,
+)
+
+_FLOAT_RE = (
+    r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?|[nN][aA][nN])\s*$"
+)
+CSV_BLOCK_BYTES = 8 << 20
+
+
+def csv_batches(stream: Any, invalid: list[tuple[int | None, str]]) -> Iterator[pa.RecordBatch]:
+    """Stream a CSV file as record batches of text columns; ragged rows go to `invalid`."""
+    import pyarrow.csv as pcsv
+
+    header = b""
+    while not header.strip():
+        line = _readline(stream)
+        if not line:
+            return
+        header = line
+    header = header.removeprefix(b"\xef\xbb\xbf")
+    names = next(csv.reader(io.StringIO(header.decode("utf-8", errors="replace"))))
+    names = [n.strip() for n in names]
+
+    def on_invalid(row: Any) -> str:
+        invalid.append((row.number, row.text))
+        return "skip"
+
+    reader = pcsv.open_csv(
+        stream,
+        read_options=pcsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True
+        ),
+    )
+    yield from reader
+
+
+def _readline(stream: Any) -> bytes:
+    out = bytearray()
+    while True:
+        ch = stream.read(1)
+        if not ch:
+            return bytes(out)
+        out += ch
+        if ch == b"\n":
+            return bytes(out)
+
+
+def parquet_batches(path: str) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq
+
+    yield from pq.ParquetFile(path).iter_batches(batch_size=65536)
+
+
+def _lookup(tbl: pa.Table, path: str) -> pa.Array | None:
+    """A column by its dotted path through structs, or by the whole path as a flat name."""
+    if path in tbl.column_names:
+        return tbl.column(path).combine_chunks()
+    parts = path.split(".")
+    if parts[0] not in tbl.column_names:
+        return None
+    arr = tbl.column(parts[0]).combine_chunks()
+    for part in parts[1:]:
+        if not pa.types.is_struct(arr.type) or arr.type.get_field_index(part) < 0:
+            return None
+        arr = pc.struct_field(arr, part)
+    return arr
+
+
+def to_number(arr: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray]:
+    """Numbers from a column of any type; text that is not a number is marked bad."""
+    bad = np.zeros(n, dtype=bool)
+    if arr is None:
+        return pa.nulls(n, pa.float64()), bad
+    if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
+        return pc.cast(arr, pa.float64()), bad
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        text = pc.utf8_trim_whitespace(arr)
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        ok = pc.fill_null(pc.match_substring_regex(text, _FLOAT_RE), True)
+        bad = ~np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
+        clean = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+        return pc.cast(clean, pa.float64()), bad
+    bad = ~np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    return pa.nulls(n, pa.float64()), bad
+
+
+def to_text(arr: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray]:
+    bad = np.zeros(n, dtype=bool)
+    if arr is None:
+        return pa.nulls(n, pa.string()), bad
+    t = arr.type
+    if pa.types.is_string(t):
+        return arr, bad
+    if pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_large_string(t):
+        return pc.cast(arr, pa.string()), bad
+    if pa.types.is_dictionary(t):
+        return pc.cast(arr, pa.string()), bad
+    bad = ~np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    return pa.nulls(n, pa.string()), bad
+
+
+def has_serving_columns(tbl: pa.Table | pa.RecordBatch, plan: ReadPlan) -> bool:
+    t = pa.Table.from_batches([tbl]) if isinstance(tbl, pa.RecordBatch) else tbl
+    f = plan.fields
+    paths = (f.latency, f.status, f.success, f.prediction, f.pred_class, f.confidence)
+    return any(_lookup(t, p) is not None for p in paths)
+
+
+def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Table, np.ndarray]:
+    """Canonical columns from a flat or nested table; a reason code per row decided here."""
+    tbl = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    n = tbl.num_rows
+    f = plan.fields
+    wrong = np.zeros(n, dtype=bool)
+    cols: dict[str, pa.Array] = {}
+    ts = _lookup(tbl, f.timestamp)
+    if ts is not None and pa.types.is_timestamp(ts.type):
+        ts = pc.cast(pc.cast(ts, pa.timestamp("ns", tz=ts.type.tz or "UTC")), pa.int64())
+        cols[TS_TEXT] = pa.nulls(n, pa.string())
+        cols[TS_NUM] = pc.divide(pc.cast(ts, pa.float64()), 1e9)
+    elif ts is not None and (pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type)):
+        cols[TS_TEXT], cols[TS_NUM] = pa.nulls(n, pa.string()), pc.cast(ts, pa.float64())
+    else:
+        cols[TS_TEXT], bad = to_text(ts, n)
+        wrong |= bad
+        cols[TS_NUM] = pa.nulls(n, pa.float64())
+
+    def num(path: str) -> pa.Array:
+        nonlocal wrong
+        arr, bad = to_number(_lookup(tbl, path), n)
+        wrong |= bad
+        return arr
+
+    def text(path: str) -> pa.Array:
+        nonlocal wrong
+        arr, bad = to_text(_lookup(tbl, path), n)
+        wrong |= bad
+        return arr
+
+    if plan.by is not None:
+        cols[GROUP] = text(plan.by)
+    if plan.summary:
+        cols[LATENCY] = num(f.latency)
+        flag = _lookup(tbl, f.success)
+        if flag is not None and not pa.types.is_boolean(flag.type):
+            lowered = pc.utf8_lower(pc.cast(flag, pa.string()))
+            flag = pc.if_else(
+                pc.is_in(lowered, value_set=pa.array(["true", "1"])),
+                True,
+                pc.if_else(pc.is_in(lowered, value_set=pa.array(["false", "0"])), False, None),
+            )
+        cols[SUCCESS] = success_from(
+            text(f.status), flag if flag is not None else pa.nulls(n, pa.bool_()), plan.success_values
+        )
+        pred = _lookup(tbl, f.prediction)
+        if pred is not None and (pa.types.is_floating(pred.type) or pa.types.is_integer(pred.type)):
+            cols[PRED_CLASS], cols[CONFIDENCE] = pa.nulls(n, pa.string()), pa.nulls(n, pa.float64())
+            cols[PRED_VALUE] = pc.cast(pred, pa.float64())
+        else:
+            cols[PRED_CLASS] = text(f.pred_class)
+            cols[CONFIDENCE] = num(f.confidence)
+            cols[PRED_VALUE] = pa.nulls(n, pa.float64())
+    for spec in plan.features or ():
+        arr = _lookup(tbl, f"{plan.fields.features}.{spec.name}")
+        if arr is None:
+            arr = _lookup(tbl, spec.name)
+        conv = to_number if spec.kind is Kind.NUMERIC else to_text
+        cols[plan.feature_column(spec.name)], bad = conv(arr, n)
+        wrong |= bad
+    raw = pa.table(cols, schema=canonical_schema(plan))
+    pre = np.where(wrong, reason_code("wrong_type"), 0).astype(np.uint8)
+    return raw, pre
+
+
+def infer_kinds(tbl: pa.Table, *, exclude: set[str]) -> dict[str, Kind]:
+    """Feature kinds of a training table: numbers are numeric, text and booleans categorical.
+
+    A text column whose non-empty values all read as numbers counts as numeric.
+    """
+    kinds: dict[str, Kind] = {}
+    for name in tbl.column_names:
+        if name in exclude:
+            continue
+        col = tbl.column(name)
+        t = col.type
+        if pa.types.is_integer(t) or pa.types.is_floating(t):
+            kinds[name] = Kind.NUMERIC
+        elif pa.types.is_boolean(t) or pa.types.is_dictionary(t):
+            kinds[name] = Kind.CATEGORICAL
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            arr = col.combine_chunks()
+            _, bad = to_number(arr, len(arr))
+            nonnull = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(arr), ""), False)
+            has_values = bool(pc.any(nonnull).as_py())
+            kinds[name] = Kind.NUMERIC if has_values and not bad.any() else Kind.CATEGORICAL
+    return kinds
