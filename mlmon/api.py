@@ -103,7 +103,11 @@ class _Selector:
         n = self.sel.window_rows
         if n is not None and t.num_rows > n:
             ts = pc.cast(t.column(TIMESTAMP), pa.int64()).to_numpy(zero_copy_only=False)
-            ts = np.where(np.isnan(ts.astype(float)), np.iinfo(np.int64).min, ts) if t.column(TIMESTAMP).null_count else ts
+            ts = (
+                np.where(np.isnan(ts.astype(float)), np.iinfo(np.int64).min, ts)
+                if t.column(TIMESTAMP).null_count
+                else ts
+            )
             order = np.lexsort((t.column(SEQ).to_numpy(), ts.astype(np.int64)))
             keep = np.sort(order[-n:])
             self.filtered_out += t.num_rows - n
@@ -119,8 +123,12 @@ class _Selector:
 
 
 def _read(
-    paths: list[str], plan: ReadPlan, require: tuple[str, ...], options: ReadOptions,
-    selection: Selection, update: Callable[[pa.Table], None],
+    paths: list[str],
+    plan: ReadPlan,
+    require: tuple[str, ...],
+    options: ReadOptions,
+    selection: Selection,
+    update: Callable[[pa.Table], None],
     on_bytes: Callable[[int], None] | None,
 ) -> tuple[InputReport, int]:
     reader = Reader(expand(paths), plan, require=require, options=options, on_bytes=on_bytes)
@@ -144,22 +152,30 @@ class SummaryReport:
 
 
 def summarize(
-    paths: list[str], *, plan: ReadPlan | None = None, options: ReadOptions | None = None,
-    selection: Selection | None = None, summary: SummaryOptions | None = None,
-    thresholds: SummaryThresholds | None = None, budget: Budget | None = None,
+    paths: list[str],
+    *,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    thresholds: SummaryThresholds | None = None,
+    budget: Budget | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> SummaryReport:
     """Serving health and model behaviour of the records in `paths`."""
     plan = plan or ReadPlan()
     acc = SummaryAccumulator(summary)
-    report, filtered = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(),
-                             selection or Selection(), acc.update, on_bytes)
+    report, filtered = _read(
+        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), selection or Selection(), acc.update, on_bytes
+    )
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()
     if result.overall.records == 0:
-        raise DataError(f"no record in the selected time range ({report.records} valid records read, "
-                        f"{filtered} outside the range or without a timestamp)")
+        raise DataError(
+            f"no record in the selected time range ({report.records} valid records read, "
+            f"{filtered} outside the range or without a timestamp)"
+        )
     alerts = summary_alerts(result, thresholds or SummaryThresholds())
     return SummaryReport(report, result.overall.records, filtered, result, alerts)
 
@@ -187,8 +203,9 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
 
             table = _flatten(pj.read_json(stream))
     except pa.ArrowInvalid as exc:
-        raise DataError(f"{source.name}: cannot read training data as {fmt.value}: "
-                        f"{str(exc).splitlines()[0][:200]}") from None
+        raise DataError(
+            f"{source.name}: cannot read training data as {fmt.value}: {str(exc).splitlines()[0][:200]}"
+        ) from None
     finally:
         stream.close()
     if notes.truncated:
@@ -220,16 +237,27 @@ class DriftReport:
 
 
 def detect_drift(
-    paths: list[str], baseline: Baseline, *, plan: ReadPlan | None = None,
-    options: ReadOptions | None = None, selection: Selection | None = None,
-    drift: DriftOptions | None = None, budget: Budget | None = None,
+    paths: list[str],
+    baseline: Baseline,
+    *,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    drift: DriftOptions | None = None,
+    budget: Budget | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> DriftReport:
     """Each baseline feature of the records in `paths` against the baseline."""
     specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
     base_plan = plan or ReadPlan()
-    plan = ReadPlan(fields=base_plan.fields, by=None, summary=False, features=specs,
-                    record_marker=base_plan.record_marker, log_timezone=base_plan.log_timezone)
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=None,
+        summary=False,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+    )
     require = tuple(FEATURE_PREFIX + s.name for s in specs)
     acc = DriftAccumulator(baseline)
     records = 0
@@ -239,13 +267,15 @@ def detect_drift(
         records += t.num_rows
         acc.update(t)
 
-    report, filtered = _read(paths, plan, require, options or ReadOptions(),
-                             selection or Selection(), update, on_bytes)
+    report, filtered = _read(
+        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
+    )
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
     if records == 0:
         raise DataError(f"no record in the selected range ({report.records} valid records read)")
     o = drift or DriftOptions()
     features = acc.result(o)
-    return DriftReport(report, records, filtered, baseline.source, baseline.rows, features,
-                       drift_alerts(features, o))
+    return DriftReport(
+        report, records, filtered, baseline.source, baseline.rows, features, drift_alerts(features, o)
+    )

@@ -89,8 +89,15 @@ def numeric_profile(values: np.ndarray, *, max_edges: int | None) -> NumericProf
         exact = False
     std = float(s.std(ddof=1)) if n > 1 else 0.0
     return NumericProfile(
-        n, float(s.mean()), std, float(s[0]), float(s[-1]),
-        tuple(float(x) for x in edges), tuple(float(x) for x in cdf), exact, dropped,
+        n,
+        float(s.mean()),
+        std,
+        float(s[0]),
+        float(s[-1]),
+        tuple(float(x) for x in edges),
+        tuple(float(x) for x in cdf),
+        exact,
+        dropped,
     )
 
 
@@ -99,14 +106,15 @@ def categorical_profile(values: pa.Array) -> CategoricalProfile:
     present = pc.drop_null(values)
     dropped = len(values) - len(present)
     vc = pc.value_counts(present).to_pylist() if len(present) else []
-    counts = tuple(
-        sorted(((d["values"], int(d["counts"])) for d in vc), key=lambda kv: (-kv[1], kv[0]))
-    )
+    counts = tuple(sorted(((d["values"], int(d["counts"])) for d in vc), key=lambda kv: (-kv[1], kv[0])))
     return CategoricalProfile(len(present), counts, dropped)
 
 
 def build(
-    table: pa.Table, *, source: str, max_edges: int | None = GRID_EDGES,
+    table: pa.Table,
+    *,
+    source: str,
+    max_edges: int | None = GRID_EDGES,
     exclude: set[str] | None = None,
 ) -> Baseline:
     """Profile every column of a training table (except `exclude`, e.g. the timestamp)."""
@@ -132,20 +140,34 @@ def to_json(b: Baseline) -> dict[str, Any]:
         if f.numeric is not None:
             p = f.numeric
             feats[f.name] = {
-                "kind": f.kind.value, "n": p.n, "mean": p.mean, "std": p.std, "min": p.min,
-                "max": p.max, "exact": p.exact, "dropped": p.dropped,
-                "edges": list(p.edges), "cdf": list(p.cdf),
+                "kind": f.kind.value,
+                "n": p.n,
+                "mean": p.mean,
+                "std": p.std,
+                "min": p.min,
+                "max": p.max,
+                "exact": p.exact,
+                "dropped": p.dropped,
+                "edges": list(p.edges),
+                "cdf": list(p.cdf),
             }
         elif f.categorical is not None:
             c = f.categorical
             feats[f.name] = {
-                "kind": f.kind.value, "n": c.n, "dropped": c.dropped,
+                "kind": f.kind.value,
+                "n": c.n,
+                "dropped": c.dropped,
                 "counts": dict(c.counts),
                 "shares": {k: v / c.n for k, v in c.counts} if c.n else {},
             }
     body = {
-        "format": FORMAT, "version": VERSION, "created_by": f"mlmon {__version__}",
-        "source": b.source, "rows": b.rows, "columns": list(b.columns), "features": feats,
+        "format": FORMAT,
+        "version": VERSION,
+        "created_by": f"mlmon {__version__}",
+        "source": b.source,
+        "rows": b.rows,
+        "columns": list(b.columns),
+        "features": feats,
     }
     body["checksum"] = _checksum(body)
     return body
@@ -201,7 +223,7 @@ def load(path: str) -> Baseline:
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BaselineError(f"{path} is not a JSON baseline ({_short(exc)})") from None
     if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise BaselineError(f"{path} is not an mlmon baseline (no \"format\": \"{FORMAT}\")")
+        raise BaselineError(f'{path} is not an mlmon baseline (no "format": "{FORMAT}")')
     if body.get("version") != VERSION:
         raise BaselineError(
             f"{path} is baseline format version {body.get('version')!r}; this mlmon reads "
@@ -229,11 +251,23 @@ def _from_json(body: dict[str, Any]) -> Baseline:
             cdf = tuple(float(x) for x in d["cdf"])
             if len(edges) != len(cdf) or list(edges) != sorted(edges):
                 raise ValueError(f"feature {name!r}: edges and cdf do not match")
-            p = NumericProfile(int(d["n"]), float(d["mean"]), float(d["std"]), float(d["min"]),
-                               float(d["max"]), edges, cdf, bool(d["exact"]), int(d["dropped"]))
+            p = NumericProfile(
+                int(d["n"]),
+                float(d["mean"]),
+                float(d["std"]),
+                float(d["min"]),
+                float(d["max"]),
+                edges,
+                cdf,
+                bool(d["exact"]),
+                int(d["dropped"]),
+            )
             feats.append(FeatureProfile(str(name), kind, numeric=p))
         else:
             counts = tuple((str(k), int(v)) for k, v in d["counts"].items())
-            feats.append(FeatureProfile(str(name), kind,
-                                        categorical=CategoricalProfile(int(d["n"]), counts, int(d["dropped"]))))
+            feats.append(
+                FeatureProfile(
+                    str(name), kind, categorical=CategoricalProfile(int(d["n"]), counts, int(d["dropped"]))
+                )
+            )
     return Baseline(str(body["source"]), int(body["rows"]), tuple(feats))

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -31,13 +31,13 @@ app = typer.Typer(
 )
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     WARNING = "warning"
     CRITICAL = "critical"
     NEVER = "never"
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     TABLE = "table"
     JSON = "json"
 
@@ -82,8 +82,10 @@ def _handled() -> Iterator[None]:
     except Exception as exc:
         if _state["debug"]:
             raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
-              ExitCode.INTERNAL)
+        _fail(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
+            ExitCode.INTERNAL,
+        )
 
 
 def _quiet_broken_pipe() -> NoReturn:
@@ -145,20 +147,37 @@ def parse_range(text: str | None) -> tuple[float, float] | None:
     return lo, hi
 
 
-Logs = Annotated[list[str], typer.Argument(help="Log files, directories, globs, or - for stdin.", show_default=False)]
+Logs = Annotated[
+    list[str], typer.Argument(help="Log files, directories, globs, or - for stdin.", show_default=False)
+]
 FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="table (for people) or json (for programs).")]
 FailOnOpt = Annotated[FailOn, typer.Option(help="Exit 1 when an alert at or above this severity fires.")]
 Since = Annotated[str | None, typer.Option(help="Only records at or after this time (ISO 8601).")]
 Until = Annotated[str | None, typer.Option(help="Only records at or before this time (ISO 8601).")]
-Last = Annotated[str | None, typer.Option(help="Only the last span (60m, 2h, 1d) up to the newest record or --until.")]
+Last = Annotated[
+    str | None, typer.Option(help="Only the last span (60m, 2h, 1d) up to the newest record or --until.")
+]
 TimestampField = Annotated[str, typer.Option(help="Dotted path of the timestamp field.")]
-FeaturesField = Annotated[str, typer.Option(help="Dotted path of the features: a list (by position) or an object (by name).")]
-Marker = Annotated[str | None, typer.Option(help="Only lines containing this text are records; their JSON follows it (e.g. 'Prediction: ').")]
-LogTz = Annotated[str, typer.Option(help="Time zone of timestamps written without an offset (e.g. Europe/Berlin).")]
-MaxBad = Annotated[str, typer.Option(help="Bad lines allowed before exit 65: a share of record lines (1%) or a count.")]
+FeaturesField = Annotated[
+    str, typer.Option(help="Dotted path of the features: a list (by position) or an object (by name).")
+]
+Marker = Annotated[
+    str | None,
+    typer.Option(
+        help="Only lines containing this text are records; their JSON follows it (e.g. 'Prediction: ')."
+    ),
+]
+LogTz = Annotated[
+    str, typer.Option(help="Time zone of timestamps written without an offset (e.g. Europe/Berlin).")
+]
+MaxBad = Annotated[
+    str, typer.Option(help="Bad lines allowed before exit 65: a share of record lines (1%) or a count.")
+]
 Strict = Annotated[bool, typer.Option(help="Any bad line or truncated file is fatal (exit 65).")]
 MaxLine = Annotated[int, typer.Option(help="Lines longer than this many bytes are skipped and counted.")]
-MaxDecomp = Annotated[int | None, typer.Option(help="Stop when a compressed input expands past this many bytes.")]
+MaxDecomp = Annotated[
+    int | None, typer.Option(help="Stop when a compressed input expands past this many bytes.")
+]
 
 
 def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
@@ -169,8 +188,9 @@ def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> An
     return ReadOptions(max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes)
 
 
-def _selection(since: str | None, until: str | None, last: str | None, tz: str,
-               window_rows: int | None = None) -> Any:
+def _selection(
+    since: str | None, until: str | None, last: str | None, tz: str, window_rows: int | None = None
+) -> Any:
     from mlmon.api import Selection
 
     return Selection(
@@ -200,8 +220,15 @@ def _progress() -> Iterator[Callable[[int], None] | None]:
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TransferSpeedColumn
 
-    with Progress(SpinnerColumn(), "reading", DownloadColumn(), TransferSpeedColumn(), BarColumn(),
-                  console=_stderr(), transient=True) as prog:
+    with Progress(
+        SpinnerColumn(),
+        "reading",
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        BarColumn(),
+        console=_stderr(),
+        transient=True,
+    ) as prog:
         task = prog.add_task("read", total=None)
         yield lambda n: prog.advance(task, n)
 
@@ -221,8 +248,10 @@ def _diagnostics(report: Any) -> None:
 
     err = _stderr()
     for f in report.truncated:
-        err.print(f"mlmon: warning: {safe(f.source)}: {safe(f.truncated)}; its complete lines were read",
-                  markup=False)
+        err.print(
+            f"mlmon: warning: {safe(f.source)}: {safe(f.truncated)}; its complete lines were read",
+            markup=False,
+        )
     bad = tuple(e for e in report.examples if e.reason not in NOT_BAD)
     if report.bad_lines:
         err.print(f"mlmon: warning: {report.bad_lines} bad line(s) skipped; first ones:", markup=False)
@@ -243,27 +272,57 @@ def _exit_for(alerts: tuple[Any, ...], fail_on: FailOn) -> NoReturn:
 def summary(
     logs: Logs,
     fmt: FormatOpt = Fmt.TABLE,
-    by: Annotated[str, typer.Option(help="Group by this field (dotted path); '' for no grouping.")] = "model_version",
+    by: Annotated[
+        str, typer.Option(help="Group by this field (dotted path); '' for no grouping.")
+    ] = "model_version",
     since: Since = None,
     until: Until = None,
     last: Last = None,
     low_confidence: Annotated[float, typer.Option(help="Confidence below this counts as low.")] = 0.5,
-    prediction_range: Annotated[str | None, typer.Option(help="LOW,HIGH: numeric predictions outside it are counted (e.g. 0,1000).")] = None,
-    max_p95_ms: Annotated[float | None, typer.Option(help="Alert (warning) when p95 latency is above this.")] = None,
-    max_p99_ms: Annotated[float | None, typer.Option(help="Alert (warning) when p99 latency is above this.")] = None,
-    min_success_rate: Annotated[float | None, typer.Option(help="Alert (critical) below this success rate (0.99).")] = None,
-    max_error_rate: Annotated[float | None, typer.Option(help="Alert (critical) above this error rate (0.01).")] = None,
-    max_low_confidence_share: Annotated[float | None, typer.Option(help="Alert (warning) when more than this share has low confidence.")] = None,
-    max_out_of_range: Annotated[int | None, typer.Option(help="Alert (warning) when more numeric predictions than this are out of --prediction-range.")] = None,
+    prediction_range: Annotated[
+        str | None, typer.Option(help="LOW,HIGH: numeric predictions outside it are counted (e.g. 0,1000).")
+    ] = None,
+    max_p95_ms: Annotated[
+        float | None, typer.Option(help="Alert (warning) when p95 latency is above this.")
+    ] = None,
+    max_p99_ms: Annotated[
+        float | None, typer.Option(help="Alert (warning) when p99 latency is above this.")
+    ] = None,
+    min_success_rate: Annotated[
+        float | None, typer.Option(help="Alert (critical) below this success rate (0.99).")
+    ] = None,
+    max_error_rate: Annotated[
+        float | None, typer.Option(help="Alert (critical) above this error rate (0.01).")
+    ] = None,
+    max_low_confidence_share: Annotated[
+        float | None, typer.Option(help="Alert (warning) when more than this share has low confidence.")
+    ] = None,
+    max_out_of_range: Annotated[
+        int | None,
+        typer.Option(
+            help="Alert (warning) when more numeric predictions than this are out of --prediction-range."
+        ),
+    ] = None,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
     latency_field: Annotated[str, typer.Option(help="Dotted path of the latency in ms.")] = "latency_ms",
     status_field: Annotated[str, typer.Option(help="Dotted path of the status text.")] = "status",
-    success_field: Annotated[str, typer.Option(help="Dotted path of a boolean success flag (used when there is no status).")] = "success",
-    success_value: Annotated[list[str] | None, typer.Option(help="Status values that mean success (repeatable; default success, ok).")] = None,
-    prediction_field: Annotated[str, typer.Option(help="Dotted path of the prediction: an object, a number or a label.")] = "prediction",
-    class_field: Annotated[str, typer.Option(help="Dotted path of the predicted class.")] = "prediction.class",
-    confidence_field: Annotated[str, typer.Option(help="Dotted path of the confidence.")] = "prediction.confidence",
+    success_field: Annotated[
+        str, typer.Option(help="Dotted path of a boolean success flag (used when there is no status).")
+    ] = "success",
+    success_value: Annotated[
+        list[str] | None,
+        typer.Option(help="Status values that mean success (repeatable; default success, ok)."),
+    ] = None,
+    prediction_field: Annotated[
+        str, typer.Option(help="Dotted path of the prediction: an object, a number or a label.")
+    ] = "prediction",
+    class_field: Annotated[
+        str, typer.Option(help="Dotted path of the predicted class.")
+    ] = "prediction.class",
+    confidence_field: Annotated[
+        str, typer.Option(help="Dotted path of the confidence.")
+    ] = "prediction.confidence",
     record_marker: Marker = None,
     log_timezone: LogTz = "UTC",
     max_bad_lines: MaxBad = "1%",
@@ -284,21 +343,44 @@ def summary(
         from mlmon.summary import SummaryOptions
 
         _check_tz(log_timezone)
-        fields = FieldMap(timestamp=timestamp_field, latency=latency_field, status=status_field,
-                          success=success_field, prediction=prediction_field,
-                          pred_class=class_field, confidence=confidence_field)
-        values = frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
-        plan = ReadPlan(fields=fields, by=by or None, record_marker=record_marker,
-                        log_timezone=log_timezone, success_values=values)
+        fields = FieldMap(
+            timestamp=timestamp_field,
+            latency=latency_field,
+            status=status_field,
+            success=success_field,
+            prediction=prediction_field,
+            pred_class=class_field,
+            confidence=confidence_field,
+        )
+        values = (
+            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
+        )
+        plan = ReadPlan(
+            fields=fields,
+            by=by or None,
+            record_marker=record_marker,
+            log_timezone=log_timezone,
+            success_values=values,
+        )
         with _progress() as on_bytes:
             rep = summarize(
-                logs, plan=plan, options=_read_options(max_line_bytes, max_decompressed_bytes),
+                logs,
+                plan=plan,
+                options=_read_options(max_line_bytes, max_decompressed_bytes),
                 selection=_selection(since, until, last, log_timezone),
-                summary=SummaryOptions(low_confidence=low_confidence,
-                                       prediction_range=parse_range(prediction_range)),
-                thresholds=SummaryThresholds(max_p95_ms, max_p99_ms, min_success_rate,
-                                             max_error_rate, max_low_confidence_share, max_out_of_range),
-                budget=_budget(max_bad_lines, strict), on_bytes=on_bytes,
+                summary=SummaryOptions(
+                    low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
+                ),
+                thresholds=SummaryThresholds(
+                    max_p95_ms,
+                    max_p99_ms,
+                    min_success_rate,
+                    max_error_rate,
+                    max_low_confidence_share,
+                    max_out_of_range,
+                ),
+                budget=_budget(max_bad_lines, strict),
+                on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
         _emit(summary_json(rep, by=plan.by) if fmt is Fmt.JSON else summary_table(rep, by=plan.by), fmt)
@@ -313,11 +395,20 @@ def _budget(max_bad_lines: str, strict: bool) -> Any:
 
 @app.command()
 def baseline(
-    training_data: Annotated[str, typer.Argument(help="Training data: CSV, Parquet or JSON lines (may be compressed).")],
+    training_data: Annotated[
+        str, typer.Argument(help="Training data: CSV, Parquet or JSON lines (may be compressed).")
+    ],
     output: Annotated[str, typer.Option("--output", "-o", help="Where to write the baseline JSON.")],
-    exclude: Annotated[list[str] | None, typer.Option(help="Columns that are not features (repeatable); the timestamp field is always left out.")] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Columns that are not features (repeatable); the timestamp field is always left out."
+        ),
+    ] = None,
     timestamp_field: TimestampField = "timestamp",
-    grid: Annotated[int, typer.Option(help="Quantile edges kept per numeric feature (more = finer KS).")] = 1001,
+    grid: Annotated[
+        int, typer.Option(help="Quantile edges kept per numeric feature (more = finer KS).")
+    ] = 1001,
 ) -> None:
     """Profile training data into a baseline file for `mlmon drift --baseline`.
 
@@ -340,21 +431,40 @@ def baseline(
         _stderr().print(
             f"mlmon: wrote {output}: {len(b.features)} features from {b.rows} rows "
             f"({sum(1 for f in b.features if f.numeric)} numeric, "
-            f"{sum(1 for f in b.features if f.categorical)} categorical)", markup=False, highlight=False)
+            f"{sum(1 for f in b.features if f.categorical)} categorical)",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()
 def drift(
     logs: Logs,
-    baseline_path: Annotated[str | None, typer.Option("--baseline", "-b", help="A baseline made by `mlmon baseline`.")] = None,
-    reference: Annotated[str | None, typer.Option(help="Training data to profile on the fly (exact KS) instead of --baseline.")] = None,
+    baseline_path: Annotated[
+        str | None, typer.Option("--baseline", "-b", help="A baseline made by `mlmon baseline`.")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Training data to profile on the fly (exact KS) instead of --baseline.")
+    ] = None,
     fmt: FormatOpt = Fmt.TABLE,
     p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
-    min_effect: Annotated[float, typer.Option(help="...and an effect (KS D, or PSI for categories) at least this; 0 = p-value only.")] = 0.1,
-    mean_tolerance: Annotated[float, typer.Option(help="Alert when a mean moves more than this share of the baseline mean (0.2 = 20%).")] = 0.2,
-    min_samples: Annotated[int, typer.Option(help="Fewer values than this give insufficient_data, not a verdict.")] = 30,
-    critical_effect: Annotated[float, typer.Option(help="Drift with an effect at least this is critical, else a warning.")] = 0.25,
-    window_rows: Annotated[int | None, typer.Option(help="Compare only the newest N records (by timestamp).")] = None,
+    min_effect: Annotated[
+        float,
+        typer.Option(help="...and an effect (KS D, or PSI for categories) at least this; 0 = p-value only."),
+    ] = 0.1,
+    mean_tolerance: Annotated[
+        float,
+        typer.Option(help="Alert when a mean moves more than this share of the baseline mean (0.2 = 20%)."),
+    ] = 0.2,
+    min_samples: Annotated[
+        int, typer.Option(help="Fewer values than this give insufficient_data, not a verdict.")
+    ] = 30,
+    critical_effect: Annotated[
+        float, typer.Option(help="Drift with an effect at least this is critical, else a warning.")
+    ] = 0.25,
+    window_rows: Annotated[
+        int | None, typer.Option(help="Compare only the newest N records (by timestamp).")
+    ] = None,
     since: Since = None,
     until: Until = None,
     last: Last = None,
@@ -391,16 +501,27 @@ def drift(
             base = load(baseline_path)
         else:
             base = load_training(str(reference), exclude={timestamp_field}, max_edges=None)
-        plan = ReadPlan(fields=FieldMap(timestamp=timestamp_field, features=features_field),
-                        record_marker=record_marker, log_timezone=log_timezone)
+        plan = ReadPlan(
+            fields=FieldMap(timestamp=timestamp_field, features=features_field),
+            record_marker=record_marker,
+            log_timezone=log_timezone,
+        )
         with _progress() as on_bytes:
             rep = detect_drift(
-                logs, base, plan=plan, options=_read_options(max_line_bytes, max_decompressed_bytes),
+                logs,
+                base,
+                plan=plan,
+                options=_read_options(max_line_bytes, max_decompressed_bytes),
                 selection=_selection(since, until, last, log_timezone, window_rows),
-                drift=DriftOptions(p_threshold=p_threshold, min_effect=min_effect,
-                                   mean_tolerance=mean_tolerance, min_samples=min_samples,
-                                   critical_effect=critical_effect),
-                budget=_budget(max_bad_lines, strict), on_bytes=on_bytes,
+                drift=DriftOptions(
+                    p_threshold=p_threshold,
+                    min_effect=min_effect,
+                    mean_tolerance=mean_tolerance,
+                    min_samples=min_samples,
+                    critical_effect=critical_effect,
+                ),
+                budget=_budget(max_bad_lines, strict),
+                on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
         _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep), fmt)

@@ -226,9 +226,9 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     m = st.n
     mean = st.mean if m else None
     dev, dev_kind = _mean_deviation(st.mean, p) if m else (None, None)
-    base = dict(name=name, kind=Kind.NUMERIC.value, n=m, baseline_n=p.n, mean=mean,
-                baseline_mean=p.mean, mean_deviation=dev, mean_deviation_kind=dev_kind,
-                mean_shift=bool(m and dev is not None and dev > o.mean_tolerance), exact=p.exact)
+    base = {"name": name, "kind": Kind.NUMERIC.value, "n": m, "baseline_n": p.n, "mean": mean,
+                "baseline_mean": p.mean, "mean_deviation": dev, "mean_deviation_kind": dev_kind,
+                "mean_shift": bool(m and dev is not None and dev > o.mean_tolerance), "exact": p.exact}
     if m == 0:
         return FeatureDrift(status="not_in_log", test=None, statistic=None, p_value=None,
                             p_value_adjusted=None, p_method=None, effect_size=None,
@@ -272,8 +272,8 @@ def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndar
 
 def _categorical_result(name: str, p: CategoricalProfile, counter: Counter[str], o: DriftOptions) -> FeatureDrift:
     m = sum(counter.values())
-    base = dict(name=name, kind=Kind.CATEGORICAL.value, n=m, baseline_n=p.n, mean=None,
-                baseline_mean=None, mean_deviation=None, mean_deviation_kind=None, mean_shift=False)
+    base = {"name": name, "kind": Kind.CATEGORICAL.value, "n": m, "baseline_n": p.n, "mean": None,
+                "baseline_mean": None, "mean_deviation": None, "mean_deviation_kind": None, "mean_shift": False}
     base_counts = dict(p.counts)
     unseen = tuple(sorted(((c, v / m) for c, v in counter.items() if c not in base_counts),
                           key=lambda kv: (-kv[1], kv[0])))

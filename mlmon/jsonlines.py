@@ -50,6 +50,10 @@ class _Duplicate(Exception):
     pass
 
 
+class _BadText(Exception):
+    """A string with a lone surrogate escape (`"\\ud800"`): no UTF-8 form."""
+
+
 class _Obj(dict[str, Any]):
     """A JSON object that remembers which of its keys appeared more than once."""
 
@@ -97,9 +101,20 @@ def _number(v: Any) -> float | None:
         return float("inf")
 
 
+def _checked_str(v: str) -> str:
+    if not v.isascii():
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _BadText from None
+    return v
+
+
 def _text(v: Any) -> str | None:
-    if v is None or isinstance(v, str):
+    if v is None:
         return v
+    if isinstance(v, str):
+        return _checked_str(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -355,14 +370,14 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
 
 
 def exact_record(rec: Any, plan: ReadPlan) -> dict[str, Any]:
-    """Canonical values of one parsed record; raises _WrongType / _Duplicate."""
+    """Canonical values of one parsed record; raises _WrongType / _Duplicate / _BadText."""
     if not isinstance(rec, dict):
         raise _WrongType
     f = plan.fields
     out: dict[str, Any] = {}
     ts = _get(rec, f.timestamp)
     if isinstance(ts, str):
-        out[TS_TEXT] = ts
+        out[TS_TEXT] = _checked_str(ts)
     elif ts is not None:
         out[TS_NUM] = _number(ts)
     if plan.by is not None:
@@ -474,6 +489,9 @@ class BlockParser:
         else:
             if not data.lstrip(b"\xef\xbb\xbf" if self.first else b"").lstrip().startswith(b"{"):
                 raise _FastFailed("not a record")
+            # pyarrow's JSON reader does not validate UTF-8 inside strings: a bad byte would
+            # reach a string column. Check the block; the exact path names the bad line.
+            pc.cast(pa.array([data], pa.binary()), pa.string())
             payload, n_records, blank = data, -1, -1
         tbl = pj.read_json(
             pa.BufferReader(payload),
@@ -573,6 +591,8 @@ class BlockParser:
             return "wrong_type", None
         except _Duplicate:
             return "duplicate_key", None
+        except _BadText:
+            return "bad_encoding", None
 
     def _not_a_record(self, line: bytes) -> str:
         """A line with no object: JSON of another shape is a wrong type, anything else not a record."""

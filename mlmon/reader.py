@@ -134,7 +134,8 @@ class Reader:
             if fmt is Format.JSONL:
                 gen = self._jsonl(source, stream, notes, tally)
             elif fmt is Format.CSV:
-                gen = self._table_rows(source, csv_batches(stream, invalid := []), tally, invalid)
+                invalid: list[tuple[int | None, str]] = []
+                gen = self._table_rows(source, csv_batches(stream, invalid), tally, invalid)
             else:
                 stream.close()
                 if source.path == "-":

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import pyarrow as pa
@@ -44,7 +45,7 @@ ROW_REASON = "_reason"
 SUMMARY_FIELDS = (LATENCY, SUCCESS, PRED_CLASS, CONFIDENCE, PRED_VALUE)
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a feature is tested: numbers by KS, categories by chi-square."""
 
     NUMERIC = "numeric"
@@ -244,7 +245,9 @@ def parse_timestamps(
         out[ok] = ns[ok].astype(np.int64)
         valid |= ok
         bad |= has & ~ok
-    if text.null_count < n:
+    if text.null_count < n and _cast_whole(text, tz, out, valid):
+        pass
+    elif text.null_count < n:
         t = pc.utf8_trim_whitespace(text)
         t = pc.replace_substring_regex(t, pattern=_COMMA_MS_RE, replacement=r"\1.\2")
         aware = np.asarray(
@@ -264,6 +267,22 @@ def parse_timestamps(
             bad[idx[~ok]] = True
     arr = pa.array(out, _TS_TYPE, mask=~valid)
     return arr, bad
+
+
+def _cast_whole(text: pa.Array, tz: str, out: np.ndarray, valid: np.ndarray) -> bool:
+    """The common case, all with an offset or all without, in one cast; False if it fails."""
+    present = ~_null_mask(text)
+    first = text[int(np.argmax(present))].as_py()
+    guess = re.search(_OFFSET_RE, first.strip()) is not None
+    for aware in (guess, not guess):
+        try:
+            values = _cast_all(text, aware, tz)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+            continue
+        out[present] = values[present]
+        valid |= present
+        return True
+    return False
 
 
 def _as_array(col: pa.ChunkedArray | pa.Array, typ: pa.DataType) -> pa.Array:
@@ -300,4 +319,4 @@ def _cast_all(t: pa.Array, aware: bool, tz: str) -> np.ndarray:
             ts = pc.assume_timezone(
                 naive, timezone=tz, ambiguous="earliest", nonexistent="latest"
             )
-    return np.asarray(pc.cast(ts, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy(), dtype=np.int64)

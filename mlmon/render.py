@@ -6,7 +6,7 @@ import dataclasses
 import json
 import math
 import re
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -20,7 +20,7 @@ from mlmon.reader import Example, InputReport
 from mlmon.summary import GroupSummary
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
 
@@ -152,7 +152,11 @@ def _behaviour_table(groups: tuple[GroupSummary, ...]) -> Table:
             shares += f", ... ({len(g.classes)} classes)"
         c = g.confidence
         low = "-" if c.low_share is None else f"{c.low_share:.1%} < {c.low_threshold:g} (n={c.n})"
-        oor = "-" if g.predictions_out_of_range is None else f"{g.predictions_out_of_range} of {g.prediction_values}"
+        oor = (
+            "-"
+            if g.predictions_out_of_range is None
+            else f"{g.predictions_out_of_range} of {g.prediction_values}"
+        )
         t.add_row(_t(g.group), Text(shares or "-"), _num(c.mean, ".3f"), low, oor)
     return t
 
@@ -204,16 +208,31 @@ def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
 
 
 def drift_table(rep: DriftReport) -> RenderableType:
-    t = Table(title=f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)",
-              title_justify="left")
-    for name, just in (("feature", "left"), ("kind", "left"), ("n", "right"), ("mean", "right"),
-                       ("baseline", "right"), ("mean dev", "right"), ("test", "left"),
-                       ("stat", "right"), ("p adj", "right"), ("effect", "right"), ("drift", "left")):
+    t = Table(
+        title=f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)", title_justify="left"
+    )
+    for name, just in (
+        ("feature", "left"),
+        ("kind", "left"),
+        ("n", "right"),
+        ("mean", "right"),
+        ("baseline", "right"),
+        ("mean dev", "right"),
+        ("test", "left"),
+        ("stat", "right"),
+        ("p adj", "right"),
+        ("effect", "right"),
+        ("drift", "left"),
+    ):
         t.add_column(name, justify=just)  # type: ignore[arg-type]
     for f in rep.features:
         dev = "-"
         if f.mean_deviation is not None:
-            dev = f"{f.mean_deviation:.1%}" if f.mean_deviation_kind == "relative" else f"{f.mean_deviation:.2f} sd"
+            dev = (
+                f"{f.mean_deviation:.1%}"
+                if f.mean_deviation_kind == "relative"
+                else f"{f.mean_deviation:.2f} sd"
+            )
             if f.mean_shift:
                 dev += " !"
         verdict = Text("DRIFT", style="bold red") if f.drift else Text(f.status if f.status != "ok" else "no")
@@ -221,12 +240,27 @@ def drift_table(rep: DriftReport) -> RenderableType:
         extra = ""
         if f.unseen_categories:
             extra = " unseen: " + ", ".join(f"{safe(c)} {s:.1%}" for c, s in f.unseen_categories[:3])
-        t.add_row(_t(f.name), f.kind, str(f.n), _num(f.mean, ".4g"), _num(f.baseline_mean, ".4g"),
-                  dev, f.test or "-", _num(f.statistic, ".4f"), _num(f.p_value_adjusted, ".3g"),
-                  effect + extra, verdict)
-    t.caption = ("drift = BH-adjusted p below the threshold and effect (KS D or PSI) at least "
-                 "--min-effect; '!' marks a mean beyond --mean-tolerance")
-    head = Text(f"{rep.records} records" + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else ""))
+        t.add_row(
+            _t(f.name),
+            f.kind,
+            str(f.n),
+            _num(f.mean, ".4g"),
+            _num(f.baseline_mean, ".4g"),
+            dev,
+            f.test or "-",
+            _num(f.statistic, ".4f"),
+            _num(f.p_value_adjusted, ".3g"),
+            effect + extra,
+            verdict,
+        )
+    t.caption = (
+        "drift = BH-adjusted p below the threshold and effect (KS D or PSI) at least "
+        "--min-effect; '!' marks a mean beyond --mean-tolerance"
+    )
+    head = Text(
+        f"{rep.records} records"
+        + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
+    )
     return Group(head, t, _input_table(rep.input), alerts_table(rep.alerts))
 
 

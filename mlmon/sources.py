@@ -9,8 +9,10 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import IO, Protocol
+
+import numpy as np
 
 from mlmon.errors import DataError, NoInputError
 
@@ -27,7 +29,7 @@ _MAGIC = {
 _GLOB_CHARS = set("*?[")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """How the bytes of a source are laid out."""
 
     JSONL = "jsonl"
@@ -345,6 +347,9 @@ def iter_blocks(
 def _drop_oversized(body: bytes, first_line: int, cap: int, notes: ReadNotes) -> bytes:
     """Replace lines over the cap by empty lines (keeping line numbers) and note them."""
     if len(body) <= cap:
+        return body
+    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+    if np.diff(ends, prepend=-1).max(initial=0) <= cap + 1:
         return body
     lines = body.split(b"\n")
     changed = False
