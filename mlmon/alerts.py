@@ -75,7 +75,8 @@ def summary_alerts(result: SummaryResult, t: SummaryThresholds) -> tuple[Alert, 
                     Severity.CRITICAL,
                     g.success_rate,
                     t.min_success_rate,
-                    f"success rate {g.success_rate:.2%} < {t.min_success_rate:.2%} ({_where(g)}, n={g.success_n})",
+                    f"success rate {g.success_rate:.2%} < {t.min_success_rate:.2%} "
+                    f"({_where(g)}, n={g.success_n})",
                     group,
                 )
             )
@@ -102,7 +103,8 @@ def summary_alerts(result: SummaryResult, t: SummaryThresholds) -> tuple[Alert, 
                     Severity.WARNING,
                     c.low_share,
                     t.max_low_confidence_share,
-                    f"{c.low_share:.1%} of predictions below confidence {c.low_threshold:g} > {t.max_low_confidence_share:.1%} ({_where(g)}, n={c.n})",
+                    f"{c.low_share:.1%} of predictions below confidence {c.low_threshold:g} > "
+                    f"{t.max_low_confidence_share:.1%} ({_where(g)}, n={c.n})",
                     group,
                 )
             )
@@ -114,7 +116,8 @@ def summary_alerts(result: SummaryResult, t: SummaryThresholds) -> tuple[Alert, 
                     Severity.WARNING,
                     float(out),
                     float(t.max_out_of_range),
-                    f"{out} numeric predictions outside the expected range ({_where(g)}, n={g.prediction_values})",
+                    f"{out} numeric predictions outside the expected range "
+                    f"({_where(g)}, n={g.prediction_values})",
                     group,
                 )
             )

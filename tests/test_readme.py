@@ -1,0 +1,94 @@
+"""The README's commands run against sample_logs/ and do what it says."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from mlmon.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+runner = CliRunner()
+
+
+def run(args: list[str]) -> tuple[int, str]:
+    result = runner.invoke(app, args)
+    return result.exit_code, result.stdout
+
+
+def test_readme_starts_with_exactly_two_commands() -> None:
+    blocks = re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+    assert blocks[0].strip() == "pip install . && mlmon summary sample_logs/predictions.jsonl"
+    assert blocks[1].strip() == "pip install -e '.[test]' && python -m pytest"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install -q -e '.[test]'" in ci and "python -m pytest" in ci
+
+
+def test_main_job_summary_matches_numpy(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out = run(["summary", "sample_logs/predictions.jsonl", "--format", "json"])
+    assert code == 0
+    doc = json.loads(out)
+    recs = [json.loads(line) for line in (ROOT / "sample_logs/predictions.jsonl").read_text().splitlines()]
+    lat = np.array([r["latency_ms"] for r in recs])
+    assert doc["records"] == len(recs)
+    for key, q in (("p50", 50), ("p95", 95), ("p99", 99)):
+        assert doc["latency_ms"][key] == np.percentile(lat, q)
+    assert doc["latency_ms"]["max"] == lat.max()
+    ok = sum(r["status"] == "success" for r in recs)
+    assert doc["success_rate"] == ok / len(recs)
+    by_version = {g["group"]: g["records"] for g in doc["groups"]}
+    assert by_version == {
+        v: sum(r["model_version"] == v for r in recs) for v in {r["model_version"] for r in recs}
+    }
+
+
+def test_readme_drift_examples(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", README, flags=re.S) if "mlmon baseline" in b)
+    cmds = [shlex.split(line) for line in block.strip().splitlines()]
+    out_file = tmp_path / "baseline.json"
+    codes = []
+    outputs = []
+    for argv in cmds:
+        assert argv[0] == "mlmon"
+        args = [str(out_file) if a == "baseline.json" else a for a in argv[1:]]
+        code, out = run(args)
+        codes.append(code)
+        outputs.append(out)
+    assert codes[0] == 0 and out_file.exists()
+    # the sample log drifts in its second half: the drift commands alert (exit 1)
+    assert codes[1] == 1 and codes[2] == 1
+    named = json.loads(outputs[2])
+    assert named["drifted"] == ["country"]
+    unseen = next(f for f in named["features"] if f["name"] == "country")["unseen_categories"]
+    assert unseen[0][0] == "XX"
+
+
+def test_sample_drift_flags_moved_features_only(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out = run(
+        ["drift", "sample_logs/predictions.jsonl", "--reference", "sample_logs/training.csv", "-f", "json"]
+    )
+    assert code == 1
+    assert set(json.loads(out)["drifted"]) == {"age", "income", "session_length"}
+    code, out = run(["drift", "sample_logs/features.csv", "--reference", "sample_logs/training.csv", "-f", "json"])
+    assert code == 0
+    assert json.loads(out)["drifted"] == []
+
+
+def test_prefixed_log_gives_same_numbers_as_plain(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    _, plain = run(["summary", "sample_logs/predictions.jsonl", "-f", "json"])
+    _, prefixed = run(["summary", "sample_logs/predictions.log", "-f", "json"])
+    a, b = json.loads(plain), json.loads(prefixed)
+    assert b["input"]["reasons"] == {"non_record": 7}
+    for doc in (a, b):
+        doc.pop("input")
+    assert a == b
