@@ -183,16 +183,25 @@ def ks_from_counts(p: NumericProfile, counts: np.ndarray, m: int) -> float:
 
     counts[2i] holds values in (edge i-1, edge i), counts[2i+1] values equal to edge i, and
     the last slot values above the last edge. With exact edges this is the exact D.
+
+    On a quantile grid the baseline CDF is known only at the edges, so D is taken there
+    alone: a lower bound within one bin's mass of the true D. (Comparing the log just below
+    an edge with the baseline at the previous edge would add up to one bin's mass even when
+    the log is the training data itself, and with millions of rows that bias alone is
+    "significant".)
     """
     cdf = np.asarray(p.cdf)
+    if not len(cdf):
+        return 0.0
     cum = np.cumsum(counts) / m
     at_edge = cum[1::2]  # F_log(edge i)
-    below_edge = cum[0::2][: len(cdf)]  # F_log just below edge i
-    prev_base = np.concatenate(([0.0], cdf[:-1]))
-    d = max(
-        float(np.max(np.abs(at_edge - cdf))) if len(cdf) else 0.0,
-        float(np.max(np.abs(below_edge - prev_base))) if len(cdf) else 0.0,
-    )
+    d = float(np.max(np.abs(at_edge - cdf)))
+    if p.exact:
+        # no training value lies strictly between two edges: the baseline CDF just below
+        # edge i is its value at edge i-1
+        below_edge = cum[0::2][: len(cdf)]  # F_log just below edge i
+        prev_base = np.concatenate(([0.0], cdf[:-1]))
+        d = max(d, float(np.max(np.abs(below_edge - prev_base))))
     return d
 
 
@@ -240,7 +249,8 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     if st.small is not None and p.exact and max(m, p.n) <= SMALL_SAMPLE:
         from scipy import stats
 
-        reference = np.repeat(np.asarray(p.edges), np.diff(np.round(np.asarray(p.cdf) * p.n), prepend=0).astype(np.int64))
+        per_edge = np.diff(np.round(np.asarray(p.cdf) * p.n), prepend=0).astype(np.int64)
+        reference = np.repeat(np.asarray(p.edges), per_edge)
         res = stats.ks_2samp(reference, np.concatenate(st.small))
         d, pval, method = float(res.statistic), float(res.pvalue), "exact"
     else:
@@ -262,6 +272,13 @@ def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndar
     def min_expected(col: list[int]) -> float:
         return float(min(rows_total) * sum(col) / grand)
 
+    # Columns are sorted by total, so the rare ones are a tail: pool all of them into one
+    # column, then let the pool absorb the next smallest column until it is large enough.
+    rare = next((i for i, col in enumerate(cols) if min_expected(col) < MIN_EXPECTED), len(cols))
+    rare = max(rare, 1)
+    if len(cols) - rare >= 2 and len(cols) > 2:
+        pooled = [sum(c[0] for c in cols[rare:]), sum(c[1] for c in cols[rare:])]
+        cols, names = cols[:rare] + [pooled], names[:rare] + ["(other)"]
     while len(cols) > 2 and min_expected(cols[-1]) < MIN_EXPECTED:
         last = cols.pop()
         names.pop()
@@ -270,10 +287,13 @@ def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndar
     return np.array(cols, dtype=float).T, names
 
 
-def _categorical_result(name: str, p: CategoricalProfile, counter: Counter[str], o: DriftOptions) -> FeatureDrift:
+def _categorical_result(
+    name: str, p: CategoricalProfile, counter: Counter[str], o: DriftOptions
+) -> FeatureDrift:
     m = sum(counter.values())
     base = {"name": name, "kind": Kind.CATEGORICAL.value, "n": m, "baseline_n": p.n, "mean": None,
-                "baseline_mean": None, "mean_deviation": None, "mean_deviation_kind": None, "mean_shift": False}
+            "baseline_mean": None, "mean_deviation": None, "mean_deviation_kind": None,
+            "mean_shift": False}
     base_counts = dict(p.counts)
     unseen = tuple(sorted(((c, v / m) for c, v in counter.items() if c not in base_counts),
                           key=lambda kv: (-kv[1], kv[0])))

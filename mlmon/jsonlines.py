@@ -38,6 +38,8 @@ from mlmon.records import (
 
 _LOG_PREFIX = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
+_BLANK_RE = r"^(?:[ \t\r\x0b\x0c]*|\x00+)$"
+"""A blank line as `BlockParser._line` sees it: whitespace only, or NUL bytes only."""
 _MIN_EXACT_LINES = 2048
 SNIFF_LINES = 200
 
@@ -485,7 +487,7 @@ class BlockParser:
     def _fast(self, data: bytes, first_line: int) -> tuple[Piece, int, int, int]:
         n_lines = data.count(b"\n")
         if self.layout.prefixed:
-            payload, n_records, blank = self._strip_prefixes(data)
+            payload, n_records, blank = self._strip_prefixes(data, first_line)
         else:
             if not data.lstrip(b"\xef\xbb\xbf" if self.first else b"").lstrip().startswith(b"{"):
                 raise _FastFailed("not a record")
@@ -493,15 +495,15 @@ class BlockParser:
             # reach a string column. Check the block; the exact path names the bad line.
             pc.cast(pa.array([data], pa.binary()), pa.string())
             payload, n_records, blank = data, -1, -1
-        tbl = pj.read_json(
-            pa.BufferReader(payload),
-            read_options=pj.ReadOptions(block_size=4 << 20),
-            parse_options=pj.ParseOptions(
-                explicit_schema=self.layout.schema, unexpected_field_behavior="ignore"
-            ),
-        )
+        tbl = self._read_json(payload)
         if n_records < 0:
+            # pyarrow reads `{} {}` on one line as two rows: each non-blank line must give
+            # exactly one. Lines starting with `{` are a lower bound of the non-blank lines,
+            # so equal counts prove it cheaply; otherwise count the blank lines.
             n_records = tbl.num_rows
+            starts = data.count(b"\n{") + data.startswith(b"{")
+            if n_records != starts and n_records != n_lines - self._blank_lines(data):
+                raise _FastFailed("row count")
             blank = n_lines - n_records
         elif tbl.num_rows != n_records:
             raise _FastFailed("row count")
@@ -515,21 +517,40 @@ class BlockParser:
 
         return Piece(raw, row_lines), n_lines, blank, non_record
 
-    def _strip_prefixes(self, data: bytes) -> tuple[bytes, int, int]:
-        arr = pa.array([data], pa.binary())
-        lines = pc.split_pattern(arr, b"\n").flatten()
-        lines = pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
+    def _read_json(self, payload: bytes, block_size: int = 4 << 20) -> pa.Table:
+        return pj.read_json(
+            pa.BufferReader(payload),
+            read_options=pj.ReadOptions(block_size=block_size),
+            parse_options=pj.ParseOptions(
+                explicit_schema=self.layout.schema, unexpected_field_behavior="ignore"
+            ),
+        )
+
+    @staticmethod
+    def _lines(data: bytes) -> pa.Array:
+        lines = pc.split_pattern(pa.array([data], pa.binary()), b"\n").flatten()
+        return pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
+
+    def _blank_lines(self, data: bytes) -> int:
+        mask = pc.match_substring_regex(self._lines(data), _BLANK_RE)
+        return pc.sum(pc.cast(mask, pa.int64())).as_py() or 0
+
+    def _strip_prefixes(self, data: bytes, first_line: int) -> tuple[bytes, int, int]:
+        if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]  # as the exact path does for line 1
+        lines = self._lines(data)
+        blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
         if self.marker is not None:
             pattern = ".*?" + re.escape(self.plan.record_marker or "")
             cand = pc.match_substring(lines, self.plan.record_marker or "")
             body = pc.replace_substring_regex(lines, pattern=pattern, replacement="", max_replacements=1)
         else:
             cand = pc.or_(
-                pc.match_substring_regex(lines, r"^\s*\{"),
+                pc.match_substring_regex(lines, r"^[ \t\r\x0b\x0c]*\{"),  # bytes.lstrip()
                 pc.match_substring_regex(lines, _LOG_PREFIX),
             )
             body = pc.replace_substring_regex(lines, pattern=r"^[^{]*", replacement="", max_replacements=1)
-        blank_mask = pc.match_substring_regex(lines, r"^\s*$")
+        cand = pc.and_(cand, pc.invert(blank_mask))  # a blank line is blank first, as in `_line`
         body = pc.if_else(cand, body, "")
         n_records = pc.sum(pc.cast(cand, pa.int64())).as_py() or 0
         blank = pc.sum(pc.cast(blank_mask, pa.int64())).as_py() or 0
@@ -582,7 +603,7 @@ class BlockParser:
         try:
             rec = _decoder.decode(s.strip())
         except RecursionError:
-            return "bad_json", None
+            return self._deep(text)
         except ValueError:
             return "bad_json", None
         try:
@@ -593,6 +614,27 @@ class BlockParser:
             return "duplicate_key", None
         except _BadText:
             return "bad_encoding", None
+
+    def _deep(self, text: bytes) -> tuple[str, dict[str, Any] | None]:
+        """A record nested deeper than Python's parser can go (`[[[[...`).
+
+        pyarrow's parser is iterative and reads it, so the fast path would keep the record when
+        its fields are fine (deep data is in a field mlmon does not read). The exact path gives
+        the same answer by asking the same parser about this one line.
+        """
+        if self.layout.schema is None:
+            return "bad_json", None
+        payload = text.strip() + b"\n"
+        try:
+            tbl = self._read_json(payload, block_size=max(4 << 20, 2 * len(payload)))
+            if tbl.num_rows != 1:
+                return "bad_json", None
+            raw = from_arrow(tbl, self.plan, self.layout)
+        except _FastFailed:
+            return "wrong_type", None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return "bad_json", None
+        return "", raw.to_pylist()[0]
 
     def _not_a_record(self, line: bytes) -> str:
         """A line with no object: JSON of another shape is a wrong type, anything else not a record."""

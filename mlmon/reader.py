@@ -127,9 +127,12 @@ class Reader:
     def _read(self, source: Source) -> Iterator[pa.Table]:
         notes = ReadNotes()
         tally = _Tally()
-        stream, fmt = open_source(
-            source, notes, max_decompressed_bytes=self.options.max_decompressed_bytes
-        )
+        try:
+            stream, fmt = open_source(
+                source, notes, max_decompressed_bytes=self.options.max_decompressed_bytes
+            )
+        except DataError as exc:
+            raise DataError(f"{source.name}: {exc}") from None
         try:
             if fmt is Format.JSONL:
                 gen = self._jsonl(source, stream, notes, tally)
@@ -142,6 +145,10 @@ class Reader:
                     raise DataError("Parquet cannot be read from stdin; give its path")
                 gen = self._table_rows(source, parquet_batches(source.path), tally, [])
             yield from gen
+        except DataError as exc:
+            if str(exc).startswith(source.name):
+                raise
+            raise DataError(f"{source.name}: {exc}") from None
         except OSError as exc:
             raise DataError(f"{source.name}: read failed: {exc}") from None
         except pa.ArrowInvalid as exc:

@@ -248,7 +248,7 @@ def parse_timestamps(
     if text.null_count < n and _cast_whole(text, tz, out, valid):
         pass
     elif text.null_count < n:
-        t = pc.utf8_trim_whitespace(text)
+        t = pc.utf8_upper(pc.utf8_trim_whitespace(text))  # RFC 3339 allows `t` and `z`
         t = pc.replace_substring_regex(t, pattern=_COMMA_MS_RE, replacement=r"\1.\2")
         aware = np.asarray(
             pc.fill_null(pc.match_substring_regex(t, pattern=_OFFSET_RE), False).to_numpy(

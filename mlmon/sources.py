@@ -145,7 +145,16 @@ class _Stream:
     """A readable binary stream that decompresses gzip, bz2 and zstd (all members/frames).
 
     A stream cut short yields every byte it could decompress and sets `notes.truncated`.
+    Output is made in bounded steps (at most about `STEP_BYTES` per decompressor call), so a
+    small input that expands enormously (a decompression bomb) is never held whole and
+    `--max-decompressed-bytes` stops it as it grows.
     """
+
+    STEP_BYTES = 1 << 20
+    """Most output one gzip or bz2 decompressor call may make."""
+    ZSTD_SLICE = 1 << 10
+    """Compressed bytes given to zstd per call (it has no output limit; a 4-byte block can
+    expand to 128 KiB, so a slice makes at most ~32 MiB)."""
 
     def __init__(self, raw: IO[bytes], kind: str, notes: ReadNotes, max_bytes: int | None):
         self._raw = raw
@@ -153,9 +162,14 @@ class _Stream:
         self._notes = notes
         self._max = max_bytes
         self._buf = bytearray()
+        self._pending = b""
+        """Compressed bytes not yet given to a decompressor."""
+        self._more = False
+        """The bz2 decompressor holds output that needs no new input."""
         self._dec: object | None = None
         self._done = False
         self._member_started = False
+        self._members = 0
         self.closed = False
 
     def _new(self) -> object:
@@ -168,46 +182,74 @@ class _Stream:
         return zstandard.ZstdDecompressor().decompressobj()
 
     def _feed(self, data: bytes) -> None:
-        while data:
-            if self._dec is None:
-                self._dec = self._new()
-            dec = self._dec
-            try:
-                out = dec.decompress(data)  # type: ignore[attr-defined]
-            except (zlib.error, OSError, EOFError, ValueError) as exc:
-                self._notes.truncated = f"corrupt {self._kind} data: {exc}"
-                self._done = True
-                return
-            except Exception as exc:  # zstandard.ZstdError has no stdlib base
-                self._notes.truncated = f"corrupt {self._kind} data: {exc}"
-                self._done = True
-                return
-            self._member_started = True
-            self._buf += out
-            self._notes.decompressed_bytes += len(out)
-            if self._max is not None and self._notes.decompressed_bytes > self._max:
-                raise DataError(
-                    f"decompressed input passed --max-decompressed-bytes ({self._max} bytes)"
-                )
-            if getattr(dec, "eof", False):
-                data = getattr(dec, "unused_data", b"")
-                self._dec = None
-                self._member_started = False
-                # padding of zero bytes after the last member is tolerated, as gzip(1) does
-                if data.strip(b"\x00") == b"":
-                    data = b""
-            else:
-                data = b""
+        """Queue compressed bytes; `read` decompresses them step by step."""
+        self._pending = self._pending + data if self._pending else data
 
-    def read(self, n: int = -1) -> bytes:
-        while not self._done and (n < 0 or len(self._buf) < n):
+    def _step(self) -> None:
+        """One bounded decompression step from the queued input."""
+        if self._dec is None:
+            if self._members and self._pending.strip(b"\x00") == b"":
+                # padding of zero bytes after the last member is tolerated, as gzip(1) does
+                self._pending = b""
+                return
+            self._dec = self._new()
+        dec = self._dec
+        data = self._pending
+        try:
+            if self._kind == "gzip":
+                out = dec.decompress(data, self.STEP_BYTES)  # type: ignore[attr-defined]
+                rest = dec.unconsumed_tail  # type: ignore[attr-defined]
+            elif self._kind == "bz2":
+                out = dec.decompress(data, self.STEP_BYTES)  # type: ignore[attr-defined]
+                rest = b""  # bz2 keeps unused input itself
+                self._more = not dec.needs_input and not dec.eof  # type: ignore[attr-defined]
+            else:
+                out = dec.decompress(data[: self.ZSTD_SLICE])  # type: ignore[attr-defined]
+                rest = data[self.ZSTD_SLICE :]
+        except Exception as exc:  # zlib.error, OSError, EOFError; zstandard.ZstdError
+            self._notes.truncated = f"corrupt {self._kind} data: {exc}"
+            self._done = True
+            self._pending = b""
+            self._more = False
+            return
+        self._member_started = True
+        self._buf += out
+        self._notes.decompressed_bytes += len(out)
+        if self._max is not None and self._notes.decompressed_bytes > self._max:
+            raise DataError(
+                f"decompressed input passed --max-decompressed-bytes ({self._max} bytes)"
+            )
+        if getattr(dec, "eof", False):
+            rest = getattr(dec, "unused_data", b"") + rest
+            self._dec = None
+            self._member_started = False
+            self._more = False
+            self._members += 1
+        self._pending = rest
+
+    def _fill(self, n: int) -> None:
+        """Decompress until the buffer holds `n` bytes (all when `n` < 0) or the input ends."""
+        while n < 0 or len(self._buf) < n:
+            if self._pending or self._more:
+                self._step()
+                continue
+            if self._done:
+                break
             chunk = self._raw.read(READ_BYTES)
             if not chunk:
                 self._done = True
                 if self._dec is not None and self._member_started:
                     self._notes.truncated = f"{self._kind} stream ends before its end marker"
                 break
-            self._feed(chunk)
+            self._pending = chunk
+
+    def peek(self, n: int) -> bytes:
+        """The next `n` bytes (fewer at the end), left in place for `read`."""
+        self._fill(n)
+        return bytes(self._buf[:n])
+
+    def read(self, n: int = -1) -> bytes:
+        self._fill(n)
         if n < 0 or n >= len(self._buf):
             out = bytes(self._buf)
             self._buf.clear()
@@ -286,7 +328,7 @@ def open_source(
         notes.compression = kind
         stream = _Stream(raw, kind, notes, max_decompressed_bytes)
         stream._feed(magic)
-        head = bytes(stream._buf[:4096])
+        head = stream.peek(4096)
     fmt = format_for(source, head)
     return stream, fmt
 

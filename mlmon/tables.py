@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlmon.errors import DataError
 from mlmon.records import (
     CONFIDENCE,
     GROUP,
@@ -46,19 +47,30 @@ def csv_batches(stream: Any, invalid: list[tuple[int | None, str]]) -> Iterator[
     header = header.removeprefix(b"\xef\xbb\xbf")
     names = next(csv.reader(io.StringIO(header.decode("utf-8", errors="replace"))))
     names = [n.strip() for n in names]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DataError(
+            f"the CSV header names column(s) {', '.join(repr(n) for n in twice)} more than once"
+        )
 
     def on_invalid(row: Any) -> str:
         invalid.append((row.number, row.text))
         return "skip"
 
-    reader = pcsv.open_csv(
-        stream,
-        read_options=pcsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
-        parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-        convert_options=pcsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=True
-        ),
-    )
+    try:
+        reader = pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            # binary, not string: one bad byte costs its row (bad_encoding), not the file
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.binary() for n in names}, strings_can_be_null=True
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV" in str(exc):
+            return  # a header and no rows
+        raise
     yield from reader
 
 
@@ -79,8 +91,30 @@ def parquet_batches(path: str) -> Iterator[pa.RecordBatch]:
     yield from pq.ParquetFile(path).iter_batches(batch_size=65536)
 
 
+def _utf8(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Binary values as text; values that are not UTF-8 become null and are marked."""
+    try:
+        return pc.cast(arr, pa.string()), np.zeros(len(arr), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    values: list[str | None] = []
+    bad = np.zeros(len(arr), dtype=bool)
+    for i, v in enumerate(arr.to_pylist()):
+        if v is None:
+            values.append(None)
+            continue
+        try:
+            values.append(v.decode("utf-8"))
+        except UnicodeDecodeError:
+            values.append(None)
+            bad[i] = True
+    return pa.array(values, pa.string()), bad
+
+
 def _lookup(tbl: pa.Table, path: str) -> pa.Array | None:
     """A column by its dotted path through structs, or by the whole path as a flat name."""
+    if len(tbl.schema.get_all_field_indices(path)) > 1:
+        raise DataError(f"the input has more than one column named {path!r}")
     if path in tbl.column_names:
         return tbl.column(path).combine_chunks()
     parts = path.split(".")
@@ -140,6 +174,12 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
     n = tbl.num_rows
     f = plan.fields
     wrong = np.zeros(n, dtype=bool)
+    bad_encoding = np.zeros(n, dtype=bool)
+    for i, fld in enumerate(tbl.schema):
+        if pa.types.is_binary(fld.type) or pa.types.is_large_binary(fld.type):
+            text, bad = _utf8(tbl.column(i).combine_chunks())
+            tbl = tbl.set_column(i, fld.name, text)
+            bad_encoding |= bad
     cols: dict[str, pa.Array] = {}
     ts = _lookup(tbl, f.timestamp)
     if ts is not None and pa.types.is_timestamp(ts.type):
@@ -196,7 +236,9 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
         cols[plan.feature_column(spec.name)], bad = conv(arr, n)
         wrong |= bad
     raw = pa.table(cols, schema=canonical_schema(plan))
-    pre = np.where(wrong, reason_code("wrong_type"), 0).astype(np.uint8)
+    pre = np.where(
+        bad_encoding, reason_code("bad_encoding"), np.where(wrong, reason_code("wrong_type"), 0)
+    ).astype(np.uint8)
     return raw, pre
 
 

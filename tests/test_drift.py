@@ -1,0 +1,409 @@
+"""Drift: KS against scipy, chi-square, BH, verdicts, mean deviation, merging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from mlmon import baseline as bl
+from mlmon.drift import (
+    PSI_FLOOR,
+    DriftAccumulator,
+    DriftOptions,
+    FeatureDrift,
+    chi_square_table,
+)
+from mlmon.records import FEATURE_PREFIX
+
+FAST = settings(max_examples=50, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def train_table(**cols: Any) -> pa.Table:
+    return pa.table({k: pa.array(v) for k, v in cols.items()})
+
+
+def log_table(**cols: Any) -> pa.Table:
+    out = {}
+    for k, v in cols.items():
+        if isinstance(v, np.ndarray) and v.dtype.kind in "fi":
+            out[FEATURE_PREFIX + k] = pa.array(v.astype(np.float64))
+        else:
+            out[FEATURE_PREFIX + k] = pa.array(v, pa.string() if _texty(v) else pa.float64())
+    return pa.table(out)
+
+
+def _texty(v: Any) -> bool:
+    return any(isinstance(x, str) for x in v)
+
+
+def drift_of(b: bl.Baseline, options: DriftOptions | None = None, chunks: int = 1,
+             **log: Any) -> dict[str, FeatureDrift]:
+    acc = DriftAccumulator(b)
+    t = log_table(**log)
+    step = max(1, -(-t.num_rows // chunks))
+    for start in range(0, t.num_rows, step):
+        acc.update(t.slice(start, step))
+    return {r.name: r for r in acc.result(options)}
+
+
+def exact(**train: Any) -> bl.Baseline:
+    return bl.build(train_table(**train), source="train", max_edges=None)
+
+
+# --------------------------------------------------------------------- KS against scipy
+
+
+@pytest.mark.parametrize(("n_train", "n_log", "shift"),
+                         [(40, 35, 0.0), (500, 300, 0.3), (3000, 2000, 0.05), (10000, 9000, 0.03)])
+def test_ks_small_samples_exact_like_scipy(rng: np.random.Generator, n_train: int, n_log: int,
+                                           shift: float) -> None:
+    train = rng.normal(0, 1, n_train)
+    log = rng.normal(shift, 1, n_log)
+    r = drift_of(exact(x=train), x=log, chunks=3)["x"]
+    ref = stats.ks_2samp(train, log)  # exact for max(n, m) <= 10000
+    assert r.status == "ok" and r.test == "ks" and r.exact
+    assert r.statistic == pytest.approx(ref.statistic, abs=1e-12)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+    assert r.p_value == pytest.approx(stats.ks_2samp(train, log, method="exact").pvalue, rel=1e-9)
+    assert r.p_method == "exact"
+    assert r.n == n_log and r.baseline_n == n_train
+
+
+@pytest.mark.parametrize(("n_train", "n_log"), [(300, 200), (4000, 2500)])
+def test_ks_small_samples_with_ties(rng: np.random.Generator, n_train: int, n_log: int) -> None:
+    train = rng.poisson(4, n_train).astype(float)
+    log = rng.poisson(4.4, n_log).astype(float)
+    r = drift_of(exact(x=train), x=log)["x"]
+    ref = stats.ks_2samp(train, log)
+    assert r.statistic == pytest.approx(ref.statistic, abs=1e-12)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize(("n_train", "n_log"), [(12000, 15000), (20000, 800), (900, 11000)])
+def test_ks_large_samples_asymptotic_like_scipy(rng: np.random.Generator, ties: bool,
+                                                n_train: int, n_log: int) -> None:
+    if ties:
+        train = rng.integers(0, 40, n_train).astype(float)
+        log = np.minimum(rng.integers(0, 42, n_log), 39).astype(float)
+    else:
+        train = rng.normal(0, 1, n_train)
+        log = rng.normal(0.04, 1, n_log)
+    r = drift_of(exact(x=train), x=log, chunks=4)["x"]
+    asymp = stats.ks_2samp(train, log, method="asymp")
+    default = stats.ks_2samp(train, log)
+    assert r.exact and r.p_method == "asymptotic"
+    assert r.statistic == pytest.approx(asymp.statistic, abs=1e-12)
+    assert r.p_value == pytest.approx(asymp.pvalue, rel=1e-9, abs=1e-300)
+    assert r.p_value == pytest.approx(default.pvalue, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_gridded_baseline_d_within_bin_mass(rng: np.random.Generator, ties: bool) -> None:
+    if ties:
+        train = np.round(rng.gamma(2.0, 50.0, 60000), 1)
+        log = np.round(rng.gamma(2.2, 50.0, 4000), 1)
+    else:
+        train = rng.standard_t(5, 60000)
+        log = rng.standard_t(5, 4000) + 0.1
+    grid = bl.build(train_table(x=train), source="t", max_edges=1001)
+    assert not grid.features[0].numeric.exact
+    assert len(grid.features[0].numeric.edges) <= 1001
+    r = drift_of(grid, x=log)["x"]
+    d_exact = stats.ks_2samp(train, log).statistic
+    assert not r.exact
+    assert abs(r.statistic - d_exact) <= 0.002
+    # D on the grid is the exact D at the edges: a lower bound within one bin's mass
+    edges = np.array(grid.features[0].numeric.edges)
+    s_train, s_log = np.sort(train), np.sort(log)
+    at_edges = np.abs(np.searchsorted(s_train, edges, side="right") / len(train)
+                      - np.searchsorted(s_log, edges, side="right") / len(log))
+    assert r.statistic == pytest.approx(at_edges.max(), abs=1e-12)
+    assert r.statistic <= d_exact + 1e-12
+    # p-value from the Kolmogorov distribution with the true n and m
+    en = round(len(train) * len(log) / (len(train) + len(log)))
+    assert r.p_value == pytest.approx(stats.kstwo.sf(r.statistic, en), rel=1e-9)
+
+
+# --------------------------------------------------------------------- chi-square
+
+
+def test_chi_square_matches_scipy(rng: np.random.Generator) -> None:
+    cats = np.array(["a", "b", "c", "d"], dtype=object)
+    train = rng.choice(cats, 3000, p=[0.4, 0.3, 0.2, 0.1])
+    log = rng.choice(cats, 800, p=[0.35, 0.3, 0.2, 0.15])
+    r = drift_of(exact(c=list(train)), c=list(log))["c"]
+    tbl = np.array([[np.sum(train == c) for c in cats], [np.sum(log == c) for c in cats]])
+    ref = stats.chi2_contingency(tbl, correction=False)
+    assert ref.expected_freq.min() >= 5  # the case where nothing is merged
+    assert r.test == "chi_square" and r.status == "ok"
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def _merged_by_hand(base: dict[str, int], log: dict[str, int]) -> np.ndarray:
+    """Rare columns (expected < 5) pooled together; then the pool grows until it is >= 5."""
+    cats = sorted(set(base) | set(log), key=lambda c: -(base.get(c, 0) + log.get(c, 0)))
+    tbl = np.array([[base.get(c, 0) for c in cats], [log.get(c, 0) for c in cats]], float)
+    rows, grand = tbl.sum(axis=1), tbl.sum()
+    exp_min = rows.min() * tbl.sum(axis=0) / grand
+    keep = [i for i in range(len(cats)) if exp_min[i] >= 5]
+    rare = [i for i in range(len(cats)) if exp_min[i] < 5]
+    pooled = tbl[:, rare].sum(axis=1)
+    while rare and rows.min() * pooled.sum() / grand < 5 and len(keep) > 1:
+        pooled = pooled + tbl[:, keep.pop()]
+    cols = [tbl[:, i] for i in keep] + ([pooled] if rare else [])
+    return np.array(cols).T
+
+
+def test_rare_categories_are_merged_until_expected_at_least_5() -> None:
+    base = {"a": 1000, "b": 4, "c": 4, "d": 4}
+    log = {"a": 1000, "b": 4, "c": 4, "d": 4}
+    tbl, names = chi_square_table(base, log)
+    exp = stats.chi2_contingency(tbl, correction=False).expected_freq
+    assert exp.min() >= 5
+    assert names == ["a", "(other)"]
+    assert tbl.tolist() == [[1000, 12], [1000, 12]]
+    assert tbl.sum() == sum(base.values()) + sum(log.values())
+
+
+@FAST
+@given(base=st.dictionaries(st.sampled_from("abcdefghij"), st.integers(0, 300), min_size=1),
+       log=st.dictionaries(st.sampled_from("abcdefghijxyz"), st.integers(0, 300), min_size=1))
+def test_chi_square_table_properties(base: dict[str, int], log: dict[str, int]) -> None:
+    if sum(base.values()) == 0 or sum(log.values()) == 0:
+        return
+    tbl, names = chi_square_table(base, log)
+    assert tbl.shape == (2, len(names))
+    assert tbl[0].sum() == sum(base.values()) and tbl[1].sum() == sum(log.values())
+    if tbl.shape[1] > 2:
+        exp = tbl.sum(axis=1).min() * tbl.sum(axis=0) / tbl.sum()
+        assert exp.min() >= 5
+    hand = _merged_by_hand(base, log)
+    if hand.shape[1] >= 2 and tbl.shape[1] >= 2 and tbl.sum(axis=0).min() > 0:
+        assert stats.chi2_contingency(tbl, correction=False).statistic == pytest.approx(
+            stats.chi2_contingency(hand, correction=False).statistic, rel=1e-9)
+
+
+def test_rare_and_unseen_categories(rng: np.random.Generator) -> None:
+    train = ["a"] * 600 + ["b"] * 300 + ["c"] * 97 + ["r1"] * 2 + ["r2"] * 1
+    log = ["a"] * 140 + ["b"] * 40 + ["c"] * 10 + ["new"] * 8 + ["zz"] * 2
+    rng.shuffle(log)
+    r = drift_of(exact(c=train), c=log, chunks=3)["c"]
+    assert r.unseen_categories == (("new", 8 / 200), ("zz", 2 / 200))
+    base = {"a": 600, "b": 300, "c": 97, "r1": 2, "r2": 1}
+    got = {"a": 140, "b": 40, "c": 10, "new": 8, "zz": 2}
+    hand = _merged_by_hand(base, got)
+    ref = stats.chi2_contingency(hand, correction=False)
+    assert ref.expected_freq.min() >= 5
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    # PSI over the baseline's categories plus one bucket for unseen ones
+    e = np.array([600, 300, 97, 2, 1, 0]) / 1000
+    a = np.array([140, 40, 10, 0, 0, 10]) / 200
+    e, a = np.maximum(e, PSI_FLOOR), np.maximum(a, PSI_FLOOR)
+    assert r.psi == pytest.approx(np.sum((a - e) * np.log(a / e)), rel=1e-9)
+    assert r.effect_size == r.psi and r.effect_measure == "psi"
+
+
+def test_booleans_as_categories_match() -> None:
+    b = bl.build(train_table(flag=[True] * 60 + [False] * 40), source="t", max_edges=None)
+    r = drift_of(b, flag=["true"] * 30 + ["false"] * 20)["flag"]
+    assert r.unseen_categories == ()
+    assert r.statistic == pytest.approx(0.0, abs=1e-12)
+
+
+# --------------------------------------------------------------------- BH and verdicts
+
+
+def test_benjamini_hochberg_matches_scipy(rng: np.random.Generator) -> None:
+    n = 400
+    train = {f"f{i}": rng.normal(0, 1, 2000) for i in range(6)}
+    train["cat"] = list(rng.choice(np.array(["u", "v", "w"], dtype=object), 2000))
+    train["gone"] = rng.normal(0, 1, 2000)
+    b = exact(**train)
+    log = {f"f{i}": rng.normal(0.05 * i, 1, n) for i in range(6)}
+    log["cat"] = list(rng.choice(np.array(["u", "v", "w"], dtype=object), n, p=[0.4, 0.3, 0.3]))
+    res = drift_of(b, **log)
+    assert res["gone"].status == "not_in_log" and res["gone"].p_value_adjusted is None
+    tested = [r for r in res.values() if r.p_value is not None]
+    assert len(tested) == 7
+    want = stats.false_discovery_control([r.p_value for r in tested], method="bh")
+    assert [r.p_value_adjusted for r in tested] == pytest.approx(list(want), rel=1e-12)
+    for r in tested:
+        assert r.drift == (r.p_value_adjusted < 0.05 and r.effect_size >= 0.1)
+
+
+def test_single_feature_adjusted_equals_raw(rng: np.random.Generator) -> None:
+    r = drift_of(exact(x=rng.normal(size=500)), x=rng.normal(0.3, 1, 200))["x"]
+    assert r.p_value_adjusted == r.p_value
+
+
+def test_verdict_needs_effect_size(rng: np.random.Generator) -> None:
+    train = rng.normal(0, 1, 40000)
+    log = rng.normal(0.08, 1, 40000)
+    ref = stats.ks_2samp(train, log)
+    assert ref.pvalue < 0.001 and ref.statistic < 0.1  # significant but small
+    b = exact(x=train)
+    default = drift_of(b, x=log)["x"]
+    p_rule = drift_of(b, DriftOptions(min_effect=0.0), x=log)["x"]
+    assert default.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert default.drift is False
+    assert p_rule.drift is True
+
+    big = rng.normal(0.6, 1, 3000)
+    assert drift_of(b, x=big)["x"].drift is True
+    same = rng.normal(0, 1, 3000)
+    r = drift_of(b, DriftOptions(min_effect=0.0), x=same)["x"]
+    assert r.drift == (stats.ks_2samp(train, same).pvalue < 0.05)
+
+
+def test_p_threshold_option(rng: np.random.Generator) -> None:
+    train, log = rng.normal(0, 1, 1000), rng.normal(0.25, 1, 300)
+    p = float(stats.ks_2samp(train, log).pvalue)
+    d = float(stats.ks_2samp(train, log).statistic)
+    assert d >= 0.1 and 1e-6 < p < 0.05
+    b = exact(x=train)
+    assert drift_of(b, DriftOptions(p_threshold=p * 2), x=log)["x"].drift is True
+    assert drift_of(b, DriftOptions(p_threshold=p / 2), x=log)["x"].drift is False
+
+
+def test_min_samples_and_absent_features(rng: np.random.Generator) -> None:
+    b = exact(x=rng.normal(size=500), y=rng.normal(size=500),
+              c=list(rng.choice(np.array(["a", "b"], dtype=object), 500)))
+    res = drift_of(b, x=rng.normal(3, 1, 20), c=["a"] * 20)
+    assert res["x"].status == "insufficient_data" and res["x"].drift is False
+    assert res["x"].p_value is None and res["x"].n == 20
+    assert res["c"].status == "insufficient_data" and res["c"].drift is False
+    assert res["y"].status == "not_in_log" and res["y"].n == 0 and res["y"].drift is False
+    lowered = drift_of(b, DriftOptions(min_samples=10), x=rng.normal(3, 1, 20), c=["a"] * 20)
+    assert lowered["x"].status == "ok" and lowered["x"].drift is True
+    assert lowered["c"].status == "ok"
+
+    acc = DriftAccumulator(b)
+    acc.update(pa.table({FEATURE_PREFIX + "x": pa.nulls(50, pa.float64())}))
+    assert {r.name: r.status for r in acc.result()}["x"] == "not_in_log"
+
+
+def test_small_baseline_is_insufficient(rng: np.random.Generator) -> None:
+    b = exact(x=rng.normal(size=20))
+    assert drift_of(b, x=rng.normal(size=500))["x"].status == "insufficient_data"
+
+
+# --------------------------------------------------------------------- mean deviation
+
+
+def test_mean_deviation_relative(rng: np.random.Generator) -> None:
+    train = rng.normal(10, 1, 1000)
+    log = rng.normal(12.5, 1, 200)
+    r = drift_of(exact(x=train), x=log)["x"]
+    assert r.mean_deviation_kind == "relative"
+    assert r.mean == pytest.approx(log.mean(), rel=1e-12)
+    assert r.baseline_mean == pytest.approx(train.mean(), rel=1e-12)
+    assert r.mean_deviation == pytest.approx(abs(log.mean() - train.mean()) / abs(train.mean()))
+    assert r.mean_shift is True
+    small = drift_of(exact(x=train), x=rng.normal(10.5, 1, 200))["x"]
+    assert small.mean_shift is False
+
+
+def test_mean_deviation_in_std_units_near_zero(rng: np.random.Generator) -> None:
+    train = rng.normal(0, 1, 1000)
+    train = train - train.mean() + 0.01  # |mean| < 0.1 std
+    log = rng.normal(0.15, 1, 300)
+    r = drift_of(exact(x=train), x=log)["x"]
+    assert r.mean_deviation_kind == "std"
+    want = abs(log.mean() - train.mean()) / train.std(ddof=1)
+    assert r.mean_deviation == pytest.approx(want, rel=1e-9)
+    assert r.mean_shift is bool(want > 0.2)
+
+
+# --------------------------------------------------------------------- properties
+
+
+def _values(ints: bool) -> st.SearchStrategy[list[float]]:
+    elem = (st.integers(-5, 5).map(float) if ints
+            else st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False))
+    return st.lists(elem, min_size=0, max_size=120)
+
+
+@FAST
+@given(ints=st.booleans(), data=st.data())
+def test_drift_merge_of_parts_equals_whole(ints: bool, data: st.DataObject) -> None:
+    train = np.array(data.draw(_values(ints).filter(lambda v: len(v) >= 1)))
+    log = np.array(data.draw(_values(ints)))
+    cut = data.draw(st.integers(0, len(log)))
+    max_edges = data.draw(st.sampled_from([None, 5]))
+    b = bl.build(train_table(x=train), source="t", max_edges=max_edges)
+    opts = DriftOptions(min_samples=1)
+
+    whole = DriftAccumulator(b)
+    whole.update(log_table(x=log))
+    left, right = DriftAccumulator(b), DriftAccumulator(b)
+    left.update(log_table(x=log[:cut]))
+    right.update(log_table(x=log[cut:]))
+    left.merge(right)
+    w, m = whole.numeric["x"], left.numeric["x"]
+    assert np.array_equal(w.counts, m.counts)
+    assert w.counts.sum() == len(log) == w.n == m.n
+    if len(log):
+        assert m.mean == pytest.approx(log.mean(), rel=1e-9, abs=1e-6)
+        assert m.m2 == pytest.approx(((log - log.mean()) ** 2).sum(), rel=1e-6, abs=1e-3)
+    rw, rm = whole.result(opts)[0], left.result(opts)[0]
+    assert (rw.status, rw.n, rw.drift) == (rm.status, rm.n, rm.drift)
+    if rw.statistic is not None:
+        assert rm.statistic == pytest.approx(rw.statistic, abs=1e-12)
+        assert rm.p_value == pytest.approx(rw.p_value, rel=1e-9, abs=1e-300)
+
+
+@FAST
+@given(ints=st.booleans(), data=st.data())
+def test_no_drift_against_itself(ints: bool, data: st.DataObject) -> None:
+    values = np.array(data.draw(_values(ints).filter(lambda v: len(v) >= 30)))
+    r = drift_of(exact(x=values), x=values, chunks=2)["x"]
+    assert r.status == "ok"
+    assert r.statistic == 0.0
+    assert r.p_value == pytest.approx(1.0)
+    assert r.drift is False
+    if len(set(values.tolist())) > 1:  # PSI needs at least two baseline values
+        assert r.psi == pytest.approx(0.0, abs=1e-12)
+    assert r.mean_shift is False
+
+    # on a coarse grid too: the CDFs agree at every edge
+    grid = bl.build(train_table(x=values), source="t", max_edges=6)
+    g = drift_of(grid, DriftOptions(min_effect=0.0), x=values)["x"]
+    assert g.statistic == pytest.approx(0.0, abs=1e-12)
+    assert g.p_value == pytest.approx(1.0)
+    assert g.drift is False
+
+
+@FAST
+@given(st.lists(st.sampled_from(["a", "b", "c", "True", "false"]), min_size=30, max_size=200))
+def test_categories_do_not_drift_against_themselves(values: list[str]) -> None:
+    b = exact(c=values)
+    normalized = [v.lower() if v.lower() in ("true", "false") else v for v in values]
+    r = drift_of(b, c=normalized)["c"]
+    assert r.status == "ok" and r.drift is False
+    assert r.statistic == pytest.approx(0.0, abs=1e-9)
+    assert r.p_value == pytest.approx(1.0)
+    assert r.unseen_categories == ()
+    assert r.psi == pytest.approx(0.0, abs=1e-12)
+
+
+def test_numeric_psi_on_baseline_deciles(rng: np.random.Generator) -> None:
+    train = rng.normal(0, 1, 5000)
+    log = rng.normal(0.3, 1.2, 1500)
+    r = drift_of(exact(x=train), x=log)["x"]
+    s = np.sort(train)
+    # decile cuts: the smallest training value whose CDF reaches k/10
+    cuts = np.array([s[int(np.ceil(k / 10 * len(s))) - 1] for k in range(1, 10)])
+    base = np.diff(np.concatenate(([0.0], [np.mean(train <= c) for c in cuts], [1.0])))
+    got = np.diff(np.concatenate(([0.0], [np.mean(log <= c) for c in cuts], [1.0])))
+    base, got = np.maximum(base, PSI_FLOOR), np.maximum(got, PSI_FLOOR)
+    assert r.psi == pytest.approx(np.sum((got - base) * np.log(got / base)), rel=1e-9)

@@ -1,0 +1,389 @@
+"""SummaryAccumulator: counts, rates, Wilson interval, latency percentiles, classes, confidence."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from mlmon.records import (
+    CONFIDENCE,
+    GROUP,
+    LATENCY,
+    PRED_CLASS,
+    PRED_VALUE,
+    SUCCESS,
+    TIMESTAMP,
+)
+from mlmon.summary import (
+    ALL,
+    CONFIDENCE_EDGES,
+    GroupSummary,
+    SummaryAccumulator,
+    SummaryOptions,
+    latency_stats,
+    wilson,
+)
+
+SCHEMA = pa.schema(
+    [
+        pa.field(GROUP, pa.string()),
+        pa.field(LATENCY, pa.float64()),
+        pa.field(SUCCESS, pa.bool_()),
+        pa.field(PRED_CLASS, pa.string()),
+        pa.field(CONFIDENCE, pa.float64()),
+        pa.field(PRED_VALUE, pa.float64()),
+        pa.field(TIMESTAMP, pa.timestamp("ns", tz="UTC")),
+    ]
+)
+T0 = 1_793_527_200 * 10**9  # 2026-11-01T10:00:00Z in ns
+
+
+def table(rows: list[dict[str, Any]], *, group: bool = True) -> pa.Table:
+    """A canonical table from row dicts; missing keys are nulls."""
+    cols = {f.name: [r.get(f.name) for r in rows] for f in SCHEMA}
+    t = pa.table(cols, schema=SCHEMA)
+    return t if group else t.drop_columns([GROUP])
+
+
+def random_columns(rng: np.random.Generator, n: int, groups: tuple[str, ...]) -> dict[str, Any]:
+    """Random numpy columns plus null masks (True = null)."""
+    return {
+        GROUP: rng.choice(np.array(groups, dtype=object), n),
+        LATENCY: rng.lognormal(3.0, 0.7, n),
+        "lat_null": rng.random(n) < 0.05,
+        SUCCESS: rng.random(n) < 0.9,
+        "succ_null": rng.random(n) < 0.1,
+        PRED_CLASS: rng.choice(np.array(["cat", "dog", "bird"], dtype=object), n, p=[0.5, 0.3, 0.2]),
+        "cls_null": rng.random(n) < 0.05,
+        CONFIDENCE: rng.random(n),
+        "conf_null": rng.random(n) < 0.05,
+        PRED_VALUE: rng.normal(5.0, 4.0, n),
+        "val_null": rng.random(n) < 0.05,
+        TIMESTAMP: T0 + np.sort(rng.integers(0, 3600 * 10**9, n)),
+    }
+
+
+def arrow_from(c: dict[str, Any], sl: slice = slice(None)) -> pa.Table:
+    def arr(name: str, null: str | None, typ: pa.DataType) -> pa.Array:
+        values = c[name][sl]
+        mask = None if null is None else np.asarray(c[null][sl])
+        if pa.types.is_string(typ):
+            vals = list(values)
+            if mask is not None:
+                vals = [None if m else v for v, m in zip(vals, mask, strict=True)]
+            return pa.array(vals, typ)
+        return pa.array(np.asarray(values), typ, mask=mask)
+
+    return pa.table(
+        {
+            GROUP: arr(GROUP, None, pa.string()),
+            LATENCY: arr(LATENCY, "lat_null", pa.float64()),
+            SUCCESS: arr(SUCCESS, "succ_null", pa.bool_()),
+            PRED_CLASS: arr(PRED_CLASS, "cls_null", pa.string()),
+            CONFIDENCE: arr(CONFIDENCE, "conf_null", pa.float64()),
+            PRED_VALUE: arr(PRED_VALUE, "val_null", pa.float64()),
+            TIMESTAMP: pa.array(np.asarray(c[TIMESTAMP][sl]), pa.timestamp("ns", tz="UTC")),
+        },
+        schema=SCHEMA,
+    )
+
+
+def by_group(result: Any) -> dict[str, GroupSummary]:
+    out = {g.group: g for g in result.groups}
+    out[ALL] = result.overall
+    return out
+
+
+# --------------------------------------------------------------------- counts and rates
+
+
+def test_counts_rates_hand_computed() -> None:
+    rows = [
+        {GROUP: "a", SUCCESS: True},
+        {GROUP: "a", SUCCESS: True},
+        {GROUP: "a", SUCCESS: False},
+        {GROUP: "a", SUCCESS: None},
+        {GROUP: "b", SUCCESS: True},
+        {GROUP: "b", SUCCESS: None},
+    ]
+    acc = SummaryAccumulator()
+    acc.update(table(rows))
+    g = by_group(acc.result())
+    assert set(g) == {"a", "b", ALL}
+    a, b, every = g["a"], g["b"], g[ALL]
+    assert (every.records, every.success_n, every.successes, every.errors) == (6, 4, 3, 1)
+    assert every.success_rate == pytest.approx(0.75)
+    assert every.error_rate == pytest.approx(0.25)
+    assert (a.records, a.success_n, a.successes, a.errors) == (4, 3, 2, 1)
+    assert a.success_rate == pytest.approx(2 / 3)
+    assert a.error_rate == pytest.approx(1 / 3)
+    assert (b.records, b.success_n, b.successes, b.errors) == (2, 1, 1, 0)
+    assert b.success_rate == 1.0 and b.error_rate == 0.0
+
+
+def test_no_success_field_gives_no_rate() -> None:
+    acc = SummaryAccumulator()
+    acc.update(table([{GROUP: "a", LATENCY: 1.0}, {GROUP: "a", LATENCY: 2.0}]))
+    s = acc.result().overall
+    assert s.records == 2 and s.success_n == 0
+    assert s.success_rate is None and s.error_rate is None and s.success_rate_ci95 is None
+
+
+def test_null_group_and_no_group_column() -> None:
+    acc = SummaryAccumulator()
+    acc.update(table([{GROUP: None, SUCCESS: True}, {GROUP: "v1", SUCCESS: False}]))
+    g = by_group(acc.result())
+    assert g["(none)"].records == 1 and g["v1"].records == 1 and g[ALL].records == 2
+
+    acc = SummaryAccumulator()
+    acc.update(table([{SUCCESS: True}, {SUCCESS: False}, {SUCCESS: True}], group=False))
+    r = acc.result()
+    assert r.groups == ()
+    assert r.overall.records == 3 and r.overall.successes == 2
+
+
+def _wilson_by_hand(k: int, n: int) -> tuple[float, float]:
+    z = stats.norm.ppf(0.975)
+    p = k / n
+    centre = (2 * n * p + z * z) / (2 * (n + z * z))
+    half = z * math.sqrt(z * z + 4 * n * p * (1 - p)) / (2 * (n + z * z))
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 1), (3, 4), (0, 50), (50, 50), (917, 1000), (1, 7)])
+def test_wilson_interval(k: int, n: int) -> None:
+    lo, hi = wilson(k, n)
+    ref = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    hand = _wilson_by_hand(k, n)
+    assert lo == pytest.approx(max(0.0, ref.low), abs=1e-12)
+    assert hi == pytest.approx(min(1.0, ref.high), abs=1e-12)
+    assert lo == pytest.approx(max(0.0, hand[0]), abs=1e-12)
+    assert hi == pytest.approx(min(1.0, hand[1]), abs=1e-12)
+    assert 0.0 <= lo <= k / n <= hi <= 1.0
+
+
+def test_success_rate_ci_in_result(rng: np.random.Generator) -> None:
+    c = random_columns(rng, 2000, ("v1", "v2"))
+    acc = SummaryAccumulator()
+    acc.update(arrow_from(c))
+    g = by_group(acc.result())
+    for name in ("v1", "v2", ALL):
+        sel = np.ones(2000, bool) if name == ALL else c[GROUP] == name
+        valid = sel & ~c["succ_null"]
+        k, n = int((c[SUCCESS] & valid).sum()), int(valid.sum())
+        s = g[name]
+        assert (s.successes, s.success_n, s.errors) == (k, n, n - k)
+        ref = stats.binomtest(k, n).proportion_ci(method="wilson")
+        assert s.success_rate_ci95 == pytest.approx((ref.low, ref.high), abs=1e-12)
+
+
+# --------------------------------------------------------------------- latency
+
+
+def test_latency_percentiles_match_numpy(rng: np.random.Generator) -> None:
+    n = 5000
+    c = random_columns(rng, n, ("v1", "v2", "v3"))
+    acc = SummaryAccumulator()
+    for start in range(0, n, 1700):  # several batches
+        acc.update(arrow_from(c, slice(start, start + 1700)))
+    g = by_group(acc.result())
+    for name in ("v1", "v2", "v3", ALL):
+        sel = np.ones(n, bool) if name == ALL else c[GROUP] == name
+        lat = c[LATENCY][sel & ~c["lat_null"]]
+        s = g[name].latency_ms
+        want = np.percentile(lat, [50, 95, 99], method="linear")
+        assert s.n == len(lat)
+        assert s.method == "linear"
+        assert s.p50 == pytest.approx(want[0], rel=1e-12)
+        assert s.p95 == pytest.approx(want[1], rel=1e-12)
+        assert s.p99 == pytest.approx(want[2], rel=1e-12)
+        assert s.max == lat.max()
+        assert s.mean == pytest.approx(lat.mean(), rel=1e-12)
+
+
+def test_latency_small_hand_computed() -> None:
+    # 1, 2, 3, 4: p50 = 2.5; p95 = 3 + 0.85 = 3.85; p99 = 3 + 0.97 = 3.97 (linear)
+    acc = SummaryAccumulator()
+    acc.update(table([{LATENCY: v} for v in (4.0, 1.0, None, 3.0, 2.0)]))
+    s = acc.result().overall.latency_ms
+    assert s.n == 4
+    assert (s.p50, s.max, s.mean) == (2.5, 4.0, 2.5)
+    assert s.p95 == pytest.approx(3.85)
+    assert s.p99 == pytest.approx(3.97)
+    assert s.insufficient == ("p50", "p95", "p99")
+
+
+def test_latency_all_missing() -> None:
+    acc = SummaryAccumulator()
+    acc.update(table([{SUCCESS: True}, {SUCCESS: False}]))
+    s = acc.result().overall.latency_ms
+    assert s.n == 0
+    assert (s.mean, s.p50, s.p95, s.p99, s.max) == (None,) * 5
+
+
+@pytest.mark.parametrize("n", [1, 19, 20, 199, 200, 999, 1000, 1500])
+def test_insufficient_percentiles(n: int) -> None:
+    # n * (1 - q) < 10 in exact integer arithmetic: n * (100 - q%) < 1000
+    want = tuple(name for name, pct in (("p50", 50), ("p95", 95), ("p99", 99))
+                 if n * (100 - pct) < 1000)
+    assert latency_stats(np.arange(n, dtype=float)).insufficient == want
+    acc = SummaryAccumulator()
+    acc.update(table([{LATENCY: float(i)} for i in range(n)]))
+    assert acc.result().overall.latency_ms.insufficient == want
+
+
+# --------------------------------------------------------------------- classes, confidence, values
+
+
+def test_class_shares() -> None:
+    classes = ["dog"] * 5 + ["cat"] * 3 + ["ant"] * 3 + [None] * 2 + ["emu"]
+    acc = SummaryAccumulator()
+    acc.update(table([{GROUP: "g", PRED_CLASS: c} for c in classes]))
+    s = acc.result().overall
+    got = [(c.name, c.count, c.share) for c in s.classes]
+    # most common first, ties by name; shares over records that have a class (12)
+    assert [x[:2] for x in got] == [("dog", 5), ("ant", 3), ("cat", 3), ("emu", 1)]
+    assert [x[2] for x in got] == pytest.approx([5 / 12, 3 / 12, 3 / 12, 1 / 12])
+
+
+def test_confidence_histogram_edges_le_semantics() -> None:
+    values = [0.1, 0.5, 0.50001, 0.6, 0.95, 0.99, 0.995, 1.0, 0.0, 0.7]
+    acc = SummaryAccumulator(SummaryOptions(low_confidence=0.6))
+    acc.update(table([{CONFIDENCE: v} for v in values] + [{CONFIDENCE: None}]))
+    conf = acc.result().overall.confidence
+    assert conf.n == 10
+    assert conf.mean == pytest.approx(sum(values) / 10)
+    # strictly below 0.6: 0.1, 0.5, 0.50001, 0.0
+    assert (conf.low_threshold, conf.low_count) == (0.6, 4)
+    assert conf.low_share == pytest.approx(0.4)
+    hist = dict(conf.histogram)
+    assert list(hist) == ["<=0.5", "0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9", "0.9-0.95",
+                          "0.95-0.99", "0.99-1.0"]
+    assert list(hist.values()) == [3, 2, 1, 0, 0, 1, 1, 2]
+
+
+def test_confidence_random_against_numpy(rng: np.random.Generator) -> None:
+    n = 3000
+    c = random_columns(rng, n, ("v1", "v2"))
+    # put some values exactly on the edges
+    c[CONFIDENCE][:80] = rng.choice(np.array(CONFIDENCE_EDGES), 80)
+    acc = SummaryAccumulator()
+    acc.update(arrow_from(c))
+    g = by_group(acc.result())
+    edges = np.array(CONFIDENCE_EDGES)
+    lower = np.concatenate(([-np.inf], edges[:-1]))
+    for name in ("v1", "v2", ALL):
+        sel = np.ones(n, bool) if name == ALL else c[GROUP] == name
+        conf = c[CONFIDENCE][sel & ~c["conf_null"]]
+        s = g[name].confidence
+        assert s.n == len(conf)
+        assert s.mean == pytest.approx(conf.mean(), rel=1e-12)
+        assert s.low_count == int((conf < 0.5).sum())
+        assert s.low_share == pytest.approx((conf < 0.5).mean())
+        want = [int(((conf > lo) & (conf <= hi)).sum()) for lo, hi in zip(lower, edges, strict=True)]
+        assert [cnt for _, cnt in s.histogram] == want
+        # Prometheus cumulative buckets: le=edge counts everything <= edge
+        cum = np.cumsum([cnt for _, cnt in s.histogram])
+        assert list(cum) == [int((conf <= e).sum()) for e in edges]
+
+
+def test_prediction_range() -> None:
+    rows = [{PRED_VALUE: v} for v in (-1.0, 0.0, 5.0, 10.0, 11.0, None)]
+    acc = SummaryAccumulator(SummaryOptions(prediction_range=(0.0, 10.0)))
+    acc.update(table(rows))
+    s = acc.result().overall
+    assert s.prediction_values == 5
+    assert s.predictions_out_of_range == 2  # bounds are inside the range
+
+    acc = SummaryAccumulator()
+    acc.update(table(rows))
+    assert acc.result().overall.predictions_out_of_range is None
+
+
+def test_timestamps_span_and_rate() -> None:
+    rows = [{TIMESTAMP: T0 + 4 * 10**9}, {TIMESTAMP: T0}, {TIMESTAMP: T0 + 10 * 10**9},
+            {TIMESTAMP: None}]
+    acc = SummaryAccumulator()
+    acc.update(table(rows[:2]))
+    acc.update(table(rows[2:]))
+    s = acc.result().overall
+    assert s.first_timestamp == "2026-11-01T10:00:00.000Z"
+    assert s.last_timestamp == "2026-11-01T10:00:10.000Z"
+    assert s.span_seconds == 10.0
+    assert s.requests_per_second == pytest.approx(4 / 10)
+
+
+# --------------------------------------------------------------------- properties
+
+_row = st.fixed_dictionaries(
+    {
+        GROUP: st.sampled_from(["a", "b", None]),
+        LATENCY: st.one_of(st.none(), st.floats(0, 1e5, allow_nan=False)),
+        SUCCESS: st.one_of(st.none(), st.booleans()),
+        PRED_CLASS: st.one_of(st.none(), st.sampled_from(["x", "y", "z"])),
+        CONFIDENCE: st.one_of(st.none(), st.floats(0, 1), st.sampled_from(CONFIDENCE_EDGES)),
+        PRED_VALUE: st.one_of(st.none(), st.floats(-100, 100)),
+        TIMESTAMP: st.one_of(st.none(), st.integers(T0, T0 + 10**13)),
+    }
+)
+
+
+def _assert_same_summary(x: GroupSummary, y: GroupSummary) -> None:
+    for name in ("group", "records", "first_timestamp", "last_timestamp", "success_n",
+                 "successes", "errors", "prediction_values", "predictions_out_of_range",
+                 "classes"):
+        assert getattr(x, name) == getattr(y, name), name
+    for name in ("span_seconds", "requests_per_second", "success_rate", "error_rate"):
+        assert getattr(x, name) == pytest.approx(getattr(y, name)), name
+    assert x.success_rate_ci95 == pytest.approx(y.success_rate_ci95)
+    lx, ly = x.latency_ms, y.latency_ms
+    assert (lx.n, lx.p50, lx.p95, lx.p99, lx.max, lx.insufficient) == (
+        ly.n, ly.p50, ly.p95, ly.p99, ly.max, ly.insufficient)
+    assert lx.mean == pytest.approx(ly.mean)
+    cx, cy = x.confidence, y.confidence
+    assert (cx.n, cx.low_count, cx.histogram) == (cy.n, cy.low_count, cy.histogram)
+    assert cx.mean == pytest.approx(cy.mean)
+    assert cx.low_share == pytest.approx(cy.low_share)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(_row, min_size=0, max_size=40), data=st.data())
+def test_merge_of_parts_equals_whole(rows: list[dict[str, Any]], data: st.DataObject) -> None:
+    cut = data.draw(st.integers(0, len(rows)))
+    opts = SummaryOptions(low_confidence=0.7, prediction_range=(-50.0, 50.0))
+    whole = SummaryAccumulator(opts)
+    whole.update(table(rows))
+    left, right = SummaryAccumulator(opts), SummaryAccumulator(opts)
+    left.update(table(rows[:cut]))
+    right.update(table(rows[cut:]))
+    left.merge(right)
+    if not rows:
+        assert left.groups == {} and whole.groups == {}
+        return
+    rw, rm = whole.result(), left.result()
+    assert [g.group for g in rw.groups] == [g.group for g in rm.groups]
+    _assert_same_summary(rw.overall, rm.overall)
+    for gw, gm in zip(rw.groups, rm.groups, strict=True):
+        _assert_same_summary(gw, gm)
+    # merging must not have changed the right-hand accumulator
+    alone = SummaryAccumulator(opts)
+    alone.update(table(rows[cut:]))
+    if rows[cut:]:
+        _assert_same_summary(alone.result().overall, right.result().overall)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=300))
+def test_percentiles_are_ordered(values: list[float]) -> None:
+    acc = SummaryAccumulator()
+    acc.update(table([{LATENCY: v} for v in values]))
+    s = acc.result().overall.latency_ms
+    assert min(values) <= s.p50 <= s.p95 <= s.p99 <= s.max == max(values)
+    assert min(values) <= s.mean <= max(values) or math.isclose(s.mean, min(values))
