@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -227,10 +228,10 @@ def ensure_data(args: argparse.Namespace) -> dict[str, Path]:
     return files
 
 
-def mlmon_cmd(mlmon: str, task: str, path: Path, train: Path) -> list[str]:
+def mlmon_cmd(mlmon: list[str], task: str, path: Path, train: Path) -> list[str]:
     if task == "summary":
-        return [mlmon, "summary", str(path), "--format", "json"]
-    return [mlmon, "drift", str(path), "--reference", str(train), "--format", "json"]
+        return [*mlmon, "summary", str(path), "--format", "json"]
+    return [*mlmon, "drift", str(path), "--reference", str(train), "--format", "json"]
 
 
 def floor_cmds(form: str, path: Path) -> dict[str, list[str]]:
@@ -351,6 +352,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--tasks", default=",".join(TASKS))
     ap.add_argument("--forms", default=",".join(FORMS))
+    ap.add_argument("--mlmon", default="mlmon",
+                    help="command that runs mlmon (default: mlmon on PATH; e.g. 'python -m mlmon')")
     ap.add_argument("--delete-data", action="store_true",
                     help="delete the pred_N.* files afterwards (the training CSV is kept)")
     args = ap.parse_args(argv)
@@ -361,12 +364,13 @@ def main(argv: list[str] | None = None) -> None:
                                ("--forms", forms, tuple(FORMS))):
         if bad := set(got) - set(allowed):
             ap.error(f"{name}: unknown {sorted(bad)}; choose from {', '.join(allowed)}")
-    mlmon = shutil.which("mlmon")
-    if "mlmon" in tools and mlmon is None:
-        raise SystemExit("mlmon is not on PATH")
+    mlmon = shlex.split(args.mlmon)
+    if "mlmon" in tools and shutil.which(mlmon[0]) is None:
+        raise SystemExit(f"{mlmon[0]} is not on PATH")
 
     files = ensure_data(args)
     fingerprint_start = mlmon_fingerprint()
+    load_start = os.getloadavg()[0]
     n = args.lines
     train = files["train"]
     # warm the page cache so every tool reads from memory
@@ -391,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
 
     help_wall = None
     if "mlmon" in tools:
-        walls = [run_process([mlmon, "--help"])[0] for _ in range(5)]  # type: ignore[list-item]
+        walls = [run_process([*mlmon, "--help"])[0] for _ in range(5)]
         help_wall = min(walls)
         print(f"mlmon --help: best of 5 {help_wall:.3f} s (all: {', '.join(f'{w:.3f}' for w in walls)})")
 
@@ -400,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
         for form in forms:
             f = str(files[form])
             if "mlmon" in tools:
-                m = measure("mlmon", task, form, mlmon_cmd(mlmon, task, files[form], train), (0, 1))  # type: ignore[arg-type]
+                m = measure("mlmon", task, form, mlmon_cmd(mlmon, task, files[form], train), (0, 1))
                 m.result = (from_mlmon_summary if task == "summary" else from_mlmon_drift)(m.result)
             if "duckdb" in tools:
                 m = measure("duckdb", task, form, worker + ["duckdb", task, form, f, str(train)])
@@ -421,7 +425,8 @@ def main(argv: list[str] | None = None) -> None:
     if fingerprint_end != fingerprint_start:
         report += (f" at the start, {fingerprint_end} at the end: **mlmon's source changed during "
                    "the run**; rerun for numbers from one version")
-    report += "\n"
+    report += (f"; 1-min load average {load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
+               f" (mlmon command: `{args.mlmon}`).\n")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print()
@@ -555,7 +560,7 @@ def env_line(args: argparse.Namespace) -> str:
                              capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(HERE), "status", "--porcelain", "--", "../mlmon"],
                                capture_output=True, text=True).stdout.strip()
-        rev = f"{rev}{' + uncommitted mlmon/ changes' if dirty else ''}"
+        rev = f"git {rev}{' + uncommitted mlmon/ changes' if dirty else ''}"
     except OSError:
         rev = "?"
     cpu = ""
@@ -564,8 +569,14 @@ def env_line(args: argparse.Namespace) -> str:
                    if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlmon")
+    where = Path(spec.origin).parent if spec and spec.origin else None
+    if where is not None and where.resolve() != (HERE.parent / "mlmon").resolve():
+        rev = f"source in {where}"
     return (f"{os.cpu_count()} CPU ({cpu or platform.machine()}), Python {platform.python_version()}, "
-            f"mlmon {version('mlmon')} (git {rev}), duckdb {version('duckdb')}, "
+            f"mlmon {version('mlmon')} ({rev}), duckdb {version('duckdb')}, "
             f"pandas {version('pandas')}, numpy {version('numpy')}, scipy {version('scipy')}; "
             f"files in page cache.")
 

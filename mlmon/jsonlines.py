@@ -40,6 +40,10 @@ _LOG_PREFIX = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
 _BLANK_RE = r"^(?:[ \t\r\x0b\x0c]*|\x00+)$"
 """A blank line as `BlockParser._line` sees it: whitespace only, or NUL bytes only."""
+_OBJECT_RE = r"^[ \t\r\x0b\x0c]*\{"
+"""A line `record_text` takes as an object: `{` after whitespace (what bytes.lstrip() strips)."""
+_JSON_START_RE = r'^[ \t\r\x0b\x0c]*["\[\-0-9tfn]'
+"""A line `_not_a_record` parses as JSON to tell wrong_type from non_record."""
 _MIN_EXACT_LINES = 2048
 SNIFF_LINES = 200
 
@@ -313,6 +317,10 @@ class _FastFailed(Exception):
     pass
 
 
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+
+
 def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
     """Map a fast-path Arrow table onto the canonical columns."""
     f = plan.fields
@@ -486,24 +494,31 @@ class BlockParser:
 
     def _fast(self, data: bytes, first_line: int) -> tuple[Piece, int, int, int]:
         n_lines = data.count(b"\n")
+        if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]  # the exact path drops a BOM on line 1 too
         if self.layout.prefixed:
-            payload, n_records, blank = self._strip_prefixes(data, first_line)
+            payload, n_records, blank = self._strip_prefixes(data)
         else:
-            if not data.lstrip(b"\xef\xbb\xbf" if self.first else b"").lstrip().startswith(b"{"):
+            if not data.lstrip().startswith(b"{"):
                 raise _FastFailed("not a record")
             # pyarrow's JSON reader does not validate UTF-8 inside strings: a bad byte would
-            # reach a string column. Check the block; the exact path names the bad line.
-            pc.cast(pa.array([data], pa.binary()), pa.string())
+            # reach a string column. Check the block (raises UnicodeDecodeError); the exact
+            # path names the bad line.
+            if not data.isascii():
+                data.decode("utf-8")
             payload, n_records, blank = data, -1, -1
         tbl = self._read_json(payload)
         if n_records < 0:
-            # pyarrow reads `{} {}` on one line as two rows: each non-blank line must give
-            # exactly one. Lines starting with `{` are a lower bound of the non-blank lines,
-            # so equal counts prove it cheaply; otherwise count the blank lines.
+            # pyarrow reads `{} {}` on one line as two rows, and `null` or `[]` as a row: each
+            # line must be blank or one object. Rows >= lines starting with `{` + other
+            # non-blank lines, so equal counts prove it cheaply; else count the lines.
             n_records = tbl.num_rows
-            starts = data.count(b"\n{") + data.startswith(b"{")
-            if n_records != starts and n_records != n_lines - self._blank_lines(data):
-                raise _FastFailed("row count")
+            if n_records != data.count(b"\n{") + data.startswith(b"{"):
+                lines = self._lines(data)
+                objects = _count(pc.match_substring_regex(lines, _OBJECT_RE))
+                blank = _count(pc.match_substring_regex(lines, _BLANK_RE))
+                if n_records != objects or objects + blank != n_lines:
+                    raise _FastFailed("not one object per line")
             blank = n_lines - n_records
         elif tbl.num_rows != n_records:
             raise _FastFailed("row count")
@@ -531,13 +546,7 @@ class BlockParser:
         lines = pc.split_pattern(pa.array([data], pa.binary()), b"\n").flatten()
         return pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
 
-    def _blank_lines(self, data: bytes) -> int:
-        mask = pc.match_substring_regex(self._lines(data), _BLANK_RE)
-        return pc.sum(pc.cast(mask, pa.int64())).as_py() or 0
-
-    def _strip_prefixes(self, data: bytes, first_line: int) -> tuple[bytes, int, int]:
-        if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]  # as the exact path does for line 1
+    def _strip_prefixes(self, data: bytes) -> tuple[bytes, int, int]:
         lines = self._lines(data)
         blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
         if self.marker is not None:
@@ -546,14 +555,24 @@ class BlockParser:
             body = pc.replace_substring_regex(lines, pattern=pattern, replacement="", max_replacements=1)
         else:
             cand = pc.or_(
-                pc.match_substring_regex(lines, r"^[ \t\r\x0b\x0c]*\{"),  # bytes.lstrip()
+                pc.match_substring_regex(lines, _OBJECT_RE),
                 pc.match_substring_regex(lines, _LOG_PREFIX),
             )
             body = pc.replace_substring_regex(lines, pattern=r"^[^{]*", replacement="", max_replacements=1)
         cand = pc.and_(cand, pc.invert(blank_mask))  # a blank line is blank first, as in `_line`
+        # a line holding JSON that is not an object (`[1]`, `42`) is wrong_type, not non_record:
+        # leave the block to the exact path (such lines are rare; timestamps of log lines
+        # that are not records start with a digit, so check those few in Python)
+        looks_json = pc.and_(
+            pc.invert(pc.or_(cand, blank_mask)), pc.match_substring_regex(lines, _JSON_START_RE)
+        )
+        if _count(looks_json):
+            for i in np.flatnonzero(looks_json.to_numpy(zero_copy_only=False)):
+                if self._not_a_record(lines[int(i)].as_py().encode()) == "wrong_type":
+                    raise _FastFailed("JSON that is not an object")
         body = pc.if_else(cand, body, "")
-        n_records = pc.sum(pc.cast(cand, pa.int64())).as_py() or 0
-        blank = pc.sum(pc.cast(blank_mask, pa.int64())).as_py() or 0
+        n_records = _count(cand)
+        blank = _count(blank_mask)
         joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(body)], pa.int32()), body), "\n")
         return joined[0].as_buffer().to_pybytes() + b"\n", n_records, blank
 

@@ -90,7 +90,10 @@ def expand(paths: list[str]) -> list[Source]:
                 for root, dirs, names in os.walk(arg)
                 for name in names
                 if not name.startswith(".")
-                and not any(part.startswith(".") for part in os.path.relpath(root, arg).split(os.sep) if part != ".")
+                and not any(
+                    part.startswith(".") and part != "."
+                    for part in os.path.relpath(root, arg).split(os.sep)
+                )
             )
             if not files:
                 raise NoInputError(f"no input: directory {arg!r} holds no files")
@@ -220,7 +223,10 @@ class _Stream:
                 f"decompressed input passed --max-decompressed-bytes ({self._max} bytes)"
             )
         if getattr(dec, "eof", False):
-            rest = getattr(dec, "unused_data", b"") + rest
+            # input after the member: zlib may also leave it in unconsumed_tail; bz2 keeps it
+            # all in unused_data; zstd only saw a slice
+            unused = getattr(dec, "unused_data", b"")
+            rest = unused + (data[self.ZSTD_SLICE :] if self._kind == "zstd" else b"")
             self._dec = None
             self._member_started = False
             self._more = False

@@ -31,6 +31,7 @@ from mlmon.records import (
 _FLOAT_RE = (
     r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?|[nN][aA][nN])\s*$"
 )
+_EPOCH_RE = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 CSV_BLOCK_BYTES = 8 << 20
 
 
@@ -39,14 +40,20 @@ def csv_batches(stream: Any, invalid: list[tuple[int | None, str]]) -> Iterator[
     import pyarrow.csv as pcsv
 
     header = b""
+    first = True
     while not header.strip():
         line = _readline(stream)
         if not line:
             return
-        header = line
-    header = header.removeprefix(b"\xef\xbb\xbf")
-    names = next(csv.reader(io.StringIO(header.decode("utf-8", errors="replace"))))
+        header = line.removeprefix(b"\xef\xbb\xbf") if first else line
+        first = False
+    try:
+        names = next(csv.reader(io.StringIO(header.decode("utf-8", errors="replace"))), [])
+    except csv.Error as exc:
+        raise DataError(f"cannot read the CSV header: {exc}") from None
     names = [n.strip() for n in names]
+    if not names:
+        return  # a header that csv reads as no row (a lone quote, say): nothing to read
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise DataError(
@@ -63,8 +70,11 @@ def csv_batches(stream: Any, invalid: list[tuple[int | None, str]]) -> Iterator[
             read_options=pcsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
             parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
             # binary, not string: one bad byte costs its row (bad_encoding), not the file
+            # only an empty cell is missing: pyarrow's default null list would turn the
+            # category "NA" (or "null") into a missing value, unlike the training data
             convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.binary() for n in names}, strings_can_be_null=True
+                column_types={n: pa.binary() for n in names}, strings_can_be_null=True,
+                null_values=[""],
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -177,8 +187,8 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
     bad_encoding = np.zeros(n, dtype=bool)
     for i, fld in enumerate(tbl.schema):
         if pa.types.is_binary(fld.type) or pa.types.is_large_binary(fld.type):
-            text, bad = _utf8(tbl.column(i).combine_chunks())
-            tbl = tbl.set_column(i, fld.name, text)
+            decoded, bad = _utf8(tbl.column(i).combine_chunks())
+            tbl = tbl.set_column(i, fld.name, decoded)
             bad_encoding |= bad
     cols: dict[str, pa.Array] = {}
     ts = _lookup(tbl, f.timestamp)
@@ -189,9 +199,14 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
     elif ts is not None and (pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type)):
         cols[TS_TEXT], cols[TS_NUM] = pa.nulls(n, pa.string()), pc.cast(ts, pa.float64())
     else:
-        cols[TS_TEXT], bad = to_text(ts, n)
+        ts_text, bad = to_text(ts, n)
         wrong |= bad
-        cols[TS_NUM] = pa.nulls(n, pa.float64())
+        # seconds (or ms, us, ns) since the epoch written as text, as every CSV cell is
+        ts_text = pc.utf8_trim_whitespace(ts_text)
+        is_num = pc.fill_null(pc.match_substring_regex(ts_text, _EPOCH_RE), False)
+        none = pa.scalar(None, pa.string())
+        cols[TS_NUM] = pc.cast(pc.if_else(is_num, ts_text, none), pa.float64())
+        cols[TS_TEXT] = pc.if_else(is_num, none, ts_text)
 
     def num(path: str) -> pa.Array:
         nonlocal wrong

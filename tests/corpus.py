@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import random
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -236,3 +237,38 @@ def reconciles(report: InputReport) -> bool:
         report.lines == report.records + sum(report.reasons.values())
         and report.lines == sum(f.lines for f in report.files)
     )
+
+
+# --- running the command line -----------------------------------------------------------------
+
+
+_PY_TRACEBACK = re.compile(r"Traceback \(most recent call last\):\n +File ")
+
+
+def cli(args: list[str], input: bytes | None = None) -> Any:
+    """Run `mlmon ARGS` in-process; the result has exit_code, stdout and stderr."""
+    from typer.testing import CliRunner
+
+    from mlmon.cli import app
+
+    result = CliRunner().invoke(app, args, input=input)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    for text in (result.stderr, result.stdout):
+        assert not _PY_TRACEBACK.search(text), text
+    return result
+
+
+def error_line(result: Any) -> str:
+    """The one line a failed run wrote to stderr, without its `mlmon: error: ` start."""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("mlmon: error: "), lines[0]
+    return str(lines[0][len("mlmon: error: "):])
+
+
+def strict_json(text: str) -> Any:
+    """Parse JSON that must be RFC 8259 strict: NaN and Infinity are refused."""
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} in JSON output")
+
+    return json.loads(text, parse_constant=refuse)

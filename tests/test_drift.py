@@ -178,7 +178,8 @@ def test_rare_categories_are_merged_until_expected_at_least_5() -> None:
 @given(base=st.dictionaries(st.sampled_from("abcdefghij"), st.integers(0, 300), min_size=1),
        log=st.dictionaries(st.sampled_from("abcdefghijxyz"), st.integers(0, 300), min_size=1))
 def test_chi_square_table_properties(base: dict[str, int], log: dict[str, int]) -> None:
-    if sum(base.values()) == 0 or sum(log.values()) == 0:
+    # drift runs the test only with at least --min-samples (30) values a side
+    if sum(base.values()) < 30 or sum(log.values()) < 30:
         return
     tbl, names = chi_square_table(base, log)
     assert tbl.shape == (2, len(names))
