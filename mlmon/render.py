@@ -209,7 +209,7 @@ def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
 
 def drift_table(rep: DriftReport) -> RenderableType:
     t = Table(
-        title=f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)", title_justify="left"
+        title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"), title_justify="left"
     )
     for name, just in (
         ("feature", "left"),
@@ -250,7 +250,7 @@ def drift_table(rep: DriftReport) -> RenderableType:
             f.test or "-",
             _num(f.statistic, ".4f"),
             _num(f.p_value_adjusted, ".3g"),
-            effect + extra,
+            Text(effect + extra),
             verdict,
         )
     t.caption = (

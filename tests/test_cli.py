@@ -210,8 +210,6 @@ def test_hostile_text_in_drift_tables(tmp_path: Path, monkeypatch: pytest.Monkey
     assert doc["input"]["files"][0]["source"] == name
 
 
-@pytest.mark.xfail(reason="render.py drift_table passes `effect + extra` (unseen category text) as a str "
-                          "cell, so rich parses it as markup", strict=False)
 def test_hostile_category_is_not_markup_in_drift_table(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     name = _hostile_drift(tmp_path, monkeypatch)
@@ -219,8 +217,6 @@ def test_hostile_category_is_not_markup_in_drift_table(tmp_path: Path,
     assert "[b]q" in result.stdout  # an unseen category, shown in the table as text
 
 
-@pytest.mark.xfail(reason="render.py drift_table builds its title from the baseline's source as a str, "
-                          "so rich parses it as markup", strict=False)
 def test_baseline_source_is_not_markup_in_drift_title(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     name = _hostile_drift(tmp_path, monkeypatch, train_name="[bold]train.csv")
