@@ -262,9 +262,11 @@ def check_budget(report: InputReport, *, max_bad: float | int, strict: bool) -> 
     """
     if report.records == 0:
         raise DataError(_no_records_message(report))
-    if strict and (report.bad_lines or report.truncated):
-        what = f"{report.bad_lines} bad line(s)" if report.bad_lines else "a truncated file"
-        raise DataError(f"--strict: {what} in the input ({_reason_text(report)})")
+    if strict and report.bad_lines:
+        raise DataError(f"--strict: {report.bad_lines} bad line(s) in the input ({_reason_text(report)})")
+    if strict and report.truncated:
+        f = report.truncated[0]
+        raise DataError(f"--strict: a truncated file in the input: {f.source} ({f.truncated})")
     candidates = report.records + report.bad_lines
     allowed = max_bad * candidates if max_bad < 1 else max_bad
     if report.bad_lines > allowed:
