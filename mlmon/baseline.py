@@ -187,10 +187,7 @@ def save(b: Baseline, path: str) -> None:
 
 def write_atomic(path: str, text: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".mlmon-", dir=folder)
-    except OSError as exc:
-        raise OSError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+    fd, tmp = tempfile.mkstemp(prefix=".mlmon-", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from mlmon.errors import ExitCode, MlmonError, OptionError
+from mlmon.errors import ExitCode, MlmonError, OptionError, OutputError
 
 app = typer.Typer(
     name="mlmon",
@@ -71,6 +71,9 @@ def _handled() -> Iterator[None]:
     except typer.Exit:
         raise
     except MlmonError as exc:
+        report = getattr(exc, "report", None)
+        if report is not None:
+            _diagnostics(report)
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _stderr().print("mlmon: interrupted", markup=False)
@@ -254,7 +257,7 @@ def _diagnostics(report: Any) -> None:
         )
     bad = tuple(e for e in report.examples if e.reason not in NOT_BAD)
     if report.bad_lines:
-        err.print(f"mlmon: warning: {report.bad_lines} bad line(s) skipped; first ones:", markup=False)
+        err.print(f"mlmon: warning: {report.bad_lines} bad line(s) not used; the first:", markup=False)
         for line in example_lines(bad):
             err.print("  " + line, markup=False)
 
@@ -418,6 +421,7 @@ def baseline(
     with _handled():
         from mlmon.api import load_training
         from mlmon.baseline import save
+        from mlmon.render import safe
 
         if grid < 11:
             raise OptionError("--grid must be at least 11")
@@ -425,11 +429,9 @@ def baseline(
         try:
             save(b, output)
         except OSError as exc:
-            from mlmon.errors import NoInputError
-
-            raise NoInputError(f"cannot write baseline {output!r}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write baseline {output!r}: {exc.strerror or exc}") from None
         _stderr().print(
-            f"mlmon: wrote {output}: {len(b.features)} features from {b.rows} rows "
+            f"mlmon: wrote {safe(output)}: {len(b.features)} features from {b.rows} rows "
             f"({sum(1 for f in b.features if f.numeric)} numeric, "
             f"{sum(1 for f in b.features if f.categorical)} categorical)",
             markup=False,

@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     DATA_ERROR = 65
     NO_INPUT = 66
+    CANT_CREATE = 73
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -33,6 +34,17 @@ class DataError(MlmonError):
     """The input was read but cannot be trusted: no valid record, bad lines over budget."""
 
     exit_code = ExitCode.DATA_ERROR
+
+    def __init__(self, message: str, *, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+        """The input report behind the error, so the CLI can show where the bad lines are."""
+
+
+class OutputError(MlmonError):
+    """A file mlmon was asked to write cannot be written."""
+
+    exit_code = ExitCode.CANT_CREATE
 
 
 class BaselineError(DataError):

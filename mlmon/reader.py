@@ -263,7 +263,10 @@ def check_budget(report: InputReport, *, max_bad: float | int, strict: bool) -> 
     if report.records == 0:
         raise DataError(_no_records_message(report))
     if strict and report.bad_lines:
-        raise DataError(f"--strict: {report.bad_lines} bad line(s) in the input ({_reason_text(report)})")
+        raise DataError(
+            f"--strict: {report.bad_lines} bad line(s) in the input ({_reason_text(report)})",
+            report=report,
+        )
     if strict and report.truncated:
         f = report.truncated[0]
         raise DataError(f"--strict: a truncated file in the input: {f.source} ({f.truncated})")
@@ -274,7 +277,8 @@ def check_budget(report: InputReport, *, max_bad: float | int, strict: bool) -> 
         raise DataError(
             f"{report.bad_lines} bad lines of {candidates} record lines ({share:.1%}) pass the "
             f"budget of {_budget_text(max_bad)} ({_reason_text(report)}); "
-            "raise --max-bad-lines to accept them"
+            "raise --max-bad-lines to accept them",
+            report=report,
         )
 
 

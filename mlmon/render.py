@@ -209,7 +209,8 @@ def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
 
 def drift_table(rep: DriftReport) -> RenderableType:
     t = Table(
-        title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"), title_justify="left"
+        title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"),
+        title_justify="left",
     )
     for name, just in (
         ("feature", "left"),

@@ -261,9 +261,11 @@ def cli(args: list[str], input: bytes | None = None) -> Any:
 def error_line(result: Any) -> str:
     """The one line a failed run wrote to stderr, without its `mlmon: error: ` start."""
     lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("mlmon: error: "), lines[0]
-    return str(lines[0][len("mlmon: error: "):])
+    *before, last = lines
+    # only the bad-line diagnostics may come first: a warning line and indented examples
+    assert all(ln.startswith(("mlmon: warning: ", "  ")) for ln in before), result.stderr
+    assert last.startswith("mlmon: error: "), last
+    return str(last[len("mlmon: error: "):])
 
 
 def strict_json(text: str) -> Any:

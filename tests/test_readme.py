@@ -78,7 +78,9 @@ def test_sample_drift_flags_moved_features_only(monkeypatch) -> None:
     )
     assert code == 1
     assert set(json.loads(out)["drifted"]) == {"age", "income", "session_length"}
-    code, out = run(["drift", "sample_logs/features.csv", "--reference", "sample_logs/training.csv", "-f", "json"])
+    code, out = run(
+        ["drift", "sample_logs/features.csv", "--reference", "sample_logs/training.csv", "-f", "json"]
+    )
     assert code == 0
     assert json.loads(out)["drifted"] == []
 
