@@ -71,7 +71,7 @@ def test_every_line_is_accounted_for_per_file_and_overall(tmp_path: Path,
     assert files["clean.jsonl.gz"]["compression"] == "gzip"
     assert files["predictions.log"]["reasons"] == {"non_record": 7}
     assert doc["records"] == doc["records_read"] == 500 + 50 + 2000
-    assert "mlmon: warning: 2 bad line(s) skipped" in result.stderr
+    assert "mlmon: warning: 2 bad line(s) not used" in result.stderr
 
 
 def test_drift_json_accounts_for_every_line(tmp_path: Path) -> None:

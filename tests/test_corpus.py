@@ -54,7 +54,7 @@ def _one_bad(kind: str, line: bytes) -> Case:
         f"{kind}:{line[:24]!r}", {"f.jsonl": join([*good_lines(150), line, *good_lines(150, 150)])},
         0, reasons={kind: 1}, records=300,
         stderr=None if kind in ("blank", "non_record")
-        else rf"1 bad line\(s\) skipped.*\n  f\.jsonl:151: {kind}: ",
+        else rf"1 bad line\(s\) not used.*\n  f\.jsonl:151: {kind}: ",
         strict_rc=0 if kind in ("blank", "non_record") else 65,
     )
 
