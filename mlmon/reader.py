@@ -165,13 +165,25 @@ class Reader:
         reasons = {r: tally.reasons[r] for r in REASONS if tally.reasons.get(r)}
         self._files.append(
             FileReport(
-                source.name, fmt.value, notes.compression, tally.lines, tally.records,
-                reasons, notes.truncated,
+                source.name,
+                fmt.value,
+                notes.compression,
+                tally.lines,
+                tally.records,
+                reasons,
+                notes.truncated,
             )
         )
 
-    def _emit(self, raw: pa.Table, pre: np.ndarray | None, lines: Callable[[], np.ndarray],
-              source: str, tally: _Tally) -> Iterator[pa.Table]:
+    def _emit(
+        self,
+        raw: pa.Table,
+        pre: np.ndarray | None,
+        lines: Callable[[], np.ndarray],
+        source: str,
+        tally: _Tally,
+        text_of: Callable[[int], bytes] | None = None,
+    ) -> Iterator[pa.Table]:
         checked = check_rows(raw, self.plan, require=self.require, pre=pre)
         rejected = checked.rejected
         if rejected.any():
@@ -182,8 +194,11 @@ class Reader:
                 where = np.flatnonzero(rejected)
                 line_numbers = lines()
                 for i in where[: self.options.max_examples]:
-                    self._example(source, int(line_numbers[i]), reason_name(int(rejected[i])),
-                                  "(record with a field that failed the check)")
+                    line = int(line_numbers[i])
+                    text = (
+                        text_of(line) if text_of is not None else b"(row with a field that failed the check)"
+                    )
+                    self._example(source, line, reason_name(int(rejected[i])), text)
         table = checked.table
         tally.records += table.num_rows
         if table.num_rows:
@@ -191,8 +206,7 @@ class Reader:
             self._seq += table.num_rows
             yield table.append_column(SEQ, pa.array(seq))
 
-    def _jsonl(self, source: Source, stream: object, notes: ReadNotes,
-               tally: _Tally) -> Iterator[pa.Table]:
+    def _jsonl(self, source: Source, stream: object, notes: ReadNotes, tally: _Tally) -> Iterator[pa.Table]:
         blocks = iter_blocks(
             stream,  # type: ignore[arg-type]
             notes,
@@ -203,18 +217,29 @@ class Reader:
         for block in blocks:
             if parser is None:
                 head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
-                parser = BlockParser(self.plan, sniff(head, self.plan),
-                                     examples_wanted=self._want_examples)
+                parser = BlockParser(self.plan, sniff(head, self.plan), examples_wanted=self._want_examples)
             result = parser.parse(block.data, block.first_line, tail=block.tail)
             tally.lines += result.lines
             tally.reasons.update(result.reasons)
             for line, reason, text in result.examples:
                 self._example(source.name, line, reason, text)
             for piece in result.pieces:
-                yield from self._emit(piece.raw, None, piece.row_lines, source.name, tally)
+                yield from self._emit(
+                    piece.raw,
+                    None,
+                    piece.row_lines,
+                    source.name,
+                    tally,
+                    _line_lookup(block.data, block.first_line),
+                )
 
-    def _table_rows(self, source: Source, batches: Iterator[pa.RecordBatch], tally: _Tally,
-                    invalid: list[tuple[int | None, str]]) -> Iterator[pa.Table]:
+    def _table_rows(
+        self,
+        source: Source,
+        batches: Iterator[pa.RecordBatch],
+        tally: _Tally,
+        invalid: list[tuple[int | None, str]],
+    ) -> Iterator[pa.Table]:
         first = True
         row = 0
         for batch in batches:
@@ -296,3 +321,16 @@ def _no_records_message(report: InputReport) -> str:
         return "no valid record: the input is empty"
     parts = ", ".join(f"{k}: {v}" for k, v in report.reasons.items())
     return f"no valid record in {report.lines} lines ({parts})"
+
+
+def _line_lookup(data: bytes, first_line: int) -> Callable[[int], bytes]:
+    """The text of a line of a block by its number; the block is split only when asked."""
+    lines: list[bytes] = []
+
+    def text_of(line_no: int) -> bytes:
+        if not lines:
+            lines.extend(data.split(b"\n"))
+        i = line_no - first_line
+        return lines[i] if 0 <= i < len(lines) else b""
+
+    return text_of

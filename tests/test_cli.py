@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import signal
@@ -357,3 +358,15 @@ def test_sigint_exits_130_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert err == b"mlmon: interrupted\n"
     assert out == b""
+
+
+def test_rows_rejected_after_parsing_show_their_own_line(tmp_path: Path) -> None:
+    good = '{"latency_ms": 2, "status": "success"}\n' * 200
+    path = tmp_path / "neg.jsonl"
+    path.write_text(good + '{"latency_ms": -5, "status": "ok"}\n' + good)
+    result = cli(["summary", str(path), "--format", "json"])
+    assert result.exit_code == 0
+    assert f"{path}:201: invalid_value: " + '{"latency_ms": -5, "status": "ok"}' in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["input"]["reasons"] == {"invalid_value": 1}
+    assert doc["input"]["examples"][0]["text"] == '{"latency_ms": -5, "status": "ok"}'
