@@ -94,8 +94,8 @@ def numeric_profile(values: np.ndarray, *, max_edges: int | None) -> NumericProf
         std,
         float(s[0]),
         float(s[-1]),
-        tuple(float(x) for x in edges),
-        tuple(float(x) for x in cdf),
+        tuple(edges.tolist()),
+        tuple(cdf.tolist()),
         exact,
         dropped,
     )

@@ -63,10 +63,21 @@ def _fail(message: str, code: ExitCode) -> NoReturn:
     raise typer.Exit(int(code))
 
 
+def _use_system_allocator() -> None:
+    """Arrow's default pool keeps freed blocks; the system allocator returns them, which keeps
+    peak memory about 20% lower on big logs (benchmarks/README.md). The CLI owns its process,
+    so it sets this; the library leaves the choice to its caller. ARROW_DEFAULT_MEMORY_POOL wins."""
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 @contextlib.contextmanager
 def _handled() -> Iterator[None]:
     """Map every way a command can end to its exit code, in one place."""
     try:
+        _use_system_allocator()
         yield
     except typer.Exit:
         raise

@@ -42,6 +42,8 @@ _BLANK_RE = r"^(?:[ \t\r\x0b\x0c]*|\x00+)$"
 """A blank line as `BlockParser._line` sees it: whitespace only, or NUL bytes only."""
 _OBJECT_RE = r"^[ \t\r\x0b\x0c]*\{"
 """A line `record_text` takes as an object: `{` after whitespace (what bytes.lstrip() strips)."""
+_RECORD_RE = f"(?:{_OBJECT_RE})|(?:{_LOG_PREFIX})"
+"""A line holding a record: an object, or a logging prefix followed by one."""
 _JSON_START_RE = r'^[ \t\r\x0b\x0c]*["\[\-0-9tfn]'
 """A line `_not_a_record` parses as JSON to tell wrong_type from non_record."""
 _MIN_EXACT_LINES = 2048
@@ -456,19 +458,25 @@ class BlockParser:
         self.fast_rows = 0
         self.exact_rows = 0
 
-    def parse(self, data: bytes, first_line: int, *, tail: bool = False) -> BlockResult:
+    def parse(
+        self, data: bytes, first_line: int, *, tail: bool = False, n_lines: int | None = None
+    ) -> BlockResult:
         result = BlockResult([], Counter(), 0, [])
         if tail:
             self._exact(data, first_line, result, tail=True)
         else:
-            self._parse(data, first_line, result, depth=0)
+            self._parse(data, first_line, result, depth=0, n_lines=n_lines)
         self.first = False
         return result
 
-    def _parse(self, data: bytes, first_line: int, result: BlockResult, depth: int) -> None:
+    def _parse(
+        self, data: bytes, first_line: int, result: BlockResult, depth: int, n_lines: int | None = None
+    ) -> None:
+        if n_lines is None:
+            n_lines = data.count(b"\n")
         if self.layout.schema is not None:
             try:
-                piece, lines, blank, non_record = self._fast(data, first_line)
+                piece, lines, blank, non_record = self._fast(data, first_line, n_lines)
             except (_FastFailed, pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
                 pass
             else:
@@ -482,7 +490,6 @@ class BlockParser:
                         self._non_record_examples(data, first_line, result)
                 self.fast_rows += piece.raw.num_rows
                 return
-        n_lines = data.count(b"\n")
         if n_lines > _MIN_EXACT_LINES and depth < 6:
             mid = data.find(b"\n", len(data) // 2)
             if 0 <= mid < len(data) - 1:
@@ -492,8 +499,7 @@ class BlockParser:
                 return
         self._exact(data, first_line, result, tail=False)
 
-    def _fast(self, data: bytes, first_line: int) -> tuple[Piece, int, int, int]:
-        n_lines = data.count(b"\n")
+    def _fast(self, data: bytes, first_line: int, n_lines: int) -> tuple[Piece, int, int, int]:
         if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]  # the exact path drops a BOM on line 1 too
         if self.layout.prefixed:
@@ -532,7 +538,7 @@ class BlockParser:
 
         return Piece(raw, row_lines), n_lines, blank, non_record
 
-    def _read_json(self, payload: bytes, block_size: int = 4 << 20) -> pa.Table:
+    def _read_json(self, payload: bytes | pa.Buffer, block_size: int = 4 << 20) -> pa.Table:
         return pj.read_json(
             pa.BufferReader(payload),
             read_options=pj.ReadOptions(block_size=block_size),
@@ -546,7 +552,7 @@ class BlockParser:
         lines = pc.split_pattern(pa.array([data], pa.binary()), b"\n").flatten()
         return pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
 
-    def _strip_prefixes(self, data: bytes) -> tuple[bytes, int, int]:
+    def _strip_prefixes(self, data: bytes) -> tuple[pa.Buffer, int, int]:
         lines = self._lines(data)
         blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
         if self.marker is not None:
@@ -554,10 +560,7 @@ class BlockParser:
             cand = pc.match_substring(lines, self.plan.record_marker or "")
             body = pc.replace_substring_regex(lines, pattern=pattern, replacement="", max_replacements=1)
         else:
-            cand = pc.or_(
-                pc.match_substring_regex(lines, _OBJECT_RE),
-                pc.match_substring_regex(lines, _LOG_PREFIX),
-            )
+            cand = pc.match_substring_regex(lines, _RECORD_RE)
             body = pc.replace_substring_regex(lines, pattern=r"^[^{]*", replacement="", max_replacements=1)
         cand = pc.and_(cand, pc.invert(blank_mask))  # a blank line is blank first, as in `_line`
         # a line holding JSON that is not an object (`[1]`, `42`) is wrong_type, not non_record:
@@ -574,7 +577,7 @@ class BlockParser:
         n_records = _count(cand)
         blank = _count(blank_mask)
         joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(body)], pa.int32()), body), "\n")
-        return joined[0].as_buffer().to_pybytes() + b"\n", n_records, blank
+        return joined[0].as_buffer(), n_records, blank
 
     def _non_record_examples(self, data: bytes, first_line: int, result: BlockResult) -> None:
         for i, line in enumerate(data.split(b"\n")[:-1]):

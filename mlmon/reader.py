@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
 from mlmon.errors import DataError
-from mlmon.jsonlines import SNIFF_LINES, BlockParser, sniff
+from mlmon.jsonlines import SNIFF_LINES, BlockParser, BlockResult, sniff
 from mlmon.records import NOT_BAD, REASONS, SEQ, ReadPlan, check_rows, reason_name
 from mlmon.sources import (
     DEFAULT_MAX_LINE_BYTES,
+    Block,
     Format,
     ReadNotes,
     Source,
@@ -214,24 +216,35 @@ class Reader:
             on_progress=self.on_bytes,
         )
         parser: BlockParser | None = None
-        for block in blocks:
-            if parser is None:
-                head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
-                parser = BlockParser(self.plan, sniff(head, self.plan), examples_wanted=self._want_examples)
-            result = parser.parse(block.data, block.first_line, tail=block.tail)
-            tally.lines += result.lines
-            tally.reasons.update(result.reasons)
-            for line, reason, text in result.examples:
-                self._example(source.name, line, reason, text)
-            for piece in result.pieces:
-                yield from self._emit(
-                    piece.raw,
-                    None,
-                    piece.row_lines,
-                    source.name,
-                    tally,
-                    _line_lookup(block.data, block.first_line),
+        pending: tuple[Block, Future[BlockResult]] | None = None
+        # One worker parses the next block (pyarrow releases the GIL) while this thread
+        # reads ahead, checks rows and feeds the accumulators: both cores stay busy.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlmon-parse") as pool:
+            for block in blocks:
+                if parser is None:
+                    head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
+                    layout = sniff(head, self.plan)
+                    parser = BlockParser(self.plan, layout, examples_wanted=self._want_examples)
+                future = pool.submit(
+                    parser.parse, block.data, block.first_line, tail=block.tail, n_lines=block.n_lines
                 )
+                if pending is not None:
+                    yield from self._parsed(*pending, source, tally)
+                pending = (block, future)
+            if pending is not None:
+                yield from self._parsed(*pending, source, tally)
+
+    def _parsed(
+        self, block: Block, future: Future[BlockResult], source: Source, tally: _Tally
+    ) -> Iterator[pa.Table]:
+        result = future.result()
+        tally.lines += result.lines
+        tally.reasons.update(result.reasons)
+        for line, reason, text in result.examples:
+            self._example(source.name, line, reason, text)
+        text_of = _line_lookup(block.data, block.first_line)
+        for piece in result.pieces:
+            yield from self._emit(piece.raw, None, piece.row_lines, source.name, tally, text_of)
 
     def _table_rows(
         self,

@@ -17,7 +17,7 @@ import numpy as np
 from mlmon.errors import DataError, NoInputError
 
 STDIN = "-"
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 8 << 20
 READ_BYTES = 1 << 20
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 
@@ -70,6 +70,8 @@ class Block:
     data: bytes
     first_line: int
     tail: bool = False
+    n_lines: int | None = None
+    """Newlines in `data`, when the framing already counted them."""
 
 
 def expand(paths: list[str]) -> list[Source]:
@@ -382,7 +384,7 @@ def iter_blocks(
         body = _drop_oversized(body, line_no, max_line_bytes, notes)
         n_lines = data.count(b"\n", 0, cut + 1)
         if body:
-            yield Block(body, line_no)
+            yield Block(body, line_no, n_lines=n_lines)
         line_no += n_lines
         if len(carry) > max_line_bytes:
             notes.oversized_lines.append(line_no)
