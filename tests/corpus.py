@@ -216,7 +216,7 @@ def read(
                     options=ReadOptions(**options))
     original = jsonlines.BlockParser._fast
     if exact:
-        def refuse(self: jsonlines.BlockParser, data: bytes, first_line: int) -> Any:
+        def refuse(self: jsonlines.BlockParser, data: bytes, first_line: int, n_lines: int) -> Any:
             raise jsonlines._FastFailed("fast path disabled by the test")
 
         jsonlines.BlockParser._fast = refuse  # type: ignore[method-assign]
