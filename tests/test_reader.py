@@ -67,8 +67,8 @@ class _Counting:
         self.rows = 0
         original = jsonlines.BlockParser._fast
 
-        def counted(parser: jsonlines.BlockParser, data: bytes, first_line: int) -> Any:
-            out = original(parser, data, first_line)
+        def counted(parser: jsonlines.BlockParser, data: bytes, first_line: int, n_lines: int) -> Any:
+            out = original(parser, data, first_line, n_lines)
             self.rows += out[0].raw.num_rows
             return out
 
