@@ -18,6 +18,8 @@ CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 MIN_TAIL = 10
 """A percentile q needs n * (1 - q) >= MIN_TAIL values above it to be trusted."""
 ALL = "(all)"
+NO_GROUP = "(none)"
+"""The group of records without the --by field."""
 
 
 @dataclass
@@ -72,7 +74,7 @@ class SummaryAccumulator:
         if table.num_rows == 0:
             return
         if GROUP in table.column_names:
-            keys = pc.fill_null(table.column(GROUP), "(none)")
+            keys = pc.fill_null(table.column(GROUP), NO_GROUP)
             uniques = pc.unique(keys).to_pylist()
             if len(uniques) == 1:
                 self._update(uniques[0], table)
@@ -130,6 +132,8 @@ class SummaryAccumulator:
             for k, st in sorted(self.groups.items(), key=lambda kv: str(kv[0]))
             if k is not None
         )
+        if [g.group for g in groups] == [NO_GROUP]:
+            groups = ()  # no record has the --by field: the overall row says it all
         return SummaryResult(overall=_group_result(ALL, overall, self.options), groups=groups)
 
 

@@ -387,3 +387,25 @@ def test_percentiles_are_ordered(values: list[float]) -> None:
     s = acc.result().overall.latency_ms
     assert min(values) <= s.p50 <= s.p95 <= s.p99 <= s.max == max(values)
     assert min(values) <= s.mean <= max(values) or math.isclose(s.mean, min(values))
+
+
+def test_no_groups_listed_when_no_record_has_the_by_field() -> None:
+    t = pa.table(
+        {
+            "group": pa.nulls(3, pa.string()),
+            "latency_ms": pa.array([1.0, 2.0, 3.0]),
+            "success": pa.array([True, False, True]),
+            "pred_class": pa.nulls(3, pa.string()),
+            "confidence": pa.nulls(3, pa.float64()),
+            "pred_value": pa.nulls(3, pa.float64()),
+            "timestamp": pa.nulls(3, pa.timestamp("ns", tz="UTC")),
+        }
+    )
+    acc = SummaryAccumulator()
+    acc.update(t)
+    res = acc.result()
+    assert res.groups == ()
+    assert res.overall.records == 3 and res.overall.errors == 1
+    # one record with the field: both groups are listed
+    acc.update(t.slice(0, 1).set_column(0, "group", pa.array(["v1"])))
+    assert [g.group for g in acc.result().groups] == ["(none)", "v1"]
