@@ -90,7 +90,8 @@ def _handled() -> Iterator[None]:
         _stderr().print("mlmon: interrupted", markup=False)
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
-        _quiet_broken_pipe()
+        _silence_stdout()
+        raise typer.Exit(int(ExitCode.OK)) from None
     except MemoryError:
         _fail("out of memory", ExitCode.INTERNAL)
     except Exception as exc:
@@ -102,12 +103,12 @@ def _handled() -> Iterator[None]:
         )
 
 
-def _quiet_broken_pipe() -> NoReturn:
-    # The reader went away (`| head`): stop quietly, as other Unix tools do.
+def _silence_stdout() -> None:
+    """The reader went away (`| head`): point stdout at /dev/null so the exit is quiet,
+    as other Unix tools do (Python would otherwise complain while flushing)."""
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    raise typer.Exit(int(ExitCode.OK))
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
@@ -546,14 +547,9 @@ def main() -> None:
     try:
         app()
     except BrokenPipeError:
-        _quiet_broken_pipe_exit()
+        _silence_stdout()
+        sys.exit(int(ExitCode.OK))
     except KeyboardInterrupt:
         sys.stderr.write("mlmon: interrupted\n")
         sys.exit(int(ExitCode.INTERRUPTED))
 
-
-def _quiet_broken_pipe_exit() -> NoReturn:
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(int(ExitCode.OK))

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import math
 import re
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -18,12 +18,6 @@ from mlmon.alerts import Alert
 from mlmon.api import DriftReport, SummaryReport
 from mlmon.reader import Example, InputReport
 from mlmon.summary import GroupSummary
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
 
 SCHEMA_VERSION = 1
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

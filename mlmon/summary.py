@@ -124,17 +124,40 @@ class SummaryAccumulator:
             self.groups.setdefault(key, _State()).merge(st)
 
     def result(self) -> SummaryResult:
+        ordered = sorted(self.groups.items(), key=lambda kv: str(kv[0]))
+        latency = self._gather_latency([st for _, st in ordered])
         overall = _State()
-        for st in self.groups.values():
+        for _, st in ordered:
             overall.merge(st)
         groups = tuple(
-            _group_result(str(k), st, self.options)
-            for k, st in sorted(self.groups.items(), key=lambda kv: str(kv[0]))
+            _group_result(str(k), st, self.options, st.latency[0] if st.latency else np.empty(0))
+            for k, st in ordered
             if k is not None
         )
         if [g.group for g in groups] == [NO_GROUP]:
             groups = ()  # no record has the --by field: the overall row says it all
-        return SummaryResult(overall=_group_result(ALL, overall, self.options), groups=groups)
+        overall_result = _group_result(ALL, overall, self.options, latency)
+        return SummaryResult(overall=overall_result, groups=groups)
+
+    @staticmethod
+    def _gather_latency(states: list[_State]) -> np.ndarray:
+        """Move every latency chunk into one array, group after group, freeing chunks as it goes.
+
+        Each group keeps a view of its contiguous slice, so the accumulator stays valid, and
+        percentiles can partition in place: the peak is one copy of the latencies, not three.
+        """
+        out = np.empty(sum(len(a) for st in states for a in st.latency), dtype=np.float64)
+        pos = 0
+        for st in states:
+            start = pos
+            chunks, st.latency = st.latency, []
+            while chunks:
+                a = chunks.pop()
+                out[pos : pos + len(a)] = a
+                pos += len(a)
+            if pos > start:
+                st.latency = [out[start:pos]]
+        return out
 
 
 @dataclass(frozen=True)
@@ -211,15 +234,18 @@ def wilson(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float,
     return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
-def latency_stats(values: np.ndarray) -> LatencyStats:
+def latency_stats(values: np.ndarray, *, in_place: bool = False) -> LatencyStats:
+    """Exact statistics; with `in_place` the values are reordered instead of copied."""
     n = len(values)
     if n == 0:
         return LatencyStats(0, None, None, None, None, None, insufficient=("p50", "p95", "p99"))
-    qs = np.percentile(values, [q * 100 for _, q in PERCENTILES], method="linear")
+    mean, top = float(values.mean()), float(values.max())
+    qs = np.percentile(
+        values, [q * 100 for _, q in PERCENTILES], method="linear", overwrite_input=in_place
+    )
     p50, p95, p99 = (float(x) for x in qs)
     insufficient = tuple(name for name, q in PERCENTILES if n * (1 - q) < MIN_TAIL)
-    return LatencyStats(n, float(values.mean()), p50, p95, p99, float(values.max()),
-                        insufficient=insufficient)
+    return LatencyStats(n, mean, p50, p95, p99, top, insufficient=insufficient)
 
 
 def _iso(ns: int | None) -> str | None:
@@ -228,8 +254,7 @@ def _iso(ns: int | None) -> str | None:
     return str(np.datetime64(ns, "ns").astype("datetime64[ms]")) + "Z"
 
 
-def _group_result(name: str, s: _State, o: SummaryOptions) -> GroupSummary:
-    lat = np.concatenate(s.latency) if s.latency else np.empty(0)
+def _group_result(name: str, s: _State, o: SummaryOptions, lat: np.ndarray) -> GroupSummary:
     span = None if s.ts_min is None or s.ts_max is None else (s.ts_max - s.ts_min) / 1e9
     rps = s.records / span if span else None
     total_cls = sum(s.classes.values())
@@ -264,7 +289,7 @@ def _group_result(name: str, s: _State, o: SummaryOptions) -> GroupSummary:
         success_rate=s.successes / s.status_n if s.status_n else None,
         error_rate=errors / s.status_n if s.status_n else None,
         success_rate_ci95=wilson(s.successes, s.status_n) if s.status_n else None,
-        latency_ms=latency_stats(lat),
+        latency_ms=latency_stats(lat, in_place=True),
         classes=classes,
         confidence=conf,
         prediction_values=s.value_n,

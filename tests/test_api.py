@@ -105,7 +105,9 @@ def test_window_rows_equals_drift_on_the_newest_rows(
     only = tmp_path / "newest.jsonl"
     only.write_text("".join(json.dumps(r) + "\n" for r in newest))
     runner = CliRunner()
-    a = runner.invoke(app, ["drift", str(path), "--reference", str(train), "--window-rows", "1000", "-f", "json"])
+    a = runner.invoke(
+        app, ["drift", str(path), "--reference", str(train), "--window-rows", "1000", "-f", "json"]
+    )
     b = runner.invoke(app, ["drift", str(only), "--reference", str(train), "-f", "json"])
     da, db = json.loads(a.stdout), json.loads(b.stdout)
     assert da["records"] == 1000 and da["filtered_out"] == N - 1000
