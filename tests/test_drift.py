@@ -149,8 +149,11 @@ def test_chi_square_matches_scipy(rng: np.random.Generator) -> None:
 
 
 def _merged_by_hand(base: dict[str, int], log: dict[str, int]) -> np.ndarray:
-    """Rare columns (expected < 5) pooled together; then the pool grows until it is >= 5."""
-    cats = sorted(set(base) | set(log), key=lambda c: -(base.get(c, 0) + log.get(c, 0)))
+    """Rare columns (expected < 5) pooled together; then the pool grows until it is >= 5.
+
+    Columns are ordered by total count, ties by name, as chi_square_table orders them.
+    """
+    cats = sorted(set(base) | set(log), key=lambda c: (-(base.get(c, 0) + log.get(c, 0)), c))
     tbl = np.array([[base.get(c, 0) for c in cats], [log.get(c, 0) for c in cats]], float)
     rows, grand = tbl.sum(axis=1), tbl.sum()
     exp_min = rows.min() * tbl.sum(axis=0) / grand
