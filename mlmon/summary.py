@@ -22,12 +22,64 @@ NO_GROUP = "(none)"
 """The group of records without the --by field."""
 
 
+PAGE_VALUES = 1 << 20
+"""Largest page of kept values (8 MiB): big enough to be mmap-ed, so a freed page goes
+straight back to the operating system."""
+
+
+class Values:
+    """float64 values kept in pages that grow by doubling up to 8 MiB: appending never copies
+    what is kept, and a group of three values costs a small page, not 8 MiB."""
+
+    __slots__ = ("pages", "fill")
+
+    def __init__(self) -> None:
+        self.pages: list[np.ndarray] = []
+        self.fill = 0
+        """Values used in the last page."""
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.pages[:-1]) + self.fill if self.pages else 0
+
+    def extend(self, v: np.ndarray) -> None:
+        i = 0
+        while i < len(v):
+            if not self.pages or self.fill == len(self.pages[-1]):
+                size = min(PAGE_VALUES, max(4096, 2 * len(self.pages[-1]) if self.pages else 0))
+                self.pages.append(np.empty(size, dtype=np.float64))
+                self.fill = 0
+            k = min(len(self.pages[-1]) - self.fill, len(v) - i)
+            self.pages[-1][self.fill : self.fill + k] = v[i : i + k]
+            self.fill += k
+            i += k
+
+    def arrays(self) -> list[np.ndarray]:
+        if not self.pages:
+            return []
+        return [*self.pages[:-1], self.pages[-1][: self.fill]]
+
+    def merge(self, other: Values) -> None:
+        if not len(other):
+            return  # keep the last page open for more values
+        self.pages = [a for a in (*self.arrays(), *other.arrays()) if len(a)]
+        self.fill = len(self.pages[-1]) if self.pages else 0
+
+    def take_all(self) -> list[np.ndarray]:
+        """The kept arrays, leaving this empty (so each can be freed once copied)."""
+        out = self.arrays()
+        self.pages, self.fill = [], 0
+        return out
+
+    def set(self, values: np.ndarray) -> None:
+        self.pages, self.fill = ([values], len(values)) if len(values) else ([], 0)
+
+
 @dataclass
 class _State:
     records: int = 0
     status_n: int = 0
     successes: int = 0
-    latency: list[np.ndarray] = field(default_factory=list)
+    latency: Values = field(default_factory=Values)
     classes: Counter[str] = field(default_factory=Counter)
     conf_n: int = 0
     conf_sum: float = 0.0
@@ -42,7 +94,7 @@ class _State:
         self.records += o.records
         self.status_n += o.status_n
         self.successes += o.successes
-        self.latency += o.latency
+        self.latency.merge(o.latency)
         self.classes.update(o.classes)
         self.conf_n += o.conf_n
         self.conf_sum += o.conf_sum
@@ -92,7 +144,7 @@ class SummaryAccumulator:
         s.successes += int(pc.sum(pc.cast(succ, pa.int64())).as_py() or 0)
         lat = t.column(LATENCY)
         if lat.null_count < len(lat):
-            s.latency.append(np.asarray(pc.drop_null(lat).to_numpy(), dtype=np.float64))
+            s.latency.extend(np.asarray(pc.drop_null(lat).to_numpy(), dtype=np.float64))
         cls = t.column(PRED_CLASS)
         if cls.null_count < len(cls):
             vc = pc.value_counts(pc.drop_null(cls).combine_chunks())
@@ -117,7 +169,8 @@ class SummaryAccumulator:
         if ts.null_count < len(ts):
             mm = pc.min_max(pc.cast(ts, pa.int64()))
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
-            s.merge(_State(ts_min=lo, ts_max=hi, conf_hist=np.zeros_like(s.conf_hist)))
+            s.ts_min = lo if s.ts_min is None else min(s.ts_min, lo)
+            s.ts_max = hi if s.ts_max is None else max(s.ts_max, hi)
 
     def merge(self, other: SummaryAccumulator) -> None:
         for key, st in other.groups.items():
@@ -130,7 +183,7 @@ class SummaryAccumulator:
         for _, st in ordered:
             overall.merge(st)
         groups = tuple(
-            _group_result(str(k), st, self.options, st.latency[0] if st.latency else np.empty(0))
+            _group_result(str(k), st, self.options, (st.latency.arrays() or [np.empty(0)])[0])
             for k, st in ordered
             if k is not None
         )
@@ -146,17 +199,17 @@ class SummaryAccumulator:
         Each group keeps a view of its contiguous slice, so the accumulator stays valid, and
         percentiles can partition in place: the peak is one copy of the latencies, not three.
         """
-        out = np.empty(sum(len(a) for st in states for a in st.latency), dtype=np.float64)
+        out = np.empty(sum(len(st.latency) for st in states), dtype=np.float64)
         pos = 0
         for st in states:
             start = pos
-            chunks, st.latency = st.latency, []
-            while chunks:
-                a = chunks.pop()
+            pages = st.latency.take_all()
+            while pages:
+                a = pages.pop()
                 out[pos : pos + len(a)] = a
                 pos += len(a)
-            if pos > start:
-                st.latency = [out[start:pos]]
+                del a
+            st.latency.set(out[start:pos])
         return out
 
 

@@ -409,3 +409,31 @@ def test_no_groups_listed_when_no_record_has_the_by_field() -> None:
     # one record with the field: both groups are listed
     acc.update(t.slice(0, 1).set_column(0, "group", pa.array(["v1"])))
     assert [g.group for g in acc.result().groups] == ["(none)", "v1"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.floats(0, 1e6), max_size=9000), max_size=6), st.integers(0, 5))
+def test_values_pages_keep_every_value_in_order(chunks: list[list[float]], split: int) -> None:
+    from mlmon.summary import Values
+
+    a, b, whole = Values(), Values(), Values()
+    for i, c in enumerate(chunks):
+        (a if i < split else b).extend(np.array(c))
+        whole.extend(np.array(c))
+    a.merge(b)
+    flat = [x for c in chunks for x in c]
+    assert len(a) == len(whole) == len(flat)
+    got = np.concatenate([np.empty(0), *a.arrays()])
+    assert got.tolist() == flat == np.concatenate([np.empty(0), *whole.arrays()]).tolist()
+
+
+def test_merging_nothing_keeps_the_last_page_open() -> None:
+    from mlmon.summary import Values
+
+    v = Values()
+    v.extend(np.arange(10.0))
+    pages = len(v.pages)
+    for _ in range(100):  # many small updates must not each start a page
+        v.merge(Values())
+        v.extend(np.arange(3.0))
+    assert len(v.pages) == pages and len(v) == 310
