@@ -199,13 +199,20 @@ def test_broken_symlink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads files whatever their mode")
-    _setup(tmp_path, monkeypatch, {"f.jsonl": GOOD})
+    _setup(tmp_path, monkeypatch, {"f.jsonl": GOOD, "warm.jsonl": GOOD})
     (tmp_path / "f.jsonl").chmod(0)
+    as_root = os.geteuid() == 0
     try:
+        if as_root:
+            # root reads any file: run as `nobody` for the call (root can switch back).
+            # A first run does mlmon's lazy imports while the interpreter is still readable.
+            assert cli(["summary", "warm.jsonl"]).exit_code == 0
+            tmp_path.chmod(0o755)
+            os.seteuid(65534)
         result = cli(["summary", "f.jsonl"])
     finally:
+        if as_root:
+            os.seteuid(0)
         (tmp_path / "f.jsonl").chmod(0o600)
     assert result.exit_code == 66
     assert error_line(result) == "cannot read 'f.jsonl': Permission denied"
