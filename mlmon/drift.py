@@ -97,25 +97,21 @@ class DriftAccumulator:
                 self.numeric[f.name] = _Numeric(f.numeric, np.zeros(size, dtype=np.int64))
             else:
                 self.categorical[f.name] = Counter()
-        self.present: set[str] = set()
+
+    def _values(self, table: pa.Table, name: str) -> pa.ChunkedArray | None:
+        """The feature's non-null values in this table, or None when it has none."""
+        col = FEATURE_PREFIX + name
+        if col not in table.column_names or table.column(col).null_count == table.num_rows:
+            return None
+        return pc.drop_null(table.column(col))
 
     def update(self, table: pa.Table) -> None:
         for name, st in self.numeric.items():
-            col = FEATURE_PREFIX + name
-            if col not in table.column_names:
-                continue
-            arr = table.column(col)
-            if arr.null_count < len(arr):
-                self.present.add(name)
-                st.update(np.asarray(pc.drop_null(arr).to_numpy(), dtype=np.float64))
+            if (values := self._values(table, name)) is not None:
+                st.update(np.asarray(values.to_numpy(), dtype=np.float64))
         for name, counter in self.categorical.items():
-            col = FEATURE_PREFIX + name
-            if col not in table.column_names:
-                continue
-            arr = table.column(col)
-            if arr.null_count < len(arr):
-                self.present.add(name)
-                for d in pc.value_counts(pc.drop_null(arr).combine_chunks()).to_pylist():
+            if (values := self._values(table, name)) is not None:
+                for d in pc.value_counts(values.combine_chunks()).to_pylist():
                     counter[d["values"]] += int(d["counts"])
 
     def merge(self, other: DriftAccumulator) -> None:
@@ -123,7 +119,6 @@ class DriftAccumulator:
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
             self.categorical[name].update(c)
-        self.present |= other.present
 
     def result(self, options: DriftOptions | None = None) -> tuple[FeatureDrift, ...]:
         o = options or DriftOptions()

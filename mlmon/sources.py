@@ -146,7 +146,21 @@ class _Decompressor(Protocol):
     def decompress(self, data: bytes) -> bytes: ...
 
 
-class _Stream:
+class _Closable:
+    """What `_Stream` and `_Plain` share: a readable binary stream over a raw file."""
+
+    _raw: IO[bytes]
+    closed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self._raw.close()
+
+
+class _Stream(_Closable):
     """A readable binary stream that decompresses gzip, bz2 and zstd (all members/frames).
 
     A stream cut short yields every byte it could decompress and sets `notes.truncated`.
@@ -266,15 +280,8 @@ class _Stream:
             del self._buf[:n]
         return out
 
-    def readable(self) -> bool:
-        return True
 
-    def close(self) -> None:
-        self.closed = True
-        self._raw.close()
-
-
-class _Plain:
+class _Plain(_Closable):
     """A raw stream that counts what it hands out, with the same interface as `_Stream`."""
 
     def __init__(self, raw: IO[bytes], head: bytes, notes: ReadNotes):
@@ -300,13 +307,6 @@ class _Plain:
             out = self._raw.read(n)
         self._notes.decompressed_bytes += len(out)
         return out
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.closed = True
-        self._raw.close()
 
 
 Opened = _Stream | _Plain
