@@ -292,7 +292,11 @@ def latency_stats(values: np.ndarray, *, in_place: bool = False) -> LatencyStats
     n = len(values)
     if n == 0:
         return LatencyStats(0, None, None, None, None, None, insufficient=("p50", "p95", "p99"))
-    mean, top = float(values.mean()), float(values.max())
+    with np.errstate(over="ignore"):
+        mean = float(values.mean())
+    if not math.isfinite(mean):  # the sum of huge finite values overflowed; the mean does not
+        mean = float((values / n).sum())
+    top = float(values.max())
     qs = np.percentile(
         values, [q * 100 for _, q in PERCENTILES], method="linear", overwrite_input=in_place
     )
