@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -251,8 +252,12 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
 
         per_edge = np.diff(np.round(np.asarray(p.cdf) * p.n), prepend=0).astype(np.int64)
         reference = np.repeat(np.asarray(p.edges), per_edge)
-        res = stats.ks_2samp(reference, np.concatenate(st.small))
-        d, pval, method = float(res.statistic), float(res.pvalue), "exact"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = stats.ks_2samp(reference, np.concatenate(st.small))
+        # scipy falls back to the asymptotic p-value when the exact one fails (it warns)
+        method = "asymptotic" if any("asymp" in str(w.message) for w in caught) else "exact"
+        d, pval = float(res.statistic), float(res.pvalue)
     else:
         d = ks_from_counts(p, st.counts, m)
         pval, method = _ks_pvalue(d, p.n, m), "asymptotic"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -411,3 +412,23 @@ def test_numeric_psi_on_baseline_deciles(rng: np.random.Generator) -> None:
     got = np.diff(np.concatenate(([0.0], [np.mean(log <= c) for c in cuts], [1.0])))
     base, got = np.maximum(base, PSI_FLOOR), np.maximum(got, PSI_FLOOR)
     assert r.psi == pytest.approx(np.sum((got - base) * np.log(got / base)), rel=1e-9)
+
+
+@pytest.mark.parametrize("scipy_falls_back", [False, True])
+def test_p_method_says_when_scipy_fell_back_to_asymptotic(
+    monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator, scipy_falls_back: bool
+) -> None:
+    train, log = rng.normal(size=300), rng.normal(0.3, 1, size=200)
+    original = stats.ks_2samp
+
+    def ks_2samp(*args: Any, **kwargs: Any) -> Any:
+        if scipy_falls_back:  # what scipy says when its exact p-value fails
+            warnings.warn("ks_2samp: Exact calculation unsuccessful. Switching to method=asymp.",
+                          RuntimeWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "ks_2samp", ks_2samp)
+    r = drift_of(exact(x=train), x=log)["x"]
+    ref = original(train, log)
+    assert r.statistic == pytest.approx(ref.statistic) and r.p_value == pytest.approx(ref.pvalue)
+    assert r.p_method == ("asymptotic" if scipy_falls_back else "exact")
