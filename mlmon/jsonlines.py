@@ -38,6 +38,9 @@ from mlmon.records import (
 
 _LOG_PREFIX = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
+_PREFIX_TIME = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[,.]\d+)?"
+"""The time a logging prefix starts with (`%(asctime)s`): used when a record has no timestamp."""
+_PREFIX_TIME_RE = re.compile(_PREFIX_TIME.encode())
 _BLANK_RE = r"^(?:[ \t\r\x0b\x0c]*|\x00+)$"
 """A blank line as `BlockParser._line` sees it: whitespace only, or NUL bytes only."""
 _OBJECT_RE = r"^[ \t\r\x0b\x0c]*\{"
@@ -381,6 +384,15 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
     return pa.table(cols, schema=canonical_schema(plan))
 
 
+def _with_prefix_time(raw: pa.Table, prefix_time: pa.Array) -> pa.Table:
+    """Records with no timestamp of their own take the time of their logging prefix."""
+    missing = pc.and_(pc.is_null(raw.column(TS_TEXT)), pc.is_null(raw.column(TS_NUM)))
+    if not pc.any(missing).as_py():
+        return raw
+    text = pc.if_else(missing, prefix_time, raw.column(TS_TEXT))
+    return raw.set_column(raw.schema.get_field_index(TS_TEXT), TS_TEXT, text)
+
+
 def exact_record(rec: Any, plan: ReadPlan) -> dict[str, Any]:
     """Canonical values of one parsed record; raises _WrongType / _Duplicate / _BadText."""
     if not isinstance(rec, dict):
@@ -502,8 +514,9 @@ class BlockParser:
     def _fast(self, data: bytes, first_line: int, n_lines: int) -> tuple[Piece, int, int, int]:
         if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]  # the exact path drops a BOM on line 1 too
+        prefix_time = None
         if self.layout.prefixed:
-            payload, n_records, blank = self._strip_prefixes(data)
+            payload, n_records, blank, prefix_time = self._strip_prefixes(data)
         else:
             if not data.lstrip().startswith(b"{"):
                 raise _FastFailed("not a record")
@@ -529,6 +542,8 @@ class BlockParser:
         elif tbl.num_rows != n_records:
             raise _FastFailed("row count")
         raw = from_arrow(tbl, self.plan, self.layout)
+        if prefix_time is not None:
+            raw = _with_prefix_time(raw, prefix_time)
         non_record = n_lines - n_records - blank
 
         def row_lines() -> np.ndarray:
@@ -552,7 +567,7 @@ class BlockParser:
         lines = pc.split_pattern(pa.array([data], pa.binary()), b"\n").flatten()
         return pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
 
-    def _strip_prefixes(self, data: bytes) -> tuple[pa.Buffer, int, int]:
+    def _strip_prefixes(self, data: bytes) -> tuple[pa.Buffer, int, int, pa.Array]:
         lines = self._lines(data)
         blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
         if self.marker is not None:
@@ -577,7 +592,8 @@ class BlockParser:
         n_records = _count(cand)
         blank = _count(blank_mask)
         joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(body)], pa.int32()), body), "\n")
-        return joined[0].as_buffer(), n_records, blank
+        prefix_time = pc.struct_field(pc.extract_regex(lines, f"(?P<t>{_PREFIX_TIME})"), "t")
+        return joined[0].as_buffer(), n_records, blank, prefix_time.filter(cand)
 
     def _non_record_examples(self, data: bytes, first_line: int, result: BlockResult) -> None:
         for i, line in enumerate(data.split(b"\n")[:-1]):
@@ -629,13 +645,18 @@ class BlockParser:
         except ValueError:
             return "bad_json", None
         try:
-            return "", exact_record(rec, self.plan)
+            row = exact_record(rec, self.plan)
         except _WrongType:
             return "wrong_type", None
         except _Duplicate:
             return "duplicate_key", None
         except _BadText:
             return "bad_encoding", None
+        if row.get(TS_TEXT) is None and row.get(TS_NUM) is None:
+            m = _PREFIX_TIME_RE.match(line)
+            if m:
+                row[TS_TEXT] = m.group().decode()
+        return "", row
 
     def _deep(self, text: bytes) -> tuple[str, dict[str, Any] | None]:
         """A record nested deeper than Python's parser can go (`[[[[...`).

@@ -448,3 +448,25 @@ def test_budget() -> None:
 
 def test_reasons_are_known() -> None:
     assert set(BAD_LINES) <= set(REASONS) and NOT_BAD <= set(REASONS)
+
+
+def test_records_without_a_timestamp_take_their_logging_prefix_time(tmp_path: Path) -> None:
+    lines = ["2026-11-01 10:00:00,000 - svc - INFO - service started"]
+    for i in range(40):
+        rec: dict[str, object] = {"model_version": "v1", "latency_ms": float(i), "status": "success"}
+        if i % 10 == 0:
+            rec["timestamp"] = "2026-11-01T09:00:00Z"  # a record's own time wins
+        lines.append(f"2026-11-01 10:00:{i:02d},250 - svc - INFO - Prediction: {json.dumps(rec)}")
+    lines.append('{"model_version": "v1", "latency_ms": 1.0}')  # no prefix, no time: stays null
+    path = tmp_path / "svc.log"
+    path.write_text("\n".join(lines) + "\n")
+    fast, exact_ = read([str(path)]), read([str(path)], exact=True)
+    _assert_same(fast, exact_)
+    table = fast[0]
+    assert table is not None
+    got = pa.compute.cast(table.column("timestamp"), pa.int64()).to_pylist()
+    base = 1793527200 * 10**9  # 2026-11-01T10:00:00Z
+    want = [
+        base - 3600 * 10**9 if i % 10 == 0 else base + i * 10**9 + 250 * 10**6 for i in range(40)
+    ] + [None]
+    assert got == want
