@@ -384,11 +384,14 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
     return pa.table(cols, schema=canonical_schema(plan))
 
 
-def _with_prefix_time(raw: pa.Table, prefix_time: pa.Array) -> pa.Table:
-    """Records with no timestamp of their own take the time of their logging prefix."""
+def _with_prefix_time(raw: pa.Table, lines: pa.Array, records: pa.Array) -> pa.Table:
+    """Records with no timestamp of their own take the time of their logging prefix.
+
+    `lines` are the block's lines and `records` marks those that are the table's rows."""
     missing = pc.and_(pc.is_null(raw.column(TS_TEXT)), pc.is_null(raw.column(TS_NUM)))
     if not pc.any(missing).as_py():
         return raw
+    prefix_time = pc.struct_field(pc.extract_regex(lines, f"(?P<t>{_PREFIX_TIME})"), "t").filter(records)
     text = pc.if_else(missing, prefix_time, raw.column(TS_TEXT))
     return raw.set_column(raw.schema.get_field_index(TS_TEXT), TS_TEXT, text)
 
@@ -514,9 +517,9 @@ class BlockParser:
     def _fast(self, data: bytes, first_line: int, n_lines: int) -> tuple[Piece, int, int, int]:
         if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]  # the exact path drops a BOM on line 1 too
-        prefix_time = None
+        prefixed_lines = None
         if self.layout.prefixed:
-            payload, n_records, blank, prefix_time = self._strip_prefixes(data)
+            payload, n_records, blank, prefixed_lines = self._strip_prefixes(data)
         else:
             if not data.lstrip().startswith(b"{"):
                 raise _FastFailed("not a record")
@@ -542,8 +545,8 @@ class BlockParser:
         elif tbl.num_rows != n_records:
             raise _FastFailed("row count")
         raw = from_arrow(tbl, self.plan, self.layout)
-        if prefix_time is not None:
-            raw = _with_prefix_time(raw, prefix_time)
+        if prefixed_lines is not None:
+            raw = _with_prefix_time(raw, *prefixed_lines)
         non_record = n_lines - n_records - blank
 
         def row_lines() -> np.ndarray:
@@ -567,7 +570,8 @@ class BlockParser:
         lines = pc.split_pattern(pa.array([data], pa.binary()), b"\n").flatten()
         return pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
 
-    def _strip_prefixes(self, data: bytes) -> tuple[pa.Buffer, int, int, pa.Array]:
+    def _strip_prefixes(self, data: bytes) -> tuple[pa.Buffer, int, int, tuple[pa.Array, pa.Array]]:
+        """The records' JSON joined by newlines, the counts, and (lines, record mask)."""
         lines = self._lines(data)
         blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
         if self.marker is not None:
@@ -592,8 +596,7 @@ class BlockParser:
         n_records = _count(cand)
         blank = _count(blank_mask)
         joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(body)], pa.int32()), body), "\n")
-        prefix_time = pc.struct_field(pc.extract_regex(lines, f"(?P<t>{_PREFIX_TIME})"), "t")
-        return joined[0].as_buffer(), n_records, blank, prefix_time.filter(cand)
+        return joined[0].as_buffer(), n_records, blank, (lines, cand)
 
     def _non_record_examples(self, data: bytes, first_line: int, result: BlockResult) -> None:
         for i, line in enumerate(data.split(b"\n")[:-1]):
