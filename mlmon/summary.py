@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlmon.errors import OptionError
 from mlmon.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, PRED_VALUE, SUCCESS, TIMESTAMP
 
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
@@ -113,6 +114,8 @@ class SummaryOptions:
     low_confidence: float = 0.5
     prediction_range: tuple[float, float] | None = None
     """Numeric predictions outside [low, high] are counted as out of range."""
+    max_groups: int = 1000
+    """More distinct --by values than this is a usage error: a table of request ids helps no one."""
 
 
 class SummaryAccumulator:
@@ -128,6 +131,11 @@ class SummaryAccumulator:
         if GROUP in table.column_names:
             keys = pc.fill_null(table.column(GROUP), NO_GROUP)
             uniques = pc.unique(keys).to_pylist()
+            if len(self.groups) + sum(k not in self.groups for k in uniques) > self.options.max_groups:
+                raise OptionError(
+                    f"the --by field has more than {self.options.max_groups} distinct values; "
+                    "group by a field with few values, such as model_version, or give --by ''"
+                )
             if len(uniques) == 1:
                 self._update(uniques[0], table)
             else:

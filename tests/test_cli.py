@@ -372,3 +372,14 @@ def test_rows_rejected_after_parsing_show_their_own_line(tmp_path: Path) -> None
     doc = json.loads(result.stdout)
     assert doc["input"]["reasons"] == {"invalid_value": 1}
     assert doc["input"]["examples"][0]["text"] == '{"latency_ms": -5, "status": "ok"}'
+
+
+def test_by_a_field_with_too_many_values_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "ids.jsonl"
+    path.write_text("".join(
+        json.dumps({"request_id": f"r{i}", "latency_ms": 1.0, "status": "success"}) + "\n" for i in range(1500)
+    ))
+    result = cli(["summary", str(path), "--by", "request_id"])
+    assert result.exit_code == 2
+    assert "more than 1000 distinct values" in error_line(result)
+    assert cli(["summary", str(path), "--by", ""]).exit_code == 0
