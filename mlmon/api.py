@@ -38,10 +38,6 @@ class Selection:
     window_rows: int | None = None
     """Only the newest N records (by timestamp, then by read order)."""
 
-    @property
-    def active(self) -> bool:
-        return any(v is not None for v in (self.since_ns, self.until_ns, self.last_ns, self.window_rows))
-
 
 @dataclass(frozen=True)
 class Budget:

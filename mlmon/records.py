@@ -94,10 +94,6 @@ class ReadPlan:
         return FEATURE_PREFIX + name
 
 
-def feature_name(column: str) -> str:
-    return column[len(FEATURE_PREFIX) :]
-
-
 def canonical_schema(plan: ReadPlan) -> pa.Schema:
     """The columns every reader produces for a plan (before timestamp parsing)."""
     cols: list[pa.Field] = [pa.field(TS_TEXT, pa.string()), pa.field(TS_NUM, pa.float64())]
