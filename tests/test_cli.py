@@ -376,9 +376,8 @@ def test_rows_rejected_after_parsing_show_their_own_line(tmp_path: Path) -> None
 
 def test_by_a_field_with_too_many_values_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "ids.jsonl"
-    path.write_text("".join(
-        json.dumps({"request_id": f"r{i}", "latency_ms": 1.0, "status": "success"}) + "\n" for i in range(1500)
-    ))
+    rows = ({"request_id": f"r{i}", "latency_ms": 1.0, "status": "success"} for i in range(1500))
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = cli(["summary", str(path), "--by", "request_id"])
     assert result.exit_code == 2
     assert "more than 1000 distinct values" in error_line(result)
