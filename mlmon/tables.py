@@ -243,10 +243,17 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
             cols[PRED_CLASS] = text(f.pred_class)
             cols[CONFIDENCE] = num(f.confidence)
             cols[PRED_VALUE] = pa.nulls(n, pa.float64())
-    for spec in plan.features or ():
-        arr = _lookup(tbl, f"{plan.fields.features}.{spec.name}")
-        if arr is None:
-            arr = _lookup(tbl, spec.name)
+    positional = _positional_features(tbl, plan, n)
+    if positional is not None:
+        positional, bad = positional
+        wrong |= bad
+    for j, spec in enumerate(plan.features or ()):
+        if positional is not None:
+            arr = pc.list_element(positional, j)
+        else:
+            arr = _lookup(tbl, f"{plan.fields.features}.{spec.name}")
+            if arr is None:
+                arr = _lookup(tbl, spec.name)
         conv = to_number if spec.kind is Kind.NUMERIC else to_text
         cols[plan.feature_column(spec.name)], bad = conv(arr, n)
         wrong |= bad
@@ -255,6 +262,31 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
         bad_encoding, reason_code("bad_encoding"), np.where(wrong, reason_code("wrong_type"), 0)
     ).astype(np.uint8)
     return raw, pre
+
+
+def _positional_features(tbl: pa.Table, plan: ReadPlan, n: int) -> tuple[pa.Array, np.ndarray] | None:
+    """Features stored as a list column (by position, as in JSON logs), matched to the
+    baseline's columns: lists of another length are wrong_type rows; when no list has the
+    baseline's length, the log and the baseline do not fit and that is a data error."""
+    if not plan.features:
+        return None
+    arr = _lookup(tbl, plan.fields.features)
+    if arr is None or not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)
+                           or pa.types.is_fixed_size_list(arr.type)):
+        return None
+    k = len(plan.features)
+    lengths = pc.list_value_length(arr)
+    fits = pc.fill_null(pc.equal(lengths, k), False)
+    present = pc.is_valid(arr)
+    bad = np.asarray(pc.and_(present, pc.invert(fits)).to_numpy(zero_copy_only=False), dtype=bool)
+    if bad.any() and bad.sum() == int(pc.sum(pc.cast(present, pa.int64())).as_py() or 0):
+        seen = pc.min_max(lengths)
+        raise DataError(
+            f"the log's features are lists of {seen['min'].as_py()} to {seen['max'].as_py()} values "
+            f"but the baseline has {k} features ({', '.join(f.name for f in plan.features)}); "
+            "positional features need the same count"
+        )
+    return pc.if_else(fits, arr, pa.scalar(None, arr.type)), bad
 
 
 def infer_kinds(tbl: pa.Table, *, exclude: set[str]) -> dict[str, Kind]:

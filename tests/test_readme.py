@@ -94,3 +94,34 @@ def test_prefixed_log_gives_same_numbers_as_plain(monkeypatch) -> None:
     for doc in (a, b):
         doc.pop("input")
     assert a == b
+
+
+def test_parquet_prediction_log_gives_the_same_answers_as_json_lines(tmp_path, monkeypatch) -> None:
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    monkeypatch.chdir(ROOT)
+    # the sample log as Parquet, nested as it is in JSON (input.features is a list column)
+    pq.write_table(pj.read_json("sample_logs/predictions.jsonl"), tmp_path / "pred.parquet")
+    for args in (
+        ["summary"],
+        ["drift", "--reference", "sample_logs/training.csv"],
+    ):
+        a = runner.invoke(app, [*args, str(tmp_path / "pred.parquet"), "-f", "json"])
+        b = runner.invoke(app, [*args, "sample_logs/predictions.jsonl", "-f", "json"])
+        assert a.exit_code == b.exit_code
+        da, db = json.loads(a.stdout), json.loads(b.stdout)
+        da.pop("input"), db.pop("input")
+        assert da == db
+
+
+def test_positional_features_of_another_length_are_a_clear_error(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"input": [{"features": [1.0, 2.0]}] * 50}), tmp_path / "two.parquet")
+    result = runner.invoke(
+        app, ["drift", str(tmp_path / "two.parquet"), "--reference", str(ROOT / "sample_logs/training.csv")]
+    )
+    assert result.exit_code == 65
+    assert "lists of 2 to 2 values but the baseline has 8 features" in result.stderr
