@@ -281,8 +281,9 @@ def _positional_features(tbl: pa.Table, plan: ReadPlan, n: int) -> tuple[pa.Arra
     bad = np.asarray(pc.and_(present, pc.invert(fits)).to_numpy(zero_copy_only=False), dtype=bool)
     if bad.any() and bad.sum() == int(pc.sum(pc.cast(present, pa.int64())).as_py() or 0):
         seen = pc.min_max(lengths)
+        lo, hi = seen["min"].as_py(), seen["max"].as_py()
         raise DataError(
-            f"the log's features are lists of {seen['min'].as_py()} to {seen['max'].as_py()} values "
+            f"the log's features are lists of {lo if lo == hi else f'{lo} to {hi}'} values "
             f"but the baseline has {k} features ({', '.join(f.name for f in plan.features)}); "
             "positional features need the same count"
         )
