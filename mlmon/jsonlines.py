@@ -468,10 +468,7 @@ class BlockParser:
         self.layout = layout
         self.marker = plan.record_marker.encode() if plan.record_marker else None
         self.examples_wanted = examples_wanted
-        self.first = True
         self.schema = canonical_schema(plan)
-        self.fast_rows = 0
-        self.exact_rows = 0
 
     def parse(
         self, data: bytes, first_line: int, *, tail: bool = False, n_lines: int | None = None
@@ -481,7 +478,6 @@ class BlockParser:
             self._exact(data, first_line, result, tail=True)
         else:
             self._parse(data, first_line, result, depth=0, n_lines=n_lines)
-        self.first = False
         return result
 
     def _parse(
@@ -503,7 +499,6 @@ class BlockParser:
                     result.reasons["non_record"] += non_record
                     if self.examples_wanted():
                         self._non_record_examples(data, first_line, result)
-                self.fast_rows += piece.raw.num_rows
                 return
         if n_lines > _MIN_EXACT_LINES and depth < 6:
             mid = data.find(b"\n", len(data) // 2)
@@ -622,7 +617,6 @@ class BlockParser:
                 if reason not in ("blank",) and self.examples_wanted():
                     result.examples.append((line_no, reason, line))
         result.lines += len(lines)
-        self.exact_rows += len(rows)
         if rows:
             cols = {name: [r.get(name) for r in rows] for name in self.schema.names}
             raw = pa.table(cols, schema=self.schema)

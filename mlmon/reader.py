@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from mlmon.sources import (
 from mlmon.tables import csv_batches, from_table, has_serving_columns, parquet_batches
 
 MAX_EXAMPLES = 5
+PARSE_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -216,10 +217,10 @@ class Reader:
             on_progress=self.on_bytes,
         )
         parser: BlockParser | None = None
-        pending: tuple[Block, Future[BlockResult]] | None = None
-        # One worker parses the next block (pyarrow releases the GIL) while this thread
-        # reads ahead, checks rows and feeds the accumulators: both cores stay busy.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlmon-parse") as pool:
+        pending: deque[tuple[Block, Future[BlockResult]]] = deque()
+        # PARSE_WORKERS blocks are parsed at once (pyarrow releases the GIL) while this thread
+        # reads ahead, checks rows and feeds the accumulators, in block order.
+        with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="mlmon-parse") as pool:
             for block in blocks:
                 if parser is None:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
@@ -228,11 +229,11 @@ class Reader:
                 future = pool.submit(
                     parser.parse, block.data, block.first_line, tail=block.tail, n_lines=block.n_lines
                 )
-                if pending is not None:
-                    yield from self._parsed(*pending, source, tally)
-                pending = (block, future)
-            if pending is not None:
-                yield from self._parsed(*pending, source, tally)
+                pending.append((block, future))
+                if len(pending) > PARSE_WORKERS:
+                    yield from self._parsed(*pending.popleft(), source, tally)
+            while pending:
+                yield from self._parsed(*pending.popleft(), source, tally)
 
     def _parsed(
         self, block: Block, future: Future[BlockResult], source: Source, tally: _Tally

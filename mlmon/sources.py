@@ -17,7 +17,7 @@ import numpy as np
 from mlmon.errors import DataError, NoInputError
 
 STDIN = "-"
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 4 << 20
 READ_BYTES = 1 << 20
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,13 @@ class _Counting:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.rows = 0
+        lock = threading.Lock()  # blocks are parsed on worker threads
         original = jsonlines.BlockParser._fast
 
         def counted(parser: jsonlines.BlockParser, data: bytes, first_line: int, n_lines: int) -> Any:
             out = original(parser, data, first_line, n_lines)
-            self.rows += out[0].raw.num_rows
+            with lock:
+                self.rows += out[0].raw.num_rows
             return out
 
         monkeypatch.setattr(jsonlines.BlockParser, "_fast", counted)
