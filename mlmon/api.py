@@ -98,13 +98,11 @@ class _Selector:
             t = self._range(t, self.max_ts - self.sel.last_ns, None)
         n = self.sel.window_rows
         if n is not None and t.num_rows > n:
-            ts = pc.cast(t.column(TIMESTAMP), pa.int64()).to_numpy(zero_copy_only=False)
-            ts = (
-                np.where(np.isnan(ts.astype(float)), np.iinfo(np.int64).min, ts)
-                if t.column(TIMESTAMP).null_count
-                else ts
-            )
-            order = np.lexsort((t.column(SEQ).to_numpy(), ts.astype(np.int64)))
+            # records without a time sort oldest; filling in Arrow keeps nanoseconds exact
+            # (to_numpy of a column with nulls would give floats, rounded to ~256 ns)
+            missing = pa.scalar(np.iinfo(np.int64).min, pa.int64())
+            ts = pc.fill_null(pc.cast(t.column(TIMESTAMP), pa.int64()), missing).to_numpy()
+            order = np.lexsort((t.column(SEQ).to_numpy(), ts))
             keep = np.sort(order[-n:])
             self.filtered_out += t.num_rows - n
             t = t.take(pa.array(keep))

@@ -156,3 +156,12 @@ def test_last_drops_records_without_a_timestamp() -> None:
     sel.feed(_table([None, 5, None, 7], 0))
     kept = pa.concat_tables(sel.finish())
     assert kept.num_rows == 2 and sel.filtered_out == 2
+
+
+def test_window_rows_orders_by_exact_nanoseconds_with_missing_times() -> None:
+    base = 1_793_527_200 * 10**9  # nanoseconds near 2026: floats would round them to 256 ns
+    ts = [base + 3, None, base + 1, base + 2, base]
+    sel = _Selector(Selection(window_rows=2))
+    sel.feed(_table(ts, 0))
+    kept = pa.concat_tables(sel.finish())
+    assert pa.compute.cast(kept.column(TIMESTAMP), pa.int64()).to_pylist() == [base + 3, base + 2]
