@@ -35,6 +35,7 @@ from mlmon.records import (
     canonical_schema,
     success_from,
 )
+from mlmon.sources import count_newlines, line_ends
 
 _LOG_PREFIX = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
@@ -484,7 +485,7 @@ class BlockParser:
         self, data: bytes, first_line: int, result: BlockResult, depth: int, n_lines: int | None = None
     ) -> None:
         if n_lines is None:
-            n_lines = data.count(b"\n")
+            n_lines = count_newlines(data)
         if self.layout.schema is not None:
             try:
                 piece, lines, blank, non_record = self._fast(data, first_line, n_lines)
@@ -530,8 +531,10 @@ class BlockParser:
             # line must be blank or one object. Rows >= lines starting with `{` + other
             # non-blank lines, so equal counts prove it cheaply; else count the lines.
             n_records = tbl.num_rows
-            if n_records != data.count(b"\n{") + data.startswith(b"{"):
-                lines = self._lines(data)
+            ends = line_ends(data)
+            starts = np.frombuffer(data, dtype=np.uint8)[ends[:-1] + 1]
+            if n_records != np.count_nonzero(starts == ord("{")) + data.startswith(b"{"):
+                lines = self._lines(data, ends)
                 objects = _count(pc.match_substring_regex(lines, _OBJECT_RE))
                 blank = _count(pc.match_substring_regex(lines, _BLANK_RE))
                 if n_records != objects or objects + blank != n_lines:
@@ -561,21 +564,41 @@ class BlockParser:
         )
 
     @staticmethod
-    def _lines(data: bytes) -> pa.Array:
-        lines = pc.split_pattern(pa.array([data], pa.binary()), b"\n").flatten()
-        return pc.cast(lines.slice(0, len(lines) - 1), pa.string())  # checks UTF-8
+    def _lines(data: bytes, ends: np.ndarray | None = None) -> pa.Array:
+        """The lines of a block ending in a newline, without their newlines, as strings."""
+        if ends is None:
+            ends = line_ends(data)
+        small = len(data) < 1 << 31
+        offsets = np.empty(len(ends) + 1, dtype=np.int32 if small else np.int64)
+        offsets[0] = 0
+        offsets[1:] = ends + 1
+        with_nl = pa.Array.from_buffers(
+            pa.binary() if small else pa.large_binary(),
+            len(ends),
+            [None, pa.py_buffer(offsets), pa.py_buffer(data)],
+        )
+        return pc.cast(pc.binary_slice(with_nl, 0, -1), pa.string() if small else pa.large_string())
 
     def _strip_prefixes(self, data: bytes) -> tuple[pa.Buffer, int, int, tuple[pa.Array, pa.Array]]:
-        """The records' JSON joined by newlines, the counts, and (lines, record mask)."""
-        lines = self._lines(data)
+        """The block with all but the records' JSON blanked out, the counts, and (lines, record mask).
+
+        Prefixes and lines that hold no record become spaces, which the JSON reader skips, so
+        the block keeps its layout and each record its line."""
+        ends = line_ends(data)
+        lines = self._lines(data, ends)
         blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
         if self.marker is not None:
-            pattern = ".*?" + re.escape(self.plan.record_marker or "")
-            cand = pc.match_substring(lines, self.plan.record_marker or "")
-            body = pc.replace_substring_regex(lines, pattern=pattern, replacement="", max_replacements=1)
+            marker = self.plan.record_marker or ""
+            cand = pc.match_substring(lines, marker)
+            json_at = pc.add(pc.find_substring(lines, marker), len(self.marker))
+            # after the marker comes an object, or the exact path must name the line (JSON of
+            # another shape like `null` is wrong_type, other text bad_json)
+            obj = pc.match_substring_regex(lines, f"^.*?{re.escape(marker)}{_OBJECT_RE[1:]}")
+            if _count(pc.and_not(cand, obj)):
+                raise _FastFailed("a record that is not an object")
         else:
             cand = pc.match_substring_regex(lines, _RECORD_RE)
-            body = pc.replace_substring_regex(lines, pattern=r"^[^{]*", replacement="", max_replacements=1)
+            json_at = pc.find_substring(lines, "{")
         cand = pc.and_(cand, pc.invert(blank_mask))  # a blank line is blank first, as in `_line`
         # a line holding JSON that is not an object (`[1]`, `42`) is wrong_type, not non_record:
         # leave the block to the exact path (such lines are rare; timestamps of log lines
@@ -587,11 +610,19 @@ class BlockParser:
             for i in np.flatnonzero(looks_json.to_numpy(zero_copy_only=False)):
                 if self._not_a_record(lines[int(i)].as_py().encode()) == "wrong_type":
                     raise _FastFailed("JSON that is not an object")
-        body = pc.if_else(cand, body, "")
         n_records = _count(cand)
         blank = _count(blank_mask)
-        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(body)], pa.int32()), body), "\n")
-        return joined[0].as_buffer(), n_records, blank, (lines, cand)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        is_record = cand.to_numpy(zero_copy_only=False)
+        prefix = np.asarray(json_at.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        spaces = np.where(is_record, prefix, ends - starts)  # bytes to blank at the start of each line
+        payload = np.frombuffer(data, dtype=np.uint8).copy()
+        total = int(spaces.sum())
+        if total:
+            # the offsets start[i] .. start[i] + spaces[i] - 1 of every line, in one array
+            shift = np.repeat(starts - (np.cumsum(spaces) - spaces), spaces)
+            payload[shift + np.arange(total)] = ord(" ")
+        return pa.py_buffer(payload), n_records, blank, (lines, cand)
 
     def _non_record_examples(self, data: bytes, first_line: int, result: BlockResult) -> None:
         for i, line in enumerate(data.split(b"\n")[:-1]):

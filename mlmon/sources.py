@@ -382,7 +382,7 @@ def iter_blocks(
             continue
         body, carry = data[: cut + 1], data[cut + 1 :]
         body = _drop_oversized(body, line_no, max_line_bytes, notes)
-        n_lines = data.count(b"\n", 0, cut + 1)
+        n_lines = count_newlines(body)
         if body:
             yield Block(body, line_no, n_lines=n_lines)
         line_no += n_lines
@@ -392,6 +392,16 @@ def iter_blocks(
             skipping = True
     if carry and not skipping:
         yield Block(carry, line_no, tail=True)
+
+
+def count_newlines(data: bytes) -> int:
+    """Newlines in `data` (numpy compares a block several times faster than bytes.count)."""
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
+
+
+def line_ends(data: bytes) -> np.ndarray:
+    """Offsets of the newlines in `data`."""
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
 
 
 def _drop_oversized(body: bytes, first_line: int, cap: int, notes: ReadNotes) -> bytes:

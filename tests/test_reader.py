@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import threading
@@ -241,6 +242,22 @@ def test_fast_and_exact_agree_with_scattered_bad_lines(monkeypatch: pytest.Monke
     if small:
         assert counting.rows > 5_000  # both paths really ran
     _assert_same(fast, read([path], exact=True, max_examples=10**6))
+
+
+@pytest.mark.parametrize("marker", ["PRED: ", "[pred]*(x)\\ "])
+def test_fast_and_exact_agree_behind_a_record_marker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     marker: str) -> None:
+    body, _ = mixed_log(6000, 0.01, seed=3, prefix=f"worker-3 | scored {marker}")
+    m = marker.encode()
+    odd = join([b"worker-3 | " + m + b"not json", b'no marker {"latency_ms": 1}', m + m + b"{}", b"  "])
+    path = _write(tmp_path, "marker.log", odd + body)
+    plan = dataclasses.replace(PLAN_SUMMARY, record_marker=marker)
+    _small_blocks(monkeypatch)
+    counting = _Counting(monkeypatch)
+    fast = read([path], plan, max_examples=10**6)
+    assert reconciles(fast[1]) and fast[1].records > 5800
+    assert counting.rows > 3000  # the fast path read most records
+    _assert_same(fast, read([path], plan, exact=True, max_examples=10**6))
 
 
 def test_fast_and_exact_agree_on_drift_plans(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
