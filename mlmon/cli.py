@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
 import os
 import re
 import sys
@@ -85,11 +86,28 @@ def _tune_memory() -> None:
         pa.set_memory_pool(pa.system_memory_pool())
 
 
+class _WithoutPandas(importlib.abc.MetaPathFinder):
+    """pyarrow looks for pandas the first time it converts Python or NumPy values, and
+    importing pandas takes about 0.2 s while holding the interpreter lock. The CLI never uses
+    pandas, so its process answers that look with "not installed". The library does not."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname == "pandas" or fullname.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {fullname!r} in the mlmon CLI", name=fullname)
+        return None
+
+
+def _skip_pandas() -> None:
+    if "pandas" not in sys.modules and not any(isinstance(f, _WithoutPandas) for f in sys.meta_path):
+        sys.meta_path.insert(0, _WithoutPandas())
+
+
 @contextlib.contextmanager
 def _handled() -> Iterator[None]:
     """Map every way a command can end to its exit code, in one place."""
     try:
         _tune_memory()
+        _skip_pandas()
         yield
     except typer.Exit:
         raise
