@@ -71,15 +71,18 @@ def _tune_memory() -> None:
     blocks are freed, after which they come from the heap and are not given back. So the CLI,
     which owns its process, uses the system allocator with a fixed 8 MiB mmap threshold: a
     kept latency page (8 MiB) or a freed block that size goes straight back to the operating
-    system, while smaller buffers stay on the faster heap. The library
-    leaves these choices to its caller; ARROW_DEFAULT_MEMORY_POOL and MALLOC_MMAP_THRESHOLD_
-    set by the user win."""
+    system, while smaller buffers stay on the faster heap. Up to 16 MiB free at the top of the
+    heap is kept rather than trimmed: each block's 4 MiB buffers then reuse warm pages (trimming
+    them cost 0.2 s of page faults per 1M lines). The library leaves these choices to its
+    caller; ARROW_DEFAULT_MEMORY_POOL and MALLOC_MMAP_THRESHOLD_ set by the user win."""
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ and sys.platform.startswith("linux"):
         import ctypes
 
         with contextlib.suppress(OSError, AttributeError):
-            m_mmap_threshold = -3
-            ctypes.CDLL("libc.so.6").mallopt(m_mmap_threshold, 8 << 20)
+            m_trim_threshold, m_mmap_threshold = -1, -3
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(m_mmap_threshold, 8 << 20)
+            libc.mallopt(m_trim_threshold, 16 << 20)
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         import pyarrow as pa
 

@@ -557,7 +557,7 @@ class BlockParser:
     def _read_json(self, payload: bytes | pa.Buffer, block_size: int = 4 << 20) -> pa.Table:
         return pj.read_json(
             pa.BufferReader(payload),
-            read_options=pj.ReadOptions(block_size=block_size),
+            read_options=pj.ReadOptions(block_size=block_size, use_threads=False),
             parse_options=pj.ParseOptions(
                 explicit_schema=self.layout.schema, unexpected_field_behavior="ignore"
             ),

@@ -370,9 +370,9 @@ def iter_blocks(
             chunk = chunk[nl + 1 :]
             skipping = False
             line_no += 1
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut < 0:
+            data = carry + chunk
             if len(data) > max_line_bytes:
                 notes.oversized_lines.append(line_no)
                 carry = b""
@@ -380,7 +380,10 @@ def iter_blocks(
             else:
                 carry = data
             continue
-        body, carry = data[: cut + 1], data[cut + 1 :]
+        # one copy: the carried start of a line and the chunk up to its last newline
+        whole = not carry and cut == len(chunk) - 1
+        body = chunk if whole else b"".join((carry, memoryview(chunk)[: cut + 1]))
+        carry = chunk[cut + 1 :]
         body = _drop_oversized(body, line_no, max_line_bytes, notes)
         n_lines = count_newlines(body)
         if body:
