@@ -26,21 +26,37 @@ NO_GROUP = "(none)"
 PAGE_VALUES = 1 << 20
 """Largest page of kept values (8 MiB): big enough to be mmap-ed, so a freed page goes
 straight back to the operating system."""
+FOLD_VALUES = 1 << 19
+"""Values kept in pages before they are folded into distinct values with counts (4 MiB)."""
 
 
 class Values:
-    """float64 values kept in pages that grow by doubling up to 8 MiB: appending never copies
-    what is kept, and a group of three values costs a small page, not 8 MiB."""
+    """A multiset of float64 values, kept exactly.
 
-    __slots__ = ("pages", "fill")
+    New values go to pages that grow by doubling up to 8 MiB: appending never copies what is
+    kept, and a group of three values costs a small page, not 8 MiB. Past FOLD_VALUES, pages
+    are folded into the sorted distinct values with their counts, as long as that halves the
+    memory at least: latencies logged as 12.34 have few distinct values, so a month of logs
+    takes megabytes, not 8 bytes a record. Values of which most are distinct stay in pages.
+    """
+
+    __slots__ = ("pages", "fill", "distinct", "counts", "foldable")
 
     def __init__(self) -> None:
         self.pages: list[np.ndarray] = []
         self.fill = 0
         """Values used in the last page."""
+        self.distinct: np.ndarray | None = None
+        """Sorted distinct folded values, or None before the first fold."""
+        self.counts: np.ndarray | None = None
+        self.foldable = True
+        """False once a fold showed most values distinct: pages are no longer folded."""
+
+    def in_pages(self) -> int:
+        return sum(len(p) for p in self.pages[:-1]) + self.fill if self.pages else 0
 
     def __len__(self) -> int:
-        return sum(len(p) for p in self.pages[:-1]) + self.fill if self.pages else 0
+        return self.in_pages() + (int(self.counts.sum()) if self.counts is not None else 0)
 
     def extend(self, v: np.ndarray) -> None:
         i = 0
@@ -53,26 +69,59 @@ class Values:
             self.pages[-1][self.fill : self.fill + k] = v[i : i + k]
             self.fill += k
             i += k
+        if self.foldable and self.in_pages() >= FOLD_VALUES:
+            self.fold()
 
-    def arrays(self) -> list[np.ndarray]:
-        if not self.pages:
-            return []
-        return [*self.pages[:-1], self.pages[-1][: self.fill]]
+    def fold(self) -> None:
+        """Move the values in pages into the distinct values and counts."""
+        if not self.in_pages():
+            return
+        distinct, counts = np.unique(np.concatenate(self.arrays(pages_only=True)), return_counts=True)
+        self.pages, self.fill = [], 0
+        if self.distinct is not None and self.counts is not None:
+            distinct, counts = merge_counts([(self.distinct, self.counts), (distinct, counts)])
+        self.distinct, self.counts = distinct, counts
+        if 2 * len(distinct) > int(counts.sum()):
+            self.foldable = False
+
+    def arrays(self, *, pages_only: bool = False) -> list[np.ndarray]:
+        """The values as arrays (folded values come out sorted, each repeated by its count)."""
+        out = [*self.pages[:-1], self.pages[-1][: self.fill]] if self.pages else []
+        if not pages_only and self.distinct is not None and self.counts is not None:
+            out.append(np.repeat(self.distinct, self.counts))
+        return out
 
     def merge(self, other: Values) -> None:
-        if not len(other):
+        if other.distinct is not None and other.counts is not None:
+            parts = [(other.distinct, other.counts)]
+            if self.distinct is not None and self.counts is not None:
+                parts.append((self.distinct, self.counts))
+            self.distinct, self.counts = merge_counts(parts)
+        self.foldable = self.foldable and other.foldable
+        if not other.in_pages():
             return  # keep the last page open for more values
-        self.pages = [a for a in (*self.arrays(), *other.arrays()) if len(a)]
+        self.pages = [a for a in (*self.arrays(pages_only=True), *other.arrays(pages_only=True)) if len(a)]
         self.fill = len(self.pages[-1]) if self.pages else 0
 
     def take_all(self) -> list[np.ndarray]:
-        """The kept arrays, leaving this empty (so each can be freed once copied)."""
+        """The values as arrays, leaving this empty (so each can be freed once copied)."""
         out = self.arrays()
-        self.pages, self.fill = [], 0
+        self.pages, self.fill, self.distinct, self.counts = [], 0, None, None
         return out
 
     def set(self, values: np.ndarray) -> None:
         self.pages, self.fill = ([values], len(values)) if len(values) else ([], 0)
+        self.distinct = self.counts = None
+
+
+def merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and summed counts of several (distinct values, counts) pairs."""
+    values = np.concatenate([v for v, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return values[starts], np.add.reduceat(counts, starts) if len(values) else counts
 
 
 @dataclass
@@ -91,11 +140,12 @@ class _State:
     ts_min: int | None = None
     ts_max: int | None = None
 
-    def merge(self, o: _State) -> None:
+    def merge(self, o: _State, *, latency: bool = True) -> None:
         self.records += o.records
         self.status_n += o.status_n
         self.successes += o.successes
-        self.latency.merge(o.latency)
+        if latency:
+            self.latency.merge(o.latency)
         self.classes.update(o.classes)
         self.conf_n += o.conf_n
         self.conf_sum += o.conf_sum
@@ -119,7 +169,7 @@ class SummaryOptions:
 
 
 class SummaryAccumulator:
-    """Mergeable state for `summary`: counts are fixed-size; latencies are kept (8 bytes each)."""
+    """Mergeable state for `summary`: counts are fixed-size; latencies are kept exactly (see Values)."""
 
     def __init__(self, options: SummaryOptions | None = None) -> None:
         self.options = options or SummaryOptions()
@@ -186,19 +236,36 @@ class SummaryAccumulator:
 
     def result(self) -> SummaryResult:
         ordered = sorted(self.groups.items(), key=lambda kv: str(kv[0]))
-        latency = self._gather_latency([st for _, st in ordered])
+        states = [st for _, st in ordered]
+        per_group, overall_latency = self._latency(states)
         overall = _State()
-        for _, st in ordered:
-            overall.merge(st)
+        for st in states:
+            overall.merge(st, latency=False)  # latencies are done above
         groups = tuple(
-            _group_result(str(k), st, self.options, (st.latency.arrays() or [np.empty(0)])[0])
-            for k, st in ordered
+            _group_result(str(k), st, self.options, lat)
+            for (k, st), lat in zip(ordered, per_group, strict=True)
             if k is not None
         )
         if [g.group for g in groups] == [NO_GROUP]:
             groups = ()  # no record has the --by field: the overall row says it all
-        overall_result = _group_result(ALL, overall, self.options, latency)
+        overall_result = _group_result(ALL, overall, self.options, overall_latency)
         return SummaryResult(overall=overall_result, groups=groups)
+
+    def _latency(self, states: list[_State]) -> tuple[list[LatencyStats], LatencyStats]:
+        """Latency statistics of each group and of all: from counts when the values were folded."""
+        if any(st.latency.distinct is not None for st in states) and all(
+            st.latency.foldable for st in states
+        ):
+            for st in states:
+                st.latency.fold()
+            pairs = [(st.latency.distinct, st.latency.counts) for st in states]
+            kept = [(d, c) for d, c in pairs if d is not None and c is not None]
+            per_group = [latency_stats_of_counts(d, c) if d is not None and c is not None
+                         else latency_stats(np.empty(0)) for d, c in pairs]
+            return per_group, latency_stats_of_counts(*merge_counts(kept))
+        latency = self._gather_latency(states)
+        per_group = [latency_stats((st.latency.arrays() or [np.empty(0)])[0], in_place=True) for st in states]
+        return per_group, latency_stats(latency, in_place=True)
 
     @staticmethod
     def _gather_latency(states: list[_State]) -> np.ndarray:
@@ -313,13 +380,41 @@ def latency_stats(values: np.ndarray, *, in_place: bool = False) -> LatencyStats
     return LatencyStats(n, mean, p50, p95, p99, top, insufficient=insufficient)
 
 
+def latency_stats_of_counts(distinct: np.ndarray, counts: np.ndarray) -> LatencyStats:
+    """`latency_stats` of sorted distinct values with their counts, without expanding them.
+
+    The percentiles are numpy's `linear` ones: the order statistics either side of the virtual
+    index (n - 1) * q, interpolated by numpy itself on those two values."""
+    n = int(counts.sum())
+    if n == 0:
+        return latency_stats(np.empty(0))
+    weights = counts.astype(np.float64)
+    with np.errstate(over="ignore"):
+        mean = float(np.dot(distinct, weights)) / n
+    if not math.isfinite(mean):
+        mean = float(np.dot(distinct / n, weights))
+    ends = np.cumsum(counts)  # values[k] is distinct[i] for the first i with ends[i] > k
+    q = np.true_divide([q * 100 for _, q in PERCENTILES], 100)  # as np.percentile does
+    virtual = (n - 1) * q
+    below = np.floor(virtual)
+    gamma = virtual - below
+    lo = distinct[np.searchsorted(ends, np.minimum(below, n - 1), side="right")]
+    hi = distinct[np.searchsorted(ends, np.minimum(below + 1, n - 1), side="right")]
+    p50, p95, p99 = (
+        float(np.quantile(np.array([a, b]), g, method="linear"))
+        for a, b, g in zip(lo, hi, gamma, strict=True)
+    )
+    insufficient = tuple(name for name, q in PERCENTILES if n * (1 - q) < MIN_TAIL)
+    return LatencyStats(n, mean, p50, p95, p99, float(distinct[-1]), insufficient=insufficient)
+
+
 def _iso(ns: int | None) -> str | None:
     if ns is None:
         return None
     return str(np.datetime64(ns, "ns").astype("datetime64[ms]")) + "Z"
 
 
-def _group_result(name: str, s: _State, o: SummaryOptions, lat: np.ndarray) -> GroupSummary:
+def _group_result(name: str, s: _State, o: SummaryOptions, latency: LatencyStats) -> GroupSummary:
     span = None if s.ts_min is None or s.ts_max is None else (s.ts_max - s.ts_min) / 1e9
     rps = s.records / span if span else None
     total_cls = sum(s.classes.values())
@@ -354,7 +449,7 @@ def _group_result(name: str, s: _State, o: SummaryOptions, lat: np.ndarray) -> G
         success_rate=s.successes / s.status_n if s.status_n else None,
         error_rate=errors / s.status_n if s.status_n else None,
         success_rate_ci95=wilson(s.successes, s.status_n) if s.status_n else None,
-        latency_ms=latency_stats(lat, in_place=True),
+        latency_ms=latency,
         classes=classes,
         confidence=conf,
         prediction_values=s.value_n,

@@ -437,3 +437,82 @@ def test_merging_nothing_keeps_the_last_page_open() -> None:
         v.merge(Values())
         v.extend(np.arange(3.0))
     assert len(v.pages) == pages and len(v) == 310
+
+
+# --------------------------------------------------------------------- folded latencies
+
+# values as services log them (two decimals, so many repeat), and values that rarely repeat
+_logged = st.lists(st.integers(0, 3000).map(lambda x: x / 100), min_size=1, max_size=3000)
+_spread = st.lists(st.floats(0, 1e300, allow_nan=False), min_size=1, max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(_logged, _spread))
+def test_stats_of_counts_equal_numpy_on_every_value(values: list[float]) -> None:
+    from mlmon.summary import latency_stats_of_counts
+
+    x = np.array(values)
+    s = latency_stats_of_counts(*np.unique(x, return_counts=True))
+    want = np.percentile(x, [50, 95, 99], method="linear")
+    assert (s.p50, s.p95, s.p99) == tuple(float(w) for w in want)  # exactly, not approximately
+    assert s.n == len(x) and s.max == x.max()
+    assert s.mean == pytest.approx(x.mean(), rel=1e-12)
+    assert s.insufficient == latency_stats(x.copy()).insufficient
+
+
+@pytest.mark.parametrize("decimals", [0, None], ids=["few-distinct", "all-distinct"])
+def test_folded_latencies_give_the_same_summary(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator,
+                                                decimals: int | None) -> None:
+    import mlmon.summary
+
+    n = 20_000
+    c = random_columns(rng, n, ("v1", "v2", "v3"))
+    if decimals is not None:
+        c[LATENCY] = np.round(c[LATENCY], decimals)
+
+    def accumulate() -> SummaryAccumulator:
+        acc = SummaryAccumulator()
+        for start in range(0, n, 1500):
+            acc.update(arrow_from(c, slice(start, start + 1500)))
+        return acc
+
+    kept = by_group(accumulate().result())
+    monkeypatch.setattr(mlmon.summary, "FOLD_VALUES", 1000)
+    acc = accumulate()
+    values = acc.groups["v1"].latency
+    assert values.distinct is not None  # the pages were folded
+    assert values.foldable == (decimals is not None)  # and stay folded only when that pays
+    held = sum(a.nbytes for a in values.arrays(pages_only=True)) + values.distinct.nbytes * 2
+    if decimals is not None:
+        assert held < 8 * len(values) / 3
+    folded = by_group(acc.result())
+    for name in ("v1", "v2", "v3", ALL):
+        sel = np.ones(n, bool) if name == ALL else c[GROUP] == name
+        lat = c[LATENCY][sel & ~c["lat_null"]]
+        s = folded[name].latency_ms
+        want = np.percentile(lat, [50, 95, 99], method="linear")
+        assert (s.n, s.p50, s.p95, s.p99, s.max) == (len(lat), *map(float, want), lat.max())
+        assert s.mean == pytest.approx(lat.mean(), rel=1e-12)
+        _assert_same_summary(folded[name], kept[name])
+
+
+def test_merging_folded_and_open_values(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator) -> None:
+    import mlmon.summary
+    from mlmon.summary import Values, latency_stats_of_counts
+
+    monkeypatch.setattr(mlmon.summary, "FOLD_VALUES", 500)
+    parts = [np.round(rng.gamma(2.0, 30.0, size), 1) for size in (2000, 300, 1700)]
+    a, b, c = Values(), Values(), Values()
+    a.extend(parts[0])
+    b.extend(parts[1])  # stays in pages
+    c.extend(parts[2])
+    a.merge(b)
+    a.merge(c)
+    assert a.distinct is not None and len(a) == sum(map(len, parts))
+    a.fold()
+    whole = np.concatenate(parts)
+    assert a.counts is not None and a.arrays(pages_only=True) == []
+    assert np.repeat(a.distinct, a.counts).tolist() == sorted(whole.tolist())
+    s = latency_stats_of_counts(a.distinct, a.counts)
+    assert (s.p50, s.p95, s.p99) == tuple(map(float, np.percentile(whole, [50, 95, 99])))
+    assert len(b) == 300 and b.distinct is None  # merging left the merged-in values alone
