@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from mlmon.errors import DataError
 from mlmon.jsonlines import SNIFF_LINES, BlockParser, BlockResult, sniff
-from mlmon.records import NOT_BAD, REASONS, SEQ, ReadPlan, check_rows, reason_name
+from mlmon.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
 from mlmon.sources import (
     DEFAULT_MAX_LINE_BYTES,
     Block,
@@ -180,14 +180,12 @@ class Reader:
 
     def _emit(
         self,
-        raw: pa.Table,
-        pre: np.ndarray | None,
+        checked: Checked,
         lines: Callable[[], np.ndarray],
         source: str,
         tally: _Tally,
         text_of: Callable[[int], bytes] | None = None,
     ) -> Iterator[pa.Table]:
-        checked = check_rows(raw, self.plan, require=self.require, pre=pre)
         rejected = checked.rejected
         if rejected.any():
             codes, counts = np.unique(rejected[rejected > 0], return_counts=True)
@@ -217,7 +215,7 @@ class Reader:
             on_progress=self.on_bytes,
         )
         parser: BlockParser | None = None
-        pending: deque[tuple[Block, Future[BlockResult]]] = deque()
+        pending: deque[tuple[Block, Future[tuple[BlockResult, list[Checked]]]]] = deque()
         # PARSE_WORKERS blocks are parsed at once (pyarrow releases the GIL) while this thread
         # reads ahead, checks rows and feeds the accumulators, in block order.
         with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="mlmon-parse") as pool:
@@ -226,26 +224,33 @@ class Reader:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
                     layout = sniff(head, self.plan)
                     parser = BlockParser(self.plan, layout, examples_wanted=self._want_examples)
-                future = pool.submit(
-                    parser.parse, block.data, block.first_line, tail=block.tail, n_lines=block.n_lines
-                )
+                future = pool.submit(self._parse_and_check, parser, block)
                 pending.append((block, future))
                 if len(pending) > PARSE_WORKERS:
                     yield from self._parsed(*pending.popleft(), source, tally)
             while pending:
                 yield from self._parsed(*pending.popleft(), source, tally)
 
+    def _parse_and_check(self, parser: BlockParser, block: Block) -> tuple[BlockResult, list[Checked]]:
+        """A worker's share of a block: parse it and check its rows (both only read shared state)."""
+        result = parser.parse(block.data, block.first_line, tail=block.tail, n_lines=block.n_lines)
+        return result, [check_rows(p.raw, self.plan, require=self.require) for p in result.pieces]
+
     def _parsed(
-        self, block: Block, future: Future[BlockResult], source: Source, tally: _Tally
+        self,
+        block: Block,
+        future: Future[tuple[BlockResult, list[Checked]]],
+        source: Source,
+        tally: _Tally,
     ) -> Iterator[pa.Table]:
-        result = future.result()
+        result, checked = future.result()
         tally.lines += result.lines
         tally.reasons.update(result.reasons)
         for line, reason, text in result.examples:
             self._example(source.name, line, reason, text)
         text_of = _line_lookup(block.data, block.first_line)
-        for piece in result.pieces:
-            yield from self._emit(piece.raw, None, piece.row_lines, source.name, tally, text_of)
+        for piece, rows in zip(result.pieces, checked, strict=True):
+            yield from self._emit(rows, piece.row_lines, source.name, tally, text_of)
 
     def _table_rows(
         self,
@@ -272,7 +277,8 @@ class Reader:
 
             tally.lines += batch.num_rows
             row += batch.num_rows
-            yield from self._emit(raw, pre, lines, source.name, tally)
+            checked = check_rows(raw, self.plan, require=self.require, pre=pre)
+            yield from self._emit(checked, lines, source.name, tally)
         if invalid:
             tally.lines += len(invalid)
             tally.reasons["bad_row"] += len(invalid)
