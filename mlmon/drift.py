@@ -18,6 +18,8 @@ SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""
 PSI_FLOOR = 1e-4
 MIN_EXPECTED = 5.0
+COUNT_BATCH = 1 << 18
+"""Values of a numeric feature gathered before they are counted into the baseline's slots (2 MiB)."""
 
 
 @dataclass(frozen=True)
@@ -39,23 +41,41 @@ class _Numeric:
     mean: float = 0.0
     m2: float = 0.0
     small: list[np.ndarray] | None = field(default_factory=list)
+    pending: list[np.ndarray] = field(default_factory=list)
+    """Values not yet counted into `counts` (see `count_pending`)."""
+    pending_n: int = 0
     edges: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.edges = np.asarray(self.profile.edges, dtype=np.float64)
 
+    def count_pending(self) -> None:
+        """Count the pending values into the slots: slot 2j holds values strictly between edge
+        j-1 and edge j, slot 2j+1 values equal to edge j, the last slot values above all edges.
+
+        Values are counted in batches of COUNT_BATCH: with the batch sorted, two binary searches
+        per edge find every slot, far fewer than one search per value."""
+        if not self.pending:
+            return
+        s = np.sort(np.concatenate(self.pending))
+        self.pending, self.pending_n = [], 0
+        edges = self.edges
+        if not len(edges):
+            self.counts[0] += len(s)
+            return
+        below = np.searchsorted(s, edges, side="left")  # values < edge j
+        upto = np.searchsorted(s, edges, side="right")  # values <= edge j
+        self.counts[0 : 2 * len(edges) : 2] += below - np.concatenate(([0], upto[:-1]))
+        self.counts[1::2] += upto - below
+        self.counts[-1] += len(s) - upto[-1]
+
     def update(self, v: np.ndarray) -> None:
         if len(v) == 0:
             return
-        edges = self.edges
-        if len(edges):
-            s = np.sort(v)  # sorted keys make the binary searches cache-friendly (2.5x faster)
-            idx = np.searchsorted(edges, s, side="left")
-            at = np.minimum(idx, len(edges) - 1)
-            slot = 2 * idx + (edges[at] == s)
-            self.counts += np.bincount(slot, minlength=len(self.counts))
-        else:
-            self.counts[0] += len(v)
+        self.pending.append(v)
+        self.pending_n += len(v)
+        if self.pending_n >= COUNT_BATCH:
+            self.count_pending()
         m = len(v)
         mean_b = float(v.mean())
         m2_b = float(((v - mean_b) ** 2).sum())
@@ -74,6 +94,8 @@ class _Numeric:
 
     def merge(self, o: _Numeric) -> None:
         self.counts = self.counts + o.counts
+        self.pending = self.pending + o.pending
+        self.pending_n += o.pending_n
         if o.n:
             self._merge_moments(o.n, o.mean, o.m2)
         if self.small is not None and o.small is not None:
@@ -126,6 +148,7 @@ class DriftAccumulator:
         rows = []
         for f in self.baseline.features:
             if f.numeric is not None:
+                self.numeric[f.name].count_pending()
                 rows.append(_numeric_result(f.name, f.numeric, self.numeric[f.name], o))
             elif f.categorical is not None:
                 rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pyarrow as pa
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from mlmon import baseline as bl
+from mlmon import drift as drift_mod
 from mlmon.drift import (
     PSI_FLOOR,
     DriftAccumulator,
@@ -348,13 +350,18 @@ def test_drift_merge_of_parts_equals_whole(ints: bool, data: st.DataObject) -> N
     b = bl.build(train_table(x=train), source="t", max_edges=max_edges)
     opts = DriftOptions(min_samples=1)
 
+    batch = data.draw(st.sampled_from([1, 3, drift_mod.COUNT_BATCH]))  # counted as they come, or at the end
+
     whole = DriftAccumulator(b)
     whole.update(log_table(x=log))
     left, right = DriftAccumulator(b), DriftAccumulator(b)
-    left.update(log_table(x=log[:cut]))
-    right.update(log_table(x=log[cut:]))
+    with mock.patch.object(drift_mod, "COUNT_BATCH", batch):
+        left.update(log_table(x=log[:cut]))
+        right.update(log_table(x=log[cut:]))
     left.merge(right)
     w, m = whole.numeric["x"], left.numeric["x"]
+    w.count_pending()
+    m.count_pending()
     assert np.array_equal(w.counts, m.counts)
     assert w.counts.sum() == len(log) == w.n == m.n
     if len(log):
