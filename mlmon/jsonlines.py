@@ -185,7 +185,8 @@ def sniff(lines: list[bytes], plan: ReadPlan) -> Layout:
     marker = plan.record_marker.encode() if plan.record_marker else None
     types: dict[str, str] = {}
     prefixed = False
-    list_len: int | None = None
+    list_lens: Counter[int] = Counter()
+    """Lengths of positional feature lists that do not fit the baseline (bad records, or another log)."""
     paths = _paths(plan)
     seen = 0
     for line in lines[:SNIFF_LINES]:
@@ -208,19 +209,25 @@ def sniff(lines: list[bytes], plan: ReadPlan) -> Layout:
                 v = _get(rec, path)
             except (_WrongType, _Duplicate):
                 continue
-            if v is not None:
-                types[path] = _json_type(v)
-                if path == plan.fields.features and isinstance(v, list):
-                    list_len = len(v)
+            if v is None:
+                continue
+            if path == plan.fields.features and isinstance(v, list) and plan.features is not None:
+                if len(v) != len(plan.features):
+                    list_lens[len(v)] += 1
+                    continue  # the layout comes from a record that fits
+            types[path] = _json_type(v)
     if marker is not None:
         prefixed = True
-    features_list = types.get(plan.fields.features) == "list"
-    if plan.features is not None and features_list and list_len != len(plan.features):
+    # Lists of another length in several records, and none that fits: the log does not match
+    # the baseline (one odd record is just a bad line, counted as wrong_type)
+    if plan.features is not None and list_lens.total() >= 2 and plan.fields.features not in types:
+        length = list_lens.most_common(1)[0][0]
         raise DataError(
-            f"the log's features are lists of {list_len} values but the baseline has "
+            f"the log's features are lists of {length} values but the baseline has "
             f"{len(plan.features)} features ({', '.join(f.name for f in plan.features)}); "
             "positional features need the same count"
         )
+    features_list = types.get(plan.fields.features) == "list"
     pred = types.get(plan.fields.prediction)
     pred_leaf = None if pred in (None, "object") else ("number" if pred == "int" else pred)
     schema = _schema(plan, types, features_list, pred_leaf) if seen else None
@@ -620,8 +627,11 @@ class BlockParser:
         total = int(spaces.sum())
         if total:
             # the offsets start[i] .. start[i] + spaces[i] - 1 of every line, in one array
-            shift = np.repeat(starts - (np.cumsum(spaces) - spaces), spaces)
-            payload[shift + np.arange(total)] = ord(" ")
+            # (int32 when the block allows: these arrays have one entry per blanked byte)
+            first = starts - (np.cumsum(spaces) - spaces)
+            shift = np.repeat(first.astype(np.int32) if len(data) < 1 << 31 else first, spaces)
+            shift += np.arange(total, dtype=shift.dtype)
+            payload[shift] = ord(" ")
         return pa.py_buffer(payload), n_records, blank, (lines, cand)
 
     def _non_record_examples(self, data: bytes, first_line: int, result: BlockResult) -> None:

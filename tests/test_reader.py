@@ -260,6 +260,19 @@ def test_fast_and_exact_agree_behind_a_record_marker(monkeypatch: pytest.MonkeyP
     _assert_same(fast, read([path], plan, exact=True, max_examples=10**6))
 
 
+def test_positional_lists_of_another_length(tmp_path: Path) -> None:
+    # a log whose lists all have another length does not match the baseline: one clear error
+    other = [dumps(list_record(i, input={"features": [1.0, 2.0]})) for i in range(50)]
+    with pytest.raises(DataError, match="lists of 2 values but the baseline has 3 features"):
+        read([_write(tmp_path, "two.jsonl", join(other))], PLAN_DRIFT_LIST)
+    # one odd record first is a bad line; it does not decide how the rest is read
+    lines = [dumps(list_record(0, input={"features": []})), *(dumps(list_record(i)) for i in range(1, 50))]
+    path = _write(tmp_path, "odd_first.jsonl", join(lines))
+    fast = read([path], PLAN_DRIFT_LIST)
+    assert fast[1].records == 49 and fast[1].files[0].reasons == {"wrong_type": 1}
+    _assert_same(fast, read([path], PLAN_DRIFT_LIST, exact=True))
+
+
 def test_fast_and_exact_agree_on_drift_plans(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _small_blocks(monkeypatch)
     lines = [dumps(list_record(i)) for i in range(3000)]
