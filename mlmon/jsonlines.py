@@ -593,7 +593,6 @@ class BlockParser:
         the block keeps its layout and each record its line."""
         ends = line_ends(data)
         lines = self._lines(data, ends)
-        blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
         if self.marker is not None:
             marker = self.plan.record_marker or ""
             cand = pc.match_substring(lines, marker)
@@ -606,19 +605,26 @@ class BlockParser:
         else:
             cand = pc.match_substring_regex(lines, _RECORD_RE)
             json_at = pc.find_substring(lines, "{")
-        cand = pc.and_(cand, pc.invert(blank_mask))  # a blank line is blank first, as in `_line`
-        # a line holding JSON that is not an object (`[1]`, `42`) is wrong_type, not non_record:
-        # leave the block to the exact path (such lines are rare; timestamps of log lines
-        # that are not records start with a digit, so check those few in Python)
-        looks_json = pc.and_(
-            pc.invert(pc.or_(cand, blank_mask)), pc.match_substring_regex(lines, _JSON_START_RE)
-        )
-        if _count(looks_json):
-            for i in np.flatnonzero(looks_json.to_numpy(zero_copy_only=False)):
-                if self._not_a_record(lines[int(i)].as_py().encode()) == "wrong_type":
-                    raise _FastFailed("JSON that is not an object")
         n_records = _count(cand)
-        blank = _count(blank_mask)
+        # A line that holds `{` or a marker with text in it is not blank: when every line is a
+        # record, as in a clean log, the checks on the other lines below have nothing to do.
+        blank_marker = self.marker is not None and not self.marker.strip(b" \t\r\x0b\x0c\x00")
+        if n_records < len(lines) or blank_marker:
+            blank_mask = pc.match_substring_regex(lines, _BLANK_RE)
+            cand = pc.and_(cand, pc.invert(blank_mask))  # a blank line is blank first, as in `_line`
+            n_records, blank = _count(cand), _count(blank_mask)
+            # a line holding JSON that is not an object (`[1]`, `42`) is wrong_type, not
+            # non_record: leave the block to the exact path (such lines are rare; timestamps of
+            # log lines that are not records start with a digit, so check those few in Python)
+            looks_json = pc.and_(
+                pc.invert(pc.or_(cand, blank_mask)), pc.match_substring_regex(lines, _JSON_START_RE)
+            )
+            if _count(looks_json):
+                for i in np.flatnonzero(looks_json.to_numpy(zero_copy_only=False)):
+                    if self._not_a_record(lines[int(i)].as_py().encode()) == "wrong_type":
+                        raise _FastFailed("JSON that is not an object")
+        else:
+            blank = 0
         starts = np.concatenate(([0], ends[:-1] + 1))
         is_record = cand.to_numpy(zero_copy_only=False)
         prefix = np.asarray(json_at.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
