@@ -216,8 +216,8 @@ class Reader:
         )
         parser: BlockParser | None = None
         pending: deque[tuple[Block, Future[tuple[BlockResult, list[Checked]]]]] = deque()
-        # PARSE_WORKERS blocks are parsed at once (pyarrow releases the GIL) while this thread
-        # reads ahead, checks rows and feeds the accumulators, in block order.
+        # PARSE_WORKERS blocks are parsed and checked at once (pyarrow and numpy release the
+        # GIL) while this thread reads ahead and feeds the accumulators, in block order.
         with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="mlmon-parse") as pool:
             for block in blocks:
                 if parser is None:
