@@ -246,8 +246,8 @@ def _from_json(body: dict[str, Any]) -> Baseline:
         if kind is Kind.NUMERIC:
             edges = tuple(float(x) for x in d["edges"])
             cdf = tuple(float(x) for x in d["cdf"])
-            if len(edges) != len(cdf) or list(edges) != sorted(edges):
-                raise ValueError(f"feature {name!r}: edges and cdf do not match")
+            if len(edges) != len(cdf) or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                raise ValueError(f"feature {name!r}: edges must increase strictly, one cdf value each")
             p = NumericProfile(
                 int(d["n"]),
                 float(d["mean"]),

@@ -74,15 +74,18 @@ def _tune_memory() -> None:
     system, while smaller buffers stay on the faster heap. Up to 16 MiB free at the top of the
     heap is kept rather than trimmed: each block's 4 MiB buffers then reuse warm pages (trimming
     them cost 0.2 s of page faults per 1M lines). The library leaves these choices to its
-    caller; ARROW_DEFAULT_MEMORY_POOL and MALLOC_MMAP_THRESHOLD_ set by the user win."""
-    if "MALLOC_MMAP_THRESHOLD_" not in os.environ and sys.platform.startswith("linux"):
+    caller; ARROW_DEFAULT_MEMORY_POOL, MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set
+    by the user win."""
+    if sys.platform.startswith("linux"):
         import ctypes
 
+        m_trim_threshold, m_mmap_threshold = -1, -3
         with contextlib.suppress(OSError, AttributeError):
-            m_trim_threshold, m_mmap_threshold = -1, -3
             libc = ctypes.CDLL("libc.so.6")
-            libc.mallopt(m_mmap_threshold, 8 << 20)
-            libc.mallopt(m_trim_threshold, 16 << 20)
+            if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+                libc.mallopt(m_mmap_threshold, 8 << 20)
+            if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+                libc.mallopt(m_trim_threshold, 16 << 20)
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         import pyarrow as pa
 
@@ -91,8 +94,9 @@ def _tune_memory() -> None:
 
 class _WithoutPandas(importlib.abc.MetaPathFinder):
     """pyarrow looks for pandas the first time it converts Python or NumPy values, and
-    importing pandas takes about 0.2 s while holding the interpreter lock. The CLI never uses
-    pandas, so its process answers that look with "not installed". The library does not."""
+    importing pandas takes about 0.2 s while holding the interpreter lock. The console script
+    never uses pandas, so its process answers that look with "not installed". Only `main`
+    installs this: the library, and the app run inside another program, leave pandas alone."""
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
         if fullname == "pandas" or fullname.startswith("pandas."):
@@ -110,7 +114,6 @@ def _handled() -> Iterator[None]:
     """Map every way a command can end to its exit code, in one place."""
     try:
         _tune_memory()
-        _skip_pandas()
         yield
     except typer.Exit:
         raise
@@ -577,6 +580,7 @@ def drift(
 
 def main() -> None:
     """Console-script entry point."""
+    _skip_pandas()
     try:
         app()
     except BrokenPipeError:

@@ -166,6 +166,13 @@ def _json_type(v: Any) -> str:
     return "list"
 
 
+def is_blank(line: bytes) -> bool:
+    """A blank line: whitespace only, or NUL bytes only (a mix of both is not blank)."""
+    if line.strip(b" \t\r\n\x0b\x0c"):
+        return not line.strip(b"\x00")
+    return True
+
+
 def record_text(line: bytes, marker: bytes | None) -> bytes | None:
     """The JSON part of a line, or None when the line holds no record."""
     if marker is not None:
@@ -642,7 +649,7 @@ class BlockParser:
 
     def _non_record_examples(self, data: bytes, first_line: int, result: BlockResult) -> None:
         for i, line in enumerate(data.split(b"\n")[:-1]):
-            if line.strip() and record_text(line, self.marker) is None:
+            if not is_blank(line) and record_text(line, self.marker) is None:
                 result.examples.append((first_line + i, "non_record", line))
                 if not self.examples_wanted():
                     return
@@ -674,7 +681,7 @@ class BlockParser:
         if first and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
         if not line.strip(b" \t\r\n\x00\x0b\x0c"):
-            return ("blank" if not line.strip(b"\x00") or b"\x00" not in line else "non_record"), None
+            return ("blank" if is_blank(line) else "non_record"), None
         text = record_text(line, self.marker)
         if text is None:
             return self._not_a_record(line), None

@@ -265,7 +265,10 @@ class SummaryAccumulator:
             return per_group, latency_stats_of_counts(*merge_counts(kept))
         latency = self._gather_latency(states)
         per_group = [latency_stats((st.latency.arrays() or [np.empty(0)])[0], in_place=True) for st in states]
-        return per_group, latency_stats(latency, in_place=True)
+        # Reordering the whole array in place would move values across the groups' slices (and
+        # spoil a later result() or merge): do so only when one group holds them all.
+        alone = sum(1 for st in states if len(st.latency)) <= 1
+        return per_group, latency_stats(latency, in_place=alone)
 
     @staticmethod
     def _gather_latency(states: list[_State]) -> np.ndarray:

@@ -200,6 +200,21 @@ def test_load_refuses_malformed_body_with_good_checksum(saved: Path) -> None:
         bl.load(str(saved))
 
 
+@pytest.mark.parametrize("change", ["repeat", "reverse"])
+def test_load_refuses_edges_that_do_not_increase(saved: Path, change: str) -> None:
+    body = json.loads(saved.read_text())
+    edges = body["features"]["x"]["edges"]
+    assert len(edges) >= 2
+    if change == "repeat":
+        edges[1] = edges[0]  # drift counting relies on strictly increasing edges
+    else:
+        edges.reverse()
+    body["checksum"] = _checksum(body)
+    saved.write_text(json.dumps(body))
+    with pytest.raises(BaselineError, match="increase strictly"):
+        bl.load(str(saved))
+
+
 def test_load_missing_file_is_no_input(tmp_path: Path) -> None:
     with pytest.raises(NoInputError):
         bl.load(str(tmp_path / "missing.json"))

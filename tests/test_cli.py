@@ -382,3 +382,26 @@ def test_by_a_field_with_too_many_values_is_a_usage_error(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "more than 1000 distinct values" in error_line(result)
     assert cli(["summary", str(path), "--by", ""]).exit_code == 0
+
+
+def test_only_the_console_script_keeps_pandas_out(tmp_path: Path) -> None:
+    # a stand-in pandas: the console-script process must not import it (pyarrow probes for it)
+    (tmp_path / "pandas").mkdir()
+    (tmp_path / "pandas" / "__init__.py").write_text("__version__ = '9.9.9'\n")
+    probe = (
+        "import sys\nfrom mlmon.cli import main\n"
+        f"sys.argv = ['mlmon', 'summary', {str(SAMPLES / 'predictions.jsonl')!r}, '--format', 'json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('pandas' in sys.modules, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert done.stderr.strip().splitlines()[-1] == "False"
+    # the app run inside another program leaves the import system as it found it
+    from typer.testing import CliRunner
+
+    from mlmon.cli import _WithoutPandas, app
+
+    result = CliRunner().invoke(app, ["summary", str(SAMPLES / "predictions.jsonl"), "--format", "json"])
+    assert result.exit_code == 0
+    assert not any(isinstance(f, _WithoutPandas) for f in sys.meta_path)

@@ -169,6 +169,15 @@ def test_framing(tmp_path: Path, body: bytes, records: int, reasons: dict[str, i
     _assert_same(fast, read([path], exact=True))
 
 
+def test_nul_only_line_in_a_prefixed_log_is_blank_not_an_example(tmp_path: Path) -> None:
+    body = join([*good_lines(5, prefix=LOG_PREFIX), b"\x00\x00", b"hello"])
+    path = _write(tmp_path, "nul.log", body)
+    fast = read([path])
+    assert fast[1].files[0].reasons == {"blank": 1, "non_record": 1}
+    assert [(e.line, e.reason) for e in fast[1].examples] == [(7, "non_record")]
+    _assert_same(fast, read([path], exact=True))
+
+
 def test_bom_behind_logging_prefix(tmp_path: Path) -> None:
     path = _write(tmp_path, "a.log", b"\xef\xbb\xbf" + join(good_lines(3, prefix=LOG_PREFIX)))
     fast = read([path])

@@ -511,3 +511,23 @@ def test_merging_folded_and_open_values(monkeypatch: pytest.MonkeyPatch, rng: np
     s = latency_stats_of_counts(a.distinct, a.counts)
     assert (s.p50, s.p95, s.p99) == tuple(map(float, np.percentile(whole, [50, 95, 99])))
     assert len(b) == 300 and b.distinct is None  # merging left the merged-in values alone
+
+
+@pytest.mark.parametrize("fold", [False, True], ids=["pages", "folded"])
+def test_result_twice_and_merge_after_result(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator,
+                                             fold: bool) -> None:
+    import mlmon.summary
+
+    if fold:
+        monkeypatch.setattr(mlmon.summary, "FOLD_VALUES", 300)
+    c = random_columns(rng, 6000, ("v1", "v2", "v3"))
+    c[LATENCY] = np.round(c[LATENCY])
+    a, b = SummaryAccumulator(), SummaryAccumulator()
+    a.update(arrow_from(c, slice(0, 4000)))
+    b.update(arrow_from(c, slice(4000, None)))
+    first = by_group(b.result())
+    second = by_group(b.result())  # result() must leave the accumulator as it was
+    for name in first:
+        _assert_same_summary(first[name], second[name])
+    a.merge(b)
+    _assert_latency_is_numpys(by_group(a.result()), c)
