@@ -159,17 +159,6 @@ def parse_duration(text: str) -> int:
     return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
-def parse_instant(text: str, option: str, tz: str) -> int:
-    import pyarrow as pa
-
-    from mlmon.records import parse_timestamps
-
-    arr, bad = parse_timestamps(pa.array([text]), pa.array([None], pa.float64()), tz)
-    if bad[0] or arr[0].as_py() is None:
-        raise OptionError(f"{option}: {text!r} is not an ISO 8601 time (2026-11-01T10:00:00Z)")
-    return int(arr.cast(pa.int64())[0].as_py())
-
-
 def parse_budget(text: str) -> float | int:
     t = text.strip()
     try:
@@ -239,14 +228,23 @@ def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> An
     return ReadOptions(max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes)
 
 
+def _instant(text: str, option: str, tz: str) -> int:
+    from mlmon.records import parse_instant
+
+    ns = parse_instant(text, tz)
+    if ns is None:
+        raise OptionError(f"{option}: {text!r} is not an ISO 8601 time (2026-11-01T10:00:00Z)")
+    return ns
+
+
 def _selection(
     since: str | None, until: str | None, last: str | None, tz: str, window_rows: int | None = None
 ) -> Any:
     from mlmon.api import Selection
 
     return Selection(
-        since_ns=parse_instant(since, "--since", tz) if since else None,
-        until_ns=parse_instant(until, "--until", tz) if until else None,
+        since_ns=_instant(since, "--since", tz) if since else None,
+        until_ns=_instant(until, "--until", tz) if until else None,
         last_ns=parse_duration(last) if last else None,
         window_rows=window_rows,
     )

@@ -520,7 +520,7 @@ class BlockParser:
             if 0 <= mid < len(data) - 1:
                 left = data[: mid + 1]
                 self._parse(left, first_line, result, depth + 1)
-                self._parse(data[mid + 1 :], first_line + left.count(b"\n"), result, depth + 1)
+                self._parse(data[mid + 1 :], first_line + count_newlines(left), result, depth + 1)
                 return
         self._exact(data, first_line, result, tail=False)
 

@@ -211,6 +211,14 @@ _COMMA_MS_RE = r"^(.*\d\d:\d\d:\d\d),(\d+)"
 _TS_TYPE = pa.timestamp("ns", tz="UTC")
 
 
+def parse_instant(text: str, tz: str) -> int | None:
+    """One ISO 8601 time as UTC nanoseconds, read as a log's timestamps are; None if it is not one."""
+    arr, bad = parse_timestamps(pa.array([text]), pa.array([None], pa.float64()), tz)
+    if bad[0] or arr[0].as_py() is None:
+        return None
+    return int(arr.cast(pa.int64())[0].as_py())
+
+
 def parse_timestamps(
     text: pa.ChunkedArray | pa.Array, num: pa.ChunkedArray | pa.Array, tz: str
 ) -> tuple[pa.Array, np.ndarray]:

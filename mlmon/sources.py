@@ -411,7 +411,7 @@ def _drop_oversized(body: bytes, first_line: int, cap: int, notes: ReadNotes) ->
     """Replace lines over the cap by empty lines (keeping line numbers) and note them."""
     if len(body) <= cap:
         return body
-    ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+    ends = line_ends(body)
     if np.diff(ends, prepend=-1).max(initial=0) <= cap + 1:
         return body
     lines = body.split(b"\n")
