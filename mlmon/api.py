@@ -9,13 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlmon import baseline as baseline_mod
-from mlmon.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
-from mlmon.baseline import Baseline
-from mlmon.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.errors import DataError, NoInputError
-from mlmon.reader import InputReport, Reader, ReadOptions, check_budget
-from mlmon.records import (
+from mlmon.read.reader import InputReport, Reader, ReadOptions, check_budget
+from mlmon.read.records import (
     FEATURE_PREFIX,
     SEQ,
     SUMMARY_FIELDS,
@@ -23,8 +19,12 @@ from mlmon.records import (
     FeatureSpec,
     ReadPlan,
 )
-from mlmon.sources import Format, ReadNotes, Source, expand, open_source
-from mlmon.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
+from mlmon.rules.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.stats import baseline as baseline_mod
+from mlmon.stats.baseline import Baseline
+from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
+from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A case is a log body (bytes) plus what the reader must make of it. Bodies are built from
 `good_lines` (valid prediction records) and one or more lines from `BAD_LINES` (one per
-reason in `mlmon.records.REASONS` that a JSON log can produce).
+reason in `mlmon.read.records.REASONS` that a JSON log can produce).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 import pyarrow as pa
 import zstandard
 
-from mlmon import jsonlines
-from mlmon.reader import InputReport, Reader, ReadOptions
-from mlmon.records import SUMMARY_FIELDS, FeatureSpec, Kind, ReadPlan
-from mlmon.sources import Source
+from mlmon.read import jsonlines
+from mlmon.read.reader import InputReport, Reader, ReadOptions
+from mlmon.read.records import SUMMARY_FIELDS, FeatureSpec, Kind, ReadPlan
+from mlmon.read.sources import Source
 
 LOG_PREFIX = "2026-11-01 10:00:00,123 - __main__ - INFO - Prediction: "
 HOSTILE = (

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mlmon.api import Selection, _Selector
 from mlmon.cli import app
-from mlmon.records import SEQ, TIMESTAMP
+from mlmon.read.records import SEQ, TIMESTAMP
 
 START = datetime(2026, 11, 1, 10, 0, 0, tzinfo=UTC)
 N = 3000

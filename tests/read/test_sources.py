@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlmon.errors import DataError, NoInputError
-from mlmon.sources import (
+from mlmon.read.sources import (
     Format,
     ReadNotes,
     Source,

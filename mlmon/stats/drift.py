@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlmon.baseline import Baseline, CategoricalProfile, NumericProfile
-from mlmon.records import FEATURE_PREFIX, Kind
+from mlmon.read.records import FEATURE_PREFIX, Kind
+from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
 
 SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""

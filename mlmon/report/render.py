@@ -14,10 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from mlmon import __version__
-from mlmon.alerts import Alert
 from mlmon.api import DriftReport, SummaryReport
-from mlmon.reader import Example, InputReport
-from mlmon.summary import GroupSummary
+from mlmon.read.reader import Example, InputReport
+from mlmon.rules.alerts import Alert
+from mlmon.stats.summary import GroupSummary
 
 SCHEMA_VERSION = 1
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -13,16 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mlmon import baseline as bl
-from mlmon import drift as drift_mod
-from mlmon.drift import (
+from mlmon.read.records import FEATURE_PREFIX
+from mlmon.stats import baseline as bl
+from mlmon.stats import drift as drift_mod
+from mlmon.stats.drift import (
     PSI_FLOOR,
     DriftAccumulator,
     DriftOptions,
     FeatureDrift,
     chi_square_table,
 )
-from mlmon.records import FEATURE_PREFIX
 
 FAST = settings(max_examples=50, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
 
-from mlmon import baseline as bl
 from mlmon.errors import BaselineError, NoInputError
-from mlmon.records import Kind, normalize_category
+from mlmon.read.records import Kind, normalize_category
+from mlmon.stats import baseline as bl
 
 
 def sample_baseline(rng: np.random.Generator, max_edges: int | None = bl.GRID_EDGES) -> bl.Baseline:

@@ -8,12 +8,12 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
-from mlmon.alerts import SummaryThresholds, summary_alerts
 from mlmon.api import SummaryReport
 from mlmon.cli import Fmt
-from mlmon.reader import Example, FileReport, InputReport
-from mlmon.render import plain, safe, summary_json, summary_table
-from mlmon.summary import SummaryAccumulator
+from mlmon.read.reader import Example, FileReport, InputReport
+from mlmon.report.render import plain, safe, summary_json, summary_table
+from mlmon.rules.alerts import SummaryThresholds, summary_alerts
+from mlmon.stats.summary import SummaryAccumulator
 
 HOSTILE = ["\x1b]0;pwned\x07", "\x1b[2J", "a\rb", "\u202eevil", "[bold]x[/bold]", "[link=file:///etc/passwd]x[/link]"]
 

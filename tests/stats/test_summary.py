@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mlmon.records import (
+from mlmon.read.records import (
     CONFIDENCE,
     GROUP,
     LATENCY,
@@ -21,7 +21,7 @@ from mlmon.records import (
     SUCCESS,
     TIMESTAMP,
 )
-from mlmon.summary import (
+from mlmon.stats.summary import (
     ALL,
     CONFIDENCE_EDGES,
     GroupSummary,
@@ -414,7 +414,7 @@ def test_no_groups_listed_when_no_record_has_the_by_field() -> None:
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.lists(st.floats(0, 1e6), max_size=9000), max_size=6), st.integers(0, 5))
 def test_values_pages_keep_every_value_in_order(chunks: list[list[float]], split: int) -> None:
-    from mlmon.summary import Values
+    from mlmon.stats.summary import Values
 
     a, b, whole = Values(), Values(), Values()
     for i, c in enumerate(chunks):
@@ -428,7 +428,7 @@ def test_values_pages_keep_every_value_in_order(chunks: list[list[float]], split
 
 
 def test_merging_nothing_keeps_the_last_page_open() -> None:
-    from mlmon.summary import Values
+    from mlmon.stats.summary import Values
 
     v = Values()
     v.extend(np.arange(10.0))
@@ -449,7 +449,7 @@ _spread = st.lists(st.floats(0, 1e300, allow_nan=False), min_size=1, max_size=30
 @settings(max_examples=150, deadline=None)
 @given(st.one_of(_logged, _spread))
 def test_stats_of_counts_equal_numpy_on_every_value(values: list[float]) -> None:
-    from mlmon.summary import latency_stats_of_counts
+    from mlmon.stats.summary import latency_stats_of_counts
 
     x = np.array(values)
     s = latency_stats_of_counts(*np.unique(x, return_counts=True))
@@ -463,7 +463,7 @@ def test_stats_of_counts_equal_numpy_on_every_value(values: list[float]) -> None
 @pytest.mark.parametrize("decimals", [0, None], ids=["few-distinct", "all-distinct"])
 def test_folded_latencies_give_the_same_summary(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator,
                                                 decimals: int | None) -> None:
-    import mlmon.summary
+    import mlmon.stats.summary
 
     n = 20_000
     c = random_columns(rng, n, ("v1", "v2", "v3"))
@@ -477,7 +477,7 @@ def test_folded_latencies_give_the_same_summary(monkeypatch: pytest.MonkeyPatch,
         return acc
 
     kept = by_group(accumulate().result())
-    monkeypatch.setattr(mlmon.summary, "FOLD_VALUES", 1000)
+    monkeypatch.setattr(mlmon.stats.summary, "FOLD_VALUES", 1000)
     acc = accumulate()
     values = acc.groups["v1"].latency
     assert values.distinct is not None  # the pages were folded
@@ -492,10 +492,10 @@ def test_folded_latencies_give_the_same_summary(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_merging_folded_and_open_values(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator) -> None:
-    import mlmon.summary
-    from mlmon.summary import Values, latency_stats_of_counts
+    import mlmon.stats.summary
+    from mlmon.stats.summary import Values, latency_stats_of_counts
 
-    monkeypatch.setattr(mlmon.summary, "FOLD_VALUES", 500)
+    monkeypatch.setattr(mlmon.stats.summary, "FOLD_VALUES", 500)
     parts = [np.round(rng.gamma(2.0, 30.0, size), 1) for size in (2000, 300, 1700)]
     a, b, c = Values(), Values(), Values()
     a.extend(parts[0])
@@ -516,10 +516,10 @@ def test_merging_folded_and_open_values(monkeypatch: pytest.MonkeyPatch, rng: np
 @pytest.mark.parametrize("fold", [False, True], ids=["pages", "folded"])
 def test_result_twice_and_merge_after_result(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator,
                                              fold: bool) -> None:
-    import mlmon.summary
+    import mlmon.stats.summary
 
     if fold:
-        monkeypatch.setattr(mlmon.summary, "FOLD_VALUES", 300)
+        monkeypatch.setattr(mlmon.stats.summary, "FOLD_VALUES", 300)
     c = random_columns(rng, 6000, ("v1", "v2", "v3"))
     c[LATENCY] = np.round(c[LATENCY])
     a, b = SummaryAccumulator(), SummaryAccumulator()

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.errors import DataError
-from mlmon.records import (
+from mlmon.read.records import (
     CONFIDENCE,
     GROUP,
     LATENCY,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mlmon.drift import DriftOptions, FeatureDrift
-from mlmon.summary import GroupSummary, SummaryResult
+from mlmon.stats.drift import DriftOptions, FeatureDrift
+from mlmon.stats.summary import GroupSummary, SummaryResult
 
 
 class Severity(StrEnum):

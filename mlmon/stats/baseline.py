@@ -15,8 +15,8 @@ import pyarrow.compute as pc
 
 from mlmon import __version__
 from mlmon.errors import BaselineError
-from mlmon.records import Kind, normalize_category
-from mlmon.tables import infer_kinds, to_number, to_text
+from mlmon.read.records import Kind, normalize_category
+from mlmon.read.tables import infer_kinds, to_number, to_text
 
 FORMAT = "mlmon-baseline"
 VERSION = 1

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from mlmon.errors import DataError
-from mlmon.records import (
+from mlmon.read.records import (
     CONFIDENCE,
     GROUP,
     LATENCY,
@@ -35,7 +35,7 @@ from mlmon.records import (
     canonical_schema,
     success_from,
 )
-from mlmon.sources import count_newlines, line_ends
+from mlmon.read.sources import count_newlines, line_ends
 
 _LOG_PREFIX = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())

@@ -31,12 +31,12 @@ from corpus import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlmon import jsonlines, reader
 from mlmon.errors import DataError
-from mlmon.reader import FileReport, InputReport, check_budget
-from mlmon.records import NOT_BAD, REASONS, FeatureSpec, Kind, ReadPlan, parse_timestamps
+from mlmon.read import jsonlines, reader
+from mlmon.read.reader import FileReport, InputReport, check_budget
+from mlmon.read.records import NOT_BAD, REASONS, FeatureSpec, Kind, ReadPlan, parse_timestamps
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> str:

@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 
 from mlmon.errors import DataError
-from mlmon.jsonlines import SNIFF_LINES, BlockParser, BlockResult, sniff
-from mlmon.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
-from mlmon.sources import (
+from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, sniff
+from mlmon.read.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
+from mlmon.read.sources import (
     DEFAULT_MAX_LINE_BYTES,
     Block,
     Format,
@@ -22,7 +22,7 @@ from mlmon.sources import (
     iter_blocks,
     open_source,
 )
-from mlmon.tables import csv_batches, from_table, has_serving_columns, parquet_batches
+from mlmon.read.tables import csv_batches, from_table, has_serving_columns, parquet_batches
 
 MAX_EXAMPLES = 5
 PARSE_WORKERS = 2

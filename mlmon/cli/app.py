@@ -1,0 +1,204 @@
+"""The `mlmon` Typer app: error handling, progress, output and exit codes shared by every command."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from mlmon.cli.options import FailOn, Fmt
+from mlmon.errors import ExitCode, MlmonError
+
+app = typer.Typer(
+    name="mlmon",
+    help=(
+        "Is my model in production still healthy? mlmon reads the prediction logs a model "
+        "service writes (JSON lines, plain or behind a Python logging prefix; CSV or Parquet "
+        "feature logs; .gz/.bz2/.zst) and reports serving health and data drift.\n\n"
+        "Exit codes: 0 ok, 1 alert at or above --fail-on, 2 usage error, 65 bad data, "
+        "66 input missing, 70 internal error, 130 interrupted."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    from mlmon.report.render import safe
+
+    _stderr().print(f"mlmon: error: {safe(message)}", markup=False)
+    raise typer.Exit(int(code))
+
+
+def _tune_memory() -> None:
+    """Keep peak memory low on big logs (measured in benchmarks/README.md).
+
+    Arrow's default pool keeps freed blocks, and glibc raises its mmap threshold as large
+    blocks are freed, after which they come from the heap and are not given back. So the CLI,
+    which owns its process, uses the system allocator with a fixed 8 MiB mmap threshold: a
+    kept latency page (8 MiB) or a freed block that size goes straight back to the operating
+    system, while smaller buffers stay on the faster heap. Up to 16 MiB free at the top of the
+    heap is kept rather than trimmed: each block's 4 MiB buffers then reuse warm pages (trimming
+    them cost 0.2 s of page faults per 1M lines). The library leaves these choices to its
+    caller; ARROW_DEFAULT_MEMORY_POOL, MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ set
+    by the user win."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6")
+            if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+                libc.mallopt(m_mmap_threshold, 8 << 20)
+            if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+                libc.mallopt(m_trim_threshold, 16 << 20)
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+class _WithoutPandas(importlib.abc.MetaPathFinder):
+    """pyarrow looks for pandas the first time it converts Python or NumPy values, and
+    importing pandas takes about 0.2 s while holding the interpreter lock. The console script
+    never uses pandas, so its process answers that look with "not installed". Only `main`
+    installs this: the library, and the app run inside another program, leave pandas alone."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname == "pandas" or fullname.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {fullname!r} in the mlmon CLI", name=fullname)
+        return None
+
+
+def _skip_pandas() -> None:
+    if "pandas" not in sys.modules and not any(isinstance(f, _WithoutPandas) for f in sys.meta_path):
+        sys.meta_path.insert(0, _WithoutPandas())
+
+
+@contextlib.contextmanager
+def _handled() -> Iterator[None]:
+    """Map every way a command can end to its exit code, in one place."""
+    try:
+        _tune_memory()
+        yield
+    except typer.Exit:
+        raise
+    except MlmonError as exc:
+        report = getattr(exc, "report", None)
+        if report is not None:
+            _diagnostics(report)
+        _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        _stderr().print("mlmon: interrupted", markup=False)
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(int(ExitCode.OK)) from None
+    except MemoryError:
+        _fail("out of memory", ExitCode.INTERNAL)
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        _fail(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
+            ExitCode.INTERNAL,
+        )
+
+
+def _silence_stdout() -> None:
+    """The reader went away (`| head`): point stdout at /dev/null so the exit is quiet,
+    as other Unix tools do (Python would otherwise complain while flushing)."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int], None] | None]:
+    """A transient progress line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TransferSpeedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        "reading",
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        BarColumn(),
+        console=_stderr(),
+        transient=True,
+    ) as prog:
+        task = prog.add_task("read", total=None)
+        yield lambda n: prog.advance(task, n)
+
+
+def _emit(text_or_renderable: Any, fmt: Fmt) -> None:
+    if fmt is Fmt.JSON:
+        sys.stdout.write(text_or_renderable)
+        sys.stdout.flush()
+    else:
+        width = None if sys.stdout.isatty() else 120
+        Console(highlight=False, width=width).print(text_or_renderable)
+
+
+def _diagnostics(report: Any) -> None:
+    from mlmon.read.records import NOT_BAD
+    from mlmon.report.render import example_lines, safe
+
+    err = _stderr()
+    for f in report.truncated:
+        err.print(
+            f"mlmon: warning: {safe(f.source)}: {safe(f.truncated)}; its complete lines were read",
+            markup=False,
+        )
+    bad = tuple(e for e in report.examples if e.reason not in NOT_BAD)
+    if report.bad_lines:
+        err.print(f"mlmon: warning: {report.bad_lines} bad line(s) not used; the first:", markup=False)
+        for line in example_lines(bad):
+            err.print("  " + line, markup=False)
+
+
+def _exit_for(alerts: tuple[Any, ...], fail_on: FailOn) -> NoReturn:
+    from mlmon.rules.alerts import Severity, worst
+
+    w = worst(alerts)
+    if fail_on is not FailOn.NEVER and w is not None and w.rank >= Severity(fail_on.value).rank:
+        raise typer.Exit(int(ExitCode.ALERT))
+    raise typer.Exit(int(ExitCode.OK))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _skip_pandas()
+    try:
+        app()
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(int(ExitCode.OK))
+    except KeyboardInterrupt:
+        sys.stderr.write("mlmon: interrupted\n")
+        sys.exit(int(ExitCode.INTERRUPTED))

@@ -1,0 +1,123 @@
+"""`mlmon drift`: feature drift of prediction logs against a baseline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _progress, app
+from mlmon.cli.options import (
+    FailOn,
+    FailOnOpt,
+    FeaturesField,
+    Fmt,
+    FormatOpt,
+    Last,
+    Logs,
+    LogTz,
+    Marker,
+    MaxBad,
+    MaxDecomp,
+    MaxLine,
+    Since,
+    Strict,
+    TimestampField,
+    Until,
+    _budget,
+    _check_tz,
+    _read_options,
+    _selection,
+)
+from mlmon.errors import OptionError
+
+
+@app.command()
+def drift(
+    logs: Logs,
+    baseline_path: Annotated[
+        str | None, typer.Option("--baseline", "-b", help="A baseline made by `mlmon baseline`.")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Training data to profile on the fly (exact KS) instead of --baseline.")
+    ] = None,
+    fmt: FormatOpt = Fmt.TABLE,
+    p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
+    min_effect: Annotated[
+        float,
+        typer.Option(help="...and an effect (KS D, or PSI for categories) at least this; 0 = p-value only."),
+    ] = 0.1,
+    mean_tolerance: Annotated[
+        float,
+        typer.Option(help="Alert when a mean moves more than this share of the baseline mean (0.2 = 20%)."),
+    ] = 0.2,
+    min_samples: Annotated[
+        int, typer.Option(help="Fewer values than this give insufficient_data, not a verdict.")
+    ] = 30,
+    critical_effect: Annotated[
+        float, typer.Option(help="Drift with an effect at least this is critical, else a warning.")
+    ] = 0.25,
+    window_rows: Annotated[
+        int | None, typer.Option(help="Compare only the newest N records (by timestamp).")
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+    last: Last = None,
+    fail_on: FailOnOpt = FailOn.WARNING,
+    timestamp_field: TimestampField = "timestamp",
+    features_field: FeaturesField = "input.features",
+    record_marker: Marker = None,
+    log_timezone: LogTz = "UTC",
+    max_bad_lines: MaxBad = "1%",
+    strict: Strict = False,
+    max_line_bytes: MaxLine = 16 << 20,
+    max_decompressed_bytes: MaxDecomp = None,
+) -> None:
+    """Data drift of each feature against the training baseline: mean deviation (the 20% rule),
+    KS for numbers, chi-square for categories, Benjamini-Hochberg across features.
+
+    Example: mlmon drift logs/today.jsonl --baseline baseline.json --format json
+    """
+    with _handled():
+        from mlmon.api import detect_drift, load_training
+        from mlmon.read.records import FieldMap, ReadPlan
+        from mlmon.report.render import drift_json, drift_table
+        from mlmon.stats.baseline import load
+        from mlmon.stats.drift import DriftOptions
+
+        if (baseline_path is None) == (reference is None):
+            raise OptionError("give exactly one of --baseline FILE or --reference TRAINING_DATA")
+        if window_rows is not None and window_rows < 1:
+            raise OptionError("--window-rows must be at least 1")
+        if not 0 < p_threshold <= 1 or min_effect < 0 or min_samples < 2:
+            raise OptionError("--p-threshold must be in (0, 1], --min-effect >= 0, --min-samples >= 2")
+        _check_tz(log_timezone)
+        if baseline_path is not None:
+            base = load(baseline_path)
+        else:
+            base = load_training(str(reference), exclude={timestamp_field}, max_edges=None)
+        plan = ReadPlan(
+            fields=FieldMap(timestamp=timestamp_field, features=features_field),
+            record_marker=record_marker,
+            log_timezone=log_timezone,
+        )
+        with _progress() as on_bytes:
+            rep = detect_drift(
+                logs,
+                base,
+                plan=plan,
+                options=_read_options(max_line_bytes, max_decompressed_bytes),
+                selection=_selection(since, until, last, log_timezone, window_rows),
+                drift=DriftOptions(
+                    p_threshold=p_threshold,
+                    min_effect=min_effect,
+                    mean_tolerance=mean_tolerance,
+                    min_samples=min_samples,
+                    critical_effect=critical_effect,
+                ),
+                budget=_budget(max_bad_lines, strict),
+                on_bytes=on_bytes,
+            )
+        _diagnostics(rep.input)
+        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep), fmt)
+    _exit_for(rep.alerts, fail_on)

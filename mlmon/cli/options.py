@@ -1,0 +1,142 @@
+"""Command-line options: their types and help, parsed once into the library's option objects."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from mlmon.errors import OptionError
+
+
+class FailOn(StrEnum):
+    WARNING = "warning"
+    CRITICAL = "critical"
+    NEVER = "never"
+
+
+class Fmt(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNITS = {"ms": 1e6, "s": 1e9, None: 1e9, "m": 60e9, "h": 3600e9, "d": 86400e9, "w": 604800e9}
+
+
+def parse_duration(text: str) -> int:
+    """`90s`, `60m`, `2h`, `1d` to nanoseconds."""
+    m = _DURATION.match(text)
+    if not m or float(m.group(1)) <= 0:
+        raise OptionError(f"--last: {text!r} is not a duration like 30s, 60m, 2h or 1d")
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def parse_budget(text: str) -> float | int:
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            v = float(t[:-1]) / 100
+            if not 0 <= v < 1:
+                raise ValueError
+            return v
+        v = float(t)
+    except ValueError:
+        raise OptionError(f"--max-bad-lines: {text!r} is not a share (1%, 0.5%) or a count (100)") from None
+    if v < 0:
+        raise OptionError("--max-bad-lines must not be negative")
+    return v if v < 1 else int(v)
+
+
+def parse_range(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(x) for x in text.split(","))
+    except ValueError:
+        raise OptionError(f"--prediction-range: {text!r} is not LOW,HIGH (e.g. 0,1000)") from None
+    if lo > hi:
+        raise OptionError("--prediction-range: LOW is above HIGH")
+    return lo, hi
+
+
+Logs = Annotated[
+    list[str], typer.Argument(help="Log files, directories, globs, or - for stdin.", show_default=False)
+]
+FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="table (for people) or json (for programs).")]
+FailOnOpt = Annotated[FailOn, typer.Option(help="Exit 1 when an alert at or above this severity fires.")]
+Since = Annotated[str | None, typer.Option(help="Only records at or after this time (ISO 8601).")]
+Until = Annotated[str | None, typer.Option(help="Only records at or before this time (ISO 8601).")]
+Last = Annotated[
+    str | None, typer.Option(help="Only the last span (60m, 2h, 1d) up to the newest record or --until.")
+]
+TimestampField = Annotated[str, typer.Option(help="Dotted path of the timestamp field.")]
+FeaturesField = Annotated[
+    str, typer.Option(help="Dotted path of the features: a list (by position) or an object (by name).")
+]
+Marker = Annotated[
+    str | None,
+    typer.Option(
+        help="Only lines containing this text are records; their JSON follows it (e.g. 'Prediction: ')."
+    ),
+]
+LogTz = Annotated[
+    str, typer.Option(help="Time zone of timestamps written without an offset (e.g. Europe/Berlin).")
+]
+MaxBad = Annotated[
+    str, typer.Option(help="Bad lines allowed before exit 65: a share of record lines (1%) or a count.")
+]
+Strict = Annotated[bool, typer.Option(help="Any bad line or truncated file is fatal (exit 65).")]
+MaxLine = Annotated[int, typer.Option(help="Lines longer than this many bytes are skipped and counted.")]
+MaxDecomp = Annotated[
+    int | None, typer.Option(help="Stop when a compressed input expands past this many bytes.")
+]
+
+
+def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
+    from mlmon.read.reader import ReadOptions
+
+    if max_line_bytes < 1:
+        raise OptionError("--max-line-bytes must be positive")
+    return ReadOptions(max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes)
+
+
+def _instant(text: str, option: str, tz: str) -> int:
+    from mlmon.read.records import parse_instant
+
+    ns = parse_instant(text, tz)
+    if ns is None:
+        raise OptionError(f"{option}: {text!r} is not an ISO 8601 time (2026-11-01T10:00:00Z)")
+    return ns
+
+
+def _selection(
+    since: str | None, until: str | None, last: str | None, tz: str, window_rows: int | None = None
+) -> Any:
+    from mlmon.api import Selection
+
+    return Selection(
+        since_ns=_instant(since, "--since", tz) if since else None,
+        until_ns=_instant(until, "--until", tz) if until else None,
+        last_ns=parse_duration(last) if last else None,
+        window_rows=window_rows,
+    )
+
+
+def _check_tz(tz: str) -> None:
+    import zoneinfo
+
+    if tz.upper() in ("UTC", "Z"):
+        return
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise OptionError(f"--log-timezone: unknown time zone {tz!r} (e.g. UTC, Europe/Berlin)") from None
+
+
+def _budget(max_bad_lines: str, strict: bool) -> Any:
+    from mlmon.api import Budget
+
+    return Budget(max_bad=parse_budget(max_bad_lines), strict=strict)

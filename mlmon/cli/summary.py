@@ -1,0 +1,150 @@
+"""`mlmon summary`: serving health and model behaviour of prediction logs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _progress, app
+from mlmon.cli.options import (
+    FailOn,
+    FailOnOpt,
+    Fmt,
+    FormatOpt,
+    Last,
+    Logs,
+    LogTz,
+    Marker,
+    MaxBad,
+    MaxDecomp,
+    MaxLine,
+    Since,
+    Strict,
+    TimestampField,
+    Until,
+    _budget,
+    _check_tz,
+    _read_options,
+    _selection,
+    parse_range,
+)
+
+
+@app.command()
+def summary(
+    logs: Logs,
+    fmt: FormatOpt = Fmt.TABLE,
+    by: Annotated[
+        str, typer.Option(help="Group by this field (dotted path); '' for no grouping.")
+    ] = "model_version",
+    since: Since = None,
+    until: Until = None,
+    last: Last = None,
+    low_confidence: Annotated[float, typer.Option(help="Confidence below this counts as low.")] = 0.5,
+    prediction_range: Annotated[
+        str | None, typer.Option(help="LOW,HIGH: numeric predictions outside it are counted (e.g. 0,1000).")
+    ] = None,
+    max_p95_ms: Annotated[
+        float | None, typer.Option(help="Alert (warning) when p95 latency is above this.")
+    ] = None,
+    max_p99_ms: Annotated[
+        float | None, typer.Option(help="Alert (warning) when p99 latency is above this.")
+    ] = None,
+    min_success_rate: Annotated[
+        float | None, typer.Option(help="Alert (critical) below this success rate (0.99).")
+    ] = None,
+    max_error_rate: Annotated[
+        float | None, typer.Option(help="Alert (critical) above this error rate (0.01).")
+    ] = None,
+    max_low_confidence_share: Annotated[
+        float | None, typer.Option(help="Alert (warning) when more than this share has low confidence.")
+    ] = None,
+    max_out_of_range: Annotated[
+        int | None,
+        typer.Option(
+            help="Alert (warning) when more numeric predictions than this are out of --prediction-range."
+        ),
+    ] = None,
+    fail_on: FailOnOpt = FailOn.WARNING,
+    timestamp_field: TimestampField = "timestamp",
+    latency_field: Annotated[str, typer.Option(help="Dotted path of the latency in ms.")] = "latency_ms",
+    status_field: Annotated[str, typer.Option(help="Dotted path of the status text.")] = "status",
+    success_field: Annotated[
+        str, typer.Option(help="Dotted path of a boolean success flag (used when there is no status).")
+    ] = "success",
+    success_value: Annotated[
+        list[str] | None,
+        typer.Option(help="Status values that mean success (repeatable; default success, ok)."),
+    ] = None,
+    prediction_field: Annotated[
+        str, typer.Option(help="Dotted path of the prediction: an object, a number or a label.")
+    ] = "prediction",
+    class_field: Annotated[
+        str, typer.Option(help="Dotted path of the predicted class.")
+    ] = "prediction.class",
+    confidence_field: Annotated[
+        str, typer.Option(help="Dotted path of the confidence.")
+    ] = "prediction.confidence",
+    record_marker: Marker = None,
+    log_timezone: LogTz = "UTC",
+    max_bad_lines: MaxBad = "1%",
+    strict: Strict = False,
+    max_line_bytes: MaxLine = 16 << 20,
+    max_decompressed_bytes: MaxDecomp = None,
+) -> None:
+    """Serving health and model behaviour: counts, success rate, latency percentiles,
+    class shares and confidence, per model version and overall.
+
+    Example: mlmon summary logs/*.jsonl.gz --last 60m --max-p99-ms 250 --min-success-rate 0.99
+    """
+    with _handled():
+        from mlmon.api import summarize
+        from mlmon.read.records import FieldMap, ReadPlan
+        from mlmon.report.render import summary_json, summary_table
+        from mlmon.rules.alerts import SummaryThresholds
+        from mlmon.stats.summary import SummaryOptions
+
+        _check_tz(log_timezone)
+        fields = FieldMap(
+            timestamp=timestamp_field,
+            latency=latency_field,
+            status=status_field,
+            success=success_field,
+            prediction=prediction_field,
+            pred_class=class_field,
+            confidence=confidence_field,
+        )
+        values = (
+            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
+        )
+        plan = ReadPlan(
+            fields=fields,
+            by=by or None,
+            record_marker=record_marker,
+            log_timezone=log_timezone,
+            success_values=values,
+        )
+        with _progress() as on_bytes:
+            rep = summarize(
+                logs,
+                plan=plan,
+                options=_read_options(max_line_bytes, max_decompressed_bytes),
+                selection=_selection(since, until, last, log_timezone),
+                summary=SummaryOptions(
+                    low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
+                ),
+                thresholds=SummaryThresholds(
+                    max_p95_ms,
+                    max_p99_ms,
+                    min_success_rate,
+                    max_error_rate,
+                    max_low_confidence_share,
+                    max_out_of_range,
+                ),
+                budget=_budget(max_bad_lines, strict),
+                on_bytes=on_bytes,
+            )
+        _diagnostics(rep.input)
+        _emit(summary_json(rep, by=plan.by) if fmt is Fmt.JSON else summary_table(rep, by=plan.by), fmt)
+    _exit_for(rep.alerts, fail_on)

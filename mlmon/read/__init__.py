@@ -1,0 +1,1 @@
+"""Reading: sources, framing, JSON lines, CSV/Parquet, canonical columns and line accounting."""

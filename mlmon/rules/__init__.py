@@ -1,0 +1,1 @@
+"""Rules: thresholds evaluated against results, giving alerts with severities."""

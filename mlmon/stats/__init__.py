@@ -1,0 +1,1 @@
+"""Statistics: mergeable accumulators and their frozen results (summary, drift, baselines)."""
