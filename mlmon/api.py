@@ -348,7 +348,8 @@ def trend(
     result = acc.result(drift)
     t = thresholds or SummaryThresholds()
     o = drift or DriftOptions()
-    breaches = tuple(window_alerts(w, t, o if baseline else None) for w in result)
+    rng = acc.summary_options.prediction_range
+    breaches = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in result)
     firing = persisting(result, breaches, for_windows)
     return TrendReport(
         report,

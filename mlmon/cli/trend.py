@@ -32,8 +32,29 @@ from mlmon.cli.options import (
     _selection,
     parse_duration,
     parse_range,
+    parse_threshold,
 )
 from mlmon.errors import OptionError
+
+
+def _limit(help_text: str) -> object:
+    return typer.Option(help=help_text, metavar="WARN[:CRIT]", show_default=False)
+
+
+MaxP95 = Annotated[str | None, _limit("p95 latency limit in ms per window, WARN[:CRIT] (250:400).")]
+MaxP99 = Annotated[str | None, _limit("p99 latency limit in ms per window, WARN[:CRIT] (250:400).")]
+MinSuccess = Annotated[
+    str | None, _limit("Lowest success rate per window, WARN[:CRIT] (0.99:0.95); one number is critical.")
+]
+MaxError = Annotated[
+    str | None, _limit("Highest error rate per window, WARN[:CRIT] (0.01:0.05); one number is critical.")
+]
+MaxLowConf = Annotated[
+    str | None, _limit("Highest share of predictions below --low-confidence per window, WARN[:CRIT].")
+]
+MaxOutOfRange = Annotated[
+    str | None, _limit("Most numeric predictions outside --prediction-range per window, WARN[:CRIT].")
+]
 
 
 def parse_every(text: str) -> tuple[int | None, int | None]:
@@ -101,6 +122,12 @@ def trend(
     prediction_range: Annotated[
         str | None, typer.Option(help="LOW,HIGH: numeric predictions outside it are counted (e.g. 0,1000).")
     ] = None,
+    max_p95_ms: MaxP95 = None,
+    max_p99_ms: MaxP99 = None,
+    min_success_rate: MinSuccess = None,
+    max_error_rate: MaxError = None,
+    max_low_confidence_share: MaxLowConf = None,
+    max_out_of_range: MaxOutOfRange = None,
     for_windows: Annotated[
         int,
         typer.Option(
@@ -147,6 +174,7 @@ def trend(
         from mlmon.api import load_training, trend
         from mlmon.read.records import FieldMap, ReadPlan
         from mlmon.report.trend import trend_json, trend_table
+        from mlmon.rules.alerts import SummaryThresholds
         from mlmon.stats.baseline import load
         from mlmon.stats.drift import DriftOptions
         from mlmon.stats.summary import SummaryOptions
@@ -201,6 +229,14 @@ def trend(
                 selection=_selection(since, until, last, log_timezone),
                 summary=SummaryOptions(
                     low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
+                ),
+                thresholds=SummaryThresholds(
+                    parse_threshold(max_p95_ms, "--max-p95-ms"),
+                    parse_threshold(max_p99_ms, "--max-p99-ms"),
+                    parse_threshold(min_success_rate, "--min-success-rate"),
+                    parse_threshold(max_error_rate, "--max-error-rate"),
+                    parse_threshold(max_low_confidence_share, "--max-low-confidence-share"),
+                    parse_threshold(max_out_of_range, "--max-out-of-range"),
                 ),
                 baseline=base,
                 drift=DriftOptions(

@@ -25,13 +25,19 @@ class Firing:
     """The alert of the last window, at the severity that held for --for windows."""
 
 
-def window_alerts(w: Window, t: SummaryThresholds, drift: DriftOptions | None) -> tuple[Alert, ...]:
+def window_alerts(
+    w: Window,
+    t: SummaryThresholds,
+    drift: DriftOptions | None,
+    *,
+    prediction_range: tuple[float, float] | None = None,
+) -> tuple[Alert, ...]:
     """The thresholds one window crosses. Windows with too few records (or none) cross nothing:
     they are no evidence either way, and they break a run."""
     if w.status != "ok":
         return ()
     result = SummaryResult(overall=dataclasses.replace(w.summary, group=ALL), groups=())
-    alerts = summary_alerts(result, t)
+    alerts = summary_alerts(result, t, prediction_range=prediction_range)
     if drift is not None:
         alerts += drift_alerts(w.features, drift)
     return alerts
