@@ -24,19 +24,42 @@ def flag_name(param: Any) -> str:
     return max(longs, key=len) if longs else str(param.name).replace("_", "-")
 
 
+def _kind(param: Any) -> tuple[str, list[str] | None, bool]:
+    """(number|integer|boolean|text, enum choices, takes a list) of a Typer or Click parameter."""
+    import enum
+    import types
+    import typing
+
+    multiple = bool(getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1)
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if annotation is not None:
+        t = annotation
+        while typing.get_origin(t) in (typing.Union, types.UnionType, list):
+            args = [a for a in typing.get_args(t) if a is not type(None)]
+            t = args[0] if args else str
+        if isinstance(t, type) and issubclass(t, enum.Enum):
+            return "text", [str(m.value) for m in t], multiple
+        if t is bool:
+            return "boolean", None, multiple
+        return {float: "number", int: "integer"}.get(t, "text"), None, multiple
+    ptype = getattr(param, "type", None)
+    choices = getattr(ptype, "choices", None)
+    if choices:
+        return "text", [str(getattr(c, "value", c)) for c in choices], multiple
+    name = getattr(ptype, "name", "text")
+    return {"float": "number", "integer": "integer", "boolean": "boolean"}.get(name, "text"), None, multiple
+
+
 def _param_schema(param: Any) -> dict[str, Any]:
-    kind = getattr(param.type, "name", "text")
-    if getattr(param.type, "choices", None):
-        one: dict[str, Any] = {"enum": [str(c.value) if hasattr(c, "value") else str(c) for c in param.type.choices]}
-    elif kind == "float":
-        one = {"type": "number"}
-    elif kind == "integer":
-        one = {"type": "integer"}
-    elif kind == "boolean":
-        one = {"type": "boolean"}
-    else:
+    kind, choices, multiple = _kind(param)
+    one: dict[str, Any]
+    if choices:
+        one = {"enum": choices}
+    elif kind == "text":
         one = {"type": ["string", "number"]}
-    if getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1:
+    else:
+        one = {"type": kind}
+    if multiple:
         return {"anyOf": [one, {"type": "array", "items": one}]}
     return one
 
@@ -61,11 +84,10 @@ def settings_schema(group: Any) -> dict[str, Any]:
 
 
 def _coerce(param: Any, value: Any) -> Any:
-    multiple = getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1
+    kind, _, multiple = _kind(param)
     if multiple and not isinstance(value, list):
         value = [value]
-    kind = getattr(param.type, "name", "text")
-    if kind not in ("float", "integer", "boolean"):
+    if kind == "text":
         value = [str(v) for v in value] if isinstance(value, list) else str(value)
     return value
 
@@ -85,7 +107,6 @@ def default_map(group: Any, settings: Mapping[str, Any]) -> dict[str, dict[str, 
 
 def _split_config_args(args: list[str]) -> tuple[str | None, bool, list[str]]:
     path, off, rest = None, False, []
-    it = iter(range(len(args)))
     i = 0
     while i < len(args):
         a = args[i]
@@ -103,7 +124,6 @@ def _split_config_args(args: list[str]) -> tuple[str | None, bool, list[str]]:
         else:
             rest.append(a)
         i += 1
-    del it
     return path, off, rest
 
 
@@ -134,6 +154,12 @@ class ConfiguredGroup(TyperGroup):
         except ConfigError as exc:
             from mlmon.report.render import safe
 
+            if "--nagios" in rest:
+                from mlmon.report.nagios import unknown_line
+
+                text, code = unknown_line(str(exc))
+                typer.echo(text, nl=False)
+                raise typer.Exit(code) from None
             typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
             raise typer.Exit(int(ExitCode.CONFIG)) from None
         ctx.meta[META] = config
@@ -156,7 +182,9 @@ def validate(
     ctx: typer.Context,
     path: Annotated[
         str | None,
-        typer.Argument(help="The config file; default: the nearest mlmon.toml or pyproject.toml up from here."),
+        typer.Argument(
+            help="The config file; default: the nearest mlmon.toml or pyproject.toml up from here."
+        ),
     ] = None,
 ) -> None:
     """Check a config file without reading any log: TOML syntax, every key and rule.
@@ -171,7 +199,9 @@ def validate(
     with _handled():
         found = path or find_config()
         if found is None:
-            raise ConfigError("no config file: no mlmon.toml, nor a pyproject.toml with [tool.mlmon], from here up")
+            raise ConfigError(
+                "no config file: no mlmon.toml, nor a pyproject.toml with [tool.mlmon], from here up"
+            )
         config = load_for(group, found)
         n = len(config.rules)
         typer.echo(f"{found}: valid ({len(config.settings)} setting(s), {n} rule(s))")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -136,14 +137,26 @@ def _message(rule: Rule, status: Status, value: float, group: str | None) -> str
 
 
 def _decide(
-    rule: Rule, candidates: list[tuple[str | None, float | None, str]], metric: str | None = None
+    rule: Rule, candidates: Sequence[tuple[str | None, float | None, str]], metric: str | None = None
 ) -> RuleResult:
     metric = metric or rule.metric
-    name = rule.name if metric == rule.metric else f"{rule.name}:{metric}" if rule.name != rule.metric else metric
+    name = (
+        rule.name
+        if metric == rule.metric
+        else f"{rule.name}:{metric}"
+        if rule.name != rule.metric
+        else metric
+    )
     overall = candidates[0]
     if overall[1] is None:
         return RuleResult(
-            name, metric, Status.NO_DATA, None, rule.warning, rule.critical, rule.direction,
+            name,
+            metric,
+            Status.NO_DATA,
+            None,
+            rule.warning,
+            rule.critical,
+            rule.direction,
             f"{metric}: no data ({overall[2]})",
         )
     best: tuple[Status, float, str | None] | None = None
@@ -159,8 +172,15 @@ def _decide(
     assert best is not None
     status, value, group = best
     return RuleResult(
-        name, metric, status, value, rule.warning, rule.critical, rule.direction,
-        _message(rule, status, value, group), group,
+        name,
+        metric,
+        status,
+        value,
+        rule.warning,
+        rule.critical,
+        rule.direction,
+        _message(rule, status, value, group),
+        group,
     )
 
 
@@ -171,28 +191,49 @@ def _feature_rules(
     if features is None:
         return [
             RuleResult(
-                rule.name, rule.metric, Status.NO_DATA, None, rule.warning, rule.critical, rule.direction,
+                rule.name,
+                rule.metric,
+                Status.NO_DATA,
+                None,
+                rule.warning,
+                rule.critical,
+                rule.direction,
                 f"{rule.metric}: no data (no baseline given)",
             )
         ]
     if kind == "drift":
         r = Rule(
-            rule.metric, rule.name,
+            rule.metric,
+            rule.name,
             drift.min_effect if rule.warning is None and rule.critical is None else rule.warning,
             drift.critical_effect if rule.warning is None and rule.critical is None else rule.critical,
-            rule.direction, rule.for_runs, rule.by, rule.description,
+            rule.direction,
+            rule.for_runs,
+            rule.by,
+            rule.description,
         )
     else:
         r = Rule(
-            rule.metric, rule.name,
+            rule.metric,
+            rule.name,
             drift.mean_tolerance if rule.warning is None and rule.critical is None else rule.warning,
-            rule.critical, rule.direction, rule.for_runs, rule.by, rule.description,
+            rule.critical,
+            rule.direction,
+            rule.for_runs,
+            rule.by,
+            rule.description,
         )
     chosen = features if feature == "*" else tuple(f for f in features if f.name == feature)
     if not chosen:
         return [
             RuleResult(
-                rule.name, rule.metric, Status.NO_DATA, None, r.warning, r.critical, r.direction,
+                rule.name,
+                rule.metric,
+                Status.NO_DATA,
+                None,
+                r.warning,
+                r.critical,
+                r.direction,
                 f"{rule.metric}: no data (feature {feature!r} is not in the baseline)",
             )
         ]
@@ -209,7 +250,13 @@ def _feature_rules(
             significant = f.p_value_adjusted is not None and f.p_value_adjusted < drift.p_threshold
             if res.status in (Status.WARNING, Status.CRITICAL) and not significant:
                 res = RuleResult(
-                    res.name, res.metric, Status.OK, res.value, res.warning, res.critical, res.direction,
+                    res.name,
+                    res.metric,
+                    Status.OK,
+                    res.value,
+                    res.warning,
+                    res.critical,
+                    res.direction,
                     f"{res.message}; not significant (adjusted p {f.p_value_adjusted:.2g})",
                 )
             out.append(res)
@@ -233,7 +280,9 @@ def evaluate(
         if rule.metric.startswith(("drift.", "mean_deviation.")):
             out.extend(_feature_rules(rule, features, d))
             continue
-        candidates = [(None, *summary_value(summary.overall, rule.metric, now=now))]
+        candidates: list[tuple[str | None, float | None, str]] = [
+            (None, *summary_value(summary.overall, rule.metric, now=now))
+        ]
         if rule.by is not None:
             candidates += [(g.group, *summary_value(g, rule.metric, now=now)) for g in summary.groups]
         out.append(_decide(rule, candidates))

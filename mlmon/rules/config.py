@@ -197,12 +197,12 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
             if direction == "above" and crit < warn:
                 raise ConfigError(
                     f"{where}.critical: {crit:g} is below warning {warn:g}; for a metric that is bad "
-                    f"when high, critical must be at least warning (or set direction = \"below\")"
+                    f'when high, critical must be at least warning (or set direction = "below")'
                 )
             if direction == "below" and crit > warn:
                 raise ConfigError(
                     f"{where}.critical: {crit:g} is above warning {warn:g}; for a metric that is bad "
-                    f"when low, critical must be at most warning (or set direction = \"above\")"
+                    f'when low, critical must be at most warning (or set direction = "above")'
                 )
         rule_by = item.get("by") or None
         if rule_by is not None and rule_by != by:
