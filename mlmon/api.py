@@ -175,7 +175,9 @@ def summarize(
             f"no record in the selected time range ({report.records} valid records read, "
             f"{filtered} outside the range or without a timestamp)"
         )
-    alerts = summary_alerts(result, thresholds or SummaryThresholds())
+    alerts = summary_alerts(
+        result, thresholds or SummaryThresholds(), prediction_range=acc.options.prediction_range
+    )
     return SummaryReport(report, result.overall.records, filtered, result, alerts)
 
 
