@@ -43,18 +43,6 @@ EXTENSIONS = {
     ".txt": CheckFmt.TABLE,
 }
 
-THRESHOLD_KEYS: dict[str, tuple[str, str, str]] = {
-    "max-p95-ms": ("latency_ms.p95", "above", "warning"),
-    "max-p99-ms": ("latency_ms.p99", "above", "warning"),
-    "min-success-rate": ("success_rate", "below", "critical"),
-    "max-error-rate": ("error_rate", "above", "critical"),
-    "max-low-confidence-share": ("confidence.low_share", "above", "warning"),
-    "max-out-of-range": ("predictions_out_of_range", "above", "warning"),
-}
-"""Threshold flags of `mlmon summary` that `check` turns into rules (key: metric, direction, severity
-of a single value)."""
-
-
 def parse_outputs(specs: list[str]) -> list[tuple[CheckFmt, str]]:
     """`-o FORMAT:FILE` or `-o FILE` (format from the extension: .xml junit, .md, .prom, .csv, .json)."""
     out = []
@@ -78,27 +66,24 @@ def parse_outputs(specs: list[str]) -> list[tuple[CheckFmt, str]]:
     return out
 
 
-def _threshold_pair(key: str, value: Any, single: str) -> tuple[float | None, float | None]:
-    text = str(value).strip()
-    try:
-        if ":" in text:
-            w, c = text.split(":", 1)
-            return (float(w) if w.strip() else None), (float(c) if c.strip() else None)
-        v = float(text)
-    except ValueError:
-        raise OptionError(f"--{key}: {text!r} is not WARN[:CRIT] (e.g. 250 or 250:400 or :400)") from None
-    return (v, None) if single == "warning" else (None, v)
-
-
 def threshold_rules(settings: dict[str, Any], by: str | None) -> tuple[Any, ...]:
-    """Summary threshold flags (`max-p99-ms = "250:400"`) as rules, per group when grouped."""
+    """The summary's threshold keys (`max-p99-ms = "250:400"`) as rules, per group when grouped;
+    a bare number keeps the summary's severity for it."""
+    from mlmon.cli.options import parse_threshold
+    from mlmon.rules.alerts import RULES, Severity
     from mlmon.rules.config import Rule
 
     rules = []
-    for key, (metric, direction, single) in THRESHOLD_KEYS.items():
+    for field, (metric, single, upper) in RULES.items():
+        key = field.replace("_", "-")
         if settings.get(key) is None:
             continue
-        warn, crit = _threshold_pair(key, settings[key], single)
+        t = parse_threshold(str(settings[key]), f"--{key}")
+        if isinstance(t, float):
+            warn, crit = (t, None) if single is Severity.WARNING else (None, t)
+        else:
+            warn, crit = t.warning, t.critical
+        direction = "above" if upper else "below"
         rules.append(Rule(metric, f"{metric} (--{key})", warn, crit, direction, by=by))
     return tuple(rules)
 

@@ -109,8 +109,8 @@ def test_a_bad_discovered_config_stops_every_command_with_78(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    _write(tmp_path / "mlmon.toml", "max-p99-ms = [1]\n")
+    _write(tmp_path / "mlmon.toml", "low-confidence = [1]\n")
     r = cli(["summary", "x.jsonl"])
     assert r.exit_code == 78
-    assert error_line(r) == f"{tmp_path / 'mlmon.toml'}: max-p99-ms: [1] is not of type 'number'"
+    assert error_line(r) == f"{tmp_path / 'mlmon.toml'}: low-confidence: [1] is not of type 'number'"
     assert cli(["summary", "x.jsonl", "--no-config"]).exit_code == 66
