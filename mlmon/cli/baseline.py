@@ -8,7 +8,7 @@ import typer
 
 from mlmon.cli.app import _handled, _stderr, app
 from mlmon.cli.options import TimestampField
-from mlmon.errors import OptionError, OutputError
+from mlmon.errors import OptionError
 
 
 @app.command()
@@ -16,7 +16,17 @@ def baseline(
     training_data: Annotated[
         str, typer.Argument(help="Training data: CSV, Parquet or JSON lines (may be compressed).")
     ],
-    output: Annotated[str, typer.Option("--output", "-o", help="Where to write the baseline JSON.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help=(
+                "Where to write the baseline JSON; - for stdout. A regular file is replaced "
+                "atomically; a device or FIFO is written into; a symlink is followed."
+            ),
+        ),
+    ],
     exclude: Annotated[
         list[str] | None,
         typer.Option(
@@ -41,12 +51,10 @@ def baseline(
         if grid < 11:
             raise OptionError("--grid must be at least 11")
         b = load_training(training_data, exclude={timestamp_field, *(exclude or [])}, max_edges=grid)
-        try:
-            save(b, output)
-        except OSError as exc:
-            raise OutputError(f"cannot write baseline {output!r}: {exc.strerror or exc}") from None
+        save(b, output)
+        where = "standard output" if output == "-" else safe(output)
         _stderr().print(
-            f"mlmon: wrote {safe(output)}: {len(b.features)} features from {b.rows} rows "
+            f"mlmon: wrote {where}: {len(b.features)} features from {b.rows} rows "
             f"({sum(1 for f in b.features if f.numeric)} numeric, "
             f"{sum(1 for f in b.features if f.categorical)} categorical)",
             markup=False,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,22 +177,17 @@ def _checksum(body: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+def dumps(b: Baseline) -> str:
+    """The baseline file's text: versioned JSON with a checksum."""
+    return json.dumps(to_json(b), indent=1, allow_nan=False) + "\n"
+
+
 def save(b: Baseline, path: str) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    text = json.dumps(to_json(b), indent=1, allow_nan=False) + "\n"
-    write_atomic(path, text)
+    """Write through mlmon.outfile: atomic for a regular file, written into for a device or FIFO,
+    `-` for stdout. Raises OutputError when it cannot be written."""
+    from mlmon.outfile import write_output
 
-
-def write_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".mlmon-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        os.unlink(tmp)
-        raise
+    write_output(path, dumps(b))
 
 
 def _reject_constant(name: str) -> float:

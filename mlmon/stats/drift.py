@@ -128,19 +128,21 @@ class DriftAccumulator:
             else:
                 self.categorical[f.name] = Counter()
 
-    def _values(self, table: pa.Table, name: str) -> pa.ChunkedArray | None:
+    @staticmethod
+    def _values(table: pa.Table, present: set[str], name: str) -> pa.ChunkedArray | None:
         """The feature's non-null values in this table, or None when it has none."""
         col = FEATURE_PREFIX + name
-        if col not in table.column_names or table.column(col).null_count == table.num_rows:
+        if col not in present or table.column(col).null_count == table.num_rows:
             return None
         return pc.drop_null(table.column(col))
 
     def update(self, table: pa.Table) -> None:
+        present = set(table.column_names)  # one set per table: a lookup per feature is O(1)
         for name, st in self.numeric.items():
-            if (values := self._values(table, name)) is not None:
+            if (values := self._values(table, present, name)) is not None:
                 st.update(np.asarray(values.to_numpy(), dtype=np.float64))
         for name, counter in self.categorical.items():
-            if (values := self._values(table, name)) is not None:
+            if (values := self._values(table, present, name)) is not None:
                 for d in pc.value_counts(values.combine_chunks()).to_pylist():
                     counter[d["values"]] += int(d["counts"])
 
@@ -268,7 +270,8 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     dev, dev_kind = _mean_deviation(st.mean, p) if m else (None, None)
     base = {"name": name, "kind": Kind.NUMERIC.value, "n": m, "baseline_n": p.n, "mean": mean,
                 "baseline_mean": p.mean, "mean_deviation": dev, "mean_deviation_kind": dev_kind,
-                "mean_shift": bool(m and dev is not None and dev > o.mean_tolerance), "exact": p.exact}
+                "mean_shift": bool(m >= o.min_samples and p.n >= o.min_samples and dev is not None
+                                  and dev > o.mean_tolerance), "exact": p.exact}
     if m == 0:
         return FeatureDrift(status="not_in_log", test=None, statistic=None, p_value=None,
                             p_value_adjusted=None, p_method=None, effect_size=None,
@@ -297,10 +300,14 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
 
 
 def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndarray, list[str]]:
-    """A 2 x k table of counts; columns with an expected count under 5 merge into one."""
-    cats = sorted(set(base) | set(log), key=lambda c: (-(base.get(c, 0) + log.get(c, 0)), c))
+    """A 2 x k table of counts. Seen categories with an expected count under 5 merge into one
+    column; categories the baseline never had form one `(unseen)` column of their own, which is
+    never merged into a seen one (that would hide a renamed category)."""
+    seen = [c for c in set(base) | set(log) if base.get(c, 0) > 0]
+    cats = sorted(seen, key=lambda c: (-(base.get(c, 0) + log.get(c, 0)), c))
     cols = [[base.get(c, 0), log.get(c, 0)] for c in cats]
     names = list(cats)
+    unseen = sum(v for c, v in log.items() if base.get(c, 0) <= 0)
     rows_total = np.array([sum(base.values()), sum(log.values())], dtype=float)
     grand = rows_total.sum()
 
@@ -319,7 +326,10 @@ def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndar
         names.pop()
         cols[-1] = [cols[-1][0] + last[0], cols[-1][1] + last[1]]
         names[-1] = "(other)"
-    return np.array(cols, dtype=float).T, names
+    if unseen:
+        cols.append([0, unseen])
+        names.append("(unseen)")
+    return np.array(cols, dtype=float).reshape(-1, 2).T, names
 
 
 def _categorical_result(

@@ -280,10 +280,10 @@ def test_baseline_output_that_cannot_be_written(saved_baseline: Path) -> None:
     result = cli(["baseline", str(SAMPLES / "training.csv"), "-o", "/nonexistent/dir/b.json"])
     assert result.exit_code == 73  # cannot create output: not "no input", not an internal error
     line = error_line(result)
-    assert line == "cannot write baseline '/nonexistent/dir/b.json': No such file or directory"
+    assert line == "cannot write '/nonexistent/dir/b.json': No such file or directory"
     result = cli(["baseline", str(SAMPLES / "training.csv"), "-o", str(saved_baseline.parent)])
     assert result.exit_code == 73 and "Is a directory" in error_line(result)
-    assert not [p for p in saved_baseline.parent.iterdir() if p.name.startswith(".mlmon-")]  # no temp left
+    assert not [p for p in saved_baseline.parent.iterdir() if p.name.endswith(".tmp")]  # no temp left
 
 
 def test_baseline_or_reference_is_required() -> None:

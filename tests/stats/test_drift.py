@@ -152,13 +152,17 @@ def test_chi_square_matches_scipy(rng: np.random.Generator) -> None:
 
 
 def _merged_by_hand(base: dict[str, int], log: dict[str, int]) -> np.ndarray:
-    """Rare columns (expected < 5) pooled together; then the pool grows until it is >= 5.
+    """Rare seen columns (expected < 5) pooled together; then the pool grows until it is >= 5.
+    Categories the baseline never had form one column of their own, last.
 
     Columns are ordered by total count, ties by name, as chi_square_table orders them.
     """
-    cats = sorted(set(base) | set(log), key=lambda c: (-(base.get(c, 0) + log.get(c, 0)), c))
+    unseen = sum(v for c, v in log.items() if base.get(c, 0) == 0)
+    cats = sorted((c for c in set(base) | set(log) if base.get(c, 0) > 0),
+                  key=lambda c: (-(base.get(c, 0) + log.get(c, 0)), c))
     tbl = np.array([[base.get(c, 0) for c in cats], [log.get(c, 0) for c in cats]], float)
-    rows, grand = tbl.sum(axis=1), tbl.sum()
+    rows = np.array([sum(base.values()), sum(log.values())], float)
+    grand = rows.sum()
     exp_min = rows.min() * tbl.sum(axis=0) / grand
     keep = [i for i in range(len(cats)) if exp_min[i] >= 5]
     rare = [i for i in range(len(cats)) if exp_min[i] < 5]
@@ -166,6 +170,8 @@ def _merged_by_hand(base: dict[str, int], log: dict[str, int]) -> np.ndarray:
     while rare and rows.min() * pooled.sum() / grand < 5 and len(keep) > 1:
         pooled = pooled + tbl[:, keep.pop()]
     cols = [tbl[:, i] for i in keep] + ([pooled] if rare else [])
+    if unseen:
+        cols.append(np.array([0.0, unseen]))
     return np.array(cols).T
 
 
@@ -190,8 +196,14 @@ def test_chi_square_table_properties(base: dict[str, int], log: dict[str, int]) 
     tbl, names = chi_square_table(base, log)
     assert tbl.shape == (2, len(names))
     assert tbl[0].sum() == sum(base.values()) and tbl[1].sum() == sum(log.values())
-    if tbl.shape[1] > 2:
-        exp = tbl.sum(axis=1).min() * tbl.sum(axis=0) / tbl.sum()
+    unseen = sum(v for c, v in log.items() if base.get(c, 0) == 0)
+    # a category the baseline never had is never merged into a seen one
+    assert ("(unseen)" in names) == (unseen > 0)
+    if unseen:
+        assert names[-1] == "(unseen)" and tbl[:, -1].tolist() == [0, unseen]
+    seen = tbl[:, : len(names) - (1 if unseen else 0)]
+    if seen.shape[1] > 2:
+        exp = tbl.sum(axis=1).min() * seen.sum(axis=0) / tbl.sum()
         assert exp.min() >= 5
     hand = _merged_by_hand(base, log)
     if hand.shape[1] >= 2 and tbl.shape[1] >= 2 and tbl.sum(axis=0).min() > 0:
@@ -209,7 +221,8 @@ def test_rare_and_unseen_categories(rng: np.random.Generator) -> None:
     got = {"a": 140, "b": 40, "c": 10, "new": 8, "zz": 2}
     hand = _merged_by_hand(base, got)
     ref = stats.chi2_contingency(hand, correction=False)
-    assert ref.expected_freq.min() >= 5
+    assert hand[:, -1].tolist() == [0, 10]  # the unseen ones, a column of their own
+    assert ref.expected_freq[:, :-1].min() >= 5
     assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
     assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
     # PSI over the baseline's categories plus one bucket for unseen ones
@@ -218,6 +231,20 @@ def test_rare_and_unseen_categories(rng: np.random.Generator) -> None:
     e, a = np.maximum(e, PSI_FLOOR), np.maximum(a, PSI_FLOOR)
     assert r.psi == pytest.approx(np.sum((a - e) * np.log(a / e)), rel=1e-9)
     assert r.effect_size == r.psi and r.effect_measure == "psi"
+
+
+def test_renamed_category_is_not_merged_away() -> None:
+    """red/green/blue 50/30/20 against red/green/BLUE: BLUE must not hide in blue's column."""
+    train = ["red"] * 50000 + ["green"] * 30000 + ["blue"] * 20000
+    log = ["red"] * 500 + ["green"] * 300 + ["BLUE"] * 200
+    r = drift_of(exact(c=train), c=log)["c"]
+    raw = np.array([[50000, 30000, 20000, 0], [500, 300, 0, 200]])
+    ref = stats.chi2_contingency(raw, correction=False)
+    assert ref.statistic > 10000
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+    assert r.drift is True
+    assert r.unseen_categories == (("BLUE", 0.2),)
 
 
 def test_booleans_as_categories_match() -> None:
@@ -288,6 +315,7 @@ def test_min_samples_and_absent_features(rng: np.random.Generator) -> None:
     res = drift_of(b, x=rng.normal(3, 1, 20), c=["a"] * 20)
     assert res["x"].status == "insufficient_data" and res["x"].drift is False
     assert res["x"].p_value is None and res["x"].n == 20
+    assert res["x"].mean_shift is False  # insufficient data: no verdict of any kind
     assert res["c"].status == "insufficient_data" and res["c"].drift is False
     assert res["y"].status == "not_in_log" and res["y"].n == 0 and res["y"].drift is False
     lowered = drift_of(b, DriftOptions(min_samples=10), x=rng.normal(3, 1, 20), c=["a"] * 20)
