@@ -21,6 +21,8 @@ from mlmon.read.records import (
 )
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
 from mlmon.rules.alerts import Alert, Severity, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.rules.check import RuleResult, evaluate
+from mlmon.rules.config import Rule
 from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
@@ -120,7 +122,7 @@ class _Selector:
 
 
 def _read(
-    paths: list[str],
+    paths: list[str] | list[Source],
     plan: ReadPlan,
     require: tuple[str, ...],
     options: ReadOptions,
@@ -128,7 +130,10 @@ def _read(
     update: Callable[[pa.Table], None],
     on_bytes: Callable[[int], None] | None,
 ) -> tuple[InputReport, int]:
-    reader = Reader(expand(paths), plan, require=require, options=options, on_bytes=on_bytes)
+    sources = [p for p in paths if isinstance(p, Source)]
+    if len(sources) != len(paths) or not sources:
+        sources = expand([str(p) for p in paths])
+    reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
     selector = _Selector(selection)
     for table in reader.tables():
         for t in selector.feed(table):
@@ -211,7 +216,19 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         raise DataError(f"{source.name}: {notes.truncated}")
     if table.num_rows == 0:
         raise DataError(f"{source.name}: training data has no rows")
+    _refuse_duplicate_columns(table, source.name)
     return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _refuse_duplicate_columns(table: pa.Table, name: str) -> None:
+    """Two columns with one name (a CSV header `a,a`, or `x` next to `input.features.x`)
+    cannot both be profiled under that name: say which, rather than guess."""
+    from collections import Counter
+
+    twice = sorted(c for c, k in Counter(table.column_names).items() if k > 1)
+    if twice:
+        shown = ", ".join(repr(c) for c in twice[:5]) + (" ..." if len(twice) > 5 else "")
+        raise DataError(f"{name}: training data has more than one column named {shown}; rename or drop them")
 
 
 def _flatten(table: pa.Table) -> pa.Table:
@@ -364,6 +381,78 @@ def trend(
         tuple(f.alert for f in firing),
         firing,
     )
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result."""
+
+    input: InputReport
+    records: int
+    filtered_out: int
+    summary: SummaryResult
+    features: tuple[FeatureDrift, ...] | None
+    """None when no baseline was given."""
+    results: tuple[RuleResult, ...]
+    alerts: tuple[Alert, ...]
+    now: float
+    """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
+
+
+def check(
+    paths: list[str] | list[Source],
+    rules: tuple[Rule, ...],
+    *,
+    baseline: Baseline | None = None,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    drift: DriftOptions | None = None,
+    budget: Budget | None = None,
+    now: float | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> CheckReport:
+    """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
+
+    Zero selected records is not an error here: each rule that needs records says `no_data`.
+    """
+    import time
+
+    base_plan = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=base_plan.by,
+        summary=True,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+        success_values=base_plan.success_values,
+    )
+    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    sacc = SummaryAccumulator(summary)
+    dacc = DriftAccumulator(baseline) if baseline is not None else None
+
+    def update(t: pa.Table) -> None:
+        sacc.update(t)
+        if dacc is not None:
+            dacc.update(t)
+
+    report, filtered = _read(
+        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
+    )
+    b = budget or Budget()
+    if report.lines:
+        # no new line at all (an incremental run on a quiet log) is "no data", not bad data
+        check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    result = sacc.result()
+    o = drift or DriftOptions()
+    features = dacc.result(o) if dacc is not None else None
+    t = time.time() if now is None else now
+    results = evaluate(rules, result, features, drift=o, now=t)
+    alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
+    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t)
 
 
 @dataclass(frozen=True)

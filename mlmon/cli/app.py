@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import importlib.abc
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, NoReturn
@@ -12,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from mlmon.cli.config import ConfiguredGroup
 from mlmon.cli.options import FailOn, Fmt
 from mlmon.errors import ExitCode, MlmonError
 
@@ -22,21 +25,45 @@ app = typer.Typer(
         "service writes (JSON lines, plain or behind a Python logging prefix; CSV or Parquet "
         "feature logs; .gz/.bz2/.zst) and reports serving health and data drift.\n\n"
         "Exit codes: 0 ok, 1 alert at or above --fail-on, 2 usage error, 65 bad data, "
-        "66 input missing, 70 internal error, 130 interrupted."
+        "66 input missing, 70 internal error, 73 output not writable, 78 bad config file, "
+        "130 interrupted.\n\n"
+        "Every command takes --config FILE (default: mlmon.toml, or [tool.mlmon] in "
+        "pyproject.toml, found from the working directory up; --no-config ignores it): "
+        "its keys are the flags' names and give their defaults."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ConfiguredGroup,
 )
 
 
 _state = {"debug": False}
 
 
+def _show_version(value: bool) -> None:
+    if not value:
+        return
+    from mlmon import __version__
+    from mlmon.read.native import describe_reader
+
+    typer.echo(f"mlmon {__version__}\nJSON-lines reader: {describe_reader()}")
+    raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            help="Show the version and which JSON-lines reader runs (native or python), then exit.",
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -135,34 +162,121 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+class _Tracker:
+    """Turns bytes read into the progress line's position and current file. The reader reports
+    bytes of the files on disk in order, and each file's bytes add up to its size, so the
+    running total says which file is being read."""
+
+    def __init__(self, files: list[tuple[str, int | None]]) -> None:
+        self.names = [name for name, _ in files]
+        self.ends: list[int] = []
+        total = 0
+        for _, size in files:
+            total += size or 0
+            self.ends.append(total)
+        self.total: int | None = total if files and all(size is not None for _, size in files) else None
+        self.done = 0
+
+    def advance(self, n: int) -> str:
+        """Count n more bytes; the name of the file they came from."""
+        self.done += n
+        if not self.names:
+            return ""
+        i = bisect.bisect_left(self.ends, self.done)
+        return self.names[min(i, len(self.names) - 1)]
+
+
+def _shown_name(name: str, room: int = 40) -> str:
+    from mlmon.report.render import safe
+
+    name = safe(name)
+    return name if len(name) <= room else "…" + name[-(room - 1) :]
+
+
+def _input_files(logs: list[str] | None) -> list[tuple[str, int | None]]:
+    """The inputs and their sizes on disk (None for stdin or a pipe), for the progress line."""
+    if not logs:
+        return []
+    from mlmon.read.sources import expand
+
+    try:
+        sources = expand(logs)
+    except MlmonError:
+        return []  # the read itself reports it
+    files: list[tuple[str, int | None]] = []
+    for s in sources:
+        try:
+            st = os.stat(s.path)
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        except OSError:
+            size = None
+        files.append((s.name, size))
+    return files
+
+
 @contextlib.contextmanager
-def _progress() -> Iterator[Callable[[int], None] | None]:
-    """A transient progress line on stderr, only when stderr is a terminal."""
+def _progress(logs: list[str] | None = None) -> Iterator[Callable[[int], None] | None]:
+    """A transient progress line on stderr, only when stderr is a terminal: the file being read,
+    and, when the sizes are known (files, not a pipe), the total, percent and time left."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
         yield None
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
-    with Progress(
+    tracker = _Tracker(_input_files(logs))
+    sized = tracker.total is not None
+    columns = [
         SpinnerColumn(),
-        "reading",
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        TextColumn("reading {task.fields[file]}", markup=False),
         BarColumn(),
-        console=_stderr(),
-        transient=True,
-    ) as prog:
-        task = prog.add_task("read", total=None)
-        yield lambda n: prog.advance(task, n)
+        DownloadColumn(),
+        *([TaskProgressColumn(), TimeRemainingColumn()] if sized else []),
+        TransferSpeedColumn(),
+    ]
+    first = _shown_name(tracker.names[0]) if tracker.names else ""
+    with Progress(*columns, console=_stderr(), transient=True) as prog:
+        task = prog.add_task("read", total=tracker.total, file=first)
+
+        def on_bytes(n: int) -> None:
+            prog.update(task, advance=n, file=_shown_name(tracker.advance(n)))
+
+        yield on_bytes
 
 
-def _emit(text_or_renderable: Any, fmt: Fmt) -> None:
+# Redirected output is as wide as its content, up to this; past it long text wraps (never cut).
+_MAX_CONTENT_WIDTH = 400
+
+
+def _output_width(renderable: Any, width: int | None) -> int | None:
+    """--width, else COLUMNS, else the terminal's width (None: rich asks the terminal), else
+    (redirected) the width the content needs, so cron mail shows long names whole."""
+    if width is not None:
+        return width
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return None
+    need = Console(width=_MAX_CONTENT_WIDTH, highlight=False).measure(renderable).maximum
+    return max(min(need, _MAX_CONTENT_WIDTH), 20)
+
+
+def _emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> None:
     if fmt is Fmt.JSON:
         sys.stdout.write(text_or_renderable)
         sys.stdout.flush()
     else:
-        width = None if sys.stdout.isatty() else 120
-        Console(highlight=False, width=width).print(text_or_renderable)
+        w = _output_width(text_or_renderable, width)
+        Console(highlight=False, width=w).print(text_or_renderable)
 
 
 def _diagnostics(report: Any) -> None:

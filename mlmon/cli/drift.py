@@ -20,10 +20,12 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    Quiet,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -42,6 +44,8 @@ def drift(
         str | None, typer.Option(help="Training data to profile on the fly (exact KS) instead of --baseline.")
     ] = None,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
+    width: Width = None,
     p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
     min_effect: Annotated[
         float,
@@ -101,7 +105,7 @@ def drift(
             record_marker=record_marker,
             log_timezone=log_timezone,
         )
-        with _progress() as on_bytes:
+        with _progress(logs) as on_bytes:
             rep = detect_drift(
                 logs,
                 base,
@@ -119,5 +123,5 @@ def drift(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep), fmt)
+        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

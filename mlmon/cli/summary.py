@@ -19,10 +19,12 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    Quiet,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -36,6 +38,8 @@ from mlmon.cli.options import (
 def summary(
     logs: Logs,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
+    width: Width = None,
     by: Annotated[
         str, typer.Option(help="Group by this field (dotted path); '' for no grouping.")
     ] = "model_version",
@@ -155,7 +159,7 @@ def summary(
             log_timezone=log_timezone,
             success_values=values,
         )
-        with _progress() as on_bytes:
+        with _progress(logs) as on_bytes:
             rep = summarize(
                 logs,
                 plan=plan,
@@ -178,5 +182,8 @@ def summary(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(summary_json(rep, by=plan.by) if fmt is Fmt.JSON else summary_table(rep, by=plan.by), fmt)
+        if fmt is Fmt.JSON:
+            _emit(summary_json(rep, by=plan.by), fmt)
+        else:
+            _emit(summary_table(rep, by=plan.by, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

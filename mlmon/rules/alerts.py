@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mlmon.numfmt import number, p_value
 from mlmon.stats.drift import DriftOptions, FeatureDrift
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
@@ -189,7 +190,7 @@ def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[A
                     f.effect_size,
                     o.min_effect,
                     f"feature {f.name} drifted: {what} {f.effect_size:.3f} >= {o.min_effect:g}, "
-                    f"adjusted p {f.p_value_adjusted:.2g} < {o.p_threshold:g} (n={f.n})",
+                    f"adjusted p {p_value(f.p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
         if f.mean_shift and f.mean_deviation is not None:
@@ -211,7 +212,7 @@ def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[A
                     Severity.WARNING,
                     f.mean_deviation,
                     o.mean_tolerance,
-                    f"feature {f.name} mean {f.mean:.4g} vs baseline {f.baseline_mean:.4g}: "
+                    f"feature {f.name} mean {number(f.mean)} vs baseline {number(f.baseline_mean)}: "
                     f"off by {shown} > {o.mean_tolerance:g} (n={f.n})",
                 )
             )
