@@ -16,7 +16,8 @@ from rich.text import Text
 from mlmon import __version__
 from mlmon.api import DriftReport, SummaryReport
 from mlmon.read.reader import Example, InputReport
-from mlmon.rules.alerts import Alert
+from mlmon.rules.alerts import Alert, fmt_num, fmt_p, mean_deviation_text
+from mlmon.stats.drift import FeatureDrift
 from mlmon.stats.summary import GroupSummary
 
 SCHEMA_VERSION = 1
@@ -92,6 +93,7 @@ def drift_json(rep: DriftReport) -> str:
         "baseline": {"source": rep.baseline_source, "rows": rep.baseline_rows},
         "features": plain(rep.features),
         "drifted": [f.name for f in rep.features if f.drift],
+        "unknown_features": list(rep.unknown_features),
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
     }
@@ -201,6 +203,13 @@ def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
     return Group(*parts)
 
 
+def _effect_cell(f: FeatureDrift) -> str:
+    if f.effect_size is None:
+        return "-"
+    name = "D" if f.effect_measure == "ks_d" else "TV"
+    return f"{name} {f.effect_size:.3f} [{f.effect_low or 0.0:.3f}, {f.effect_high or 0.0:.3f}]"
+
+
 def drift_table(rep: DriftReport) -> RenderableType:
     t = Table(
         title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"),
@@ -208,55 +217,60 @@ def drift_table(rep: DriftReport) -> RenderableType:
     )
     for name, just in (
         ("feature", "left"),
-        ("kind", "left"),
         ("n", "right"),
         ("mean", "right"),
         ("baseline", "right"),
         ("mean dev", "right"),
         ("test", "left"),
-        ("stat", "right"),
         ("p adj", "right"),
-        ("effect", "right"),
+        ("effect [95%]", "right"),
+        ("PSI", "right"),
+        ("W sd", "right"),
         ("drift", "left"),
     ):
         t.add_column(name, justify=just)  # type: ignore[arg-type]
     for f in rep.features:
-        dev = "-"
-        if f.mean_deviation is not None:
-            dev = (
-                f"{f.mean_deviation:.1%}"
-                if f.mean_deviation_kind == "relative"
-                else f"{f.mean_deviation:.2f} sd"
-            )
-            if f.mean_shift:
-                dev += " !"
+        dev = mean_deviation_text(f)
+        if f.mean_shift:
+            dev += " !"
         verdict = Text("DRIFT", style="bold red") if f.drift else Text(f.status if f.status != "ok" else "no")
-        effect = "-" if f.effect_size is None else f"{f.effect_measure}={f.effect_size:.3f}"
         extra = ""
-        if f.unseen_categories:
-            extra = " unseen: " + ", ".join(f"{safe(c)} {s:.1%}" for c, s in f.unseen_categories[:3])
+        if f.unseen_share:
+            extra = f"; unseen {f.unseen_share:.1%}: " + ", ".join(
+                f"{safe(c)} {s:.1%}" for c, s in f.unseen_categories[:3]
+            )
+            if f.unseen_distinct > 3:
+                extra += f" +{f.unseen_distinct - 3} more"
         t.add_row(
             _t(f.name),
-            f.kind,
             str(f.n),
-            _num(f.mean, ".4g"),
-            _num(f.baseline_mean, ".4g"),
+            "-" if f.mean is None else fmt_num(f.mean),
+            "-" if f.baseline_mean is None else fmt_num(f.baseline_mean),
             dev,
             f.test or "-",
-            _num(f.statistic, ".4f"),
-            _num(f.p_value_adjusted, ".3g"),
-            Text(effect + extra),
-            verdict,
+            "-" if f.p_value_adjusted is None else fmt_p(f.p_value_adjusted),
+            _effect_cell(f),
+            _num(f.psi, ".3f"),
+            _num(f.wasserstein_sd, ".3f"),
+            Text.assemble(verdict, extra),
         )
     t.caption = (
-        "drift = BH-adjusted p below the threshold and effect (KS D or PSI) at least "
-        "--min-effect; '!' marks a mean beyond --mean-tolerance"
+        "drift = BH-adjusted p below --p-threshold and the effect's upper 95% bound at least "
+        "--min-effect (D: KS, TV: total variation); '!' marks a significant mean deviation "
+        "beyond --mean-tolerance"
     )
     head = Text(
         f"{rep.records} records"
         + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
-    return Group(head, t, _input_table(rep.input), alerts_table(rep.alerts))
+    parts: list[RenderableType] = [head, t]
+    if rep.unknown_features:
+        more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
+        parts.append(
+            _t("log features the baseline does not know (not checked): "
+               + ", ".join(rep.unknown_features[:10]) + more)
+        )
+    return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
 
 
 def example_lines(examples: tuple[Example, ...]) -> list[str]:
