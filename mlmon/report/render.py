@@ -206,8 +206,7 @@ def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
 def _effect_cell(f: FeatureDrift) -> str:
     if f.effect_size is None:
         return "-"
-    name = "D" if f.effect_measure == "ks_d" else "TV"
-    return f"{name} {f.effect_size:.3f} [{f.effect_low or 0.0:.3f}, {f.effect_high or 0.0:.3f}]"
+    return f"{f.effect_size:.3f} [{f.effect_low or 0.0:.3f}, {f.effect_high or 0.0:.3f}]"
 
 
 def drift_table(rep: DriftReport) -> RenderableType:
@@ -255,9 +254,9 @@ def drift_table(rep: DriftReport) -> RenderableType:
             Text.assemble(verdict, extra),
         )
     t.caption = (
-        "drift = BH-adjusted p below --p-threshold and the effect's upper 95% bound at least "
-        "--min-effect (D: KS, TV: total variation); '!' marks a significant mean deviation "
-        "beyond --mean-tolerance"
+        "effect: KS D (ks) or total variation (chi_square) [95% bounds]. drift = BH-adjusted p "
+        "below --p-threshold and an upper bound at least --min-effect; '!' marks a significant "
+        "mean deviation beyond --mean-tolerance"
     )
     head = Text(
         f"{rep.records} records"

@@ -189,9 +189,9 @@ def drift_alerts(
             critical = f.effect_low is not None and at_least(f.effect_low, o.critical_effect)
             sev = Severity.CRITICAL if critical else Severity.WARNING
             limit = (
-                f"lower bound reaches critical limit {o.critical_effect:g}"
+                f"critical limit {o.critical_effect:g}, passed by the lower bound"
                 if critical
-                else f"upper bound reaches limit {o.min_effect:g}"
+                else f"limit {o.min_effect:g}"
             )
             alerts.append(
                 Alert(
