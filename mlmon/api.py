@@ -21,10 +21,12 @@ from mlmon.read.records import (
 )
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
 from mlmon.rules.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,9 @@ def summarize(
             f"no record in the selected time range ({report.records} valid records read, "
             f"{filtered} outside the range or without a timestamp)"
         )
-    alerts = summary_alerts(result, thresholds or SummaryThresholds())
+    alerts = summary_alerts(
+        result, thresholds or SummaryThresholds(), prediction_range=acc.options.prediction_range
+    )
     return SummaryReport(report, result.overall.records, filtered, result, alerts)
 
 
@@ -321,4 +325,90 @@ def detect_drift(
     alerts = drift_alerts(features, o, unknown=unknown)
     return DriftReport(
         report, records, filtered, baseline.source, baseline.rows, features, alerts, unknown
+    )
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    input: InputReport
+    records: int
+    """Valid records selected, in a window or not."""
+    filtered_out: int
+    without_timestamp: int
+    """Selected records without a time: they belong to no window (counted, never dropped silently)."""
+    options: WindowOptions
+    windows: tuple[Window, ...]
+    baseline_source: str | None
+    breaches: tuple[tuple[Alert, ...], ...]
+    """Per window, the thresholds it crossed (the evidence)."""
+    alerts: tuple[Alert, ...]
+    """Alerts firing now: crossed in each of the last --for windows; the last window decides."""
+    firing: tuple[Firing, ...]
+
+
+def trend(
+    paths: list[str],
+    *,
+    windows: WindowOptions,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    thresholds: SummaryThresholds | None = None,
+    baseline: Baseline | None = None,
+    drift: DriftOptions | None = None,
+    for_windows: int = 1,
+    budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> TrendReport:
+    """The records in `paths` window by window: a summary (and drift) per window, alerts that persist."""
+    base_plan = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=None,
+        summary=True,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+        success_values=base_plan.success_values,
+    )
+    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    acc = WindowAccumulator(windows, summary=summary, baseline=baseline)
+    records = 0
+
+    def update(t: pa.Table) -> None:
+        nonlocal records
+        records += t.num_rows
+        acc.update(t)
+
+    report, filtered = _read(
+        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
+    )
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    if records == 0:
+        raise DataError(
+            f"no record in the selected time range ({report.records} valid records read, "
+            f"{filtered} outside the range)"
+        )
+    if records == acc.without_timestamp:
+        raise DataError(f"none of the {records} selected records has a timestamp: trend needs one")
+    result = acc.result(drift)
+    t = thresholds or SummaryThresholds()
+    o = drift or DriftOptions()
+    rng = acc.summary_options.prediction_range
+    breaches = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in result)
+    firing = persisting(result, breaches, for_windows)
+    return TrendReport(
+        report,
+        records,
+        filtered,
+        acc.without_timestamp,
+        windows,
+        result,
+        baseline.source if baseline else None,
+        breaches,
+        tuple(f.alert for f in firing),
+        firing,
     )

@@ -156,13 +156,31 @@ def _progress() -> Iterator[Callable[[int], None] | None]:
         yield lambda n: prog.advance(task, n)
 
 
-def _emit(text_or_renderable: Any, fmt: Fmt) -> None:
+# Redirected output is as wide as its content, up to this; past it long text wraps (never cut).
+_MAX_CONTENT_WIDTH = 400
+
+
+def _output_width(renderable: Any, width: int | None) -> int | None:
+    """--width, else COLUMNS, else the terminal's width (None: rich asks the terminal), else
+    (redirected) the width the content needs, so cron mail shows long names whole."""
+    if width is not None:
+        return width
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return None
+    need = Console(width=_MAX_CONTENT_WIDTH, highlight=False).measure(renderable).maximum
+    return max(min(need, _MAX_CONTENT_WIDTH), 20)
+
+
+def _emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> None:
     if fmt is Fmt.JSON:
         sys.stdout.write(text_or_renderable)
         sys.stdout.flush()
     else:
-        width = None if sys.stdout.isatty() else 120
-        Console(highlight=False, width=width).print(text_or_renderable)
+        w = _output_width(text_or_renderable, width)
+        Console(highlight=False, width=w).print(text_or_renderable)
 
 
 def _diagnostics(report: Any) -> None:

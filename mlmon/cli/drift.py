@@ -20,10 +20,12 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    Quiet,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -42,6 +44,8 @@ def drift(
         str | None, typer.Option(help="Training data to profile on the fly (exact KS) instead of --baseline.")
     ] = None,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
+    width: Width = None,
     p_threshold: Annotated[
         float,
         typer.Option(help="Drift and mean alerts need a p-value below this, adjusted (BH) across all tests."),
@@ -145,5 +149,5 @@ def drift(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep), fmt)
+        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from typing import Annotated, Any
@@ -62,6 +63,58 @@ def parse_range(text: str | None) -> tuple[float, float] | None:
     return lo, hi
 
 
+_THRESHOLD_RULES: dict[str, tuple[bool, float, float, bool]] = {
+    "--max-p95-ms": (True, 0.0, math.inf, False),
+    "--max-p99-ms": (True, 0.0, math.inf, False),
+    "--min-success-rate": (False, 0.0, 1.0, False),
+    "--max-error-rate": (True, 0.0, 1.0, False),
+    "--max-low-confidence-share": (True, 0.0, 1.0, False),
+    "--max-out-of-range": (True, 0.0, math.inf, True),
+}
+"""Option -> (upper limit?, lowest value, highest value, whole numbers only?)."""
+
+
+def parse_threshold(text: str | None, option: str) -> Any:
+    """`WARN[:CRIT]` (`250`, `250:400`, `:400`) to a rules.alerts.Threshold, checked for range and order.
+
+    A bare number is returned as a float, so the rule keeps its own severity."""
+    from mlmon.rules.alerts import Threshold
+
+    if text is None:
+        return None
+    upper, lo, hi, whole = _THRESHOLD_RULES[option]
+    parts = text.split(":")
+    example = "250:400" if upper else "0.99:0.95"
+    if len(parts) > 2 or not any(p.strip() for p in parts):
+        raise OptionError(f"{option}: {text!r} is not WARN[:CRIT] (e.g. {example})")
+    values: list[float | None] = []
+    for p in parts:
+        if not p.strip():
+            values.append(None)
+            continue
+        try:
+            v = float(p)
+        except ValueError:
+            raise OptionError(
+                f"{option}: {p.strip()!r} is not a number (WARN[:CRIT], e.g. {example})"
+            ) from None
+        if not math.isfinite(v) or not lo <= v <= hi or (whole and v != int(v)):
+            what = "a whole number" if whole else "a number"
+            span = f"at least {lo:g}" if hi == math.inf else f"from {lo:g} to {hi:g}"
+            raise OptionError(f"{option}: {p.strip()!r} must be {what} {span}")
+        values.append(v)
+    if len(values) == 1:
+        return values[0]
+    warn, crit = values
+    if warn is not None and crit is not None and (crit < warn if upper else crit > warn):
+        side = "above" if upper else "below"
+        raise OptionError(
+            f"{option}: the critical limit {crit:g} must be {side} the warning limit {warn:g} "
+            f"(WARN:CRIT, e.g. {example})"
+        )
+    return Threshold(warning=warn, critical=crit)
+
+
 Logs = Annotated[
     list[str], typer.Argument(help="Log files, directories, globs, or - for stdin.", show_default=False)
 ]
@@ -92,6 +145,28 @@ Strict = Annotated[bool, typer.Option(help="Any bad line or truncated file is fa
 MaxLine = Annotated[int, typer.Option(help="Lines longer than this many bytes are skipped and counted.")]
 MaxDecomp = Annotated[
     int | None, typer.Option(help="Stop when a compressed input expands past this many bytes.")
+]
+
+
+Width = Annotated[
+    int | None,
+    typer.Option(
+        "--width",
+        metavar="N",
+        help=(
+            "Lay tables out for N columns. Default: the terminal's width, else COLUMNS, else "
+            "(redirected, e.g. cron mail) as wide as the content needs."
+        ),
+        show_default=False,
+    ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Table output: only the verdict line (OK: ... / ALERT: ...) and the alerts, e.g. for cron mail.",
+    ),
 ]
 
 
@@ -140,3 +215,4 @@ def _budget(max_bad_lines: str, strict: bool) -> Any:
     from mlmon.api import Budget
 
     return Budget(max_bad=parse_budget(max_bad_lines), strict=strict)
+

@@ -19,15 +19,18 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    Quiet,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
     _selection,
     parse_range,
+    parse_threshold,
 )
 
 
@@ -35,6 +38,8 @@ from mlmon.cli.options import (
 def summary(
     logs: Logs,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
+    width: Width = None,
     by: Annotated[
         str, typer.Option(help="Group by this field (dotted path); '' for no grouping.")
     ] = "model_version",
@@ -46,24 +51,53 @@ def summary(
         str | None, typer.Option(help="LOW,HIGH: numeric predictions outside it are counted (e.g. 0,1000).")
     ] = None,
     max_p95_ms: Annotated[
-        float | None, typer.Option(help="Alert (warning) when p95 latency is above this.")
+        str | None,
+        typer.Option(
+            help="p95 latency limit in ms, WARN[:CRIT] (250 = warning above 250; 250:400 = also "
+            "critical above 400; :400 = critical only).",
+            metavar="WARN[:CRIT]",
+            show_default=False,
+        ),
     ] = None,
     max_p99_ms: Annotated[
-        float | None, typer.Option(help="Alert (warning) when p99 latency is above this.")
+        str | None,
+        typer.Option(
+            help="p99 latency limit in ms, WARN[:CRIT] like --max-p95-ms.",
+            metavar="WARN[:CRIT]",
+            show_default=False,
+        ),
     ] = None,
     min_success_rate: Annotated[
-        float | None, typer.Option(help="Alert (critical) below this success rate (0.99).")
+        str | None,
+        typer.Option(
+            help="Lowest success rate, WARN[:CRIT] (0.99:0.95 = warning below 0.99, critical below "
+            "0.95); one number is critical.",
+            metavar="WARN[:CRIT]",
+            show_default=False,
+        ),
     ] = None,
     max_error_rate: Annotated[
-        float | None, typer.Option(help="Alert (critical) above this error rate (0.01).")
+        str | None,
+        typer.Option(
+            help="Highest error rate, WARN[:CRIT] (0.01:0.05); one number is critical.",
+            metavar="WARN[:CRIT]",
+            show_default=False,
+        ),
     ] = None,
     max_low_confidence_share: Annotated[
-        float | None, typer.Option(help="Alert (warning) when more than this share has low confidence.")
+        str | None,
+        typer.Option(
+            help="Highest share of predictions below --low-confidence, WARN[:CRIT] (0.1:0.3).",
+            metavar="WARN[:CRIT]",
+            show_default=False,
+        ),
     ] = None,
     max_out_of_range: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            help="Alert (warning) when more numeric predictions than this are out of --prediction-range."
+            help="Most numeric predictions outside --prediction-range, WARN[:CRIT] counts (0:100).",
+            metavar="WARN[:CRIT]",
+            show_default=False,
         ),
     ] = None,
     fail_on: FailOnOpt = FailOn.WARNING,
@@ -135,16 +169,21 @@ def summary(
                     low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
                 ),
                 thresholds=SummaryThresholds(
-                    max_p95_ms,
-                    max_p99_ms,
-                    min_success_rate,
-                    max_error_rate,
-                    max_low_confidence_share,
-                    max_out_of_range,
+                    max_p95_ms=parse_threshold(max_p95_ms, "--max-p95-ms"),
+                    max_p99_ms=parse_threshold(max_p99_ms, "--max-p99-ms"),
+                    min_success_rate=parse_threshold(min_success_rate, "--min-success-rate"),
+                    max_error_rate=parse_threshold(max_error_rate, "--max-error-rate"),
+                    max_low_confidence_share=parse_threshold(
+                        max_low_confidence_share, "--max-low-confidence-share"
+                    ),
+                    max_out_of_range=parse_threshold(max_out_of_range, "--max-out-of-range"),
                 ),
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(summary_json(rep, by=plan.by) if fmt is Fmt.JSON else summary_table(rep, by=plan.by), fmt)
+        if fmt is Fmt.JSON:
+            _emit(summary_json(rep, by=plan.by), fmt)
+        else:
+            _emit(summary_table(rep, by=plan.by, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

@@ -10,13 +10,14 @@ from enum import Enum
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import DriftReport, SummaryReport
+from mlmon.numfmt import ms, number, p_value, percent, stat
 from mlmon.read.reader import Example, InputReport
-from mlmon.rules.alerts import Alert, fmt_num, fmt_p, mean_deviation_text
+from mlmon.report.layout import Cell, Col, FitTable
+from mlmon.rules.alerts import Alert, Severity, mean_deviation_text
 from mlmon.stats.drift import FeatureDrift
 from mlmon.stats.summary import GroupSummary
 
@@ -100,102 +101,139 @@ def drift_json(rep: DriftReport) -> str:
     return _dump(doc)
 
 
-def _num(v: float | None, fmt: str = ".2f") -> str:
-    return "-" if v is None else format(v, fmt)
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2%}"
-
-
 def _t(s: str, style: str = "") -> Text:
     return Text(safe(s), style=style)
 
 
-def _group_table(rep: SummaryReport, by: str | None) -> Table:
-    t = Table(title="Serving health", title_justify="left")
-    t.add_column(_t(by or "group"))
-    for name in ("records", "success rate", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms", "mean ms"):
-        t.add_column(name, justify="right")
+def _group_table(rep: SummaryReport, by: str | None) -> FitTable:
+    cols = [
+        Col(by or "group", "text"),
+        Col("records", priority=1),
+        Col("success rate", "text", priority=2),
+        Col("errors", priority=5),
+        Col("p50 ms", priority=6),
+        Col("p95 ms", priority=4),
+        Col("p99 ms", priority=3),
+        Col("max ms", priority=7),
+        Col("mean ms", priority=8),
+    ]
+    rows: list[list[Cell]] = []
     for g in (rep.result.overall, *rep.result.groups):
         lat = g.latency_ms
         marks = {p: ("*" if p in lat.insufficient else "") for p in ("p50", "p95", "p99")}
-        t.add_row(
-            _t(g.group, "bold" if g.group == "(all)" else ""),
-            str(g.records),
-            f"{_pct(g.success_rate)} (n={g.success_n})",
-            str(g.errors),
-            _num(lat.p50) + marks["p50"],
-            _num(lat.p95) + marks["p95"],
-            _num(lat.p99) + marks["p99"],
-            _num(lat.max),
-            _num(lat.mean),
+        rows.append(
+            [
+                _t(g.group, "bold" if g.group == "(all)" else ""),
+                str(g.records),
+                f"{percent(g.success_rate, decimals=2)} (n={g.success_n})",
+                str(g.errors),
+                ms(lat.p50) + marks["p50"],
+                ms(lat.p95) + marks["p95"],
+                ms(lat.p99) + marks["p99"],
+                ms(lat.max),
+                ms(lat.mean),
+            ]
         )
-    t.caption = "Percentiles are exact (numpy 'linear'); * marks too few values above it to trust."
-    return t
+    return FitTable(
+        cols,
+        rows,
+        title="Serving health",
+        caption="Percentiles are exact (numpy 'linear'); * marks too few values above it to trust.",
+    )
 
 
-def _behaviour_table(groups: tuple[GroupSummary, ...]) -> Table:
-    t = Table(title="Model behaviour", title_justify="left")
-    t.add_column("group")
-    t.add_column("class shares")
-    t.add_column("confidence mean", justify="right")
-    t.add_column("low confidence", justify="right")
-    t.add_column("numeric out of range", justify="right")
+def _behaviour_table(groups: tuple[GroupSummary, ...]) -> FitTable:
+    cols = [
+        Col("group", "text"),
+        Col("class shares", "text", priority=1),
+        Col("confidence mean", priority=2),
+        Col("low confidence", "text", priority=3),
+        Col("numeric out of range", "text", priority=4),
+    ]
+    rows: list[list[Cell]] = []
     for g in groups:
-        shares = ", ".join(f"{safe(c.name)}: {c.share:.1%}" for c in g.classes[:8])
+        shares = ", ".join(f"{safe(c.name)}: {percent(c.share)}" for c in g.classes[:8])
         if len(g.classes) > 8:
             shares += f", ... ({len(g.classes)} classes)"
         c = g.confidence
-        low = "-" if c.low_share is None else f"{c.low_share:.1%} < {c.low_threshold:g} (n={c.n})"
+        low = "-" if c.low_share is None else f"{percent(c.low_share)} < {number(c.low_threshold)} (n={c.n})"
         oor = (
             "-"
             if g.predictions_out_of_range is None
             else f"{g.predictions_out_of_range} of {g.prediction_values}"
         )
-        t.add_row(_t(g.group), Text(shares or "-"), _num(c.mean, ".3f"), low, oor)
-    return t
+        rows.append([_t(g.group), Text(shares or "-"), number(c.mean, 3), low, oor])
+    return FitTable(cols, rows, title="Model behaviour")
 
 
-def _input_table(r: InputReport) -> Table:
-    t = Table(title="Input", title_justify="left")
-    t.add_column("file")
-    t.add_column("lines", justify="right")
-    t.add_column("records", justify="right")
-    t.add_column("not used")
+def _input_table(r: InputReport) -> FitTable:
+    cols = [
+        Col("file", "text"),
+        Col("lines", priority=1),
+        Col("records", priority=1),
+        Col("not used", "text", 2),
+    ]
+    rows: list[list[Cell]] = []
     for f in r.files:
         why = ", ".join(f"{k}: {v}" for k, v in f.reasons.items()) or "-"
         if f.truncated:
             why += f"; TRUNCATED: {f.truncated}"
-        t.add_row(_t(f.source), str(f.lines), str(f.records), _t(why))
+        rows.append([_t(f.source), str(f.lines), str(f.records), _t(why)])
     if len(r.files) > 1:
         why = ", ".join(f"{k}: {v}" for k, v in r.reasons.items()) or "-"
-        t.add_row(Text("total", style="bold"), str(r.lines), str(r.records), _t(why))
-    return t
+        rows.append([Text("total", style="bold"), str(r.lines), str(r.records), _t(why)])
+    return FitTable(cols, rows, title="Input")
+
+
+def verdict(records: int, alerts: tuple[Alert, ...]) -> Text:
+    """The one-line answer that heads table output: `OK: 2000 records, no alerts` or
+    `ALERT: 2 critical, 1 warning (2000 records)`."""
+    counts = {s: sum(1 for a in alerts if a.severity is s) for s in Severity}
+    names = {Severity.CRITICAL: "critical", Severity.WARNING: "warning", Severity.INFO: "info"}
+    listed = ", ".join(
+        f"{counts[s]} {names[s]}{'s' if s is Severity.WARNING and counts[s] > 1 else ''}"
+        for s in sorted(Severity, key=lambda s: -s.rank)
+        if counts[s]
+    )
+    if counts[Severity.CRITICAL] or counts[Severity.WARNING]:
+        style = "bold red" if counts[Severity.CRITICAL] else "bold yellow"
+        return Text(f"ALERT: {listed} ({records} records)", style=style)
+    return Text(f"OK: {records} records, {listed or 'no alerts'}", style="bold green")
+
+
+def alert_lines(alerts: tuple[Alert, ...]) -> Group:
+    """Alerts as `SEVERITY metric: message` lines (for --quiet and mail): they wrap, never cut."""
+    lines = []
+    for a in alerts:
+        style = "bold red" if a.severity is Severity.CRITICAL else "yellow"
+        line = Text.assemble((a.severity.value.upper(), style), " ", safe(a.metric), ": ", safe(a.message))
+        lines.append(line)
+    return Group(*lines)
 
 
 def alerts_table(alerts: tuple[Alert, ...]) -> RenderableType:
     if not alerts:
         return Text("No alerts.", style="green")
-    t = Table(title="Alerts", title_justify="left")
-    t.add_column("severity")
-    t.add_column("metric")
-    t.add_column("message")
+    cols = [Col("severity", "num"), Col("metric", "text", 1), Col("message", "text", 2)]
+    rows: list[list[Cell]] = []
     for a in alerts:
         style = "bold red" if a.severity.value == "critical" else "yellow"
-        t.add_row(Text(a.severity.value.upper(), style=style), _t(a.metric), _t(a.message))
-    return t
+        rows.append([Text(a.severity.value.upper(), style=style), _t(a.metric), _t(a.message)])
+    return FitTable(cols, rows, title="Alerts")
 
 
-def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
+def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) -> RenderableType:
+    """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     o = rep.result.overall
+    if quiet:
+        return Group(verdict(o.records, rep.alerts), alert_lines(rep.alerts))
     head = Text(
         f"{o.records} records"
         + (f" from {o.first_timestamp} to {o.last_timestamp}" if o.first_timestamp else "")
         + (f" ({o.span_seconds:.0f} s, {o.requests_per_second:.2f} req/s)" if o.requests_per_second else "")
         + (f"; {rep.filtered_out} outside the selected range" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [head, _group_table(rep, by)]
+    parts: list[RenderableType] = [verdict(o.records, rep.alerts), head, _group_table(rep, by)]
     groups = (o, *rep.result.groups)
     if any(g.classes or g.confidence.n or g.prediction_values for g in groups):
         parts.append(_behaviour_table(groups))
@@ -206,63 +244,69 @@ def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
 def _effect_cell(f: FeatureDrift) -> str:
     if f.effect_size is None:
         return "-"
-    return f"{f.effect_size:.3f} [{f.effect_low or 0.0:.3f}, {f.effect_high or 0.0:.3f}]"
+    return f"{stat(f.effect_size)} [{stat(f.effect_low)}, {stat(f.effect_high)}]"
 
 
-def drift_table(rep: DriftReport) -> RenderableType:
-    t = Table(
-        title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"),
-        title_justify="left",
-    )
-    for name, just in (
-        ("feature", "left"),
-        ("n", "right"),
-        ("mean", "right"),
-        ("baseline", "right"),
-        ("mean dev", "right"),
-        ("test", "left"),
-        ("p adj", "right"),
-        ("effect [95%]", "right"),
-        ("PSI", "right"),
-        ("W sd", "right"),
-        ("drift", "left"),
-    ):
-        t.add_column(name, justify=just)  # type: ignore[arg-type]
+def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
+    """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
+    if quiet:
+        return Group(verdict(rep.records, rep.alerts), alert_lines(rep.alerts))
+    cols = [
+        Col("feature", "text"),
+        Col("n", priority=6),
+        Col("mean", priority=4),
+        Col("baseline", priority=5),
+        Col("mean dev", priority=3),
+        Col("test", "text", priority=8),
+        Col("p adj", priority=2),
+        Col("effect [95%]", "text", priority=7),
+        Col("PSI", priority=9),
+        Col("W sd", priority=10),
+        Col("drift", "text", priority=1),
+    ]
+    rows: list[list[Cell]] = []
     for f in rep.features:
         dev = mean_deviation_text(f)
         if f.mean_shift:
             dev += " !"
-        verdict = Text("DRIFT", style="bold red") if f.drift else Text(f.status if f.status != "ok" else "no")
+        drifted = Text("DRIFT", style="bold red") if f.drift else Text(f.status if f.status != "ok" else "no")
         extra = ""
         if f.unseen_share:
-            extra = f"; unseen {f.unseen_share:.1%}: " + ", ".join(
-                f"{safe(c)} {s:.1%}" for c, s in f.unseen_categories[:3]
+            extra = f"; unseen {percent(f.unseen_share)}: " + ", ".join(
+                f"{safe(c)} {percent(s)}" for c, s in f.unseen_categories[:3]
             )
             if f.unseen_distinct > 3:
                 extra += f" +{f.unseen_distinct - 3} more"
-        t.add_row(
-            _t(f.name),
-            str(f.n),
-            "-" if f.mean is None else fmt_num(f.mean),
-            "-" if f.baseline_mean is None else fmt_num(f.baseline_mean),
-            dev,
-            f.test or "-",
-            "-" if f.p_value_adjusted is None else fmt_p(f.p_value_adjusted),
-            _effect_cell(f),
-            _num(f.psi, ".3f"),
-            _num(f.wasserstein_sd, ".3f"),
-            Text.assemble(verdict, extra),
+        rows.append(
+            [
+                _t(f.name),
+                str(f.n),
+                number(f.mean),
+                number(f.baseline_mean),
+                dev,
+                f.test or "-",
+                p_value(f.p_value_adjusted),
+                _effect_cell(f),
+                stat(f.psi),
+                stat(f.wasserstein_sd),
+                Text.assemble(drifted, extra),
+            ]
         )
-    t.caption = (
-        "effect: KS D (ks) or total variation (chi_square) [95% bounds]. drift = BH-adjusted p "
-        "below --p-threshold and an upper bound at least --min-effect; '!' marks a significant "
-        "mean deviation beyond --mean-tolerance"
+    t = FitTable(
+        cols,
+        rows,
+        title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"),
+        caption=(
+            "effect: KS D (ks) or total variation (chi_square) [95% bounds]. drift = BH-adjusted p "
+            "below --p-threshold and an upper bound at least --min-effect; '!' marks a significant "
+            "mean deviation beyond --mean-tolerance"
+        ),
     )
     head = Text(
         f"{rep.records} records"
         + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [head, t]
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), head, t]
     if rep.unknown_features:
         more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
         parts.append(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mlmon.numfmt import number, p_value, percent, sd
 from mlmon.stats.drift import DriftOptions, FeatureDrift
 from mlmon.stats.effects import at_least, beyond
 from mlmon.stats.summary import GroupSummary, SummaryResult
@@ -35,109 +37,145 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """A limit with a warning level, a critical level, or both (`WARN[:CRIT]` on the command line).
+
+    For an upper limit (`--max-p99-ms 250:400`) a value above `critical` is critical and a value
+    above `warning` a warning; for a lower limit (`--min-success-rate 0.99:0.95`) the same below."""
+
+    warning: float | None = None
+    critical: float | None = None
+
+    def crossed(self, value: float, *, upper: bool) -> tuple[Severity, float] | None:
+        """The severity that fired and its limit, or None when the value is within both."""
+        for sev, limit in ((Severity.CRITICAL, self.critical), (Severity.WARNING, self.warning)):
+            if limit is not None and (value > limit if upper else value < limit):
+                return sev, limit
+        return None
+
+
+def threshold(value: Threshold | float | None, default: Severity) -> Threshold | None:
+    """A Threshold from a Threshold or a bare number (which fires at `default` severity)."""
+    if value is None or isinstance(value, Threshold):
+        return value
+    v = float(value)
+    return Threshold(critical=v) if default is Severity.CRITICAL else Threshold(warning=v)
+
+
+@dataclass(frozen=True)
 class SummaryThresholds:
-    max_p95_ms: float | None = None
-    max_p99_ms: float | None = None
-    min_success_rate: float | None = None
-    max_error_rate: float | None = None
-    max_low_confidence_share: float | None = None
-    max_out_of_range: int | None = None
+    """The summary's alert rules. A bare number keeps the rule's own severity: critical for
+    success and error rates, warning for the others."""
+
+    max_p95_ms: Threshold | float | None = None
+    max_p99_ms: Threshold | float | None = None
+    min_success_rate: Threshold | float | None = None
+    max_error_rate: Threshold | float | None = None
+    max_low_confidence_share: Threshold | float | None = None
+    max_out_of_range: Threshold | float | None = None
+
+
+RULES: dict[str, tuple[str, Severity, bool]] = {
+    "max_p95_ms": ("latency_ms.p95", Severity.WARNING, True),
+    "max_p99_ms": ("latency_ms.p99", Severity.WARNING, True),
+    "min_success_rate": ("success_rate", Severity.CRITICAL, False),
+    "max_error_rate": ("error_rate", Severity.CRITICAL, True),
+    "max_low_confidence_share": ("confidence.low_share", Severity.WARNING, True),
+    "max_out_of_range": ("predictions_out_of_range", Severity.WARNING, True),
+}
+"""Threshold field -> (metric name, severity of a bare number, whether it is an upper limit)."""
+
+
+def rules(t: SummaryThresholds) -> dict[str, Threshold]:
+    """The thresholds that are set, by metric name."""
+    out: dict[str, Threshold] = {}
+    for name, (metric, default, _) in RULES.items():
+        th = threshold(getattr(t, name), default)
+        if th is not None and (th.warning is not None or th.critical is not None):
+            out[metric] = th
+    return out
 
 
 def _where(g: GroupSummary) -> str:
     return "all records" if g.group == "(all)" else f"group {g.group}"
 
 
-def summary_alerts(result: SummaryResult, t: SummaryThresholds) -> tuple[Alert, ...]:
+def _evaluated(result: SummaryResult) -> tuple[GroupSummary, ...]:
+    """The rows alerts are checked on: with a single group, only that group (it is all records)."""
+    if len(result.groups) == 1 and result.groups[0].records == result.overall.records:
+        return result.groups
+    return (result.overall, *result.groups)
+
+
+def _ms(v: float) -> str:
+    text = f"{v:,.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + " ms"
+
+
+def _pct(digits: int) -> Callable[[float], str]:
+    return lambda v: f"{v:.{digits}%}"
+
+
+def _count(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def summary_alerts(
+    result: SummaryResult,
+    t: SummaryThresholds,
+    *,
+    prediction_range: tuple[float, float] | None = None,
+) -> tuple[Alert, ...]:
+    """Alerts of the thresholds that are set, per group; with a single group, once."""
     alerts: list[Alert] = []
-    for g in (result.overall, *result.groups):
-        group = None if g.group == "(all)" else g.group
-        lat = g.latency_ms
-        for name, limit, value in (("p95", t.max_p95_ms, lat.p95), ("p99", t.max_p99_ms, lat.p99)):
-            if limit is not None and value is not None and name not in lat.insufficient and value > limit:
-                alerts.append(
-                    Alert(
-                        f"latency_ms.{name}",
-                        Severity.WARNING,
-                        value,
-                        limit,
-                        f"latency {name} {value:.1f} ms > {limit:g} ms ({_where(g)}, n={lat.n})",
-                        group,
-                    )
-                )
-        if (
-            t.min_success_rate is not None
-            and g.success_rate is not None
-            and g.success_rate < t.min_success_rate
-        ):
+    th = rules(t)
+    upper = {metric: up for metric, _, up in RULES.values()}
+    rng = "" if prediction_range is None else f" [{prediction_range[0]:g}, {prediction_range[1]:g}]"
+    for g in _evaluated(result):
+        lat, c, out = g.latency_ms, g.confidence, g.predictions_out_of_range
+        checks: list[tuple[str, float | None, str, Callable[[float], str], int]] = [
+            (f"latency_ms.{name}", value, f"latency {name}", _ms, lat.n)
+            for name, value in (("p95", lat.p95), ("p99", lat.p99))
+            if name not in lat.insufficient
+        ]
+        checks += [
+            ("success_rate", g.success_rate, "success rate", _pct(2), g.success_n),
+            ("error_rate", g.error_rate, "error rate", _pct(2), g.success_n),
+            (
+                "confidence.low_share",
+                c.low_share,
+                f"share of predictions below confidence {c.low_threshold:g}",
+                _pct(1),
+                c.n,
+            ),
+            (
+                "predictions_out_of_range",
+                None if out is None else float(out),
+                f"numeric predictions outside the expected range{rng}",
+                _count,
+                g.prediction_values,
+            ),
+        ]
+        for metric, v, what, fmt, n in checks:
+            rule = th.get(metric)
+            if rule is None or v is None:
+                continue
+            hit = rule.crossed(v, upper=upper[metric])
+            if hit is None:
+                continue
+            sev, limit = hit
+            op = ">" if upper[metric] else "<"
             alerts.append(
                 Alert(
-                    "success_rate",
-                    Severity.CRITICAL,
-                    g.success_rate,
-                    t.min_success_rate,
-                    f"success rate {g.success_rate:.2%} < {t.min_success_rate:.2%} "
-                    f"({_where(g)}, n={g.success_n})",
-                    group,
-                )
-            )
-        if t.max_error_rate is not None and g.error_rate is not None and g.error_rate > t.max_error_rate:
-            alerts.append(
-                Alert(
-                    "error_rate",
-                    Severity.CRITICAL,
-                    g.error_rate,
-                    t.max_error_rate,
-                    f"error rate {g.error_rate:.2%} > {t.max_error_rate:.2%} ({_where(g)}, n={g.success_n})",
-                    group,
-                )
-            )
-        c = g.confidence
-        if (
-            t.max_low_confidence_share is not None
-            and c.low_share is not None
-            and c.low_share > t.max_low_confidence_share
-        ):
-            alerts.append(
-                Alert(
-                    "confidence.low_share",
-                    Severity.WARNING,
-                    c.low_share,
-                    t.max_low_confidence_share,
-                    f"{c.low_share:.1%} of predictions below confidence {c.low_threshold:g} > "
-                    f"{t.max_low_confidence_share:.1%} ({_where(g)}, n={c.n})",
-                    group,
-                )
-            )
-        out = g.predictions_out_of_range
-        if out and t.max_out_of_range is not None and out > t.max_out_of_range:
-            alerts.append(
-                Alert(
-                    "predictions_out_of_range",
-                    Severity.WARNING,
-                    float(out),
-                    float(t.max_out_of_range),
-                    f"{out} numeric predictions outside the expected range "
-                    f"({_where(g)}, n={g.prediction_values})",
-                    group,
+                    metric,
+                    sev,
+                    v,
+                    limit,
+                    f"{what} {fmt(v)} {op} {fmt(limit)}, the {sev.value} limit ({_where(g)}, n={n:,})",
+                    None if g.group == "(all)" else g.group,
                 )
             )
     return tuple(alerts)
-
-
-def fmt_p(p: float) -> str:
-    """A p-value as tables and alert texts both show it (2 significant digits)."""
-    return "<1e-300" if p < 1e-300 else f"{p:.2g}"
-
-
-def fmt_num(v: float) -> str:
-    """A value people can read: 68,430 (not 6.843e+04), 0.0048, 1.5e-07."""
-    a = abs(v)
-    if a >= 1e15 or (0 < a < 1e-4):
-        return f"{v:.4g}"
-    if a >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:.4g}"
 
 
 def fmt_share(x: float) -> str:
@@ -150,11 +188,12 @@ def mean_deviation_text(f: FeatureDrift) -> str:
     if f.mean_deviation is None or f.mean is None or f.baseline_mean is None:
         return "-"
     signed = f.mean_deviation if f.mean >= f.baseline_mean else -f.mean_deviation
+    plus = "+" if signed > 0 else ""
     if f.mean_deviation_kind == "relative":
-        return f"{signed:+.1%}"
+        return percent(signed, signed=True)
     if f.mean_deviation_kind == "std":
-        return f"{signed:+.3g} sd"
-    return f"{signed:+.3g}"
+        return plus + sd(signed)
+    return plus + number(signed)
 
 
 def _effect_name(f: FeatureDrift) -> str:
@@ -201,7 +240,7 @@ def drift_alerts(
                     o.critical_effect if critical else o.min_effect,
                     f"feature {f.name} drifted: {_effect_name(f)} {f.effect_size:.3f} "
                     f"(95% bounds {low:.3f} to {high:.3f}; {limit}), "
-                    f"adjusted p {fmt_p(f.p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
+                    f"adjusted p {p_value(f.p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
         if f.mean_shift and f.mean_deviation is not None and f.mean_p_value_adjusted is not None:
@@ -214,13 +253,13 @@ def drift_alerts(
                     Severity.WARNING,
                     f.mean_deviation,
                     o.mean_tolerance,
-                    f"feature {f.name} mean {fmt_num(f.mean or 0.0)} vs baseline "
-                    f"{fmt_num(f.baseline_mean or 0.0)}: {mean_deviation_text(f)} (limit {limit}), "
-                    f"adjusted p {fmt_p(f.mean_p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
+                    f"feature {f.name} mean {number(f.mean)} vs baseline "
+                    f"{number(f.baseline_mean)}: {mean_deviation_text(f)} (limit {limit}), "
+                    f"adjusted p {p_value(f.mean_p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
         if beyond(f.unseen_share, o.max_unseen_share):
-            listed = ", ".join(f"{c} {s:.1%}" for c, s in f.unseen_categories[:3])
+            listed = ", ".join(f"{c} {percent(s)}" for c, s in f.unseen_categories[:3])
             more = f" and {f.unseen_distinct - 3} more" if f.unseen_distinct > 3 else ""
             alerts.append(
                 Alert(
@@ -228,7 +267,7 @@ def drift_alerts(
                     Severity.WARNING,
                     f.unseen_share,
                     o.max_unseen_share,
-                    f"feature {f.name}: {f.unseen_share:.1%} of values were never seen in training "
+                    f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training "
                     f"(limit {fmt_share(o.max_unseen_share)}): {listed}{more} (n={f.n})",
                 )
             )
