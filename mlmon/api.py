@@ -21,6 +21,8 @@ from mlmon.read.records import (
 )
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
 from mlmon.rules.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.rules.check import RuleResult, evaluate
+from mlmon.rules.config import Rule
 from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
@@ -119,7 +121,7 @@ class _Selector:
 
 
 def _read(
-    paths: list[str],
+    paths: list[str] | list[Source],
     plan: ReadPlan,
     require: tuple[str, ...],
     options: ReadOptions,
@@ -127,7 +129,10 @@ def _read(
     update: Callable[[pa.Table], None],
     on_bytes: Callable[[int], None] | None,
 ) -> tuple[InputReport, int]:
-    reader = Reader(expand(paths), plan, require=require, options=options, on_bytes=on_bytes)
+    sources = [p for p in paths if isinstance(p, Source)]
+    if len(sources) != len(paths) or not sources:
+        sources = expand([str(p) for p in paths])
+    reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
     selector = _Selector(selection)
     for table in reader.tables():
         for t in selector.feed(table):
@@ -412,3 +417,75 @@ def trend(
         tuple(f.alert for f in firing),
         firing,
     )
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result."""
+
+    input: InputReport
+    records: int
+    filtered_out: int
+    summary: SummaryResult
+    features: tuple[FeatureDrift, ...] | None
+    """None when no baseline was given."""
+    results: tuple[RuleResult, ...]
+    alerts: tuple[Alert, ...]
+    now: float
+    """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
+
+
+def check(
+    paths: list[str] | list[Source],
+    rules: tuple[Rule, ...],
+    *,
+    baseline: Baseline | None = None,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    drift: DriftOptions | None = None,
+    budget: Budget | None = None,
+    now: float | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> CheckReport:
+    """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
+
+    Zero selected records is not an error here: each rule that needs records says `no_data`.
+    """
+    import time
+
+    base_plan = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=base_plan.by,
+        summary=True,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+        success_values=base_plan.success_values,
+    )
+    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    sacc = SummaryAccumulator(summary)
+    dacc = DriftAccumulator(baseline) if baseline is not None else None
+
+    def update(t: pa.Table) -> None:
+        sacc.update(t)
+        if dacc is not None:
+            dacc.update(t)
+
+    report, filtered = _read(
+        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
+    )
+    b = budget or Budget()
+    if report.lines:
+        # no new line at all (an incremental run on a quiet log) is "no data", not bad data
+        check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    result = sacc.result()
+    o = drift or DriftOptions()
+    features = dacc.result(o) if dacc is not None else None
+    t = time.time() if now is None else now
+    results = evaluate(rules, result, features, drift=o, now=t)
+    alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
+    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t)

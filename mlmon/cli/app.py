@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from mlmon.cli.config import ConfiguredGroup
 from mlmon.cli.options import FailOn, Fmt
 from mlmon.errors import ExitCode, MlmonError
 
@@ -22,12 +23,17 @@ app = typer.Typer(
         "service writes (JSON lines, plain or behind a Python logging prefix; CSV or Parquet "
         "feature logs; .gz/.bz2/.zst) and reports serving health and data drift.\n\n"
         "Exit codes: 0 ok, 1 alert at or above --fail-on, 2 usage error, 65 bad data, "
-        "66 input missing, 70 internal error, 130 interrupted."
+        "66 input missing, 70 internal error, 73 output not writable, 78 bad config file, "
+        "130 interrupted.\n\n"
+        "Every command takes --config FILE (default: mlmon.toml, or [tool.mlmon] in "
+        "pyproject.toml, found from the working directory up; --no-config ignores it): "
+        "its keys are the flags' names and give their defaults."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ConfiguredGroup,
 )
 
 
