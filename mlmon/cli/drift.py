@@ -100,7 +100,10 @@ def drift(
     mean (the 20% rule), unseen categories, features missing from the log; p-values adjusted
     with Benjamini-Hochberg across all tests.
 
-    Example: mlmon drift logs/today.jsonl --baseline baseline.json --format json
+    Example:
+
+    \b
+      mlmon drift logs/today.jsonl --baseline baseline.json --format json
     """
     with _handled():
         from mlmon.api import detect_drift, load_training
