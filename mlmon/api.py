@@ -27,14 +27,18 @@ from mlmon.rules.alerts import (
     SummaryThresholds,
     TrafficRules,
     drift_alerts,
-    rules,
     summary_alerts,
     traffic_alerts,
 )
+from mlmon.rules.alerts import rules as threshold_rules
+from mlmon.rules.check import RuleResult, evaluate
+from mlmon.rules.config import Rule
+from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _later(a: int | None, b: int | None) -> int | None:
 
 
 def _read(
-    paths: list[str],
+    paths: list[str] | list[Source],
     plan: ReadPlan,
     require: tuple[str, ...],
     options: ReadOptions,
@@ -157,7 +161,10 @@ def _read(
     update: Callable[[pa.Table], None],
     on_bytes: Callable[[int], None] | None,
 ) -> _Read:
-    reader = Reader(expand(paths), plan, require=require, options=options, on_bytes=on_bytes)
+    sources = [p for p in paths if isinstance(p, Source)]
+    if len(sources) != len(paths) or not sources:
+        sources = expand([str(p) for p in paths])
+    reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
     selector = _Selector(selection)
     timed = 0
     newest_read: int | None = None
@@ -242,7 +249,7 @@ def _summary_missing(
     """Metrics whose field no record has. A threshold on one is a data error (exit 65)."""
     o = result.overall
     f = plan.fields
-    set_rules = rules(t)
+    set_rules = threshold_rules(t)
     candidates = [
         (("latency_ms.p95", "latency_ms.p99"), "latency_ms", o.latency_ms.n, f.latency, "--latency-field"),
         (("success_rate", "error_rate"), "success_rate", o.success_n, f.status, "--status-field"),
@@ -305,7 +312,7 @@ def summarize(
     records = result.overall.records
     traffic = _traffic(got, records, plan, gates or Gates(), sel)
     missing = _summary_missing(result, plan, t, got.report.fields_seen)
-    checked = summary_alerts(result, t, prediction_range=acc.options.prediction_range)
+    checked = summary_alerts(result, t, prediction_range=acc.options.prediction_range, unchecked=True)
     if any(a.metric == "records" for a in traffic):  # one `records` alert: too few records says it
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
@@ -430,3 +437,159 @@ def detect_drift(
         features,
         traffic + drift_alerts(features, o),
     )
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    input: InputReport
+    records: int
+    """Valid records selected, in a window or not."""
+    filtered_out: int
+    without_timestamp: int
+    """Selected records without a time: they belong to no window (counted, never dropped silently)."""
+    options: WindowOptions
+    windows: tuple[Window, ...]
+    baseline_source: str | None
+    breaches: tuple[tuple[Alert, ...], ...]
+    """Per window, the thresholds it crossed (the evidence)."""
+    alerts: tuple[Alert, ...]
+    """Alerts firing now: crossed in each of the last --for windows; the last window decides."""
+    firing: tuple[Firing, ...]
+
+
+def trend(
+    paths: list[str],
+    *,
+    windows: WindowOptions,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    thresholds: SummaryThresholds | None = None,
+    baseline: Baseline | None = None,
+    drift: DriftOptions | None = None,
+    for_windows: int = 1,
+    budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> TrendReport:
+    """The records in `paths` window by window: a summary (and drift) per window, alerts that persist."""
+    base_plan = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=None,
+        summary=True,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+        success_values=base_plan.success_values,
+    )
+    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    acc = WindowAccumulator(windows, summary=summary, baseline=baseline)
+    records = 0
+
+    def update(t: pa.Table) -> None:
+        nonlocal records
+        records += t.num_rows
+        acc.update(t)
+
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    if records == 0:
+        raise DataError(
+            f"no record in the selected time range ({report.records} valid records read, "
+            f"{filtered} outside the range)"
+        )
+    if records == acc.without_timestamp:
+        raise DataError(f"none of the {records} selected records has a timestamp: trend needs one")
+    result = acc.result(drift)
+    t = thresholds or SummaryThresholds()
+    o = drift or DriftOptions()
+    rng = acc.summary_options.prediction_range
+    breaches = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in result)
+    firing = persisting(result, breaches, for_windows)
+    return TrendReport(
+        report,
+        records,
+        filtered,
+        acc.without_timestamp,
+        windows,
+        result,
+        baseline.source if baseline else None,
+        breaches,
+        tuple(f.alert for f in firing),
+        firing,
+    )
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result."""
+
+    input: InputReport
+    records: int
+    filtered_out: int
+    summary: SummaryResult
+    features: tuple[FeatureDrift, ...] | None
+    """None when no baseline was given."""
+    results: tuple[RuleResult, ...]
+    alerts: tuple[Alert, ...]
+    now: float
+    """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
+
+
+def check(
+    paths: list[str] | list[Source],
+    rules: tuple[Rule, ...],
+    *,
+    baseline: Baseline | None = None,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    drift: DriftOptions | None = None,
+    budget: Budget | None = None,
+    now: float | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> CheckReport:
+    """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
+
+    Zero selected records is not an error here: each rule that needs records says `no_data`.
+    """
+    import time
+
+    base_plan = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=base_plan.by,
+        summary=True,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+        success_values=base_plan.success_values,
+    )
+    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    sacc = SummaryAccumulator(summary)
+    dacc = DriftAccumulator(baseline) if baseline is not None else None
+
+    def update(t: pa.Table) -> None:
+        sacc.update(t)
+        if dacc is not None:
+            dacc.update(t)
+
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
+    b = budget or Budget()
+    if report.lines:
+        # no new line at all (an incremental run on a quiet log) is "no data", not bad data
+        check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    result = sacc.result()
+    o = drift or DriftOptions()
+    features = dacc.result(o) if dacc is not None else None
+    t = time.time() if now is None else now
+    results = evaluate(rules, result, features, drift=o, now=t)
+    alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
+    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t)

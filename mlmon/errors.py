@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     DATA_ERROR = 65
     NO_INPUT = 66
     CANT_CREATE = 73
+    CONFIG = 78
     INTERNAL = 70
     INTERRUPTED = 130
 
@@ -49,6 +50,12 @@ class OutputError(MlmonError):
 
 class BaselineError(DataError):
     """A baseline file is not a valid mlmon baseline."""
+
+
+class ConfigError(MlmonError):
+    """A config file (mlmon.toml, [tool.mlmon]) cannot be read or is not valid."""
+
+    exit_code = ExitCode.CONFIG
 
 
 class OptionError(MlmonError):

@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from mlmon.cli.config import ConfiguredGroup
 from mlmon.cli.options import FailOn, Fmt
 from mlmon.errors import ExitCode, MlmonError
 
@@ -22,12 +23,17 @@ app = typer.Typer(
         "service writes (JSON lines, plain or behind a Python logging prefix; CSV or Parquet "
         "feature logs; .gz/.bz2/.zst) and reports serving health and data drift.\n\n"
         "Exit codes: 0 ok, 1 alert at or above --fail-on, 2 usage error, 65 bad data, "
-        "66 input missing, 70 internal error, 130 interrupted."
+        "66 input missing, 70 internal error, 73 output not writable, 78 bad config file, "
+        "130 interrupted.\n\n"
+        "Every command takes --config FILE (default: mlmon.toml, or [tool.mlmon] in "
+        "pyproject.toml, found from the working directory up; --no-config ignores it): "
+        "its keys are the flags' names and give their defaults."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=ConfiguredGroup,
 )
 
 
@@ -156,13 +162,31 @@ def _progress() -> Iterator[Callable[[int], None] | None]:
         yield lambda n: prog.advance(task, n)
 
 
-def _emit(text_or_renderable: Any, fmt: Fmt) -> None:
+# Redirected output is as wide as its content, up to this; past it long text wraps (never cut).
+_MAX_CONTENT_WIDTH = 400
+
+
+def _output_width(renderable: Any, width: int | None) -> int | None:
+    """--width, else COLUMNS, else the terminal's width (None: rich asks the terminal), else
+    (redirected) the width the content needs, so cron mail shows long names whole."""
+    if width is not None:
+        return width
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return None
+    need = Console(width=_MAX_CONTENT_WIDTH, highlight=False).measure(renderable).maximum
+    return max(min(need, _MAX_CONTENT_WIDTH), 20)
+
+
+def _emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> None:
     if fmt is Fmt.JSON:
         sys.stdout.write(text_or_renderable)
         sys.stdout.flush()
     else:
-        width = None if sys.stdout.isatty() else 120
-        Console(highlight=False, width=width).print(text_or_renderable)
+        w = _output_width(text_or_renderable, width)
+        Console(highlight=False, width=w).print(text_or_renderable)
 
 
 def _note(message: str) -> None:

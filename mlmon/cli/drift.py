@@ -23,10 +23,12 @@ from mlmon.cli.options import (
     MaxDecomp,
     MaxLine,
     MinRecords,
+    Quiet,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _gates,
@@ -46,6 +48,8 @@ def drift(
         str | None, typer.Option(help="Training data to profile on the fly (exact KS) instead of --baseline.")
     ] = None,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
+    width: Width = None,
     p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
     min_effect: Annotated[
         float,
@@ -127,5 +131,5 @@ def drift(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep), fmt)
+        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

@@ -186,6 +186,28 @@ MaxDecomp = Annotated[
 ]
 
 
+Width = Annotated[
+    int | None,
+    typer.Option(
+        "--width",
+        metavar="N",
+        help=(
+            "Lay tables out for N columns. Default: the terminal's width, else COLUMNS, else "
+            "(redirected, e.g. cron mail) as wide as the content needs."
+        ),
+        show_default=False,
+    ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Table output: only the verdict line (OK: ... / ALERT: ...) and the alerts, e.g. for cron mail.",
+    ),
+]
+
+
 def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
     from mlmon.read.reader import ReadOptions
 

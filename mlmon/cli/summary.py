@@ -22,10 +22,12 @@ from mlmon.cli.options import (
     MaxDecomp,
     MaxLine,
     MinRecords,
+    Quiet,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _gates,
@@ -41,6 +43,8 @@ from mlmon.errors import OptionError
 def summary(
     logs: Logs,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
+    width: Width = None,
     by: Annotated[
         str, typer.Option(help="Group by this field (dotted path); '' for no grouping.")
     ] = "model_version",
@@ -198,5 +202,8 @@ def summary(
         _diagnostics(rep.input)
         for m in rep.missing:
             _note(f"{m.metric} not measured: {m.message}")
-        _emit(summary_json(rep, by=plan.by) if fmt is Fmt.JSON else summary_table(rep, by=plan.by), fmt)
+        if fmt is Fmt.JSON:
+            _emit(summary_json(rep, by=plan.by), fmt)
+        else:
+            _emit(summary_table(rep, by=plan.by, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

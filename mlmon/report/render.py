@@ -14,9 +14,10 @@ from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import DriftReport, SummaryReport
+from mlmon.numfmt import ms, number, p_value, percent, sd, stat
 from mlmon.read.reader import Example, InputReport
 from mlmon.report.layout import Cell, Col, FitTable
-from mlmon.rules.alerts import Alert
+from mlmon.rules.alerts import Alert, Severity
 from mlmon.stats.summary import GroupSummary
 
 SCHEMA_VERSION = 1
@@ -98,14 +99,6 @@ def drift_json(rep: DriftReport) -> str:
     return _dump(doc)
 
 
-def _num(v: float | None, fmt: str = ".2f") -> str:
-    return "-" if v is None else format(v, fmt)
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2%}"
-
-
 def _t(s: str, style: str = "") -> Text:
     return Text(safe(s), style=style)
 
@@ -130,13 +123,13 @@ def _group_table(rep: SummaryReport, by: str | None) -> FitTable:
             [
                 _t(g.group, "bold" if g.group == "(all)" else ""),
                 str(g.records),
-                f"{_pct(g.success_rate)} (n={g.success_n})",
+                f"{percent(g.success_rate, decimals=2)} (n={g.success_n})",
                 str(g.errors),
-                _num(lat.p50) + marks["p50"],
-                _num(lat.p95) + marks["p95"],
-                _num(lat.p99) + marks["p99"],
-                _num(lat.max),
-                _num(lat.mean),
+                ms(lat.p50) + marks["p50"],
+                ms(lat.p95) + marks["p95"],
+                ms(lat.p99) + marks["p99"],
+                ms(lat.max),
+                ms(lat.mean),
             ]
         )
     return FitTable(
@@ -157,17 +150,17 @@ def _behaviour_table(groups: tuple[GroupSummary, ...]) -> FitTable:
     ]
     rows: list[list[Cell]] = []
     for g in groups:
-        shares = ", ".join(f"{safe(c.name)}: {c.share:.1%}" for c in g.classes[:8])
+        shares = ", ".join(f"{safe(c.name)}: {percent(c.share)}" for c in g.classes[:8])
         if len(g.classes) > 8:
             shares += f", ... ({len(g.classes)} classes)"
         c = g.confidence
-        low = "-" if c.low_share is None else f"{c.low_share:.1%} < {c.low_threshold:g} (n={c.n})"
+        low = "-" if c.low_share is None else f"{percent(c.low_share)} < {number(c.low_threshold)} (n={c.n})"
         oor = (
             "-"
             if g.predictions_out_of_range is None
             else f"{g.predictions_out_of_range} of {g.prediction_values}"
         )
-        rows.append([_t(g.group), Text(shares or "-"), _num(c.mean, ".3f"), low, oor])
+        rows.append([_t(g.group), Text(shares or "-"), number(c.mean, 3), low, oor])
     return FitTable(cols, rows, title="Model behaviour")
 
 
@@ -190,6 +183,32 @@ def _input_table(r: InputReport) -> FitTable:
     return FitTable(cols, rows, title="Input")
 
 
+def verdict(records: int, alerts: tuple[Alert, ...]) -> Text:
+    """The one-line answer that heads table output: `OK: 2000 records, no alerts` or
+    `ALERT: 2 critical, 1 warning (2000 records)`."""
+    counts = {s: sum(1 for a in alerts if a.severity is s) for s in Severity}
+    names = {Severity.CRITICAL: "critical", Severity.WARNING: "warning", Severity.INFO: "info"}
+    listed = ", ".join(
+        f"{counts[s]} {names[s]}{'s' if s is Severity.WARNING and counts[s] > 1 else ''}"
+        for s in sorted(Severity, key=lambda s: -s.rank)
+        if counts[s]
+    )
+    if counts[Severity.CRITICAL] or counts[Severity.WARNING]:
+        style = "bold red" if counts[Severity.CRITICAL] else "bold yellow"
+        return Text(f"ALERT: {listed} ({records} records)", style=style)
+    return Text(f"OK: {records} records, {listed or 'no alerts'}", style="bold green")
+
+
+def alert_lines(alerts: tuple[Alert, ...]) -> Group:
+    """Alerts as `SEVERITY metric: message` lines (for --quiet and mail): they wrap, never cut."""
+    lines = []
+    for a in alerts:
+        style = "bold red" if a.severity is Severity.CRITICAL else "yellow"
+        line = Text.assemble((a.severity.value.upper(), style), " ", safe(a.metric), ": ", safe(a.message))
+        lines.append(line)
+    return Group(*lines)
+
+
 def alerts_table(alerts: tuple[Alert, ...]) -> RenderableType:
     if not alerts:
         return Text("No alerts.", style="green")
@@ -201,15 +220,18 @@ def alerts_table(alerts: tuple[Alert, ...]) -> RenderableType:
     return FitTable(cols, rows, title="Alerts")
 
 
-def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
+def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) -> RenderableType:
+    """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     o = rep.result.overall
+    if quiet:
+        return Group(verdict(o.records, rep.alerts), alert_lines(rep.alerts))
     head = Text(
         f"{o.records} records"
         + (f" from {o.first_timestamp} to {o.last_timestamp}" if o.first_timestamp else "")
         + (f" ({o.span_seconds:.0f} s, {o.requests_per_second:.2f} req/s)" if o.requests_per_second else "")
         + (f"; {rep.filtered_out} outside the selected range" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [head, _group_table(rep, by)]
+    parts: list[RenderableType] = [verdict(o.records, rep.alerts), head, _group_table(rep, by)]
     groups = (o, *rep.result.groups)
     if any(g.classes or g.confidence.n or g.prediction_values for g in groups):
         parts.append(_behaviour_table(groups))
@@ -217,7 +239,10 @@ def summary_table(rep: SummaryReport, *, by: str | None) -> RenderableType:
     return Group(*parts)
 
 
-def drift_table(rep: DriftReport) -> RenderableType:
+def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
+    """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
+    if quiet:
+        return Group(verdict(rep.records, rep.alerts), alert_lines(rep.alerts))
     cols = [
         Col("feature", "text"),
         Col("kind", "text", priority=9),
@@ -235,31 +260,27 @@ def drift_table(rep: DriftReport) -> RenderableType:
     for f in rep.features:
         dev = "-"
         if f.mean_deviation is not None:
-            dev = (
-                f"{f.mean_deviation:.1%}"
-                if f.mean_deviation_kind == "relative"
-                else f"{f.mean_deviation:.2f} sd"
-            )
+            dev = percent(f.mean_deviation) if f.mean_deviation_kind == "relative" else sd(f.mean_deviation)
             if f.mean_shift:
                 dev += " !"
-        verdict = Text("DRIFT", style="bold red") if f.drift else Text(f.status if f.status != "ok" else "no")
-        effect = "-" if f.effect_size is None else f"{f.effect_measure}={f.effect_size:.3f}"
+        drifted = Text("DRIFT", style="bold red") if f.drift else Text(f.status if f.status != "ok" else "no")
+        effect = "-" if f.effect_size is None else f"{f.effect_measure}={stat(f.effect_size)}"
         extra = ""
         if f.unseen_categories:
-            extra = " unseen: " + ", ".join(f"{safe(c)} {s:.1%}" for c, s in f.unseen_categories[:3])
+            extra = " unseen: " + ", ".join(f"{safe(c)} {percent(s)}" for c, s in f.unseen_categories[:3])
         rows.append(
             [
                 _t(f.name),
                 f.kind,
                 str(f.n),
-                _num(f.mean, ".4g"),
-                _num(f.baseline_mean, ".4g"),
+                number(f.mean),
+                number(f.baseline_mean),
                 dev,
                 f.test or "-",
-                _num(f.statistic, ".4f"),
-                _num(f.p_value_adjusted, ".3g"),
+                stat(f.statistic),
+                p_value(f.p_value_adjusted),
                 Text(effect + extra),
-                verdict,
+                drifted,
             ]
         )
     t = FitTable(
@@ -275,7 +296,7 @@ def drift_table(rep: DriftReport) -> RenderableType:
         f"{rep.records} records"
         + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
-    return Group(head, t, _input_table(rep.input), alerts_table(rep.alerts))
+    return Group(verdict(rep.records, rep.alerts), head, t, _input_table(rep.input), alerts_table(rep.alerts))
 
 
 def example_lines(examples: tuple[Example, ...]) -> list[str]:

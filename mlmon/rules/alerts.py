@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mlmon.numfmt import number, p_value
 from mlmon.stats.drift import DriftOptions, FeatureDrift
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
@@ -126,11 +127,12 @@ def summary_alerts(
     t: SummaryThresholds,
     *,
     prediction_range: tuple[float, float] | None = None,
+    unchecked: bool = False,
 ) -> tuple[Alert, ...]:
     """Alerts of the thresholds that are set, per group; with a single group, once.
 
     Rates and percentiles from fewer than `t.min_samples` values get no verdict; where that
-    leaves a threshold unchecked on all records, a `records` warning says so. A percentile
+    leaves a threshold unchecked on all records, a `records` warning says so (with `unchecked`). A percentile
     with too few values above it (`insufficient`) alerts only when its lower confidence bound
     is beyond the limit: then the data prove the limit crossed."""
     alerts: list[Alert] = []
@@ -141,7 +143,7 @@ def summary_alerts(
     for g in evaluated:
         lat, c, out = g.latency_ms, g.confidence, g.predictions_out_of_range
         group = None if g.group == "(all)" else g.group
-        unchecked: list[tuple[str, int]] = []
+        skipped: list[tuple[str, int]] = []
         checks: list[tuple[str, float | None, str, Callable[[float], str], int, float | None]] = [
             (
                 f"latency_ms.{name}",
@@ -170,7 +172,7 @@ def summary_alerts(
             if rule is None or v is None:
                 continue
             if n < t.min_samples:
-                unchecked.append((metric, n))
+                skipped.append((metric, n))
                 continue
             insufficient = metric.startswith("latency_ms.") and metric[-3:] in lat.insufficient
             if insufficient and bound is None:
@@ -210,9 +212,9 @@ def summary_alerts(
                     group,
                 )
             )
-        if unchecked and g is evaluated[0]:
-            few = min(n for _, n in unchecked)
-            names = ", ".join(f"{m} (n={n:,})" for m, n in unchecked)
+        if unchecked and skipped and g is evaluated[0]:
+            few = min(n for _, n in skipped)
+            names = ", ".join(f"{m} (n={n:,})" for m, n in skipped)
             alerts.append(
                 Alert(
                     "records",
@@ -307,7 +309,7 @@ def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[A
                     f.effect_size,
                     o.min_effect,
                     f"feature {f.name} drifted: {what} {f.effect_size:.3f} >= {o.min_effect:g}, "
-                    f"adjusted p {f.p_value_adjusted:.2g} < {o.p_threshold:g} (n={f.n})",
+                    f"adjusted p {p_value(f.p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
         if f.mean_shift and f.mean_deviation is not None:
@@ -329,7 +331,7 @@ def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[A
                     Severity.WARNING,
                     f.mean_deviation,
                     o.mean_tolerance,
-                    f"feature {f.name} mean {f.mean:.4g} vs baseline {f.baseline_mean:.4g}: "
+                    f"feature {f.name} mean {number(f.mean)} vs baseline {number(f.baseline_mean)}: "
                     f"off by {shown} > {o.mean_tolerance:g} (n={f.n})",
                 )
             )

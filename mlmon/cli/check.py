@@ -1,0 +1,371 @@
+"""`mlmon check`: every rule of the config in one pass over the logs, for cron and CI."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from mlmon.cli.app import _diagnostics, _handled, _progress, _stderr, app
+from mlmon.cli.options import (
+    FailOn,
+    FailOnOpt,
+    Last,
+    Since,
+    Until,
+    _budget,
+    _check_tz,
+    _read_options,
+    _selection,
+    parse_range,
+)
+from mlmon.errors import ExitCode, MlmonError, OptionError
+
+
+class CheckFmt(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    PROMETHEUS = "prometheus"
+    CSV = "csv"
+    NAGIOS = "nagios"
+
+
+EXTENSIONS = {
+    ".json": CheckFmt.JSON,
+    ".xml": CheckFmt.JUNIT,
+    ".md": CheckFmt.MARKDOWN,
+    ".prom": CheckFmt.PROMETHEUS,
+    ".csv": CheckFmt.CSV,
+    ".txt": CheckFmt.TABLE,
+}
+
+def parse_outputs(specs: list[str]) -> list[tuple[CheckFmt, str]]:
+    """`-o FORMAT:FILE` or `-o FILE` (format from the extension: .xml junit, .md, .prom, .csv, .json)."""
+    out = []
+    for spec in specs:
+        head, sep, rest = spec.partition(":")
+        if sep and head in CheckFmt.__members__.values():
+            if not rest:
+                raise OptionError(f"-o {spec}: give a file after {head}: ('-' for stdout)")
+            out.append((CheckFmt(head), rest))
+            continue
+        import os
+
+        ext = os.path.splitext(spec)[1].lower()
+        if ext not in EXTENSIONS:
+            raise OptionError(
+                f"-o {spec}: say which format, e.g. -o junit:{spec} (formats: "
+                f"{', '.join(f.value for f in CheckFmt)}; or end the name in "
+                f"{', '.join(EXTENSIONS)})"
+            )
+        out.append((EXTENSIONS[ext], spec))
+    return out
+
+
+def threshold_rules(settings: dict[str, Any], by: str | None) -> tuple[Any, ...]:
+    """The summary's threshold keys (`max-p99-ms = "250:400"`) as rules, per group when grouped;
+    a bare number keeps the summary's severity for it."""
+    from mlmon.cli.options import parse_threshold
+    from mlmon.rules.alerts import RULES, Severity
+    from mlmon.rules.config import Rule
+
+    rules = []
+    for field, (metric, single, upper) in RULES.items():
+        key = field.replace("_", "-")
+        if settings.get(key) is None:
+            continue
+        t = parse_threshold(str(settings[key]), f"--{key}")
+        if isinstance(t, float):
+            warn, crit = (t, None) if single is Severity.WARNING else (None, t)
+        else:
+            warn, crit = t.warning, t.critical
+        direction = "above" if upper else "below"
+        rules.append(Rule(metric, f"{metric} (--{key})", warn, crit, direction, by=by))
+    return tuple(rules)
+
+
+def _plan(s: dict[str, Any], by: str | None) -> Any:
+    from mlmon.read.records import FieldMap, ReadPlan
+
+    fields = FieldMap(
+        timestamp=s.get("timestamp-field", "timestamp"),
+        latency=s.get("latency-field", "latency_ms"),
+        status=s.get("status-field", "status"),
+        success=s.get("success-field", "success"),
+        features=s.get("features-field", "input.features"),
+        prediction=s.get("prediction-field", "prediction"),
+        pred_class=s.get("class-field", "prediction.class"),
+        confidence=s.get("confidence-field", "prediction.confidence"),
+    )
+    values = s.get("success-value")
+    if isinstance(values, str):
+        values = [values]
+    return ReadPlan(
+        fields=fields,
+        by=by,
+        record_marker=s.get("record-marker"),
+        log_timezone=s.get("log-timezone", "UTC"),
+        success_values=frozenset(v.lower() for v in values) if values else frozenset({"success", "ok"}),
+    )
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    logs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Log files, directories or globs; default: `logs` in the config file.", show_default=False
+        ),
+    ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            help="Config file; default: mlmon.toml, or [tool.mlmon] in pyproject.toml, from here up.",
+        ),
+    ] = None,
+    baseline_path: Annotated[
+        str | None, typer.Option("--baseline", "-b", help="A baseline (mlmon baseline) for drift rules.")
+    ] = None,
+    fmt: Annotated[
+        CheckFmt,
+        typer.Option(
+            "--format", "-f", help="Standard output: table, json, junit, markdown, prometheus, csv or nagios."
+        ),
+    ] = CheckFmt.TABLE,
+    output: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write FORMAT:FILE (repeatable), e.g. -o junit:report.xml -o prometheus:mlmon.prom; "
+            "FILE alone takes the format from its extension (.xml .md .prom .csv .json).",
+        ),
+    ] = None,
+    nagios: Annotated[
+        bool,
+        typer.Option(
+            help="Monitoring-plugin mode: one status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, "
+            "3 UNKNOWN (every error, and no data)."
+        ),
+    ] = False,
+    by: Annotated[
+        str, typer.Option(help="Group by this field; rules with `by` check each group.")
+    ] = "model_version",
+    since: Since = None,
+    until: Until = None,
+    last: Last = None,
+    fail_on: FailOnOpt = FailOn.WARNING,
+) -> None:
+    """Run every rule of the config file in one pass over the logs (summary and drift share the
+    read) and give one result per rule: ok, warning, critical or no data.
+
+    Exit 0 when every rule is ok, 1 when one is at or above --fail-on, 65 when a rule has no
+    data (nothing checked is never a pass), 78 for a bad config file. Rules come from [[rules]]
+    in the config and from the summary threshold keys (max-p99-ms = "250:400", ...).
+
+    Example: mlmon check --config mlmon.toml -o junit:mlmon.xml -o markdown:summary.md
+    """
+    del config  # taken by the command group before the options are parsed
+    code = _run(ctx, logs, baseline_path, fmt, output or [], nagios, by, since, until, last, fail_on)
+    raise typer.Exit(int(code))
+
+
+def _run(
+    ctx: typer.Context,
+    logs: list[str] | None,
+    baseline_path: str | None,
+    fmt: CheckFmt,
+    outputs: list[str],
+    nagios: bool,
+    by: str,
+    since: str | None,
+    until: str | None,
+    last: str | None,
+    fail_on: FailOn,
+) -> int:
+    from mlmon.cli.config import META
+    from mlmon.rules.config import Config
+
+    cfg: Config = ctx.meta.get(META) or Config(None)
+    if nagios:
+        return _nagios(ctx, cfg, logs, baseline_path, by, since, until, last)
+    with _handled():
+        rep, _ = _evaluate(cfg, logs, baseline_path, by, since, until, last)
+        _diagnostics(rep.input)
+        _write_all(rep, cfg, fmt, parse_outputs(outputs), fail_on)
+        return _exit_code(rep, fail_on)
+    return int(ExitCode.INTERNAL)  # pragma: no cover  (_handled always exits on error)
+
+
+def _evaluate(
+    cfg: Any,
+    logs: list[str] | None,
+    baseline_path: str | None,
+    by: str,
+    since: str | None,
+    until: str | None,
+    last: str | None,
+) -> tuple[Any, Any]:
+    from mlmon.api import check as run_check
+    from mlmon.api import load_training
+    from mlmon.stats.baseline import load
+    from mlmon.stats.drift import DriftOptions
+    from mlmon.stats.summary import SummaryOptions
+
+    s: dict[str, Any] = dict(cfg.settings)
+    paths = logs or s.get("logs")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not paths:
+        raise OptionError("no logs: give LOG... or set logs = [...] in the config file")
+    tz = s.get("log-timezone", "UTC")
+    _check_tz(tz)
+    group = by or None
+    rules = threshold_rules(s, group) + cfg.rules
+    if not rules:
+        raise OptionError(
+            "no rules: add [[rules]] to the config file (mlmon config init writes a starter) "
+            "or threshold keys such as max-p99-ms"
+        )
+    base = None
+    if baseline_path:
+        base = load(baseline_path)
+    elif s.get("reference"):
+        base = load_training(
+            str(s["reference"]), exclude={s.get("timestamp-field", "timestamp")}, max_edges=None
+        )
+    elif any(r.metric.startswith(("drift.", "mean_deviation.")) for r in rules):
+        raise OptionError('drift rules need a baseline: --baseline FILE or baseline = "..." in the config')
+    with _progress() as on_bytes:
+        rep = run_check(
+            [str(p) for p in paths],
+            rules,
+            baseline=base,
+            plan=_plan(s, group),
+            options=_read_options(int(s.get("max-line-bytes", 16 << 20)), s.get("max-decompressed-bytes")),
+            selection=_selection(since, until, last, tz, s.get("window-rows")),
+            summary=SummaryOptions(
+                low_confidence=float(s.get("low-confidence", 0.5)),
+                prediction_range=parse_range(s.get("prediction-range")),
+            ),
+            drift=DriftOptions(
+                p_threshold=float(s.get("p-threshold", 0.05)),
+                min_effect=float(s.get("min-effect", 0.1)),
+                mean_tolerance=float(s.get("mean-tolerance", 0.2)),
+                min_samples=int(s.get("min-samples", 30)),
+                critical_effect=float(s.get("critical-effect", 0.25)),
+            ),
+            budget=_budget(str(s.get("max-bad-lines", "1%")), bool(s.get("strict", False))),
+            on_bytes=on_bytes,
+        )
+    return rep, None
+
+
+def render(rep: Any, fmt: CheckFmt, cfg: Any, fail_on: FailOn, notifications: list[dict[str, Any]]) -> Any:
+    """The text (or rich renderable for the table) of one output format."""
+    from mlmon.report.checks import check_json, check_table
+
+    if fmt is CheckFmt.TABLE:
+        return check_table(rep)
+    if fmt is CheckFmt.JSON:
+        return check_json(rep, config=cfg.path, notifications=notifications)
+    if fmt is CheckFmt.JUNIT:
+        from mlmon.report.junit import check_junit
+
+        return check_junit(rep, fail_rank=_fail_rank(fail_on))
+    if fmt is CheckFmt.MARKDOWN:
+        from mlmon.report.markdown import check_markdown
+
+        return check_markdown(rep)
+    if fmt is CheckFmt.PROMETHEUS:
+        from mlmon.report.prometheus import check_prometheus
+        from mlmon.rules.check import Status
+
+        ok = all(r.status is not Status.NO_DATA for r in rep.results)
+        return check_prometheus(rep, now=rep.now, success=ok)
+    if fmt is CheckFmt.CSV:
+        from mlmon.report.csvout import check_csv
+
+        return check_csv(rep)
+    from mlmon.report.nagios import nagios_line
+
+    return nagios_line(rep)[0]
+
+
+def _fail_rank(fail_on: FailOn) -> int:
+    return {FailOn.WARNING: 1, FailOn.CRITICAL: 2, FailOn.NEVER: 3}[fail_on]
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    from rich.console import Console
+
+    console = Console(record=True, width=120, file=open("/dev/null", "w"), highlight=False)  # noqa: SIM115
+    console.print(value)
+    return console.export_text()
+
+
+def _write_all(
+    rep: Any,
+    cfg: Any,
+    fmt: CheckFmt,
+    outputs: list[tuple[CheckFmt, str]],
+    fail_on: FailOn,
+    notifications: list[dict[str, Any]] | None = None,
+) -> None:
+    from mlmon.cli.app import _emit
+    from mlmon.cli.options import Fmt
+    from mlmon.outfile import write_output
+
+    notes = notifications or []
+    for f, path in outputs:
+        write_output(path, _to_text(render(rep, f, cfg, fail_on, notes)))
+    shown = render(rep, fmt, cfg, fail_on, notes)
+    _emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
+
+
+def _exit_code(rep: Any, fail_on: FailOn) -> int:
+    from mlmon.rules.alerts import Severity
+    from mlmon.rules.check import Status
+
+    missing = [r.name for r in rep.results if r.status is Status.NO_DATA]
+    if missing:
+        _stderr().print(
+            f"mlmon: error: {len(missing)} rule(s) had no data, so they were not checked: "
+            + ", ".join(missing[:5])
+            + (" ..." if len(missing) > 5 else ""),
+            markup=False,
+        )
+        return int(ExitCode.DATA_ERROR)
+    worst = max((a.severity.rank for a in rep.alerts), default=-1)
+    if fail_on is not FailOn.NEVER and worst >= Severity(fail_on.value).rank:
+        return int(ExitCode.ALERT)
+    return int(ExitCode.OK)
+
+
+def _nagios(
+    ctx: Any, cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until: Any, last: Any
+) -> int:
+    """Monitoring-plugin mode: every outcome, errors included, is one line and exit 0-3."""
+    from mlmon.report.nagios import nagios_line, unknown_line
+
+    try:
+        rep, _ = _evaluate(cfg, logs, baseline_path, by, since, until, last)
+    except MlmonError as exc:
+        text, code = unknown_line(str(exc))
+    except KeyboardInterrupt:
+        text, code = unknown_line("interrupted")
+    except Exception as exc:  # noqa: BLE001  (a plugin must answer UNKNOWN, never a traceback)
+        text, code = unknown_line(f"internal error: {type(exc).__name__}: {exc}")
+    else:
+        text, code = nagios_line(rep)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return code

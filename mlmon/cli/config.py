@@ -1,0 +1,323 @@
+"""Config files at the command line: every flag is a config key; `mlmon config validate` and `init`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from mlmon.errors import ConfigError, ExitCode
+
+META = "mlmon.config"
+SKIP_PARAMS = {"help", "config", "no_config"}
+NOT_CONFIGURED = {"config"}
+"""Commands whose options are not taken from a config file."""
+
+
+def flag_name(param: Any) -> str:
+    """The config key of a parameter: its long flag without dashes (`max-p99-ms`), or its name."""
+    longs = [o[2:] for o in getattr(param, "opts", []) if o.startswith("--")]
+    return max(longs, key=len) if longs else str(param.name).replace("_", "-")
+
+
+def _kind(param: Any) -> tuple[str, list[str] | None, bool]:
+    """(number|integer|boolean|text, enum choices, takes a list) of a Typer or Click parameter."""
+    import enum
+    import types
+    import typing
+
+    multiple = bool(getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1)
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if annotation is not None:
+        t = annotation
+        while typing.get_origin(t) in (typing.Union, types.UnionType, list):
+            args = [a for a in typing.get_args(t) if a is not type(None)]
+            t = args[0] if args else str
+        if isinstance(t, type) and issubclass(t, enum.Enum):
+            return "text", [str(m.value) for m in t], multiple
+        if t is bool:
+            return "boolean", None, multiple
+        return {float: "number", int: "integer"}.get(t, "text"), None, multiple
+    ptype = getattr(param, "type", None)
+    choices = getattr(ptype, "choices", None)
+    if choices:
+        return "text", [str(getattr(c, "value", c)) for c in choices], multiple
+    name = getattr(ptype, "name", "text")
+    return {"float": "number", "integer": "integer", "boolean": "boolean"}.get(name, "text"), None, multiple
+
+
+def _param_schema(param: Any) -> dict[str, Any]:
+    kind, choices, multiple = _kind(param)
+    one: dict[str, Any]
+    if choices:
+        one = {"enum": choices}
+    elif kind == "text":
+        one = {"type": ["string", "number"]}
+    else:
+        one = {"type": kind}
+    if multiple:
+        return {"anyOf": [one, {"type": "array", "items": one}]}
+    return one
+
+
+def _commands(group: Any) -> dict[str, Any]:
+    return {n: c for n, c in group.commands.items() if n not in NOT_CONFIGURED}
+
+
+def settings_schema(group: Any) -> dict[str, Any]:
+    """One schema entry per flag of every command (the same flag in two commands must agree)."""
+    props: dict[str, Any] = {}
+    for cmd in _commands(group).values():
+        for p in cmd.params:
+            if p.name in SKIP_PARAMS:
+                continue
+            key, schema = flag_name(p), _param_schema(p)
+            if key in props and props[key] != schema:
+                props[key] = {"anyOf": [props[key], schema]}
+            else:
+                props.setdefault(key, schema)
+    return props
+
+
+def _coerce(param: Any, value: Any) -> Any:
+    kind, _, multiple = _kind(param)
+    if multiple and not isinstance(value, list):
+        value = [value]
+    if kind == "text":
+        value = [str(v) for v in value] if isinstance(value, list) else str(value)
+    return value
+
+
+def default_map(group: Any, settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Config settings as Click defaults for each command that has the flag (flags still win)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, cmd in _commands(group).items():
+        values = {}
+        for p in cmd.params:
+            key = flag_name(p)
+            if p.name not in SKIP_PARAMS and key in settings:
+                values[str(p.name)] = _coerce(p, settings[key])
+        out[name] = values
+    return out
+
+
+def _split_config_args(args: list[str]) -> tuple[str | None, bool, list[str]]:
+    path, off, rest = None, False, []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest += args[i:]
+            break
+        if a == "--config" and i + 1 < len(args):
+            path = args[i + 1]
+            i += 2
+            continue
+        if a.startswith("--config="):
+            path = a.split("=", 1)[1]
+        elif a == "--no-config":
+            off = True
+        else:
+            rest.append(a)
+        i += 1
+    return path, off, rest
+
+
+def load_for(group: Any, path: str | None, *, discover: bool = True) -> Any:
+    """The config of a run: `--config FILE`, else the nearest one from the working directory up."""
+    from mlmon.rules.config import Config, find_config, load_config
+
+    if path is None and discover:
+        path = os.environ.get("MLMON_CONFIG") or find_config()
+    if path is None:
+        return Config(None)
+    return load_config(path, settings_schema(group))
+
+
+class ConfiguredGroup(TyperGroup):
+    """Takes `--config FILE` / `--no-config` from any command's arguments and loads the config
+    (or finds one from the working directory up) before the command parses its options, so that
+    every flag's default comes from the file and a flag on the command line still wins."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if name is None or name in NOT_CONFIGURED or "--help" in rest:
+            return name, cmd, rest
+        path, off, rest = _split_config_args(rest)
+        path = path or ctx.meta.get("mlmon.root_config")
+        try:
+            config = load_for(self, path, discover=not off)
+        except ConfigError as exc:
+            from mlmon.report.render import safe
+
+            if "--nagios" in rest:
+                from mlmon.report.nagios import unknown_line
+
+                text, code = unknown_line(str(exc))
+                typer.echo(text, nl=False)
+                raise typer.Exit(code) from None
+            typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
+            raise typer.Exit(int(ExitCode.CONFIG)) from None
+        ctx.meta[META] = config
+        if config.path is not None:
+            ctx.default_map = default_map(self, config.settings)
+        return name, cmd, rest
+
+
+config_app = typer.Typer(
+    name="config",
+    help="Check or start a config file (mlmon.toml, or [tool.mlmon] in pyproject.toml).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+@config_app.command("validate")
+def validate(
+    ctx: typer.Context,
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            help="The config file; default: the nearest mlmon.toml or pyproject.toml up from here."
+        ),
+    ] = None,
+) -> None:
+    """Check a config file without reading any log: TOML syntax, every key and rule.
+    Exit 0 when valid, 78 with the key path and the problem when not.
+
+    Example: mlmon config validate mlmon.toml
+    """
+    from mlmon.cli.app import _handled
+    from mlmon.rules.config import find_config
+
+    group = ctx.find_root().command
+    with _handled():
+        found = path or find_config()
+        if found is None:
+            raise ConfigError(
+                "no config file: no mlmon.toml, nor a pyproject.toml with [tool.mlmon], from here up"
+            )
+        config = load_for(group, found)
+        n = len(config.rules)
+        typer.echo(f"{found}: valid ({len(config.settings)} setting(s), {n} rule(s))")
+
+
+def _toml_value(v: Any) -> str:
+    return json.dumps(v)
+
+
+@config_app.command("init")
+def init(
+    log: Annotated[str, typer.Argument(help="A prediction log to take field names and values from.")],
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", "-b", help="A baseline (mlmon baseline) for drift rules.")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write it ('-' for stdout).")] = (
+        "mlmon.toml"
+    ),
+    force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starter config from a log (and a baseline): thresholds start a little
+    beyond what the log shows today, so a healthy service passes; tighten them to your targets.
+
+    Example: mlmon config init logs/today.jsonl --baseline baseline.json -o mlmon.toml
+    """
+    from mlmon.cli.app import _handled
+    from mlmon.outfile import write_output
+
+    with _handled():
+        text = starter(log, baseline)
+        if output != "-" and os.path.exists(output) and not force:
+            from mlmon.errors import OptionError
+
+            raise OptionError(f"{output} exists; use --force to replace it")
+        write_output(output, text)
+        if output != "-":
+            typer.echo(f"wrote {output}", err=True)
+
+
+def starter(log: str, baseline: str | None) -> str:
+    """The text of a starter config: settings and rules with thresholds from the log's values."""
+    from mlmon.api import check
+    from mlmon.rules.config import Rule
+    from mlmon.stats.baseline import load
+
+    base = load(baseline) if baseline else None
+    rep = check([log], (Rule("records", "records"),), baseline=base)
+    o = rep.summary.overall
+    lat = o.latency_ms
+
+    def up(v: float | None, factor: float) -> float | None:
+        return None if v is None else float(f"{v * factor:.3g}")
+
+    lines = [
+        "# mlmon config: `mlmon check` runs every rule below in one pass over the logs.",
+        "# Every flag of `mlmon summary` / `mlmon drift` / `mlmon check` is a key here, with the same",
+        "# name (flags on the command line win). Relative paths are relative to this file.",
+        f"# Made by `mlmon config init` from {os.path.basename(log)}"
+        + (f" and {os.path.basename(baseline)}" if baseline else "")
+        + f" ({o.records} records).",
+        "",
+        f"logs = [{_toml_value(os.path.abspath(log))}]",
+    ]
+    if baseline:
+        lines.append(f"baseline = {_toml_value(os.path.abspath(baseline))}")
+    lines += [
+        '# last = "60m"            # only the last hour up to the newest record',
+        '# by = "model_version"    # group field (rules with by = "model_version" check each group)',
+        '# fail-on = "warning"     # exit 1 on warning or critical; "critical" or "never"',
+        "",
+        "# Each rule: metric (as in the JSON output), warning and/or critical thresholds;",
+        '# direction ("above" or "below": which side is bad) defaults per metric; for = N',
+        "# consecutive runs (with --state) before it fires; by = the group field; name.",
+        "",
+        "[[rules]]",
+        'metric = "records"',
+        f"warning = {max(1, o.records // 10)}      # fewer records than this: is the service up?",
+        "critical = 1",
+    ]
+
+    def rule(metric: str, warn: float | None, crit: float | None, note: str, by: bool = False) -> None:
+        nonlocal lines
+        if warn is None and crit is None:
+            lines += ["", f"# [[rules]] metric = {_toml_value(metric)}: no value in this log yet"]
+            return
+        lines += ["", "[[rules]]", f"metric = {_toml_value(metric)}"]
+        if warn is not None:
+            lines.append(f"warning = {warn!r}")
+        if crit is not None:
+            lines.append(f"critical = {crit!r}")
+        if by:
+            lines.append('by = "model_version"')
+        lines.append(f"# {note}")
+
+    rule("latency_ms.p99", up(lat.p99, 1.5), up(lat.p99, 3), f"today's p99: {lat.p99}", by=True)
+    sr = o.success_rate
+    rule(
+        "success_rate",
+        None if sr is None else round(max(0.0, sr - (1 - sr) - 0.005), 4),
+        None if sr is None else round(max(0.0, sr - 3 * (1 - sr) - 0.02), 4),
+        f"today's success rate: {sr}",
+        by=True,
+    )
+    ls = o.confidence.low_share
+    rule(
+        "confidence.low_share",
+        None if ls is None else round(min(1.0, ls * 1.5 + 0.02), 4),
+        None,
+        f"today's share below confidence {o.confidence.low_threshold}: {ls}",
+    )
+    if base is not None:
+        lines += [
+            "",
+            "[[rules]]",
+            'metric = "drift.*"        # every baseline feature: KS D (numbers) or PSI (categories)',
+            "warning = 0.1",
+            "critical = 0.25",
+        ]
+    return "\n".join(lines) + "\n"

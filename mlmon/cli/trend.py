@@ -1,0 +1,254 @@
+"""`mlmon trend`: serving health (and drift) window by window, with alerts that must persist."""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Annotated
+
+import typer
+
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _progress, app
+from mlmon.cli.options import (
+    FailOn,
+    FailOnOpt,
+    FeaturesField,
+    Fmt,
+    FormatOpt,
+    Last,
+    Logs,
+    LogTz,
+    Marker,
+    MaxBad,
+    MaxDecomp,
+    MaxLine,
+    Since,
+    Strict,
+    TimestampField,
+    Until,
+    _budget,
+    _check_tz,
+    _read_options,
+    _selection,
+    parse_duration,
+    parse_range,
+    parse_threshold,
+)
+from mlmon.errors import OptionError
+
+
+def _limit(help_text: str) -> object:
+    return typer.Option(help=help_text, metavar="WARN[:CRIT]", show_default=False)
+
+
+MaxP95 = Annotated[str | None, _limit("p95 latency limit in ms per window, WARN[:CRIT] (250:400).")]
+MaxP99 = Annotated[str | None, _limit("p99 latency limit in ms per window, WARN[:CRIT] (250:400).")]
+MinSuccess = Annotated[
+    str | None, _limit("Lowest success rate per window, WARN[:CRIT] (0.99:0.95); one number is critical.")
+]
+MaxError = Annotated[
+    str | None, _limit("Highest error rate per window, WARN[:CRIT] (0.01:0.05); one number is critical.")
+]
+MaxLowConf = Annotated[
+    str | None, _limit("Highest share of predictions below --low-confidence per window, WARN[:CRIT].")
+]
+MaxOutOfRange = Annotated[
+    str | None, _limit("Most numeric predictions outside --prediction-range per window, WARN[:CRIT].")
+]
+
+
+def parse_every(text: str) -> tuple[int | None, int | None]:
+    """`1h`, `15m`, `1d` to (nanoseconds, None); a bare whole number `5000` to (None, records)."""
+    t = text.strip()
+    if re.fullmatch(r"\d+", t):
+        n = int(t)
+        if n < 1:
+            raise OptionError("--every: a record count must be at least 1")
+        return None, n
+    try:
+        ns = parse_duration(t)
+    except OptionError:
+        raise OptionError(
+            f"--every: {text!r} is neither a duration (30s, 15m, 1h, 1d) nor a record count (5000)"
+        ) from None
+    if ns < 1_000_000_000:
+        raise OptionError("--every: windows shorter than 1s are not supported")
+    return ns, None
+
+
+@app.command()
+def trend(
+    logs: Logs,
+    every: Annotated[
+        str,
+        typer.Option(
+            help="Window length (15m, 1h, 1d; aligned to the clock of --log-timezone) or a number of "
+            "records (5000, in time order).",
+            show_default=False,
+        ),
+    ],
+    fmt: FormatOpt = Fmt.TABLE,
+    since: Since = None,
+    until: Until = None,
+    last: Last = None,
+    min_records: Annotated[
+        int, typer.Option(help="Windows with fewer records show 'too few records' and never alert.")
+    ] = 30,
+    smooth: Annotated[
+        int | None,
+        typer.Option(help="Add a rolling value over this many windows (success rate pooled, p99 averaged)."),
+    ] = None,
+    approx: Annotated[
+        bool,
+        typer.Option(
+            help="Latency percentiles from a DDSketch per window: within 1% of the exact value at that "
+            "rank, in fixed memory (for long ranges)."
+        ),
+    ] = False,
+    baseline_path: Annotated[
+        str | None, typer.Option("--baseline", "-b", help="Also drift per window against this baseline.")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Training data to profile on the fly instead of --baseline.")
+    ] = None,
+    p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
+    min_effect: Annotated[
+        float, typer.Option(help="...and an effect (KS D, or PSI for categories) at least this.")
+    ] = 0.1,
+    critical_effect: Annotated[
+        float, typer.Option(help="Drift with an effect at least this is critical, else a warning.")
+    ] = 0.25,
+    low_confidence: Annotated[float, typer.Option(help="Confidence below this counts as low.")] = 0.5,
+    prediction_range: Annotated[
+        str | None, typer.Option(help="LOW,HIGH: numeric predictions outside it are counted (e.g. 0,1000).")
+    ] = None,
+    max_p95_ms: MaxP95 = None,
+    max_p99_ms: MaxP99 = None,
+    min_success_rate: MinSuccess = None,
+    max_error_rate: MaxError = None,
+    max_low_confidence_share: MaxLowConf = None,
+    max_out_of_range: MaxOutOfRange = None,
+    for_windows: Annotated[
+        int,
+        typer.Option(
+            "--for",
+            help="A rule fires only when crossed in this many consecutive windows up to the last "
+            "(as Prometheus' for); the last window decides the exit code.",
+        ),
+    ] = 1,
+    fail_on: FailOnOpt = FailOn.WARNING,
+    timestamp_field: TimestampField = "timestamp",
+    latency_field: Annotated[str, typer.Option(help="Dotted path of the latency in ms.")] = "latency_ms",
+    status_field: Annotated[str, typer.Option(help="Dotted path of the status text.")] = "status",
+    success_field: Annotated[
+        str, typer.Option(help="Dotted path of a boolean success flag (used when there is no status).")
+    ] = "success",
+    success_value: Annotated[
+        list[str] | None,
+        typer.Option(help="Status values that mean success (repeatable; default success, ok)."),
+    ] = None,
+    prediction_field: Annotated[
+        str, typer.Option(help="Dotted path of the prediction: an object, a number or a label.")
+    ] = "prediction",
+    class_field: Annotated[
+        str, typer.Option(help="Dotted path of the predicted class.")
+    ] = "prediction.class",
+    confidence_field: Annotated[
+        str, typer.Option(help="Dotted path of the confidence.")
+    ] = "prediction.confidence",
+    features_field: FeaturesField = "input.features",
+    record_marker: Marker = None,
+    log_timezone: LogTz = "UTC",
+    max_bad_lines: MaxBad = "1%",
+    strict: Strict = False,
+    max_line_bytes: MaxLine = 16 << 20,
+    max_decompressed_bytes: MaxDecomp = None,
+) -> None:
+    """Serving health window by window: records, requests/s, success rate, p50/p95/p99 latency,
+    low-confidence share (and drift per feature with --baseline). Windows without traffic are
+    rows with 0 records. Records without a timestamp belong to no window; they are counted.
+
+    Example: mlmon trend logs/*.jsonl --every 1h --max-p99-ms 250 --for 3
+    """
+    with _handled():
+        from mlmon.api import load_training, trend
+        from mlmon.read.records import FieldMap, ReadPlan
+        from mlmon.report.trend import trend_json, trend_table
+        from mlmon.rules.alerts import SummaryThresholds
+        from mlmon.stats.baseline import load
+        from mlmon.stats.drift import DriftOptions
+        from mlmon.stats.summary import SummaryOptions
+        from mlmon.stats.windows import WindowOptions
+
+        every_ns, every_records = parse_every(every)
+        if for_windows < 1:
+            raise OptionError("--for must be at least 1 window")
+        if min_records < 1:
+            raise OptionError("--min-records must be at least 1")
+        if smooth is not None and smooth < 1:
+            raise OptionError("--smooth must be at least 1 window")
+        if baseline_path is not None and reference is not None:
+            raise OptionError("give at most one of --baseline FILE or --reference TRAINING_DATA")
+        _check_tz(log_timezone)
+        base = None
+        if baseline_path is not None:
+            base = load(baseline_path)
+        elif reference is not None:
+            base = load_training(reference, exclude={timestamp_field}, max_edges=None)
+        fields = FieldMap(
+            timestamp=timestamp_field,
+            latency=latency_field,
+            status=status_field,
+            success=success_field,
+            prediction=prediction_field,
+            pred_class=class_field,
+            confidence=confidence_field,
+            features=features_field,
+        )
+        values = (
+            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
+        )
+        plan = ReadPlan(
+            fields=fields, by=None, record_marker=record_marker, log_timezone=log_timezone,
+            success_values=values,
+        )
+        windows = WindowOptions(
+            every_ns=every_ns,
+            every_records=every_records,
+            timezone=log_timezone,
+            min_records=min_records,
+            approx=approx,
+            smooth=smooth,
+        )
+        with _progress() as on_bytes:
+            rep = trend(
+                logs,
+                windows=windows,
+                plan=plan,
+                options=_read_options(max_line_bytes, max_decompressed_bytes),
+                selection=_selection(since, until, last, log_timezone),
+                summary=SummaryOptions(
+                    low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
+                ),
+                thresholds=SummaryThresholds(
+                    parse_threshold(max_p95_ms, "--max-p95-ms"),
+                    parse_threshold(max_p99_ms, "--max-p99-ms"),
+                    parse_threshold(min_success_rate, "--min-success-rate"),
+                    parse_threshold(max_error_rate, "--max-error-rate"),
+                    parse_threshold(max_low_confidence_share, "--max-low-confidence-share"),
+                    parse_threshold(max_out_of_range, "--max-out-of-range"),
+                ),
+                baseline=base,
+                drift=DriftOptions(
+                    p_threshold=p_threshold, min_effect=min_effect, critical_effect=critical_effect
+                ),
+                for_windows=for_windows,
+                budget=_budget(max_bad_lines, strict),
+                on_bytes=on_bytes,
+            )
+        _diagnostics(rep.input)
+        if fmt is Fmt.JSON:
+            _emit(trend_json(rep), fmt)
+        else:
+            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt)
+    _exit_for(rep.alerts, fail_on)

@@ -1,0 +1,69 @@
+"""`mlmon check` results as a rich table and as JSON (one entry per rule)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mlmon import __version__
+from mlmon.api import CheckReport
+from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, plain, safe
+from mlmon.rules.check import RuleResult, Status, worst_status
+
+STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", "no_data": "magenta"}
+LABEL = {"ok": "ok", "warning": "warning", "critical": "critical", "no_data": "no data"}
+
+
+def value_text(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+def result_json(r: RuleResult) -> dict[str, Any]:
+    doc: dict[str, Any] = plain(r)
+    doc["threshold"] = plain(r.threshold)
+    return doc
+
+
+def check_json(rep: CheckReport, *, config: str | None, notifications: list[dict[str, Any]]) -> str:
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "check",
+        "mlmon_version": __version__,
+        "config": config,
+        "status": worst_status(rep.results).value,
+        "records": rep.records,
+        "records_read": rep.input.records,
+        "filtered_out": rep.filtered_out,
+        "results": [result_json(r) for r in rep.results],
+        "alerts": plain(rep.alerts),
+        "notifications": notifications,
+        "input": _input_json(rep.input),
+    }
+    return _dump(doc)
+
+
+def check_table(rep: CheckReport) -> RenderableType:
+    t = Table(title=f"mlmon check: {rep.records} records", title_justify="left")
+    for col in ("rule", "status", "value", "warning", "critical", "detail"):
+        t.add_column(col, justify="right" if col in ("value", "warning", "critical") else "left")
+    for r in rep.results:
+        t.add_row(
+            Text(safe(r.name)),
+            Text(LABEL[r.status.value] + (" (pending)" if r.pending else ""), style=STYLE[r.status.value]),
+            value_text(r.value),
+            value_text(r.warning),
+            value_text(r.critical),
+            Text(safe(r.message)),
+        )
+    w = worst_status(rep.results)
+    counts = {s: sum(r.status is s for r in rep.results) for s in Status}
+    line = Text(
+        f"{len(rep.results)} rule(s): "
+        + ", ".join(f"{n} {LABEL[s.value]}" for s, n in counts.items() if n)
+        + f"; overall {LABEL[w.value]}",
+        style=STYLE[w.value],
+    )
+    return Group(t, line)

@@ -1,0 +1,43 @@
+"""`mlmon check` results as CSV, one row per rule, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from mlmon.api import CheckReport
+from mlmon.report.render import safe
+
+COLUMNS = ("rule", "metric", "status", "value", "warning", "critical", "direction", "group", "message")
+
+
+def guard(text: str) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (= + - @, tab, CR at the start);
+    control characters are escaped, so the file is also safe to print."""
+    text = safe(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else repr(float(v))
+
+
+def check_csv(rep: CheckReport) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in rep.results:
+        w.writerow(
+            [
+                guard(r.name),
+                guard(r.metric),
+                r.status.value,
+                _num(r.value),
+                _num(r.warning),
+                _num(r.critical),
+                r.direction,
+                guard(r.group or ""),
+                guard(r.message),
+            ]
+        )
+    return buf.getvalue()

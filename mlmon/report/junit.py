@@ -1,0 +1,53 @@
+"""`mlmon check` results as JUnit XML: one testcase per rule, for CI test reporters."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from mlmon.api import CheckReport
+from mlmon.report.checks import value_text
+from mlmon.rules.check import Status
+
+_XML_BAD = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF])
+
+
+def _x(text: str) -> str:
+    """Text XML 1.0 can hold (control characters dropped); ElementTree escapes the rest."""
+    return text.translate(_XML_BAD)
+
+
+def check_junit(rep: CheckReport, *, fail_rank: int, suite: str = "mlmon check") -> str:
+    """Failure at or above `fail_rank` (1 warning, 2 critical, 3 never); error for no data."""
+    failures = sum(
+        1 for r in rep.results if r.status is not Status.NO_DATA and 0 < r.status.rank >= fail_rank
+    )
+    errors = sum(1 for r in rep.results if r.status is Status.NO_DATA)
+    stamp = datetime.fromtimestamp(rep.now, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    root = ET.Element("testsuites", name="mlmon", tests=str(len(rep.results)))
+    root.set("failures", str(failures))
+    root.set("errors", str(errors))
+    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(rep.results)))
+    ts.set("failures", str(failures))
+    ts.set("errors", str(errors))
+    ts.set("skipped", "0")
+    ts.set("timestamp", stamp)
+    props = ET.SubElement(ts, "properties")
+    ET.SubElement(props, "property", name="records", value=str(rep.records))
+    for r in rep.results:
+        case = ET.SubElement(ts, "testcase", name=_x(r.name), classname=_x(f"mlmon.{r.metric}"), time="0")
+        detail = (
+            f"{r.metric} = {value_text(r.value)} (warning {value_text(r.warning)}, "
+            f"critical {value_text(r.critical)}, bad when {r.direction})"
+        )
+        if r.status is Status.NO_DATA:
+            el = ET.SubElement(case, "error", message=_x(r.message), type="no_data")
+            el.text = _x(detail)
+        elif r.status.rank >= fail_rank and r.status is not Status.OK:
+            el = ET.SubElement(case, "failure", message=_x(r.message), type=r.status.value)
+            el.text = _x(detail)
+        elif r.status is Status.WARNING:
+            out = ET.SubElement(case, "system-out")
+            out.text = _x(f"warning (below --fail-on): {r.message}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

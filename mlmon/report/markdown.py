@@ -1,0 +1,38 @@
+"""`mlmon check` results as Markdown, for a CI step summary ($GITHUB_STEP_SUMMARY) or a PR comment."""
+
+from __future__ import annotations
+
+import re
+
+from mlmon.api import CheckReport
+from mlmon.report.checks import LABEL, value_text
+from mlmon.report.render import safe
+from mlmon.rules.check import Status, worst_status
+
+ICON = {"ok": "✅", "warning": "⚠️", "critical": "❌", "no_data": "❔"}
+_MD = re.compile(r"([\\`*_\[\]<>|~!])")
+
+
+def md(text: str) -> str:
+    """Log text shown as literal text: control characters escaped, Markdown and HTML neutralised."""
+    return _MD.sub(r"\\\1", safe(text).replace("&", "&amp;")).replace("\n", " ")
+
+
+def check_markdown(rep: CheckReport, *, title: str = "mlmon check") -> str:
+    w = worst_status(rep.results)
+    counts = {s: sum(r.status is s for r in rep.results) for s in Status}
+    summary = ", ".join(f"{n} {LABEL[s.value]}" for s, n in counts.items() if n)
+    lines = [
+        f"## {ICON[w.value]} {md(title)}: {LABEL[w.value]}",
+        "",
+        f"{len(rep.results)} rule(s) on {rep.records} records: {summary}.",
+        "",
+        "| | rule | status | value | warning | critical | detail |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    for r in rep.results:
+        lines.append(
+            f"| {ICON[r.status.value]} | {md(r.name)} | {LABEL[r.status.value]} | {value_text(r.value)} "
+            f"| {value_text(r.warning)} | {value_text(r.critical)} | {md(r.message)} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,115 @@
+"""`mlmon check` results in the Prometheus text exposition format (made by prometheus_client)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+
+from mlmon.api import CheckReport
+from mlmon.rules.check import Status
+from mlmon.stats.summary import CONFIDENCE_EDGES, GroupSummary
+
+STATUS_VALUE = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.NO_DATA: 3}
+
+
+class _Collector:
+    def __init__(self, rep: CheckReport | None, *, now: float, success: bool) -> None:
+        self.rep, self.now, self.success = rep, now, success
+
+    def collect(self) -> Iterator[Metric]:
+        run = GaugeMetricFamily("mlmon_run_success", "1 when the last run checked every rule, else 0.")
+        run.add_metric([], 1.0 if self.success else 0.0)
+        yield run
+        last = GaugeMetricFamily("mlmon_last_run_timestamp_seconds", "When the last run ended (Unix time).")
+        last.add_metric([], self.now)
+        yield last
+        rep = self.rep
+        if rep is None:
+            return
+        groups: tuple[GroupSummary, ...] = rep.summary.groups or (rep.summary.overall,)
+        total = CounterMetricFamily(
+            "predictions",
+            "Predictions in the logs read, by model version and status.",
+            labels=["model_version", "status"],
+        )
+        lat = SummaryMetricFamily(
+            "prediction_latency_seconds", "Prediction latency in seconds.", labels=["model_version"]
+        )
+        conf = HistogramMetricFamily(
+            "model_confidence", "Confidence of the predictions.", labels=["model_version"]
+        )
+        for g in groups:
+            version = "" if g.group == "(all)" else g.group
+            total.add_metric([version, "success"], g.successes)
+            total.add_metric([version, "error"], g.errors)
+            total.add_metric([version, "unknown"], g.records - g.success_n)
+            ls = g.latency_ms
+            if ls.n:
+                lat.add_metric([version], count_value=ls.n, sum_value=(ls.mean or 0.0) * ls.n / 1000)
+                for q, v in (("0.5", ls.p50), ("0.95", ls.p95), ("0.99", ls.p99)):
+                    if v is not None:
+                        lat.add_sample(
+                            "prediction_latency_seconds", {"model_version": version, "quantile": q}, v / 1000
+                        )
+            c = g.confidence
+            if c.n:
+                buckets, running = [], 0
+                for edge, (_label, count) in zip(CONFIDENCE_EDGES, c.histogram, strict=True):
+                    running += count
+                    buckets.append((f"{edge}", running))
+                buckets.append(("+Inf", c.n))
+                conf.add_metric([version], buckets, sum_value=(c.mean or 0.0) * c.n)
+        yield total
+        yield lat
+        yield conf
+        if rep.features is not None:
+            stat = GaugeMetricFamily(
+                "mlmon_feature_drift_statistic",
+                "Drift effect size per feature: KS D for numbers, PSI for categories.",
+                labels=["feature", "measure"],
+            )
+            flag = GaugeMetricFamily(
+                "mlmon_feature_drift",
+                "1 when the feature drifted (significant and large enough).",
+                labels=["feature"],
+            )
+            for f in rep.features:
+                if f.effect_size is not None:
+                    stat.add_metric([f.name, f.effect_measure or ""], f.effect_size)
+                flag.add_metric([f.name], 1.0 if f.drift else 0.0)
+            yield stat
+            yield flag
+        alerts = GaugeMetricFamily("mlmon_alerts", "Rules firing, by severity.", labels=["severity"])
+        for sev in ("warning", "critical"):
+            alerts.add_metric([sev], sum(1 for a in rep.alerts if a.severity.value == sev))
+        yield alerts
+        rules = GaugeMetricFamily(
+            "mlmon_rule_status",
+            "Each rule: 0 ok, 1 warning, 2 critical, 3 no data.",
+            labels=["rule", "metric"],
+        )
+        for r in rep.results:
+            rules.add_metric([r.name, r.metric], STATUS_VALUE[r.status])
+        yield rules
+        records = GaugeMetricFamily("mlmon_records", "Valid records the last run checked.")
+        records.add_metric([], rep.records)
+        yield records
+
+
+def registry(rep: CheckReport | None, *, now: float, success: bool) -> CollectorRegistry:
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(_Collector(rep, now=now, success=success))
+    return reg
+
+
+def check_prometheus(rep: CheckReport | None, *, now: float, success: bool) -> str:
+    """The exposition text; `rep` None (a failed run) gives only mlmon_run_success 0 and the time."""
+    return generate_latest(registry(rep, now=now, success=success)).decode("utf-8")

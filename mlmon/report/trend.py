@@ -1,0 +1,233 @@
+"""Renderers of `trend`: windows to strict JSON, or to a table with sparklines (returned, never printed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from mlmon import __version__
+from mlmon.api import TrendReport
+from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, _input_table, _t, alerts_table, plain
+from mlmon.rules.alerts import Alert
+from mlmon.stats.sketch import RELATIVE_ACCURACY
+from mlmon.stats.windows import HEADLINE, Window, headline
+
+BARS = "▁▂▃▄▅▆▇█"
+MAX_SPARK = 96
+"""Sparklines show at most the last this many windows."""
+MAX_FEATURE_COLUMNS = 6
+
+
+def every_text(rep: TrendReport) -> str:
+    o = rep.options
+    if o.every_records is not None:
+        return f"{o.every_records} records"
+    ns = o.every_ns or 0
+    for unit, size in (("w", 604800e9), ("d", 86400e9), ("h", 3600e9), ("m", 60e9), ("s", 1e9)):
+        if ns % size == 0:
+            return f"{ns / size:g}{unit}"
+    return f"{ns / 1e6:g}ms"
+
+
+def latency_method(rep: TrendReport) -> str:
+    if rep.options.approx:
+        return f"ddsketch, within {RELATIVE_ACCURACY:.0%} of the value at that rank"
+    return "exact, numpy 'linear'"
+
+
+def _window_json(w: Window, breaches: tuple[Alert, ...]) -> dict[str, Any]:
+    summary = plain(w.summary)
+    summary.pop("group")
+    doc: dict[str, Any] = {"window_start": w.window_start, "window_end": w.window_end, "status": w.status}
+    doc.update(summary)
+    if w.features:
+        doc["features"] = plain(w.features)
+        doc["drifted"] = list(w.drifted)
+    if w.smoothed:
+        doc["smoothed"] = dict(w.smoothed)
+    doc["alerts"] = plain(breaches)
+    return doc
+
+
+def trend_json(rep: TrendReport) -> str:
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "trend",
+        "mlmon_version": __version__,
+        "every": every_text(rep),
+        "timezone": rep.options.timezone,
+        "min_records": rep.options.min_records,
+        "latency_method": "ddsketch" if rep.options.approx else "linear",
+        "latency_relative_error": RELATIVE_ACCURACY if rep.options.approx else 0.0,
+        "records": rep.records,
+        "records_read": rep.input.records,
+        "filtered_out": rep.filtered_out,
+        "without_timestamp": rep.without_timestamp,
+        "baseline": rep.baseline_source,
+        "windows": [_window_json(w, b) for w, b in zip(rep.windows, rep.breaches, strict=True)],
+        "input": _input_json(rep.input),
+        "alerts": [{**plain(f.alert), "since": f.since, "windows": f.windows} for f in rep.firing],
+    }
+    return _dump(doc)
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per value, scaled between the smallest and largest; a gap for None."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    lo, hi = min(known), max(known)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        elif hi == lo:
+            out.append(BARS[0])
+        else:
+            out.append(BARS[min(len(BARS) - 1, int((v - lo) / (hi - lo) * len(BARS)))])
+    return "".join(out)
+
+
+def _fmt(metric: str, v: float | None) -> str:
+    if v is None:
+        return "-"
+    if metric in ("success_rate", "confidence.low_share"):
+        return f"{v:.2%}"
+    if metric == "records":
+        return f"{v:,.0f}"
+    return f"{v:,.1f}"
+
+
+def _spark_table(rep: TrendReport) -> Table:
+    shown = rep.windows[-MAX_SPARK:]
+    t = Table(title="Trend", title_justify="left")
+    for name, just in (("metric", "left"), ("", "left"), ("min", "right"), ("max", "right"),
+                       ("last", "right")):
+        t.add_column(name, justify=just)  # type: ignore[arg-type]
+    rows: list[tuple[str, list[float | None]]] = [("records", [float(w.summary.records) for w in shown])]
+    for metric in HEADLINE:
+        rows.append((metric, [headline(w.summary, metric) if w.status == "ok" else None for w in shown]))
+    if any(w.features for w in shown):
+        rows.append(("drifted", [float(len(w.drifted)) if w.status == "ok" else None for w in shown]))
+    for metric, values in rows:
+        known = [v for v in values if v is not None]
+        if not known:
+            continue
+        def fmt(v: float | None, m: str = metric) -> str:
+            return ("-" if v is None else f"{v:g}") if m == "drifted" else _fmt(m, v)
+
+        t.add_row(metric, sparkline(values), fmt(min(known)), fmt(max(known)), fmt(values[-1]))
+    if len(rep.windows) > MAX_SPARK:
+        t.caption = f"the last {MAX_SPARK} of {len(rep.windows)} windows"
+    return t
+
+
+def _start(w: Window) -> str:
+    """The window start as `2026-11-01 10:00`, with seconds only when they are not zero."""
+    text = w.window_start.replace("T", " ")
+    text = text.removesuffix("Z")
+    text = text[:19] if len(text) > 19 and text[19] in "+-" else text
+    return text[:16] if text.endswith(":00") and len(text) == 19 else text
+
+
+def _window_table(rep: TrendReport) -> Table:
+    has_drift = any(w.features for w in rep.windows)
+    out_of_range = any(w.summary.predictions_out_of_range is not None for w in rep.windows)
+    smoothed = bool(rep.windows and rep.windows[0].smoothed)
+    t = Table(title=f"Windows of {every_text(rep)} ({rep.options.timezone}), latency in ms",
+              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+    t.add_column("window start", no_wrap=True)
+    for name in ("records", "req/s", "success", "95% CI", "p50", "p95", "p99", "low conf"):
+        t.add_column(name, justify="right", no_wrap=True)
+    if out_of_range:
+        t.add_column("out of range", justify="right")
+    if has_drift:
+        t.add_column("drift", justify="right")
+    if smoothed:
+        t.add_column(f"success~{rep.options.smooth}", justify="right", no_wrap=True)
+        t.add_column(f"p99~{rep.options.smooth}", justify="right", no_wrap=True)
+    t.add_column("crossed", no_wrap=True)
+    for w, breaches in zip(rep.windows, rep.breaches, strict=True):
+        g = w.summary
+        rps = "-" if g.requests_per_second is None else f"{g.requests_per_second:.2f}"
+        cells: list[RenderableType] = [_start(w), f"{g.records:,}", rps]
+        if w.status != "ok":
+            note = "no traffic" if w.status == "empty" else f"too few (< {rep.options.min_records})"
+            cells += [Text(note, style="dim"), "", "", "", "", ""]
+        else:
+            lat = g.latency_ms
+            ci = g.success_rate_ci95
+            cells.append("-" if g.success_rate is None else f"{g.success_rate:.2%}")
+            cells.append("-" if ci is None else f"{ci[0]:.1%}-{ci[1]:.1%}".replace("%-", "-"))
+            for p in ("p50", "p95", "p99"):
+                v = getattr(lat, p)
+                cells.append("-" if v is None else f"{v:,.1f}" + ("*" if p in lat.insufficient else ""))
+            cells.append("-" if g.confidence.low_share is None else f"{g.confidence.low_share:.1%}")
+        if out_of_range:
+            cells.append("-" if g.predictions_out_of_range is None else str(g.predictions_out_of_range))
+        if has_drift:
+            cells.append(str(len(w.drifted)) if w.status == "ok" else "-")
+        if smoothed:
+            sm = dict(w.smoothed)
+            cells.append(_fmt("success_rate", sm.get("success_rate")))
+            cells.append(_fmt("latency_ms.p99", sm.get("latency_ms.p99")))
+        crit = sum(a.severity.value == "critical" for a in breaches)
+        warn = len(breaches) - crit
+        marks = " ".join(x for x in (f"{crit}!!" if crit else "", f"{warn}!" if warn else "") if x)
+        cells.append(Text(marks, style="bold red" if crit else "yellow") if marks else "")
+        t.add_row(*cells)
+    cap = [f"latency percentiles: {latency_method(rep)}; * marks too few values above it to trust"]
+    cap.append("crossed: thresholds crossed in that window, !! critical, ! warning (the JSON names them)")
+    t.caption = "\n".join(cap)
+    return t
+
+
+def _drift_table(rep: TrendReport) -> Table:
+    features = [f.name for f in next((w.features for w in rep.windows if w.features), ())]
+    shown = features[:MAX_FEATURE_COLUMNS]
+    t = Table(title="Drift by window: effect (KS D or PSI), ! = drift", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("window start", no_wrap=True)
+    for name in shown:
+        t.add_column(_t(name), justify="right")
+    t.add_column("drifted")
+    for w in rep.windows:
+        by_name = {f.name: f for f in w.features}
+        cells: list[RenderableType] = [_start(w)]
+        for name in shown:
+            f = by_name.get(name)
+            if f is None or f.effect_size is None or w.status != "ok":
+                cells.append("-")
+            else:
+                cells.append(Text(f"{f.effect_size:.2f}" + ("!" if f.drift else ""),
+                                  style="bold red" if f.drift else ""))
+        cells.append(_t(", ".join(w.drifted)) if w.status == "ok" else Text("-"))
+        t.add_row(*cells)
+    if len(features) > len(shown):
+        t.caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
+    return t
+
+
+def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
+    head = f"{rep.records:,} records in {len(rep.windows)} windows"
+    if rep.without_timestamp:
+        head += f"; {rep.without_timestamp:,} without a timestamp (in no window)"
+    if rep.filtered_out:
+        head += f"; {rep.filtered_out:,} outside the selected range"
+    if rep.baseline_source:
+        head += f"; drift against {rep.baseline_source}"
+    parts: list[RenderableType] = [_t(head), _window_table(rep)]
+    if any(w.features for w in rep.windows):
+        parts.append(_drift_table(rep))
+    if sparklines and len(rep.windows) > 1:
+        parts.append(_spark_table(rep))
+    parts.append(_input_table(rep.input))
+    parts.append(alerts_table(rep.alerts))
+    if rep.alerts or any(rep.breaches):
+        parts.append(Text("The exit code follows the last window: a rule fires when crossed in each of "
+                          "the last --for windows."))
+    return Group(*parts)

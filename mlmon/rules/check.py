@@ -1,0 +1,293 @@
+"""Rules evaluated against results: one RuleResult per rule (ok, warning, critical or no data)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from mlmon.rules.alerts import Alert, Severity
+from mlmon.rules.config import Rule
+from mlmon.stats.drift import DriftOptions, FeatureDrift
+from mlmon.stats.summary import GroupSummary, SummaryResult
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    NO_DATA = "no_data"
+
+    @property
+    def rank(self) -> int:
+        return {"ok": 0, "warning": 1, "critical": 2, "no_data": 3}[self.value]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """The outcome of one rule (a `drift.*` rule gives one per feature)."""
+
+    name: str
+    metric: str
+    status: Status
+    value: float | None
+    """The value that decided the status (the worst group's with `by`); None for no data."""
+    warning: float | None
+    critical: float | None
+    direction: str
+    message: str
+    group: str | None = None
+    """The group whose value decided the status; None for all records."""
+    pending: bool = False
+    """Breaching, but not yet for `for` consecutive runs (status is then ok)."""
+
+    @property
+    def threshold(self) -> float | None:
+        return self.critical if self.status is Status.CRITICAL else self.warning
+
+    def alert(self) -> Alert | None:
+        if self.status not in (Status.WARNING, Status.CRITICAL) or self.value is None:
+            return None
+        limit = self.threshold
+        return Alert(
+            self.metric,
+            Severity(self.status.value),
+            self.value,
+            float("nan") if limit is None else limit,
+            self.message,
+            self.group,
+        )
+
+
+def _iso_ns(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def summary_value(g: GroupSummary, metric: str, *, now: float) -> tuple[float | None, str]:
+    """A summary metric of one group, or None and why it has no value."""
+    if metric == "records":
+        return float(g.records), ""
+    if g.records == 0:
+        return None, "no records"
+    if metric in ("success_rate", "error_rate"):
+        v = g.success_rate if metric == "success_rate" else g.error_rate
+        return v, "" if v is not None else "no record has a status or success field"
+    if metric.startswith("latency_ms."):
+        lat = g.latency_ms
+        key = metric.split(".", 1)[1]
+        if lat.n == 0:
+            return None, "no record has a latency"
+        if key in lat.insufficient:
+            return None, f"too few latencies for {key} (n={lat.n})"
+        v = getattr(lat, key)
+        return (None, f"no {key}") if v is None else (float(v), "")
+    if metric == "confidence.mean":
+        c = g.confidence
+        return c.mean, "" if c.mean is not None else "no record has a confidence"
+    if metric == "confidence.low_share":
+        c = g.confidence
+        return c.low_share, "" if c.low_share is not None else "no record has a confidence"
+    if metric == "predictions_out_of_range":
+        out = g.predictions_out_of_range
+        if out is None:
+            return None, "no prediction-range set"
+        if g.prediction_values == 0:
+            return None, "no numeric prediction"
+        return float(out), ""
+    if metric == "requests_per_second":
+        v = g.requests_per_second
+        return v, "" if v is not None else "too few timestamps for a rate"
+    if metric == "age_seconds":
+        last = _iso_ns(g.last_timestamp)
+        return (None, "no record has a timestamp") if last is None else (max(0.0, now - last), "")
+    return None, f"unknown metric {metric}"
+
+
+def _level(rule: Rule, value: float) -> Status:
+    def crossed(limit: float | None) -> bool:
+        if limit is None:
+            return False
+        return value > limit if rule.direction == "above" else value < limit
+
+    if crossed(rule.critical):
+        return Status.CRITICAL
+    if crossed(rule.warning):
+        return Status.WARNING
+    return Status.OK
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _message(rule: Rule, status: Status, value: float, group: str | None) -> str:
+    where = "all records" if group is None else f"group {group}"
+    if status is Status.OK:
+        limits = [f"{k} {_fmt(x)}" for k, x in (("warning", rule.warning), ("critical", rule.critical)) if x]
+        return f"{rule.metric} {_fmt(value)} ({where}; {', '.join(limits) or 'no threshold'})"
+    limit = rule.critical if status is Status.CRITICAL else rule.warning
+    op = ">" if rule.direction == "above" else "<"
+    return f"{rule.metric} {_fmt(value)} {op} {_fmt(limit or 0.0)} ({where})"
+
+
+def _decide(
+    rule: Rule, candidates: Sequence[tuple[str | None, float | None, str]], metric: str | None = None
+) -> RuleResult:
+    metric = metric or rule.metric
+    name = (
+        rule.name
+        if metric == rule.metric
+        else f"{rule.name}:{metric}"
+        if rule.name != rule.metric
+        else metric
+    )
+    overall = candidates[0]
+    if overall[1] is None:
+        return RuleResult(
+            name,
+            metric,
+            Status.NO_DATA,
+            None,
+            rule.warning,
+            rule.critical,
+            rule.direction,
+            f"{metric}: no data ({overall[2]})",
+        )
+    best: tuple[Status, float, str | None] | None = None
+    for group, value, _why in candidates:
+        if value is None:
+            continue
+        st = _level(rule, value)
+        worse = best is None or st.rank > best[0].rank
+        if not worse and best is not None and st.rank == best[0].rank and st is not Status.OK:
+            worse = value > best[1] if rule.direction == "above" else value < best[1]
+        if worse:
+            best = (st, value, group)
+    assert best is not None
+    status, value, group = best
+    return RuleResult(
+        name,
+        metric,
+        status,
+        value,
+        rule.warning,
+        rule.critical,
+        rule.direction,
+        _message(rule, status, value, group),
+        group,
+    )
+
+
+def _feature_rules(
+    rule: Rule, features: tuple[FeatureDrift, ...] | None, drift: DriftOptions
+) -> list[RuleResult]:
+    kind, _, feature = rule.metric.partition(".")
+    if features is None:
+        return [
+            RuleResult(
+                rule.name,
+                rule.metric,
+                Status.NO_DATA,
+                None,
+                rule.warning,
+                rule.critical,
+                rule.direction,
+                f"{rule.metric}: no data (no baseline given)",
+            )
+        ]
+    if kind == "drift":
+        r = Rule(
+            rule.metric,
+            rule.name,
+            drift.min_effect if rule.warning is None and rule.critical is None else rule.warning,
+            drift.critical_effect if rule.warning is None and rule.critical is None else rule.critical,
+            rule.direction,
+            rule.for_runs,
+            rule.by,
+            rule.description,
+        )
+    else:
+        r = Rule(
+            rule.metric,
+            rule.name,
+            drift.mean_tolerance if rule.warning is None and rule.critical is None else rule.warning,
+            rule.critical,
+            rule.direction,
+            rule.for_runs,
+            rule.by,
+            rule.description,
+        )
+    chosen = features if feature == "*" else tuple(f for f in features if f.name == feature)
+    if not chosen:
+        return [
+            RuleResult(
+                rule.name,
+                rule.metric,
+                Status.NO_DATA,
+                None,
+                r.warning,
+                r.critical,
+                r.direction,
+                f"{rule.metric}: no data (feature {feature!r} is not in the baseline)",
+            )
+        ]
+    out = []
+    for f in chosen:
+        metric = f"{kind}.{f.name}"
+        if f.status != "ok":
+            out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
+            continue
+        if kind == "drift":
+            value = f.effect_size
+            res = _decide(r, [(None, value, "no effect size")], metric)
+            # a large effect that is not significant is not drift: the test must agree
+            significant = f.p_value_adjusted is not None and f.p_value_adjusted < drift.p_threshold
+            if res.status in (Status.WARNING, Status.CRITICAL) and not significant:
+                res = RuleResult(
+                    res.name,
+                    res.metric,
+                    Status.OK,
+                    res.value,
+                    res.warning,
+                    res.critical,
+                    res.direction,
+                    f"{res.message}; not significant (adjusted p {f.p_value_adjusted:.2g})",
+                )
+            out.append(res)
+        else:
+            out.append(_decide(r, [(None, f.mean_deviation, "no mean")], metric))
+    return out
+
+
+def evaluate(
+    rules: tuple[Rule, ...],
+    summary: SummaryResult,
+    features: tuple[FeatureDrift, ...] | None,
+    *,
+    drift: DriftOptions | None = None,
+    now: float,
+) -> tuple[RuleResult, ...]:
+    """Every rule against the run's results, in rule order."""
+    d = drift or DriftOptions()
+    out: list[RuleResult] = []
+    for rule in rules:
+        if rule.metric.startswith(("drift.", "mean_deviation.")):
+            out.extend(_feature_rules(rule, features, d))
+            continue
+        candidates: list[tuple[str | None, float | None, str]] = [
+            (None, *summary_value(summary.overall, rule.metric, now=now))
+        ]
+        if rule.by is not None:
+            candidates += [(g.group, *summary_value(g, rule.metric, now=now)) for g in summary.groups]
+        out.append(_decide(rule, candidates))
+    return tuple(out)
+
+
+def worst_status(results: tuple[RuleResult, ...]) -> Status:
+    return max((r.status for r in results), key=lambda s: s.rank, default=Status.OK)

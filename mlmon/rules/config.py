@@ -1,0 +1,252 @@
+"""Config files (`mlmon.toml`, `[tool.mlmon]`): find, parse with tomllib, validate with jsonschema."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlmon.errors import ConfigError
+
+CONFIG_NAME = "mlmon.toml"
+PYPROJECT = "pyproject.toml"
+
+SUMMARY_METRICS: dict[str, str] = {
+    "records": "below",
+    "success_rate": "below",
+    "error_rate": "above",
+    "latency_ms.mean": "above",
+    "latency_ms.p50": "above",
+    "latency_ms.p95": "above",
+    "latency_ms.p99": "above",
+    "latency_ms.max": "above",
+    "confidence.mean": "below",
+    "confidence.low_share": "above",
+    "predictions_out_of_range": "above",
+    "requests_per_second": "below",
+    "age_seconds": "above",
+}
+"""Metrics of the serving summary, each with the direction that is bad by default."""
+
+FEATURE_METRICS: dict[str, str] = {"drift": "above", "mean_deviation": "above"}
+"""Per-feature metrics: `drift.<feature>` (KS D or PSI), `mean_deviation.<feature>`; `*` is every feature."""
+
+_FEATURE = re.compile(r"^(drift|mean_deviation)\.(.+)$")
+
+RULE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["metric"],
+    "properties": {
+        "metric": {"type": "string", "minLength": 1},
+        "name": {"type": "string", "minLength": 1},
+        "warning": {"type": "number"},
+        "critical": {"type": "number"},
+        "direction": {"enum": ["above", "below"]},
+        "for": {"type": "integer", "minimum": 1},
+        "by": {"type": "string"},
+        "description": {"type": "string"},
+    },
+}
+
+
+def config_schema(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of a config file: the given settings (one per command-line flag) and rules."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {**settings, "rules": {"type": "array", "items": RULE_SCHEMA}},
+    }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: a metric against warning and critical thresholds."""
+
+    metric: str
+    name: str
+    warning: float | None = None
+    critical: float | None = None
+    direction: str = "above"
+    """`above`: values above a threshold are bad; `below`: values below are bad."""
+    for_runs: int = 1
+    """Consecutive breaching runs (with --state) before the rule fires."""
+    by: str | None = None
+    """Evaluate per group (this field must be the grouping field) as well as overall."""
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, validated config file."""
+
+    path: str | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Flag values by the flag's name without dashes (`max-p99-ms`), paths made absolute."""
+    rules: tuple[Rule, ...] = ()
+
+
+def find_config(start: str | None = None) -> str | None:
+    """The nearest `mlmon.toml`, or `pyproject.toml` with a `[tool.mlmon]` table, from `start` up."""
+    here = os.path.abspath(start or os.getcwd())
+    while True:
+        candidate = os.path.join(here, CONFIG_NAME)
+        if os.path.isfile(candidate):
+            return candidate
+        py = os.path.join(here, PYPROJECT)
+        if os.path.isfile(py):
+            try:
+                with open(py, "rb") as fh:
+                    if "mlmon" in tomllib.load(fh).get("tool", {}):
+                        return py
+            except (OSError, tomllib.TOMLDecodeError, AttributeError):
+                pass
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def read_toml(path: str) -> dict[str, Any]:
+    """The mlmon table of a config file: the whole of `mlmon.toml`, `[tool.mlmon]` of a pyproject."""
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 text") from None
+    if os.path.basename(path) == PYPROJECT:
+        tool = doc.get("tool", {})
+        if not isinstance(tool, dict) or not isinstance(tool.get("mlmon"), dict):
+            raise ConfigError(f"{path}: no [tool.mlmon] table")
+        return dict(tool["mlmon"])
+    return doc
+
+
+def _key_path(parts: Any) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def validate(doc: dict[str, Any], settings: Mapping[str, Any], *, path: str) -> None:
+    """Raise ConfigError naming the key path of the first problem (jsonschema does the checking)."""
+    import jsonschema
+
+    schema = config_schema(settings)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (list(e.absolute_path), e.validator))
+    if not errors:
+        return
+    err = errors[0]
+    where = list(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = err.schema.get("properties", {})
+        instance = err.instance if isinstance(err.instance, dict) else {}
+        unknown = [k for k in instance if k not in allowed]
+        key = unknown[0] if unknown else "?"
+        hint = difflib.get_close_matches(key, list(allowed), n=1)
+        more = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ConfigError(f"{path}: {_key_path([*where, key])}: unknown key{more}")
+    if err.validator == "required":
+        raise ConfigError(f"{path}: {_key_path(where)}: {err.message}")
+    raise ConfigError(f"{path}: {_key_path(where)}: {err.message}")
+
+
+def metric_direction(metric: str) -> str | None:
+    """The bad direction of a metric name, or None when it is not a known metric."""
+    if metric in SUMMARY_METRICS:
+        return SUMMARY_METRICS[metric]
+    m = _FEATURE.match(metric)
+    return FEATURE_METRICS[m.group(1)] if m else None
+
+
+def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tuple[Rule, ...]:
+    """Validated rule tables to Rules; semantic checks that a schema cannot state."""
+    rules: list[Rule] = []
+    names: set[str] = set()
+    for i, item in enumerate(items):
+        where = f"{path}: rules[{i}]"
+        metric = item["metric"]
+        default = metric_direction(metric)
+        if default is None:
+            hint = difflib.get_close_matches(metric, [*SUMMARY_METRICS, "drift.*", "mean_deviation.*"], n=1)
+            more = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise ConfigError(
+                f"{where}.metric: unknown metric {metric!r}{more}; known: "
+                f"{', '.join(SUMMARY_METRICS)}, drift.<feature>, mean_deviation.<feature> (or .*)"
+            )
+        direction = item.get("direction", default)
+        warn, crit = item.get("warning"), item.get("critical")
+        for key, v in (("warning", warn), ("critical", crit)):
+            if v is not None and not math.isfinite(v):
+                raise ConfigError(f"{where}.{key}: must be a finite number")
+        if warn is not None and crit is not None:
+            if direction == "above" and crit < warn:
+                raise ConfigError(
+                    f"{where}.critical: {crit:g} is below warning {warn:g}; for a metric that is bad "
+                    f'when high, critical must be at least warning (or set direction = "below")'
+                )
+            if direction == "below" and crit > warn:
+                raise ConfigError(
+                    f"{where}.critical: {crit:g} is above warning {warn:g}; for a metric that is bad "
+                    f'when low, critical must be at most warning (or set direction = "above")'
+                )
+        rule_by = item.get("by") or None
+        if rule_by is not None and rule_by != by:
+            raise ConfigError(
+                f"{where}.by: {rule_by!r} is not the grouping field of this run ({by!r}); "
+                f"set `by = {rule_by!r}` at the top level to group the records by it"
+            )
+        name = item.get("name") or metric
+        if name in names:
+            raise ConfigError(f"{where}.name: {name!r} is used by another rule; give each rule its own name")
+        names.add(name)
+        rules.append(
+            Rule(
+                metric=metric,
+                name=name,
+                warning=warn,
+                critical=crit,
+                direction=direction,
+                for_runs=item.get("for", 1),
+                by=rule_by,
+                description=item.get("description"),
+            )
+        )
+    return tuple(rules)
+
+
+PATH_KEYS = ("logs", "baseline", "reference")
+"""Settings that are paths: relative ones are relative to the config file's folder."""
+
+
+def _resolve(value: Any, base: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve(v, base) for v in value]
+    if isinstance(value, str) and value != "-" and not os.path.isabs(value):
+        return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    return value
+
+
+def load_config(path: str, settings: Mapping[str, Any]) -> Config:
+    """Read and validate a config file against the settings schema (one entry per flag)."""
+    doc = read_toml(path)
+    validate(doc, settings, path=path)
+    base = os.path.dirname(os.path.abspath(path))
+    values = {k: (_resolve(v, base) if k in PATH_KEYS else v) for k, v in doc.items() if k != "rules"}
+    by = values.get("by", "model_version") or None
+    rules = parse_rules(doc.get("rules", []), path=path, by=by)
+    return Config(path, values, rules)

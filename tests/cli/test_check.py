@@ -1,0 +1,209 @@
+"""`mlmon check`: rules from a config file, one result per rule, every output format, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from corpus import HOSTILE, cli, dumps, error_line, good_lines, join, record, strict_json
+
+N = 1200
+
+
+def _setup(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rules: str,
+    *,
+    lines: list[bytes] | None = None,
+    extra: str = "",
+) -> list[dict]:  # type: ignore[type-arg]
+    monkeypatch.chdir(tmp_path)
+    lines = lines if lines is not None else good_lines(N)
+    (tmp_path / "log.jsonl").write_bytes(join(lines))
+    (tmp_path / "mlmon.toml").write_text(f'logs = ["log.jsonl"]\n{extra}\n{rules}')
+    return [json.loads(x) for x in lines]
+
+
+def _results(out: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {r["name"]: r for r in strict_json(out)["results"]}
+
+
+def test_each_rule_gets_one_result_checked_against_numpy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recs = _setup(
+        tmp_path,
+        monkeypatch,
+        '[[rules]]\nmetric = "latency_ms.p99"\nwarning = 1\ncritical = 100000\n'
+        '[[rules]]\nmetric = "success_rate"\nwarning = 0.5\ncritical = 0.1\n'
+        '[[rules]]\nmetric = "records"\ncritical = 10\n'
+        '[[rules]]\nmetric = "confidence.low_share"\ncritical = 0.0001\nname = "low confidence"\n',
+    )
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == 1, r.stderr
+    res = _results(r.stdout)
+    lat = np.array([x["latency_ms"] for x in recs])
+    ok = np.mean([x["status"] == "success" for x in recs])
+    low = np.mean([x["prediction"]["confidence"] < 0.5 for x in recs])
+    assert res["latency_ms.p99"]["value"] == pytest.approx(np.percentile(lat, 99), rel=1e-12)
+    assert res["latency_ms.p99"]["status"] == "warning" and res["latency_ms.p99"]["threshold"] == 1
+    assert res["success_rate"]["value"] == pytest.approx(ok) and res["success_rate"]["status"] == "ok"
+    assert res["records"] == {**res["records"], "value": N, "status": "ok", "direction": "below"}
+    assert (
+        res["low confidence"]["value"] == pytest.approx(low) and res["low confidence"]["status"] == "critical"
+    )
+    alerts = strict_json(r.stdout)["alerts"]
+    assert sorted(a["metric"] for a in alerts) == ["confidence.low_share", "latency_ms.p99"]
+    # --fail-on critical: still 1 (a critical rule); never: 0
+    assert cli(["check", "--fail-on", "never"]).exit_code == 0
+
+
+def test_by_checks_each_group_and_reports_the_worst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [dumps(record(i, latency_ms=500.0 if i % 3 == 0 else 5.0)) for i in range(N)]
+    _setup(
+        tmp_path,
+        monkeypatch,
+        '[[rules]]\nmetric = "latency_ms.p50"\nwarning = 100\nby = "model_version"\n',
+        lines=lines,
+    )
+    r = cli(["check", "-f", "json"])
+    res = _results(r.stdout)["latency_ms.p50"]
+    # overall median is 5 ms, but group v2 (every third record) has 500 ms
+    assert (res["status"], res["group"], res["value"]) == ("warning", "v2", 500.0)
+    assert r.exit_code == 1
+
+
+def test_flags_override_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(tmp_path, monkeypatch, "", extra="max-p99-ms = 1.0\n")
+    assert cli(["summary"]).exit_code == 1  # logs and threshold from the file
+    assert cli(["summary", "--max-p99-ms", "1e9"]).exit_code == 0
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == 1
+    assert _results(r.stdout)["latency_ms.p99 (--max-p99-ms)"]["status"] == "warning"
+
+
+def test_no_data_is_never_a_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [dumps({k: v for k, v in record(i).items() if k != "latency_ms"}) for i in range(N)]
+    _setup(
+        tmp_path,
+        monkeypatch,
+        '[[rules]]\nmetric = "latency_ms.p99"\nwarning = 100\n[[rules]]\nmetric = "records"\ncritical = 1\n',
+        lines=lines,
+    )
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == 65
+    assert "1 rule(s) had no data" in error_line(r)
+    res = _results(r.stdout)
+    assert res["latency_ms.p99"]["status"] == "no_data" and res["latency_ms.p99"]["value"] is None
+    assert res["records"]["status"] == "ok"
+    n = cli(["check", "--nagios"])
+    assert n.exit_code == 3 and n.stdout.startswith("MLMON UNKNOWN - latency_ms.p99: no data")
+
+
+def test_drift_rules_need_a_baseline_and_unknown_feature_is_no_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "drift.age"\n')
+    r = cli(["check"])
+    assert r.exit_code == 2 and "need a baseline" in error_line(r)
+
+
+def test_nagios_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = _setup(
+        tmp_path, monkeypatch, '[[rules]]\nmetric = "success_rate"\nwarning = 0.999\ncritical = 0.5\n'
+    )
+    r = cli(["check", "--nagios"])
+    ok = np.mean([x["status"] == "success" for x in recs])
+    assert r.exit_code == 1
+    (line,) = r.stdout.splitlines()
+    status, perf = line.split(" | ")
+    assert status.startswith("MLMON WARNING - success_rate ")
+    assert perf.split()[0] == f"'success_rate'={ok:.6g};0.999:;0.5:"
+    # every error of the tool is UNKNOWN (3): a missing log, a bad config
+    assert cli(["check", "--nagios", "missing.jsonl"]).exit_code == 3
+    (tmp_path / "mlmon.toml").write_text("rules = 3\n")
+    bad = cli(["check", "--nagios"])
+    assert bad.exit_code == 3 and bad.stdout.startswith("MLMON UNKNOWN - ")
+
+
+def test_junit_read_by_a_junit_consumer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from junitparser import Error, Failure, JUnitXml
+
+    _setup(
+        tmp_path,
+        monkeypatch,
+        '[[rules]]\nmetric = "latency_ms.p99"\ncritical = 1\n'
+        '[[rules]]\nmetric = "success_rate"\nwarning = 0.9999\n'
+        '[[rules]]\nmetric = "records"\ncritical = 1\n'
+        '[[rules]]\nmetric = "predictions_out_of_range"\ncritical = 1\n',
+    )
+    r = cli(["check", "-o", "junit:report.xml", "--fail-on", "critical"])
+    assert r.exit_code == 65  # predictions_out_of_range has no data (no --prediction-range)
+    xml = JUnitXml.fromfile(str(tmp_path / "report.xml"))
+    (suite,) = list(xml)
+    cases = {c.name: c for c in suite}
+    assert list(cases) == ["latency_ms.p99", "success_rate", "records", "predictions_out_of_range"]
+    assert suite.tests == 4 and suite.failures == 1 and suite.errors == 1
+    assert isinstance(cases["latency_ms.p99"].result[0], Failure)
+    assert cases["success_rate"].is_passed  # a warning below --fail-on passes, with a note
+    assert "warning (below --fail-on)" in (cases["success_rate"].system_out or "")
+    assert cases["records"].is_passed
+    assert isinstance(cases["predictions_out_of_range"].result[0], Error)
+
+
+def test_hostile_group_names_in_csv_markdown_and_junit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evil = '=HYPERLINK("http://x")|<script>\x1b[31m'
+    lines = [
+        dumps(record(i, model_version=evil if i % 2 else "v1", latency_ms=900.0 if i % 2 else 1.0))
+        for i in range(N)
+    ]
+    _setup(
+        tmp_path,
+        monkeypatch,
+        '[[rules]]\nmetric = "latency_ms.p50"\nwarning = 100\nby = "model_version"\n',
+        lines=lines,
+    )
+    r = cli(["check", "-o", "out.csv", "-o", "markdown:out.md", "-o", "junit:out.xml", "-f", "csv"])
+    assert r.exit_code == 1
+    assert r.stdout == (tmp_path / "out.csv").read_text()
+    (row,) = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert row["group"].startswith("'=HYPERLINK") and row["status"] == "warning"
+    assert float(row["value"]) == 900.0
+    md = (tmp_path / "out.md").read_text()
+    assert "<script>" not in md and "\x1b" not in md and "\\<script\\>" in md
+    assert md.count("\n| ") == 2  # header and one rule row: the | in the name did not add a column
+    for text in (r.stdout, md, (tmp_path / "out.xml").read_text()):
+        assert "\x1b" not in text
+    for h in HOSTILE[:1]:
+        assert h  # corpus sanity
+
+
+def test_output_spec_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "records"\n')
+    r = cli(["check", "-o", "report.bin"])
+    assert r.exit_code == 2 and "say which format" in error_line(r)
+    r = cli(["check", "-o", "junit:/nonexistent/dir/r.xml"])
+    assert r.exit_code == 73
+
+
+def test_config_init_writes_a_valid_starter_that_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.jsonl").write_bytes(join(good_lines(N)))
+    r = cli(["config", "init", "log.jsonl"])
+    assert r.exit_code == 0, r.stderr
+    text = (tmp_path / "mlmon.toml").read_text()
+    assert text.startswith("# mlmon config") and "[[rules]]" in text
+    assert cli(["config", "validate"]).exit_code == 0
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert {x["status"] for x in strict_json(r.stdout)["results"]} == {"ok"}
+    assert cli(["config", "init", "log.jsonl"]).exit_code == 2  # will not replace without --force

@@ -1,0 +1,36 @@
+"""The README's `trend` and `compare` examples run against sample_logs/ and do what it says."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mlmon.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+runner = CliRunner()
+
+
+def _block(command: str) -> list[list[str]]:
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", README, flags=re.S) if f"mlmon {command}" in b)
+    return [shlex.split(line) for line in block.strip().splitlines()]
+
+
+def test_readme_trend_examples(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    first, second = _block("trend")
+    result = runner.invoke(app, first[1:])
+    assert result.exit_code == 0, result.stderr
+    assert "Windows of 5m" in result.stdout and "2026-11-01 10:30" in result.stdout
+    result = runner.invoke(app, second[1:])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["windows"][-1]["drifted"] == ["age", "income", "session_length"]
+    firing = {a["metric"]: a for a in doc["alerts"]}
+    assert {"drift.age", "drift.income", "drift.session_length"} <= set(firing)
+    assert all(a["windows"] >= 3 for a in firing.values())
