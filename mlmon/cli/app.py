@@ -42,9 +42,28 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
+def _show_version(value: bool) -> None:
+    if not value:
+        return
+    from mlmon import __version__
+    from mlmon.read.native import describe_reader
+
+    typer.echo(f"mlmon {__version__}\nJSON-lines reader: {describe_reader()}")
+    raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            help="Show the version and which JSON-lines reader runs (native or python), then exit.",
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 

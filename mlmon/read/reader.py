@@ -15,6 +15,7 @@ import pyarrow as pa
 from mlmon.errors import DataError
 from mlmon.read.fields import names_in_json, names_in_schema
 from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, record_text, sniff
+from mlmon.read.native import block_parser
 from mlmon.read.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
 from mlmon.read.sources import (
     DEFAULT_MAX_LINE_BYTES,
@@ -269,7 +270,7 @@ class Reader:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
                     layout = sniff(head, self.plan)
                     self._see_json(head)
-                    parser = BlockParser(self.plan, layout, examples_wanted=self._want_examples)
+                    parser = block_parser(self.plan, layout, examples_wanted=self._want_examples)
                 future = pool.submit(self._parse_and_check, parser, block)
                 pending.append((block, future))
                 if len(pending) > PARSE_WORKERS:
