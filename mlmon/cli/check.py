@@ -169,7 +169,11 @@ def check(
     data (nothing checked is never a pass), 78 for a bad config file. Rules come from [[rules]]
     in the config and from the summary threshold keys (max-p99-ms = "250:400", ...).
 
-    Example: mlmon check --config mlmon.toml -o junit:mlmon.xml -o markdown:summary.md
+    Example:
+
+    \b
+      mlmon check --config mlmon.toml \\
+          -o junit:mlmon.xml -o markdown:summary.md
     """
     del config  # taken by the command group before the options are parsed
     code = _run(ctx, logs, baseline_path, fmt, output or [], nagios, by, since, until, last, fail_on)

@@ -86,7 +86,10 @@ def drift(
     """Data drift of each feature against the training baseline: mean deviation (the 20% rule),
     KS for numbers, chi-square for categories, Benjamini-Hochberg across features.
 
-    Example: mlmon drift logs/today.jsonl --baseline baseline.json --format json
+    Example:
+
+    \b
+      mlmon drift logs/today.jsonl --baseline baseline.json --format json
     """
     now = time.time_ns()
     with _handled():
