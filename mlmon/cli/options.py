@@ -148,7 +148,7 @@ Last = Annotated[
 MinRecords = Annotated[
     str | None,
     typer.Option(
-        help="Alert when fewer records are selected, WARN[:CRIT] (1000:100); one number is critical. "
+        help="Alert when fewer records are selected, WARN[:CRIT], such as 1000:100; one number is critical. "
         "An empty selection always alerts.",
         metavar="WARN[:CRIT]",
         show_default=False,
