@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -41,6 +41,8 @@ class RuleResult:
     """The group whose value decided the status; None for all records."""
     pending: bool = False
     """Breaching, but not yet for `for` consecutive runs (status is then ok)."""
+    for_runs: int = 1
+    """The rule's `for`: consecutive crossing runs before it fires (counted with --state)."""
 
     @property
     def threshold(self) -> float | None:
@@ -278,14 +280,14 @@ def evaluate(
     out: list[RuleResult] = []
     for rule in rules:
         if rule.metric.startswith(("drift.", "mean_deviation.")):
-            out.extend(_feature_rules(rule, features, d))
+            out.extend(replace(r, for_runs=rule.for_runs) for r in _feature_rules(rule, features, d))
             continue
         candidates: list[tuple[str | None, float | None, str]] = [
             (None, *summary_value(summary.overall, rule.metric, now=now))
         ]
         if rule.by is not None:
             candidates += [(g.group, *summary_value(g, rule.metric, now=now)) for g in summary.groups]
-        out.append(_decide(rule, candidates))
+        out.append(replace(_decide(rule, candidates), for_runs=rule.for_runs))
     return tuple(out)
 
 
