@@ -134,7 +134,7 @@ def notify_all(
             lab = f.labels or labels.get(name, {})
             am.append(AmAlert(tuple(lab.items()), _annotations(f.message), f.since, now + a.alert_ttl))
         for e in events:
-            if e.kind == "resolved":
+            if e.kind in ("resolved", "superseded"):
                 am.append(AmAlert(tuple(e.labels.items()), _annotations(e.message), e.since, now))
         for url in a.alertmanager:
             try:
@@ -144,7 +144,11 @@ def notify_all(
                 continue
             out.append(alertmanager.send(target, am, timeout=a.timeout, attempts=attempts, backoff=backoff))
     if a.notify:
-        triples = [("resolved" if e.kind == "resolved" else "firing", e.severity, e.message) for e in events]
+        triples = [
+            ("resolved" if e.kind == "resolved" else "firing", e.severity, e.message)
+            for e in events
+            if e.kind != "superseded"
+        ]
         for spec in a.notify:
             kind, _, rest = spec.partition(":")
             try:

@@ -128,14 +128,14 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _message(rule: Rule, status: Status, value: float, group: str | None) -> str:
+def _message(rule: Rule, status: Status, value: float, group: str | None, metric: str) -> str:
     where = "all records" if group is None else f"group {group}"
     if status is Status.OK:
         limits = [f"{k} {_fmt(x)}" for k, x in (("warning", rule.warning), ("critical", rule.critical)) if x]
-        return f"{rule.metric} {_fmt(value)} ({where}; {', '.join(limits) or 'no threshold'})"
+        return f"{metric} {_fmt(value)} ({where}; {', '.join(limits) or 'no threshold'})"
     limit = rule.critical if status is Status.CRITICAL else rule.warning
     op = ">" if rule.direction == "above" else "<"
-    return f"{rule.metric} {_fmt(value)} {op} {_fmt(limit or 0.0)} ({where})"
+    return f"{metric} {_fmt(value)} {op} {_fmt(limit or 0.0)} ({where})"
 
 
 def _decide(
@@ -181,7 +181,7 @@ def _decide(
         rule.warning,
         rule.critical,
         rule.direction,
-        _message(rule, status, value, group),
+        _message(rule, status, value, group, metric),
         group,
     )
 

@@ -181,7 +181,7 @@ class Event:
     """A change to tell people about: a rule started firing (or changed severity), repeats, or resolved."""
 
     kind: str
-    """firing, repeat or resolved."""
+    """firing, repeat, resolved, or superseded (the same rule fires with other labels now)."""
     name: str
     severity: str
     message: str
@@ -246,8 +246,10 @@ def transitions(
             lab = labels.get(r.name, {})
             if prev is None or prev.severity != sev:
                 if prev is not None and prev.labels != lab:
+                    # Alertmanager knows the alert by its labels: end the old one (people are
+                    # told about the new severity, not about a resolution)
                     events.append(
-                        Event("resolved", r.name, prev.severity, prev.message, prev.since, labels=prev.labels)
+                        Event("superseded", r.name, prev.severity, prev.message, prev.since, labels=prev.labels)
                     )
                 since = now if prev is None else prev.since
                 events.append(Event("firing", r.name, sev, r.message, since, r.group, r.metric, lab))
