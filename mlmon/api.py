@@ -215,7 +215,19 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         raise DataError(f"{source.name}: {notes.truncated}")
     if table.num_rows == 0:
         raise DataError(f"{source.name}: training data has no rows")
+    _refuse_duplicate_columns(table, source.name)
     return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _refuse_duplicate_columns(table: pa.Table, name: str) -> None:
+    """Two columns with one name (a CSV header `a,a`, or `x` next to `input.features.x`)
+    cannot both be profiled under that name: say which, rather than guess."""
+    from collections import Counter
+
+    twice = sorted(c for c, k in Counter(table.column_names).items() if k > 1)
+    if twice:
+        shown = ", ".join(repr(c) for c in twice[:5]) + (" ..." if len(twice) > 5 else "")
+        raise DataError(f"{name}: training data has more than one column named {shown}; rename or drop them")
 
 
 def _flatten(table: pa.Table) -> pa.Table:

@@ -11,6 +11,7 @@ import bz2
 import gzip
 import io
 import json
+import os
 import random
 import re
 from collections.abc import Iterable
@@ -204,9 +205,12 @@ def zstd_bytes(data: bytes, *, streamed: bool = False) -> bytes:
 
 def read(
     paths: list[str], plan: ReadPlan = PLAN_SUMMARY, *, require: tuple[str, ...] | None = None,
-    exact: bool = False, **options: Any,
+    exact: bool = False, reader_name: str | None = None, **options: Any,
 ) -> tuple[pa.Table | None, InputReport]:
-    """Read with the Reader; `exact=True` disables the fast path (every block line by line)."""
+    """Read with the Reader; `exact=True` disables the fast path (every block line by line).
+
+    `reader_name` picks the JSON-lines reader (`native` or `python`, as MLMON_READER does);
+    `exact=True` implies the Python one."""
     if require is None:
         require = (
             SUMMARY_FIELDS if plan.summary
@@ -215,6 +219,9 @@ def read(
     reader = Reader([Source(p) for p in paths], plan, require=require,
                     options=ReadOptions(**options))
     original = jsonlines.BlockParser._fast
+    env_before = os.environ.get("MLMON_READER")
+    if exact or reader_name is not None:
+        os.environ["MLMON_READER"] = "python" if exact else str(reader_name)
     if exact:
         def refuse(self: jsonlines.BlockParser, data: bytes, first_line: int, n_lines: int) -> Any:
             raise jsonlines._FastFailed("fast path disabled by the test")
@@ -224,6 +231,10 @@ def read(
         tables = list(reader.tables())
     finally:
         jsonlines.BlockParser._fast = original  # type: ignore[method-assign]
+        if env_before is None:
+            os.environ.pop("MLMON_READER", None)
+        else:
+            os.environ["MLMON_READER"] = env_before
     table = pa.concat_tables(tables) if tables else None
     return table, reader.report()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import importlib.abc
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, NoReturn
@@ -40,9 +42,28 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
+def _show_version(value: bool) -> None:
+    if not value:
+        return
+    from mlmon import __version__
+    from mlmon.read.native import describe_reader
+
+    typer.echo(f"mlmon {__version__}\nJSON-lines reader: {describe_reader()}")
+    raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            help="Show the version and which JSON-lines reader runs (native or python), then exit.",
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -141,25 +162,94 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+class _Tracker:
+    """Turns bytes read into the progress line's position and current file. The reader reports
+    bytes of the files on disk in order, and each file's bytes add up to its size, so the
+    running total says which file is being read."""
+
+    def __init__(self, files: list[tuple[str, int | None]]) -> None:
+        self.names = [name for name, _ in files]
+        self.ends: list[int] = []
+        total = 0
+        for _, size in files:
+            total += size or 0
+            self.ends.append(total)
+        self.total: int | None = total if files and all(size is not None for _, size in files) else None
+        self.done = 0
+
+    def advance(self, n: int) -> str:
+        """Count n more bytes; the name of the file they came from."""
+        self.done += n
+        if not self.names:
+            return ""
+        i = bisect.bisect_left(self.ends, self.done)
+        return self.names[min(i, len(self.names) - 1)]
+
+
+def _shown_name(name: str, room: int = 40) -> str:
+    from mlmon.report.render import safe
+
+    name = safe(name)
+    return name if len(name) <= room else "…" + name[-(room - 1) :]
+
+
+def _input_files(logs: list[str] | None) -> list[tuple[str, int | None]]:
+    """The inputs and their sizes on disk (None for stdin or a pipe), for the progress line."""
+    if not logs:
+        return []
+    from mlmon.read.sources import expand
+
+    try:
+        sources = expand(logs)
+    except MlmonError:
+        return []  # the read itself reports it
+    files: list[tuple[str, int | None]] = []
+    for s in sources:
+        try:
+            st = os.stat(s.path)
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        except OSError:
+            size = None
+        files.append((s.name, size))
+    return files
+
+
 @contextlib.contextmanager
-def _progress() -> Iterator[Callable[[int], None] | None]:
-    """A transient progress line on stderr, only when stderr is a terminal."""
+def _progress(logs: list[str] | None = None) -> Iterator[Callable[[int], None] | None]:
+    """A transient progress line on stderr, only when stderr is a terminal: the file being read,
+    and, when the sizes are known (files, not a pipe), the total, percent and time left."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
         yield None
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
-    with Progress(
+    tracker = _Tracker(_input_files(logs))
+    sized = tracker.total is not None
+    columns = [
         SpinnerColumn(),
-        "reading",
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        TextColumn("reading {task.fields[file]}", markup=False),
         BarColumn(),
-        console=_stderr(),
-        transient=True,
-    ) as prog:
-        task = prog.add_task("read", total=None)
-        yield lambda n: prog.advance(task, n)
+        DownloadColumn(),
+        *([TaskProgressColumn(), TimeRemainingColumn()] if sized else []),
+        TransferSpeedColumn(),
+    ]
+    first = _shown_name(tracker.names[0]) if tracker.names else ""
+    with Progress(*columns, console=_stderr(), transient=True) as prog:
+        task = prog.add_task("read", total=tracker.total, file=first)
+
+        def on_bytes(n: int) -> None:
+            prog.update(task, advance=n, file=_shown_name(tracker.advance(n)))
+
+        yield on_bytes
 
 
 # Redirected output is as wide as its content, up to this; past it long text wraps (never cut).

@@ -105,7 +105,7 @@ def drift(
             record_marker=record_marker,
             log_timezone=log_timezone,
         )
-        with _progress() as on_bytes:
+        with _progress(logs) as on_bytes:
             rep = detect_drift(
                 logs,
                 base,

@@ -159,7 +159,7 @@ def summary(
             log_timezone=log_timezone,
             success_values=values,
         )
-        with _progress() as on_bytes:
+        with _progress(logs) as on_bytes:
             rep = summarize(
                 logs,
                 plan=plan,

@@ -220,7 +220,7 @@ def trend(
             approx=approx,
             smooth=smooth,
         )
-        with _progress() as on_bytes:
+        with _progress(logs) as on_bytes:
             rep = trend(
                 logs,
                 windows=windows,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,9 +14,11 @@ import pyarrow as pa
 
 from mlmon.errors import DataError
 from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, sniff
+from mlmon.read.native import block_parser
 from mlmon.read.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
 from mlmon.read.sources import (
     DEFAULT_MAX_LINE_BYTES,
+    STDIN,
     Block,
     Format,
     ReadNotes,
@@ -92,6 +96,10 @@ class _Tally:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
+def _unknown() -> int | None:
+    return None
+
+
 class Reader:
     """Iterate canonical tables from sources; `report()` afterwards tells what was used."""
 
@@ -127,6 +135,35 @@ class Reader:
         for source in self.sources:
             yield from self._read(source)
 
+    def _size(self, source: Source) -> int | None:
+        try:
+            st = os.stat(source.path)
+        except OSError:
+            return None
+        return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+    def _tracked(self, source: Source, tables: Iterator[pa.Table], position: Callable[[], int | None]) -> (
+        Iterator[pa.Table]
+    ):
+        """Report progress in bytes of the files on disk: after each table, how far into the
+        file the reader is; at its end, the rest of its size, so the bytes reported for a
+        regular file add up to its size whatever its format or compression."""
+        on_bytes = self.on_bytes
+        if on_bytes is None:
+            yield from tables
+            return
+        size = self._size(source)
+        done = 0
+        for table in tables:
+            pos = position()
+            if pos is not None and size is not None and pos > done:
+                pos = min(pos, size)
+                on_bytes(pos - done)
+                done = pos
+            yield table
+        if size is not None and size > done:
+            on_bytes(size - done)
+
     def _read(self, source: Source) -> Iterator[pa.Table]:
         notes = ReadNotes()
         tally = _Tally()
@@ -137,6 +174,7 @@ class Reader:
         except DataError as exc:
             raise DataError(f"{source.name}: {exc}") from None
         try:
+            position = stream.position
             if fmt is Format.JSONL:
                 gen = self._jsonl(source, stream, notes, tally)
             elif fmt is Format.CSV:
@@ -147,7 +185,8 @@ class Reader:
                 if source.path == "-":
                     raise DataError("Parquet cannot be read from stdin; give its path")
                 gen = self._table_rows(source, parquet_batches(source.path), tally, [])
-            yield from gen
+                position = _unknown
+            yield from self._tracked(source, gen, position)
         except DataError as exc:
             if str(exc).startswith(source.name):
                 raise
@@ -212,7 +251,8 @@ class Reader:
             stream,  # type: ignore[arg-type]
             notes,
             max_line_bytes=self.options.max_line_bytes,
-            on_progress=self.on_bytes,
+            # files report bytes on disk (see _tracked); a pipe reports the bytes it gave
+            on_progress=self.on_bytes if source.path == STDIN else None,
         )
         parser: BlockParser | None = None
         pending: deque[tuple[Block, Future[tuple[BlockResult, list[Checked]]]]] = deque()
@@ -223,7 +263,7 @@ class Reader:
                 if parser is None:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
                     layout = sniff(head, self.plan)
-                    parser = BlockParser(self.plan, layout, examples_wanted=self._want_examples)
+                    parser = block_parser(self.plan, layout, examples_wanted=self._want_examples)
                 future = pool.submit(self._parse_and_check, parser, block)
                 pending.append((block, future))
                 if len(pending) > PARSE_WORKERS:

@@ -167,6 +167,14 @@ class _Closable:
         self.closed = True
         self._raw.close()
 
+    def position(self) -> int | None:
+        """Bytes of the file on disk read so far (compressed bytes for a compressed file);
+        None where that is not known (a pipe)."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return None
+
 
 class _Stream(_Closable):
     """A readable binary stream that decompresses gzip, bz2 and zstd (all members/frames).

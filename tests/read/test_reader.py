@@ -63,9 +63,10 @@ def _assert_same(a: tuple[pa.Table | None, InputReport], b: tuple[pa.Table | Non
 
 
 class _Counting:
-    """Counts rows the fast path produced, to prove a test exercised it."""
+    """Counts rows the fast path produced, to prove a test exercised it (Python reader only)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("MLMON_READER", "python")
         self.rows = 0
         lock = threading.Lock()  # blocks are parsed on worker threads
         original = jsonlines.BlockParser._fast

@@ -1,0 +1,20 @@
+"""Type stubs of the compiled reader (native/, built by setuptools-rust)."""
+
+from typing import Any
+
+CODES: tuple[str, ...]
+
+class Buf: ...
+
+class Plan:
+    def __init__(
+        self,
+        timestamp: str,
+        by: str | None,
+        summary: tuple[str, str, str, str, str, str] | None,
+        features: tuple[str, list[tuple[bool, str]]] | None,
+        marker: bytes | None,
+        success_values: list[str],
+    ) -> None: ...
+
+def parse_block(plan: Plan, data: bytes, first_line: int) -> tuple[Any, ...]: ...

@@ -1,0 +1,244 @@
+//! mlmon's native strict reader: JSON-lines blocks into Arrow buffers, a Python extension module.
+//!
+//! `parse_block` releases the GIL while it parses, so mlmon's parse workers run on all cores.
+//! The buffers go to Python without a copy (they support the buffer protocol) and pyarrow wraps
+//! them with `Array.from_buffers`.
+
+pub mod block;
+pub mod columns;
+pub mod plan;
+pub mod walk;
+
+use std::os::raw::{c_int, c_void};
+
+use pyo3::exceptions::PyBufferError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use crate::columns::{Bits, Col};
+use crate::plan::{FeatureKind, Fields, Plan};
+
+/// Memory owned by Rust, readable from Python through the buffer protocol.
+#[pyclass(frozen, module = "mlmon._native")]
+pub struct Buf {
+    data: BufData,
+}
+
+enum BufData {
+    U8(Vec<u8>),
+    F64(Vec<f64>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+}
+
+impl Buf {
+    fn raw(&self) -> (*const u8, usize) {
+        fn of<T>(v: &[T]) -> (*const u8, usize) {
+            (v.as_ptr() as *const u8, std::mem::size_of_val(v))
+        }
+        match &self.data {
+            BufData::U8(v) => of(v),
+            BufData::F64(v) => of(v),
+            BufData::I32(v) => of(v),
+            BufData::I64(v) => of(v),
+            BufData::U32(v) => of(v),
+            BufData::U64(v) => of(v),
+        }
+    }
+}
+
+#[pymethods]
+impl Buf {
+    /// # Safety
+    /// Called by CPython with a valid `Py_buffer` to fill; the memory stays valid while the view
+    /// holds its reference to this object (PyBuffer_FillInfo takes one).
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
+            return Err(PyBufferError::new_err("the buffer is read-only"));
+        }
+        let (ptr, len) = slf.get().raw();
+        let rc = ffi::PyBuffer_FillInfo(
+            view,
+            slf.as_ptr(),
+            ptr as *mut c_void,
+            len as ffi::Py_ssize_t,
+            1,
+            flags,
+        );
+        if rc == -1 {
+            return Err(PyErr::fetch(slf.py()));
+        }
+        Ok(())
+    }
+
+    unsafe fn __releasebuffer__(&self, _view: *mut ffi::Py_buffer) {}
+
+    fn __len__(&self) -> usize {
+        self.raw().1
+    }
+}
+
+fn buf(py: Python<'_>, data: BufData) -> PyResult<Py<Buf>> {
+    Py::new(py, Buf { data })
+}
+
+/// The read plan, compiled once per run.
+#[pyclass(frozen, name = "Plan", module = "mlmon._native")]
+pub struct PyPlan {
+    plan: Plan,
+}
+
+#[pymethods]
+impl PyPlan {
+    /// timestamp: dotted path; by: path or None; summary: the six serving paths (latency, status,
+    /// success, prediction, pred_class, confidence) or None; features: (path, [(numeric, name)])
+    /// or None; marker: bytes or None; success_values: lower-case status texts meaning success.
+    #[new]
+    #[pyo3(signature = (timestamp, by, summary, features, marker, success_values))]
+    fn new(
+        timestamp: String,
+        by: Option<String>,
+        summary: Option<[String; 6]>,
+        features: Option<(String, Vec<(bool, String)>)>,
+        marker: Option<Vec<u8>>,
+        success_values: Vec<String>,
+    ) -> PyPlan {
+        let fields = Fields {
+            timestamp: &timestamp,
+            by: by.as_deref(),
+            summary: summary.as_ref().map(|s| {
+                [
+                    s[0].as_str(),
+                    s[1].as_str(),
+                    s[2].as_str(),
+                    s[3].as_str(),
+                    s[4].as_str(),
+                    s[5].as_str(),
+                ]
+            }),
+            features: features.as_ref().map(|(path, specs)| {
+                let specs = specs
+                    .iter()
+                    .map(|(numeric, name)| {
+                        let kind = if *numeric {
+                            FeatureKind::Numeric
+                        } else {
+                            FeatureKind::Categorical
+                        };
+                        (kind, name.as_str())
+                    })
+                    .collect();
+                (path.as_str(), specs)
+            }),
+        };
+        PyPlan {
+            plan: Plan::new(fields, marker.filter(|m| !m.is_empty()), success_values),
+        }
+    }
+}
+
+fn bits(py: Python<'_>, b: Bits) -> PyResult<(PyObject, usize)> {
+    let nulls = b.len - b.ones;
+    if nulls == 0 {
+        return Ok((py.None(), 0));
+    }
+    Ok((buf(py, BufData::U8(b.bytes))?.into_any(), nulls))
+}
+
+/// Parse a block of whole lines (`first_line` is the number of its first line).
+///
+/// Returns (lines, counts, bad_index, bad_code, bad_start, bad_end, row_lines, columns) where
+/// counts are per reason code, the bad_* buffers describe every line that is neither a row nor
+/// blank, and each column is (kind, validity or None, null_count, values, offsets or None) with
+/// kind "f64", "bool" or "str".
+#[pyfunction]
+fn parse_block<'py>(
+    py: Python<'py>,
+    plan: &Bound<'py, PyPlan>,
+    data: &Bound<'py, PyBytes>,
+    first_line: i64,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let plan = &plan.get().plan;
+    let bytes = data.as_bytes();
+    if bytes.len() >= i32::MAX as usize {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "block too large for int32 offsets",
+        ));
+    }
+    let out = py.allow_threads(|| block::parse(plan, bytes, first_line));
+    let cols = PyList::empty(py);
+    for col in out.columns {
+        let item = match col {
+            Col::F64(c) => {
+                let (valid, nulls) = bits(py, c.valid)?;
+                (
+                    "f64",
+                    valid,
+                    nulls,
+                    buf(py, BufData::F64(c.values))?.into_any(),
+                    py.None(),
+                )
+            }
+            Col::Bool(c) => {
+                let (valid, nulls) = bits(py, c.valid)?;
+                (
+                    "bool",
+                    valid,
+                    nulls,
+                    buf(py, BufData::U8(c.values.bytes))?.into_any(),
+                    py.None(),
+                )
+            }
+            Col::Str(c) => {
+                let (valid, nulls) = bits(py, c.valid)?;
+                let offsets = buf(py, BufData::I32(c.offsets))?.into_any();
+                (
+                    "str",
+                    valid,
+                    nulls,
+                    buf(py, BufData::U8(c.data))?.into_any(),
+                    offsets,
+                )
+            }
+        };
+        cols.append(item)?;
+    }
+    let items: Vec<PyObject> = vec![
+        out.lines.into_pyobject(py)?.into_any().unbind(),
+        out.counts.to_vec().into_pyobject(py)?.into_any().unbind(),
+        buf(py, BufData::U32(out.bad_index))?.into_any(),
+        buf(py, BufData::U8(out.bad_code))?.into_any(),
+        buf(py, BufData::U64(out.bad_start))?.into_any(),
+        buf(py, BufData::U64(out.bad_end))?.into_any(),
+        buf(py, BufData::I64(out.row_lines))?.into_any(),
+        cols.into_any().unbind(),
+    ];
+    PyTuple::new(py, items)
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyPlan>()?;
+    m.add_class::<Buf>()?;
+    m.add_function(wrap_pyfunction!(parse_block, m)?)?;
+    m.add(
+        "CODES",
+        (
+            "row",
+            "blank",
+            "non_record",
+            "bad_encoding",
+            "wrong_type",
+            "duplicate_key",
+            "uncertain",
+        ),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! The read plan as the native reader needs it: dotted field paths compiled into one key trie.
+
+use std::collections::HashMap;
+
+/// One key of the trie: a field mlmon reads, or an object on the way to one.
+#[derive(Debug, Default)]
+pub struct Node {
+    pub name: String,
+    pub children: Vec<usize>,
+    /// Children by name, for objects with many wanted keys (named features).
+    pub index: Option<HashMap<String, usize>>,
+}
+
+/// The wanted keys of a record; node 0 is the record itself.
+#[derive(Debug)]
+pub struct Trie {
+    pub nodes: Vec<Node>,
+}
+
+impl Default for Trie {
+    fn default() -> Self {
+        Trie {
+            nodes: vec![Node::default()],
+        }
+    }
+}
+
+impl Trie {
+    /// Insert a dotted path below `from` (split on every `.`, as `str.split(".")` does);
+    /// returns the node ids along it, `from` excluded.
+    pub fn insert(&mut self, from: usize, dotted: &str) -> Vec<usize> {
+        let mut at = from;
+        let mut out = Vec::new();
+        for part in dotted.split('.') {
+            let found = self.nodes[at]
+                .children
+                .iter()
+                .copied()
+                .find(|&c| self.nodes[c].name == part);
+            let next = match found {
+                Some(c) => c,
+                None => {
+                    let id = self.nodes.len();
+                    self.nodes.push(Node {
+                        name: part.to_owned(),
+                        ..Node::default()
+                    });
+                    self.nodes[at].children.push(id);
+                    id
+                }
+            };
+            out.push(next);
+            at = next;
+        }
+        out
+    }
+
+    /// Build the name index of nodes with many children (call after the last insert).
+    pub fn finish(&mut self) {
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].children.len() > 8 {
+                let index = self.nodes[i]
+                    .children
+                    .iter()
+                    .map(|&c| (self.nodes[c].name.clone(), c))
+                    .collect();
+                self.nodes[i].index = Some(index);
+            }
+        }
+    }
+
+    /// The child of `node` called `key`, if mlmon reads it.
+    #[inline]
+    pub fn child(&self, node: usize, key: &str) -> Option<usize> {
+        let n = &self.nodes[node];
+        if let Some(index) = &n.index {
+            return index.get(key).copied();
+        }
+        n.children
+            .iter()
+            .copied()
+            .find(|&c| self.nodes[c].name.as_str() == key)
+    }
+}
+
+/// How a feature is read: a number, or text (a category).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeatureKind {
+    Numeric,
+    Categorical,
+}
+
+/// The serving fields of `mlmon summary`, as node paths.
+#[derive(Debug)]
+pub struct SummaryPaths {
+    pub latency: Vec<usize>,
+    pub status: Vec<usize>,
+    pub success: Vec<usize>,
+    pub prediction: Vec<usize>,
+    pub pred_class: Vec<usize>,
+    pub confidence: Vec<usize>,
+}
+
+/// The features of `mlmon drift`: the features object (or list) and each feature below it.
+#[derive(Debug)]
+pub struct FeaturePaths {
+    pub path: Vec<usize>,
+    /// Node id of the features value (its list elements are kept).
+    pub node: usize,
+    /// Per feature: its kind and its path below the features node.
+    pub specs: Vec<(FeatureKind, Vec<usize>)>,
+}
+
+/// Everything the block parser needs, built once per run from mlmon's ReadPlan.
+#[derive(Debug)]
+pub struct Plan {
+    pub trie: Trie,
+    pub timestamp: Vec<usize>,
+    pub by: Option<Vec<usize>>,
+    pub summary: Option<SummaryPaths>,
+    pub features: Option<FeaturePaths>,
+    pub marker: Option<Vec<u8>>,
+    /// Status texts that mean success (compared with the lower-cased status).
+    pub success_values: Vec<String>,
+}
+
+/// Field paths of a plan as mlmon's FieldMap spells them.
+pub struct Fields<'a> {
+    pub timestamp: &'a str,
+    pub by: Option<&'a str>,
+    /// latency, status, success, prediction, pred_class, confidence
+    pub summary: Option<[&'a str; 6]>,
+    pub features: Option<(&'a str, Vec<(FeatureKind, &'a str)>)>,
+}
+
+impl Plan {
+    pub fn new(fields: Fields<'_>, marker: Option<Vec<u8>>, success_values: Vec<String>) -> Plan {
+        let mut trie = Trie::default();
+        let timestamp = trie.insert(0, fields.timestamp);
+        let by = fields.by.map(|p| trie.insert(0, p));
+        let summary = fields.summary.map(|s| SummaryPaths {
+            latency: trie.insert(0, s[0]),
+            status: trie.insert(0, s[1]),
+            success: trie.insert(0, s[2]),
+            prediction: trie.insert(0, s[3]),
+            pred_class: trie.insert(0, s[4]),
+            confidence: trie.insert(0, s[5]),
+        });
+        let features = fields.features.map(|(path, specs)| {
+            let path = trie.insert(0, path);
+            let node = *path.last().expect("a path has at least one part");
+            let specs = specs
+                .into_iter()
+                .map(|(kind, name)| (kind, trie.insert(node, name)))
+                .collect();
+            FeaturePaths { path, node, specs }
+        });
+        trie.finish();
+        Plan {
+            trie,
+            timestamp,
+            by,
+            summary,
+            features,
+            marker,
+            success_values,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_share_prefixes_and_split_on_every_dot() {
+        let mut t = Trie::default();
+        let a = t.insert(0, "prediction.class");
+        let b = t.insert(0, "prediction");
+        let c = t.insert(0, "a..b");
+        assert_eq!(a[0], b[0]);
+        assert_eq!(c.len(), 3);
+        assert_eq!(t.nodes[c[1]].name, "");
+        t.finish();
+        assert_eq!(t.child(0, "prediction"), Some(b[0]));
+        assert_eq!(t.child(b[0], "class"), Some(a[1]));
+        assert_eq!(t.child(0, "nope"), None);
+    }
+
+    #[test]
+    fn many_children_are_indexed() {
+        let mut t = Trie::default();
+        let ids: Vec<usize> = (0..20).map(|i| t.insert(0, &format!("f{i}"))[0]).collect();
+        t.finish();
+        assert!(t.nodes[0].index.is_some());
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(t.child(0, &format!("f{i}")), Some(*id));
+        }
+    }
+}

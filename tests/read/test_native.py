@@ -1,0 +1,308 @@
+"""The compiled reader against the Python exact path: same rows, reasons, examples and totals.
+
+The exact path (`BlockParser._exact`, line by line through Python's json module) is the
+definition. Every test here reads the same bytes both ways and requires identical canonical
+tables (values compared by `repr`, so -0.0, NaN and text must match exactly), identical reason
+counts and identical examples. Hypothesis feeds valid records, mutated records, duplicate keys
+and arbitrary bytes; `MLMON_FUZZ_EXAMPLES=N` raises its budget for a long run outside CI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from corpus import (
+    BAD_LINES,
+    DEEP_BUT_VALID,
+    LOG_PREFIX,
+    PLAN_DRIFT_LIST,
+    PLAN_DRIFT_NAMED,
+    PLAN_SUMMARY,
+    dumps,
+    good_lines,
+    gzip_bytes,
+    join,
+    list_record,
+    mixed_log,
+    read,
+    record,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlmon.errors import DataError
+from mlmon.read import native
+from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, sniff
+from mlmon.read.records import FeatureSpec, FieldMap, Kind, ReadPlan
+
+pytestmark = pytest.mark.skipif(
+    not native.available() and not os.environ.get("CI"),
+    reason="the compiled reader is not built (no Rust toolchain)",
+)
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
+FUZZ = int(os.environ.get("MLMON_FUZZ_EXAMPLES", "0"))
+"""Examples per hypothesis test for a long differential run; 0 keeps the CI budget."""
+
+PLAN_MARKER = ReadPlan(record_marker="Prediction: ")
+PLAN_MIXED_LIST = ReadPlan(
+    by=None, summary=False,
+    features=(FeatureSpec("f0", Kind.NUMERIC), FeatureSpec("f1", Kind.CATEGORICAL),
+              FeatureSpec("f2", Kind.NUMERIC)),
+)
+PLAN_ODD_FIELDS = ReadPlan(
+    fields=FieldMap(timestamp="meta.ts", latency="t.ms", status="meta.status", prediction="out",
+                    pred_class="out.label", confidence="out.p", features="x"),
+    by="meta.model",
+    features=(FeatureSpec("a.b", Kind.NUMERIC), FeatureSpec("c", Kind.CATEGORICAL)),
+    success_values=frozenset({"ok", "fine"}),
+)
+PLANS = [PLAN_SUMMARY, PLAN_DRIFT_NAMED, PLAN_DRIFT_LIST, PLAN_MARKER, PLAN_MIXED_LIST, PLAN_ODD_FIELDS]
+PLAN_IDS = ["summary", "drift-named", "drift-list", "marker", "mixed-list", "odd-fields"]
+
+
+def _layout(data: bytes, plan: ReadPlan) -> Layout:
+    try:
+        return sniff(data[: 1 << 20].split(b"\n")[:200], plan)
+    except DataError:
+        return Layout(prefixed=False, schema=None, features_list=False, prediction_leaf=None)
+
+
+def _rows(result: BlockResult) -> tuple[list[tuple[str, ...]], list[int]]:
+    rows: list[tuple[str, ...]] = []
+    lines: list[int] = []
+    for piece in result.pieces:
+        rows += [tuple(repr(v) for v in r.values()) for r in piece.raw.to_pylist()]
+        lines += [int(x) for x in piece.row_lines()]
+    return rows, lines
+
+
+def both(data: bytes, plan: ReadPlan, first_line: int = 1) -> tuple[BlockResult, BlockResult]:
+    """Parse one block (whole lines) natively and with the exact path; assert they agree."""
+    layout = _layout(data, plan)
+    exact_parser = BlockParser(plan, layout, examples_wanted=lambda: True)
+    exact = BlockResult([], Counter(), 0, [])
+    exact_parser._exact(data, first_line, exact, tail=False)
+    nat = native.NativeBlockParser(plan, layout, examples_wanted=lambda: True).parse(data, first_line)
+    assert nat.lines == exact.lines
+    assert +nat.reasons == +exact.reasons
+    # a block gives at most 1000 examples (the reader shows 5)
+    assert nat.examples == exact.examples[:1000]
+    n_rows, n_lines = _rows(nat)
+    e_rows, e_lines = _rows(exact)
+    assert n_lines == e_lines
+    for got, want, line in zip(n_rows, e_rows, e_lines, strict=True):
+        assert got == want, f"line {line}"
+    for piece in nat.pieces:
+        assert piece.raw.schema == exact_parser.schema
+        piece.raw.validate(full=True)
+    return nat, exact
+
+
+# --- the corpus ---------------------------------------------------------------------------------
+
+
+CASES = [(kind, line) for kind, lines in BAD_LINES.items() for line in lines]
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=PLAN_IDS)
+@pytest.mark.parametrize("prefix", ["", LOG_PREFIX], ids=["jsonl", "logging"])
+def test_corpus_lines(plan: ReadPlan, prefix: str) -> None:
+    lines = []
+    for i, (_, line) in enumerate(CASES):
+        lines.append(prefix.encode() + dumps(record(i)))
+        lines.append(prefix.encode() + line if line.strip(b" \t\r\x00").startswith(b"{") else line)
+    lines += [prefix.encode() + DEEP_BUT_VALID, prefix.encode() + dumps(list_record(3))]
+    nat, _ = both(join(lines), plan)
+    if plan.record_marker is None or prefix:  # the marker is in the logging prefix
+        assert sum(p.raw.num_rows for p in nat.pieces) > len(CASES) // 2
+
+
+def test_every_reason_the_native_side_gives_agrees() -> None:
+    nat, _ = both(join([*good_lines(5), *(line for _, line in CASES)]), PLAN_SUMMARY)
+    given = {"blank", "non_record", "bad_encoding", "bad_json", "wrong_type", "duplicate_key"}
+    assert given <= set(nat.reasons)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("prefix", ["", LOG_PREFIX], ids=["jsonl", "logging"])
+def test_mixed_logs(seed: int, prefix: str) -> None:
+    body, _ = mixed_log(3000, 0.05, seed, prefix=prefix)
+    both(body, PLAN_SUMMARY, first_line=1)
+    both(body, PLAN_DRIFT_NAMED, first_line=101)
+
+
+@pytest.mark.parametrize("name", ["predictions.jsonl", "predictions.log", "predictions_named.jsonl"])
+@pytest.mark.parametrize("plan", PLANS, ids=PLAN_IDS)
+def test_sample_logs(name: str, plan: ReadPlan) -> None:
+    both((SAMPLES / name).read_bytes(), plan)
+
+
+def test_bom_blank_and_nul_lines() -> None:
+    body = b"\xef\xbb\xbf" + join([*good_lines(3), b"", b" \x00", b"\x00\x00", b"\xef\xbb\xbf{}", b"\t\r"])
+    nat, _ = both(body, PLAN_SUMMARY)
+    assert nat.reasons == Counter({"blank": 3, "non_record": 2})
+
+
+def test_lines_python_must_decide() -> None:
+    r = dumps(record(1))[:-1]
+    lines = [
+        r + b', "x": NaN}', r + b', "x": "\\ud800"}', r + b', "x": 1e400}', r + b"}\xc2\xa0",
+        b'{"latency_ms": -0}', b'{"latency_ms": -0.0}', b'{"model_version": 123456789012345678901234}',
+        b'{"model_version": 1.0}', b'{"model_version": "\\udc00"}', b'{"latency_ms": 1e400}',
+        b'{"latency_ms": -Infinity}', b'{"x": ' + b"1" * 5000 + b"}", b'{"x": ' + b"1" * 5000 + b".5}",
+        b"-Infinity", b"[NaN]", b"1e999", b"1" * 5000, b'"\\ud800"', b"[" * 600 + b"]" * 600,
+        b"[" * 200 + b"]" * 200, b"\x0b{}\x1f", b"{}\x85",
+    ]
+    nat, _ = both(join(lines), PLAN_SUMMARY)
+    assert nat.reasons["wrong_type"] >= 4
+
+
+def test_whole_files_through_the_reader(tmp_path: Path) -> None:
+    body, _ = mixed_log(5000, 0.03, 7, prefix=LOG_PREFIX)
+    for name, data in (("a.log", body), ("b.jsonl.gz", gzip_bytes(join(good_lines(3000)) + b"{oops"))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        t1, r1 = read([str(path)], reader_name="native")
+        t2, r2 = read([str(path)], exact=True)
+        assert r1 == r2
+        assert t1 is not None and t2 is not None and t1.equals(t2)
+
+
+def test_the_reader_says_which_reader_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(native.READER_ENV, raising=False)
+    assert native.reader_name() == ("native" if native.available() else "python")
+    monkeypatch.setenv(native.READER_ENV, "python")
+    assert native.reader_name() == "python"
+    parser = native.block_parser(PLAN_SUMMARY, _layout(b"", PLAN_SUMMARY), examples_wanted=lambda: True)
+    assert type(parser) is BlockParser
+
+
+def test_ci_builds_the_native_reader() -> None:
+    if os.environ.get("CI"):
+        assert native.available(), "CI must build mlmon._native (cargo is on the machine)"
+
+
+def test_buffers_are_wrapped_not_copied() -> None:
+    nat, _ = both(join(good_lines(50)), PLAN_SUMMARY)
+    col = nat.pieces[0].raw.column("latency_ms").chunk(0)
+    assert isinstance(col.buffers()[1], pa.Buffer) and col.buffers()[1].size == 50 * 8
+
+
+# --- hypothesis: valid records, mutated records, duplicate keys, arbitrary bytes -----------------
+
+
+def _budget(n: int) -> Any:
+    return settings(max_examples=FUZZ or n, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.sampled_from(["success", "OK", "error", "Ok", "FINE", "\u212aO", "2026-11-01T10:00:00Z", "true"]),
+)
+values = st.recursive(scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=4), c,
+                                                                                    max_size=4), max_leaves=8)
+KEYS = ["timestamp", "model_version", "latency_ms", "status", "success", "prediction", "input", "class",
+        "confidence", "features", "age", "income", "country", "mobile", "f0", "f1", "f2", "meta", "ts",
+        "model", "t", "ms", "out", "label", "p", "x", "a", "b", "c"]
+
+
+@st.composite
+def json_text(draw: Any, depth: int = 0) -> str:
+    """A JSON value as text, with duplicate keys allowed and mlmon's field names likely."""
+    if depth < 3 and draw(st.booleans()):
+        pairs = draw(st.lists(st.tuples(st.sampled_from(KEYS) | st.text(max_size=3),
+                                        json_text(depth + 1)), max_size=6))
+        if pairs and draw(st.integers(0, 4)) == 0:
+            pairs.append(draw(st.sampled_from(pairs)))  # a duplicate key
+        return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in pairs) + "}"
+    if depth < 3 and draw(st.integers(0, 5)) == 0:
+        return "[" + ", ".join(draw(st.lists(json_text(depth + 1), max_size=4))) + "]"
+    return json.dumps(draw(scalars), ensure_ascii=draw(st.booleans()))
+
+
+def _record_like(draw: Any) -> bytes:
+    rec = record(draw(st.integers(0, 10**6)))
+    for _ in range(draw(st.integers(0, 3))):
+        path = draw(st.sampled_from([["latency_ms"], ["status"], ["model_version"], ["timestamp"],
+                                     ["prediction"], ["prediction", "class"], ["prediction", "confidence"],
+                                     ["input", "features"], ["input", "features", "age"],
+                                     ["input", "features", "country"], ["success"]]))
+        node = rec
+        for part in path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[path[-1]] = draw(values)
+    if draw(st.booleans()):
+        rec["input"]["features"] = draw(st.lists(st.one_of(st.floats(allow_nan=False), st.integers(),
+                                                           st.text(max_size=3)), min_size=2, max_size=4))
+    return json.dumps(rec, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
+
+
+def _mutate(draw: Any, line: bytes) -> bytes:
+    data = bytearray(line)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, max(0, len(data) - 1)))
+        op = draw(st.integers(0, 3))
+        if op == 0 and data:
+            del data[at]
+        elif op == 1:
+            data.insert(at, draw(st.sampled_from(b'{}[],:"\\ -0e.NaI\x00\xff\xed\t\r\x0b')))
+        elif op == 2 and data:
+            data[at] = draw(st.integers(0, 255))
+        else:
+            snippet = draw(st.sampled_from([b"NaN", b"Infinity", b'"\\ud800"', b"1e400", b'"a":1,', b",",
+                                            b"-0", b"true", b"null", b"\\u00e9", b'\\"']))
+            data[at:at] = snippet
+    return bytes(data).replace(b"\n", b" ")
+
+
+@st.composite
+def lines(draw: Any) -> bytes:
+    kind = draw(st.integers(0, 4))
+    if kind == 0:
+        line = _record_like(draw)
+    elif kind == 1:
+        line = _mutate(draw, _record_like(draw))
+    elif kind == 2:
+        line = draw(json_text()).encode("utf-8", "surrogatepass")
+    elif kind == 3:
+        line = _mutate(draw, draw(json_text()).encode("utf-8", "surrogatepass"))
+    else:
+        line = draw(st.binary(max_size=40)).replace(b"\n", b"")
+    prefix = draw(st.sampled_from([b"", b"", b"  ", LOG_PREFIX.encode(), b"2026-11-01T10:00:00 x ",
+                                   b"junk Prediction: ", b"\xef\xbb\xbf"]))
+    return prefix + line
+
+
+@_budget(150)
+@given(st.lists(lines(), min_size=1, max_size=12), st.sampled_from(range(len(PLANS))))
+def test_hypothesis_lines(block: list[bytes], plan_index: int) -> None:
+    both(join(block), PLANS[plan_index], first_line=1)
+
+
+@_budget(60)
+@given(st.lists(st.binary(max_size=60), min_size=1, max_size=8), st.sampled_from(range(len(PLANS))))
+def test_hypothesis_arbitrary_bytes(block: list[bytes], plan_index: int) -> None:
+    both(join(line.replace(b"\n", b"") for line in block), PLANS[plan_index])
+
+
+@_budget(60)
+@given(st.integers(min_value=-(2**80), max_value=2**80) | st.floats(allow_nan=False),
+       st.sampled_from(["latency_ms", "model_version", "timestamp"]), st.booleans())
+def test_hypothesis_numbers(value: float, field: str, upper: bool) -> None:
+    text = json.dumps(value)
+    if upper and isinstance(value, float) and math.isfinite(value):
+        text = text.upper()
+    both(join([b'{"%s": %s}' % (field.encode(), text.encode())]), PLAN_SUMMARY)
