@@ -249,7 +249,9 @@ def transitions(
                     # Alertmanager knows the alert by its labels: end the old one (people are
                     # told about the new severity, not about a resolution)
                     events.append(
-                        Event("superseded", r.name, prev.severity, prev.message, prev.since, labels=prev.labels)
+                        Event(
+                            "superseded", r.name, prev.severity, prev.message, prev.since, labels=prev.labels
+                        )
                     )
                 since = now if prev is None else prev.since
                 events.append(Event("firing", r.name, sev, r.message, since, r.group, r.metric, lab))

@@ -27,17 +27,19 @@ def _log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, latency: float, rules:
 
 
 def test_alertmanager_fires_and_resolves_through_its_route(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alertmanager: tuple[Service, Receiver]  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    alertmanager: tuple[Service, Receiver],  # noqa: F811
 ) -> None:
     am, hook = alertmanager
     _log(tmp_path, monkeypatch, 900.0)
     r = cli(["check", "--alertmanager", am.url, "--state", "st.json", "-f", "json"])
     assert r.exit_code == 1
-    note, = json.loads(r.stdout)["notifications"]
+    (note,) = json.loads(r.stdout)["notifications"]
     assert note == {**note, "kind": "alertmanager", "ok": True, "sent": 1}
-    first, = hook.wait_for(1)
+    (first,) = hook.wait_for(1)
     assert first["status"] == "firing"
-    alert, = first["alerts"]
+    (alert,) = first["alerts"]
     assert alert["labels"]["alertname"] == "p50 latency"
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["metric"] == "latency_ms.p50"
@@ -54,42 +56,62 @@ def test_alertmanager_fires_and_resolves_through_its_route(
 
 
 def test_webhook_gets_slack_compatible_body_on_change_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    receiver: Receiver,  # noqa: F811
 ) -> None:
     _log(tmp_path, monkeypatch, 200.0)
     args = ["check", "--notify", f"webhook:{receiver.url}", "--state", "st.json"]
     assert cli(args).exit_code == 1
-    body, = receiver.wait_for(1)
+    (body,) = receiver.wait_for(1)
     assert body["text"] == "mlmon: 1 firing"
-    att, = body["attachments"]
-    assert att["color"] == "warning" and "p50 latency" not in att["text"] and "latency_ms.p50 200 > 100" in att["text"]
+    (att,) = body["attachments"]
+    assert (
+        att["color"] == "warning"
+        and "p50 latency" not in att["text"]
+        and "latency_ms.p50 200 > 100" in att["text"]
+    )
     # same state again: nothing new to tell (the file was replaced, so it is read from the start)
-    (tmp_path / "log.jsonl").write_bytes(join(dumps(record(i, latency_ms=201.0 if i % 3 == 0 else 5.0)) for i in range(N)))
+    (tmp_path / "log.jsonl").write_bytes(
+        join(dumps(record(i, latency_ms=201.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    )
     assert cli(args).exit_code == 1
     assert len(receiver.bodies) == 1
     # --repeat-interval 1s after a pause: told again
     import time
 
     time.sleep(1.1)
-    (tmp_path / "log.jsonl").write_bytes(join(dumps(record(i, latency_ms=202.0 if i % 3 == 0 else 5.0)) for i in range(N)))
+    (tmp_path / "log.jsonl").write_bytes(
+        join(dumps(record(i, latency_ms=202.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    )
     assert cli([*args, "--repeat-interval", "1s"]).exit_code == 1
     assert len(receiver.wait_for(2)) == 2
     # escalation to critical is a change
-    (tmp_path / "log.jsonl").write_bytes(join(dumps(record(i, latency_ms=900.0 if i % 3 == 0 else 5.0)) for i in range(N)))
+    (tmp_path / "log.jsonl").write_bytes(
+        join(dumps(record(i, latency_ms=900.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    )
     assert cli(args).exit_code == 1
     assert receiver.wait_for(3)[2]["attachments"][0]["color"] == "danger"
 
 
 def test_webhook_url_from_the_environment_and_failures_keep_the_exit_code(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    receiver: Receiver,  # noqa: F811
 ) -> None:
     _log(tmp_path, monkeypatch, 200.0)
     monkeypatch.setenv("TEAM_HOOK", receiver.url + "/T000/secret-token")
     receiver.status = 500
     r = cli(["check", "--notify", "webhook:env:TEAM_HOOK", "--notify-timeout", "2", "-f", "json"])
     assert r.exit_code == 1  # the alert decides, not the failed notification
-    note, = json.loads(r.stdout)["notifications"]
-    assert note == {**note, "kind": "webhook", "ok": False, "attempts": 3, "error": f"{redact(receiver.url)}: HTTP 500"}
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note == {
+        **note,
+        "kind": "webhook",
+        "ok": False,
+        "attempts": 3,
+        "error": f"{redact(receiver.url)}: HTTP 500",
+    }
     assert "secret-token" not in r.stdout + r.stderr
     assert "mlmon: warning: webhook notification to http://127.0.0.1:" in r.stderr
     # healthy run with a failing notifier target: still 0 (nothing to send, nothing fails)
@@ -99,28 +121,32 @@ def test_webhook_url_from_the_environment_and_failures_keep_the_exit_code(
 
 
 def test_email_through_a_real_smtp_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Mailbox  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: Mailbox,  # noqa: F811
 ) -> None:
     _log(tmp_path, monkeypatch, 900.0)
     url = f"smtp://{smtp_server.host}:{smtp_server.port}?to=oncall@example.com&from=mlmon@example.com"
     r = cli(["check", "--notify", url, "-f", "json"])
     assert r.exit_code == 1
-    note, = json.loads(r.stdout)["notifications"]
+    (note,) = json.loads(r.stdout)["notifications"]
     assert note["ok"] and note["sent"] == 1
-    msg, = smtp_server.messages
+    (msg,) = smtp_server.messages
     assert msg["To"] == "oncall@example.com" and msg["Subject"] == "[mlmon] 1 firing, 0 resolved"
     assert "CRITICAL: latency_ms.p50 900 > 500 (group v2)" in msg.get_payload()
 
 
 def test_smtp_login_needs_the_password_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Mailbox  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: Mailbox,  # noqa: F811
 ) -> None:
     _log(tmp_path, monkeypatch, 900.0)
     monkeypatch.delenv("MLMON_SMTP_PASSWORD", raising=False)
     url = f"smtp://alice@{smtp_server.host}:{smtp_server.port}?to=oncall@example.com"
     r = cli(["check", "--notify", url, "-f", "json"])
     assert r.exit_code == 1
-    note, = json.loads(r.stdout)["notifications"]
+    (note,) = json.loads(r.stdout)["notifications"]
     assert not note["ok"] and note["attempts"] == 1 and "MLMON_SMTP_PASSWORD is not set" in note["error"]
     assert smtp_server.messages == []
 

@@ -44,8 +44,6 @@ def s(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Setup:
     return Setup(tmp_path)
 
 
-
-
 def test_appends_are_read_once(s: Setup) -> None:
     s.append(0, 100)
     assert s.run()["records"] == 100
@@ -115,7 +113,7 @@ def test_line_numbers_continue_in_examples(s: Setup) -> None:
         fh.write(b'{"timestamp": "2026-11-01T10:00:00Z", "latency_ms": \n')
     s.append(100, 10)
     doc = s.run()
-    ex, = doc["input"]["examples"]
+    (ex,) = doc["input"]["examples"]
     assert ex["line"] == 101 and ex["reason"] == "bad_json"
 
 
@@ -127,10 +125,14 @@ def test_damaged_state_file_is_an_error_naming_it(s: Setup) -> None:
     assert "state file st.json is damaged" in r.stderr
     (s.dir / "st.json").write_text('{"version": 1, "files": [{"path": 3}], "alerts": {}, "breaches": {}}')
     r = cli(["check", "--state", "st.json"])
-    assert r.exit_code == 65 and "state file st.json is damaged or not an mlmon state file (files/0" in r.stderr
+    assert (
+        r.exit_code == 65 and "state file st.json is damaged or not an mlmon state file (files/0" in r.stderr
+    )
 
 
-def test_a_held_lock_makes_the_second_run_wait_then_give_up(s: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_held_lock_makes_the_second_run_wait_then_give_up(
+    s: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import fcntl
 
     from mlmon.rules import state

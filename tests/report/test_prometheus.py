@@ -78,7 +78,9 @@ def test_promtool_accepts_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_node_exporter_textfile_collector_scrapes_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, node_exporter: Service  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    node_exporter: Service,  # noqa: F811
 ) -> None:
     _setup(tmp_path, monkeypatch)
     prom = node_exporter.data / "mlmon.prom"
@@ -98,29 +100,35 @@ def test_node_exporter_textfile_collector_scrapes_it(
 
 
 def test_push_to_a_real_pushgateway(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pushgateway: Service  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pushgateway: Service,  # noqa: F811
 ) -> None:
     _setup(tmp_path, monkeypatch)
     r = cli(["check", "--push", pushgateway.url, "--push-job", "model-a", "-f", "json"])
     assert r.exit_code == 1
-    note, = json.loads(r.stdout)["notifications"]
+    (note,) = json.loads(r.stdout)["notifications"]
     assert note["kind"] == "pushgateway" and note["ok"] and note["target"] == pushgateway.url
     s = _samples(get(f"{pushgateway.url}/metrics"))
     assert s[("mlmon_records", (("instance", ""), ("job", "model-a")))] == N
     assert s[("mlmon_run_success", (("instance", ""), ("job", "model-a")))] == 1
 
 
-def test_unreachable_pushgateway_is_reported_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_pushgateway_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from services import free_port
 
     lines = [dumps(record(i, latency_ms=1.0)) for i in range(N)]
     monkeypatch.chdir(tmp_path)
     (tmp_path / "log.jsonl").write_bytes(join(lines))
-    (tmp_path / "mlmon.toml").write_text('logs = ["log.jsonl"]\n[[rules]]\nmetric = "records"\ncritical = 1\n')
+    (tmp_path / "mlmon.toml").write_text(
+        'logs = ["log.jsonl"]\n[[rules]]\nmetric = "records"\ncritical = 1\n'
+    )
     url = f"http://127.0.0.1:{free_port()}/secret-path?token=abc"
     r = cli(["check", "--push", url, "--notify-timeout", "1", "-f", "json"])
     assert r.exit_code == 0  # a healthy run stays 0
-    note, = json.loads(r.stdout)["notifications"]
+    (note,) = json.loads(r.stdout)["notifications"]
     assert not note["ok"] and note["attempts"] == 3
     assert "pushgateway notification to http://127.0.0.1" in r.stderr
     assert "secret-path" not in r.stderr + r.stdout and "abc" not in r.stderr + r.stdout

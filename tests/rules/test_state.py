@@ -11,7 +11,9 @@ from mlmon.rules.state import AlertState, State, apply_for, dumps, transitions
 
 
 def _r(status: Status, value: float | None = 1.0, for_runs: int = 1, name: str = "p99") -> RuleResult:
-    return RuleResult(name, "latency_ms.p99", status, value, 1.0, 2.0, "above", f"{name} {status}", None, False, for_runs)
+    return RuleResult(
+        name, "latency_ms.p99", status, value, 1.0, 2.0, "above", f"{name} {status}", None, False, for_runs
+    )
 
 
 def test_for_counts_consecutive_runs_and_no_data_keeps_the_count() -> None:
