@@ -20,12 +20,13 @@ from mlmon.read.records import (
     ReadPlan,
 )
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
-from mlmon.rules.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.rules.alerts import Alert, Severity, SummaryThresholds, drift_alerts, summary_alerts
 from mlmon.rules.check import RuleResult, evaluate
 from mlmon.rules.config import Rule
 from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
+from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
@@ -455,3 +456,91 @@ def check(
     results = evaluate(rules, result, features, drift=o, now=t)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
     return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t)
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    input: InputReport
+    records: int
+    filtered_out: int
+    by: str
+    control: str
+    baseline_source: str | None
+    options: CompareOptions
+    versions: tuple[VersionComparison, ...]
+    verdict: str
+    """worse when any version has a metric worse beyond tolerance; not_enough_data when some
+    version could not be judged at all; else pass."""
+    alerts: tuple[Alert, ...]
+
+
+def compare(
+    paths: list[str],
+    *,
+    control: str,
+    by: str = "model_version",
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    compare_options: CompareOptions | None = None,
+    baseline: Baseline | None = None,
+    budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> CompareReport:
+    """Each version (by `by`) of the records in `paths` against the `control` version, on the same span."""
+    base_plan = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=by,
+        summary=True,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+        success_values=base_plan.success_values,
+    )
+    o = compare_options or CompareOptions()
+    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    acc = CompareAccumulator(baseline, max_groups=o.max_groups)
+    records = 0
+
+    def update(t: pa.Table) -> None:
+        nonlocal records
+        records += t.num_rows
+        acc.update(t)
+
+    report, filtered = _read(
+        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
+    )
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    if records == 0:
+        raise DataError(f"no record in the selected range ({report.records} valid records read)")
+    versions = acc.result(control, o)
+    if not versions:
+        raise DataError(f"only the control {control!r} has records: there is no other version to compare")
+    verdicts = {v.verdict for v in versions}
+    verdict = (
+        "worse" if "worse" in verdicts else "not_enough_data" if "not_enough_data" in verdicts else "pass"
+    )
+    alerts = tuple(
+        Alert(
+            m.metric,
+            Severity.CRITICAL,
+            float(m.effect or 0.0),
+            m.tolerance,
+            f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} {m.effect:.3g} beyond "
+            f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
+            if m.p_value_adjusted is not None
+            else f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} "
+            f"{(m.effect or 0.0):.3g} beyond the tolerance {m.tolerance:g}, 95% interval excludes 0",
+            v.version,
+        )
+        for v in versions
+        for m in v.metrics
+        if m.verdict == "worse"
+    )
+    return CompareReport(
+        report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
+        verdict, alerts,
+    )

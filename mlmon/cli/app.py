@@ -15,8 +15,18 @@ import typer
 from rich.console import Console
 
 from mlmon.cli.config import ConfiguredGroup
+from mlmon.cli.helptext import tidy_help
 from mlmon.cli.options import FailOn, Fmt
 from mlmon.errors import ExitCode, MlmonError
+
+
+class _Group(ConfiguredGroup):
+    """The mlmon command group: its commands' help uses word placeholders (see helptext)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tidy_help(self)
+
 
 app = typer.Typer(
     name="mlmon",
@@ -35,7 +45,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    cls=ConfiguredGroup,
+    cls=_Group,
 )
 
 

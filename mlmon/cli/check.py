@@ -231,7 +231,11 @@ def check(
     in the config and from the summary threshold keys (max-p99-ms = "250:400", ...). A failed
     notification is reported on stderr and in the JSON, and does not change the exit code.
 
-    Example: mlmon check --config mlmon.toml -o junit:mlmon.xml -o markdown:summary.md
+    Example:
+
+    \b
+      mlmon check --config mlmon.toml \\
+          -o junit:mlmon.xml -o markdown:summary.md
     """
     del config  # taken by the command group before the options are parsed
     from mlmon.cli.config import META

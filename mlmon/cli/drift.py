@@ -80,7 +80,10 @@ def drift(
     """Data drift of each feature against the training baseline: mean deviation (the 20% rule),
     KS for numbers, chi-square for categories, Benjamini-Hochberg across features.
 
-    Example: mlmon drift logs/today.jsonl --baseline baseline.json --format json
+    Example:
+
+    \b
+      mlmon drift logs/today.jsonl --baseline baseline.json --format json
     """
     with _handled():
         from mlmon.api import detect_drift, load_training

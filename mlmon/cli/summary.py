@@ -79,7 +79,7 @@ def summary(
     max_error_rate: Annotated[
         str | None,
         typer.Option(
-            help="Highest error rate, WARN[:CRIT] (0.01:0.05); one number is critical.",
+            help="Highest error rate, WARN[:CRIT] (e.g. 0.01:0.05); one number is critical.",
             metavar="WARN[:CRIT]",
             show_default=False,
         ),
@@ -87,7 +87,7 @@ def summary(
     max_low_confidence_share: Annotated[
         str | None,
         typer.Option(
-            help="Highest share of predictions below --low-confidence, WARN[:CRIT] (0.1:0.3).",
+            help="Highest share of predictions below --low-confidence, WARN[:CRIT] (e.g. 0.1:0.3).",
             metavar="WARN[:CRIT]",
             show_default=False,
         ),
@@ -95,7 +95,7 @@ def summary(
     max_out_of_range: Annotated[
         str | None,
         typer.Option(
-            help="Most numeric predictions outside --prediction-range, WARN[:CRIT] counts (0:100).",
+            help="Most numeric predictions outside --prediction-range, WARN[:CRIT] counts (e.g. 0:100).",
             metavar="WARN[:CRIT]",
             show_default=False,
         ),
@@ -130,7 +130,12 @@ def summary(
     """Serving health and model behaviour: counts, success rate, latency percentiles,
     class shares and confidence, per model version and overall.
 
-    Example: mlmon summary logs/*.jsonl.gz --last 60m --max-p99-ms 250 --min-success-rate 0.99
+    Examples:
+
+    \b
+      mlmon summary logs/*.jsonl.gz --last 60m \\
+          --max-p99-ms 250 --min-success-rate 0.99
+      mlmon summary /var/log/model/ --last 1h --quiet  # for cron mail
     """
     with _handled():
         from mlmon.api import summarize

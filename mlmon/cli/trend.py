@@ -41,13 +41,14 @@ def _limit(help_text: str) -> object:
     return typer.Option(help=help_text, metavar="WARN[:CRIT]", show_default=False)
 
 
-MaxP95 = Annotated[str | None, _limit("p95 latency limit in ms per window, WARN[:CRIT] (250:400).")]
-MaxP99 = Annotated[str | None, _limit("p99 latency limit in ms per window, WARN[:CRIT] (250:400).")]
+MaxP95 = Annotated[str | None, _limit("p95 latency limit in ms per window, WARN[:CRIT] (e.g. 250:400).")]
+MaxP99 = Annotated[str | None, _limit("p99 latency limit in ms per window, WARN[:CRIT] (e.g. 250:400).")]
 MinSuccess = Annotated[
-    str | None, _limit("Lowest success rate per window, WARN[:CRIT] (0.99:0.95); one number is critical.")
+    str | None,
+    _limit("Lowest success rate per window, WARN[:CRIT] (e.g. 0.99:0.95); one number is critical."),
 ]
 MaxError = Annotated[
-    str | None, _limit("Highest error rate per window, WARN[:CRIT] (0.01:0.05); one number is critical.")
+    str | None, _limit("Highest error rate per window, WARN[:CRIT] (e.g. 0.01:0.05); one number is critical.")
 ]
 MaxLowConf = Annotated[
     str | None, _limit("Highest share of predictions below --low-confidence per window, WARN[:CRIT].")
@@ -168,7 +169,10 @@ def trend(
     low-confidence share (and drift per feature with --baseline). Windows without traffic are
     rows with 0 records. Records without a timestamp belong to no window; they are counted.
 
-    Example: mlmon trend logs/*.jsonl --every 1h --max-p99-ms 250 --for 3
+    Example:
+
+    \b
+      mlmon trend logs/*.jsonl --every 1h --max-p99-ms 250 --for 3
     """
     with _handled():
         from mlmon.api import load_training, trend
