@@ -35,7 +35,7 @@ app = typer.Typer(
         "service writes (JSON lines, plain or behind a Python logging prefix; CSV or Parquet "
         "feature logs; .gz/.bz2/.zst) and reports serving health and data drift.\n\n"
         "Exit codes: 0 ok, 1 alert at or above --fail-on, 2 usage error, 65 bad data, "
-        "66 input missing, 70 internal error, 73 output not writable, 78 bad config file, "
+        "66 input missing, 70 internal error, 73 output not writable, 75 state file locked by another run, 78 bad config file, "
         "130 interrupted.\n\n"
         "Every command takes --config FILE (default: mlmon.toml, or [tool.mlmon] in "
         "pyproject.toml, found from the working directory up; --no-config ignores it): "
