@@ -638,8 +638,11 @@ def check(
         if dacc is not None:
             dacc.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
-    report, filtered = got.report, got.filtered_out
+    if paths:
+        got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+        report, filtered = got.report, got.filtered_out
+    else:  # nothing new since the last run (--state): every rule that needs records has no data
+        report, filtered = InputReport((), 0, 0, {}, 0, ()), 0
     b = budget or Budget()
     if report.lines:
         # no new line at all (an incremental run on a quiet log) is "no data", not bad data
