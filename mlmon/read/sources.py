@@ -330,6 +330,8 @@ def open_source(
     source: Source, notes: ReadNotes, *, max_decompressed_bytes: int | None = None
 ) -> tuple[Opened, Format]:
     """Open a source for reading, decompressing by magic bytes; return the stream and layout."""
+    if source.path == STDIN and sys.stdin is None:
+        raise NoInputError("cannot read standard input (-): it is closed")
     try:
         raw: IO[bytes] = sys.stdin.buffer if source.path == STDIN else open(source.path, "rb")  # noqa: SIM115
     except IsADirectoryError:
