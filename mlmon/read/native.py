@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, Piece
-from mlmon.read.records import NOT_BAD, Kind, ReadPlan
+from mlmon.read.records import Kind, ReadPlan
 
 _native: ModuleType | None
 try:
@@ -31,7 +31,6 @@ except ImportError:  # built without a Rust toolchain
 READER_ENV = "MLMON_READER"
 """Set to `python` to read with the pyarrow path even when the compiled reader is installed."""
 _EXAMPLES_PER_BLOCK = 1000
-_NORMAL_EXAMPLES_PER_BLOCK = 10
 _NO_ROW = ("blank", "non_record", "bad_encoding", "wrong_type", "duplicate_key")
 
 
@@ -121,15 +120,13 @@ class NativeBlockParser(BlockParser):
                 result.reasons[reason] += 1
                 decided[i] = reason
         if len(codes) and self.examples_wanted():
-            normal = 0  # lines that are a normal part of a log never crowd out the bad ones
             for i in range(len(codes)):
                 reason = decided[i] if i in decided else self._codes[codes[i]]
-                if not reason or (reason in NOT_BAD and normal >= _NORMAL_EXAMPLES_PER_BLOCK):
+                if not reason:
                     continue
-                normal += reason in NOT_BAD
                 line = data[int(starts[i]) : int(ends[i])]
                 result.examples.append((first_line + int(index[i]), reason, line))
-                if len(result.examples) - normal >= _EXAMPLES_PER_BLOCK or not self.examples_wanted():
+                if len(result.examples) >= _EXAMPLES_PER_BLOCK or not self.examples_wanted():
                     break
         if extra_rows:
             more = pa.table(
