@@ -650,7 +650,9 @@ def check(
             dacc.update(t)
 
     if paths:
-        got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+        got = _read(
+            paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
+        )
         report, filtered = got.report, got.filtered_out
     else:  # nothing new since the last run (--state): every rule that needs records has no data
         report, filtered = InputReport((), 0, 0, {}, 0, ()), 0
