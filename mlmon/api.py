@@ -650,9 +650,8 @@ def check(
             dacc.update(t)
 
     if paths:
-        got = _read(
-            paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-        )
+        sel = selection or Selection()
+        got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
         report, filtered = got.report, got.filtered_out
     else:  # nothing new since the last run (--state): every rule that needs records has no data
         report, filtered = InputReport((), 0, 0, {}, 0, ()), 0

@@ -25,7 +25,9 @@ import pytest
 
 
 def binary(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
+    path = shutil.which(name) or next(
+        (f"{d}/{name}" for d in ("/usr/bin", "/usr/sbin") if os.path.exists(f"{d}/{name}")), None
+    )
     if path is None:
         message = f"{name} is not installed (Debian: apt-get install {debian_package(name)}; .ci/run does it)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
