@@ -37,7 +37,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 FORMS = {"jsonl": ".jsonl", "log": ".log", "gz": ".jsonl.gz"}
 TASKS = ("summary", "drift")
-TOOLS = ("mlmon", "duckdb", "pandas", "floor")
+TOOLS = ("mlmon", "mlmon-py", "duckdb", "pandas", "floor")
+"""`mlmon` runs the reader it has (native when built); `mlmon-py` forces the pyarrow reader."""
 P_THRESHOLD = 0.05
 MIN_EFFECT = 0.1
 REL_TOL = 1e-9
@@ -365,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
         if bad := set(got) - set(allowed):
             ap.error(f"{name}: unknown {sorted(bad)}; choose from {', '.join(allowed)}")
     mlmon = shlex.split(args.mlmon)
-    if "mlmon" in tools and shutil.which(mlmon[0]) is None:
+    if {"mlmon", "mlmon-py"} & set(tools) and shutil.which(mlmon[0]) is None:
         raise SystemExit(f"{mlmon[0]} is not on PATH")
 
     files = ensure_data(args)
@@ -403,9 +404,10 @@ def main(argv: list[str] | None = None) -> None:
     for task in tasks:
         for form in forms:
             f = str(files[form])
-            if "mlmon" in tools:
-                m = measure("mlmon", task, form, mlmon_cmd(mlmon, task, files[form], train), (0, 1))
-                m.result = (from_mlmon_summary if task == "summary" else from_mlmon_drift)(m.result)
+            for tool, env in (("mlmon", []), ("mlmon-py", ["env", "MLMON_READER=python"])):
+                if tool in tools:
+                    m = measure(tool, task, form, env + mlmon_cmd(mlmon, task, files[form], train), (0, 1))
+                    m.result = (from_mlmon_summary if task == "summary" else from_mlmon_drift)(m.result)
             if "duckdb" in tools:
                 m = measure("duckdb", task, form, worker + ["duckdb", task, form, f, str(train)])
                 if task == "drift":
@@ -451,12 +453,12 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
         duck = find(measures, "duckdb", m.task, m.form)
         pand = find(measures, "pandas", m.task, m.form)
         r_duck = r_pand = agree = "–"
-        if m.tool == "mlmon":
+        if m.tool.startswith("mlmon"):
             if duck:
                 r_duck = f"{m.wall / duck.wall:.2f}"
             if pand:
                 r_pand = f"{m.wall / pand.wall:.2f}"
-        if m.tool in ("mlmon", "pandas") and duck:
+        if m.tool in ("mlmon", "mlmon-py", "pandas") and duck:
             cmp = compare_summary if m.task == "summary" else compare_drift
             problems = cmp(m.result, duck.result)
             agree = verdict(m.task, problems)
@@ -478,6 +480,9 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
             "mlmon/pandas", "answers agree"]
     lines_out.append(f"## {n:,} lines × {args.features} features\n")
     lines_out.append(env_line(args))
+    lines_out.append("")
+    lines_out.append(f"`mlmon` rows: {reader_line(shlex.split(args.mlmon))}; `mlmon-py` rows: the same "
+                     "mlmon with MLMON_READER=python (pyarrow reader).")
     lines_out.append("")
     lines_out.append("| " + " | ".join(head) + " |")
     lines_out.append("|" + "|".join("---" if i < 3 else "---:" for i in range(len(head) - 1)) + "|:---:|")
@@ -544,6 +549,16 @@ def mlmon_fingerprint() -> str:
     for f in sorted(Path(spec.origin).parent.glob("*.py")):
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:12]
+
+
+def reader_line(mlmon: list[str]) -> str:
+    """What `mlmon --version` says about its JSON-lines reader."""
+    try:
+        out = subprocess.run([*mlmon, "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        return "reader unknown"
+    found = [ln for ln in out.splitlines() if ln.startswith("JSON-lines reader:")]
+    return found[0] if found else "reader unknown (mlmon --version does not say)"
 
 
 def env_line(args: argparse.Namespace) -> str:
