@@ -182,12 +182,18 @@ class Measure:
     form: str
     walls: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    """user + system CPU seconds of each run: less sensitive than wall time to a busy machine."""
     result: Any = None
     note: str = ""
 
     @property
     def wall(self) -> float:
         return min(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return min(self.cpus) if self.cpus else float("nan")
 
     @property
     def rss(self) -> float:
@@ -197,6 +203,13 @@ class Measure:
 def run_process(cmd: list[str], ok_codes: tuple[int, ...] = (0,), capture: bool = True,
                 stdout_to_null: bool = False) -> tuple[float, float, str]:
     """Run cmd as a child; return (wall seconds, peak RSS MiB, stdout text)."""
+    wall, rss, text, _ = run_process_cpu(cmd, ok_codes, stdout_to_null=stdout_to_null)
+    return wall, rss, text
+
+
+def run_process_cpu(cmd: list[str], ok_codes: tuple[int, ...] = (0,),
+                    stdout_to_null: bool = False) -> tuple[float, float, str, float]:
+    """Run cmd as a child; return (wall seconds, peak RSS MiB, stdout text, user+system CPU s)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         stdout: Any = subprocess.DEVNULL if stdout_to_null else out
         t0 = time.perf_counter()
@@ -209,7 +222,7 @@ def run_process(cmd: list[str], ok_codes: tuple[int, ...] = (0,), capture: bool 
         text = out.read().decode()
         if p.returncode not in ok_codes:
             raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}:\n{err.read().decode()[-3000:]}")
-    return wall, ru.ru_maxrss / 1024.0, text  # ru_maxrss is in KiB on Linux
+    return wall, ru.ru_maxrss / 1024.0, text, ru.ru_utime + ru.ru_stime  # ru_maxrss: KiB on Linux
 
 
 def ensure_data(args: argparse.Namespace) -> dict[str, Path]:
@@ -384,12 +397,14 @@ def main(argv: list[str] | None = None) -> None:
                 parse: bool = True, null_out: bool = False) -> Measure:
         m = Measure(tool, task, form)
         for _ in range(args.repeat):
-            wall, rss, text = run_process(cmd, ok, stdout_to_null=null_out)
+            wall, rss, text, cpu = run_process_cpu(cmd, ok, stdout_to_null=null_out)
             m.walls.append(wall)
             m.rss_mb.append(rss)
+            m.cpus.append(cpu)
         if parse:
             m.result = json.loads(text)
-        print(f"  {tool:<12} {task:<8} {form:<6} {fmt_wall(m.wall):>8} s  {m.rss:8.0f} MiB",
+        print(f"  {tool:<12} {task:<8} {form:<6} {fmt_wall(m.wall):>8} s  {m.cpu:6.2f} CPU s  "
+              f"{m.rss:8.0f} MiB",
               flush=True)
         measures.append(m)
         return m
@@ -452,10 +467,11 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
     for m in measures:
         duck = find(measures, "duckdb", m.task, m.form)
         pand = find(measures, "pandas", m.task, m.form)
-        r_duck = r_pand = agree = "–"
+        r_duck = r_pand = r_cpu = agree = "–"
         if m.tool.startswith("mlmon"):
             if duck:
                 r_duck = f"{m.wall / duck.wall:.2f}"
+                r_cpu = f"{m.cpu / duck.cpu:.2f}"
             if pand:
                 r_pand = f"{m.wall / pand.wall:.2f}"
         if m.tool in ("mlmon", "mlmon-py", "pandas") and duck:
@@ -471,13 +487,13 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
                 problems = cmp(m.result, base.result)
                 agree = "= jsonl" if not problems else "**NO**"
                 mismatches += [f"duckdb {m.form} vs duckdb jsonl, {m.task}: {p}" for p in problems]
-        rows.append([m.tool, m.task, m.form, fmt_wall(m.wall), f"{m.rss:.0f}", fmt_rate(n, m.wall),
-                     r_duck, r_pand, agree])
+        rows.append([m.tool, m.task, m.form, fmt_wall(m.wall), f"{m.cpu:.2f}", f"{m.rss:.0f}",
+                     fmt_rate(n, m.wall), r_duck, r_cpu, r_pand, agree])
     if help_wall is not None:
-        rows.append(["mlmon", "--help", "–", fmt_wall(help_wall), "–", "–", "–", "–", "–"])
+        rows.append(["mlmon", "--help", "–", fmt_wall(help_wall), "–", "–", "–", "–", "–", "–", "–"])
 
-    head = ["tool", "task", "form", "wall s", "peak RSS MB", "lines/s", "mlmon/DuckDB",
-            "mlmon/pandas", "answers agree"]
+    head = ["tool", "task", "form", "wall s", "CPU s", "peak RSS MB", "lines/s", "mlmon/DuckDB",
+            "CPU mlmon/DuckDB", "mlmon/pandas", "answers agree"]
     lines_out.append(f"## {n:,} lines × {args.features} features\n")
     lines_out.append(env_line(args))
     lines_out.append("")
@@ -489,8 +505,9 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
     for r in rows:
         lines_out.append("| " + " | ".join(r) + " |")
     lines_out.append("")
-    lines_out.append(f"Wall = best of {args.repeat} whole-process run(s); peak RSS = the child's "
-                     "`ru_maxrss` from `os.wait4` (MiB); lines/s = lines in the file / wall. "
+    lines_out.append(f"Wall = best of {args.repeat} whole-process run(s); CPU s = least user+system "
+                     "CPU seconds of the runs (less sensitive to other load than wall); peak RSS = "
+                     "the child's `ru_maxrss` from `os.wait4` (MiB); lines/s = lines in the file / wall. "
                      "pandas runs only on .jsonl"
                      + ("" if n <= args.skip_pandas_above else
                         f" and was skipped (--skip-pandas-above {args.skip_pandas_above:,})") + ".")
