@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.errors import DataError, NoInputError
+from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, Reader, ReadOptions, check_budget
 from mlmon.read.records import (
     FEATURE_PREFIX,
@@ -20,12 +22,22 @@ from mlmon.read.records import (
     ReadPlan,
 )
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
-from mlmon.rules.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.rules.alerts import (
+    Alert,
+    Severity,
+    SummaryThresholds,
+    TrafficRules,
+    drift_alerts,
+    summary_alerts,
+    traffic_alerts,
+)
+from mlmon.rules.alerts import rules as threshold_rules
 from mlmon.rules.check import RuleResult, evaluate
 from mlmon.rules.config import Rule
 from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
+from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
@@ -120,6 +132,28 @@ class _Selector:
         return self.buffer
 
 
+@dataclass(frozen=True)
+class _Read:
+    report: InputReport
+    filtered_out: int
+    timed: int
+    """Valid records read that have a timestamp."""
+    newest_read_ns: int | None
+    newest_selected_ns: int | None
+
+
+def _newest(t: pa.Table) -> int | None:
+    ts = t.column(TIMESTAMP)
+    if ts.null_count == len(ts):
+        return None
+    v = pc.max(pc.cast(ts, pa.int64())).as_py()
+    return None if v is None else int(v)
+
+
+def _later(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
 def _read(
     paths: list[str] | list[Source],
     plan: ReadPlan,
@@ -128,18 +162,75 @@ def _read(
     selection: Selection,
     update: Callable[[pa.Table], None],
     on_bytes: Callable[[int], None] | None,
-) -> tuple[InputReport, int]:
+) -> _Read:
     sources = [p for p in paths if isinstance(p, Source)]
     if len(sources) != len(paths) or not sources:
         sources = expand([str(p) for p in paths])
     reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
     selector = _Selector(selection)
-    for table in reader.tables():
-        for t in selector.feed(table):
+    timed = 0
+    newest_read: int | None = None
+    newest_selected: int | None = None
+
+    def use(t: pa.Table) -> None:
+        nonlocal newest_selected
+        if t.num_rows:
+            newest_selected = _later(newest_selected, _newest(t))
             update(t)
+
+    for table in reader.tables():
+        ts = table.column(TIMESTAMP)
+        timed += len(ts) - ts.null_count
+        newest_read = _later(newest_read, _newest(table))
+        for t in selector.feed(table):
+            use(t)
     for t in selector.finish():
-        update(t)
-    return reader.report(), selector.filtered_out
+        use(t)
+    return _Read(reader.report(), selector.filtered_out, timed, newest_read, newest_selected)
+
+
+@dataclass(frozen=True)
+class Gates:
+    """What must hold of the selection itself, checked against the clock `now_ns`."""
+
+    traffic: TrafficRules = field(default_factory=TrafficRules)
+    now_ns: int | None = None
+    """The time --max-age is measured from; None = the current time."""
+
+
+def _traffic(
+    got: _Read, records: int, plan: ReadPlan, gates: Gates, selection: Selection
+) -> tuple[Alert, ...]:
+    timed_selection = selection.since_ns is not None or selection.until_ns is not None or selection.last_ns
+    if (
+        got.report.records
+        and not got.timed
+        and (timed_selection or gates.traffic.max_age_seconds is not None)
+    ):
+        need = "--max-age" if gates.traffic.max_age_seconds is not None else "the time selection"
+        raise DataError(
+            absent_message(
+                "--timestamp-field", plan.fields.timestamp, f"{need} needs", got.report.fields_seen
+            )
+        )
+    now = time.time_ns() if gates.now_ns is None else gates.now_ns
+    newest = got.newest_selected_ns if records else got.newest_read_ns
+    text = None if newest is None else _iso(newest)
+    return traffic_alerts(records, newest, gates.traffic, now, newest_text=text)
+
+
+def _iso(ns: int) -> str:
+    return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """A metric with no value in any selected record, because no record has its field."""
+
+    metric: str
+    field: str
+    option: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -150,6 +241,50 @@ class SummaryReport:
     filtered_out: int
     result: SummaryResult
     alerts: tuple[Alert, ...]
+    missing: tuple[MissingField, ...] = ()
+    """Metrics not measured: no selected record has their field (no threshold asked for them)."""
+
+
+def _summary_missing(
+    result: SummaryResult, plan: ReadPlan, t: SummaryThresholds, seen: frozenset[str]
+) -> tuple[MissingField, ...]:
+    """Metrics whose field no record has. A threshold on one is a data error (exit 65)."""
+    o = result.overall
+    f = plan.fields
+    set_rules = threshold_rules(t)
+    candidates = [
+        (("latency_ms.p95", "latency_ms.p99"), "latency_ms", o.latency_ms.n, f.latency, "--latency-field"),
+        (("success_rate", "error_rate"), "success_rate", o.success_n, f.status, "--status-field"),
+        (("confidence.low_share",), "confidence", o.confidence.n, f.confidence, "--confidence-field"),
+        (
+            ("predictions_out_of_range",),
+            "prediction_values",
+            o.prediction_values,
+            f.prediction,
+            "--prediction-field",
+        ),
+    ]
+    out: list[MissingField] = []
+    for metrics, name, n, path, option in candidates:
+        if n or not o.records:
+            continue
+        asked = [m for m in metrics if m in set_rules]
+        if name == "success_rate":
+            also = f" nor {f.success!r} (--success-field)"
+        else:
+            also = ""
+        if asked:
+            need = f"the {asked[0]} threshold needs"
+            raise DataError(
+                absent_message(option, path, need, seen).replace(f"({option})", f"({option}){also}", 1)
+            )
+        if name in ("confidence", "prediction_values"):
+            continue  # a log of labels has no confidence, a classifier no numeric value: normal
+        msg = absent_message(option, path, f"{name} needs", seen).replace(
+            f"({option})", f"({option}){also}", 1
+        )
+        out.append(MissingField(name, path, option, msg))
+    return tuple(out)
 
 
 def summarize(
@@ -161,26 +296,29 @@ def summarize(
     summary: SummaryOptions | None = None,
     thresholds: SummaryThresholds | None = None,
     budget: Budget | None = None,
+    gates: Gates | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> SummaryReport:
-    """Serving health and model behaviour of the records in `paths`."""
+    """Serving health and model behaviour of the records in `paths`.
+
+    An empty selection is a `records` alert, not an error; a threshold on a metric whose field
+    no record has is a DataError naming the field."""
     plan = plan or ReadPlan()
+    sel = selection or Selection()
     acc = SummaryAccumulator(summary)
-    report, filtered = _read(
-        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), selection or Selection(), acc.update, on_bytes
-    )
+    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes)
     b = budget or Budget()
-    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()
-    if result.overall.records == 0:
-        raise DataError(
-            f"no record in the selected time range ({report.records} valid records read, "
-            f"{filtered} outside the range or without a timestamp)"
-        )
-    alerts = summary_alerts(
-        result, thresholds or SummaryThresholds(), prediction_range=acc.options.prediction_range
-    )
-    return SummaryReport(report, result.overall.records, filtered, result, alerts)
+    t = thresholds or SummaryThresholds()
+    records = result.overall.records
+    traffic = _traffic(got, records, plan, gates or Gates(), sel)
+    missing = _summary_missing(result, plan, t, got.report.fields_seen)
+    checked = summary_alerts(result, t, prediction_range=acc.options.prediction_range, unchecked=True)
+    if any(a.metric == "records" for a in traffic):  # one `records` alert: too few records says it
+        checked = tuple(a for a in checked if a.metric != "records")
+    alerts = traffic + checked
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing)
 
 
 def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Baseline:
@@ -215,7 +353,19 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         raise DataError(f"{source.name}: {notes.truncated}")
     if table.num_rows == 0:
         raise DataError(f"{source.name}: training data has no rows")
+    _refuse_duplicate_columns(table, source.name)
     return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _refuse_duplicate_columns(table: pa.Table, name: str) -> None:
+    """Two columns with one name (a CSV header `a,a`, or `x` next to `input.features.x`)
+    cannot both be profiled under that name: say which, rather than guess."""
+    from collections import Counter
+
+    twice = sorted(c for c, k in Counter(table.column_names).items() if k > 1)
+    if twice:
+        shown = ", ".join(repr(c) for c in twice[:5]) + (" ..." if len(twice) > 5 else "")
+        raise DataError(f"{name}: training data has more than one column named {shown}; rename or drop them")
 
 
 def _flatten(table: pa.Table) -> pa.Table:
@@ -237,6 +387,46 @@ class DriftReport:
     baseline_rows: int
     features: tuple[FeatureDrift, ...]
     alerts: tuple[Alert, ...]
+    unknown_features: tuple[str, ...] = ()
+    """Named features in the log's first records that the baseline does not have (not checked)."""
+
+
+SAMPLE_BYTES = 1 << 18
+"""How much of each JSON-lines log (at most 8 files) is looked at for feature names."""
+
+
+def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
+    """Names of the named (object) features in the first records of the first JSON-lines files."""
+    import json
+
+    from mlmon.read.jsonlines import record_text
+
+    names: set[str] = set()
+    marker = plan.record_marker.encode() if plan.record_marker else None
+    for source in [s for s in expand(paths) if s.path != "-"][:8]:
+        try:
+            stream, fmt = open_source(source, ReadNotes())
+        except (NoInputError, DataError):
+            continue
+        try:
+            if fmt is not Format.JSONL:
+                continue
+            lines = stream.read(SAMPLE_BYTES).split(b"\n")[:-1]
+        except (OSError, DataError):
+            continue
+        finally:
+            stream.close()
+        for line in lines:
+            text = record_text(line, marker)
+            try:
+                rec = json.loads(text) if text is not None else None
+            except (ValueError, RecursionError):
+                continue
+            for part in plan.fields.features.split("."):
+                rec = rec.get(part) if isinstance(rec, dict) else None
+            if isinstance(rec, dict):
+                names.update(str(k) for k in rec)
+    return names
 
 
 def detect_drift(
@@ -248,9 +438,13 @@ def detect_drift(
     selection: Selection | None = None,
     drift: DriftOptions | None = None,
     budget: Budget | None = None,
+    gates: Gates | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> DriftReport:
-    """Each baseline feature of the records in `paths` against the baseline."""
+    """Each baseline feature of the records in `paths` against the baseline.
+
+    An empty selection is a `records` alert; a features field that no record has is a DataError."""
+    sel = selection or Selection()
     specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
     base_plan = plan or ReadPlan()
     plan = ReadPlan(
@@ -270,17 +464,36 @@ def detect_drift(
         records += t.num_rows
         acc.update(t)
 
-    report, filtered = _read(
-        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-    )
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+    report = got.report
+    if (
+        report.records == 0
+        and report.reasons.get("missing_field")
+        and all(f.format == "jsonl" for f in report.files)
+        and not any(
+            n == plan.fields.features or n.startswith(plan.fields.features + ".") for n in report.fields_seen
+        )
+    ):
+        raise DataError(
+            absent_message("--features-field", plan.fields.features, "drift needs", report.fields_seen)
+        )
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
-    if records == 0:
-        raise DataError(f"no record in the selected range ({report.records} valid records read)")
     o = drift or DriftOptions()
     features = acc.result(o)
+    traffic = _traffic(got, records, plan, gates or Gates(), sel)
+    if records and all(f.status == "insufficient_data" for f in features):
+        # nothing was checked: that is not a pass, and too little data is no verdict either
+        raise DataError(
+            f"too few values for a drift verdict: {records} record(s) selected, and every feature "
+            f"has fewer than --min-samples ({o.min_samples}) values (or its baseline has)"
+        )
+    known = set(baseline.columns)
+    unknown = tuple(sorted(log_feature_names(paths, plan) - known))
+    # an empty window is the records alert alone: no feature is missing from records never seen
+    alerts = traffic + (drift_alerts(features, o, unknown=unknown) if records else ())
     return DriftReport(
-        report, records, filtered, baseline.source, baseline.rows, features, drift_alerts(features, o)
+        report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown
     )
 
 
@@ -338,9 +551,8 @@ def trend(
         records += t.num_rows
         acc.update(t)
 
-    report, filtered = _read(
-        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-    )
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
     if records == 0:
@@ -426,9 +638,8 @@ def check(
         if dacc is not None:
             dacc.update(t)
 
-    report, filtered = _read(
-        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-    )
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     if report.lines:
         # no new line at all (an incremental run on a quiet log) is "no data", not bad data
@@ -440,3 +651,90 @@ def check(
     results = evaluate(rules, result, features, drift=o, now=t)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
     return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t)
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    input: InputReport
+    records: int
+    filtered_out: int
+    by: str
+    control: str
+    baseline_source: str | None
+    options: CompareOptions
+    versions: tuple[VersionComparison, ...]
+    verdict: str
+    """worse when any version has a metric worse beyond tolerance; not_enough_data when some
+    version could not be judged at all; else pass."""
+    alerts: tuple[Alert, ...]
+
+
+def compare(
+    paths: list[str],
+    *,
+    control: str,
+    by: str = "model_version",
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    compare_options: CompareOptions | None = None,
+    baseline: Baseline | None = None,
+    budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> CompareReport:
+    """Each version (by `by`) of the records in `paths` against the `control` version, on the same span."""
+    base_plan = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    plan = ReadPlan(
+        fields=base_plan.fields,
+        by=by,
+        summary=True,
+        features=specs,
+        record_marker=base_plan.record_marker,
+        log_timezone=base_plan.log_timezone,
+        success_values=base_plan.success_values,
+    )
+    o = compare_options or CompareOptions()
+    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    acc = CompareAccumulator(baseline, max_groups=o.max_groups)
+    records = 0
+
+    def update(t: pa.Table) -> None:
+        nonlocal records
+        records += t.num_rows
+        acc.update(t)
+
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    if records == 0:
+        raise DataError(f"no record in the selected range ({report.records} valid records read)")
+    versions = acc.result(control, o)
+    if not versions:
+        raise DataError(f"only the control {control!r} has records: there is no other version to compare")
+    verdicts = {v.verdict for v in versions}
+    verdict = (
+        "worse" if "worse" in verdicts else "not_enough_data" if "not_enough_data" in verdicts else "pass"
+    )
+    alerts = tuple(
+        Alert(
+            m.metric,
+            Severity.CRITICAL,
+            float(m.effect or 0.0),
+            m.tolerance,
+            f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} {m.effect:.3g} beyond "
+            f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
+            if m.p_value_adjusted is not None
+            else f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} "
+            f"{(m.effect or 0.0):.3g} beyond the tolerance {m.tolerance:g}, 95% interval excludes 0",
+            v.version,
+        )
+        for v in versions
+        for m in v.metrics
+        if m.verdict == "worse"
+    )
+    return CompareReport(
+        report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
+        verdict, alerts,
+    )

@@ -34,3 +34,19 @@ def test_readme_trend_examples(monkeypatch) -> None:
     firing = {a["metric"]: a for a in doc["alerts"]}
     assert {"drift.age", "drift.income", "drift.session_length"} <= set(firing)
     assert all(a["windows"] >= 3 for a in firing.values())
+
+
+def test_readme_compare_examples(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    first, second = _block("compare")
+    result = runner.invoke(app, first[1:])
+    assert result.exit_code == 1, result.stderr
+    assert "v2.0 against v1.0" in result.stdout
+    result = runner.invoke(app, second[1:])
+    assert result.exit_code == 1
+    (v,) = json.loads(result.stdout)["versions"]
+    verdicts = {m["metric"]: m["verdict"] for m in v["metrics"]}
+    assert verdicts["latency_ms"] == "worse" and verdicts["confidence"] == "worse"
+    assert verdicts["success_rate"] == "same"
+    assert {m["metric"] for m in v["traffic"] if m["verdict"] == "different"} == {
+        "features.age", "features.income", "features.session_length"}

@@ -1,6 +1,6 @@
 """The `mlmon` command: options in, one library call, a renderer, an exit code out."""
 
-from mlmon.cli import baseline, check, drift, summary, trend  # noqa: F401  (each registers its command)
+from mlmon.cli import baseline, check, compare, drift, summary, trend  # noqa: F401  (each registers its command)
 from mlmon.cli.app import _WithoutPandas, app, main
 from mlmon.cli.config import config_app
 from mlmon.cli.options import FailOn, Fmt

@@ -15,8 +15,18 @@ import typer
 from rich.console import Console
 
 from mlmon.cli.config import ConfiguredGroup
+from mlmon.cli.helptext import tidy_help
 from mlmon.cli.options import FailOn, Fmt
 from mlmon.errors import ExitCode, MlmonError
+
+
+class _Group(ConfiguredGroup):
+    """The mlmon command group: its commands' help uses word placeholders (see helptext)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tidy_help(self)
+
 
 app = typer.Typer(
     name="mlmon",
@@ -35,7 +45,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    cls=ConfiguredGroup,
+    cls=_Group,
 )
 
 
@@ -277,6 +287,13 @@ def _emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> Non
     else:
         w = _output_width(text_or_renderable, width)
         Console(highlight=False, width=w).print(text_or_renderable)
+
+
+def _note(message: str) -> None:
+    """One `mlmon: note:` line on stderr (escaped: it may quote field names from the log)."""
+    from mlmon.report.render import safe
+
+    _stderr().print(f"mlmon: note: {safe(message)}", markup=False)
 
 
 def _diagnostics(report: Any) -> None:

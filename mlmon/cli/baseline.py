@@ -47,9 +47,10 @@ def baseline(
         from mlmon.api import load_training
         from mlmon.report.render import safe
         from mlmon.stats.baseline import save
+        from mlmon.stats.baseline_schema import MAX_EDGES
 
-        if grid < 11:
-            raise OptionError("--grid must be at least 11")
+        if not 11 <= grid <= MAX_EDGES:
+            raise OptionError(f"--grid must be from 11 to {MAX_EDGES}")
         b = load_training(training_data, exclude={timestamp_field, *(exclude or [])}, max_edges=grid)
         save(b, output)
         where = "standard output" if output == "-" else safe(output)

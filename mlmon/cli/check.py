@@ -169,7 +169,11 @@ def check(
     data (nothing checked is never a pass), 78 for a bad config file. Rules come from [[rules]]
     in the config and from the summary threshold keys (max-p99-ms = "250:400", ...).
 
-    Example: mlmon check --config mlmon.toml -o junit:mlmon.xml -o markdown:summary.md
+    Example:
+
+    \b
+      mlmon check --config mlmon.toml \\
+          -o junit:mlmon.xml -o markdown:summary.md
     """
     del config  # taken by the command group before the options are parsed
     code = _run(ctx, logs, baseline_path, fmt, output or [], nagios, by, since, until, last, fail_on)
@@ -256,7 +260,7 @@ def _evaluate(
             ),
             drift=DriftOptions(
                 p_threshold=float(s.get("p-threshold", 0.05)),
-                min_effect=float(s.get("min-effect", 0.1)),
+                min_effect=float(s.get("min-effect", DriftOptions.min_effect)),
                 mean_tolerance=float(s.get("mean-tolerance", 0.2)),
                 min_samples=int(s.get("min-samples", 30)),
                 critical_effect=float(s.get("critical-effect", 0.25)),

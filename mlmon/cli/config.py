@@ -225,7 +225,11 @@ def init(
     """Write a commented starter config from a log (and a baseline): thresholds start a little
     beyond what the log shows today, so a healthy service passes; tighten them to your targets.
 
-    Example: mlmon config init logs/today.jsonl --baseline baseline.json -o mlmon.toml
+    Example:
+
+    \b
+      mlmon config init logs/today.jsonl --baseline baseline.json \\
+          -o mlmon.toml
     """
     from mlmon.cli.app import _handled
     from mlmon.outfile import write_output

@@ -41,13 +41,14 @@ def _limit(help_text: str) -> object:
     return typer.Option(help=help_text, metavar="WARN[:CRIT]", show_default=False)
 
 
-MaxP95 = Annotated[str | None, _limit("p95 latency limit in ms per window, WARN[:CRIT] (250:400).")]
-MaxP99 = Annotated[str | None, _limit("p99 latency limit in ms per window, WARN[:CRIT] (250:400).")]
+MaxP95 = Annotated[str | None, _limit("p95 latency limit in ms per window, WARN[:CRIT] (e.g. 250:400).")]
+MaxP99 = Annotated[str | None, _limit("p99 latency limit in ms per window, WARN[:CRIT] (e.g. 250:400).")]
 MinSuccess = Annotated[
-    str | None, _limit("Lowest success rate per window, WARN[:CRIT] (0.99:0.95); one number is critical.")
+    str | None,
+    _limit("Lowest success rate per window, WARN[:CRIT] (e.g. 0.99:0.95); one number is critical."),
 ]
 MaxError = Annotated[
-    str | None, _limit("Highest error rate per window, WARN[:CRIT] (0.01:0.05); one number is critical.")
+    str | None, _limit("Highest error rate per window, WARN[:CRIT] (e.g. 0.01:0.05); one number is critical.")
 ]
 MaxLowConf = Annotated[
     str | None, _limit("Highest share of predictions below --low-confidence per window, WARN[:CRIT].")
@@ -113,10 +114,12 @@ def trend(
     ] = None,
     p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
     min_effect: Annotated[
-        float, typer.Option(help="...and an effect (KS D, or PSI for categories) at least this.")
-    ] = 0.1,
+        float,
+        typer.Option(help="...and an effect whose upper 95% bound reaches this (as in `mlmon drift`)."),
+    ] = 0.05,
     critical_effect: Annotated[
-        float, typer.Option(help="Drift with an effect at least this is critical, else a warning.")
+        float,
+        typer.Option(help="Drift is critical when the effect's lower 95% bound reaches this (as in drift)."),
     ] = 0.25,
     low_confidence: Annotated[float, typer.Option(help="Confidence below this counts as low.")] = 0.5,
     prediction_range: Annotated[
@@ -168,7 +171,10 @@ def trend(
     low-confidence share (and drift per feature with --baseline). Windows without traffic are
     rows with 0 records. Records without a timestamp belong to no window; they are counted.
 
-    Example: mlmon trend logs/*.jsonl --every 1h --max-p99-ms 250 --for 3
+    Example:
+
+    \b
+      mlmon trend logs/*.jsonl --every 1h --max-p99-ms 250 --for 3
     """
     with _handled():
         from mlmon.api import load_training, trend

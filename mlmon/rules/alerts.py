@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mlmon.numfmt import number, p_value
+from mlmon.numfmt import number, p_value, percent, sd
 from mlmon.stats.drift import DriftOptions, FeatureDrift
+from mlmon.stats.effects import at_least, beyond
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
 
@@ -72,6 +73,9 @@ class SummaryThresholds:
     max_error_rate: Threshold | float | None = None
     max_low_confidence_share: Threshold | float | None = None
     max_out_of_range: Threshold | float | None = None
+    min_samples: int = 30
+    """Rates and latency percentiles from fewer values than this get no verdict (as drift's
+    insufficient_data): one error in one request is not an alert."""
 
 
 RULES: dict[str, tuple[str, Severity, bool]] = {
@@ -124,87 +128,243 @@ def summary_alerts(
     t: SummaryThresholds,
     *,
     prediction_range: tuple[float, float] | None = None,
+    unchecked: bool = False,
 ) -> tuple[Alert, ...]:
-    """Alerts of the thresholds that are set, per group; with a single group, once."""
+    """Alerts of the thresholds that are set, per group; with a single group, once.
+
+    Rates and percentiles from fewer than `t.min_samples` values get no verdict; where that
+    leaves a threshold unchecked on all records, a `records` warning says so (with `unchecked`). A percentile
+    with too few values above it (`insufficient`) alerts only when its lower confidence bound
+    is beyond the limit: then the data prove the limit crossed."""
     alerts: list[Alert] = []
     th = rules(t)
     upper = {metric: up for metric, _, up in RULES.values()}
     rng = "" if prediction_range is None else f" [{prediction_range[0]:g}, {prediction_range[1]:g}]"
-    for g in _evaluated(result):
+    evaluated = _evaluated(result)
+    for g in evaluated:
         lat, c, out = g.latency_ms, g.confidence, g.predictions_out_of_range
-        checks: list[tuple[str, float | None, str, Callable[[float], str], int]] = [
-            (f"latency_ms.{name}", value, f"latency {name}", _ms, lat.n)
-            for name, value in (("p95", lat.p95), ("p99", lat.p99))
-            if name not in lat.insufficient
+        group = None if g.group == "(all)" else g.group
+        skipped: list[tuple[str, int]] = []
+        checks: list[tuple[str, float | None, str, Callable[[float], str], int, float | None]] = [
+            (
+                f"latency_ms.{name}",
+                value,
+                f"latency {name}",
+                _ms,
+                lat.n,
+                low if name in lat.insufficient else None,
+            )
+            for name, value, low in (("p95", lat.p95, lat.p95_lower), ("p99", lat.p99, lat.p99_lower))
         ]
         checks += [
-            ("success_rate", g.success_rate, "success rate", _pct(2), g.success_n),
-            ("error_rate", g.error_rate, "error rate", _pct(2), g.success_n),
+            ("success_rate", g.success_rate, "success rate", _pct(2), g.success_n, None),
+            ("error_rate", g.error_rate, "error rate", _pct(2), g.success_n, None),
             (
                 "confidence.low_share",
                 c.low_share,
                 f"share of predictions below confidence {c.low_threshold:g}",
                 _pct(1),
                 c.n,
-            ),
-            (
-                "predictions_out_of_range",
-                None if out is None else float(out),
-                f"numeric predictions outside the expected range{rng}",
-                _count,
-                g.prediction_values,
+                None,
             ),
         ]
-        for metric, v, what, fmt, n in checks:
+        for metric, v, what, fmt, n, bound in checks:
             rule = th.get(metric)
             if rule is None or v is None:
                 continue
-            hit = rule.crossed(v, upper=upper[metric])
+            if n < t.min_samples:
+                skipped.append((metric, n))
+                continue
+            insufficient = metric.startswith("latency_ms.") and metric[-3:] in lat.insufficient
+            if insufficient and bound is None:
+                continue
+            hit = rule.crossed(bound if insufficient and bound is not None else v, upper=upper[metric])
             if hit is None:
                 continue
             sev, limit = hit
             op = ">" if upper[metric] else "<"
+            proof = (
+                f"; proven from few values: the 95% lower bound is {fmt(bound)}"
+                if insufficient and bound is not None
+                else ""
+            )
             alerts.append(
                 Alert(
                     metric,
                     sev,
                     v,
                     limit,
-                    f"{what} {fmt(v)} {op} {fmt(limit)}, the {sev.value} limit ({_where(g)}, n={n:,})",
-                    None if g.group == "(all)" else g.group,
+                    f"{what} {fmt(v)} {op} {fmt(limit)}, the {sev.value} limit{proof} ({_where(g)}, n={n:,})",
+                    group,
+                )
+            )
+        rule = th.get("predictions_out_of_range")
+        hit = None if rule is None or out is None else rule.crossed(float(out), upper=True)
+        if hit is not None and out is not None:
+            sev, limit = hit
+            alerts.append(
+                Alert(
+                    "predictions_out_of_range",
+                    sev,
+                    float(out),
+                    limit,
+                    f"numeric predictions outside the expected range{rng} {out:,} > {limit:,.0f}, "
+                    f"the {sev.value} limit ({_where(g)}, n={g.prediction_values:,})",
+                    group,
+                )
+            )
+        if unchecked and skipped and g is evaluated[0]:
+            few = min(n for _, n in skipped)
+            names = ", ".join(f"{m} (n={n:,})" for m, n in skipped)
+            alerts.append(
+                Alert(
+                    "records",
+                    Severity.WARNING,
+                    float(few),
+                    float(t.min_samples),
+                    f"not checked, too few values: {names}; rates and percentiles need at least "
+                    f"--min-samples {t.min_samples} ({_where(g)})",
+                    group,
                 )
             )
     return tuple(alerts)
 
 
-def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[Alert, ...]:
+@dataclass(frozen=True)
+class TrafficRules:
+    """Gates on the selected records themselves: enough of them, and a recent one.
+
+    A bare number is critical. An empty selection is always a `records` alert."""
+
+    min_records: Threshold | float | None = None
+    max_age_seconds: Threshold | float | None = None
+
+
+def _duration(seconds: float, unit: tuple[str, float]) -> str:
+    name, size = unit
+    v = seconds / size
+    text = f"{v:,.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + f" {name}"
+
+
+def _unit_for(seconds: float) -> tuple[str, float]:
+    for name, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return name, size
+    return "s", 1.0
+
+
+def traffic_alerts(
+    records: int, newest_ns: int | None, rules: TrafficRules, now_ns: int, *, newest_text: str | None = None
+) -> tuple[Alert, ...]:
+    """`records` when too few records were selected, `age_seconds` when the newest is too old."""
+    alerts: list[Alert] = []
+    need = threshold(rules.min_records, Severity.CRITICAL)
+    if need is None and records == 0:
+        need = Threshold(critical=1)
+    hit = None if need is None else need.crossed(records, upper=False)
+    if hit is not None:
+        sev, limit = hit
+        alerts.append(
+            Alert(
+                "records",
+                sev,
+                float(records),
+                limit,
+                "0 records in the window: nothing was checked"
+                if rules.min_records is None
+                else f"{records:,} records in the window < {limit:,.0f}, the {sev.value} limit",
+            )
+        )
+    age_rule = threshold(rules.max_age_seconds, Severity.CRITICAL)
+    if age_rule is not None and newest_ns is not None:
+        age = (now_ns - newest_ns) / 1e9
+        hit = age_rule.crossed(age, upper=True)
+        if hit is not None:
+            sev, limit = hit
+            unit = _unit_for(limit)
+            when = f" ({newest_text})" if newest_text else ""
+            alerts.append(
+                Alert(
+                    "age_seconds",
+                    sev,
+                    age,
+                    limit,
+                    f"the newest record{when} is {_duration(age, unit)} old > {_duration(limit, unit)}, "
+                    f"the {sev.value} limit",
+                )
+            )
+    return tuple(alerts)
+
+
+def fmt_share(x: float) -> str:
+    """A limit given as a share, in percent without trailing zeros: 0.2 -> 20%, 0.125 -> 12.5%."""
+    return f"{x * 100:g}%"
+
+
+def mean_deviation_text(f: FeatureDrift) -> str:
+    """The signed deviation in its one unit: +33.1% of the baseline mean, or +0.35 sd."""
+    if f.mean_deviation is None or f.mean is None or f.baseline_mean is None:
+        return "-"
+    signed = f.mean_deviation if f.mean >= f.baseline_mean else -f.mean_deviation
+    plus = "+" if signed > 0 else ""
+    if f.mean_deviation_kind == "relative":
+        return percent(signed, signed=True)
+    if f.mean_deviation_kind == "std":
+        return plus + sd(signed)
+    return plus + number(signed)
+
+
+def _effect_name(f: FeatureDrift) -> str:
+    return "KS D" if f.effect_measure == "ks_d" else "total variation"
+
+
+def drift_alerts(
+    features: tuple[FeatureDrift, ...], o: DriftOptions, *, unknown: tuple[str, ...] = ()
+) -> tuple[Alert, ...]:
+    """Drift, mean deviation, unseen values and missing features; nothing for a feature with
+    too few values (insufficient_data is no verdict of any kind)."""
     alerts: list[Alert] = []
     for f in features:
+        if f.status == "missing":
+            hint = ""
+            if unknown:
+                hint = f"; the log has features the baseline does not: {', '.join(unknown[:5])}"
+            alerts.append(
+                Alert(
+                    f"missing.{f.name}",
+                    Severity.CRITICAL,
+                    0.0,
+                    1.0,
+                    f"feature {f.name} has no value in the log: it was not checked{hint}",
+                )
+            )
+            continue
+        if f.status != "ok":
+            continue
         if f.drift and f.effect_size is not None and f.p_value_adjusted is not None:
-            sev = Severity.CRITICAL if f.effect_size >= o.critical_effect else Severity.WARNING
-            what = "KS D" if f.effect_measure == "ks_d" else "PSI"
+            low, high = f.effect_low or 0.0, f.effect_high or 0.0
+            critical = f.effect_low is not None and at_least(f.effect_low, o.critical_effect)
+            sev = Severity.CRITICAL if critical else Severity.WARNING
+            limit = (
+                f"critical limit {o.critical_effect:g}, passed by the lower bound"
+                if critical
+                else f"limit {o.min_effect:g}"
+            )
             alerts.append(
                 Alert(
                     f"drift.{f.name}",
                     sev,
                     f.effect_size,
-                    o.min_effect,
-                    f"feature {f.name} drifted: {what} {f.effect_size:.3f} >= {o.min_effect:g}, "
+                    o.critical_effect if critical else o.min_effect,
+                    f"feature {f.name} drifted: {_effect_name(f)} {f.effect_size:.3f} "
+                    f"(95% bounds {low:.3f} to {high:.3f}; {limit}), "
                     f"adjusted p {p_value(f.p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
-        if f.mean_shift and f.mean_deviation is not None:
-            unit = (
-                "of the baseline mean"
-                if f.mean_deviation_kind == "relative"
-                else "baseline std"
-                if f.mean_deviation_kind == "std"
-                else "absolute"
-            )
-            shown = (
-                f"{f.mean_deviation:.1%} {unit}"
-                if f.mean_deviation_kind == "relative"
-                else f"{f.mean_deviation:.3g} {unit}"
+        if f.mean_shift and f.mean_deviation is not None and f.mean_p_value_adjusted is not None:
+            limit = fmt_share(o.mean_tolerance) if f.mean_deviation_kind == "relative" else (
+                f"{o.mean_tolerance:g} sd" if f.mean_deviation_kind == "std" else f"{o.mean_tolerance:g}"
             )
             alerts.append(
                 Alert(
@@ -212,8 +372,22 @@ def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[A
                     Severity.WARNING,
                     f.mean_deviation,
                     o.mean_tolerance,
-                    f"feature {f.name} mean {number(f.mean)} vs baseline {number(f.baseline_mean)}: "
-                    f"off by {shown} > {o.mean_tolerance:g} (n={f.n})",
+                    f"feature {f.name} mean {number(f.mean)} vs baseline "
+                    f"{number(f.baseline_mean)}: {mean_deviation_text(f)} (limit {limit}), "
+                    f"adjusted p {p_value(f.mean_p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
+                )
+            )
+        if beyond(f.unseen_share, o.max_unseen_share):
+            listed = ", ".join(f"{c} {percent(s)}" for c, s in f.unseen_categories[:3])
+            more = f" and {f.unseen_distinct - 3} more" if f.unseen_distinct > 3 else ""
+            alerts.append(
+                Alert(
+                    f"unseen.{f.name}",
+                    Severity.WARNING,
+                    f.unseen_share,
+                    o.max_unseen_share,
+                    f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training "
+                    f"(limit {fmt_share(o.max_unseen_share)}): {listed}{more} (n={f.n})",
                 )
             )
     return tuple(alerts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from mlmon import __version__
 from mlmon.errors import BaselineError
 from mlmon.read.records import Kind, normalize_category
 from mlmon.read.tables import infer_kinds, to_number, to_text
+from mlmon.stats.effects import moments
 
 FORMAT = "mlmon-baseline"
 VERSION = 1
@@ -85,10 +87,11 @@ def numeric_profile(values: np.ndarray, *, max_edges: int | None) -> NumericProf
         edges = np.unique(np.quantile(s, np.linspace(0, 1, max_edges), method="inverted_cdf"))
         cdf = np.searchsorted(s, edges, side="right") / n
         exact = False
-    std = float(s.std(ddof=1)) if n > 1 else 0.0
+    mean, m2, scale = moments(s)  # scaled first: values near 1.7e308 do not overflow
+    std = math.sqrt(m2 / (n - 1)) * scale if n > 1 else 0.0
     return NumericProfile(
         n,
-        float(s.mean()),
+        mean,
         std,
         float(s[0]),
         float(s[-1]),
@@ -195,14 +198,23 @@ def _reject_constant(name: str) -> float:
 
 
 def load(path: str) -> Baseline:
-    """Read and check a baseline file; anything else is refused with a clear message."""
+    """Read and check a baseline file; anything else is refused with a clear message.
+
+    Every field is checked against the baseline schema (mlmon.stats.baseline_schema) before
+    it is used, also when the checksum matches: the checksum catches damage, not edits."""
+    from mlmon.errors import NoInputError
+    from mlmon.stats import baseline_schema as schema
+
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            data = fh.read(schema.MAX_BASELINE_BYTES + 1)
     except OSError as exc:
-        from mlmon.errors import NoInputError
-
         raise NoInputError(f"cannot read baseline {path!r}: {exc.strerror or exc}") from None
+    if len(data) > schema.MAX_BASELINE_BYTES:
+        raise BaselineError(
+            f"{path} is larger than {schema.MAX_BASELINE_BYTES >> 20} MiB, the most a baseline may be; "
+            "build it with a smaller --grid"
+        )
     if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"}q", b"]q"):
         raise BaselineError(
             f"{path} looks like a Python pickle; mlmon never loads pickles "
@@ -214,17 +226,25 @@ def load(path: str) -> Baseline:
         raise BaselineError(f"{path} is not a JSON baseline ({_short(exc)})") from None
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise BaselineError(f'{path} is not an mlmon baseline (no "format": "{FORMAT}")')
-    if body.get("version") != VERSION:
+    version = body.get("version")
+    if type(version) is not int or version != VERSION:
         raise BaselineError(
-            f"{path} is baseline format version {body.get('version')!r}; this mlmon reads "
+            f"{path} is baseline format version {json.dumps(version)[:40]}; this mlmon reads "
             f"version {VERSION}. Rebuild it with `mlmon baseline`."
         )
-    if body.get("checksum") != _checksum(body):
-        raise BaselineError(f"{path}: checksum does not match its content (edited or damaged)")
     try:
-        return _from_json(body)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BaselineError(f"{path}: malformed baseline ({_short(exc)})") from None
+        checksum = _checksum(body)
+    except ValueError:  # a number too large for a float (1e400) was parsed as infinity
+        where = schema.field_path(schema.non_finite_path(body))
+        raise BaselineError(
+            f"{path}: invalid baseline: {where}: a number too large for a float (like 1e400)"
+        ) from None
+    if body.get("checksum") != checksum:
+        raise BaselineError(f"{path}: checksum does not match its content (edited or damaged)")
+    problem = schema.first_violation(body)
+    if problem is not None:
+        raise BaselineError(f"{path}: invalid baseline: {problem}")
+    return _from_json(body)
 
 
 def _short(exc: BaseException) -> str:
@@ -239,8 +259,6 @@ def _from_json(body: dict[str, Any]) -> Baseline:
         if kind is Kind.NUMERIC:
             edges = tuple(float(x) for x in d["edges"])
             cdf = tuple(float(x) for x in d["cdf"])
-            if len(edges) != len(cdf) or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
-                raise ValueError(f"feature {name!r}: edges must increase strictly, one cdf value each")
             p = NumericProfile(
                 int(d["n"]),
                 float(d["mean"]),

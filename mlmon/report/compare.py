@@ -1,0 +1,139 @@
+"""Renderers of `compare`: each version against the control, as strict JSON or as tables (returned)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from mlmon import __version__
+from mlmon.api import CompareReport
+from mlmon.report.layout import Cell, Col, FitTable
+from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, _input_table, _t, alerts_table, plain
+from mlmon.stats.compare import MetricComparison, VersionComparison
+
+STYLE = {"worse": "bold red", "better": "green", "same": "", "not_enough_data": "dim", "different": "yellow",
+         "pass": "green"}
+
+
+def compare_json(rep: CompareReport) -> str:
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "compare",
+        "mlmon_version": __version__,
+        "by": rep.by,
+        "control": rep.control,
+        "verdict": rep.verdict,
+        "records": rep.records,
+        "records_read": rep.input.records,
+        "filtered_out": rep.filtered_out,
+        "baseline": rep.baseline_source,
+        "alpha": rep.options.alpha,
+        "versions": plain(rep.versions),
+        "input": _input_json(rep.input),
+        "alerts": plain(rep.alerts),
+    }
+    return _dump(doc)
+
+
+def _v(metric: str, v: float | None) -> str:
+    if v is None:
+        return "-"
+    if metric in ("success_rate",):
+        return f"{v:.2%}"
+    return f"{v:,.4g}"
+
+
+def _diff(m: MetricComparison) -> str:
+    if m.difference is None:
+        return "-"
+    if m.metric == "success_rate":
+        text = f"{m.difference * 100:+.2f} pt"
+        if m.interval:
+            text += f" [{m.interval[0] * 100:+.2f}, {m.interval[1] * 100:+.2f}]"
+        return text
+    text = f"{m.difference:+,.4g}"
+    if m.interval:
+        text += f" [{m.interval[0]:+,.4g}, {m.interval[1]:+,.4g}]"
+    return text
+
+
+def _rows(metrics: tuple[MetricComparison, ...]) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    for m in metrics:
+        rows.append([
+            _t(m.metric),
+            f"{m.n_control:,}/{m.n_treatment:,}",
+            _v(m.metric, m.control),
+            _v(m.metric, m.treatment),
+            _diff(m),
+            "-" if m.p_value_adjusted is None else f"{m.p_value_adjusted:.2g}",
+            _effect(m, m.effect),
+            _effect(m, m.tolerance),
+            Text(m.verdict.replace("_", " "), style=STYLE.get(m.verdict, "")),
+        ])
+    return rows
+
+
+COLUMNS = [
+    Col("metric", "text"),
+    Col("n", "num", 6),
+    Col("control", priority=3),
+    Col("version", priority=3),
+    Col("difference [95% CI]", "text", 4),
+    Col("p adj", priority=5),
+    Col("effect", priority=2),
+    Col("tol", priority=2),
+    Col("verdict", "text", 1),
+]
+
+
+def _effect(m: MetricComparison, v: float | None) -> str:
+    """Relative shifts as %, rate differences in points, TV and KS D as numbers."""
+    if v is None:
+        return "-"
+    sign = "+" if v is not m.tolerance else "±"
+    if m.metric.startswith("latency_ms"):
+        return f"{v:+.1%}" if sign == "+" else f"±{v:.0%}"
+    if m.metric == "success_rate":
+        return f"{v * 100:+.2f} pt" if sign == "+" else f"±{v * 100:g} pt"
+    return f"{v:.3f}" if sign == "+" else f"{v:g}"
+
+
+def _version_tables(v: VersionComparison) -> list[RenderableType]:
+    title = Text(f"{safe_name(v.version)} against {safe_name(v.control)} "
+                 f"({v.records:,} vs {v.control_records:,} records): ")
+    title.append(v.verdict.replace("_", " ").upper(), style=STYLE.get(v.verdict, ""))
+    out: list[RenderableType] = [FitTable(COLUMNS, _rows(v.metrics), title=title)]
+    if v.traffic:
+        different = [m.metric.removeprefix("features.") for m in v.traffic if m.verdict == "different"]
+        cap = ("the versions see different traffic in: " + ", ".join(different) +
+               "; differences in the metrics above may come from it") if different else \
+            "both versions see the same traffic (no feature differs beyond tolerance)"
+        out.append(FitTable(COLUMNS, _rows(v.traffic), title=f"Traffic of {safe_name(v.version)}",
+                            caption=_t(cap)))
+    return out
+
+
+def safe_name(s: str) -> str:
+    from mlmon.report.render import safe
+
+    return safe(s)
+
+
+def compare_table(rep: CompareReport) -> RenderableType:
+    head = Text(f"{rep.records:,} records by {rep.by}; control {safe_name(rep.control)}; verdict: ")
+    head.append(rep.verdict.replace("_", " ").upper(), style=STYLE.get(rep.verdict, ""))
+    parts: list[RenderableType] = [head]
+    for v in rep.versions:
+        parts += _version_tables(v)
+    parts.append(Text(
+        "n = control/version. Latency: Mann-Whitney U, effect = shift of the median; p50/p95/p99 with "
+        "distribution-free (order statistic) intervals, effect = relative shift. Success rate: "
+        "two-proportion z test, Newcombe interval, effect in points. Classes: chi-square, "
+        "effect = total variation distance. Confidence and features: KS, effect = D. "
+        "p adj = Benjamini-Hochberg "
+        "across this version's tests. A metric is worse or better only when the difference is real "
+        f"(p adj < {rep.options.alpha:g} or the interval excludes 0) and beyond its tolerance.",
+        style="dim"))
+    parts += [_input_table(rep.input), alerts_table(rep.alerts)]
+    return Group(*parts)

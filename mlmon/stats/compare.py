@@ -1,0 +1,393 @@
+"""Canary analysis: each model version against a control, metric by metric, with a tolerance per metric."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlmon.errors import OptionError
+from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, GROUP, LATENCY, PRED_CLASS, SUCCESS, Kind
+from mlmon.stats.baseline import Baseline
+from mlmon.stats.drift import chi_square_table
+from mlmon.stats.summary import MIN_TAIL, NO_GROUP, Values
+
+Z95 = 1.959963984540054
+BETTER, WORSE, SAME, NOT_ENOUGH = "better", "worse", "same", "not_enough_data"
+DIFFERENT = "different"
+"""The verdict of a feature whose traffic differs between the versions."""
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    alpha: float = 0.05
+    """A difference is real when its BH-adjusted p-value (or its 95% interval) says so."""
+    min_records: int = 30
+    """Fewer values than this on either side gives `not_enough_data`."""
+    tolerance: tuple[tuple[str, float], ...] = ()
+    """Per metric, the difference that still passes (overrides DEFAULT_TOLERANCE)."""
+    max_groups: int = 100
+
+    def tol(self, metric: str) -> float:
+        given = dict(self.tolerance)
+        if metric in given:
+            return given[metric]
+        if metric.startswith("features."):
+            return given.get("features", DEFAULT_TOLERANCE["features"])
+        return DEFAULT_TOLERANCE[metric]
+
+
+DEFAULT_TOLERANCE: dict[str, float] = {
+    "latency_ms": 0.10,
+    "latency_ms.p50": 0.10,
+    "latency_ms.p95": 0.10,
+    "latency_ms.p99": 0.10,
+    "success_rate": 0.01,
+    "classes": 0.05,
+    "confidence": 0.10,
+    "features": 0.10,
+}
+"""Latency: relative shift (0.10 = 10%); success rate: absolute difference (0.01 = one point);
+class shares: total variation distance; confidence and features: KS D (PSI-free, on the values)."""
+
+
+@dataclass
+class _Version:
+    records: int = 0
+    status_n: int = 0
+    successes: int = 0
+    latency: Values = field(default_factory=Values)
+    confidence: Values = field(default_factory=Values)
+    classes: Counter[str] = field(default_factory=Counter)
+    numeric: dict[str, Values] = field(default_factory=dict)
+    categorical: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def merge(self, o: _Version) -> None:
+        self.records += o.records
+        self.status_n += o.status_n
+        self.successes += o.successes
+        self.latency.merge(o.latency)
+        self.confidence.merge(o.confidence)
+        self.classes.update(o.classes)
+        for k, v in o.numeric.items():
+            self.numeric.setdefault(k, Values()).merge(v)
+        for k, c in o.categorical.items():
+            self.categorical.setdefault(k, Counter()).update(c)
+
+
+def _values(col: pa.ChunkedArray) -> np.ndarray | None:
+    if col.null_count == len(col):
+        return None
+    return np.asarray(pc.drop_null(col).to_numpy(), dtype=np.float64)
+
+
+class CompareAccumulator:
+    """Mergeable per-version state. Exact tests need the values: latencies, confidences and numeric
+    features are kept (8 bytes a value, less once folded into distinct values); counts are fixed."""
+
+    def __init__(self, baseline: Baseline | None = None, *, max_groups: int = 100) -> None:
+        self.features = tuple((f.name, Kind.NUMERIC if f.numeric is not None else Kind.CATEGORICAL)
+                              for f in baseline.features) if baseline else ()
+        self.versions: dict[str, _Version] = {}
+        self.max_groups = max_groups
+
+    def update(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        keys = pc.fill_null(table.column(GROUP), NO_GROUP) if GROUP in table.column_names else None
+        if keys is None:
+            self._update(NO_GROUP, table)
+            return
+        uniques = pc.unique(keys).to_pylist()
+        if len(self.versions) + sum(k not in self.versions for k in uniques) > self.max_groups:
+            raise OptionError(f"the --by field has more than {self.max_groups} distinct values: "
+                              "compare model versions, not request ids")
+        for key in uniques:
+            self._update(key, table if len(uniques) == 1 else table.filter(pc.equal(keys, key)))
+
+    def _update(self, key: str, t: pa.Table) -> None:
+        v = self.versions.setdefault(key, _Version())
+        v.records += t.num_rows
+        if SUCCESS in t.column_names:
+            s = t.column(SUCCESS)
+            v.status_n += len(s) - s.null_count
+            v.successes += int(pc.sum(pc.cast(s, pa.int64())).as_py() or 0)
+        for col, store in ((LATENCY, v.latency), (CONFIDENCE, v.confidence)):
+            if col in t.column_names and (x := _values(t.column(col))) is not None:
+                store.extend(x)
+        if PRED_CLASS in t.column_names:
+            cls = t.column(PRED_CLASS)
+            if cls.null_count < len(cls):
+                for item in pc.value_counts(pc.drop_null(cls).combine_chunks()).to_pylist():
+                    v.classes[item["values"]] += item["counts"]
+        for name, kind in self.features:
+            col = FEATURE_PREFIX + name
+            if col not in t.column_names:
+                continue
+            if kind is Kind.NUMERIC:
+                if (x := _values(t.column(col))) is not None:
+                    v.numeric.setdefault(name, Values()).extend(x)
+            else:
+                c = t.column(col)
+                if c.null_count < len(c):
+                    counter = v.categorical.setdefault(name, Counter())
+                    for item in pc.value_counts(pc.drop_null(c).combine_chunks()).to_pylist():
+                        counter[item["values"]] += item["counts"]
+
+    def merge(self, other: CompareAccumulator) -> None:
+        for key, v in other.versions.items():
+            self.versions.setdefault(key, _Version()).merge(v)
+
+    def result(self, control: str, options: CompareOptions | None = None) -> tuple[VersionComparison, ...]:
+        o = options or CompareOptions()
+        if control not in self.versions:
+            seen = ", ".join(sorted(self.versions)[:10]) or "none"
+            raise OptionError(f"--control {control!r} has no records (versions seen: {seen})")
+        c = self.versions[control]
+        return tuple(
+            compare_version(key, self.versions[key], control, c, self.features, o)
+            for key in sorted(self.versions)
+            if key != control
+        )
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric of a version against the control."""
+
+    metric: str
+    """The metric's one name: latency_ms, latency_ms.p99, success_rate, classes, confidence,
+    features.<name>."""
+    test: str | None
+    """mann_whitney_u, order_statistics, two_proportion_z, chi_square or ks."""
+    n_control: int
+    n_treatment: int
+    control: float | None
+    """The control's value: median latency, a percentile, a success rate, a mean confidence."""
+    treatment: float | None
+    difference: float | None
+    """treatment - control, in the metric's unit."""
+    interval: tuple[float, float] | None
+    """95% interval of the difference (order statistics for percentiles, Newcombe for rates)."""
+    statistic: float | None
+    p_value: float | None
+    p_value_adjusted: float | None
+    """Benjamini-Hochberg across this version's tests."""
+    effect: float | None
+    """What is held against the tolerance: relative shift, absolute difference, TV or KS D."""
+    effect_measure: str | None
+    tolerance: float
+    verdict: str
+    """better, worse, same or not_enough_data."""
+
+
+@dataclass(frozen=True)
+class VersionComparison:
+    version: str
+    control: str
+    records: int
+    control_records: int
+    metrics: tuple[MetricComparison, ...]
+    traffic: tuple[MetricComparison, ...]
+    """Each feature of this version's traffic against the control's: `different` means the versions
+    are fed different traffic, so a difference in a metric may not be the model's doing."""
+    verdict: str
+    """worse when any metric is worse; not_enough_data when none could be judged; else pass."""
+
+
+def _nan_none(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
+def _metric(metric: str, test: str | None, nc: int, nt: int, o: CompareOptions, **kw: object
+            ) -> MetricComparison:
+    base: dict[str, object] = {"control": None, "treatment": None, "difference": None, "interval": None,
+                               "statistic": None, "p_value": None, "p_value_adjusted": None,
+                               "effect": None, "effect_measure": None, "verdict": NOT_ENOUGH}
+    base.update(kw)
+    return MetricComparison(metric=metric, test=test, n_control=nc, n_treatment=nt,
+                            tolerance=o.tol(metric), **base)  # type: ignore[arg-type]
+
+
+def _array(v: Values) -> np.ndarray:
+    parts = v.arrays()
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def quantile_interval(x: np.ndarray, q: float, level: float) -> tuple[float, float]:
+    """Distribution-free interval for the q-quantile from order statistics: it holds the true
+    quantile with probability at least `level` (binomial ranks)."""
+    from scipy import stats
+
+    n = len(x)
+    a = 1 - level
+    lo = int(stats.binom.ppf(a / 2, n, q))
+    hi = int(stats.binom.ppf(1 - a / 2, n, q)) + 1
+    lo, hi = max(lo, 1), min(hi, n)
+    part = np.partition(x, [lo - 1, hi - 1])
+    return float(part[lo - 1]), float(part[hi - 1])
+
+
+def newcombe(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
+    """95% interval of p2 - p1 by Newcombe's hybrid score method (from the two Wilson intervals)."""
+    from mlmon.stats.summary import wilson
+
+    p1, p2 = s1 / n1, s2 / n2
+    l1, u1 = wilson(s1, n1)
+    l2, u2 = wilson(s2, n2)
+    d = p2 - p1
+    return d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+
+
+def two_proportion_z(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
+    """Pooled two-proportion z statistic (p2 - p1) and its two-sided p-value."""
+    from scipy import stats
+
+    pooled = (s1 + s2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 0.0, 1.0
+    z = (s2 / n2 - s1 / n1) / se
+    return z, float(2 * stats.norm.sf(abs(z)))
+
+
+def _latency(c: np.ndarray, t: np.ndarray, o: CompareOptions) -> list[MetricComparison]:
+    from scipy import stats
+
+    nc, nt = len(c), len(t)
+    out = []
+    if min(nc, nt) < o.min_records:
+        out.append(_metric("latency_ms", "mann_whitney_u", nc, nt, o))
+    else:
+        res = stats.mannwhitneyu(t, c, alternative="two-sided", method="asymptotic" if max(nc, nt) > 8 else
+                                 "auto")
+        mc, mt = float(np.median(c)), float(np.median(t))
+        out.append(_metric("latency_ms", "mann_whitney_u", nc, nt, o, control=mc, treatment=mt,
+                           difference=mt - mc, statistic=float(res.statistic), p_value=float(res.pvalue),
+                           effect=(mt - mc) / mc if mc else None, effect_measure="relative_shift_of_median"))
+    for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+        metric = f"latency_ms.{name}"
+        if min(nc, nt) < o.min_records or min(nc, nt) * (1 - q) < MIN_TAIL:
+            out.append(_metric(metric, "order_statistics", nc, nt, o))
+            continue
+        vc = float(np.percentile(c, q * 100))
+        vt = float(np.percentile(t, q * 100))
+        # each side at 97.5%: the difference interval then holds with at least 95% (Bonferroni)
+        lc, uc = quantile_interval(c, q, 1 - (1 - 0.95) / 2)
+        lt, ut = quantile_interval(t, q, 1 - (1 - 0.95) / 2)
+        interval = (lt - uc, ut - lc)
+        rel = (vt - vc) / vc if vc else None
+        verdict = SAME
+        if rel is not None and interval[0] > 0 and rel > o.tol(metric):
+            verdict = WORSE
+        elif rel is not None and interval[1] < 0 and rel < -o.tol(metric):
+            verdict = BETTER
+        out.append(_metric(metric, "order_statistics", nc, nt, o, control=vc, treatment=vt,
+                           difference=vt - vc, interval=interval, effect=rel,
+                           effect_measure="relative_shift", verdict=verdict))
+    return out
+
+
+def _success(c: _Version, t: _Version, o: CompareOptions) -> MetricComparison:
+    n1, n2 = c.status_n, t.status_n
+    if min(n1, n2) < o.min_records:
+        return _metric("success_rate", "two_proportion_z", n1, n2, o)
+    z, p = two_proportion_z(c.successes, n1, t.successes, n2)
+    p1, p2 = c.successes / n1, t.successes / n2
+    return _metric("success_rate", "two_proportion_z", n1, n2, o, control=p1, treatment=p2,
+                   difference=p2 - p1, interval=newcombe(c.successes, n1, t.successes, n2),
+                   statistic=z, p_value=p, effect=p2 - p1, effect_measure="difference")
+
+
+def _counts(metric: str, a: Counter[str], b: Counter[str], o: CompareOptions) -> MetricComparison:
+    from scipy import stats
+
+    n1, n2 = sum(a.values()), sum(b.values())
+    if min(n1, n2) < o.min_records:
+        return _metric(metric, "chi_square", n1, n2, o)
+    table, _ = chi_square_table(dict(a), dict(b))
+    if table.shape[1] < 2:
+        stat, p = 0.0, 1.0
+    else:
+        res = stats.chi2_contingency(table, correction=False)
+        stat, p = float(res.statistic), float(res.pvalue)
+    cats = set(a) | set(b)
+    tv = 0.5 * sum(abs(a.get(k, 0) / n1 - b.get(k, 0) / n2) for k in cats)
+    return _metric(metric, "chi_square", n1, n2, o, statistic=stat, p_value=p, effect=tv,
+                   effect_measure="total_variation")
+
+
+def _ks(metric: str, c: np.ndarray, t: np.ndarray, o: CompareOptions) -> MetricComparison:
+    from scipy import stats
+
+    nc, nt = len(c), len(t)
+    if min(nc, nt) < o.min_records:
+        return _metric(metric, "ks", nc, nt, o)
+    res = stats.ks_2samp(t, c)
+    mc, mt = float(c.mean()), float(t.mean())
+    return _metric(metric, "ks", nc, nt, o, control=mc, treatment=mt, difference=mt - mc,
+                   statistic=float(res.statistic), p_value=float(res.pvalue), effect=float(res.statistic),
+                   effect_measure="ks_d")
+
+
+def _judge(m: MetricComparison, o: CompareOptions) -> MetricComparison:
+    """The verdict of a tested metric: a real difference (adjusted p < alpha) beyond tolerance."""
+    from dataclasses import replace
+
+    if m.p_value_adjusted is None or m.effect is None:
+        return m
+    real = m.p_value_adjusted < o.alpha
+    if not real or abs(m.effect) <= m.tolerance:
+        return replace(m, verdict=SAME)
+    if m.metric == "latency_ms":
+        return replace(m, verdict=WORSE if m.effect > 0 else BETTER)
+    if m.metric == "success_rate":
+        return replace(m, verdict=WORSE if m.effect < 0 else BETTER)
+    if m.metric == "confidence" and m.difference is not None:
+        return replace(m, verdict=WORSE if m.difference < 0 else BETTER)
+    if m.metric.startswith("features."):
+        return replace(m, verdict=DIFFERENT)
+    return replace(m, verdict=WORSE)  # class shares that differ: the canary does not behave like the control
+
+
+def compare_version(
+    name: str,
+    t: _Version,
+    control: str,
+    c: _Version,
+    features: tuple[tuple[str, Kind], ...],
+    o: CompareOptions,
+) -> VersionComparison:
+    from dataclasses import replace
+
+    from scipy import stats
+
+    metrics = _latency(_array(c.latency), _array(t.latency), o)
+    metrics.append(_success(c, t, o))
+    metrics.append(_counts("classes", c.classes, t.classes, o))
+    metrics.append(_ks("confidence", _array(c.confidence), _array(t.confidence), o))
+    traffic = []
+    for fname, kind in features:
+        metric = f"features.{fname}"
+        if kind is Kind.NUMERIC:
+            traffic.append(_ks(metric, _array(c.numeric.get(fname, Values())),
+                               _array(t.numeric.get(fname, Values())), o))
+        else:
+            traffic.append(_counts(metric, c.categorical.get(fname, Counter()),
+                                   t.categorical.get(fname, Counter()), o))
+    every = metrics + traffic
+    tested = [i for i, m in enumerate(every) if m.p_value is not None]
+    if tested:
+        ps = np.array([every[i].p_value for i in tested], dtype=float)
+        adj = stats.false_discovery_control(ps, method="bh") if len(ps) > 1 else ps
+        for i, a in zip(tested, adj, strict=True):
+            every[i] = replace(every[i], p_value_adjusted=float(min(1.0, a)))
+    every = [_judge(m, o) for m in every]
+    metrics, traffic = every[: len(metrics)], every[len(metrics) :]
+    verdicts = {m.verdict for m in metrics}
+    verdict = WORSE if WORSE in verdicts else NOT_ENOUGH if verdicts == {NOT_ENOUGH} else "pass"
+    return VersionComparison(name, control, t.records, c.records, tuple(metrics), tuple(traffic), verdict)

@@ -1,0 +1,102 @@
+"""Canary statistics against scipy computed here, verdicts with tolerances, and merging."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy import stats
+
+from mlmon.read.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, SUCCESS
+from mlmon.stats.compare import (
+    CompareAccumulator,
+    CompareOptions,
+    newcombe,
+    quantile_interval,
+    two_proportion_z,
+)
+
+
+def test_two_proportion_z_equals_the_chi_square_on_the_2x2_table() -> None:
+    for s1, n1, s2, n2 in ((990, 1000, 950, 1000), (45, 60, 30, 55), (10, 10, 9, 12)):
+        z, p = two_proportion_z(s1, n1, s2, n2)
+        chi = stats.chi2_contingency(np.array([[s1, n1 - s1], [s2, n2 - s2]]), correction=False)
+        assert p == pytest.approx(chi.pvalue, rel=1e-9)
+        assert z * z == pytest.approx(chi.statistic, rel=1e-9)
+        assert np.sign(z) == np.sign(s2 / n2 - s1 / n1)
+
+
+def test_newcombe_interval_is_built_from_scipys_wilson_intervals() -> None:
+    s1, n1, s2, n2 = 990, 1000, 950, 1000
+    w1 = stats.binomtest(s1, n1).proportion_ci(method="wilson")
+    w2 = stats.binomtest(s2, n2).proportion_ci(method="wilson")
+    p1, p2 = s1 / n1, s2 / n2
+    lo = p2 - p1 - np.sqrt((p2 - w2.low) ** 2 + (w1.high - p1) ** 2)
+    hi = p2 - p1 + np.sqrt((w2.high - p2) ** 2 + (p1 - w1.low) ** 2)
+    assert newcombe(s1, n1, s2, n2) == pytest.approx((lo, hi), rel=1e-9)
+
+
+def test_quantile_interval_uses_binomial_ranks_and_covers(rng: np.random.Generator) -> None:
+    x = rng.normal(size=500)
+    lo, hi = quantile_interval(x, 0.9, 0.95)
+    s = np.sort(x)
+    k_lo = int(stats.binom.ppf(0.025, 500, 0.9))
+    k_hi = int(stats.binom.ppf(0.975, 500, 0.9)) + 1
+    assert (lo, hi) == (s[k_lo - 1], s[k_hi - 1])
+    true = stats.norm.ppf(0.9)
+    covered = sum(
+        a <= true <= b for a, b in (quantile_interval(rng.normal(size=300), 0.9, 0.95) for _ in range(400))
+    )
+    assert covered / 400 >= 0.93
+
+
+def _table(version: list[str], latency: np.ndarray, ok: np.ndarray, cls: list[str], conf: np.ndarray
+           ) -> pa.Table:
+    return pa.table({GROUP: version, LATENCY: latency, SUCCESS: ok, PRED_CLASS: cls, CONFIDENCE: conf})
+
+
+def _data(rng: np.random.Generator, n: int, shift: float = 1.0, err: float = 0.01) -> pa.Table:
+    versions = ["v1" if i % 2 else "v2" for i in range(n)]
+    is_v2 = np.array([v == "v2" for v in versions])
+    latency = rng.lognormal(3, 0.5, n) * np.where(is_v2, shift, 1.0)
+    ok = rng.random(n) >= err
+    cls = list(rng.choice(["a", "b"], n))
+    return _table(versions, latency, ok, cls, rng.beta(5, 2, n))
+
+
+def test_slower_version_is_worse_on_latency_and_mann_whitney_matches_scipy(rng: np.random.Generator) -> None:
+    t = _data(rng, 4000, shift=1.3)
+    acc = CompareAccumulator()
+    acc.update(t)
+    (v,) = acc.result("v1")
+    m = {x.metric: x for x in v.metrics}
+    lat = np.array(t.column(LATENCY).to_pylist())
+    g = np.array(t.column(GROUP).to_pylist())
+    ref = stats.mannwhitneyu(lat[g == "v2"], lat[g == "v1"], alternative="two-sided", method="asymptotic")
+    assert m["latency_ms"].statistic == pytest.approx(ref.statistic)
+    assert m["latency_ms"].p_value == pytest.approx(ref.pvalue)
+    assert m["latency_ms"].verdict == "worse" and m["latency_ms.p50"].verdict == "worse"
+    assert m["latency_ms.p95"].control == float(np.percentile(lat[g == "v1"], 95))
+    assert m["success_rate"].verdict == "same" and v.verdict == "worse"
+    # a looser tolerance passes the same shift
+    (loose,) = acc.result("v1", CompareOptions(tolerance=(("latency_ms", 0.5), ("latency_ms.p50", 0.5),
+                                                          ("latency_ms.p95", 0.5))))
+    assert {x.metric: x.verdict for x in loose.metrics}["latency_ms"] == "same"
+
+
+def test_two_halves_merged_equal_the_whole(rng: np.random.Generator) -> None:
+    t = _data(rng, 3000, err=0.05)
+    whole = CompareAccumulator()
+    whole.update(t)
+    a, b = CompareAccumulator(), CompareAccumulator()
+    a.update(t.slice(0, 1300))
+    b.update(t.slice(1300))
+    a.merge(b)
+    assert a.result("v1") == whole.result("v1")
+
+
+def test_thin_versions_are_not_enough_data(rng: np.random.Generator) -> None:
+    acc = CompareAccumulator()
+    acc.update(_data(rng, 40))
+    (v,) = acc.result("v1", CompareOptions(min_records=30))
+    assert {m.verdict for m in v.metrics} == {"not_enough_data"} and v.verdict == "not_enough_data"
