@@ -354,7 +354,9 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         else:
             import pyarrow.json as pj
 
-            table = _flatten(pj.read_json(stream))
+            table = pj.read_json(stream)
+            table.validate(full=True)  # the JSON reader keeps invalid UTF-8 in strings unchecked
+            table = _flatten(table)
     except pa.ArrowInvalid as exc:
         raise DataError(
             f"{source.name}: cannot read training data as {fmt.value}: {str(exc).splitlines()[0][:200]}"

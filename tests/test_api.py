@@ -165,3 +165,16 @@ def test_window_rows_orders_by_exact_nanoseconds_with_missing_times() -> None:
     sel.feed(_table(ts, 0))
     kept = pa.concat_tables(sel.finish())
     assert pa.compute.cast(kept.column(TIMESTAMP), pa.int64()).to_pylist() == [base + 3, base + 2]
+
+
+def test_training_json_lines_with_invalid_utf8_is_bad_data(tmp_path):
+    """A JSON-lines training file holding a Latin-1 byte in a string is bad data (65), not a crash."""
+    import pytest
+
+    from mlmon import api
+    from mlmon.errors import DataError
+
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b'{"a": 1.5, "b": "x"}\n{"a": 2.5, "b": "v\xe9"}\n')
+    with pytest.raises(DataError, match="train.jsonl"):
+        api.load_training(str(path), exclude=set(), max_edges=None)
