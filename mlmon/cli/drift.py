@@ -14,6 +14,7 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -22,6 +23,7 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     MinRecords,
     Quiet,
     Since,
@@ -100,6 +102,8 @@ def drift(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Data drift of each feature against the training baseline: KS for numbers, chi-square
     for categories and few-valued numbers (0/1 flags, small counts), a Welch test of each

@@ -13,6 +13,7 @@ from mlmon.cli.options import (
     FailOnOpt,
     Fmt,
     FormatOpt,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -21,6 +22,7 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     MinRecords,
     Quiet,
     Since,
@@ -136,6 +138,8 @@ def summary(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Serving health and model behaviour: counts, success rate, latency percentiles,
     class shares and confidence, per model version and overall.
