@@ -93,7 +93,7 @@ def baseline(
 
     \b
       mlmon baseline train.csv -o baseline.json
-      mlmon baseline 'logs/2026-11-0*.jsonl.gz' --since 2026-11-01 --until 2026-11-08 -o week.json
+      mlmon baseline logs/ --since 2026-11-01 --until 2026-11-08 -o week.json
     """
     now = time.time_ns()
     with _handled():
