@@ -26,6 +26,7 @@ from mlmon.cli.options import (
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -89,6 +90,7 @@ def trend(
         ),
     ],
     fmt: FormatOpt = Fmt.TABLE,
+    width: Width = None,
     since: Since = None,
     until: Until = None,
     last: Last = None,
@@ -256,5 +258,5 @@ def trend(
         if fmt is Fmt.JSON:
             _emit(trend_json(rep), fmt)
         else:
-            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt)
+            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt, width=width)
     _exit_for(rep.alerts, fail_on)
