@@ -124,3 +124,18 @@ def test_trend_and_compare_tables_fit_without_cutting(width: int) -> None:
         p99 = w["latency_ms"]["p99"]
         shown = f"{p99:,.1f}" + ("*" if "p99" in w["latency_ms"]["insufficient"] else "")
         assert shown in text, shown
+
+
+def test_check_table_fits_without_cutting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "mlmon.toml"
+    config.write_text(
+        f'logs = ["{SAMPLES / "predictions.jsonl"}"]\n\n'
+        '[[rules]]\nmetric = "latency_ms.p99"\nwarning = 100\ncritical = 400\nby = "model_version"\n\n'
+        '[[rules]]\nmetric = "success_rate"\nwarning = 0.99\ncritical = 0.95\n'
+    )
+    for width in (50, 80):
+        monkeypatch.setenv("COLUMNS", str(width))
+        r = cli(["check", "--config", str(config)])
+        assert r.exit_code == 1, r.stderr
+        assert "…" not in r.stdout and _width(r.stdout) <= width
+        assert "latency_ms.p99" in r.stdout and "success_rate" in r.stdout
