@@ -10,12 +10,14 @@ import typer
 from mlmon.cli.app import _handled, _progress, _stderr, app
 from mlmon.cli.options import (
     FeaturesField,
+    LargeWindow,
     Last,
     LogTz,
     Marker,
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     Since,
     Strict,
     TimestampField,
@@ -76,6 +78,8 @@ def baseline(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Profile training data, or last week's prediction logs, into a baseline file for
     `mlmon drift --baseline`.
@@ -96,7 +100,7 @@ def baseline(
         from mlmon.api import load_training
         from mlmon.report.render import safe
         from mlmon.stats.baseline import save
-        from mlmon.stats.baseline_schema import MAX_EDGES
+        from mlmon.stats.baseline_schema import MAX_EDGES, MAX_TOTAL_EDGES
 
         if not 11 <= grid <= MAX_EDGES:
             raise OptionError(f"--grid must be from 11 to {MAX_EDGES}")
@@ -130,6 +134,14 @@ def baseline(
                     f"{training_data[0]!r} has no features field {features_field!r}"
                 )
             b = load_training(training_data[0], exclude={timestamp_field, *(exclude or [])}, max_edges=grid)
+        numeric = [f.numeric for f in b.features if f.numeric is not None]
+        total = sum(len(p.edges) for p in numeric)
+        if total > MAX_TOTAL_EDGES:
+            fits = MAX_TOTAL_EDGES // len(numeric)
+            raise OptionError(
+                f"{len(numeric)} numeric features at --grid {grid} hold {total:,} edges, more than "
+                f"the {MAX_TOTAL_EDGES:,} a baseline may hold; give --grid {fits} or less"
+            )
         save(b, output)
         where = "standard output" if output == "-" else safe(output)
         _stderr().print(

@@ -13,6 +13,7 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -20,10 +21,12 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -61,6 +64,7 @@ def compare(
     ],
     by: Annotated[str, typer.Option(help="Field (dotted path) that names the version.")] = "model_version",
     fmt: FormatOpt = Fmt.TABLE,
+    width: Width = None,
     tolerance: Annotated[
         list[str] | None,
         typer.Option(
@@ -113,6 +117,8 @@ def compare(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Canary analysis: each version against --control on the same time span. Latency (Mann-Whitney U;
     p50/p95/p99 shifts with intervals), success rate (two-proportion test), class shares (chi-square),
@@ -173,7 +179,7 @@ def compare(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep), fmt)
+        _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep), fmt, width=width)
     if rep.verdict == "not_enough_data":
         thin = ", ".join(v.version for v in rep.versions if v.verdict == "not_enough_data")
         _fail(f"not enough data to judge {thin} against {control} (--min-records {min_records})",

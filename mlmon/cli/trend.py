@@ -15,6 +15,7 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -22,10 +23,12 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     Since,
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -89,6 +92,7 @@ def trend(
         ),
     ],
     fmt: FormatOpt = Fmt.TABLE,
+    width: Width = None,
     since: Since = None,
     until: Until = None,
     last: Last = None,
@@ -166,6 +170,8 @@ def trend(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Serving health window by window: records, requests/s, success rate, p50/p95/p99 latency,
     low-confidence share (and drift per feature with --baseline). Windows without traffic are
@@ -256,5 +262,5 @@ def trend(
         if fmt is Fmt.JSON:
             _emit(trend_json(rep), fmt)
         else:
-            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt)
+            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt, width=width)
     _exit_for(rep.alerts, fail_on)
