@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
+from mlmon.stats.grouped import GroupDrift, GroupedDriftAccumulator
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
@@ -250,6 +252,9 @@ class DriftReport:
     baseline_rows: int
     features: tuple[FeatureDrift, ...]
     alerts: tuple[Alert, ...]
+    by: str | None = None
+    groups: tuple[GroupDrift, ...] = ()
+    """With `by`: the drift of each group (model version) against the baseline."""
 
 
 def detect_drift(
@@ -262,26 +267,32 @@ def detect_drift(
     drift: DriftOptions | None = None,
     budget: Budget | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    by: str | None = None,
 ) -> DriftReport:
-    """Each baseline feature of the records in `paths` against the baseline."""
+    """Each baseline feature of the records in `paths` against the baseline (and, with `by`, of
+    each group's records: a drift table per model version)."""
     specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
     base_plan = plan or ReadPlan()
     plan = ReadPlan(
         fields=base_plan.fields,
-        by=None,
+        by=by,
         summary=False,
         features=specs,
         record_marker=base_plan.record_marker,
         log_timezone=base_plan.log_timezone,
     )
     require = tuple(FEATURE_PREFIX + s.name for s in specs)
-    acc = DriftAccumulator(baseline)
+    grouped = GroupedDriftAccumulator(baseline) if by else None
+    acc = grouped.overall if grouped is not None else DriftAccumulator(baseline)
     records = 0
 
     def update(t: pa.Table) -> None:
         nonlocal records
         records += t.num_rows
-        acc.update(t)
+        if grouped is not None:
+            grouped.update(t)
+        else:
+            acc.update(t)
 
     report, filtered = _read(
         paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
@@ -292,8 +303,13 @@ def detect_drift(
         raise DataError(f"no record in the selected range ({report.records} valid records read)")
     o = drift or DriftOptions()
     features = acc.result(o)
+    alerts = drift_alerts(features, o)
+    groups = grouped.result(o) if grouped is not None else ()
+    for g in groups:
+        alerts += tuple(dataclasses.replace(a, group=g.group, message=f"{a.message} ({by} {g.group})")
+                        for a in drift_alerts(g.features, o))
     return DriftReport(
-        report, records, filtered, baseline.source, baseline.rows, features, drift_alerts(features, o)
+        report, records, filtered, baseline.source, baseline.rows, features, alerts, by, groups
     )
 
 

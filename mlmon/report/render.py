@@ -18,6 +18,7 @@ from mlmon.numfmt import ms, number, p_value, percent, sd, stat
 from mlmon.read.reader import Example, InputReport
 from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.rules.alerts import Alert, Severity
+from mlmon.stats.drift import FeatureDrift
 from mlmon.stats.summary import GroupSummary
 
 SCHEMA_VERSION = 1
@@ -82,6 +83,18 @@ def summary_json(rep: SummaryReport, *, by: str | None) -> str:
     return _dump(doc)
 
 
+def _drift_groups_json(rep: DriftReport) -> dict[str, Any]:
+    """With --by: `by` and `groups`, each with the keys of the top level (`features`, `drifted`)."""
+    if rep.by is None:
+        return {}
+    groups = [
+        {"group": g.group, "records": g.records, "features": plain(g.features),
+         "drifted": [f.name for f in g.features if f.drift]}
+        for g in rep.groups
+    ]
+    return {"by": rep.by, "groups": groups}
+
+
 def drift_json(rep: DriftReport) -> str:
     doc = {
         "schema_version": SCHEMA_VERSION,
@@ -93,6 +106,7 @@ def drift_json(rep: DriftReport) -> str:
         "baseline": {"source": rep.baseline_source, "rows": rep.baseline_rows},
         "features": plain(rep.features),
         "drifted": [f.name for f in rep.features if f.drift],
+        **_drift_groups_json(rep),
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
     }
@@ -243,6 +257,17 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     if quiet:
         return Group(verdict(rep.records, rep.alerts), alert_lines(rep.alerts))
+    title = Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)")
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), _drift_head(rep),
+                                   _features_table(rep.features, title)]
+    for g in rep.groups:  # with --by: a table per model version
+        by = safe(rep.by or "group")
+        parts.append(_features_table(g.features, Text(f"{by} = {safe(g.group)} ({g.records} records)")))
+    parts += [_input_table(rep.input), alerts_table(rep.alerts)]
+    return Group(*parts)
+
+
+def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable:
     cols = [
         Col("feature", "text"),
         Col("kind", "text", priority=9),
@@ -257,7 +282,7 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
         Col("drift", priority=1),
     ]
     rows: list[list[Cell]] = []
-    for f in rep.features:
+    for f in features:
         dev = "-"
         if f.mean_deviation is not None:
             dev = percent(f.mean_deviation) if f.mean_deviation_kind == "relative" else sd(f.mean_deviation)
@@ -283,20 +308,22 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
                 drifted,
             ]
         )
-    t = FitTable(
+    return FitTable(
         cols,
         rows,
-        title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"),
+        title=title,
         caption=(
             "drift = BH-adjusted p below the threshold and effect (KS D or PSI) at least "
             "--min-effect; '!' marks a mean beyond --mean-tolerance"
         ),
     )
-    head = Text(
+
+
+def _drift_head(rep: DriftReport) -> Text:
+    return Text(
         f"{rep.records} records"
         + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
-    return Group(verdict(rep.records, rep.alerts), head, t, _input_table(rep.input), alerts_table(rep.alerts))
 
 
 def example_lines(examples: tuple[Example, ...]) -> list[str]:
