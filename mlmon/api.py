@@ -252,9 +252,49 @@ class DriftReport:
     baseline_rows: int
     features: tuple[FeatureDrift, ...]
     alerts: tuple[Alert, ...]
+    unknown_features: tuple[str, ...] = ()
+    """Named features in the log's first records that the baseline does not have (not checked)."""
     by: str | None = None
     groups: tuple[GroupDrift, ...] = ()
     """With `by`: the drift of each group (model version) against the baseline."""
+
+
+SAMPLE_BYTES = 1 << 18
+"""How much of each JSON-lines log (at most 8 files) is looked at for feature names."""
+
+
+def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
+    """Names of the named (object) features in the first records of the first JSON-lines files."""
+    import json
+
+    from mlmon.read.jsonlines import record_text
+
+    names: set[str] = set()
+    marker = plan.record_marker.encode() if plan.record_marker else None
+    for source in [s for s in expand(paths) if s.path != "-"][:8]:
+        try:
+            stream, fmt = open_source(source, ReadNotes())
+        except (NoInputError, DataError):
+            continue
+        try:
+            if fmt is not Format.JSONL:
+                continue
+            lines = stream.read(SAMPLE_BYTES).split(b"\n")[:-1]
+        except (OSError, DataError):
+            continue
+        finally:
+            stream.close()
+        for line in lines:
+            text = record_text(line, marker)
+            try:
+                rec = json.loads(text) if text is not None else None
+            except (ValueError, RecursionError):
+                continue
+            for part in plan.fields.features.split("."):
+                rec = rec.get(part) if isinstance(rec, dict) else None
+            if isinstance(rec, dict):
+                names.update(str(k) for k in rec)
+    return names
 
 
 def detect_drift(
@@ -303,13 +343,21 @@ def detect_drift(
         raise DataError(f"no record in the selected range ({report.records} valid records read)")
     o = drift or DriftOptions()
     features = acc.result(o)
-    alerts = drift_alerts(features, o)
+    if all(f.status == "insufficient_data" for f in features):
+        # nothing was checked: that is not a pass, and too little data is no verdict either
+        raise DataError(
+            f"too few values for a drift verdict: {records} record(s) selected, and every feature "
+            f"has fewer than --min-samples ({o.min_samples}) values (or its baseline has)"
+        )
+    known = set(baseline.columns)
+    unknown = tuple(sorted(log_feature_names(paths, plan) - known))
+    alerts = drift_alerts(features, o, unknown=unknown)
     groups = grouped.result(o) if grouped is not None else ()
     for g in groups:
         alerts += tuple(dataclasses.replace(a, group=g.group, message=f"{a.message} ({by} {g.group})")
                         for a in drift_alerts(g.features, o))
     return DriftReport(
-        report, records, filtered, baseline.source, baseline.rows, features, alerts, by, groups
+        report, records, filtered, baseline.source, baseline.rows, features, alerts, unknown, by, groups
     )
 
 

@@ -260,7 +260,7 @@ def _evaluate(
             ),
             drift=DriftOptions(
                 p_threshold=float(s.get("p-threshold", 0.05)),
-                min_effect=float(s.get("min-effect", 0.1)),
+                min_effect=float(s.get("min-effect", DriftOptions.min_effect)),
                 mean_tolerance=float(s.get("mean-tolerance", 0.2)),
                 min_samples=int(s.get("min-samples", 30)),
                 critical_effect=float(s.get("critical-effect", 0.25)),

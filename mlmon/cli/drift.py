@@ -46,21 +46,39 @@ def drift(
     fmt: FormatOpt = Fmt.TABLE,
     quiet: Quiet = False,
     width: Width = None,
-    p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
+    p_threshold: Annotated[
+        float,
+        typer.Option(help="Drift and mean alerts need a p-value below this, adjusted (BH) across all tests."),
+    ] = 0.05,
     min_effect: Annotated[
         float,
-        typer.Option(help="...and an effect (KS D, or PSI for categories) at least this; 0 = p-value only."),
-    ] = 0.1,
+        typer.Option(
+            help="...and an effect that may reach this: the upper 95% bound of KS D (numbers) or of "
+            "the total variation (categories, few-valued numbers). 0 = p-value only."
+        ),
+    ] = 0.05,
     mean_tolerance: Annotated[
         float,
-        typer.Option(help="Alert when a mean moves more than this share of the baseline mean (0.2 = 20%)."),
+        typer.Option(
+            help="Mean alert when the mean moves more than this share of the larger of |baseline "
+            "mean| and baseline std (0.2 = 20%), and the move is significant."
+        ),
     ] = 0.2,
     min_samples: Annotated[
-        int, typer.Option(help="Fewer values than this give insufficient_data, not a verdict.")
+        int, typer.Option(help="Fewer values than this give insufficient_data: no verdict, no alert.")
     ] = 30,
     critical_effect: Annotated[
-        float, typer.Option(help="Drift with an effect at least this is critical, else a warning.")
+        float,
+        typer.Option(
+            help="Drift is critical when the effect's lower 95% bound reaches this; else a warning."
+        ),
     ] = 0.25,
+    max_unseen_share: Annotated[
+        float,
+        typer.Option(
+            help="Alert when more than this share of a feature's values were never seen in training."
+        ),
+    ] = 0.01,
     window_rows: Annotated[
         int | None, typer.Option(help="Compare only the newest N records (by timestamp).")
     ] = None,
@@ -81,8 +99,10 @@ def drift(
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
 ) -> None:
-    """Data drift of each feature against the training baseline: mean deviation (the 20% rule),
-    KS for numbers, chi-square for categories, Benjamini-Hochberg across features.
+    """Data drift of each feature against the training baseline: KS for numbers, chi-square
+    for categories and few-valued numbers (0/1 flags, small counts), a Welch test of each
+    mean (the 20% rule), unseen categories, features missing from the log; p-values adjusted
+    with Benjamini-Hochberg across all tests.
 
     Example:
 
@@ -100,8 +120,13 @@ def drift(
             raise OptionError("give exactly one of --baseline FILE or --reference TRAINING_DATA")
         if window_rows is not None and window_rows < 1:
             raise OptionError("--window-rows must be at least 1")
-        if not 0 < p_threshold <= 1 or min_effect < 0 or min_samples < 2:
-            raise OptionError("--p-threshold must be in (0, 1], --min-effect >= 0, --min-samples >= 2")
+        if not 0 < p_threshold <= 1 or not 0 <= min_effect <= 1 or min_samples < 2:
+            raise OptionError("--p-threshold must be in (0, 1], --min-effect in [0, 1], --min-samples >= 2")
+        if not 0 <= critical_effect <= 1 or not 0 <= max_unseen_share <= 1 or not 0 <= mean_tolerance < 1e300:
+            raise OptionError(
+                "--critical-effect and --max-unseen-share must be in [0, 1], "
+                "--mean-tolerance a finite number >= 0"
+            )
         _check_tz(log_timezone)
         if baseline_path is not None:
             base = load(baseline_path)
@@ -125,6 +150,7 @@ def drift(
                     mean_tolerance=mean_tolerance,
                     min_samples=min_samples,
                     critical_effect=critical_effect,
+                    max_unseen_share=max_unseen_share,
                 ),
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,

@@ -114,10 +114,12 @@ def trend(
     ] = None,
     p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
     min_effect: Annotated[
-        float, typer.Option(help="...and an effect (KS D, or PSI for categories) at least this.")
-    ] = 0.1,
+        float,
+        typer.Option(help="...and an effect whose upper 95% bound reaches this (as in `mlmon drift`)."),
+    ] = 0.05,
     critical_effect: Annotated[
-        float, typer.Option(help="Drift with an effect at least this is critical, else a warning.")
+        float,
+        typer.Option(help="Drift is critical when the effect's lower 95% bound reaches this (as in drift)."),
     ] = 0.25,
     low_confidence: Annotated[float, typer.Option(help="Confidence below this counts as low.")] = 0.5,
     prediction_range: Annotated[

@@ -14,10 +14,10 @@ from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import DriftReport, SummaryReport
-from mlmon.numfmt import ms, number, p_value, percent, sd, stat
+from mlmon.numfmt import ms, number, p_value, percent, stat
 from mlmon.read.reader import Example, InputReport
 from mlmon.report.layout import Cell, Col, FitTable
-from mlmon.rules.alerts import Alert, Severity
+from mlmon.rules.alerts import Alert, Severity, mean_deviation_text
 from mlmon.stats.drift import FeatureDrift
 from mlmon.stats.summary import GroupSummary
 
@@ -106,6 +106,7 @@ def drift_json(rep: DriftReport) -> str:
         "baseline": {"source": rep.baseline_source, "rows": rep.baseline_rows},
         "features": plain(rep.features),
         "drifted": [f.name for f in rep.features if f.drift],
+        "unknown_features": list(rep.unknown_features),
         **_drift_groups_json(rep),
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
@@ -253,59 +254,75 @@ def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) ->
     return Group(*parts)
 
 
+def _effect_cell(f: FeatureDrift) -> str:
+    if f.effect_size is None:
+        return "-"
+    return f"{stat(f.effect_size)} [{stat(f.effect_low)}, {stat(f.effect_high)}]"
+
+
 def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     if quiet:
         return Group(verdict(rep.records, rep.alerts), alert_lines(rep.alerts))
-    title = Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)")
-    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), _drift_head(rep),
-                                   _features_table(rep.features, title)]
+    t = _features_table(rep.features, Text(f"Drift against {safe(rep.baseline_source)} "
+                                           f"({rep.baseline_rows} rows)"))
+    head = Text(
+        f"{rep.records} records"
+        + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
+    )
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), head, t]
     for g in rep.groups:  # with --by: a table per model version
         by = safe(rep.by or "group")
         parts.append(_features_table(g.features, Text(f"{by} = {safe(g.group)} ({g.records} records)")))
-    parts += [_input_table(rep.input), alerts_table(rep.alerts)]
-    return Group(*parts)
+    if rep.unknown_features:
+        more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
+        parts.append(
+            _t("log features the baseline does not know (not checked): "
+               + ", ".join(rep.unknown_features[:10]) + more)
+        )
+    return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
 
 
 def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable:
     cols = [
         Col("feature", "text"),
-        Col("kind", "text", priority=9),
         Col("n", priority=6),
         Col("mean", priority=4),
         Col("baseline", priority=5),
         Col("mean dev", priority=3),
-        Col("test", "text", priority=10),
-        Col("stat", priority=8),
+        Col("test", "text", priority=8),
         Col("p adj", priority=2),
-        Col("effect", "text", priority=7),
-        Col("drift", priority=1),
+        Col("effect [95%]", "text", priority=7),
+        Col("PSI", priority=9),
+        Col("W sd", priority=10),
+        Col("drift", "text", priority=1),
     ]
     rows: list[list[Cell]] = []
     for f in features:
-        dev = "-"
-        if f.mean_deviation is not None:
-            dev = percent(f.mean_deviation) if f.mean_deviation_kind == "relative" else sd(f.mean_deviation)
-            if f.mean_shift:
-                dev += " !"
+        dev = mean_deviation_text(f)
+        if f.mean_shift:
+            dev += " !"
         drifted = Text("DRIFT", style="bold red") if f.drift else Text(f.status if f.status != "ok" else "no")
-        effect = "-" if f.effect_size is None else f"{f.effect_measure}={stat(f.effect_size)}"
         extra = ""
-        if f.unseen_categories:
-            extra = " unseen: " + ", ".join(f"{safe(c)} {percent(s)}" for c, s in f.unseen_categories[:3])
+        if f.unseen_share:
+            extra = f"; unseen {percent(f.unseen_share)}: " + ", ".join(
+                f"{safe(c)} {percent(s)}" for c, s in f.unseen_categories[:3]
+            )
+            if f.unseen_distinct > 3:
+                extra += f" +{f.unseen_distinct - 3} more"
         rows.append(
             [
                 _t(f.name),
-                f.kind,
                 str(f.n),
                 number(f.mean),
                 number(f.baseline_mean),
                 dev,
                 f.test or "-",
-                stat(f.statistic),
                 p_value(f.p_value_adjusted),
-                Text(effect + extra),
-                drifted,
+                _effect_cell(f),
+                stat(f.psi),
+                stat(f.wasserstein_sd),
+                Text.assemble(drifted, extra),
             ]
         )
     return FitTable(
@@ -313,16 +330,10 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
         rows,
         title=title,
         caption=(
-            "drift = BH-adjusted p below the threshold and effect (KS D or PSI) at least "
-            "--min-effect; '!' marks a mean beyond --mean-tolerance"
+            "effect: KS D (ks) or total variation (chi_square) [95% bounds]. drift = BH-adjusted p "
+            "below --p-threshold and an upper bound at least --min-effect; '!' marks a significant "
+            "mean deviation beyond --mean-tolerance"
         ),
-    )
-
-
-def _drift_head(rep: DriftReport) -> Text:
-    return Text(
-        f"{rep.records} records"
-        + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
 
 

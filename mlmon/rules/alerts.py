@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mlmon.numfmt import number, p_value
+from mlmon.numfmt import number, p_value, percent, sd
 from mlmon.stats.drift import DriftOptions, FeatureDrift
+from mlmon.stats.effects import at_least, beyond
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
 
@@ -177,34 +178,74 @@ def summary_alerts(
     return tuple(alerts)
 
 
-def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[Alert, ...]:
+def fmt_share(x: float) -> str:
+    """A limit given as a share, in percent without trailing zeros: 0.2 -> 20%, 0.125 -> 12.5%."""
+    return f"{x * 100:g}%"
+
+
+def mean_deviation_text(f: FeatureDrift) -> str:
+    """The signed deviation in its one unit: +33.1% of the baseline mean, or +0.35 sd."""
+    if f.mean_deviation is None or f.mean is None or f.baseline_mean is None:
+        return "-"
+    signed = f.mean_deviation if f.mean >= f.baseline_mean else -f.mean_deviation
+    plus = "+" if signed > 0 else ""
+    if f.mean_deviation_kind == "relative":
+        return percent(signed, signed=True)
+    if f.mean_deviation_kind == "std":
+        return plus + sd(signed)
+    return plus + number(signed)
+
+
+def _effect_name(f: FeatureDrift) -> str:
+    return "KS D" if f.effect_measure == "ks_d" else "total variation"
+
+
+def drift_alerts(
+    features: tuple[FeatureDrift, ...], o: DriftOptions, *, unknown: tuple[str, ...] = ()
+) -> tuple[Alert, ...]:
+    """Drift, mean deviation, unseen values and missing features; nothing for a feature with
+    too few values (insufficient_data is no verdict of any kind)."""
     alerts: list[Alert] = []
     for f in features:
+        if f.status == "missing":
+            hint = ""
+            if unknown:
+                hint = f"; the log has features the baseline does not: {', '.join(unknown[:5])}"
+            alerts.append(
+                Alert(
+                    f"missing.{f.name}",
+                    Severity.CRITICAL,
+                    0.0,
+                    1.0,
+                    f"feature {f.name} has no value in the log: it was not checked{hint}",
+                )
+            )
+            continue
+        if f.status != "ok":
+            continue
         if f.drift and f.effect_size is not None and f.p_value_adjusted is not None:
-            sev = Severity.CRITICAL if f.effect_size >= o.critical_effect else Severity.WARNING
-            what = "KS D" if f.effect_measure == "ks_d" else "PSI"
+            low, high = f.effect_low or 0.0, f.effect_high or 0.0
+            critical = f.effect_low is not None and at_least(f.effect_low, o.critical_effect)
+            sev = Severity.CRITICAL if critical else Severity.WARNING
+            limit = (
+                f"critical limit {o.critical_effect:g}, passed by the lower bound"
+                if critical
+                else f"limit {o.min_effect:g}"
+            )
             alerts.append(
                 Alert(
                     f"drift.{f.name}",
                     sev,
                     f.effect_size,
-                    o.min_effect,
-                    f"feature {f.name} drifted: {what} {f.effect_size:.3f} >= {o.min_effect:g}, "
+                    o.critical_effect if critical else o.min_effect,
+                    f"feature {f.name} drifted: {_effect_name(f)} {f.effect_size:.3f} "
+                    f"(95% bounds {low:.3f} to {high:.3f}; {limit}), "
                     f"adjusted p {p_value(f.p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
-        if f.mean_shift and f.mean_deviation is not None:
-            unit = (
-                "of the baseline mean"
-                if f.mean_deviation_kind == "relative"
-                else "baseline std"
-                if f.mean_deviation_kind == "std"
-                else "absolute"
-            )
-            shown = (
-                f"{f.mean_deviation:.1%} {unit}"
-                if f.mean_deviation_kind == "relative"
-                else f"{f.mean_deviation:.3g} {unit}"
+        if f.mean_shift and f.mean_deviation is not None and f.mean_p_value_adjusted is not None:
+            limit = fmt_share(o.mean_tolerance) if f.mean_deviation_kind == "relative" else (
+                f"{o.mean_tolerance:g} sd" if f.mean_deviation_kind == "std" else f"{o.mean_tolerance:g}"
             )
             alerts.append(
                 Alert(
@@ -212,8 +253,22 @@ def drift_alerts(features: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[A
                     Severity.WARNING,
                     f.mean_deviation,
                     o.mean_tolerance,
-                    f"feature {f.name} mean {number(f.mean)} vs baseline {number(f.baseline_mean)}: "
-                    f"off by {shown} > {o.mean_tolerance:g} (n={f.n})",
+                    f"feature {f.name} mean {number(f.mean)} vs baseline "
+                    f"{number(f.baseline_mean)}: {mean_deviation_text(f)} (limit {limit}), "
+                    f"adjusted p {p_value(f.mean_p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
+                )
+            )
+        if beyond(f.unseen_share, o.max_unseen_share):
+            listed = ", ".join(f"{c} {percent(s)}" for c, s in f.unseen_categories[:3])
+            more = f" and {f.unseen_distinct - 3} more" if f.unseen_distinct > 3 else ""
+            alerts.append(
+                Alert(
+                    f"unseen.{f.name}",
+                    Severity.WARNING,
+                    f.unseen_share,
+                    o.max_unseen_share,
+                    f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training "
+                    f"(limit {fmt_share(o.max_unseen_share)}): {listed}{more} (n={f.n})",
                 )
             )
     return tuple(alerts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from mlmon import __version__
 from mlmon.errors import BaselineError
 from mlmon.read.records import Kind, normalize_category
 from mlmon.read.tables import infer_kinds, to_number, to_text
+from mlmon.stats.effects import moments
 
 FORMAT = "mlmon-baseline"
 VERSION = 1
@@ -85,10 +87,11 @@ def numeric_profile(values: np.ndarray, *, max_edges: int | None) -> NumericProf
         edges = np.unique(np.quantile(s, np.linspace(0, 1, max_edges), method="inverted_cdf"))
         cdf = np.searchsorted(s, edges, side="right") / n
         exact = False
-    std = float(s.std(ddof=1)) if n > 1 else 0.0
+    mean, m2, scale = moments(s)  # scaled first: values near 1.7e308 do not overflow
+    std = math.sqrt(m2 / (n - 1)) * scale if n > 1 else 0.0
     return NumericProfile(
         n,
-        float(s.mean()),
+        mean,
         std,
         float(s[0]),
         float(s[-1]),

@@ -1,23 +1,28 @@
-"""Feature drift against a baseline: KS and chi-square, effect sizes, mean deviation, BH correction."""
+"""Feature drift against a baseline: KS and chi-square, effect bounds, mean deviation, BH correction."""
 
 from __future__ import annotations
 
 import math
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.read.records import FEATURE_PREFIX, Kind
+from mlmon.stats import effects as fx
 from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
 
 SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""
-PSI_FLOOR = 1e-4
 MIN_EXPECTED = 5.0
+FEW_VALUES = 20
+"""A numeric feature with at most this many distinct training values (0/1 flags, small counts)
+is tested on its value counts by chi-square: KS is very conservative on ties."""
+UNSEEN_TOP = 10
+"""Unseen categories listed by name; the rest are counted (`unseen_distinct`, `unseen_other_share`)."""
 COUNT_BATCH = 1 << 17
 """Values of a numeric feature gathered before they are counted into the baseline's slots (1 MiB)."""
 
@@ -25,12 +30,19 @@ COUNT_BATCH = 1 << 17
 @dataclass(frozen=True)
 class DriftOptions:
     p_threshold: float = 0.05
-    min_effect: float = 0.1
-    """KS D for numbers, PSI for categories; 0 gives the pure p-value rule."""
+    """Drift (and a mean deviation) need a BH-adjusted p-value below this."""
+    min_effect: float = 0.05
+    """KS D for continuous numbers, total variation for categories and few-valued numbers.
+    A feature drifts unless the data show its effect is below this (the upper 95% bound of
+    the effect is under it); 0 gives the pure p-value rule."""
     mean_tolerance: float = 0.2
+    """A mean deviation alert needs the mean to move more than this share of the larger of
+    |baseline mean| and baseline std."""
     min_samples: int = 30
     critical_effect: float = 0.25
-    """Drift with an effect at or above this is critical rather than a warning."""
+    """Drift whose effect is at least this even at its lower 95% bound is critical."""
+    max_unseen_share: float = 0.01
+    """A share of values in categories the training data never had above this is an alert."""
 
 
 @dataclass
@@ -40,6 +52,13 @@ class _Numeric:
     n: int = 0
     mean: float = 0.0
     m2: float = 0.0
+    """Sum of squared deviations, divided by scale**2."""
+    scale: float = 1.0
+    """1, or the power of two the values were divided by before squaring (values near 1e308)."""
+    below: float = 0.0
+    """Sum of (first edge - x) over log values below the baseline's first edge."""
+    above: float = 0.0
+    """Sum of (x - last edge) over log values above its last edge."""
     small: list[np.ndarray] | None = field(default_factory=list)
     pending: list[np.ndarray] = field(default_factory=list)
     """Values not yet counted into `counts` (see `count_pending`)."""
@@ -48,6 +67,10 @@ class _Numeric:
 
     def __post_init__(self) -> None:
         self.edges = np.asarray(self.profile.edges, dtype=np.float64)
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.m2 / (self.n - 1)) * self.scale if self.n > 1 else 0.0
 
     def count_pending(self) -> None:
         """Count the pending values into the slots: slot 2j holds values strictly between edge
@@ -81,30 +104,39 @@ class _Numeric:
             return
         self.pending.append(v)
         self.pending_n += len(v)
+        if len(self.edges):
+            with np.errstate(over="ignore", invalid="ignore"):
+                lo, hi = self.edges[0], self.edges[-1]
+                self.below += float(np.sum(lo - v[v < lo]))
+                self.above += float(np.sum(v[v > hi] - hi))
         if self.pending_n >= COUNT_BATCH:
             self.count_pending()
-        m = len(v)
-        mean_b = float(v.mean())
-        m2_b = float(((v - mean_b) ** 2).sum())
-        self._merge_moments(m, mean_b, m2_b)
+        self._merge_moments(len(v), *fx.moments(v))
         if self.small is not None:
             self.small.append(v.copy())
             if sum(len(x) for x in self.small) > SMALL_SAMPLE:
                 self.small = None
 
-    def _merge_moments(self, m: int, mean_b: float, m2_b: float) -> None:
+    def _merge_moments(self, m: int, mean_b: float, m2_b: float, scale_b: float) -> None:
+        """Chan's parallel update, in units of the larger of the two scales."""
+        scale = max(self.scale, scale_b)
+        m2_a = self.m2 * (self.scale / scale) ** 2
+        m2_b = m2_b * (scale_b / scale) ** 2
         n = self.n + m
-        delta = mean_b - self.mean
-        self.mean += delta * m / n
-        self.m2 += m2_b + delta * delta * self.n * m / n
+        delta = mean_b / scale - self.mean / scale
+        self.mean = (self.mean / scale + delta * m / n) * scale
+        self.m2 = m2_a + m2_b + delta * delta * self.n * m / n
+        self.scale = scale
         self.n = n
 
     def merge(self, o: _Numeric) -> None:
         self.counts = self.counts + o.counts
         self.pending = self.pending + o.pending
         self.pending_n += o.pending_n
+        self.below += o.below
+        self.above += o.above
         if o.n:
-            self._merge_moments(o.n, o.mean, o.m2)
+            self._merge_moments(o.n, o.mean, o.m2, o.scale)
         if self.small is not None and o.small is not None:
             self.small = self.small + o.small
             if sum(len(x) for x in self.small) > SMALL_SAMPLE:
@@ -146,6 +178,10 @@ class DriftAccumulator:
                 for d in pc.value_counts(values.combine_chunks()).to_pylist():
                     counter[d["values"]] += int(d["counts"])
 
+    def add_counts(self, name: str, counts: dict[str, int]) -> None:
+        """Category counts from elsewhere (a pre-aggregated log): the same as reading the values."""
+        self.categorical[name].update(counts)
+
     def merge(self, other: DriftAccumulator) -> None:
         for name, st in other.numeric.items():
             self.numeric[name].merge(st)
@@ -155,12 +191,14 @@ class DriftAccumulator:
     def result(self, options: DriftOptions | None = None) -> tuple[FeatureDrift, ...]:
         o = options or DriftOptions()
         rows = []
-        for f in self.baseline.features:
-            if f.numeric is not None:
-                self.numeric[f.name].count_pending()
-                rows.append(_numeric_result(f.name, f.numeric, self.numeric[f.name], o))
-            elif f.categorical is not None:
-                rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # no library warning reaches a user
+            for f in self.baseline.features:
+                if f.numeric is not None:
+                    self.numeric[f.name].count_pending()
+                    rows.append(_numeric_result(f.name, f.numeric, self.numeric[f.name], o))
+                elif f.categorical is not None:
+                    rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
         return adjust(tuple(rows), o)
 
 
@@ -173,42 +211,66 @@ class FeatureDrift:
     n: int
     baseline_n: int
     status: str
-    """`ok`, `insufficient_data` (fewer than --min-samples values) or `not_in_log`."""
+    """`ok`, `insufficient_data` (fewer than --min-samples values a side) or `missing` (no value
+    in the log: an alert)."""
     test: str | None
-    """`ks` (two-sample Kolmogorov-Smirnov) or `chi_square` (2 x k homogeneity)."""
+    """`ks` (two-sample Kolmogorov-Smirnov) or `chi_square` (2 x k homogeneity on category or
+    value counts; numeric features with few distinct training values are tested this way)."""
     statistic: float | None
     """KS D, or the chi-square statistic."""
     p_value: float | None
     p_value_adjusted: float | None
-    """Benjamini-Hochberg across the features tested in this run."""
+    """Benjamini-Hochberg across every test of this run (drift and mean tests of all features)."""
     p_method: str | None
     effect_size: float | None
     effect_measure: str | None
-    """`ks_d` for numbers, `psi` for categories."""
+    """`ks_d` (KS D) for continuous numbers, `tv` (total variation over the tested columns)
+    for categories and few-valued numbers."""
+    effect_low: float | None
+    """Lower 95% bound of the effect (critical drift needs it at --critical-effect)."""
+    effect_high: float | None
+    """Upper 95% bound of the effect (drift needs it at --min-effect)."""
     psi: float | None
+    """Population stability index (baseline deciles for numbers, tested columns for categories),
+    each cell smoothed by half a count."""
+    wasserstein_sd: float | None
+    """Wasserstein-1 distance in baseline standard deviations (numeric features)."""
     mean: float | None
     baseline_mean: float | None
     mean_deviation: float | None
+    """|mean - baseline mean| divided by the larger of |baseline mean| and baseline std."""
     mean_deviation_kind: str | None
-    """`relative` (|mean - base| / |base|), or `std` (in baseline standard deviations)
-    where the baseline mean is near zero (|mean| < 0.1 std)."""
+    """`relative` (the divisor is |baseline mean|), `std` (it is the baseline std) or
+    `absolute` (both are 0)."""
+    mean_p_value: float | None
+    """Welch's z test of the mean against the baseline mean, each with its own std."""
+    mean_p_value_adjusted: float | None
     mean_shift: bool
-    """mean_deviation above --mean-tolerance."""
+    """mean_deviation beyond --mean-tolerance and mean_p_value_adjusted below --p-threshold."""
     drift: bool
-    """adjusted p < --p-threshold and effect_size >= --min-effect."""
+    """p_value_adjusted below --p-threshold and effect_high at least --min-effect."""
     unseen_categories: tuple[tuple[str, float], ...] = ()
-    """Categories the training data never had: (name, share of the log)."""
+    """The most common values the training data never had: (name, share of the log), at most 10."""
+    unseen_share: float = 0.0
+    """Share of the log's values the training data never had (all of them)."""
+    unseen_distinct: int = 0
+    unseen_other_share: float = 0.0
+    """Share of unseen values not listed in unseen_categories."""
     exact: bool = True
     """False when KS D was computed on the baseline's quantile grid (within one bin's mass)."""
 
 
-def _mean_deviation(mean: float, p: NumericProfile) -> tuple[float, str]:
-    base = p.mean
-    if base == 0 or (p.std > 0 and abs(base) < 0.1 * p.std):
-        if p.std > 0:
-            return abs(mean - base) / p.std, "std"
-        return abs(mean - base), "absolute"
-    return abs(mean - base) / abs(base), "relative"
+def _mean_fields(p: NumericProfile, st: _Numeric) -> dict[str, object]:
+    """Mean deviation on one scale without a cliff: |diff| / max(|baseline mean|, std)."""
+    scale = fx.pow2_scale(st.mean, p.mean, p.std, st.std)
+    mean_s, base_s, std_s = st.mean / scale, p.mean / scale, p.std / scale
+    diff_s = mean_s - base_s
+    denom = max(abs(base_s), std_s)
+    kind = "absolute" if denom == 0 else "relative" if abs(base_s) >= std_s else "std"
+    dev = abs(diff_s) * scale if denom == 0 else abs(diff_s) / denom
+    var_log_s = (st.std / scale) ** 2
+    pm = fx.welch_p(diff_s, var_log_s, st.n, std_s**2, p.n)
+    return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_p_value": pm}
 
 
 def ks_from_counts(p: NumericProfile, counts: np.ndarray, m: int) -> float:
@@ -246,12 +308,6 @@ def _ks_pvalue(d: float, n: int, m: int) -> float:
     return float(min(1.0, max(0.0, stats.kstwo.sf(d, round(en)))))
 
 
-def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
-    e = np.maximum(expected, PSI_FLOOR)
-    a = np.maximum(actual, PSI_FLOOR)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
 def _numeric_psi(p: NumericProfile, counts: np.ndarray, m: int) -> float | None:
     """PSI on the baseline's deciles (cut at the edges where its CDF crosses k/10)."""
     cdf = np.asarray(p.cdf)
@@ -260,31 +316,45 @@ def _numeric_psi(p: NumericProfile, counts: np.ndarray, m: int) -> float | None:
     cuts = np.unique(np.searchsorted(cdf, np.arange(1, 10) / 10, side="left"))
     cuts = cuts[cuts < len(cdf) - 1]
     base_cum = np.concatenate((cdf[cuts], [1.0]))
-    log_cum = np.concatenate((np.cumsum(counts)[2 * cuts + 1] / m, [1.0]))
-    return _psi(np.diff(base_cum, prepend=0.0), np.diff(log_cum, prepend=0.0))
+    log_cum = np.concatenate((np.cumsum(counts)[2 * cuts + 1], [m]))
+    base = np.diff(np.round(base_cum * p.n), prepend=0.0)
+    return fx.psi(base, np.diff(log_cum, prepend=0.0))
+
+
+_NONE = {"statistic": None, "p_value": None, "p_value_adjusted": None, "p_method": None,
+         "effect_size": None, "effect_low": None, "effect_high": None, "psi": None,
+         "wasserstein_sd": None, "mean_p_value": None, "mean_p_value_adjusted": None,
+         "mean_shift": False, "drift": False}
 
 
 def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions) -> FeatureDrift:
     m = st.n
-    mean = st.mean if m else None
-    dev, dev_kind = _mean_deviation(st.mean, p) if m else (None, None)
-    base = {"name": name, "kind": Kind.NUMERIC.value, "n": m, "baseline_n": p.n, "mean": mean,
-                "baseline_mean": p.mean, "mean_deviation": dev, "mean_deviation_kind": dev_kind,
-                "mean_shift": bool(m >= o.min_samples and p.n >= o.min_samples and dev is not None
-                                  and dev > o.mean_tolerance), "exact": p.exact}
+    few = p.exact and 0 < len(p.edges) <= FEW_VALUES
+    row: dict[str, object] = {
+        **_NONE, "name": name, "kind": Kind.NUMERIC.value, "n": m, "baseline_n": p.n,
+        "mean": st.mean if m else None, "baseline_mean": p.mean, "mean_deviation": None,
+        "mean_deviation_kind": None, "exact": p.exact,
+        "test": "chi_square" if few else "ks", "effect_measure": "tv" if few else "ks_d",
+    }
     if m == 0:
-        return FeatureDrift(status="not_in_log", test=None, statistic=None, p_value=None,
-                            p_value_adjusted=None, p_method=None, effect_size=None,
-                            effect_measure=None, psi=None, drift=False, **base)  # type: ignore[arg-type]
+        return FeatureDrift(**{**row, "status": "missing", "test": None, "effect_measure": None})  # type: ignore[arg-type]
     if m < o.min_samples or p.n < o.min_samples:
-        return FeatureDrift(status="insufficient_data", test="ks", statistic=None, p_value=None,
-                            p_value_adjusted=None, p_method=None, effect_size=None,
-                            effect_measure="ks_d", psi=None, drift=False, **base)  # type: ignore[arg-type]
+        return FeatureDrift(**{**row, "status": "insufficient_data"})  # type: ignore[arg-type]
+    row.update(_mean_fields(p, st))
+    row["psi"] = _numeric_psi(p, st.counts, m)
+    w = fx.wasserstein_sd(np.asarray(p.edges), np.asarray(p.cdf), np.cumsum(st.counts)[1::2] / m,
+                          (st.below / m, st.above / m), p.std)
+    row["wasserstein_sd"] = w if w is not None and math.isfinite(w) else None
+    if few:
+        base = dict(zip(map(repr, p.edges), _edge_counts(p).tolist(), strict=True))
+        log = {repr(e): int(c) for e, c in zip(p.edges, st.counts[1::2], strict=True) if c}
+        unseen_n = m - sum(log.values())
+        unseen = (("(not a training value)", unseen_n),) if unseen_n else ()
+        return FeatureDrift(**{**row, **_count_test(base, {**log, **dict(unseen)}, m, unseen, o)})  # type: ignore[arg-type]
     if st.small is not None and p.exact and max(m, p.n) <= SMALL_SAMPLE:
         from scipy import stats
 
-        per_edge = np.diff(np.round(np.asarray(p.cdf) * p.n), prepend=0).astype(np.int64)
-        reference = np.repeat(np.asarray(p.edges), per_edge)
+        reference = np.repeat(np.asarray(p.edges), _edge_counts(p))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = stats.ks_2samp(reference, np.concatenate(st.small))
@@ -294,9 +364,16 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     else:
         d = ks_from_counts(p, st.counts, m)
         pval, method = _ks_pvalue(d, p.n, m), "asymptotic"
-    return FeatureDrift(status="ok", test="ks", statistic=d, p_value=pval, p_value_adjusted=None,
-                        p_method=method, effect_size=d, effect_measure="ks_d",
-                        psi=_numeric_psi(p, st.counts, m), drift=False, **base)  # type: ignore[arg-type]
+    # D is within one grid bin's mass of the true D on a quantile grid (always below it)
+    grid = 0.0 if p.exact else float(np.max(np.diff(np.asarray(p.cdf), prepend=0.0)))
+    margin = fx.dkw_margin(m) + fx.dkw_margin(p.n)
+    low, high = fx.bounds(d, margin)
+    return FeatureDrift(**{**row, "status": "ok", "statistic": d, "p_value": pval, "p_method": method,  # type: ignore[arg-type]
+                           "effect_size": d, "effect_low": low, "effect_high": min(1.0, high + grid)})
+
+
+def _edge_counts(p: NumericProfile) -> np.ndarray:
+    return np.diff(np.round(np.asarray(p.cdf) * p.n), prepend=0).astype(np.int64)
 
 
 def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndarray, list[str]]:
@@ -332,26 +409,12 @@ def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndar
     return np.array(cols, dtype=float).reshape(-1, 2).T, names
 
 
-def _categorical_result(
-    name: str, p: CategoricalProfile, counter: Counter[str], o: DriftOptions
-) -> FeatureDrift:
-    m = sum(counter.values())
-    base = {"name": name, "kind": Kind.CATEGORICAL.value, "n": m, "baseline_n": p.n, "mean": None,
-            "baseline_mean": None, "mean_deviation": None, "mean_deviation_kind": None,
-            "mean_shift": False}
-    base_counts = dict(p.counts)
-    unseen = tuple(sorted(((c, v / m) for c, v in counter.items() if c not in base_counts),
-                          key=lambda kv: (-kv[1], kv[0])))
-    if m == 0:
-        return FeatureDrift(status="not_in_log", test=None, statistic=None, p_value=None,
-                            p_value_adjusted=None, p_method=None, effect_size=None,
-                            effect_measure=None, psi=None, drift=False, **base)  # type: ignore[arg-type]
-    if m < o.min_samples or p.n < o.min_samples:
-        return FeatureDrift(status="insufficient_data", test="chi_square", statistic=None,
-                            p_value=None, p_value_adjusted=None, p_method=None, effect_size=None,
-                            effect_measure="psi", psi=None, drift=False,
-                            unseen_categories=unseen, **base)  # type: ignore[arg-type]
-    table, _ = chi_square_table(base_counts, dict(counter))
+def _count_test(
+    base: dict[str, int], log: dict[str, int], m: int,
+    unseen: tuple[tuple[str, int], ...], o: DriftOptions,
+) -> dict[str, object]:
+    """Chi-square on the counts, total variation with its bounds and PSI on the tested columns."""
+    table, _ = chi_square_table(base, log)
     if table.shape[1] < 2:
         stat, pval = 0.0, 1.0
     else:
@@ -359,32 +422,70 @@ def _categorical_result(
 
         res = stats.chi2_contingency(table, correction=False)
         stat, pval = float(res.statistic), float(res.pvalue)
-    cats = [c for c, _ in p.counts]
-    expected = np.array([base_counts[c] / p.n for c in cats] + [0.0])
-    actual = np.array([counter.get(c, 0) / m for c in cats] + [sum(v for _, v in unseen)])
-    psi = _psi(expected, actual)
-    return FeatureDrift(status="ok", test="chi_square", statistic=stat, p_value=pval,
-                        p_value_adjusted=None, p_method="asymptotic", effect_size=psi,
-                        effect_measure="psi", psi=psi, drift=False, unseen_categories=unseen,
-                        **base)  # type: ignore[arg-type]
+    n_base = int(table[0].sum())
+    shares = table / table.sum(axis=1, keepdims=True)
+    tv = float(0.5 * np.abs(shares[0] - shares[1]).sum())
+    k = table.shape[1]
+    low, high = fx.bounds(tv, fx.l1_margin(m, k) + fx.l1_margin(n_base, k))
+    unseen_n = sum(c for _, c in unseen)
+    top = unseen[:UNSEEN_TOP]
+    return {
+        "status": "ok", "statistic": stat, "p_value": pval, "p_method": "asymptotic",
+        "effect_size": tv, "effect_low": low, "effect_high": high,
+        "psi": fx.psi(table[0], table[1]),
+        "unseen_categories": tuple((c, v / m) for c, v in top),
+        "unseen_share": unseen_n / m, "unseen_distinct": len(unseen),
+        "unseen_other_share": (unseen_n - sum(c for _, c in top)) / m,
+    }
+
+
+def _categorical_result(
+    name: str, p: CategoricalProfile, counter: Counter[str], o: DriftOptions
+) -> FeatureDrift:
+    m = sum(counter.values())
+    row: dict[str, object] = {
+        **_NONE, "name": name, "kind": Kind.CATEGORICAL.value, "n": m, "baseline_n": p.n,
+        "mean": None, "baseline_mean": None, "mean_deviation": None, "mean_deviation_kind": None,
+        "test": "chi_square", "effect_measure": "tv",
+    }
+    if m == 0:
+        return FeatureDrift(**{**row, "status": "missing", "test": None, "effect_measure": None})  # type: ignore[arg-type]
+    if m < o.min_samples or p.n < o.min_samples:
+        return FeatureDrift(**{**row, "status": "insufficient_data"})  # type: ignore[arg-type]
+    base = dict(p.counts)
+    unseen = tuple(sorted(((c, v) for c, v in counter.items() if base.get(c, 0) <= 0),
+                          key=lambda kv: (-kv[1], kv[0])))
+    return FeatureDrift(**{**row, **_count_test(base, dict(counter), m, unseen, o)})  # type: ignore[arg-type]
 
 
 def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrift, ...]:
-    """Benjamini-Hochberg across the tested features, then the drift verdict."""
-    from dataclasses import replace
-
-    tested = [i for i, r in enumerate(rows) if r.p_value is not None]
-    if not tested:
+    """Benjamini-Hochberg across every test of the run (each feature's drift test and each
+    numeric feature's mean test), then the verdicts."""
+    family = [(i, "p_value") for i, r in enumerate(rows) if r.p_value is not None]
+    family += [(i, "mean_p_value") for i, r in enumerate(rows) if r.mean_p_value is not None]
+    if not family:
         return rows
     from scipy import stats
 
-    ps = np.array([rows[i].p_value for i in tested], dtype=float)
+    ps = np.array([getattr(rows[i], key) for i, key in family], dtype=float)
     adj = stats.false_discovery_control(ps, method="bh") if len(ps) > 1 else ps
+    changes: dict[int, dict[str, object]] = {}
+    for (i, key), a in zip(family, adj, strict=True):
+        changes.setdefault(i, {})[key + "_adjusted"] = float(min(1.0, a))
     out = list(rows)
-    for i, a in zip(tested, adj, strict=True):
-        r = rows[i]
-        a = float(min(1.0, a))
-        effect = r.effect_size if r.effect_size is not None else 0.0
-        drift = a < o.p_threshold and effect >= o.min_effect and not math.isnan(effect)
-        out[i] = replace(r, p_value_adjusted=a, drift=drift)
+    for i, ch in changes.items():
+        r = replace(rows[i], **ch)  # type: ignore[arg-type]
+        drift = bool(
+            r.p_value_adjusted is not None
+            and r.p_value_adjusted < o.p_threshold
+            and r.effect_high is not None
+            and fx.at_least(r.effect_high, o.min_effect)
+        )
+        shift = bool(
+            r.mean_p_value_adjusted is not None
+            and r.mean_p_value_adjusted < o.p_threshold
+            and r.mean_deviation is not None
+            and fx.beyond(r.mean_deviation, o.mean_tolerance)
+        )
+        out[i] = replace(r, drift=drift, mean_shift=shift)
     return tuple(out)

@@ -109,7 +109,8 @@ def test_json_log_true_matches_training_csv_true(tmp_path: Path) -> None:
     flag = {f.name: f for f in rep.features}["flag"]
     assert flag.status == "ok" and flag.n == 60
     assert flag.unseen_categories == ()
-    assert flag.psi == pytest.approx(0.0, abs=1e-9)
+    assert flag.effect_size == pytest.approx(0.0, abs=1e-12)
+    assert flag.statistic == pytest.approx(0.0, abs=1e-12)
 
 
 # --------------------------------------------------------------------- save / load

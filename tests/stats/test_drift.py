@@ -17,7 +17,6 @@ from mlmon.read.records import FEATURE_PREFIX
 from mlmon.stats import baseline as bl
 from mlmon.stats import drift as drift_mod
 from mlmon.stats.drift import (
-    PSI_FLOOR,
     DriftAccumulator,
     DriftOptions,
     FeatureDrift,
@@ -81,9 +80,11 @@ def test_ks_small_samples_exact_like_scipy(rng: np.random.Generator, n_train: in
 
 @pytest.mark.parametrize(("n_train", "n_log"), [(300, 200), (4000, 2500)])
 def test_ks_small_samples_with_ties(rng: np.random.Generator, n_train: int, n_log: int) -> None:
-    train = rng.poisson(4, n_train).astype(float)
-    log = rng.poisson(4.4, n_log).astype(float)
+    # more than FEW_VALUES distinct values: KS with ties (fewer are tested on counts)
+    train = rng.poisson(60, n_train).astype(float)
+    log = rng.poisson(62, n_log).astype(float)
     r = drift_of(exact(x=train), x=log)["x"]
+    assert r.test == "ks" and len(set(train.tolist())) > drift_mod.FEW_VALUES
     ref = stats.ks_2samp(train, log)
     assert r.statistic == pytest.approx(ref.statistic, abs=1e-12)
     assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
@@ -225,12 +226,15 @@ def test_rare_and_unseen_categories(rng: np.random.Generator) -> None:
     assert ref.expected_freq[:, :-1].min() >= 5
     assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
     assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
-    # PSI over the baseline's categories plus one bucket for unseen ones
-    e = np.array([600, 300, 97, 2, 1, 0]) / 1000
-    a = np.array([140, 40, 10, 0, 0, 10]) / 200
-    e, a = np.maximum(e, PSI_FLOOR), np.maximum(a, PSI_FLOOR)
+    # PSI and total variation on the tested columns, PSI with half a count added to each cell
+    e, a = hand[0] + 0.5, hand[1] + 0.5
+    e, a = e / e.sum(), a / a.sum()
     assert r.psi == pytest.approx(np.sum((a - e) * np.log(a / e)), rel=1e-9)
-    assert r.effect_size == r.psi and r.effect_measure == "psi"
+    tv = 0.5 * np.abs(hand[0] / hand[0].sum() - hand[1] / hand[1].sum()).sum()
+    assert r.effect_measure == "tv" and r.effect_size == pytest.approx(tv, rel=1e-12)
+    assert r.effect_low is not None and r.effect_high is not None
+    assert r.effect_low <= r.effect_size <= r.effect_high
+    assert r.unseen_share == pytest.approx(0.05) and r.unseen_distinct == 2
 
 
 def test_renamed_category_is_not_merged_away() -> None:
@@ -266,13 +270,17 @@ def test_benjamini_hochberg_matches_scipy(rng: np.random.Generator) -> None:
     log = {f"f{i}": rng.normal(0.05 * i, 1, n) for i in range(6)}
     log["cat"] = list(rng.choice(np.array(["u", "v", "w"], dtype=object), n, p=[0.4, 0.3, 0.3]))
     res = drift_of(b, **log)
-    assert res["gone"].status == "not_in_log" and res["gone"].p_value_adjusted is None
+    assert res["gone"].status == "missing" and res["gone"].p_value_adjusted is None
     tested = [r for r in res.values() if r.p_value is not None]
-    assert len(tested) == 7
-    want = stats.false_discovery_control([r.p_value for r in tested], method="bh")
-    assert [r.p_value_adjusted for r in tested] == pytest.approx(list(want), rel=1e-12)
+    means = [r for r in res.values() if r.mean_p_value is not None]
+    assert len(tested) == 7 and len(means) == 6
+    # one family: every drift test and every mean test of the run
+    want = stats.false_discovery_control([r.p_value for r in tested] + [r.mean_p_value for r in means],
+                                         method="bh")
+    got = [r.p_value_adjusted for r in tested] + [r.mean_p_value_adjusted for r in means]
+    assert got == pytest.approx(list(want), rel=1e-12)
     for r in tested:
-        assert r.drift == (r.p_value_adjusted < 0.05 and r.effect_size >= 0.1)
+        assert r.drift == (r.p_value_adjusted < 0.05 and r.effect_high >= 0.05)
 
 
 def test_single_feature_adjusted_equals_raw(rng: np.random.Generator) -> None:
@@ -317,14 +325,14 @@ def test_min_samples_and_absent_features(rng: np.random.Generator) -> None:
     assert res["x"].p_value is None and res["x"].n == 20
     assert res["x"].mean_shift is False  # insufficient data: no verdict of any kind
     assert res["c"].status == "insufficient_data" and res["c"].drift is False
-    assert res["y"].status == "not_in_log" and res["y"].n == 0 and res["y"].drift is False
+    assert res["y"].status == "missing" and res["y"].n == 0 and res["y"].drift is False
     lowered = drift_of(b, DriftOptions(min_samples=10), x=rng.normal(3, 1, 20), c=["a"] * 20)
     assert lowered["x"].status == "ok" and lowered["x"].drift is True
     assert lowered["c"].status == "ok"
 
     acc = DriftAccumulator(b)
     acc.update(pa.table({FEATURE_PREFIX + "x": pa.nulls(50, pa.float64())}))
-    assert {r.name: r.status for r in acc.result()}["x"] == "not_in_log"
+    assert {r.name: r.status for r in acc.result()}["x"] == "missing"
 
 
 def test_small_baseline_is_insufficient(rng: np.random.Generator) -> None:
@@ -445,7 +453,9 @@ def test_numeric_psi_on_baseline_deciles(rng: np.random.Generator) -> None:
     cuts = np.array([s[int(np.ceil(k / 10 * len(s))) - 1] for k in range(1, 10)])
     base = np.diff(np.concatenate(([0.0], [np.mean(train <= c) for c in cuts], [1.0])))
     got = np.diff(np.concatenate(([0.0], [np.mean(log <= c) for c in cuts], [1.0])))
-    base, got = np.maximum(base, PSI_FLOOR), np.maximum(got, PSI_FLOOR)
+    base = np.round(base * len(train)) + 0.5
+    got = np.round(got * len(log)) + 0.5
+    base, got = base / base.sum(), got / got.sum()
     assert r.psi == pytest.approx(np.sum((got - base) * np.log(got / base)), rel=1e-9)
 
 

@@ -1,0 +1,246 @@
+"""Drift verdicts: the decision rules around the tests (effect bounds, few-valued numbers, mean
+deviation, unseen and missing features, insufficient data, alert texts, extreme values)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy import stats
+from test_drift import drift_of, exact, train_table
+
+from mlmon.numfmt import p_value
+from mlmon.read.records import FEATURE_PREFIX
+from mlmon.rules.alerts import Severity, drift_alerts
+from mlmon.stats import baseline as bl
+from mlmon.stats import effects as fx
+from mlmon.stats.drift import UNSEEN_TOP, DriftAccumulator, DriftOptions
+
+
+def gridded(**train: object) -> bl.Baseline:
+    return bl.build(train_table(**train), source="train", max_edges=bl.GRID_EDGES)
+
+
+def alerts_of(b: bl.Baseline, o: DriftOptions | None = None, **log: object) -> dict[str, object]:
+    res = drift_of(b, o, **log)
+    return {a.metric: a for a in drift_alerts(tuple(res.values()), o or DriftOptions())}
+
+
+# ------------------------------------------------------------- power does not fall with n
+
+
+@pytest.mark.parametrize("change", ["shift", "scale"])
+def test_big_changes_are_drift_at_large_n(rng: np.random.Generator, change: str) -> None:
+    """0.2 sd shift (D 0.08) and a 1.5x scale change (D 0.1) were silent at n=100k."""
+    b = gridded(x=rng.normal(0, 1, 100_000))
+    log = rng.normal(0.2, 1, 100_000) if change == "shift" else rng.normal(0, 1.5, 100_000)
+    r = drift_of(b, x=log)["x"]
+    assert r.test == "ks" and r.drift is True
+    # the bounds hold the estimate, and the true D (about 0.08 / 0.1) lies inside them
+    assert r.effect_low <= r.statistic <= r.effect_high
+    true_d = 2 * stats.norm.cdf(0.1) - 1 if change == "shift" else (
+        stats.norm.cdf(1.5 * np.sqrt(2 * np.log(1.5) / (1.5**2 - 1)))
+        - stats.norm.cdf(np.sqrt(2 * np.log(1.5) / (1.5**2 - 1))))
+    assert r.effect_low <= true_d <= r.effect_high
+
+
+def test_tiny_shift_at_huge_n_is_not_drift(rng: np.random.Generator) -> None:
+    """Significant but proven small: the upper bound is below --min-effect."""
+    b = gridded(x=rng.normal(0, 1, 100_000))
+    r = drift_of(b, x=rng.normal(0.03, 1, 1_000_000))["x"]
+    assert r.p_value_adjusted < 1e-6 and r.effect_high < 0.05 and r.drift is False
+
+
+def test_effect_bounds_are_dkw(rng: np.random.Generator) -> None:
+    train, log = rng.normal(0, 1, 500), rng.normal(0.5, 1, 400)
+    r = drift_of(exact(x=train), x=log)["x"]
+    margin = sum(math.sqrt(math.log(4 / 0.05) / (2 * n)) for n in (500, 400))
+    assert r.effect_low == pytest.approx(max(0.0, r.statistic - margin), rel=1e-12)
+    assert r.effect_high == pytest.approx(min(1.0, r.statistic + margin), rel=1e-12)
+
+
+def test_wasserstein_in_baseline_std_matches_scipy(rng: np.random.Generator) -> None:
+    train = rng.integers(0, 200, 5000).astype(float)  # every value an edge: W is exact
+    log = rng.integers(-20, 230, 3000).astype(float)  # some below and above the training range
+    r = drift_of(exact(x=train), x=log)["x"]
+    want = stats.wasserstein_distance(train, log) / train.std(ddof=1)
+    assert r.wasserstein_sd == pytest.approx(want, rel=1e-9)
+
+
+# ------------------------------------------------------------- few-valued numbers
+
+
+def test_flag_is_tested_on_counts(rng: np.random.Generator) -> None:
+    """A flag from 5% to 7.1%: KS p 0.76, chi-square p 0.002."""
+    train = (rng.random(100_000) < 0.05).astype(float)
+    log = np.r_[np.ones(71), np.zeros(929)]
+    r = drift_of(gridded(x=train), x=log)["x"]
+    table = np.array([[np.sum(train == 0), np.sum(train == 1)], [929, 71]])
+    ref = stats.chi2_contingency(table, correction=False)
+    assert r.test == "chi_square" and r.effect_measure == "tv"
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert r.effect_size == pytest.approx(abs(0.071 - train.mean()), rel=1e-9)
+
+
+def test_flag_doubling_is_drift(rng: np.random.Generator) -> None:
+    b = gridded(x=(rng.random(100_000) < 0.05).astype(float))
+    r = drift_of(b, x=(rng.random(1000) < 0.10).astype(float))["x"]
+    assert r.drift is True
+
+
+def test_value_never_in_training_is_its_own_column(rng: np.random.Generator) -> None:
+    train = rng.integers(0, 6, 10_000).astype(float)
+    log = np.r_[rng.integers(0, 6, 950), np.full(50, 9.0)]
+    r = drift_of(exact(x=train), x=log)["x"]
+    base = [np.sum(train == v) for v in range(6)] + [0]
+    got = [np.sum(log == v) for v in range(6)] + [50]
+    ref = stats.chi2_contingency(np.array([base, got]), correction=False)
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.unseen_share == pytest.approx(0.05)
+
+
+# ------------------------------------------------------------- categories
+
+
+def test_renamed_category_raises_unseen_and_drift() -> None:
+    train = ["red"] * 50000 + ["green"] * 30000 + ["blue"] * 20000
+    a = alerts_of(exact(c=train), c=["red"] * 500 + ["green"] * 300 + ["BLUE"] * 200)
+    assert {"drift.c", "unseen.c"} <= set(a)
+    assert "20.0%" in a["unseen.c"].message and "limit 1%" in a["unseen.c"].message
+    assert "BLUE" in a["unseen.c"].message
+
+
+def test_unseen_share_option(rng: np.random.Generator) -> None:
+    train = list(rng.choice(np.array(["a", "b"], dtype=object), 10_000))
+    log = ["a"] * 490 + ["b"] * 490 + ["new"] * 20  # 2% unseen
+    assert "unseen.c" in alerts_of(exact(c=train), c=log)
+    assert "unseen.c" not in alerts_of(exact(c=train), DriftOptions(max_unseen_share=0.05), c=log)
+
+
+def test_many_unseen_categories_keep_the_top_and_count_the_rest() -> None:
+    train = ["a"] * 100 + ["b"] * 100
+    log = [f"u{i}" for i in range(3000)] + ["u0"] * 5 + ["a"] * 1000
+    r = drift_of(exact(c=train), c=log)["c"]
+    assert len(r.unseen_categories) == UNSEEN_TOP
+    assert r.unseen_categories[0] == ("u0", 6 / 4005)
+    assert r.unseen_distinct == 3000
+    assert r.unseen_share == pytest.approx(3005 / 4005)
+    listed = sum(s for _, s in r.unseen_categories)
+    assert r.unseen_other_share == pytest.approx(r.unseen_share - listed)
+
+
+def test_small_window_is_not_critical_from_emptiness(rng: np.random.Generator) -> None:
+    """40 categories, n=100, stationary: PSI was 0.6 and 'critical'."""
+    cats = np.array([f"c{i}" for i in range(40)], dtype=object)
+    p = rng.dirichlet(np.ones(40))
+    b = exact(c=list(rng.choice(cats, 100_000, p=p)))
+    psis = []
+    for _ in range(20):
+        res = drift_of(b, c=list(rng.choice(cats, 100, p=p)))
+        psis.append(res["c"].psi)
+        assert all(a.severity is not Severity.CRITICAL
+                   for a in drift_alerts(tuple(res.values()), DriftOptions()))
+    assert float(np.median(psis)) < 0.25
+
+
+# ------------------------------------------------------------- mean deviation
+
+
+def test_mean_rule_needs_significance(rng: np.random.Generator) -> None:
+    """Beyond the 20% tolerance on 40 noisy values is not proof the mean moved."""
+    train = rng.normal(10, 10, 50_000)
+    log = rng.normal(10, 10, 40)
+    log = log - log.mean() + 12.5  # 25% off, but se is about 1.6 (16%)
+    r = drift_of(exact(x=train), x=log)["x"]
+    assert r.mean_deviation > 0.2 and r.mean_p_value > 0.05 and r.mean_shift is False
+    big = rng.normal(12.5, 10, 5000)
+    assert drift_of(exact(x=train), x=big)["x"].mean_shift is True
+
+
+def test_mean_deviation_scale_has_no_cliff(rng: np.random.Generator) -> None:
+    """The divisor is max(|baseline mean|, std): continuous where the seed's rule jumped 10x."""
+    base = rng.normal(0, 1, 20_000)
+    base = (base - base.mean()) / base.std(ddof=1)
+    devs = []
+    for mu in (0.09, 0.11, 0.99, 1.01):
+        r = drift_of(exact(x=base + mu), x=base[:5000] + mu + 0.3)["x"]
+        scale = max(abs(mu), 1.0)
+        assert r.mean_deviation == pytest.approx(abs(r.mean - r.baseline_mean) / scale, rel=1e-9)
+        devs.append(r.mean_deviation)
+    assert devs[0] == pytest.approx(devs[1], rel=0.05) and devs[2] == pytest.approx(devs[3], rel=0.05)
+
+
+def test_welch_p_matches_scipy(rng: np.random.Generator) -> None:
+    train, log = rng.normal(5, 2, 3000), rng.normal(5.2, 3, 400)
+    r = drift_of(exact(x=train), x=log)["x"]
+    z = (log.mean() - train.mean()) / math.sqrt(log.var(ddof=1) / 400 + train.var(ddof=1) / 3000)
+    assert r.mean_p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+
+
+# ------------------------------------------------------------- missing, insufficient, texts
+
+
+def test_insufficient_data_gives_no_verdict_of_any_kind(rng: np.random.Generator) -> None:
+    b = exact(x=rng.normal(10, 1, 1000), c=list(rng.choice(np.array(["a", "b"], dtype=object), 1000)))
+    res = drift_of(b, x=np.array([100.0] * 5), c=["zzz"] * 5)
+    assert {r.status for r in res.values()} == {"insufficient_data"}
+    assert drift_alerts(tuple(res.values()), DriftOptions()) == ()
+
+
+def test_missing_feature_is_a_critical_alert(rng: np.random.Generator) -> None:
+    b = exact(x=rng.normal(size=500), y=rng.normal(size=500))
+    acc = DriftAccumulator(b)
+    acc.update(pa.table({FEATURE_PREFIX + "x": pa.array(rng.normal(size=100))}))
+    res = acc.result()
+    a = {a.metric: a for a in drift_alerts(res, DriftOptions(), unknown=("y_renamed",))}
+    assert a["missing.y"].severity is Severity.CRITICAL
+    assert "y_renamed" in a["missing.y"].message
+
+
+def test_critical_needs_the_lower_bound_and_names_its_limit(rng: np.random.Generator) -> None:
+    b = gridded(x=rng.normal(0, 1, 100_000))
+    big = alerts_of(b, x=rng.normal(2, 1, 5000))["drift.x"]
+    assert big.severity is Severity.CRITICAL and big.threshold == 0.25
+    assert "critical limit 0.25" in big.message
+    # a large D on 40 values: its lower bound is below 0.25, so a warning with the warning limit
+    few = rng.normal(0.8, 1, 40)
+    small = drift_of(b, x=few)["x"]
+    assert small.statistic > 0.25 and small.effect_low < 0.25
+    a = alerts_of(b, x=few)["drift.x"]
+    assert a.severity is Severity.WARNING and a.threshold == 0.05 and "limit 0.05" in a.message
+
+
+def test_alert_texts_use_one_unit_and_the_table_p_format(rng: np.random.Generator) -> None:
+    train = rng.normal(51_400, 5_000, 20_000)
+    res = drift_of(exact(x=train), x=rng.normal(68_430, 5_000, 2000))
+    a = {a.metric: a for a in drift_alerts(tuple(res.values()), DriftOptions())}
+    msg = a["mean_deviation.x"].message
+    assert "(limit 20%)" in msg and "+33." in msg and "68," in msg
+    assert f"adjusted p {p_value(res['x'].mean_p_value_adjusted)}" in msg
+
+
+def test_gate_has_a_float_tolerance() -> None:
+    d = 0.3 - 0.2  # 0.09999999999999998
+    assert d < 0.1 and fx.at_least(d, 0.1)
+    assert not fx.beyond(0.2 * (1 + 1e-15), 0.2)
+
+
+# ------------------------------------------------------------- extreme values
+
+
+def test_values_near_the_float_limit_do_not_overflow(rng: np.random.Generator) -> None:
+    train = rng.normal(0, 1, 1000) * 1e307
+    log = np.r_[rng.normal(0, 1, 500) * 1e307, [1.7e308, -1.7e308]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = exact(x=train)
+        r = drift_of(b, x=log)["x"]
+    assert math.isfinite(b.features[0].numeric.std)
+    assert b.features[0].numeric.std == pytest.approx(np.std(train / 1e300, ddof=1) * 1e300, rel=1e-9)
+    assert math.isfinite(r.mean) and math.isfinite(r.mean_deviation)
+    assert r.mean == pytest.approx(np.mean(log / 1e300) * 1e300, rel=1e-9)
+    assert r.wasserstein_sd is None or math.isfinite(r.wasserstein_sd)
