@@ -138,13 +138,31 @@ def _lookup(tbl: pa.Table, path: str) -> pa.Array | None:
     return arr
 
 
+_UNIT_SECONDS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def _epoch_seconds(ts: pa.Array, log_timezone: str) -> pa.Array:
+    """A native timestamp column (s, ms, us or ns; with a time zone, or naive and then read in
+    --log-timezone, as text without an offset is) or a date column, as seconds since the epoch."""
+    if pa.types.is_date(ts.type):
+        ts = pc.cast(ts, pa.timestamp("s"))
+    if ts.type.tz is None and log_timezone.upper() not in ("UTC", "Z"):
+        # in the DST fold the earlier instant, in the gap its end: as for timestamps in text
+        ts = pc.assume_timezone(ts, log_timezone, ambiguous="earliest", nonexistent="latest")
+    ticks = pc.cast(ts, pa.int64())  # in the column's unit, UTC; never cast through ns (overflow)
+    return pc.divide(pc.cast(ticks, pa.float64(), safe=False), _UNIT_SECONDS[ts.type.unit])
+
+
 def to_number(arr: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray]:
     """Numbers from a column of any type; text that is not a number is marked bad."""
     bad = np.zeros(n, dtype=bool)
     if arr is None:
         return pa.nulls(n, pa.float64()), bad
-    if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
-        return pc.cast(arr, pa.float64()), bad
+    if pa.types.is_dictionary(arr.type):
+        return to_number(arr.dictionary_decode(), n)
+    if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type) or pa.types.is_decimal(arr.type):
+        # integers past 2**53 (ids, amounts in cents) round to the nearest double
+        return pc.cast(arr, pa.float64(), safe=False), bad
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         text = pc.utf8_trim_whitespace(arr)
         text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
@@ -166,7 +184,7 @@ def to_text(arr: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray]:
     if pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_large_string(t):
         return pc.cast(arr, pa.string()), bad
     if pa.types.is_dictionary(t):
-        return pc.cast(arr, pa.string()), bad
+        return to_text(arr.dictionary_decode(), n)
     bad = ~np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
     return pa.nulls(n, pa.string()), bad
 
@@ -192,10 +210,11 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
             bad_encoding |= bad
     cols: dict[str, pa.Array] = {}
     ts = _lookup(tbl, f.timestamp)
-    if ts is not None and pa.types.is_timestamp(ts.type):
-        ts = pc.cast(pc.cast(ts, pa.timestamp("ns", tz=ts.type.tz or "UTC")), pa.int64())
+    if ts is not None and pa.types.is_dictionary(ts.type):
+        ts = ts.dictionary_decode()
+    if ts is not None and (pa.types.is_timestamp(ts.type) or pa.types.is_date(ts.type)):
         cols[TS_TEXT] = pa.nulls(n, pa.string())
-        cols[TS_NUM] = pc.divide(pc.cast(ts, pa.float64()), 1e9)
+        cols[TS_NUM] = _epoch_seconds(ts, plan.log_timezone)
     elif ts is not None and (pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type)):
         cols[TS_TEXT], cols[TS_NUM] = pa.nulls(n, pa.string()), pc.cast(ts, pa.float64())
     else:
