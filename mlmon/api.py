@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.errors import DataError, NoInputError
+from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, Reader, ReadOptions, check_budget
 from mlmon.read.records import (
     FEATURE_PREFIX,
@@ -21,7 +23,16 @@ from mlmon.read.records import (
     ReadPlan,
 )
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
-from mlmon.rules.alerts import Alert, Severity, SummaryThresholds, drift_alerts, summary_alerts
+from mlmon.rules.alerts import (
+    Alert,
+    Severity,
+    SummaryThresholds,
+    TrafficRules,
+    drift_alerts,
+    summary_alerts,
+    traffic_alerts,
+)
+from mlmon.rules.alerts import rules as threshold_rules
 from mlmon.rules.check import RuleResult, evaluate
 from mlmon.rules.config import Rule
 from mlmon.rules.persist import Firing, persisting, window_alerts
@@ -123,6 +134,28 @@ class _Selector:
         return self.buffer
 
 
+@dataclass(frozen=True)
+class _Read:
+    report: InputReport
+    filtered_out: int
+    timed: int
+    """Valid records read that have a timestamp."""
+    newest_read_ns: int | None
+    newest_selected_ns: int | None
+
+
+def _newest(t: pa.Table) -> int | None:
+    ts = t.column(TIMESTAMP)
+    if ts.null_count == len(ts):
+        return None
+    v = pc.max(pc.cast(ts, pa.int64())).as_py()
+    return None if v is None else int(v)
+
+
+def _later(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
 def _read(
     paths: list[str] | list[Source],
     plan: ReadPlan,
@@ -131,18 +164,75 @@ def _read(
     selection: Selection,
     update: Callable[[pa.Table], None],
     on_bytes: Callable[[int], None] | None,
-) -> tuple[InputReport, int]:
+) -> _Read:
     sources = [p for p in paths if isinstance(p, Source)]
     if len(sources) != len(paths) or not sources:
         sources = expand([str(p) for p in paths])
     reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
     selector = _Selector(selection)
-    for table in reader.tables():
-        for t in selector.feed(table):
+    timed = 0
+    newest_read: int | None = None
+    newest_selected: int | None = None
+
+    def use(t: pa.Table) -> None:
+        nonlocal newest_selected
+        if t.num_rows:
+            newest_selected = _later(newest_selected, _newest(t))
             update(t)
+
+    for table in reader.tables():
+        ts = table.column(TIMESTAMP)
+        timed += len(ts) - ts.null_count
+        newest_read = _later(newest_read, _newest(table))
+        for t in selector.feed(table):
+            use(t)
     for t in selector.finish():
-        update(t)
-    return reader.report(), selector.filtered_out
+        use(t)
+    return _Read(reader.report(), selector.filtered_out, timed, newest_read, newest_selected)
+
+
+@dataclass(frozen=True)
+class Gates:
+    """What must hold of the selection itself, checked against the clock `now_ns`."""
+
+    traffic: TrafficRules = field(default_factory=TrafficRules)
+    now_ns: int | None = None
+    """The time --max-age is measured from; None = the current time."""
+
+
+def _traffic(
+    got: _Read, records: int, plan: ReadPlan, gates: Gates, selection: Selection
+) -> tuple[Alert, ...]:
+    timed_selection = selection.since_ns is not None or selection.until_ns is not None or selection.last_ns
+    if (
+        got.report.records
+        and not got.timed
+        and (timed_selection or gates.traffic.max_age_seconds is not None)
+    ):
+        need = "--max-age" if gates.traffic.max_age_seconds is not None else "the time selection"
+        raise DataError(
+            absent_message(
+                "--timestamp-field", plan.fields.timestamp, f"{need} needs", got.report.fields_seen
+            )
+        )
+    now = time.time_ns() if gates.now_ns is None else gates.now_ns
+    newest = got.newest_selected_ns if records else got.newest_read_ns
+    text = None if newest is None else _iso(newest)
+    return traffic_alerts(records, newest, gates.traffic, now, newest_text=text)
+
+
+def _iso(ns: int) -> str:
+    return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """A metric with no value in any selected record, because no record has its field."""
+
+    metric: str
+    field: str
+    option: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +243,50 @@ class SummaryReport:
     filtered_out: int
     result: SummaryResult
     alerts: tuple[Alert, ...]
+    missing: tuple[MissingField, ...] = ()
+    """Metrics not measured: no selected record has their field (no threshold asked for them)."""
+
+
+def _summary_missing(
+    result: SummaryResult, plan: ReadPlan, t: SummaryThresholds, seen: frozenset[str]
+) -> tuple[MissingField, ...]:
+    """Metrics whose field no record has. A threshold on one is a data error (exit 65)."""
+    o = result.overall
+    f = plan.fields
+    set_rules = threshold_rules(t)
+    candidates = [
+        (("latency_ms.p95", "latency_ms.p99"), "latency_ms", o.latency_ms.n, f.latency, "--latency-field"),
+        (("success_rate", "error_rate"), "success_rate", o.success_n, f.status, "--status-field"),
+        (("confidence.low_share",), "confidence", o.confidence.n, f.confidence, "--confidence-field"),
+        (
+            ("predictions_out_of_range",),
+            "prediction_values",
+            o.prediction_values,
+            f.prediction,
+            "--prediction-field",
+        ),
+    ]
+    out: list[MissingField] = []
+    for metrics, name, n, path, option in candidates:
+        if n or not o.records:
+            continue
+        asked = [m for m in metrics if m in set_rules]
+        if name == "success_rate":
+            also = f" nor {f.success!r} (--success-field)"
+        else:
+            also = ""
+        if asked:
+            need = f"the {asked[0]} threshold needs"
+            raise DataError(
+                absent_message(option, path, need, seen).replace(f"({option})", f"({option}){also}", 1)
+            )
+        if name in ("confidence", "prediction_values"):
+            continue  # a log of labels has no confidence, a classifier no numeric value: normal
+        msg = absent_message(option, path, f"{name} needs", seen).replace(
+            f"({option})", f"({option}){also}", 1
+        )
+        out.append(MissingField(name, path, option, msg))
+    return tuple(out)
 
 
 def summarize(
@@ -164,26 +298,29 @@ def summarize(
     summary: SummaryOptions | None = None,
     thresholds: SummaryThresholds | None = None,
     budget: Budget | None = None,
+    gates: Gates | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> SummaryReport:
-    """Serving health and model behaviour of the records in `paths`."""
+    """Serving health and model behaviour of the records in `paths`.
+
+    An empty selection is a `records` alert, not an error; a threshold on a metric whose field
+    no record has is a DataError naming the field."""
     plan = plan or ReadPlan()
+    sel = selection or Selection()
     acc = SummaryAccumulator(summary)
-    report, filtered = _read(
-        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), selection or Selection(), acc.update, on_bytes
-    )
+    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes)
     b = budget or Budget()
-    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()
-    if result.overall.records == 0:
-        raise DataError(
-            f"no record in the selected time range ({report.records} valid records read, "
-            f"{filtered} outside the range or without a timestamp)"
-        )
-    alerts = summary_alerts(
-        result, thresholds or SummaryThresholds(), prediction_range=acc.options.prediction_range
-    )
-    return SummaryReport(report, result.overall.records, filtered, result, alerts)
+    t = thresholds or SummaryThresholds()
+    records = result.overall.records
+    traffic = _traffic(got, records, plan, gates or Gates(), sel)
+    missing = _summary_missing(result, plan, t, got.report.fields_seen)
+    checked = summary_alerts(result, t, prediction_range=acc.options.prediction_range, unchecked=True)
+    if any(a.metric == "records" for a in traffic):  # one `records` alert: too few records says it
+        checked = tuple(a for a in checked if a.metric != "records")
+    alerts = traffic + checked
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing)
 
 
 def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Baseline:
@@ -306,11 +443,15 @@ def detect_drift(
     selection: Selection | None = None,
     drift: DriftOptions | None = None,
     budget: Budget | None = None,
+    gates: Gates | None = None,
     on_bytes: Callable[[int], None] | None = None,
     by: str | None = None,
 ) -> DriftReport:
     """Each baseline feature of the records in `paths` against the baseline (and, with `by`, of
-    each group's records: a drift table per model version)."""
+    each group's records: a drift table per model version).
+
+    An empty selection is a `records` alert; a features field that no record has is a DataError."""
+    sel = selection or Selection()
     specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
     base_plan = plan or ReadPlan()
     plan = ReadPlan(
@@ -334,16 +475,25 @@ def detect_drift(
         else:
             acc.update(t)
 
-    report, filtered = _read(
-        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-    )
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+    report = got.report
+    if (
+        report.records == 0
+        and report.reasons.get("missing_field")
+        and all(f.format == "jsonl" for f in report.files)
+        and not any(
+            n == plan.fields.features or n.startswith(plan.fields.features + ".") for n in report.fields_seen
+        )
+    ):
+        raise DataError(
+            absent_message("--features-field", plan.fields.features, "drift needs", report.fields_seen)
+        )
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
-    if records == 0:
-        raise DataError(f"no record in the selected range ({report.records} valid records read)")
     o = drift or DriftOptions()
     features = acc.result(o)
-    if all(f.status == "insufficient_data" for f in features):
+    traffic = _traffic(got, records, plan, gates or Gates(), sel)
+    if records and all(f.status == "insufficient_data" for f in features):
         # nothing was checked: that is not a pass, and too little data is no verdict either
         raise DataError(
             f"too few values for a drift verdict: {records} record(s) selected, and every feature "
@@ -351,13 +501,15 @@ def detect_drift(
         )
     known = set(baseline.columns)
     unknown = tuple(sorted(log_feature_names(paths, plan) - known))
-    alerts = drift_alerts(features, o, unknown=unknown)
+    # an empty window is the records alert alone: no feature is missing from records never seen
+    alerts = traffic + (drift_alerts(features, o, unknown=unknown) if records else ())
     groups = grouped.result(o) if grouped is not None else ()
     for g in groups:
         alerts += tuple(dataclasses.replace(a, group=g.group, message=f"{a.message} ({by} {g.group})")
                         for a in drift_alerts(g.features, o))
     return DriftReport(
-        report, records, filtered, baseline.source, baseline.rows, features, alerts, unknown, by, groups
+        report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown,
+        by, groups,
     )
 
 
@@ -415,9 +567,8 @@ def trend(
         records += t.num_rows
         acc.update(t)
 
-    report, filtered = _read(
-        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-    )
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
     if records == 0:
@@ -503,9 +654,8 @@ def check(
         if dacc is not None:
             dacc.update(t)
 
-    report, filtered = _read(
-        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-    )
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     if report.lines:
         # no new line at all (an incremental run on a quiet log) is "no data", not bad data
@@ -570,9 +720,8 @@ def compare(
         records += t.num_rows
         acc.update(t)
 
-    report, filtered = _read(
-        paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes
-    )
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
     if records == 0:

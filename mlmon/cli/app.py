@@ -289,6 +289,13 @@ def _emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> Non
         Console(highlight=False, width=w).print(text_or_renderable)
 
 
+def _note(message: str) -> None:
+    """One `mlmon: note:` line on stderr (escaped: it may quote field names from the log)."""
+    from mlmon.report.render import safe
+
+    _stderr().print(f"mlmon: note: {safe(message)}", markup=False)
+
+
 def _diagnostics(report: Any) -> None:
     from mlmon.read.records import NOT_BAD
     from mlmon.report.render import example_lines, safe

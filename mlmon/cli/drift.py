@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -17,9 +18,11 @@ from mlmon.cli.options import (
     Logs,
     LogTz,
     Marker,
+    MaxAge,
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MinRecords,
     Quiet,
     Since,
     Strict,
@@ -28,6 +31,7 @@ from mlmon.cli.options import (
     Width,
     _budget,
     _check_tz,
+    _gates,
     _read_options,
     _selection,
 )
@@ -89,6 +93,8 @@ def drift(
     since: Since = None,
     until: Until = None,
     last: Last = None,
+    min_records: MinRecords = None,
+    max_age: MaxAge = None,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
     features_field: FeaturesField = "input.features",
@@ -109,6 +115,7 @@ def drift(
     \b
       mlmon drift logs/today.jsonl --baseline baseline.json --format json
     """
+    now = time.time_ns()
     with _handled():
         from mlmon.api import detect_drift, load_training
         from mlmon.read.records import FieldMap, ReadPlan
@@ -143,7 +150,8 @@ def drift(
                 base,
                 plan=plan,
                 options=_read_options(max_line_bytes, max_decompressed_bytes),
-                selection=_selection(since, until, last, log_timezone, window_rows),
+                selection=_selection(since, until, last, log_timezone, window_rows, now_ns=now),
+                gates=_gates(min_records, max_age, now),
                 drift=DriftOptions(
                     p_threshold=p_threshold,
                     min_effect=min_effect,

@@ -27,11 +27,11 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {"ms": 1e6, "s": 1e9, None: 1e9, "m": 60e9, "h": 3600e9, "d": 86400e9, "w": 604800e9}
 
 
-def parse_duration(text: str) -> int:
+def parse_duration(text: str, option: str = "--last") -> int:
     """`90s`, `60m`, `2h`, `1d` to nanoseconds."""
     m = _DURATION.match(text)
     if not m or float(m.group(1)) <= 0:
-        raise OptionError(f"--last: {text!r} is not a duration like 30s, 60m, 2h or 1d")
+        raise OptionError(f"{option}: {text!r} is not a duration like 30s, 60m, 2h or 1d")
     return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
@@ -70,6 +70,7 @@ _THRESHOLD_RULES: dict[str, tuple[bool, float, float, bool]] = {
     "--max-error-rate": (True, 0.0, 1.0, False),
     "--max-low-confidence-share": (True, 0.0, 1.0, False),
     "--max-out-of-range": (True, 0.0, math.inf, True),
+    "--min-records": (False, 0.0, math.inf, True),
 }
 """Option -> (upper limit?, lowest value, highest value, whole numbers only?)."""
 
@@ -120,10 +121,47 @@ Logs = Annotated[
 ]
 FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="table (for people) or json (for programs).")]
 FailOnOpt = Annotated[FailOn, typer.Option(help="Exit 1 when an alert at or above this severity fires.")]
-Since = Annotated[str | None, typer.Option(help="Only records at or after this time (ISO 8601).")]
-Until = Annotated[str | None, typer.Option(help="Only records at or before this time (ISO 8601).")]
+Since = Annotated[
+    str | None,
+    typer.Option(
+        help="Only records at or after this time: ISO 8601, epoch seconds, now, or now-2h.",
+        metavar="TIME",
+        show_default=False,
+    ),
+]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        help="Only records at or before this time (as --since); --until now --last 1h is the last hour.",
+        metavar="TIME",
+        show_default=False,
+    ),
+]
 Last = Annotated[
-    str | None, typer.Option(help="Only the last span (60m, 2h, 1d) up to the newest record or --until.")
+    str | None,
+    typer.Option(
+        help="Only the last span (60m, 2h, 1d), ending at the newest record, or at --until.",
+        metavar="SPAN",
+        show_default=False,
+    ),
+]
+MinRecords = Annotated[
+    str | None,
+    typer.Option(
+        help="Alert when fewer records are selected, WARN[:CRIT], such as 1000:100; one number is critical. "
+        "An empty selection always alerts.",
+        metavar="WARN[:CRIT]",
+        show_default=False,
+    ),
+]
+MaxAge = Annotated[
+    str | None,
+    typer.Option(
+        help="Alert when the newest selected record is older than this (30m, 2h; 30m:2h = warning, "
+        "critical); one duration is critical.",
+        metavar="DURATION",
+        show_default=False,
+    ),
 ]
 TimestampField = Annotated[str, typer.Option(help="Dotted path of the timestamp field.")]
 FeaturesField = Annotated[
@@ -178,25 +216,90 @@ def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> An
     return ReadOptions(max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes)
 
 
-def _instant(text: str, option: str, tz: str) -> int:
+_RELATIVE = re.compile(r"^\s*now\s*(?:([-+])\s*(.+))?$", re.IGNORECASE)
+_EPOCH = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+
+
+def _instant(text: str, option: str, tz: str, now_ns: int | None = None) -> int:
+    """ISO 8601, epoch seconds (ms, us, ns by magnitude, as in logs), `now`, `now-2h`, `now+30m`."""
+    import time
+
     from mlmon.read.records import parse_instant
 
+    m = _RELATIVE.match(text)
+    if m:
+        now = time.time_ns() if now_ns is None else now_ns
+        if not m.group(1):
+            return now
+        span = parse_duration(m.group(2), option)
+        return now - span if m.group(1) == "-" else now + span
+    if _EPOCH.match(text):
+        import pyarrow as pa
+
+        from mlmon.read.records import parse_timestamps
+
+        arr, bad = parse_timestamps(pa.array([None], pa.string()), pa.array([float(text)]), tz)
+        ns = arr.cast(pa.int64())[0].as_py()
+        if not bad[0] and ns is not None:
+            return int(ns)
     ns = parse_instant(text, tz)
     if ns is None:
-        raise OptionError(f"{option}: {text!r} is not an ISO 8601 time (2026-11-01T10:00:00Z)")
+        raise OptionError(
+            f"{option}: {text!r} is not a time: ISO 8601 (2026-11-01T10:00:00Z), epoch seconds, "
+            "now, or now-2h"
+        )
     return ns
 
 
 def _selection(
-    since: str | None, until: str | None, last: str | None, tz: str, window_rows: int | None = None
+    since: str | None,
+    until: str | None,
+    last: str | None,
+    tz: str,
+    window_rows: int | None = None,
+    now_ns: int | None = None,
 ) -> Any:
     from mlmon.api import Selection
 
     return Selection(
-        since_ns=_instant(since, "--since", tz) if since else None,
-        until_ns=_instant(until, "--until", tz) if until else None,
+        since_ns=_instant(since, "--since", tz, now_ns) if since else None,
+        until_ns=_instant(until, "--until", tz, now_ns) if until else None,
         last_ns=parse_duration(last) if last else None,
         window_rows=window_rows,
+    )
+
+
+def parse_max_age(text: str | None) -> Any:
+    """`--max-age WARN[:CRIT]` durations (`1h`, `30m:2h`, `:2h`) to a Threshold in seconds; a bare
+    duration is critical."""
+    from mlmon.rules.alerts import Threshold
+
+    if text is None:
+        return None
+    parts = text.split(":")
+    if len(parts) > 2 or not any(p.strip() for p in parts):
+        raise OptionError(f"--max-age: {text!r} is not WARN[:CRIT] durations (e.g. 1h or 30m:2h)")
+    secs = [parse_duration(p, "--max-age") / 1e9 if p.strip() else None for p in parts]
+    if len(secs) == 1:
+        return secs[0]
+    warn, crit = secs
+    if warn is not None and crit is not None and crit < warn:
+        raise OptionError(
+            f"--max-age: the critical age {parts[1]} must not be below the warning age {parts[0]}"
+        )
+    return Threshold(warning=warn, critical=crit)
+
+
+def _gates(min_records: str | None, max_age: str | None, now_ns: int) -> Any:
+    from mlmon.api import Gates
+    from mlmon.rules.alerts import TrafficRules
+
+    return Gates(
+        TrafficRules(
+            min_records=parse_threshold(min_records, "--min-records"),
+            max_age_seconds=parse_max_age(max_age),
+        ),
+        now_ns=now_ns,
     )
 
 

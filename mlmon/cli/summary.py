@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _progress, app
 from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
@@ -16,9 +17,11 @@ from mlmon.cli.options import (
     Logs,
     LogTz,
     Marker,
+    MaxAge,
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MinRecords,
     Quiet,
     Since,
     Strict,
@@ -27,11 +30,13 @@ from mlmon.cli.options import (
     Width,
     _budget,
     _check_tz,
+    _gates,
     _read_options,
     _selection,
     parse_range,
     parse_threshold,
 )
+from mlmon.errors import OptionError
 
 
 @app.command()
@@ -100,6 +105,11 @@ def summary(
             show_default=False,
         ),
     ] = None,
+    min_samples: Annotated[
+        int, typer.Option(help="Rates and latency percentiles from fewer values get no verdict.")
+    ] = 30,
+    min_records: MinRecords = None,
+    max_age: MaxAge = None,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
     latency_field: Annotated[str, typer.Option(help="Dotted path of the latency in ms.")] = "latency_ms",
@@ -137,6 +147,7 @@ def summary(
           --max-p99-ms 250 --min-success-rate 0.99
       mlmon summary /var/log/model/ --last 1h --quiet  # for cron mail
     """
+    now = time.time_ns()
     with _handled():
         from mlmon.api import summarize
         from mlmon.read.records import FieldMap, ReadPlan
@@ -145,6 +156,21 @@ def summary(
         from mlmon.stats.summary import SummaryOptions
 
         _check_tz(log_timezone)
+        thresholds = SummaryThresholds(
+            max_p95_ms=parse_threshold(max_p95_ms, "--max-p95-ms"),
+            max_p99_ms=parse_threshold(max_p99_ms, "--max-p99-ms"),
+            min_success_rate=parse_threshold(min_success_rate, "--min-success-rate"),
+            max_error_rate=parse_threshold(max_error_rate, "--max-error-rate"),
+            max_low_confidence_share=parse_threshold(
+                max_low_confidence_share, "--max-low-confidence-share"
+            ),
+            max_out_of_range=parse_threshold(max_out_of_range, "--max-out-of-range"),
+            min_samples=min_samples,
+        )
+        if min_samples < 1:
+            raise OptionError("--min-samples must be at least 1")
+        if max_out_of_range is not None and prediction_range is None:
+            raise OptionError("--max-out-of-range needs --prediction-range LOW,HIGH")
         fields = FieldMap(
             timestamp=timestamp_field,
             latency=latency_field,
@@ -169,24 +195,18 @@ def summary(
                 logs,
                 plan=plan,
                 options=_read_options(max_line_bytes, max_decompressed_bytes),
-                selection=_selection(since, until, last, log_timezone),
+                selection=_selection(since, until, last, log_timezone, now_ns=now),
                 summary=SummaryOptions(
                     low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
                 ),
-                thresholds=SummaryThresholds(
-                    max_p95_ms=parse_threshold(max_p95_ms, "--max-p95-ms"),
-                    max_p99_ms=parse_threshold(max_p99_ms, "--max-p99-ms"),
-                    min_success_rate=parse_threshold(min_success_rate, "--min-success-rate"),
-                    max_error_rate=parse_threshold(max_error_rate, "--max-error-rate"),
-                    max_low_confidence_share=parse_threshold(
-                        max_low_confidence_share, "--max-low-confidence-share"
-                    ),
-                    max_out_of_range=parse_threshold(max_out_of_range, "--max-out-of-range"),
-                ),
+                thresholds=thresholds,
+                gates=_gates(min_records, max_age, now),
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
+        for m in rep.missing:
+            _note(f"{m.metric} not measured: {m.message}")
         if fmt is Fmt.JSON:
             _emit(summary_json(rep, by=plan.by), fmt)
         else:

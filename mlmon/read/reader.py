@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow as pa
 
 from mlmon.errors import DataError
-from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, sniff
+from mlmon.read.fields import names_in_json, names_in_schema
+from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, record_text, sniff
 from mlmon.read.native import block_parser
 from mlmon.read.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
 from mlmon.read.sources import (
@@ -30,6 +31,8 @@ from mlmon.read.tables import csv_batches, from_table, has_serving_columns, parq
 
 MAX_EXAMPLES = 5
 PARSE_WORKERS = 2
+FIELD_SNIFF_LINES = 100
+"""Lines of each JSON file whose field names are kept for suggestions."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class InputReport:
     reasons: dict[str, int]
     bad_lines: int
     examples: tuple[Example, ...]
+    fields_seen: frozenset[str] = frozenset()
+    """Dotted field names seen in the first records of each file (for suggestions)."""
 
     @property
     def truncated(self) -> tuple[FileReport, ...]:
@@ -120,6 +125,7 @@ class Reader:
         self._files: list[FileReport] = []
         self._examples: list[Example] = []
         self._seq = 0
+        self._fields_seen: set[str] = set()
 
     def _want_examples(self) -> bool:
         return len(self._examples) < self.options.max_examples
@@ -263,6 +269,7 @@ class Reader:
                 if parser is None:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
                     layout = sniff(head, self.plan)
+                    self._see_json(head)
                     parser = block_parser(self.plan, layout, examples_wanted=self._want_examples)
                 future = pool.submit(self._parse_and_check, parser, block)
                 pending.append((block, future))
@@ -302,6 +309,8 @@ class Reader:
         first = True
         row = 0
         for batch in batches:
+            if first:
+                self._fields_seen |= names_in_schema(batch.schema)
             if first and self.plan.summary and not has_serving_columns(batch, self.plan):
                 raise DataError(
                     f"{source.name} has no serving fields ({self.plan.fields.latency}, "
@@ -337,7 +346,13 @@ class Reader:
             reasons=reasons,
             bad_lines=sum(f.bad_lines for f in self._files),
             examples=tuple(self._examples),
+            fields_seen=frozenset(self._fields_seen),
         )
+
+    def _see_json(self, head: list[bytes]) -> None:
+        marker = self.plan.record_marker.encode() if self.plan.record_marker else None
+        texts = (record_text(line, marker) for line in head[:FIELD_SNIFF_LINES])
+        self._fields_seen |= names_in_json(t for t in texts if t is not None)
 
 
 def check_budget(report: InputReport, *, max_bad: float | int, strict: bool) -> None:

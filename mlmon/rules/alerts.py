@@ -73,6 +73,9 @@ class SummaryThresholds:
     max_error_rate: Threshold | float | None = None
     max_low_confidence_share: Threshold | float | None = None
     max_out_of_range: Threshold | float | None = None
+    min_samples: int = 30
+    """Rates and latency percentiles from fewer values than this get no verdict (as drift's
+    insufficient_data): one error in one request is not an alert."""
 
 
 RULES: dict[str, tuple[str, Severity, bool]] = {
@@ -125,54 +128,170 @@ def summary_alerts(
     t: SummaryThresholds,
     *,
     prediction_range: tuple[float, float] | None = None,
+    unchecked: bool = False,
 ) -> tuple[Alert, ...]:
-    """Alerts of the thresholds that are set, per group; with a single group, once."""
+    """Alerts of the thresholds that are set, per group; with a single group, once.
+
+    Rates and percentiles from fewer than `t.min_samples` values get no verdict; where that
+    leaves a threshold unchecked on all records, a `records` warning says so (with `unchecked`). A percentile
+    with too few values above it (`insufficient`) alerts only when its lower confidence bound
+    is beyond the limit: then the data prove the limit crossed."""
     alerts: list[Alert] = []
     th = rules(t)
     upper = {metric: up for metric, _, up in RULES.values()}
     rng = "" if prediction_range is None else f" [{prediction_range[0]:g}, {prediction_range[1]:g}]"
-    for g in _evaluated(result):
+    evaluated = _evaluated(result)
+    for g in evaluated:
         lat, c, out = g.latency_ms, g.confidence, g.predictions_out_of_range
-        checks: list[tuple[str, float | None, str, Callable[[float], str], int]] = [
-            (f"latency_ms.{name}", value, f"latency {name}", _ms, lat.n)
-            for name, value in (("p95", lat.p95), ("p99", lat.p99))
-            if name not in lat.insufficient
+        group = None if g.group == "(all)" else g.group
+        skipped: list[tuple[str, int]] = []
+        checks: list[tuple[str, float | None, str, Callable[[float], str], int, float | None]] = [
+            (
+                f"latency_ms.{name}",
+                value,
+                f"latency {name}",
+                _ms,
+                lat.n,
+                low if name in lat.insufficient else None,
+            )
+            for name, value, low in (("p95", lat.p95, lat.p95_lower), ("p99", lat.p99, lat.p99_lower))
         ]
         checks += [
-            ("success_rate", g.success_rate, "success rate", _pct(2), g.success_n),
-            ("error_rate", g.error_rate, "error rate", _pct(2), g.success_n),
+            ("success_rate", g.success_rate, "success rate", _pct(2), g.success_n, None),
+            ("error_rate", g.error_rate, "error rate", _pct(2), g.success_n, None),
             (
                 "confidence.low_share",
                 c.low_share,
                 f"share of predictions below confidence {c.low_threshold:g}",
                 _pct(1),
                 c.n,
-            ),
-            (
-                "predictions_out_of_range",
-                None if out is None else float(out),
-                f"numeric predictions outside the expected range{rng}",
-                _count,
-                g.prediction_values,
+                None,
             ),
         ]
-        for metric, v, what, fmt, n in checks:
+        for metric, v, what, fmt, n, bound in checks:
             rule = th.get(metric)
             if rule is None or v is None:
                 continue
-            hit = rule.crossed(v, upper=upper[metric])
+            if n < t.min_samples:
+                skipped.append((metric, n))
+                continue
+            insufficient = metric.startswith("latency_ms.") and metric[-3:] in lat.insufficient
+            if insufficient and bound is None:
+                continue
+            hit = rule.crossed(bound if insufficient and bound is not None else v, upper=upper[metric])
             if hit is None:
                 continue
             sev, limit = hit
             op = ">" if upper[metric] else "<"
+            proof = (
+                f"; proven from few values: the 95% lower bound is {fmt(bound)}"
+                if insufficient and bound is not None
+                else ""
+            )
             alerts.append(
                 Alert(
                     metric,
                     sev,
                     v,
                     limit,
-                    f"{what} {fmt(v)} {op} {fmt(limit)}, the {sev.value} limit ({_where(g)}, n={n:,})",
-                    None if g.group == "(all)" else g.group,
+                    f"{what} {fmt(v)} {op} {fmt(limit)}, the {sev.value} limit{proof} ({_where(g)}, n={n:,})",
+                    group,
+                )
+            )
+        rule = th.get("predictions_out_of_range")
+        hit = None if rule is None or out is None else rule.crossed(float(out), upper=True)
+        if hit is not None and out is not None:
+            sev, limit = hit
+            alerts.append(
+                Alert(
+                    "predictions_out_of_range",
+                    sev,
+                    float(out),
+                    limit,
+                    f"numeric predictions outside the expected range{rng} {out:,} > {limit:,.0f}, "
+                    f"the {sev.value} limit ({_where(g)}, n={g.prediction_values:,})",
+                    group,
+                )
+            )
+        if unchecked and skipped and g is evaluated[0]:
+            few = min(n for _, n in skipped)
+            names = ", ".join(f"{m} (n={n:,})" for m, n in skipped)
+            alerts.append(
+                Alert(
+                    "records",
+                    Severity.WARNING,
+                    float(few),
+                    float(t.min_samples),
+                    f"not checked, too few values: {names}; rates and percentiles need at least "
+                    f"--min-samples {t.min_samples} ({_where(g)})",
+                    group,
+                )
+            )
+    return tuple(alerts)
+
+
+@dataclass(frozen=True)
+class TrafficRules:
+    """Gates on the selected records themselves: enough of them, and a recent one.
+
+    A bare number is critical. An empty selection is always a `records` alert."""
+
+    min_records: Threshold | float | None = None
+    max_age_seconds: Threshold | float | None = None
+
+
+def _duration(seconds: float, unit: tuple[str, float]) -> str:
+    name, size = unit
+    v = seconds / size
+    text = f"{v:,.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + f" {name}"
+
+
+def _unit_for(seconds: float) -> tuple[str, float]:
+    for name, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return name, size
+    return "s", 1.0
+
+
+def traffic_alerts(
+    records: int, newest_ns: int | None, rules: TrafficRules, now_ns: int, *, newest_text: str | None = None
+) -> tuple[Alert, ...]:
+    """`records` when too few records were selected, `age_seconds` when the newest is too old."""
+    alerts: list[Alert] = []
+    need = threshold(rules.min_records, Severity.CRITICAL)
+    if need is None and records == 0:
+        need = Threshold(critical=1)
+    hit = None if need is None else need.crossed(records, upper=False)
+    if hit is not None:
+        sev, limit = hit
+        alerts.append(
+            Alert(
+                "records",
+                sev,
+                float(records),
+                limit,
+                "0 records in the window: nothing was checked"
+                if rules.min_records is None
+                else f"{records:,} records in the window < {limit:,.0f}, the {sev.value} limit",
+            )
+        )
+    age_rule = threshold(rules.max_age_seconds, Severity.CRITICAL)
+    if age_rule is not None and newest_ns is not None:
+        age = (now_ns - newest_ns) / 1e9
+        hit = age_rule.crossed(age, upper=True)
+        if hit is not None:
+            sev, limit = hit
+            unit = _unit_for(limit)
+            when = f" ({newest_text})" if newest_text else ""
+            alerts.append(
+                Alert(
+                    "age_seconds",
+                    sev,
+                    age,
+                    limit,
+                    f"the newest record{when} is {_duration(age, unit)} old > {_duration(limit, unit)}, "
+                    f"the {sev.value} limit",
                 )
             )
     return tuple(alerts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,8 @@ CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 """Upper bounds of the confidence histogram buckets (the seed's Prometheus buckets)."""
 MIN_TAIL = 10
 """A percentile q needs n * (1 - q) >= MIN_TAIL values above it to be trusted."""
+BOUND_ALPHA = 0.05
+"""Error rate of the lower confidence bounds of insufficient percentiles."""
 ALL = "(all)"
 NO_GROUP = "(none)"
 """The group of records without the --by field."""
@@ -303,7 +306,12 @@ class LatencyStats:
     max: float | None
     method: str = "linear"
     insufficient: tuple[str, ...] = ()
-    """Percentiles with fewer than 10 values above them: shown, never alerted on."""
+    """Percentiles with fewer than 10 values above them: shown, alerted on only through the bound below."""
+    p95_lower: float | None = None
+    """Where p95 is insufficient: a one-sided 95% lower confidence bound of the true p95 (an
+    order statistic, exact for any continuous distribution). A limit below it is crossed for sure."""
+    p99_lower: float | None = None
+    """The same for p99."""
 
 
 @dataclass(frozen=True)
@@ -380,7 +388,30 @@ def latency_stats(values: np.ndarray, *, in_place: bool = False) -> LatencyStats
     )
     p50, p95, p99 = (float(x) for x in qs)
     insufficient = tuple(name for name, q in PERCENTILES if n * (1 - q) < MIN_TAIL)
-    return LatencyStats(n, mean, p50, p95, p99, top, insufficient=insufficient)
+    low95, low99 = _lower_bounds(n, insufficient, lambda k: float(np.partition(values, k)[k]))
+    return LatencyStats(n, mean, p50, p95, p99, top, "linear", insufficient, low95, low99)
+
+
+def lower_bound_rank(n: int, q: float, alpha: float = BOUND_ALPHA) -> int | None:
+    """0-based rank k of the order statistic that is a one-sided (1 - alpha) lower confidence
+    bound of the q-quantile of n values: the largest k with P(Binomial(n, q) <= k) <= alpha,
+    so that P(x_(k) <= true quantile) >= 1 - alpha. None when even the smallest value is not one."""
+    from scipy.special import bdtr
+
+    cdf = bdtr(np.arange(n), n, q)
+    ok = np.flatnonzero(cdf <= alpha)
+    return int(ok[-1]) if len(ok) else None
+
+
+def _lower_bounds(
+    n: int, insufficient: tuple[str, ...], kth: Callable[[int], float]
+) -> tuple[float | None, float | None]:
+    """(p95_lower, p99_lower): bounds of the insufficient ones, from the k-th smallest value."""
+    out: list[float | None] = []
+    for name, q in (("p95", 0.95), ("p99", 0.99)):
+        k = lower_bound_rank(n, q) if name in insufficient and n else None
+        out.append(None if k is None else kth(k))
+    return out[0], out[1]
 
 
 def latency_stats_of_counts(distinct: np.ndarray, counts: np.ndarray) -> LatencyStats:
@@ -408,7 +439,11 @@ def latency_stats_of_counts(distinct: np.ndarray, counts: np.ndarray) -> Latency
         for a, b, g in zip(lo, hi, gamma, strict=True)
     )
     insufficient = tuple(name for name, q in PERCENTILES if n * (1 - q) < MIN_TAIL)
-    return LatencyStats(n, mean, p50, p95, p99, float(distinct[-1]), insufficient=insufficient)
+    low95, low99 = _lower_bounds(
+        n, insufficient, lambda k: float(distinct[np.searchsorted(ends, k, side="right")])
+    )
+    top = float(distinct[-1])
+    return LatencyStats(n, mean, p50, p95, p99, top, "linear", insufficient, low95, low99)
 
 
 def _iso(ns: int | None) -> str | None:
@@ -422,8 +457,7 @@ def _group_result(name: str, s: _State, o: SummaryOptions, latency: LatencyStats
     rps = s.records / span if span else None
     total_cls = sum(s.classes.values())
     classes = tuple(
-        ClassShare(k, v, v / total_cls)
-        for k, v in sorted(s.classes.items(), key=lambda kv: (-kv[1], kv[0]))
+        ClassShare(k, v, v / total_cls) for k, v in sorted(s.classes.items(), key=lambda kv: (-kv[1], kv[0]))
     )
     # bucket i holds values in (edge i-1, edge i], as Prometheus' `le` buckets
     labels = [f"<={CONFIDENCE_EDGES[0]}"] + [

@@ -76,3 +76,168 @@ def test_single_group_alerts_once_on_the_command_line(tmp_path: Path) -> None:
     expected = float(np.percentile([900 + i % 7 for i in range(2000)], 99))
     assert [(a["metric"], a["group"], a["value"]) for a in alerts] == [
         ("latency_ms.p99", "v9", pytest.approx(expected))]
+
+
+# --- no silent pass ---------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, records: list[dict]) -> str:  # type: ignore[type-arg]
+    import json
+
+    p = tmp_path / name
+    p.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(p)
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "suggestion"),
+    [
+        (["--latency-field", "latencyms", "--max-p99-ms", "1"], "'latencyms'", "'latency_ms'"),
+        (["--latency-field", "latencyms", "--max-p95-ms", "1"], "'latencyms'", "'latency_ms'"),
+        (["--status-field", "state", "--min-success-rate", "0.999"], "'state'", "'status'"),
+        (["--status-field", "state", "--max-error-rate", "0.01"], "'state'", "'status'"),
+        (["--confidence-field", "prediction.confidense", "--max-low-confidence-share", "0.1"],
+         "'prediction.confidense'", "'prediction.confidence'"),
+        (["--latency-field", "latencyms", "--status-field", "state", "--max-p99-ms", "1",
+          "--min-success-rate", "0.999"], "'latencyms'", "'latency_ms'"),
+    ],
+)
+def test_a_threshold_on_a_field_no_record_has_is_bad_data(
+    args: list[str], field: str, suggestion: str
+) -> None:
+    r = cli(["summary", SAMPLE, *args])
+    assert r.exit_code == 65, r.stdout
+    line = error_line(r)
+    assert field in line and suggestion in line and "did you mean" in line
+
+
+def test_without_a_threshold_a_missing_field_is_a_note_not_health() -> None:
+    r = cli(["summary", SAMPLE, "--latency-field", "latencyms", "--status-field", "state", "-f", "json"])
+    assert r.exit_code == 0
+    notes = [ln for ln in r.stderr.splitlines() if ln.startswith("mlmon: note: ")]
+    assert any("latency_ms not measured" in n and "'latency_ms'" in n for n in notes), r.stderr
+    assert any("success_rate not measured" in n and "'status'" in n for n in notes), r.stderr
+    doc = strict_json(r.stdout)
+    assert doc["success_rate"] is None and doc["latency_ms"]["p99"] is None
+
+
+def test_misspelt_features_field_in_drift_is_bad_data(tmp_path: Path) -> None:
+    base = tmp_path / "b.json"
+    assert cli(["baseline", str(ROOT / "sample_logs" / "training.csv"), "-o", str(base)]).exit_code == 0
+    r = cli(["drift", SAMPLE, "-b", str(base), "--features-field", "input.feature"])
+    assert r.exit_code == 65
+    assert "'input.feature'" in error_line(r) and "'input.features'" in error_line(r)
+
+
+def test_time_selection_on_a_missing_timestamp_field_is_bad_data() -> None:
+    for args in (["--last", "1h"], ["--max-age", "1h"], ["--since", "now-1d"]):
+        r = cli(["summary", SAMPLE, "--timestamp-field", "ts", *args])
+        assert r.exit_code == 65, args
+        assert "'ts'" in error_line(r) and "--timestamp-field" in error_line(r)
+
+
+def test_an_empty_window_is_a_records_alert_not_bad_data() -> None:
+    for cmd in (["summary", SAMPLE], ["drift", SAMPLE, "--reference",
+                                      str(ROOT / "sample_logs" / "training.csv")]):
+        r = cli([*cmd, "--since", "now-2h", "-f", "json"])
+        assert r.exit_code == 1, (cmd, r.stderr)
+        doc = strict_json(r.stdout)
+        assert doc["records"] == 0
+        assert [(a["metric"], a["severity"], a["value"]) for a in doc["alerts"]] == [
+            ("records", "critical", 0)]
+        assert "0 records in the window" in doc["alerts"][0]["message"]
+
+
+def test_min_records_alerts_below_its_limits() -> None:
+    cases = [("5000:3000", "critical", 3000), ("5000:1000", "warning", 5000), ("2000", None, None),
+             ("2001", "critical", 2001)]
+    for value, severity, limit in cases:
+        r = cli(["summary", SAMPLE, "--min-records", value, "-f", "json"])
+        alerts = [a for a in strict_json(r.stdout)["alerts"] if a["metric"] == "records"]
+        assert [(a["severity"], a["threshold"]) for a in alerts] == ([(severity, limit)] if severity else [])
+        assert r.exit_code == (1 if severity else 0)
+
+
+def test_max_age_measures_the_newest_selected_record_from_now(tmp_path: Path) -> None:
+    import time
+
+    now = time.time()
+    log = _write(tmp_path, "recent.jsonl", [
+        {"timestamp": now - 7200 + i, "latency_ms": 10.0, "status": "ok"} for i in range(100)])
+    ok = cli(["summary", log, "--max-age", "3h", "-f", "json"])
+    assert ok.exit_code == 0 and strict_json(ok.stdout)["alerts"] == []
+    old = cli(["summary", log, "--max-age", "30m:1h", "-f", "json"])
+    (a,) = strict_json(old.stdout)["alerts"]
+    assert old.exit_code == 1
+    assert (a["metric"], a["severity"], a["threshold"]) == ("age_seconds", "critical", 3600)
+    assert a["value"] == pytest.approx(7200 - 99, abs=60)
+    warn = cli(["summary", log, "--max-age", "1h:3h", "-f", "json"])
+    assert [x["severity"] for x in strict_json(warn.stdout)["alerts"]] == ["warning"]
+    # the sample log is weeks old: --last 60m of it is no longer "healthy"
+    stale = cli(["summary", SAMPLE, "--last", "60m", "--max-age", "1h", "-f", "json"])
+    assert stale.exit_code == 1
+    assert [x["metric"] for x in strict_json(stale.stdout)["alerts"]] == ["age_seconds"]
+    drift = cli(["drift", SAMPLE, "--reference", str(ROOT / "sample_logs" / "training.csv"),
+                 "--max-age", "1h", "-f", "json", "--min-effect", "1"])
+    assert [x["metric"] for x in strict_json(drift.stdout)["alerts"]][:1] == ["age_seconds"]
+
+
+def test_since_and_until_take_now_relative_and_epoch_times(tmp_path: Path) -> None:
+    import time
+
+    now = time.time()
+    # one record a quarter of an hour before each of the last ten hour marks: none on a boundary
+    recs = [{"timestamp": now - 3600 * h - 900, "latency_ms": 1.0, "status": "ok"} for h in range(10)]
+    log = _write(tmp_path, "hours.jsonl", recs)
+
+    def count(*args: str) -> int:
+        r = cli(["summary", log, "-f", "json", "--fail-on", "never", *args])
+        assert r.exit_code == 0, r.stderr
+        return int(strict_json(r.stdout)["records"])
+
+    assert count("--since", "now-150m") == 3
+    assert count("--since", "now - 5h") == 5
+    assert count("--until", "now", "--last", "90m") == 2
+    assert count("--until", "now-4h") == 6
+    assert count("--since", str(int(now - 3600 * 3 - 60))) == 3
+    assert count("--since", str(int((now - 3600 * 3 - 60) * 1000))) == 3  # milliseconds, by magnitude
+    assert count("--since", "NOW") == 0
+    for bad in ("now-", "now-2x", "yesterday"):
+        r = cli(["summary", log, "--since", bad])
+        assert r.exit_code == 2 and "--since" in error_line(r)
+
+
+def test_an_insufficient_p99_alerts_when_the_data_prove_it(tmp_path: Path) -> None:
+    from scipy.stats import binom
+
+    lat = [10_000.0 + i for i in range(999)]
+    log = _write(tmp_path, "slow.jsonl", [
+        {"timestamp": 1.7e9 + i, "latency_ms": v, "status": "ok"} for i, v in enumerate(lat)])
+    r = cli(["summary", log, "--max-p99-ms", "250", "-f", "json"])
+    assert r.exit_code == 1
+    doc = strict_json(r.stdout)
+    assert "p99" in doc["latency_ms"]["insufficient"]
+    (a,) = doc["alerts"]
+    assert a["metric"] == "latency_ms.p99" and a["value"] == pytest.approx(np.percentile(lat, 99))
+    # the bound is the order statistic x_(k): the largest k with P(Binomial(999, 0.99) <= k) <= 0.05
+    k = max(j for j in range(999) if binom.cdf(j, 999, 0.99) <= 0.05)
+    assert doc["latency_ms"]["p99_lower"] == sorted(lat)[k]
+    # a limit above the bound (but below the estimate) is not proven crossed: no alert
+    limit = (sorted(lat)[k] + np.percentile(lat, 99)) / 2
+    r = cli(["summary", log, "--max-p99-ms", str(limit), "-f", "json"])
+    assert r.exit_code == 0 and strict_json(r.stdout)["alerts"] == []
+
+
+def test_one_error_in_one_request_is_not_critical(tmp_path: Path) -> None:
+    log = _write(tmp_path, "one.jsonl", [{"timestamp": 1.7e9, "latency_ms": 900.0, "status": "error"}])
+    r = cli(["summary", log, "--min-success-rate", "0.99", "--max-p99-ms", "100", "-f", "json"])
+    alerts = strict_json(r.stdout)["alerts"]
+    assert [(a["metric"], a["severity"]) for a in alerts] == [("records", "warning")]
+    assert "success_rate" in alerts[0]["message"] and "--min-samples 30" in alerts[0]["message"]
+    assert cli(["summary", log, "--min-success-rate", "0.99", "--fail-on", "critical"]).exit_code == 0
+    assert cli(["summary", log, "--min-success-rate", "0.99", "--min-samples", "1"]).exit_code == 1
+
+
+def test_max_out_of_range_needs_a_range() -> None:
+    r = cli(["summary", SAMPLE, "--max-out-of-range", "3"])
+    assert r.exit_code == 2 and "--prediction-range" in error_line(r)

@@ -531,3 +531,22 @@ def test_result_twice_and_merge_after_result(monkeypatch: pytest.MonkeyPatch, rn
         _assert_same_summary(first[name], second[name])
     a.merge(b)
     _assert_latency_is_numpys(by_group(a.result()), c)
+
+
+def test_lower_bounds_of_insufficient_percentiles_are_binomial_order_statistics() -> None:
+    from scipy.stats import binom
+
+    from mlmon.stats.summary import latency_stats, latency_stats_of_counts, lower_bound_rank
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 30, 59, 150, 999):
+        values = np.round(rng.lognormal(3, 1, n), 1)
+        for q, name in ((0.95, "p95"), (0.99, "p99")):
+            ks = [k for k in range(n) if binom.cdf(k, n, q) <= 0.05]
+            assert lower_bound_rank(n, q) == (max(ks) if ks else None)
+            stats = latency_stats(values.copy())
+            expected = float(np.sort(values)[max(ks)]) if ks and name in stats.insufficient else None
+            assert getattr(stats, f"{name}_lower") == expected
+            distinct, counts = np.unique(values, return_counts=True)
+            assert getattr(latency_stats_of_counts(distinct, counts), f"{name}_lower") == expected
+    assert latency_stats(rng.random(5000)).p99_lower is None  # enough values: the estimate is used
