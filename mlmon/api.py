@@ -63,6 +63,13 @@ class Budget:
     strict: bool = False
 
 
+_NS_MIN, _NS_MAX = -(2**63), 2**63 - 1
+
+
+def _clamp_ns(ns: int) -> int:
+    return min(max(ns, _NS_MIN), _NS_MAX)
+
+
 @dataclass
 class _Selector:
     sel: Selection
@@ -97,6 +104,10 @@ class _Selector:
         return []
 
     def _range(self, t: pa.Table, lo: int | None, hi: int | None) -> pa.Table:
+        # A bound computed as until - last can fall outside the 64-bit nanosecond clock (a log
+        # from 1678, --last 200d): clamp it; no record lies beyond the clock's ends anyway.
+        lo = None if lo is None else _clamp_ns(lo)
+        hi = None if hi is None else _clamp_ns(hi)
         ts = pc.cast(t.column(TIMESTAMP), pa.int64())
         keep = pc.is_valid(ts)
         if lo is not None:
@@ -654,8 +665,12 @@ def check(
         if dacc is not None:
             dacc.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
-    report, filtered = got.report, got.filtered_out
+    if paths:
+        sel = selection or Selection()
+        got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+        report, filtered = got.report, got.filtered_out
+    else:  # nothing new since the last run (--state): every rule that needs records has no data
+        report, filtered = InputReport((), 0, 0, {}, 0, ()), 0
     b = budget or Budget()
     if report.lines:
         # no new line at all (an incremental run on a quiet log) is "no data", not bad data

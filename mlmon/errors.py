@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     DATA_ERROR = 65
     NO_INPUT = 66
     CANT_CREATE = 73
+    TEMPFAIL = 75
     CONFIG = 78
     INTERNAL = 70
     INTERRUPTED = 130

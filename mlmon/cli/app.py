@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import errno
 import importlib.abc
+import io
 import os
 import stat
 import sys
@@ -35,8 +37,8 @@ app = typer.Typer(
         "service writes (JSON lines, plain or behind a Python logging prefix; CSV or Parquet "
         "feature logs; .gz/.bz2/.zst) and reports serving health and data drift.\n\n"
         "Exit codes: 0 ok, 1 alert at or above --fail-on, 2 usage error, 65 bad data, "
-        "66 input missing, 70 internal error, 73 output not writable, 78 bad config file, "
-        "130 interrupted.\n\n"
+        "66 input missing, 70 internal error, 73 output not writable, "
+        "75 state file locked by another run, 78 bad config file, 130 interrupted.\n\n"
         "Every command takes --config FILE (default: mlmon.toml, or [tool.mlmon] in "
         "pyproject.toml, found from the working directory up; --no-config ignores it): "
         "its keys are the flags' names and give their defaults."
@@ -78,8 +80,42 @@ def _root(
     _state["debug"] = debug
 
 
+class _ErrConsole(Console):
+    """stderr for diagnostics. When stderr cannot be written (`2>/dev/full`, a closed pipe),
+    the diagnostic is lost but nothing else changes: the exit code stays the one the run earned."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        try:
+            super().print(*objects, **kwargs)
+        except (OSError, ValueError):
+            self.quiet = True
+            _quiet_stream(2)
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError  # caught in print (rich would point stdout at /dev/null and exit 1)
+
+
+class _OutConsole(Console):
+    """stdout for tables: a reader that leaves early raises BrokenPipeError (rich's own
+    handling exits 1, which would read as an alert)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _ErrConsole(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _quiet_stream(fd: int) -> None:
+    """Point a standard stream that cannot be written at /dev/null, so that Python's flush
+    at exit cannot fail again (it would print "Exception ignored" and exit 120)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
@@ -138,6 +174,7 @@ def _skip_pandas() -> None:
 def _handled() -> Iterator[None]:
     """Map every way a command can end to its exit code, in one place."""
     try:
+        _check_numeric_options()
         _tune_memory()
         yield
     except typer.Exit:
@@ -151,6 +188,7 @@ def _handled() -> Iterator[None]:
         _stderr().print("mlmon: interrupted", markup=False)
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
+        # the reader of stdout left while output was still being written (`| head`)
         _silence_stdout()
         raise typer.Exit(int(ExitCode.OK)) from None
     except MemoryError:
@@ -164,12 +202,28 @@ def _handled() -> Iterator[None]:
         )
 
 
+def _check_numeric_options() -> None:
+    """The running command's numeric options (from the command line or a config file), all
+    at once: NaN, infinity and out-of-range values are usage errors (exit 2), never 70."""
+    from mlmon.cli.options import check_numbers
+
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - a typer that uses click itself
+        from click import get_current_context  # type: ignore[import-not-found,no-redef,unused-ignore]
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return
+    flags = {
+        p.name: max(p.opts, key=len) for p in ctx.command.params if p.name and getattr(p, "opts", None)
+    }
+    check_numbers(dict(ctx.params), flags)
+
+
 def _silence_stdout() -> None:
     """The reader went away (`| head`): point stdout at /dev/null so the exit is quiet,
     as other Unix tools do (Python would otherwise complain while flushing)."""
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    _quiet_stream(1)
 
 
 class _Tracker:
@@ -281,12 +335,28 @@ def _output_width(renderable: Any, width: int | None) -> int | None:
 
 
 def _emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> None:
-    if fmt is Fmt.JSON:
-        sys.stdout.write(text_or_renderable)
-        sys.stdout.flush()
-    else:
+    """Results to stdout. A reader that leaves early (`| head`, `| true`) drops the rest quietly
+    and the exit code stays the one the results earned, in every format; a closed or full
+    stdout is OutputError (exit 73)."""
+    from mlmon.errors import OutputError
+    from mlmon.outfile import write_stdout
+
+    if fmt is Fmt.JSON or isinstance(text_or_renderable, str | bytes):
+        raw = text_or_renderable
+        write_stdout(raw.encode("utf-8") if isinstance(raw, str) else raw)
+        return
+    if sys.stdout is None:
+        raise OutputError("cannot write to standard output: it is closed")
+    try:
         w = _output_width(text_or_renderable, width)
-        Console(highlight=False, width=w).print(text_or_renderable)
+        _OutConsole(highlight=False, width=w).print(text_or_renderable)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except (OSError, ValueError) as exc:
+        _silence_stdout()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputError(f"cannot write to standard output: {reason}") from None
 
 
 def _note(message: str) -> None:
@@ -322,14 +392,112 @@ def _exit_for(alerts: tuple[Any, ...], fail_on: FailOn) -> NoReturn:
     raise typer.Exit(int(ExitCode.OK))
 
 
+class _ClosedStdout(io.TextIOBase):
+    """sys.stdout when the caller closed it (`>&-`): writing fails (exit 73), asking is fine."""
+
+    def write(self, s: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1
+
+
+def _hold_closed_std_fds() -> None:
+    """A standard stream closed by the caller (`>&-`, `<&-`, `2>&-`) leaves its descriptor free,
+    and the next file mlmon opens would take it: a log opened as fd 1 would receive the
+    report. Hold each closed one with /dev/null. Then: stdin stays None (reading `-` is exit
+    66), stdout refuses writes (exit 73), stderr is /dev/null (diagnostics are lost, the exit
+    code is not)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                held = os.open(os.devnull, os.O_RDWR)
+                if held != fd:
+                    os.dup2(held, fd)
+                    os.close(held)
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115  (lives as long as the process)
+    if not isinstance(sys.stderr, _ForgivingStderr):
+        sys.stderr = _ForgivingStderr(sys.stderr)
+
+
+class _ForgivingStderr(io.TextIOBase):
+    """sys.stderr in the console script: a diagnostic that cannot be written (`2>/dev/full`,
+    a closed pipe) is dropped, so that it never changes the exit code, whoever writes it
+    (mlmon, click's usage errors, rich, warnings)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.broken = False
+
+    def write(self, s: str) -> int:
+        if not self.broken:
+            try:
+                self.inner.write(s)
+                self.inner.flush()
+            except (OSError, ValueError):
+                self.broken = True
+                _quiet_stream(2)
+        return len(s)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.inner.flush()
+            except (OSError, ValueError):
+                self.broken = True
+                _quiet_stream(2)
+
+    def isatty(self) -> bool:
+        return not self.broken and bool(self.inner.isatty())
+
+    def fileno(self) -> int:
+        return int(self.inner.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.inner, "encoding", "utf-8"))
+
+
+def _flush_at_exit() -> None:
+    """Flush stdout and stderr now, and quieten whichever cannot be written, so Python's own
+    flush at exit cannot replace the exit code with 120."""
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            _quiet_stream(fd)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _hold_closed_std_fds()
     _skip_pandas()
+    code: int | str | None = 0
     try:
         app()
+    except SystemExit as exc:
+        code = exc.code
     except BrokenPipeError:
         _silence_stdout()
-        sys.exit(int(ExitCode.OK))
+        code = int(ExitCode.OK)
+    except OSError as exc:
+        # outside a command (help, usage) the only writing is to stdout: it is closed or full
+        _silence_stdout()
+        sys.stderr.write(f"mlmon: error: cannot write to standard output: {exc.strerror or exc}\n")
+        code = int(ExitCode.CANT_CREATE)
     except KeyboardInterrupt:
         sys.stderr.write("mlmon: interrupted\n")
-        sys.exit(int(ExitCode.INTERRUPTED))
+        code = int(ExitCode.INTERRUPTED)
+    finally:
+        _flush_at_exit()
+    sys.exit(code)

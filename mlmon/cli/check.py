@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -42,6 +43,7 @@ EXTENSIONS = {
     ".csv": CheckFmt.CSV,
     ".txt": CheckFmt.TABLE,
 }
+
 
 def parse_outputs(specs: list[str]) -> list[tuple[CheckFmt, str]]:
     """`-o FORMAT:FILE` or `-o FILE` (format from the extension: .xml junit, .md, .prom, .csv, .json)."""
@@ -113,6 +115,29 @@ def _plan(s: dict[str, Any], by: str | None) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class CheckArgs:
+    """The command line of one `check` run, parsed once."""
+
+    logs: list[str] | None
+    baseline: str | None
+    fmt: CheckFmt
+    outputs: list[tuple[CheckFmt, str]]
+    by: str
+    since: str | None
+    until: str | None
+    last: str | None
+    fail_on: FailOn
+    state: str | None
+    repeat_interval: float | None
+    alertmanager: list[str]
+    notify: list[str]
+    push: str | None
+    push_job: str
+    alert_ttl: float
+    timeout: float
+
+
 @app.command()
 def check(
     ctx: typer.Context,
@@ -161,13 +186,50 @@ def check(
     until: Until = None,
     last: Last = None,
     fail_on: FailOnOpt = FailOn.WARNING,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            help="Remember between runs in this file: read only new lines (rotation and truncation "
+            "handled), alerts firing and since when, `for` counts. Locked while a run uses it."
+        ),
+    ] = None,
+    repeat_interval: Annotated[
+        str | None,
+        typer.Option(help="With --state: notify again about an alert still firing after this long (4h)."),
+    ] = None,
+    alertmanager: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Post firing (and, with --state, resolved) alerts to this Alertmanager (http://host:9093); "
+            "repeatable."
+        ),
+    ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also send alerts to webhook:URL (a Slack-compatible body) or smtp://host:port?to=ADDRESS; "
+            "env:NAME takes the URL from an environment variable; repeatable."
+        ),
+    ] = None,
+    push: Annotated[
+        str | None, typer.Option(help="Push the prometheus metrics to this Pushgateway (http://host:9091).")
+    ] = None,
+    push_job: Annotated[str, typer.Option(help="The job label of pushed metrics.")] = "mlmon",
+    alert_ttl: Annotated[
+        str,
+        typer.Option(help="Alertmanager keeps a firing alert this long unless the next run sends it again."),
+    ] = "2h",
+    notify_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for each notification attempt (3 attempts, with backoff).")
+    ] = 10.0,
 ) -> None:
     """Run every rule of the config file in one pass over the logs (summary and drift share the
     read) and give one result per rule: ok, warning, critical or no data.
 
     Exit 0 when every rule is ok, 1 when one is at or above --fail-on, 65 when a rule has no
     data (nothing checked is never a pass), 78 for a bad config file. Rules come from [[rules]]
-    in the config and from the summary threshold keys (max-p99-ms = "250:400", ...).
+    in the config and from the summary threshold keys (max-p99-ms = "250:400", ...). A failed
+    notification is reported on stderr and in the JSON, and does not change the exit code.
 
     Example:
 
@@ -176,35 +238,104 @@ def check(
           -o junit:mlmon.xml -o markdown:summary.md
     """
     del config  # taken by the command group before the options are parsed
-    code = _run(ctx, logs, baseline_path, fmt, output or [], nagios, by, since, until, last, fail_on)
-    raise typer.Exit(int(code))
-
-
-def _run(
-    ctx: typer.Context,
-    logs: list[str] | None,
-    baseline_path: str | None,
-    fmt: CheckFmt,
-    outputs: list[str],
-    nagios: bool,
-    by: str,
-    since: str | None,
-    until: str | None,
-    last: str | None,
-    fail_on: FailOn,
-) -> int:
     from mlmon.cli.config import META
     from mlmon.rules.config import Config
 
     cfg: Config = ctx.meta.get(META) or Config(None)
     if nagios:
-        return _nagios(ctx, cfg, logs, baseline_path, by, since, until, last)
+        raise typer.Exit(_nagios(cfg, logs, baseline_path, by, since, until, last))
     with _handled():
-        rep, _ = _evaluate(cfg, logs, baseline_path, by, since, until, last)
-        _diagnostics(rep.input)
-        _write_all(rep, cfg, fmt, parse_outputs(outputs), fail_on)
-        return _exit_code(rep, fail_on)
-    return int(ExitCode.INTERNAL)  # pragma: no cover  (_handled always exits on error)
+        if notify_timeout <= 0 or notify_timeout != notify_timeout:
+            raise OptionError("--notify-timeout must be a positive number of seconds")
+        args = CheckArgs(
+            logs=logs,
+            baseline=baseline_path,
+            fmt=fmt,
+            outputs=parse_outputs(output or []),
+            by=by,
+            since=since,
+            until=until,
+            last=last,
+            fail_on=fail_on,
+            state=state,
+            repeat_interval=_seconds(repeat_interval, "--repeat-interval") if repeat_interval else None,
+            alertmanager=list(alertmanager or []),
+            notify=list(notify or []),
+            push=push,
+            push_job=push_job,
+            alert_ttl=_seconds(alert_ttl, "--alert-ttl"),
+            timeout=notify_timeout,
+        )
+        code = _run(cfg, args)
+    raise typer.Exit(code)
+
+
+def _seconds(text: str, option: str) -> float:
+    from mlmon.cli.options import parse_duration
+
+    try:
+        return parse_duration(text) / 1e9
+    except OptionError:
+        raise OptionError(f"{option}: {text!r} is not a duration like 30s, 60m, 2h or 1d") from None
+
+
+def _run(cfg: Any, a: CheckArgs) -> int:
+    from mlmon.cli.runstate import run_with_state
+
+    try:
+        rep, outcomes, totals = run_with_state(cfg, a)
+    except MlmonError:
+        _failed_run_metrics(a)
+        raise
+    _diagnostics(rep.input)
+    for o in outcomes:
+        if not o.ok:
+            from mlmon.report.render import safe
+
+            _stderr().print(
+                f"mlmon: warning: {o.kind} notification to {safe(o.target)} failed after "
+                f"{o.attempts} attempt(s): {safe(o.error or '')}",
+                markup=False,
+            )
+    notes = [plain_outcome(o) for o in outcomes]
+    _write_all(rep, cfg, a, notes, totals)
+    return _exit_code(rep, a.fail_on)
+
+
+def plain_outcome(o: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(o)
+
+
+def _failed_run_metrics(a: CheckArgs) -> None:
+    """A run that failed still tells Prometheus: mlmon_run_success 0 (textfile and Pushgateway)."""
+    import contextlib
+    import time
+
+    from mlmon.errors import OutputError
+    from mlmon.outfile import write_output
+    from mlmon.report.prometheus import check_prometheus
+
+    text = check_prometheus(None, now=time.time(), success=False)
+    for f, path in a.outputs:
+        if f is CheckFmt.PROMETHEUS and path != "-":
+            with contextlib.suppress(OutputError):
+                write_output(path, text)
+    if a.push:
+        from mlmon.cli.runstate import push_metrics
+
+        push_metrics(a, None, success=False, totals=None)
+
+
+def log_paths(cfg: Any, logs: list[str] | None) -> list[str]:
+    """The logs of a run: the arguments, else `logs` in the config file."""
+    paths = logs or cfg.settings.get("logs")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not paths:
+        raise OptionError("no logs: give LOG... or set logs = [...] in the config file")
+    return [str(p) for p in paths]
 
 
 def _evaluate(
@@ -215,7 +346,10 @@ def _evaluate(
     since: str | None,
     until: str | None,
     last: str | None,
+    inputs: list[Any] | None = None,
+    now: float | None = None,
 ) -> tuple[Any, Any]:
+    """Run the check; `inputs` (planned sources, --state) replaces the paths when given."""
     from mlmon.api import check as run_check
     from mlmon.api import load_training
     from mlmon.stats.baseline import load
@@ -223,11 +357,7 @@ def _evaluate(
     from mlmon.stats.summary import SummaryOptions
 
     s: dict[str, Any] = dict(cfg.settings)
-    paths = logs or s.get("logs")
-    if isinstance(paths, str):
-        paths = [paths]
-    if not paths:
-        raise OptionError("no logs: give LOG... or set logs = [...] in the config file")
+    paths: list[Any] = log_paths(cfg, logs) if inputs is None else inputs
     tz = s.get("log-timezone", "UTC")
     _check_tz(tz)
     group = by or None
@@ -248,7 +378,7 @@ def _evaluate(
         raise OptionError('drift rules need a baseline: --baseline FILE or baseline = "..." in the config')
     with _progress() as on_bytes:
         rep = run_check(
-            [str(p) for p in paths],
+            paths,
             rules,
             baseline=base,
             plan=_plan(s, group),
@@ -266,12 +396,20 @@ def _evaluate(
                 critical_effect=float(s.get("critical-effect", 0.25)),
             ),
             budget=_budget(str(s.get("max-bad-lines", "1%")), bool(s.get("strict", False))),
+            now=now,
             on_bytes=on_bytes,
         )
     return rep, None
 
 
-def render(rep: Any, fmt: CheckFmt, cfg: Any, fail_on: FailOn, notifications: list[dict[str, Any]]) -> Any:
+def render(
+    rep: Any,
+    fmt: CheckFmt,
+    cfg: Any,
+    fail_on: FailOn,
+    notifications: list[dict[str, Any]],
+    totals: dict[str, float] | None = None,
+) -> Any:
     """The text (or rich renderable for the table) of one output format."""
     from mlmon.report.checks import check_json, check_table
 
@@ -289,10 +427,8 @@ def render(rep: Any, fmt: CheckFmt, cfg: Any, fail_on: FailOn, notifications: li
         return check_markdown(rep)
     if fmt is CheckFmt.PROMETHEUS:
         from mlmon.report.prometheus import check_prometheus
-        from mlmon.rules.check import Status
 
-        ok = all(r.status is not Status.NO_DATA for r in rep.results)
-        return check_prometheus(rep, now=rep.now, success=ok)
+        return check_prometheus(rep, now=rep.now, success=run_success(rep), totals=totals)
     if fmt is CheckFmt.CSV:
         from mlmon.report.csvout import check_csv
 
@@ -302,6 +438,13 @@ def render(rep: Any, fmt: CheckFmt, cfg: Any, fail_on: FailOn, notifications: li
     return nagios_line(rep)[0]
 
 
+def run_success(rep: Any) -> bool:
+    """Every rule was checked (none had no data)."""
+    from mlmon.rules.check import Status
+
+    return all(r.status is not Status.NO_DATA for r in rep.results)
+
+
 def _fail_rank(fail_on: FailOn) -> int:
     return {FailOn.WARNING: 1, FailOn.CRITICAL: 2, FailOn.NEVER: 3}[fail_on]
 
@@ -309,29 +452,25 @@ def _fail_rank(fail_on: FailOn) -> int:
 def _to_text(value: Any) -> str:
     if isinstance(value, str):
         return value
+    import io
+
     from rich.console import Console
 
-    console = Console(record=True, width=120, file=open("/dev/null", "w"), highlight=False)  # noqa: SIM115
+    console = Console(record=True, width=120, file=io.StringIO(), highlight=False, color_system=None)
     console.print(value)
     return console.export_text()
 
 
 def _write_all(
-    rep: Any,
-    cfg: Any,
-    fmt: CheckFmt,
-    outputs: list[tuple[CheckFmt, str]],
-    fail_on: FailOn,
-    notifications: list[dict[str, Any]] | None = None,
+    rep: Any, cfg: Any, a: CheckArgs, notes: list[dict[str, Any]], totals: dict[str, float] | None
 ) -> None:
     from mlmon.cli.app import _emit
     from mlmon.cli.options import Fmt
     from mlmon.outfile import write_output
 
-    notes = notifications or []
-    for f, path in outputs:
-        write_output(path, _to_text(render(rep, f, cfg, fail_on, notes)))
-    shown = render(rep, fmt, cfg, fail_on, notes)
+    for f, path in a.outputs:
+        write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals)))
+    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals)
     _emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
 
 
@@ -354,9 +493,7 @@ def _exit_code(rep: Any, fail_on: FailOn) -> int:
     return int(ExitCode.OK)
 
 
-def _nagios(
-    ctx: Any, cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until: Any, last: Any
-) -> int:
+def _nagios(cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until: Any, last: Any) -> int:
     """Monitoring-plugin mode: every outcome, errors included, is one line and exit 0-3."""
     from mlmon.report.nagios import nagios_line, unknown_line
 

@@ -27,25 +27,38 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {"ms": 1e6, "s": 1e9, None: 1e9, "m": 60e9, "h": 3600e9, "d": 86400e9, "w": 604800e9}
 
 
+MAX_DURATION_NS = 2**63 - 1
+"""The longest span a nanosecond clock of 64 bits can hold: about 292 years."""
+
+
 def parse_duration(text: str, option: str = "--last") -> int:
-    """`90s`, `60m`, `2h`, `1d` to nanoseconds."""
+    """`90s`, `60m`, `2h`, `1d` to nanoseconds; longer than ~292 years is a usage error."""
     m = _DURATION.match(text)
     if not m or float(m.group(1)) <= 0:
         raise OptionError(f"{option}: {text!r} is not a duration like 30s, 60m, 2h or 1d")
-    return int(float(m.group(1)) * _UNITS[m.group(2)])
+    ns = float(m.group(1)) * _UNITS[m.group(2)]
+    if not math.isfinite(ns) or ns >= MAX_DURATION_NS:
+        raise OptionError(f"{option}: {text!r} is longer than mlmon's clock spans (about 292 years, 106000d)")
+    return max(int(ns), 1)
 
 
 def parse_budget(text: str) -> float | int:
+    """`1%`, `0.5%` (a share of record lines), `0.01` (a share below 1) or `100` (a count).
+    `100%` allows every line to be bad; NaN, infinity and negative values are refused."""
     t = text.strip()
     try:
         if t.endswith("%"):
             v = float(t[:-1]) / 100
-            if not 0 <= v < 1:
+            if not 0 <= v <= 1:
                 raise ValueError
-            return v
+            return v if v < 1 else math.inf
         v = float(t)
+        if not math.isfinite(v):
+            raise ValueError
     except ValueError:
-        raise OptionError(f"--max-bad-lines: {text!r} is not a share (1%, 0.5%) or a count (100)") from None
+        raise OptionError(
+            f"--max-bad-lines: {text!r} is not a share (0% to 100%, e.g. 1%) or a count (100)"
+        ) from None
     if v < 0:
         raise OptionError("--max-bad-lines must not be negative")
     return v if v < 1 else int(v)
@@ -56,6 +69,8 @@ def parse_range(text: str | None) -> tuple[float, float] | None:
         return None
     try:
         lo, hi = (float(x) for x in text.split(","))
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError
     except ValueError:
         raise OptionError(f"--prediction-range: {text!r} is not LOW,HIGH (e.g. 0,1000)") from None
     if lo > hi:
@@ -213,6 +228,8 @@ def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> An
 
     if max_line_bytes < 1:
         raise OptionError("--max-line-bytes must be positive")
+    if max_decompressed_bytes is not None and max_decompressed_bytes < 1:
+        raise OptionError("--max-decompressed-bytes must be positive")
     return ReadOptions(max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes)
 
 
@@ -243,6 +260,9 @@ def _instant(text: str, option: str, tz: str, now_ns: int | None = None) -> int:
         if not bad[0] and ns is not None:
             return int(ns)
     ns = parse_instant(text, tz)
+    year = re.match(r"\s*([+-]?\d{4,})-", text)
+    if ns is None and year and not 1678 <= int(year.group(1)) <= 2261:
+        raise OptionError(f"{option}: {text!r} is outside the times mlmon can hold (years 1678 to 2261)")
     if ns is None:
         raise OptionError(
             f"{option}: {text!r} is not a time: ISO 8601 (2026-11-01T10:00:00Z), epoch seconds, "
@@ -319,3 +339,39 @@ def _budget(max_bad_lines: str, strict: bool) -> Any:
 
     return Budget(max_bad=parse_budget(max_bad_lines), strict=strict)
 
+
+
+_RANGES: dict[str, tuple[float, float, bool, str]] = {
+    "p_threshold": (0.0, 1.0, True, "in (0, 1]"),
+    "low_confidence": (0.0, 1.0, False, "from 0 to 1"),
+    "min_effect": (0.0, math.inf, False, "at least 0"),
+    "critical_effect": (0.0, math.inf, False, "at least 0"),
+    "mean_tolerance": (0.0, math.inf, False, "at least 0"),
+    "max_line_bytes": (1.0, math.inf, False, "at least 1"),
+    "max_decompressed_bytes": (1.0, math.inf, False, "at least 1"),
+    "width": (1.0, math.inf, False, "at least 1"),
+}
+"""Parameter -> (lowest, highest, lowest excluded?, in words), checked for every command."""
+
+_INT64_MAX = 2**63 - 1
+
+
+def check_numbers(params: dict[str, Any], flags: dict[str, str]) -> None:
+    """Every numeric option of every command: finite (no NaN, no infinity: `1e400` is
+    infinity), whole numbers that fit 64 bits, and within the range in _RANGES.
+
+    `params` are the parsed values by parameter name; `flags` maps a name to its flag."""
+    for name, value in params.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                continue
+            flag = flags.get(name, "--" + name.replace("_", "-"))
+            if isinstance(v, float) and not math.isfinite(v):
+                raise OptionError(f"{flag}: {v} is not a finite number")
+            if isinstance(v, int) and abs(v) > _INT64_MAX:
+                raise OptionError(f"{flag}: {v} is too large")
+            if name in _RANGES:
+                lo, hi, open_low, words = _RANGES[name]
+                if not (lo < v if open_low else lo <= v) or v > hi:
+                    raise OptionError(f"{flag} must be {words} (got {v:g})")

@@ -43,6 +43,12 @@ class Source:
 
     path: str
     """The path as mlmon shows it (`-` is stdin)."""
+    start: int = 0
+    """Read from this byte of the (decompressed) content: where an earlier run stopped (--state)."""
+    stop: int | None = None
+    """Stop before this byte (the end of the last complete line seen); None reads to the end."""
+    first_line: int = 1
+    """The line number of the byte at `start`, so examples keep their real line numbers."""
 
     @property
     def name(self) -> str:
@@ -61,6 +67,8 @@ class ReadNotes:
     oversized_placeholders: int = 0
     """Oversized lines left in a block as empty lines (they are not blank lines)."""
     decompressed_bytes: int = 0
+    first_line: int = 1
+    """Line number of the first line handed out (a source read from an offset)."""
 
 
 @dataclass(frozen=True)
@@ -317,13 +325,13 @@ class _Plain(_Closable):
         return out
 
 
-Opened = _Stream | _Plain
-
 
 def open_source(
     source: Source, notes: ReadNotes, *, max_decompressed_bytes: int | None = None
 ) -> tuple[Opened, Format]:
     """Open a source for reading, decompressing by magic bytes; return the stream and layout."""
+    if source.path == STDIN and sys.stdin is None:
+        raise NoInputError("cannot read standard input (-): it is closed")
     try:
         raw: IO[bytes] = sys.stdin.buffer if source.path == STDIN else open(source.path, "rb")  # noqa: SIM115
     except IsADirectoryError:
@@ -346,7 +354,47 @@ def open_source(
         stream._feed(magic)
         head = stream.peek(4096)
     fmt = format_for(source, head)
+    if source.start or source.stop is not None:
+        notes.first_line = source.first_line
+        return _Slice(stream, raw, source.start, source.stop), fmt
     return stream, fmt
+
+
+class _Slice(_Closable):
+    """Bytes `start` to `stop` of an opened source (a plain file seeks; a compressed one skips)."""
+
+    def __init__(self, inner: _Stream | _Plain, raw: IO[bytes], start: int, stop: int | None) -> None:
+        self._inner = inner
+        self._raw = raw
+        self.closed = False
+        if isinstance(inner, _Plain) and start and raw.seekable():
+            raw.seek(start)
+            inner._head = b""
+        else:
+            left = start
+            while left > 0:
+                got = inner.read(min(left, 1 << 20))
+                if not got:
+                    break
+                left -= len(got)
+        self._left = None if stop is None else max(0, stop - start)
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left is None:
+            return self._inner.read(n)
+        if self._left <= 0:
+            return b""
+        want = self._left if n < 0 else min(n, self._left)
+        out = self._inner.read(want)
+        self._left -= len(out)
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+        self._inner.close()
+
+
+Opened = _Stream | _Plain | _Slice
 
 
 def iter_blocks(
@@ -363,7 +411,7 @@ def iter_blocks(
     it is never held whole. The last line, when it has no newline, comes as a `tail` block.
     """
     carry = b""
-    line_no = 1  # number of the first line in `carry`
+    line_no = notes.first_line  # number of the first line in `carry`
     skipping = False  # inside an oversized line
     while True:
         chunk = stream.read(block_bytes)

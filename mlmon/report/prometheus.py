@@ -20,9 +20,27 @@ from mlmon.stats.summary import CONFIDENCE_EDGES, GroupSummary
 STATUS_VALUE = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.NO_DATA: 3}
 
 
+def prediction_counts(g: GroupSummary) -> dict[str, int]:
+    """Records of a group by status: success, error, unknown (no status field)."""
+    return {"success": g.successes, "error": g.errors, "unknown": g.records - g.success_n}
+
+
+def add_totals(totals: dict[str, float], rep: CheckReport) -> dict[str, float]:
+    """Cumulative `predictions_total` across runs (--state): this run's counts added."""
+    out = dict(totals)
+    for g in rep.summary.groups or (rep.summary.overall,):
+        version = "" if g.group == "(all)" else g.group
+        for status, n in prediction_counts(g).items():
+            key = f"predictions|{version}|{status}"
+            out[key] = out.get(key, 0) + n
+    return out
+
+
 class _Collector:
-    def __init__(self, rep: CheckReport | None, *, now: float, success: bool) -> None:
-        self.rep, self.now, self.success = rep, now, success
+    def __init__(
+        self, rep: CheckReport | None, *, now: float, success: bool, totals: dict[str, float] | None
+    ) -> None:
+        self.rep, self.now, self.success, self.totals = rep, now, success, totals
 
     def collect(self) -> Iterator[Metric]:
         run = GaugeMetricFamily("mlmon_run_success", "1 when the last run checked every rule, else 0.")
@@ -46,11 +64,16 @@ class _Collector:
         conf = HistogramMetricFamily(
             "model_confidence", "Confidence of the predictions.", labels=["model_version"]
         )
+        if self.totals is not None:
+            for key, value in sorted(self.totals.items()):
+                kind, version, status = key.split("|", 2)
+                if kind == "predictions":
+                    total.add_metric([version, status], value)
         for g in groups:
             version = "" if g.group == "(all)" else g.group
-            total.add_metric([version, "success"], g.successes)
-            total.add_metric([version, "error"], g.errors)
-            total.add_metric([version, "unknown"], g.records - g.success_n)
+            if self.totals is None:
+                for status, n in prediction_counts(g).items():
+                    total.add_metric([version, status], n)
             ls = g.latency_ms
             if ls.n:
                 lat.add_metric([version], count_value=ls.n, sum_value=(ls.mean or 0.0) * ls.n / 1000)
@@ -104,12 +127,17 @@ class _Collector:
         yield records
 
 
-def registry(rep: CheckReport | None, *, now: float, success: bool) -> CollectorRegistry:
+def registry(
+    rep: CheckReport | None, *, now: float, success: bool, totals: dict[str, float] | None = None
+) -> CollectorRegistry:
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(_Collector(rep, now=now, success=success))
+    reg.register(_Collector(rep, now=now, success=success, totals=totals))
     return reg
 
 
-def check_prometheus(rep: CheckReport | None, *, now: float, success: bool) -> str:
-    """The exposition text; `rep` None (a failed run) gives only mlmon_run_success 0 and the time."""
-    return generate_latest(registry(rep, now=now, success=success)).decode("utf-8")
+def check_prometheus(
+    rep: CheckReport | None, *, now: float, success: bool, totals: dict[str, float] | None = None
+) -> str:
+    """The exposition text; `rep` None (a failed run) gives only mlmon_run_success 0 and the time.
+    `totals` (with --state) makes predictions_total count across runs."""
+    return generate_latest(registry(rep, now=now, success=success, totals=totals)).decode("utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -41,6 +41,8 @@ class RuleResult:
     """The group whose value decided the status; None for all records."""
     pending: bool = False
     """Breaching, but not yet for `for` consecutive runs (status is then ok)."""
+    for_runs: int = 1
+    """The rule's `for`: consecutive crossing runs before it fires (counted with --state)."""
 
     @property
     def threshold(self) -> float | None:
@@ -126,14 +128,14 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _message(rule: Rule, status: Status, value: float, group: str | None) -> str:
+def _message(rule: Rule, status: Status, value: float, group: str | None, metric: str) -> str:
     where = "all records" if group is None else f"group {group}"
     if status is Status.OK:
         limits = [f"{k} {_fmt(x)}" for k, x in (("warning", rule.warning), ("critical", rule.critical)) if x]
-        return f"{rule.metric} {_fmt(value)} ({where}; {', '.join(limits) or 'no threshold'})"
+        return f"{metric} {_fmt(value)} ({where}; {', '.join(limits) or 'no threshold'})"
     limit = rule.critical if status is Status.CRITICAL else rule.warning
     op = ">" if rule.direction == "above" else "<"
-    return f"{rule.metric} {_fmt(value)} {op} {_fmt(limit or 0.0)} ({where})"
+    return f"{metric} {_fmt(value)} {op} {_fmt(limit or 0.0)} ({where})"
 
 
 def _decide(
@@ -179,7 +181,7 @@ def _decide(
         rule.warning,
         rule.critical,
         rule.direction,
-        _message(rule, status, value, group),
+        _message(rule, status, value, group, metric),
         group,
     )
 
@@ -278,14 +280,14 @@ def evaluate(
     out: list[RuleResult] = []
     for rule in rules:
         if rule.metric.startswith(("drift.", "mean_deviation.")):
-            out.extend(_feature_rules(rule, features, d))
+            out.extend(replace(r, for_runs=rule.for_runs) for r in _feature_rules(rule, features, d))
             continue
         candidates: list[tuple[str | None, float | None, str]] = [
             (None, *summary_value(summary.overall, rule.metric, now=now))
         ]
         if rule.by is not None:
             candidates += [(g.group, *summary_value(g, rule.metric, now=now)) for g in summary.groups]
-        out.append(_decide(rule, candidates))
+        out.append(replace(_decide(rule, candidates), for_runs=rule.for_runs))
     return tuple(out)
 
 

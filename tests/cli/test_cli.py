@@ -149,7 +149,7 @@ def test_bad_budget_is_a_usage_error(three_percent_bad: str, budget: str) -> Non
 
 def test_max_line_bytes_must_be_positive(three_percent_bad: str) -> None:
     result = cli(["summary", three_percent_bad, "--max-line-bytes", "0"])
-    assert result.exit_code == 2 and error_line(result) == "--max-line-bytes must be positive"
+    assert result.exit_code == 2 and error_line(result) == "--max-line-bytes must be at least 1 (got 0)"
 
 
 # --- hostile log text -------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Notifications: alerts to Alertmanager, webhooks (Slack-compatible) and email."""

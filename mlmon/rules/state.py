@@ -1,0 +1,292 @@
+"""What persists between runs (`--state FILE`): files read so far, firing alerts, breach counts.
+
+The file is JSON with a version, validated on load: a damaged state file is an error naming its
+path, never silently reset. Runs on the same file take a lock (`FILE.lock`) and replace the file
+atomically, so two runs at once cannot corrupt it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mlmon.errors import DataError, ExitCode, MlmonError
+from mlmon.read.follow import FileState
+from mlmon.rules.check import RuleResult, Status
+
+VERSION = 1
+
+
+class StateError(DataError):
+    """A state file that cannot be read, is damaged, or is not an mlmon state file."""
+
+
+class StateBusy(MlmonError):
+    """Another run holds the state file's lock for longer than we wait."""
+
+    exit_code = ExitCode.TEMPFAIL
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """A rule that is firing, as remembered between runs."""
+
+    severity: str
+    since: float
+    last_notified: float
+    message: str
+    labels: dict[str, str] = field(default_factory=dict)
+    """The labels it was sent to Alertmanager with (to resolve the same alert)."""
+
+
+@dataclass(frozen=True)
+class State:
+    files: tuple[FileState, ...] = ()
+    alerts: dict[str, AlertState] = field(default_factory=dict)
+    breaches: dict[str, int] = field(default_factory=dict)
+    """Consecutive runs in which each rule crossed a threshold (for `for`)."""
+    totals: dict[str, float] = field(default_factory=dict)
+    """Cumulative counts across runs (`predictions_total` keeps counting)."""
+    last_run: float | None = None
+
+
+_FILE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [f.name for f in dataclasses.fields(FileState) if f.name != "done"],
+    "properties": {
+        "path": {"type": "string"},
+        "dev": {"type": "integer"},
+        "inode": {"type": "integer"},
+        "size": {"type": "integer", "minimum": 0},
+        "compressed": {"type": "boolean"},
+        "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "fp_bytes": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0},
+        "lines": {"type": "integer", "minimum": 0},
+        "done": {"type": "boolean"},
+    },
+}
+_ALERT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["severity", "since", "last_notified", "message"],
+    "properties": {
+        "severity": {"enum": ["warning", "critical"]},
+        "since": {"type": "number"},
+        "last_notified": {"type": "number"},
+        "message": {"type": "string"},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["version", "files", "alerts", "breaches"],
+    "properties": {
+        "version": {"const": VERSION},
+        "files": {"type": "array", "items": _FILE},
+        "alerts": {"type": "object", "additionalProperties": _ALERT},
+        "breaches": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+        "totals": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+        "last_run": {"type": ["number", "null"]},
+    },
+}
+
+
+def load(path: str) -> State:
+    """The state in `path`; a missing file is the first run (an empty state)."""
+    import jsonschema
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return State()
+    except OSError as exc:
+        raise StateError(f"state file {path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StateError(
+            f"state file {path} is damaged (not JSON: {exc}); move it away to start afresh"
+        ) from None
+    errors = sorted(
+        jsonschema.Draft202012Validator(SCHEMA).iter_errors(doc), key=lambda e: list(e.absolute_path)
+    )
+    if errors:
+        e = errors[0]
+        where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        raise StateError(
+            f"state file {path} is damaged or not an mlmon state file ({where}: {e.message}); "
+            "move it away to start afresh"
+        )
+    return State(
+        files=tuple(FileState(**f) for f in doc["files"]),
+        alerts={k: AlertState(**v) for k, v in doc["alerts"].items()},
+        breaches=dict(doc["breaches"]),
+        totals=dict(doc.get("totals", {})),
+        last_run=doc.get("last_run"),
+    )
+
+
+def dumps(state: State) -> str:
+    doc = {
+        "version": VERSION,
+        "last_run": state.last_run,
+        "files": [dataclasses.asdict(f) for f in state.files],
+        "alerts": {k: dataclasses.asdict(v) for k, v in state.alerts.items()},
+        "breaches": state.breaches,
+        "totals": state.totals,
+    }
+    return json.dumps(doc, indent=1, allow_nan=False) + "\n"
+
+
+@contextlib.contextmanager
+def locked(path: str, *, wait: float = 60.0) -> Iterator[None]:
+    """Hold `path`.lock for the run; wait up to `wait` seconds for another run to finish."""
+    lock_path = path + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise StateError(f"state file {path}: cannot create its lock {lock_path}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise StateError(f"state file {path}: cannot lock {lock_path}: {exc.strerror}") from None
+                if time.monotonic() >= deadline:
+                    raise StateBusy(
+                        f"state file {path} is in use by another run (waited {wait:g} s for {lock_path})"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A change to tell people about: a rule started firing (or changed severity), repeats, or resolved."""
+
+    kind: str
+    """firing, repeat, resolved, or superseded (the same rule fires with other labels now)."""
+    name: str
+    severity: str
+    message: str
+    since: float
+    group: str | None = None
+    metric: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def apply_for(
+    results: tuple[RuleResult, ...], breaches: dict[str, int]
+) -> tuple[tuple[RuleResult, ...], dict[str, int]]:
+    """`for = N`: a breach fires only in the N-th consecutive run that crosses (pending before).
+    No data leaves the count as it was; an ok run resets it."""
+    out: list[RuleResult] = []
+    counts = dict(breaches)
+    for r in results:
+        if r.status is Status.NO_DATA:
+            out.append(r)
+            continue
+        crossing = r.status in (Status.WARNING, Status.CRITICAL)
+        counts[r.name] = counts.get(r.name, 0) + 1 if crossing else 0
+        if crossing and counts[r.name] < r.for_runs:
+            out.append(
+                dataclasses.replace(
+                    r,
+                    status=Status.OK,
+                    pending=True,
+                    message=f"{r.message}; pending: crossed {counts[r.name]} of {r.for_runs} runs",
+                )
+            )
+        else:
+            out.append(r)
+    return tuple(out), counts
+
+
+def transitions(
+    results: tuple[RuleResult, ...],
+    alerts: dict[str, AlertState],
+    *,
+    now: float,
+    repeat_interval: float | None,
+    labels: dict[str, dict[str, str]],
+) -> tuple[list[Event], dict[str, AlertState]]:
+    """Events to send and the alerts firing after this run.
+
+    A rule that starts firing, or changes severity, is an event; one still firing is an event
+    again only after `repeat_interval` (never, when None); one that stopped is resolved. A rule
+    with no data keeps its previous state: not knowing is not resolving."""
+    events: list[Event] = []
+    after: dict[str, AlertState] = {}
+    seen = set()
+    for r in results:
+        seen.add(r.name)
+        prev = alerts.get(r.name)
+        if r.status is Status.NO_DATA:
+            if prev is not None:
+                after[r.name] = prev
+            continue
+        if r.status in (Status.WARNING, Status.CRITICAL):
+            sev = r.status.value
+            lab = labels.get(r.name, {})
+            if prev is None or prev.severity != sev:
+                if prev is not None and prev.labels != lab:
+                    # Alertmanager knows the alert by its labels: end the old one (people are
+                    # told about the new severity, not about a resolution)
+                    events.append(
+                        Event(
+                            "superseded", r.name, prev.severity, prev.message, prev.since, labels=prev.labels
+                        )
+                    )
+                since = now if prev is None else prev.since
+                events.append(Event("firing", r.name, sev, r.message, since, r.group, r.metric, lab))
+                after[r.name] = AlertState(sev, since, now, r.message, lab)
+            elif repeat_interval is not None and now - prev.last_notified >= repeat_interval:
+                events.append(
+                    Event("repeat", r.name, sev, r.message, prev.since, r.group, r.metric, prev.labels)
+                )
+                after[r.name] = AlertState(sev, prev.since, now, r.message, prev.labels)
+            else:
+                after[r.name] = AlertState(sev, prev.since, prev.last_notified, r.message, prev.labels)
+        elif prev is not None:
+            events.append(
+                Event(
+                    "resolved",
+                    r.name,
+                    prev.severity,
+                    f"resolved: {r.message}",
+                    prev.since,
+                    r.group,
+                    r.metric,
+                    prev.labels,
+                )
+            )
+    for name, prev in alerts.items():
+        if name not in seen:
+            # the rule is gone from the config: resolve what it left firing
+            events.append(
+                Event(
+                    "resolved",
+                    name,
+                    prev.severity,
+                    f"resolved: rule {name} removed",
+                    prev.since,
+                    labels=prev.labels,
+                )
+            )
+    return events, after

@@ -1,0 +1,169 @@
+"""Notifications end to end: a real Alertmanager routing to a webhook receiver, a Slack-style
+webhook, a real SMTP server; failures reported without secrets and without changing exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from corpus import cli, dumps, join, record
+from services import Mailbox, Receiver, Service, alertmanager, receiver, smtp_server  # noqa: F401
+
+from mlmon.notify.deliver import Retryable, redact, with_retries
+
+N = 1200
+
+
+def _log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, latency: float, rules: str = "") -> None:
+    monkeypatch.chdir(tmp_path)
+    # model version v2 (every third record) has the given latency, v1 answers in 5 ms
+    lines = [dumps(record(i, latency_ms=latency if i % 3 == 0 else 5.0)) for i in range(N)]
+    (tmp_path / "log.jsonl").write_bytes(join(lines))
+    (tmp_path / "mlmon.toml").write_text(
+        'logs = ["log.jsonl"]\n[[rules]]\nmetric = "latency_ms.p50"\nwarning = 100\ncritical = 500\n'
+        'name = "p50 latency"\nby = "model_version"\n' + rules
+    )
+
+
+def test_alertmanager_fires_and_resolves_through_its_route(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    alertmanager: tuple[Service, Receiver],  # noqa: F811
+) -> None:
+    am, hook = alertmanager
+    _log(tmp_path, monkeypatch, 900.0)
+    r = cli(["check", "--alertmanager", am.url, "--state", "st.json", "-f", "json"])
+    assert r.exit_code == 1
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note == {**note, "kind": "alertmanager", "ok": True, "sent": 1}
+    (first,) = hook.wait_for(1)
+    assert first["status"] == "firing"
+    (alert,) = first["alerts"]
+    assert alert["labels"]["alertname"] == "p50 latency"
+    assert alert["labels"]["severity"] == "critical"
+    assert alert["labels"]["metric"] == "latency_ms.p50"
+    assert alert["labels"]["model_version"] == "v2"
+    assert "900 > 500" in alert["annotations"]["summary"]
+    # the log recovers (new lines only, read incrementally): the alert resolves
+    with open(tmp_path / "log.jsonl", "ab") as fh:
+        fh.write(join(dumps(record(i, latency_ms=5.0)) for i in range(N, 3 * N)))
+    r = cli(["check", "--alertmanager", am.url, "--state", "st.json", "-f", "json"])
+    assert r.exit_code == 0, r.stdout
+    bodies = hook.wait_for(2)
+    assert bodies[1]["status"] == "resolved"
+    assert bodies[1]["alerts"][0]["labels"] == alert["labels"]
+
+
+def test_webhook_gets_slack_compatible_body_on_change_only(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    _log(tmp_path, monkeypatch, 200.0)
+    args = ["check", "--notify", f"webhook:{receiver.url}", "--state", "st.json"]
+    assert cli(args).exit_code == 1
+    (body,) = receiver.wait_for(1)
+    assert body["text"] == "mlmon: 1 firing"
+    (att,) = body["attachments"]
+    assert (
+        att["color"] == "warning"
+        and "p50 latency" not in att["text"]
+        and "latency_ms.p50 200 > 100" in att["text"]
+    )
+    # same state again: nothing new to tell (the file was replaced, so it is read from the start)
+    (tmp_path / "log.jsonl").write_bytes(
+        join(dumps(record(i, latency_ms=201.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    )
+    assert cli(args).exit_code == 1
+    assert len(receiver.bodies) == 1
+    # --repeat-interval 1s after a pause: told again
+    import time
+
+    time.sleep(1.1)
+    (tmp_path / "log.jsonl").write_bytes(
+        join(dumps(record(i, latency_ms=202.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    )
+    assert cli([*args, "--repeat-interval", "1s"]).exit_code == 1
+    assert len(receiver.wait_for(2)) == 2
+    # escalation to critical is a change
+    (tmp_path / "log.jsonl").write_bytes(
+        join(dumps(record(i, latency_ms=900.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    )
+    assert cli(args).exit_code == 1
+    assert receiver.wait_for(3)[2]["attachments"][0]["color"] == "danger"
+
+
+def test_webhook_url_from_the_environment_and_failures_keep_the_exit_code(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    _log(tmp_path, monkeypatch, 200.0)
+    monkeypatch.setenv("TEAM_HOOK", receiver.url + "/T000/secret-token")
+    receiver.status = 500
+    r = cli(["check", "--notify", "webhook:env:TEAM_HOOK", "--notify-timeout", "2", "-f", "json"])
+    assert r.exit_code == 1  # the alert decides, not the failed notification
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note == {
+        **note,
+        "kind": "webhook",
+        "ok": False,
+        "attempts": 3,
+        "error": f"{redact(receiver.url)}: HTTP 500",
+    }
+    assert "secret-token" not in r.stdout + r.stderr
+    assert "mlmon: warning: webhook notification to http://127.0.0.1:" in r.stderr
+    # healthy run with a failing notifier target: still 0 (nothing to send, nothing fails)
+    _log(tmp_path, monkeypatch, 5.0)
+    r = cli(["check", "--notify", "webhook:env:NOT_SET"])
+    assert r.exit_code == 0
+
+
+def test_email_through_a_real_smtp_server(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: Mailbox,  # noqa: F811
+) -> None:
+    _log(tmp_path, monkeypatch, 900.0)
+    url = f"smtp://{smtp_server.host}:{smtp_server.port}?to=oncall@example.com&from=mlmon@example.com"
+    r = cli(["check", "--notify", url, "-f", "json"])
+    assert r.exit_code == 1
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note["ok"] and note["sent"] == 1
+    (msg,) = smtp_server.messages
+    assert msg["To"] == "oncall@example.com" and msg["Subject"] == "[mlmon] 1 firing, 0 resolved"
+    assert "CRITICAL: latency_ms.p50 900 > 500 (group v2)" in msg.get_payload()
+
+
+def test_smtp_login_needs_the_password_from_the_environment(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: Mailbox,  # noqa: F811
+) -> None:
+    _log(tmp_path, monkeypatch, 900.0)
+    monkeypatch.delenv("MLMON_SMTP_PASSWORD", raising=False)
+    url = f"smtp://alice@{smtp_server.host}:{smtp_server.port}?to=oncall@example.com"
+    r = cli(["check", "--notify", url, "-f", "json"])
+    assert r.exit_code == 1
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert not note["ok"] and note["attempts"] == 1 and "MLMON_SMTP_PASSWORD is not set" in note["error"]
+    assert smtp_server.messages == []
+
+
+def test_retries_are_bounded_with_backoff() -> None:
+    waits: list[float] = []
+    calls = []
+
+    def send() -> None:
+        calls.append(1)
+        raise Retryable("down")
+
+    used, error = with_retries(send, attempts=4, backoff=0.5, sleep=waits.append)
+    assert (used, error, len(calls)) == (4, "down", 4)
+    assert waits == [0.5, 1.0, 2.0]
+
+
+def test_redact_keeps_only_scheme_host_port() -> None:
+    assert redact("https://user:pw@hooks.slack.com/services/T0/B0/XYZ?x=1") == "https://hooks.slack.com"
+    assert redact("smtp://bob@mail.example.com:587?to=a@b") == "smtp://mail.example.com:587"
