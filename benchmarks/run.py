@@ -1,7 +1,7 @@
 """Time mlmon against DuckDB, pandas and a `cat` floor on the same generated prediction logs.
 
     python benchmarks/run.py --lines 1000000 [--features 8] [--data benchmarks/data]
-                             [--skip-pandas-above N] [--out benchmarks/results.md]
+                             [--skip-pandas-above N] [--out FILE]
                              [--repeat R] [--tools mlmon,duckdb,pandas,floor]
                              [--tasks summary,drift] [--forms jsonl,log,gz] [--delete-data]
 
@@ -336,6 +336,16 @@ def fmt_rate(lines: int, s: float) -> str:
     return f"{r / 1e6:.2f} M" if r >= 1e6 else f"{r / 1e3:.0f} k"
 
 
+def default_out(folder: Path = HERE) -> Path:
+    """A new results file named by the UTC time: a run never overwrites the tracked results.md."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out, n = folder / f"results-{stamp}.md", 1
+    while out.exists():
+        n += 1
+        out = folder / f"results-{stamp}-{n}.md"
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_worker":
@@ -347,7 +357,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=HERE / "data")
     ap.add_argument("--skip-pandas-above", type=int, default=1_000_000,
                     help="run pandas only when --lines is at most this (default 1000000)")
-    ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="results file (default: a new benchmarks/results-<UTC time>.md, never the "
+                    "tracked results.md)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per measurement; best wall is kept")
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--tasks", default=",".join(TASKS))
@@ -427,8 +439,10 @@ def main(argv: list[str] | None = None) -> None:
                    "the run**; rerun for numbers from one version")
     report += (f"; 1-min load average {load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
                f" (mlmon command: `{args.mlmon}`).\n")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
+    out = args.out or default_out()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report)
+    print(f"results written to {out}")
     print()
     print(report)
     if args.delete_data:

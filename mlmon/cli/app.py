@@ -7,6 +7,7 @@ import contextlib
 import errno
 import importlib.abc
 import io
+import json
 import os
 import stat
 import sys
@@ -15,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer._click.exceptions import ClickException  # typer's own copy of click
 
 from mlmon.cli.config import ConfiguredGroup
 from mlmon.cli.helptext import tidy_help
@@ -23,11 +25,66 @@ from mlmon.errors import ExitCode, MlmonError
 
 
 class _Group(ConfiguredGroup):
-    """The mlmon command group: its commands' help uses word placeholders (see helptext)."""
+    """The mlmon command group: its commands' help uses word placeholders (see helptext), and
+    with `--format json` every failure, usage errors included, also leaves a JSON document on
+    stdout, so a pipeline that saves it never keeps an empty file."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         tidy_help(self)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        _state["json"] = _wants_json(argv)
+        _state["json_out"] = False
+        if not (_state["json"] and standalone_mode):
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(argv, prog_name, complete_var, False, **extra)
+        except ClickException as exc:
+            exc.show()
+            _json_error(exc.format_message(), exc.exit_code)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("mlmon: interrupted\n")
+            _json_error("interrupted", int(ExitCode.INTERRUPTED))
+            sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for `--format json` (`-f json`, `--format=json`, `-fjson`)."""
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        if a in ("--format", "-f") and i + 1 < len(args) and args[i + 1] == "json":
+            return True
+        if a in ("--format=json", "-fjson", "-f=json"):
+            return True
+    return False
+
+
+def _json_error(message: str, code: int) -> None:
+    """With --format json, a failed run's stdout is `{"error": {...}, "exit_code": N}` (once, and
+    only when no JSON result was written)."""
+    if not _state["json"] or _state["json_out"]:
+        return
+    _state["json_out"] = True
+    try:
+        kind = ExitCode(code).name.lower()
+    except ValueError:
+        kind = "error"
+    doc = {"error": {"type": kind, "message": message}, "exit_code": int(code)}
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.write(json.dumps(doc, ensure_ascii=True) + "\n")
+        sys.stdout.flush()
 
 
 app = typer.Typer(
@@ -44,14 +101,14 @@ app = typer.Typer(
         "its keys are the flags' names and give their defaults."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     cls=_Group,
 )
 
 
-_state = {"debug": False}
+_state = {"debug": False, "json": False, "json_out": False}
 
 
 def _show_version(value: bool) -> None:
@@ -122,6 +179,7 @@ def _fail(message: str, code: ExitCode) -> NoReturn:
     from mlmon.report.render import safe
 
     _stderr().print(f"mlmon: error: {safe(message)}", markup=False)
+    _json_error(message, int(code))
     raise typer.Exit(int(code))
 
 
@@ -342,6 +400,7 @@ def _emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> Non
     from mlmon.outfile import write_stdout
 
     if fmt is Fmt.JSON or isinstance(text_or_renderable, str | bytes):
+        _state["json_out"] = True
         raw = text_or_renderable
         write_stdout(raw.encode("utf-8") if isinstance(raw, str) else raw)
         return

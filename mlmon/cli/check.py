@@ -87,6 +87,18 @@ def threshold_rules(settings: dict[str, Any], by: str | None) -> tuple[Any, ...]
             warn, crit = t.warning, t.critical
         direction = "above" if upper else "below"
         rules.append(Rule(metric, f"{metric} (--{key})", warn, crit, direction, by=by))
+    from mlmon.cli.options import parse_max_age
+
+    # the traffic gates of summary and drift: one value is critical
+    for key, metric, direction, parse in (
+        ("min-records", "records", "below", lambda v: parse_threshold(v, "--min-records")),
+        ("max-age", "age_seconds", "above", parse_max_age),
+    ):
+        if settings.get(key) is None:
+            continue
+        t = parse(str(settings[key]))
+        warn, crit = (None, float(t)) if isinstance(t, int | float) else (t.warning, t.critical)
+        rules.append(Rule(metric, f"{metric} (--{key})", warn, crit, direction))
     return tuple(rules)
 
 

@@ -392,8 +392,16 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
                 valid[rows] = flat_valid[:, j]
                 cols[plan.feature_column(spec.name)] = pa.array(values, pa.float64(), mask=~valid)
         else:
+            # the features object is looked up (and its chunks combined) once, not per feature:
+            # per feature that was quadratic in the feature count
+            obj = _column(tbl, f.features)
+            children: dict[str, pa.Array] = {}
+            if obj is not None and pa.types.is_struct(obj.type):
+                # flatten() gives every child with the parent's nulls merged in, in one pass
+                names = [obj.type.field(i).name for i in range(obj.type.num_fields)]
+                children = dict(zip(names, obj.flatten(), strict=True))
             for spec in plan.features:
-                arr = _column(tbl, f"{f.features}.{spec.name}")
+                arr = children.get(spec.name)
                 name = plan.feature_column(spec.name)
                 cols[name] = _as_float(arr, n) if spec.kind is Kind.NUMERIC else _as_text(arr, n)
     return pa.table(cols, schema=canonical_schema(plan))

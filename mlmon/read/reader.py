@@ -126,13 +126,23 @@ class Reader:
         self._examples: list[Example] = []
         self._seq = 0
         self._fields_seen: set[str] = set()
+        self._bad_examples = 0
+        self._normal_examples = 0
 
     def _want_examples(self) -> bool:
-        return len(self._examples) < self.options.max_examples
+        return self._bad_examples < self.options.max_examples
 
     def _example(self, source: str, line: int, reason: str, text: bytes | str) -> None:
-        if not self._want_examples():
-            return
+        # Each kind has its own slots: non_record, blank and incomplete_tail lines (a normal
+        # part of a log) never use up the ones for bad lines, which stderr shows.
+        if reason in NOT_BAD:
+            if self._normal_examples >= self.options.max_examples:
+                return
+            self._normal_examples += 1
+        else:
+            if not self._want_examples():
+                return
+            self._bad_examples += 1
         if isinstance(text, bytes):
             text = text[:300].decode("utf-8", errors="backslashreplace")
         self._examples.append(Example(source, line, reason, text[:200]))

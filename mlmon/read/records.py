@@ -158,38 +158,40 @@ def check_rows(
     def mark(mask: np.ndarray, name: str) -> None:
         reason[(reason == 0) & mask] = reason_code(name)
 
+    # columns by position, names looked up in a set: per-column lookups in the name list
+    # made a run quadratic in the feature count
+    schema = raw.schema
+    names = set(schema.names)
     numeric_cols = [
-        c
-        for c in raw.column_names
-        if pa.types.is_floating(raw.schema.field(c).type) and c != TS_NUM
+        i for i, fld in enumerate(schema) if pa.types.is_floating(fld.type) and fld.name != TS_NUM
     ]
-    for col in numeric_cols:
-        values = raw.column(col).to_numpy(zero_copy_only=False)
+    for i in numeric_cols:
+        values = raw.column(i).to_numpy(zero_copy_only=False)
         with np.errstate(invalid="ignore"):
-            mark(~np.isfinite(values) & ~_null_mask(raw.column(col)), "non_finite")
+            mark(~np.isfinite(values) & ~_null_mask(raw.column(i)), "non_finite")
     ts_num = raw.column(TS_NUM).to_numpy(zero_copy_only=False)
     mark(~np.isfinite(ts_num) & ~_null_mask(raw.column(TS_NUM)), "non_finite")
-    if LATENCY in raw.column_names:
+    if LATENCY in names:
         lat = raw.column(LATENCY).to_numpy(zero_copy_only=False)
         with np.errstate(invalid="ignore"):
             mark(lat < 0, "invalid_value")
-    if CONFIDENCE in raw.column_names:
+    if CONFIDENCE in names:
         conf = raw.column(CONFIDENCE).to_numpy(zero_copy_only=False)
         with np.errstate(invalid="ignore"):
             mark((conf < 0) | (conf > 1), "invalid_value")
     if require:
         present = np.zeros(n, dtype=bool)
         for col in require:
-            if col in raw.column_names:
+            if col in names:
                 present |= ~_null_mask(raw.column(col))
         mark(~present, "missing_field")
     ts, bad_ts = parse_timestamps(raw.column(TS_TEXT), raw.column(TS_NUM), plan.log_timezone)
     mark(bad_ts, "bad_timestamp")
     keep = reason == 0
     table = raw.drop_columns([TS_TEXT, TS_NUM]).append_column(TIMESTAMP, ts)
-    for i, name in enumerate(table.column_names):
-        if name.startswith(FEATURE_PREFIX) and pa.types.is_string(table.schema.field(i).type):
-            table = table.set_column(i, name, normalize_category(table.column(i)))
+    for i, fld in enumerate(table.schema):
+        if fld.name.startswith(FEATURE_PREFIX) and pa.types.is_string(fld.type):
+            table = table.set_column(i, fld.name, normalize_category(table.column(i)))
     if not keep.all():
         table = table.filter(pa.array(keep))
     return Checked(table, reason)

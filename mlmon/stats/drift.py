@@ -23,6 +23,8 @@ FEW_VALUES = 20
 is tested on its value counts by chi-square: KS is very conservative on ties."""
 UNSEEN_TOP = 10
 """Unseen categories listed by name; the rest are counted (`unseen_distinct`, `unseen_other_share`)."""
+TABLE_CELLS = 1 << 22
+"""Values (rows x columns) of small tables held before they are taken together (32 MiB)."""
 COUNT_BATCH = 1 << 17
 """Values of a numeric feature gathered before they are counted into the baseline's slots (1 MiB)."""
 
@@ -153,6 +155,8 @@ class DriftAccumulator:
         self.baseline = baseline
         self.numeric: dict[str, _Numeric] = {}
         self.categorical: dict[str, Counter[str]] = {}
+        self._held: list[pa.Table] = []
+        self._held_cells = 0
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
@@ -169,6 +173,29 @@ class DriftAccumulator:
         return pc.drop_null(table.column(col))
 
     def update(self, table: pa.Table) -> None:
+        """Hold small tables and take them together: the work per table and feature is then
+        paid once per TABLE_CELLS values, not once per block of a wide log."""
+        if self._held and table.schema != self._held[0].schema:
+            self._flush()
+        self._held.append(table)
+        self._held_cells += table.num_rows * max(1, table.num_columns)
+        if self._held_cells >= TABLE_CELLS:
+            self._flush()
+
+    def settle(self) -> None:
+        """Take every held table and count every pending value (result() does this)."""
+        self._flush()
+        for st in self.numeric.values():
+            st.count_pending()
+
+    def _flush(self) -> None:
+        if not self._held:
+            return
+        table = self._held[0] if len(self._held) == 1 else pa.concat_tables(self._held)
+        self._held, self._held_cells = [], 0
+        self._take(table)
+
+    def _take(self, table: pa.Table) -> None:
         present = set(table.column_names)  # one set per table: a lookup per feature is O(1)
         for name, st in self.numeric.items():
             if (values := self._values(table, present, name)) is not None:
@@ -183,6 +210,8 @@ class DriftAccumulator:
         self.categorical[name].update(counts)
 
     def merge(self, other: DriftAccumulator) -> None:
+        self._flush()
+        other._flush()
         for name, st in other.numeric.items():
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
@@ -190,15 +219,21 @@ class DriftAccumulator:
 
     def result(self, options: DriftOptions | None = None) -> tuple[FeatureDrift, ...]:
         o = options or DriftOptions()
-        rows = []
+        self._flush()
+        rows: list[FeatureDrift] = []
+        pending: list[tuple[int, int, int]] = []
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)  # no library warning reaches a user
             for f in self.baseline.features:
                 if f.numeric is not None:
                     self.numeric[f.name].count_pending()
-                    rows.append(_numeric_result(f.name, f.numeric, self.numeric[f.name], o))
+                    r = _numeric_result(f.name, f.numeric, self.numeric[f.name], o)
+                    if r.p_value is not None and math.isnan(r.p_value):
+                        pending.append((len(rows), f.numeric.n, r.n))
+                    rows.append(r)
                 elif f.categorical is not None:
                     rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
+            rows = _ks_pvalues(rows, pending)
         return adjust(tuple(rows), o)
 
 
@@ -300,12 +335,21 @@ def ks_from_counts(p: NumericProfile, counts: np.ndarray, m: int) -> float:
     return d
 
 
-def _ks_pvalue(d: float, n: int, m: int) -> float:
+def _ks_pvalues(rows: list[FeatureDrift], pending: list[tuple[int, int, int]]) -> list[FeatureDrift]:
+    """Asymptotic KS p-values (the Kolmogorov distribution with the effective n = nm/(n+m), as
+    scipy's `ks_2samp` does), all features in one vectorised call."""
+    if not pending:
+        return rows
     from scipy import stats
 
-    big, small = sorted([float(n), float(m)], reverse=True)
-    en = big * small / (big + small)
-    return float(min(1.0, max(0.0, stats.kstwo.sf(d, round(en)))))
+    idx = [i for i, _, _ in pending]
+    en = np.array([round(n * m / (n + m)) for _, n, m in pending], dtype=float)
+    d = np.array([rows[i].statistic for i in idx], dtype=float)
+    ps = np.clip(stats.kstwo.sf(d, en), 0.0, 1.0)
+    out = list(rows)
+    for i, pv in zip(idx, ps.tolist(), strict=True):
+        out[i] = replace(rows[i], p_value=float(pv))
+    return out
 
 
 def _numeric_psi(p: NumericProfile, counts: np.ndarray, m: int) -> float | None:
@@ -363,7 +407,7 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
         d, pval = float(res.statistic), float(res.pvalue)
     else:
         d = ks_from_counts(p, st.counts, m)
-        pval, method = _ks_pvalue(d, p.n, m), "asymptotic"
+        pval, method = math.nan, "asymptotic"  # filled in for all features at once
     # D is within one grid bin's mass of the true D on a quantile grid (always below it)
     grid = 0.0 if p.exact else float(np.max(np.diff(np.asarray(p.cdf), prepend=0.0)))
     margin = fx.dkw_margin(m) + fx.dkw_margin(p.n)

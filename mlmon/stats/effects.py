@@ -94,9 +94,7 @@ def wasserstein_sd(
 def welch_p(diff_s: float, var_log_s: float, n: int, var_base_s: float, n_base: int) -> float:
     """Two-sided p-value of Welch's z for a difference of means (all in the same scaled units),
     each mean with its own sample's variance."""
-    from scipy import stats
-
     se2 = var_log_s / n + var_base_s / n_base
     if not se2 > 0:
         return 1.0 if diff_s == 0 else 0.0
-    return float(2 * stats.norm.sf(abs(diff_s) / math.sqrt(se2)))
+    return math.erfc(abs(diff_s) / math.sqrt(se2) / math.sqrt(2))  # 2 * normal sf(|z|)

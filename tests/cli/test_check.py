@@ -207,3 +207,31 @@ def test_config_init_writes_a_valid_starter_that_passes(
     assert r.exit_code == 0, r.stdout + r.stderr
     assert {x["status"] for x in strict_json(r.stdout)["results"]} == {"ok"}
     assert cli(["config", "init", "log.jsonl"]).exit_code == 2  # will not replace without --force
+
+
+def test_threshold_and_traffic_keys_of_summary_become_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recs = _setup(
+        tmp_path,
+        monkeypatch,
+        "",
+        extra=f'max-p99-ms = "1:1e9"\nmin-success-rate = "0.9999:0.5"\nmin-records = "{N + 1}:1"\n'
+        'max-age = "1h:1000d"\n',
+    )
+    r = cli(["check", "-f", "json"])
+    res = _results(r.stdout)
+    lat = np.array([x["latency_ms"] for x in recs])
+    p99 = res["latency_ms.p99 (--max-p99-ms)"]
+    assert (p99["status"], p99["warning"], p99["critical"]) == ("warning", 1.0, 1e9)
+    assert p99["value"] == pytest.approx(np.percentile(lat, 99), rel=1e-12)
+    assert res["success_rate (--min-success-rate)"]["status"] == "warning"
+    assert res["records (--min-records)"] == {
+        **res["records (--min-records)"],
+        "status": "warning",
+        "value": N,
+        "direction": "below",
+    }
+    age = res["age_seconds (--max-age)"]
+    assert (age["status"], age["warning"], age["critical"]) == ("warning", 3600.0, 1000 * 86400.0)
+    assert r.exit_code == 1

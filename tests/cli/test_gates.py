@@ -241,3 +241,70 @@ def test_one_error_in_one_request_is_not_critical(tmp_path: Path) -> None:
 def test_max_out_of_range_needs_a_range() -> None:
     r = cli(["summary", SAMPLE, "--max-out-of-range", "3"])
     assert r.exit_code == 2 and "--prediction-range" in error_line(r)
+
+
+# --- conventions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reader", ["native", "python"])
+def test_the_bad_line_examples_on_stderr_are_bad_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str
+) -> None:
+    if reader == "python":
+        monkeypatch.setenv("MLMON_READER", "python")
+    good = '{"timestamp": 1700000000, "latency_ms": 5, "status": "ok"}'
+    lines = [f"banner line {i}" for i in range(8)] + [good, "", "{oops"] + [good] * 200
+    log = tmp_path / "mixed.jsonl"
+    log.write_text("\n".join(lines) + "\n")
+    r = cli(["summary", str(log), "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    err = r.stderr.splitlines()
+    at = err.index("mlmon: warning: 1 bad line(s) not used; the first:")
+    assert err[at + 1].strip().endswith(":11: bad_json: {oops"), r.stderr
+    doc = strict_json(r.stdout)
+    assert {"bad_json", "non_record"} <= {e["reason"] for e in doc["input"]["examples"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "kind"),
+    [
+        (["summary", "no-such-file.jsonl", "-f", "json"], 66, "no_input"),
+        (["summary", SAMPLE, "--format", "json", "--bogus"], 2, "usage"),
+        (["summary", SAMPLE, "--format=json", "--max-p99-ms", "x"], 2, "usage"),
+        (["summary", SAMPLE, "-f", "json", "--latency-field", "latencyms", "--max-p99-ms", "3"], 65,
+         "data_error"),
+        (["drift", SAMPLE, "-f", "json"], 2, "usage"),
+        (["drift", SAMPLE, "-f", "json", "-b", "no-such-baseline.json"], 66, "no_input"),
+    ],
+)
+def test_a_failure_with_format_json_still_writes_json(args: list[str], code: int, kind: str) -> None:
+    r = cli(args)
+    assert r.exit_code == code, r.stderr
+    doc = strict_json(r.stdout)
+    assert doc["exit_code"] == code and doc["error"]["type"] == kind
+    assert doc["error"]["message"] and r.stderr  # the one line on stderr stays
+
+
+def test_a_failure_without_json_leaves_stdout_empty() -> None:
+    r = cli(["summary", "no-such-file.jsonl"])
+    assert r.exit_code == 66 and r.stdout == ""
+
+
+def test_json_error_document_from_a_real_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "result.json"
+    with out.open("w") as f:
+        cmd = [sys.executable, "-m", "mlmon", "summary", str(tmp_path / "gone.jsonl"), "-f", "json"]
+        p = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 66
+    assert strict_json(out.read_text()) == {
+        "error": {"type": "no_input", "message": strict_json(out.read_text())["error"]["message"]},
+        "exit_code": 66}
+    assert b"mlmon: error:" in p.stderr
+
+
+def test_shell_completion_is_offered() -> None:
+    out = cli(["--help"]).stdout
+    assert "--install-completion" in out and "--show-completion" in out

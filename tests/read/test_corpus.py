@@ -170,8 +170,9 @@ def test_corpus_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case
                 if ".gz" in case.args[0] or ".zst" in case.args[0]:
                     assert re.fullmatch(r"--strict: a truncated file in the input: f\.jsonl\.(gz|zst) "
                                         r"\((gzip|zstd) stream ends before its end marker\)", line), line
-    else:
-        assert result.stdout == ""
+    else:  # a failure with --format json leaves only the error document on stdout
+        doc = strict_json(result.stdout)
+        assert set(doc) == {"error", "exit_code"} and doc["exit_code"] == case.rc
         assert case.stderr is not None and re.search(case.stderr, error_line(result))
 
 

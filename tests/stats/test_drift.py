@@ -395,9 +395,9 @@ def test_drift_merge_of_parts_equals_whole(ints: bool, data: st.DataObject) -> N
         left.update(log_table(x=log[:cut]))
         right.update(log_table(x=log[cut:]))
     left.merge(right)
+    whole.settle()
+    left.settle()
     w, m = whole.numeric["x"], left.numeric["x"]
-    w.count_pending()
-    m.count_pending()
     assert np.array_equal(w.counts, m.counts)
     assert w.counts.sum() == len(log) == w.n == m.n
     if len(log):
