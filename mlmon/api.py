@@ -20,6 +20,7 @@ from mlmon.read.records import (
     SUMMARY_FIELDS,
     TIMESTAMP,
     FeatureSpec,
+    Kind,
     ReadPlan,
 )
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
@@ -411,13 +412,16 @@ SAMPLE_BYTES = 1 << 18
 """How much of each JSON-lines log (at most 8 files) is looked at for feature names."""
 
 
-def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
-    """Names of the named (object) features in the first records of the first JSON-lines files."""
+def sample_features(paths: list[str], plan: ReadPlan) -> tuple[dict[str, Kind], int | None]:
+    """The features in the first records of the first JSON-lines files: named ones (name ->
+    kind, in order of first appearance; text or booleans make a feature categorical), and the
+    length of positional ones when the features field holds lists."""
     import json
 
     from mlmon.read.jsonlines import record_text
 
-    names: set[str] = set()
+    kinds: dict[str, Kind] = {}
+    list_len: int | None = None
     marker = plan.record_marker.encode() if plan.record_marker else None
     for source in [s for s in expand(paths) if s.path != "-"][:8]:
         try:
@@ -440,9 +444,77 @@ def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
                 continue
             for part in plan.fields.features.split("."):
                 rec = rec.get(part) if isinstance(rec, dict) else None
-            if isinstance(rec, dict):
-                names.update(str(k) for k in rec)
-    return names
+            if isinstance(rec, list) and list_len is None:
+                list_len = len(rec)
+            if not isinstance(rec, dict):
+                continue
+            for k, v in rec.items():
+                if isinstance(v, str | bool):
+                    kinds[str(k)] = Kind.CATEGORICAL
+                elif isinstance(v, int | float) and str(k) not in kinds:
+                    kinds[str(k)] = Kind.NUMERIC
+    return kinds, list_len
+
+
+def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
+    """Names of the named (object) features in the first records of the first JSON-lines files."""
+    return set(sample_features(paths, plan)[0])
+
+
+def profile_log(
+    paths: list[str],
+    *,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    budget: Budget | None = None,
+    max_edges: int | None = baseline_mod.GRID_EDGES,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Baseline:
+    """A baseline from prediction logs (last week's traffic as the reference): the features
+    field of the selected records, read as `detect_drift` reads it. Named features keep their
+    names; positional (list) features are named feature_0, feature_1, ... in order."""
+    plan = plan or ReadPlan()
+    kinds, list_len = sample_features(paths, plan)
+    if kinds:
+        specs = tuple(FeatureSpec(n, k) for n, k in kinds.items())
+    elif list_len:
+        specs = tuple(FeatureSpec(f"feature_{i}", Kind.NUMERIC) for i in range(list_len))
+    else:
+        raise DataError(
+            f"no record in the first lines has a features field {plan.fields.features!r} (an object "
+            "or a list); give --features-field, or --record-marker for a prefixed log"
+        )
+    rplan = ReadPlan(
+        fields=plan.fields,
+        by=None,
+        summary=False,
+        features=specs,
+        record_marker=plan.record_marker,
+        log_timezone=plan.log_timezone,
+    )
+    tables: list[pa.Table] = []
+    got = _read(
+        paths, rplan, tuple(FEATURE_PREFIX + s.name for s in specs), options or ReadOptions(),
+        selection or Selection(), tables.append, on_bytes,
+    )
+    b = budget or Budget()
+    check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
+    rows = sum(t.num_rows for t in tables)
+    if rows == 0:
+        raise DataError(f"no record selected to profile ({got.report.records} valid records read)")
+    feats = []
+    for s in specs:
+        col = pa.concat_arrays([c for t in tables for c in t.column(FEATURE_PREFIX + s.name).chunks])
+        if s.kind is Kind.NUMERIC:
+            values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)  # null -> nan
+            feats.append(baseline_mod.FeatureProfile(
+                s.name, s.kind, numeric=baseline_mod.numeric_profile(values, max_edges=max_edges)))
+        else:
+            feats.append(baseline_mod.FeatureProfile(
+                s.name, s.kind, categorical=baseline_mod.categorical_profile(col)))
+    source = ", ".join(f.source for f in got.report.files) if got.report.files else ", ".join(paths)
+    return Baseline(source, rows, tuple(feats))
 
 
 def detect_drift(

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled, _stderr, app
-from mlmon.cli.options import TimestampField
+from mlmon.cli.app import _handled, _progress, _stderr, app
+from mlmon.cli.options import (
+    FeaturesField,
+    Last,
+    LogTz,
+    Marker,
+    MaxBad,
+    MaxDecomp,
+    MaxLine,
+    Since,
+    Strict,
+    TimestampField,
+    Until,
+    _budget,
+    _check_tz,
+    _read_options,
+    _selection,
+)
 from mlmon.errors import OptionError
 
 
 @app.command()
 def baseline(
     training_data: Annotated[
-        str, typer.Argument(help="Training data: CSV, Parquet or JSON lines (may be compressed).")
+        list[str],
+        typer.Argument(
+            help="Training data (one CSV, Parquet or JSON-lines file), or prediction logs whose "
+            "records hold the features field (files, folders, globs; may be compressed).",
+            metavar="DATA...",
+        ),
     ],
     output: Annotated[
         str,
@@ -35,14 +57,41 @@ def baseline(
     ] = None,
     timestamp_field: TimestampField = "timestamp",
     grid: Annotated[
-        int, typer.Option(help="Quantile edges kept per numeric feature (more = finer KS).")
+        int,
+        typer.Option(
+            help="Quantile edges kept per numeric feature: KS D is measured at them (within one "
+            "bin, 1/(grid-1), of the true D). 10001 for a ten times finer D and a ten times larger file."
+        ),
     ] = 1001,
+    features_field: FeaturesField = "input.features",
+    record_marker: Marker = None,
+    log_timezone: LogTz = "UTC",
+    since: Since = None,
+    until: Until = None,
+    last: Last = None,
+    window_rows: Annotated[
+        int | None, typer.Option(help="Prediction logs: profile only the newest N records.")
+    ] = None,
+    max_bad_lines: MaxBad = "1%",
+    strict: Strict = False,
+    max_line_bytes: MaxLine = 16 << 20,
+    max_decompressed_bytes: MaxDecomp = None,
 ) -> None:
-    """Profile training data into a baseline file for `mlmon drift --baseline`.
+    """Profile training data, or last week's prediction logs, into a baseline file for
+    `mlmon drift --baseline`.
 
     Per numeric feature: n, mean, std, min, max and a quantile grid; per categorical
     feature (text, booleans): category counts. Versioned JSON with a checksum, never pickle.
+    JSON-lines logs whose records hold the features field (--features-field) are read as
+    `mlmon drift` reads them, with the same field, marker, time-zone and selection options.
+
+    Examples:
+
+    \b
+      mlmon baseline train.csv -o baseline.json
+      mlmon baseline logs/ --since 2026-11-01 --until 2026-11-08 -o week.json
     """
+    now = time.time_ns()
     with _handled():
         from mlmon.api import load_training
         from mlmon.report.render import safe
@@ -51,7 +100,36 @@ def baseline(
 
         if not 11 <= grid <= MAX_EDGES:
             raise OptionError(f"--grid must be from 11 to {MAX_EDGES}")
-        b = load_training(training_data, exclude={timestamp_field, *(exclude or [])}, max_edges=grid)
+        from mlmon.api import profile_log, sample_features
+        from mlmon.read.records import FieldMap, ReadPlan
+
+        _check_tz(log_timezone)
+        if window_rows is not None and window_rows < 1:
+            raise OptionError("--window-rows must be at least 1")
+        plan = ReadPlan(
+            fields=FieldMap(timestamp=timestamp_field, features=features_field),
+            record_marker=record_marker,
+            log_timezone=log_timezone,
+        )
+        kinds, list_len = sample_features(training_data, plan)
+        if kinds or list_len or len(training_data) > 1:
+            with _progress(training_data) as on_bytes:
+                b = profile_log(
+                    training_data,
+                    plan=plan,
+                    options=_read_options(max_line_bytes, max_decompressed_bytes),
+                    selection=_selection(since, until, last, log_timezone, window_rows, now_ns=now),
+                    budget=_budget(max_bad_lines, strict),
+                    max_edges=grid,
+                    on_bytes=on_bytes,
+                )
+        else:
+            if since or until or last or window_rows:
+                raise OptionError(
+                    "--since/--until/--last/--window-rows select records of prediction logs; "
+                    f"{training_data[0]!r} has no features field {features_field!r}"
+                )
+            b = load_training(training_data[0], exclude={timestamp_field, *(exclude or [])}, max_edges=grid)
         save(b, output)
         where = "standard output" if output == "-" else safe(output)
         _stderr().print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import fnmatch
 import glob
 import os
 import sys
@@ -86,7 +87,11 @@ def expand(paths: list[str]) -> list[Source]:
     """Turn command-line arguments into sources: sorted, each file once.
 
     Directories give the files below them (hidden ones skipped); an argument with glob
-    characters that is not itself a file is expanded as a glob.
+    characters that is not itself a file is expanded as a glob (`**` crosses folders, each
+    folder walked once even when symlinks loop back up). A file is identified by its device
+    and inode, so a hard link or another spelling of a path (`./in/x`, `in/x`) is read once,
+    and the order is that of the normalised absolute paths, however they were written. A
+    folder that cannot be read is a NoInputError naming it, never skipped.
     """
     if not paths:
         raise NoInputError("no input: give at least one log file, directory, glob or '-'")
@@ -95,16 +100,7 @@ def expand(paths: list[str]) -> list[Source]:
         if arg == STDIN:
             found.append(STDIN)
         elif os.path.isdir(arg):
-            files = sorted(
-                os.path.join(root, name)
-                for root, dirs, names in os.walk(arg)
-                for name in names
-                if not name.startswith(".")
-                and not any(
-                    part.startswith(".") and part != "."
-                    for part in os.path.relpath(root, arg).split(os.sep)
-                )
-            )
+            files = _walk_files(arg)
             if not files:
                 raise NoInputError(f"no input: directory {arg!r} holds no files")
             found.extend(files)
@@ -113,20 +109,102 @@ def expand(paths: list[str]) -> list[Source]:
                 raise NoInputError(f"no input: {arg!r} is a broken symbolic link")
             found.append(arg)
         elif _GLOB_CHARS & set(arg):
-            matches = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+            matches = [p for p in _glob(arg) if os.path.isfile(p)]
             if not matches:
                 raise NoInputError(f"no input: the pattern {arg!r} matched no file")
             found.extend(matches)
         else:
             raise NoInputError(f"no input: {arg!r} does not exist")
-    seen: set[str] = set()
-    unique: list[str] = []
+    names: dict[object, str] = {}
     for path in found:
-        key = path if path == STDIN else os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return [Source(p) for p in sorted(unique, key=lambda p: (p != STDIN, p))]
+        key: object = path if path == STDIN else _identity(path)
+        if key not in names or _preference(path) < _preference(names[key]):
+            names[key] = path
+    unique = sorted(names.values(), key=_order)
+    return [Source(p if p == STDIN else os.path.normpath(p)) for p in unique]
+
+
+def _order(path: str) -> tuple[bool, str]:
+    return (path != STDIN, "" if path == STDIN else os.path.normpath(os.path.abspath(path)))
+
+
+def _preference(path: str) -> tuple[bool, str]:
+    """Of the names of one file, the one that is not a symlink, then the first in order."""
+    if path == STDIN:
+        return (False, "")
+    absolute = os.path.normpath(os.path.abspath(path))
+    return (absolute != os.path.realpath(path), absolute)
+
+
+def _identity(path: str) -> object:
+    """A file is its device and inode (hard links and symlinks are one file)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)
+
+
+def _unreadable(exc: OSError) -> None:
+    raise NoInputError(f"cannot read folder {exc.filename!r}: {exc.strerror or exc}")
+
+
+def _walk_files(top: str) -> list[str]:
+    """Files below a directory argument, hidden ones skipped; an unreadable folder is an error."""
+    out: list[str] = []
+    for root, dirs, names in os.walk(top, onerror=_unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
+    return out
+
+
+def _glob(pattern: str) -> list[str]:
+    """glob.glob, except that `**` walks each folder once: Python's follows a symlink that
+    points back up the tree (`sub/up -> ..`) again and again."""
+    if "**" not in pattern:
+        return sorted(glob.glob(pattern))
+    parts = pattern.split(os.sep)
+    first = next(i for i, p in enumerate(parts) if _GLOB_CHARS & set(p))
+    base = os.sep.join(parts[:first]) or ("" if not pattern.startswith(os.sep) else os.sep)
+    tops = [base] if not (_GLOB_CHARS & set(base)) else glob.glob(base)
+    rest = parts[first:]
+    out: list[str] = []
+    for top in tops or [base]:
+        start = top or "."
+        seen: set[tuple[int, int]] = set()
+        for root, dirs, names in os.walk(start, followlinks=True):
+            try:
+                st = os.stat(root)
+            except OSError:
+                dirs[:] = []
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                dirs[:] = []
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            rel = os.path.relpath(root, start)
+            rel_parts = [] if rel == "." else rel.split(os.sep)
+            for name in (*dirs, *names):
+                if _match(rest, [*rel_parts, name]):
+                    out.append(os.path.join(top, *rel_parts, name) if top else os.path.join(*rel_parts, name))
+    return sorted(set(out))
+
+
+def _match(pattern: list[str], parts: list[str]) -> bool:
+    """Match path components against glob components; `**` is any number of folders.
+    As glob does, a `*` never matches a name starting with a dot."""
+    if not pattern:
+        return not parts
+    head = pattern[0]
+    if head == "**":
+        return _match(pattern[1:], parts) or (
+            bool(parts) and not parts[0].startswith(".") and _match(pattern, parts[1:])
+        )
+    if not parts:
+        return False
+    if parts[0].startswith(".") and not head.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(parts[0], head) and _match(pattern[1:], parts[1:])
 
 
 def _strip_compression_suffix(path: str) -> str:

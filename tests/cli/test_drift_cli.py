@@ -76,3 +76,54 @@ def test_same_features_pass(tmp_path: Path, rng: np.random.Generator) -> None:
 def test_numeric_drift_options_reject_non_numbers(base: Path, option: str, value: str) -> None:
     result = cli(["drift", str(SAMPLES / "predictions.jsonl"), "-b", str(base), option, value])
     assert result.exit_code == 2, (option, value, result.stdout)
+
+
+# --- baselines from prediction logs -------------------------------------------------------------
+
+
+def test_baseline_from_a_log_profiles_its_features_as_training_data_would(tmp_path: Path,
+                                                                          rng: np.random.Generator) -> None:
+    _named_log(tmp_path / "log.jsonl", rng, {})
+    rows = [json.loads(line)["input"]["features"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    (tmp_path / "same.csv").write_text(
+        "amount,country\n" + "".join(f"{r['amount']!r},{r['country']}\n" for r in rows))
+    for src, out in (("log.jsonl", "a.json"), ("same.csv", "b.json")):
+        result = cli(["baseline", str(tmp_path / src), "-o", str(tmp_path / out)])
+        assert result.exit_code == 0, result.stderr
+    a = json.loads((tmp_path / "a.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())
+    assert a["columns"] == ["amount", "country"] == b["columns"]  # no latency, status, model_version
+    assert a["rows"] == b["rows"] == 300
+    for key in ("n", "edges", "cdf", "min", "max"):
+        assert a["features"]["amount"][key] == b["features"]["amount"][key], key
+    amounts = np.array([r["amount"] for r in rows])
+    assert a["features"]["amount"]["mean"] == pytest.approx(amounts.mean(), rel=1e-12)
+    assert a["features"]["amount"]["std"] == pytest.approx(amounts.std(ddof=1), rel=1e-12)
+    assert a["features"]["country"]["counts"] == b["features"]["country"]["counts"]
+
+
+def test_baseline_from_logs_takes_the_drift_selection_options(tmp_path: Path) -> None:
+    log = SAMPLES / "predictions.jsonl"
+    out = tmp_path / "b.json"
+    result = cli(["baseline", str(log), "--window-rows", "500", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["rows"] == 500
+    assert doc["columns"] == [f"feature_{i}" for i in range(8)]  # positional features, in order
+    # the log against a baseline of itself: no drift
+    again = cli(["baseline", str(log), "-o", str(out)])
+    assert again.exit_code == 0
+    same = cli(["drift", str(log), "-b", str(out), "-f", "json"])
+    assert same.exit_code == 0 and strict_json(same.stdout)["drifted"] == []
+
+
+def test_baseline_of_a_log_without_the_features_field_says_what_to_try(tmp_path: Path) -> None:
+    log = tmp_path / "l.jsonl"
+    log.write_text('{"timestamp": "2026-11-01T10:00:00Z", "inputs": {"x": 1}}\n' * 40)
+    result = cli(["baseline", str(log), str(log.with_suffix(".other.jsonl")), "-o", str(tmp_path / "b.json")])
+    assert result.exit_code in (65, 66), result.stdout
+    log.with_suffix(".other.jsonl").write_text(log.read_text())
+    result = cli(["baseline", str(log), str(log.with_suffix(".other.jsonl")), "-o", str(tmp_path / "b.json")])
+    assert result.exit_code == 65 and "--features-field" in result.stderr
+    ok = cli(["baseline", str(log), "--features-field", "inputs", "-o", str(tmp_path / "b.json")])
+    assert ok.exit_code == 0, ok.stderr
