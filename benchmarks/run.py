@@ -37,7 +37,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 FORMS = {"jsonl": ".jsonl", "log": ".log", "gz": ".jsonl.gz"}
 TASKS = ("summary", "drift")
-TOOLS = ("mlmon", "duckdb", "pandas", "floor")
+TOOLS = ("mlmon", "mlmon-py", "duckdb", "pandas", "floor")
+"""`mlmon` runs the reader it has (native when built); `mlmon-py` forces the pyarrow reader."""
 P_THRESHOLD = 0.05
 MIN_EFFECT = 0.1
 REL_TOL = 1e-9
@@ -181,12 +182,18 @@ class Measure:
     form: str
     walls: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    """user + system CPU seconds of each run: less sensitive than wall time to a busy machine."""
     result: Any = None
     note: str = ""
 
     @property
     def wall(self) -> float:
         return min(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return min(self.cpus) if self.cpus else float("nan")
 
     @property
     def rss(self) -> float:
@@ -196,6 +203,13 @@ class Measure:
 def run_process(cmd: list[str], ok_codes: tuple[int, ...] = (0,), capture: bool = True,
                 stdout_to_null: bool = False) -> tuple[float, float, str]:
     """Run cmd as a child; return (wall seconds, peak RSS MiB, stdout text)."""
+    wall, rss, text, _ = run_process_cpu(cmd, ok_codes, stdout_to_null=stdout_to_null)
+    return wall, rss, text
+
+
+def run_process_cpu(cmd: list[str], ok_codes: tuple[int, ...] = (0,),
+                    stdout_to_null: bool = False) -> tuple[float, float, str, float]:
+    """Run cmd as a child; return (wall seconds, peak RSS MiB, stdout text, user+system CPU s)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         stdout: Any = subprocess.DEVNULL if stdout_to_null else out
         t0 = time.perf_counter()
@@ -208,7 +222,7 @@ def run_process(cmd: list[str], ok_codes: tuple[int, ...] = (0,), capture: bool 
         text = out.read().decode()
         if p.returncode not in ok_codes:
             raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}:\n{err.read().decode()[-3000:]}")
-    return wall, ru.ru_maxrss / 1024.0, text  # ru_maxrss is in KiB on Linux
+    return wall, ru.ru_maxrss / 1024.0, text, ru.ru_utime + ru.ru_stime  # ru_maxrss: KiB on Linux
 
 
 def ensure_data(args: argparse.Namespace) -> dict[str, Path]:
@@ -377,7 +391,7 @@ def main(argv: list[str] | None = None) -> None:
         if bad := set(got) - set(allowed):
             ap.error(f"{name}: unknown {sorted(bad)}; choose from {', '.join(allowed)}")
     mlmon = shlex.split(args.mlmon)
-    if "mlmon" in tools and shutil.which(mlmon[0]) is None:
+    if {"mlmon", "mlmon-py"} & set(tools) and shutil.which(mlmon[0]) is None:
         raise SystemExit(f"{mlmon[0]} is not on PATH")
 
     files = ensure_data(args)
@@ -395,12 +409,14 @@ def main(argv: list[str] | None = None) -> None:
                 parse: bool = True, null_out: bool = False) -> Measure:
         m = Measure(tool, task, form)
         for _ in range(args.repeat):
-            wall, rss, text = run_process(cmd, ok, stdout_to_null=null_out)
+            wall, rss, text, cpu = run_process_cpu(cmd, ok, stdout_to_null=null_out)
             m.walls.append(wall)
             m.rss_mb.append(rss)
+            m.cpus.append(cpu)
         if parse:
             m.result = json.loads(text)
-        print(f"  {tool:<12} {task:<8} {form:<6} {fmt_wall(m.wall):>8} s  {m.rss:8.0f} MiB",
+        print(f"  {tool:<12} {task:<8} {form:<6} {fmt_wall(m.wall):>8} s  {m.cpu:6.2f} CPU s  "
+              f"{m.rss:8.0f} MiB",
               flush=True)
         measures.append(m)
         return m
@@ -415,9 +431,10 @@ def main(argv: list[str] | None = None) -> None:
     for task in tasks:
         for form in forms:
             f = str(files[form])
-            if "mlmon" in tools:
-                m = measure("mlmon", task, form, mlmon_cmd(mlmon, task, files[form], train), (0, 1))
-                m.result = (from_mlmon_summary if task == "summary" else from_mlmon_drift)(m.result)
+            for tool, env in (("mlmon", []), ("mlmon-py", ["env", "MLMON_READER=python"])):
+                if tool in tools:
+                    m = measure(tool, task, form, env + mlmon_cmd(mlmon, task, files[form], train), (0, 1))
+                    m.result = (from_mlmon_summary if task == "summary" else from_mlmon_drift)(m.result)
             if "duckdb" in tools:
                 m = measure("duckdb", task, form, worker + ["duckdb", task, form, f, str(train)])
                 if task == "drift":
@@ -464,13 +481,14 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
     for m in measures:
         duck = find(measures, "duckdb", m.task, m.form)
         pand = find(measures, "pandas", m.task, m.form)
-        r_duck = r_pand = agree = "–"
-        if m.tool == "mlmon":
+        r_duck = r_pand = r_cpu = agree = "–"
+        if m.tool.startswith("mlmon"):
             if duck:
                 r_duck = f"{m.wall / duck.wall:.2f}"
+                r_cpu = f"{m.cpu / duck.cpu:.2f}"
             if pand:
                 r_pand = f"{m.wall / pand.wall:.2f}"
-        if m.tool in ("mlmon", "pandas") and duck:
+        if m.tool in ("mlmon", "mlmon-py", "pandas") and duck:
             cmp = compare_summary if m.task == "summary" else compare_drift
             problems = cmp(m.result, duck.result)
             agree = verdict(m.task, problems)
@@ -483,23 +501,27 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
                 problems = cmp(m.result, base.result)
                 agree = "= jsonl" if not problems else "**NO**"
                 mismatches += [f"duckdb {m.form} vs duckdb jsonl, {m.task}: {p}" for p in problems]
-        rows.append([m.tool, m.task, m.form, fmt_wall(m.wall), f"{m.rss:.0f}", fmt_rate(n, m.wall),
-                     r_duck, r_pand, agree])
+        rows.append([m.tool, m.task, m.form, fmt_wall(m.wall), f"{m.cpu:.2f}", f"{m.rss:.0f}",
+                     fmt_rate(n, m.wall), r_duck, r_cpu, r_pand, agree])
     if help_wall is not None:
-        rows.append(["mlmon", "--help", "–", fmt_wall(help_wall), "–", "–", "–", "–", "–"])
+        rows.append(["mlmon", "--help", "–", fmt_wall(help_wall), "–", "–", "–", "–", "–", "–", "–"])
 
-    head = ["tool", "task", "form", "wall s", "peak RSS MB", "lines/s", "mlmon/DuckDB",
-            "mlmon/pandas", "answers agree"]
+    head = ["tool", "task", "form", "wall s", "CPU s", "peak RSS MB", "lines/s", "mlmon/DuckDB",
+            "CPU mlmon/DuckDB", "mlmon/pandas", "answers agree"]
     lines_out.append(f"## {n:,} lines × {args.features} features\n")
     lines_out.append(env_line(args))
+    lines_out.append("")
+    lines_out.append(f"`mlmon` rows: {reader_line(shlex.split(args.mlmon))}; `mlmon-py` rows: the same "
+                     "mlmon with MLMON_READER=python (pyarrow reader).")
     lines_out.append("")
     lines_out.append("| " + " | ".join(head) + " |")
     lines_out.append("|" + "|".join("---" if i < 3 else "---:" for i in range(len(head) - 1)) + "|:---:|")
     for r in rows:
         lines_out.append("| " + " | ".join(r) + " |")
     lines_out.append("")
-    lines_out.append(f"Wall = best of {args.repeat} whole-process run(s); peak RSS = the child's "
-                     "`ru_maxrss` from `os.wait4` (MiB); lines/s = lines in the file / wall. "
+    lines_out.append(f"Wall = best of {args.repeat} whole-process run(s); CPU s = least user+system "
+                     "CPU seconds of the runs (less sensitive to other load than wall); peak RSS = "
+                     "the child's `ru_maxrss` from `os.wait4` (MiB); lines/s = lines in the file / wall. "
                      "pandas runs only on .jsonl"
                      + ("" if n <= args.skip_pandas_above else
                         f" and was skipped (--skip-pandas-above {args.skip_pandas_above:,})") + ".")
@@ -558,6 +580,16 @@ def mlmon_fingerprint() -> str:
     for f in sorted(Path(spec.origin).parent.glob("*.py")):
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:12]
+
+
+def reader_line(mlmon: list[str]) -> str:
+    """What `mlmon --version` says about its JSON-lines reader."""
+    try:
+        out = subprocess.run([*mlmon, "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        return "reader unknown"
+    found = [ln for ln in out.splitlines() if ln.startswith("JSON-lines reader:")]
+    return found[0] if found else "reader unknown (mlmon --version does not say)"
 
 
 def env_line(args: argparse.Namespace) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -234,6 +235,129 @@ def check(
     notify_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for each notification attempt (3 attempts, with backoff).")
     ] = 10.0,
+    timestamp_field: Annotated[
+        str | None,
+        typer.Option(help="Dotted path of the timestamp field (default timestamp).", show_default=False),
+    ] = None,
+    latency_field: Annotated[
+        str | None,
+        typer.Option(help="Dotted path of the latency in ms (default latency_ms).", show_default=False),
+    ] = None,
+    status_field: Annotated[
+        str | None, typer.Option(help="Dotted path of the status text (default status).", show_default=False)
+    ] = None,
+    success_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Dotted path of a boolean success flag, used when there is no status (default success).",
+            show_default=False,
+        ),
+    ] = None,
+    success_value: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Status values that mean success (repeatable; default success, ok).", show_default=False
+        ),
+    ] = None,
+    prediction_field: Annotated[
+        str | None,
+        typer.Option(help="Dotted path of the prediction (default prediction).", show_default=False),
+    ] = None,
+    class_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Dotted path of the predicted class (default prediction.class).", show_default=False
+        ),
+    ] = None,
+    confidence_field: Annotated[
+        str | None,
+        typer.Option(
+            help="Dotted path of the confidence (default prediction.confidence).", show_default=False
+        ),
+    ] = None,
+    features_field: Annotated[
+        str | None,
+        typer.Option(help="Dotted path of the features (default input.features).", show_default=False),
+    ] = None,
+    record_marker: Annotated[
+        str | None,
+        typer.Option(
+            help="Only lines containing this text are records; their JSON follows it.", show_default=False
+        ),
+    ] = None,
+    log_timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="Time zone of timestamps written without an offset (default UTC).", show_default=False
+        ),
+    ] = None,
+    max_bad_lines: Annotated[
+        str | None,
+        typer.Option(
+            help="Bad lines allowed before exit 65: a share (1%, the default) or a count.", show_default=False
+        ),
+    ] = None,
+    strict: Annotated[
+        bool | None,
+        typer.Option("--strict/--no-strict", help="Any bad line or truncated file is fatal (exit 65)."),
+    ] = None,
+    max_line_bytes: Annotated[
+        int | None,
+        typer.Option(
+            help="Lines longer than this many bytes are skipped and counted (default 16 MiB).",
+            show_default=False,
+        ),
+    ] = None,
+    max_decompressed_bytes: Annotated[
+        int | None,
+        typer.Option(help="Stop when a compressed input expands past this many bytes.", show_default=False),
+    ] = None,
+    low_confidence: Annotated[
+        float | None,
+        typer.Option(help="Confidence below this counts as low (default 0.5).", show_default=False),
+    ] = None,
+    prediction_range: Annotated[
+        str | None,
+        typer.Option(
+            help="LOW,HIGH: numeric predictions outside it are counted, e.g. 0,1000.", show_default=False
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="Training data to profile on the fly (exact KS) instead of --baseline.", show_default=False
+        ),
+    ] = None,
+    p_threshold: Annotated[
+        float | None,
+        typer.Option(help="Drift needs a BH-adjusted p-value below this (default 0.05).", show_default=False),
+    ] = None,
+    min_effect: Annotated[
+        float | None,
+        typer.Option(
+            help="drift.* warning threshold when a rule gives none (default 0.1).", show_default=False
+        ),
+    ] = None,
+    mean_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            help="mean_deviation.* warning threshold when a rule gives none (default 0.2).",
+            show_default=False,
+        ),
+    ] = None,
+    min_samples: Annotated[
+        int | None,
+        typer.Option(help="Fewer feature values than this are no data (default 30).", show_default=False),
+    ] = None,
+    critical_effect: Annotated[
+        float | None,
+        typer.Option(
+            help="drift.* critical threshold when a rule gives none (default 0.25).", show_default=False
+        ),
+    ] = None,
+    window_rows: Annotated[
+        int | None, typer.Option(help="Check only the newest N records (by timestamp).", show_default=False)
+    ] = None,
 ) -> None:
     """Run every rule of the config file in one pass over the logs (summary and drift share the
     read) and give one result per rule: ok, warning, critical or no data.
@@ -254,6 +378,36 @@ def check(
     from mlmon.rules.config import Config
 
     cfg: Config = ctx.meta.get(META) or Config(None)
+    given = {
+        "timestamp-field": timestamp_field,
+        "latency-field": latency_field,
+        "status-field": status_field,
+        "success-field": success_field,
+        "success-value": success_value,
+        "prediction-field": prediction_field,
+        "class-field": class_field,
+        "confidence-field": confidence_field,
+        "features-field": features_field,
+        "record-marker": record_marker,
+        "log-timezone": log_timezone,
+        "max-bad-lines": max_bad_lines,
+        "strict": strict,
+        "max-line-bytes": max_line_bytes,
+        "max-decompressed-bytes": max_decompressed_bytes,
+        "low-confidence": low_confidence,
+        "prediction-range": prediction_range,
+        "reference": reference,
+        "p-threshold": p_threshold,
+        "min-effect": min_effect,
+        "mean-tolerance": mean_tolerance,
+        "min-samples": min_samples,
+        "critical-effect": critical_effect,
+        "window-rows": window_rows,
+    }
+    # the same flags as summary and drift; the config file gave their defaults, the command line wins
+    cfg = dataclasses.replace(
+        cfg, settings={**cfg.settings, **{k: v for k, v in given.items() if v is not None}}
+    )
     if nagios:
         raise typer.Exit(_nagios(cfg, logs, baseline_path, by, since, until, last))
     with _handled():

@@ -11,11 +11,18 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import ModuleType
 from typing import IO, Protocol
 
 import numpy as np
 
 from mlmon.errors import DataError, NoInputError
+
+_native: ModuleType | None
+try:
+    from mlmon import _native
+except ImportError:  # built without a Rust toolchain
+    _native = None
 
 STDIN = "-"
 BLOCK_BYTES = 4 << 20
@@ -532,7 +539,10 @@ def iter_blocks(
 
 
 def count_newlines(data: bytes) -> int:
-    """Newlines in `data` (numpy compares a block several times faster than bytes.count)."""
+    """Newlines in `data` (numpy compares a block several times faster than bytes.count; the
+    native reader's SIMD count, when built, is faster again and releases the GIL)."""
+    if _native is not None and type(data) is bytes:
+        return int(_native.count_newlines(data))
     return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
 
 

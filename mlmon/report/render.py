@@ -78,6 +78,7 @@ def summary_json(rep: SummaryReport, *, by: str | None) -> str:
         "by": by,
         "groups": plain(rep.result.groups),
         "input": _input_json(rep.input),
+        "not_measured": [{"metric": m.metric, "field": m.field, "option": m.option} for m in rep.missing],
         "alerts": plain(rep.alerts),
     }
     return _dump(doc)

@@ -5,12 +5,10 @@
 //! Infinity, lone surrogate escapes, numbers beyond float64, deep nesting, Unicode whitespace around
 //! a record) the line is marked UNCERTAIN and the Python exact path decides it.
 
-use std::borrow::Cow;
-
 use memchr::{memchr_iter, memmem};
 use serde::de::{Deserialize, IgnoredAny};
 
-use crate::columns::{BoolCol, Col, F64Col, StrCol};
+use crate::columns::{BoolCol, Col, F64Col, StrCol, Text};
 use crate::plan::{FeatureKind, Plan};
 use crate::walk::{Val, Walk};
 
@@ -315,13 +313,13 @@ fn get(walk: &Walk, mut cur: Val, path: &[usize]) -> Result<Val, Why> {
 }
 
 /// `_text`: text, a boolean as `true`/`false`, an integer in decimal.
-fn text(walk: &Walk, v: Val) -> Result<Option<Cow<'_, str>>, Why> {
+fn text(walk: &Walk, v: Val) -> Result<Option<Text<'_>>, Why> {
     match v {
         Val::None => Ok(None),
-        Val::Str(s, e) => Ok(Some(Cow::Borrowed(walk.text(s, e)))),
-        Val::Bool(b) => Ok(Some(Cow::Borrowed(if b { "true" } else { "false" }))),
-        Val::Int(i) => Ok(Some(Cow::Owned(i.to_string()))),
-        Val::UInt(u) => Ok(Some(Cow::Owned(u.to_string()))),
+        Val::Str(s, e) => Ok(Some(Text::Str(walk.text(s, e)))),
+        Val::Bool(b) => Ok(Some(Text::Str(if b { "true" } else { "false" }))),
+        Val::Int(i) => Ok(Some(Text::Int(i as i128))),
+        Val::UInt(u) => Ok(Some(Text::Int(u as i128))),
         // an integer beyond 64 bits is text in Python, a float is a wrong type
         Val::Float(_) => Err(Why::Uncertain),
         Val::Obj | Val::List(..) => Err(Why::WrongType),
@@ -372,14 +370,15 @@ impl LineParser<'_> {
         if let Some(by) = &plan.by {
             let g = text(walk, get(walk, root, by)?)?;
             let col = cols.group.as_mut().expect("a group column with `by`");
-            col.push(g.as_deref());
+            col.push_text(g);
         }
         if let Some(s) = &plan.summary {
             let latency = number(get(walk, root, &s.latency)?)?;
             let status = text(walk, get(walk, root, &s.status)?)?;
             let success_flag = flag(get(walk, root, &s.success)?)?;
-            let success = match &status {
-                Some(st) => Some(is_success(&plan.success_values, st)),
+            let success = match status {
+                Some(Text::Str(st)) => Some(is_success(&plan.success_values, st)),
+                Some(Text::Int(i)) => Some(is_success(&plan.success_values, &i.to_string())),
                 None => success_flag,
             };
             let pred = get(walk, root, &s.prediction)?;
@@ -393,14 +392,13 @@ impl LineParser<'_> {
                 Val::Int(_) | Val::UInt(_) | Val::Float(_) => (None, None, number(pred)?),
                 Val::List(..) => return Err(Why::WrongType),
             };
-            let class = class.map(Cow::into_owned);
             let cols = cols
                 .summary
                 .as_mut()
                 .expect("summary columns with `summary`");
             cols.0.push(latency);
             cols.1.push(success);
-            cols.2.push(class.as_deref());
+            cols.2.push_text(class);
             cols.3.push(confidence);
             cols.4.push(value);
         }
@@ -429,9 +427,9 @@ impl LineParser<'_> {
                         }
                     }
                     FeatureKind::Categorical => {
-                        let t = text(walk, v)?.map(Cow::into_owned);
+                        let t = text(walk, v)?;
                         match &mut cols.features[j] {
-                            Col::Str(c) => c.push(t.as_deref()),
+                            Col::Str(c) => c.push_text(t),
                             _ => unreachable!("categorical features have text columns"),
                         }
                     }

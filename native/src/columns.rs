@@ -80,6 +80,13 @@ impl BoolCol {
     }
 }
 
+/// A text value: a string, or an integer that reads as its decimal digits.
+#[derive(Clone, Copy, Debug)]
+pub enum Text<'a> {
+    Str(&'a str),
+    Int(i128),
+}
+
 /// A nullable utf8 column with int32 offsets (the block is below 2 GiB, so is its text).
 #[derive(Debug)]
 pub struct StrCol {
@@ -103,6 +110,21 @@ impl StrCol {
     pub fn push(&mut self, v: Option<&str>) {
         if let Some(s) = v {
             self.data.extend_from_slice(s.as_bytes());
+        }
+        self.offsets.push(self.data.len() as i32);
+        self.valid.push(v.is_some());
+    }
+
+    /// Push text or an integer written in decimal (`str(int)` in Python), without allocating.
+    #[inline]
+    pub fn push_text(&mut self, v: Option<Text<'_>>) {
+        match v {
+            Some(Text::Str(s)) => self.data.extend_from_slice(s.as_bytes()),
+            Some(Text::Int(i)) => {
+                use std::io::Write;
+                write!(self.data, "{i}").expect("writing to a Vec cannot fail");
+            }
+            None => {}
         }
         self.offsets.push(self.data.len() as i32);
         self.valid.push(v.is_some());

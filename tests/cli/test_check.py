@@ -85,6 +85,11 @@ def test_flags_override_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     r = cli(["check", "-f", "json"])
     assert r.exit_code == 1
     assert _results(r.stdout)["latency_ms.p99 (--max-p99-ms)"]["status"] == "warning"
+    # check takes the read flags of summary too: the file sets one, the command line wins
+    with open(tmp_path / "mlmon.toml", "a") as fh:
+        fh.write('latency-field = "no_such_field"\n')
+    assert cli(["check"]).exit_code == 65  # no latency: no data
+    assert cli(["check", "--latency-field", "latency_ms"]).exit_code == 1
 
 
 def test_no_data_is_never_a_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,8 +84,8 @@ def test_numeric_drift_options_reject_non_numbers(base: Path, option: str, value
 def test_baseline_from_a_log_profiles_its_features_as_training_data_would(tmp_path: Path,
                                                                           rng: np.random.Generator) -> None:
     _named_log(tmp_path / "log.jsonl", rng, {})
-    lines = (tmp_path / "log.jsonl").read_text().splitlines()
-    rows = [json.loads(line)["input"]["features"] for line in lines]
+    text = (tmp_path / "log.jsonl").read_text()
+    rows = [json.loads(line)["input"]["features"] for line in text.splitlines()]
     (tmp_path / "same.csv").write_text(
         "amount,country\n" + "".join(f"{r['amount']!r},{r['country']}\n" for r in rows))
     for src, out in (("log.jsonl", "a.json"), ("same.csv", "b.json")):

@@ -119,6 +119,12 @@ def test_without_a_threshold_a_missing_field_is_a_note_not_health() -> None:
     assert any("success_rate not measured" in n and "'status'" in n for n in notes), r.stderr
     doc = strict_json(r.stdout)
     assert doc["success_rate"] is None and doc["latency_ms"]["p99"] is None
+    assert doc["not_measured"] == [
+        {"metric": "latency_ms", "field": "latencyms", "option": "--latency-field"},
+        {"metric": "success_rate", "field": "state", "option": "--status-field"},
+    ]
+    healthy = strict_json(cli(["summary", SAMPLE, "-f", "json"]).stdout)
+    assert healthy["not_measured"] == []
 
 
 def test_misspelt_features_field_in_drift_is_bad_data(tmp_path: Path) -> None:
@@ -308,3 +314,10 @@ def test_json_error_document_from_a_real_process(tmp_path: Path) -> None:
 def test_shell_completion_is_offered() -> None:
     out = cli(["--help"]).stdout
     assert "--install-completion" in out and "--show-completion" in out
+
+
+def test_version() -> None:
+    from mlmon import __version__
+
+    r = cli(["--version"])
+    assert r.exit_code == 0 and r.stdout.split()[:2] == ["mlmon", __version__]

@@ -1,0 +1,76 @@
+//! Time the block parser on a JSON-lines file: `cargo run --release --example bench FILE`.
+use mlmon_native::block;
+use mlmon_native::plan::{FeatureKind, Fields, Plan};
+use serde::de::{Deserialize, IgnoredAny};
+use std::time::Instant;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("a JSON-lines file");
+    let data = std::fs::read(path).expect("readable");
+    let names: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
+    for (label, features) in [
+        ("summary", None),
+        (
+            "drift",
+            Some((
+                "input.features",
+                names
+                    .iter()
+                    .map(|n| (FeatureKind::Numeric, n.as_str()))
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+    ] {
+        let plan = Plan::new(
+            Fields {
+                timestamp: "timestamp",
+                by: features.is_none().then_some("model_version"),
+                summary: features.is_none().then_some([
+                    "latency_ms",
+                    "status",
+                    "success",
+                    "prediction",
+                    "prediction.class",
+                    "prediction.confidence",
+                ]),
+                features,
+            },
+            None,
+            vec!["success".into(), "ok".into()],
+        );
+        let t = Instant::now();
+        let out = block::parse(&plan, &data, 1);
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "{label}: {} lines in {s:.3} s: {:.0} ns/line",
+            out.lines,
+            s * 1e9 / out.lines as f64
+        );
+    }
+    let t = Instant::now();
+    let mut n = 0;
+    for line in data.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let s = std::str::from_utf8(line).unwrap();
+        let mut de = serde_json::Deserializer::from_str(s);
+        IgnoredAny::deserialize(&mut de).unwrap();
+        n += 1;
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "serde_json IgnoredAny floor: {:.0} ns/line",
+        s * 1e9 / n as f64
+    );
+    let t = Instant::now();
+    for line in data.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+        std::hint::black_box(v);
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!("serde_json Value: {:.0} ns/line", s * 1e9 / n as f64);
+}
