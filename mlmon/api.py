@@ -650,14 +650,18 @@ def trend(
         records += t.num_rows
         acc.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    sel = selection or Selection()
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
     report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
-    if records == 0:
-        raise DataError(
-            f"no record in the selected time range ({report.records} valid records read, "
-            f"{filtered} outside the range)"
+    if records == 0:  # an empty window is no traffic, an incident: the records alert, not bad data
+        now = time.time_ns()
+        empty = traffic_alerts(0, None, TrafficRules(), now)
+        start = _iso(sel.since_ns if sel.since_ns is not None else now)
+        fire = tuple(Firing(a.metric, a.severity, start, 0, a) for a in empty)
+        return TrendReport(
+            report, 0, filtered, 0, windows, (), baseline.source if baseline else None, (), empty, fire
         )
     if records == acc.without_timestamp:
         raise DataError(f"none of the {records} selected records has a timestamp: trend needs one")

@@ -261,7 +261,7 @@ def traffic_alerts(
     alerts: list[Alert] = []
     need = threshold(rules.min_records, Severity.CRITICAL)
     if need is None and records == 0:
-        need = Threshold(critical=1)
+        need = Threshold(critical=1.0)
     hit = None if need is None else need.crossed(records, upper=False)
     if hit is not None:
         sev, limit = hit

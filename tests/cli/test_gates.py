@@ -321,3 +321,11 @@ def test_version() -> None:
 
     r = cli(["--version"])
     assert r.exit_code == 0 and r.stdout.split()[:2] == ["mlmon", __version__]
+
+
+def test_an_empty_trend_window_is_a_records_alert_not_bad_data() -> None:
+    r = cli(["trend", SAMPLE, "--every", "10m", "--since", "now-1h", "-f", "json"])
+    assert r.exit_code == 1, r.stderr
+    doc = strict_json(r.stdout)
+    assert doc["records"] == 0 and doc["windows"] == []
+    assert [(a["metric"], a["severity"]) for a in doc["alerts"]] == [("records", "critical")]
