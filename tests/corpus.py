@@ -26,6 +26,10 @@ from mlmon.read.records import SUMMARY_FIELDS, FeatureSpec, Kind, ReadPlan
 from mlmon.read.sources import Source
 
 LOG_PREFIX = "2026-11-01 10:00:00,123 - __main__ - INFO - Prediction: "
+BASIC_PREFIX = "INFO:__main__:Prediction: "
+"""logging.basicConfig()'s default layout."""
+FLASK_PREFIX = "[2026-11-01 10:00:00,123] INFO in app: Prediction: "
+"""Flask's default log layout (app.logger)."""
 HOSTILE = (
     "\x1b]0;pwned\x07",
     "\x1b[2J",

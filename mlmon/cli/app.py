@@ -425,6 +425,16 @@ def _note(message: str) -> None:
     _stderr().print(f"mlmon: note: {safe(message)}", markup=False)
 
 
+def _picked(logs: list[str], include: list[str] | None, serving: tuple[str, ...] | None = None) -> list[str]:
+    """Directory arguments to their log files (see cli/inputs); notes on stderr for the rest."""
+    from mlmon.cli.inputs import pick
+
+    picked = pick(logs, include, serving=serving)
+    for note in picked.notes:
+        _note(note)
+    return picked.files
+
+
 def _diagnostics(report: Any) -> None:
     from mlmon.read.records import NOT_BAD
     from mlmon.report.render import example_lines, safe

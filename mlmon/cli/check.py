@@ -494,6 +494,25 @@ def _failed_run_metrics(a: CheckArgs) -> None:
         push_metrics(a, None, success=False, totals=None)
 
 
+def _drift_options(s: dict[str, Any]) -> Any:
+    """The drift test settings given (flags or config keys); DriftOptions' defaults for the rest."""
+    from mlmon.stats.drift import DriftOptions
+
+    kinds = {
+        "p-threshold": float,
+        "min-effect": float,
+        "mean-tolerance": float,
+        "min-samples": int,
+        "critical-effect": float,
+        "max-unseen-share": float,
+    }
+    given = {k.replace("-", "_"): conv(s[k]) for k, conv in kinds.items() if s.get(k) is not None}
+    o = DriftOptions(**given)
+    if not 0 < o.p_threshold <= 1 or o.min_effect < 0 or o.min_samples < 2:
+        raise OptionError("--p-threshold must be in (0, 1], --min-effect >= 0, --min-samples >= 2")
+    return o
+
+
 def log_paths(cfg: Any, logs: list[str] | None) -> list[str]:
     """The logs of a run: the arguments, else `logs` in the config file."""
     paths = logs or cfg.settings.get("logs")
@@ -519,7 +538,6 @@ def _evaluate(
     from mlmon.api import check as run_check
     from mlmon.api import load_training
     from mlmon.stats.baseline import load
-    from mlmon.stats.drift import DriftOptions
     from mlmon.stats.summary import SummaryOptions
 
     s: dict[str, Any] = dict(cfg.settings)
@@ -540,7 +558,7 @@ def _evaluate(
         base = load_training(
             str(s["reference"]), exclude={s.get("timestamp-field", "timestamp")}, max_edges=None
         )
-    elif any(r.metric.startswith(("drift.", "mean_deviation.")) for r in rules):
+    elif any(r.metric.startswith(("drift.", "mean_deviation.", "unseen.")) for r in rules):
         raise OptionError('drift rules need a baseline: --baseline FILE or baseline = "..." in the config')
     with _progress() as on_bytes:
         rep = run_check(
@@ -554,13 +572,7 @@ def _evaluate(
                 low_confidence=float(s.get("low-confidence", 0.5)),
                 prediction_range=parse_range(s.get("prediction-range")),
             ),
-            drift=DriftOptions(
-                p_threshold=float(s.get("p-threshold", 0.05)),
-                min_effect=float(s.get("min-effect", DriftOptions.min_effect)),
-                mean_tolerance=float(s.get("mean-tolerance", 0.2)),
-                min_samples=int(s.get("min-samples", 30)),
-                critical_effect=float(s.get("critical-effect", 0.25)),
-            ),
+            drift=_drift_options(s),
             budget=_budget(str(s.get("max-bad-lines", "1%")), bool(s.get("strict", False))),
             now=now,
             on_bytes=on_bytes,

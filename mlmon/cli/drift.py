@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress, app
 from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
     FeaturesField,
     Fmt,
     FormatOpt,
+    Include,
     Last,
     Logs,
     LogTz,
@@ -49,6 +50,7 @@ def drift(
     ] = None,
     fmt: FormatOpt = Fmt.TABLE,
     quiet: Quiet = False,
+    include: Include = None,
     width: Width = None,
     p_threshold: Annotated[
         float,
@@ -144,6 +146,7 @@ def drift(
             record_marker=record_marker,
             log_timezone=log_timezone,
         )
+        logs = _picked(logs, include)
         with _progress(logs) as on_bytes:
             rep = detect_drift(
                 logs,

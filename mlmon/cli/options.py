@@ -213,6 +213,20 @@ Width = Annotated[
         show_default=False,
     ),
 ]
+Include = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        metavar="GLOB",
+        help=(
+            "Read these files of a directory argument (repeatable; matched against the name or the "
+            "path below the directory, e.g. '*.jsonl'). Default: log files by name (.jsonl, .ndjson, "
+            ".json, .log, rotated .log.N, .csv, .tsv, .parquet, .pq; compressed too); the rest is "
+            "left out with a note. Files named on the command line are always read."
+        ),
+        show_default=False,
+    ),
+]
 Quiet = Annotated[
     bool,
     typer.Option(

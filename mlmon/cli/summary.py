@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _picked, _progress, app
 from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
     Fmt,
     FormatOpt,
+    Include,
     Last,
     Logs,
     LogTz,
@@ -44,6 +45,7 @@ def summary(
     logs: Logs,
     fmt: FormatOpt = Fmt.TABLE,
     quiet: Quiet = False,
+    include: Include = None,
     width: Width = None,
     by: Annotated[
         str, typer.Option(help="Group by this field (dotted path); '' for no grouping.")
@@ -190,6 +192,8 @@ def summary(
             log_timezone=log_timezone,
             success_values=values,
         )
+        serving = (latency_field, status_field, success_field, prediction_field, class_field)
+        logs = _picked(logs, include, (*serving, confidence_field))
         with _progress(logs) as on_bytes:
             rep = summarize(
                 logs,

@@ -37,9 +37,19 @@ from mlmon.read.records import (
 )
 from mlmon.read.sources import count_newlines, line_ends
 
-_LOG_PREFIX = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"
+_LEVELS = "DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL"
+_LOG_PREFIX = (
+    r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"  # `%(asctime)s ...`
+    r"|(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^\]{]*\]"  # Flask's `[%(asctime)s] INFO in app: `
+    rf"|(?:{_LEVELS}):[^:{{ ]*:"  # logging.basicConfig's default `INFO:__main__:`
+    r')[^{]*\{[ \t]*["}])'
+)
+"""A logging prefix mlmon knows, and the `{` that starts the record: the first `{` of the
+line. The line must start with the layout's own text (a time, or a level and a logger name);
+in the Flask and basicConfig layouts the `{` must open a JSON object (`{"`), so a message such
+as `INFO:app:retry {id=5}` is not taken for a record. Other layouts need --record-marker."""
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
-_PREFIX_TIME = r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[,.]\d+)?"
+_PREFIX_TIME = r"^\[?(?P<t>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[,.]\d+)?)"
 """The time a logging prefix starts with (`%(asctime)s`): used when a record has no timestamp."""
 _PREFIX_TIME_RE = re.compile(_PREFIX_TIME.encode())
 _BLANK_RE = r"^(?:[ \t\r\x0b\x0c]*|\x00+)$"
@@ -181,9 +191,8 @@ def record_text(line: bytes, marker: bytes | None) -> bytes | None:
     stripped = line.lstrip()
     if stripped.startswith(b"{"):
         return stripped
-    m = _LOG_PREFIX_RE.match(line)
-    if m:
-        return line[m.end() - 1 :]
+    if _LOG_PREFIX_RE.match(line):
+        return line[line.find(b"{") :]  # the prefix holds no `{`: the fast path cuts here too
     return None
 
 
@@ -414,7 +423,7 @@ def _with_prefix_time(raw: pa.Table, lines: pa.Array, records: pa.Array) -> pa.T
     missing = pc.and_(pc.is_null(raw.column(TS_TEXT)), pc.is_null(raw.column(TS_NUM)))
     if not pc.any(missing).as_py():
         return raw
-    prefix_time = pc.struct_field(pc.extract_regex(lines, f"(?P<t>{_PREFIX_TIME})"), "t").filter(records)
+    prefix_time = pc.struct_field(pc.extract_regex(lines, _PREFIX_TIME), "t").filter(records)
     text = pc.if_else(missing, prefix_time, raw.column(TS_TEXT))
     return raw.set_column(raw.schema.get_field_index(TS_TEXT), TS_TEXT, text)
 
@@ -714,7 +723,7 @@ class BlockParser:
         if row.get(TS_TEXT) is None and row.get(TS_NUM) is None:
             m = _PREFIX_TIME_RE.match(line)
             if m:
-                row[TS_TEXT] = m.group().decode()
+                row[TS_TEXT] = m.group("t").decode()
         return "", row
 
     def _deep(self, text: bytes) -> tuple[str, dict[str, Any] | None]:

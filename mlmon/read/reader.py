@@ -405,7 +405,15 @@ def _no_records_message(report: InputReport) -> str:
     if report.lines == 0:
         return "no valid record: the input is empty"
     parts = ", ".join(f"{k}: {v}" for k, v in report.reasons.items())
-    return f"no valid record in {report.lines} lines ({parts})"
+    message = f"no valid record in {report.lines} lines ({parts})"
+    if report.reasons.get("non_record"):
+        message += (
+            "; no line is a JSON object or a known logging layout (asctime first, Flask's "
+            "[asctime], or basicConfig's LEVEL:logger:): if the records follow other text, "
+            "give the text just before their JSON with --record-marker (e.g. --record-marker "
+            "'Prediction: ')"
+        )
+    return message
 
 
 def _line_lookup(data: bytes, first_line: int) -> Callable[[int], bytes]:

@@ -138,17 +138,18 @@ def _message(rule: Rule, status: Status, value: float, group: str | None, metric
     return f"{metric} {_fmt(value)} {op} {_fmt(limit or 0.0)} ({where})"
 
 
+def _name(rule: Rule, metric: str) -> str:
+    """A rule's name; for one feature of a `.*` rule, the feature's metric (after the rule's name)."""
+    if metric == rule.metric:
+        return rule.name
+    return metric if rule.name == rule.metric else f"{rule.name}:{metric}"
+
+
 def _decide(
     rule: Rule, candidates: Sequence[tuple[str | None, float | None, str]], metric: str | None = None
 ) -> RuleResult:
     metric = metric or rule.metric
-    name = (
-        rule.name
-        if metric == rule.metric
-        else f"{rule.name}:{metric}"
-        if rule.name != rule.metric
-        else metric
-    )
+    name = _name(rule, metric)
     overall = candidates[0]
     if overall[1] is None:
         return RuleResult(
@@ -203,28 +204,16 @@ def _feature_rules(
                 f"{rule.metric}: no data (no baseline given)",
             )
         ]
-    if kind == "drift":
-        r = Rule(
-            rule.metric,
-            rule.name,
-            drift.min_effect if rule.warning is None and rule.critical is None else rule.warning,
-            drift.critical_effect if rule.warning is None and rule.critical is None else rule.critical,
-            rule.direction,
-            rule.for_runs,
-            rule.by,
-            rule.description,
-        )
+    defaults = rule.warning is None and rule.critical is None
+    if defaults:
+        warn, crit = {
+            "drift": (drift.min_effect, drift.critical_effect),
+            "mean_deviation": (drift.mean_tolerance, None),
+            "unseen": (drift.max_unseen_share, None),
+        }[kind]
+        r = replace(rule, warning=warn, critical=crit)
     else:
-        r = Rule(
-            rule.metric,
-            rule.name,
-            drift.mean_tolerance if rule.warning is None and rule.critical is None else rule.warning,
-            rule.critical,
-            rule.direction,
-            rule.for_runs,
-            rule.by,
-            rule.description,
-        )
+        r = rule
     chosen = features if feature == "*" else tuple(f for f in features if f.name == feature)
     if not chosen:
         return [
@@ -245,26 +234,55 @@ def _feature_rules(
         if f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
             continue
-        if kind == "drift":
-            value = f.effect_size
-            res = _decide(r, [(None, value, "no effect size")], metric)
+        if kind == "drift" and defaults:
+            out.append(_drift_verdict(r, f, metric, drift))
+        elif kind == "drift":
+            res = _decide(r, [(None, f.effect_size, "no effect size")], metric)
             # a large effect that is not significant is not drift: the test must agree
             significant = f.p_value_adjusted is not None and f.p_value_adjusted < drift.p_threshold
             if res.status in (Status.WARNING, Status.CRITICAL) and not significant:
-                res = RuleResult(
-                    res.name,
-                    res.metric,
-                    Status.OK,
-                    res.value,
-                    res.warning,
-                    res.critical,
-                    res.direction,
-                    f"{res.message}; not significant (adjusted p {f.p_value_adjusted:.2g})",
+                res = replace(
+                    res,
+                    status=Status.OK,
+                    message=f"{res.message}; not significant (adjusted p {f.p_value_adjusted:.2g})",
                 )
             out.append(res)
+        elif kind == "unseen":
+            out.append(_decide(r, [(None, f.unseen_share if f.kind == "categorical" else 0.0, "")], metric))
         else:
             out.append(_decide(r, [(None, f.mean_deviation, "no mean")], metric))
     return out
+
+
+def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
+    """A drift rule without thresholds of its own gives `mlmon drift`'s verdict: drift (significant,
+    and an effect not shown to be below --min-effect) is a warning, critical when even the lower
+    95% bound of the effect reaches --critical-effect."""
+    value = f.effect_size
+    if value is None:
+        return _decide(r, [(None, None, "no effect size")], metric)
+    if not f.drift:
+        status = Status.OK
+    elif f.effect_low is not None and f.effect_low >= drift.critical_effect:
+        status = Status.CRITICAL
+    else:
+        status = Status.WARNING
+    p = "-" if f.p_value_adjusted is None else f"{f.p_value_adjusted:.2g}"
+    low = "-" if f.effect_low is None else f"{f.effect_low:.3g}"
+    high = "-" if f.effect_high is None else f"{f.effect_high:.3g}"
+    message = f"{metric} {_fmt(value)} (95% bounds {low} to {high}; adjusted p {p}): " + (
+        "no drift" if status is Status.OK else "drifted"
+    )
+    return RuleResult(
+        _name(r, metric),
+        metric,
+        status,
+        value,
+        r.warning,
+        r.critical,
+        r.direction,
+        message,
+    )
 
 
 def evaluate(
@@ -279,7 +297,7 @@ def evaluate(
     d = drift or DriftOptions()
     out: list[RuleResult] = []
     for rule in rules:
-        if rule.metric.startswith(("drift.", "mean_deviation.")):
+        if rule.metric.startswith(("drift.", "mean_deviation.", "unseen.")):
             out.extend(replace(r, for_runs=rule.for_runs) for r in _feature_rules(rule, features, d))
             continue
         candidates: list[tuple[str | None, float | None, str]] = [

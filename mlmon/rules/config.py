@@ -33,10 +33,11 @@ SUMMARY_METRICS: dict[str, str] = {
 }
 """Metrics of the serving summary, each with the direction that is bad by default."""
 
-FEATURE_METRICS: dict[str, str] = {"drift": "above", "mean_deviation": "above"}
-"""Per-feature metrics: `drift.<feature>` (KS D or PSI), `mean_deviation.<feature>`; `*` is every feature."""
+FEATURE_METRICS: dict[str, str] = {"drift": "above", "mean_deviation": "above", "unseen": "above"}
+"""Per-feature metrics: `drift.<feature>` (the drift effect), `mean_deviation.<feature>`,
+`unseen.<feature>` (share of values in categories training never had); `*` is every feature."""
 
-_FEATURE = re.compile(r"^(drift|mean_deviation)\.(.+)$")
+_FEATURE = re.compile(r"^(drift|mean_deviation|unseen)\.(.+)$")
 
 RULE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -182,11 +183,13 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
         metric = item["metric"]
         default = metric_direction(metric)
         if default is None:
-            hint = difflib.get_close_matches(metric, [*SUMMARY_METRICS, "drift.*", "mean_deviation.*"], n=1)
+            known = [*SUMMARY_METRICS, "drift.*", "mean_deviation.*", "unseen.*"]
+            hint = difflib.get_close_matches(metric, known, n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise ConfigError(
                 f"{where}.metric: unknown metric {metric!r}{more}; known: "
-                f"{', '.join(SUMMARY_METRICS)}, drift.<feature>, mean_deviation.<feature> (or .*)"
+                f"{', '.join(SUMMARY_METRICS)}, drift.<feature>, mean_deviation.<feature>, unseen.<feature> "
+                "(or .*)"
             )
         direction = item.get("direction", default)
         warn, crit = item.get("warning"), item.get("critical")

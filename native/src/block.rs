@@ -191,8 +191,58 @@ fn prefix_stamp(line: &[u8]) -> bool {
         })
 }
 
-/// The time a logging prefix starts with, `(?:[,.]\d+)?` included.
+/// Levels of logging.basicConfig's default layout, `LEVEL:logger:message`.
+const LEVELS: [&[u8]; 7] = [
+    b"DEBUG",
+    b"INFO",
+    b"WARNING",
+    b"WARN",
+    b"ERROR",
+    b"CRITICAL",
+    b"FATAL",
+];
+
+/// `[^{]*\{[ \t]*["}]` from `from`: the line's next `{`, when it opens a JSON object.
+fn object_brace(line: &[u8], from: usize) -> Option<usize> {
+    let at = from + memchr::memchr(b'{', &line[from..])?;
+    let next = line[at + 1..].iter().find(|&&b| b != b' ' && b != b'\t')?;
+    matches!(next, b'"' | b'}').then_some(at)
+}
+
+/// `jsonlines._LOG_PREFIX`: where the record of a line behind a known logging layout starts
+/// (`%(asctime)s ...{`, Flask's `[%(asctime)s] ... {"`, basicConfig's `LEVEL:logger:... {"`).
+fn prefix_record(line: &[u8]) -> Option<usize> {
+    if prefix_stamp(line) {
+        return memchr::memchr(b'{', &line[19..]).map(|at| 19 + at);
+    }
+    if line.first() == Some(&b'[') && prefix_stamp(&line[1..]) {
+        let close = 20 + line[20..].iter().position(|&b| b == b']' || b == b'{')?;
+        return if line[close] == b']' {
+            object_brace(line, close + 1)
+        } else {
+            None
+        };
+    }
+    for level in LEVELS {
+        if line.starts_with(level) && line.get(level.len()) == Some(&b':') {
+            let from = level.len() + 1;
+            let end = from
+                + line[from..]
+                    .iter()
+                    .position(|&b| matches!(b, b':' | b'{' | b' '))?;
+            return if line[end] == b':' {
+                object_brace(line, end + 1)
+            } else {
+                None
+            };
+        }
+    }
+    None
+}
+
+/// The time a logging prefix starts with (after Flask's `[`), `(?:[,.]\d+)?` included.
 fn prefix_time(line: &[u8]) -> Option<&str> {
+    let line = line.strip_prefix(b"[").unwrap_or(line);
     if !prefix_stamp(line) {
         return None;
     }
@@ -289,10 +339,7 @@ impl LineParser<'_> {
         if stripped.first() == Some(&b'{') {
             return Some(stripped);
         }
-        if prefix_stamp(line) {
-            return memchr::memchr(b'{', &line[19..]).map(|at| &line[19 + at..]);
-        }
-        None
+        prefix_record(line).map(|at| &line[at..])
     }
 }
 
@@ -623,6 +670,34 @@ mod tests {
             Some("2026-11-01 10:00:00")
         );
         assert_eq!(prefix_time(b"2026-11-01_10:00:00"), None);
+        assert_eq!(
+            prefix_time(b"[2026-11-01 10:00:00,123] INFO in app: {}"),
+            Some("2026-11-01 10:00:00,123")
+        );
+    }
+
+    #[test]
+    fn prefix_layouts() {
+        assert_eq!(
+            prefix_record(b"2026-11-01 10:00:00,1 - x - INFO - P: {\"a\": 1}"),
+            Some(38)
+        );
+        assert_eq!(
+            prefix_record(b"INFO:__main__:Prediction: {\"a\": 1}"),
+            Some(26)
+        );
+        assert_eq!(prefix_record(b"WARNING:app.x:m { \"a\": 1}"), Some(16));
+        assert_eq!(
+            prefix_record(b"[2026-11-01 10:00:00,123] INFO in app: {}"),
+            Some(39)
+        );
+        assert_eq!(prefix_record(b"INFO:app:retry {id=5}"), None);
+        assert_eq!(prefix_record(b"INFO:my app:{\"a\": 1}"), None);
+        assert_eq!(
+            prefix_record(b"[2026-11-01 10:00:00 {x}] INFO: {\"a\": 1}"),
+            None
+        );
+        assert_eq!(prefix_record(b"NOTICE:app:{\"a\": 1}"), None);
     }
 
     #[test]

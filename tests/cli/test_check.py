@@ -240,3 +240,28 @@ def test_threshold_and_traffic_keys_of_summary_become_rules(
     age = res["age_seconds (--max-age)"]
     assert (age["status"], age["warning"], age["critical"]) == ("warning", 3600.0, 1000 * 86400.0)
     assert r.exit_code == 1
+
+
+def test_drift_rules_without_thresholds_give_the_verdict_of_mlmon_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples = Path(__file__).resolve().parents[2] / "sample_logs"
+    monkeypatch.chdir(tmp_path)
+    assert cli(["baseline", str(samples / "training_mixed.csv"), "-o", "base.json"]).exit_code == 0
+    log = str(samples / "predictions_named.jsonl")
+    (tmp_path / "mlmon.toml").write_text(
+        f'logs = ["{log}"]\nbaseline = "base.json"\n'
+        '[[rules]]\nmetric = "drift.*"\n[[rules]]\nmetric = "unseen.*"\n'
+    )
+    d = cli(["drift", log, "--baseline", "base.json", "-f", "json"])
+    drift_doc = strict_json(d.stdout)
+    r = cli(["check", "-f", "json"])
+    res = _results(r.stdout)
+    want = {a["metric"]: a["severity"] for a in drift_doc["alerts"] if a["metric"].startswith("drift.")}
+    got = {k: v["status"] for k, v in res.items() if k.startswith("drift.") and v["status"] != "ok"}
+    assert got == want
+    for f in drift_doc["features"]:
+        assert res[f"drift.{f['name']}"]["value"] == f["effect_size"]
+        if f["kind"] == "categorical":
+            assert res[f"unseen.{f['name']}"]["value"] == f["unseen_share"]
+    assert r.exit_code == d.exit_code

@@ -329,3 +329,14 @@ def test_an_empty_trend_window_is_a_records_alert_not_bad_data() -> None:
     doc = strict_json(r.stdout)
     assert doc["records"] == 0 and doc["windows"] == []
     assert [(a["metric"], a["severity"]) for a in doc["alerts"]] == [("records", "critical")]
+
+
+def test_min_records_in_drift_is_an_alert_even_when_every_feature_is_insufficient(tmp_path: Path) -> None:
+    five = tmp_path / "five.jsonl"
+    five.write_text("".join(Path(SAMPLE).read_text().splitlines(keepends=True)[:5]))
+    train = str(ROOT / "sample_logs" / "training.csv")
+    r = cli(["drift", str(five), "--reference", train, "--min-records", "100", "-f", "json"])
+    assert r.exit_code == 1, r.stderr
+    alerts = strict_json(r.stdout)["alerts"]
+    assert ("records", "critical", 5) in [(a["metric"], a["severity"], a["value"]) for a in alerts]
+    assert cli(["drift", str(five), "--reference", train]).exit_code == 65  # without it: no verdict

@@ -117,7 +117,7 @@ CASES: list[Case] = [
          stderr=r"^no valid record in 3 lines \(blank: 3\)$"),
     Case("only-tracebacks", {"f.log": b"Traceback (most recent call last):\n  File \"x.py\", line 1\n"
                              b"ValueError: boom\n"}, 65, args=["f.log"],
-         stderr=r"^no valid record in 3 lines \(non_record: 3\)$"),
+         stderr=r"^no valid record in 3 lines \(non_record: 3\); .* with --record-marker \(e\.g\. .*\)$"),
     Case("glob-matching-nothing", {"f.jsonl": GOOD}, 66, args=["nothing-*.jsonl"],
          stderr=r"^no input: the pattern 'nothing-\*\.jsonl' matched no file$"),
     Case("missing-file", {}, 66, args=["gone.jsonl"], stderr=r"^no input: 'gone\.jsonl' does not exist$"),

@@ -20,7 +20,9 @@ import pyarrow as pa
 import pytest
 from corpus import (
     BAD_LINES,
+    BASIC_PREFIX,
     DEEP_BUT_VALID,
+    FLASK_PREFIX,
     LOG_PREFIX,
     PLAN_DRIFT_LIST,
     PLAN_DRIFT_NAMED,
@@ -112,7 +114,9 @@ CASES = [(kind, line) for kind, lines in BAD_LINES.items() for line in lines]
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=PLAN_IDS)
-@pytest.mark.parametrize("prefix", ["", LOG_PREFIX], ids=["jsonl", "logging"])
+@pytest.mark.parametrize(
+    "prefix", ["", LOG_PREFIX, BASIC_PREFIX, FLASK_PREFIX], ids=["jsonl", "logging", "basicConfig", "flask"]
+)
 def test_corpus_lines(plan: ReadPlan, prefix: str) -> None:
     lines = []
     for i, (_, line) in enumerate(CASES):
@@ -131,7 +135,9 @@ def test_every_reason_the_native_side_gives_agrees() -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("prefix", ["", LOG_PREFIX], ids=["jsonl", "logging"])
+@pytest.mark.parametrize(
+    "prefix", ["", LOG_PREFIX, BASIC_PREFIX, FLASK_PREFIX], ids=["jsonl", "logging", "basicConfig", "flask"]
+)
 def test_mixed_logs(seed: int, prefix: str) -> None:
     body, _ = mixed_log(3000, 0.05, seed, prefix=prefix)
     both(body, PLAN_SUMMARY, first_line=1)
@@ -282,7 +288,9 @@ def lines(draw: Any) -> bytes:
     else:
         line = draw(st.binary(max_size=40)).replace(b"\n", b"")
     prefix = draw(st.sampled_from([b"", b"", b"  ", LOG_PREFIX.encode(), b"2026-11-01T10:00:00 x ",
-                                   b"junk Prediction: ", b"\xef\xbb\xbf"]))
+                                   b"junk Prediction: ", b"\xef\xbb\xbf", BASIC_PREFIX.encode(),
+                                   FLASK_PREFIX.encode(), b"INFO:my app:", b"WARN:x:{ ", b"ERROR::",
+                                   b"[2026-11-01 10:00:00] ", b"[2026-11-01 10:00:00 {] x: "]))
     return prefix + line
 
 

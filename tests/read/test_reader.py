@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from corpus import (
     BAD_LINES,
+    BASIC_PREFIX,
     DEEP_BUT_VALID,
+    FLASK_PREFIX,
     LOG_PREFIX,
     PLAN_DRIFT_LIST,
     PLAN_DRIFT_NAMED,
@@ -236,7 +238,9 @@ def _small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jsonlines, "_MIN_EXACT_LINES", 16)
 
 
-@pytest.mark.parametrize("prefix", ["", LOG_PREFIX], ids=["jsonl", "logging"])
+@pytest.mark.parametrize(
+    "prefix", ["", LOG_PREFIX, BASIC_PREFIX, FLASK_PREFIX], ids=["jsonl", "logging", "basicConfig", "flask"]
+)
 @pytest.mark.parametrize("small", [False, True], ids=["16MiB-blocks", "64KiB-blocks"])
 def test_fast_and_exact_agree_with_scattered_bad_lines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                        prefix: str, small: bool) -> None:
