@@ -259,8 +259,8 @@ def trend(
             _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt)
     checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
               max_out_of_range, base]
-    last_window = rep.windows[-1]
-    if any(c is not None for c in checks) and last_window.status != "ok":
+    last_window = rep.windows[-1] if rep.windows else None
+    if any(c is not None for c in checks) and last_window is not None and last_window.status != "ok":
         # the last window decides, and it holds too little to check: that is never a pass
         _fail(
             f"the last window ({last_window.window_start}) has {last_window.summary.records} records, "
