@@ -24,6 +24,7 @@ from mlmon.cli.options import (
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -61,6 +62,7 @@ def compare(
     ],
     by: Annotated[str, typer.Option(help="Field (dotted path) that names the version.")] = "model_version",
     fmt: FormatOpt = Fmt.TABLE,
+    width: Width = None,
     tolerance: Annotated[
         list[str] | None,
         typer.Option(
@@ -173,7 +175,7 @@ def compare(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep), fmt)
+        _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep), fmt, width=width)
     if rep.verdict == "not_enough_data":
         thin = ", ".join(v.version for v in rep.versions if v.verdict == "not_enough_data")
         _fail(f"not enough data to judge {thin} against {control} (--min-records {min_records})",

@@ -320,8 +320,8 @@ def starter(log: str, baseline: str | None) -> str:
         lines += [
             "",
             "[[rules]]",
-            'metric = "drift.*"        # every baseline feature: KS D (numbers) or PSI (categories)',
-            "warning = 0.1",
-            "critical = 0.25",
+            'metric = "drift.*"        # every baseline feature: the verdict of `mlmon drift`',
+            "# warning = 0.1            # or your own limits on the effect (KS D, total variation)",
+            "# critical = 0.25",
         ]
     return "\n".join(lines) + "\n"

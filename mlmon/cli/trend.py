@@ -26,6 +26,7 @@ from mlmon.cli.options import (
     Strict,
     TimestampField,
     Until,
+    Width,
     _budget,
     _check_tz,
     _read_options,
@@ -89,6 +90,7 @@ def trend(
         ),
     ],
     fmt: FormatOpt = Fmt.TABLE,
+    width: Width = None,
     since: Since = None,
     until: Until = None,
     last: Last = None,
@@ -256,7 +258,7 @@ def trend(
         if fmt is Fmt.JSON:
             _emit(trend_json(rep), fmt)
         else:
-            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt)
+            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt, width=width)
     checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
               max_out_of_range, base]
     last_window = rep.windows[-1] if rep.windows else None

@@ -78,7 +78,8 @@ def _compile(plan: ReadPlan) -> Any:
 class NativeBlockParser(BlockParser):
     """A BlockParser whose blocks are parsed by the compiled reader, with the GIL released.
 
-    Tail blocks (a last line with no newline) are read by the exact path: it is one line."""
+    Tail blocks (a last line with no newline) are read by the exact path: it is one line. So are
+    blocks that are not `bytes` or reach 2 GiB (int32 offsets); framing gives neither today."""
 
     def __init__(self, plan: ReadPlan, layout: Layout, *, examples_wanted: Callable[[], bool]):
         super().__init__(plan, layout, examples_wanted=examples_wanted)
@@ -90,7 +91,7 @@ class NativeBlockParser(BlockParser):
     def parse(
         self, data: bytes, first_line: int, *, tail: bool = False, n_lines: int | None = None
     ) -> BlockResult:
-        if tail or len(data) >= 1 << 31 or _native is None:
+        if tail or type(data) is not bytes or len(data) >= 1 << 31 or _native is None:
             return super().parse(data, first_line, tail=tail, n_lines=n_lines)
         lines, counts, bad_index, bad_code, bad_start, bad_end, row_lines, cols = _native.parse_block(
             self._compiled, data, first_line

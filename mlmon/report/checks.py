@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import CheckReport
+from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, plain, safe
 from mlmon.rules.check import RuleResult, Status, worst_status
 
@@ -46,18 +46,26 @@ def check_json(rep: CheckReport, *, config: str | None, notifications: list[dict
 
 
 def check_table(rep: CheckReport) -> RenderableType:
-    t = Table(title=f"mlmon check: {rep.records} records", title_justify="left")
-    for col in ("rule", "status", "value", "warning", "critical", "detail"):
-        t.add_column(col, justify="right" if col in ("value", "warning", "critical") else "left")
-    for r in rep.results:
-        t.add_row(
+    cols = [
+        Col("rule", "text"),
+        Col("status", "text", 0),
+        Col("value", priority=1),
+        Col("warning", priority=3),
+        Col("critical", priority=2),
+        Col("detail", "text", 4),
+    ]
+    rows: list[list[Cell]] = [
+        [
             Text(safe(r.name)),
             Text(LABEL[r.status.value] + (" (pending)" if r.pending else ""), style=STYLE[r.status.value]),
             value_text(r.value),
             value_text(r.warning),
             value_text(r.critical),
             Text(safe(r.message)),
-        )
+        ]
+        for r in rep.results
+    ]
+    t = FitTable(cols, rows, title=f"mlmon check: {rep.records} records")
     w = worst_status(rep.results)
     counts = {s: sum(r.status is s for r in rep.results) for s in Status}
     line = Text(

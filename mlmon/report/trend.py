@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import TrendReport
-from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, _input_table, _t, alerts_table, plain
+from mlmon.report.layout import Cell, Col, FitTable
+from mlmon.report.render import (
+    SCHEMA_VERSION,
+    _dump,
+    _input_json,
+    _input_table,
+    _t,
+    alerts_table,
+    plain,
+    safe,
+)
 from mlmon.rules.alerts import Alert
 from mlmon.stats.sketch import RELATIVE_ACCURACY
 from mlmon.stats.windows import HEADLINE, Window, headline
@@ -134,27 +143,27 @@ def _start(w: Window) -> str:
     return text[:16] if text.endswith(":00") and len(text) == 19 else text
 
 
-def _window_table(rep: TrendReport) -> Table:
+def _window_table(rep: TrendReport) -> FitTable:
     has_drift = any(w.features for w in rep.windows)
     out_of_range = any(w.summary.predictions_out_of_range is not None for w in rep.windows)
     smoothed = bool(rep.windows and rep.windows[0].smoothed)
-    t = Table(title=f"Windows of {every_text(rep)} ({rep.options.timezone}), latency in ms",
-              title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
-    t.add_column("window start", no_wrap=True)
-    for name in ("records", "req/s", "success", "95% CI", "p50", "p95", "p99", "low conf"):
-        t.add_column(name, justify="right", no_wrap=True)
+    cols = [Col("window start", "num")]
+    for name, prio in (("records", 1), ("req/s", 7), ("success", 2), ("95% CI", 8), ("p50", 6), ("p95", 4),
+                       ("p99", 3), ("low conf", 9)):
+        cols.append(Col(name, "text" if name == "success" else "num", prio))
     if out_of_range:
-        t.add_column("out of range", justify="right")
+        cols.append(Col("out of range", priority=10))
     if has_drift:
-        t.add_column("drift", justify="right")
+        cols.append(Col("drift", priority=5))
     if smoothed:
-        t.add_column(f"success~{rep.options.smooth}", justify="right", no_wrap=True)
-        t.add_column(f"p99~{rep.options.smooth}", justify="right", no_wrap=True)
-    t.add_column("crossed", no_wrap=True)
+        cols.append(Col(f"success~{rep.options.smooth}", priority=11))
+        cols.append(Col(f"p99~{rep.options.smooth}", priority=11))
+    cols.append(Col("crossed", "text", priority=0))
+    rows: list[list[Cell]] = []
     for w, breaches in zip(rep.windows, rep.breaches, strict=True):
         g = w.summary
         rps = "-" if g.requests_per_second is None else f"{g.requests_per_second:.2f}"
-        cells: list[RenderableType] = [_start(w), f"{g.records:,}", rps]
+        cells: list[Cell] = [_start(w), f"{g.records:,}", rps]
         if w.status != "ok":
             note = "no traffic" if w.status == "empty" else f"too few (< {rep.options.min_records})"
             cells += [Text(note, style="dim"), "", "", "", "", ""]
@@ -179,25 +188,26 @@ def _window_table(rep: TrendReport) -> Table:
         warn = len(breaches) - crit
         marks = " ".join(x for x in (f"{crit}!!" if crit else "", f"{warn}!" if warn else "") if x)
         cells.append(Text(marks, style="bold red" if crit else "yellow") if marks else "")
-        t.add_row(*cells)
+        rows.append(cells)
     cap = [f"latency percentiles: {latency_method(rep)}; * marks too few values above it to trust"]
     cap.append("crossed: thresholds crossed in that window, !! critical, ! warning (the JSON names them)")
-    t.caption = "\n".join(cap)
-    return t
+    return FitTable(
+        cols,
+        rows,
+        title=f"Windows of {every_text(rep)} ({rep.options.timezone}), latency in ms",
+        caption="\n".join(cap),
+    )
 
 
-def _drift_table(rep: TrendReport) -> Table:
+def _drift_table(rep: TrendReport) -> FitTable:
     features = [f.name for f in next((w.features for w in rep.windows if w.features), ())]
     shown = features[:MAX_FEATURE_COLUMNS]
-    t = Table(title="Drift by window: effect (KS D or PSI), ! = drift", title_justify="left",
-              box=box.SIMPLE_HEAD, pad_edge=False)
-    t.add_column("window start", no_wrap=True)
-    for name in shown:
-        t.add_column(_t(name), justify="right")
-    t.add_column("drifted")
+    cols = [Col("window start"), *(Col(safe(name), priority=i + 1) for i, name in enumerate(shown))]
+    cols.append(Col("drifted", "text", priority=0))
+    rows: list[list[Cell]] = []
     for w in rep.windows:
         by_name = {f.name: f for f in w.features}
-        cells: list[RenderableType] = [_start(w)]
+        cells: list[Cell] = [_start(w)]
         for name in shown:
             f = by_name.get(name)
             if f is None or f.effect_size is None or w.status != "ok":
@@ -206,10 +216,11 @@ def _drift_table(rep: TrendReport) -> Table:
                 cells.append(Text(f"{f.effect_size:.2f}" + ("!" if f.drift else ""),
                                   style="bold red" if f.drift else ""))
         cells.append(_t(", ".join(w.drifted)) if w.status == "ok" else Text("-"))
-        t.add_row(*cells)
+        rows.append(cells)
+    caption = None
     if len(features) > len(shown):
-        t.caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
-    return t
+        caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
+    return FitTable(cols, rows, title="Drift by window: effect (KS D or PSI), ! = drift", caption=caption)
 
 
 def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:

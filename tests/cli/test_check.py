@@ -265,3 +265,25 @@ def test_drift_rules_without_thresholds_give_the_verdict_of_mlmon_drift(
         if f["kind"] == "categorical":
             assert res[f"unseen.{f['name']}"]["value"] == f["unseen_share"]
     assert r.exit_code == d.exit_code
+
+
+def test_config_init_with_a_baseline_adds_a_drift_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples = Path(__file__).resolve().parents[2] / "sample_logs"
+    monkeypatch.chdir(tmp_path)
+    assert cli(["baseline", str(samples / "training_mixed.csv"), "-o", "base.json"]).exit_code == 0
+    r = cli(
+        ["config", "init", str(samples / "predictions_named.jsonl"), "--baseline", "base.json", "-o", "-"]
+    )
+    assert r.exit_code == 0
+    assert 'metric = "drift.*"' in r.stdout and "baseline = " in r.stdout
+    (tmp_path / "mlmon.toml").write_text(r.stdout)
+    assert cli(["config", "validate"]).exit_code == 0
+    res = _results(cli(["check", "-f", "json"]).stdout)
+    assert {k for k in res if k.startswith("drift.")} == {
+        "drift.amount",
+        "drift.hour",
+        "drift.country",
+        "drift.is_mobile",
+    }

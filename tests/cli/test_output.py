@@ -107,3 +107,35 @@ def test_numbers_are_readable_and_p_values_agree_with_alerts() -> None:
             assert f"adjusted p {shown} " in a["message"]
             row = next(line for line in table.splitlines() if re.search(rf"│ {f['name']} +│", line))
             assert f" {shown} " in row
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_trend_and_compare_tables_fit_without_cutting(width: int) -> None:
+    log = str(SAMPLES / "predictions.jsonl")
+    ref = str(SAMPLES / "training.csv")
+    for args in (["trend", log, "--every", "10m", "--reference", ref], ["compare", log, "--control", "v1.0"]):
+        r = cli([*args, "--width", str(width)])
+        assert r.exit_code in (0, 1), r.stderr
+        assert "…" not in r.stdout, r.stdout
+        assert _width(r.stdout) <= width
+    doc = json.loads(cli(["trend", log, "--every", "10m", "-f", "json"]).stdout)
+    text = cli(["trend", log, "--every", "10m", "--width", str(width)]).stdout
+    for w in doc["windows"]:
+        p99 = w["latency_ms"]["p99"]
+        shown = f"{p99:,.1f}" + ("*" if "p99" in w["latency_ms"]["insufficient"] else "")
+        assert shown in text, shown
+
+
+def test_check_table_fits_without_cutting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "mlmon.toml"
+    config.write_text(
+        f'logs = ["{SAMPLES / "predictions.jsonl"}"]\n\n'
+        '[[rules]]\nmetric = "latency_ms.p99"\nwarning = 100\ncritical = 400\nby = "model_version"\n\n'
+        '[[rules]]\nmetric = "success_rate"\nwarning = 0.99\ncritical = 0.95\n'
+    )
+    for width in (50, 80):
+        monkeypatch.setenv("COLUMNS", str(width))
+        r = cli(["check", "--config", str(config)])
+        assert r.exit_code == 1, r.stderr
+        assert "…" not in r.stdout and _width(r.stdout) <= width
+        assert "latency_ms.p99" in r.stdout and "success_rate" in r.stdout
