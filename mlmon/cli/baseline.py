@@ -96,7 +96,7 @@ def baseline(
         from mlmon.api import load_training
         from mlmon.report.render import safe
         from mlmon.stats.baseline import save
-        from mlmon.stats.baseline_schema import MAX_EDGES
+        from mlmon.stats.baseline_schema import MAX_EDGES, MAX_TOTAL_EDGES
 
         if not 11 <= grid <= MAX_EDGES:
             raise OptionError(f"--grid must be from 11 to {MAX_EDGES}")
@@ -130,6 +130,14 @@ def baseline(
                     f"{training_data[0]!r} has no features field {features_field!r}"
                 )
             b = load_training(training_data[0], exclude={timestamp_field, *(exclude or [])}, max_edges=grid)
+        numeric = [f.numeric for f in b.features if f.numeric is not None]
+        total = sum(len(p.edges) for p in numeric)
+        if total > MAX_TOTAL_EDGES:
+            fits = MAX_TOTAL_EDGES // len(numeric)
+            raise OptionError(
+                f"{len(numeric)} numeric features at --grid {grid} hold {total:,} edges, more than "
+                f"the {MAX_TOTAL_EDGES:,} a baseline may hold; give --grid {fits} or less"
+            )
         save(b, output)
         where = "standard output" if output == "-" else safe(output)
         _stderr().print(

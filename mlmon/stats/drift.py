@@ -278,7 +278,8 @@ class FeatureDrift:
     """`relative` (the divisor is |baseline mean|), `std` (it is the baseline std) or
     `absolute` (both are 0)."""
     mean_p_value: float | None
-    """Welch's z test of the mean against the baseline mean, each with its own std."""
+    """Welch's z test (each mean with its own std) that the mean moved by more than
+    --mean-tolerance: the upper normal tail at (|diff| - tolerance x divisor) / se."""
     mean_p_value_adjusted: float | None
     mean_shift: bool
     """mean_deviation beyond --mean-tolerance and mean_p_value_adjusted below --p-threshold."""
@@ -295,8 +296,9 @@ class FeatureDrift:
     """False when KS D was computed on the baseline's quantile grid (within one bin's mass)."""
 
 
-def _mean_fields(p: NumericProfile, st: _Numeric) -> dict[str, object]:
-    """Mean deviation on one scale without a cliff: |diff| / max(|baseline mean|, std)."""
+def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
+    """Mean deviation on one scale without a cliff: |diff| / max(|baseline mean|, std), and the
+    p-value of Welch's z that it is beyond the tolerance (not merely different from zero)."""
     scale = fx.pow2_scale(st.mean, p.mean, p.std, st.std)
     mean_s, base_s, std_s = st.mean / scale, p.mean / scale, p.std / scale
     diff_s = mean_s - base_s
@@ -304,7 +306,7 @@ def _mean_fields(p: NumericProfile, st: _Numeric) -> dict[str, object]:
     kind = "absolute" if denom == 0 else "relative" if abs(base_s) >= std_s else "std"
     dev = abs(diff_s) * scale if denom == 0 else abs(diff_s) / denom
     var_log_s = (st.std / scale) ** 2
-    pm = fx.welch_p(diff_s, var_log_s, st.n, std_s**2, p.n)
+    pm = fx.welch_p(diff_s, var_log_s, st.n, std_s**2, p.n, margin_s=tolerance * denom)
     return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_p_value": pm}
 
 
@@ -384,7 +386,7 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
         return FeatureDrift(**{**row, "status": "missing", "test": None, "effect_measure": None})  # type: ignore[arg-type]
     if m < o.min_samples or p.n < o.min_samples:
         return FeatureDrift(**{**row, "status": "insufficient_data"})  # type: ignore[arg-type]
-    row.update(_mean_fields(p, st))
+    row.update(_mean_fields(p, st, o.mean_tolerance))
     row["psi"] = _numeric_psi(p, st.counts, m)
     w = fx.wasserstein_sd(np.asarray(p.edges), np.asarray(p.cdf), np.cumsum(st.counts)[1::2] / m,
                           (st.below / m, st.above / m), p.std)

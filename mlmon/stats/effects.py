@@ -91,10 +91,14 @@ def wasserstein_sd(
     return (inner + (tails[0] + tails[1]) / scale) / (std / scale)
 
 
-def welch_p(diff_s: float, var_log_s: float, n: int, var_base_s: float, n_base: int) -> float:
-    """Two-sided p-value of Welch's z for a difference of means (all in the same scaled units),
-    each mean with its own sample's variance."""
+def welch_p(
+    diff_s: float, var_log_s: float, n: int, var_base_s: float, n_base: int, margin_s: float = 0.0
+) -> float:
+    """p-value of Welch's z that two means differ by more than `margin_s` (all in the same scaled
+    units), each mean with its own sample's variance: one-sided in |diff|, the normal upper tail
+    at (|diff| - margin) / se. With margin 0 it is half the usual two-sided p-value."""
     se2 = var_log_s / n + var_base_s / n_base
+    excess = abs(diff_s) - margin_s
     if not se2 > 0:
-        return 1.0 if diff_s == 0 else 0.0
-    return math.erfc(abs(diff_s) / math.sqrt(se2) / math.sqrt(2))  # 2 * normal sf(|z|)
+        return 0.0 if excess > 0 else 1.0
+    return 0.5 * math.erfc(excess / math.sqrt(se2) / math.sqrt(2))  # normal sf(z)

@@ -283,9 +283,12 @@ def test_benjamini_hochberg_matches_scipy(rng: np.random.Generator) -> None:
         assert r.drift == (r.p_value_adjusted < 0.05 and r.effect_high >= 0.05)
 
 
-def test_single_feature_adjusted_equals_raw(rng: np.random.Generator) -> None:
+def test_single_feature_is_adjusted_with_its_mean_test(rng: np.random.Generator) -> None:
     r = drift_of(exact(x=rng.normal(size=500)), x=rng.normal(0.3, 1, 200))["x"]
-    assert r.p_value_adjusted == r.p_value
+    want = stats.false_discovery_control([r.p_value, r.mean_p_value], method="bh")
+    assert [r.p_value_adjusted, r.mean_p_value_adjusted] == pytest.approx(list(want), rel=1e-12)
+    only = drift_of(exact(c=["a"] * 300 + ["b"] * 200), c=["a"] * 20 + ["b"] * 30)["c"]
+    assert only.p_value_adjusted == only.p_value  # one test alone: nothing to adjust
 
 
 def test_verdict_needs_effect_size(rng: np.random.Generator) -> None:
@@ -313,8 +316,10 @@ def test_p_threshold_option(rng: np.random.Generator) -> None:
     d = float(stats.ks_2samp(train, log).statistic)
     assert d >= 0.1 and 1e-6 < p < 0.05
     b = exact(x=train)
-    assert drift_of(b, DriftOptions(p_threshold=p * 2), x=log)["x"].drift is True
-    assert drift_of(b, DriftOptions(p_threshold=p / 2), x=log)["x"].drift is False
+    adjusted = drift_of(b, x=log)["x"].p_value_adjusted
+    assert adjusted >= p
+    assert drift_of(b, DriftOptions(p_threshold=adjusted * 1.01), x=log)["x"].drift is True
+    assert drift_of(b, DriftOptions(p_threshold=adjusted * 0.99), x=log)["x"].drift is False
 
 
 def test_min_samples_and_absent_features(rng: np.random.Generator) -> None:
@@ -364,7 +369,7 @@ def test_mean_deviation_in_std_units_near_zero(rng: np.random.Generator) -> None
     assert r.mean_deviation_kind == "std"
     want = abs(log.mean() - train.mean()) / train.std(ddof=1)
     assert r.mean_deviation == pytest.approx(want, rel=1e-9)
-    assert r.mean_shift is bool(want > 0.2)
+    assert r.mean_shift is bool(want > 0.2 and r.mean_p_value_adjusted < 0.05)
 
 
 # --------------------------------------------------------------------- properties

@@ -174,11 +174,15 @@ def test_mean_deviation_scale_has_no_cliff(rng: np.random.Generator) -> None:
     assert devs[0] == pytest.approx(devs[1], rel=0.05) and devs[2] == pytest.approx(devs[3], rel=0.05)
 
 
-def test_welch_p_matches_scipy(rng: np.random.Generator) -> None:
-    train, log = rng.normal(5, 2, 3000), rng.normal(5.2, 3, 400)
-    r = drift_of(exact(x=train), x=log)["x"]
-    z = (log.mean() - train.mean()) / math.sqrt(log.var(ddof=1) / 400 + train.var(ddof=1) / 3000)
-    assert r.mean_p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+@pytest.mark.parametrize("tolerance", [0.0, 0.2])
+def test_welch_p_matches_scipy(rng: np.random.Generator, tolerance: float) -> None:
+    """The mean test asks whether the mean moved by more than the tolerance."""
+    train, log = rng.normal(5, 2, 3000), rng.normal(6.5, 3, 400)
+    r = drift_of(exact(x=train), DriftOptions(mean_tolerance=tolerance), x=log)["x"]
+    margin = tolerance * max(abs(train.mean()), train.std(ddof=1))
+    se = math.sqrt(log.var(ddof=1) / 400 + train.var(ddof=1) / 3000)
+    z = (abs(log.mean() - train.mean()) - margin) / se
+    assert r.mean_p_value == pytest.approx(stats.norm.sf(z), rel=1e-9)
 
 
 # ------------------------------------------------------------- missing, insufficient, texts
