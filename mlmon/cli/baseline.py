@@ -10,12 +10,14 @@ import typer
 from mlmon.cli.app import _handled, _progress, _stderr, app
 from mlmon.cli.options import (
     FeaturesField,
+    LargeWindow,
     Last,
     LogTz,
     Marker,
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     Since,
     Strict,
     TimestampField,
@@ -76,6 +78,8 @@ def baseline(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Profile training data, or last week's prediction logs, into a baseline file for
     `mlmon drift --baseline`.

@@ -13,6 +13,7 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -20,6 +21,7 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     Since,
     Strict,
     TimestampField,
@@ -115,6 +117,8 @@ def compare(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Canary analysis: each version against --control on the same time span. Latency (Mann-Whitney U;
     p50/p95/p99 shifts with intervals), success rate (two-proportion test), class shares (chi-square),

@@ -15,6 +15,7 @@ from mlmon.cli.options import (
     Fmt,
     FormatOpt,
     Include,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -23,6 +24,7 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     MinRecords,
     Quiet,
     Since,
@@ -106,6 +108,8 @@ def drift(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Data drift of each feature against the training baseline: KS for numbers, chi-square
     for categories and few-valued numbers (0/1 flags, small counts), a Welch test of each

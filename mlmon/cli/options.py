@@ -237,14 +237,56 @@ Quiet = Annotated[
 ]
 
 
+MaxRatio = Annotated[
+    float,
+    typer.Option(
+        "--max-decompression-ratio",
+        help=(
+            "Stop (exit 65) when a compressed input expands more than this many times "
+            "(checked past 16 MiB of output), as a decompression bomb does."
+        ),
+    ),
+]
+LargeWindow = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large-window",
+        help="Read zstd files written with a window over 128 MiB (zstd --long); they need that much memory.",
+    ),
+]
+
+
 def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
+    """ReadOptions from the read options every log command takes; --max-decompression-ratio
+    and --allow-large-window are taken from the running command's parameters."""
     from mlmon.read.reader import ReadOptions
+    from mlmon.read.sources import DEFAULT_MAX_RATIO
+
+    params = _current_params()
+    ratio = float(params.get("max_decompression_ratio") or DEFAULT_MAX_RATIO)
+    if ratio < 1:
+        raise OptionError("--max-decompression-ratio must be at least 1")
 
     if max_line_bytes < 1:
         raise OptionError("--max-line-bytes must be positive")
     if max_decompressed_bytes is not None and max_decompressed_bytes < 1:
         raise OptionError("--max-decompressed-bytes must be positive")
-    return ReadOptions(max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes)
+    return ReadOptions(
+        max_line_bytes=max_line_bytes,
+        max_decompressed_bytes=max_decompressed_bytes,
+        max_decompression_ratio=ratio,
+        allow_large_window=bool(params.get("allow_large_window", False)),
+    )
+
+
+def _current_params() -> dict[str, Any]:
+    """The running command's parsed parameters ({} outside a command)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - a typer that uses click itself
+        from click import get_current_context  # type: ignore[import-not-found,no-redef,unused-ignore]
+    ctx = get_current_context(silent=True)
+    return dict(ctx.params) if ctx is not None else {}
 
 
 _RELATIVE = re.compile(r"^\s*now\s*(?:([-+])\s*(.+))?$", re.IGNORECASE)
@@ -364,6 +406,7 @@ _RANGES: dict[str, tuple[float, float, bool, str]] = {
     "max_line_bytes": (1.0, math.inf, False, "at least 1"),
     "max_decompressed_bytes": (1.0, math.inf, False, "at least 1"),
     "width": (1.0, math.inf, False, "at least 1"),
+    "max_decompression_ratio": (1.0, math.inf, False, "at least 1"),
 }
 """Parameter -> (lowest, highest, lowest excluded?, in words), checked for every command."""
 

@@ -14,6 +14,7 @@ from mlmon.cli.options import (
     Fmt,
     FormatOpt,
     Include,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -22,6 +23,7 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     MinRecords,
     Quiet,
     Since,
@@ -138,6 +140,8 @@ def summary(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Serving health and model behaviour: counts, success rate, latency percentiles,
     class shares and confidence, per model version and overall.

@@ -15,6 +15,7 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    LargeWindow,
     Last,
     Logs,
     LogTz,
@@ -22,6 +23,7 @@ from mlmon.cli.options import (
     MaxBad,
     MaxDecomp,
     MaxLine,
+    MaxRatio,
     Since,
     Strict,
     TimestampField,
@@ -168,6 +170,8 @@ def trend(
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
     max_decompressed_bytes: MaxDecomp = None,
+    max_decompression_ratio: MaxRatio = 1000.0,
+    allow_large_window: LargeWindow = False,
 ) -> None:
     """Serving health window by window: records, requests/s, success rate, p50/p95/p99 latency,
     low-confidence share (and drift per feature with --baseline). Windows without traffic are

@@ -19,6 +19,7 @@ from mlmon.read.native import block_parser
 from mlmon.read.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
 from mlmon.read.sources import (
     DEFAULT_MAX_LINE_BYTES,
+    DEFAULT_MAX_RATIO,
     STDIN,
     Block,
     Format,
@@ -92,6 +93,10 @@ class ReadOptions:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     max_decompressed_bytes: int | None = None
     max_examples: int = MAX_EXAMPLES
+    max_decompression_ratio: float | None = DEFAULT_MAX_RATIO
+    """A compressed input that expands more than this many times (past 16 MiB) stops (65)."""
+    allow_large_window: bool = False
+    """Read zstd files whose window is over 128 MiB (they need that much memory)."""
 
 
 @dataclass
@@ -185,7 +190,11 @@ class Reader:
         tally = _Tally()
         try:
             stream, fmt = open_source(
-                source, notes, max_decompressed_bytes=self.options.max_decompressed_bytes
+                source,
+                notes,
+                max_decompressed_bytes=self.options.max_decompressed_bytes,
+                max_ratio=self.options.max_decompression_ratio,
+                large_window=self.options.allow_large_window,
             )
         except DataError as exc:
             raise DataError(f"{source.name}: {exc}") from None
@@ -214,6 +223,10 @@ class Reader:
         finally:
             if source.path != "-":
                 stream.close()
+        if notes.truncated and tally.lines == 0 and not notes.oversized_lines:
+            # a compressed file of which not one line could be read is unreadable input, not
+            # an empty one (and never silently skipped next to other files)
+            raise DataError(f"{source.name}: {notes.truncated}; not one line could be read from it")
         if notes.oversized_lines:
             tally.reasons["oversized"] += len(notes.oversized_lines)
             tally.reasons["blank"] -= notes.oversized_placeholders

@@ -35,6 +35,13 @@ _MAGIC = {
     b"\x28\xb5\x2f\xfd": "zstd",
 }
 _GLOB_CHARS = set("*?[")
+ZSTD_WINDOW_MIB = 128
+"""The largest zstd window read without --allow-large-window (zstd's own default limit)."""
+DEFAULT_MAX_RATIO = 1000.0
+"""Default --max-decompression-ratio: real logs compress 5-50x (zstd -19 on very repetitive
+logs ~200x); a gzip of nothing but newlines is ~1000x, zstd's can be far more."""
+RATIO_FLOOR_BYTES = 16 << 20
+"""The ratio is only checked past this much output, so small files never trip it."""
 
 
 class Format(StrEnum):
@@ -276,8 +283,21 @@ class _Stream(_Closable):
     """Compressed bytes given to zstd per call (it has no output limit; a 4-byte block can
     expand to 128 KiB, so a slice makes at most ~32 MiB)."""
 
-    def __init__(self, raw: IO[bytes], kind: str, notes: ReadNotes, max_bytes: int | None):
+    def __init__(
+        self,
+        raw: IO[bytes],
+        kind: str,
+        notes: ReadNotes,
+        max_bytes: int | None,
+        *,
+        max_ratio: float | None = None,
+        large_window: bool = False,
+    ):
         self._raw = raw
+        self._max_ratio = max_ratio
+        self._large_window = large_window
+        self._consumed = 0
+        """Compressed bytes the decompressor has used so far."""
         self._kind = kind
         self._notes = notes
         self._max = max_bytes
@@ -299,7 +319,8 @@ class _Stream(_Closable):
             return bz2.BZ2Decompressor()
         import zstandard
 
-        return zstandard.ZstdDecompressor().decompressobj()
+        window = (1 << 31) if self._large_window else (ZSTD_WINDOW_MIB << 20)
+        return zstandard.ZstdDecompressor(max_window_size=window).decompressobj()
 
     def _feed(self, data: bytes) -> None:
         """Queue compressed bytes; `read` decompresses them step by step."""
@@ -327,17 +348,33 @@ class _Stream(_Closable):
                 out = dec.decompress(data[: self.ZSTD_SLICE])  # type: ignore[attr-defined]
                 rest = data[self.ZSTD_SLICE :]
         except Exception as exc:  # zlib.error, OSError, EOFError; zstandard.ZstdError
+            if self._kind == "zstd" and "too much memory" in str(exc):
+                raise DataError(
+                    f"this zstd file needs a decoding window larger than {ZSTD_WINDOW_MIB} MiB "
+                    "(written with --long or a high level); --allow-large-window reads it"
+                ) from None
             self._notes.truncated = f"corrupt {self._kind} data: {exc}"
             self._done = True
             self._pending = b""
             self._more = False
             return
         self._member_started = True
+        self._consumed += len(data) - len(rest) if self._kind != "zstd" else min(len(data), self.ZSTD_SLICE)
         self._buf += out
         self._notes.decompressed_bytes += len(out)
         if self._max is not None and self._notes.decompressed_bytes > self._max:
             raise DataError(
                 f"decompressed input passed --max-decompressed-bytes ({self._max} bytes)"
+            )
+        if (
+            self._max_ratio is not None
+            and self._notes.decompressed_bytes > RATIO_FLOOR_BYTES
+            and self._notes.decompressed_bytes > self._max_ratio * max(self._consumed, 1)
+        ):
+            raise DataError(
+                f"expands more than {self._max_ratio:g} times ({self._notes.decompressed_bytes} bytes "
+                f"from {self._consumed}), like a decompression bomb; "
+                "raise --max-decompression-ratio if it is a real log"
             )
         if getattr(dec, "eof", False):
             # input after the member: zlib may also leave it in unconsumed_tail; bz2 keeps it
@@ -412,7 +449,12 @@ class _Plain(_Closable):
 
 
 def open_source(
-    source: Source, notes: ReadNotes, *, max_decompressed_bytes: int | None = None
+    source: Source,
+    notes: ReadNotes,
+    *,
+    max_decompressed_bytes: int | None = None,
+    max_ratio: float | None = None,
+    large_window: bool = False,
 ) -> tuple[Opened, Format]:
     """Open a source for reading, decompressing by magic bytes; return the stream and layout."""
     if source.path == STDIN and sys.stdin is None:
@@ -435,14 +477,104 @@ def open_source(
         head = magic
     else:
         notes.compression = kind
-        stream = _Stream(raw, kind, notes, max_decompressed_bytes)
+        stream = _Stream(
+            raw, kind, notes, max_decompressed_bytes, max_ratio=max_ratio, large_window=large_window
+        )
         stream._feed(magic)
         head = stream.peek(4096)
+    if not source.start and source.stop is None:
+        encoding = _bom_encoding(head)
+        cr_only = False
+        if encoding is not None:
+            stream = _Recode(stream, raw, encoding, notes)
+            head = stream.peek(4096)
+        cr_only = b"\r" in head and b"\n" not in head
+        if cr_only:
+            if not isinstance(stream, _Recode):
+                stream = _Recode(stream, raw, None, notes)
+            stream.cr_only = True
+            head = head.replace(b"\r", b"\n")
     fmt = format_for(source, head)
     if source.start or source.stop is not None:
         notes.first_line = source.first_line
+        assert not isinstance(stream, _Recode)  # recoding is only for whole sources
         return _Slice(stream, raw, source.start, source.stop), fmt
     return stream, fmt
+
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    """UTF-16 or UTF-32 named by a byte order mark (Windows tools write these)."""
+    return next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+
+
+def _mark_invalid(exc: UnicodeError) -> tuple[str, int]:
+    """A decoding error handler: the bad code units become a byte that is never valid UTF-8
+    (0xFF, via surrogateescape), so the line holding them is a bad_encoding line."""
+    assert isinstance(exc, UnicodeDecodeError)
+    return "\udcff", exc.end
+
+
+class _Recode(_Closable):
+    """UTF-8 bytes from a UTF-16/32 source (its byte order mark dropped), and/or a source whose
+    lines end in a lone CR (classic Mac, some exporters) with each CR made a newline.
+
+    A sequence that is not valid in the source's encoding comes through as a byte that is not
+    valid UTF-8 either: that line is a `bad_encoding` line, not lost."""
+
+    def __init__(self, inner: _Stream | _Plain, raw: IO[bytes], encoding: str | None, notes: ReadNotes):
+        import codecs
+
+        self._inner = inner
+        self._raw = raw
+        self._notes = notes
+        self.closed = False
+        self.cr_only = False
+        codecs.register_error("mlmon-invalid", _mark_invalid)
+        self._dec = codecs.getincrementaldecoder(encoding)("mlmon-invalid") if encoding else None
+        self._buf = bytearray()
+        self._eof = False
+        self._bom = encoding is not None
+
+    def _fill(self, n: int) -> None:
+        while not self._eof and (n < 0 or len(self._buf) < n):
+            chunk = self._inner.read(READ_BYTES)
+            if self._dec is not None:
+                text = self._dec.decode(chunk, final=not chunk)
+                if self._bom and text:
+                    text = text.removeprefix("\ufeff")
+                    self._bom = False
+                chunk = text.encode("utf-8", "surrogateescape")
+            if self.cr_only:
+                chunk = chunk.replace(b"\r", b"\n")
+            self._buf += chunk
+            if not chunk and (self._dec is None or not text):
+                self._eof = True
+
+    def peek(self, n: int) -> bytes:
+        self._fill(n)
+        return bytes(self._buf[:n])
+
+    def read(self, n: int = -1) -> bytes:
+        self._fill(n)
+        if n < 0 or n >= len(self._buf):
+            out = bytes(self._buf)
+            self._buf.clear()
+        else:
+            out = bytes(self._buf[:n])
+            del self._buf[:n]
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+        self._inner.close()
 
 
 class _Slice(_Closable):
@@ -479,7 +611,7 @@ class _Slice(_Closable):
         self._inner.close()
 
 
-Opened = _Stream | _Plain | _Slice
+Opened = _Stream | _Plain | _Slice | _Recode
 
 
 def iter_blocks(

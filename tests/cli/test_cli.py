@@ -337,8 +337,12 @@ def _cpu_ticks(pid: int) -> int:
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc to see the reader wait")
 def test_sigint_exits_130_without_traceback(tmp_path: Path) -> None:
+    # A job started in the background by a non-interactive shell (as CI may run the suite) inherits
+    # SIGINT ignored, and Python then installs no handler: give the child the default, as a
+    # terminal's foreground job has.
     proc = subprocess.Popen(_mlmon("summary", "-"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=ROOT)
+                            stderr=subprocess.PIPE, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdin is not None
         proc.stdin.write(join(good_lines(100)))
