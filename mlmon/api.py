@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
+from mlmon.stats.grouped import GroupDrift, GroupedDriftAccumulator
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
@@ -403,6 +405,9 @@ class DriftReport:
     alerts: tuple[Alert, ...]
     unknown_features: tuple[str, ...] = ()
     """Named features in the log's first records that the baseline does not have (not checked)."""
+    by: str | None = None
+    groups: tuple[GroupDrift, ...] = ()
+    """With `by`: the drift of each group (model version) against the baseline."""
 
 
 SAMPLE_BYTES = 1 << 18
@@ -525,8 +530,10 @@ def detect_drift(
     budget: Budget | None = None,
     gates: Gates | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    by: str | None = None,
 ) -> DriftReport:
-    """Each baseline feature of the records in `paths` against the baseline.
+    """Each baseline feature of the records in `paths` against the baseline (and, with `by`, of
+    each group's records: a drift table per model version).
 
     An empty selection is a `records` alert; a features field that no record has is a DataError."""
     sel = selection or Selection()
@@ -534,20 +541,24 @@ def detect_drift(
     base_plan = plan or ReadPlan()
     plan = ReadPlan(
         fields=base_plan.fields,
-        by=None,
+        by=by,
         summary=False,
         features=specs,
         record_marker=base_plan.record_marker,
         log_timezone=base_plan.log_timezone,
     )
     require = tuple(FEATURE_PREFIX + s.name for s in specs)
-    acc = DriftAccumulator(baseline)
+    grouped = GroupedDriftAccumulator(baseline) if by else None
+    acc = grouped.overall if grouped is not None else DriftAccumulator(baseline)
     records = 0
 
     def update(t: pa.Table) -> None:
         nonlocal records
         records += t.num_rows
-        acc.update(t)
+        if grouped is not None:
+            grouped.update(t)
+        else:
+            acc.update(t)
 
     got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
     report = got.report
@@ -578,8 +589,13 @@ def detect_drift(
     unknown = tuple(sorted(log_feature_names(paths, plan) - known))
     # an empty window is the records alert alone: no feature is missing from records never seen
     alerts = traffic + (drift_alerts(features, o, unknown=unknown) if records else ())
+    groups = grouped.result(o) if grouped is not None else ()
+    for g in groups:
+        alerts += tuple(dataclasses.replace(a, group=g.group, message=f"{a.message} ({by} {g.group})")
+                        for a in drift_alerts(g.features, o))
     return DriftReport(
-        report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown
+        report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown,
+        by, groups,
     )
 
 

@@ -25,9 +25,10 @@ def run(args: list[str]) -> tuple[int, str]:
 def test_readme_starts_with_exactly_two_commands() -> None:
     blocks = re.findall(r"```sh\n(.*?)```", README, flags=re.S)
     assert blocks[0].strip() == "pip install . && mlmon summary sample_logs/predictions.jsonl"
-    assert blocks[1].strip() == "pip install -e '.[test]' && python -m pytest"
+    assert blocks[1].strip() == "bash .ci/run"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install -q -e '.[test]'" in ci and "python -m pytest" in ci
+    assert "apt-get install" in ci and "cargo test" in ci
+    assert "pip install -q -e '.[test]'" in ci and ci.rstrip().endswith("python -m pytest")
 
 
 def test_main_job_summary_matches_numpy(monkeypatch) -> None:

@@ -90,6 +90,10 @@ def drift(
     window_rows: Annotated[
         int | None, typer.Option(help="Compare only the newest N records (by timestamp).")
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help="Also a drift table per value of this field (dotted path), e.g. model_version."),
+    ] = None,
     since: Since = None,
     until: Until = None,
     last: Last = None,
@@ -165,6 +169,7 @@ def drift(
                 ),
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
+                by=by or None,
             )
         _diagnostics(rep.input)
         _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)

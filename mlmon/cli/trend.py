@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, app
 from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
@@ -37,7 +37,7 @@ from mlmon.cli.options import (
     parse_range,
     parse_threshold,
 )
-from mlmon.errors import OptionError
+from mlmon.errors import ExitCode, OptionError
 
 
 def _limit(help_text: str) -> object:
@@ -263,4 +263,14 @@ def trend(
             _emit(trend_json(rep), fmt)
         else:
             _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt, width=width)
+    checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
+              max_out_of_range, base]
+    last_window = rep.windows[-1] if rep.windows else None
+    if any(c is not None for c in checks) and last_window is not None and last_window.status != "ok":
+        # the last window decides, and it holds too little to check: that is never a pass
+        _fail(
+            f"the last window ({last_window.window_start}) has {last_window.summary.records} records, "
+            f"fewer than --min-records {min_records}: nothing to check now",
+            ExitCode.DATA_ERROR,
+        )
     _exit_for(rep.alerts, fail_on)

@@ -84,6 +84,18 @@ def summary_json(rep: SummaryReport, *, by: str | None) -> str:
     return _dump(doc)
 
 
+def _drift_groups_json(rep: DriftReport) -> dict[str, Any]:
+    """With --by: `by` and `groups`, each with the keys of the top level (`features`, `drifted`)."""
+    if rep.by is None:
+        return {}
+    groups = [
+        {"group": g.group, "records": g.records, "features": plain(g.features),
+         "drifted": [f.name for f in g.features if f.drift]}
+        for g in rep.groups
+    ]
+    return {"by": rep.by, "groups": groups}
+
+
 def drift_json(rep: DriftReport) -> str:
     doc = {
         "schema_version": SCHEMA_VERSION,
@@ -96,6 +108,7 @@ def drift_json(rep: DriftReport) -> str:
         "features": plain(rep.features),
         "drifted": [f.name for f in rep.features if f.drift],
         "unknown_features": list(rep.unknown_features),
+        **_drift_groups_json(rep),
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
     }
@@ -252,6 +265,26 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     if quiet:
         return Group(verdict(rep.records, rep.alerts), alert_lines(rep.alerts))
+    t = _features_table(rep.features, Text(f"Drift against {safe(rep.baseline_source)} "
+                                           f"({rep.baseline_rows} rows)"))
+    head = Text(
+        f"{rep.records} records"
+        + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
+    )
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), head, t]
+    for g in rep.groups:  # with --by: a table per model version
+        by = safe(rep.by or "group")
+        parts.append(_features_table(g.features, Text(f"{by} = {safe(g.group)} ({g.records} records)")))
+    if rep.unknown_features:
+        more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
+        parts.append(
+            _t("log features the baseline does not know (not checked): "
+               + ", ".join(rep.unknown_features[:10]) + more)
+        )
+    return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
+
+
+def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable:
     cols = [
         Col("feature", "text"),
         Col("n", priority=6),
@@ -266,7 +299,7 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
         Col("drift", "text", priority=1),
     ]
     rows: list[list[Cell]] = []
-    for f in rep.features:
+    for f in features:
         dev = mean_deviation_text(f)
         if f.mean_shift:
             dev += " !"
@@ -293,28 +326,16 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
                 Text.assemble(drifted, extra),
             ]
         )
-    t = FitTable(
+    return FitTable(
         cols,
         rows,
-        title=Text(f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"),
+        title=title,
         caption=(
             "effect: KS D (ks) or total variation (chi_square) [95% bounds]. drift = BH-adjusted p "
             "below --p-threshold and an upper bound at least --min-effect; '!' marks a significant "
             "mean deviation beyond --mean-tolerance"
         ),
     )
-    head = Text(
-        f"{rep.records} records"
-        + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
-    )
-    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), head, t]
-    if rep.unknown_features:
-        more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
-        parts.append(
-            _t("log features the baseline does not know (not checked): "
-               + ", ".join(rep.unknown_features[:10]) + more)
-        )
-    return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
 
 
 def example_lines(examples: tuple[Example, ...]) -> list[str]:

@@ -86,3 +86,16 @@ def test_trend_needs_timestamps(tmp_path: Path) -> None:
     path.write_text('{"latency_ms": 5, "status": "ok"}\n' * 3)
     result = runner.invoke(app, ["trend", str(path), "--every", "1h"])
     assert result.exit_code == 65 and "timestamp" in result.stderr
+
+
+def test_a_thin_last_window_is_never_a_pass(tmp_path: Path) -> None:
+    lines = [json.dumps({"timestamp": (START + timedelta(seconds=i)).isoformat(), "latency_ms": 5.0,
+                         "status": "ok"}) for i in range(100)]
+    lines.append(json.dumps({"timestamp": (START + timedelta(hours=2)).isoformat(), "latency_ms": 5.0,
+                             "status": "ok"}))
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["trend", str(path), "--every", "1h", "--max-p99-ms", "100"])
+    assert result.exit_code == 65 and "nothing to check now" in result.stderr
+    # without a rule, trend only reports
+    assert runner.invoke(app, ["trend", str(path), "--every", "1h"]).exit_code == 0

@@ -55,7 +55,7 @@ def test_for_3_ignores_the_bad_hour_and_fires_on_the_lasting_drift(day: tuple[Pa
     assert alert["windows"] == HOURS - DRIFT_FROM
     # only the bad hour, without the drift: nothing lasting, exit 0
     code, doc = _run("trend", str(log), "--every", "1h", "--max-p99-ms", "150", "--for", "3",
-                     "--until", f"2026-11-01T{BAD_HOUR + 2:02d}:00:00Z")
+                     "--until", f"2026-11-01T{BAD_HOUR + 1:02d}:59:59Z")
     assert code == 0 and doc["alerts"] == []
     assert "latency_ms.p99" in [a["metric"] for a in doc["windows"][BAD_HOUR]["alerts"]]
 
