@@ -356,7 +356,13 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         else:
             import pyarrow.json as pj
 
-            table = pj.read_json(stream)
+            from mlmon.read.jsonlines import too_deep_line
+
+            data = stream.read()
+            deep = too_deep_line(data)
+            if deep is not None:
+                raise DataError(f"{source.name}:{deep}: a value nested too deep to read as training data")
+            table = pj.read_json(pa.BufferReader(data))
             table.validate(full=True)  # the JSON reader keeps invalid UTF-8 in strings unchecked
             table = _flatten(table)
     except pa.ArrowInvalid as exc:

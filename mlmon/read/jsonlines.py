@@ -757,3 +757,42 @@ class BlockParser:
                 return "non_record"
             return "wrong_type"
         return "non_record"
+
+
+
+def too_deep_line(data: bytes, *, limit: int = 512) -> int | None:
+    """The 1-based number of the first line nested deeper than `limit` brackets, or None.
+
+    pyarrow's JSON reader recurses once per level and crashes the process on a line nested some
+    thousands deep, so whole-file reads check depth first. Brackets are counted without regard to
+    strings, which can only overstate the depth: a line that looks too deep is settled by Python's
+    own parser, which fails cleanly (RecursionError) where the nesting is real."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    step = 1 << 24
+    carry = 0  # bracket depth of the line still open at the end of the previous part
+    checked_to = -1  # lines ending before this offset were settled by the parser
+    for start in range(0, len(arr), step):
+        part = arr[start : start + step]
+        opens = (part == 0x5B) | (part == 0x7B)
+        closes = (part == 0x5D) | (part == 0x7D)
+        cum = np.cumsum(opens.astype(np.int64) - closes.astype(np.int64)) + carry
+        newlines = part == 0x0A
+        last_nl = np.maximum.accumulate(np.where(newlines, np.arange(len(part)), -1))
+        base = np.where(last_nl >= 0, cum[np.maximum(last_nl, 0)], 0)
+        depth = cum - base
+        for pos in np.flatnonzero(depth > limit):
+            at = start + int(pos)
+            if at < checked_to:
+                continue
+            begin = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            try:
+                json.loads(data[begin:end])
+            except RecursionError:
+                return data.count(b"\n", 0, begin) + 1
+            except ValueError:
+                pass
+            checked_to = end
+        carry = int(depth[-1]) if len(part) else carry
+    return None

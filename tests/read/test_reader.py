@@ -518,3 +518,31 @@ def test_records_without_a_timestamp_take_their_logging_prefix_time(tmp_path: Pa
         base - 3600 * 10**9 if i % 10 == 0 else base + i * 10**9 + 250 * 10**6 for i in range(40)
     ] + [None]
     assert got == want
+
+
+def test_too_deep_line_finds_real_nesting_only() -> None:
+    from mlmon.read.jsonlines import too_deep_line
+
+    ok = b'{"a": 1, "b": [1, 2, {"c": 3}]}\n' * 3
+    deep = b'{"a": ' + b"[" * 20000 + b"]" * 20000 + b"}\n"
+    in_string = b'{"a": "' + b"[" * 20000 + b'"}\n'
+    assert too_deep_line(ok) is None
+    assert too_deep_line(ok + deep + ok) == 4
+    assert too_deep_line(ok + in_string + ok) is None  # brackets inside a string are not nesting
+    assert too_deep_line(ok + in_string + deep) == 5
+    assert too_deep_line(b'{"a": [[[[\n' * 300 + ok) is None  # broken lines do not add up
+
+
+def test_baseline_of_deeply_nested_json_lines_is_a_data_error(tmp_path: Path) -> None:
+    """pyarrow's JSON reader crashed the process (SIGSEGV) on a line nested 10,000 deep."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "deep.jsonl"
+    path.write_bytes(b'{"a": 1}\n' + b'{"a": ' + b"[" * 20000 + b"]" * 20000 + b"}\n")
+    out = tmp_path / "b.json"
+    done = subprocess.run([sys.executable, "-m", "mlmon", "baseline", str(path), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 65, done.stderr
+    assert "deep.jsonl:2: a value nested too deep" in done.stderr
+    assert not out.exists()
