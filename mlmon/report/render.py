@@ -132,22 +132,20 @@ def _group_table(rep: SummaryReport, by: str | None) -> FitTable:
         Col("mean ms", priority=8),
     ]
     rows: list[list[Cell]] = []
+    absent = {m.metric for m in rep.missing}  # no record has the field: shown as missing, never as a value
     for g in (rep.result.overall, *rep.result.groups):
         lat = g.latency_ms
         marks = {p: ("*" if p in lat.insufficient else "") for p in ("p50", "p95", "p99")}
-        rows.append(
-            [
-                _t(g.group, "bold" if g.group == "(all)" else ""),
-                str(g.records),
-                f"{percent(g.success_rate, decimals=2)} (n={g.success_n})",
-                str(g.errors),
-                ms(lat.p50) + marks["p50"],
-                ms(lat.p95) + marks["p95"],
-                ms(lat.p99) + marks["p99"],
-                ms(lat.max),
-                ms(lat.mean),
-            ]
-        )
+        if "latency_ms" in absent:
+            latency = ["missing"] * 5
+        else:
+            latency = [ms(lat.p50) + marks["p50"], ms(lat.p95) + marks["p95"], ms(lat.p99) + marks["p99"]]
+            latency += [ms(lat.max), ms(lat.mean)]
+        if "success_rate" in absent:
+            success = ["missing", "missing"]
+        else:
+            success = [f"{percent(g.success_rate, decimals=2)} (n={g.success_n})", str(g.errors)]
+        rows.append([_t(g.group, "bold" if g.group == "(all)" else ""), str(g.records), *success, *latency])
     return FitTable(
         cols,
         rows,
@@ -199,9 +197,17 @@ def _input_table(r: InputReport) -> FitTable:
     return FitTable(cols, rows, title="Input")
 
 
-def verdict(records: int, alerts: tuple[Alert, ...]) -> Text:
+def verdict(records: int, alerts: tuple[Alert, ...], not_measured: tuple[str, ...] = ()) -> Text:
     """The one-line answer that heads table output: `OK: 2000 records, no alerts` or
-    `ALERT: 2 critical, 1 warning (2000 records)`."""
+    `ALERT: 2 critical, 1 warning (2000 records)`; metrics no record could give are named, so an OK
+    never reads as covering them (`OK: 2000 records, no alerts; not measured: latency_ms`)."""
+    line = _verdict(records, alerts)
+    if not_measured:
+        line.append(f"; not measured: {', '.join(not_measured)}", style="bold yellow")
+    return line
+
+
+def _verdict(records: int, alerts: tuple[Alert, ...]) -> Text:
     counts = {s: sum(1 for a in alerts if a.severity is s) for s in Severity}
     names = {Severity.CRITICAL: "critical", Severity.WARNING: "warning", Severity.INFO: "info"}
     listed = ", ".join(
@@ -239,15 +245,16 @@ def alerts_table(alerts: tuple[Alert, ...]) -> RenderableType:
 def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) -> RenderableType:
     """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     o = rep.result.overall
+    unmeasured = tuple(m.metric for m in rep.missing)
     if quiet:
-        return Group(verdict(o.records, rep.alerts), alert_lines(rep.alerts))
+        return Group(verdict(o.records, rep.alerts, unmeasured), alert_lines(rep.alerts))
     head = Text(
         f"{o.records} records"
         + (f" from {o.first_timestamp} to {o.last_timestamp}" if o.first_timestamp else "")
         + (f" ({o.span_seconds:.0f} s, {o.requests_per_second:.2f} req/s)" if o.requests_per_second else "")
         + (f"; {rep.filtered_out} outside the selected range" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [verdict(o.records, rep.alerts), head, _group_table(rep, by)]
+    parts: list[RenderableType] = [verdict(o.records, rep.alerts, unmeasured), head, _group_table(rep, by)]
     groups = (o, *rep.result.groups)
     if any(g.classes or g.confidence.n or g.prediction_values for g in groups):
         parts.append(_behaviour_table(groups))

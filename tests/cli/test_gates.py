@@ -127,6 +127,19 @@ def test_without_a_threshold_a_missing_field_is_a_note_not_health() -> None:
     assert healthy["not_measured"] == []
 
 
+def test_a_missing_metric_is_shown_as_missing_in_the_table_and_the_verdict() -> None:
+    r = cli(["summary", SAMPLE, "--latency-field", "latencyms", "--width", "120"])
+    assert r.exit_code == 0
+    first, *rest = r.stdout.split("Model behaviour")[0].splitlines()
+    assert first == "OK: 2000 records, no alerts; not measured: latency_ms"
+    rows = [ln for ln in rest if ln.startswith("│ v1.0") or ln.startswith("│ (all)")]
+    assert rows and all(ln.count("missing") == 5 for ln in rows), r.stdout
+    quiet = cli(["summary", SAMPLE, "--status-field", "state", "--quiet"])
+    assert quiet.stdout.splitlines()[0] == "OK: 2000 records, no alerts; not measured: success_rate"
+    healthy = cli(["summary", SAMPLE, "--quiet"])
+    assert "not measured" not in healthy.stdout and "missing" not in healthy.stdout
+
+
 def test_misspelt_features_field_in_drift_is_bad_data(tmp_path: Path) -> None:
     base = tmp_path / "b.json"
     assert cli(["baseline", str(ROOT / "sample_logs" / "training.csv"), "-o", str(base)]).exit_code == 0
