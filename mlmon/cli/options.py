@@ -179,6 +179,20 @@ MaxAge = Annotated[
     ),
 ]
 TimestampField = Annotated[str, typer.Option(help="Dotted path of the timestamp field.")]
+LatencyField = Annotated[str, typer.Option(help="Dotted path of the latency in ms.")]
+StatusField = Annotated[str, typer.Option(help="Dotted path of the status text.")]
+SuccessField = Annotated[
+    str, typer.Option(help="Dotted path of a boolean success flag (used when there is no status).")
+]
+SuccessValue = Annotated[
+    list[str] | None,
+    typer.Option(help="Status values that mean success (repeatable; default success, ok)."),
+]
+PredictionField = Annotated[
+    str, typer.Option(help="Dotted path of the prediction: an object, a number or a label.")
+]
+ClassField = Annotated[str, typer.Option(help="Dotted path of the predicted class.")]
+ConfidenceField = Annotated[str, typer.Option(help="Dotted path of the confidence.")]
 FeaturesField = Annotated[
     str, typer.Option(help="Dotted path of the features: a list (by position) or an object (by name).")
 ]

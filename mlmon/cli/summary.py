@@ -9,6 +9,8 @@ import typer
 
 from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _picked, _progress, app
 from mlmon.cli.options import (
+    ClassField,
+    ConfidenceField,
     FailOn,
     FailOnOpt,
     Fmt,
@@ -16,6 +18,7 @@ from mlmon.cli.options import (
     Include,
     LargeWindow,
     Last,
+    LatencyField,
     Logs,
     LogTz,
     Marker,
@@ -25,9 +28,13 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     MinRecords,
+    PredictionField,
     Quiet,
     Since,
+    StatusField,
     Strict,
+    SuccessField,
+    SuccessValue,
     TimestampField,
     Until,
     Width,
@@ -116,24 +123,13 @@ def summary(
     max_age: MaxAge = None,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
-    latency_field: Annotated[str, typer.Option(help="Dotted path of the latency in ms.")] = "latency_ms",
-    status_field: Annotated[str, typer.Option(help="Dotted path of the status text.")] = "status",
-    success_field: Annotated[
-        str, typer.Option(help="Dotted path of a boolean success flag (used when there is no status).")
-    ] = "success",
-    success_value: Annotated[
-        list[str] | None,
-        typer.Option(help="Status values that mean success (repeatable; default success, ok)."),
-    ] = None,
-    prediction_field: Annotated[
-        str, typer.Option(help="Dotted path of the prediction: an object, a number or a label.")
-    ] = "prediction",
-    class_field: Annotated[
-        str, typer.Option(help="Dotted path of the predicted class.")
-    ] = "prediction.class",
-    confidence_field: Annotated[
-        str, typer.Option(help="Dotted path of the confidence.")
-    ] = "prediction.confidence",
+    latency_field: LatencyField = "latency_ms",
+    status_field: StatusField = "status",
+    success_field: SuccessField = "success",
+    success_value: SuccessValue = None,
+    prediction_field: PredictionField = "prediction",
+    class_field: ClassField = "prediction.class",
+    confidence_field: ConfidenceField = "prediction.confidence",
     record_marker: Marker = None,
     log_timezone: LogTz = "UTC",
     max_bad_lines: MaxBad = "1%",

@@ -10,6 +10,8 @@ import typer
 
 from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, app
 from mlmon.cli.options import (
+    ClassField,
+    ConfidenceField,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -17,6 +19,7 @@ from mlmon.cli.options import (
     FormatOpt,
     LargeWindow,
     Last,
+    LatencyField,
     Logs,
     LogTz,
     Marker,
@@ -24,8 +27,12 @@ from mlmon.cli.options import (
     MaxDecomp,
     MaxLine,
     MaxRatio,
+    PredictionField,
     Since,
+    StatusField,
     Strict,
+    SuccessField,
+    SuccessValue,
     TimestampField,
     Until,
     Width,
@@ -145,24 +152,13 @@ def trend(
     ] = 1,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
-    latency_field: Annotated[str, typer.Option(help="Dotted path of the latency in ms.")] = "latency_ms",
-    status_field: Annotated[str, typer.Option(help="Dotted path of the status text.")] = "status",
-    success_field: Annotated[
-        str, typer.Option(help="Dotted path of a boolean success flag (used when there is no status).")
-    ] = "success",
-    success_value: Annotated[
-        list[str] | None,
-        typer.Option(help="Status values that mean success (repeatable; default success, ok)."),
-    ] = None,
-    prediction_field: Annotated[
-        str, typer.Option(help="Dotted path of the prediction: an object, a number or a label.")
-    ] = "prediction",
-    class_field: Annotated[
-        str, typer.Option(help="Dotted path of the predicted class.")
-    ] = "prediction.class",
-    confidence_field: Annotated[
-        str, typer.Option(help="Dotted path of the confidence.")
-    ] = "prediction.confidence",
+    latency_field: LatencyField = "latency_ms",
+    status_field: StatusField = "status",
+    success_field: SuccessField = "success",
+    success_value: SuccessValue = None,
+    prediction_field: PredictionField = "prediction",
+    class_field: ClassField = "prediction.class",
+    confidence_field: ConfidenceField = "prediction.confidence",
     features_field: FeaturesField = "input.features",
     record_marker: Marker = None,
     log_timezone: LogTz = "UTC",

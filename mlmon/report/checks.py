@@ -66,12 +66,23 @@ def check_table(rep: CheckReport) -> RenderableType:
         for r in rep.results
     ]
     t = FitTable(cols, rows, title=f"mlmon check: {rep.records} records")
+    return Group(check_verdict(rep), t)
+
+
+def check_verdict(rep: CheckReport) -> Text:
+    """The one line that heads the table (and a cron mail): `OK: 2000 records, 3 rules ok`,
+    `ALERT: 1 critical, 1 warning (2000 records)` or `NO DATA: 1 rule(s) without data (2000 records)`."""
     w = worst_status(rep.results)
     counts = {s: sum(r.status is s for r in rep.results) for s in Status}
-    line = Text(
-        f"{len(rep.results)} rule(s): "
-        + ", ".join(f"{n} {LABEL[s.value]}" for s, n in counts.items() if n)
-        + f"; overall {LABEL[w.value]}",
-        style=STYLE[w.value],
+    listed = ", ".join(
+        f"{n} {'rule(s) without data' if s is Status.NO_DATA else LABEL[s.value]}"
+        for s, n in counts.items()
+        if n and s is not Status.OK
     )
-    return Group(t, line)
+    if w is Status.OK:
+        text = f"OK: {rep.records} records, {len(rep.results)} rule(s) ok"
+    elif w is Status.NO_DATA:
+        text = f"NO DATA: {listed} ({rep.records} records)"
+    else:
+        text = f"ALERT: {listed} ({rep.records} records)"
+    return Text(text, style=STYLE[w.value])

@@ -287,3 +287,24 @@ def test_config_init_with_a_baseline_adds_a_drift_rule(
         "drift.country",
         "drift.is_mobile",
     }
+
+
+def test_table_output_opens_with_the_verdict_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "latency_ms.p99"\nwarning = 1e9\n')
+    r = cli(["check"])
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[0] == f"OK: {len(recs)} records, 1 rule(s) ok"
+    p99 = float(np.percentile([x["latency_ms"] for x in recs], 99))
+    (tmp_path / "mlmon.toml").write_text(
+        'logs = ["log.jsonl"]\n[[rules]]\nmetric = "latency_ms.p99"\nwarning = 0\n'
+        f'critical = {p99 / 2}\n[[rules]]\nmetric = "records"\n'
+        f'warning = {len(recs) + 1}\ndirection = "below"\n'
+    )
+    r = cli(["check"])
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[0] == f"ALERT: 1 warning, 1 critical ({len(recs)} records)"
+    lines = [dumps({k: v for k, v in record(i).items() if k != "latency_ms"}) for i in range(N)]
+    _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "latency_ms.p99"\nwarning = 100\n', lines=lines)
+    r = cli(["check"])
+    assert r.exit_code == 65
+    assert r.stdout.splitlines()[0] == f"NO DATA: 1 rule(s) without data ({N} records)"
