@@ -781,7 +781,8 @@ class CompareReport:
     versions: tuple[VersionComparison, ...]
     verdict: str
     """worse when any version has a metric worse beyond tolerance; not_enough_data when some
-    version could not be judged at all; else pass."""
+    version could not be judged at all; no_records when the selection is empty (the `records`
+    alert says so); else pass."""
     alerts: tuple[Alert, ...]
 
 
@@ -824,8 +825,10 @@ def compare(
     report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
-    if records == 0:
-        raise DataError(f"no record in the selected range ({report.records} valid records read)")
+    if records == 0:  # an empty window is no traffic, an incident: the records alert, not bad data
+        empty = traffic_alerts(0, None, TrafficRules(), time.time_ns())
+        source = baseline.source if baseline else None
+        return CompareReport(report, 0, filtered, by, control, source, o, (), "no_records", empty)
     versions = acc.result(control, o)
     if not versions:
         raise DataError(f"only the control {control!r} has records: there is no other version to compare")

@@ -344,6 +344,14 @@ def test_an_empty_trend_window_is_a_records_alert_not_bad_data() -> None:
     assert [(a["metric"], a["severity"]) for a in doc["alerts"]] == [("records", "critical")]
 
 
+def test_an_empty_compare_window_is_a_records_alert_not_bad_data() -> None:
+    r = cli(["compare", SAMPLE, "--control", "v1.0", "--since", "now-1h", "-f", "json"])
+    assert r.exit_code == 1, r.stderr
+    doc = strict_json(r.stdout)
+    assert doc["records"] == 0 and doc["verdict"] == "no_records"
+    assert [(a["metric"], a["severity"]) for a in doc["alerts"]] == [("records", "critical")]
+
+
 def test_min_records_in_drift_is_an_alert_even_when_every_feature_is_insufficient(tmp_path: Path) -> None:
     five = tmp_path / "five.jsonl"
     five.write_text("".join(Path(SAMPLE).read_text().splitlines(keepends=True)[:5]))
