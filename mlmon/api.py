@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlmon.errors import DataError, NoInputError
+from mlmon.errors import DataError, NoInputError, OptionError
 from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, Reader, ReadOptions, check_budget
 from mlmon.read.records import (
@@ -200,7 +200,14 @@ def _read(
             use(t)
     for t in selector.finish():
         use(t)
-    return _Read(reader.report(), selector.filtered_out, timed, newest_read, newest_selected)
+    report = reader.report()
+    if plan.by and report.records == 0 and plan.by in report.containers_seen:
+        # every record failed because --by names an object or a list: a usage problem, not bad data
+        raise OptionError(
+            f"--by: {plan.by!r} is an object or a list in the records; group by a field that holds "
+            "text, a number or a boolean (e.g. model_version)"
+        )
+    return _Read(report, selector.filtered_out, timed, newest_read, newest_selected)
 
 
 @dataclass(frozen=True)

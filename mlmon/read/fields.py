@@ -13,7 +13,7 @@ MAX_DEPTH = 4
 MAX_NAMES = 500
 
 
-def _walk(value: Any, prefix: str, depth: int, out: set[str]) -> None:
+def _walk(value: Any, prefix: str, depth: int, out: set[str], containers: set[str]) -> None:
     if not isinstance(value, dict) or depth >= MAX_DEPTH:
         return
     for key, v in value.items():
@@ -21,18 +21,22 @@ def _walk(value: Any, prefix: str, depth: int, out: set[str]) -> None:
             return
         name = f"{prefix}{key}"
         out.add(name)
-        _walk(v, name + ".", depth + 1, out)
+        if isinstance(v, dict | list):
+            containers.add(name)
+        _walk(v, name + ".", depth + 1, out, containers)
 
 
-def names_in_json(texts: Iterable[bytes]) -> set[str]:
-    """Dotted paths of the objects among some record texts (JSON after any prefix)."""
+def names_in_json(texts: Iterable[bytes], containers: set[str] | None = None) -> set[str]:
+    """Dotted paths of the objects among some record texts (JSON after any prefix); the paths
+    whose value is an object or a list are added to `containers` when it is given."""
     out: set[str] = set()
+    kept: set[str] = set() if containers is None else containers
     for text in texts:
         try:
             rec = json.loads(text)
         except (ValueError, RecursionError):
             continue
-        _walk(rec, "", 0, out)
+        _walk(rec, "", 0, out, kept)
     return out
 
 

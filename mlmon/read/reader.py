@@ -80,6 +80,8 @@ class InputReport:
     examples: tuple[Example, ...]
     fields_seen: frozenset[str] = frozenset()
     """Dotted field names seen in the first records of each file (for suggestions)."""
+    containers_seen: frozenset[str] = frozenset()
+    """Those of `fields_seen` whose value was an object or a list in some of those records."""
 
     @property
     def truncated(self) -> tuple[FileReport, ...]:
@@ -131,6 +133,7 @@ class Reader:
         self._examples: list[Example] = []
         self._seq = 0
         self._fields_seen: set[str] = set()
+        self._containers_seen: set[str] = set()
         self._bad_examples = 0
         self._normal_examples = 0
 
@@ -370,12 +373,13 @@ class Reader:
             bad_lines=sum(f.bad_lines for f in self._files),
             examples=tuple(self._examples),
             fields_seen=frozenset(self._fields_seen),
+            containers_seen=frozenset(self._containers_seen),
         )
 
     def _see_json(self, head: list[bytes]) -> None:
         marker = self.plan.record_marker.encode() if self.plan.record_marker else None
         texts = (record_text(line, marker) for line in head[:FIELD_SNIFF_LINES])
-        self._fields_seen |= names_in_json(t for t in texts if t is not None)
+        self._fields_seen |= names_in_json((t for t in texts if t is not None), self._containers_seen)
 
 
 def check_budget(report: InputReport, *, max_bad: float | int, strict: bool) -> None:

@@ -203,3 +203,16 @@ def test_windows_reaching_past_the_clock_are_clamped(tmp_path: Path, window: lis
     result = cli(["summary", str(_old_log(tmp_path)), "-f", "json", *window])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["records"] == records
+
+
+@pytest.mark.parametrize("command", [["summary"], ["compare", "--control", "v1.0"]])
+@pytest.mark.parametrize("field", ["input.features", "prediction"])
+def test_by_on_an_object_or_a_list_is_a_usage_error_naming_the_field(command: list[str], field: str) -> None:
+    """Every record failed as wrong_type (exit 65) when --by named an object or a list."""
+    sample = str(Path(__file__).resolve().parents[2] / "sample_logs" / "predictions.jsonl")
+    r = cli([command[0], sample, *command[1:], "--by", field])
+    assert r.exit_code == 2, r.stderr
+    assert f"--by: {field!r} is an object or a list" in r.stderr
+    scalar = "prediction.class" if command[0] == "summary" else "model_version"
+    ok = cli([command[0], sample, *command[1:], "--by", scalar, "-f", "json"])
+    assert ok.exit_code in (0, 1), ok.stderr
