@@ -630,6 +630,25 @@ class TrendReport:
     firing: tuple[Firing, ...]
 
 
+def _serving_plan(
+    plan: ReadPlan | None, by: str | None, baseline: Baseline | None
+) -> tuple[ReadPlan, tuple[str, ...]]:
+    """The read plan (and the fields a record needs) of a command that reads serving fields and,
+    with a baseline, the features too: trend, check and compare."""
+    base = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    out = ReadPlan(
+        fields=base.fields,
+        by=by,
+        summary=True,
+        features=specs,
+        record_marker=base.record_marker,
+        log_timezone=base.log_timezone,
+        success_values=base.success_values,
+    )
+    return out, SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+
+
 def trend(
     paths: list[str],
     *,
@@ -646,18 +665,7 @@ def trend(
     on_bytes: Callable[[int], None] | None = None,
 ) -> TrendReport:
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist."""
-    base_plan = plan or ReadPlan()
-    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
-    plan = ReadPlan(
-        fields=base_plan.fields,
-        by=None,
-        summary=True,
-        features=specs,
-        record_marker=base_plan.record_marker,
-        log_timezone=base_plan.log_timezone,
-        success_values=base_plan.success_values,
-    )
-    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    plan, require = _serving_plan(plan, None, baseline)
     acc = WindowAccumulator(windows, summary=summary, baseline=baseline)
     records = 0
 
@@ -737,18 +745,7 @@ def check(
     """
     import time
 
-    base_plan = plan or ReadPlan()
-    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
-    plan = ReadPlan(
-        fields=base_plan.fields,
-        by=base_plan.by,
-        summary=True,
-        features=specs,
-        record_marker=base_plan.record_marker,
-        log_timezone=base_plan.log_timezone,
-        success_values=base_plan.success_values,
-    )
-    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
+    plan, require = _serving_plan(plan, (plan or ReadPlan()).by, baseline)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulator(baseline) if baseline is not None else None
 
@@ -807,19 +804,8 @@ def compare(
     on_bytes: Callable[[int], None] | None = None,
 ) -> CompareReport:
     """Each version (by `by`) of the records in `paths` against the `control` version, on the same span."""
-    base_plan = plan or ReadPlan()
-    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
-    plan = ReadPlan(
-        fields=base_plan.fields,
-        by=by,
-        summary=True,
-        features=specs,
-        record_marker=base_plan.record_marker,
-        log_timezone=base_plan.log_timezone,
-        success_values=base_plan.success_values,
-    )
+    plan, require = _serving_plan(plan, by, baseline)
     o = compare_options or CompareOptions()
-    require = SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())
     acc = CompareAccumulator(baseline, max_groups=o.max_groups)
     records = 0
 
