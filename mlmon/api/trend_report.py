@@ -36,6 +36,9 @@ class TrendReport:
     alerts: tuple[Alert, ...]
     """Alerts firing now: crossed in each of the last --for windows; the last window decides."""
     firing: tuple[Firing, ...]
+    out_of_order: int = 0
+    """With record-count windows: records older than one read before them (windows follow read
+    order, so they may overlap in time)."""
 
 
 def trend(
@@ -55,7 +58,7 @@ def trend(
 ) -> TrendReport:
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist."""
     plan, require = _serving_plan(plan, None, baseline)
-    acc = WindowAccumulator(windows, summary=summary, baseline=baseline)
+    acc = WindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift)
     records = 0
 
     def update(t: pa.Table) -> None:
@@ -95,4 +98,5 @@ def trend(
         breaches,
         tuple(f.alert for f in firing),
         firing,
+        acc.out_of_order,
     )

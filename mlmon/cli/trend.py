@@ -93,8 +93,8 @@ def trend(
     every: Annotated[
         str,
         typer.Option(
-            help="Window length (15m, 1h, 1d; aligned to the clock of --log-timezone) or a number of "
-            "records (5000, in time order).",
+            help="Window length (15m, 1h, 1d, 1w; aligned to the clock of --log-timezone, weeks start "
+            "on Monday) or a number of records (5000: consecutive records in read order).",
             show_default=False,
         ),
     ],

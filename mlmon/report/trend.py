@@ -76,6 +76,7 @@ def trend_json(rep: TrendReport) -> str:
         "records_read": rep.input.records,
         "filtered_out": rep.filtered_out,
         "without_timestamp": rep.without_timestamp,
+        "out_of_order": rep.out_of_order,
         "baseline": rep.baseline_source,
         "windows": [_window_json(w, b) for w, b in zip(rep.windows, rep.breaches, strict=True)],
         "input": _input_json(rep.input),
@@ -229,6 +230,9 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
         head += f"; {rep.without_timestamp:,} without a timestamp (in no window)"
     if rep.filtered_out:
         head += f"; {rep.filtered_out:,} outside the selected range"
+    if rep.out_of_order:
+        head += (f"; {rep.out_of_order:,} out of time order (record windows follow read order, so they "
+                 "may overlap in time: sort the log by time, or use a clock window such as --every 1h)")
     if rep.baseline_source:
         head += f"; drift against {rep.baseline_source}"
     parts: list[RenderableType] = [_t(head), _window_table(rep)]
