@@ -38,7 +38,7 @@ def test_readme_trend_examples(monkeypatch) -> None:
 
 def test_readme_compare_examples(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
-    first, second = _block("compare")
+    first, second, third = _block("compare")
     result = runner.invoke(app, first[1:])
     assert result.exit_code == 1, result.stderr
     assert "v2.0 against v1.0" in result.stdout
@@ -50,3 +50,11 @@ def test_readme_compare_examples(monkeypatch) -> None:
     assert verdicts["success_rate"] == "same"
     assert {m["metric"] for m in v["traffic"] if m["verdict"] == "different"} == {
         "features.age", "features.income", "features.session_length"}
+    # --approx: the same verdicts from values rounded to within 1%
+    exact = runner.invoke(app, [*first[1:], "--format", "json"])
+    approx = runner.invoke(app, [*third[1:], "--format", "json"])
+    assert approx.exit_code == 1 and "--approx" in third
+    (e,) = json.loads(exact.stdout)["versions"]
+    (a,) = json.loads(approx.stdout)["versions"]
+    assert json.loads(approx.stdout)["approx"] is True
+    assert [m["verdict"] for m in a["metrics"]] == [m["verdict"] for m in e["metrics"]]
