@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -330,11 +329,17 @@ class WindowAccumulator:
             drifted=tuple(f.name for f in features if f.drift and status == "ok"),
         )
 
+    def starts(self) -> tuple[int, int] | None:
+        """The first and the last window start holding records (clock windows), or None."""
+        return (min(self.slots), max(self.slots)) if self.slots else None
+
     def result(
-        self, drift: DriftOptions | None = None, *, on_window: Callable[[Window], None] | None = None
+        self, drift: DriftOptions | None = None, *, span: tuple[int, int] | None = None
     ) -> tuple[Window, ...]:
         """The windows in order. Record-count windows are judged with the drift options given to
-        the constructor (they were reduced as they filled up); `drift` must not differ from them."""
+        the constructor (they were reduced as they filled up); `drift` must not differ from them.
+        Clock windows run from the first window with records to the last, or over `span` (the
+        first and last window start) when given, so groups share one set of rows."""
         o = self.options
         if o.every_records is not None:
             if drift is not None and self.closed and drift != self.drift_options:
@@ -346,10 +351,10 @@ class WindowAccumulator:
         else:
             every = o.every_ns
             assert every is not None
-            if not self.slots:
+            span = span or self.starts()
+            if span is None:
                 return ()
-            keys = sorted(self.slots)
-            edges = boundaries(keys[0], keys[-1], every, o.timezone)
+            edges = boundaries(span[0], span[1], every, o.timezone)
             windows = []
             for a, b in zip(edges[:-1], edges[1:], strict=True):
                 slot = self.slots.get(int(a))
