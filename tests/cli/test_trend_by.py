@@ -86,8 +86,8 @@ def test_sparkline_table_fits_any_width_and_never_cuts(day: tuple[Path, Path], w
     bars = [line for line in text.splitlines() if "latency_ms.p99" in line and "▁" in line]
     assert bars, text
     for line in bars:
-        run = max((part for part in line.split("│") if part.strip() and set(part.strip()) <= set("▁▂▃▄▅▆▇█ ")),
-                  key=len)
+        spark = set("▁▂▃▄▅▆▇█ ")
+        run = max((part for part in line.split("│") if part.strip() and set(part.strip()) <= spark), key=len)
         shown = len(run.strip())
         if shown < len(rep.windows):
             assert f"the last {shown} of {len(rep.windows)} windows" in text.replace("\n", " ")
