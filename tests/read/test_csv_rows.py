@@ -99,7 +99,9 @@ def test_examples_of_rejected_rows_carry_physical_line_numbers(tmp_path: Path) -
     assert _examples(rep, "wrong_type") == [(9, f"{TS},abc,y")]
 
 
-def test_a_quote_open_past_the_line_limit_is_a_bad_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_quote_open_past_the_line_limit_is_a_bad_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(csvrows, "MAX_ROW_LINES", 5)
     inner = "\n".join(f"line {i}" for i in range(8))
     got, rep = _read(tmp_path, _body([_good(0), f'{TS},1,"{inner}"', _good(2)]))
