@@ -5,7 +5,8 @@
 
 Cases (each against summary): `trend` (--every 1h, plus --extra), `trend-approx` (DDSketch
 percentiles), `trend-reference` (drift per window against the generator's training CSV),
-`trend-by` (windows per model version), `compare` and `compare-approx` (v2.0 against v1.0).
+`trend-by` (windows per model version), `trend-records` (--every 5000 record windows), `compare`
+and `compare-approx` (v2.0 against v1.0).
 Each run is a whole process (start-up and imports included), the cases alternating so a
 busy machine slows all alike; the best wall time of each is kept. The machine's load average
 (`os.getloadavg`) is printed beside the figures, since a shared machine skews them. The log is
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CASES = ("trend", "trend-approx", "trend-reference", "trend-by", "compare", "compare-approx")
+CASES = ("trend", "trend-approx", "trend-reference", "trend-by", "trend-records", "compare", "compare-approx")
 
 
 def timed(cmd: list[str]) -> tuple[float, float, float]:
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         "trend-approx": [*trend, "--approx"],
         "trend-reference": [*trend, "--reference", str(train)],
         "trend-by": [*trend, "--by", "model_version"],
+        "trend-records": [*mlmon, "trend", str(log), "--every", "5000", *shlex.split(args.extra)],
         "compare": compare,
         "compare-approx": [*compare, "--approx"],
     }
