@@ -191,7 +191,7 @@ def trend(
         from mlmon.read.records import FieldMap, ReadPlan
         from mlmon.report.trend import trend_json, trend_table
         from mlmon.rules.alerts import SummaryThresholds
-        from mlmon.stats.baseline import load
+        from mlmon.stats.baseline import GRID_EDGES, load
         from mlmon.stats.drift import DriftOptions
         from mlmon.stats.summary import SummaryOptions
         from mlmon.stats.windows import WindowOptions
@@ -210,7 +210,8 @@ def trend(
         if baseline_path is not None:
             base = load(baseline_path)
         elif reference is not None:
-            base = load_training(reference, exclude={timestamp_field}, max_edges=None)
+            # on the grid a saved baseline has: a window's drift state is then ~16 KB a feature
+            base = load_training(reference, exclude={timestamp_field}, max_edges=GRID_EDGES)
         fields = FieldMap(
             timestamp=timestamp_field,
             latency=latency_field,
