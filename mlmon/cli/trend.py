@@ -128,7 +128,9 @@ def trend(
         str | None, typer.Option("--baseline", "-b", help="Also drift per window against this baseline.")
     ] = None,
     reference: Annotated[
-        str | None, typer.Option(help="Training data to profile on the fly instead of --baseline.")
+        str | None,
+        typer.Option(help="Training data to profile on the fly instead of --baseline (on the 1,000-bin "
+                     "grid of a saved baseline, so each window's drift state is fixed-size)."),
     ] = None,
     p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
     min_effect: Annotated[
