@@ -252,6 +252,10 @@ class WindowAccumulator:
         lo, hi = int(starts.min()), int(starts.max())
         if lo == hi:
             self._feed(lo, table)
+        elif np.all(starts[1:] >= starts[:-1]):  # in time order: each window's records are a slice
+            cuts = np.flatnonzero(np.diff(starts)) + 1
+            for a, b in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(starts)])), strict=True):
+                self._feed(int(starts[a]), table.slice(int(a), int(b - a)))
         else:
             order = np.argsort(starts, kind="stable")
             sorted_starts = starts[order]
