@@ -14,6 +14,8 @@ from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, GROUP, LATENCY, PRED_CLASS, SUCCESS, Kind
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import chi_square_table
+from mlmon.stats.prefetch import scipy_stats
+from mlmon.stats.prefetch import start as prefetch_scipy
 from mlmon.stats.summary import MIN_TAIL, NO_GROUP, Values
 
 Z95 = 1.959963984540054
@@ -96,6 +98,7 @@ class CompareAccumulator:
         self.max_groups = max_groups
 
     def update(self, table: pa.Table) -> None:
+        prefetch_scipy()  # the tests in the result need scipy.stats: import it while reading
         if table.num_rows == 0:
             return
         keys = pc.fill_null(table.column(GROUP), NO_GROUP) if GROUP in table.column_names else None
@@ -221,7 +224,7 @@ def _array(v: Values) -> np.ndarray:
 def quantile_interval(x: np.ndarray, q: float, level: float) -> tuple[float, float]:
     """Distribution-free interval for the q-quantile from order statistics: it holds the true
     quantile with probability at least `level` (binomial ranks)."""
-    from scipy import stats
+    stats = scipy_stats()
 
     n = len(x)
     a = 1 - level
@@ -245,7 +248,7 @@ def newcombe(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
 
 def two_proportion_z(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
     """Pooled two-proportion z statistic (p2 - p1) and its two-sided p-value."""
-    from scipy import stats
+    stats = scipy_stats()
 
     pooled = (s1 + s2) / (n1 + n2)
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
@@ -256,7 +259,7 @@ def two_proportion_z(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
 
 
 def _latency(c: np.ndarray, t: np.ndarray, o: CompareOptions) -> list[MetricComparison]:
-    from scipy import stats
+    stats = scipy_stats()
 
     nc, nt = len(c), len(t)
     out = []
@@ -304,7 +307,7 @@ def _success(c: _Version, t: _Version, o: CompareOptions) -> MetricComparison:
 
 
 def _counts(metric: str, a: Counter[str], b: Counter[str], o: CompareOptions) -> MetricComparison:
-    from scipy import stats
+    stats = scipy_stats()
 
     n1, n2 = sum(a.values()), sum(b.values())
     if min(n1, n2) < o.min_records:
@@ -322,7 +325,7 @@ def _counts(metric: str, a: Counter[str], b: Counter[str], o: CompareOptions) ->
 
 
 def _ks(metric: str, c: np.ndarray, t: np.ndarray, o: CompareOptions) -> MetricComparison:
-    from scipy import stats
+    stats = scipy_stats()
 
     nc, nt = len(c), len(t)
     if min(nc, nt) < o.min_records:
@@ -364,7 +367,7 @@ def compare_version(
 ) -> VersionComparison:
     from dataclasses import replace
 
-    from scipy import stats
+    stats = scipy_stats()
 
     metrics = _latency(_array(c.latency), _array(t.latency), o)
     metrics.append(_success(c, t, o))
