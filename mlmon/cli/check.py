@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _handled, _progress, _stderr, app
+from mlmon.cli.app import _diagnostics, _handled, _progress, _stderr, app, mark_interrupted
 from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
@@ -680,6 +680,7 @@ def _nagios(cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until:
     except MlmonError as exc:
         text, code = unknown_line(str(exc))
     except KeyboardInterrupt:
+        mark_interrupted()
         text, code = unknown_line("interrupted")
     except Exception as exc:  # noqa: BLE001  (a plugin must answer UNKNOWN, never a traceback)
         text, code = unknown_line(f"internal error: {type(exc).__name__}: {exc}")

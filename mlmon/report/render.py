@@ -22,11 +22,15 @@ from mlmon.stats.drift import FeatureDrift
 from mlmon.stats.summary import GroupSummary
 
 SCHEMA_VERSION = 1
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\xa0\xad\u061c\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb]"
+)
 
 
 def safe(text: str) -> str:
-    """Escape C0, DEL, C1 and bidi controls so log text cannot drive a terminal."""
+    """Escape C0, DEL, C1 and bidi controls so log text cannot drive a terminal, and invisible
+    characters (no-break, zero-width and other odd spaces, a byte order mark, line and paragraph
+    separators) so what a line holds can be seen."""
 
     def esc(m: re.Match[str]) -> str:
         c = ord(m.group())
