@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from mlmon.api import Selection, _Selector
+from mlmon.api import Selection
+from mlmon.api.selection import _Selector
 from mlmon.cli import app
 from mlmon.read.records import SEQ, TIMESTAMP
 

@@ -11,7 +11,7 @@ from mlmon.errors import OptionError
 
 if TYPE_CHECKING:
     from mlmon.api import CheckReport
-    from mlmon.cli.check import CheckArgs
+    from mlmon.cli.checkplan import CheckArgs
     from mlmon.notify.deliver import Outcome
     from mlmon.rules.state import Event
 
@@ -29,7 +29,7 @@ def _secret(spec: str) -> str:
 
 def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], dict[str, float] | None]:
     """Read (only what is new, with --state), evaluate, notify, remember; outputs are the caller's."""
-    from mlmon.cli.check import _evaluate, log_paths
+    from mlmon.cli.checkplan import _evaluate, log_paths
     from mlmon.rules.state import State, apply_for, dumps, load, locked, transitions
 
     if a.state is None:
@@ -77,7 +77,7 @@ def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], 
 
 
 def _ok(rep: CheckReport) -> bool:
-    from mlmon.cli.check import run_success
+    from mlmon.cli.checkout import run_success
 
     return run_success(rep)
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from mlmon.numfmt import number, p_value, percent, sd
-from mlmon.stats.drift import DriftOptions, FeatureDrift
-from mlmon.stats.effects import at_least, beyond
+from mlmon.stats.drift import DriftOptions, FeatureDrift, drift_level, unseen_breached
 from mlmon.stats.summary import GroupSummary, SummaryResult, group_text
 
 
@@ -360,9 +359,10 @@ def drift_alerts(
             continue
         if f.status != "ok":
             continue
-        if f.drift and f.effect_size is not None and f.p_value_adjusted is not None:
+        level = drift_level(f, o)
+        if level is not None and f.effect_size is not None and f.p_value_adjusted is not None:
             low, high = f.effect_low or 0.0, f.effect_high or 0.0
-            critical = f.effect_low is not None and at_least(f.effect_low, o.critical_effect)
+            critical = level == "critical"
             sev = Severity.CRITICAL if critical else Severity.WARNING
             limit = (
                 f"critical limit {o.critical_effect:g}, passed by the lower bound"
@@ -395,7 +395,7 @@ def drift_alerts(
                     f"adjusted p {p_value(f.mean_p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
-        if beyond(f.unseen_share, o.max_unseen_share):
+        if unseen_breached(f, o.max_unseen_share):
             listed = ", ".join(f"{c} {percent(s)}" for c, s in f.unseen_categories[:3])
             more = f" and {f.unseen_distinct - 3} more" if f.unseen_distinct > 3 else ""
             alerts.append(

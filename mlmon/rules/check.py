@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
 from mlmon.rules.alerts import Alert, Severity, records_text
 from mlmon.rules.config import Rule
-from mlmon.stats.drift import DriftOptions, FeatureDrift
+from mlmon.stats.drift import (
+    DriftOptions,
+    FeatureDrift,
+    at_mean_tolerance,
+    drift_level,
+    mean_shifted,
+    unseen_breached,
+)
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
 
@@ -245,61 +253,80 @@ def _feature_rules(
                 f"{rule.metric}: no data (feature {feature!r} is not in the baseline)",
             )
         ]
+    # a mean rule with limits of its own redoes the mean tests at those limits (one BH family)
+    at_limit = {
+        t: {g.name: g for g in at_mean_tolerance(features, t, drift)}
+        for t in (r.warning, r.critical)
+        if kind == "mean_deviation" and t is not None
+    }
     out = []
     for f in chosen:
         metric = f"{kind}.{f.name}"
         if f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
-            continue
-        if kind == "drift" and defaults:
-            out.append(_drift_verdict(r, f, metric, drift))
         elif kind == "drift":
-            res = _decide(r, [(None, f.effect_size, "no effect size")], metric)
-            # a large effect that is not significant is not drift: the test must agree
-            significant = f.p_value_adjusted is not None and f.p_value_adjusted < drift.p_threshold
-            if res.status in (Status.WARNING, Status.CRITICAL) and not significant:
-                res = replace(
-                    res,
-                    status=Status.OK,
-                    message=f"{res.message}; not significant (adjusted p {f.p_value_adjusted:.2g})",
-                )
-            out.append(res)
+            out.append(_drift_verdict(r, f, metric, drift))
         elif kind == "unseen":
-            out.append(_decide(r, [(None, f.unseen_share if f.kind == "categorical" else 0.0, "")], metric))
+            level = _level_of(r, partial(unseen_breached, f))
+            out.append(_verdict(r, metric, level, f.unseen_share, f"{metric} {_fmt(f.unseen_share)}"))
         else:
-            out.append(_decide(r, [(None, f.mean_deviation, "no mean")], metric))
+            level = _level_of(r, partial(_mean_beyond, at_limit, f.name, drift))
+            out.append(_mean_verdict(r, f, metric, level, at_limit))
     return out
 
 
+def _mean_beyond(
+    at_limit: dict[float, dict[str, FeatureDrift]], name: str, drift: DriftOptions, limit: float
+) -> bool:
+    return mean_shifted(at_limit[limit][name], replace(drift, mean_tolerance=limit))
+
+
+def _level_of(r: Rule, crossed: Callable[[float], bool]) -> Status:
+    """Critical when the rule's critical limit is crossed, else warning when its warning one is."""
+    if r.critical is not None and crossed(r.critical):
+        return Status.CRITICAL
+    if r.warning is not None and crossed(r.warning):
+        return Status.WARNING
+    return Status.OK
+
+
+def _verdict(
+    r: Rule, metric: str, status: Status, value: float | None, message: str, word: str = ""
+) -> RuleResult:
+    word = word or ("ok" if status is Status.OK else status.value)
+    return RuleResult(_name(r, metric), metric, status, value, r.warning, r.critical, r.direction,
+                      f"{message}: {word}")
+
+
+def _mean_verdict(
+    r: Rule, f: FeatureDrift, metric: str, status: Status, at_limit: dict[float, dict[str, FeatureDrift]]
+) -> RuleResult:
+    """`mlmon drift`'s mean rule at the rule's limits: beyond the limit and significantly so."""
+    value = f.mean_deviation
+    if value is None:
+        return _decide(r, [(None, None, "no mean")], metric)
+    limit = r.critical if status is Status.CRITICAL else r.warning
+    g = at_limit[limit] if limit is not None else {}
+    p = g[f.name].mean_p_value_adjusted if f.name in g else None
+    shown = "" if p is None else f"; adjusted p {p:.2g} that it is beyond {_fmt(limit or 0.0)}"
+    return _verdict(r, metric, status, value, f"{metric} {_fmt(value)}{shown}")
+
+
 def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
-    """A drift rule without thresholds of its own gives `mlmon drift`'s verdict: drift (significant,
-    and an effect not shown to be below --min-effect) is a warning, critical when even the lower
-    95% bound of the effect reaches --critical-effect."""
+    """`mlmon drift`'s verdict (drift.drift_level) with the rule's limits as --min-effect and
+    --critical-effect: drift (significant, and an effect not shown to be below the warning
+    limit) is a warning, critical when even the lower 95% bound of the effect reaches the
+    critical limit."""
     value = f.effect_size
     if value is None:
         return _decide(r, [(None, None, "no effect size")], metric)
-    if not f.drift:
-        status = Status.OK
-    elif f.effect_low is not None and f.effect_low >= drift.critical_effect:
-        status = Status.CRITICAL
-    else:
-        status = Status.WARNING
+    level = drift_level(f, drift, warning=r.warning, critical=r.critical)
+    status = Status.OK if level is None else Status(level)
     p = "-" if f.p_value_adjusted is None else f"{f.p_value_adjusted:.2g}"
     low = "-" if f.effect_low is None else f"{f.effect_low:.3g}"
     high = "-" if f.effect_high is None else f"{f.effect_high:.3g}"
-    message = f"{metric} {_fmt(value)} (95% bounds {low} to {high}; adjusted p {p}): " + (
-        "no drift" if status is Status.OK else "drifted"
-    )
-    return RuleResult(
-        _name(r, metric),
-        metric,
-        status,
-        value,
-        r.warning,
-        r.critical,
-        r.direction,
-        message,
-    )
+    message = f"{metric} {_fmt(value)} (95% bounds {low} to {high}; adjusted p {p})"
+    return _verdict(r, metric, status, value, message, "no drift" if status is Status.OK else "drifted")
 
 
 def evaluate(

@@ -18,6 +18,16 @@ from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
 SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""
 MIN_EXPECTED = 5.0
+MONTE_CARLO_BELOW = 10.0
+"""A chi-square table with an expected count below this gets a Monte Carlo p-value: with small
+expected counts the chi-square distribution understates the tail (a 5% flag in 100 values has
+twice the nominal rate of p < 0.002), and BH's first steps live in that tail."""
+MONTE_CARLO_DRAWS = (1_000, 19_000)
+"""Tables drawn with the observed margins: the first batch, and a second one when the p-value
+is below MONTE_CARLO_MORE (so small p-values are resolved to 1/20,001)."""
+MONTE_CARLO_MORE = 0.02
+MONTE_CARLO_SEED = 20261201
+"""A fixed seed: the same counts give the same p-value on every run."""
 FEW_VALUES = 20
 """A numeric feature with at most this many distinct training values (0/1 flags, small counts)
 is tested on its value counts by chi-square: KS is very conservative on ties."""
@@ -277,9 +287,12 @@ class FeatureDrift:
     mean_deviation_kind: str | None
     """`relative` (the divisor is |baseline mean|), `std` (it is the baseline std) or
     `absolute` (both are 0)."""
+    mean_se: float | None
+    """Standard error of mean_deviation: sqrt(v / n + baseline var / baseline n) over the
+    divisor, where v is the larger of the log's and the baseline's variance."""
     mean_p_value: float | None
-    """Welch's z test (each mean with its own std) that the mean moved by more than
-    --mean-tolerance: the upper normal tail at (|diff| - tolerance x divisor) / se."""
+    """Welch's z test that the mean moved by more than --mean-tolerance: the upper normal tail at
+    (mean_deviation - tolerance) / mean_se."""
     mean_p_value_adjusted: float | None
     mean_shift: bool
     """mean_deviation beyond --mean-tolerance and mean_p_value_adjusted below --p-threshold."""
@@ -297,17 +310,29 @@ class FeatureDrift:
 
 
 def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
-    """Mean deviation on one scale without a cliff: |diff| / max(|baseline mean|, std), and the
-    p-value of Welch's z that it is beyond the tolerance (not merely different from zero)."""
+    """Mean deviation on one scale without a cliff: |diff| / max(|baseline mean|, std), its
+    standard error on that scale, and the p-value that it is beyond the tolerance."""
     scale = fx.pow2_scale(st.mean, p.mean, p.std, st.std)
     mean_s, base_s, std_s = st.mean / scale, p.mean / scale, p.std / scale
     diff_s = mean_s - base_s
     denom = max(abs(base_s), std_s)
     kind = "absolute" if denom == 0 else "relative" if abs(base_s) >= std_s else "std"
     dev = abs(diff_s) * scale if denom == 0 else abs(diff_s) / denom
-    var_log_s = (st.std / scale) ** 2
-    pm = fx.welch_p(diff_s, var_log_s, st.n, std_s**2, p.n, margin_s=tolerance * denom)
-    return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_p_value": pm}
+    # the log's mean gets the larger of the two variances: a small window whose values happen to
+    # be all equal (a 5% flag with no 1 in 100 values) is not an infinitely precise mean
+    var_log_s = max(st.std / scale, std_s) ** 2
+    se_s = math.sqrt(var_log_s / st.n + std_s**2 / p.n)
+    se = se_s * scale if denom == 0 else se_s / denom
+    return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_se": se,
+            "mean_p_value": mean_p_value(dev, se, tolerance, kind)}
+
+
+def mean_p_value(deviation: float, se: float, tolerance: float, kind: str | None) -> float:
+    """p-value of Welch's z that the mean moved by more than `tolerance` (on the deviation's
+    scale): the normal upper tail at (deviation - tolerance) / se. An `absolute` deviation (the
+    baseline mean and std are both 0) is tested against 0."""
+    margin = 0.0 if kind == "absolute" else tolerance
+    return fx.welch_p(deviation, se * se, 1, 0.0, 1, margin_s=margin)
 
 
 def ks_from_counts(p: NumericProfile, counts: np.ndarray, m: int) -> float:
@@ -369,7 +394,7 @@ def _numeric_psi(p: NumericProfile, counts: np.ndarray, m: int) -> float | None:
 
 _NONE = {"statistic": None, "p_value": None, "p_value_adjusted": None, "p_method": None,
          "effect_size": None, "effect_low": None, "effect_high": None, "psi": None,
-         "wasserstein_sd": None, "mean_p_value": None, "mean_p_value_adjusted": None,
+         "wasserstein_sd": None, "mean_p_value": None, "mean_p_value_adjusted": None, "mean_se": None,
          "mean_shift": False, "drift": False}
 
 
@@ -455,19 +480,48 @@ def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndar
     return np.array(cols, dtype=float).reshape(-1, 2).T, names
 
 
+def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
+    """Pearson's chi-square on a 2 x k table (scipy's `chi2_contingency` without correction):
+    (statistic, p-value, `asymptotic` or `monte_carlo`).
+
+    When an expected count is below MONTE_CARLO_BELOW the p-value is the share of tables drawn
+    with the same row and column totals (multivariate hypergeometric: the exact conditional null
+    of homogeneity) whose statistic is at least the observed one, (hits + 1) / (draws + 1). A
+    table beyond every drawn one (a renamed category) keeps the chi-square p-value when that is
+    smaller: 1/20,001 would be a floor BH could not pass with many features."""
+    if table.shape[1] < 2:
+        return 0.0, 1.0, "asymptotic"
+    from scipy import stats
+
+    res = stats.chi2_contingency(table, correction=False)
+    stat, p_asym = float(res.statistic), float(res.pvalue)
+    expected = np.asarray(res.expected_freq, dtype=float)
+    if expected.min() >= MONTE_CARLO_BELOW:
+        return stat, p_asym, "asymptotic"
+    cols = table.sum(axis=0).astype(np.int64)
+    n_log = int(table[1].sum())
+    weight = 1.0 / expected[0] + 1.0 / expected[1]  # both rows' cells move together
+    rng = np.random.default_rng(MONTE_CARLO_SEED)
+    reach = stat - 1e-9 * max(1.0, stat)  # ties count as reaching it (rounding aside)
+    hits = drawn = 0
+    for size in MONTE_CARLO_DRAWS:
+        x = rng.multivariate_hypergeometric(cols, n_log, size=size)
+        sims = ((x - expected[1]) ** 2 * weight).sum(axis=1)
+        hits += int(np.count_nonzero(sims >= reach))
+        drawn += size
+        if (hits + 1) / (drawn + 1) >= MONTE_CARLO_MORE:
+            break
+    p = (hits + 1) / (drawn + 1)
+    return stat, (min(p, p_asym) if hits == 0 else p), "monte_carlo"
+
+
 def _count_test(
     base: dict[str, int], log: dict[str, int], m: int,
     unseen: tuple[tuple[str, int], ...], o: DriftOptions,
 ) -> dict[str, object]:
     """Chi-square on the counts, total variation with its bounds and PSI on the tested columns."""
     table, _ = chi_square_table(base, log)
-    if table.shape[1] < 2:
-        stat, pval = 0.0, 1.0
-    else:
-        from scipy import stats
-
-        res = stats.chi2_contingency(table, correction=False)
-        stat, pval = float(res.statistic), float(res.pvalue)
+    stat, pval, method = chi_square_test(table)
     n_base = int(table[0].sum())
     shares = table / table.sum(axis=1, keepdims=True)
     tv = float(0.5 * np.abs(shares[0] - shares[1]).sum())
@@ -476,7 +530,7 @@ def _count_test(
     unseen_n = sum(c for _, c in unseen)
     top = unseen[:UNSEEN_TOP]
     return {
-        "status": "ok", "statistic": stat, "p_value": pval, "p_method": "asymptotic",
+        "status": "ok", "statistic": stat, "p_value": pval, "p_method": method,
         "effect_size": tv, "effect_low": low, "effect_high": high,
         "psi": fx.psi(table[0], table[1]),
         "unseen_categories": tuple((c, v / m) for c, v in top),
@@ -521,17 +575,61 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
     out = list(rows)
     for i, ch in changes.items():
         r = replace(rows[i], **ch)  # type: ignore[arg-type]
-        drift = bool(
-            r.p_value_adjusted is not None
-            and r.p_value_adjusted < o.p_threshold
-            and r.effect_high is not None
-            and fx.at_least(r.effect_high, o.min_effect)
-        )
-        shift = bool(
-            r.mean_p_value_adjusted is not None
-            and r.mean_p_value_adjusted < o.p_threshold
-            and r.mean_deviation is not None
-            and fx.beyond(r.mean_deviation, o.mean_tolerance)
-        )
-        out[i] = replace(r, drift=drift, mean_shift=shift)
+        out[i] = replace(r, drift=drift_level(r, o) is not None, mean_shift=mean_shifted(r, o))
     return tuple(out)
+
+
+# The verdict rules: `mlmon drift`, `trend` and `check` decide with these and nothing else.
+
+
+def drift_level(
+    f: FeatureDrift, o: DriftOptions, *, warning: float | None = None, critical: float | None = None
+) -> str | None:
+    """Drift means: the BH-adjusted p-value is below --p-threshold and the effect's upper 95%
+    bound reaches `warning` (the data do not show the change is smaller than that): `warning`.
+    When the lower bound reaches `critical` too (the change is shown to be at least that large):
+    `critical`. Without limits, --min-effect and --critical-effect; a limit set to None (a
+    check rule with only one of them) is never reached."""
+    if warning is None and critical is None:
+        warning, critical = o.min_effect, o.critical_effect
+    if f.p_value_adjusted is None or not f.p_value_adjusted < o.p_threshold:
+        return None
+    if critical is not None and f.effect_low is not None and fx.at_least(f.effect_low, critical):
+        return "critical"
+    if warning is not None and f.effect_high is not None and fx.at_least(f.effect_high, warning):
+        return "warning"
+    return None
+
+
+def mean_shifted(f: FeatureDrift, o: DriftOptions) -> bool:
+    """A mean deviation means: the mean moved by more than --mean-tolerance (of the larger of
+    |baseline mean| and baseline std), and the test that it moved by more than that has a
+    BH-adjusted p-value below --p-threshold. The p-values are those of o.mean_tolerance (see
+    at_mean_tolerance for another tolerance)."""
+    return bool(
+        f.mean_p_value_adjusted is not None
+        and f.mean_p_value_adjusted < o.p_threshold
+        and f.mean_deviation is not None
+        and fx.beyond(f.mean_deviation, o.mean_tolerance)
+    )
+
+
+def unseen_breached(f: FeatureDrift, limit: float) -> bool:
+    """The share of values training never had is above the limit (--max-unseen-share)."""
+    return fx.beyond(f.unseen_share, limit)
+
+
+def at_mean_tolerance(
+    rows: tuple[FeatureDrift, ...], tolerance: float, o: DriftOptions
+) -> tuple[FeatureDrift, ...]:
+    """The run's results with every mean test redone at another tolerance (a check rule with a
+    limit of its own) and the BH adjustment and verdicts redone with it."""
+    if tolerance == o.mean_tolerance:
+        return rows
+    redone = tuple(
+        r if r.mean_deviation is None or r.mean_se is None
+        else replace(r, mean_p_value=mean_p_value(r.mean_deviation, r.mean_se, tolerance,
+                                                  r.mean_deviation_kind))
+        for r in rows
+    )
+    return adjust(redone, replace(o, mean_tolerance=tolerance))

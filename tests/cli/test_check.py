@@ -267,6 +267,56 @@ def test_drift_rules_without_thresholds_give_the_verdict_of_mlmon_drift(
     assert r.exit_code == d.exit_code
 
 
+def test_feature_rules_with_limits_use_the_rules_of_mlmon_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drift, mean or unseen rule with its own limits decides as `mlmon drift` does with those
+    limits as --min-effect/--critical-effect, --mean-tolerance and --max-unseen-share (bounds and
+    adjusted p-values, not the point estimate alone)."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(9)
+    with open("train.csv", "w") as fh:
+        fh.write("x,y,c\n")
+        for x, y, c in zip(rng.normal(10, 2, 3000), rng.normal(0, 1, 3000),
+                           rng.choice(["a", "b", "c"], 3000), strict=True):
+            fh.write(f"{x:.4f},{y:.4f},{c}\n")
+    with open("log.jsonl", "w") as fh:
+        for i, (x, y, c) in enumerate(zip(rng.normal(10.5, 2, 800), rng.normal(0.12, 1, 800),
+                                          rng.choice(["a", "b", "c", "d"], 800, p=[.33, .33, .32, .02]),
+                                          strict=True)):
+            feats = {"x": round(float(x), 4), "y": round(float(y), 4), "c": str(c)}
+            fh.write(json.dumps({"timestamp": f"2026-11-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                                 "input": {"features": feats}}) + "\n")
+    assert cli(["baseline", "train.csv", "-o", "base.json"]).exit_code == 0
+    (tmp_path / "mlmon.toml").write_text(
+        'logs = ["log.jsonl"]\nbaseline = "base.json"\n'
+        '[[rules]]\nmetric = "drift.*"\nwarning = 0.03\ncritical = 0.08\n'
+        '[[rules]]\nmetric = "mean_deviation.*"\nwarning = 0.02\ncritical = 0.1\n'
+        '[[rules]]\nmetric = "unseen.*"\nwarning = 0.01\ncritical = 0.5\n'
+    )
+    res = _results(cli(["check", "-f", "json"]).stdout)
+
+    def drift_alerts(*opts: str) -> dict[str, str]:
+        d = cli(["drift", "log.jsonl", "--baseline", "base.json", "-f", "json", *opts])
+        return {a["metric"]: a["severity"] for a in strict_json(d.stdout)["alerts"]}
+
+    base = drift_alerts("--min-effect", "0.03", "--critical-effect", "0.08", "--mean-tolerance", "0.02",
+                        "--max-unseen-share", "0.01")
+    crit_mean = drift_alerts("--mean-tolerance", "0.1")
+    crit_unseen = drift_alerts("--max-unseen-share", "0.5")
+    for name in ("x", "y", "c"):
+        assert res[f"drift.{name}"]["status"] == base.get(f"drift.{name}", "ok")
+        unseen = "critical" if f"unseen.{name}" in crit_unseen else base.get(f"unseen.{name}", "ok")
+        assert res[f"unseen.{name}"]["status"] == unseen
+    for name in ("x", "y"):
+        want = "critical" if f"mean_deviation.{name}" in crit_mean else (
+            "warning" if f"mean_deviation.{name}" in base else "ok")
+        assert res[f"mean_deviation.{name}"]["status"] == want
+    # the data are built so that each kind of rule fires at least once
+    assert {k.split(".")[0] for k, v in res.items() if v["status"] != "ok"} >= {
+        "drift", "mean_deviation", "unseen"}
+
+
 def test_config_init_with_a_baseline_adds_a_drift_rule(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

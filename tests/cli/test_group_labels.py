@@ -50,7 +50,8 @@ def test_summary_json_keeps_missing_overall_and_odd_values_apart(tmp_path: Path,
     doc = strict_json(r.stdout)
     groups = {g["group"]: g for g in doc["groups"]}
     # one row per value; the records without the field are null, never the string "(none)"
-    assert sorted(groups, key=lambda g: (g is None, g or "")) == ["", "(all)", "(none)", "(none) ", "v1", None]
+    order = sorted(groups, key=lambda g: (g is None, g or ""))
+    assert order == ["", "(all)", "(none)", "(none) ", "v1", None]
     for value in VALUES:
         key = None if value is MISSING else value
         lat = _latencies(recs, value)
@@ -86,7 +87,8 @@ def test_drift_by_keeps_missing_apart_from_a_none_value(tmp_path: Path) -> None:
     rows = [record(i)["input"]["features"] for i in range(500)]
     train.write_text("age,income\n" + "".join(f"{x['age']},{x['income']}\n" for x in rows))
     assert cli(["baseline", str(train), "-o", str(tmp_path / "b.json")]).exit_code == 0
-    r = cli(["drift", str(path), "--baseline", str(tmp_path / "b.json"), "--by", "model_version", "-f", "json"])
+    base = str(tmp_path / "b.json")
+    r = cli(["drift", str(path), "--baseline", base, "--by", "model_version", "-f", "json"])
     groups = [(g["group"], g["records"]) for g in strict_json(r.stdout)["groups"]]
     assert groups == [("", 100), ("(all)", 100), ("(none)", 100), ("(none) ", 100), ("v1", 100), (None, 100)]
     table = cli(["drift", str(path), "--baseline", str(tmp_path / "b.json"), "--by", "model_version",
@@ -113,7 +115,8 @@ def test_check_outputs_name_the_group_that_decided(
     where = "records without the --by field" if missing else 'group "(none)"'
     assert where in res["message"]
     rows = list(csv.DictReader(io.StringIO(cli(["check", "-f", "csv"]).stdout)))
-    assert (rows[0]["group"], rows[0]["group_missing"]) == ("" if missing else "(none)", "true" if missing else "")
+    want = ("", "true") if missing else ("(none)", "")
+    assert (rows[0]["group"], rows[0]["group_missing"]) == want
     for fmt in ("markdown", "junit", "nagios"):
         out = cli(["check", "-f", fmt]).stdout
         assert (where if fmt != "junit" else where.replace('"', "&quot;")) in out, fmt
@@ -126,7 +129,8 @@ def test_check_outputs_name_the_group_that_decided(
         for s in fam.samples if s.labels.get("status") == "success"
     ]
     assert sorted(series, key=str) == sorted(
-        [("", None), ("(all)", None), ("(none)", None), ("(none) ", None), ("v1", None), ("", "true")], key=str
+        [("", None), ("(all)", None), ("(none)", None), ("(none) ", None), ("v1", None), ("", "true")],
+        key=str,
     )
 
 

@@ -121,7 +121,8 @@ def test_cli_caps_classes_in_json_and_table(tmp_path: Path) -> None:
     assert "other: " in table and "classes in all)" in table
     # a few classes: every one listed, exact, no rest
     small = tmp_path / "few.jsonl"
-    small.write_text("".join(json.dumps(r) + "\n" for r in recs[:0:-1][:300] if r["prediction"]["class"] in "ab"))
+    few = [r for r in recs[:300] if r["prediction"]["class"] in ("a", "b")]
+    small.write_text("".join(json.dumps(r) + "\n" for r in few))
     doc = strict_json(cli(["summary", str(small), "--by", "", "-f", "json"]).stdout)
     counts = Counter(json.loads(x)["prediction"]["class"] for x in small.read_text().splitlines())
     assert {c["name"]: c["count"] for c in doc["classes"]} == counts

@@ -248,3 +248,104 @@ def test_values_near_the_float_limit_do_not_overflow(rng: np.random.Generator) -
     assert math.isfinite(r.mean) and math.isfinite(r.mean_deviation)
     assert r.mean == pytest.approx(np.mean(log / 1e300) * 1e300, rel=1e-9)
     assert r.wasserstein_sd is None or math.isfinite(r.wasserstein_sd)
+
+
+# ------------------------------------------------------------- small expected counts (n=100)
+
+
+def _random_table_p(table: np.ndarray, stat: float, draws: int, seed: int) -> float:
+    """Monte Carlo p of Pearson's chi-square by scipy's own random tables with the same margins."""
+    sims = stats.random_table(table.sum(axis=1), table.sum(axis=0), seed=seed).rvs(draws)
+    got = np.array([stats.chi2_contingency(t, correction=False).statistic for t in sims])
+    return float((np.count_nonzero(got >= stat * (1 - 1e-9)) + 1) / (draws + 1))
+
+
+def test_small_expected_counts_get_a_monte_carlo_p(rng: np.random.Generator) -> None:
+    """A 5% flag in 100 values (5 expected 1s): the chi-square tail is too light there."""
+    train = (rng.random(100_000) < 0.05).astype(float)
+    log = np.r_[np.ones(11), np.zeros(89)]
+    r = drift_of(gridded(x=train), x=log)["x"]
+    table = np.array([[np.sum(train == 0), np.sum(train == 1)], [89, 11]])
+    ref = stats.chi2_contingency(table, correction=False)
+    assert ref.expected_freq.min() < 10
+    assert r.test == "chi_square" and r.p_method == "monte_carlo"
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    want = _random_table_p(table, ref.statistic, 4000, seed=1)
+    assert r.p_value == pytest.approx(want, abs=4 * math.sqrt(want * (1 - want) / 4000) + 1e-3)
+    # the exact binomial tail (the baseline is 100k rows: nearly a known 5%) agrees as well
+    p1 = np.mean(train)
+    exact_p = stats.binom.sf(10, 100, p1) + stats.binom.cdf(2 * 100 * p1 - 11, 100, p1)
+    assert r.p_value == pytest.approx(exact_p, rel=0.35)
+    assert r.p_value > ref.pvalue  # the chi-square distribution overstated the evidence
+
+
+def test_large_expected_counts_keep_the_asymptotic_p(rng: np.random.Generator) -> None:
+    cats = np.array(["a", "b", "c"], dtype=object)
+    train, log = rng.choice(cats, 5000, p=[0.5, 0.3, 0.2]), rng.choice(cats, 600, p=[0.5, 0.3, 0.2])
+    r = drift_of(exact(c=list(train)), c=list(log))["c"]
+    tbl = np.array([[np.sum(train == c) for c in cats], [np.sum(log == c) for c in cats]])
+    ref = stats.chi2_contingency(tbl, correction=False)
+    assert ref.expected_freq.min() >= 10 and r.p_method == "asymptotic"
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_monte_carlo_p_is_calibrated_in_the_tail(rng: np.random.Generator) -> None:
+    """Stationary 5% flags in windows of 100: p <= 0.01 in at most its share of windows (the
+    chi-square p-value was below 0.002 in twice its share)."""
+    b = gridded(x=(rng.random(100_000) < 0.05).astype(float))
+    acc = DriftAccumulator(b)
+    ps = []
+    for _ in range(600):
+        acc = DriftAccumulator(b)
+        acc.update(pa.table({FEATURE_PREFIX + "x": (rng.random(100) < 0.05).astype(float)}))
+        ps.append(acc.result()[0].p_value)
+    p = np.array(ps)
+    # binomial upper 99.9% limit of the count at the nominal rate
+    assert np.count_nonzero(p <= 0.01) <= stats.binom.ppf(0.999, 600, 0.01)
+    assert np.count_nonzero(p <= 0.05) <= stats.binom.ppf(0.999, 600, 0.05)
+
+
+def test_all_equal_small_window_is_not_a_precise_mean(rng: np.random.Generator) -> None:
+    """No 1 in 100 values of a 5% flag (p 0.006 on stationary data) was a mean alert: the log's
+    std of 0 made its mean look exact. The log's mean now gets the larger variance."""
+    train = (rng.random(100_000) < 0.05).astype(float)
+    r = drift_of(gridded(x=train), x=np.zeros(100))["x"]
+    divisor = max(abs(train.mean()), train.std(ddof=1))
+    se = math.sqrt(train.var(ddof=1) / 100 + train.var(ddof=1) / 100_000)
+    z = (train.mean() / divisor - 0.2) / (se / divisor)
+    assert r.mean_deviation == pytest.approx(train.mean() / divisor, rel=1e-9)
+    assert r.mean_se == pytest.approx(se / divisor, rel=1e-9)
+    assert r.mean_p_value == pytest.approx(stats.norm.sf(z), rel=1e-9)
+    assert r.mean_p_value > 0.3 and r.mean_shift is False
+    assert "mean_deviation.x" not in alerts_of(gridded(x=train), x=np.zeros(100))
+
+
+# ------------------------------------------------------------- one decision rule
+
+
+def test_drift_level_is_the_rule_alerts_use(rng: np.random.Generator) -> None:
+    from mlmon.stats.drift import at_mean_tolerance, drift_level, mean_shifted
+
+    b = gridded(x=rng.normal(0, 1, 20_000), y=rng.normal(10, 2, 20_000))
+    res = drift_of(b, x=rng.normal(0.3, 1, 3000), y=rng.normal(10.6, 2, 3000))
+    o = DriftOptions()
+    al = alerts_of(b, x=rng.normal(0.3, 1, 3000), y=rng.normal(10.6, 2, 3000))
+    for f in res.values():
+        level = drift_level(f, o)
+        want = None
+        if f.p_value_adjusted < 0.05 and f.effect_high >= 0.05:
+            want = "critical" if f.effect_low >= 0.25 else "warning"
+        assert level == want and f.drift == (want is not None)
+    assert al["drift.x"].severity is Severity.WARNING
+    # a rule's own limits: the same rule with other numbers
+    x = res["x"]
+    assert drift_level(x, o, warning=None, critical=x.effect_low * 0.99) == "critical"
+    assert drift_level(x, o, warning=x.effect_high * 1.01, critical=None) is None
+    # another mean tolerance: the mean tests are redone and BH-adjusted together again
+    redone = {f.name: f for f in at_mean_tolerance(tuple(res.values()), 0.05, o)}
+    family = [f.p_value for f in res.values()] + [
+        stats.norm.sf((f.mean_deviation - 0.05) / f.mean_se) for f in res.values()]
+    adj = stats.false_discovery_control(family, method="bh")
+    assert [redone[n].mean_p_value_adjusted for n in res] == pytest.approx(list(adj[2:]), rel=1e-9)
+    assert mean_shifted(redone["y"], DriftOptions(mean_tolerance=0.05)) == bool(
+        res["y"].mean_deviation > 0.05 and adj[3] < 0.05)

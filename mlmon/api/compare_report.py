@@ -1,0 +1,96 @@
+"""compare: each model version against the control version on the same span."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from mlmon.api.selection import Budget, Selection, _read, _serving_plan
+from mlmon.errors import DataError
+from mlmon.read.reader import InputReport, ReadOptions, check_budget
+from mlmon.read.records import ReadPlan
+from mlmon.rules.alerts import Alert, Severity, TrafficRules, traffic_alerts
+from mlmon.stats.baseline import Baseline
+from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    input: InputReport
+    records: int
+    filtered_out: int
+    by: str
+    control: str
+    baseline_source: str | None
+    options: CompareOptions
+    versions: tuple[VersionComparison, ...]
+    verdict: str
+    """worse when any version has a metric worse beyond tolerance; not_enough_data when some
+    version could not be judged at all; no_records when the selection is empty (the `records`
+    alert says so); else pass."""
+    alerts: tuple[Alert, ...]
+
+
+def compare(
+    paths: list[str],
+    *,
+    control: str,
+    by: str = "model_version",
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    compare_options: CompareOptions | None = None,
+    baseline: Baseline | None = None,
+    budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> CompareReport:
+    """Each version (by `by`) of the records in `paths` against the `control` version, on the same span."""
+    plan, require = _serving_plan(plan, by, baseline)
+    o = compare_options or CompareOptions()
+    acc = CompareAccumulator(baseline, max_groups=o.max_groups)
+    records = 0
+
+    def update(t: pa.Table) -> None:
+        nonlocal records
+        records += t.num_rows
+        acc.update(t)
+
+    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    report, filtered = got.report, got.filtered_out
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    if records == 0:  # an empty window is no traffic, an incident: the records alert, not bad data
+        empty = traffic_alerts(0, None, TrafficRules(), time.time_ns())
+        source = baseline.source if baseline else None
+        return CompareReport(report, 0, filtered, by, control, source, o, (), "no_records", empty)
+    versions = acc.result(control, o)
+    if not versions:
+        raise DataError(f"only the control {control!r} has records: there is no other version to compare")
+    verdicts = {v.verdict for v in versions}
+    verdict = (
+        "worse" if "worse" in verdicts else "not_enough_data" if "not_enough_data" in verdicts else "pass"
+    )
+    alerts = tuple(
+        Alert(
+            m.metric,
+            Severity.CRITICAL,
+            float(m.effect or 0.0),
+            m.tolerance,
+            f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} {m.effect:.3g} beyond "
+            f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
+            if m.p_value_adjusted is not None
+            else f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} "
+            f"{(m.effect or 0.0):.3g} beyond the tolerance {m.tolerance:g}, 95% interval excludes 0",
+            v.version,
+        )
+        for v in versions
+        for m in v.metrics
+        if m.verdict == "worse"
+    )
+    return CompareReport(
+        report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
+        verdict, alerts,
+    )

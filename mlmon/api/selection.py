@@ -1,0 +1,236 @@
+"""Which records a command reads: the time/row selection, the bad-line budget, the traffic gates."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlmon.errors import DataError, OptionError
+from mlmon.read.fields import absent_message
+from mlmon.read.reader import InputReport, Reader, ReadOptions
+from mlmon.read.records import FEATURE_PREFIX, SEQ, SUMMARY_FIELDS, TIMESTAMP, FeatureSpec, ReadPlan
+from mlmon.read.sources import Source, expand
+from mlmon.rules.alerts import Alert, TrafficRules, traffic_alerts
+from mlmon.stats.baseline import Baseline
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which valid records a command looks at."""
+
+    since_ns: int | None = None
+    until_ns: int | None = None
+    last_ns: int | None = None
+    """A duration: the records within it of the newest record (or of `until`)."""
+    window_rows: int | None = None
+    """Only the newest N records (by timestamp, then by read order)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_bad: float | int = 0.01
+    strict: bool = False
+
+
+_NS_MIN, _NS_MAX = -(2**63), 2**63 - 1
+
+
+def _clamp_ns(ns: int) -> int:
+    return min(max(ns, _NS_MIN), _NS_MAX)
+
+
+@dataclass
+class _Selector:
+    sel: Selection
+    buffer: list[pa.Table] = field(default_factory=list)
+    buffered: int = 0
+    max_ts: int | None = None
+    filtered_out: int = 0
+
+    def __post_init__(self) -> None:
+        s = self.sel
+        self.since = s.since_ns
+        self.until = s.until_ns
+        if s.last_ns is not None and s.until_ns is not None:
+            since = s.until_ns - s.last_ns
+            self.since = since if self.since is None else max(self.since, since)
+        self.buffering = (s.last_ns is not None and s.until_ns is None) or s.window_rows is not None
+
+    def feed(self, t: pa.Table) -> list[pa.Table]:
+        if self.since is not None or self.until is not None or self.sel.last_ns is not None:
+            t = self._range(t, self.since, self.until)
+        if not self.buffering:
+            return [t]
+        if t.num_rows:
+            self.buffer.append(t)
+            self.buffered += t.num_rows
+            ts = t.column(TIMESTAMP)
+            if ts.null_count < len(ts):
+                hi = pc.max(pc.cast(ts, pa.int64())).as_py()
+                self.max_ts = hi if self.max_ts is None else max(self.max_ts, hi)
+            if self.buffered > 2 * (self.sel.window_rows or 1_000_000):
+                self._prune()
+        return []
+
+    def _range(self, t: pa.Table, lo: int | None, hi: int | None) -> pa.Table:
+        # A bound computed as until - last can fall outside the 64-bit nanosecond clock (a log
+        # from 1678, --last 200d): clamp it; no record lies beyond the clock's ends anyway.
+        lo = None if lo is None else _clamp_ns(lo)
+        hi = None if hi is None else _clamp_ns(hi)
+        ts = pc.cast(t.column(TIMESTAMP), pa.int64())
+        keep = pc.is_valid(ts)
+        if lo is not None:
+            keep = pc.and_(keep, pc.greater_equal(ts, lo))
+        if hi is not None:
+            keep = pc.and_(keep, pc.less_equal(ts, hi))
+        keep = pc.fill_null(keep, False)
+        kept = t.filter(keep)
+        self.filtered_out += t.num_rows - kept.num_rows
+        return kept
+
+    def _prune(self) -> None:
+        t = pa.concat_tables(self.buffer) if self.buffer else None
+        if t is None:
+            return
+        if self.sel.last_ns is not None and self.sel.until_ns is None and self.max_ts is not None:
+            t = self._range(t, self.max_ts - self.sel.last_ns, None)
+        n = self.sel.window_rows
+        if n is not None and t.num_rows > n:
+            # records without a time sort oldest; filling in Arrow keeps nanoseconds exact
+            # (to_numpy of a column with nulls would give floats, rounded to ~256 ns)
+            missing = pa.scalar(np.iinfo(np.int64).min, pa.int64())
+            ts = pc.fill_null(pc.cast(t.column(TIMESTAMP), pa.int64()), missing).to_numpy()
+            order = np.lexsort((t.column(SEQ).to_numpy(), ts))
+            keep = np.sort(order[-n:])
+            self.filtered_out += t.num_rows - n
+            t = t.take(pa.array(keep))
+        self.buffer = [t]
+        self.buffered = t.num_rows
+
+    def finish(self) -> list[pa.Table]:
+        if not self.buffering:
+            return []
+        self._prune()
+        return self.buffer
+
+
+@dataclass(frozen=True)
+class _Read:
+    report: InputReport
+    filtered_out: int
+    timed: int
+    """Valid records read that have a timestamp."""
+    newest_read_ns: int | None
+    newest_selected_ns: int | None
+
+
+def _newest(t: pa.Table) -> int | None:
+    ts = t.column(TIMESTAMP)
+    if ts.null_count == len(ts):
+        return None
+    v = pc.max(pc.cast(ts, pa.int64())).as_py()
+    return None if v is None else int(v)
+
+
+def _later(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _read(
+    paths: list[str] | list[Source],
+    plan: ReadPlan,
+    require: tuple[str, ...],
+    options: ReadOptions,
+    selection: Selection,
+    update: Callable[[pa.Table], None],
+    on_bytes: Callable[[int], None] | None,
+) -> _Read:
+    sources = [p for p in paths if isinstance(p, Source)]
+    if len(sources) != len(paths) or not sources:
+        sources = expand([str(p) for p in paths])
+    reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
+    selector = _Selector(selection)
+    timed = 0
+    newest_read: int | None = None
+    newest_selected: int | None = None
+
+    def use(t: pa.Table) -> None:
+        nonlocal newest_selected
+        if t.num_rows:
+            newest_selected = _later(newest_selected, _newest(t))
+            update(t)
+
+    for table in reader.tables():
+        ts = table.column(TIMESTAMP)
+        timed += len(ts) - ts.null_count
+        newest_read = _later(newest_read, _newest(table))
+        for t in selector.feed(table):
+            use(t)
+    for t in selector.finish():
+        use(t)
+    report = reader.report()
+    if plan.by and report.records == 0 and plan.by in report.containers_seen:
+        # every record failed because --by names an object or a list: a usage problem, not bad data
+        raise OptionError(
+            f"--by: {plan.by!r} is an object or a list in the records; group by a field that holds "
+            "text, a number or a boolean (e.g. model_version)"
+        )
+    return _Read(report, selector.filtered_out, timed, newest_read, newest_selected)
+
+
+@dataclass(frozen=True)
+class Gates:
+    """What must hold of the selection itself, checked against the clock `now_ns`."""
+
+    traffic: TrafficRules = field(default_factory=TrafficRules)
+    now_ns: int | None = None
+    """The time --max-age is measured from; None = the current time."""
+
+
+def _traffic(
+    got: _Read, records: int, plan: ReadPlan, gates: Gates, selection: Selection
+) -> tuple[Alert, ...]:
+    timed_selection = selection.since_ns is not None or selection.until_ns is not None or selection.last_ns
+    if (
+        got.report.records
+        and not got.timed
+        and (timed_selection or gates.traffic.max_age_seconds is not None)
+    ):
+        need = "--max-age" if gates.traffic.max_age_seconds is not None else "the time selection"
+        raise DataError(
+            absent_message(
+                "--timestamp-field", plan.fields.timestamp, f"{need} needs", got.report.fields_seen
+            )
+        )
+    now = time.time_ns() if gates.now_ns is None else gates.now_ns
+    newest = got.newest_selected_ns if records else got.newest_read_ns
+    text = None if newest is None else _iso(newest)
+    return traffic_alerts(records, newest, gates.traffic, now, newest_text=text)
+
+
+def _iso(ns: int) -> str:
+    return str(np.datetime64(ns, "ns").astype("datetime64[s]")) + "Z"
+
+
+def _serving_plan(
+    plan: ReadPlan | None, by: str | None, baseline: Baseline | None
+) -> tuple[ReadPlan, tuple[str, ...]]:
+    """The read plan (and the fields a record needs) of a command that reads serving fields and,
+    with a baseline, the features too: trend, check and compare."""
+    base = plan or ReadPlan()
+    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features) if baseline else None
+    out = ReadPlan(
+        fields=base.fields,
+        by=by,
+        summary=True,
+        features=specs,
+        record_marker=base.record_marker,
+        log_timezone=base.log_timezone,
+        success_values=base.success_values,
+    )
+    return out, SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())

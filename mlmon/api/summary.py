@@ -1,0 +1,113 @@
+"""summarize: serving health and model behaviour of the selected records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mlmon.api.selection import Budget, Gates, Selection, _read, _traffic
+from mlmon.errors import DataError
+from mlmon.read.fields import absent_message
+from mlmon.read.reader import InputReport, ReadOptions, check_budget
+from mlmon.read.records import SUMMARY_FIELDS, ReadPlan
+from mlmon.rules.alerts import Alert, SummaryThresholds, summary_alerts
+from mlmon.rules.alerts import rules as threshold_rules
+from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """A metric with no value in any selected record, because no record has its field."""
+
+    metric: str
+    field: str
+    option: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SummaryReport:
+    input: InputReport
+    records: int
+    """Valid records selected (after --since/--until/--last)."""
+    filtered_out: int
+    result: SummaryResult
+    alerts: tuple[Alert, ...]
+    missing: tuple[MissingField, ...] = ()
+    """Metrics not measured: no selected record has their field (no threshold asked for them)."""
+
+
+def _summary_missing(
+    result: SummaryResult, plan: ReadPlan, t: SummaryThresholds, seen: frozenset[str]
+) -> tuple[MissingField, ...]:
+    """Metrics whose field no record has. A threshold on one is a data error (exit 65)."""
+    o = result.overall
+    f = plan.fields
+    set_rules = threshold_rules(t)
+    candidates = [
+        (("latency_ms.p95", "latency_ms.p99"), "latency_ms", o.latency_ms.n, f.latency, "--latency-field"),
+        (("success_rate", "error_rate"), "success_rate", o.success_n, f.status, "--status-field"),
+        (("confidence.low_share",), "confidence", o.confidence.n, f.confidence, "--confidence-field"),
+        (
+            ("predictions_out_of_range",),
+            "prediction_values",
+            o.prediction_values,
+            f.prediction,
+            "--prediction-field",
+        ),
+    ]
+    out: list[MissingField] = []
+    for metrics, name, n, path, option in candidates:
+        if n or not o.records:
+            continue
+        asked = [m for m in metrics if m in set_rules]
+        if name == "success_rate":
+            also = f" nor {f.success!r} (--success-field)"
+        else:
+            also = ""
+        if asked:
+            need = f"the {asked[0]} threshold needs"
+            raise DataError(
+                absent_message(option, path, need, seen).replace(f"({option})", f"({option}){also}", 1)
+            )
+        if name in ("confidence", "prediction_values"):
+            continue  # a log of labels has no confidence, a classifier no numeric value: normal
+        msg = absent_message(option, path, f"{name} needs", seen).replace(
+            f"({option})", f"({option}){also}", 1
+        )
+        out.append(MissingField(name, path, option, msg))
+    return tuple(out)
+
+
+def summarize(
+    paths: list[str],
+    *,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    thresholds: SummaryThresholds | None = None,
+    budget: Budget | None = None,
+    gates: Gates | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> SummaryReport:
+    """Serving health and model behaviour of the records in `paths`.
+
+    An empty selection is a `records` alert, not an error; a threshold on a metric whose field
+    no record has is a DataError naming the field."""
+    plan = plan or ReadPlan()
+    sel = selection or Selection()
+    acc = SummaryAccumulator(summary)
+    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes)
+    b = budget or Budget()
+    check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
+    result = acc.result()
+    t = thresholds or SummaryThresholds()
+    records = result.overall.records
+    traffic = _traffic(got, records, plan, gates or Gates(), sel)
+    missing = _summary_missing(result, plan, t, got.report.fields_seen)
+    checked = summary_alerts(result, t, prediction_range=acc.options.prediction_range, unchecked=True)
+    if any(a.metric == "records" for a in traffic):  # one `records` alert: too few records says it
+        checked = tuple(a for a in checked if a.metric != "records")
+    alerts = traffic + checked
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing)

@@ -1,0 +1,190 @@
+"""Reference data for drift: training files and prediction logs profiled into a baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from mlmon.api.selection import Budget, Selection, _read
+from mlmon.errors import DataError, NoInputError
+from mlmon.read.reader import ReadOptions, check_budget
+from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan
+from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
+from mlmon.stats import baseline as baseline_mod
+from mlmon.stats.baseline import Baseline
+
+
+def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Baseline:
+    """Profile training data from CSV, Parquet or JSON lines (flat objects, or `input.features`)."""
+    sources = expand([path])
+    if len(sources) != 1:
+        raise NoInputError(f"training data must be one file; {path!r} names {len(sources)}")
+    source: Source = sources[0]
+    notes = ReadNotes()
+    stream, fmt = open_source(source, notes)
+    try:
+        if fmt is Format.PARQUET:
+            import pyarrow.parquet as pq
+
+            stream.close()
+            table = pq.read_table(source.path)
+        elif fmt is Format.CSV:
+            import pyarrow.csv as pcsv
+
+            table = pcsv.read_csv(stream)
+        else:
+            import pyarrow.json as pj
+
+            from mlmon.read.jsonlines import too_deep_line
+
+            data = stream.read()
+            deep = too_deep_line(data)
+            if deep is not None:
+                raise DataError(f"{source.name}:{deep}: a value nested too deep to read as training data")
+            table = pj.read_json(pa.BufferReader(data))
+            table.validate(full=True)  # the JSON reader keeps invalid UTF-8 in strings unchecked
+            table = _flatten(table)
+    except pa.ArrowInvalid as exc:
+        raise DataError(
+            f"{source.name}: cannot read training data as {fmt.value}: {str(exc).splitlines()[0][:200]}"
+        ) from None
+    finally:
+        stream.close()
+    if notes.truncated:
+        raise DataError(f"{source.name}: {notes.truncated}")
+    if table.num_rows == 0:
+        raise DataError(f"{source.name}: training data has no rows")
+    _refuse_duplicate_columns(table, source.name)
+    return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _refuse_duplicate_columns(table: pa.Table, name: str) -> None:
+    """Two columns with one name (a CSV header `a,a`, or `x` next to `input.features.x`)
+    cannot both be profiled under that name: say which, rather than guess."""
+    from collections import Counter
+
+    twice = sorted(c for c, k in Counter(table.column_names).items() if k > 1)
+    if twice:
+        shown = ", ".join(repr(c) for c in twice[:5]) + (" ..." if len(twice) > 5 else "")
+        raise DataError(f"{name}: training data has more than one column named {shown}; rename or drop them")
+
+
+def _flatten(table: pa.Table) -> pa.Table:
+    """Struct columns (`input.features.x`) become plain columns named by their last part."""
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    names = [n.split(".")[-1] for n in table.column_names]
+    if len(set(names)) == len(names):
+        table = table.rename_columns(names)
+    return table
+
+
+SAMPLE_BYTES = 1 << 18
+"""How much of each JSON-lines log (at most 8 files) is looked at for feature names."""
+
+
+def sample_features(paths: list[str], plan: ReadPlan) -> tuple[dict[str, Kind], int | None]:
+    """The features in the first records of the first JSON-lines files: named ones (name ->
+    kind, in order of first appearance; text or booleans make a feature categorical), and the
+    length of positional ones when the features field holds lists."""
+    import json
+
+    from mlmon.read.jsonlines import record_text
+
+    kinds: dict[str, Kind] = {}
+    list_len: int | None = None
+    marker = plan.record_marker.encode() if plan.record_marker else None
+    for source in [s for s in expand(paths) if s.path != "-"][:8]:
+        try:
+            stream, fmt = open_source(source, ReadNotes())
+        except (NoInputError, DataError):
+            continue
+        try:
+            if fmt is not Format.JSONL:
+                continue
+            lines = stream.read(SAMPLE_BYTES).split(b"\n")[:-1]
+        except (OSError, DataError):
+            continue
+        finally:
+            stream.close()
+        for line in lines:
+            text = record_text(line, marker)
+            try:
+                rec = json.loads(text) if text is not None else None
+            except (ValueError, RecursionError):
+                continue
+            for part in plan.fields.features.split("."):
+                rec = rec.get(part) if isinstance(rec, dict) else None
+            if isinstance(rec, list) and list_len is None:
+                list_len = len(rec)
+            if not isinstance(rec, dict):
+                continue
+            for k, v in rec.items():
+                if isinstance(v, str | bool):
+                    kinds[str(k)] = Kind.CATEGORICAL
+                elif isinstance(v, int | float) and str(k) not in kinds:
+                    kinds[str(k)] = Kind.NUMERIC
+    return kinds, list_len
+
+
+def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
+    """Names of the named (object) features in the first records of the first JSON-lines files."""
+    return set(sample_features(paths, plan)[0])
+
+
+def profile_log(
+    paths: list[str],
+    *,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    budget: Budget | None = None,
+    max_edges: int | None = baseline_mod.GRID_EDGES,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Baseline:
+    """A baseline from prediction logs (last week's traffic as the reference): the features
+    field of the selected records, read as `detect_drift` reads it. Named features keep their
+    names; positional (list) features are named feature_0, feature_1, ... in order."""
+    plan = plan or ReadPlan()
+    kinds, list_len = sample_features(paths, plan)
+    if kinds:
+        specs = tuple(FeatureSpec(n, k) for n, k in kinds.items())
+    elif list_len:
+        specs = tuple(FeatureSpec(f"feature_{i}", Kind.NUMERIC) for i in range(list_len))
+    else:
+        raise DataError(
+            f"no record in the first lines has a features field {plan.fields.features!r} (an object "
+            "or a list); give --features-field, or --record-marker for a prefixed log"
+        )
+    rplan = ReadPlan(
+        fields=plan.fields,
+        by=None,
+        summary=False,
+        features=specs,
+        record_marker=plan.record_marker,
+        log_timezone=plan.log_timezone,
+    )
+    tables: list[pa.Table] = []
+    got = _read(
+        paths, rplan, tuple(FEATURE_PREFIX + s.name for s in specs), options or ReadOptions(),
+        selection or Selection(), tables.append, on_bytes,
+    )
+    b = budget or Budget()
+    check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
+    rows = sum(t.num_rows for t in tables)
+    if rows == 0:
+        raise DataError(f"no record selected to profile ({got.report.records} valid records read)")
+    feats = []
+    for s in specs:
+        col = pa.concat_arrays([c for t in tables for c in t.column(FEATURE_PREFIX + s.name).chunks])
+        if s.kind is Kind.NUMERIC:
+            values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)  # null -> nan
+            feats.append(baseline_mod.FeatureProfile(
+                s.name, s.kind, numeric=baseline_mod.numeric_profile(values, max_edges=max_edges)))
+        else:
+            feats.append(baseline_mod.FeatureProfile(
+                s.name, s.kind, categorical=baseline_mod.categorical_profile(col)))
+    source = ", ".join(f.source for f in got.report.files) if got.report.files else ", ".join(paths)
+    return Baseline(source, rows, tuple(feats))

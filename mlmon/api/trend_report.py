@@ -1,0 +1,98 @@
+"""trend: the selected records window by window, with alerts that persist."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from mlmon.api.selection import Budget, Selection, _iso, _read, _serving_plan
+from mlmon.errors import DataError
+from mlmon.read.reader import InputReport, ReadOptions, check_budget
+from mlmon.read.records import ReadPlan
+from mlmon.rules.alerts import Alert, SummaryThresholds, TrafficRules, traffic_alerts
+from mlmon.rules.persist import Firing, persisting, window_alerts
+from mlmon.stats.baseline import Baseline
+from mlmon.stats.drift import DriftOptions
+from mlmon.stats.summary import SummaryOptions
+from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    input: InputReport
+    records: int
+    """Valid records selected, in a window or not."""
+    filtered_out: int
+    without_timestamp: int
+    """Selected records without a time: they belong to no window (counted, never dropped silently)."""
+    options: WindowOptions
+    windows: tuple[Window, ...]
+    baseline_source: str | None
+    breaches: tuple[tuple[Alert, ...], ...]
+    """Per window, the thresholds it crossed (the evidence)."""
+    alerts: tuple[Alert, ...]
+    """Alerts firing now: crossed in each of the last --for windows; the last window decides."""
+    firing: tuple[Firing, ...]
+
+
+def trend(
+    paths: list[str],
+    *,
+    windows: WindowOptions,
+    plan: ReadPlan | None = None,
+    options: ReadOptions | None = None,
+    selection: Selection | None = None,
+    summary: SummaryOptions | None = None,
+    thresholds: SummaryThresholds | None = None,
+    baseline: Baseline | None = None,
+    drift: DriftOptions | None = None,
+    for_windows: int = 1,
+    budget: Budget | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> TrendReport:
+    """The records in `paths` window by window: a summary (and drift) per window, alerts that persist."""
+    plan, require = _serving_plan(plan, None, baseline)
+    acc = WindowAccumulator(windows, summary=summary, baseline=baseline)
+    records = 0
+
+    def update(t: pa.Table) -> None:
+        nonlocal records
+        records += t.num_rows
+        acc.update(t)
+
+    sel = selection or Selection()
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+    report, filtered = got.report, got.filtered_out
+    b = budget or Budget()
+    check_budget(report, max_bad=b.max_bad, strict=b.strict)
+    if records == 0:  # an empty window is no traffic, an incident: the records alert, not bad data
+        now = time.time_ns()
+        empty = traffic_alerts(0, None, TrafficRules(), now)
+        start = _iso(sel.since_ns if sel.since_ns is not None else now)
+        fire = tuple(Firing(a.metric, a.severity, start, 0, a) for a in empty)
+        return TrendReport(
+            report, 0, filtered, 0, windows, (), baseline.source if baseline else None, (), empty, fire
+        )
+    if records == acc.without_timestamp:
+        raise DataError(f"none of the {records} selected records has a timestamp: trend needs one")
+    result = acc.result(drift)
+    t = thresholds or SummaryThresholds()
+    o = drift or DriftOptions()
+    rng = acc.summary_options.prediction_range
+    breaches = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in result)
+    firing = persisting(result, breaches, for_windows)
+    return TrendReport(
+        report,
+        records,
+        filtered,
+        acc.without_timestamp,
+        windows,
+        result,
+        baseline.source if baseline else None,
+        breaches,
+        tuple(f.alert for f in firing),
+        firing,
+    )

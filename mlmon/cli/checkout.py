@@ -1,0 +1,171 @@
+"""`mlmon check` outputs: each format written, notifications reported, the exit code chosen."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any
+
+from mlmon.cli.app import _diagnostics, _stderr, mark_interrupted
+from mlmon.cli.checkplan import CheckArgs, CheckFmt, _evaluate
+from mlmon.cli.options import FailOn
+from mlmon.errors import ExitCode, MlmonError
+
+
+def _run(cfg: Any, a: CheckArgs) -> int:
+    from mlmon.cli.runstate import run_with_state
+
+    try:
+        rep, outcomes, totals = run_with_state(cfg, a)
+    except MlmonError:
+        _failed_run_metrics(a)
+        raise
+    _diagnostics(rep.input)
+    for o in outcomes:
+        if not o.ok:
+            from mlmon.report.render import safe
+
+            _stderr().print(
+                f"mlmon: warning: {o.kind} notification to {safe(o.target)} failed after "
+                f"{o.attempts} attempt(s): {safe(o.error or '')}",
+                markup=False,
+            )
+    notes = [plain_outcome(o) for o in outcomes]
+    _write_all(rep, cfg, a, notes, totals)
+    return _exit_code(rep, a.fail_on)
+
+
+def plain_outcome(o: Any) -> dict[str, Any]:
+
+    return dataclasses.asdict(o)
+
+
+def _failed_run_metrics(a: CheckArgs) -> None:
+    """A run that failed still tells Prometheus: mlmon_run_success 0 (textfile and Pushgateway)."""
+    import contextlib
+    import time
+
+    from mlmon.errors import OutputError
+    from mlmon.outfile import write_output
+    from mlmon.report.prometheus import check_prometheus
+
+    text = check_prometheus(None, now=time.time(), success=False)
+    for f, path in a.outputs:
+        if f is CheckFmt.PROMETHEUS and path != "-":
+            with contextlib.suppress(OutputError):
+                write_output(path, text)
+    if a.push:
+        from mlmon.cli.runstate import push_metrics
+
+        push_metrics(a, None, success=False, totals=None)
+
+
+def render(
+    rep: Any,
+    fmt: CheckFmt,
+    cfg: Any,
+    fail_on: FailOn,
+    notifications: list[dict[str, Any]],
+    totals: dict[str, float] | None = None,
+) -> Any:
+    """The text (or rich renderable for the table) of one output format."""
+    from mlmon.report.checks import check_json, check_table
+
+    if fmt is CheckFmt.TABLE:
+        return check_table(rep)
+    if fmt is CheckFmt.JSON:
+        return check_json(rep, config=cfg.path, notifications=notifications)
+    if fmt is CheckFmt.JUNIT:
+        from mlmon.report.junit import check_junit
+
+        return check_junit(rep, fail_rank=_fail_rank(fail_on))
+    if fmt is CheckFmt.MARKDOWN:
+        from mlmon.report.markdown import check_markdown
+
+        return check_markdown(rep)
+    if fmt is CheckFmt.PROMETHEUS:
+        from mlmon.report.prometheus import check_prometheus
+
+        return check_prometheus(rep, now=rep.now, success=run_success(rep), totals=totals)
+    if fmt is CheckFmt.CSV:
+        from mlmon.report.csvout import check_csv
+
+        return check_csv(rep)
+    from mlmon.report.nagios import nagios_line
+
+    return nagios_line(rep)[0]
+
+
+def run_success(rep: Any) -> bool:
+    """Every rule was checked (none had no data)."""
+    from mlmon.rules.check import Status
+
+    return all(r.status is not Status.NO_DATA for r in rep.results)
+
+
+def _fail_rank(fail_on: FailOn) -> int:
+    return {FailOn.WARNING: 1, FailOn.CRITICAL: 2, FailOn.NEVER: 3}[fail_on]
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    import io
+
+    from rich.console import Console
+
+    console = Console(record=True, width=120, file=io.StringIO(), highlight=False, color_system=None)
+    console.print(value)
+    return console.export_text()
+
+
+def _write_all(
+    rep: Any, cfg: Any, a: CheckArgs, notes: list[dict[str, Any]], totals: dict[str, float] | None
+) -> None:
+    from mlmon.cli.app import _emit
+    from mlmon.cli.options import Fmt
+    from mlmon.outfile import write_output
+
+    for f, path in a.outputs:
+        write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals)))
+    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals)
+    _emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
+
+
+def _exit_code(rep: Any, fail_on: FailOn) -> int:
+    from mlmon.rules.alerts import Severity
+    from mlmon.rules.check import Status
+
+    missing = [r.name for r in rep.results if r.status is Status.NO_DATA]
+    if missing:
+        _stderr().print(
+            f"mlmon: error: {len(missing)} rule(s) had no data, so they were not checked: "
+            + ", ".join(missing[:5])
+            + (" ..." if len(missing) > 5 else ""),
+            markup=False,
+        )
+        return int(ExitCode.DATA_ERROR)
+    worst = max((a.severity.rank for a in rep.alerts), default=-1)
+    if fail_on is not FailOn.NEVER and worst >= Severity(fail_on.value).rank:
+        return int(ExitCode.ALERT)
+    return int(ExitCode.OK)
+
+
+def _nagios(cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until: Any, last: Any) -> int:
+    """Monitoring-plugin mode: every outcome, errors included, is one line and exit 0-3."""
+    from mlmon.report.nagios import nagios_line, unknown_line
+
+    try:
+        rep, _ = _evaluate(cfg, logs, baseline_path, by, since, until, last)
+    except MlmonError as exc:
+        text, code = unknown_line(str(exc))
+    except KeyboardInterrupt:
+        mark_interrupted()
+        text, code = unknown_line("interrupted")
+    except Exception as exc:  # noqa: BLE001  (a plugin must answer UNKNOWN, never a traceback)
+        text, code = unknown_line(f"internal error: {type(exc).__name__}: {exc}")
+    else:
+        text, code = nagios_line(rep)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return code

@@ -1,0 +1,222 @@
+"""`mlmon check` inputs: the config file and flags turned into rules, a read plan and one run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from mlmon.cli.app import _progress
+from mlmon.cli.options import FailOn, _budget, _check_tz, _read_options, _selection, parse_range
+from mlmon.errors import OptionError
+
+
+class CheckFmt(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    PROMETHEUS = "prometheus"
+    CSV = "csv"
+    NAGIOS = "nagios"
+
+
+EXTENSIONS = {
+    ".json": CheckFmt.JSON,
+    ".xml": CheckFmt.JUNIT,
+    ".md": CheckFmt.MARKDOWN,
+    ".prom": CheckFmt.PROMETHEUS,
+    ".csv": CheckFmt.CSV,
+    ".txt": CheckFmt.TABLE,
+}
+
+
+def parse_outputs(specs: list[str]) -> list[tuple[CheckFmt, str]]:
+    """`-o FORMAT:FILE` or `-o FILE` (format from the extension: .xml junit, .md, .prom, .csv, .json)."""
+    out = []
+    for spec in specs:
+        head, sep, rest = spec.partition(":")
+        if sep and head in CheckFmt.__members__.values():
+            if not rest:
+                raise OptionError(f"-o {spec}: give a file after {head}: ('-' for stdout)")
+            out.append((CheckFmt(head), rest))
+            continue
+        import os
+
+        ext = os.path.splitext(spec)[1].lower()
+        if ext not in EXTENSIONS:
+            raise OptionError(
+                f"-o {spec}: say which format, e.g. -o junit:{spec} (formats: "
+                f"{', '.join(f.value for f in CheckFmt)}; or end the name in "
+                f"{', '.join(EXTENSIONS)})"
+            )
+        out.append((EXTENSIONS[ext], spec))
+    return out
+
+
+def threshold_rules(settings: dict[str, Any], by: str | None) -> tuple[Any, ...]:
+    """The summary's threshold keys (`max-p99-ms = "250:400"`) as rules, per group when grouped;
+    a bare number keeps the summary's severity for it."""
+    from mlmon.cli.options import parse_threshold
+    from mlmon.rules.alerts import RULES, Severity
+    from mlmon.rules.config import Rule
+
+    rules = []
+    for field, (metric, single, upper) in RULES.items():
+        key = field.replace("_", "-")
+        if settings.get(key) is None:
+            continue
+        t = parse_threshold(str(settings[key]), f"--{key}")
+        if isinstance(t, float):
+            warn, crit = (t, None) if single is Severity.WARNING else (None, t)
+        else:
+            warn, crit = t.warning, t.critical
+        direction = "above" if upper else "below"
+        rules.append(Rule(metric, f"{metric} (--{key})", warn, crit, direction, by=by))
+    from mlmon.cli.options import parse_max_age
+
+    # the traffic gates of summary and drift: one value is critical
+    for key, metric, direction, parse in (
+        ("min-records", "records", "below", lambda v: parse_threshold(v, "--min-records")),
+        ("max-age", "age_seconds", "above", parse_max_age),
+    ):
+        if settings.get(key) is None:
+            continue
+        t = parse(str(settings[key]))
+        warn, crit = (None, float(t)) if isinstance(t, int | float) else (t.warning, t.critical)
+        rules.append(Rule(metric, f"{metric} (--{key})", warn, crit, direction))
+    return tuple(rules)
+
+
+def _plan(s: dict[str, Any], by: str | None) -> Any:
+    from mlmon.read.records import FieldMap, ReadPlan
+
+    fields = FieldMap(
+        timestamp=s.get("timestamp-field", "timestamp"),
+        latency=s.get("latency-field", "latency_ms"),
+        status=s.get("status-field", "status"),
+        success=s.get("success-field", "success"),
+        features=s.get("features-field", "input.features"),
+        prediction=s.get("prediction-field", "prediction"),
+        pred_class=s.get("class-field", "prediction.class"),
+        confidence=s.get("confidence-field", "prediction.confidence"),
+    )
+    values = s.get("success-value")
+    if isinstance(values, str):
+        values = [values]
+    return ReadPlan(
+        fields=fields,
+        by=by,
+        record_marker=s.get("record-marker"),
+        log_timezone=s.get("log-timezone", "UTC"),
+        success_values=frozenset(v.lower() for v in values) if values else frozenset({"success", "ok"}),
+    )
+
+
+@dataclass(frozen=True)
+class CheckArgs:
+    """The command line of one `check` run, parsed once."""
+
+    logs: list[str] | None
+    baseline: str | None
+    fmt: CheckFmt
+    outputs: list[tuple[CheckFmt, str]]
+    by: str
+    since: str | None
+    until: str | None
+    last: str | None
+    fail_on: FailOn
+    state: str | None
+    repeat_interval: float | None
+    alertmanager: list[str]
+    notify: list[str]
+    push: str | None
+    push_job: str
+    alert_ttl: float
+    timeout: float
+
+
+def _drift_options(s: dict[str, Any]) -> Any:
+    """The drift test settings given (flags or config keys); DriftOptions' defaults for the rest."""
+    from mlmon.stats.drift import DriftOptions
+
+    kinds = {
+        "p-threshold": float,
+        "min-effect": float,
+        "mean-tolerance": float,
+        "min-samples": int,
+        "critical-effect": float,
+        "max-unseen-share": float,
+    }
+    given = {k.replace("-", "_"): conv(s[k]) for k, conv in kinds.items() if s.get(k) is not None}
+    o = DriftOptions(**given)
+    if not 0 < o.p_threshold <= 1 or o.min_effect < 0 or o.min_samples < 2:
+        raise OptionError("--p-threshold must be in (0, 1], --min-effect >= 0, --min-samples >= 2")
+    return o
+
+
+def log_paths(cfg: Any, logs: list[str] | None) -> list[str]:
+    """The logs of a run: the arguments, else `logs` in the config file."""
+    paths = logs or cfg.settings.get("logs")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not paths:
+        raise OptionError("no logs: give LOG... or set logs = [...] in the config file")
+    return [str(p) for p in paths]
+
+
+def _evaluate(
+    cfg: Any,
+    logs: list[str] | None,
+    baseline_path: str | None,
+    by: str,
+    since: str | None,
+    until: str | None,
+    last: str | None,
+    inputs: list[Any] | None = None,
+    now: float | None = None,
+) -> tuple[Any, Any]:
+    """Run the check; `inputs` (planned sources, --state) replaces the paths when given."""
+    from mlmon.api import check as run_check
+    from mlmon.api import load_training
+    from mlmon.stats.baseline import load
+    from mlmon.stats.summary import SummaryOptions
+
+    s: dict[str, Any] = dict(cfg.settings)
+    paths: list[Any] = log_paths(cfg, logs) if inputs is None else inputs
+    tz = s.get("log-timezone", "UTC")
+    _check_tz(tz)
+    group = by or None
+    rules = threshold_rules(s, group) + cfg.rules
+    if not rules:
+        raise OptionError(
+            "no rules: add [[rules]] to the config file (mlmon config init writes a starter) "
+            "or threshold keys such as max-p99-ms"
+        )
+    base = None
+    if baseline_path:
+        base = load(baseline_path)
+    elif s.get("reference"):
+        base = load_training(
+            str(s["reference"]), exclude={s.get("timestamp-field", "timestamp")}, max_edges=None
+        )
+    elif any(r.metric.startswith(("drift.", "mean_deviation.", "unseen.")) for r in rules):
+        raise OptionError('drift rules need a baseline: --baseline FILE or baseline = "..." in the config')
+    with _progress() as on_bytes:
+        rep = run_check(
+            paths,
+            rules,
+            baseline=base,
+            plan=_plan(s, group),
+            options=_read_options(int(s.get("max-line-bytes", 16 << 20)), s.get("max-decompressed-bytes")),
+            selection=_selection(since, until, last, tz, s.get("window-rows")),
+            summary=SummaryOptions(
+                low_confidence=float(s.get("low-confidence", 0.5)),
+                prediction_range=parse_range(s.get("prediction-range")),
+            ),
+            drift=_drift_options(s),
+            budget=_budget(str(s.get("max-bad-lines", "1%")), bool(s.get("strict", False))),
+            now=now,
+            on_bytes=on_bytes,
+        )
+    return rep, None
