@@ -146,3 +146,19 @@ def test_alertmanager_labels_of_the_records_without_the_field() -> None:
     assert value["model_version"] == "(none)" and "model_version_missing" not in value
     assert "model_version" not in overall and "model_version_missing" not in overall
     assert json.dumps(missing) != json.dumps(overall)
+
+
+def test_compare_keeps_the_records_without_the_field_apart_from_a_none_version(tmp_path: Path) -> None:
+    path, recs = _log(tmp_path, "(none)")
+    r = cli(["compare", str(path), "--control", "v1", "-f", "json", "--min-records", "10"])
+    doc = strict_json(r.stdout)
+    versions = {v["version"]: v["records"] for v in doc["versions"]}
+    assert versions == {"": 100, "(all)": 100, "(none)": 100, "(none) ": 100, None: 100}
+    worse = [a for a in doc["alerts"] if a["group"] == "(none)"]
+    assert worse and all(not a["group_missing"] for a in worse)
+    assert all('"(none)" is worse than v1' in a["message"] for a in worse)
+    # the control "(none)" is the records whose field holds that text, not the ones without it
+    doc = strict_json(cli(["compare", str(path), "--control", "(none)", "-f", "json",
+                           "--min-records", "10"]).stdout)
+    assert {v["control_records"] for v in doc["versions"]} == {100}
+    assert None in {v["version"] for v in doc["versions"]}
