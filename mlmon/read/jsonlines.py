@@ -67,6 +67,10 @@ _ODD_LEAD = re.compile(rb"[\x00-\x20\x7f-\xff]+")
 """Leading bytes that are not printable ASCII: whitespace, NUL and other controls, DEL, and any
 non-ASCII byte (a BOM, a non-breaking space, a zero-width space, an invalid byte)."""
 _SPACE = b" \t\r\n\x0b\x0c"
+MAX_DEPTH = 500
+"""Values nested deeper than this are not read: a record holding one in a field mlmon reads is
+bad_json (pyarrow's iterative parser still reads the fields around one mlmon skips). A fixed
+limit, below Python's recursion limit, so the verdict never depends on how deep the stack is."""
 _MIN_EXACT_LINES = 2048
 SNIFF_LINES = 200
 
@@ -721,6 +725,8 @@ class BlockParser:
             s = text.decode("utf-8")
         except UnicodeDecodeError:
             return "bad_encoding", None
+        if len(text) > 2 * MAX_DEPTH and _depth(text) > MAX_DEPTH:
+            return self._deep(text, tail=tail)
         try:
             rec = _decoder.decode(s.strip())
         except RecursionError:
@@ -786,6 +792,16 @@ class BlockParser:
 
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _depth(text: bytes) -> int:
+    """How deep the brackets of a JSON text nest, outside its strings (0 when the text has fewer
+    than MAX_DEPTH brackets: it cannot be deeper)."""
+    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+        return 0
+    arr = np.frombuffer(_STRING.sub(b"", text), dtype=np.uint8)
+    step = ((arr == 0x5B) | (arr == 0x7B)).astype(np.int32) - ((arr == 0x5D) | (arr == 0x7D))
+    return int(np.cumsum(step).max(initial=0))
 
 
 def _closed(text: bytes) -> bool:

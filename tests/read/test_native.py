@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 
 from mlmon.errors import DataError
 from mlmon.read import native
-from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, sniff
+from mlmon.read.jsonlines import MAX_DEPTH, BlockParser, BlockResult, Layout, sniff
 from mlmon.read.records import FeatureSpec, FieldMap, Kind, ReadPlan
 
 pytestmark = pytest.mark.skipif(
@@ -246,11 +246,17 @@ def test_a_record_behind_odd_bytes_fails_the_budget_and_is_shown(tmp_path: Path)
 
 
 DEEP = 100_000
-_DEEP_VALUES = {
-    "list": b"[" * DEEP + b"]" * DEEP,
-    "object": b'{"a":' * DEEP + b"1" + b"}" * DEEP,
-    "objects in a list": b"[" + b'{"a":' * DEEP + b"1" + b"}" * DEEP + b"]",
-}
+
+
+def _deep_values(depth: int) -> dict[str, bytes]:
+    return {
+        "list": b"[" * depth + b"]" * depth,
+        "object": b'{"a":' * depth + b"1" + b"}" * depth,
+        "objects in a list": b"[" + b'{"a":' * depth + b"1" + b"}" * depth + b"]",
+    }
+
+
+_DEEP_VALUES = _deep_values(DEEP)
 _READ_FIELDS = ["timestamp", "model_version", "latency_ms", "status", "success", "prediction",
                 "prediction.class", "prediction.confidence", "input.features", "input.features.age",
                 "input.features.country"]
@@ -266,23 +272,35 @@ def _with_value(path: str, value: bytes, i: int = 1) -> bytes:
     return dumps(rec).replace(b'"@DEEP@"', value)
 
 
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 990, DEEP])
 @pytest.mark.parametrize("kind", list(_DEEP_VALUES))
 @pytest.mark.parametrize("prefix", ["", LOG_PREFIX], ids=["jsonl", "logging"])
-def test_a_value_too_deep_to_read_in_a_field_that_is_read_is_bad_json(kind: str, prefix: str) -> None:
-    """Valid JSON, 100,000 deep: too deep to read. In a field mlmon reads it is bad_json in every
-    reader; in a field it skips the record is used."""
+def test_a_value_too_deep_to_read_in_a_field_that_is_read_is_bad_json(
+    kind: str, prefix: str, depth: int
+) -> None:
+    """Valid JSON nested deeper than MAX_DEPTH (500): too deep to read, whatever Python's stack
+    allows. In a field mlmon reads it is bad_json in every reader; in a field it skips the record
+    is used. (990 deep parses in Python or not depending on how deep its stack is already.)"""
     plan = replace(PLAN_DRIFT_NAMED, summary=True, by="model_version")
     p = prefix.encode()
+    value = _deep_values(depth)[kind]
     lines = good_lines(20, prefix=prefix)
     for field in _READ_FIELDS:
-        lines.append(p + _with_value(field, _DEEP_VALUES[kind]))
-    lines.append(p + _with_value("input.other", _DEEP_VALUES[kind]))  # not read: a record
+        lines.append(p + _with_value(field, value))
+    lines.append(p + _with_value("input.other", value))  # not read: a record
     nat = three(join(lines), plan)
     # a deep object where mlmon expects an object (the prediction, the features) only nests in
     # keys mlmon skips: the record is used, its class or features missing
     holders = {"prediction", "input.features"} if kind == "object" else set()
     assert nat.reasons == Counter({"bad_json": len(_READ_FIELDS) - len(holders)})
     assert sum(p.raw.num_rows for p in nat.pieces) == 21 + len(holders)
+
+
+def test_a_value_as_deep_as_mlmon_reads_is_its_type() -> None:
+    """At MAX_DEPTH a list where a number belongs is read, and is wrong_type in every reader."""
+    lines = [*good_lines(20), _with_value("latency_ms", _deep_values(MAX_DEPTH - 1)["list"])]
+    nat = three(join(lines), PLAN_SUMMARY)
+    assert nat.reasons == Counter({"wrong_type": 1})
 
 
 @pytest.mark.parametrize("reader_name", ["native", "python"])
