@@ -23,7 +23,7 @@ def _block(command: str) -> list[list[str]]:
 
 def test_readme_trend_examples(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
-    first, second = _block("trend")
+    first, second, third = _block("trend")
     result = runner.invoke(app, first[1:])
     assert result.exit_code == 0, result.stderr
     assert "Windows of 5m" in result.stdout and "2026-11-01 10:30" in result.stdout
@@ -34,11 +34,16 @@ def test_readme_trend_examples(monkeypatch) -> None:
     firing = {a["metric"]: a for a in doc["alerts"]}
     assert {"drift.age", "drift.income", "drift.session_length"} <= set(firing)
     assert all(a["windows"] >= 3 for a in firing.values())
+    # --by: a table per version on the same windows; v2.0 starts later, so its first row is empty
+    result = runner.invoke(app, third[1:])
+    assert result.exit_code == 0, result.stderr
+    assert "model_version v1.0" in result.stdout and "model_version v2.0" in result.stdout
+    assert "no traffic" in result.stdout
 
 
 def test_readme_compare_examples(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
-    first, second = _block("compare")
+    first, second, third = _block("compare")
     result = runner.invoke(app, first[1:])
     assert result.exit_code == 1, result.stderr
     assert "v2.0 against v1.0" in result.stdout
@@ -50,3 +55,11 @@ def test_readme_compare_examples(monkeypatch) -> None:
     assert verdicts["success_rate"] == "same"
     assert {m["metric"] for m in v["traffic"] if m["verdict"] == "different"} == {
         "features.age", "features.income", "features.session_length"}
+    # --approx: the same verdicts from values rounded to within 1%
+    exact = runner.invoke(app, [*first[1:], "--format", "json"])
+    approx = runner.invoke(app, [*third[1:], "--format", "json"])
+    assert approx.exit_code == 1 and "--approx" in third
+    (e,) = json.loads(exact.stdout)["versions"]
+    (a,) = json.loads(approx.stdout)["versions"]
+    assert json.loads(approx.stdout)["approx"] is True
+    assert [m["verdict"] for m in a["metrics"]] == [m["verdict"] for m in e["metrics"]]

@@ -51,7 +51,7 @@ def compare(
     """Each version (by `by`) of the records in `paths` against the `control` version, on the same span."""
     plan, require = _serving_plan(plan, by, baseline)
     o = compare_options or CompareOptions()
-    acc = CompareAccumulator(baseline, max_groups=o.max_groups)
+    acc = CompareAccumulator(baseline, max_groups=o.max_groups, approx=o.approx)
     records = 0
 
     def update(t: pa.Table) -> None:

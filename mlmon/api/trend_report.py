@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from mlmon.rules.alerts import Alert, SummaryThresholds, TrafficRules, traffic_a
 from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftOptions
+from mlmon.stats.grouped_windows import GroupedWindowAccumulator
 from mlmon.stats.summary import SummaryOptions
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
@@ -36,6 +38,23 @@ class TrendReport:
     alerts: tuple[Alert, ...]
     """Alerts firing now: crossed in each of the last --for windows; the last window decides."""
     firing: tuple[Firing, ...]
+    out_of_order: int = 0
+    """With record-count windows: records older than one read before them (windows follow read
+    order, so they may overlap in time)."""
+    by: str | None = None
+    groups: tuple[TrendGroup, ...] = ()
+    """With `by`: each group's windows, the thresholds each crossed, and what fires now."""
+
+
+@dataclass(frozen=True)
+class TrendGroup:
+    """One group's (model version's) windows, judged as the whole is: the last window decides."""
+
+    group: str
+    records: int
+    windows: tuple[Window, ...]
+    breaches: tuple[tuple[Alert, ...], ...]
+    firing: tuple[Firing, ...]
 
 
 def trend(
@@ -52,16 +71,28 @@ def trend(
     for_windows: int = 1,
     budget: Budget | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    by: str | None = None,
 ) -> TrendReport:
-    """The records in `paths` window by window: a summary (and drift) per window, alerts that persist."""
-    plan, require = _serving_plan(plan, None, baseline)
-    acc = WindowAccumulator(windows, summary=summary, baseline=baseline)
+    """The records in `paths` window by window: a summary (and drift) per window, alerts that persist
+    (and, with `by`, the same for each group's records: windows per model version)."""
+    plan, require = _serving_plan(plan, by, baseline)
+    grouped = (
+        GroupedWindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift) if by else None
+    )
+    acc = (
+        grouped.overall
+        if grouped is not None
+        else WindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift)
+    )
     records = 0
 
     def update(t: pa.Table) -> None:
         nonlocal records
         records += t.num_rows
-        acc.update(t)
+        if grouped is not None:
+            grouped.update(t)
+        else:
+            acc.update(t)
 
     sel = selection or Selection()
     got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
@@ -74,7 +105,8 @@ def trend(
         start = _iso(sel.since_ns if sel.since_ns is not None else now)
         fire = tuple(Firing(a.metric, a.severity, start, 0, a) for a in empty)
         return TrendReport(
-            report, 0, filtered, 0, windows, (), baseline.source if baseline else None, (), empty, fire
+            report, 0, filtered, 0, windows, (), baseline.source if baseline else None, (), empty, fire,
+            by=by,
         )
     if records == acc.without_timestamp:
         raise DataError(f"none of the {records} selected records has a timestamp: trend needs one")
@@ -84,6 +116,16 @@ def trend(
     rng = acc.summary_options.prediction_range
     breaches = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in result)
     firing = persisting(result, breaches, for_windows)
+    groups: list[TrendGroup] = []
+    for g in grouped.result(drift) if grouped is not None else ():
+        gb = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in g.windows)
+        gf = tuple(
+            dataclasses.replace(f, alert=dataclasses.replace(
+                f.alert, group=g.group, message=f"{f.alert.message} ({by} {g.group})"))
+            for f in persisting(g.windows, gb, for_windows)
+        )
+        groups.append(TrendGroup(g.group, g.records, g.windows, gb, gf))
+    firing += tuple(f for g in groups for f in g.firing)
     return TrendReport(
         report,
         records,
@@ -95,4 +137,7 @@ def trend(
         breaches,
         tuple(f.alert for f in firing),
         firing,
+        acc.out_of_order,
+        by,
+        tuple(groups),
     )

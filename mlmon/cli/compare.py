@@ -94,6 +94,13 @@ def compare(
     reference: Annotated[
         str | None, typer.Option(help="Training data that names the features (instead of --baseline).")
     ] = None,
+    approx: Annotated[
+        bool,
+        typer.Option(
+            help="Round latencies, confidences and numeric features to within 1% (DDSketch buckets): "
+            "memory stays bounded per version; p-values are asymptotic.",
+        ),
+    ] = False,
     since: Since = None,
     until: Until = None,
     last: Last = None,
@@ -169,7 +176,8 @@ def compare(
                 plan=plan,
                 options=_read_options(max_line_bytes, max_decompressed_bytes),
                 selection=_selection(since, until, last, log_timezone),
-                compare_options=CompareOptions(alpha=alpha, min_records=min_records, tolerance=tolerances),
+                compare_options=CompareOptions(alpha=alpha, min_records=min_records, tolerance=tolerances,
+                                               approx=approx),
                 baseline=base,
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,

@@ -93,13 +93,20 @@ def trend(
     every: Annotated[
         str,
         typer.Option(
-            help="Window length (15m, 1h, 1d; aligned to the clock of --log-timezone) or a number of "
-            "records (5000, in time order).",
+            help="Window length (15m, 1h, 1d, 1w; aligned to the clock of --log-timezone, weeks start "
+            "on Monday) or a number of records (5000: consecutive records in read order).",
             show_default=False,
         ),
     ],
     fmt: FormatOpt = Fmt.TABLE,
     width: Width = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="Also windows per value of this field (dotted path), e.g. model_version: each version's "
+            "rows on the same clock windows, judged as the whole is.",
+        ),
+    ] = None,
     since: Since = None,
     until: Until = None,
     last: Last = None,
@@ -177,6 +184,7 @@ def trend(
 
     \b
       mlmon trend logs/*.jsonl --every 1h --max-p99-ms 250 --for 3
+      mlmon trend logs/*.jsonl --every 1h --by model_version
     """
     with _handled():
         from mlmon.api import load_training, trend
@@ -253,6 +261,7 @@ def trend(
                 for_windows=for_windows,
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
+                by=by or None,
             )
         _diagnostics(rep.input)
         if fmt is Fmt.JSON:

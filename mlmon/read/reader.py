@@ -28,7 +28,7 @@ from mlmon.read.sources import (
     iter_blocks,
     open_source,
 )
-from mlmon.read.tables import csv_batches, from_table, has_serving_columns, parquet_batches
+from mlmon.read.tables import TablePiece, csv_pieces, from_table, has_serving_columns, parquet_pieces
 
 MAX_EXAMPLES = 5
 PARSE_WORKERS = 2
@@ -206,13 +206,13 @@ class Reader:
             if fmt is Format.JSONL:
                 gen = self._jsonl(source, stream, notes, tally)
             elif fmt is Format.CSV:
-                invalid: list[tuple[int | None, str]] = []
-                gen = self._table_rows(source, csv_batches(stream, invalid), tally, invalid)
+                pieces = csv_pieces(stream, notes, max_line_bytes=self.options.max_line_bytes)
+                gen = self._table_rows(source, pieces, tally)
             else:
                 stream.close()
                 if source.path == "-":
                     raise DataError("Parquet cannot be read from stdin; give its path")
-                gen = self._table_rows(source, parquet_batches(source.path), tally, [])
+                gen = self._table_rows(source, parquet_pieces(source.path), tally)
                 position = _unknown
             yield from self._tracked(source, gen, position)
         except DataError as exc:
@@ -332,16 +332,12 @@ class Reader:
         for piece, rows in zip(result.pieces, checked, strict=True):
             yield from self._emit(rows, piece.row_lines, source.name, tally, text_of)
 
-    def _table_rows(
-        self,
-        source: Source,
-        batches: Iterator[pa.RecordBatch],
-        tally: _Tally,
-        invalid: list[tuple[int | None, str]],
-    ) -> Iterator[pa.Table]:
+    def _table_rows(self, source: Source, pieces: Iterator[TablePiece], tally: _Tally) -> Iterator[pa.Table]:
+        """Rows of a CSV or Parquet source; lines that are no row are counted (bad_row, blank)
+        and shown with their physical line numbers."""
         first = True
-        row = 0
-        for batch in batches:
+        for piece in pieces:
+            batch = piece.table
             if first:
                 self._fields_seen |= names_in_schema(batch.schema)
             if first and self.plan.summary and not has_serving_columns(batch, self.plan):
@@ -351,21 +347,20 @@ class Reader:
                     "a feature log; `mlmon drift` reads feature logs"
                 )
             first = False
+            if piece.bad_rows:
+                tally.lines += len(piece.bad_rows)
+                tally.reasons["bad_row"] += len(piece.bad_rows)
+                for number, text in piece.bad_rows[: self.options.max_examples]:
+                    self._example(source.name, number, "bad_row", text)
+            if piece.blank:
+                tally.lines += piece.blank
+                tally.reasons["blank"] += piece.blank
+            if not batch.num_rows:
+                continue
             raw, pre = from_table(batch, self.plan)
-            start = row
-
-            def lines(start: int = start, n: int = batch.num_rows) -> np.ndarray:
-                return np.arange(start + 1, start + n + 1, dtype=np.int64)
-
             tally.lines += batch.num_rows
-            row += batch.num_rows
             checked = check_rows(raw, self.plan, require=self.require, pre=pre)
-            yield from self._emit(checked, lines, source.name, tally)
-        if invalid:
-            tally.lines += len(invalid)
-            tally.reasons["bad_row"] += len(invalid)
-            for number, text in invalid[:2]:
-                self._example(source.name, number or 0, "bad_row", text)
+            yield from self._emit(checked, _constant(piece.lines), source.name, tally, piece.text_of)
 
     def report(self) -> InputReport:
         total: Counter[str] = Counter()
@@ -438,6 +433,10 @@ def _no_records_message(report: InputReport) -> str:
             "'Prediction: ')"
         )
     return message
+
+
+def _constant(lines: np.ndarray) -> Callable[[], np.ndarray]:
+    return lambda: lines
 
 
 def _line_lookup(data: bytes, first_line: int) -> Callable[[int], bytes]:

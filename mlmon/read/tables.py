@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.errors import DataError
+from mlmon.read.csvrows import Framer, parse
 from mlmon.read.records import (
     CONFIDENCE,
     GROUP,
@@ -27,78 +29,144 @@ from mlmon.read.records import (
     reason_code,
     success_from,
 )
+from mlmon.read.sources import Block, ReadNotes, iter_blocks
 
 _FLOAT_RE = (
     r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?|[nN][aA][nN])\s*$"
 )
 _EPOCH_RE = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
-CSV_BLOCK_BYTES = 8 << 20
 
 
-def csv_batches(stream: Any, invalid: list[tuple[int | None, str]]) -> Iterator[pa.RecordBatch]:
-    """Stream a CSV file as record batches of text columns; ragged rows go to `invalid`."""
-    import pyarrow.csv as pcsv
+@dataclass(frozen=True)
+class TablePiece:
+    """Rows of a CSV or Parquet source with where each came from, and what was not a row."""
 
-    header = b""
-    first = True
-    while not header.strip():
-        line = _readline(stream)
-        if not line:
-            return
-        header = line.removeprefix(b"\xef\xbb\xbf") if first else line
-        first = False
+    table: pa.Table
+    lines: np.ndarray
+    """The line of each row (its first physical line for CSV; its row number for Parquet)."""
+    bad_rows: list[tuple[int, str | bytes]] = field(default_factory=list)
+    """Lines that are not a row: an unterminated quote, the wrong number of fields."""
+    blank: int = 0
+    text_of: Callable[[int], bytes] | None = None
+
+
+def csv_pieces(stream: Any, notes: ReadNotes, *, max_line_bytes: int) -> Iterator[TablePiece]:
+    """Stream a CSV file as tables of text columns, each row with its physical line number.
+
+    Lines are framed as the JSON-lines reader frames them (a line over `max_line_bytes` is
+    skipped and counted as oversized); rows are cut from lines by following quotes (see
+    csvrows), so one broken row costs its own line; pyarrow parses the rows.
+    """
+    blocks = iter_blocks(stream, notes, max_line_bytes=max_line_bytes)
+    names: list[str] | None = None
+    before = 0  # blank lines before the header
+    pending: Block | None = None
+    for block in blocks:
+        lines = block.data.split(b"\n")
+        if not block.tail:
+            lines.pop()  # after the last newline
+        for k, text in enumerate(lines):
+            if not text.strip():
+                before += 1
+                continue
+            line_no = block.first_line + k
+            if any(x < line_no for x in notes.oversized_lines):
+                raise DataError(
+                    f"the CSV header (line {min(notes.oversized_lines)}) is longer than --max-line-bytes"
+                )
+            names = _header(text.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else text)
+            parts = block.data.split(b"\n", k + 1)
+            if len(parts) > k + 1 and parts[k + 1]:
+                pending = Block(parts[k + 1], line_no + 1, tail=block.tail)
+            break
+        if names is not None:
+            break
+    if names is None:
+        if notes.oversized_lines:
+            raise DataError(
+                f"the CSV header (line {notes.oversized_lines[0]}) is longer than --max-line-bytes"
+            )
+        return
+    if before:
+        yield TablePiece(_empty(names), np.zeros(0, np.int64), blank=before)
+    if not names:
+        return  # a header that csv reads as no row (a lone quote, say): nothing to read
+    def parse_block(data: bytes) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+        return _parse_csv(data, names)
+
+    framer = Framer(len(names), max_line_bytes, notes.oversized_lines, parse_block)
+
+    def chained() -> Iterator[Block]:
+        if pending is not None:
+            yield pending
+        yield from blocks
+
+    for framed in framer.blocks(chained()):
+        table, lines_of, refused = parse(framed, names, parse_block)
+        bad: list[tuple[int, str | bytes]] = [*framed.bad(), *refused]
+        yield TablePiece(table, lines_of, bad, framed.blank, framed.text_of)
+
+
+def _empty(names: list[str]) -> pa.Table:
+    return pa.table({n: pa.array([], pa.binary()) for n in names})
+
+
+def _header(line: bytes) -> list[str]:
     try:
-        names = next(csv.reader(io.StringIO(header.decode("utf-8", errors="replace"))), [])
+        names = next(csv.reader(io.StringIO(line.decode("utf-8", errors="replace"))), [])
     except csv.Error as exc:
         raise DataError(f"cannot read the CSV header: {exc}") from None
     names = [n.strip() for n in names]
-    if not names:
-        return  # a header that csv reads as no row (a lone quote, say): nothing to read
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise DataError(
             f"the CSV header names column(s) {', '.join(repr(n) for n in twice)} more than once"
         )
+    return names
+
+
+def _parse_csv(data: bytes, names: list[str]) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+    """Whole rows as text columns; rows with the wrong number of fields are returned apart."""
+    import pyarrow.csv as pcsv
+
+    invalid: list[tuple[int | None, str]] = []
 
     def on_invalid(row: Any) -> str:
         invalid.append((row.number, row.text))
         return "skip"
 
+    # pyarrow's handler gets a row's text as str: a row that is not UTF-8 fails inside it (and
+    # pyarrow prints that); without a handler such a block raises and is read row by row
     try:
-        reader = pcsv.open_csv(
-            stream,
-            read_options=pcsv.ReadOptions(column_names=names, block_size=CSV_BLOCK_BYTES),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-            # binary, not string: one bad byte costs its row (bad_encoding), not the file
-            # only an empty cell is missing: pyarrow's default null list would turn the
-            # category "NA" (or "null") into a missing value, unlike the training data
-            convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.binary() for n in names}, strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if "Empty CSV" in str(exc):
-            return  # a header and no rows
-        raise
-    yield from reader
+        data.decode("utf-8")
+        handler: Callable[[Any], str] | None = on_invalid
+    except UnicodeDecodeError:
+        handler = None
+    table = pcsv.read_csv(
+        pa.py_buffer(data),
+        read_options=pcsv.ReadOptions(
+            column_names=names, block_size=min(len(data) + 1, (1 << 31) - 1), use_threads=False
+        ),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=handler),
+        # binary, not string: one bad byte costs its row (bad_encoding), not the file;
+        # only an empty cell is missing: pyarrow's default null list would turn the
+        # category "NA" (or "null") into a missing value, unlike the training data
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.binary() for n in names}, strings_can_be_null=True, null_values=[""],
+        ),
+    )
+    return table, invalid
 
 
-def _readline(stream: Any) -> bytes:
-    out = bytearray()
-    while True:
-        ch = stream.read(1)
-        if not ch:
-            return bytes(out)
-        out += ch
-        if ch == b"\n":
-            return bytes(out)
-
-
-def parquet_batches(path: str) -> Iterator[pa.RecordBatch]:
+def parquet_pieces(path: str) -> Iterator[TablePiece]:
+    """A Parquet file in batches; a row's "line" is its row number."""
     import pyarrow.parquet as pq
 
-    yield from pq.ParquetFile(path).iter_batches(batch_size=65536)
+    row = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
+        lines = np.arange(row + 1, row + batch.num_rows + 1, dtype=np.int64)
+        row += batch.num_rows
+        yield TablePiece(pa.Table.from_batches([batch]), lines)
 
 
 def _utf8(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:

@@ -10,6 +10,7 @@ from mlmon.api import CompareReport
 from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, _input_table, _t, alerts_table, plain
 from mlmon.stats.compare import MetricComparison, VersionComparison
+from mlmon.stats.sketch import RELATIVE_ACCURACY
 from mlmon.stats.summary import group_label, group_text
 
 STYLE = {"worse": "bold red", "better": "green", "same": "", "not_enough_data": "dim", "different": "yellow",
@@ -29,6 +30,8 @@ def compare_json(rep: CompareReport) -> str:
         "filtered_out": rep.filtered_out,
         "baseline": rep.baseline_source,
         "alpha": rep.options.alpha,
+        "approx": rep.options.approx,
+        "relative_error": RELATIVE_ACCURACY if rep.options.approx else 0.0,
         "versions": plain(rep.versions),
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
@@ -135,7 +138,9 @@ def compare_table(rep: CompareReport) -> RenderableType:
         "effect = total variation distance. Confidence and features: KS, effect = D. "
         "p adj = Benjamini-Hochberg "
         "across this version's tests. A metric is worse or better only when the difference is real "
-        f"(p adj < {rep.options.alpha:g} or the interval excludes 0) and beyond its tolerance.",
+        f"(p adj < {rep.options.alpha:g} or the interval excludes 0) and beyond its tolerance."
+        + (f" --approx: values rounded to within {RELATIVE_ACCURACY:.0%}, asymptotic p-values."
+           if rep.options.approx else ""),
         style="dim"))
     parts += [_input_table(rep.input), alerts_table(rep.alerts)]
     return Group(*parts)

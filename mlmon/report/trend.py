@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import TrendReport
-from mlmon.report.layout import Cell, Col, FitTable
+from mlmon.api.trend_report import TrendGroup
+from mlmon.report.layout import Cell, Col, FitTable, _frame
 from mlmon.report.render import (
     SCHEMA_VERSION,
     _dump,
@@ -22,6 +23,7 @@ from mlmon.report.render import (
     safe,
 )
 from mlmon.rules.alerts import Alert
+from mlmon.rules.persist import Firing
 from mlmon.stats.sketch import RELATIVE_ACCURACY
 from mlmon.stats.windows import HEADLINE, Window, headline
 
@@ -76,12 +78,34 @@ def trend_json(rep: TrendReport) -> str:
         "records_read": rep.input.records,
         "filtered_out": rep.filtered_out,
         "without_timestamp": rep.without_timestamp,
+        "out_of_order": rep.out_of_order,
         "baseline": rep.baseline_source,
         "windows": [_window_json(w, b) for w, b in zip(rep.windows, rep.breaches, strict=True)],
+        **_groups_json(rep),
         "input": _input_json(rep.input),
-        "alerts": [{**plain(f.alert), "since": f.since, "windows": f.windows} for f in rep.firing],
+        "alerts": [_firing_json(f) for f in rep.firing],
     }
     return _dump(doc)
+
+
+def _firing_json(f: Firing) -> dict[str, Any]:
+    return {**plain(f.alert), "since": f.since, "windows": f.windows}
+
+
+def _groups_json(rep: TrendReport) -> dict[str, Any]:
+    """With --by: `by` and `groups`, each with `group`, `records`, its `windows` and its `alerts`."""
+    if rep.by is None:
+        return {}
+    groups = [
+        {
+            "group": g.group,
+            "records": g.records,
+            "windows": [_window_json(w, b) for w, b in zip(g.windows, g.breaches, strict=True)],
+            "alerts": [_firing_json(f) for f in g.firing],
+        }
+        for g in rep.groups
+    ]
+    return {"by": rep.by, "groups": groups}
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -111,28 +135,60 @@ def _fmt(metric: str, v: float | None) -> str:
     return f"{v:,.1f}"
 
 
-def _spark_table(rep: TrendReport) -> Table:
-    shown = rep.windows[-MAX_SPARK:]
-    t = Table(title="Trend", title_justify="left")
-    for name, just in (("metric", "left"), ("", "left"), ("min", "right"), ("max", "right"),
-                       ("last", "right")):
-        t.add_column(name, justify=just)  # type: ignore[arg-type]
-    rows: list[tuple[str, list[float | None]]] = [("records", [float(w.summary.records) for w in shown])]
-    for metric in HEADLINE:
-        rows.append((metric, [headline(w.summary, metric) if w.status == "ok" else None for w in shown]))
-    if any(w.features for w in shown):
-        rows.append(("drifted", [float(len(w.drifted)) if w.status == "ok" else None for w in shown]))
-    for metric, values in rows:
-        known = [v for v in values if v is not None]
-        if not known:
-            continue
-        def fmt(v: float | None, m: str = metric) -> str:
-            return ("-" if v is None else f"{v:g}") if m == "drifted" else _fmt(m, v)
+GROUP_SPARKS = ("records", "success_rate", "latency_ms.p99")
+"""The metrics drawn per group with --by."""
 
-        t.add_row(metric, sparkline(values), fmt(min(known)), fmt(max(known)), fmt(values[-1]))
-    if len(rep.windows) > MAX_SPARK:
-        t.caption = f"the last {MAX_SPARK} of {len(rep.windows)} windows"
-    return t
+
+def _series(windows: tuple[Window, ...], metric: str) -> list[float | None]:
+    if metric == "records":
+        return [float(w.summary.records) for w in windows]
+    if metric == "drifted":
+        return [float(len(w.drifted)) if w.status == "ok" else None for w in windows]
+    return [headline(w.summary, metric) if w.status == "ok" else None for w in windows]
+
+
+class SparkTable:
+    """Sparklines of the last windows, as many as the width holds (at most MAX_SPARK): a FitTable
+    drawn at the width it is given, so a sparkline is never cut, only started later."""
+
+    def __init__(self, rep: TrendReport) -> None:
+        self.total = len(rep.windows)
+        rows: list[tuple[str, str, list[float | None]]] = [
+            (m, m, _series(rep.windows, m)) for m in ("records", *HEADLINE)
+        ]
+        if any(w.features for w in rep.windows):
+            rows.append(("drifted", "drifted", _series(rep.windows, "drifted")))
+        for g in rep.groups:
+            rows += [(f"{safe(g.group)} {m}", m, _series(g.windows, m)) for m in GROUP_SPARKS]
+        self.rows = [(label, m, v) for label, m, v in rows if any(x is not None for x in v)]
+
+    def table(self, width: int) -> FitTable:
+        widest = self._cells(min(MAX_SPARK, self.total))
+        others = sum(max(cell_len(str(r[i])) for r in widest) for i in (0, 2, 3, 4)) + _frame(5)
+        return self._table(max(8, min(MAX_SPARK, self.total, width - others)))
+
+    def _table(self, shown: int) -> FitTable:
+        cols = [Col("metric", "text"), Col("", "num", 1), Col("min", "num", 2), Col("max", "num", 3),
+                Col("last", "num", 0)]
+        caption = f"the last {shown} of {self.total} windows" if shown < self.total else None
+        return FitTable(cols, self._cells(shown), title="Trend", caption=caption)
+
+    def _cells(self, shown: int) -> list[list[Cell]]:
+        cells: list[list[Cell]] = []
+        for name, metric, values in self.rows:
+            part = values[-shown:]
+            known = [v for v in part if v is not None]
+
+            def fmt(v: float | None, m: str = metric) -> str:
+                return ("-" if v is None else f"{v:g}") if m == "drifted" else _fmt(m, v)
+
+            lo = fmt(min(known)) if known else "-"
+            hi = fmt(max(known)) if known else "-"
+            cells.append([name, sparkline(part), lo, hi, fmt(part[-1])])
+        return cells
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.table(options.max_width)
 
 
 def _start(w: Window) -> str:
@@ -143,10 +199,12 @@ def _start(w: Window) -> str:
     return text[:16] if text.endswith(":00") and len(text) == 19 else text
 
 
-def _window_table(rep: TrendReport) -> FitTable:
-    has_drift = any(w.features for w in rep.windows)
-    out_of_range = any(w.summary.predictions_out_of_range is not None for w in rep.windows)
-    smoothed = bool(rep.windows and rep.windows[0].smoothed)
+def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
+    windows = group.windows if group is not None else rep.windows
+    all_breaches = group.breaches if group is not None else rep.breaches
+    has_drift = any(w.features for w in windows)
+    out_of_range = any(w.summary.predictions_out_of_range is not None for w in windows)
+    smoothed = bool(windows and windows[0].smoothed)
     cols = [Col("window start", "num")]
     for name, prio in (("records", 1), ("req/s", 7), ("success", 2), ("95% CI", 8), ("p50", 6), ("p95", 4),
                        ("p99", 3), ("low conf", 9)):
@@ -160,7 +218,7 @@ def _window_table(rep: TrendReport) -> FitTable:
         cols.append(Col(f"p99~{rep.options.smooth}", priority=11))
     cols.append(Col("crossed", "text", priority=0))
     rows: list[list[Cell]] = []
-    for w, breaches in zip(rep.windows, rep.breaches, strict=True):
+    for w, breaches in zip(windows, all_breaches, strict=True):
         g = w.summary
         rps = "-" if g.requests_per_second is None else f"{g.requests_per_second:.2f}"
         cells: list[Cell] = [_start(w), f"{g.records:,}", rps]
@@ -191,21 +249,23 @@ def _window_table(rep: TrendReport) -> FitTable:
         rows.append(cells)
     cap = [f"latency percentiles: {latency_method(rep)}; * marks too few values above it to trust"]
     cap.append("crossed: thresholds crossed in that window, !! critical, ! warning (the JSON names them)")
+    of = "" if group is None else f", {safe(rep.by or '')} {safe(group.group)}"
     return FitTable(
         cols,
         rows,
-        title=f"Windows of {every_text(rep)} ({rep.options.timezone}), latency in ms",
-        caption="\n".join(cap),
+        title=f"Windows of {every_text(rep)} ({rep.options.timezone}){of}, latency in ms",
+        caption="\n".join(cap) if group is (rep.groups[-1] if rep.groups else None) else None,
     )
 
 
-def _drift_table(rep: TrendReport) -> FitTable:
-    features = [f.name for f in next((w.features for w in rep.windows if w.features), ())]
+def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
+    windows = group.windows if group is not None else rep.windows
+    features = [f.name for f in next((w.features for w in windows if w.features), ())]
     shown = features[:MAX_FEATURE_COLUMNS]
     cols = [Col("window start"), *(Col(safe(name), priority=i + 1) for i, name in enumerate(shown))]
     cols.append(Col("drifted", "text", priority=0))
     rows: list[list[Cell]] = []
-    for w in rep.windows:
+    for w in windows:
         by_name = {f.name: f for f in w.features}
         cells: list[Cell] = [_start(w)]
         for name in shown:
@@ -220,7 +280,9 @@ def _drift_table(rep: TrendReport) -> FitTable:
     caption = None
     if len(features) > len(shown):
         caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
-    return FitTable(cols, rows, title="Drift by window: effect (KS D or PSI), ! = drift", caption=caption)
+    of = "" if group is None else f", {safe(rep.by or '')} {safe(group.group)}"
+    title = f"Drift by window{of}: effect (KS D or PSI), ! = drift"
+    return FitTable(cols, rows, title=title, caption=caption)
 
 
 def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
@@ -229,13 +291,20 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
         head += f"; {rep.without_timestamp:,} without a timestamp (in no window)"
     if rep.filtered_out:
         head += f"; {rep.filtered_out:,} outside the selected range"
+    if rep.out_of_order:
+        head += (f"; {rep.out_of_order:,} out of time order (record windows follow read order, so they "
+                 "may overlap in time: sort the log by time, or use a clock window such as --every 1h)")
     if rep.baseline_source:
         head += f"; drift against {rep.baseline_source}"
     parts: list[RenderableType] = [_t(head), _window_table(rep)]
     if any(w.features for w in rep.windows):
         parts.append(_drift_table(rep))
+    for g in rep.groups:
+        parts.append(_window_table(rep, g))
+        if any(w.features for w in g.windows):
+            parts.append(_drift_table(rep, g))
     if sparklines and len(rep.windows) > 1:
-        parts.append(_spark_table(rep))
+        parts.append(SparkTable(rep))
     parts.append(_input_table(rep.input))
     parts.append(alerts_table(rep.alerts))
     if rep.alerts or any(rep.breaches):

@@ -14,7 +14,12 @@ from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, LATENCY, PRED_CLASS, SUCCESS, Kind
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import chi_square_table
+from mlmon.stats.sketch import round_relative
 from mlmon.stats.summary import MIN_TAIL, GroupKey, Values, group_label, group_order, split_groups
+from mlmon.stats.weighted import Weighted, ks, mann_whitney
+
+Sample = np.ndarray | Weighted
+"""The values of one side: all of them (exact), or distinct values with counts (approx)."""
 
 Z95 = 1.959963984540054
 BETTER, WORSE, SAME, NOT_ENOUGH = "better", "worse", "same", "not_enough_data"
@@ -31,6 +36,9 @@ class CompareOptions:
     tolerance: tuple[tuple[str, float], ...] = ()
     """Per metric, the difference that still passes (overrides DEFAULT_TOLERANCE)."""
     max_groups: int = 100
+    approx: bool = False
+    """Round latencies, confidences and numeric features to within 1% (DDSketch buckets) and keep
+    distinct values with counts: memory bounded per version; tests use asymptotic p-values."""
 
     def tol(self, metric: str) -> float:
         given = dict(self.tolerance)
@@ -85,11 +93,19 @@ def _values(col: pa.ChunkedArray) -> np.ndarray | None:
     return np.asarray(pc.drop_null(col).to_numpy(), dtype=np.float64)
 
 
+APPROX_FOLD = 1 << 16
+"""With approx, rounded values are folded into distinct values with counts past this many (512 KiB)."""
+
+
 class CompareAccumulator:
     """Mergeable per-version state. Exact tests need the values: latencies, confidences and numeric
-    features are kept (8 bytes a value, less once folded into distinct values); counts are fixed."""
+    features are kept (8 bytes a value, less once folded into distinct values); counts are fixed.
+    With `approx` each value is first rounded to within 1% (sketch.round_relative) and folded
+    often, so a version holds at most a few thousand distinct values per metric."""
 
-    def __init__(self, baseline: Baseline | None = None, *, max_groups: int = 100) -> None:
+    def __init__(self, baseline: Baseline | None = None, *, max_groups: int = 100, approx: bool = False
+                 ) -> None:
+        self.approx = approx
         self.features = tuple((f.name, Kind.NUMERIC if f.numeric is not None else Kind.CATEGORICAL)
                               for f in baseline.features) if baseline else ()
         self.versions: dict[GroupKey, _Version] = {}
@@ -115,7 +131,7 @@ class CompareAccumulator:
             v.successes += int(pc.sum(pc.cast(s, pa.int64())).as_py() or 0)
         for col, store in ((LATENCY, v.latency), (CONFIDENCE, v.confidence)):
             if col in t.column_names and (x := _values(t.column(col))) is not None:
-                store.extend(x)
+                self._extend(store, x)
         if PRED_CLASS in t.column_names:
             cls = t.column(PRED_CLASS)
             if cls.null_count < len(cls):
@@ -127,7 +143,7 @@ class CompareAccumulator:
                 continue
             if kind is Kind.NUMERIC:
                 if (x := _values(t.column(col))) is not None:
-                    v.numeric.setdefault(name, Values()).extend(x)
+                    self._extend(v.numeric.setdefault(name, Values()), x)
             else:
                 c = t.column(col)
                 if c.null_count < len(c):
@@ -135,18 +151,29 @@ class CompareAccumulator:
                     for item in pc.value_counts(pc.drop_null(c).combine_chunks()).to_pylist():
                         counter[item["values"]] += item["counts"]
 
+    def _extend(self, store: Values, x: np.ndarray) -> None:
+        if not self.approx:
+            store.extend(x)
+            return
+        store.extend(round_relative(x))
+        if store.in_pages() >= APPROX_FOLD:
+            store.fold()
+
     def merge(self, other: CompareAccumulator) -> None:
         for key, v in other.versions.items():
             self.versions.setdefault(key, _Version()).merge(v)
 
     def result(self, control: str, options: CompareOptions | None = None) -> tuple[VersionComparison, ...]:
+        from dataclasses import replace
+
         o = options or CompareOptions()
         if control not in self.versions:
             seen = ", ".join(group_label(k) for k in sorted(self.versions, key=group_order)[:10]) or "none"
             raise OptionError(f"--control {control!r} has no records (versions seen: {seen})")
         c = self.versions[control]
         return tuple(
-            compare_version(key, self.versions[key], control, c, self.features, o)
+            compare_version(key, self.versions[key], control, c, self.features,
+                            replace(o, approx=o.approx or self.approx))
             for key in sorted(self.versions, key=group_order)
             if key != control
         )
@@ -216,7 +243,19 @@ def _array(v: Values) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0)
 
 
-def quantile_interval(x: np.ndarray, q: float, level: float) -> tuple[float, float]:
+def _sample(v: Values, o: CompareOptions) -> Sample:
+    return Weighted.of(v) if o.approx else _array(v)
+
+
+def _pct(x: Sample, q: float) -> float:
+    return x.percentile(q) if isinstance(x, Weighted) else float(np.percentile(x, q * 100))
+
+
+def _mean(x: Sample) -> float:
+    return x.mean() if isinstance(x, Weighted) else float(x.mean())
+
+
+def quantile_interval(x: Sample, q: float, level: float) -> tuple[float, float]:
     """Distribution-free interval for the q-quantile from order statistics: it holds the true
     quantile with probability at least `level` (binomial ranks)."""
     from scipy import stats
@@ -226,6 +265,8 @@ def quantile_interval(x: np.ndarray, q: float, level: float) -> tuple[float, flo
     lo = int(stats.binom.ppf(a / 2, n, q))
     hi = int(stats.binom.ppf(1 - a / 2, n, q)) + 1
     lo, hi = max(lo, 1), min(hi, n)
+    if isinstance(x, Weighted):
+        return x.order(lo), x.order(hi)
     part = np.partition(x, [lo - 1, hi - 1])
     return float(part[lo - 1]), float(part[hi - 1])
 
@@ -253,7 +294,7 @@ def two_proportion_z(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
     return z, float(2 * stats.norm.sf(abs(z)))
 
 
-def _latency(c: np.ndarray, t: np.ndarray, o: CompareOptions) -> list[MetricComparison]:
+def _latency(c: Sample, t: Sample, o: CompareOptions) -> list[MetricComparison]:
     from scipy import stats
 
     nc, nt = len(c), len(t)
@@ -261,19 +302,22 @@ def _latency(c: np.ndarray, t: np.ndarray, o: CompareOptions) -> list[MetricComp
     if min(nc, nt) < o.min_records:
         out.append(_metric("latency_ms", "mann_whitney_u", nc, nt, o))
     else:
-        res = stats.mannwhitneyu(t, c, alternative="two-sided", method="asymptotic" if max(nc, nt) > 8 else
-                                 "auto")
-        mc, mt = float(np.median(c)), float(np.median(t))
+        if isinstance(t, Weighted) and isinstance(c, Weighted):
+            u, p = mann_whitney(t, c)
+        else:
+            res = stats.mannwhitneyu(t, c, alternative="two-sided",
+                                     method="asymptotic" if max(nc, nt) > 8 else "auto")
+            u, p = float(res.statistic), float(res.pvalue)
+        mc, mt = _pct(c, 0.5), _pct(t, 0.5)
         out.append(_metric("latency_ms", "mann_whitney_u", nc, nt, o, control=mc, treatment=mt,
-                           difference=mt - mc, statistic=float(res.statistic), p_value=float(res.pvalue),
+                           difference=mt - mc, statistic=u, p_value=p,
                            effect=(mt - mc) / mc if mc else None, effect_measure="relative_shift_of_median"))
     for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
         metric = f"latency_ms.{name}"
         if min(nc, nt) < o.min_records or min(nc, nt) * (1 - q) < MIN_TAIL:
             out.append(_metric(metric, "order_statistics", nc, nt, o))
             continue
-        vc = float(np.percentile(c, q * 100))
-        vt = float(np.percentile(t, q * 100))
+        vc, vt = _pct(c, q), _pct(t, q)
         # each side at 97.5%: the difference interval then holds with at least 95% (Bonferroni)
         lc, uc = quantile_interval(c, q, 1 - (1 - 0.95) / 2)
         lt, ut = quantile_interval(t, q, 1 - (1 - 0.95) / 2)
@@ -319,16 +363,20 @@ def _counts(metric: str, a: Counter[str], b: Counter[str], o: CompareOptions) ->
                    effect_measure="total_variation")
 
 
-def _ks(metric: str, c: np.ndarray, t: np.ndarray, o: CompareOptions) -> MetricComparison:
+def _ks(metric: str, c: Sample, t: Sample, o: CompareOptions) -> MetricComparison:
     from scipy import stats
 
     nc, nt = len(c), len(t)
     if min(nc, nt) < o.min_records:
         return _metric(metric, "ks", nc, nt, o)
-    res = stats.ks_2samp(t, c)
-    mc, mt = float(c.mean()), float(t.mean())
+    if isinstance(t, Weighted) and isinstance(c, Weighted):
+        d, p = ks(t, c)
+    else:
+        res = stats.ks_2samp(t, c)
+        d, p = float(res.statistic), float(res.pvalue)
+    mc, mt = _mean(c), _mean(t)
     return _metric(metric, "ks", nc, nt, o, control=mc, treatment=mt, difference=mt - mc,
-                   statistic=float(res.statistic), p_value=float(res.pvalue), effect=float(res.statistic),
+                   statistic=d, p_value=p, effect=d,
                    effect_measure="ks_d")
 
 
@@ -364,16 +412,16 @@ def compare_version(
 
     from scipy import stats
 
-    metrics = _latency(_array(c.latency), _array(t.latency), o)
+    metrics = _latency(_sample(c.latency, o), _sample(t.latency, o), o)
     metrics.append(_success(c, t, o))
     metrics.append(_counts("classes", c.classes, t.classes, o))
-    metrics.append(_ks("confidence", _array(c.confidence), _array(t.confidence), o))
+    metrics.append(_ks("confidence", _sample(c.confidence, o), _sample(t.confidence, o), o))
     traffic = []
     for fname, kind in features:
         metric = f"features.{fname}"
         if kind is Kind.NUMERIC:
-            traffic.append(_ks(metric, _array(c.numeric.get(fname, Values())),
-                               _array(t.numeric.get(fname, Values())), o))
+            traffic.append(_ks(metric, _sample(c.numeric.get(fname, Values()), o),
+                               _sample(t.numeric.get(fname, Values()), o), o))
         else:
             traffic.append(_counts(metric, c.categorical.get(fname, Counter()),
                                    t.categorical.get(fname, Counter()), o))

@@ -70,3 +70,22 @@ class LatencySketch:
         insufficient = tuple(name for name, q in PERCENTILES if self.n * (1 - q) < MIN_TAIL)
         return LatencyStats(self.n, self.total / self.n, p50, p95, p99, self.top, method="ddsketch",
                             insufficient=insufficient)
+
+
+def round_relative(values: np.ndarray, relative_accuracy: float = RELATIVE_ACCURACY) -> np.ndarray:
+    """Each value replaced by the value of its DDSketch bucket, within `relative_accuracy` of
+    itself (the sign kept; magnitudes below the sketch's smallest bucket become 0; infinities
+    stay). Rounded values take at most a few thousand distinct values, whatever their number."""
+    from ddsketch.mapping import LogarithmicMapping
+
+    mapping = LogarithmicMapping(relative_accuracy)
+    a = np.abs(values)
+    out = np.where(np.isfinite(a), 0.0, values)
+    big = (a > mapping.min_possible) & np.isfinite(a)
+    if big.any():
+        multiplier = math.log(2) / math.log1p(mapping.gamma - 1)
+        keys = np.ceil(np.log2(a[big]) * multiplier).astype(np.int64)
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        reps = np.array([mapping.value(k) for k in uniq.tolist()], dtype=np.float64)
+        out[big] = np.copysign(reps[inverse], values[big])
+    return np.asarray(out, dtype=np.float64)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +23,17 @@ MAX_WINDOWS = 100_000
 """More windows than this (from the first record to the last) is a usage error: pick a longer --every."""
 
 
+WEEK_NS = 7 * 86_400 * 10**9
+MONDAY_NS = 4 * 86_400 * 10**9
+"""1970-01-05 00:00, the first Monday: windows of whole weeks count from it, so they start on Mondays."""
+
+
+def origin(every: int) -> int:
+    """Where windows of length `every` count from (local time): 1970-01-05 (a Monday) for whole
+    weeks, 1970-01-01 00:00 for any other length."""
+    return MONDAY_NS if every % WEEK_NS == 0 else 0
+
+
 def _is_utc(tz: str) -> bool:
     return tz.upper() in ("UTC", "Z")
 
@@ -32,19 +42,21 @@ def window_starts(ts: np.ndarray, every: int, tz: str = "UTC") -> np.ndarray:
     """The start (UTC ns) of the window holding each timestamp (UTC ns).
 
     Windows are aligned to the wall clock of `tz`: multiples of `every` since 1970-01-01 00:00
-    local time (so `1h` windows start on the hour, `1d` windows at local midnight). A window's
+    local time (so `1h` windows start on the hour, `1d` windows at local midnight), or for whole
+    weeks since Monday 1970-01-05 (so `1w` windows start on Monday at local midnight). A window's
     start is the latest instant at or before the record at which the local clock showed that
     multiple: in the autumn fold the repeated hour is a window of its own, and a boundary that
     falls in the spring gap moves to the end of the gap.
     """
     ts = np.asarray(ts, dtype=np.int64)
+    at = origin(every)
     if _is_utc(tz):
-        return np.asarray(ts - np.mod(ts, every), dtype=np.int64)
+        return np.asarray(ts - np.mod(ts - at, every), dtype=np.int64)
     wall = np.asarray(
         pc.cast(pc.local_timestamp(pa.array(ts, pa.timestamp("ns", tz=tz))), pa.int64()).to_numpy(),
         dtype=np.int64,
     )
-    floor = wall - np.mod(wall, every)
+    floor = wall - np.mod(wall - at, every)
     early, late = _to_utc(floor, tz)
     return np.where(late <= ts, late, early)
 
@@ -110,7 +122,7 @@ class WindowOptions:
     every_ns: int | None = None
     """Clock windows of this length (ns); or"""
     every_records: int | None = None
-    """windows of this many records, in time order."""
+    """windows of this many records, in read order (time order for a log written in time order)."""
     timezone: str = "UTC"
     min_records: int = 30
     """Windows with fewer records say `too_few_records` and are never alerted on."""
@@ -156,6 +168,8 @@ class WindowAccumulator:
 
     Memory: fixed-size counts per window, plus the exact latencies (8 bytes a record, fewer once
     folded into distinct values), or a DDSketch of at most a few thousand buckets with `approx`.
+    Record-count windows (`every_records`) stream: they are filled in read order and each is
+    reduced to its result once full, so only the window being filled holds its latencies.
     Records without a timestamp belong to no window; they are counted in `without_timestamp`.
     """
 
@@ -165,16 +179,28 @@ class WindowAccumulator:
         *,
         summary: SummaryOptions | None = None,
         baseline: Baseline | None = None,
+        drift: DriftOptions | None = None,
     ) -> None:
         if (options.every_ns is None) == (options.every_records is None):
             raise OptionError("give one of a window length (1h) or a record count (5000)")
         self.options = options
         self.summary_options = summary or SummaryOptions()
         self.baseline = baseline
+        self.drift_options = drift
+        """The drift options record-count windows are judged with when they fill up."""
         self.slots: dict[int, _Slot] = {}
         self.without_timestamp = 0
-        self.buffer: list[pa.Table] = []
-        """With `every_records`, the selected records until the end (they must be ordered)."""
+        self.closed: list[Window] = []
+        """Record-count windows already full, reduced to their results."""
+        self.open: _Slot | None = None
+        """The record-count window being filled, its record count and time span."""
+        self.open_records = 0
+        self.open_span = (0, 0)
+        self.newest: int | None = None
+        """The latest time placed so far (record-count windows)."""
+        self.out_of_order = 0
+        """Records older than one read before them: record-count windows follow read order, so
+        with any, windows can overlap in time."""
 
     def _slot(self) -> _Slot:
         return _Slot(
@@ -189,6 +215,10 @@ class WindowAccumulator:
             if len(self.slots) >= MAX_WINDOWS:
                 _check_count(len(self.slots) + 1, self.options.every_ns or 1)
             slot = self.slots[key] = self._slot()
+        self._feed_slot(slot, t)
+
+    @staticmethod
+    def _feed_slot(slot: _Slot, t: pa.Table) -> None:
         if slot.sketch is not None:
             lat = t.column(LATENCY)
             if lat.null_count < len(lat):
@@ -211,7 +241,7 @@ class WindowAccumulator:
                 return
             ts = table.column(TIMESTAMP)
         if self.options.every_records is not None:
-            self.buffer.append(table)
+            self._count_update(table)
             return
         every = self.options.every_ns
         assert every is not None
@@ -227,77 +257,109 @@ class WindowAccumulator:
         for a, b in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(order)])), strict=True):
             self._feed(int(sorted_starts[a]), table.take(pa.array(order[a:b])))
 
+    def _count_update(self, table: pa.Table) -> None:
+        """Fill record-count windows in read order; a full window is reduced to its result."""
+        n = self.options.every_records
+        assert n is not None
+        if SEQ in table.column_names and table.num_rows > 1:
+            seq = table.column(SEQ).to_numpy()
+            if np.any(np.diff(seq) < 0):
+                table = table.take(pa.array(np.argsort(seq, kind="stable")))
+        ns = np.asarray(pc.cast(table.column(TIMESTAMP), pa.int64()).to_numpy(), dtype=np.int64)
+        before = np.maximum.accumulate(np.concatenate(([self.newest if self.newest is not None else ns[0]],
+                                                       ns[:-1])))
+        self.out_of_order += int(np.count_nonzero(ns < before))
+        self.newest = int(max(before[-1], ns[-1]))
+        i = 0
+        while i < len(ns):
+            if self.open is None:
+                if len(self.closed) >= MAX_WINDOWS:
+                    raise OptionError(
+                        f"--every {n} gives more than {MAX_WINDOWS:,} windows: give a larger record "
+                        "count, or narrow the range with --since/--until"
+                    )
+                self.open, self.open_records = self._slot(), 0
+                self.open_span = (int(ns[i]), int(ns[i]))
+            k = min(n - self.open_records, len(ns) - i)
+            part = ns[i : i + k]
+            self._feed_slot(self.open, table.slice(i, k))
+            lo, hi = self.open_span
+            self.open_span = (min(lo, int(part.min())), max(hi, int(part.max())))
+            self.open_records += k
+            i += k
+            if self.open_records == n:
+                self._close()
+
+    def _close(self) -> None:
+        if self.open is not None:
+            self.closed.append(self._window(*self.open_span, self.open, self.drift_options))
+            self.open = None
+
     def merge(self, other: WindowAccumulator) -> None:
+        if self.options.every_records is not None:
+            raise ValueError("record-count windows follow read order: they do not merge")
         self.without_timestamp += other.without_timestamp
-        self.buffer += other.buffer
         for key, slot in other.slots.items():
             if key in self.slots:
                 self.slots[key].merge(slot)
             else:
                 self.slots[key] = slot
 
-    def _count_windows(self) -> list[tuple[int, int, _Slot]]:
-        """Windows of `every_records` records in time order (then read order)."""
-        n = self.options.every_records
-        assert n is not None
-        if not self.buffer:
-            return []
-        t = pa.concat_tables(self.buffer)
-        self.buffer = []
-        ns = np.asarray(pc.cast(t.column(TIMESTAMP), pa.int64()).to_numpy(), dtype=np.int64)
-        seq = t.column(SEQ).to_numpy() if SEQ in t.column_names else np.arange(t.num_rows)
-        order = np.lexsort((seq, ns))
-        out = []
-        for a in range(0, len(order), n):
-            idx = order[a : a + n]
-            slot = self._slot()
-            self.slots[a] = slot
-            part = t.take(pa.array(idx))
-            self._feed(a, part)
-            out.append((int(ns[idx[0]]), int(ns[idx[-1]]), self.slots[a]))
-        return out
-
-    def result(
-        self, drift: DriftOptions | None = None, *, on_window: Callable[[Window], None] | None = None
-    ) -> tuple[Window, ...]:
+    def _window(self, start: int, end: int, slot: _Slot, drift: DriftOptions | None) -> Window:
         o = self.options
         tz = o.timezone
+        g = slot.summary.result().overall
+        if slot.sketch is not None:
+            g = dataclasses.replace(g, latency_ms=slot.sketch.stats())
+        length = (end - start) / 1e9
+        if o.every_records is None and length > 0:
+            g = dataclasses.replace(g, requests_per_second=g.records / length)
+        status = "empty" if g.records == 0 else "too_few_records" if g.records < o.min_records else "ok"
+        features: tuple[FeatureDrift, ...] = ()
+        if slot.drift is not None and g.records:
+            features = slot.drift.result(drift)
+        return Window(
+            window_start=iso(start, tz),
+            window_end=iso(end, tz),
+            start_ns=start,
+            end_ns=end,
+            status=status,
+            summary=dataclasses.replace(g, group=iso(start, tz)),
+            features=features,
+            drifted=tuple(f.name for f in features if f.drift and status == "ok"),
+        )
+
+    def starts(self) -> tuple[int, int] | None:
+        """The first and the last window start holding records (clock windows), or None."""
+        return (min(self.slots), max(self.slots)) if self.slots else None
+
+    def result(
+        self, drift: DriftOptions | None = None, *, span: tuple[int, int] | None = None
+    ) -> tuple[Window, ...]:
+        """The windows in order. Record-count windows are judged with the drift options given to
+        the constructor (they were reduced as they filled up); `drift` must not differ from them.
+        Clock windows run from the first window with records to the last, or over `span` (the
+        first and last window start) when given, so groups share one set of rows."""
+        o = self.options
         if o.every_records is not None:
-            spans = self._count_windows()
+            if drift is not None and self.closed and drift != self.drift_options:
+                raise ValueError("record-count windows were judged with the constructor's drift options")
+            if drift is not None and not self.closed:
+                self.drift_options = drift
+            self._close()
+            windows = list(self.closed)
         else:
             every = o.every_ns
             assert every is not None
-            if not self.slots:
+            span = span or self.starts()
+            if span is None:
                 return ()
-            keys = sorted(self.slots)
-            edges = boundaries(keys[0], keys[-1], every, tz)
-            spans = []
+            edges = boundaries(span[0], span[1], every, o.timezone)
+            windows = []
             for a, b in zip(edges[:-1], edges[1:], strict=True):
                 slot = self.slots.get(int(a))
-                spans.append((int(a), int(b), slot if slot is not None else self._slot()))
-        windows: list[Window] = []
-        for start, end, slot in spans:
-            g = slot.summary.result().overall
-            if slot.sketch is not None:
-                g = dataclasses.replace(g, latency_ms=slot.sketch.stats())
-            length = (end - start) / 1e9
-            if o.every_records is None and length > 0:
-                g = dataclasses.replace(g, requests_per_second=g.records / length)
-            status = "empty" if g.records == 0 else "too_few_records" if g.records < o.min_records else "ok"
-            features: tuple[FeatureDrift, ...] = ()
-            if slot.drift is not None and g.records:
-                features = slot.drift.result(drift)
-            w = Window(
-                window_start=iso(start, tz),
-                window_end=iso(end, tz),
-                start_ns=start,
-                end_ns=end,
-                status=status,
-                summary=dataclasses.replace(g, group=iso(start, tz)),
-                features=features,
-                drifted=tuple(f.name for f in features if f.drift and status == "ok"),
-            )
-            windows.append(w)
+                slot = slot if slot is not None else self._slot()
+                windows.append(self._window(int(a), int(b), slot, drift))
         if o.smooth:
             windows = smooth(windows, o.smooth)
         return tuple(windows)

@@ -171,15 +171,61 @@ def test_two_halves_merged_equal_the_whole(rng: np.random.Generator) -> None:
         assert w.summary.successes == int(np.array(ok)[inside].sum())
 
 
-def test_record_count_windows_follow_time_order(rng: np.random.Generator) -> None:
+def test_record_count_windows_stream_in_read_order(rng: np.random.Generator) -> None:
+    """A log in time order: windows of 10 records in time order, the same whether the records
+    come in one table or in chunks that cut windows; a full window keeps no accumulator."""
     t0 = ns("2026-11-01T10:00:00+00:00")
-    ts = (t0 + np.arange(25) * 10**9)[rng.permutation(25)]
-    acc = WindowAccumulator(WindowOptions(every_records=10, min_records=1))
-    acc.update(table(ts.tolist(), [float(x - t0) / 1e9 for x in ts]))
-    ws = acc.result()
+    ts = t0 + np.arange(25) * 10**9
+    lat = [float(x - t0) / 1e9 for x in ts]
+    whole = WindowAccumulator(WindowOptions(every_records=10, min_records=1))
+    whole.update(table(ts.tolist(), lat))
+    chunked = WindowAccumulator(WindowOptions(every_records=10, min_records=1))
+    for a, b in ((0, 7), (7, 8), (8, 23), (23, 25)):
+        part = table(ts[a:b].tolist(), lat[a:b])
+        chunked.update(part.set_column(part.column_names.index(SEQ), SEQ, pa.array(np.arange(a, b))))
+        assert len(chunked.closed) == b // 10 and chunked.slots == {}
+    ws = whole.result()
     assert [w.summary.records for w in ws] == [10, 10, 5]
     assert [w.summary.latency_ms.max for w in ws] == [9.0, 19.0, 24.0]
-    assert ws[1].window_start == "2026-11-01T10:00:10Z"
+    assert ws[1].window_start == "2026-11-01T10:00:10Z" and ws[1].window_end == "2026-11-01T10:00:19Z"
+    assert _exact(chunked.result()) == _exact(ws)
+    assert whole.out_of_order == chunked.out_of_order == 0
+
+
+def test_record_count_windows_of_unsorted_input_follow_read_order(rng: np.random.Generator) -> None:
+    """Out of time order, windows hold consecutive records as read, span their records' times
+    (so they may overlap), and the records older than one read before them are counted."""
+    t0 = ns("2026-11-01T10:00:00+00:00")
+    secs = rng.permutation(25)
+    ts = t0 + secs * 10**9
+    acc = WindowAccumulator(WindowOptions(every_records=10, min_records=1))
+    acc.update(table(ts.tolist(), secs.astype(float).tolist()))
+    ws = acc.result()
+    assert [w.summary.records for w in ws] == [10, 10, 5]
+    for w, part in zip(ws, (secs[:10], secs[10:20], secs[20:]), strict=True):
+        assert w.summary.latency_ms.max == part.max()
+        assert w.start_ns == t0 + part.min() * 10**9 and w.end_ns == t0 + part.max() * 10**9
+    running = np.maximum.accumulate(secs)
+    assert acc.out_of_order == int(np.count_nonzero(secs[1:] < running[:-1])) > 0
+    with pytest.raises(ValueError, match="read order"):
+        acc.merge(WindowAccumulator(WindowOptions(every_records=10)))
+
+
+def test_week_windows_start_on_monday_local_midnight() -> None:
+    """1w windows count from Monday 1970-01-05, so they start on Mondays at local midnight."""
+    t = ns("2026-11-05T12:00:00+00:00")  # a Thursday
+    (start,) = window_starts(np.array([t]), 7 * 24 * H)
+    assert iso(int(start)) == "2026-11-02T00:00:00Z"
+    assert datetime.fromtimestamp(int(start) // 10**9, UTC).weekday() == 0
+    (start,) = window_starts(np.array([t]), 7 * 24 * H, "Europe/Berlin")
+    assert iso(int(start), "Europe/Berlin") == "2026-11-02T00:00:00+01:00"
+    (start,) = window_starts(np.array([t]), 14 * 24 * H)
+    assert datetime.fromtimestamp(int(start) // 10**9, UTC).weekday() == 0
+    # a length that is not whole weeks still counts from 1970-01-01
+    (start,) = window_starts(np.array([t]), 2 * 24 * H)
+    assert (int(start) // (24 * H)) % 2 == 0
+    edges = boundaries(t, t + 20 * 24 * H, 7 * 24 * H, "Europe/Berlin")
+    assert all(datetime.fromtimestamp(int(e) // 10**9, UTC).weekday() in (0, 6) for e in edges)
 
 
 def test_approx_percentiles_are_within_one_percent(rng: np.random.Generator) -> None:
