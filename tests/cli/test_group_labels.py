@@ -162,3 +162,13 @@ def test_compare_keeps_the_records_without_the_field_apart_from_a_none_version(t
                            "--min-records", "10"]).stdout)
     assert {v["control_records"] for v in doc["versions"]} == {100}
     assert None in {v["version"] for v in doc["versions"]}
+
+
+def test_trend_by_keeps_the_records_without_the_field_apart(tmp_path: Path) -> None:
+    path, _ = _log(tmp_path, MISSING)
+    args = ["trend", str(path), "--every", "30s", "--by", "model_version"]
+    doc = strict_json(cli([*args, "-f", "json"]).stdout)
+    groups = [(g["group"], g["records"]) for g in doc["groups"]]
+    assert groups == [("", 100), ("(all)", 100), ("(none)", 100), ("(none) ", 100), ("v1", 100), (None, 100)]
+    table = cli([*args, "--width", "200"]).stdout
+    assert 'model_version "(none)",' in table and "model_version (none)," in table
