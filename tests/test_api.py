@@ -168,14 +168,17 @@ def test_window_rows_orders_by_exact_nanoseconds_with_missing_times() -> None:
     assert pa.compute.cast(kept.column(TIMESTAMP), pa.int64()).to_pylist() == [base + 3, base + 2]
 
 
-def test_training_json_lines_with_invalid_utf8_is_bad_data(tmp_path):
-    """A JSON-lines training file holding a Latin-1 byte in a string is bad data (65), not a crash."""
-    import pytest
-
+def test_training_json_lines_with_invalid_utf8_leaves_those_values_out(tmp_path):
+    """A JSON-lines training file holding a Latin-1 byte in a string: that value is left out
+    and said so (it was a crash, then the whole file refused); a column of nothing else is
+    left out with the reason."""
     from mlmon import api
-    from mlmon.errors import DataError
 
     path = tmp_path / "train.jsonl"
-    path.write_bytes(b'{"a": 1.5, "b": "x"}\n{"a": 2.5, "b": "v\xe9"}\n')
-    with pytest.raises(DataError, match="train.jsonl"):
-        api.load_training(str(path), exclude=set(), max_edges=None)
+    path.write_bytes(b'{"a": 1.5, "b": "x", "c": "\xe9"}\n{"a": 2.5, "b": "v\xe9", "c": "\xff"}\n')
+    b = api.load_training(str(path), exclude=set(), max_edges=None)
+    assert b.columns == ("a", "b")
+    assert dict(b.values_left_out) == {"b": "1 of 2 values not valid UTF-8"}
+    assert dict(b.left_out) == {"c": "no value is valid UTF-8"}
+    feature = b.features[1].categorical
+    assert feature is not None and feature.counts == (("x", 1),) and feature.dropped == 1

@@ -43,9 +43,8 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
             deep = too_deep_line(data)
             if deep is not None:
                 raise DataError(f"{source.name}:{deep}: a value nested too deep to read as training data")
-            table = pj.read_json(pa.BufferReader(data))
-            table.validate(full=True)  # the JSON reader keeps invalid UTF-8 in strings unchecked
-            table = _flatten(table)
+            table = _flatten(pj.read_json(pa.BufferReader(data)))
+            table = _unchecked_text_as_binary(table)
     except pa.ArrowInvalid as exc:
         raise DataError(
             f"{source.name}: cannot read training data as {fmt.value}: {str(exc).splitlines()[0][:200]}"
@@ -58,6 +57,19 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         raise DataError(f"{source.name}: training data has no rows")
     _refuse_duplicate_columns(table, source.name)
     return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _unchecked_text_as_binary(table: pa.Table) -> pa.Table:
+    """The JSON reader keeps invalid UTF-8 in strings unchecked: such a column becomes bytes,
+    whose values that are not UTF-8 the baseline leaves out (and says so)."""
+    for i, fld in enumerate(table.schema):
+        try:
+            table.column(i).validate(full=True)
+        except pa.ArrowInvalid:
+            if not pa.types.is_string(fld.type):
+                raise
+            table = table.set_column(i, fld.name, table.column(i).cast(pa.binary()))
+    return table
 
 
 def _refuse_duplicate_columns(table: pa.Table, name: str) -> None:

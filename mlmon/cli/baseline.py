@@ -143,6 +143,16 @@ def baseline(
                 f"the {MAX_TOTAL_EDGES:,} a baseline may hold; give --grid {fits} or less"
             )
         save(b, output)
+        for name, reason in b.left_out:
+            _stderr().print(
+                f"mlmon: note: column '{safe(name)}' left out of the baseline: {safe(reason)}",
+                markup=False, highlight=False,
+            )
+        for name, reason in b.values_left_out:
+            _stderr().print(
+                f"mlmon: note: feature '{safe(name)}': {safe(reason)}, left out (counted as dropped)",
+                markup=False, highlight=False,
+            )
         where = "standard output" if output == "-" else safe(output)
         _stderr().print(
             f"mlmon: wrote {where}: {len(b.features)} features from {b.rows} rows "

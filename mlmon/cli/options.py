@@ -209,7 +209,9 @@ MaxBad = Annotated[
     str, typer.Option(help="Bad lines allowed before exit 65: a share of record lines (1%) or a count.")
 ]
 Strict = Annotated[bool, typer.Option(help="Any bad line or truncated file is fatal (exit 65).")]
-MaxLine = Annotated[int, typer.Option(help="Lines longer than this many bytes are skipped and counted.")]
+MaxLine = Annotated[
+    int, typer.Option(help="Lines longer than this many bytes (a CSV row too) are skipped and counted as oversized.")
+]
 MaxDecomp = Annotated[
     int | None, typer.Option(help="Stop when a compressed input expands past this many bytes.")
 ]

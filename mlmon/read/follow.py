@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, replace
 
 from mlmon.errors import NoInputError, OptionError
-from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source
+from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, line_end_bytes, open_source
 
 FP_BYTES = 1024
 MIN_FP_BYTES = 16
@@ -63,6 +63,10 @@ class _Seen:
     compressed: bool
     head: bytes
     fmt: Format
+    newline: bytes = b"\n"
+    unit: int = 1
+    """How a line ends in the stored bytes, and the code unit (2 or 4 for UTF-16/32)."""
+    encoding: str | None = None
 
 
 def _fp(data: bytes) -> str:
@@ -85,24 +89,46 @@ def _look(path: str) -> _Seen | None:
         head = b""
     finally:
         stream.close()
-    return _Seen(path, st.st_dev, st.st_ino, st.st_size, st.st_mtime, notes.compression != "none", head, fmt)
+    newline, unit = line_end_bytes(notes)
+    return _Seen(
+        path, st.st_dev, st.st_ino, st.st_size, st.st_mtime, notes.compression != "none", head, fmt,
+        newline, unit, notes.encoding,
+    )
 
 
-def _complete_end(path: str, start: int, size: int) -> int:
-    """The end of the last complete line of a plain file that is `size` bytes long."""
+def _complete_end(path: str, start: int, size: int, newline: bytes = b"\n", unit: int = 1) -> int:
+    """The end of the last complete line of a plain file that is `size` bytes long: just after
+    the last `newline` that starts on a code unit boundary (UTF-16 `\\n\\0` at an even offset)."""
     if size <= start:
         return size
     with open(path, "rb") as fh:
-        pos = size
+        pos = size  # the end of the window searched
         while pos > start:
-            step = min(1 << 16, pos - start)
-            fh.seek(pos - step)
-            chunk = fh.read(step)
-            nl = chunk.rfind(b"\n")
-            if nl >= 0:
-                return pos - step + nl + 1
-            pos -= step
+            low = max(start, pos - (1 << 16))
+            fh.seek(low)
+            chunk = fh.read(pos - low)
+            at = chunk.rfind(newline)
+            while at >= 0 and (low + at) % unit:
+                at = chunk.rfind(newline, 0, at + len(newline) - 1)
+            if at >= 0:
+                return low + at + len(newline)
+            if low == start:
+                break
+            pos = low + len(newline) - 1  # a newline across the window's start is found next
     return start
+
+
+def _fp_bytes(s: _Seen, end: int) -> int:
+    """How many first bytes of the content (recoded to UTF-8) lie within the first `end`
+    stored bytes: the fingerprint covers only what was read."""
+    if s.encoding is None:
+        return min(len(s.head), end)
+    import codecs
+
+    with open(s.path, "rb") as fh:
+        stored = fh.read(min(end, 4 * len(s.head) + 4))
+    text = codecs.getincrementaldecoder(s.encoding)("replace").decode(stored, final=False)
+    return min(len(s.head), len(text.removeprefix("\ufeff").encode("utf-8")))
 
 
 def _siblings(path: str) -> list[str]:
@@ -188,9 +214,9 @@ def _planned(s: _Seen, start: int, lines: int, how: str, to_end: bool) -> Planne
         stop: int | None = None
         end = -1
     else:
-        stop = s.size if to_end else _complete_end(s.path, start, s.size)
+        stop = s.size if to_end else _complete_end(s.path, start, s.size, s.newline, s.unit)
         end = stop
-    fp_bytes = len(s.head) if s.compressed or end < 0 else min(len(s.head), end)
+    fp_bytes = len(s.head) if s.compressed or end < 0 else _fp_bytes(s, end)
     after = FileState(
         path=s.path,
         dev=s.dev,

@@ -83,6 +83,10 @@ class ReadNotes:
     """Oversized lines left in a block as empty lines (they are not blank lines)."""
     decompressed_bytes: int = 0
     first_line: int = 1
+    encoding: str | None = None
+    """UTF-16/32 named by a byte order mark (the source is recoded to UTF-8), or None."""
+    cr_only: bool = False
+    """Lines end in a lone CR (made newlines as the source is read)."""
     """Line number of the first line handed out (a source read from an offset)."""
 
 
@@ -482,24 +486,35 @@ def open_source(
         )
         stream._feed(magic)
         head = stream.peek(4096)
-    if not source.start and source.stop is None:
-        encoding = _bom_encoding(head)
-        cr_only = False
-        if encoding is not None:
-            stream = _Recode(stream, raw, encoding, notes)
-            head = stream.peek(4096)
-        cr_only = b"\r" in head and b"\n" not in head
-        if cr_only:
-            if not isinstance(stream, _Recode):
-                stream = _Recode(stream, raw, None, notes)
-            stream.cr_only = True
-            head = head.replace(b"\r", b"\n")
-    fmt = format_for(source, head)
+    # the encoding and line ends are decided from the file's first bytes, for a whole read
+    # and for one from an offset (--state) alike; an offset counts bytes before recoding
+    encoding = _bom_encoding(head)
+    text_head = _decoded(head, encoding) if encoding is not None else head
+    cr_only = b"\r" in text_head and b"\n" not in text_head
+    notes.encoding, notes.cr_only = encoding, cr_only
+    fmt = format_for(source, text_head.replace(b"\r", b"\n") if cr_only else text_head)
     if source.start or source.stop is not None:
         notes.first_line = source.first_line
-        assert not isinstance(stream, _Recode)  # recoding is only for whole sources
-        return _Slice(stream, raw, source.start, source.stop), fmt
+        stream = _Slice(stream, raw, source.start, source.stop)
+    if encoding is not None or cr_only:
+        stream = _Recode(stream, raw, encoding, notes, bom=not source.start)
+        stream.cr_only = cr_only
     return stream, fmt
+
+
+def _decoded(head: bytes, encoding: str) -> bytes:
+    """The first bytes of a UTF-16/32 source as UTF-8, without the byte order mark."""
+    return head.decode(encoding, errors="replace").removeprefix("\ufeff").encode("utf-8")
+
+
+def line_end_bytes(notes: ReadNotes) -> tuple[bytes, int]:
+    """How a line ends in the bytes of a source as stored (after decompression), and the
+    size of its code unit: a newline in UTF-8, two bytes in UTF-16, a CR in a CR-only file."""
+    end = "\r" if notes.cr_only else "\n"
+    if notes.encoding is None:
+        return end.encode(), 1
+    unit = 4 if "32" in notes.encoding else 2
+    return end.encode(notes.encoding), unit
 
 
 _BOMS = (
@@ -529,7 +544,10 @@ class _Recode(_Closable):
     A sequence that is not valid in the source's encoding comes through as a byte that is not
     valid UTF-8 either: that line is a `bad_encoding` line, not lost."""
 
-    def __init__(self, inner: _Stream | _Plain, raw: IO[bytes], encoding: str | None, notes: ReadNotes):
+    def __init__(
+        self, inner: _Stream | _Plain | _Slice, raw: IO[bytes], encoding: str | None, notes: ReadNotes,
+        *, bom: bool = True,
+    ):
         import codecs
 
         self._inner = inner
@@ -541,7 +559,7 @@ class _Recode(_Closable):
         self._dec = codecs.getincrementaldecoder(encoding)("mlmon-invalid") if encoding else None
         self._buf = bytearray()
         self._eof = False
-        self._bom = encoding is not None
+        self._bom = encoding is not None and bom
 
     def _fill(self, n: int) -> None:
         while not self._eof and (n < 0 or len(self._buf) < n):

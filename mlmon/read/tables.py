@@ -169,7 +169,7 @@ def parquet_pieces(path: str) -> Iterator[TablePiece]:
         yield TablePiece(pa.Table.from_batches([batch]), lines)
 
 
-def _utf8(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def utf8_or_null(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Binary values as text; values that are not UTF-8 become null and are marked."""
     try:
         return pc.cast(arr, pa.string()), np.zeros(len(arr), dtype=bool)
@@ -273,7 +273,7 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
     bad_encoding = np.zeros(n, dtype=bool)
     for i, fld in enumerate(tbl.schema):
         if pa.types.is_binary(fld.type) or pa.types.is_large_binary(fld.type):
-            decoded, bad = _utf8(tbl.column(i).combine_chunks())
+            decoded, bad = utf8_or_null(tbl.column(i).combine_chunks())
             tbl = tbl.set_column(i, fld.name, decoded)
             bad_encoding |= bad
     cols: dict[str, pa.Array] = {}

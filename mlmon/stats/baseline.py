@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from mlmon import __version__
 from mlmon.errors import BaselineError
 from mlmon.read.records import Kind, normalize_category
-from mlmon.read.tables import infer_kinds, to_number, to_text
+from mlmon.read.tables import infer_kinds, to_number, to_text, utf8_or_null
 from mlmon.stats.effects import moments
 
 FORMAT = "mlmon-baseline"
@@ -64,6 +64,10 @@ class Baseline:
     source: str
     rows: int
     features: tuple[FeatureProfile, ...]
+    left_out: tuple[tuple[str, str], ...] = ()
+    """Columns of the training data that are not in the baseline, each with the reason."""
+    values_left_out: tuple[tuple[str, str], ...] = ()
+    """Features profiled without some of their values, each with the reason (also in `dropped`)."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -118,10 +122,15 @@ def build(
     max_edges: int | None = GRID_EDGES,
     exclude: set[str] | None = None,
 ) -> Baseline:
-    """Profile every column of a training table (except `exclude`, e.g. the timestamp)."""
+    """Profile every column of a training table (except `exclude`, e.g. the timestamp).
+
+    Columns that cannot be a feature (no values, not valid UTF-8, dates, lists) are left out
+    and named in `left_out` with the reason; none is dropped without a word."""
+    table, left_out, values_left_out = usable_columns(table, exclude or set())
     kinds = infer_kinds(table, exclude=exclude or set())
     if not kinds:
-        raise BaselineError(f"{source}: no feature columns to profile")
+        why = "; ".join(f"{name!r}: {reason}" for name, reason in left_out[:5])
+        raise BaselineError(f"{source}: no feature columns to profile" + (f" ({why})" if why else ""))
     features = []
     for name, kind in kinds.items():
         col = table.column(name).combine_chunks()
@@ -132,7 +141,53 @@ def build(
         else:
             text, _ = to_text(col, len(col))
             features.append(FeatureProfile(name, kind, categorical=categorical_profile(text)))
-    return Baseline(source, table.num_rows, tuple(features))
+    return Baseline(source, table.num_rows, tuple(features), tuple(left_out), tuple(values_left_out))
+
+
+def usable_columns(
+    table: pa.Table, exclude: set[str]
+) -> tuple[pa.Table, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The training table with text that is not UTF-8 made missing (a column with no valid
+    value left out) and decimals made floats; the columns left out and the values left out,
+    each with the reason."""
+    left_out: list[tuple[str, str]] = []
+    values_left_out: list[tuple[str, str]] = []
+    keep: list[int] = []
+    for i, fld in enumerate(table.schema):
+        if fld.name in exclude:
+            keep.append(i)
+            continue
+        t = fld.type
+        col = table.column(i).combine_chunks()
+        reason = None
+        if pa.types.is_null(t) or col.null_count == len(col):
+            reason = "no values"
+        elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            text, bad = utf8_or_null(col)
+            if int(bad.sum()) == len(col) - col.null_count:
+                reason = "no value is valid UTF-8"
+            else:
+                if bad.any():
+                    values_left_out.append(
+                        (fld.name, f"{int(bad.sum())} of {len(col) - col.null_count} values not valid UTF-8")
+                    )
+                table = table.set_column(i, fld.name, text)
+        elif pa.types.is_decimal(t):
+            table = table.set_column(i, fld.name, pc.cast(col, pa.float64(), safe=False))
+        elif pa.types.is_temporal(t):
+            reason = f"dates and times ({t}) are not features"
+        elif pa.types.is_nested(t):
+            reason = f"lists and objects ({t}) are not features"
+        elif not (
+            pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            or pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
+        ):
+            reason = f"values of type {t} are not features"
+        if reason is None:
+            keep.append(i)
+        else:
+            left_out.append((fld.name, reason))
+    return table.select(keep), left_out, values_left_out
 
 
 def to_json(b: Baseline) -> dict[str, Any]:
@@ -170,6 +225,10 @@ def to_json(b: Baseline) -> dict[str, Any]:
         "columns": list(b.columns),
         "features": feats,
     }
+    if b.left_out:
+        body["left_out"] = dict(b.left_out)
+    if b.values_left_out:
+        body["values_left_out"] = dict(b.values_left_out)
     body["checksum"] = _checksum(body)
     return body
 
@@ -278,4 +337,10 @@ def _from_json(body: dict[str, Any]) -> Baseline:
                     str(name), kind, categorical=CategoricalProfile(int(d["n"]), counts, int(d["dropped"]))
                 )
             )
-    return Baseline(str(body["source"]), int(body["rows"]), tuple(feats))
+    return Baseline(
+        str(body["source"]),
+        int(body["rows"]),
+        tuple(feats),
+        tuple((str(k), str(v)) for k, v in body.get("left_out", {}).items()),
+        tuple((str(k), str(v)) for k, v in body.get("values_left_out", {}).items()),
+    )

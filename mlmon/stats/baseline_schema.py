@@ -76,6 +76,14 @@ CATEGORICAL = {
     "x-categorical-profile": True,
 }
 
+_NAMED_REASONS: dict[str, Any] = {
+    "type": "object",
+    "maxProperties": MAX_COLUMNS,
+    "propertyNames": {"maxLength": MAX_NAME},
+    "additionalProperties": {"type": "string", "maxLength": 500},
+}
+"""Columns (or their values) not in the baseline, each with the reason."""
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "mlmon baseline, version 1",
@@ -95,6 +103,8 @@ SCHEMA: dict[str, Any] = {
             "uniqueItems": True,
             "items": {"type": "string", "maxLength": MAX_NAME},
         },
+        "left_out": _NAMED_REASONS,
+        "values_left_out": _NAMED_REASONS,
         "features": {
             "type": "object",
             "maxProperties": MAX_COLUMNS,

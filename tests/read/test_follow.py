@@ -159,3 +159,54 @@ def test_plan_rejects_stdin_and_csv(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("timestamp,latency_ms\n2026-11-01T10:00:00Z,3\n")
     with pytest.raises(OptionError, match="JSON-lines"):
         plan([str(tmp_path / "a.csv")], ())
+
+
+# --- encodings and line ends: read from an offset as they are read whole ---------------------
+
+
+def _encoded(text: bytes, encoding: str, *, first: bool) -> bytes:
+    """`text` in `encoding`; the byte order mark only at the start of the file."""
+    data = text.decode().encode(encoding)
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00"}
+    return (bom[encoding] if first else b"") + data
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_utf16_and_utf32_logs_are_followed(s: Setup, encoding: str) -> None:
+    whole = _encoded(_lines(0, 10), encoding, first=True)
+    s.log.write_bytes(whole)
+    doc = s.run()
+    assert doc["records"] == 10 and doc["input"]["reasons"] == {}
+    assert s.run()["records"] == 0
+    # a line half written, cut inside a code unit: it waits for the rest
+    more = _encoded(_lines(10, 5), encoding, first=False)
+    with open(s.log, "ab") as fh:
+        fh.write(more[: len(more) - 7])
+    doc = s.run()
+    assert doc["records"] == 4 and doc["input"]["reasons"] == {}
+    with open(s.log, "ab") as fh:
+        fh.write(more[len(more) - 7 :])
+    doc = s.run()
+    assert doc["records"] == 1 and doc["input"]["lines"] == 1 and doc["input"]["reasons"] == {}
+
+
+def test_cr_only_log_is_followed(s: Setup) -> None:
+    s.log.write_bytes(_lines(0, 10).replace(b"\n", b"\r"))
+    doc = s.run()
+    assert doc["records"] == 10 and doc["input"]["reasons"] == {}
+    with open(s.log, "ab") as fh:
+        fh.write(_lines(10, 3).replace(b"\n", b"\r"))
+    doc = s.run()
+    assert doc["records"] == 3 and doc["input"]["reasons"] == {}
+
+
+def test_utf16_log_rotated_and_compressed_is_finished(s: Setup) -> None:
+    s.log.write_bytes(_encoded(_lines(0, 10), "utf-16-le", first=True))
+    assert s.run()["records"] == 10
+    with open(s.log, "ab") as fh:
+        fh.write(_encoded(_lines(10, 5), "utf-16-le", first=False))
+    (s.dir / "app.log.1.gz").write_bytes(gzip.compress(s.log.read_bytes()))
+    s.log.unlink()
+    s.log.write_bytes(_encoded(_lines(15, 2), "utf-16-le", first=True))
+    doc = s.run()
+    assert doc["records"] == 7 and doc["input"]["reasons"] == {}
