@@ -210,7 +210,10 @@ MaxBad = Annotated[
 ]
 Strict = Annotated[bool, typer.Option(help="Any bad line or truncated file is fatal (exit 65).")]
 MaxLine = Annotated[
-    int, typer.Option(help="Lines longer than this many bytes (a CSV row too) are skipped and counted as oversized.")
+    int,
+    typer.Option(
+        help="Lines longer than this many bytes (a CSV row too) are skipped and counted as oversized."
+    ),
 ]
 MaxDecomp = Annotated[
     int | None, typer.Option(help="Stop when a compressed input expands past this many bytes.")
