@@ -494,7 +494,7 @@ fn not_a_record(line: &[u8]) -> u8 {
         Some(b) if b"[\"-0123456789tfn".contains(b) => {}
         // NUL, other controls, DEL or a non-ASCII byte (a BOM, a non-breaking space) before a
         // record makes it bad_prefix: rare, so Python decides
-        Some(&b) if b < 0x20 || b >= 0x7f => return UNCERTAIN,
+        Some(&b) if !(0x20..0x7f).contains(&b) => return UNCERTAIN,
         _ => return NON_RECORD,
     }
     // Python reads these bytes with its own encoding guess and the json module's extensions
