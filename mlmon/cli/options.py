@@ -211,9 +211,7 @@ MaxBad = Annotated[
 Strict = Annotated[bool, typer.Option(help="Any bad line or truncated file is fatal (exit 65).")]
 MaxLine = Annotated[
     int,
-    typer.Option(
-        help="Lines longer than this many bytes (a CSV row too) are skipped and counted as oversized."
-    ),
+    typer.Option(help="Lines (a CSV row too) longer than this many bytes are skipped, counted as oversized."),
 ]
 MaxDecomp = Annotated[
     int | None, typer.Option(help="Stop when a compressed input expands past this many bytes.")
