@@ -192,12 +192,23 @@ class SparkTable:
         yield self.table(options.max_width)
 
 
-def _start(w: Window) -> str:
-    """The window start as `2026-11-01 10:00`, with seconds only when they are not zero."""
+def _start(w: Window, offset: bool = False) -> str:
+    """The window start as `2026-11-01 10:00`, with seconds only when they are not zero, and with
+    the zone's offset when asked (`02:00+02:00`, `02:00+01:00`: the repeated autumn hour)."""
     text = w.window_start.replace("T", " ")
     text = text.removesuffix("Z")
-    text = text[:19] if len(text) > 19 and text[19] in "+-" else text
-    return text[:16] if text.endswith(":00") and len(text) == 19 else text
+    zone = text[19:] if len(text) > 19 and text[19] in "+-" else ""
+    text = text[:19] if zone else text
+    text = text[:16] if text.endswith(":00") and len(text) == 19 else text
+    return text + zone if offset else text
+
+
+def _starts(windows: tuple[Window, ...]) -> list[str]:
+    """Each window's start; with the offsets when two would read the same (a DST fold)."""
+    plain_starts = [_start(w) for w in windows]
+    if len(set(plain_starts)) == len(plain_starts):
+        return plain_starts
+    return [_start(w, offset=True) for w in windows]
 
 
 def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
@@ -219,10 +230,10 @@ def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable
         cols.append(Col(f"p99~{rep.options.smooth}", priority=11))
     cols.append(Col("crossed", "text", priority=0))
     rows: list[list[Cell]] = []
-    for w, breaches in zip(windows, all_breaches, strict=True):
+    for w, start, breaches in zip(windows, _starts(windows), all_breaches, strict=True):
         g = w.summary
         rps = "-" if g.requests_per_second is None else f"{g.requests_per_second:.2f}"
-        cells: list[Cell] = [_start(w), f"{g.records:,}", rps]
+        cells: list[Cell] = [start, f"{g.records:,}", rps]
         if w.status != "ok":
             note = "no traffic" if w.status == "empty" else f"too few (< {rep.options.min_records})"
             cells += [Text(note, style="dim"), "", "", "", "", ""]
@@ -266,9 +277,9 @@ def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
     cols = [Col("window start"), *(Col(safe(name), priority=i + 1) for i, name in enumerate(shown))]
     cols.append(Col("drifted", "text", priority=0))
     rows: list[list[Cell]] = []
-    for w in windows:
+    for w, start in zip(windows, _starts(windows), strict=True):
         by_name = {f.name: f for f in w.features}
-        cells: list[Cell] = [_start(w)]
+        cells: list[Cell] = [start]
         for name in shown:
             f = by_name.get(name)
             if f is None or f.effect_size is None or w.status != "ok":
@@ -297,7 +308,9 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
                  "may overlap in time: sort the log by time, or use a clock window such as --every 1h)")
     if rep.baseline_source:
         head += f"; drift against {rep.baseline_source}"
-    parts: list[RenderableType] = [_t(head), _window_table(rep)]
+    parts: list[RenderableType] = [_t(head)]
+    if rep.windows:  # an empty selection has no rows: the records alert below says so
+        parts.append(_window_table(rep))
     if any(w.features for w in rep.windows):
         parts.append(_drift_table(rep))
     for g in rep.groups:

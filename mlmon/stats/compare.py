@@ -14,9 +14,8 @@ from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, LATENCY, PRED_CLASS, SUCCESS, Kind
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import chi_square_table
-from mlmon.stats.sketch import round_relative
 from mlmon.stats.summary import MIN_TAIL, GroupKey, Values, group_label, group_order, split_groups
-from mlmon.stats.weighted import Weighted, ks, mann_whitney
+from mlmon.stats.weighted import Rounded, Weighted, ks, mann_whitney
 
 Sample = np.ndarray | Weighted
 """The values of one side: all of them (exact), or distinct values with counts (approx)."""
@@ -82,7 +81,7 @@ class _Version:
         self.confidence.merge(o.confidence)
         self.classes.update(o.classes)
         for k, v in o.numeric.items():
-            self.numeric.setdefault(k, Values()).merge(v)
+            self.numeric.setdefault(k, type(v)()).merge(v)
         for k, c in o.categorical.items():
             self.categorical.setdefault(k, Counter()).update(c)
 
@@ -123,7 +122,9 @@ class CompareAccumulator:
             self._update(key, part)
 
     def _update(self, key: GroupKey, t: pa.Table) -> None:
-        v = self.versions.setdefault(key, _Version())
+        if key not in self.versions:
+            self.versions[key] = _Version(latency=self._store(), confidence=self._store())
+        v = self.versions[key]
         v.records += t.num_rows
         if SUCCESS in t.column_names:
             s = t.column(SUCCESS)
@@ -131,7 +132,7 @@ class CompareAccumulator:
             v.successes += int(pc.sum(pc.cast(s, pa.int64())).as_py() or 0)
         for col, store in ((LATENCY, v.latency), (CONFIDENCE, v.confidence)):
             if col in t.column_names and (x := _values(t.column(col))) is not None:
-                self._extend(store, x)
+                store.extend(x)
         if PRED_CLASS in t.column_names:
             cls = t.column(PRED_CLASS)
             if cls.null_count < len(cls):
@@ -143,7 +144,7 @@ class CompareAccumulator:
                 continue
             if kind is Kind.NUMERIC:
                 if (x := _values(t.column(col))) is not None:
-                    self._extend(v.numeric.setdefault(name, Values()), x)
+                    v.numeric.setdefault(name, self._store()).extend(x)
             else:
                 c = t.column(col)
                 if c.null_count < len(c):
@@ -151,17 +152,15 @@ class CompareAccumulator:
                     for item in pc.value_counts(pc.drop_null(c).combine_chunks()).to_pylist():
                         counter[item["values"]] += item["counts"]
 
-    def _extend(self, store: Values, x: np.ndarray) -> None:
-        if not self.approx:
-            store.extend(x)
-            return
-        store.extend(round_relative(x))
-        if store.in_pages() >= APPROX_FOLD:
-            store.fold()
+    def _store(self) -> Values:
+        return Rounded(APPROX_FOLD) if self.approx else Values()
 
     def merge(self, other: CompareAccumulator) -> None:
         for key, v in other.versions.items():
-            self.versions.setdefault(key, _Version()).merge(v)
+            if key in self.versions:
+                self.versions[key].merge(v)
+            else:
+                self.versions[key] = v
 
     def result(self, control: str, options: CompareOptions | None = None) -> tuple[VersionComparison, ...]:
         from dataclasses import replace
