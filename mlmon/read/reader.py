@@ -16,6 +16,7 @@ from mlmon.errors import DataError
 from mlmon.read.fields import names_in_json, names_in_schema
 from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, record_text, sniff
 from mlmon.read.native import block_parser
+from mlmon.read.readahead import read_ahead
 from mlmon.read.records import NOT_BAD, REASONS, SEQ, Checked, ReadPlan, check_rows, reason_name
 from mlmon.read.sources import (
     DEFAULT_MAX_LINE_BYTES,
@@ -286,6 +287,8 @@ class Reader:
             # files report bytes on disk (see _tracked); a pipe reports the bytes it gave
             on_progress=self.on_bytes if source.path == STDIN else None,
         )
+        if self._size(source) is not None:
+            blocks = read_ahead(blocks)  # a regular file: read and decompress on another thread
         parser: BlockParser | None = None
         pending: deque[tuple[Block, Future[tuple[BlockResult, list[Checked]]]]] = deque()
         # PARSE_WORKERS blocks are parsed and checked at once (pyarrow and numpy release the
