@@ -60,10 +60,12 @@ CORPUS: dict[str, Callable[[], bytes]] = {
     "blank-then-header.csv": lambda: b"\n\r\n" + _text(FEATURES),
     # damaged rows and cells
     "nul-cells.csv": lambda: _text([FEATURES[0]] + [x.replace(",", ",\x00", 1) for x in FEATURES[1:]]),
-    "every-line-open.csv": lambda: _text([FEATURES[0]] + [x.replace(",", ',"', 1) for x in FEATURES[1:]] * 20),
+    "every-line-open.csv": lambda: _text(
+        [FEATURES[0]] + [x.replace(",", ',"', 1) for x in FEATURES[1:]] * 20),
     "million-commas.csv": lambda: _text(FEATURES[:10] + ["," * 1_000_000] + FEATURES[10:]),
     "truncated.csv.gz": lambda: gzip.compress(_text(FEATURES * 20))[:1500],
-    "serving-stray-quote.csv": lambda: _text(SERVING[:50] + [SERVING[50].replace(",", ',"', 2)] + SERVING[51:]),
+    "serving-stray-quote.csv": lambda: _text(
+        SERVING[:50] + [SERVING[50].replace(",", ',"', 2)] + SERVING[51:]),
     # Parquet
     "zero-length-footer.parquet": lambda: _ok_parquet()[:-8] + struct.pack("<i", 0) + b"PAR1",
     "footer-past-the-end.parquet": lambda: _ok_parquet()[:-8] + struct.pack("<i", 2**31 - 1) + b"PAR1",
