@@ -1,9 +1,14 @@
-"""Time `mlmon trend --every 1h` against `mlmon summary` on the same generated log (the issue's 1.3x budget).
+"""Time `mlmon trend` and `mlmon compare` against `mlmon summary` on one generated log (budget 1.3x).
 
     python benchmarks/trend.py [--lines 1000000] [--data benchmarks/data] [--repeat 3] [--extra ARGS]
+                               [--cases trend,trend-approx,trend-reference,trend-by,compare,compare-approx]
 
-Each run is a whole process (start-up and imports included), summary and trend alternating so a
-busy machine slows both alike; the best wall time of each is kept. The machine's load average
+Cases (each against summary): `trend` (--every 1h, plus --extra), `trend-approx` (DDSketch
+percentiles), `trend-reference` (drift per window against the generator's training CSV),
+`trend-by` (windows per model version), `trend-records` (--every 5000 record windows), `compare`
+and `compare-approx` (v2.0 against v1.0).
+Each run is a whole process (start-up and imports included), the cases alternating so a
+busy machine slows all alike; the best wall time of each is kept. The machine's load average
 (`os.getloadavg`) is printed beside the figures, since a shared machine skews them. The log is
 the one `benchmarks/generate.py` writes (one record a second, so 1M lines span ~278 hours).
 """
@@ -19,6 +24,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+CASES = ("trend", "trend-approx", "trend-reference", "trend-by", "trend-records", "compare", "compare-approx")
 
 
 def timed(cmd: list[str]) -> tuple[float, float, float]:
@@ -42,17 +48,30 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--every", default="1h")
     ap.add_argument("--extra", default="", help="more trend options, e.g. '--approx'")
     ap.add_argument("--mlmon", default="mlmon")
+    ap.add_argument("--cases", default="trend", help="comma-separated: " + ", ".join(CASES))
     args = ap.parse_args(argv)
     log = args.data / f"pred_{args.lines}.jsonl"
-    if not log.exists():
+    train = args.data / "train_8.csv"
+    if not log.exists() or not train.exists():
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--lines", str(args.lines),
                         "--features", "8", "--out", str(args.data)], check=True)
     mlmon = shlex.split(args.mlmon)
-    cmds = {
-        "summary": [*mlmon, "summary", str(log), "--format", "json"],
-        "trend": [*mlmon, "trend", str(log), "--every", args.every, *shlex.split(args.extra),
-                  "--format", "json"],
+    trend = [*mlmon, "trend", str(log), "--every", args.every, *shlex.split(args.extra)]
+    compare = [*mlmon, "compare", str(log), "--control", "v1.0"]
+    every = {
+        "trend": trend,
+        "trend-approx": [*trend, "--approx"],
+        "trend-reference": [*trend, "--reference", str(train)],
+        "trend-by": [*trend, "--by", "model_version"],
+        "trend-records": [*mlmon, "trend", str(log), "--every", "5000", *shlex.split(args.extra)],
+        "compare": compare,
+        "compare-approx": [*compare, "--approx"],
     }
+    cmds = {"summary": [*mlmon, "summary", str(log), "--format", "json"]}
+    for case in args.cases.split(","):
+        if case not in every:
+            raise SystemExit(f"--cases: unknown case {case!r} (one of {', '.join(CASES)})")
+        cmds[case] = [*every[case], "--format", "json"]
     best: dict[str, tuple[float, float, float]] = {}
     loads = []
     for _ in range(args.repeat):
@@ -63,15 +82,17 @@ def main(argv: list[str] | None = None) -> None:
                 best[name] = (wall, min(cpu, best[name][1]) if name in best else cpu, rss)
             else:
                 best[name] = (best[name][0], min(cpu, best[name][1]), best[name][2])
-    ratio = best["trend"][0] / best["summary"][0]
-    cpu_ratio = best["trend"][1] / best["summary"][1]
     print(f"lines: {args.lines:,}; best of {args.repeat}; load average (1 min) during the runs: "
           f"{min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} cores")
+    wall0, cpu0, _ = best["summary"]
     for name, (wall, cpu, rss) in best.items():
-        print(f"{name:8} wall {wall:6.2f} s  cpu {cpu:6.2f} s  peak RSS {rss:6.0f} MiB  "
+        ratio = "" if name == "summary" else f"  vs summary: wall {wall / wall0:.2f}x, cpu {cpu / cpu0:.2f}x"
+        print(f"{name:15} wall {wall:6.2f} s  cpu {cpu:6.2f} s  peak RSS {rss:6.0f} MiB{ratio}  "
               f"{shlex.join(cmds[name][1:])}")
-    print(f"trend / summary: wall {ratio:.2f}x, cpu {cpu_ratio:.2f}x (budget 1.3x) "
-          f"{'ok' if max(ratio, cpu_ratio) <= 1.3 else 'OVER BUDGET'}")
+    if "trend" in best:
+        ratio, cpu_ratio = best["trend"][0] / wall0, best["trend"][1] / cpu0
+        print(f"trend / summary: wall {ratio:.2f}x, cpu {cpu_ratio:.2f}x (budget 1.3x) "
+              f"{'ok' if max(ratio, cpu_ratio) <= 1.3 else 'OVER BUDGET'}")
 
 
 if __name__ == "__main__":

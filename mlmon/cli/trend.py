@@ -128,7 +128,9 @@ def trend(
         str | None, typer.Option("--baseline", "-b", help="Also drift per window against this baseline.")
     ] = None,
     reference: Annotated[
-        str | None, typer.Option(help="Training data to profile on the fly instead of --baseline.")
+        str | None,
+        typer.Option(help="Training data to profile on the fly instead of --baseline (on the 1,000-bin "
+                     "grid of a saved baseline, so each window's drift state is fixed-size)."),
     ] = None,
     p_threshold: Annotated[float, typer.Option(help="Drift needs a BH-adjusted p-value below this.")] = 0.05,
     min_effect: Annotated[
@@ -191,7 +193,7 @@ def trend(
         from mlmon.read.records import FieldMap, ReadPlan
         from mlmon.report.trend import trend_json, trend_table
         from mlmon.rules.alerts import SummaryThresholds
-        from mlmon.stats.baseline import load
+        from mlmon.stats.baseline import GRID_EDGES, load
         from mlmon.stats.drift import DriftOptions
         from mlmon.stats.summary import SummaryOptions
         from mlmon.stats.windows import WindowOptions
@@ -210,7 +212,8 @@ def trend(
         if baseline_path is not None:
             base = load(baseline_path)
         elif reference is not None:
-            base = load_training(reference, exclude={timestamp_field}, max_edges=None)
+            # on the grid a saved baseline has: a window's drift state is then ~16 KB a feature
+            base = load_training(reference, exclude={timestamp_field}, max_edges=GRID_EDGES)
         fields = FieldMap(
             timestamp=timestamp_field,
             latency=latency_field,

@@ -25,6 +25,7 @@ from mlmon.report.render import (
 from mlmon.rules.alerts import Alert
 from mlmon.rules.persist import Firing
 from mlmon.stats.sketch import RELATIVE_ACCURACY
+from mlmon.stats.summary import group_label
 from mlmon.stats.windows import HEADLINE, Window, headline
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -159,7 +160,7 @@ class SparkTable:
         if any(w.features for w in rep.windows):
             rows.append(("drifted", "drifted", _series(rep.windows, "drifted")))
         for g in rep.groups:
-            rows += [(f"{safe(g.group)} {m}", m, _series(g.windows, m)) for m in GROUP_SPARKS]
+            rows += [(f"{safe(group_label(g.group))} {m}", m, _series(g.windows, m)) for m in GROUP_SPARKS]
         self.rows = [(label, m, v) for label, m, v in rows if any(x is not None for x in v)]
 
     def table(self, width: int) -> FitTable:
@@ -191,12 +192,23 @@ class SparkTable:
         yield self.table(options.max_width)
 
 
-def _start(w: Window) -> str:
-    """The window start as `2026-11-01 10:00`, with seconds only when they are not zero."""
+def _start(w: Window, offset: bool = False) -> str:
+    """The window start as `2026-11-01 10:00`, with seconds only when they are not zero, and with
+    the zone's offset when asked (`02:00+02:00`, `02:00+01:00`: the repeated autumn hour)."""
     text = w.window_start.replace("T", " ")
     text = text.removesuffix("Z")
-    text = text[:19] if len(text) > 19 and text[19] in "+-" else text
-    return text[:16] if text.endswith(":00") and len(text) == 19 else text
+    zone = text[19:] if len(text) > 19 and text[19] in "+-" else ""
+    text = text[:19] if zone else text
+    text = text[:16] if text.endswith(":00") and len(text) == 19 else text
+    return text + zone if offset else text
+
+
+def _starts(windows: tuple[Window, ...]) -> list[str]:
+    """Each window's start; with the offsets when two would read the same (a DST fold)."""
+    plain_starts = [_start(w) for w in windows]
+    if len(set(plain_starts)) == len(plain_starts):
+        return plain_starts
+    return [_start(w, offset=True) for w in windows]
 
 
 def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
@@ -218,10 +230,10 @@ def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable
         cols.append(Col(f"p99~{rep.options.smooth}", priority=11))
     cols.append(Col("crossed", "text", priority=0))
     rows: list[list[Cell]] = []
-    for w, breaches in zip(windows, all_breaches, strict=True):
+    for w, start, breaches in zip(windows, _starts(windows), all_breaches, strict=True):
         g = w.summary
         rps = "-" if g.requests_per_second is None else f"{g.requests_per_second:.2f}"
-        cells: list[Cell] = [_start(w), f"{g.records:,}", rps]
+        cells: list[Cell] = [start, f"{g.records:,}", rps]
         if w.status != "ok":
             note = "no traffic" if w.status == "empty" else f"too few (< {rep.options.min_records})"
             cells += [Text(note, style="dim"), "", "", "", "", ""]
@@ -249,7 +261,7 @@ def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable
         rows.append(cells)
     cap = [f"latency percentiles: {latency_method(rep)}; * marks too few values above it to trust"]
     cap.append("crossed: thresholds crossed in that window, !! critical, ! warning (the JSON names them)")
-    of = "" if group is None else f", {safe(rep.by or '')} {safe(group.group)}"
+    of = "" if group is None else f", {safe(rep.by or '')} {safe(group_label(group.group))}"
     return FitTable(
         cols,
         rows,
@@ -265,9 +277,9 @@ def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
     cols = [Col("window start"), *(Col(safe(name), priority=i + 1) for i, name in enumerate(shown))]
     cols.append(Col("drifted", "text", priority=0))
     rows: list[list[Cell]] = []
-    for w in windows:
+    for w, start in zip(windows, _starts(windows), strict=True):
         by_name = {f.name: f for f in w.features}
-        cells: list[Cell] = [_start(w)]
+        cells: list[Cell] = [start]
         for name in shown:
             f = by_name.get(name)
             if f is None or f.effect_size is None or w.status != "ok":
@@ -280,7 +292,7 @@ def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
     caption = None
     if len(features) > len(shown):
         caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
-    of = "" if group is None else f", {safe(rep.by or '')} {safe(group.group)}"
+    of = "" if group is None else f", {safe(rep.by or '')} {safe(group_label(group.group))}"
     title = f"Drift by window{of}: effect (KS D or PSI), ! = drift"
     return FitTable(cols, rows, title=title, caption=caption)
 
@@ -296,7 +308,9 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
                  "may overlap in time: sort the log by time, or use a clock window such as --every 1h)")
     if rep.baseline_source:
         head += f"; drift against {rep.baseline_source}"
-    parts: list[RenderableType] = [_t(head), _window_table(rep)]
+    parts: list[RenderableType] = [_t(head)]
+    if rep.windows:  # an empty selection has no rows: the records alert below says so
+        parts.append(_window_table(rep))
     if any(w.features for w in rep.windows):
         parts.append(_drift_table(rep))
     for g in rep.groups:

@@ -268,7 +268,8 @@ def _baseline(validator: Any, spec: Any, body: Any, schema: Any) -> Iterator[Any
         missing = next((c for c in names if c not in features), None)
         if missing is not None:
             yield _err(f"column {json.dumps(missing)[:80]} has no profile", "features")
-        extra = next((f for f in features if f not in set(names)), None)
+        named = set(names)  # once: a set per feature made this quadratic in the feature count
+        extra = next((f for f in features if f not in named), None)
         if extra is not None:
             yield _err(f"{json.dumps(extra)[:80]} is not one of the columns", "features", extra)
     if isinstance(features, dict):

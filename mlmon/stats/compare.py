@@ -11,12 +11,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.errors import OptionError
-from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, GROUP, LATENCY, PRED_CLASS, SUCCESS, Kind
+from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, LATENCY, PRED_CLASS, SUCCESS, Kind
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import chi_square_table
-from mlmon.stats.sketch import round_relative
-from mlmon.stats.summary import MIN_TAIL, NO_GROUP, Values
-from mlmon.stats.weighted import Weighted, ks, mann_whitney
+from mlmon.stats.summary import MIN_TAIL, GroupKey, Values, group_label, group_order, split_groups
+from mlmon.stats.weighted import Rounded, Weighted, ks, mann_whitney
 
 Sample = np.ndarray | Weighted
 """The values of one side: all of them (exact), or distinct values with counts (approx)."""
@@ -82,7 +81,7 @@ class _Version:
         self.confidence.merge(o.confidence)
         self.classes.update(o.classes)
         for k, v in o.numeric.items():
-            self.numeric.setdefault(k, Values()).merge(v)
+            self.numeric.setdefault(k, type(v)()).merge(v)
         for k, c in o.categorical.items():
             self.categorical.setdefault(k, Counter()).update(c)
 
@@ -108,25 +107,24 @@ class CompareAccumulator:
         self.approx = approx
         self.features = tuple((f.name, Kind.NUMERIC if f.numeric is not None else Kind.CATEGORICAL)
                               for f in baseline.features) if baseline else ()
-        self.versions: dict[str, _Version] = {}
+        self.versions: dict[GroupKey, _Version] = {}
+        """By the --by field's value; None: the records without the field (never a --control)."""
         self.max_groups = max_groups
 
     def update(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        keys = pc.fill_null(table.column(GROUP), NO_GROUP) if GROUP in table.column_names else None
-        if keys is None:
-            self._update(NO_GROUP, table)
-            return
-        uniques = pc.unique(keys).to_pylist()
-        if len(self.versions) + sum(k not in self.versions for k in uniques) > self.max_groups:
+        parts = split_groups(table)
+        if len(self.versions) + sum(k not in self.versions for k, _ in parts) > self.max_groups:
             raise OptionError(f"the --by field has more than {self.max_groups} distinct values: "
                               "compare model versions, not request ids")
-        for key in uniques:
-            self._update(key, table if len(uniques) == 1 else table.filter(pc.equal(keys, key)))
+        for key, part in parts:
+            self._update(key, part)
 
-    def _update(self, key: str, t: pa.Table) -> None:
-        v = self.versions.setdefault(key, _Version())
+    def _update(self, key: GroupKey, t: pa.Table) -> None:
+        if key not in self.versions:
+            self.versions[key] = _Version(latency=self._store(), confidence=self._store())
+        v = self.versions[key]
         v.records += t.num_rows
         if SUCCESS in t.column_names:
             s = t.column(SUCCESS)
@@ -134,7 +132,7 @@ class CompareAccumulator:
             v.successes += int(pc.sum(pc.cast(s, pa.int64())).as_py() or 0)
         for col, store in ((LATENCY, v.latency), (CONFIDENCE, v.confidence)):
             if col in t.column_names and (x := _values(t.column(col))) is not None:
-                self._extend(store, x)
+                store.extend(x)
         if PRED_CLASS in t.column_names:
             cls = t.column(PRED_CLASS)
             if cls.null_count < len(cls):
@@ -146,7 +144,7 @@ class CompareAccumulator:
                 continue
             if kind is Kind.NUMERIC:
                 if (x := _values(t.column(col))) is not None:
-                    self._extend(v.numeric.setdefault(name, Values()), x)
+                    v.numeric.setdefault(name, self._store()).extend(x)
             else:
                 c = t.column(col)
                 if c.null_count < len(c):
@@ -154,30 +152,28 @@ class CompareAccumulator:
                     for item in pc.value_counts(pc.drop_null(c).combine_chunks()).to_pylist():
                         counter[item["values"]] += item["counts"]
 
-    def _extend(self, store: Values, x: np.ndarray) -> None:
-        if not self.approx:
-            store.extend(x)
-            return
-        store.extend(round_relative(x))
-        if store.in_pages() >= APPROX_FOLD:
-            store.fold()
+    def _store(self) -> Values:
+        return Rounded(APPROX_FOLD) if self.approx else Values()
 
     def merge(self, other: CompareAccumulator) -> None:
         for key, v in other.versions.items():
-            self.versions.setdefault(key, _Version()).merge(v)
+            if key in self.versions:
+                self.versions[key].merge(v)
+            else:
+                self.versions[key] = v
 
     def result(self, control: str, options: CompareOptions | None = None) -> tuple[VersionComparison, ...]:
         from dataclasses import replace
 
         o = options or CompareOptions()
         if control not in self.versions:
-            seen = ", ".join(sorted(self.versions)[:10]) or "none"
+            seen = ", ".join(group_label(k) for k in sorted(self.versions, key=group_order)[:10]) or "none"
             raise OptionError(f"--control {control!r} has no records (versions seen: {seen})")
         c = self.versions[control]
         return tuple(
             compare_version(key, self.versions[key], control, c, self.features,
                             replace(o, approx=o.approx or self.approx))
-            for key in sorted(self.versions)
+            for key in sorted(self.versions, key=group_order)
             if key != control
         )
 
@@ -214,7 +210,8 @@ class MetricComparison:
 
 @dataclass(frozen=True)
 class VersionComparison:
-    version: str
+    version: str | None
+    """The --by field's value; None for the records without the field."""
     control: str
     records: int
     control_records: int
@@ -403,7 +400,7 @@ def _judge(m: MetricComparison, o: CompareOptions) -> MetricComparison:
 
 
 def compare_version(
-    name: str,
+    name: str | None,
     t: _Version,
     control: str,
     c: _Version,

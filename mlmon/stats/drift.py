@@ -14,6 +14,8 @@ import pyarrow.compute as pc
 from mlmon.read.records import FEATURE_PREFIX, Kind
 from mlmon.stats import effects as fx
 from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
+from mlmon.stats.prefetch import scipy_stats
+from mlmon.stats.prefetch import start as prefetch_scipy
 
 SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""
@@ -184,7 +186,9 @@ class DriftAccumulator:
 
     def update(self, table: pa.Table) -> None:
         """Hold small tables and take them together: the work per table and feature is then
-        paid once per TABLE_CELLS values, not once per block of a wide log."""
+        paid once per TABLE_CELLS values, not once per block of a wide log. The first table
+        starts the import of scipy.stats (for the tests in result()) in the background."""
+        prefetch_scipy()
         if self._held and table.schema != self._held[0].schema:
             self._flush()
         self._held.append(table)
@@ -367,7 +371,7 @@ def _ks_pvalues(rows: list[FeatureDrift], pending: list[tuple[int, int, int]]) -
     scipy's `ks_2samp` does), all features in one vectorised call."""
     if not pending:
         return rows
-    from scipy import stats
+    stats = scipy_stats()
 
     idx = [i for i, _, _ in pending]
     en = np.array([round(n * m / (n + m)) for _, n, m in pending], dtype=float)
@@ -423,7 +427,7 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
         unseen = (("(not a training value)", unseen_n),) if unseen_n else ()
         return FeatureDrift(**{**row, **_count_test(base, {**log, **dict(unseen)}, m, unseen, o)})  # type: ignore[arg-type]
     if st.small is not None and p.exact and max(m, p.n) <= SMALL_SAMPLE:
-        from scipy import stats
+        stats = scipy_stats()
 
         reference = np.repeat(np.asarray(p.edges), _edge_counts(p))
         with warnings.catch_warnings(record=True) as caught:
@@ -491,7 +495,7 @@ def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
     smaller: 1/20,001 would be a floor BH could not pass with many features."""
     if table.shape[1] < 2:
         return 0.0, 1.0, "asymptotic"
-    from scipy import stats
+    stats = scipy_stats()
 
     res = stats.chi2_contingency(table, correction=False)
     stat, p_asym = float(res.statistic), float(res.pvalue)
@@ -565,7 +569,7 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
     family += [(i, "mean_p_value") for i, r in enumerate(rows) if r.mean_p_value is not None]
     if not family:
         return rows
-    from scipy import stats
+    stats = scipy_stats()
 
     ps = np.array([getattr(rows[i], key) for i, key in family], dtype=float)
     adj = stats.false_discovery_control(ps, method="bh") if len(ps) > 1 else ps

@@ -10,19 +10,47 @@ import numpy as np
 from mlmon.stats.summary import Values
 
 
+class Rounded(Values):
+    """Values rounded to within 1% on the way in (sketch.round_relative) and folded into distinct
+    values with counts every `fold_at` values; the exact sum is kept, so the mean stays exact."""
+
+    __slots__ = ("total", "fold_at")
+
+    def __init__(self, fold_at: int = 1 << 16) -> None:
+        super().__init__()
+        self.total = 0.0
+        self.fold_at = fold_at
+
+    def extend(self, v: np.ndarray) -> None:
+        from mlmon.stats.sketch import round_relative
+
+        self.total += float(v.sum())
+        super().extend(round_relative(v))
+        if self.in_pages() >= self.fold_at:
+            self.fold()
+
+    def merge(self, other: Values) -> None:
+        super().merge(other)
+        self.total += other.total if isinstance(other, Rounded) else float(
+            sum(float(a.sum()) for a in other.arrays()))
+
+
 @dataclass(frozen=True)
 class Weighted:
-    """A sample as its sorted distinct values and how often each occurs."""
+    """A sample as its sorted distinct values and how often each occurs (and its exact sum, when
+    the values were rounded on the way in)."""
 
     values: np.ndarray
     counts: np.ndarray
+    total: float | None = None
 
     @classmethod
     def of(cls, v: Values) -> Weighted:
         v.fold()
+        total = v.total if isinstance(v, Rounded) else None
         if v.distinct is None or v.counts is None:
-            return cls(np.empty(0), np.empty(0, dtype=np.int64))
-        return cls(v.distinct, v.counts)
+            return cls(np.empty(0), np.empty(0, dtype=np.int64), total)
+        return cls(v.distinct, v.counts, total)
 
     def __len__(self) -> int:
         return int(self.counts.sum())
@@ -40,6 +68,8 @@ class Weighted:
         return a + (h - lo) * (b - a)
 
     def mean(self) -> float:
+        if self.total is not None:
+            return self.total / len(self)
         return float((self.values * self.counts).sum() / len(self))
 
 

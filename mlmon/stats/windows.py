@@ -198,6 +198,7 @@ class WindowAccumulator:
         self.open_span = (0, 0)
         self.newest: int | None = None
         """The latest time placed so far (record-count windows)."""
+        self._fed: set[int] = set()
         self.out_of_order = 0
         """Records older than one read before them: record-count windows follow read order, so
         with any, windows can overlap in time."""
@@ -215,6 +216,7 @@ class WindowAccumulator:
             if len(self.slots) >= MAX_WINDOWS:
                 _check_count(len(self.slots) + 1, self.options.every_ns or 1)
             slot = self.slots[key] = self._slot()
+        self._fed.add(key)
         self._feed_slot(slot, t)
 
     @staticmethod
@@ -250,12 +252,27 @@ class WindowAccumulator:
         lo, hi = int(starts.min()), int(starts.max())
         if lo == hi:
             self._feed(lo, table)
-            return
-        order = np.argsort(starts, kind="stable")
-        sorted_starts = starts[order]
-        cuts = np.flatnonzero(np.diff(sorted_starts)) + 1
-        for a, b in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(order)])), strict=True):
-            self._feed(int(sorted_starts[a]), table.take(pa.array(order[a:b])))
+        elif np.all(starts[1:] >= starts[:-1]):  # in time order: each window's records are a slice
+            cuts = np.flatnonzero(np.diff(starts)) + 1
+            for a, b in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(starts)])), strict=True):
+                self._feed(int(starts[a]), table.slice(int(a), int(b - a)))
+        else:
+            order = np.argsort(starts, kind="stable")
+            sorted_starts = starts[order]
+            cuts = np.flatnonzero(np.diff(sorted_starts)) + 1
+            for a, b in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(order)])), strict=True):
+                self._feed(int(sorted_starts[a]), table.take(pa.array(order[a:b])))
+        self._settle(keep=hi)
+
+    def _settle(self, keep: int) -> None:
+        """Let the drift of each window fed since the last call but `keep` (the newest: in a log
+        in time order the one still filling) count the values it holds, so a window that is
+        done holds its fixed-size counts, not its records."""
+        for key in self._fed - {keep}:
+            drift = self.slots[key].drift
+            if drift is not None:
+                drift.settle()
+        self._fed = {keep}
 
     def _count_update(self, table: pa.Table) -> None:
         """Fill record-count windows in read order; a full window is reduced to its result."""

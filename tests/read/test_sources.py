@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import tracemalloc
 import zlib
@@ -299,3 +300,21 @@ def test_iter_blocks_frames_like_split(lines: list[bytes], final: bool, cap: int
     assert sorted(over) == [n for n, line in expect if line is None]
     assert tails == (1 if data and not data.endswith(b"\n") and len(data.rsplit(b"\n", 1)[-1]) <= cap else 0)
     assert notes.decompressed_bytes == len(data)
+
+
+def test_wide_lines_make_blocks_larger_up_to_the_cap() -> None:
+    """Lines of 60 KB (a few thousand features each): after the first 4 MiB block, blocks grow to
+    hold about WIDE_BLOCK_LINES lines (capped at MAX_BLOCK_BYTES), and framing is unchanged."""
+    from mlmon.read.sources import BLOCK_BYTES, MAX_BLOCK_BYTES, WIDE_BLOCK_LINES
+
+    lines = [bytes([97 + i % 26]) * 60_000 for i in range(600)]
+    data = b"\n".join(lines) + b"\n"
+    notes = ReadNotes()
+    blocks = list(iter_blocks(_Plain(io.BytesIO(data), b"", notes), notes))
+    assert b"".join(b.data for b in blocks) == data
+    starts = itertools.accumulate([1] + [b.n_lines or 0 for b in blocks[:-1]])
+    assert [b.first_line for b in blocks] == list(starts)
+    assert len(blocks[0].data) <= BLOCK_BYTES
+    assert all(len(b.data) <= MAX_BLOCK_BYTES for b in blocks)
+    assert all(b.n_lines >= WIDE_BLOCK_LINES - 1 for b in blocks[1:-1])
+    assert len(blocks) < len(data) / BLOCK_BYTES / 2

@@ -43,7 +43,7 @@ def _checksum(body: dict) -> str:
 def test_numeric_profile_exact_by_hand() -> None:
     p = bl.numeric_profile(np.array([3.0, 1.0, 2.0, 2.0, np.nan, np.inf, 2.0]), max_edges=None)
     assert (p.n, p.dropped, p.exact) == (5, 2, True)
-    assert p.edges == (1.0, 2.0, 3.0)
+    assert tuple(p.edges) == (1.0, 2.0, 3.0)
     assert p.cdf == pytest.approx((0.2, 0.8, 1.0))
     assert (p.min, p.max) == (1.0, 3.0)
     assert p.mean == pytest.approx(2.0)

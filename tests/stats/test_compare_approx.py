@@ -84,4 +84,18 @@ def test_approx_compare_agrees_with_exact_and_holds_few_values(rng: np.random.Ge
     ref = stats.ks_2samp(conf[g == "v2"], conf[g == "v1"], method="asymp")
     assert am["confidence"].statistic == pytest.approx(ref.statistic)
     assert am["success_rate"] == em["success_rate"]  # counts are exact either way
+    assert am["confidence"].control == pytest.approx(em["confidence"].control, rel=1e-12)  # exact mean
     assert CompareOptions(approx=True).approx and a.verdict == e.verdict == "worse"
+
+
+def test_approx_halves_merged_equal_the_whole(rng: np.random.Generator) -> None:
+    t = _data(rng, 6000, err=0.05)
+    whole = CompareAccumulator(approx=True)
+    whole.update(t)
+    a, b = CompareAccumulator(approx=True), CompareAccumulator(approx=True)
+    a.update(t.slice(0, 2500))
+    b.update(t.slice(2500))
+    a.merge(b)
+    for m, w in zip(a.result("v1")[0].metrics, whole.result("v1")[0].metrics, strict=True):
+        assert m.metric == w.metric and m.verdict == w.verdict and m.statistic == pytest.approx(w.statistic)
+        assert m.control == pytest.approx(w.control) and m.treatment == pytest.approx(w.treatment)

@@ -269,3 +269,28 @@ def test_results_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         w.status = "x"  # type: ignore[misc]
     assert iso(0) == "1970-01-01T00:00:00Z" and datetime.fromtimestamp(0, UTC).year == 1970
+
+
+def test_a_done_window_holds_its_drift_counts_not_its_records(rng: np.random.Generator) -> None:
+    """In a log in time order, once the next window starts, the last one's drift has counted its
+    values (fixed-size counts), and the result equals one accumulator fed everything at once."""
+    from mlmon.read.records import FEATURE_PREFIX
+    from mlmon.stats import baseline as bl
+
+    base = bl.build(pa.table({"x": rng.normal(0, 1, 2000)}), source="t", max_edges=1001)
+    t0 = ns("2026-11-01T10:00:00+00:00")
+    n = 3000
+    ts = t0 + np.sort(rng.integers(0, 3 * H, n))
+    t = table(ts.tolist(), rng.gamma(2, 10, n).tolist()).append_column(
+        FEATURE_PREFIX + "x", pa.array(rng.normal(0.3, 1, n)))
+    streamed = WindowAccumulator(WindowOptions(every_ns=H, min_records=1), baseline=base)
+    for a in range(0, n, 250):
+        streamed.update(t.slice(a, 250))
+        newest = max(streamed.slots)
+        for key, slot in streamed.slots.items():
+            assert slot.drift is not None
+            if key != newest:
+                assert not slot.drift._held and all(not s.pending for s in slot.drift.numeric.values())
+    whole = WindowAccumulator(WindowOptions(every_ns=H, min_records=1), baseline=base)
+    whole.update(t)
+    assert [w.features for w in streamed.result()] == [w.features for w in whole.result()]
