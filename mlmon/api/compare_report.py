@@ -15,6 +15,7 @@ from mlmon.read.records import ReadPlan
 from mlmon.rules.alerts import Alert, Severity, TrafficRules, traffic_alerts
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
+from mlmon.stats.summary import group_label, group_text
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,15 @@ def compare(
             Severity.CRITICAL,
             float(m.effect or 0.0),
             m.tolerance,
-            f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} {m.effect:.3g} beyond "
+            f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
+            f"{m.effect_measure} {m.effect:.3g} beyond "
             f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
             if m.p_value_adjusted is not None
-            else f"{v.version} is worse than {control} on {m.metric}: {m.effect_measure} "
+            else f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
+            f"{m.effect_measure} "
             f"{(m.effect or 0.0):.3g} beyond the tolerance {m.tolerance:g}, 95% interval excludes 0",
             v.version,
+            v.version is None,
         )
         for v in versions
         for m in v.metrics

@@ -18,6 +18,7 @@ from mlmon.rules.alerts import Alert, drift_alerts
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.grouped import GroupDrift, GroupedDriftAccumulator
+from mlmon.stats.summary import group_text
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ def detect_drift(
     alerts = traffic + (drift_alerts(features, o, unknown=unknown) if records else ())
     groups = grouped.result(o) if grouped is not None else ()
     for g in groups:
-        alerts += tuple(dataclasses.replace(a, group=g.group, message=f"{a.message} ({by} {g.group})")
+        where = f"{by} {group_text(g.group)}" if g.group is not None else f"records without {by}"
+        alerts += tuple(dataclasses.replace(a, group=g.group, group_missing=g.group is None,
+                                            message=f"{a.message} ({where})")
                         for a in drift_alerts(g.features, o))
     return DriftReport(
         report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown,

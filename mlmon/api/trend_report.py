@@ -18,7 +18,7 @@ from mlmon.rules.persist import Firing, persisting, window_alerts
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftOptions
 from mlmon.stats.grouped_windows import GroupedWindowAccumulator
-from mlmon.stats.summary import SummaryOptions
+from mlmon.stats.summary import SummaryOptions, group_text
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
 
@@ -46,11 +46,16 @@ class TrendReport:
     """With `by`: each group's windows, the thresholds each crossed, and what fires now."""
 
 
+def _where(by: str | None, group: str | None) -> str:
+    return f"records without {by}" if group is None else f"{by} {group_text(group)}"
+
+
 @dataclass(frozen=True)
 class TrendGroup:
     """One group's (model version's) windows, judged as the whole is: the last window decides."""
 
-    group: str
+    group: str | None
+    """The --by field's value; None for the records without the field."""
     records: int
     windows: tuple[Window, ...]
     breaches: tuple[tuple[Alert, ...], ...]
@@ -121,7 +126,8 @@ def trend(
         gb = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in g.windows)
         gf = tuple(
             dataclasses.replace(f, alert=dataclasses.replace(
-                f.alert, group=g.group, message=f"{f.alert.message} ({by} {g.group})"))
+                f.alert, group=g.group, group_missing=g.group is None,
+                message=f"{f.alert.message} ({_where(by, g.group)})"))
             for f in persisting(g.windows, gb, for_windows)
         )
         groups.append(TrendGroup(g.group, g.records, g.windows, gb, gf))

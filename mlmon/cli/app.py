@@ -53,6 +53,7 @@ class _Group(ConfiguredGroup):
             _json_error(exc.format_message(), exc.exit_code)
             sys.exit(exc.exit_code)
         except typer.Abort:
+            _state["interrupted"] = True
             sys.stderr.write("mlmon: interrupted\n")
             _json_error("interrupted", int(ExitCode.INTERRUPTED))
             sys.exit(int(ExitCode.INTERRUPTED))
@@ -108,7 +109,12 @@ app = typer.Typer(
 )
 
 
-_state = {"debug": False, "json": False, "json_out": False}
+_state = {"debug": False, "json": False, "json_out": False, "interrupted": False}
+
+
+def mark_interrupted() -> None:
+    """Ctrl-C ended the run: `main` then exits at once, without waiting for worker threads."""
+    _state["interrupted"] = True
 
 
 def _show_version(value: bool) -> None:
@@ -243,7 +249,9 @@ def _handled() -> Iterator[None]:
             _diagnostics(report)
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
+        _state["interrupted"] = True
         _stderr().print("mlmon: interrupted", markup=False)
+        _json_error("interrupted", int(ExitCode.INTERRUPTED))
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
         # the reader of stdout left while output was still being written (`| head`)
@@ -575,8 +583,13 @@ def main() -> None:
         sys.stderr.write(f"mlmon: error: cannot write to standard output: {exc.strerror or exc}\n")
         code = int(ExitCode.CANT_CREATE)
     except KeyboardInterrupt:
+        _state["interrupted"] = True
         sys.stderr.write("mlmon: interrupted\n")
         code = int(ExitCode.INTERRUPTED)
     finally:
         _flush_at_exit()
+    if _state.get("interrupted"):
+        # A worker thread may still be parsing a block (native code, pyarrow): Python would wait
+        # for it at exit, so Ctrl-C could take as long as the block. Nothing is left to write.
+        os._exit(code if isinstance(code, int) else int(ExitCode.INTERRUPTED))
     sys.exit(code)

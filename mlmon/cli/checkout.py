@@ -6,7 +6,7 @@ import dataclasses
 import sys
 from typing import Any
 
-from mlmon.cli.app import _diagnostics, _stderr
+from mlmon.cli.app import _diagnostics, _stderr, mark_interrupted
 from mlmon.cli.checkplan import CheckArgs, CheckFmt, _evaluate
 from mlmon.cli.options import FailOn
 from mlmon.errors import ExitCode, MlmonError
@@ -160,6 +160,7 @@ def _nagios(cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until:
     except MlmonError as exc:
         text, code = unknown_line(str(exc))
     except KeyboardInterrupt:
+        mark_interrupted()
         text, code = unknown_line("interrupted")
     except Exception as exc:  # noqa: BLE001  (a plugin must answer UNKNOWN, never a traceback)
         text, code = unknown_line(f"internal error: {type(exc).__name__}: {exc}")

@@ -185,7 +185,9 @@ def compare(
         _diagnostics(rep.input)
         _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep), fmt, width=width)
     if rep.verdict == "not_enough_data":
-        thin = ", ".join(v.version for v in rep.versions if v.verdict == "not_enough_data")
+        from mlmon.stats.summary import group_label
+
+        thin = ", ".join(group_label(v.version) for v in rep.versions if v.verdict == "not_enough_data")
         _fail(f"not enough data to judge {thin} against {control} (--min-records {min_records})",
               ExitCode.DATA_ERROR)
     _exit_for(rep.alerts, fail_on)

@@ -85,7 +85,9 @@ def _ok(rep: CheckReport) -> bool:
 def _labels(r: Any) -> dict[str, str]:
     from mlmon.notify.alertmanager import labels_for
 
-    return labels_for(r.name, r.metric, r.status.value, r.group, {})
+    # records without the --by field: no model_version label, and one that says why
+    extra = {"model_version_missing": "true"} if r.group_missing else {}
+    return labels_for(r.name, r.metric, r.status.value, r.group, extra)
 
 
 def _stateless_events(rep: CheckReport) -> list[Event]:

@@ -63,6 +63,15 @@ def summary(
     until: Until = None,
     last: Last = None,
     low_confidence: Annotated[float, typer.Option(help="Confidence below this counts as low.")] = 0.5,
+    top_classes: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=10_000,
+            help="Predicted classes listed by name, the most frequent first; the rest are counted "
+            "(classes_other) with the number of distinct classes (classes_distinct).",
+        ),
+    ] = 20,
     prediction_range: Annotated[
         str | None, typer.Option(help="LOW,HIGH: numeric predictions outside it are counted (e.g. 0,1000).")
     ] = None,
@@ -201,7 +210,9 @@ def summary(
                 options=_read_options(max_line_bytes, max_decompressed_bytes),
                 selection=_selection(since, until, last, log_timezone, now_ns=now),
                 summary=SummaryOptions(
-                    low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
+                    low_confidence=low_confidence,
+                    prediction_range=parse_range(prediction_range),
+                    top_classes=top_classes,
                 ),
                 thresholds=thresholds,
                 gates=_gates(min_records, max_age, now),

@@ -60,6 +60,17 @@ _RECORD_RE = f"(?:{_OBJECT_RE})|(?:{_LOG_PREFIX})"
 """A line holding a record: an object, or a logging prefix followed by one."""
 _JSON_START_RE = r'^[ \t\r\x0b\x0c]*["\[\-0-9tfn]'
 """A line `_not_a_record` parses as JSON to tell wrong_type from non_record."""
+_ODD_START_RE = r"^[\x00-\x20\x7f-\x{10ffff}]*[\x00-\x08\x0e-\x1f\x7f-\x{10ffff}]"
+"""A line (as UTF-8 text) that starts with invisible or odd characters other than whitespace:
+`_not_a_record` checks whether a record follows them (bad_prefix)."""
+_ODD_LEAD = re.compile(rb"[\x00-\x20\x7f-\xff]+")
+"""Leading bytes that are not printable ASCII: whitespace, NUL and other controls, DEL, and any
+non-ASCII byte (a BOM, a non-breaking space, a zero-width space, an invalid byte)."""
+_SPACE = b" \t\r\n\x0b\x0c"
+MAX_DEPTH = 500
+"""Values nested deeper than this are not read: a record holding one in a field mlmon reads is
+bad_json (pyarrow's iterative parser still reads the fields around one mlmon skips). A fixed
+limit, below Python's recursion limit, so the verdict never depends on how deep the stack is."""
 _MIN_EXACT_LINES = 2048
 SNIFF_LINES = 200
 
@@ -640,13 +651,19 @@ class BlockParser:
             # a line holding JSON that is not an object (`[1]`, `42`) is wrong_type, not
             # non_record: leave the block to the exact path (such lines are rare; timestamps of
             # log lines that are not records start with a digit, so check those few in Python)
+            # and a record behind NUL bytes or a stray BOM is bad_prefix: check lines that start
+            # with such characters in Python too
             looks_json = pc.and_(
-                pc.invert(pc.or_(cand, blank_mask)), pc.match_substring_regex(lines, _JSON_START_RE)
+                pc.invert(pc.or_(cand, blank_mask)),
+                pc.or_(
+                    pc.match_substring_regex(lines, _JSON_START_RE),
+                    pc.match_substring_regex(lines, _ODD_START_RE),
+                ),
             )
             if _count(looks_json):
                 for i in np.flatnonzero(looks_json.to_numpy(zero_copy_only=False)):
-                    if self._not_a_record(lines[int(i)].as_py().encode()) == "wrong_type":
-                        raise _FastFailed("JSON that is not an object")
+                    if self._not_a_record(lines[int(i)].as_py().encode()) != "non_record":
+                        raise _FastFailed("JSON that is not an object, or a record behind odd bytes")
         else:
             blank = 0
         starts = np.concatenate(([0], ends[:-1] + 1))
@@ -677,9 +694,7 @@ class BlockParser:
         row_lines: list[int] = []
         for i, line in enumerate(lines):
             line_no = first_line + i
-            reason, row = self._line(line, line_no == 1)
-            if reason == "bad_json" and tail:
-                reason = "incomplete_tail"
+            reason, row = self._line(line, line_no == 1, tail=tail)
             if row is not None:
                 rows.append(row)
                 row_lines.append(line_no)
@@ -694,7 +709,11 @@ class BlockParser:
             arr = np.asarray(row_lines, dtype=np.int64)
             result.pieces.append(Piece(raw, lambda: arr))
 
-    def _line(self, line: bytes, first: bool) -> tuple[str, dict[str, Any] | None]:
+    def _line(self, line: bytes, first: bool, *, tail: bool = False) -> tuple[str, dict[str, Any] | None]:
+        """The reason a line gives no row ("" with the row when it gives one).
+
+        `tail`: the last line of a file, with no newline: JSON that is not complete is a writer
+        mid-append (incomplete_tail), not bad_json."""
         if first and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
         if not line.strip(b" \t\r\n\x00\x0b\x0c"):
@@ -706,12 +725,14 @@ class BlockParser:
             s = text.decode("utf-8")
         except UnicodeDecodeError:
             return "bad_encoding", None
+        if len(text) > 2 * MAX_DEPTH and _depth(text) > MAX_DEPTH:
+            return self._deep(text, tail=tail)
         try:
             rec = _decoder.decode(s.strip())
         except RecursionError:
-            return self._deep(text)
+            return self._deep(text, tail=tail)
         except ValueError:
-            return "bad_json", None
+            return ("incomplete_tail" if tail else "bad_json"), None
         try:
             row = exact_record(rec, self.plan)
         except _WrongType:
@@ -726,15 +747,18 @@ class BlockParser:
                 row[TS_TEXT] = m.group("t").decode()
         return "", row
 
-    def _deep(self, text: bytes) -> tuple[str, dict[str, Any] | None]:
+    def _deep(self, text: bytes, *, tail: bool = False) -> tuple[str, dict[str, Any] | None]:
         """A record nested deeper than Python's parser can go (`[[[[...`).
 
         pyarrow's parser is iterative and reads it, so the fast path would keep the record when
         its fields are fine (deep data is in a field mlmon does not read). The exact path gives
-        the same answer by asking the same parser about this one line.
+        the same answer by asking the same parser about this one line. Deep data in a field mlmon
+        reads is bad_json (valid, perhaps, but too deep to read), also on a last line with no
+        newline when its brackets all close (only an unfinished one is incomplete_tail).
         """
+        bad = "incomplete_tail" if tail and not _closed(text) else "bad_json"
         if self.layout.schema is None:
-            return "bad_json", None
+            return bad, None
         payload = text.strip() + b"\n"
         try:
             tbl = self._read_json(payload, block_size=max(4 << 20, 2 * len(payload)))
@@ -744,11 +768,18 @@ class BlockParser:
         except _FastFailed:
             return "wrong_type", None
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return "bad_json", None
+            return bad, None
         return "", raw.to_pylist()[0]
 
     def _not_a_record(self, line: bytes) -> str:
-        """A line with no object: JSON of another shape is a wrong type, anything else not a record."""
+        """A line with no object: a record behind odd bytes is bad_prefix, JSON of another shape a
+        wrong type, anything else not a record."""
+        lead = _ODD_LEAD.match(line)
+        if lead is not None and lead.group().strip(_SPACE):
+            # NUL bytes (a file cut and written again), a BOM past line 1 (files joined with
+            # cat), a non-breaking space...: the record after them is there but cannot be read
+            if record_text(line[lead.end() :], self.marker) is not None:
+                return "bad_prefix"
         stripped = line.strip()
         if stripped[:1] in b'["-0123456789tfn' and stripped[:1]:
             try:
@@ -758,6 +789,27 @@ class BlockParser:
             return "wrong_type"
         return "non_record"
 
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _depth(text: bytes) -> int:
+    """How deep the brackets of a JSON text nest, outside its strings (0 when the text has fewer
+    than MAX_DEPTH brackets: it cannot be deeper)."""
+    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+        return 0
+    arr = np.frombuffer(_STRING.sub(b"", text), dtype=np.uint8)
+    step = ((arr == 0x5B) | (arr == 0x7B)).astype(np.int32) - ((arr == 0x5D) | (arr == 0x7D))
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _closed(text: bytes) -> bool:
+    """Whether every bracket of a JSON text outside its strings is closed, and no string is left
+    open: the text is complete (if perhaps not valid)."""
+    rest = _STRING.sub(b"", text)
+    opens = rest.count(b"[") + rest.count(b"{")
+    return b'"' not in rest and opens == rest.count(b"]") + rest.count(b"}") and rest.rstrip().endswith(b"}")
 
 
 def too_deep_line(data: bytes, *, limit: int = 512) -> int | None:

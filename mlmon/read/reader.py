@@ -293,7 +293,8 @@ class Reader:
         pending: deque[tuple[Block, Future[tuple[BlockResult, list[Checked]]]]] = deque()
         # PARSE_WORKERS blocks are parsed and checked at once (pyarrow and numpy release the
         # GIL) while this thread reads ahead and feeds the accumulators, in block order.
-        with ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="mlmon-parse") as pool:
+        pool = ThreadPoolExecutor(max_workers=PARSE_WORKERS, thread_name_prefix="mlmon-parse")
+        try:
             for block in blocks:
                 if parser is None:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
@@ -306,6 +307,12 @@ class Reader:
                     yield from self._parsed(*pending.popleft(), source, tally)
             while pending:
                 yield from self._parsed(*pending.popleft(), source, tally)
+        except BaseException:
+            # Ctrl-C, an error, or the caller stopped reading: do not wait for the blocks still
+            # being parsed (a busy worker would hold the interrupt back); drop the queued ones
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     def _parse_and_check(self, parser: BlockParser, block: Block) -> tuple[BlockResult, list[Checked]]:
         """A worker's share of a block: parse it and check its rows (both only read shared state)."""

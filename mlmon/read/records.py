@@ -17,6 +17,7 @@ REASONS: tuple[str, ...] = (
     "incomplete_tail",
     "bad_encoding",
     "bad_json",
+    "bad_prefix",
     "oversized",
     "wrong_type",
     "duplicate_key",

@@ -11,6 +11,7 @@ from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, _input_table, _t, alerts_table, plain
 from mlmon.stats.compare import MetricComparison, VersionComparison
 from mlmon.stats.sketch import RELATIVE_ACCURACY
+from mlmon.stats.summary import group_label, group_text
 
 STYLE = {"worse": "bold red", "better": "green", "same": "", "not_enough_data": "dim", "different": "yellow",
          "pass": "green"}
@@ -103,7 +104,7 @@ def _effect(m: MetricComparison, v: float | None) -> str:
 
 
 def _version_tables(v: VersionComparison) -> list[RenderableType]:
-    title = Text(f"{safe_name(v.version)} against {safe_name(v.control)} "
+    title = Text(f"{safe_name(group_label(v.version))} against {safe_name(group_text(v.control))} "
                  f"({v.records:,} vs {v.control_records:,} records): ")
     title.append(v.verdict.replace("_", " ").upper(), style=STYLE.get(v.verdict, ""))
     out: list[RenderableType] = [FitTable(COLUMNS, _rows(v.metrics), title=title)]
@@ -112,7 +113,8 @@ def _version_tables(v: VersionComparison) -> list[RenderableType]:
         cap = ("the versions see different traffic in: " + ", ".join(different) +
                "; differences in the metrics above may come from it") if different else \
             "both versions see the same traffic (no feature differs beyond tolerance)"
-        out.append(FitTable(COLUMNS, _rows(v.traffic), title=f"Traffic of {safe_name(v.version)}",
+        name = safe_name(group_label(v.version))
+        out.append(FitTable(COLUMNS, _rows(v.traffic), title=f"Traffic of {name}",
                             caption=_t(cap)))
     return out
 

@@ -8,7 +8,12 @@ import io
 from mlmon.api import CheckReport
 from mlmon.report.render import safe
 
-COLUMNS = ("rule", "metric", "status", "value", "warning", "critical", "direction", "group", "message")
+COLUMNS = (
+    "rule", "metric", "status", "value", "warning", "critical", "direction", "group", "message",
+    "group_missing",
+)
+"""`group` is empty for all records; `group_missing` is `true` when the records without the --by
+field decided the rule (`group` is then empty too), so a value "" or "(none)" stays apart."""
 
 
 def guard(text: str) -> str:
@@ -38,6 +43,7 @@ def check_csv(rep: CheckReport) -> str:
                 r.direction,
                 guard(r.group or ""),
                 guard(r.message),
+                "true" if r.group_missing else "",
             ]
         )
     return buf.getvalue()

@@ -25,13 +25,32 @@ def prediction_counts(g: GroupSummary) -> dict[str, int]:
     return {"success": g.successes, "error": g.errors, "unknown": g.records - g.success_n}
 
 
+MISSING_LABEL = "model_version_missing"
+"""Set to "true" on the series of records without the --by field (model_version is then "");
+empty, which Prometheus reads as no label, on the others. A value "" or "(none)" stays apart."""
+_MISSING_KIND = "predictions-missing"
+
+
+def _version(g: GroupSummary, rep: CheckReport) -> tuple[str, str]:
+    """(model_version, model_version_missing) labels of a group: the overall (shown only without
+    groups) and the records without the field both have model_version "", told apart by the second."""
+    if g is rep.summary.overall or g.group is not None:
+        return g.group if g is not rep.summary.overall and g.group is not None else "", ""
+    return "", "true"
+
+
+def _labels(version: str, missing: str) -> dict[str, str]:
+    return {"model_version": version, MISSING_LABEL: missing} if missing else {"model_version": version}
+
+
 def add_totals(totals: dict[str, float], rep: CheckReport) -> dict[str, float]:
     """Cumulative `predictions_total` across runs (--state): this run's counts added."""
     out = dict(totals)
     for g in rep.summary.groups or (rep.summary.overall,):
-        version = "" if g.group == "(all)" else g.group
+        version, missing = _version(g, rep)
+        kind = _MISSING_KIND if missing else "predictions"
         for status, n in prediction_counts(g).items():
-            key = f"predictions|{version}|{status}"
+            key = f"{kind}|{version}|{status}"
             out[key] = out.get(key, 0) + n
     return out
 
@@ -64,32 +83,36 @@ class _Collector:
         conf = HistogramMetricFamily(
             "model_confidence", "Confidence of the predictions.", labels=["model_version"]
         )
+        # samples are added one by one: only the series of records without the field carry
+        # model_version_missing, so every other series keeps its labels
         if self.totals is not None:
             for key, value in sorted(self.totals.items()):
-                kind, version, status = key.split("|", 2)
-                if kind == "predictions":
-                    total.add_metric([version, status], value)
+                kind, rest = key.split("|", 1)
+                version, status = rest.rsplit("|", 1)
+                if kind in ("predictions", _MISSING_KIND):
+                    labels = _labels(version, "true" if kind == _MISSING_KIND else "")
+                    total.add_sample("predictions_total", {**labels, "status": status}, value)
         for g in groups:
-            version = "" if g.group == "(all)" else g.group
+            labels = _labels(*_version(g, rep))
             if self.totals is None:
                 for status, n in prediction_counts(g).items():
-                    total.add_metric([version, status], n)
+                    total.add_sample("predictions_total", {**labels, "status": status}, n)
             ls = g.latency_ms
             if ls.n:
-                lat.add_metric([version], count_value=ls.n, sum_value=(ls.mean or 0.0) * ls.n / 1000)
+                lat.add_sample("prediction_latency_seconds_count", labels, ls.n)
+                lat.add_sample("prediction_latency_seconds_sum", labels, (ls.mean or 0.0) * ls.n / 1000)
                 for q, v in (("0.5", ls.p50), ("0.95", ls.p95), ("0.99", ls.p99)):
                     if v is not None:
-                        lat.add_sample(
-                            "prediction_latency_seconds", {"model_version": version, "quantile": q}, v / 1000
-                        )
+                        lat.add_sample("prediction_latency_seconds", {**labels, "quantile": q}, v / 1000)
             c = g.confidence
             if c.n:
-                buckets, running = [], 0
+                running = 0
                 for edge, (_label, count) in zip(CONFIDENCE_EDGES, c.histogram, strict=True):
                     running += count
-                    buckets.append((f"{edge}", running))
-                buckets.append(("+Inf", c.n))
-                conf.add_metric([version], buckets, sum_value=(c.mean or 0.0) * c.n)
+                    conf.add_sample("model_confidence_bucket", {**labels, "le": f"{edge}"}, running)
+                conf.add_sample("model_confidence_bucket", {**labels, "le": "+Inf"}, c.n)
+                conf.add_sample("model_confidence_count", labels, c.n)
+                conf.add_sample("model_confidence_sum", labels, (c.mean or 0.0) * c.n)
         yield total
         yield lat
         yield conf

@@ -19,14 +19,18 @@ from mlmon.read.reader import Example, InputReport
 from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.rules.alerts import Alert, Severity, mean_deviation_text
 from mlmon.stats.drift import FeatureDrift
-from mlmon.stats.summary import GroupSummary
+from mlmon.stats.summary import NO_GROUP, GroupSummary, SummaryResult, group_label
 
 SCHEMA_VERSION = 1
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\xa0\xad\u061c\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb]"
+)
 
 
 def safe(text: str) -> str:
-    """Escape C0, DEL, C1 and bidi controls so log text cannot drive a terminal."""
+    """Escape C0, DEL, C1 and bidi controls so log text cannot drive a terminal, and invisible
+    characters (no-break, zero-width and other odd spaces, a byte order mark, line and paragraph
+    separators) so what a line holds can be seen."""
 
     def esc(m: re.Match[str]) -> str:
         c = ord(m.group())
@@ -145,7 +149,7 @@ def _group_table(rep: SummaryReport, by: str | None) -> FitTable:
             success = ["missing", "missing"]
         else:
             success = [f"{percent(g.success_rate, decimals=2)} (n={g.success_n})", str(g.errors)]
-        rows.append([_t(g.group, "bold" if g.group == "(all)" else ""), str(g.records), *success, *latency])
+        rows.append([_group_cell(g, rep.result), str(g.records), *success, *latency])
     return FitTable(
         cols,
         rows,
@@ -154,7 +158,15 @@ def _group_table(rep: SummaryReport, by: str | None) -> FitTable:
     )
 
 
-def _behaviour_table(groups: tuple[GroupSummary, ...]) -> FitTable:
+def _group_cell(g: GroupSummary, result: SummaryResult) -> Text:
+    """The label of a row: `(all)` bold, `(none)` (records without the --by field) italic, a value
+    as it is, quoted when it looks like one of those two."""
+    overall = g is result.overall
+    style = "bold" if overall else ("italic" if g.group is None else "")
+    return _t(group_label(g.group, overall=overall), style)
+
+
+def _behaviour_table(groups: tuple[GroupSummary, ...], result: SummaryResult) -> FitTable:
     cols = [
         Col("group", "text"),
         Col("class shares", "text", priority=1),
@@ -164,9 +176,13 @@ def _behaviour_table(groups: tuple[GroupSummary, ...]) -> FitTable:
     ]
     rows: list[list[Cell]] = []
     for g in groups:
-        shares = ", ".join(f"{safe(c.name)}: {percent(c.share)}" for c in g.classes[:8])
-        if len(g.classes) > 8:
-            shares += f", ... ({len(g.classes)} classes)"
+        shown = g.classes[:8]
+        shares = ", ".join(f"{safe(c.name)}: {percent(c.share)}" for c in shown)
+        rest = g.classes_other + sum(c.count for c in g.classes[8:])
+        if rest:
+            total = rest + sum(c.count for c in shown)
+            about = "" if g.classes_exact else "about "
+            shares += f", other: {percent(rest / total)} ({about}{g.classes_distinct:,} classes in all)"
         c = g.confidence
         low = "-" if c.low_share is None else f"{percent(c.low_share)} < {number(c.low_threshold)} (n={c.n})"
         oor = (
@@ -174,7 +190,7 @@ def _behaviour_table(groups: tuple[GroupSummary, ...]) -> FitTable:
             if g.predictions_out_of_range is None
             else f"{g.predictions_out_of_range} of {g.prediction_values}"
         )
-        rows.append([_t(g.group), Text(shares or "-"), number(c.mean, 3), low, oor])
+        rows.append([_group_cell(g, result), Text(shares or "-"), number(c.mean, 3), low, oor])
     return FitTable(cols, rows, title="Model behaviour")
 
 
@@ -257,7 +273,7 @@ def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) ->
     parts: list[RenderableType] = [verdict(o.records, rep.alerts, unmeasured), head, _group_table(rep, by)]
     groups = (o, *rep.result.groups)
     if any(g.classes or g.confidence.n or g.prediction_values for g in groups):
-        parts.append(_behaviour_table(groups))
+        parts.append(_behaviour_table(groups, rep.result))
     parts += [_input_table(rep.input), alerts_table(rep.alerts)]
     return Group(*parts)
 
@@ -281,7 +297,8 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     parts: list[RenderableType] = [verdict(rep.records, rep.alerts), head, t]
     for g in rep.groups:  # with --by: a table per model version
         by = safe(rep.by or "group")
-        parts.append(_features_table(g.features, Text(f"{by} = {safe(g.group)} ({g.records} records)")))
+        label = f"{by} = {safe(group_label(g.group))}" if g.group is not None else f"{by} missing: {NO_GROUP}"
+        parts.append(_features_table(g.features, Text(f"{label} ({g.records} records)")))
     if rep.unknown_features:
         more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
         parts.append(

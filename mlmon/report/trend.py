@@ -25,6 +25,7 @@ from mlmon.report.render import (
 from mlmon.rules.alerts import Alert
 from mlmon.rules.persist import Firing
 from mlmon.stats.sketch import RELATIVE_ACCURACY
+from mlmon.stats.summary import group_label
 from mlmon.stats.windows import HEADLINE, Window, headline
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -159,7 +160,7 @@ class SparkTable:
         if any(w.features for w in rep.windows):
             rows.append(("drifted", "drifted", _series(rep.windows, "drifted")))
         for g in rep.groups:
-            rows += [(f"{safe(g.group)} {m}", m, _series(g.windows, m)) for m in GROUP_SPARKS]
+            rows += [(f"{safe(group_label(g.group))} {m}", m, _series(g.windows, m)) for m in GROUP_SPARKS]
         self.rows = [(label, m, v) for label, m, v in rows if any(x is not None for x in v)]
 
     def table(self, width: int) -> FitTable:
@@ -260,7 +261,7 @@ def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable
         rows.append(cells)
     cap = [f"latency percentiles: {latency_method(rep)}; * marks too few values above it to trust"]
     cap.append("crossed: thresholds crossed in that window, !! critical, ! warning (the JSON names them)")
-    of = "" if group is None else f", {safe(rep.by or '')} {safe(group.group)}"
+    of = "" if group is None else f", {safe(rep.by or '')} {safe(group_label(group.group))}"
     return FitTable(
         cols,
         rows,
@@ -291,7 +292,7 @@ def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
     caption = None
     if len(features) > len(shown):
         caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
-    of = "" if group is None else f", {safe(rep.by or '')} {safe(group.group)}"
+    of = "" if group is None else f", {safe(rep.by or '')} {safe(group_label(group.group))}"
     title = f"Drift by window{of}: effect (KS D or PSI), ! = drift"
     return FitTable(cols, rows, title=title, caption=caption)
 

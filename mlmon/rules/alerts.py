@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from mlmon.numfmt import number, p_value, percent, sd
 from mlmon.stats.drift import DriftOptions, FeatureDrift, drift_level, unseen_breached
-from mlmon.stats.summary import GroupSummary, SummaryResult
+from mlmon.stats.summary import GroupSummary, SummaryResult, group_text
 
 
 class Severity(StrEnum):
@@ -32,7 +32,9 @@ class Alert:
     threshold: float
     message: str
     group: str | None = None
-    """The group (model version) it fired for; None for all records."""
+    """The group (model version) it fired for; None for all records, or with `group_missing`."""
+    group_missing: bool = False
+    """It fired for the records without the --by field (`group` is then None)."""
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,26 @@ def rules(t: SummaryThresholds) -> dict[str, Threshold]:
     return out
 
 
-def _where(g: GroupSummary) -> str:
-    return "all records" if g.group == "(all)" else f"group {g.group}"
+def records_text(group: str | None, *, overall: bool = False, missing: bool = False) -> str:
+    """Which records a message is about: all records, the records without the --by field, or a
+    group (its value quoted when it could be mistaken for one of the other two)."""
+    if overall:
+        return "all records"
+    if missing or group is None:
+        return "records without the --by field"
+    return f"group {group_text(group)}"
 
 
-def _evaluated(result: SummaryResult) -> tuple[GroupSummary, ...]:
-    """The rows alerts are checked on: with a single group, only that group (it is all records)."""
+def _where(g: GroupSummary, overall: bool) -> str:
+    return records_text(g.group, overall=overall)
+
+
+def _evaluated(result: SummaryResult) -> tuple[tuple[GroupSummary, bool], ...]:
+    """The rows alerts are checked on, each with whether it is the overall: with a single group,
+    only that group (it is all records)."""
     if len(result.groups) == 1 and result.groups[0].records == result.overall.records:
-        return result.groups
-    return (result.overall, *result.groups)
+        return ((result.groups[0], False),)
+    return ((result.overall, True), *((g, False) for g in result.groups))
 
 
 def _ms(v: float) -> str:
@@ -140,9 +153,10 @@ def summary_alerts(
     upper = {metric: up for metric, _, up in RULES.values()}
     rng = "" if prediction_range is None else f" [{prediction_range[0]:g}, {prediction_range[1]:g}]"
     evaluated = _evaluated(result)
-    for g in evaluated:
+    for g, is_overall in evaluated:
         lat, c, out = g.latency_ms, g.confidence, g.predictions_out_of_range
-        group = None if g.group == "(all)" else g.group
+        group = None if is_overall else g.group
+        missing = not is_overall and g.group is None
         skipped: list[tuple[str, int]] = []
         checks: list[tuple[str, float | None, str, Callable[[float], str], int, float | None]] = [
             (
@@ -193,8 +207,10 @@ def summary_alerts(
                     sev,
                     v,
                     limit,
-                    f"{what} {fmt(v)} {op} {fmt(limit)}, the {sev.value} limit{proof} ({_where(g)}, n={n:,})",
+                    f"{what} {fmt(v)} {op} {fmt(limit)}, the {sev.value} limit{proof} "
+                    f"({_where(g, is_overall)}, n={n:,})",
                     group,
+                    missing,
                 )
             )
         rule = th.get("predictions_out_of_range")
@@ -208,11 +224,12 @@ def summary_alerts(
                     float(out),
                     limit,
                     f"numeric predictions outside the expected range{rng} {out:,} > {limit:,.0f}, "
-                    f"the {sev.value} limit ({_where(g)}, n={g.prediction_values:,})",
+                    f"the {sev.value} limit ({_where(g, is_overall)}, n={g.prediction_values:,})",
                     group,
+                    missing,
                 )
             )
-        if unchecked and skipped and g is evaluated[0]:
+        if unchecked and skipped and g is evaluated[0][0]:
             few = min(n for _, n in skipped)
             names = ", ".join(f"{m} (n={n:,})" for m, n in skipped)
             alerts.append(
@@ -222,8 +239,9 @@ def summary_alerts(
                     float(few),
                     float(t.min_samples),
                     f"not checked, too few values: {names}; rates and percentiles need at least "
-                    f"--min-samples {t.min_samples} ({_where(g)})",
+                    f"--min-samples {t.min_samples} ({_where(g, is_overall)})",
                     group,
+                    missing,
                 )
             )
     return tuple(alerts)

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import partial
 
-from mlmon.rules.alerts import Alert, Severity
+from mlmon.rules.alerts import Alert, Severity, records_text
 from mlmon.rules.config import Rule
 from mlmon.stats.drift import (
     DriftOptions,
@@ -46,11 +46,13 @@ class RuleResult:
     direction: str
     message: str
     group: str | None = None
-    """The group whose value decided the status; None for all records."""
+    """The group whose value decided the status; None for all records, or with `group_missing`."""
     pending: bool = False
     """Breaching, but not yet for `for` consecutive runs (status is then ok)."""
     for_runs: int = 1
     """The rule's `for`: consecutive crossing runs before it fires (counted with --state)."""
+    group_missing: bool = False
+    """The records without the --by field decided the status (`group` is then None)."""
 
     @property
     def threshold(self) -> float | None:
@@ -67,6 +69,7 @@ class RuleResult:
             float("nan") if limit is None else limit,
             self.message,
             self.group,
+            self.group_missing,
         )
 
 
@@ -136,8 +139,10 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _message(rule: Rule, status: Status, value: float, group: str | None, metric: str) -> str:
-    where = "all records" if group is None else f"group {group}"
+def _message(
+    rule: Rule, status: Status, value: float, group: str | None, metric: str, *, missing: bool = False
+) -> str:
+    where = records_text(group, overall=group is None and not missing, missing=missing)
     if status is Status.OK:
         limits = [f"{k} {_fmt(x)}" for k, x in (("warning", rule.warning), ("critical", rule.critical)) if x]
         return f"{metric} {_fmt(value)} ({where}; {', '.join(limits) or 'no threshold'})"
@@ -153,9 +158,18 @@ def _name(rule: Rule, metric: str) -> str:
     return metric if rule.name == rule.metric else f"{rule.name}:{metric}"
 
 
-def _decide(
-    rule: Rule, candidates: Sequence[tuple[str | None, float | None, str]], metric: str | None = None
-) -> RuleResult:
+class _Missing:
+    """The group of records without the --by field, among a rule's candidates."""
+
+
+_MISSING = _Missing()
+
+
+_Candidate = tuple[str | None | _Missing, float | None, str]
+"""(group: None for all records, value, why it has none)."""
+
+
+def _decide(rule: Rule, candidates: Sequence[_Candidate], metric: str | None = None) -> RuleResult:
     metric = metric or rule.metric
     name = _name(rule, metric)
     overall = candidates[0]
@@ -170,7 +184,7 @@ def _decide(
             rule.direction,
             f"{metric}: no data ({overall[2]})",
         )
-    best: tuple[Status, float, str | None] | None = None
+    best: tuple[Status, float, str | None | _Missing] | None = None
     for group, value, _why in candidates:
         if value is None:
             continue
@@ -181,7 +195,9 @@ def _decide(
         if worse:
             best = (st, value, group)
     assert best is not None
-    status, value, group = best
+    status, value, chosen = best
+    missing = isinstance(chosen, _Missing)
+    group = None if isinstance(chosen, _Missing) else chosen
     return RuleResult(
         name,
         metric,
@@ -190,8 +206,9 @@ def _decide(
         rule.warning,
         rule.critical,
         rule.direction,
-        _message(rule, status, value, group, metric),
+        _message(rule, status, value, group, metric, missing=missing),
         group,
+        group_missing=missing,
     )
 
 
@@ -327,11 +344,14 @@ def evaluate(
         if rule.metric.startswith(("drift.", "mean_deviation.", "unseen.")):
             out.extend(replace(r, for_runs=rule.for_runs) for r in _feature_rules(rule, features, d))
             continue
-        candidates: list[tuple[str | None, float | None, str]] = [
+        candidates: list[_Candidate] = [
             (None, *summary_value(summary.overall, rule.metric, now=now))
         ]
         if rule.by is not None:
-            candidates += [(g.group, *summary_value(g, rule.metric, now=now)) for g in summary.groups]
+            candidates += [
+                (_MISSING if g.group is None else g.group, *summary_value(g, rule.metric, now=now))
+                for g in summary.groups
+            ]
         out.append(replace(_decide(rule, candidates), for_runs=rule.for_runs))
     return tuple(out)
 

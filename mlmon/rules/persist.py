@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mlmon.rules.alerts import Alert, Severity, SummaryThresholds, drift_alerts, summary_alerts
 from mlmon.stats.drift import DriftOptions
-from mlmon.stats.summary import ALL, SummaryResult
+from mlmon.stats.summary import SummaryResult
 from mlmon.stats.windows import Window
 
 
@@ -36,15 +36,19 @@ def window_alerts(
     they are no evidence either way, and they break a run."""
     if w.status != "ok":
         return ()
-    result = SummaryResult(overall=dataclasses.replace(w.summary, group=ALL), groups=())
+    result = SummaryResult(overall=dataclasses.replace(w.summary, group=None), groups=())
     alerts = summary_alerts(result, t, prediction_range=prediction_range)
     if drift is not None:
         alerts += drift_alerts(w.features, drift)
     return alerts
 
 
-def _rank(alerts: tuple[Alert, ...], key: tuple[str, str | None]) -> int:
-    return max((a.severity.rank for a in alerts if (a.metric, a.group) == key), default=0)
+def _key(a: Alert) -> tuple[str, str | None, bool]:
+    return a.metric, a.group, a.group_missing
+
+
+def _rank(alerts: tuple[Alert, ...], key: tuple[str, str | None, bool]) -> int:
+    return max((a.severity.rank for a in alerts if _key(a) == key), default=0)
 
 
 def persisting(
@@ -59,9 +63,9 @@ def persisting(
     if not windows or not breaches[-1]:
         return ()
     out: list[Firing] = []
-    seen: set[tuple[str, str | None]] = set()
+    seen: set[tuple[str, str | None, bool]] = set()
     for last in breaches[-1]:
-        key = (last.metric, last.group)
+        key = _key(last)
         if key in seen:
             continue
         seen.add(key)
@@ -79,7 +83,7 @@ def persisting(
                     a
                     for b in reversed(breaches[first:])
                     for a in b
-                    if (a.metric, a.group) == key and a.severity is sev
+                    if _key(a) == key and a.severity is sev
                 )
                 alert = dataclasses.replace(alert, value=last.value)
             since = windows[first].window_start

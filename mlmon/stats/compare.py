@@ -11,10 +11,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.errors import OptionError
-from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, GROUP, LATENCY, PRED_CLASS, SUCCESS, Kind
+from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, LATENCY, PRED_CLASS, SUCCESS, Kind
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import chi_square_table
-from mlmon.stats.summary import MIN_TAIL, NO_GROUP, Values
+from mlmon.stats.summary import MIN_TAIL, GroupKey, Values, group_label, group_order, split_groups
 from mlmon.stats.weighted import Rounded, Weighted, ks, mann_whitney
 
 Sample = np.ndarray | Weighted
@@ -107,24 +107,21 @@ class CompareAccumulator:
         self.approx = approx
         self.features = tuple((f.name, Kind.NUMERIC if f.numeric is not None else Kind.CATEGORICAL)
                               for f in baseline.features) if baseline else ()
-        self.versions: dict[str, _Version] = {}
+        self.versions: dict[GroupKey, _Version] = {}
+        """By the --by field's value; None: the records without the field (never a --control)."""
         self.max_groups = max_groups
 
     def update(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        keys = pc.fill_null(table.column(GROUP), NO_GROUP) if GROUP in table.column_names else None
-        if keys is None:
-            self._update(NO_GROUP, table)
-            return
-        uniques = pc.unique(keys).to_pylist()
-        if len(self.versions) + sum(k not in self.versions for k in uniques) > self.max_groups:
+        parts = split_groups(table)
+        if len(self.versions) + sum(k not in self.versions for k, _ in parts) > self.max_groups:
             raise OptionError(f"the --by field has more than {self.max_groups} distinct values: "
                               "compare model versions, not request ids")
-        for key in uniques:
-            self._update(key, table if len(uniques) == 1 else table.filter(pc.equal(keys, key)))
+        for key, part in parts:
+            self._update(key, part)
 
-    def _update(self, key: str, t: pa.Table) -> None:
+    def _update(self, key: GroupKey, t: pa.Table) -> None:
         if key not in self.versions:
             self.versions[key] = _Version(latency=self._store(), confidence=self._store())
         v = self.versions[key]
@@ -170,13 +167,13 @@ class CompareAccumulator:
 
         o = options or CompareOptions()
         if control not in self.versions:
-            seen = ", ".join(sorted(self.versions)[:10]) or "none"
+            seen = ", ".join(group_label(k) for k in sorted(self.versions, key=group_order)[:10]) or "none"
             raise OptionError(f"--control {control!r} has no records (versions seen: {seen})")
         c = self.versions[control]
         return tuple(
             compare_version(key, self.versions[key], control, c, self.features,
                             replace(o, approx=o.approx or self.approx))
-            for key in sorted(self.versions)
+            for key in sorted(self.versions, key=group_order)
             if key != control
         )
 
@@ -213,7 +210,8 @@ class MetricComparison:
 
 @dataclass(frozen=True)
 class VersionComparison:
-    version: str
+    version: str | None
+    """The --by field's value; None for the records without the field."""
     control: str
     records: int
     control_records: int
@@ -402,7 +400,7 @@ def _judge(m: MetricComparison, o: CompareOptions) -> MetricComparison:
 
 
 def compare_version(
-    name: str,
+    name: str | None,
     t: _Version,
     control: str,
     c: _Version,

@@ -5,20 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mlmon.errors import OptionError
-from mlmon.read.records import GROUP
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
-from mlmon.stats.summary import NO_GROUP
+from mlmon.stats.summary import GroupKey, group_order, split_groups
 
 
 @dataclass(frozen=True)
 class GroupDrift:
     """The drift of one group's records against the baseline (BH across that group's features)."""
 
-    group: str
+    group: GroupKey
+    """The --by field's value; None for the records without the field."""
     records: int
     features: tuple[FeatureDrift, ...]
 
@@ -29,21 +28,19 @@ class GroupedDriftAccumulator:
     def __init__(self, baseline: Baseline, *, max_groups: int = 100) -> None:
         self.baseline = baseline
         self.overall = DriftAccumulator(baseline)
-        self.groups: dict[str, DriftAccumulator] = {}
-        self.records: dict[str, int] = {}
+        self.groups: dict[GroupKey, DriftAccumulator] = {}
+        self.records: dict[GroupKey, int] = {}
         self.max_groups = max_groups
 
     def update(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         self.overall.update(table)
-        keys = pc.fill_null(table.column(GROUP), NO_GROUP) if GROUP in table.column_names else None
-        uniques = [NO_GROUP] if keys is None else pc.unique(keys).to_pylist()
-        if len(self.groups) + sum(k not in self.groups for k in uniques) > self.max_groups:
+        parts = split_groups(table)
+        if len(self.groups) + sum(k not in self.groups for k, _ in parts) > self.max_groups:
             raise OptionError(f"the --by field has more than {self.max_groups} distinct values: "
                               "group by a field with few values, such as model_version")
-        for key in uniques:
-            part = table if len(uniques) == 1 or keys is None else table.filter(pc.equal(keys, key))
+        for key, part in parts:
             if key not in self.groups:
                 self.groups[key] = DriftAccumulator(self.baseline)
                 self.records[key] = 0
@@ -63,5 +60,5 @@ class GroupedDriftAccumulator:
     def result(self, options: DriftOptions | None = None) -> tuple[GroupDrift, ...]:
         return tuple(
             GroupDrift(key, self.records[key], self.groups[key].result(options))
-            for key in sorted(self.groups)
+            for key in sorted(self.groups, key=group_order)
         )

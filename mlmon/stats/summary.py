@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, PRED_VALUE, SUCCESS, TIMESTAMP
+from mlmon.stats.classes import TOP_CLASSES, ClassCounter, ClassShare
 
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
@@ -22,8 +23,61 @@ MIN_TAIL = 10
 BOUND_ALPHA = 0.05
 """Error rate of the lower confidence bounds of insufficient percentiles."""
 ALL = "(all)"
+"""The table label of the all-records row. Only a label: in the data the overall is
+`SummaryResult.overall` (the top level of the JSON), never a group."""
 NO_GROUP = "(none)"
-"""The group of records without the --by field."""
+"""The table label of the records without the --by field. Only a label: in the data that group
+is `None` (`"group": null` in the JSON), so a record whose field holds "(none)" stays apart."""
+
+
+class _NoBy:
+    """The key of records read without --by (no group column): part of the overall only."""
+
+
+_NO_BY = _NoBy()
+GroupKey = str | None
+"""A group: the --by field's value, or None for the records without the field."""
+
+
+def split_groups(table: pa.Table) -> list[tuple[GroupKey, pa.Table]]:
+    """The table's rows by the value of its group column: (value, rows), None for null, in one
+    pass per value. A table without a group column is one part with the key None."""
+    if GROUP not in table.column_names:
+        return [(None, table)]
+    col = table.column(GROUP)
+    nulls = col.null_count
+    if nulls == len(col):
+        return [(None, table)]
+    uniques: list[str] = pc.unique(pc.drop_null(col).combine_chunks()).to_pylist()
+    if not nulls and len(uniques) == 1:
+        return [(uniques[0], table)]
+    parts: list[tuple[GroupKey, pa.Table]] = [(k, table.filter(pc.equal(col, k))) for k in uniques]
+    if nulls:
+        parts.append((None, table.filter(pc.is_null(col))))
+    return parts
+
+
+def group_text(value: str) -> str:
+    """A group's value in text: quoted (JSON style) when it looks like a label mlmon uses, such as
+    `(all)` or `(none)`, is empty, or has spaces at its ends; as it is otherwise."""
+    if not value or value != value.strip() or (value.startswith("(") and value.endswith(")")) or (
+        value.startswith('"')
+    ):
+        return json.dumps(value)
+    return value
+
+
+def group_label(group: GroupKey, *, overall: bool = False) -> str:
+    """A group in a table cell: `(all)` for all records, `(none)` for the records without the
+    --by field, a value as `group_text` gives it (so a value `(all)` shows as `"(all)"`)."""
+    if overall:
+        return ALL
+    return NO_GROUP if group is None else group_text(group)
+
+
+def group_order(key: GroupKey) -> tuple[bool, str]:
+    """Sort key of groups: values in order, the records without the field last."""
+    return (key is None, key or "")
 
 
 PAGE_VALUES = 1 << 20
@@ -133,7 +187,7 @@ class _State:
     status_n: int = 0
     successes: int = 0
     latency: Values = field(default_factory=Values)
-    classes: Counter[str] = field(default_factory=Counter)
+    classes: ClassCounter = field(default_factory=ClassCounter)
     conf_n: int = 0
     conf_sum: float = 0.0
     conf_low: int = 0
@@ -149,7 +203,7 @@ class _State:
         self.successes += o.successes
         if latency:
             self.latency.merge(o.latency)
-        self.classes.update(o.classes)
+        self.classes.merge(o.classes)
         self.conf_n += o.conf_n
         self.conf_sum += o.conf_sum
         self.conf_low += o.conf_low
@@ -169,6 +223,8 @@ class SummaryOptions:
     """Numeric predictions outside [low, high] are counted as out of range."""
     max_groups: int = 1000
     """More distinct --by values than this is a usage error: a table of request ids helps no one."""
+    top_classes: int = TOP_CLASSES
+    """Predicted classes listed by name; the rest are counted (`classes_other`, `classes_distinct`)."""
 
 
 class SummaryAccumulator:
@@ -176,28 +232,25 @@ class SummaryAccumulator:
 
     def __init__(self, options: SummaryOptions | None = None) -> None:
         self.options = options or SummaryOptions()
-        self.groups: dict[str | None, _State] = {}
+        self.groups: dict[GroupKey | _NoBy, _State] = {}
+        """By the --by field's value; None: records without the field; _NO_BY: read without --by."""
 
     def update(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         if GROUP in table.column_names:
-            keys = pc.fill_null(table.column(GROUP), NO_GROUP)
-            uniques = pc.unique(keys).to_pylist()
-            if len(self.groups) + sum(k not in self.groups for k in uniques) > self.options.max_groups:
+            parts = split_groups(table)
+            if len(self.groups) + sum(k not in self.groups for k, _ in parts) > self.options.max_groups:
                 raise OptionError(
                     f"the --by field has more than {self.options.max_groups} distinct values; "
                     "group by a field with few values, such as model_version, or give --by ''"
                 )
-            if len(uniques) == 1:
-                self._update(uniques[0], table)
-            else:
-                for key in uniques:
-                    self._update(key, table.filter(pc.equal(keys, key)))
+            for key, part in parts:
+                self._update(key, part)
         else:
-            self._update(None, table)
+            self._update(_NO_BY, table)
 
-    def _update(self, key: str | None, t: pa.Table) -> None:
+    def _update(self, key: GroupKey | _NoBy, t: pa.Table) -> None:
         s = self.groups.setdefault(key, _State())
         s.records += t.num_rows
         succ = t.column(SUCCESS)
@@ -209,8 +262,7 @@ class SummaryAccumulator:
         cls = t.column(PRED_CLASS)
         if cls.null_count < len(cls):
             vc = pc.value_counts(pc.drop_null(cls).combine_chunks())
-            for item in vc.to_pylist():
-                s.classes[item["values"]] += item["counts"]
+            s.classes.update(vc.field("values").to_pylist(), vc.field("counts").to_pylist())
         conf = t.column(CONFIDENCE)
         if conf.null_count < len(conf):
             c = np.asarray(pc.drop_null(conf).to_numpy(), dtype=np.float64)
@@ -238,20 +290,23 @@ class SummaryAccumulator:
             self.groups.setdefault(key, _State()).merge(st)
 
     def result(self) -> SummaryResult:
-        ordered = sorted(self.groups.items(), key=lambda kv: str(kv[0]))
+        def order(kv: tuple[GroupKey | _NoBy, _State]) -> tuple[bool, bool, str]:
+            return (True, True, "") if isinstance(kv[0], _NoBy) else (False, *group_order(kv[0]))
+
+        ordered = sorted(self.groups.items(), key=order)
         states = [st for _, st in ordered]
         per_group, overall_latency = self._latency(states)
         overall = _State()
         for st in states:
             overall.merge(st, latency=False)  # latencies are done above
         groups = tuple(
-            _group_result(str(k), st, self.options, lat)
+            _group_result(k, st, self.options, lat)
             for (k, st), lat in zip(ordered, per_group, strict=True)
-            if k is not None
+            if not isinstance(k, _NoBy)
         )
-        if [g.group for g in groups] == [NO_GROUP]:
+        if [g.group for g in groups] == [None]:
             groups = ()  # no record has the --by field: the overall row says it all
-        overall_result = _group_result(ALL, overall, self.options, overall_latency)
+        overall_result = _group_result(None, overall, self.options, overall_latency)
         return SummaryResult(overall=overall_result, groups=groups)
 
     def _latency(self, states: list[_State]) -> tuple[list[LatencyStats], LatencyStats]:
@@ -315,13 +370,6 @@ class LatencyStats:
 
 
 @dataclass(frozen=True)
-class ClassShare:
-    name: str
-    count: int
-    share: float
-
-
-@dataclass(frozen=True)
 class ConfidenceStats:
     n: int
     mean: float | None
@@ -334,9 +382,10 @@ class ConfidenceStats:
 
 @dataclass(frozen=True)
 class GroupSummary:
-    """Summary of one group (a model version, say) or of all records (`(all)`)."""
+    """Summary of one group (a model version, say) or of all records (`SummaryResult.overall`)."""
 
-    group: str
+    group: str | None
+    """The --by field's value; None for the records without the field, and for the overall."""
     records: int
     first_timestamp: str | None
     last_timestamp: str | None
@@ -352,6 +401,14 @@ class GroupSummary:
     """Wilson score interval."""
     latency_ms: LatencyStats
     classes: tuple[ClassShare, ...]
+    """The most frequent predicted classes (at most --top-classes), by count then name."""
+    classes_other: int
+    """Records whose class is not listed in `classes`."""
+    classes_distinct: int
+    """Distinct predicted classes (a HyperLogLog estimate when not `classes_exact`)."""
+    classes_exact: bool
+    """True while the group had at most 10,000 distinct classes: every count and share is exact.
+    Past that, counts are lower bounds from a frequent-items sketch (see mlmon/stats/classes.py)."""
     confidence: ConfidenceStats
     prediction_values: int
     predictions_out_of_range: int | None
@@ -452,13 +509,10 @@ def _iso(ns: int | None) -> str | None:
     return str(np.datetime64(ns, "ns").astype("datetime64[ms]")) + "Z"
 
 
-def _group_result(name: str, s: _State, o: SummaryOptions, latency: LatencyStats) -> GroupSummary:
+def _group_result(name: str | None, s: _State, o: SummaryOptions, latency: LatencyStats) -> GroupSummary:
     span = None if s.ts_min is None or s.ts_max is None else (s.ts_max - s.ts_min) / 1e9
     rps = s.records / span if span else None
-    total_cls = sum(s.classes.values())
-    classes = tuple(
-        ClassShare(k, v, v / total_cls) for k, v in sorted(s.classes.items(), key=lambda kv: (-kv[1], kv[0]))
-    )
+    classes = s.classes.result(o.top_classes)
     # bucket i holds values in (edge i-1, edge i], as Prometheus' `le` buckets
     labels = [f"<={CONFIDENCE_EDGES[0]}"] + [
         f"{lo}-{hi}" for lo, hi in zip(CONFIDENCE_EDGES, CONFIDENCE_EDGES[1:], strict=False)
@@ -487,7 +541,10 @@ def _group_result(name: str, s: _State, o: SummaryOptions, latency: LatencyStats
         error_rate=errors / s.status_n if s.status_n else None,
         success_rate_ci95=wilson(s.successes, s.status_n) if s.status_n else None,
         latency_ms=latency,
-        classes=classes,
+        classes=classes.top,
+        classes_other=classes.other,
+        classes_distinct=classes.distinct,
+        classes_exact=classes.exact,
         confidence=conf,
         prediction_values=s.value_n,
         predictions_out_of_range=s.value_outside if o.prediction_range is not None else None,

@@ -492,6 +492,9 @@ fn not_a_record(line: &[u8]) -> u8 {
     let s = strip(line);
     match s.first() {
         Some(b) if b"[\"-0123456789tfn".contains(b) => {}
+        // NUL, other controls, DEL or a non-ASCII byte (a BOM, a non-breaking space) before a
+        // record makes it bad_prefix: rare, so Python decides
+        Some(&b) if !(0x20..0x7f).contains(&b) => return UNCERTAIN,
         _ => return NON_RECORD,
     }
     // Python reads these bytes with its own encoding guess and the json module's extensions
@@ -704,6 +707,9 @@ mod tests {
     fn bom_only_on_line_one() {
         let p = plan(None);
         let (all, _) = codes(&p, b"\xef\xbb\xbf{}\n\xef\xbb\xbf{}\n");
-        assert_eq!(all, vec![ROW, NON_RECORD]);
+        assert_eq!(all, vec![ROW, UNCERTAIN]);
+        // odd bytes before a record (or any line) are Python's to decide (bad_prefix)
+        let (all, _) = codes(&p, b"\x00\x00{}\n\xc2\xa0{}\n\x1bx\nplain\n");
+        assert_eq!(all, vec![UNCERTAIN, UNCERTAIN, UNCERTAIN, NON_RECORD]);
     }
 }

@@ -366,6 +366,52 @@ def test_sigint_exits_130_without_traceback(tmp_path: Path) -> None:
     assert out == b""
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc to see the reader work")
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_sigint_ends_the_run_at_once_while_workers_are_busy(tmp_path: Path, fmt: str) -> None:
+    """Ctrl-C while both parse workers are busy on blocks the exact path reads line by line: the
+    run ends at once, 130, no traceback. It used to wait for the blocks in hand (seconds of CPU on
+    a large input), so the CPU the process spends after the signal is what is checked: unlike the
+    wall time, it hardly depends on how loaded the machine is."""
+    path = tmp_path / "bad.jsonl"
+    with path.open("wb") as fh:  # 1.5M lines with a latency given as text: every block read in Python
+        for _ in range(15):
+            fh.write(b"".join(b'{"latency_ms": "%d"}\n' % i for i in range(100_000)))
+    env = dict(os.environ, MLMON_READER="python")
+    proc = subprocess.Popen(_mlmon("summary", str(path), "--max-bad-lines", "100%", "--format", fmt),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    hz = os.sysconf("SC_CLK_TCK")
+    try:
+        # wait until it is busy reading (a second of CPU: imports done, blocks being parsed)
+        deadline = time.monotonic() + 60
+        while _cpu_ticks(proc.pid) < hz and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before the interrupt"
+        cpu_before = _cpu_ticks(proc.pid) / hz
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, status, usage = os.wait4(proc.pid, 0)  # the output is one line: no pipe fills up
+        took = time.monotonic() - sent
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = proc.stdout.read(), proc.stderr.read()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.communicate()
+    cpu_after = usage.ru_utime + usage.ru_stime - cpu_before
+    assert proc.returncode == 130
+    assert cpu_after < 0.5, f"Ctrl-C let the run go on for {cpu_after:.2f} s of CPU"
+    assert took < 10, f"Ctrl-C took {took:.1f} s"
+    assert b"Traceback" not in err and err.endswith(b"mlmon: interrupted\n")
+    if fmt == "json":
+        want = {"error": {"type": "interrupted", "message": "interrupted"}, "exit_code": 130}
+        assert json.loads(out) == want
+    else:
+        assert out == b""
+
+
 def test_rows_rejected_after_parsing_show_their_own_line(tmp_path: Path) -> None:
     good = '{"latency_ms": 2, "status": "success"}\n' * 200
     path = tmp_path / "neg.jsonl"

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,7 @@ from hypothesis import strategies as st
 
 from mlmon.errors import DataError
 from mlmon.read import native
-from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, sniff
+from mlmon.read.jsonlines import MAX_DEPTH, BlockParser, BlockResult, Layout, sniff
 from mlmon.read.records import FeatureSpec, FieldMap, Kind, ReadPlan
 
 pytestmark = pytest.mark.skipif(
@@ -153,7 +156,173 @@ def test_sample_logs(name: str, plan: ReadPlan) -> None:
 def test_bom_blank_and_nul_lines() -> None:
     body = b"\xef\xbb\xbf" + join([*good_lines(3), b"", b" \x00", b"\x00\x00", b"\xef\xbb\xbf{}", b"\t\r"])
     nat, _ = both(body, PLAN_SUMMARY)
-    assert nat.reasons == Counter({"blank": 3, "non_record": 2})
+    assert nat.reasons == Counter({"blank": 3, "non_record": 1, "bad_prefix": 1})
+
+
+def three(data: bytes, plan: ReadPlan, first_line: int = 1) -> BlockResult:
+    """`both`, and the pyarrow fast path (`BlockParser.parse`) gives the same rows and reasons too."""
+    nat, exact = both(data, plan, first_line)
+    fast = BlockParser(plan, _layout(data, plan), examples_wanted=lambda: True).parse(data, first_line)
+    assert +fast.reasons == +exact.reasons
+    f_rows, f_lines = _rows(fast)
+    e_rows, e_lines = _rows(exact)
+    assert sorted(zip(f_lines, f_rows, strict=True)) == sorted(zip(e_lines, e_rows, strict=True))
+    assert sorted((n, r) for n, r, _ in fast.examples if r != "non_record") == sorted(
+        (n, r) for n, r, _ in exact.examples if r != "non_record"
+    )
+    return nat
+
+
+ODD_LEADS = [
+    b"\x00", b"\x00" * 40, b"\xef\xbb\xbf", b"\xef\xbb\xbf\xef\xbb\xbf", b"\xc2\xa0", b"\xe2\x80\x8b",
+    b"\xe2\x80\xaf", b"\xe3\x80\x80", b"\xa0", b"\xff\xfe", b"\x1f", b"\x7f", b"\x08", b"\x00 \t",
+    b" \x00", b"\t\xef\xbb\xbf ",
+]
+"""Bytes before a record that are neither whitespace nor text: NUL runs (a file cut while a writer
+held its offset), a BOM past line 1 (files joined with cat), no-break, zero-width, narrow and
+ideographic spaces, a Latin-1 no-break space and other invalid UTF-8, control characters."""
+
+
+@pytest.mark.parametrize(
+    "plan", [PLAN_SUMMARY, PLAN_DRIFT_NAMED, PLAN_ODD_FIELDS], ids=["summary", "drift", "odd"]
+)
+@pytest.mark.parametrize(
+    "prefix", ["", LOG_PREFIX, BASIC_PREFIX, FLASK_PREFIX], ids=["jsonl", "logging", "basicConfig", "flask"]
+)
+def test_a_record_behind_odd_bytes_is_a_bad_line_in_every_reader(plan: ReadPlan, prefix: str) -> None:
+    p = prefix.encode()
+    lines = good_lines(40, prefix=prefix)
+    for i, lead in enumerate(ODD_LEADS):
+        lines.insert(2 + 2 * i, lead + p + dumps(record(100 + i)))
+    nat = three(join(lines), plan)
+    assert nat.reasons["bad_prefix"] == len(ODD_LEADS)
+    assert sum(p.raw.num_rows for p in nat.pieces) == 40
+    shown = [(n, r) for n, r, _ in nat.examples]
+    assert shown == [(3 + 2 * i, "bad_prefix") for i in range(len(ODD_LEADS))]
+
+
+def test_odd_bytes_before_text_that_is_no_record_stay_non_record() -> None:
+    lines = [
+        *good_lines(10), b"\x00\x00Traceback (most recent call last):", b"\xc2\xa0  at line 3",
+        b"\x1b[31mERROR\x1b[0m {not json}", b"\xef\xbb\xbfplain text", b"\x00 [1, 2]", b"\x00\x00 \x00",
+        b"\xe2\x80\x8b2026-11-01 nothing", *good_lines(10, 10),
+    ]
+    for plan in (PLAN_SUMMARY, PLAN_DRIFT_NAMED):
+        nat = three(join(lines), plan)
+        assert nat.reasons == Counter({"non_record": 7})
+
+
+def test_with_a_record_marker_odd_bytes_before_the_marker_do_not_matter() -> None:
+    lines = [b"x Prediction: " + line for line in good_lines(10)]
+    lines += [b"\x00\x00x Prediction: " + dumps(record(20)), b"\xc2\xa0Prediction: " + dumps(record(21))]
+    lines += [b"x Prediction: \x00" + dumps(record(22)), b"\x00{no marker}"]
+    nat = three(join(lines), PLAN_MARKER)
+    assert nat.reasons == Counter({"bad_json": 1, "non_record": 1})
+    assert sum(p.raw.num_rows for p in nat.pieces) == 12
+
+
+def test_a_record_behind_odd_bytes_fails_the_budget_and_is_shown(tmp_path: Path) -> None:
+    lines = good_lines(300)
+    lines[100] = b"\x00" * 500 + lines[100]
+    lines[200] = b"\xef\xbb\xbf" + lines[200]
+    lines[250] = b"\xc2\xa0" + lines[250]
+    lines[260] = b"\xe2\x80\x8b" + lines[260]
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(join(lines))
+    for name in ("native", "python"):
+        _, report = read([str(path)], reader_name=name)
+        assert report.files[0].reasons == {"bad_prefix": 4} and report.records == 296
+        assert [(e.line, e.reason) for e in report.examples] == [(101, "bad_prefix"), (201, "bad_prefix"),
+                                                                 (251, "bad_prefix"), (261, "bad_prefix")]
+    done = subprocess.run([sys.executable, "-m", "mlmon", "summary", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 65, done.stderr
+    # the invisible bytes are shown escaped, so the reader of the message can see them
+    assert "odd.jsonl:101: bad_prefix: \\x00\\x00" in done.stderr
+    assert "odd.jsonl:201: bad_prefix: \\ufeff{" in done.stderr
+    assert "odd.jsonl:251: bad_prefix: \\xa0{" in done.stderr
+    assert "bad_prefix: 4" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+DEEP = 100_000
+
+
+def _deep_values(depth: int) -> dict[str, bytes]:
+    return {
+        "list": b"[" * depth + b"]" * depth,
+        "object": b'{"a":' * depth + b"1" + b"}" * depth,
+        "objects in a list": b"[" + b'{"a":' * depth + b"1" + b"}" * depth + b"]",
+    }
+
+
+_DEEP_VALUES = _deep_values(DEEP)
+_READ_FIELDS = ["timestamp", "model_version", "latency_ms", "status", "success", "prediction",
+                "prediction.class", "prediction.confidence", "input.features", "input.features.age",
+                "input.features.country"]
+
+
+def _with_value(path: str, value: bytes, i: int = 1) -> bytes:
+    rec = record(i)
+    cur = rec
+    parts = path.split(".")
+    for part in parts[:-1]:
+        cur = cur.setdefault(part, {})
+    cur[parts[-1]] = "@DEEP@"
+    return dumps(rec).replace(b'"@DEEP@"', value)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 990, DEEP])
+@pytest.mark.parametrize("kind", list(_DEEP_VALUES))
+@pytest.mark.parametrize("prefix", ["", LOG_PREFIX], ids=["jsonl", "logging"])
+def test_a_value_too_deep_to_read_in_a_field_that_is_read_is_bad_json(
+    kind: str, prefix: str, depth: int
+) -> None:
+    """Valid JSON nested deeper than MAX_DEPTH (500): too deep to read, whatever Python's stack
+    allows. In a field mlmon reads it is bad_json in every reader; in a field it skips the record
+    is used. (990 deep parses in Python or not depending on how deep its stack is already.)"""
+    plan = replace(PLAN_DRIFT_NAMED, summary=True, by="model_version")
+    p = prefix.encode()
+    value = _deep_values(depth)[kind]
+    lines = good_lines(20, prefix=prefix)
+    for field in _READ_FIELDS:
+        lines.append(p + _with_value(field, value))
+    lines.append(p + _with_value("input.other", value))  # not read: a record
+    nat = three(join(lines), plan)
+    # a deep object where mlmon expects an object (the prediction, the features) only nests in
+    # keys mlmon skips: the record is used, its class or features missing
+    holders = {"prediction", "input.features"} if kind == "object" else set()
+    assert nat.reasons == Counter({"bad_json": len(_READ_FIELDS) - len(holders)})
+    assert sum(p.raw.num_rows for p in nat.pieces) == 21 + len(holders)
+
+
+def test_a_value_as_deep_as_mlmon_reads_is_its_type() -> None:
+    """At MAX_DEPTH a list where a number belongs is read, and is wrong_type in every reader."""
+    lines = [*good_lines(20), _with_value("latency_ms", _deep_values(MAX_DEPTH - 1)["list"])]
+    nat = three(join(lines), PLAN_SUMMARY)
+    assert nat.reasons == Counter({"wrong_type": 1})
+
+
+@pytest.mark.parametrize("reader_name", ["native", "python"])
+def test_a_deep_last_line_is_bad_json_when_complete_and_incomplete_tail_when_cut(
+    tmp_path: Path, reader_name: str
+) -> None:
+    head = join(good_lines(50))
+    cases = {
+        "complete.jsonl": (_with_value("latency_ms", _DEEP_VALUES["list"]), {"bad_json": 1}),
+        "object.jsonl": (_with_value("prediction.class", _DEEP_VALUES["object"]), {"bad_json": 1}),
+        "cut.jsonl": (_with_value("latency_ms", _DEEP_VALUES["list"])[: 60_000], {"incomplete_tail": 1}),
+        "cut-in-string.jsonl": (b'{"x": "' + b"[" * 5000, {"incomplete_tail": 1}),
+        "unused.jsonl": (_with_value("input.other", _DEEP_VALUES["list"]), {}),
+    }
+    for name, (last, reasons) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(head + last)  # no newline: the last line may be mid-append
+        got = read([str(path)], reader_name=reader_name)
+        assert got[1].files[0].reasons == reasons, name
+        assert got[1].records == 50 + (not reasons)
+        exact = read([str(path)], exact=True)
+        assert exact[1].files[0].reasons == reasons
 
 
 def test_lines_python_must_decide() -> None:
