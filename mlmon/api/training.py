@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mlmon.api.selection import Budget, Selection, _read
 from mlmon.errors import DataError, NoInputError
 from mlmon.read.reader import ReadOptions, check_budget
-from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan
+from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan, normalize_category
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
@@ -178,25 +180,43 @@ def profile_log(
         record_marker=plan.record_marker,
         log_timezone=plan.log_timezone,
     )
-    tables: list[pa.Table] = []
+    # numbers are kept (8 bytes a value: the profile's quantiles are exact); categories are
+    # counted as the tables come, so they cost one count per distinct category
+    numbers: dict[str, list[np.ndarray]] = {s.name: [] for s in specs if s.kind is Kind.NUMERIC}
+    counts: dict[str, Counter[str]] = {s.name: Counter() for s in specs if s.kind is not Kind.NUMERIC}
+    dropped: Counter[str] = Counter()
+    rows = 0
+
+    def add(t: pa.Table) -> None:
+        nonlocal rows
+        rows += t.num_rows
+        for name, chunks in numbers.items():
+            col = t.column(FEATURE_PREFIX + name)
+            chunks.append(np.asarray(col.to_numpy(), dtype=np.float64))  # null -> nan
+        for name, counter in counts.items():
+            col = normalize_category(t.column(FEATURE_PREFIX + name).combine_chunks())
+            dropped[name] += col.null_count
+            for d in pc.value_counts(pc.drop_null(col)).to_pylist():
+                counter[d["values"]] += int(d["counts"])
+
     got = _read(
         paths, rplan, tuple(FEATURE_PREFIX + s.name for s in specs), options or ReadOptions(),
-        selection or Selection(), tables.append, on_bytes,
+        selection or Selection(), add, on_bytes,
     )
     b = budget or Budget()
     check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
-    rows = sum(t.num_rows for t in tables)
     if rows == 0:
         raise DataError(f"no record selected to profile ({got.report.records} valid records read)")
     feats = []
     for s in specs:
-        col = pa.concat_arrays([c for t in tables for c in t.column(FEATURE_PREFIX + s.name).chunks])
         if s.kind is Kind.NUMERIC:
-            values = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)  # null -> nan
+            values = np.concatenate(numbers.pop(s.name))
             feats.append(baseline_mod.FeatureProfile(
                 s.name, s.kind, numeric=baseline_mod.numeric_profile(values, max_edges=max_edges)))
         else:
-            feats.append(baseline_mod.FeatureProfile(
-                s.name, s.kind, categorical=baseline_mod.categorical_profile(col)))
+            c = counts[s.name]
+            ordered = tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+            profile = baseline_mod.CategoricalProfile(sum(c.values()), ordered, dropped[s.name])
+            feats.append(baseline_mod.FeatureProfile(s.name, s.kind, categorical=profile))
     source = ", ".join(f.source for f in got.report.files) if got.report.files else ", ".join(paths)
     return Baseline(source, rows, tuple(feats))

@@ -103,6 +103,36 @@ def test_baseline_from_a_log_profiles_its_features_as_training_data_would(tmp_pa
     assert a["features"]["country"]["counts"] == b["features"]["country"]["counts"]
 
 
+def test_baseline_from_a_log_counts_categories_across_blocks(tmp_path: Path, rng: np.random.Generator,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Categories are counted block by block (not held): small blocks give the counts, the
+    missing values and the numeric profile of the whole log."""
+    import functools
+
+    from mlmon.api import profile_log
+    from mlmon.read import reader
+
+    monkeypatch.setattr(reader, "iter_blocks", functools.partial(reader.iter_blocks, block_bytes=1 << 12))
+    lines, amounts, countries = [], [], []
+    for i in range(3000):
+        country = None if i % 7 == 0 else str(rng.choice(["de", "fr", "it", "es"], p=[.4, .3, .2, .1]))
+        amount = float(rng.normal(100, 10))
+        amounts.append(amount)
+        countries.append(country)
+        lines.append(json.dumps({"timestamp": f"2026-11-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                                 "input": {"features": {"amount": amount, "country": country}}}))
+    (tmp_path / "log.jsonl").write_text("\n".join(lines) + "\n")
+    b = profile_log([str(tmp_path / "log.jsonl")])
+    amount, country = b.features[0].numeric, b.features[1].categorical
+    assert b.rows == 3000 and amount is not None and country is not None
+    values, freq = np.unique([c for c in countries if c is not None], return_counts=True)
+    want = sorted(zip(values.tolist(), freq.tolist(), strict=True), key=lambda kv: (-kv[1], kv[0]))
+    assert list(country.counts) == want
+    assert country.dropped == sum(c is None for c in countries) and country.n == int(freq.sum())
+    assert amount.n == 3000 and amount.mean == pytest.approx(np.mean(amounts), rel=1e-12)
+    assert amount.max == max(amounts) and amount.min == min(amounts)
+
+
 def test_baseline_from_logs_takes_the_drift_selection_options(tmp_path: Path) -> None:
     log = SAMPLES / "predictions.jsonl"
     out = tmp_path / "b.json"

@@ -92,3 +92,11 @@ def test_sparkline_table_fits_any_width_and_never_cuts(day: tuple[Path, Path], w
         if shown < len(rep.windows):
             assert f"the last {shown} of {len(rep.windows)} windows" in text.replace("\n", " ")
     assert "v1.1 success_rate" in text
+
+
+def test_record_windows_per_version_count_that_versions_records(day: tuple[Path, Path]) -> None:
+    log, _ = day
+    _, doc = _json(str(log), "--every", "500", "--by", "model_version")
+    for g in doc["groups"]:
+        sizes = [w["records"] for w in g["windows"]]
+        assert sum(sizes) == g["records"] and all(s == 500 for s in sizes[:-1]) and 0 < sizes[-1] <= 500
