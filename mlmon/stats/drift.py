@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -14,6 +15,7 @@ import pyarrow.compute as pc
 from mlmon.read.records import FEATURE_PREFIX, Kind
 from mlmon.stats import effects as fx
 from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
+from mlmon.stats.edgeslots import native_counter
 from mlmon.stats.prefetch import scipy_stats
 from mlmon.stats.prefetch import start as prefetch_scipy
 
@@ -78,9 +80,11 @@ class _Numeric:
     """Values not yet counted into `counts` (see `count_pending`)."""
     pending_n: int = 0
     edges: np.ndarray = field(init=False, repr=False)
+    _native_count: Callable[[np.ndarray], np.ndarray] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.edges = np.asarray(self.profile.edges, dtype=np.float64)
+        self._native_count = native_counter(self.edges)
 
     @property
     def std(self) -> float:
@@ -100,6 +104,9 @@ class _Numeric:
         edges = self.edges
         if not len(edges):
             self.counts[0] += len(s)
+            return
+        if self._native_count is not None:  # the same counts, without the sort (edgeslots.py)
+            self.counts += self._native_count(s)
             return
         s.sort()
         if len(s) > 2 * len(edges):

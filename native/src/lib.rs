@@ -7,6 +7,7 @@
 pub mod block;
 pub mod columns;
 pub mod plan;
+pub mod slots;
 pub mod walk;
 
 use std::os::raw::{c_int, c_void};
@@ -230,9 +231,56 @@ fn count_newlines(py: Python<'_>, data: &Bound<'_, PyBytes>) -> usize {
     py.allow_threads(|| memchr::memchr_iter(b'\n', bytes).count())
 }
 
+/// A baseline feature's edges, for counting log values into its slots (see slots.rs).
+#[pyclass(frozen, module = "mlmon._native", name = "EdgeSlots")]
+pub struct PyEdgeSlots {
+    inner: slots::Slots,
+}
+
+/// A C-contiguous buffer of float64 (a numpy array) as a slice.
+fn f64_slice(buf: &pyo3::buffer::PyBuffer<f64>) -> PyResult<&[f64]> {
+    if !buf.is_c_contiguous() {
+        return Err(PyBufferError::new_err(
+            "a C-contiguous float64 buffer is needed",
+        ));
+    }
+    // SAFETY: the buffer is C-contiguous float64 and `buf` keeps the exporter alive and its
+    // memory in place for the lifetime of the borrow
+    Ok(unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const f64, buf.item_count()) })
+}
+
+#[pymethods]
+impl PyEdgeSlots {
+    /// ValueError unless the edges are strictly ascending numbers.
+    #[new]
+    fn new(edges: pyo3::buffer::PyBuffer<f64>) -> PyResult<Self> {
+        let edges = f64_slice(&edges)?.to_vec();
+        slots::Slots::new(edges)
+            .map(|inner| PyEdgeSlots { inner })
+            .ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err("edges must be strictly ascending numbers")
+            })
+    }
+
+    /// The count of `values` in each slot (int64, 2 x edges + 1), counted with the GIL released.
+    fn count(&self, py: Python<'_>, values: pyo3::buffer::PyBuffer<f64>) -> PyResult<Buf> {
+        let v = f64_slice(&values)?;
+        let inner = &self.inner;
+        let counts = py.allow_threads(|| {
+            let mut counts = vec![0i64; inner.slots()];
+            inner.count(v, &mut counts);
+            counts
+        });
+        Ok(Buf {
+            data: BufData::I64(counts),
+        })
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
+    m.add_class::<PyEdgeSlots>()?;
     m.add_class::<PyPlan>()?;
     m.add_class::<Buf>()?;
     m.add_function(wrap_pyfunction!(parse_block, m)?)?;
