@@ -14,8 +14,12 @@ from mlmon.errors import DataError, NoInputError
 from mlmon.read.reader import ReadOptions, check_budget
 from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan, normalize_category
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
+from mlmon.read.tables import sniff_delimiter
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
+
+CSV_TRAINING_BLOCK = 16 << 20
+"""pyarrow's block for training CSV: a row longer than this is refused, naming the size."""
 
 
 def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Baseline:
@@ -35,7 +39,13 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         elif fmt is Format.CSV:
             import pyarrow.csv as pcsv
 
-            table = pcsv.read_csv(stream)
+            data = stream.read()
+            delim = sniff_delimiter(data[: data.find(b"\n")], source.path)
+            table = pcsv.read_csv(
+                pa.BufferReader(data),
+                read_options=pcsv.ReadOptions(block_size=CSV_TRAINING_BLOCK),
+                parse_options=pcsv.ParseOptions(delimiter=delim),
+            )
         else:
             import pyarrow.json as pj
 
@@ -47,9 +57,9 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
                 raise DataError(f"{source.name}:{deep}: a value nested too deep to read as training data")
             table = _flatten(pj.read_json(pa.BufferReader(data)))
             table = _unchecked_text_as_binary(table)
-    except pa.ArrowInvalid as exc:
+    except (pa.ArrowException, OSError) as exc:  # pyarrow's IO errors (a damaged Parquet footer) are OSError
         raise DataError(
-            f"{source.name}: cannot read training data as {fmt.value}: {str(exc).splitlines()[0][:200]}"
+            f"{source.name}: cannot read training data as {fmt.value}: {_first_line(exc)}"
         ) from None
     finally:
         stream.close()
@@ -59,6 +69,13 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         raise DataError(f"{source.name}: training data has no rows")
     _refuse_duplicate_columns(table, source.name)
     return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    if "straddl" in text:  # pyarrow's words for a row longer than its block
+        return f"a row longer than {CSV_TRAINING_BLOCK >> 20} MiB"
+    return text
 
 
 def _unchecked_text_as_binary(table: pa.Table) -> pa.Table:

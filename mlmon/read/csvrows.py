@@ -19,6 +19,8 @@ of fields, or one whose value would hold a line that is a whole row by itself, m
 first line a `bad_row`; reading goes on at the next line."""
 
 ROW, CONT, BAD, BLANK = 0, 1, 2, 3
+_LONE_CR = re.compile(rb"\r[^\r\n]")
+"""A CR inside a line: pyarrow ends a row there (a CR-only file is recoded before this)."""
 ParseBlock = Callable[[bytes], tuple[pa.Table, list[tuple[int | None, str]]]]
 """pyarrow's reading of whole rows: the table, and the refused rows (number among the
 non-blank rows, from 1; text)."""
@@ -33,8 +35,10 @@ def _patterns(delim: bytes) -> tuple[re.Pattern[bytes], ...]:
     unquoted = rb'(?:[^"' + d + rb"\r\n]" + rest + rb")?"
     one_line = rb'(?:"(?:[^"\r\n]|"")*+"' + rest + rb"|" + unquoted + rb")"
     any_lines = rb'(?:"(?:[^"]|"")*+"' + rest + rb"|" + unquoted + rb")"
-    one = re.compile(one_line + rb"(?:" + d + one_line + rb")*+\r?\n")
-    row = re.compile(any_lines + rb"(?:" + d + any_lines + rb")*+\r?\n")
+    # a row ends at its first CR or LF; CRs before the LF are empty lines to pyarrow (`\r\r\n`
+    # from a CRLF file written again in text mode)
+    one = re.compile(one_line + rb"(?:" + d + one_line + rb")*+\r*\n")
+    row = re.compile(any_lines + rb"(?:" + d + any_lines + rb")*+\r*\n")
     return one, row, re.compile(any_lines), re.compile(one_line)
 
 
@@ -138,11 +142,15 @@ class Framer:
         starts = np.concatenate(([0], ends[:-1] + 1))
         arr = np.frombuffer(data, dtype=np.uint8)
         lengths = ends - starts
-        blank = (lengths == 0) | ((lengths == 1) & (arr[np.maximum(ends - 1, 0)] == 13))
+        if b"\r" in data:  # a line of nothing but CRs is blank
+            crs = np.concatenate(([0], np.cumsum(arr == 13)))
+            blank = (crs[ends] - crs[starts]) == lengths
+        else:
+            blank = lengths == 0
         kinds = np.where(blank, BLANK, ROW).astype(np.int8)
         cut = n
         parsed = None
-        lone_cr = data.count(b"\r") != data.count(b"\r\n")
+        lone_cr = _LONE_CR.search(data) is not None
         if b'"' in data and not lone_cr:
             # pyarrow reads the block whole; when it finds one row per non-blank line and the
             # last of them is closed, every line is a row as it stands (quoted CSV, the usual)
@@ -185,7 +193,8 @@ class Framer:
             sus[qline[~ok]] = True
         cr = np.flatnonzero(arr == 13)
         if len(cr):
-            lone = cr[arr[np.minimum(cr + 1, len(arr) - 1)] != 10]
+            after = arr[np.minimum(cr + 1, len(arr) - 1)]
+            lone = cr[(after != 10) & (after != 13)]
             sus[np.searchsorted(ends, lone)] = True
         return np.flatnonzero(sus)
 

@@ -63,9 +63,10 @@ _JSON_START_RE = r'^[ \t\r\x0b\x0c]*["\[\-0-9tfn]'
 _ODD_START_RE = r"^[\x00-\x20\x7f-\x{10ffff}]*[\x00-\x08\x0e-\x1f\x7f-\x{10ffff}]"
 """A line (as UTF-8 text) that starts with invisible or odd characters other than whitespace:
 `_not_a_record` checks whether a record follows them (bad_prefix)."""
-_ODD_LEAD = re.compile(rb"[\x00-\x20\x7f-\xff]+")
-"""Leading bytes that are not printable ASCII: whitespace, NUL and other controls, DEL, and any
-non-ASCII byte (a BOM, a non-breaking space, a zero-width space, an invalid byte)."""
+_ODD_LEAD = re.compile(rb"(?:\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x20\x7f-\xff])+")
+"""Leading bytes that are not printable ASCII: whitespace, NUL and other controls, DEL, any
+non-ASCII byte (a BOM, a non-breaking space, a zero-width space, an invalid byte), and terminal
+escape sequences (`\x1b[32m`, a coloured log line)."""
 _SPACE = b" \t\r\n\x0b\x0c"
 MAX_DEPTH = 500
 """Values nested deeper than this are not read: a record holding one in a field mlmon reads is

@@ -207,7 +207,9 @@ class Reader:
             if fmt is Format.JSONL:
                 gen = self._jsonl(source, stream, notes, tally)
             elif fmt is Format.CSV:
-                pieces = csv_pieces(stream, notes, max_line_bytes=self.options.max_line_bytes)
+                pieces = csv_pieces(
+                    stream, notes, max_line_bytes=self.options.max_line_bytes, name=source.path
+                )
                 gen = self._table_rows(source, pieces, tally)
             else:
                 stream.close()
@@ -222,8 +224,9 @@ class Reader:
             raise DataError(f"{source.name}: {exc}") from None
         except OSError as exc:
             raise DataError(f"{source.name}: read failed: {exc}") from None
-        except pa.ArrowInvalid as exc:
-            raise DataError(f"{source.name}: cannot read as {fmt.value}: {exc}") from None
+        except pa.ArrowException as exc:  # a damaged or unusual Parquet file: data, never a crash
+            text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"{source.name}: cannot read as {fmt.value}: {text}") from None
         finally:
             if source.path != "-":
                 stream.close()

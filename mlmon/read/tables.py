@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,22 @@ class TablePiece:
     text_of: Callable[[int], bytes] | None = None
 
 
-def csv_pieces(stream: Any, notes: ReadNotes, *, max_line_bytes: int) -> Iterator[TablePiece]:
+def sniff_delimiter(header: bytes, name: str) -> str:
+    """The field separator: a tab for a `.tsv` file; else a comma when the header has one;
+    else a tab, a semicolon (spreadsheets in much of Europe) or a bar, the first the header has."""
+    base = name.lower()
+    for suffix in (".gz", ".gzip", ".bz2", ".zst", ".zstd"):
+        base = base.removesuffix(suffix)
+    if base.endswith(".tsv"):
+        return "\t"
+    if b"," in header:
+        return ","
+    return next((d for d in ("\t", ";", "|") if d.encode() in header), ",")
+
+
+def csv_pieces(
+    stream: Any, notes: ReadNotes, *, max_line_bytes: int, name: str = ""
+) -> Iterator[TablePiece]:
     """Stream a CSV file as tables of text columns, each row with its physical line number.
 
     Lines are framed as the JSON-lines reader frames them (a line over `max_line_bytes` is
@@ -74,7 +90,9 @@ def csv_pieces(stream: Any, notes: ReadNotes, *, max_line_bytes: int) -> Iterato
                 raise DataError(
                     f"the CSV header (line {min(notes.oversized_lines)}) is longer than --max-line-bytes"
                 )
-            names = _header(text.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else text)
+            text = text.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else text
+            delim = sniff_delimiter(text, name)
+            names = _header(text, delim)
             parts = block.data.split(b"\n", k + 1)
             if len(parts) > k + 1 and parts[k + 1]:
                 pending = Block(parts[k + 1], line_no + 1, tail=block.tail)
@@ -92,9 +110,9 @@ def csv_pieces(stream: Any, notes: ReadNotes, *, max_line_bytes: int) -> Iterato
     if not names:
         return  # a header that csv reads as no row (a lone quote, say): nothing to read
     def parse_block(data: bytes) -> tuple[pa.Table, list[tuple[int | None, str]]]:
-        return _parse_csv(data, names)
+        return _parse_csv(data, names, delim)
 
-    framer = Framer(len(names), max_line_bytes, notes.oversized_lines, parse_block)
+    framer = Framer(len(names), max_line_bytes, notes.oversized_lines, parse_block, delim.encode())
 
     def chained() -> Iterator[Block]:
         if pending is not None:
@@ -111,13 +129,13 @@ def _empty(names: list[str]) -> pa.Table:
     return pa.table({n: pa.array([], pa.binary()) for n in names})
 
 
-def _header(line: bytes) -> list[str]:
+def _header(line: bytes, delim: str) -> list[str]:
     try:
-        names = next(csv.reader(io.StringIO(line.decode("utf-8", errors="replace"))), [])
+        names = next(csv.reader(io.StringIO(line.decode("utf-8", errors="replace")), delimiter=delim), [])
     except csv.Error as exc:
         raise DataError(f"cannot read the CSV header: {exc}") from None
     names = [n.strip() for n in names]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = sorted(n for n, k in Counter(names).items() if k > 1)
     if twice:
         raise DataError(
             f"the CSV header names column(s) {', '.join(repr(n) for n in twice)} more than once"
@@ -125,7 +143,7 @@ def _header(line: bytes) -> list[str]:
     return names
 
 
-def _parse_csv(data: bytes, names: list[str]) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+def _parse_csv(data: bytes, names: list[str], delim: str) -> tuple[pa.Table, list[tuple[int | None, str]]]:
     """Whole rows as text columns; rows with the wrong number of fields are returned apart."""
     import pyarrow.csv as pcsv
 
@@ -147,7 +165,9 @@ def _parse_csv(data: bytes, names: list[str]) -> tuple[pa.Table, list[tuple[int 
         read_options=pcsv.ReadOptions(
             column_names=names, block_size=min(len(data) + 1, (1 << 31) - 1), use_threads=False
         ),
-        parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=handler),
+        parse_options=pcsv.ParseOptions(
+            delimiter=delim, newlines_in_values=True, invalid_row_handler=handler
+        ),
         # binary, not string: one bad byte costs its row (bad_encoding), not the file;
         # only an empty cell is missing: pyarrow's default null list would turn the
         # category "NA" (or "null") into a missing value, unlike the training data
@@ -207,6 +227,8 @@ def _lookup(tbl: pa.Table, path: str) -> pa.Array | None:
 
 
 _UNIT_SECONDS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+_FAR_SECONDS = 9.2e9
+"""Seconds from the epoch past which a time is outside 1678-2262 (64-bit nanoseconds)."""
 
 
 def _epoch_seconds(ts: pa.Array, log_timezone: str) -> pa.Array:
@@ -280,9 +302,15 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
     ts = _lookup(tbl, f.timestamp)
     if ts is not None and pa.types.is_dictionary(ts.type):
         ts = ts.dictionary_decode()
+    far = np.zeros(n, dtype=bool)
     if ts is not None and (pa.types.is_timestamp(ts.type) or pa.types.is_date(ts.type)):
         cols[TS_TEXT] = pa.nulls(n, pa.string())
-        cols[TS_NUM] = _epoch_seconds(ts, plan.log_timezone)
+        secs = _epoch_seconds(ts, plan.log_timezone)
+        # a native time past what mlmon can hold (1678-2262) is a bad timestamp, never read
+        # as a number of seconds whose size would make it milliseconds
+        far = np.asarray(pc.fill_null(pc.greater_equal(pc.abs(secs), _FAR_SECONDS), False)
+                         .to_numpy(zero_copy_only=False), dtype=bool)
+        cols[TS_NUM] = pc.if_else(pa.array(far), pa.scalar(None, pa.float64()), secs) if far.any() else secs
     elif ts is not None and (pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type)):
         cols[TS_TEXT], cols[TS_NUM] = pa.nulls(n, pa.string()), pc.cast(ts, pa.float64())
     else:
@@ -346,7 +374,9 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
         wrong |= bad
     raw = pa.table(cols, schema=canonical_schema(plan))
     pre = np.where(
-        bad_encoding, reason_code("bad_encoding"), np.where(wrong, reason_code("wrong_type"), 0)
+        bad_encoding,
+        reason_code("bad_encoding"),
+        np.where(far, reason_code("bad_timestamp"), np.where(wrong, reason_code("wrong_type"), 0)),
     ).astype(np.uint8)
     return raw, pre
 

@@ -176,11 +176,12 @@ def three(data: bytes, plan: ReadPlan, first_line: int = 1) -> BlockResult:
 ODD_LEADS = [
     b"\x00", b"\x00" * 40, b"\xef\xbb\xbf", b"\xef\xbb\xbf\xef\xbb\xbf", b"\xc2\xa0", b"\xe2\x80\x8b",
     b"\xe2\x80\xaf", b"\xe3\x80\x80", b"\xa0", b"\xff\xfe", b"\x1f", b"\x7f", b"\x08", b"\x00 \t",
-    b" \x00", b"\t\xef\xbb\xbf ",
+    b" \x00", b"\t\xef\xbb\xbf ", b"\x1b[32m", b"\x1b[0m\x1b[1;31m ", b"\x00\x1b[K",
 ]
 """Bytes before a record that are neither whitespace nor text: NUL runs (a file cut while a writer
 held its offset), a BOM past line 1 (files joined with cat), no-break, zero-width, narrow and
-ideographic spaces, a Latin-1 no-break space and other invalid UTF-8, control characters."""
+ideographic spaces, a Latin-1 no-break space and other invalid UTF-8, control characters, terminal
+colour codes."""
 
 
 @pytest.mark.parametrize(
