@@ -3,6 +3,7 @@ them, so a row with an unterminated quote costs its own line, never the rest of 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ def _patterns(delim: bytes) -> tuple[re.Pattern[bytes], ...]:
     # from a CRLF file written again in text mode)
     one = re.compile(one_line + rb"(?:" + d + one_line + rb")*+\r*\n")
     row = re.compile(any_lines + rb"(?:" + d + any_lines + rb")*+\r*\n")
-    return one, row, re.compile(any_lines), re.compile(one_line)
+    counted = re.compile(any_lines + rb"(?:" + d + rb"|\r*\n)")
+    return one, row, counted, re.compile(one_line)
 
 
 @dataclass
@@ -112,7 +114,7 @@ class Framer:
         self.oversized = oversized
         """Line numbers the line framing skipped as too long (left as empty lines in a block)."""
         self.delim = delim
-        self._one, self._row, self._field, self._one_field = _patterns(delim)
+        self._one, self._row, self._counted, self._one_field = _patterns(delim)
         self._carry = b""
         self._carry_line = 0
         self._carry_lines = 0
@@ -206,39 +208,45 @@ class Framer:
         n = len(ends)
         arr = np.frombuffer(data, dtype=np.uint8)
         skipped = {x - first for x in self.oversized if first <= x < first + n}
+        st: list[int] = starts.tolist()  # Python ints: this loop runs once per quoted row
+        en: list[int] = ends.tolist()
+        one, row, size = self._one.fullmatch, self._row.match, len(data)
         done = 0  # lines before this one are decided
-        for i in map(int, self._suspects(arr, starts, ends)):
+        for i in self._suspects(arr, starts, ends).tolist():
             if i < done:
                 continue
-            pos = int(starts[i])
-            if self._one.fullmatch(data, pos, int(ends[i]) + 1):
+            pos = st[i]
+            if one(data, pos, en[i] + 1):
                 continue  # a closed row after all (`""` inside a value)
             last = min(i + MAX_ROW_LINES, n)
-            endpos = min(int(ends[last - 1]) + 1, pos + self.cap + 2)
-            m = self._row.match(data, pos, endpos)
+            endpos = min(en[last - 1] + 1, pos + self.cap + 2)
+            m = row(data, pos, endpos)
             if m is not None:
-                k = int(np.searchsorted(starts, m.end())) if m.end() < len(data) else n
-                inside = any(i < j < k for j in skipped)
+                k = bisect.bisect_left(st, m.end()) if m.end() < size else n
+                inside = bool(skipped) and any(i < j < k for j in skipped)
                 if (
                     not inside
                     and self._fields(data, pos, m.end()) == self.ncols
-                    and not any(self._is_row(data, starts, ends, j) for j in range(i + 1, k - 1))
-                    and not self._same_opening(data, starts, ends, i, k - 1)
+                    and not any(self._is_row(data, st[j], en[j] + 1) for j in range(i + 1, k - 1))
+                    and not self._same_opening(data, st[i], en[i] + 1, st[k - 1], en[k - 1] + 1)
                 ):
                     kinds[i + 1 : k] = CONT
                     done = k
                     continue
-            elif not final and endpos == len(data) and last == n and endpos - pos <= self.cap:
-                return i  # a quoted value still open at the end of what was read: wait for more
+            elif not final and endpos == size and last == n and endpos - pos <= self.cap:
+                return int(i)  # a quoted value still open at the end of what was read: wait for more
             kinds[i] = BAD
             done = i + 1
         return n
 
-    def _same_opening(self, data: bytes, starts: np.ndarray, ends: np.ndarray, i: int, j: int) -> bool:
-        """Lines i and j, each read by itself, open a quote at the same field: two rows with
-        the same stray quote (a value that begins with one), not one row whose value spans."""
-        a = self._open_field(data, int(starts[i]), int(ends[i]) + 1)
-        return a is not None and a == self._open_field(data, int(starts[j]), int(ends[j]) + 1)
+    def _same_opening(self, data: bytes, a: int, b: int, c: int, d: int) -> bool:
+        """Lines [a, b) and [c, d), each read by itself, open a quote at the same field: two
+        rows with the same stray quote (a value that begins with one), not one row whose value
+        spans lines."""
+        if self._one.fullmatch(data, c, d):
+            return False  # the second line by itself is a closed row: it opens nothing
+        field = self._open_field(data, a, b)
+        return field is not None and field == self._open_field(data, c, d)
 
     def _open_field(self, data: bytes, pos: int, end: int) -> int | None:
         """The field at which a line read by itself opens a quote that it does not close."""
@@ -251,21 +259,13 @@ class Framer:
                 continue
             return count if pos < end and data[pos] == 34 else None
 
-    def _is_row(self, data: bytes, starts: np.ndarray, ends: np.ndarray, j: int) -> bool:
-        """Line j is a whole row by itself (the right number of fields, quotes closed)."""
-        a, b = int(starts[j]), int(ends[j]) + 1
-        return bool(self._one.fullmatch(data, a, b)) and self._fields(data, a, b - 1) == self.ncols
+    def _is_row(self, data: bytes, a: int, b: int) -> bool:
+        """The line [a, b) is a whole row by itself (the right number of fields, quotes closed)."""
+        return bool(self._one.fullmatch(data, a, b)) and self._fields(data, a, b) == self.ncols
 
     def _fields(self, data: bytes, pos: int, end: int) -> int:
-        count = 1
-        delim = self.delim[0]
-        while True:
-            pos = self._field.match(data, pos, end).end()  # type: ignore[union-attr]
-            if pos < end and data[pos] == delim:
-                count += 1
-                pos += 1
-                continue
-            return count
+        """Fields of the row at `pos` that ends (with its newline) at `end`."""
+        return len(self._counted.findall(data, pos, end))
 
 
 def parse(framed: Framed, names: list[str], parse_block: ParseBlock) -> (

@@ -84,6 +84,9 @@ class _Numeric:
 
     def __post_init__(self) -> None:
         self.edges = np.asarray(self.profile.edges, dtype=np.float64)
+        exact_ks = self.profile.exact and self.profile.n <= SMALL_SAMPLE
+        if not exact_ks or len(self.edges) <= FEW_VALUES:
+            self.small = None  # the raw values serve only scipy's exact KS test (see _numeric_result)
         self._native_count = native_counter(self.edges)
 
     @property
