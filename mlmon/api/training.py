@@ -14,7 +14,7 @@ from mlmon.errors import DataError, NoInputError
 from mlmon.read.reader import ReadOptions, check_budget
 from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan, normalize_category
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
-from mlmon.read.tables import sniff_delimiter
+from mlmon.read.tables import excel_separator, sniff_delimiter
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
 
@@ -40,7 +40,11 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
             import pyarrow.csv as pcsv
 
             data = stream.read()
-            delim = sniff_delimiter(data[: data.find(b"\n")], source.path)
+            first = data[: data.find(b"\n")]
+            hint = excel_separator(first)
+            if hint is not None:  # Excel's `sep=;` line: the header is the next line
+                data = data[data.find(b"\n") + 1 :]
+            delim = hint or sniff_delimiter(data[: data.find(b"\n")], source.path)
             table = pcsv.read_csv(
                 pa.BufferReader(data),
                 read_options=pcsv.ReadOptions(block_size=CSV_TRAINING_BLOCK),

@@ -291,7 +291,7 @@ class Reader:
             on_progress=self.on_bytes if source.path == STDIN else None,
         )
         if self._size(source) is not None:
-            blocks = read_ahead(blocks)  # a regular file: read and decompress on another thread
+            blocks = read_ahead(blocks, depth=1)  # a regular file: read and decompress on another thread
         parser: BlockParser | None = None
         pending: deque[tuple[Block, Future[tuple[BlockResult, list[Checked]]]]] = deque()
         # PARSE_WORKERS blocks are parsed and checked at once (pyarrow and numpy release the

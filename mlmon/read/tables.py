@@ -64,6 +64,16 @@ def sniff_delimiter(header: bytes, name: str) -> str:
     return next((d for d in ("\t", ";", "|") if d.encode() in header), ",")
 
 
+def excel_separator(line: bytes) -> str | None:
+    """The separator named by Excel's optional first line `sep=;` (or `sep=,`, `sep=|`...)."""
+    text = line.strip(b"\r\n \t").removeprefix(b"\xef\xbb\xbf")
+    if len(text) == 5 and text.startswith(b"sep=") and text[4:] in (b",", b";", b"\t", b"|"):
+        return text[4:].decode()
+    if text == b"sep=" and b"\t" in line:
+        return "\t"
+    return None
+
+
 def csv_pieces(
     stream: Any, notes: ReadNotes, *, max_line_bytes: int, name: str = ""
 ) -> Iterator[TablePiece]:
@@ -76,6 +86,7 @@ def csv_pieces(
     blocks = iter_blocks(stream, notes, max_line_bytes=max_line_bytes)
     names: list[str] | None = None
     before = 0  # blank lines before the header
+    sep: str | None = None
     pending: Block | None = None
     for block in blocks:
         lines = block.data.split(b"\n")
@@ -91,7 +102,11 @@ def csv_pieces(
                     f"the CSV header (line {min(notes.oversized_lines)}) is longer than --max-line-bytes"
                 )
             text = text.removeprefix(b"\xef\xbb\xbf") if line_no == 1 else text
-            delim = sniff_delimiter(text, name)
+            hint = excel_separator(text)
+            if hint is not None and sep is None:
+                sep = hint  # Excel's first line `sep=;` names the separator; the header follows
+                continue
+            delim = sep or sniff_delimiter(text, name)
             names = _header(text, delim)
             parts = block.data.split(b"\n", k + 1)
             if len(parts) > k + 1 and parts[k + 1]:

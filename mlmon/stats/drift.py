@@ -37,8 +37,9 @@ FEW_VALUES = 20
 is tested on its value counts by chi-square: KS is very conservative on ties."""
 UNSEEN_TOP = 10
 """Unseen categories listed by name; the rest are counted (`unseen_distinct`, `unseen_other_share`)."""
-TABLE_CELLS = 1 << 22
-"""Values (rows x columns) of small tables held before they are taken together (32 MiB)."""
+TABLE_CELLS = 1 << 20
+"""Values (rows x columns) of small tables held before they are taken together (8 MiB: scipy.stats
+loads while the log is read, and this keeps a 1M-line drift's peak memory under 300 MB)."""
 COUNT_BATCH = 1 << 17
 """Values of a numeric feature gathered before they are counted into the baseline's slots (1 MiB)."""
 

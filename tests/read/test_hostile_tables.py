@@ -46,6 +46,7 @@ CORPUS: dict[str, Callable[[], bytes]] = {
     # field separators other than the comma
     "features.tsv": lambda: _text([x.replace(",", "\t") for x in FEATURES]),
     "semicolons.csv": lambda: _text([x.replace(",", ";") for x in FEATURES]),
+    "excel-sep-hint.csv": lambda: _text(["sep=;"] + [x.replace(",", ";") for x in FEATURES], "\r\n"),
     "excel-unicode.csv": lambda: ("\ufeff" + "\r\n".join(x.replace(",", "\t") for x in FEATURES)
                                   + "\r\n").encode("utf-16-le"),
     # line ends
@@ -107,7 +108,7 @@ def test_hostile_table_inputs_end_with_a_defined_exit_code(tmp_path: Path, name:
 
 
 @pytest.mark.parametrize("name", ["features.tsv", "semicolons.csv", "excel-unicode.csv", "crcrlf.csv",
-                                  "cr-only-bom.csv", "blank-then-header.csv"])
+                                  "cr-only-bom.csv", "blank-then-header.csv", "excel-sep-hint.csv"])
 def test_plain_feature_logs_in_other_spellings_are_read_whole(tmp_path: Path, name: str) -> None:
     code, out, err = _run(tmp_path, name, "drift")
     assert code in (0, 1), err

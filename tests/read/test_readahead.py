@@ -72,7 +72,7 @@ def test_reader_results_are_the_same_with_and_without_read_ahead(tmp_path, monke
         return lat, r.report()
 
     with_ra = read()
-    monkeypatch.setattr(rd, "read_ahead", lambda items: items)
+    monkeypatch.setattr(rd, "read_ahead", lambda items, depth=1: items)
     without = read()
     assert with_ra == without
     assert with_ra[1].files[0].truncated  # type: ignore[attr-defined]
