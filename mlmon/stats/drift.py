@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from mlmon.read.records import FEATURE_PREFIX, Kind
 from mlmon.stats import effects as fx
 from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
+from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
 from mlmon.stats.prefetch import scipy_stats
 from mlmon.stats.prefetch import start as prefetch_scipy
@@ -172,22 +173,50 @@ class _Numeric:
             self.small = None
 
 
+class _Categories:
+    """One categorical feature's log counts: exact for the baseline's categories (as many as the
+    baseline has), and for the categories training never had a ClassCounter (exact up to its cap
+    of distinct values, then fixed-size sketches), so a log of a million new values stays small.
+    The unseen total is always exact; it is all the chi-square table takes of them."""
+
+    __slots__ = ("known", "seen", "unseen")
+
+    def __init__(self, known: frozenset[str]) -> None:
+        self.known = known
+        self.seen: Counter[str] = Counter()
+        self.unseen = ClassCounter()
+
+    def update(self, counts: dict[str, int]) -> None:
+        new = {c: v for c, v in counts.items() if c not in self.known}
+        self.seen.update({c: v for c, v in counts.items() if c in self.known})
+        if new:
+            self.unseen.update(list(new), list(new.values()))
+
+    def merge(self, other: _Categories) -> None:
+        self.seen.update(other.seen)
+        self.unseen.merge(other.unseen)
+
+    def total(self) -> int:
+        return sum(self.seen.values()) + self.unseen.total
+
+
 class DriftAccumulator:
     """Mergeable drift state: per numeric feature a count per baseline edge (fixed size);
-    per categorical feature a count per category."""
+    per categorical feature a count per training category and bounded unseen counts."""
 
     def __init__(self, baseline: Baseline) -> None:
         self.baseline = baseline
         self.numeric: dict[str, _Numeric] = {}
-        self.categorical: dict[str, Counter[str]] = {}
+        self.categorical: dict[str, _Categories] = {}
         self._held: list[pa.Table] = []
         self._held_cells = 0
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
                 self.numeric[f.name] = _Numeric(f.numeric, np.zeros(size, dtype=np.int64))
-            else:
-                self.categorical[f.name] = Counter()
+            elif f.categorical is not None:
+                known = frozenset(c for c, v in f.categorical.counts if v > 0)
+                self.categorical[f.name] = _Categories(known)
 
     @staticmethod
     def _values(table: pa.Table, present: set[str], name: str) -> pa.ChunkedArray | None:
@@ -229,8 +258,9 @@ class DriftAccumulator:
                 st.update(np.asarray(values.to_numpy(), dtype=np.float64))
         for name, counter in self.categorical.items():
             if (values := self._values(table, present, name)) is not None:
-                for d in pc.value_counts(values.combine_chunks()).to_pylist():
-                    counter[d["values"]] += int(d["counts"])
+                vc = pc.value_counts(values.combine_chunks())
+                counter.update(dict(zip(vc.field("values").to_pylist(),
+                                        vc.field("counts").to_pylist(), strict=True)))
 
     def add_counts(self, name: str, counts: dict[str, int]) -> None:
         """Category counts from elsewhere (a pre-aggregated log): the same as reading the values."""
@@ -242,7 +272,7 @@ class DriftAccumulator:
         for name, st in other.numeric.items():
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
-            self.categorical[name].update(c)
+            self.categorical[name].merge(c)
 
     def result(self, options: DriftOptions | None = None) -> tuple[FeatureDrift, ...]:
         o = options or DriftOptions()
@@ -340,8 +370,11 @@ def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str,
     var_log_s = max(st.std / scale, std_s) ** 2
     se_s = math.sqrt(var_log_s / st.n + std_s**2 / p.n)
     se = se_s * scale if denom == 0 else se_s / denom
-    return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_se": se,
-            "mean_p_value": mean_p_value(dev, se, tolerance, kind)}
+    # the test on the scaled values (z = (|diff| - tolerance * denom) / se there): dev and se
+    # alone may both overflow when the baseline mean is tiny and its std 0 (inf / inf)
+    p = mean_p_value(dev, se, tolerance, kind) if denom == 0 else \
+        mean_p_value(abs(diff_s), se_s, tolerance * denom, kind)
+    return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_se": se, "mean_p_value": p}
 
 
 def mean_p_value(deviation: float, se: float, tolerance: float, kind: str | None) -> float:
@@ -564,9 +597,9 @@ def _count_test(
 
 
 def _categorical_result(
-    name: str, p: CategoricalProfile, counter: Counter[str], o: DriftOptions
+    name: str, p: CategoricalProfile, counts: _Categories, o: DriftOptions
 ) -> FeatureDrift:
-    m = sum(counter.values())
+    m = counts.total()
     row: dict[str, object] = {
         **_NONE, "name": name, "kind": Kind.CATEGORICAL.value, "n": m, "baseline_n": p.n,
         "mean": None, "baseline_mean": None, "mean_deviation": None, "mean_deviation_kind": None,
@@ -577,9 +610,18 @@ def _categorical_result(
     if m < o.min_samples or p.n < o.min_samples:
         return FeatureDrift(**{**row, "status": "insufficient_data"})  # type: ignore[arg-type]
     base = dict(p.counts)
-    unseen = tuple(sorted(((c, v) for c, v in counter.items() if base.get(c, 0) <= 0),
-                          key=lambda kv: (-kv[1], kv[0])))
-    return FeatureDrift(**{**row, **_count_test(base, dict(counter), m, unseen, o)})  # type: ignore[arg-type]
+    new = counts.unseen.result(UNSEEN_TOP)
+    unseen = tuple((c.name, c.count) for c in new.top)
+    log = {**counts.seen, **dict(unseen)}
+    if new.other:  # the unseen values not listed: one more unseen column entry for the table
+        rest = "(other unseen)"
+        while rest in base or rest in log:
+            rest += "'"
+        log[rest] = new.other
+    found = _count_test(base, log, m, unseen, o)
+    found.update(unseen_distinct=new.distinct, unseen_share=new.total / m,
+                 unseen_other_share=new.other / m)
+    return FeatureDrift(**{**row, **found})  # type: ignore[arg-type]
 
 
 def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrift, ...]:

@@ -133,6 +133,40 @@ def test_many_unseen_categories_keep_the_top_and_count_the_rest() -> None:
     assert r.unseen_other_share == pytest.approx(r.unseen_share - listed)
 
 
+def test_unseen_values_past_the_cap_stay_bounded_and_the_test_exact(rng: np.random.Generator) -> None:
+    """30,000 distinct new values (past the exact cap): the unseen counts move to fixed-size
+    sketches, yet the chi-square, the unseen share and the listed heavy value stay right."""
+    from mlmon.stats.classes import EXACT_CLASSES
+
+    n_new = 3 * EXACT_CLASSES
+    train = list(rng.choice(np.array(["a", "b", "c"], dtype=object), 20_000, p=[0.5, 0.3, 0.2]))
+    new = [f"n{i}" for i in range(n_new)] + ["hot"] * 2000
+    seen = list(rng.choice(np.array(["a", "b", "c"], dtype=object), 8000, p=[0.5, 0.3, 0.2]))
+    log = np.array(new + seen, dtype=object)
+    rng.shuffle(log)
+    b = exact(c=train)
+    halves = []
+    for part in np.array_split(log, 2):
+        acc = DriftAccumulator(b)
+        for block in np.array_split(part, 7):  # several blocks, as the reader gives them
+            acc.update(pa.table({FEATURE_PREFIX + "c": pa.array(list(block), pa.string())}))
+        halves.append(acc)
+    halves[0].merge(halves[1])
+    assert halves[0].categorical["c"].unseen.exact is None  # sketched, not a dict of 32k keys
+    r = {f.name: f for f in halves[0].result()}["c"]
+    m = len(log)
+    counts = [[train.count(c) for c in "abc"] + [0], [int(np.sum(log == c)) for c in "abc"]]
+    counts[1].append(n_new + 2000)
+    ref = stats.chi2_contingency(np.array(counts), correction=False)
+    assert r.n == m and r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.unseen_share == pytest.approx((n_new + 2000) / m)
+    assert r.unseen_categories[0][0] == "hot"
+    assert r.unseen_categories[0][1] <= 2000 / m  # a count the value surely has
+    assert r.unseen_distinct == pytest.approx(n_new + 1, rel=0.03)
+    listed = sum(s for _, s in r.unseen_categories)
+    assert r.unseen_other_share == pytest.approx(r.unseen_share - listed)
+
+
 def test_small_window_is_not_critical_from_emptiness(rng: np.random.Generator) -> None:
     """40 categories, n=100, stationary: PSI was 0.6 and 'critical'."""
     cats = np.array([f"c{i}" for i in range(40)], dtype=object)
@@ -367,3 +401,16 @@ def test_drift_level_is_the_rule_alerts_use(rng: np.random.Generator) -> None:
     assert [redone[n].mean_p_value_adjusted for n in res] == pytest.approx(list(adj[2:]), rel=1e-9)
     assert mean_shifted(redone["y"], DriftOptions(mean_tolerance=0.05)) == bool(
         res["y"].mean_deviation > 0.05 and adj[3] < 0.05)
+
+
+def test_mean_test_of_a_tiny_constant_baseline_does_not_overflow() -> None:
+    """A baseline mean of 8e-305 with std 0: the relative deviation and its standard error both
+    overflow to inf, and inf / inf gave a NaN p-value that BH refused (a crash)."""
+    r = drift_of(exact(x=np.array([8.399629055352983e-305])), DriftOptions(min_samples=1),
+                 x=np.array([0.0, 30200.0]))["x"]
+    assert r.mean_p_value is not None and 0.0 <= r.mean_p_value <= 1.0
+    # on the scaled values the z is finite: the mean moved by 15100 against its standard error
+    # (the log's own sample std; the baseline's is 0), and BH only raises a p-value
+    z = 15100 / (np.std([0.0, 30200.0], ddof=1) / math.sqrt(2))
+    assert r.mean_p_value >= stats.norm.sf(z) * (1 - 1e-9)
+    assert r.mean_p_value <= 2 * stats.norm.sf(z) * (1 + 1e-9)
