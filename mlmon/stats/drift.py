@@ -372,9 +372,9 @@ def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str,
     se = se_s * scale if denom == 0 else se_s / denom
     # the test on the scaled values (z = (|diff| - tolerance * denom) / se there): dev and se
     # alone may both overflow when the baseline mean is tiny and its std 0 (inf / inf)
-    p = mean_p_value(dev, se, tolerance, kind) if denom == 0 else \
+    pval = mean_p_value(dev, se, tolerance, kind) if denom == 0 else \
         mean_p_value(abs(diff_s), se_s, tolerance * denom, kind)
-    return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_se": se, "mean_p_value": p}
+    return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_se": se, "mean_p_value": pval}
 
 
 def mean_p_value(deviation: float, se: float, tolerance: float, kind: str | None) -> float:

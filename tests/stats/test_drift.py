@@ -154,7 +154,9 @@ def test_chi_square_matches_scipy(rng: np.random.Generator) -> None:
 
 def _merged_by_hand(base: dict[str, int], log: dict[str, int]) -> np.ndarray:
     """Rare seen columns (expected < 5) pooled together; then the pool grows until it is >= 5.
-    Categories the baseline never had form one column of their own, last.
+    The largest seen column is never pooled (when every seen column is rare it stays on its
+    own, so the seen values keep two columns). Categories the baseline never had form one
+    column of their own, last.
 
     Columns are ordered by total count, ties by name, as chi_square_table orders them.
     """
@@ -167,6 +169,8 @@ def _merged_by_hand(base: dict[str, int], log: dict[str, int]) -> np.ndarray:
     exp_min = rows.min() * tbl.sum(axis=0) / grand
     keep = [i for i in range(len(cats)) if exp_min[i] >= 5]
     rare = [i for i in range(len(cats)) if exp_min[i] < 5]
+    if rare and not keep:
+        keep = [rare.pop(0)]
     pooled = tbl[:, rare].sum(axis=1)
     while rare and rows.min() * pooled.sum() / grand < 5 and len(keep) > 1:
         pooled = pooled + tbl[:, keep.pop()]
