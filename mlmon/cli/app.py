@@ -56,6 +56,7 @@ class _Group(ConfiguredGroup):
             _state["interrupted"] = True
             sys.stderr.write("mlmon: interrupted\n")
             _json_error("interrupted", int(ExitCode.INTERRUPTED))
+            _exit_if_console(int(ExitCode.INTERRUPTED))
             sys.exit(int(ExitCode.INTERRUPTED))
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -109,12 +110,23 @@ app = typer.Typer(
 )
 
 
-_state = {"debug": False, "json": False, "json_out": False, "interrupted": False}
+_state = {"debug": False, "json": False, "json_out": False, "interrupted": False, "console": False}
 
 
 def mark_interrupted() -> None:
     """Ctrl-C ended the run: `main` then exits at once, without waiting for worker threads."""
     _state["interrupted"] = True
+
+
+def _exit_if_console(code: int) -> None:
+    """Ctrl-C in the console script: end the process now. Worker threads may still be parsing
+    blocks (native code, pyarrow, Python), and once the interrupted read's frames are let go its
+    read-ahead thread is joined; Python also joins the pool's threads at exit. The message is
+    written; nothing else is left to write. In-process callers (tests, an embedding program)
+    get typer.Exit(130) as before."""
+    if _state.get("console"):
+        _flush_at_exit()
+        os._exit(code)
 
 
 def _show_version(value: bool) -> None:
@@ -252,6 +264,7 @@ def _handled() -> Iterator[None]:
         _state["interrupted"] = True
         _stderr().print("mlmon: interrupted", markup=False)
         _json_error("interrupted", int(ExitCode.INTERRUPTED))
+        _exit_if_console(int(ExitCode.INTERRUPTED))  # inside the handler: nothing joined yet
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
         # the reader of stdout left while output was still being written (`| head`)
@@ -566,6 +579,7 @@ def _one_blas_thread() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    _state["console"] = True
     _one_blas_thread()
     _hold_closed_std_fds()
     _skip_pandas()
@@ -585,6 +599,7 @@ def main() -> None:
     except KeyboardInterrupt:
         _state["interrupted"] = True
         sys.stderr.write("mlmon: interrupted\n")
+        _exit_if_console(int(ExitCode.INTERRUPTED))
         code = int(ExitCode.INTERRUPTED)
     finally:
         _flush_at_exit()

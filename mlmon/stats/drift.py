@@ -32,6 +32,8 @@ is below MONTE_CARLO_MORE (so small p-values are resolved to 1/20,001)."""
 MONTE_CARLO_MORE = 0.02
 MONTE_CARLO_SEED = 20261201
 """A fixed seed: the same counts give the same p-value on every run."""
+HYPERGEOMETRIC_LIMIT = 1_000_000_000
+"""numpy draws multivariate hypergeometric tables only for totals below this."""
 FEW_VALUES = 20
 """A numeric feature with at most this many distinct training values (0/1 flags, small counts)
 is tested on its value counts by chi-square: KS is very conservative on ties."""
@@ -503,7 +505,10 @@ def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
     with the same row and column totals (multivariate hypergeometric: the exact conditional null
     of homogeneity) whose statistic is at least the observed one, (hits + 1) / (draws + 1). A
     table beyond every drawn one (a renamed category) keeps the chi-square p-value when that is
-    smaller: 1/20,001 would be a floor BH could not pass with many features."""
+    smaller: 1/20,001 would be a floor BH could not pass with many features. With a billion
+    or more values in all (numpy draws hypergeometric tables only below that) the log's row is
+    drawn multinomially from the column shares, which differs from the conditional null by the
+    finite-population factor 1 - n_log / total."""
     if table.shape[1] < 2:
         return 0.0, 1.0, "asymptotic"
     stats = scipy_stats()
@@ -519,8 +524,12 @@ def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
     rng = np.random.default_rng(MONTE_CARLO_SEED)
     reach = stat - 1e-9 * max(1.0, stat)  # ties count as reaching it (rounding aside)
     hits = drawn = 0
+    total = int(cols.sum())
     for size in MONTE_CARLO_DRAWS:
-        x = rng.multivariate_hypergeometric(cols, n_log, size=size)
+        if total < HYPERGEOMETRIC_LIMIT:
+            x = rng.multivariate_hypergeometric(cols, n_log, size=size)
+        else:  # numpy's limit; the log is then a vanishing share of the total (n_log / total)
+            x = rng.multinomial(n_log, cols / total, size=size)
         sims = ((x - expected[1]) ** 2 * weight).sum(axis=1)
         hits += int(np.count_nonzero(sims >= reach))
         drawn += size

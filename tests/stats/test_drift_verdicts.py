@@ -279,6 +279,24 @@ def test_small_expected_counts_get_a_monte_carlo_p(rng: np.random.Generator) -> 
     assert r.p_value > ref.pvalue  # the chi-square distribution overstated the evidence
 
 
+def test_a_billion_training_values_still_get_a_monte_carlo_p() -> None:
+    """numpy's hypergeometric draws stop below a total of 1e9: a larger baseline (a saved one may
+    count billions) draws the log's row multinomially, and agrees with the binomial tail."""
+    from mlmon.stats.drift import HYPERGEOMETRIC_LIMIT, chi_square_test
+
+    p1 = 0.05
+    base = np.array([HYPERGEOMETRIC_LIMIT * (1 - p1), HYPERGEOMETRIC_LIMIT * p1]) * 3
+    table = np.array([base, [89, 11]])
+    stat, p, method = chi_square_test(table)
+    ref = stats.chi2_contingency(table, correction=False)
+    assert method == "monte_carlo" and stat == pytest.approx(ref.statistic, rel=1e-9)
+    exact_p = stats.binom.sf(10, 100, p1) + stats.binom.cdf(2 * 100 * p1 - 11, 100, p1)
+    assert p == pytest.approx(exact_p, rel=0.35)
+    # the same shares below the limit (hypergeometric draws) give nearly the same p-value
+    _, p_small, _ = chi_square_test(np.array([base / 30, [89, 11]]))
+    assert p == pytest.approx(p_small, abs=0.02)
+
+
 def test_large_expected_counts_keep_the_asymptotic_p(rng: np.random.Generator) -> None:
     cats = np.array(["a", "b", "c"], dtype=object)
     train, log = rng.choice(cats, 5000, p=[0.5, 0.3, 0.2]), rng.choice(cats, 600, p=[0.5, 0.3, 0.2])
