@@ -21,10 +21,12 @@ except ImportError:  # built without a Rust toolchain
 def native_counter(edges: np.ndarray) -> Callable[[np.ndarray], np.ndarray] | None:
     """A function from values (float64) to their count per slot (int64, 2 x edges + 1), or None
     when the compiled reader is not built or the edges are not strictly ascending numbers."""
-    if _native is None or not len(edges):
+    # an extension built from older sources (a checkout updated without a rebuild) has no counter
+    make = getattr(_native, "EdgeSlots", None)
+    if make is None or not len(edges):
         return None
     try:
-        slots = _native.EdgeSlots(np.ascontiguousarray(edges, dtype=np.float64))
+        slots = make(np.ascontiguousarray(edges, dtype=np.float64))
     except ValueError:
         return None
 
