@@ -56,10 +56,15 @@ def percent(share: float | None, *, signed: bool = False, decimals: int = 1) -> 
     shares keep two significant digits (`0.048%`), never `0.0%`."""
     if share is None:
         return MISSING
-    if not math.isfinite(share):
+    if math.isnan(share):
         return "nan"
+    sign = "+" if signed and share > 0 else ""
+    if math.isinf(share):
+        return f"{sign}{share}%"
     v = share * 100
-    sign = "+" if signed and v > 0 else ""
+    if not math.isfinite(v):  # a share past 1.8e306: write it as a mantissa and exponent + 2
+        mant, _, exp = f"{share:.2g}".partition("e")
+        return f"{sign}{mant}e{int(exp) + 2}%"
     if v != 0 and abs(v) < 10**-decimals:
         return f"{sign}{_exp(f'{v:.2g}')}%"
     return f"{sign}{v:,.{decimals}f}%"

@@ -25,6 +25,10 @@ def test_examples() -> None:
     assert percent(0.331, signed=True) == "+33.1%"
     assert percent(0.9745, decimals=2) == "97.45%"
     assert percent(0.00048) == "0.048%"
+    # a deviation from a baseline mean of nearly 0 can pass float's range once in percent
+    assert percent(1.7976190476190477e308, signed=True) == "+1.8e310%"
+    assert percent(-1.7976e308) == "-1.8e310%" and percent(float("inf"), signed=True) == "+inf%"
+    assert percent(float("nan")) == "nan"
     assert ms(12345.678) == "12,345.68"
     assert stat(0.16) == "0.160"
 
