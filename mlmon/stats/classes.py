@@ -97,6 +97,12 @@ class ClassCounter:
         self.hll = union.get_result()
         self.total += other.total
 
+    def lower_bound(self, name: str) -> int:
+        """A count `name` surely has: exact below the cap, the sketch's lower bound past it."""
+        if self.exact is not None:
+            return self.exact.get(name, 0)
+        return int(self.freq.get_lower_bound(name))
+
     def __bool__(self) -> bool:
         return self.total > 0
 

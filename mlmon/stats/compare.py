@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +12,7 @@ import pyarrow.compute as pc
 from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, LATENCY, PRED_CLASS, SUCCESS, Kind
 from mlmon.stats.baseline import Baseline
+from mlmon.stats.classes import ClassCounter
 from mlmon.stats.drift import chi_square_table
 from mlmon.stats.summary import MIN_TAIL, GroupKey, Values, group_label, group_order, split_groups
 from mlmon.stats.weighted import Rounded, Weighted, ks, mann_whitney
@@ -69,9 +69,9 @@ class _Version:
     successes: int = 0
     latency: Values = field(default_factory=Values)
     confidence: Values = field(default_factory=Values)
-    classes: Counter[str] = field(default_factory=Counter)
+    classes: ClassCounter = field(default_factory=ClassCounter)
     numeric: dict[str, Values] = field(default_factory=dict)
-    categorical: dict[str, Counter[str]] = field(default_factory=dict)
+    categorical: dict[str, ClassCounter] = field(default_factory=dict)
 
     def merge(self, o: _Version) -> None:
         self.records += o.records
@@ -79,11 +79,11 @@ class _Version:
         self.successes += o.successes
         self.latency.merge(o.latency)
         self.confidence.merge(o.confidence)
-        self.classes.update(o.classes)
+        self.classes.merge(o.classes)
         for k, v in o.numeric.items():
             self.numeric.setdefault(k, type(v)()).merge(v)
         for k, c in o.categorical.items():
-            self.categorical.setdefault(k, Counter()).update(c)
+            self.categorical.setdefault(k, ClassCounter()).merge(c)
 
 
 def _values(col: pa.ChunkedArray) -> np.ndarray | None:
@@ -92,6 +92,9 @@ def _values(col: pa.ChunkedArray) -> np.ndarray | None:
     return np.asarray(pc.drop_null(col).to_numpy(), dtype=np.float64)
 
 
+SKETCH_COLUMNS = 3072
+"""Past the exact cap, a version's classes (or a feature's categories) are compared on the values
+its frequent-items sketch keeps (at most this many a side) and one column for the rest."""
 APPROX_FOLD = 1 << 16
 """With approx, rounded values are folded into distinct values with counts past this many (512 KiB)."""
 
@@ -136,8 +139,7 @@ class CompareAccumulator:
         if PRED_CLASS in t.column_names:
             cls = t.column(PRED_CLASS)
             if cls.null_count < len(cls):
-                for item in pc.value_counts(pc.drop_null(cls).combine_chunks()).to_pylist():
-                    v.classes[item["values"]] += item["counts"]
+                _count_into(v.classes, cls)
         for name, kind in self.features:
             col = FEATURE_PREFIX + name
             if col not in t.column_names:
@@ -148,9 +150,7 @@ class CompareAccumulator:
             else:
                 c = t.column(col)
                 if c.null_count < len(c):
-                    counter = v.categorical.setdefault(name, Counter())
-                    for item in pc.value_counts(pc.drop_null(c).combine_chunks()).to_pylist():
-                        counter[item["values"]] += item["counts"]
+                    _count_into(v.categorical.setdefault(name, ClassCounter()), c)
 
     def _store(self) -> Values:
         return Rounded(APPROX_FOLD) if self.approx else Values()
@@ -344,9 +344,35 @@ def _success(c: _Version, t: _Version, o: CompareOptions) -> MetricComparison:
                    statistic=z, p_value=p, effect=p2 - p1, effect_measure="difference")
 
 
-def _counts(metric: str, a: Counter[str], b: Counter[str], o: CompareOptions) -> MetricComparison:
+def _count_into(counter: ClassCounter, col: pa.ChunkedArray) -> None:
+    vc = pc.value_counts(pc.drop_null(col).combine_chunks())
+    counter.update(vc.field("values").to_pylist(), vc.field("counts").to_pylist())
+
+
+def compared_counts(a: ClassCounter, b: ClassCounter) -> tuple[dict[str, int], dict[str, int]]:
+    """Both versions' counts on the same columns. Exact while each side is (up to EXACT_CLASSES
+    distinct values); past that, the values either side's sketch keeps as frequent, each side's
+    count of them a count it surely has (the sketch's lower bound), and one `(rest)` column of
+    everything else, so the totals stay exact and memory fixed."""
+    if a.exact is not None and b.exact is not None:
+        return dict(a.exact), dict(b.exact)
+    names = {c.name for side in (a, b) for c in side.result(SKETCH_COLUMNS).top}
+    out: list[dict[str, int]] = []
+    for side in (a, b):
+        got = {k: v for k in names if (v := side.lower_bound(k))}
+        rest = "(rest)"
+        while rest in names:
+            rest += "'"
+        if other := side.total - sum(got.values()):
+            got[rest] = other
+        out.append(got)
+    return out[0], out[1]
+
+
+def _counts(metric: str, ca: ClassCounter, cb: ClassCounter, o: CompareOptions) -> MetricComparison:
     from scipy import stats
 
+    a, b = compared_counts(ca, cb)
     n1, n2 = sum(a.values()), sum(b.values())
     if min(n1, n2) < o.min_records:
         return _metric(metric, "chi_square", n1, n2, o)
@@ -422,8 +448,8 @@ def compare_version(
             traffic.append(_ks(metric, _sample(c.numeric.get(fname, Values()), o),
                                _sample(t.numeric.get(fname, Values()), o), o))
         else:
-            traffic.append(_counts(metric, c.categorical.get(fname, Counter()),
-                                   t.categorical.get(fname, Counter()), o))
+            traffic.append(_counts(metric, c.categorical.get(fname, ClassCounter()),
+                                   t.categorical.get(fname, ClassCounter()), o))
     every = metrics + traffic
     tested = [i for i, m in enumerate(every) if m.p_value is not None]
     if tested:

@@ -100,3 +100,34 @@ def test_thin_versions_are_not_enough_data(rng: np.random.Generator) -> None:
     acc.update(_data(rng, 40))
     (v,) = acc.result("v1", CompareOptions(min_records=30))
     assert {m.verdict for m in v.metrics} == {"not_enough_data"} and v.verdict == "not_enough_data"
+
+
+def test_classes_past_the_exact_cap_stay_bounded_and_are_compared_on_the_heavy_ones(
+    rng: np.random.Generator,
+) -> None:
+    """Each version with 15,000 distinct rare classes (past the 10,000 exact cap) and three heavy
+    ones: the counts move to sketches, the totals stay exact, and a heavy class whose share
+    doubles is a classes difference, with the chi-square of the heavy classes plus the rest."""
+    from mlmon.stats.classes import EXACT_CLASSES
+
+    def version(name: str, heavy: dict[str, int], rare: int) -> pa.Table:
+        cls = [c for c, k in heavy.items() for _ in range(k)] + [f"{name}-{i}" for i in range(rare)]
+        n = len(cls)
+        return _table([name] * n, rng.lognormal(3, 0.5, n), np.ones(n, bool), cls, rng.beta(5, 2, n))
+
+    rare = EXACT_CLASSES + 5000
+    control = version("v1", {"a": 20_000, "b": 10_000, "c": 5000}, rare)
+    canary = version("v2", {"a": 20_000, "b": 10_000, "c": 10_000}, rare)
+    acc = CompareAccumulator()
+    for t in (control, canary):
+        for part in (t.slice(0, 20_000), t.slice(20_000)):
+            acc.update(part)
+    assert all(v.classes.exact is None for v in acc.versions.values())
+    (v,) = acc.result("v1")
+    m = {x.metric: x for x in v.metrics}["classes"]
+    assert (m.n_control, m.n_treatment) == (len(control), len(canary))
+    # the same test by hand: the heavy classes as counted, everything else one column
+    table = np.array([[20_000, 10_000, 5000, rare], [20_000, 10_000, 10_000, rare]])
+    ref = stats.chi2_contingency(table, correction=False)
+    assert m.statistic == pytest.approx(ref.statistic, rel=0.02)
+    assert m.p_value is not None and m.p_value < 1e-6 and m.verdict == "worse"
