@@ -14,7 +14,14 @@ from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, LATENCY, PRED_CLASS, 
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.drift import chi_square_table
-from mlmon.stats.summary import MIN_TAIL, GroupKey, Values, group_label, group_order, split_groups
+from mlmon.stats.summary import (
+    MIN_TAIL,
+    GroupKey,
+    Values,
+    group_label,
+    group_order,
+    split_new_groups,
+)
 from mlmon.stats.weighted import Rounded, Weighted, ks, mann_whitney
 
 Sample = np.ndarray | Weighted
@@ -117,10 +124,8 @@ class CompareAccumulator:
     def update(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        parts = split_groups(table)
-        if len(self.versions) + sum(k not in self.versions for k, _ in parts) > self.max_groups:
-            raise OptionError(f"the --by field has more than {self.max_groups} distinct values: "
-                              "compare model versions, not request ids")
+        parts = split_new_groups(table, self.versions, self.max_groups,
+                                 "compare model versions, not request ids")
         for key, part in parts:
             self._update(key, part)
 

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.errors import OptionError
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftOptions
-from mlmon.stats.summary import GroupKey, SummaryOptions, group_order, split_groups
+from mlmon.stats.summary import GroupKey, SummaryOptions, group_order, split_new_groups
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
 
@@ -47,11 +46,7 @@ class GroupedWindowAccumulator:
         if table.num_rows == 0:
             return
         self.overall.update(table)
-        parts = split_groups(table)
-        if len(self.groups) + sum(k not in self.groups for k, _ in parts) > self.max_groups:
-            raise OptionError(f"the --by field has more than {self.max_groups} distinct values: "
-                              "group by a field with few values, such as model_version")
-        for key, part in parts:
+        for key, part in split_new_groups(table, self.groups, self.max_groups):
             if key not in self.groups:
                 self.groups[key] = WindowAccumulator(
                     self.options, summary=self.summary, baseline=self.baseline, drift=self.drift

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +54,17 @@ def split_groups(table: pa.Table) -> list[tuple[GroupKey, pa.Table]]:
     parts: list[tuple[GroupKey, pa.Table]] = [(k, table.filter(pc.equal(col, k))) for k in uniques]
     if nulls:
         parts.append((None, table.filter(pc.is_null(col))))
+    return parts
+
+
+def split_new_groups(
+    table: pa.Table, known: Collection[object], max_groups: int,
+    advice: str = "group by a field with few values, such as model_version",
+) -> list[tuple[GroupKey, pa.Table]]:
+    """split_groups, refusing (a usage error) a table that takes the groups past max_groups."""
+    parts = split_groups(table)
+    if len(known) + sum(k not in known for k, _ in parts) > max_groups:
+        raise OptionError(f"the --by field has more than {max_groups} distinct values; {advice}")
     return parts
 
 
@@ -239,12 +250,10 @@ class SummaryAccumulator:
         if table.num_rows == 0:
             return
         if GROUP in table.column_names:
-            parts = split_groups(table)
-            if len(self.groups) + sum(k not in self.groups for k, _ in parts) > self.options.max_groups:
-                raise OptionError(
-                    f"the --by field has more than {self.options.max_groups} distinct values; "
-                    "group by a field with few values, such as model_version, or give --by ''"
-                )
+            parts = split_new_groups(
+                table, self.groups, self.options.max_groups,
+                "group by a field with few values, such as model_version, or give --by ''",
+            )
             for key, part in parts:
                 self._update(key, part)
         else:
