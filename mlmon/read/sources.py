@@ -257,7 +257,7 @@ class _Decompressor(Protocol):
 
 
 class _Closable:
-    """What `_Stream` and `_Plain` share: a readable binary stream over a raw file."""
+    """What every source stream shares: a readable binary stream over a raw file."""
 
     _raw: IO[bytes]
     closed = False
@@ -278,7 +278,32 @@ class _Closable:
             return None
 
 
-class _Stream(_Closable):
+class _Buffered(_Closable):
+    """A stream that makes its bytes into `_buf` as they are asked for (`_fill`)."""
+
+    _buf: bytearray
+
+    def _fill(self, n: int) -> None:
+        """Make at least `n` bytes (all, when n < 0) ready in `_buf`, or all there are."""
+        raise NotImplementedError
+
+    def peek(self, n: int) -> bytes:
+        """The next `n` bytes (fewer at the end), left in place for `read`."""
+        self._fill(n)
+        return bytes(self._buf[:n])
+
+    def read(self, n: int = -1) -> bytes:
+        self._fill(n)
+        if n < 0 or n >= len(self._buf):
+            out = bytes(self._buf)
+            self._buf.clear()
+        else:
+            out = bytes(self._buf[:n])
+            del self._buf[:n]
+        return out
+
+
+class _Stream(_Buffered):
     """A readable binary stream that decompresses gzip, bz2 and zstd (all members/frames).
 
     A stream cut short yields every byte it could decompress and sets `notes.truncated`.
@@ -413,21 +438,6 @@ class _Stream(_Closable):
                 break
             self._pending = chunk
 
-    def peek(self, n: int) -> bytes:
-        """The next `n` bytes (fewer at the end), left in place for `read`."""
-        self._fill(n)
-        return bytes(self._buf[:n])
-
-    def read(self, n: int = -1) -> bytes:
-        self._fill(n)
-        if n < 0 or n >= len(self._buf):
-            out = bytes(self._buf)
-            self._buf.clear()
-        else:
-            out = bytes(self._buf[:n])
-            del self._buf[:n]
-        return out
-
 
 class _Plain(_Closable):
     """A raw stream that counts what it hands out, with the same interface as `_Stream`."""
@@ -543,7 +553,7 @@ def _mark_invalid(exc: UnicodeError) -> tuple[str, int]:
     return "\udcff", exc.end
 
 
-class _Recode(_Closable):
+class _Recode(_Buffered):
     """UTF-8 bytes from a UTF-16/32 source (its byte order mark dropped), and/or a source whose
     lines end in a lone CR (classic Mac, some exporters) with each CR made a newline.
 
@@ -581,20 +591,6 @@ class _Recode(_Closable):
             self._buf += chunk
             if not chunk and (self._dec is None or not text):
                 self._eof = True
-
-    def peek(self, n: int) -> bytes:
-        self._fill(n)
-        return bytes(self._buf[:n])
-
-    def read(self, n: int = -1) -> bytes:
-        self._fill(n)
-        if n < 0 or n >= len(self._buf):
-            out = bytes(self._buf)
-            self._buf.clear()
-        else:
-            out = bytes(self._buf[:n])
-            del self._buf[:n]
-        return out
 
     def close(self) -> None:
         self.closed = True
