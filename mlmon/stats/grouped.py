@@ -1,14 +1,23 @@
-"""Drift per group (model version): one mergeable DriftAccumulator per value of --by, plus all records."""
+"""Accumulators per group (model version): one for all records and one per value of --by; drift per group."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import pyarrow as pa
 
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import GroupKey, group_order, split_new_groups
+
+
+class _Accumulator(Protocol):
+    def update(self, table: pa.Table) -> None: ...
+
+
+A = TypeVar("A", bound=_Accumulator)
 
 
 @dataclass(frozen=True)
@@ -21,13 +30,14 @@ class GroupDrift:
     features: tuple[FeatureDrift, ...]
 
 
-class GroupedDriftAccumulator:
-    """A DriftAccumulator for all records and one per group: fixed-size state per group."""
+class ByGroup(Generic[A]):
+    """One accumulator for all records and one per value of --by (the records without the
+    field are the group None), each made by `make`; at most `max_groups` groups."""
 
-    def __init__(self, baseline: Baseline, *, max_groups: int = 100) -> None:
-        self.baseline = baseline
-        self.overall = DriftAccumulator(baseline)
-        self.groups: dict[GroupKey, DriftAccumulator] = {}
+    def __init__(self, make: Callable[[], A], max_groups: int) -> None:
+        self._make = make
+        self.overall = make()
+        self.groups: dict[GroupKey, A] = {}
         self.records: dict[GroupKey, int] = {}
         self.max_groups = max_groups
 
@@ -37,10 +47,18 @@ class GroupedDriftAccumulator:
         self.overall.update(table)
         for key, part in split_new_groups(table, self.groups, self.max_groups):
             if key not in self.groups:
-                self.groups[key] = DriftAccumulator(self.baseline)
+                self.groups[key] = self._make()
                 self.records[key] = 0
             self.groups[key].update(part)
             self.records[key] += part.num_rows
+
+
+class GroupedDriftAccumulator(ByGroup[DriftAccumulator]):
+    """A DriftAccumulator for all records and one per group: fixed-size state per group."""
+
+    def __init__(self, baseline: Baseline, *, max_groups: int = 100) -> None:
+        self.baseline = baseline
+        super().__init__(lambda: DriftAccumulator(baseline), max_groups)
 
     def merge(self, other: GroupedDriftAccumulator) -> None:
         self.overall.merge(other.overall)

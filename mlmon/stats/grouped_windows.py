@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftOptions
-from mlmon.stats.summary import GroupKey, SummaryOptions, group_order, split_new_groups
+from mlmon.stats.grouped import ByGroup
+from mlmon.stats.summary import GroupKey, SummaryOptions, group_order
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
 
 
@@ -23,7 +22,7 @@ class GroupWindows:
     windows: tuple[Window, ...]
 
 
-class GroupedWindowAccumulator:
+class GroupedWindowAccumulator(ByGroup[WindowAccumulator]):
     """A WindowAccumulator for all records and one per group."""
 
     def __init__(
@@ -35,25 +34,10 @@ class GroupedWindowAccumulator:
         drift: DriftOptions | None = None,
         max_groups: int = 100,
     ) -> None:
-        self.summary, self.baseline, self.drift = summary, baseline, drift
-        self.options = options
-        self.overall = WindowAccumulator(options, summary=summary, baseline=baseline, drift=drift)
-        self.groups: dict[GroupKey, WindowAccumulator] = {}
-        self.records: dict[GroupKey, int] = {}
-        self.max_groups = max_groups
-
-    def update(self, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            return
-        self.overall.update(table)
-        for key, part in split_new_groups(table, self.groups, self.max_groups):
-            if key not in self.groups:
-                self.groups[key] = WindowAccumulator(
-                    self.options, summary=self.summary, baseline=self.baseline, drift=self.drift
-                )
-                self.records[key] = 0
-            self.groups[key].update(part)
-            self.records[key] += part.num_rows
+        super().__init__(
+            lambda: WindowAccumulator(options, summary=summary, baseline=baseline, drift=drift),
+            max_groups,
+        )
 
     def result(self, drift: DriftOptions | None = None) -> tuple[GroupWindows, ...]:
         span = self.overall.starts()
