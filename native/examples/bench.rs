@@ -1,6 +1,6 @@
 //! Time the block parser on a JSON-lines file: `cargo run --release --example bench FILE`.
 use mlmon_native::block;
-use mlmon_native::plan::{FeatureKind, Fields, Plan};
+use mlmon_native::plan::{FeatureKind, Fields, Plan, DEFAULT_SUMMARY};
 use serde::de::{Deserialize, IgnoredAny};
 use std::time::Instant;
 
@@ -25,14 +25,7 @@ fn main() {
             Fields {
                 timestamp: "timestamp",
                 by: features.is_none().then_some("model_version"),
-                summary: features.is_none().then_some([
-                    "latency_ms",
-                    "status",
-                    "success",
-                    "prediction",
-                    "prediction.class",
-                    "prediction.confidence",
-                ]),
+                summary: features.is_none().then_some(DEFAULT_SUMMARY),
                 features,
             },
             None,

@@ -531,21 +531,14 @@ fn not_a_record(line: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Fields;
+    use crate::plan::{Fields, DEFAULT_SUMMARY};
 
     fn plan(marker: Option<&str>) -> Plan {
         Plan::new(
             Fields {
                 timestamp: "timestamp",
                 by: Some("model_version"),
-                summary: Some([
-                    "latency_ms",
-                    "status",
-                    "success",
-                    "prediction",
-                    "prediction.class",
-                    "prediction.confidence",
-                ]),
+                summary: Some(DEFAULT_SUMMARY),
                 features: Some((
                     "input.features",
                     vec![

@@ -124,6 +124,18 @@ pub struct Plan {
     pub success_values: Vec<String>,
 }
 
+/// The summary field paths under mlmon's default field options (latency, status, success,
+/// prediction, class, confidence): for tests, examples and the fuzz target; a run's plan always
+/// comes from Python.
+pub const DEFAULT_SUMMARY: [&str; 6] = [
+    "latency_ms",
+    "status",
+    "success",
+    "prediction",
+    "prediction.class",
+    "prediction.confidence",
+];
+
 /// Field paths of a plan as mlmon's FieldMap spells them.
 pub struct Fields<'a> {
     pub timestamp: &'a str,

@@ -6,16 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use mlmon_native::block::{parse, CODES, ROW};
 use mlmon_native::columns::Col;
-use mlmon_native::plan::{FeatureKind, Fields, Plan};
-
-const SUMMARY: [&str; 6] = [
-    "latency_ms",
-    "status",
-    "success",
-    "prediction",
-    "prediction.class",
-    "prediction.confidence",
-];
+use mlmon_native::plan::{FeatureKind, Fields, Plan, DEFAULT_SUMMARY as SUMMARY};
 
 fn plan(kind: u8) -> Plan {
     let success = vec!["ok".to_string(), "success".to_string(), "200".to_string()];
