@@ -1,0 +1,21 @@
+"""What users type: odd option values, config files, state files and outputs get a defined exit code and
+one clear line, never an internal error (70) or a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corpus import cli, error_line
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_logs"
+LOG = str(SAMPLES / "predictions.jsonl")
+
+
+def test_since_with_nanoseconds_selects_like_the_same_time_in_microseconds() -> None:
+    # pyarrow cannot turn a nanosecond timestamp into a datetime; that was exit 70
+    nano = cli(["summary", LOG, "--since", "2026-11-01T10:10:00.123456789Z", "-f", "json"])
+    micro = cli(["summary", LOG, "--since", "2026-11-01T10:10:00.123456Z", "-f", "json"])
+    assert nano.exit_code == micro.exit_code == 0, nano.stderr
+    assert json.loads(nano.stdout)["records"] == json.loads(micro.stdout)["records"] > 0
