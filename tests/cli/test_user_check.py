@@ -1,0 +1,36 @@
+"""`mlmon check` as users drive it: odd flags, config files, state files, outputs and notification
+targets get a defined exit code and one clear line, never an internal error or a silent pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from corpus import cli, error_line, good_lines, join
+
+RULES = '[[rules]]\nmetric = "records"\ncritical = 10\n'
+
+
+def _setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str = RULES, n: int = 200) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.jsonl").write_bytes(join(good_lines(n)))
+    (tmp_path / "mlmon.toml").write_text(f'logs = ["log.jsonl"]\n{toml}')
+
+
+@pytest.mark.parametrize("where", ["flag", "file"])
+def test_window_rows_below_one_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # -1 used to drop the oldest record and check the rest (a Python slice), 0 to check everything
+    _setup(tmp_path, monkeypatch, ("window-rows = -1\n" if where == "file" else "") + RULES)
+    for rows in ("-1", "0"):
+        r = cli(["check", *(["--window-rows", rows] if where == "flag" else [])])
+        assert r.exit_code == 2, r.stdout
+        assert "--window-rows must be at least 1" in error_line(r)
+
+
+def test_help_states_the_min_effect_default_that_runs() -> None:
+    from mlmon.stats.drift import DriftOptions
+
+    help_text = " ".join(cli(["check", "--help"]).stdout.split())
+    assert f"none (default {DriftOptions().min_effect:g})" in help_text
