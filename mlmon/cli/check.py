@@ -198,7 +198,7 @@ def check(
     min_effect: Annotated[
         float | None,
         typer.Option(
-            help="drift.* warning threshold when a rule gives none (default 0.1).", show_default=False
+            help="drift.* warning threshold when a rule gives none (default 0.05).", show_default=False
         ),
     ] = None,
     mean_tolerance: Annotated[
