@@ -345,6 +345,10 @@ def _column(tbl: pa.Table, path: str) -> pa.Array | None:
 def _as_text(arr: pa.Array | None, n: int) -> pa.Array:
     if arr is None:
         return pa.nulls(n, pa.string())
+    if pa.types.is_floating(arr.type) and arr.null_count < len(arr):
+        # a text field read as a number because the same path is also a number field
+        # (`--by latency_ms`): the exact path rejects a float as text (wrong_type)
+        raise _FastFailed("a number where text is read")
     return arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
 
 

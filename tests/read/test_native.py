@@ -516,3 +516,17 @@ def test_success_from_an_odd_case_status_in_a_clean_file_on_every_reader(tmp_pat
         got, _ = read([str(path)], plan, reader_name=reader_name)
         assert got is not None and got.column("success").to_pylist() == expected, reader_name
 
+
+def test_a_text_field_on_the_path_of_a_number_field_is_a_wrong_type_on_every_reader(tmp_path: Path) -> None:
+    # `--by latency_ms`: the pyarrow reader read the path once, as a number, and cast it to text
+    path = tmp_path / "by.jsonl"
+    path.write_bytes(join(good_lines(3000)))
+    plan = ReadPlan(by="latency_ms")
+    reports = {}
+    for name in ("exact", "native", "python"):
+        table, reports[name] = read([str(path)], plan, exact=name == "exact",
+                                    reader_name=None if name == "exact" else name)
+        assert table is None
+    assert reports["exact"].reasons == {"wrong_type": 3000}
+    assert reports["native"] == reports["exact"] and reports["python"] == reports["exact"]
+
