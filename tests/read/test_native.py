@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from corpus import (
@@ -530,3 +531,21 @@ def test_a_text_field_on_the_path_of_a_number_field_is_a_wrong_type_on_every_rea
     assert reports["exact"].reasons == {"wrong_type": 3000}
     assert reports["native"] == reports["exact"] and reports["python"] == reports["exact"]
 
+
+def test_every_reader_yields_one_table_per_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the pyarrow reader splits a block with a bad line into pieces, the native reader does not:
+    # per-table float sums (the confidence mean) must still add the same numbers in the same order
+    lines = good_lines(6000)
+    lines[4321] = b'{"latency_ms": "12"}'
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(join(lines))
+    from mlmon.read.reader import Reader
+    from mlmon.read.sources import Source
+
+    sums = {}
+    for name in ("native", "python"):
+        monkeypatch.setenv("MLMON_READER", name)
+        tables = list(Reader([Source(str(path))], PLAN_SUMMARY, require=()).tables())
+        sums[name] = [(t.num_rows, float(np.asarray(t.column("confidence").to_numpy()).sum())) for t in tables]
+    assert len(sums["native"]) == 1
+    assert sums["native"] == sums["python"]
