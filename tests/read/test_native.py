@@ -549,3 +549,24 @@ def test_every_reader_yields_one_table_per_block(tmp_path: Path, monkeypatch: py
         sums[name] = [(t.num_rows, float(np.asarray(t.column("confidence").to_numpy()).sum())) for t in tables]
     assert len(sums["native"]) == 1
     assert sums["native"] == sums["python"]
+
+
+@pytest.mark.parametrize("prediction", ["status", "latency_ms", "success"])
+def test_a_bare_prediction_elsewhere_leaves_class_and_confidence_unread_on_every_reader(
+    tmp_path: Path, prediction: str
+) -> None:
+    # `--prediction-field status` with the class and confidence still at prediction.class and
+    # prediction.confidence: the pyarrow reader read those too; a record without the bare
+    # prediction reads them (exact_record's rule, per record)
+    lines = [dumps(record(i, success=bool(i % 2))) for i in range(3000)]
+    lines[10] = dumps({k: v for k, v in record(10, success=True).items() if k != prediction})
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(join(lines))
+    plan = ReadPlan(fields=FieldMap(prediction=prediction))
+    want, _ = read([str(path)], plan, exact=True)
+    assert want is not None
+    assert want.column("pred_class").null_count == (2999 if prediction == "latency_ms" else 0)
+    assert want.column("confidence").null_count == 2999
+    for reader_name in ("native", "python"):
+        got, _ = read([str(path)], plan, reader_name=reader_name)
+        assert got is not None and got.equals(want), reader_name
