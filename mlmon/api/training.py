@@ -45,11 +45,20 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
             if hint is not None:  # Excel's `sep=;` line: the header is the next line
                 data = data[data.find(b"\n") + 1 :]
             delim = hint or sniff_delimiter(data[: data.find(b"\n")], source.path)
-            table = pcsv.read_csv(
-                pa.BufferReader(data),
-                read_options=pcsv.ReadOptions(block_size=CSV_TRAINING_BLOCK),
-                parse_options=pcsv.ParseOptions(delimiter=delim),
-            )
+            try:
+                table = pcsv.read_csv(
+                    pa.BufferReader(data),
+                    read_options=pcsv.ReadOptions(block_size=CSV_TRAINING_BLOCK),
+                    parse_options=pcsv.ParseOptions(delimiter=delim),
+                )
+            except pa.ArrowInvalid as exc:
+                where = _bad_csv_row(data, delim, skipped=1 if hint is not None else 0)
+                if where is None:
+                    raise
+                raise DataError(
+                    f"{source.name}:{where}: cannot read training data as csv: {_first_line(exc)}"
+                    " (training data is read whole: mend or drop that row)"
+                ) from None
         else:
             import pyarrow.json as pj
 
@@ -73,6 +82,39 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
         raise DataError(f"{source.name}: training data has no rows")
     _refuse_duplicate_columns(table, source.name)
     return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+
+def _bad_csv_row(data: bytes, delim: str, *, skipped: int) -> str | None:
+    """Where the first row pyarrow refuses is: its line number when every row is one line (no
+    quote in the file), else its row number; None when pyarrow names no row."""
+    import pyarrow.csv as pcsv
+
+    refused: list[int] = []
+
+    def note(row: pcsv.InvalidRow) -> str:
+        if row.number is not None:
+            refused.append(row.number)
+        return "error"
+
+    try:  # one thread: pyarrow numbers rows only then
+        pcsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pcsv.ReadOptions(block_size=CSV_TRAINING_BLOCK, use_threads=False),
+            parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=note),
+        )
+    except pa.ArrowInvalid:
+        pass
+    if not refused:
+        return None
+    number = refused[0]  # among the non-blank rows, the header being row 1
+    if b'"' in data:
+        return f" row {number} (the header is row 1)"
+    rows = 0
+    for line_no, line in enumerate(data.splitlines(), start=1 + skipped):
+        rows += bool(line)
+        if rows == number:
+            return str(line_no)
+    return f" row {number} (the header is row 1)"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -364,27 +364,10 @@ def _progress(logs: list[str] | None = None) -> Iterator[Callable[[int], None] |
     if not sys.stderr.isatty() or os.environ.get("CI"):
         yield None
         return
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        SpinnerColumn,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+    from rich.progress import Progress
 
     tracker = _Tracker(_input_files(logs))
-    sized = tracker.total is not None
-    columns = [
-        SpinnerColumn(),
-        TextColumn("reading {task.fields[file]}", markup=False),
-        BarColumn(),
-        DownloadColumn(),
-        *([TaskProgressColumn(), TimeRemainingColumn()] if sized else []),
-        TransferSpeedColumn(),
-    ]
+    columns = _progress_columns(sized=tracker.total is not None)
     first = _shown_name(tracker.names[0]) if tracker.names else ""
     with Progress(*columns, console=_stderr(), transient=True) as prog:
         task = prog.add_task("read", total=tracker.total, file=first)
@@ -393,6 +376,35 @@ def _progress(logs: list[str] | None = None) -> Iterator[Callable[[int], None] |
             prog.update(task, advance=n, file=_shown_name(tracker.advance(n)))
 
         yield on_bytes
+
+
+def _progress_columns(*, sized: bool) -> list[Any]:
+    """The progress line's columns, kept to one line at any width: the figures never wrap, the
+    file name is cut with an ellipsis and the bar takes what is left (at most 40 cells)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.table import Column
+
+    def whole() -> Column:
+        return Column(no_wrap=True)
+
+    return [
+        SpinnerColumn(table_column=whole()),
+        TextColumn("reading {task.fields[file]}", markup=False,
+                   table_column=Column(no_wrap=True, overflow="ellipsis")),
+        BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=5, max_width=40)),
+        DownloadColumn(table_column=whole()),
+        *((TaskProgressColumn(table_column=whole()), TimeRemainingColumn(table_column=whole()))
+          if sized else ()),
+        TransferSpeedColumn(table_column=whole()),
+    ]
 
 
 # Redirected output is as wide as its content, up to this; past it long text wraps (never cut).

@@ -21,6 +21,7 @@ from mlmon.report.render import (
     alerts_table,
     plain,
     safe,
+    verdict,
 )
 from mlmon.rules.alerts import Alert
 from mlmon.rules.persist import Firing
@@ -308,7 +309,7 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
                  "may overlap in time: sort the log by time, or use a clock window such as --every 1h)")
     if rep.baseline_source:
         head += f"; drift against {rep.baseline_source}"
-    parts: list[RenderableType] = [_t(head)]
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), _t(head)]
     if rep.windows:  # an empty selection has no rows: the records alert below says so
         parts.append(_window_table(rep))
     if any(w.features for w in rep.windows):

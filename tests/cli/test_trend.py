@@ -99,3 +99,15 @@ def test_a_thin_last_window_is_never_a_pass(tmp_path: Path) -> None:
     assert result.exit_code == 65 and "nothing to check now" in result.stderr
     # without a rule, trend only reports
     assert runner.invoke(app, ["trend", str(path), "--every", "1h"]).exit_code == 0
+
+
+def test_trend_table_opens_with_its_verdict(tmp_path: Path, rng: np.random.Generator) -> None:
+    path, recs = _log(tmp_path, rng)
+    lat = np.array([r["latency_ms"] for r in recs if "timestamp" in r])
+    healthy = runner.invoke(app, ["trend", str(path), "--every", "1h"])
+    assert healthy.exit_code == 0, healthy.stderr
+    assert healthy.stdout.splitlines()[0] == f"OK: {len(recs)} records, no alerts"
+    low = float(np.percentile(lat, 50))  # every hour's p99 is above its overall median
+    alert = runner.invoke(app, ["trend", str(path), "--every", "1h", "--max-p99-ms", str(low)])
+    assert alert.exit_code == 1, alert.stderr
+    assert alert.stdout.splitlines()[0] == f"ALERT: 1 warning ({len(recs)} records)"

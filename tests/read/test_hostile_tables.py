@@ -146,3 +146,22 @@ def test_a_training_row_longer_than_the_block_is_named(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
     r = cli(["baseline", str(tmp_path / "t.csv"), "-o", str(tmp_path / "b.json")])
     assert r.exit_code == 65 and "a row longer than 16 MiB" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a,b\n1,2\n3,4\n5\n6,7\n", ":4: "),  # the line an editor shows
+        ("a,b\n\n1,2\r\n\r\n5\n6,7\n", ":5: "),  # blank lines and CRLF counted as lines
+        ("sep=;\na;b\n1;2\n5\n", ":4: "),  # Excel's separator line is a line too
+        ('a,b\n"x\ny",2\n5\n', ": row 3 (the header is row 1): "),  # rows over lines: the row
+    ],
+)
+def test_a_ragged_training_row_is_named(tmp_path: Path, text: str, where: str) -> None:
+    path = tmp_path / "train.csv"
+    path.write_text(text, newline="")
+    r = cli(["baseline", str(path), "-o", str(tmp_path / "b.json")])
+    assert r.exit_code == 65
+    assert f"train.csv{where}cannot read training data as csv: " in r.stderr
+    assert "Expected 2 columns, got 1: 5" in r.stderr
+    assert not (tmp_path / "b.json").exists()
