@@ -492,10 +492,14 @@ def test_hypothesis_numbers(value: float, field: str, upper: bool) -> None:
 # Letters whose lower case Python 3.11 (Unicode 14) and Rust's or Arrow's newer tables disagree
 # on (U+A7DA, Garay U+10D50, Cyrillic U+1C89 gained a lower case later), and ones where Python's
 # full case mapping differs from a simple one (U+0130 is `i` + U+0307; a final sigma).
-ODD_CASE_STATUSES = ["\ua7da", "\ua7db", "\U00010d50", "\u1c89", "\u0130", "\u03a3\u03a3", "\u00d6K", "\u6210"]
+ODD_CASE_STATUSES = [
+    "\ua7da", "\ua7db", "\U00010d50", "\u1c89", "\u0130", "\u03a3\u03a3", "\u00d6K", "\u6210",
+]
 
 
-@pytest.mark.parametrize("value", ["\ua7da", "\ua7db", "\U00010d50", "\u1c8a", "i\u0307", "\u03c3\u03c2", "\u00f6k"])
+@pytest.mark.parametrize(
+    "value", ["\ua7da", "\ua7db", "\U00010d50", "\u1c8a", "i\u0307", "\u03c3\u03c2", "\u00f6k"]
+)
 def test_success_from_an_odd_case_status_is_pythons_lower(value: str) -> None:
     plan = ReadPlan(success_values=frozenset({value.lower(), "ok"}))
     lines = [dumps(record(i, status=ODD_CASE_STATUSES[i % len(ODD_CASE_STATUSES)])) for i in range(40)]
@@ -546,7 +550,7 @@ def test_every_reader_yields_one_table_per_block(tmp_path: Path, monkeypatch: py
     for name in ("native", "python"):
         monkeypatch.setenv("MLMON_READER", name)
         tables = list(Reader([Source(str(path))], PLAN_SUMMARY, require=()).tables())
-        sums[name] = [(t.num_rows, float(np.asarray(t.column("confidence").to_numpy()).sum())) for t in tables]
+        sums[name] = [(t.num_rows, float(np.sum(t.column("confidence").to_numpy()))) for t in tables]
     assert len(sums["native"]) == 1
     assert sums["native"] == sums["python"]
 
