@@ -1,6 +1,7 @@
-"""The `mlmon` command: options in, one library call, a renderer, an exit code out."""
+"""The `mlmon` command: options in, one library call, a renderer, an exit code out.
 
-from mlmon.cli import baseline, check, compare, drift, summary, trend  # noqa: F401  (each registers its command)
+Each command is in its own module (mlmon/cli/commands.py lists them), imported when it runs."""
+
 from mlmon.cli.app import _WithoutPandas, app, main
 from mlmon.cli.config import config_app
 from mlmon.cli.options import FailOn, Fmt

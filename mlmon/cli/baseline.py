@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled, _progress, _stderr, app
+from mlmon.cli.app import _handled, _progress, _stderr
+from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     FeaturesField,
     LargeWindow,
@@ -29,8 +30,10 @@ from mlmon.cli.options import (
 )
 from mlmon.errors import OptionError
 
+cli = one_command()
 
-@app.command()
+
+@cli.command()
 def baseline(
     training_data: Annotated[
         list[str],

@@ -7,14 +7,17 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled, app
+from mlmon.cli.app import _handled
 from mlmon.cli.checkout import _nagios, _run
 from mlmon.cli.checkplan import CheckArgs, CheckFmt, parse_outputs
+from mlmon.cli.commands import one_command
 from mlmon.cli.options import FailOn, FailOnOpt, Last, Since, Until
 from mlmon.errors import OptionError
 
+cli = one_command()
 
-@app.command()
+
+@cli.command()
 def check(
     ctx: typer.Context,
     logs: Annotated[

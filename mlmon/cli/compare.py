@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress
+from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
@@ -63,7 +64,10 @@ def parse_tolerances(items: list[str] | None) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
-@app.command()
+cli = one_command()
+
+
+@cli.command()
 def compare(
     logs: Logs,
     control: Annotated[

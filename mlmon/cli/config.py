@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
+from mlmon.cli.commands import LazyGroup
 from mlmon.errors import ConfigError, ExitCode
 
 META = "mlmon.config"
@@ -65,7 +65,8 @@ def _param_schema(param: Any) -> dict[str, Any]:
 
 
 def _commands(group: Any) -> dict[str, Any]:
-    return {n: c for n, c in group.commands.items() if n not in NOT_CONFIGURED}
+    every = group.all_commands() if isinstance(group, LazyGroup) else group.commands
+    return {n: c for n, c in every.items() if n not in NOT_CONFIGURED}
 
 
 def settings_schema(group: Any) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def load_for(group: Any, path: str | None, *, discover: bool = True) -> Any:
     return load_config(path, settings_schema(group))
 
 
-class ConfiguredGroup(TyperGroup):
+class ConfiguredGroup(LazyGroup):
     """Takes `--config FILE` / `--no-config` from any command's arguments and loads the config
     (or finds one from the working directory up) before the command parses its options, so that
     every flag's default comes from the file and a flag on the command line still wins."""

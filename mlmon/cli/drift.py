@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress
+from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
@@ -40,8 +41,10 @@ from mlmon.cli.options import (
 )
 from mlmon.errors import OptionError
 
+cli = one_command()
 
-@app.command()
+
+@cli.command()
 def drift(
     logs: Logs,
     baseline_path: Annotated[

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _picked, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _picked, _progress
+from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
@@ -48,8 +49,10 @@ from mlmon.cli.options import (
 )
 from mlmon.errors import OptionError
 
+cli = one_command()
 
-@app.command()
+
+@cli.command()
 def summary(
     logs: Logs,
     fmt: FormatOpt = Fmt.TABLE,

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, app
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress
+from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
@@ -87,7 +88,10 @@ def parse_every(text: str) -> tuple[int | None, int | None]:
     return ns, None
 
 
-@app.command()
+cli = one_command()
+
+
+@cli.command()
 def trend(
     logs: Logs,
     every: Annotated[

@@ -7,19 +7,21 @@ import json
 import math
 import re
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
 from mlmon import __version__
-from mlmon.api import DriftReport, SummaryReport
 from mlmon.numfmt import ms, number, p_value, percent, stat
 from mlmon.read.reader import Example, InputReport
 from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.rules.alerts import Alert, Severity, mean_deviation_text
-from mlmon.stats.drift import FeatureDrift
 from mlmon.stats.summary import NO_GROUP, GroupSummary, SummaryResult, group_label
+
+if TYPE_CHECKING:
+    from mlmon.api import DriftReport, SummaryReport
+    from mlmon.stats.drift import FeatureDrift
 
 SCHEMA_VERSION = 1
 _UNSAFE = re.compile(

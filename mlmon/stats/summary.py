@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Collection
@@ -22,6 +23,8 @@ MIN_TAIL = 10
 """A percentile q needs n * (1 - q) >= MIN_TAIL values above it to be trusted."""
 BOUND_ALPHA = 0.05
 """Error rate of the lower confidence bounds of insufficient percentiles."""
+BOUNDED = (0.95, 0.99)
+"""The percentiles (p95, p99) that get a lower confidence bound when they are insufficient."""
 ALL = "(all)"
 """The table label of the all-records row. Only a label: in the data the overall is
 `SummaryResult.overall` (the top level of the JSON), never a group."""
@@ -461,7 +464,14 @@ def latency_stats(values: np.ndarray, *, in_place: bool = False) -> LatencyStats
 def lower_bound_rank(n: int, q: float, alpha: float = BOUND_ALPHA) -> int | None:
     """0-based rank k of the order statistic that is a one-sided (1 - alpha) lower confidence
     bound of the q-quantile of n values: the largest k with P(Binomial(n, q) <= k) <= alpha,
-    so that P(x_(k) <= true quantile) >= 1 - alpha. None when even the smallest value is not one."""
+    so that P(x_(k) <= true quantile) >= 1 - alpha. None when even the smallest value is not one.
+
+    The bounds the summary takes (p95 and p99 with too few values above them) are computed
+    exactly in integers (`_exact_rank`), which needs no scipy import: that import was most of
+    a small log's run time. Any other is scipy's `bdtr`; the tests check that both give the
+    same rank for every n the summary uses."""
+    if alpha == BOUND_ALPHA and q in BOUNDED and n * (1 - q) < MIN_TAIL:
+        return _exact_rank(n, q, alpha)
     from scipy.special import bdtr
 
     cdf = bdtr(np.arange(n), n, q)
@@ -469,12 +479,32 @@ def lower_bound_rank(n: int, q: float, alpha: float = BOUND_ALPHA) -> int | None
     return int(ok[-1]) if len(ok) else None
 
 
+@functools.cache
+def _exact_rank(n: int, q: float, alpha: float) -> int | None:
+    """`lower_bound_rank` without rounding. With q = a / b and alpha = c / d as the floats hold
+    them, P(X <= k) * b**n is b**n minus the upper tail, the sum over i > k of
+    C(n, i) * a**i * (b - a)**(n - i); summed from i = n down, it reaches the bound within a few
+    terms when few values lie above the quantile. (Cached: n is below 1,000 here.)"""
+    a, b = q.as_integer_ratio()
+    c, d = alpha.as_integer_ratio()
+    whole = b**n
+    limit = c * whole
+    term = a**n  # the term i = n
+    upper = 0
+    for k in range(n - 1, -1, -1):
+        upper += term  # the terms i > k
+        if d * (whole - upper) <= limit:
+            return k
+        term = term * (k + 1) * (b - a) // ((n - k) * a)  # the term i = k, exactly
+    return None
+
+
 def _lower_bounds(
     n: int, insufficient: tuple[str, ...], kth: Callable[[int], float]
 ) -> tuple[float | None, float | None]:
     """(p95_lower, p99_lower): bounds of the insufficient ones, from the k-th smallest value."""
     out: list[float | None] = []
-    for name, q in (("p95", 0.95), ("p99", 0.99)):
+    for name, q in zip(("p95", "p99"), BOUNDED, strict=True):
         k = lower_bound_rank(n, q) if name in insufficient and n else None
         out.append(None if k is None else kth(k))
     return out[0], out[1]

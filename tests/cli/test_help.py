@@ -14,7 +14,8 @@ from mlmon.cli import app
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
-    for name, cmd in group.commands.items():
+    for name in group.list_commands(None):
+        cmd = group.get_command(None, name)
         if getattr(cmd, "commands", None):
             out += _commands(cmd, (*prefix, name))
         else:

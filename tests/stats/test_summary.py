@@ -553,3 +553,31 @@ def test_lower_bounds_of_insufficient_percentiles_are_binomial_order_statistics(
             distinct, counts = np.unique(values, return_counts=True)
             assert getattr(latency_stats_of_counts(distinct, counts), f"{name}_lower") == expected
     assert latency_stats(rng.random(5000)).p99_lower is None  # enough values: the estimate is used
+
+
+def test_lower_bound_ranks_equal_scipys_for_every_n_the_summary_bounds() -> None:
+    """The summary's ranks are computed without scipy (exactly, in integers); for every n whose
+    p95 or p99 is insufficient they must be the ranks scipy's binomial CDF gives."""
+    from scipy.special import bdtr
+
+    from mlmon.stats.summary import (
+        BOUND_ALPHA,
+        BOUNDED,
+        MIN_TAIL,
+        PERCENTILES,
+        latency_stats,
+        lower_bound_rank,
+    )
+
+    assert {q for name, q in PERCENTILES if name != "p50"} == set(BOUNDED)
+    checked = 0
+    for q in BOUNDED:
+        n = 1
+        while n * (1 - q) < MIN_TAIL:
+            ok = np.flatnonzero(bdtr(np.arange(n), n, q) <= BOUND_ALPHA)
+            assert lower_bound_rank(n, q) == (int(ok[-1]) if len(ok) else None), (n, q)
+            checked += 1
+            n += 1
+        # the first n with enough values above the percentile gets no bound at all
+        assert f"p{round(q * 100)}" not in latency_stats(np.arange(n, dtype=float)).insufficient
+    assert checked == 199 + 999

@@ -1,0 +1,53 @@
+"""The commands of `mlmon`, one module each, imported only when a run, a listing or a help needs them."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import typer
+import typer.main
+from typer.core import TyperGroup
+
+from mlmon.cli.helptext import use_words
+
+COMMANDS = ("baseline", "check", "compare", "drift", "summary", "trend")
+"""The commands defined in mlmon/cli/<name>.py, in the order `mlmon --help` lists them."""
+
+
+def one_command() -> typer.Typer:
+    """The Typer of a command's module (`cli`): the module defines its command with
+    `@cli.command()`, and the mlmon group turns it into a click command on first use."""
+    return typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+class LazyGroup(TyperGroup):
+    """A group that imports a command's module when the command is first used: `mlmon summary`
+    imports the summary command and what it needs, not every command and its dependencies.
+    Listing the commands (`mlmon --help`, shell completion, a mistyped name, a config file's
+    schema) imports them all."""
+
+    def load(self, name: str) -> Any:
+        """The click command `name` (None when there is no such command)."""
+        command = self.commands.get(name)
+        if command is None and name in COMMANDS:
+            module = importlib.import_module(f"mlmon.cli.{name}")
+            command = typer.main.get_command(module.cli)
+            use_words(command)
+            self.add_command(command, name)
+        return command
+
+    def all_commands(self) -> dict[str, Any]:
+        """Every command by name, in the order of `list_commands`."""
+        return {name: self.load(name) for name in self.list_commands(None)}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return self.load(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        if args and self.load(args[0]) is None:
+            self.all_commands()  # not a command's name: typer suggests the nearest of all of them
+        return super().resolve_command(ctx, args)
