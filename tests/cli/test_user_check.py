@@ -34,3 +34,13 @@ def test_help_states_the_min_effect_default_that_runs() -> None:
 
     help_text = " ".join(cli(["check", "--help"]).stdout.split())
     assert f"none (default {DriftOptions().min_effect:g})" in help_text
+
+
+def test_nagios_perfdata_escapes_a_rule_name_from_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the name went raw into the perfdata label: a terminal colour code reached the plugin output
+    _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "records"\ncritical = 10\nname = "[red]n\\u001b[31m"\n')
+    r = cli(["check", "--nagios"])
+    assert r.exit_code == 0, r.stdout
+    assert "\x1b" not in r.stdout and "'[red]n\\x1b[31m'=" in r.stdout
