@@ -103,10 +103,9 @@ def find_config(start: str | None = None) -> str | None:
         py = os.path.join(here, PYPROJECT)
         if os.path.isfile(py):
             try:
-                with open(py, "rb") as fh:
-                    if "mlmon" in tomllib.load(fh).get("tool", {}):
-                        return py
-            except (OSError, tomllib.TOMLDecodeError, AttributeError):
+                if "mlmon" in _load_toml(py).get("tool", {}):
+                    return py
+            except (OSError, ValueError, AttributeError):  # not TOML, not UTF-8: not ours
                 pass
         parent = os.path.dirname(here)
         if parent == here:
@@ -114,11 +113,17 @@ def find_config(start: str | None = None) -> str | None:
         here = parent
 
 
+def _load_toml(path: str) -> dict[str, Any]:
+    """Parse a TOML file; a UTF-8 byte order mark (Windows editors write one) is skipped."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+
+
 def read_toml(path: str) -> dict[str, Any]:
     """The mlmon table of a config file: the whole of `mlmon.toml`, `[tool.mlmon]` of a pyproject."""
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
+        doc = _load_toml(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except OSError as exc:

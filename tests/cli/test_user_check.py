@@ -3,6 +3,7 @@ targets get a defined exit code and one clear line, never an internal error or a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,25 @@ def test_nagios_perfdata_escapes_a_rule_name_from_the_config(
     r = cli(["check", "--nagios"])
     assert r.exit_code == 0, r.stdout
     assert "\x1b" not in r.stdout and "'[red]n\\x1b[31m'=" in r.stdout
+
+
+def test_a_config_file_with_a_utf8_byte_order_mark_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Notepad saves UTF-8 with a BOM; tomllib refused it as "Invalid statement (at line 1, column 1)"
+    _setup(tmp_path, monkeypatch)
+    (tmp_path / "mlmon.toml").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "mlmon.toml").read_bytes())
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert [x["status"] for x in json.loads(r.stdout)["results"]] == ["ok"]
+
+
+def test_a_pyproject_that_is_not_utf8_is_not_taken_for_a_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # discovery walks up from the working directory; a Latin-1 pyproject.toml was a traceback
+    _setup(tmp_path, monkeypatch)
+    (tmp_path / "mlmon.toml").unlink()
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    r = cli(["summary", "log.jsonl", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
