@@ -345,6 +345,10 @@ def _column(tbl: pa.Table, path: str) -> pa.Array | None:
 def _as_text(arr: pa.Array | None, n: int) -> pa.Array:
     if arr is None:
         return pa.nulls(n, pa.string())
+    if pa.types.is_floating(arr.type) and arr.null_count < len(arr):
+        # a text field read as a number because the same path is also a number field
+        # (`--by latency_ms`): the exact path rejects a float as text (wrong_type)
+        raise _FastFailed("a number where text is read")
     return arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
 
 
@@ -381,16 +385,24 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
         cols[SUCCESS] = success_from(
             status, flag if flag is not None else pa.nulls(n, pa.bool_()), plan.success_values
         )
-        cls = _column(tbl, f.pred_class)
-        conf = _column(tbl, f.confidence)
-        value = None
-        if layout.prediction_leaf == "number":
-            value = _column(tbl, f.prediction)
-        elif layout.prediction_leaf is not None:
-            cls = _column(tbl, f.prediction)
-        cols[PRED_CLASS] = _as_text(cls, n)
-        cols[CONFIDENCE] = _as_float(conf, n)
-        cols[PRED_VALUE] = _as_float(value, n)
+        cls = _as_text(_column(tbl, f.pred_class), n)
+        conf = _as_float(_column(tbl, f.confidence), n)
+        value = pa.nulls(n, pa.float64())
+        pred = _column(tbl, f.prediction) if layout.prediction_leaf is not None else None
+        if pred is not None:
+            # a bare prediction is the class (text) or the value (number), and the class and
+            # confidence fields are not read; where it is missing they are (as in exact_record)
+            bare = pc.is_valid(pred)
+            no_text, no_number = pa.scalar(None, pa.string()), pa.scalar(None, pa.float64())
+            if layout.prediction_leaf == "number":
+                value = _as_float(pred, n)
+                cls = pc.if_else(bare, no_text, cls)
+            else:
+                cls = pc.if_else(bare, _as_text(pred, n), cls)
+            conf = pc.if_else(bare, no_number, conf)
+        cols[PRED_CLASS] = cls
+        cols[CONFIDENCE] = conf
+        cols[PRED_VALUE] = value
     if plan.features:
         if layout.features_list:
             lst = _column(tbl, f.features)

@@ -261,6 +261,17 @@ class Reader:
         tally: _Tally,
         text_of: Callable[[int], bytes] | None = None,
     ) -> Iterator[pa.Table]:
+        yield from self._numbered(self._account(checked, lines, source, tally, text_of), tally)
+
+    def _account(
+        self,
+        checked: Checked,
+        lines: Callable[[], np.ndarray],
+        source: str,
+        tally: _Tally,
+        text_of: Callable[[int], bytes] | None = None,
+    ) -> pa.Table:
+        """Count the rows a check rejected (with examples); the rows that passed."""
         rejected = checked.rejected
         if rejected.any():
             codes, counts = np.unique(rejected[rejected > 0], return_counts=True)
@@ -275,7 +286,10 @@ class Reader:
                         text_of(line) if text_of is not None else b"(row with a field that failed the check)"
                     )
                     self._example(source, line, reason_name(int(rejected[i])), text)
-        table = checked.table
+        return checked.table
+
+    def _numbered(self, table: pa.Table, tally: _Tally) -> Iterator[pa.Table]:
+        """The rows that passed, numbered in reading order (SEQ), as one table."""
         tally.records += table.num_rows
         if table.num_rows:
             seq = np.arange(self._seq, self._seq + table.num_rows, dtype=np.int64)
@@ -335,8 +349,19 @@ class Reader:
         for line, reason, text in result.examples:
             self._example(source.name, line, reason, text)
         text_of = _line_lookup(block.data, block.first_line)
-        for piece, rows in zip(result.pieces, checked, strict=True):
-            yield from self._emit(rows, piece.row_lines, source.name, tally, text_of)
+        tables = [
+            self._account(rows, piece.row_lines, source.name, tally, text_of)
+            for piece, rows in zip(result.pieces, checked, strict=True)
+        ]
+        tables = [t for t in tables if t.num_rows]
+        if len(tables) > 1:
+            # One table per block, however the block was parsed (the pyarrow path splits a
+            # block with a bad line into pieces, the native reader does not): accumulators that
+            # sum per table (a mean's float sum) then add the same numbers in the same order
+            # whichever reader ran, and give the same answer to the last digit.
+            tables = [pa.concat_tables(tables).combine_chunks()]
+        for table in tables:
+            yield from self._numbered(table, tally)
 
     def _table_rows(self, source: Source, pieces: Iterator[TablePiece], tally: _Tally) -> Iterator[pa.Table]:
         """Rows of a CSV or Parquet source; lines that are no row are counted (bad_row, blank)

@@ -115,9 +115,19 @@ def canonical_schema(plan: ReadPlan) -> pa.Schema:
 
 
 def success_from(status: pa.Array, success: pa.Array, values: frozenset[str]) -> pa.Array:
-    """Success per row: from the status text when present, else from a boolean field."""
-    lowered = pc.utf8_lower(status)
-    by_status = pc.is_in(lowered, value_set=pa.array(sorted(values), pa.string()))
+    """Success per row: from the status text when present, else from a boolean field.
+
+    The status is lower-cased as Python's `str.lower()` does (the exact path's rule): Arrow's
+    utf8_lower agrees on ASCII, but not on every other letter (`\u0130` is `i\u0307` in Python,
+    and Arrow's Unicode tables are newer than Python's), so non-ASCII statuses are decided once
+    per distinct value in Python."""
+    value_set = pa.array(sorted(values), pa.string())
+    if pc.all(pc.string_is_ascii(status)).as_py() is not False:
+        by_status = pc.is_in(pc.utf8_lower(status), value_set=value_set)
+    else:
+        distinct = pc.unique(status).drop_null()
+        hit = pa.array([s.lower() in values for s in distinct.to_pylist()], pa.bool_())
+        by_status = pc.take(hit, pc.index_in(status, value_set=distinct))
     by_status = pc.if_else(pc.is_null(status), pa.scalar(None, pa.bool_()), by_status)
     return pc.coalesce(by_status, success)
 

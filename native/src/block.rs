@@ -374,17 +374,23 @@ fn text(walk: &Walk, v: Val) -> Result<Option<Text<'_>>, Why> {
 }
 
 /// `status.lower() in success_values`.
-fn is_success(values: &[String], status: &str) -> bool {
+///
+/// Python lower-cases with the Unicode tables of its own version, Rust with newer ones (letters
+/// such as U+A7DA have a lower case in Rust, not in Python 3.11), and special cases such as a
+/// final sigma depend on context: a non-ASCII status that has anything to lower is Python's to
+/// decide. One with nothing to lower (`成功`) is compared as it is.
+fn is_success(values: &[String], status: &str) -> Result<bool, Why> {
     if status.is_ascii() {
-        values.iter().any(|v| {
+        Ok(values.iter().any(|v| {
             v.len() == status.len()
                 && v.bytes()
                     .zip(status.bytes())
                     .all(|(a, b)| a == b.to_ascii_lowercase())
-        })
+        }))
+    } else if status.chars().all(|c| c.to_lowercase().eq([c])) {
+        Ok(values.iter().any(|v| v == status))
     } else {
-        let lower = status.to_lowercase();
-        values.contains(&lower)
+        Err(Why::Uncertain)
     }
 }
 
@@ -424,8 +430,8 @@ impl LineParser<'_> {
             let status = text(walk, get(walk, root, &s.status)?)?;
             let success_flag = flag(get(walk, root, &s.success)?)?;
             let success = match status {
-                Some(Text::Str(st)) => Some(is_success(&plan.success_values, st)),
-                Some(Text::Int(i)) => Some(is_success(&plan.success_values, &i.to_string())),
+                Some(Text::Str(st)) => Some(is_success(&plan.success_values, st)?),
+                Some(Text::Int(i)) => Some(is_success(&plan.success_values, &i.to_string())?),
                 None => success_flag,
             };
             let pred = get(walk, root, &s.prediction)?;
@@ -694,6 +700,19 @@ mod tests {
             None
         );
         assert_eq!(prefix_record(b"NOTICE:app:{\"a\": 1}"), None);
+    }
+
+    #[test]
+    fn statuses_python_lowers_differently_are_left_to_python() {
+        let values = vec!["success".to_string(), "ok".to_string(), "\u{a7db}".to_string()];
+        assert_eq!(is_success(&values, "OK"), Ok(true));
+        assert_eq!(is_success(&values, "Failed"), Ok(false));
+        assert_eq!(is_success(&values, "\u{6210}\u{529f}"), Ok(false));
+        assert_eq!(is_success(&values, "\u{a7db}"), Ok(true));
+        // U+A7DA lowers to U+A7DB in Rust's tables, not in Python 3.11's; U+0130 is `i\u{307}`
+        for status in ["\u{a7da}", "\u{130}", "\u{3a3}\u{3a3}", "\u{d6}K"] {
+            assert_eq!(is_success(&values, status), Err(Why::Uncertain), "{status}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from corpus import (
@@ -484,3 +485,92 @@ def test_hypothesis_numbers(value: float, field: str, upper: bool) -> None:
     if upper and isinstance(value, float) and math.isfinite(value):
         text = text.upper()
     both(join([b'{"%s": %s}' % (field.encode(), text.encode())]), PLAN_SUMMARY)
+
+
+# --- differences found by benchmarks/diffhunt.py (end to end, logs beyond the corpus) -----------
+
+# Letters whose lower case Python 3.11 (Unicode 14) and Rust's or Arrow's newer tables disagree
+# on (U+A7DA, Garay U+10D50, Cyrillic U+1C89 gained a lower case later), and ones where Python's
+# full case mapping differs from a simple one (U+0130 is `i` + U+0307; a final sigma).
+ODD_CASE_STATUSES = [
+    "\ua7da", "\ua7db", "\U00010d50", "\u1c89", "\u0130", "\u03a3\u03a3", "\u00d6K", "\u6210",
+]
+
+
+@pytest.mark.parametrize(
+    "value", ["\ua7da", "\ua7db", "\U00010d50", "\u1c8a", "i\u0307", "\u03c3\u03c2", "\u00f6k"]
+)
+def test_success_from_an_odd_case_status_is_pythons_lower(value: str) -> None:
+    plan = ReadPlan(success_values=frozenset({value.lower(), "ok"}))
+    lines = [dumps(record(i, status=ODD_CASE_STATUSES[i % len(ODD_CASE_STATUSES)])) for i in range(40)]
+    nat, exact = both(join(lines), plan)
+    assert sum(p.raw.num_rows for p in nat.pieces) == 40
+
+
+@pytest.mark.parametrize("status", ["\ua7da", "\U00010d50", "\u0130", "\u03a3\u03a3"])
+def test_success_from_an_odd_case_status_in_a_clean_file_on_every_reader(tmp_path: Path, status: str) -> None:
+    # a clean file: the pyarrow reader takes it whole (Arrow's utf8_lower decided the status)
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(join(dumps(record(i, status=status if i % 3 else "OK")) for i in range(3000)))
+    plan = ReadPlan(success_values=frozenset({status, status.lower(), "ok"}))
+    want, _ = read([str(path)], plan, exact=True)
+    assert want is not None
+    expected = [status.lower() in plan.success_values or i % 3 == 0 for i in range(3000)]
+    assert want.column("success").to_pylist() == expected
+    for reader_name in ("native", "python"):
+        got, _ = read([str(path)], plan, reader_name=reader_name)
+        assert got is not None and got.column("success").to_pylist() == expected, reader_name
+
+
+def test_a_text_field_on_the_path_of_a_number_field_is_a_wrong_type_on_every_reader(tmp_path: Path) -> None:
+    # `--by latency_ms`: the pyarrow reader read the path once, as a number, and cast it to text
+    path = tmp_path / "by.jsonl"
+    path.write_bytes(join(good_lines(3000)))
+    plan = ReadPlan(by="latency_ms")
+    reports = {}
+    for name in ("exact", "native", "python"):
+        table, reports[name] = read([str(path)], plan, exact=name == "exact",
+                                    reader_name=None if name == "exact" else name)
+        assert table is None
+    assert reports["exact"].reasons == {"wrong_type": 3000}
+    assert reports["native"] == reports["exact"] and reports["python"] == reports["exact"]
+
+
+def test_every_reader_yields_one_table_per_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the pyarrow reader splits a block with a bad line into pieces, the native reader does not:
+    # per-table float sums (the confidence mean) must still add the same numbers in the same order
+    lines = good_lines(6000)
+    lines[4321] = b'{"latency_ms": "12"}'
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(join(lines))
+    from mlmon.read.reader import Reader
+    from mlmon.read.sources import Source
+
+    sums = {}
+    for name in ("native", "python"):
+        monkeypatch.setenv("MLMON_READER", name)
+        tables = list(Reader([Source(str(path))], PLAN_SUMMARY, require=()).tables())
+        sums[name] = [(t.num_rows, float(np.sum(t.column("confidence").to_numpy()))) for t in tables]
+    assert len(sums["native"]) == 1
+    assert sums["native"] == sums["python"]
+
+
+@pytest.mark.parametrize("prediction", ["status", "latency_ms", "success"])
+def test_a_bare_prediction_elsewhere_leaves_class_and_confidence_unread_on_every_reader(
+    tmp_path: Path, prediction: str
+) -> None:
+    # `--prediction-field status` with the class and confidence still at prediction.class and
+    # prediction.confidence: the pyarrow reader read those too; a record without the bare
+    # prediction reads them (exact_record's rule, per record)
+    lines = [dumps(record(i, success=bool(i % 2))) for i in range(3000)]
+    lines[10] = dumps({k: v for k, v in record(10, success=True).items() if k != prediction})
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(join(lines))
+    plan = ReadPlan(fields=FieldMap(prediction=prediction))
+    want, _ = read([str(path)], plan, exact=True)
+    assert want is not None
+    assert want.column("pred_class").null_count == (2999 if prediction == "latency_ms" else 0)
+    assert want.column("confidence").null_count == 2999
+    for reader_name in ("native", "python"):
+        got, _ = read([str(path)], plan, reader_name=reader_name)
+        assert got is not None and got.equals(want), reader_name
