@@ -41,7 +41,8 @@ def test_nagios_perfdata_escapes_a_rule_name_from_the_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the name went raw into the perfdata label: a terminal colour code reached the plugin output
-    _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "records"\ncritical = 10\nname = "[red]n\\u001b[31m"\n')
+    name = 'name = "[red]n\\u001b[31m"\n'
+    _setup(tmp_path, monkeypatch, f'[[rules]]\nmetric = "records"\ncritical = 10\n{name}')
     r = cli(["check", "--nagios"])
     assert r.exit_code == 0, r.stdout
     assert "\x1b" not in r.stdout and "'[red]n\\x1b[31m'=" in r.stdout
