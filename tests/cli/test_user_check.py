@@ -68,3 +68,44 @@ def test_a_pyproject_that_is_not_utf8_is_not_taken_for_a_config(
     (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
     r = cli(["summary", "log.jsonl", "-f", "json"])
     assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.parametrize("kind", ["dev_zero", "fifo", "directory"])
+def test_a_state_path_that_is_not_a_regular_file_is_named_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # /dev/zero (or /dev/full) was read forever into memory; a FIFO waited for a writer
+    import os
+
+    _setup(tmp_path, monkeypatch)
+    state = tmp_path / "state"
+    if kind == "dev_zero":
+        os.symlink("/dev/zero", state)
+    elif kind == "fifo":
+        os.mkfifo(state)
+    else:
+        state.mkdir()
+    r = cli(["check", "--state", str(state)])
+    assert r.exit_code == 65, r.stdout
+    assert "not a regular file" in error_line(r)
+
+
+def test_a_state_file_larger_than_mlmon_writes_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.rules import state
+
+    _setup(tmp_path, monkeypatch)
+    monkeypatch.setattr(state, "MAX_BYTES", 1000)
+    (tmp_path / "state.json").write_text(" " * 1001)
+    r = cli(["check", "--state", "state.json"])
+    assert r.exit_code == 65 and "larger than" in error_line(r)
+
+
+def test_a_state_file_in_a_missing_folder_is_an_output_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it was 65, "bad data"; the state (and its lock) cannot be written: 73 as for -o
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "--state", str(tmp_path / "missing" / "state.json")])
+    assert r.exit_code == 73 and "cannot create its lock" in error_line(r)
