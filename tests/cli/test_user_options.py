@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from corpus import cli
+from corpus import cli, error_line
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_logs"
@@ -19,3 +19,13 @@ def test_since_with_nanoseconds_selects_like_the_same_time_in_microseconds() -> 
     micro = cli(["summary", LOG, "--since", "2026-11-01T10:10:00.123456Z", "-f", "json"])
     assert nano.exit_code == micro.exit_code == 0, nano.stderr
     assert json.loads(nano.stdout)["records"] == json.loads(micro.stdout)["records"] > 0
+
+
+def test_when_no_record_is_valid_the_first_bad_lines_are_shown(tmp_path: Path) -> None:
+    # the bad-line examples were shown when the budget stopped a run, but not when every line was bad,
+    # where they are most needed (here: --by names a field that holds a fraction in every record)
+    r = cli(["summary", LOG, "--by", "latency_ms"])
+    assert r.exit_code == 65
+    assert error_line(r).startswith("no valid record in 2000 lines (wrong_type: 2000)")
+    assert "mlmon: warning: 2000 bad line(s) not used; the first:" in r.stderr
+    assert "predictions.jsonl:1: wrong_type: {" in r.stderr
