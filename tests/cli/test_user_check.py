@@ -109,3 +109,20 @@ def test_a_state_file_in_a_missing_folder_is_an_output_error(
     _setup(tmp_path, monkeypatch)
     r = cli(["check", "--state", str(tmp_path / "missing" / "state.json")])
     assert r.exit_code == 73 and "cannot create its lock" in error_line(r)
+
+
+@pytest.mark.parametrize(
+    "args", [["-o", "json:log.jsonl"], ["-o", "mlmon.toml.csv"], ["--state", "log.jsonl"]]
+)
+def test_check_never_writes_over_a_file_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # the log (or the config) was replaced by the report or the state
+    _setup(tmp_path, monkeypatch)
+    if args[1] == "mlmon.toml.csv":
+        (tmp_path / "mlmon.toml.csv").symlink_to(tmp_path / "mlmon.toml")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()}
+    r = cli(["check", *args])
+    assert r.exit_code == 2, r.stdout
+    assert "which this run reads; write the output elsewhere" in error_line(r)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()} == before

@@ -29,3 +29,16 @@ def test_when_no_record_is_valid_the_first_bad_lines_are_shown(tmp_path: Path) -
     assert error_line(r).startswith("no valid record in 2000 lines (wrong_type: 2000)")
     assert "mlmon: warning: 2000 bad line(s) not used; the first:" in r.stderr
     assert "predictions.jsonl:1: wrong_type: {" in r.stderr
+
+
+def test_baseline_output_that_is_the_training_data_is_refused(tmp_path: Path) -> None:
+    # -o train.csv replaced the training data with the baseline
+    train = tmp_path / "train.csv"
+    train.write_bytes((SAMPLES / "training.csv").read_bytes())
+    before = train.read_bytes()
+    (tmp_path / "link.csv").symlink_to(train)
+    for out in (str(train), str(tmp_path / "link.csv"), str(tmp_path / "gone" / ".." / "train.csv")):
+        r = cli(["baseline", str(train), "-o", out])
+        assert r.exit_code == 2, r.stderr
+        assert "which this run reads; write the output elsewhere" in error_line(r)
+    assert train.read_bytes() == before
