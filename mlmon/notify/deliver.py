@@ -96,6 +96,7 @@ def post_json(
 
 def _clean(text: str, url: str) -> str:
     """An error text with the full URL (and its path) removed."""
+    parts: tuple[str, ...]
     try:
         p = urllib.parse.urlsplit(url)
         parts = (p.path, p.query, p.password or "", p.username or "")
