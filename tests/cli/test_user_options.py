@@ -42,3 +42,15 @@ def test_baseline_output_that_is_the_training_data_is_refused(tmp_path: Path) ->
         assert r.exit_code == 2, r.stderr
         assert "which this run reads; write the output elsewhere" in error_line(r)
     assert train.read_bytes() == before
+
+
+def test_a_baseline_given_as_training_data_and_the_reverse_say_which_option(tmp_path: Path) -> None:
+    # --reference base.json profiled the baseline's own JSON keys as 70 "features"
+    base = tmp_path / "base.json"
+    assert cli(["baseline", str(SAMPLES / "training.csv"), "-o", str(base)]).exit_code == 0
+    r = cli(["drift", LOG, "--reference", str(base)])
+    assert r.exit_code == 65
+    assert error_line(r) == f"{base} is an mlmon baseline, not training data (drift, trend, compare and " \
+        "check take it with --baseline)"
+    r = cli(["drift", LOG, "--baseline", str(SAMPLES / "training.csv")])
+    assert r.exit_code == 65 and error_line(r).endswith("or give training data with --reference")
