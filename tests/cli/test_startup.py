@@ -90,3 +90,29 @@ def test_help_lists_every_command_with_its_help(tmp_path: Path) -> None:
         first_words = " ".join(doc.split()[:4])
         assert f"  {name}  " in listed or f"  {name} " in listed, (name, listed)
         assert first_words in " ".join(listed.split()), (name, first_words)
+
+
+def test_the_console_script_ends_without_teardown_and_loses_no_output(tmp_path: Path) -> None:
+    """The console script ends the process without the interpreter's teardown: every byte of
+    a large report still arrives, through a pipe and into a file, with the run's exit code."""
+    from typer.testing import CliRunner
+
+    from mlmon.cli import app
+
+    log = tmp_path / "big.jsonl"
+    with open(SAMPLES / "predictions_named.jsonl", encoding="utf-8") as f:
+        log.write_text(f.read() * 3, encoding="utf-8")
+    args = ["summary", str(log), "--format", "json", "--by", "input.features.country", "--top-classes", "500"]
+    expected = CliRunner().invoke(app, args).stdout
+    assert len(expected) > 8192  # more than one buffer of output
+    script = "import sys; from mlmon.cli import console; sys.argv[0] = 'mlmon'; console()"
+    run = [sys.executable, "-c", script, *args]
+    piped = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert (piped.returncode, piped.stdout) == (0, expected)
+    out = tmp_path / "out.json"
+    with open(out, "w") as f:
+        code = subprocess.run(run, stdout=f, timeout=120).returncode
+    assert (code, out.read_text()) == (0, expected)
+    none = str(tmp_path / "none.jsonl")
+    missing = subprocess.run([*run[:3], "summary", none], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 66 and "does not exist" in missing.stderr
