@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from corpus import cli, error_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,3 +55,11 @@ def test_a_baseline_given_as_training_data_and_the_reverse_say_which_option(tmp_
         "check take it with --baseline)"
     r = cli(["drift", LOG, "--baseline", str(SAMPLES / "training.csv")])
     assert r.exit_code == 65 and error_line(r).endswith("or give training data with --reference")
+
+
+@pytest.mark.parametrize("value", ["1e400", "inf", "nan", "-1"])
+def test_compare_tolerance_refuses_infinity_like_every_numeric_option(value: str) -> None:
+    # latency_ms=1e400 was taken as an infinite tolerance: nothing could be worse
+    r = cli(["compare", LOG, "--control", "v1.0", "--tolerance", f"latency_ms={value}"])
+    assert r.exit_code == 2
+    assert error_line(r).startswith(f"--tolerance: 'latency_ms={value}' is not METRIC=VALUE")
