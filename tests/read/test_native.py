@@ -574,3 +574,33 @@ def test_a_bare_prediction_elsewhere_leaves_class_and_confidence_unread_on_every
     for reader_name in ("native", "python"):
         got, _ = read([str(path)], plan, reader_name=reader_name)
         assert got is not None and got.equals(want), reader_name
+
+
+def _fast_and_exact(data: bytes, plan: ReadPlan, layout: Layout) -> tuple[BlockResult, BlockResult]:
+    """The pyarrow reader's answer for one block (fast path first) and the exact path's."""
+    fast = BlockParser(plan, layout, examples_wanted=lambda: True).parse(data, 1)
+    exact = BlockResult([], Counter(), 0, [])
+    BlockParser(plan, layout, examples_wanted=lambda: True)._exact(data, 1, exact, tail=False)
+    return fast, exact
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("latency_ms", b"-0"), ("confidence", b"-0"), ("age", b"-0"), ("latency_ms", b"-0.0"),
+        ("latency_ms", b"1" * 4301), ("unread", b"1" * 4301), ("unread", b"-" + b"9" * 5000),
+        ("unread", b'"' + b"7" * 4301 + b'"'),
+    ],
+)
+def test_one_odd_number_in_a_clean_block_on_the_pyarrow_reader(field: str, value: bytes) -> None:
+    # pyarrow reads `-0` as -0.0 (Python: the integer 0, so 0.0) and an integer of more than
+    # 4300 digits (Python's int limit: bad_json); the block then goes to the exact path
+    good = good_lines(20)
+    rec = record(3)
+    target = {"confidence": rec["prediction"], "age": rec["input"]["features"]}.get(field, rec)
+    target[field] = "__V__"
+    lines = [*good[:10], dumps(rec).replace(b'"__V__"', value), *good[10:]]
+    for plan in (PLAN_SUMMARY, PLAN_DRIFT_NAMED):
+        fast, exact = _fast_and_exact(join(lines), plan, sniff(good, plan))
+        assert +fast.reasons == +exact.reasons
+        assert _rows(fast) == _rows(exact)
