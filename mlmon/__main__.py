@@ -1,5 +1,5 @@
 """`python -m mlmon` runs the command-line interface."""
 
-from mlmon.cli import main
+from mlmon.cli import console
 
-main()
+console()

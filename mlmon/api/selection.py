@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +17,9 @@ from mlmon.read.reader import InputReport, Reader, ReadOptions
 from mlmon.read.records import FEATURE_PREFIX, SEQ, SUMMARY_FIELDS, TIMESTAMP, FeatureSpec, ReadPlan
 from mlmon.read.sources import Source, expand
 from mlmon.rules.alerts import Alert, TrafficRules, traffic_alerts
-from mlmon.stats.baseline import Baseline
+
+if TYPE_CHECKING:
+    from mlmon.stats.baseline import Baseline
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from mlmon.numfmt import number, p_value, percent, sd
-from mlmon.stats.drift import DriftOptions, FeatureDrift, drift_level, unseen_breached
 from mlmon.stats.summary import GroupSummary, SummaryResult, group_text
+
+if TYPE_CHECKING:
+    from mlmon.stats.drift import DriftOptions, FeatureDrift
 
 
 class Severity(StrEnum):
@@ -341,6 +344,8 @@ def drift_alerts(
 ) -> tuple[Alert, ...]:
     """Drift, mean deviation, unseen values and missing features; nothing for a feature with
     too few values (insufficient_data is no verdict of any kind)."""
+    from mlmon.stats.drift import drift_level, unseen_breached
+
     alerts: list[Alert] = []
     for f in features:
         if f.status == "missing":

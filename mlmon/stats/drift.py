@@ -47,6 +47,10 @@ COUNT_BATCH = 1 << 17
 """Values of a numeric feature gathered before they are counted into the baseline's slots (1 MiB)."""
 
 
+MIN_SAMPLES = 30
+"""Default fewest values of a feature (in the log and in the baseline) for a drift test."""
+
+
 @dataclass(frozen=True)
 class DriftOptions:
     p_threshold: float = 0.05
@@ -58,7 +62,7 @@ class DriftOptions:
     mean_tolerance: float = 0.2
     """A mean deviation alert needs the mean to move more than this share of the larger of
     |baseline mean| and baseline std."""
-    min_samples: int = 30
+    min_samples: int = MIN_SAMPLES
     critical_effect: float = 0.25
     """Drift whose effect is at least this even at its lower 95% bound is critical."""
     max_unseen_share: float = 0.01
@@ -210,6 +214,7 @@ class DriftAccumulator:
         self.categorical: dict[str, _Categories] = {}
         self._held: list[pa.Table] = []
         self._held_cells = 0
+        self._rows = 0
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
@@ -228,9 +233,13 @@ class DriftAccumulator:
 
     def update(self, table: pa.Table) -> None:
         """Hold small tables and take them together: the work per table and feature is then
-        paid once per TABLE_CELLS values, not once per block of a wide log. The first table
-        starts the import of scipy.stats (for the tests in result()) in the background."""
-        prefetch_scipy()
+        paid once per TABLE_CELLS values, not once per block of a wide log. Once MIN_SAMPLES
+        records have come, the import of scipy.stats (for the tests in result()) starts in the
+        background; a smaller log has no feature to test at the default --min-samples, and
+        does not import scipy.stats at all (with a lower --min-samples, result() imports it)."""
+        self._rows += table.num_rows
+        if self._rows >= MIN_SAMPLES:
+            prefetch_scipy()
         if self._held and table.schema != self._held[0].schema:
             self._flush()
         self._held.append(table)
