@@ -568,6 +568,8 @@ class BlockParser:
     def _fast(self, data: bytes, first_line: int, n_lines: int) -> tuple[Piece, int, int, int]:
         if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]  # the exact path drops a BOM on line 1 too
+        if _long_digit_run(data):
+            raise _FastFailed("an integer longer than Python reads")
         prefixed_lines = None
         if self.layout.prefixed:
             payload, n_records, blank, prefixed_lines = self._strip_prefixes(data)
@@ -598,6 +600,10 @@ class BlockParser:
         elif tbl.num_rows != n_records:
             raise _FastFailed("row count")
         raw = from_arrow(tbl, self.plan, self.layout)
+        if _has_negative_zero(raw):
+            # `-0` is the integer 0 in Python (0.0 as a number), `-0.0` the float -0.0; pyarrow
+            # reads both as -0.0, so the exact path reads a block that holds either
+            raise _FastFailed("-0")
         if prefixed_lines is not None:
             raw = _with_prefix_time(raw, *prefixed_lines)
         non_record = n_lines - n_records - blank
@@ -802,6 +808,36 @@ class BlockParser:
             return "wrong_type"
         return "non_record"
 
+
+
+_MAX_INT_DIGITS = 4300
+"""Python's int() refuses integer literals longer than this (sys.int_info.default_max_str_digits):
+the json module calls a line holding one bad_json, pyarrow reads it."""
+_DIGIT_MAP = bytes(0x31 if 0x30 <= i <= 0x39 else 0x30 for i in range(256))
+
+
+def _long_digit_run(data: bytes) -> bool:
+    """Whether a block holds a run of more than _MAX_INT_DIGITS digits (an integer Python does
+    not read, or digits in a string or a float, which the exact path then reads). Only a block
+    with a line that long can: that is checked first (a few ms per 4 MiB)."""
+    if len(data) <= _MAX_INT_DIGITS:
+        return False
+    ends = line_ends(data)
+    longest = int(np.diff(ends, prepend=-1).max(initial=0)) if len(ends) else 0
+    longest = max(longest, len(data) - 1 - (int(ends[-1]) if len(ends) else -1))
+    if longest <= _MAX_INT_DIGITS:
+        return False
+    return b"1" * (_MAX_INT_DIGITS + 1) in data.translate(_DIGIT_MAP)
+
+
+def _has_negative_zero(raw: pa.Table) -> bool:
+    """Whether a float column of a table holds -0.0."""
+    for col in raw.columns:
+        if pa.types.is_floating(col.type) and col.null_count < len(col):
+            values = np.asarray(pc.drop_null(col).to_numpy())
+            if np.any(np.signbit(values) & (values == 0)):
+                return True
+    return False
 
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, Piece
-from mlmon.read.records import Kind, ReadPlan
+from mlmon.read.records import NOT_BAD, Kind, ReadPlan
 
 _native: ModuleType | None
 try:
@@ -121,13 +121,23 @@ class NativeBlockParser(BlockParser):
                 result.reasons[reason] += 1
                 decided[i] = reason
         if len(codes) and self.examples_wanted():
+            # up to _EXAMPLES_PER_BLOCK of each kind: bad lines, and lines that are a normal
+            # part of a log (the reader keeps a few of each; a block of a thousand bad lines
+            # must not hide the non_record lines after them)
+            taken = Counter[bool]()
             for i in range(len(codes)):
                 reason = decided[i] if i in decided else self._codes[codes[i]]
                 if not reason:
                     continue
+                normal = reason in NOT_BAD
+                if taken[normal] >= _EXAMPLES_PER_BLOCK:
+                    if taken[not normal] >= _EXAMPLES_PER_BLOCK:
+                        break
+                    continue
+                taken[normal] += 1
                 line = data[int(starts[i]) : int(ends[i])]
                 result.examples.append((first_line + int(index[i]), reason, line))
-                if len(result.examples) >= _EXAMPLES_PER_BLOCK or not self.examples_wanted():
+                if not self.examples_wanted():
                     break
         if extra_rows:
             more = pa.table(

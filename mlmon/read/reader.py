@@ -141,6 +141,12 @@ class Reader:
     def _want_examples(self) -> bool:
         return self._bad_examples < self.options.max_examples
 
+    def _want_any_examples(self) -> bool:
+        """Whether a block parser should still collect lines to show: while either kind has
+        a free slot. (Asking only about bad lines made the non_record examples depend on which
+        worker thread parsed its block before the first blocks' bad lines were counted.)"""
+        return self._want_examples() or self._normal_examples < self.options.max_examples
+
     def _example(self, source: str, line: int, reason: str, text: bytes | str) -> None:
         # Each kind has its own slots: non_record, blank and incomplete_tail lines (a normal
         # part of a log) never use up the ones for bad lines, which stderr shows.
@@ -317,7 +323,7 @@ class Reader:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
                     layout = sniff(head, self.plan)
                     self._see_json(head)
-                    parser = block_parser(self.plan, layout, examples_wanted=self._want_examples)
+                    parser = block_parser(self.plan, layout, examples_wanted=self._want_any_examples)
                 future = pool.submit(self._parse_and_check, parser, block)
                 pending.append((block, future))
                 if len(pending) > PARSE_WORKERS:

@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 from mlmon.errors import DataError
 from mlmon.read import native
 from mlmon.read.jsonlines import MAX_DEPTH, BlockParser, BlockResult, Layout, sniff
-from mlmon.read.records import FeatureSpec, FieldMap, Kind, ReadPlan
+from mlmon.read.records import NOT_BAD, FeatureSpec, FieldMap, Kind, ReadPlan
 
 pytestmark = pytest.mark.skipif(
     not native.available() and not os.environ.get("CI"),
@@ -89,6 +89,18 @@ def _rows(result: BlockResult) -> tuple[list[tuple[str, ...]], list[int]]:
     return rows, lines
 
 
+def _capped(examples: list[tuple[int, str, bytes]], cap: int = 1000) -> list[tuple[int, str, bytes]]:
+    """The first `cap` examples of bad lines and the first `cap` of normal ones, in line order."""
+    taken: Counter[bool] = Counter()
+    out = []
+    for example in examples:
+        normal = example[1] in NOT_BAD
+        if taken[normal] < cap:
+            taken[normal] += 1
+            out.append(example)
+    return out
+
+
 def both(data: bytes, plan: ReadPlan, first_line: int = 1) -> tuple[BlockResult, BlockResult]:
     """Parse one block (whole lines) natively and with the exact path; assert they agree."""
     layout = _layout(data, plan)
@@ -98,8 +110,8 @@ def both(data: bytes, plan: ReadPlan, first_line: int = 1) -> tuple[BlockResult,
     nat = native.NativeBlockParser(plan, layout, examples_wanted=lambda: True).parse(data, first_line)
     assert nat.lines == exact.lines
     assert +nat.reasons == +exact.reasons
-    # a block gives at most 1000 examples (the reader shows 5)
-    assert nat.examples == exact.examples[:1000]
+    # a block gives at most 1000 examples of each kind, bad and normal (the reader shows 5)
+    assert nat.examples == _capped(exact.examples)
     n_rows, n_lines = _rows(nat)
     e_rows, e_lines = _rows(exact)
     assert n_lines == e_lines
@@ -574,3 +586,58 @@ def test_a_bare_prediction_elsewhere_leaves_class_and_confidence_unread_on_every
     for reader_name in ("native", "python"):
         got, _ = read([str(path)], plan, reader_name=reader_name)
         assert got is not None and got.equals(want), reader_name
+
+
+def _fast_and_exact(data: bytes, plan: ReadPlan, layout: Layout) -> tuple[BlockResult, BlockResult]:
+    """The pyarrow reader's answer for one block (fast path first) and the exact path's."""
+    fast = BlockParser(plan, layout, examples_wanted=lambda: True).parse(data, 1)
+    exact = BlockResult([], Counter(), 0, [])
+    BlockParser(plan, layout, examples_wanted=lambda: True)._exact(data, 1, exact, tail=False)
+    return fast, exact
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("latency_ms", b"-0"), ("confidence", b"-0"), ("age", b"-0"), ("latency_ms", b"-0.0"),
+        ("latency_ms", b"1" * 4301), ("unread", b"1" * 4301), ("unread", b"-" + b"9" * 5000),
+        ("unread", b'"' + b"7" * 4301 + b'"'),
+    ],
+)
+def test_one_odd_number_in_a_clean_block_on_the_pyarrow_reader(field: str, value: bytes) -> None:
+    # pyarrow reads `-0` as -0.0 (Python: the integer 0, so 0.0) and an integer of more than
+    # 4300 digits (Python's int limit: bad_json); the block then goes to the exact path
+    good = good_lines(20)
+    rec = record(3)
+    target = {"confidence": rec["prediction"], "age": rec["input"]["features"]}.get(field, rec)
+    target[field] = "__V__"
+    lines = [*good[:10], dumps(rec).replace(b'"__V__"', value), *good[10:]]
+    for plan in (PLAN_SUMMARY, PLAN_DRIFT_NAMED):
+        fast, exact = _fast_and_exact(join(lines), plan, sniff(good, plan))
+        assert +fast.reasons == +exact.reasons
+        assert _rows(fast) == _rows(exact)
+
+
+def test_a_block_of_many_bad_lines_still_shows_the_non_record_lines_after_them() -> None:
+    lines = [b'{"latency_ms": "12"}'] * 1500 + [b"Traceback (most recent call last):"] * 3 + good_lines(5)
+    nat, exact = both(join(lines), PLAN_SUMMARY)
+    assert [e[1] for e in nat.examples].count("non_record") == 3
+    assert len(exact.examples) == 1503
+
+
+@pytest.mark.parametrize("reader_name", ["native", "python"])
+def test_non_record_examples_do_not_depend_on_the_bad_ones_counted_first(
+    tmp_path: Path, reader_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a block parsed after earlier blocks filled the bad-line examples (two workers parse
+    # blocks while the reader counts the earlier ones) still collects its non_record lines
+    from mlmon.read.reader import Reader
+    from mlmon.read.sources import Source
+
+    path = tmp_path / "late.jsonl"
+    path.write_bytes(join([*good_lines(10), b"Traceback (most recent call last):", *good_lines(10)]))
+    monkeypatch.setenv("MLMON_READER", reader_name)
+    reader = Reader([Source(str(path))], PLAN_SUMMARY, require=())
+    reader._bad_examples = reader.options.max_examples  # as if earlier blocks had filled them
+    list(reader.tables())
+    assert [(e.line, e.reason) for e in reader.report().examples] == [(11, "non_record")]
