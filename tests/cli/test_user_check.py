@@ -126,3 +126,16 @@ def test_check_never_writes_over_a_file_it_reads(
     assert r.exit_code == 2, r.stdout
     assert "which this run reads; write the output elsewhere" in error_line(r)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()} == before
+
+
+def test_a_config_path_that_never_ends_is_refused_not_read_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.rules import config
+
+    monkeypatch.setattr(config, "MAX_BYTES", 1 << 16)
+    _setup(tmp_path, monkeypatch)
+    for args in (["config", "validate", "/dev/zero"], ["summary", "log.jsonl", "--config", "/dev/zero"]):
+        r = cli(args)
+        assert r.exit_code == 78
+        assert error_line(r) == "/dev/zero: larger than 65,536 bytes; not a config file"
