@@ -139,3 +139,12 @@ def test_a_config_path_that_never_ends_is_refused_not_read_forever(
         r = cli(args)
         assert r.exit_code == 78
         assert error_line(r) == "/dev/zero: larger than 65,536 bytes; not a config file"
+
+
+def test_two_reports_to_one_file_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the JUnit report silently replaced the JSON one
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "-o", "json:out", "-o", "junit:./out"])
+    assert r.exit_code == 2
+    assert error_line(r) == "-o junit:./out and -o json:out are the same file; give each format its own file"
+    assert not (tmp_path / "out").exists()
