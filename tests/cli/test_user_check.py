@@ -148,3 +148,12 @@ def test_two_reports_to_one_file_is_a_usage_error(tmp_path: Path, monkeypatch: p
     assert r.exit_code == 2
     assert error_line(r) == "-o junit:./out and -o json:out are the same file; give each format its own file"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rule_by_a_field_no_record_has_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `by = "modelversion"` checked only all records and passed without a word
+    _setup(tmp_path, monkeypatch, 'by = "modelversion"\n[[rules]]\nmetric = "records"\ncritical = 10\n'
+           'by = "modelversion"\n')
+    r = cli(["check"])
+    assert r.exit_code == 0
+    assert "no record has the field 'modelversion' (--by)" in r.stderr and "'model_version'" in r.stderr
