@@ -72,3 +72,12 @@ def test_a_by_field_no_record_has_is_named_with_the_closest_field() -> None:
     assert "mlmon: note: no record has the field 'modelversion' (--by), which grouping needs; did you mean " \
         "'model_version'?; all records are one group" in r.stderr
     assert "(--by)" not in cli(["summary", LOG, "--by", "model_version"]).stderr
+
+
+@pytest.mark.parametrize(("option", "example"), [("--since", "now-1h"), ("--until", "now"), ("--last", "1h")])
+def test_an_empty_time_selection_is_a_usage_error_not_the_whole_log(option: str, example: str) -> None:
+    # `--last "$WINDOW"` with WINDOW unset summarised every record, as if no window had been asked for
+    for cmd in (["summary", LOG], ["trend", LOG, "--every", "5m"]):
+        r = cli([*cmd, option, ""])
+        assert r.exit_code == 2
+        assert error_line(r) == f"{option}: the value is empty; give one ({option} {example}) or leave it out"
