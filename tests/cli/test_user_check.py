@@ -157,3 +157,20 @@ def test_a_rule_by_a_field_no_record_has_says_so(tmp_path: Path, monkeypatch: py
     r = cli(["check"])
     assert r.exit_code == 0
     assert "no record has the field 'modelversion' (--by)" in r.stderr and "'model_version'" in r.stderr
+
+
+def test_check_writes_numbers_for_people_and_shows_a_limit_of_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "records 2000 < 1e+05"; and an ok rule with warning = 0 said "no threshold"
+    _setup(
+        tmp_path,
+        monkeypatch,
+        '[[rules]]\nmetric = "records"\ncritical = 100000\n'
+        '[[rules]]\nmetric = "records"\nwarning = 0\nname = "any"\n',
+        n=2000,
+    )
+    r = cli(["check", "-f", "json"])
+    res = {x["name"]: x for x in json.loads(r.stdout)["results"]}
+    assert res["records"]["message"] == "records 2,000 < 100,000 (all records)"
+    assert res["any"]["message"] == "records 2,000 (all records; warning 0)"
