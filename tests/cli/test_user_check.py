@@ -174,3 +174,12 @@ def test_check_writes_numbers_for_people_and_shows_a_limit_of_zero(
     res = {x["name"]: x for x in json.loads(r.stdout)["results"]}
     assert res["records"]["message"] == "records 2,000 < 100,000 (all records)"
     assert res["any"]["message"] == "records 2,000 (all records; warning 0)"
+
+
+def test_nagios_perfdata_names_each_label_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a rule named `records` and the record count were two 'records' labels in one perfdata
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "--nagios"])
+    perf = r.stdout.split(" | ", 1)[1].split()
+    labels = [p.split("=", 1)[0] for p in perf]
+    assert labels == ["'records'"] and perf[0].startswith("'records'=200;")
