@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from corpus import cli, error_line, good_lines, join
 
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "predictions.jsonl"
 RULES = '[[rules]]\nmetric = "records"\ncritical = 10\n'
 
 
@@ -183,3 +184,23 @@ def test_nagios_perfdata_names_each_label_once(tmp_path: Path, monkeypatch: pyte
     perf = r.stdout.split(" | ", 1)[1].split()
     labels = [p.split("=", 1)[0] for p in perf]
     assert labels == ["'records'"] and perf[0].startswith("'records'=200;")
+
+
+def test_config_init_groups_by_version_only_where_records_have_one_and_never_replaces_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    lines = [b'{"latency_ms": %d, "status": "ok", "prediction": {"class": 1, "confidence": 0.9}}' % (i % 7)
+             for i in range(300)]
+    (tmp_path / "log.jsonl").write_bytes(join(lines))
+    r = cli(["config", "init", "log.jsonl", "-o", "-"])
+    assert r.exit_code == 0
+    # `by = "model_version"` on a log without that field: every check run then noted a missing --by field
+    assert not re.search(r"^by = ", r.stdout, re.M)
+    r = cli(["config", "init", str(SAMPLE), "-o", "-"])
+    assert len(re.findall(r'^by = "model_version"$', r.stdout, re.M)) == 2
+    before = (tmp_path / "log.jsonl").read_bytes()
+    r = cli(["config", "init", "log.jsonl", "-o", "log.jsonl", "--force"])
+    assert r.exit_code == 2 and (tmp_path / "log.jsonl").read_bytes() == before
