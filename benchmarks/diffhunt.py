@@ -1086,6 +1086,83 @@ def conflicts(rng: random.Random) -> Iterator[Case]:
     )
 
 
+@family
+def selection(rng: random.Random) -> Iterator[Case]:
+    """Several files of different layouts in one run, prefix times without a record time,
+    --log-timezone, --since/--until/--last, --window-rows, wide records with dotted names."""
+    plain = good(1500, rng)
+    prefixed = [
+        f"2026-11-01 10:{i // 60 % 60:02d}:{i % 60:02d},{i % 1000:03d} - app - INFO - ".encode()
+        + line.replace(b'"timestamp": ', b'"ts_unused": ')
+        for i, line in enumerate(good(1500, rng))
+    ]
+    flask = [
+        f"[2026-11-01T10:{i // 60 % 60:02d}:{i % 60:02d}.{i % 10}] INFO in app: ".encode()
+        + line.replace(b'"timestamp": ', b'"t0": ')
+        for i, line in enumerate(good(800, rng))
+    ]
+    odd_ts = []
+    for i, v in enumerate(
+        [
+            "2026-11-01T10:00:00",
+            "2026-11-01 10:00:00+02:00",
+            "2026-11-01T10:00:00.123456789Z",
+            1793527200,
+            1793527200123,
+            1793527200.5,
+            -1,
+            "2026-11-01",
+            "10:00",
+            "",
+            "now",
+            "2026-02-30T00:00:00Z",
+            "2026-11-01T24:00:00Z",
+            "+002026-11-01T10:00:00Z",
+            "2026-11-01T10:00:00,5Z",
+            "2026-11-01T10:00:00z",
+            "2026-11-01t10:00:00Z",
+        ]
+    ):
+        rec = record(i, rng)
+        rec["timestamp"] = v
+        odd_ts.append(dumps(rec))
+    wide = []
+    for i in range(400):
+        rec = record(i, rng)
+        rec["input"]["features"] = {f"f_{k}": round(rng.gauss(0, 1), 4) for k in range(300)}
+        wide.append(dumps(rec))
+    files = with_baseline(
+        {
+            "a.jsonl": join(plain),
+            "b.log": join(sprinkle(prefixed, [b"2026-11-01 10:00:00,000 - app - ERROR - boom"] * 3, rng)),
+            "c.log": join(flask),
+            "d.jsonl": join(sprinkle(good(300, rng), odd_ts, rng)),
+            "w.jsonl": join(wide),
+        },
+        rng,
+    )
+    logs = ["a.jsonl", "b.log", "c.log", "d.jsonl"]
+    cmds = [["baseline", "train.csv", "-o", "base.json"], ["baseline", "w.jsonl", "-o", "wide.json"]]
+    for extra in (
+        [],
+        ["--log-timezone", "Europe/Berlin"],
+        ["--log-timezone", "America/St_Johns", "--since", "2026-11-01T10:10:00Z"],
+        ["--since", "2026-11-01T10:05:00", "--until", "2026-11-01T10:20:00"],
+        ["--last", "30m"],
+        ["--max-bad-lines", "0"],
+        ["--strict"],
+    ):
+        cmds.append(["summary", *logs, "--format", "json", *extra])
+        cmds.append(["trend", *logs, "--format", "json", "--every", "5m", *extra])
+    cmds.append(["summary", "*.log", "--format", "json", "--by", "prediction.class"])
+    cmds.append(["drift", *logs, "--baseline", "base.json", "--format", "json", "--window-rows", "700"])
+    cmds.append(["drift", "w.jsonl", "--baseline", "wide.json", "--format", "json"])
+    cmds.append(["drift", "w.jsonl", "a.jsonl", "--baseline", "wide.json", "--format", "json"])
+    cmds.append(["check", *logs, "--config", "mlmon.toml", "--format", "json"])
+    cmds.append(["summary", ".", "--format", "json", "--include", "*.log"])
+    yield Case("selection", files, cmds, config=CHECK_TOML)
+
+
 def _gz_members(parts: list[bytes]) -> bytes:
     return b"".join(gzip.compress(p) for p in parts)
 
