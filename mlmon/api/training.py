@@ -65,6 +65,11 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
             from mlmon.read.jsonlines import too_deep_line
 
             data = stream.read()
+            if b'"format": "mlmon-baseline"' in data[:200]:
+                raise DataError(
+                    f"{source.name} is an mlmon baseline, not training data (drift, trend, compare and "
+                    "check take it with --baseline)"
+                )
             deep = too_deep_line(data)
             if deep is not None:
                 raise DataError(f"{source.name}:{deep}: a value nested too deep to read as training data")

@@ -21,7 +21,7 @@ from typer._click.exceptions import ClickException  # typer's own copy of click
 from mlmon.cli.config import ConfiguredGroup
 from mlmon.cli.helptext import tidy_help
 from mlmon.cli.options import FailOn, Fmt
-from mlmon.errors import ExitCode, MlmonError
+from mlmon.errors import ExitCode, MlmonError, OptionError
 
 
 class _Group(ConfiguredGroup):
@@ -457,6 +457,30 @@ def _note(message: str) -> None:
     from mlmon.report.render import safe
 
     _stderr().print(f"mlmon: note: {safe(message)}", markup=False)
+
+
+def refuse_overwriting_inputs(outputs: list[tuple[str, str]], inputs: list[str]) -> None:
+    """Usage error when a file this run writes (`(option, path)`) is one it reads: `-o train.csv`
+    would replace the training data with the baseline. Inputs are files or globs, as given."""
+    import glob
+
+    written = {}
+    for option, path in outputs:
+        with contextlib.suppress(OSError, ValueError):
+            st = os.stat(os.path.realpath(path))  # the file write_output would replace
+            if path != "-" and stat.S_ISREG(st.st_mode):
+                written[(st.st_dev, st.st_ino)] = (option, path)
+    if not written:
+        return
+    for given in inputs:
+        for path in (glob.glob(given, recursive=True) if glob.has_magic(given) else []) or [given]:
+            with contextlib.suppress(OSError, ValueError):
+                st = os.stat(path)
+                if (st.st_dev, st.st_ino) in written:
+                    option, out = written[(st.st_dev, st.st_ino)]
+                    raise OptionError(
+                        f"{option} {out!r} is {path!r}, which this run reads; write the output elsewhere"
+                    )
 
 
 def _picked(logs: list[str], include: list[str] | None, serving: tuple[str, ...] | None = None) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled, _progress, _stderr
+from mlmon.cli.app import _handled, _progress, _stderr, refuse_overwriting_inputs
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     FeaturesField,
@@ -107,6 +107,7 @@ def baseline(
 
         if not 11 <= grid <= MAX_EDGES:
             raise OptionError(f"--grid must be from 11 to {MAX_EDGES}")
+        refuse_overwriting_inputs([("-o", output)], list(training_data))
         from mlmon.api import profile_log, sample_features
         from mlmon.read.records import FieldMap, ReadPlan
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled
+from mlmon.cli.app import _handled, refuse_overwriting_inputs
 from mlmon.cli.checkout import _nagios, _run
-from mlmon.cli.checkplan import CheckArgs, CheckFmt, parse_outputs
+from mlmon.cli.checkplan import CheckArgs, CheckFmt, log_paths, parse_outputs
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import FailOn, FailOnOpt, Last, Since, Until
 from mlmon.errors import OptionError
@@ -201,7 +201,7 @@ def check(
     min_effect: Annotated[
         float | None,
         typer.Option(
-            help="drift.* warning threshold when a rule gives none (default 0.1).", show_default=False
+            help="drift.* warning threshold when a rule gives none (default 0.05).", show_default=False
         ),
     ] = None,
     mean_tolerance: Annotated[
@@ -298,6 +298,10 @@ def check(
             alert_ttl=_seconds(alert_ttl, "--alert-ttl"),
             timeout=notify_timeout,
         )
+        written = [("-o", path) for _, path in args.outputs] + ([("--state", state)] if state else [])
+        also_read = (baseline_path, cfg.settings.get("reference"), cfg.path)
+        read = [*log_paths(cfg, logs), *(p for p in also_read if p)]
+        refuse_overwriting_inputs(written, read)
         code = _run(cfg, args)
     raise typer.Exit(code)
 

@@ -55,7 +55,7 @@ def parse_tolerances(items: list[str] | None) -> tuple[tuple[str, float], ...]:
             v = float(value)
         except ValueError:
             v = -1.0
-        if not sep or v < 0 or v != v:
+        if not sep or not 0 <= v < float("inf"):  # no NaN, no infinity (1e400)
             raise OptionError(f"--tolerance: {item!r} is not METRIC=VALUE (e.g. success_rate=0.005)")
         if name not in DEFAULT_TOLERANCE and not name.startswith("features."):
             known = ", ".join(DEFAULT_TOLERANCE)

@@ -424,6 +424,7 @@ _RANGES: dict[str, tuple[float, float, bool, str]] = {
     "max_decompressed_bytes": (1.0, math.inf, False, "at least 1"),
     "width": (1.0, math.inf, False, "at least 1"),
     "max_decompression_ratio": (1.0, math.inf, False, "at least 1"),
+    "window_rows": (1.0, math.inf, False, "at least 1"),
 }
 """Parameter -> (lowest, highest, lowest excluded?, in words), checked for every command."""
 

@@ -41,10 +41,12 @@ def redact(url: str) -> str:
     """scheme://host[:port] only: user, password, path and query of a URL can be secrets."""
     try:
         p = urllib.parse.urlsplit(url)
-        host = p.hostname or "?"
+        host = p.hostname
         port = f":{p.port}" if p.port else ""
     except ValueError:
         return "(a URL that cannot be parsed)"
+    if not p.scheme or not host:
+        return "(not a URL: scheme://host[:port] expected)"
     return f"{p.scheme}://{host}{port}"
 
 
@@ -81,6 +83,9 @@ def post_json(
         r = httpx.post(url, json=body, timeout=timeout, headers=headers or {})
     except httpx.TimeoutException:
         raise Retryable(f"{where}: timed out after {timeout:g} s") from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        # a typing error in the URL: no later attempt can succeed
+        raise Permanent(f"{where}: not a usable http(s) URL: {_clean(str(exc), url)}") from None
     except httpx.HTTPError as exc:
         raise Retryable(f"{where}: {type(exc).__name__}: {_clean(str(exc), url)}") from None
     if r.status_code >= 500 or r.status_code == 429:
@@ -91,8 +96,13 @@ def post_json(
 
 def _clean(text: str, url: str) -> str:
     """An error text with the full URL (and its path) removed."""
-    p = urllib.parse.urlsplit(url)
-    for secret in (url, p.path, p.query, p.password or "", p.username or ""):
+    parts: tuple[str, ...]
+    try:
+        p = urllib.parse.urlsplit(url)
+        parts = (p.path, p.query, p.password or "", p.username or "")
+    except ValueError:  # cannot be split: leave out the whole URL only
+        parts = ()
+    for secret in (url, *parts):
         if secret and len(secret) > 1:
             text = text.replace(secret, "...")
     return " ".join(text.split())

@@ -427,7 +427,7 @@ def check_budget(report: InputReport, *, max_bad: float | int, strict: bool) -> 
     `max_bad` below 1 is a share of record lines (records + bad lines); 1 or more a count.
     """
     if report.records == 0:
-        raise DataError(_no_records_message(report))
+        raise DataError(_no_records_message(report), report=report)
     if strict and report.bad_lines:
         raise DataError(
             f"--strict: {report.bad_lines} bad line(s) in the input ({_reason_text(report)})",

@@ -18,7 +18,7 @@ def _one_line(text: str) -> str:
 
 
 def _label(name: str) -> str:
-    clean = name.replace("'", "").replace("=", "_")
+    clean = safe(name).replace("'", "").replace("=", "_")
     return f"'{clean}'"
 
 

@@ -103,10 +103,9 @@ def find_config(start: str | None = None) -> str | None:
         py = os.path.join(here, PYPROJECT)
         if os.path.isfile(py):
             try:
-                with open(py, "rb") as fh:
-                    if "mlmon" in tomllib.load(fh).get("tool", {}):
-                        return py
-            except (OSError, tomllib.TOMLDecodeError, AttributeError):
+                if "mlmon" in _load_toml(py).get("tool", {}):
+                    return py
+            except (OSError, ValueError, AttributeError):  # not TOML, not UTF-8: not ours
                 pass
         parent = os.path.dirname(here)
         if parent == here:
@@ -114,11 +113,17 @@ def find_config(start: str | None = None) -> str | None:
         here = parent
 
 
+def _load_toml(path: str) -> dict[str, Any]:
+    """Parse a TOML file; a UTF-8 byte order mark (Windows editors write one) is skipped."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+
+
 def read_toml(path: str) -> dict[str, Any]:
     """The mlmon table of a config file: the whole of `mlmon.toml`, `[tool.mlmon]` of a pyproject."""
     try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
+        doc = _load_toml(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except OSError as exc:
@@ -174,6 +179,16 @@ def metric_direction(metric: str) -> str | None:
     return FEATURE_METRICS[m.group(1)] if m else None
 
 
+_SHARES = ("success_rate", "error_rate", "confidence.mean", "confidence.low_share")
+
+
+def _limit_range(metric: str) -> tuple[float, float, str]:
+    """The values a limit of this metric can take: (lowest, highest, in words)."""
+    if metric in _SHARES or metric.startswith(("unseen.", "drift.")):
+        return 0.0, 1.0, "a share from 0 to 1 (0.05, not 5 for 5%)"
+    return 0.0, math.inf, "a number at least 0"
+
+
 def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tuple[Rule, ...]:
     """Validated rule tables to Rules; semantic checks that a schema cannot state."""
     rules: list[Rule] = []
@@ -193,9 +208,17 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
             )
         direction = item.get("direction", default)
         warn, crit = item.get("warning"), item.get("critical")
+        if warn is None and crit is None and metric in SUMMARY_METRICS:
+            raise ConfigError(
+                f"{where}: give warning and/or critical for {metric!r}; without a limit the rule "
+                "can never fail (only drift.*, mean_deviation.* and unseen.* have default limits)"
+            )
+        low, high, unit = _limit_range(metric)
         for key, v in (("warning", warn), ("critical", crit)):
             if v is not None and not math.isfinite(v):
                 raise ConfigError(f"{where}.{key}: must be a finite number")
+            if v is not None and not low <= v <= high:
+                raise ConfigError(f"{where}.{key}: {v:g} is out of range for {metric!r}: {unit}")
         if warn is not None and crit is not None:
             if direction == "above" and crit < warn:
                 raise ConfigError(

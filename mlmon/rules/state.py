@@ -13,15 +13,18 @@ import errno
 import fcntl
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from mlmon.errors import DataError, ExitCode, MlmonError
+from mlmon.errors import DataError, ExitCode, MlmonError, OutputError
 from mlmon.read.follow import FileState
 from mlmon.rules.check import RuleResult, Status
 
 VERSION = 1
+MAX_BYTES = 256 << 20
+"""Largest state file read (mlmon's own are a few KB per log file and firing alert)."""
 
 
 class StateError(DataError):
@@ -106,12 +109,26 @@ def load(path: str) -> State:
     import jsonschema
 
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        # non-blocking open: a FIFO at the path must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return State()
     except OSError as exc:
         raise StateError(f"state file {path}: cannot read it: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        # /dev/zero or /dev/full would be read forever; mlmon writes its state as a regular file
+        raise StateError(f"state file {path}: not a regular file; give a file path for --state")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            raw = fh.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise StateError(f"state file {path}: cannot read it: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise StateError(
+            f"state file {path} is larger than {MAX_BYTES >> 20} MiB, more than mlmon writes; "
+            "move it away to start afresh"
+        )
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -156,7 +173,7 @@ def locked(path: str, *, wait: float = 60.0) -> Iterator[None]:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:
-        raise StateError(f"state file {path}: cannot create its lock {lock_path}: {exc.strerror}") from None
+        raise OutputError(f"state file {path}: cannot create its lock {lock_path}: {exc.strerror}") from None
     try:
         deadline = time.monotonic() + wait
         while True:

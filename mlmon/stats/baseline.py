@@ -294,7 +294,10 @@ def load(path: str) -> Baseline:
     try:
         body = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BaselineError(f"{path} is not a JSON baseline ({_short(exc)})") from None
+        raise BaselineError(
+            f"{path} is not a JSON baseline ({_short(exc)}); make one with `mlmon baseline TRAINING_DATA "
+            "-o FILE`, or give training data with --reference"
+        ) from None
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise BaselineError(f'{path} is not an mlmon baseline (no "format": "{FORMAT}")')
     version = body.get("version")

@@ -191,7 +191,7 @@ def test_hostile_group_names_in_csv_markdown_and_junit(
 
 
 def test_output_spec_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "records"\n')
+    _setup(tmp_path, monkeypatch, '[[rules]]\nmetric = "records"\ncritical = 1\n')
     r = cli(["check", "-o", "report.bin"])
     assert r.exit_code == 2 and "say which format" in error_line(r)
     r = cli(["check", "-o", "junit:/nonexistent/dir/r.xml"])

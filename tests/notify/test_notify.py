@@ -167,3 +167,26 @@ def test_retries_are_bounded_with_backoff() -> None:
 def test_redact_keeps_only_scheme_host_port() -> None:
     assert redact("https://user:pw@hooks.slack.com/services/T0/B0/XYZ?x=1") == "https://hooks.slack.com"
     assert redact("smtp://bob@mail.example.com:587?to=a@b") == "smtp://mail.example.com:587"
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        # httpx's InvalidURL is no HTTPError: an unclosed IPv6 bracket was exit 70
+        (["--alertmanager", "http://[::1"], "(a URL that cannot be parsed)"),
+        (["--notify", "webhook:http://user:pw@[::1/T0/secret?tok=1"], "(a URL that cannot be parsed)"),
+        # no scheme, or one httpx cannot speak: reported once, not retried with backoff
+        (["--alertmanager", "127.0.0.1:9093"], "(not a URL: scheme://host[:port] expected)"),
+        (["--alertmanager", "ftp://127.0.0.1/"], "ftp://127.0.0.1"),
+    ],
+)
+def test_a_notification_url_that_cannot_work_is_one_failed_attempt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: list[str], shown: str
+) -> None:
+    _log(tmp_path, monkeypatch, 900.0)
+    r = cli(["check", *target, "-f", "json"])
+    assert r.exit_code == 1, r.stderr  # the alert decides, not the notification
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note == {**note, "ok": False, "attempts": 1, "target": shown}
+    assert "not a usable http(s) URL" in note["error"]
+    assert "secret" not in r.stdout + r.stderr and "pw" not in r.stderr

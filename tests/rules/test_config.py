@@ -37,7 +37,8 @@ def test_rules_load_with_defaults_and_paths_relative_to_the_file(tmp_path: Path)
         ("max-p99 = 3\n", "max-p99: unknown key (did you mean 'max-p99-ms'?)"),
         ('max-p99-ms = "fast"\n', "max-p99-ms: 'fast' is not of type 'number'"),
         (
-            '[[rules]]\nmetric = "records"\n[[rules]]\nmetric = "success_rate"\nwarning = "high"\n',
+            '[[rules]]\nmetric = "records"\ncritical = 1\n'
+            '[[rules]]\nmetric = "success_rate"\nwarning = "high"\n',
             "rules[1].warning: 'high' is not of type 'number'",
         ),
         (
@@ -54,12 +55,21 @@ def test_rules_load_with_defaults_and_paths_relative_to_the_file(tmp_path: Path)
             "rules[0].critical: 250 is below warning 400",
         ),
         (
-            '[[rules]]\nmetric = "records"\n[[rules]]\nmetric = "records"\n',
+            '[[rules]]\nmetric = "records"\ncritical = 1\n[[rules]]\nmetric = "records"\ncritical = 1\n',
             "rules[1].name: 'records' is used",
         ),
         ('[[rules]]\nmetric = "records"\nfor = 0\n', "rules[0].for: 0 is less than the minimum of 1"),
-        ('[[rules]]\nmetric = "records"\nby = "region"\n', "rules[0].by: 'region' is not the grouping field"),
+        (
+            '[[rules]]\nmetric = "records"\ncritical = 1\nby = "region"\n',
+            "rules[0].by: 'region' is not the grouping field",
+        ),
         ("logs = [\n", "not valid TOML"),
+        # a rule that can never fail passed as "ok" (exit 0 with nothing checked)
+        ('[[rules]]\nmetric = "records"\n', "rules[0]: give warning and/or critical for 'records'"),
+        # 5 meant 5%: an error-rate limit of 5 never fired, silently
+        ('[[rules]]\nmetric = "error_rate"\ncritical = 5\n', "rules[0].critical: 5 is out of range"),
+        ('[[rules]]\nmetric = "drift.age"\nwarning = 10\n', "rules[0].warning: 10 is out of range"),
+        ('[[rules]]\nmetric = "latency_ms.p99"\nwarning = -1\n', "rules[0].warning: -1 is out of range"),
     ],
 )
 def test_bad_config_names_the_key_path(tmp_path: Path, text: str, expected: str) -> None:
@@ -91,7 +101,10 @@ def test_metric_names_are_the_json_names() -> None:
 
 def test_config_validate_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    _write(tmp_path / "mlmon.toml", 'max-p99-ms = 250\nfail-on = "critical"\n[[rules]]\nmetric = "records"\n')
+    _write(
+        tmp_path / "mlmon.toml",
+        'max-p99-ms = 250\nfail-on = "critical"\n[[rules]]\nmetric = "records"\ncritical = 1\n',
+    )
     r = cli(["config", "validate"])
     assert r.exit_code == 0, r.stderr
     assert "valid (2 setting(s), 1 rule(s))" in r.stdout

@@ -1,0 +1,128 @@
+"""`mlmon check` as users drive it: odd flags, config files, state files, outputs and notification
+targets get a defined exit code and one clear line, never an internal error or a silent pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from corpus import cli, error_line, good_lines, join
+
+RULES = '[[rules]]\nmetric = "records"\ncritical = 10\n'
+
+
+def _setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toml: str = RULES, n: int = 200) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.jsonl").write_bytes(join(good_lines(n)))
+    (tmp_path / "mlmon.toml").write_text(f'logs = ["log.jsonl"]\n{toml}')
+
+
+@pytest.mark.parametrize("where", ["flag", "file"])
+def test_window_rows_below_one_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # -1 used to drop the oldest record and check the rest (a Python slice), 0 to check everything
+    _setup(tmp_path, monkeypatch, ("window-rows = -1\n" if where == "file" else "") + RULES)
+    for rows in ("-1", "0"):
+        r = cli(["check", *(["--window-rows", rows] if where == "flag" else [])])
+        assert r.exit_code == 2, r.stdout
+        assert "--window-rows must be at least 1" in error_line(r)
+
+
+def test_help_states_the_min_effect_default_that_runs() -> None:
+    from mlmon.stats.drift import DriftOptions
+
+    help_text = " ".join(cli(["check", "--help"]).stdout.split())
+    assert f"none (default {DriftOptions().min_effect:g})" in help_text
+
+
+def test_nagios_perfdata_escapes_a_rule_name_from_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the name went raw into the perfdata label: a terminal colour code reached the plugin output
+    name = 'name = "[red]n\\u001b[31m"\n'
+    _setup(tmp_path, monkeypatch, f'[[rules]]\nmetric = "records"\ncritical = 10\n{name}')
+    r = cli(["check", "--nagios"])
+    assert r.exit_code == 0, r.stdout
+    assert "\x1b" not in r.stdout and "'[red]n\\x1b[31m'=" in r.stdout
+
+
+def test_a_config_file_with_a_utf8_byte_order_mark_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Notepad saves UTF-8 with a BOM; tomllib refused it as "Invalid statement (at line 1, column 1)"
+    _setup(tmp_path, monkeypatch)
+    (tmp_path / "mlmon.toml").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "mlmon.toml").read_bytes())
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert [x["status"] for x in json.loads(r.stdout)["results"]] == ["ok"]
+
+
+def test_a_pyproject_that_is_not_utf8_is_not_taken_for_a_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # discovery walks up from the working directory; a Latin-1 pyproject.toml was a traceback
+    _setup(tmp_path, monkeypatch)
+    (tmp_path / "mlmon.toml").unlink()
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    r = cli(["summary", "log.jsonl", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.parametrize("kind", ["dev_zero", "fifo", "directory"])
+def test_a_state_path_that_is_not_a_regular_file_is_named_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # /dev/zero (or /dev/full) was read forever into memory; a FIFO waited for a writer
+    import os
+
+    _setup(tmp_path, monkeypatch)
+    state = tmp_path / "state"
+    if kind == "dev_zero":
+        os.symlink("/dev/zero", state)
+    elif kind == "fifo":
+        os.mkfifo(state)
+    else:
+        state.mkdir()
+    r = cli(["check", "--state", str(state)])
+    assert r.exit_code == 65, r.stdout
+    assert "not a regular file" in error_line(r)
+
+
+def test_a_state_file_larger_than_mlmon_writes_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.rules import state
+
+    _setup(tmp_path, monkeypatch)
+    monkeypatch.setattr(state, "MAX_BYTES", 1000)
+    (tmp_path / "state.json").write_text(" " * 1001)
+    r = cli(["check", "--state", "state.json"])
+    assert r.exit_code == 65 and "larger than" in error_line(r)
+
+
+def test_a_state_file_in_a_missing_folder_is_an_output_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it was 65, "bad data"; the state (and its lock) cannot be written: 73 as for -o
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "--state", str(tmp_path / "missing" / "state.json")])
+    assert r.exit_code == 73 and "cannot create its lock" in error_line(r)
+
+
+@pytest.mark.parametrize(
+    "args", [["-o", "json:log.jsonl"], ["-o", "mlmon.toml.csv"], ["--state", "log.jsonl"]]
+)
+def test_check_never_writes_over_a_file_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # the log (or the config) was replaced by the report or the state
+    _setup(tmp_path, monkeypatch)
+    if args[1] == "mlmon.toml.csv":
+        (tmp_path / "mlmon.toml.csv").symlink_to(tmp_path / "mlmon.toml")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()}
+    r = cli(["check", *args])
+    assert r.exit_code == 2, r.stdout
+    assert "which this run reads; write the output elsewhere" in error_line(r)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()} == before

@@ -1,0 +1,65 @@
+"""What users type: odd option values, config files, state files and outputs get a defined exit code and
+one clear line, never an internal error (70) or a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from corpus import cli, error_line
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_logs"
+LOG = str(SAMPLES / "predictions.jsonl")
+
+
+def test_since_with_nanoseconds_selects_like_the_same_time_in_microseconds() -> None:
+    # pyarrow cannot turn a nanosecond timestamp into a datetime; that was exit 70
+    nano = cli(["summary", LOG, "--since", "2026-11-01T10:10:00.123456789Z", "-f", "json"])
+    micro = cli(["summary", LOG, "--since", "2026-11-01T10:10:00.123456Z", "-f", "json"])
+    assert nano.exit_code == micro.exit_code == 0, nano.stderr
+    assert json.loads(nano.stdout)["records"] == json.loads(micro.stdout)["records"] > 0
+
+
+def test_when_no_record_is_valid_the_first_bad_lines_are_shown(tmp_path: Path) -> None:
+    # the bad-line examples were shown when the budget stopped a run, but not when every line was bad,
+    # where they are most needed (here: --by names a field that holds a fraction in every record)
+    r = cli(["summary", LOG, "--by", "latency_ms"])
+    assert r.exit_code == 65
+    assert error_line(r).startswith("no valid record in 2000 lines (wrong_type: 2000)")
+    assert "mlmon: warning: 2000 bad line(s) not used; the first:" in r.stderr
+    assert "predictions.jsonl:1: wrong_type: {" in r.stderr
+
+
+def test_baseline_output_that_is_the_training_data_is_refused(tmp_path: Path) -> None:
+    # -o train.csv replaced the training data with the baseline
+    train = tmp_path / "train.csv"
+    train.write_bytes((SAMPLES / "training.csv").read_bytes())
+    before = train.read_bytes()
+    (tmp_path / "link.csv").symlink_to(train)
+    for out in (str(train), str(tmp_path / "link.csv"), str(tmp_path / "gone" / ".." / "train.csv")):
+        r = cli(["baseline", str(train), "-o", out])
+        assert r.exit_code == 2, r.stderr
+        assert "which this run reads; write the output elsewhere" in error_line(r)
+    assert train.read_bytes() == before
+
+
+def test_a_baseline_given_as_training_data_and_the_reverse_say_which_option(tmp_path: Path) -> None:
+    # --reference base.json profiled the baseline's own JSON keys as 70 "features"
+    base = tmp_path / "base.json"
+    assert cli(["baseline", str(SAMPLES / "training.csv"), "-o", str(base)]).exit_code == 0
+    r = cli(["drift", LOG, "--reference", str(base)])
+    assert r.exit_code == 65
+    assert error_line(r) == f"{base} is an mlmon baseline, not training data (drift, trend, compare and " \
+        "check take it with --baseline)"
+    r = cli(["drift", LOG, "--baseline", str(SAMPLES / "training.csv")])
+    assert r.exit_code == 65 and error_line(r).endswith("or give training data with --reference")
+
+
+@pytest.mark.parametrize("value", ["1e400", "inf", "nan", "-1"])
+def test_compare_tolerance_refuses_infinity_like_every_numeric_option(value: str) -> None:
+    # latency_ms=1e400 was taken as an infinite tolerance: nothing could be worse
+    r = cli(["compare", LOG, "--control", "v1.0", "--tolerance", f"latency_ms={value}"])
+    assert r.exit_code == 2
+    assert error_line(r).startswith(f"--tolerance: 'latency_ms={value}' is not METRIC=VALUE")
