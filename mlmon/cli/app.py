@@ -459,6 +459,15 @@ def _note(message: str) -> None:
     _stderr().print(f"mlmon: note: {safe(message)}", markup=False)
 
 
+def note_absent_by(by: str | None, groups: int, records: int, seen: frozenset[str]) -> None:
+    """A note when no record has the --by field: the per-group checks the user asked for found no
+    group (a typo in the field name would otherwise pass as if each group had been checked)."""
+    if by and records and not groups:
+        from mlmon.read.fields import absent_message
+
+        _note(absent_message("--by", by, "grouping needs", seen) + "; all records are one group")
+
+
 def refuse_overwriting_inputs(outputs: list[tuple[str, str]], inputs: list[str]) -> None:
     """Usage error when a file this run writes (`(option, path)`) is one it reads: `-o train.csv`
     would replace the training data with the baseline. Inputs are files or globs, as given."""

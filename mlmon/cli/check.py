@@ -279,6 +279,8 @@ def check(
     with _handled():
         if notify_timeout <= 0 or notify_timeout != notify_timeout:
             raise OptionError("--notify-timeout must be a positive number of seconds")
+        if push and not push_job:
+            raise OptionError("--push-job must not be empty (the Pushgateway groups pushed metrics by job)")
         args = CheckArgs(
             logs=logs,
             baseline=baseline_path,

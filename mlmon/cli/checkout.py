@@ -6,7 +6,7 @@ import dataclasses
 import sys
 from typing import Any
 
-from mlmon.cli.app import _diagnostics, _stderr, mark_interrupted
+from mlmon.cli.app import _diagnostics, _stderr, mark_interrupted, note_absent_by
 from mlmon.cli.checkplan import CheckArgs, CheckFmt, _evaluate
 from mlmon.cli.options import FailOn
 from mlmon.errors import ExitCode, MlmonError
@@ -21,6 +21,8 @@ def _run(cfg: Any, a: CheckArgs) -> int:
         _failed_run_metrics(a)
         raise
     _diagnostics(rep.input)
+    if any(r.by for r in cfg.rules):
+        note_absent_by(a.by or None, len(rep.summary.groups), rep.records, rep.input.fields_seen)
     for o in outcomes:
         if not o.ok:
             from mlmon.report.render import safe

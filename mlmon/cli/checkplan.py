@@ -51,6 +51,19 @@ def parse_outputs(specs: list[str]) -> list[tuple[CheckFmt, str]]:
                 f"{', '.join(EXTENSIONS)})"
             )
         out.append((EXTENSIONS[ext], spec))
+    import os
+
+    seen: dict[str, tuple[CheckFmt, str]] = {}
+    for fmt, path in out:
+        key = os.path.realpath(path)
+        if path != "-" and key in seen:
+            first_fmt, first = seen[key]
+            # the last write would replace the first: one of the two reports would be lost
+            raise OptionError(
+                f"-o {fmt.value}:{path} and -o {first_fmt.value}:{first} are the same file; "
+                "give each format its own file"
+            )
+        seen[key] = (fmt, path)
     return out
 
 

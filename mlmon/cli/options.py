@@ -354,6 +354,11 @@ def _selection(
 ) -> Any:
     from mlmon.api import Selection
 
+    given = (("--since", since, "now-1h"), ("--until", until, "now"), ("--last", last, "1h"))
+    for option, value, example in given:
+        if value is not None and not value.strip():
+            # `--last "$WINDOW"` with WINDOW unset read the whole log as if no window was asked for
+            raise OptionError(f"{option}: the value is empty; give one ({option} {example}) or leave it out")
     return Selection(
         since_ns=_instant(since, "--since", tz, now_ns) if since else None,
         until_ns=_instant(until, "--until", tz, now_ns) if until else None,

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _picked, _progress
+from mlmon.cli.app import (
+    _diagnostics,
+    _emit,
+    _exit_for,
+    _handled,
+    _note,
+    _picked,
+    _progress,
+    note_absent_by,
+)
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -223,6 +232,7 @@ def summary(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
+        note_absent_by(plan.by, len(rep.result.groups), rep.records, rep.input.fields_seen)
         for m in rep.missing:
             _note(f"{m.metric} not measured: {m.message}")
         if fmt is Fmt.JSON:

@@ -15,6 +15,8 @@ from mlmon.errors import ConfigError
 
 CONFIG_NAME = "mlmon.toml"
 PYPROJECT = "pyproject.toml"
+MAX_BYTES = 16 << 20
+"""Largest config file read (a thousand rules take about 60 KB)."""
 
 SUMMARY_METRICS: dict[str, str] = {
     "records": "below",
@@ -105,7 +107,7 @@ def find_config(start: str | None = None) -> str | None:
             try:
                 if "mlmon" in _load_toml(py).get("tool", {}):
                     return py
-            except (OSError, ValueError, AttributeError):  # not TOML, not UTF-8: not ours
+            except (OSError, ValueError, AttributeError, ConfigError):  # not TOML, not UTF-8: not ours
                 pass
         parent = os.path.dirname(here)
         if parent == here:
@@ -116,7 +118,9 @@ def find_config(start: str | None = None) -> str | None:
 def _load_toml(path: str) -> dict[str, Any]:
     """Parse a TOML file; a UTF-8 byte order mark (Windows editors write one) is skipped."""
     with open(path, "rb") as fh:
-        data = fh.read()
+        data = fh.read(MAX_BYTES + 1)  # bounded: `--config /dev/zero` must not read forever
+    if len(data) > MAX_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_BYTES:,} bytes; not a config file")
     return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
 
 

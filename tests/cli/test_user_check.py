@@ -126,3 +126,34 @@ def test_check_never_writes_over_a_file_it_reads(
     assert r.exit_code == 2, r.stdout
     assert "which this run reads; write the output elsewhere" in error_line(r)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()} == before
+
+
+def test_a_config_path_that_never_ends_is_refused_not_read_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.rules import config
+
+    monkeypatch.setattr(config, "MAX_BYTES", 1 << 16)
+    _setup(tmp_path, monkeypatch)
+    for args in (["config", "validate", "/dev/zero"], ["summary", "log.jsonl", "--config", "/dev/zero"]):
+        r = cli(args)
+        assert r.exit_code == 78
+        assert error_line(r) == "/dev/zero: larger than 65,536 bytes; not a config file"
+
+
+def test_two_reports_to_one_file_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the JUnit report silently replaced the JSON one
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "-o", "json:out", "-o", "junit:./out"])
+    assert r.exit_code == 2
+    assert error_line(r) == "-o junit:./out and -o json:out are the same file; give each format its own file"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_rule_by_a_field_no_record_has_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `by = "modelversion"` checked only all records and passed without a word
+    _setup(tmp_path, monkeypatch, 'by = "modelversion"\n[[rules]]\nmetric = "records"\ncritical = 10\n'
+           'by = "modelversion"\n')
+    r = cli(["check"])
+    assert r.exit_code == 0
+    assert "no record has the field 'modelversion' (--by)" in r.stderr and "'model_version'" in r.stderr

@@ -63,3 +63,21 @@ def test_compare_tolerance_refuses_infinity_like_every_numeric_option(value: str
     r = cli(["compare", LOG, "--control", "v1.0", "--tolerance", f"latency_ms={value}"])
     assert r.exit_code == 2
     assert error_line(r).startswith(f"--tolerance: 'latency_ms={value}' is not METRIC=VALUE")
+
+
+def test_a_by_field_no_record_has_is_named_with_the_closest_field() -> None:
+    # --by modelversion (a typo) reported all records as if grouping had been asked for nothing
+    r = cli(["summary", LOG, "--by", "modelversion"])
+    assert r.exit_code == 0
+    assert "mlmon: note: no record has the field 'modelversion' (--by), which grouping needs; did you mean " \
+        "'model_version'?; all records are one group" in r.stderr
+    assert "(--by)" not in cli(["summary", LOG, "--by", "model_version"]).stderr
+
+
+@pytest.mark.parametrize(("option", "example"), [("--since", "now-1h"), ("--until", "now"), ("--last", "1h")])
+def test_an_empty_time_selection_is_a_usage_error_not_the_whole_log(option: str, example: str) -> None:
+    # `--last "$WINDOW"` with WINDOW unset summarised every record, as if no window had been asked for
+    for cmd in (["summary", LOG], ["trend", LOG, "--every", "5m"]):
+        r = cli([*cmd, option, ""])
+        assert r.exit_code == 2
+        assert error_line(r) == f"{option}: the value is empty; give one ({option} {example}) or leave it out"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from corpus import cli, dumps, good_lines, join, record
+from corpus import cli, dumps, error_line, good_lines, join, record
 from prometheus_client.parser import text_string_to_metric_families
 from services import Service, binary, get, node_exporter, pushgateway  # noqa: F401  (fixtures)
 
@@ -132,3 +132,20 @@ def test_unreachable_pushgateway_is_reported_not_fatal(
     assert not note["ok"] and note["attempts"] == 3
     assert "pushgateway notification to http://127.0.0.1" in r.stderr
     assert "secret-path" not in r.stderr + r.stdout and "abc" not in r.stderr + r.stdout
+
+
+def test_pushgateway_refusal_is_one_attempt_and_an_empty_job_a_usage_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pushgateway: Service,  # noqa: F811
+) -> None:
+    _setup(tmp_path, monkeypatch)
+    # a 404 from the gateway was retried with backoff like a timeout; the same push fails the same way
+    r = cli(["check", "--push", pushgateway.url + "/not-the-api", "-f", "json"])
+    assert r.exit_code == 1
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note == {**note, "ok": False, "attempts": 1}
+    assert "HTTP Error 404" in note["error"]
+    # the job label is the group's key: the gateway answered 400 to an empty one, three times
+    r = cli(["check", "--push", pushgateway.url, "--push-job", ""])
+    assert r.exit_code == 2 and "--push-job must not be empty" in error_line(r)
