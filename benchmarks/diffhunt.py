@@ -1086,6 +1086,83 @@ def conflicts(rng: random.Random) -> Iterator[Case]:
     )
 
 
+@family
+def selection(rng: random.Random) -> Iterator[Case]:
+    """Several files of different layouts in one run, prefix times without a record time,
+    --log-timezone, --since/--until/--last, --window-rows, wide records with dotted names."""
+    plain = good(1500, rng)
+    prefixed = [
+        f"2026-11-01 10:{i // 60 % 60:02d}:{i % 60:02d},{i % 1000:03d} - app - INFO - ".encode()
+        + line.replace(b'"timestamp": ', b'"ts_unused": ')
+        for i, line in enumerate(good(1500, rng))
+    ]
+    flask = [
+        f"[2026-11-01T10:{i // 60 % 60:02d}:{i % 60:02d}.{i % 10}] INFO in app: ".encode()
+        + line.replace(b'"timestamp": ', b'"t0": ')
+        for i, line in enumerate(good(800, rng))
+    ]
+    odd_ts = []
+    for i, v in enumerate(
+        [
+            "2026-11-01T10:00:00",
+            "2026-11-01 10:00:00+02:00",
+            "2026-11-01T10:00:00.123456789Z",
+            1793527200,
+            1793527200123,
+            1793527200.5,
+            -1,
+            "2026-11-01",
+            "10:00",
+            "",
+            "now",
+            "2026-02-30T00:00:00Z",
+            "2026-11-01T24:00:00Z",
+            "+002026-11-01T10:00:00Z",
+            "2026-11-01T10:00:00,5Z",
+            "2026-11-01T10:00:00z",
+            "2026-11-01t10:00:00Z",
+        ]
+    ):
+        rec = record(i, rng)
+        rec["timestamp"] = v
+        odd_ts.append(dumps(rec))
+    wide = []
+    for i in range(400):
+        rec = record(i, rng)
+        rec["input"]["features"] = {f"f_{k}": round(rng.gauss(0, 1), 4) for k in range(300)}
+        wide.append(dumps(rec))
+    files = with_baseline(
+        {
+            "a.jsonl": join(plain),
+            "b.log": join(sprinkle(prefixed, [b"2026-11-01 10:00:00,000 - app - ERROR - boom"] * 3, rng)),
+            "c.log": join(flask),
+            "d.jsonl": join(sprinkle(good(300, rng), odd_ts, rng)),
+            "w.jsonl": join(wide),
+        },
+        rng,
+    )
+    logs = ["a.jsonl", "b.log", "c.log", "d.jsonl"]
+    cmds = [["baseline", "train.csv", "-o", "base.json"], ["baseline", "w.jsonl", "-o", "wide.json"]]
+    for extra in (
+        [],
+        ["--log-timezone", "Europe/Berlin"],
+        ["--log-timezone", "America/St_Johns", "--since", "2026-11-01T10:10:00Z"],
+        ["--since", "2026-11-01T10:05:00", "--until", "2026-11-01T10:20:00"],
+        ["--last", "30m"],
+        ["--max-bad-lines", "0"],
+        ["--strict"],
+    ):
+        cmds.append(["summary", *logs, "--format", "json", *extra])
+        cmds.append(["trend", *logs, "--format", "json", "--every", "5m", *extra])
+    cmds.append(["summary", "*.log", "--format", "json", "--by", "prediction.class"])
+    cmds.append(["drift", *logs, "--baseline", "base.json", "--format", "json", "--window-rows", "700"])
+    cmds.append(["drift", "w.jsonl", "--baseline", "wide.json", "--format", "json"])
+    cmds.append(["drift", "w.jsonl", "a.jsonl", "--baseline", "wide.json", "--format", "json"])
+    cmds.append(["check", *logs, "--config", "mlmon.toml", "--format", "json"])
+    cmds.append(["summary", ".", "--format", "json", "--include", "*.log"])
+    yield Case("selection", files, cmds, config=CHECK_TOML)
+
+
 def _gz_members(parts: list[bytes]) -> bytes:
     return b"".join(gzip.compress(p) for p in parts)
 
@@ -1581,6 +1658,49 @@ BLOCK_LITERALS = [
 ]
 
 
+def line_variants(base: bytes) -> list[tuple[str, bytes]]:
+    """Whole-line edits of one good record: JSON extensions, raw control bytes, odd keys."""
+    body = base[1:-1]
+    compact = json.dumps(json.loads(base), separators=(",", ":")).encode()
+    out = [
+        ("trailing comma", base[:-1] + b",}"),
+        ("comment", base + b" // c"),
+        ("block comment", b"/*c*/" + base),
+        ("single quotes", base.replace(b'"status"', b"'status'")),
+        ("unquoted key", base.replace(b'"status"', b"status")),
+        ("garbage after", base + b"x"),
+        ("two objects", base + base),
+        ("object then array", base + b"[]"),
+        ("array of it", b"[" + base + b"]"),
+        ("empty key", b'{"": 1, ' + body + b"}"),
+        ("dotted key", b'{"latency_ms.x": 1, "a.b": 2, ' + body + b"}"),
+        ("nul key", b'{"\\u0000": 1, ' + body + b"}"),
+        ("tab in key", b'{"a\\tb": 1, "c\td": 2, ' + body + b"}"),
+        ("escaped slash key", b'{"latency\\/ms": 1, ' + body + b"}"),
+        ("key escape latency", base.replace(b'"latency_ms"', b'"latency\\u005fms"')),
+        ("key escape status", base.replace(b'"status"', b'"st\\u0061tus"')),
+        ("key escape dup", base[:-1] + b', "st\\u0061tus": "ok"}'),
+        ("key nfd", base[:-1] + b', "cafe\\u0301": 1, "caf\\u00e9": 2}'),
+        ("key case", base[:-1] + b', "Status": "error", "LATENCY_MS": 1}'),
+        ("long string", base[:-1] + b', "pad": "' + b"y" * 100_000 + b'"}'),
+        ("many keys", base[:-1] + b", " + b", ".join(b'"k%d": %d' % (i, i) for i in range(3000)) + b"}"),
+        ("bom in string", base[:-1] + b', "b": "\\ufeff\xef\xbb\xbf"}'),
+        ("nbsp before colon", base.replace(b'"status":', b'"status"\xc2\xa0:')),
+        ("cr between", base.replace(b", ", b",\r")),
+        ("tab between", base.replace(b", ", b",\t")),
+        ("vt between", base.replace(b", ", b",\x0b")),
+        ("ff between", base.replace(b", ", b",\x0c")),
+        ("compact", compact),
+        ("compact crlf", compact + b"\r"),
+    ]
+    for ctl in (0x00, 0x01, 0x08, 0x1F, 0x7F, 0x85, 0xA0):
+        out.append((f"raw {ctl:#x} in string", base.replace(b'"success"', b'"succ' + bytes([ctl]) + b'ess"')))
+        out.append((f"raw {ctl:#x} between", base.replace(b", ", b"," + bytes([ctl]) + b" ", 1)))
+        out.append((f"raw {ctl:#x} after", base + bytes([ctl])))
+        out.append((f"raw {ctl:#x} before", bytes([ctl]) + base))
+    return out
+
+
 def blocks() -> int:
     """One odd value in an otherwise clean block, for every field and literal, parsed by the
     pyarrow reader (its fast path takes the block when pyarrow accepts it) and the native one,
@@ -1623,29 +1743,35 @@ def blocks() -> int:
         prefix = b"x Prediction: " if pname == "marker" else b""
         good = [prefix + cdumps(crecord(i)) for i in range(20)]
         layout = sniff(good, plan)
+        cases: list[tuple[str, bytes]] = []
         for path in BLOCK_FIELDS:
             for lit in BLOCK_LITERALS:
                 rec = crecord(7)
                 _set(rec, ".".join(path), "__X__")
-                line = prefix + cdumps(rec).replace(b'"__X__"', lit.encode("utf-8", "surrogateescape"))
-                data = cjoin([*good[:5], line, *good[5:10]])
-                exact = BlockResult([], Counter(), 0, [])
-                BlockParser(plan, layout, examples_wanted=lambda: True)._exact(data, 1, exact, tail=False)
-                parsers = [("python", BlockParser(plan, layout, examples_wanted=lambda: True))]
-                if native.available():
-                    parsers.append(
-                        ("native", native.NativeBlockParser(plan, layout, examples_wanted=lambda: True))
+                line = cdumps(rec).replace(b'"__X__"', lit.encode("utf-8", "surrogateescape"))
+                cases.append((f"{'.'.join(path)} = {lit[:40]!r}", prefix + line))
+        base = cdumps(crecord(7))
+        for label, line in line_variants(base):
+            cases.append((label, prefix + line))
+        for label, line in cases:
+            data = cjoin([*good[:5], line, *good[5:10]])
+            exact = BlockResult([], Counter(), 0, [])
+            BlockParser(plan, layout, examples_wanted=lambda: True)._exact(data, 1, exact, tail=False)
+            parsers = [("python", BlockParser(plan, layout, examples_wanted=lambda: True))]
+            if native.available():
+                parsers.append(
+                    ("native", native.NativeBlockParser(plan, layout, examples_wanted=lambda: True))
+                )
+            for name, parser in parsers:
+                n += 1
+                got = parser.parse(data, 1)
+                if got.lines != exact.lines or +got.reasons != +exact.reasons or rows(got) != rows(exact):
+                    bad += 1
+                    print(
+                        f"block {pname} [{name}] {label}: reasons {dict(got.reasons)} vs exact "
+                        f"{dict(exact.reasons)}",
+                        flush=True,
                     )
-                for name, parser in parsers:
-                    n += 1
-                    got = parser.parse(data, 1)
-                    if got.lines != exact.lines or +got.reasons != +exact.reasons or rows(got) != rows(exact):
-                        bad += 1
-                        print(
-                            f"block {pname} [{name}] {'.'.join(path)} = {lit[:40]!r}: reasons "
-                            f"{dict(got.reasons)} vs exact {dict(exact.reasons)}",
-                            flush=True,
-                        )
     print(f"{n} block comparisons, {bad} differences", flush=True)
     return 1 if bad else 0
 

@@ -284,7 +284,7 @@ def _handled() -> Iterator[None]:
 def _check_numeric_options() -> None:
     """The running command's numeric options (from the command line or a config file), all
     at once: NaN, infinity and out-of-range values are usage errors (exit 2), never 70."""
-    from mlmon.cli.options import check_numbers
+    from mlmon.cli.options import check_numbers, check_texts
 
     try:
         from typer._click.globals import get_current_context
@@ -297,6 +297,7 @@ def _check_numeric_options() -> None:
         p.name: max(p.opts, key=len) for p in ctx.command.params if p.name and getattr(p, "opts", None)
     }
     check_numbers(dict(ctx.params), flags)
+    check_texts(dict(ctx.params), flags)
 
 
 def _silence_stdout() -> None:

@@ -436,6 +436,31 @@ _RANGES: dict[str, tuple[float, float, bool, str]] = {
 _INT64_MAX = 2**63 - 1
 
 
+_PATH_PARAMS = frozenset(
+    {"logs", "log", "data", "path", "paths", "baseline", "reference", "output", "outputs", "config", "state",
+     "include", "file", "files"}
+)
+"""Parameters that name files or globs: their bytes need not be UTF-8 (a file name is bytes)."""
+
+
+def check_texts(params: dict[str, Any], flags: dict[str, str]) -> None:
+    """Every text option that is not a file name: valid UTF-8. A byte the locale cannot decode
+    reaches Python as a lone surrogate (`--by $'\\xff'`), which no field name, marker, status or
+    time can hold: a usage error (exit 2), never an internal error."""
+    for name, value in params.items():
+        if name in _PATH_PARAMS:
+            continue
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if not isinstance(v, str) or v.isascii():
+                continue
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                flag = flags.get(name, "--" + name.replace("_", "-"))
+                shown = v.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                raise OptionError(f"{flag}: '{shown}' is not valid UTF-8 text") from None
+
+
 def check_numbers(params: dict[str, Any], flags: dict[str, str]) -> None:
     """Every numeric option of every command: finite (no NaN, no infinity: `1e400` is
     infinity), whole numbers that fit 64 bits, and within the range in _RANGES.

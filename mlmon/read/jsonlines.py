@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -568,7 +569,7 @@ class BlockParser:
     def _fast(self, data: bytes, first_line: int, n_lines: int) -> tuple[Piece, int, int, int]:
         if first_line == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]  # the exact path drops a BOM on line 1 too
-        if _long_digit_run(data):
+        if long_digit_run(data):
             raise _FastFailed("an integer longer than Python reads")
         prefixed_lines = None
         if self.layout.prefixed:
@@ -810,24 +811,23 @@ class BlockParser:
 
 
 
-_MAX_INT_DIGITS = 4300
-"""Python's int() refuses integer literals longer than this (sys.int_info.default_max_str_digits):
-the json module calls a line holding one bad_json, pyarrow reads it."""
 _DIGIT_MAP = bytes(0x31 if 0x30 <= i <= 0x39 else 0x30 for i in range(256))
 
 
-def _long_digit_run(data: bytes) -> bool:
-    """Whether a block holds a run of more than _MAX_INT_DIGITS digits (an integer Python does
-    not read, or digits in a string or a float, which the exact path then reads). Only a block
-    with a line that long can: that is checked first (a few ms per 4 MiB)."""
-    if len(data) <= _MAX_INT_DIGITS:
+def long_digit_run(data: bytes) -> bool:
+    """Whether a block holds a run of more digits than Python's int() reads (4300, or what
+    PYTHONINTMAXSTRDIGITS says): the json module calls a line with such an integer bad_json,
+    pyarrow reads it. Digits in a string or a float count too (the exact path then reads the
+    block). Only a block with a line that long can hold one: that is checked first."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or len(data) <= limit:
         return False
     ends = line_ends(data)
     longest = int(np.diff(ends, prepend=-1).max(initial=0)) if len(ends) else 0
     longest = max(longest, len(data) - 1 - (int(ends[-1]) if len(ends) else -1))
-    if longest <= _MAX_INT_DIGITS:
+    if longest <= limit:
         return False
-    return b"1" * (_MAX_INT_DIGITS + 1) in data.translate(_DIGIT_MAP)
+    return b"1" * (limit + 1) in data.translate(_DIGIT_MAP)
 
 
 def _has_negative_zero(raw: pa.Table) -> bool:

@@ -11,6 +11,7 @@ MLMON_READER=python, the pyarrow path in jsonlines.py reads everything.
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable
 from types import ModuleType
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, Piece
+from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, Piece, long_digit_run
 from mlmon.read.records import NOT_BAD, Kind, ReadPlan
 
 _native: ModuleType | None
@@ -31,6 +32,8 @@ except ImportError:  # built without a Rust toolchain
 READER_ENV = "MLMON_READER"
 """Set to `python` to read with the pyarrow path even when the compiled reader is installed."""
 _EXAMPLES_PER_BLOCK = 1000
+_NATIVE_INT_DIGITS = 4300
+"""Integer literals longer than this the native reader leaves to Python (block.rs MAX_INT_DIGITS)."""
 _NO_ROW = ("blank", "non_record", "bad_encoding", "wrong_type", "duplicate_key")
 
 
@@ -92,6 +95,10 @@ class NativeBlockParser(BlockParser):
         self, data: bytes, first_line: int, *, tail: bool = False, n_lines: int | None = None
     ) -> BlockResult:
         if tail or type(data) is not bytes or len(data) >= 1 << 31 or _native is None:
+            return super().parse(data, first_line, tail=tail, n_lines=n_lines)
+        if 0 < sys.get_int_max_str_digits() < _NATIVE_INT_DIGITS and long_digit_run(data):
+            # PYTHONINTMAXSTRDIGITS below the default: the native reader leaves only integers
+            # past 4300 digits to Python, so a block with a shorter long one is read in Python
             return super().parse(data, first_line, tail=tail, n_lines=n_lines)
         lines, counts, bad_index, bad_code, bad_start, bad_end, row_lines, cols = _native.parse_block(
             self._compiled, data, first_line

@@ -641,3 +641,20 @@ def test_non_record_examples_do_not_depend_on_the_bad_ones_counted_first(
     reader._bad_examples = reader.options.max_examples  # as if earlier blocks had filled them
     list(reader.tables())
     assert [(e.line, e.reason) for e in reader.report().examples] == [(11, "non_record")]
+
+
+def test_an_integer_past_a_lowered_python_int_limit_is_bad_json_on_every_reader() -> None:
+    # PYTHONINTMAXSTRDIGITS=1000: Python's json refuses a 1500-digit integer
+    good = good_lines(20)
+    lines = [*good[:10], dumps(record(3))[:-1] + b', "x": ' + b"7" * 1500 + b"}", *good[10:]]
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(1000)
+    try:
+        layout = sniff(good, PLAN_SUMMARY)
+        fast, exact = _fast_and_exact(join(lines), PLAN_SUMMARY, layout)
+        parser = native.NativeBlockParser(PLAN_SUMMARY, layout, examples_wanted=lambda: True)
+        nat = parser.parse(join(lines), 1)
+    finally:
+        sys.set_int_max_str_digits(before)
+    assert exact.reasons == Counter({"bad_json": 1})
+    assert fast.reasons == exact.reasons and nat.reasons == exact.reasons
