@@ -275,6 +275,22 @@ def check(
         cfg, settings={**cfg.settings, **{k: v for k, v in given.items() if v is not None}}
     )
     if nagios:
+        given_flags = {
+            "-o": output, "--state": state, "--alertmanager": alertmanager, "--notify": notify, "--push": push
+        }
+        unused = [flag for flag, value in given_flags.items() if value]
+        if unused:
+            # they were dropped without a word: no report file, no state (every run read the whole log)
+            import sys
+
+            from mlmon.report.nagios import unknown_line
+
+            text, code = unknown_line(
+                f"--nagios does not use {', '.join(unused)}; drop them, or use -f nagios (the same line, "
+                "mlmon's exit codes) with them"
+            )
+            sys.stdout.write(text)
+            raise typer.Exit(code)
         raise typer.Exit(_nagios(cfg, logs, baseline_path, by, since, until, last))
     with _handled():
         if notify_timeout <= 0 or notify_timeout != notify_timeout:

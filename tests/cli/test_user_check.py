@@ -204,3 +204,16 @@ def test_config_init_groups_by_version_only_where_records_have_one_and_never_rep
     before = (tmp_path / "log.jsonl").read_bytes()
     r = cli(["config", "init", "log.jsonl", "-o", "log.jsonl", "--force"])
     assert r.exit_code == 2 and (tmp_path / "log.jsonl").read_bytes() == before
+
+
+def test_nagios_mode_says_which_options_it_does_not_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # -o and --state were dropped without a word: no report, and every run read the whole log again
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "--nagios", "-o", "junit:r.xml", "--state", "st.json"])
+    assert r.exit_code == 3
+    assert r.stdout.startswith("MLMON UNKNOWN - --nagios does not use -o, --state; drop them, or use -f")
+    assert not (tmp_path / "r.xml").exists() and not (tmp_path / "st.json").exists()
+    r = cli(["check", "-f", "nagios", "-o", "junit:r.xml", "--state", "st.json"])
+    assert r.exit_code == 0 and r.stdout.startswith("MLMON OK") and (tmp_path / "r.xml").exists()
