@@ -217,3 +217,16 @@ def test_nagios_mode_says_which_options_it_does_not_use(
     assert not (tmp_path / "r.xml").exists() and not (tmp_path / "st.json").exists()
     r = cli(["check", "-f", "nagios", "-o", "junit:r.xml", "--state", "st.json"])
     assert r.exit_code == 0 and r.stdout.startswith("MLMON OK") and (tmp_path / "r.xml").exists()
+
+
+def test_a_bad_config_with_format_json_still_prints_the_error_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # stdout was empty: `mlmon check -f json > result.json` kept an empty file
+    _setup(tmp_path, monkeypatch, "lastt = 3\n" + RULES)
+    for cmd in (["check"], ["summary", "log.jsonl"]):
+        r = cli([*cmd, "-f", "json"])
+        assert r.exit_code == 78
+        doc = json.loads(r.stdout)
+        assert doc["exit_code"] == 78 and doc["error"]["type"] == "config"
+        assert "lastt: unknown key (did you mean 'last'?)" in doc["error"]["message"]
