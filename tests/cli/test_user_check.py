@@ -230,3 +230,12 @@ def test_a_bad_config_with_format_json_still_prints_the_error_document(
         doc = json.loads(r.stdout)
         assert doc["exit_code"] == 78 and doc["error"]["type"] == "config"
         assert "lastt: unknown key (did you mean 'last'?)" in doc["error"]["message"]
+
+
+def test_check_help_names_what_each_notification_option_takes() -> None:
+    # every one of them read `TEXT`, and "(4h)" read as a default that --repeat-interval does not have
+    text = cli(["check", "--help"]).stdout
+    for option in ("--state FILE", "--repeat-interval DURATION", "--alertmanager URL", "--notify TARGET",
+                   "--push URL", "--push-job NAME", "--alert-ttl DURATION"):
+        assert option in text
+    assert "without it, webhooks and email hear only of changes" in " ".join(text.split())
