@@ -459,10 +459,11 @@ def _note(message: str) -> None:
     _stderr().print(f"mlmon: note: {safe(message)}", markup=False)
 
 
-def note_absent_by(by: str | None, groups: int, records: int, seen: frozenset[str]) -> None:
+def note_absent_by(by: str | None, groups: Any, records: int, seen: frozenset[str]) -> None:
     """A note when no record has the --by field: the per-group checks the user asked for found no
-    group (a typo in the field name would otherwise pass as if each group had been checked)."""
-    if by and records and not groups:
+    group (a typo in the field name would otherwise pass as if each group had been checked).
+    `groups` are the report's groups (each with `group`: None for the records without the field)."""
+    if by and records and all(g.group is None for g in groups):
         from mlmon.read.fields import absent_message
 
         _note(absent_message("--by", by, "grouping needs", seen) + "; all records are one group")

@@ -22,7 +22,7 @@ def _run(cfg: Any, a: CheckArgs) -> int:
         raise
     _diagnostics(rep.input)
     if any(r.by for r in cfg.rules):
-        note_absent_by(a.by or None, len(rep.summary.groups), rep.records, rep.input.fields_seen)
+        note_absent_by(a.by or None, rep.summary.groups, rep.records, rep.input.fields_seen)
     for o in outcomes:
         if not o.ok:
             from mlmon.report.render import safe

@@ -236,6 +236,9 @@ def init(
     from mlmon.outfile import write_output
 
     with _handled():
+        from mlmon.cli.app import refuse_overwriting_inputs
+
+        refuse_overwriting_inputs([("-o", output)], [log, *([baseline] if baseline else [])])
         text = starter(log, baseline)
         if output != "-" and os.path.exists(output) and not force:
             from mlmon.errors import OptionError
@@ -256,6 +259,8 @@ def starter(log: str, baseline: str | None) -> str:
     rep = check([log], (Rule("records", "records"),), baseline=base)
     o = rep.summary.overall
     lat = o.latency_ms
+    # per-version rules only where the records have a model_version to group by
+    grouped = any(g.group is not None for g in rep.summary.groups)
 
     def up(v: float | None, factor: float) -> float | None:
         return None if v is None else float(f"{v * factor:.3g}")
@@ -297,7 +302,7 @@ def starter(log: str, baseline: str | None) -> str:
             lines.append(f"warning = {warn!r}")
         if crit is not None:
             lines.append(f"critical = {crit!r}")
-        if by:
+        if by and grouped:
             lines.append('by = "model_version"')
         lines.append(f"# {note}")
 

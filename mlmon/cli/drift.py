@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     FailOn,
@@ -175,5 +175,6 @@ def drift(
                 by=by or None,
             )
         _diagnostics(rep.input)
+        note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
         _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

@@ -232,7 +232,7 @@ def summary(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        note_absent_by(plan.by, len(rep.result.groups), rep.records, rep.input.fields_seen)
+        note_absent_by(plan.by, rep.result.groups, rep.records, rep.input.fields_seen)
         for m in rep.missing:
             _note(f"{m.metric} not measured: {m.message}")
         if fmt is Fmt.JSON:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -271,6 +271,7 @@ def trend(
                 by=by or None,
             )
         _diagnostics(rep.input)
+        note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
         if fmt is Fmt.JSON:
             _emit(trend_json(rep), fmt)
         else:

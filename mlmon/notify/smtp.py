@@ -32,6 +32,10 @@ class SmtpTarget:
         self.sender = q.get("from", [f"mlmon@{socket.gethostname()}"])[0]
         if not self.to:
             raise ValueError("say who receives the email: smtp://host:port?to=team@example.com")
+        for address in (*self.to, self.sender):
+            if any(ord(c) < 32 or ord(c) == 127 for c in address):
+                # a line break in a header would add headers (Bcc:) or stop the message being built
+                raise ValueError(f"{address!r} is not an email address (it holds a control character)")
         self.where = redact(url)
 
 

@@ -18,7 +18,9 @@ LABEL = {"ok": "ok", "warning": "warning", "critical": "critical", "no_data": "n
 
 
 def value_text(v: float | None) -> str:
-    return "-" if v is None else f"{v:.4g}"
+    from mlmon.numfmt import number
+
+    return number(v)  # "-" for none, 100,000 (not 1e+05)
 
 
 def result_json(r: RuleResult) -> dict[str, Any]:

@@ -52,7 +52,8 @@ def nagios_line(rep: CheckReport) -> tuple[str, int]:
         )
         value = "U" if r.value is None else _n(r.value)
         perf.append(f"{_label(r.name)}={value};{warn};{crit}")
-    perf.append(f"'records'={rep.records};;;0")
+    if not any(p.startswith("'records'=") for p in perf):  # one label once: graphers key on it
+        perf.append(f"'records'={rep.records};;;0")
     return f"MLMON {_NAME[code]} - {_one_line(text)} | {' '.join(perf)}\n", code
 
 

@@ -136,7 +136,9 @@ def _level(rule: Rule, value: float) -> Status:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+    from mlmon.numfmt import number
+
+    return number(v)  # as tables and alerts write numbers: 100,000 (not 1e+05)
 
 
 def _message(
@@ -144,7 +146,8 @@ def _message(
 ) -> str:
     where = records_text(group, overall=group is None and not missing, missing=missing)
     if status is Status.OK:
-        limits = [f"{k} {_fmt(x)}" for k, x in (("warning", rule.warning), ("critical", rule.critical)) if x]
+        given = (("warning", rule.warning), ("critical", rule.critical))
+        limits = [f"{k} {_fmt(x)}" for k, x in given if x is not None]
         return f"{metric} {_fmt(value)} ({where}; {', '.join(limits) or 'no threshold'})"
     limit = rule.critical if status is Status.CRITICAL else rule.warning
     op = ">" if rule.direction == "above" else "<"

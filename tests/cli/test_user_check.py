@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from corpus import cli, error_line, good_lines, join
 
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "predictions.jsonl"
 RULES = '[[rules]]\nmetric = "records"\ncritical = 10\n'
 
 
@@ -157,3 +158,49 @@ def test_a_rule_by_a_field_no_record_has_says_so(tmp_path: Path, monkeypatch: py
     r = cli(["check"])
     assert r.exit_code == 0
     assert "no record has the field 'modelversion' (--by)" in r.stderr and "'model_version'" in r.stderr
+
+
+def test_check_writes_numbers_for_people_and_shows_a_limit_of_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "records 2000 < 1e+05"; and an ok rule with warning = 0 said "no threshold"
+    _setup(
+        tmp_path,
+        monkeypatch,
+        '[[rules]]\nmetric = "records"\ncritical = 100000\n'
+        '[[rules]]\nmetric = "records"\nwarning = 0\nname = "any"\n',
+        n=2000,
+    )
+    r = cli(["check", "-f", "json"])
+    res = {x["name"]: x for x in json.loads(r.stdout)["results"]}
+    assert res["records"]["message"] == "records 2,000 < 100,000 (all records)"
+    assert res["any"]["message"] == "records 2,000 (all records; warning 0)"
+
+
+def test_nagios_perfdata_names_each_label_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a rule named `records` and the record count were two 'records' labels in one perfdata
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "--nagios"])
+    perf = r.stdout.split(" | ", 1)[1].split()
+    labels = [p.split("=", 1)[0] for p in perf]
+    assert labels == ["'records'"] and perf[0].startswith("'records'=200;")
+
+
+def test_config_init_groups_by_version_only_where_records_have_one_and_never_replaces_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    lines = [b'{"latency_ms": %d, "status": "ok", "prediction": {"class": 1, "confidence": 0.9}}' % (i % 7)
+             for i in range(300)]
+    (tmp_path / "log.jsonl").write_bytes(join(lines))
+    r = cli(["config", "init", "log.jsonl", "-o", "-"])
+    assert r.exit_code == 0
+    # `by = "model_version"` on a log without that field: every check run then noted a missing --by field
+    assert not re.search(r"^by = ", r.stdout, re.M)
+    r = cli(["config", "init", str(SAMPLE), "-o", "-"])
+    assert len(re.findall(r'^by = "model_version"$', r.stdout, re.M)) == 2
+    before = (tmp_path / "log.jsonl").read_bytes()
+    r = cli(["config", "init", "log.jsonl", "-o", "log.jsonl", "--force"])
+    assert r.exit_code == 2 and (tmp_path / "log.jsonl").read_bytes() == before

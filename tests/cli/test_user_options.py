@@ -72,6 +72,10 @@ def test_a_by_field_no_record_has_is_named_with_the_closest_field() -> None:
     assert "mlmon: note: no record has the field 'modelversion' (--by), which grouping needs; did you mean " \
         "'model_version'?; all records are one group" in r.stderr
     assert "(--by)" not in cli(["summary", LOG, "--by", "model_version"]).stderr
+    base = str(SAMPLES / "training.csv")
+    for cmd in (["drift", LOG, "--reference", base], ["trend", LOG, "--every", "10m"]):
+        r = cli([*cmd, "--by", "modelversion"])
+        assert "no record has the field 'modelversion' (--by)" in r.stderr, cmd
 
 
 @pytest.mark.parametrize(("option", "example"), [("--since", "now-1h"), ("--until", "now"), ("--last", "1h")])

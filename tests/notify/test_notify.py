@@ -190,3 +190,22 @@ def test_a_notification_url_that_cannot_work_is_one_failed_attempt(
     assert note == {**note, "ok": False, "attempts": 1, "target": shown}
     assert "not a usable http(s) URL" in note["error"]
     assert "secret" not in r.stdout + r.stderr and "pw" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "query", ["to=oncall@example.com%0d%0aBcc:all@example.com", "to=a@b.c&from=x%0aBcc:y@z"]
+)
+def test_a_line_break_in_an_email_address_is_refused_not_sent(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: Mailbox,  # noqa: F811
+    query: str,
+) -> None:
+    # the header could not be built: exit 70; a header-injection attempt must reach no mailbox
+    _log(tmp_path, monkeypatch, 900.0)
+    r = cli(["check", "--notify", f"smtp://{smtp_server.host}:{smtp_server.port}?{query}", "-f", "json"])
+    assert r.exit_code == 1, r.stderr
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note == {**note, "ok": False, "attempts": 0}
+    assert "is not an email address (it holds a control character)" in note["error"]
+    assert smtp_server.messages == []
