@@ -3,7 +3,7 @@
 Generates many varied prediction logs (logging prefixes, record markers, nested field paths,
 odd numbers and strings, duplicate and escaped keys, line-end and encoding oddities, compressed
 and multi-file inputs, big files with odd lines at block boundaries) and runs `mlmon summary`,
-`drift`, `trend` and `check` (`--format json`) on each under three readers:
+`drift`, `trend`, `check`, `compare` and `baseline` (`--format json`) on each under three readers:
 
 - `native`: the compiled reader (the default when it is built);
 - `python`: MLMON_READER=python (pyarrow's fast path, the exact path for blocks it refuses);
@@ -136,6 +136,7 @@ def std_commands(
     drift: bool = True,
     trend: bool = True,
     check: bool = False,
+    compare: bool = True,
     fields: list[str] | None = None,
 ) -> list[list[str]]:
     logs = [log] if isinstance(log, str) else log
@@ -159,6 +160,9 @@ def std_commands(
         cmds.append(["trend", *logs, "--every", "15m", "--format", "json", *extra, *fields])
     if check:
         cmds.append(["check", *logs, "--config", "mlmon.toml", "--format", "json", *extra, *fields])
+    if compare:
+        with_base = ["--baseline", "base.json"] if drift else []
+        cmds.append(["compare", *logs, "--control", "v1", "--format", "json", *with_base, *extra, *fields])
     return cmds
 
 

@@ -373,12 +373,22 @@ fn text(walk: &Walk, v: Val) -> Result<Option<Text<'_>>, Why> {
     }
 }
 
+/// Whether Rust lower-cases a character as every Python mlmon runs on (3.11+, Unicode 14+) does:
+/// ASCII; a character with nothing to lower (`成`, `é`); or a letter of the long-settled Latin-1,
+/// Latin Extended-A/B, IPA, Greek and Cyrillic blocks (`É`, `Ж`, `İ` to `i̇`), whose mappings no
+/// Unicode version since has changed. Not the capital sigma: its lower case depends on the letters
+/// around it (final sigma), which Python and Rust need not judge alike.
+fn lowers_as_python(c: char) -> bool {
+    c.is_ascii()
+        || (('\u{c0}'..='\u{52f}').contains(&c) && c != '\u{3a3}')
+        || c.to_lowercase().eq([c])
+}
+
 /// `status.lower() in success_values`.
 ///
 /// Python lower-cases with the Unicode tables of its own version, Rust with newer ones (letters
-/// such as U+A7DA have a lower case in Rust, not in Python 3.11), and special cases such as a
-/// final sigma depend on context: a non-ASCII status that has anything to lower is Python's to
-/// decide. One with nothing to lower (`成功`) is compared as it is.
+/// such as U+A7DA have a lower case in Rust, not in Python 3.11): a status with a letter outside
+/// `lowers_as_python` is Python's to decide.
 fn is_success(values: &[String], status: &str) -> Result<bool, Why> {
     if status.is_ascii() {
         Ok(values.iter().any(|v| {
@@ -387,8 +397,9 @@ fn is_success(values: &[String], status: &str) -> Result<bool, Why> {
                     .zip(status.bytes())
                     .all(|(a, b)| a == b.to_ascii_lowercase())
         }))
-    } else if status.chars().all(|c| c.to_lowercase().eq([c])) {
-        Ok(values.iter().any(|v| v == status))
+    } else if status.chars().all(lowers_as_python) {
+        let lower = status.to_lowercase();
+        Ok(values.contains(&lower))
     } else {
         Err(Why::Uncertain)
     }
@@ -704,13 +715,38 @@ mod tests {
 
     #[test]
     fn statuses_python_lowers_differently_are_left_to_python() {
-        let values = vec!["success".to_string(), "ok".to_string(), "\u{a7db}".to_string()];
+        let values = vec![
+            "success".to_string(),
+            "ok".to_string(),
+            "\u{a7db}".to_string(),
+        ];
         assert_eq!(is_success(&values, "OK"), Ok(true));
         assert_eq!(is_success(&values, "Failed"), Ok(false));
         assert_eq!(is_success(&values, "\u{6210}\u{529f}"), Ok(false));
         assert_eq!(is_success(&values, "\u{a7db}"), Ok(true));
-        // U+A7DA lowers to U+A7DB in Rust's tables, not in Python 3.11's; U+0130 is `i\u{307}`
-        for status in ["\u{a7da}", "\u{130}", "\u{3a3}\u{3a3}", "\u{d6}K"] {
+        // Latin, Greek and Cyrillic capitals lower in Rust as in Python
+        let values = vec![
+            "\u{e9}xito".to_string(),
+            "i\u{307}".to_string(),
+            "\u{443}\u{441}\u{43f}\u{435}\u{445}".to_string(),
+        ];
+        assert_eq!(is_success(&values, "\u{c9}XITO"), Ok(true));
+        assert_eq!(is_success(&values, "\u{130}"), Ok(true));
+        assert_eq!(
+            is_success(&values, "\u{423}\u{441}\u{43f}\u{435}\u{445}"),
+            Ok(true)
+        );
+        assert_eq!(is_success(&values, "\u{c9}chec"), Ok(false));
+        // U+A7DA lowers to U+A7DB in Rust's tables, not in Python 3.11's; a sigma's lower case
+        // depends on its neighbours; Georgian Mtavruli and Cherokee are left to Python too
+        for status in [
+            "\u{a7da}",
+            "\u{3a3}\u{3a3}",
+            "O\u{3a3}",
+            "\u{1c90}",
+            "\u{13a0}",
+            "\u{10d50}",
+        ] {
             assert_eq!(is_success(&values, status), Err(Why::Uncertain), "{status}");
         }
     }

@@ -506,11 +506,13 @@ def test_hypothesis_numbers(value: float, field: str, upper: bool) -> None:
 # full case mapping differs from a simple one (U+0130 is `i` + U+0307; a final sigma).
 ODD_CASE_STATUSES = [
     "\ua7da", "\ua7db", "\U00010d50", "\u1c89", "\u0130", "\u03a3\u03a3", "\u00d6K", "\u6210",
+    "\u00c9XITO", "\u0423\u0441\u043f\u0435\u0445", "O\u03a3", "\u1c90", "\u13a0",
 ]
 
 
 @pytest.mark.parametrize(
-    "value", ["\ua7da", "\ua7db", "\U00010d50", "\u1c8a", "i\u0307", "\u03c3\u03c2", "\u00f6k"]
+    "value", ["\ua7da", "\ua7db", "\U00010d50", "\u1c8a", "i\u0307", "\u03c3\u03c2", "\u00f6k", "\u00e9xito",
+              "\u0443\u0441\u043f\u0435\u0445", "o\u03c2", "\u2d00"]
 )
 def test_success_from_an_odd_case_status_is_pythons_lower(value: str) -> None:
     plan = ReadPlan(success_values=frozenset({value.lower(), "ok"}))
