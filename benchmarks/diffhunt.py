@@ -1705,7 +1705,7 @@ def line_variants(base: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-def blocks() -> int:
+def blocks(mutations: int = 0, seed: int = 1) -> int:
     """One odd value in an otherwise clean block, for every field and literal, parsed by the
     pyarrow reader (its fast path takes the block when pyarrow accepts it) and the native one,
     against the exact path: rows, reasons and line numbers must be the same."""
@@ -1757,6 +1757,10 @@ def blocks() -> int:
         base = cdumps(crecord(7))
         for label, line in line_variants(base):
             cases.append((label, prefix + line))
+        mrng = random.Random(seed)
+        for k in range(mutations):
+            line = mutate(cdumps(crecord(k)), mrng)
+            cases.append((f"mutation {k}: {line[:60]!r}", prefix + line))
         for label, line in cases:
             data = cjoin([*good[:5], line, *good[5:10]])
             exact = BlockResult([], Counter(), 0, [])
@@ -1791,9 +1795,12 @@ def main() -> int:
     ap.add_argument("--subprocess", action="store_true", help="run the console script, not forked runs")
     ap.add_argument("--case", help="only cases whose name contains this")
     ap.add_argument("--blocks", action="store_true", help="only the in-process one-odd-line block sweep")
+    ap.add_argument(
+        "--mutations", type=int, default=0, help="with --blocks: this many randomly mutated lines too"
+    )
     args = ap.parse_args()
     if args.blocks:
-        return blocks()
+        return blocks(args.mutations, args.seed)
     names = args.family or [n for n in FAMILIES if n != "big"]
     if args.big and "big" not in names:
         names.append("big")
