@@ -1167,6 +1167,47 @@ def selection(rng: random.Random) -> Iterator[Case]:
     yield Case("selection", files, cmds, config=CHECK_TOML)
 
 
+@family
+def resumed(rng: random.Random) -> Iterator[Case]:
+    """check --state: a second run reads only the appended lines (from an offset, line numbers
+    past 1), with a BOM, odd lines and a last line without a newline around the offset."""
+    first = join(good(1500, rng))
+    files = with_baseline({"log.jsonl": b"\xef\xbb\xbf" + first}, rng)
+    more = join(
+        sprinkle(good(800, rng, start=1500), [b'{"latency_ms": "12"}', b"\xef\xbb\xbf{}", b"oops"], rng)
+    )
+    tail = dumps(record(2400, rng))
+    check = [
+        "check",
+        "log-{mode}.jsonl",
+        "--config",
+        "mlmon.toml",
+        "--state",
+        "state-{mode}.json",
+        "--format",
+        "json",
+        "--max-bad-lines",
+        "0.5",
+    ]
+    yield Case(
+        "resumed",
+        files,
+        [
+            ["baseline", "train.csv", "-o", "base.json"],
+            [":copy", "log.jsonl"],
+            check,
+            [":append", "log-{mode}.jsonl", more.decode("utf-8", "surrogateescape")],
+            check,
+            [":append", "log-{mode}.jsonl", tail[:40].decode()],
+            check,
+            [":append", "log-{mode}.jsonl", tail[40:].decode() + "\n"],
+            check,
+            check,
+        ],
+        config=CHECK_TOML,
+    )
+
+
 def _gz_members(parts: list[bytes]) -> bytes:
     return b"".join(gzip.compress(p) for p in parts)
 
@@ -1581,6 +1622,17 @@ def run_case(
     problems: list[str] = []
     runs = 0
     for argv in case.commands:
+        if argv[0] == ":append":
+            # `:append NAME TEXT`: append to each reader's own copy ({mode} in NAME)
+            for mode in modes:
+                with open(d / argv[1].replace("{mode}", mode), "ab") as f:
+                    f.write(argv[2].encode("utf-8", "surrogateescape"))
+            continue
+        if argv[0] == ":copy":
+            # `:copy NAME`: one copy of a file per reader, for commands that change state
+            for mode in modes:
+                shutil.copyfile(d / argv[1], d / argv[1].replace(".", f"-{mode}.", 1))
+            continue
         if argv[0] == "baseline":
             # write the baseline the other commands use, then compare what each reader makes
             rc, out, err = runner(argv, "exact", d, stdin)
@@ -1593,7 +1645,9 @@ def run_case(
             argv[argv.index("-o") + 1] = "-"
         results: dict[str, Outcome] = {}
         for mode in modes:
-            results[mode] = outcome(*runner(argv, mode, d, stdin))
+            rc, out, err = runner([a.replace("{mode}", mode) for a in argv], mode, d, stdin)
+            tag = f"-{mode}".encode()  # the per-reader copies' names
+            results[mode] = outcome(rc, out.replace(tag, b"-{mode}"), err.replace(tag, b"-{mode}"))
             runs += 1
         shown = " ".join(argv)
         for mode, o in results.items():
