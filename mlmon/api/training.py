@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.api.selection import Budget, Selection, _read
-from mlmon.errors import DataError, NoInputError
+from mlmon.errors import DataError, NoInputError, OptionError
 from mlmon.read.reader import ReadOptions, check_budget
 from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan, normalize_category
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
@@ -22,8 +22,13 @@ CSV_TRAINING_BLOCK = 16 << 20
 """pyarrow's block for training CSV: a row longer than this is refused, naming the size."""
 
 
-def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Baseline:
-    """Profile training data from CSV, Parquet or JSON lines (flat objects, or `input.features`)."""
+def load_training(
+    path: str, *, exclude: set[str], max_edges: int | None, named: frozenset[str] = frozenset()
+) -> Baseline:
+    """Profile training data from CSV, Parquet or JSON lines (flat objects, or `input.features`).
+
+    `named`: columns the user asked to leave out (`--exclude`); each must be a column (a typo
+    would profile the column meant, an ID or a label, as a feature)."""
     sources = expand([path])
     if len(sources) != 1:
         raise NoInputError(f"training data must be one file; {path!r} names {len(sources)}")
@@ -86,6 +91,12 @@ def load_training(path: str, *, exclude: set[str], max_edges: int | None) -> Bas
     if table.num_rows == 0:
         raise DataError(f"{source.name}: training data has no rows")
     _refuse_duplicate_columns(table, source.name)
+    for name in sorted(named - set(table.column_names)):
+        import difflib
+
+        close = difflib.get_close_matches(name, table.column_names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "columns: " + ", ".join(table.column_names[:12])
+        raise OptionError(f"--exclude {name!r}: {source.name} has no such column; {hint}")
     return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
 
 

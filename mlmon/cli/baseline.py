@@ -121,6 +121,11 @@ def baseline(
         )
         kinds, list_len = sample_features(training_data, plan)
         if kinds or list_len or len(training_data) > 1:
+            if exclude:  # profile_log has no columns to leave out: --exclude was dropped without a word
+                raise OptionError(
+                    "--exclude leaves out columns of one training table; these inputs are read as "
+                    f"prediction logs (their features from {features_field!r}), where it does not apply"
+                )
             with _progress(training_data) as on_bytes:
                 b = profile_log(
                     training_data,
@@ -137,7 +142,12 @@ def baseline(
                     "--since/--until/--last/--window-rows select records of prediction logs; "
                     f"{training_data[0]!r} has no features field {features_field!r}"
                 )
-            b = load_training(training_data[0], exclude={timestamp_field, *(exclude or [])}, max_edges=grid)
+            b = load_training(
+                training_data[0],
+                exclude={timestamp_field, *(exclude or [])},
+                max_edges=grid,
+                named=frozenset(exclude or []),
+            )
         numeric = [f.numeric for f in b.features if f.numeric is not None]
         total = sum(len(p.edges) for p in numeric)
         if total > MAX_TOTAL_EDGES:

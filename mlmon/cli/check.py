@@ -68,17 +68,23 @@ def check(
     state: Annotated[
         str | None,
         typer.Option(
+            metavar="FILE",
             help="Remember between runs in this file: read only new lines (rotation and truncation "
             "handled), alerts firing and since when, `for` counts. Locked while a run uses it."
         ),
     ] = None,
     repeat_interval: Annotated[
         str | None,
-        typer.Option(help="With --state: notify again about an alert still firing after this long (4h)."),
+        typer.Option(
+            metavar="DURATION",
+            help="With --state: notify again about an alert still firing after this long (e.g. 4h; "
+            "without it, webhooks and email hear only of changes).",
+        ),
     ] = None,
     alertmanager: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="URL",
             help="Post firing (and, with --state, resolved) alerts to this Alertmanager (http://host:9093); "
             "repeatable."
         ),
@@ -86,17 +92,22 @@ def check(
     notify: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="TARGET",
             help="Also send alerts to webhook:URL (a Slack-compatible body) or smtp://host:port?to=ADDRESS; "
             "env:NAME takes the URL from an environment variable; repeatable."
         ),
     ] = None,
     push: Annotated[
-        str | None, typer.Option(help="Push the prometheus metrics to this Pushgateway (http://host:9091).")
+        str | None,
+        typer.Option(metavar="URL", help="Push the prometheus metrics to this Pushgateway (http://host:9091)."),
     ] = None,
-    push_job: Annotated[str, typer.Option(help="The job label of pushed metrics.")] = "mlmon",
+    push_job: Annotated[str, typer.Option(metavar="NAME", help="The job label of pushed metrics.")] = "mlmon",
     alert_ttl: Annotated[
         str,
-        typer.Option(help="Alertmanager keeps a firing alert this long unless the next run sends it again."),
+        typer.Option(
+            metavar="DURATION",
+            help="Alertmanager keeps a firing alert this long unless the next run sends it again.",
+        ),
     ] = "2h",
     notify_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for each notification attempt (3 attempts, with backoff).")
@@ -275,6 +286,22 @@ def check(
         cfg, settings={**cfg.settings, **{k: v for k, v in given.items() if v is not None}}
     )
     if nagios:
+        given_flags = {
+            "-o": output, "--state": state, "--alertmanager": alertmanager, "--notify": notify, "--push": push
+        }
+        unused = [flag for flag, value in given_flags.items() if value]
+        if unused:
+            # they were dropped without a word: no report file, no state (every run read the whole log)
+            import sys
+
+            from mlmon.report.nagios import unknown_line
+
+            text, code = unknown_line(
+                f"--nagios does not use {', '.join(unused)}; drop them, or use -f nagios (the same line, "
+                "mlmon's exit codes) with them"
+            )
+            sys.stdout.write(text)
+            raise typer.Exit(code)
         raise typer.Exit(_nagios(cfg, logs, baseline_path, by, since, until, last))
     with _handled():
         if notify_timeout <= 0 or notify_timeout != notify_timeout:

@@ -161,7 +161,10 @@ class ConfiguredGroup(LazyGroup):
                 text, code = unknown_line(str(exc))
                 typer.echo(text, nl=False)
                 raise typer.Exit(code) from None
+            from mlmon.cli.app import _json_error
+
             typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
+            _json_error(str(exc), int(ExitCode.CONFIG))  # --format json: stdout still holds a document
             raise typer.Exit(int(ExitCode.CONFIG)) from None
         ctx.meta[META] = config
         if config.path is not None:

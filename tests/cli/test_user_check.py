@@ -204,3 +204,38 @@ def test_config_init_groups_by_version_only_where_records_have_one_and_never_rep
     before = (tmp_path / "log.jsonl").read_bytes()
     r = cli(["config", "init", "log.jsonl", "-o", "log.jsonl", "--force"])
     assert r.exit_code == 2 and (tmp_path / "log.jsonl").read_bytes() == before
+
+
+def test_nagios_mode_says_which_options_it_does_not_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # -o and --state were dropped without a word: no report, and every run read the whole log again
+    _setup(tmp_path, monkeypatch)
+    r = cli(["check", "--nagios", "-o", "junit:r.xml", "--state", "st.json"])
+    assert r.exit_code == 3
+    assert r.stdout.startswith("MLMON UNKNOWN - --nagios does not use -o, --state; drop them, or use -f")
+    assert not (tmp_path / "r.xml").exists() and not (tmp_path / "st.json").exists()
+    r = cli(["check", "-f", "nagios", "-o", "junit:r.xml", "--state", "st.json"])
+    assert r.exit_code == 0 and r.stdout.startswith("MLMON OK") and (tmp_path / "r.xml").exists()
+
+
+def test_a_bad_config_with_format_json_still_prints_the_error_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # stdout was empty: `mlmon check -f json > result.json` kept an empty file
+    _setup(tmp_path, monkeypatch, "lastt = 3\n" + RULES)
+    for cmd in (["check"], ["summary", "log.jsonl"]):
+        r = cli([*cmd, "-f", "json"])
+        assert r.exit_code == 78
+        doc = json.loads(r.stdout)
+        assert doc["exit_code"] == 78 and doc["error"]["type"] == "config"
+        assert "lastt: unknown key (did you mean 'last'?)" in doc["error"]["message"]
+
+
+def test_check_help_names_what_each_notification_option_takes() -> None:
+    # every one of them read `TEXT`, and "(4h)" read as a default that --repeat-interval does not have
+    text = cli(["check", "--help"]).stdout
+    for option in ("--state FILE", "--repeat-interval DURATION", "--alertmanager URL", "--notify TARGET",
+                   "--push URL", "--push-job NAME", "--alert-ttl DURATION"):
+        assert option in text
+    assert "without it, webhooks and email hear only of changes" in " ".join(text.split())

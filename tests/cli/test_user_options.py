@@ -85,3 +85,16 @@ def test_an_empty_time_selection_is_a_usage_error_not_the_whole_log(option: str,
         r = cli([*cmd, option, ""])
         assert r.exit_code == 2
         assert error_line(r) == f"{option}: the value is empty; give one ({option} {example}) or leave it out"
+
+
+def test_exclude_names_a_column_of_the_training_table(tmp_path: Path) -> None:
+    # a typo profiled the column meant (an ID, a label) as a feature; on logs --exclude did nothing
+    out = str(tmp_path / "b.json")
+    r = cli(["baseline", str(SAMPLES / "training.csv"), "-o", out, "--exclude", "agee"])
+    assert r.exit_code == 2
+    assert error_line(r).startswith("--exclude 'agee': ")
+    assert error_line(r).endswith("training.csv has no such column; did you mean 'age'?")
+    r = cli(["baseline", LOG, "-o", out, "--exclude", "feature_0"])
+    assert r.exit_code == 2 and "where it does not apply" in error_line(r)
+    r = cli(["baseline", str(SAMPLES / "training.csv"), "-o", out, "--exclude", "age"])
+    assert r.exit_code == 0 and "7 features" in r.stderr
