@@ -1167,6 +1167,47 @@ def selection(rng: random.Random) -> Iterator[Case]:
     yield Case("selection", files, cmds, config=CHECK_TOML)
 
 
+@family
+def resumed(rng: random.Random) -> Iterator[Case]:
+    """check --state: a second run reads only the appended lines (from an offset, line numbers
+    past 1), with a BOM, odd lines and a last line without a newline around the offset."""
+    first = join(good(1500, rng))
+    files = with_baseline({"log.jsonl": b"\xef\xbb\xbf" + first}, rng)
+    more = join(
+        sprinkle(good(800, rng, start=1500), [b'{"latency_ms": "12"}', b"\xef\xbb\xbf{}", b"oops"], rng)
+    )
+    tail = dumps(record(2400, rng))
+    check = [
+        "check",
+        "log-{mode}.jsonl",
+        "--config",
+        "mlmon.toml",
+        "--state",
+        "state-{mode}.json",
+        "--format",
+        "json",
+        "--max-bad-lines",
+        "0.5",
+    ]
+    yield Case(
+        "resumed",
+        files,
+        [
+            ["baseline", "train.csv", "-o", "base.json"],
+            [":copy", "log.jsonl"],
+            check,
+            [":append", "log-{mode}.jsonl", more.decode("utf-8", "surrogateescape")],
+            check,
+            [":append", "log-{mode}.jsonl", tail[:40].decode()],
+            check,
+            [":append", "log-{mode}.jsonl", tail[40:].decode() + "\n"],
+            check,
+            check,
+        ],
+        config=CHECK_TOML,
+    )
+
+
 def _gz_members(parts: list[bytes]) -> bytes:
     return b"".join(gzip.compress(p) for p in parts)
 
@@ -1581,6 +1622,17 @@ def run_case(
     problems: list[str] = []
     runs = 0
     for argv in case.commands:
+        if argv[0] == ":append":
+            # `:append NAME TEXT`: append to each reader's own copy ({mode} in NAME)
+            for mode in modes:
+                with open(d / argv[1].replace("{mode}", mode), "ab") as f:
+                    f.write(argv[2].encode("utf-8", "surrogateescape"))
+            continue
+        if argv[0] == ":copy":
+            # `:copy NAME`: one copy of a file per reader, for commands that change state
+            for mode in modes:
+                shutil.copyfile(d / argv[1], d / argv[1].replace(".", f"-{mode}.", 1))
+            continue
         if argv[0] == "baseline":
             # write the baseline the other commands use, then compare what each reader makes
             rc, out, err = runner(argv, "exact", d, stdin)
@@ -1593,7 +1645,9 @@ def run_case(
             argv[argv.index("-o") + 1] = "-"
         results: dict[str, Outcome] = {}
         for mode in modes:
-            results[mode] = outcome(*runner(argv, mode, d, stdin))
+            rc, out, err = runner([a.replace("{mode}", mode) for a in argv], mode, d, stdin)
+            tag = f"-{mode}".encode()  # the per-reader copies' names
+            results[mode] = outcome(rc, out.replace(tag, b"-{mode}"), err.replace(tag, b"-{mode}"))
             runs += 1
         shown = " ".join(argv)
         for mode, o in results.items():
@@ -1705,7 +1759,7 @@ def line_variants(base: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-def blocks() -> int:
+def blocks(mutations: int = 0, seed: int = 1) -> int:
     """One odd value in an otherwise clean block, for every field and literal, parsed by the
     pyarrow reader (its fast path takes the block when pyarrow accepts it) and the native one,
     against the exact path: rows, reasons and line numbers must be the same."""
@@ -1757,6 +1811,10 @@ def blocks() -> int:
         base = cdumps(crecord(7))
         for label, line in line_variants(base):
             cases.append((label, prefix + line))
+        mrng = random.Random(seed)
+        for k in range(mutations):
+            line = mutate(cdumps(crecord(k)), mrng)
+            cases.append((f"mutation {k}: {line[:60]!r}", prefix + line))
         for label, line in cases:
             data = cjoin([*good[:5], line, *good[5:10]])
             exact = BlockResult([], Counter(), 0, [])
@@ -1791,9 +1849,12 @@ def main() -> int:
     ap.add_argument("--subprocess", action="store_true", help="run the console script, not forked runs")
     ap.add_argument("--case", help="only cases whose name contains this")
     ap.add_argument("--blocks", action="store_true", help="only the in-process one-odd-line block sweep")
+    ap.add_argument(
+        "--mutations", type=int, default=0, help="with --blocks: this many randomly mutated lines too"
+    )
     args = ap.parse_args()
     if args.blocks:
-        return blocks()
+        return blocks(args.mutations, args.seed)
     names = args.family or [n for n in FAMILIES if n != "big"]
     if args.big and "big" not in names:
         names.append("big")

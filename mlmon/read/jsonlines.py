@@ -601,9 +601,10 @@ class BlockParser:
         elif tbl.num_rows != n_records:
             raise _FastFailed("row count")
         raw = from_arrow(tbl, self.plan, self.layout)
-        if _has_negative_zero(raw):
+        if _has_negative_zero(raw) and _INT_MINUS_ZERO.search(data):
             # `-0` is the integer 0 in Python (0.0 as a number), `-0.0` the float -0.0; pyarrow
-            # reads both as -0.0, so the exact path reads a block that holds either
+            # reads both as -0.0, so the exact path reads a block that holds a -0.0 and an
+            # integer `-0` (or text that looks like one: `"model-0"`)
             raise _FastFailed("-0")
         if prefixed_lines is not None:
             raw = _with_prefix_time(raw, *prefixed_lines)
@@ -828,6 +829,9 @@ def long_digit_run(data: bytes) -> bool:
     if longest <= limit:
         return False
     return b"1" * (limit + 1) in data.translate(_DIGIT_MAP)
+
+
+_INT_MINUS_ZERO = re.compile(rb"-0(?![.0-9eE])")
 
 
 def _has_negative_zero(raw: pa.Table) -> bool:

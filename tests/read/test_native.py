@@ -660,3 +660,20 @@ def test_an_integer_past_a_lowered_python_int_limit_is_bad_json_on_every_reader(
         sys.set_int_max_str_digits(before)
     assert exact.reasons == Counter({"bad_json": 1})
     assert fast.reasons == exact.reasons and nat.reasons == exact.reasons
+
+
+def test_a_clean_block_with_float_negative_zeros_stays_on_the_pyarrow_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `-0.0` (numpy's rounding of small negatives) is -0.0 to Python too: no reason to read the
+    # block line by line; only an integer `-0` is read differently
+    lines = [dumps(record(i, latency_ms=-0.0 if i % 10 == 0 else 1.5)) for i in range(100)]
+    layout = sniff(lines, PLAN_SUMMARY)
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the exact path read the block")
+
+    fast = BlockParser(PLAN_SUMMARY, layout, examples_wanted=lambda: True)
+    monkeypatch.setattr(fast, "_exact", refuse)
+    got = fast.parse(join(lines), 1)
+    assert [repr(v) for v in got.pieces[0].raw.column("latency_ms").to_pylist()[:2]] == ["-0.0", "1.5"]
