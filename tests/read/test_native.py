@@ -709,3 +709,16 @@ def test_hypothesis_one_odd_line_in_a_clean_block_on_the_pyarrow_reader(line: by
     fast, exact = _fast_and_exact(join([*good[:4], line, *good[4:]]), plan, sniff(good, plan))
     assert +fast.reasons == +exact.reasons
     assert _rows(fast) == _rows(exact)
+
+
+@pytest.mark.parametrize("reader_name", ["native", "python"])
+def test_a_parser_keeps_no_examples_of_a_kind_the_reader_has_enough_of(reader_name: str) -> None:
+    # bad-line examples full, non_record ones not: a block of bad lines is not copied line by line
+    # into examples nobody shows (it cost CPU and memory on a log of millions of bad lines)
+    lines = [b'{"latency_ms": "12"}'] * 3000 + [b"Traceback (most recent call last):"] + good_lines(3)
+    layout = sniff(good_lines(3), PLAN_SUMMARY)
+    cls = native.NativeBlockParser if reader_name == "native" else BlockParser
+    parser = cls(PLAN_SUMMARY, layout, examples_wanted=lambda: True, kind_wanted=lambda normal: normal)
+    got = parser.parse(join(lines), 1)
+    assert got.reasons == Counter({"wrong_type": 3000, "non_record": 1})
+    assert got.examples == [(3001, "non_record", b"Traceback (most recent call last):")]
