@@ -62,6 +62,35 @@ def _failed_run_metrics(a: CheckArgs) -> None:
         push_metrics(a, None, success=False, totals=None)
 
 
+def failed_run_textfiles(args: list[str]) -> None:
+    """`mlmon_run_success 0` into the `-o prometheus:FILE` outputs of a check command line that
+    failed before its options were read (a bad config file), so the textfile collector does not
+    go on showing the last good run. Anything unreadable in `args` is left alone."""
+    import contextlib
+    import time
+
+    from mlmon.cli.checkplan import parse_outputs
+    from mlmon.errors import OutputError
+    from mlmon.outfile import write_output
+    from mlmon.report.prometheus import check_prometheus
+
+    specs = []
+    for i, arg in enumerate(args):
+        if arg in ("-o", "--output") and i + 1 < len(args):
+            specs.append(args[i + 1])
+        elif arg.startswith("--output="):
+            specs.append(arg.split("=", 1)[1])
+        elif arg.startswith("-o") and len(arg) > 2:
+            specs.append(arg[2:])
+    text = check_prometheus(None, now=time.time(), success=False)
+    for spec in specs:
+        with contextlib.suppress(MlmonError):
+            for fmt, path in parse_outputs([spec]):
+                if fmt is CheckFmt.PROMETHEUS and path != "-":
+                    with contextlib.suppress(OutputError):
+                        write_output(path, text)
+
+
 def render(
     rep: Any,
     fmt: CheckFmt,

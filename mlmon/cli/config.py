@@ -163,6 +163,10 @@ class ConfiguredGroup(LazyGroup):
                 raise typer.Exit(code) from None
             from mlmon.cli.app import _json_error
 
+            if name == "check":
+                from mlmon.cli.checkout import failed_run_textfiles
+
+                failed_run_textfiles(rest)  # node_exporter must not keep the last good run's metrics
             typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
             _json_error(str(exc), int(ExitCode.CONFIG))  # --format json: stdout still holds a document
             raise typer.Exit(int(ExitCode.CONFIG)) from None

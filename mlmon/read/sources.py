@@ -174,11 +174,16 @@ def _unreadable(exc: OSError) -> None:
 
 
 def _walk_files(top: str) -> list[str]:
-    """Files below a directory argument, hidden ones skipped; an unreadable folder is an error."""
+    """Files below a directory argument, hidden ones skipped; an unreadable folder is an error.
+
+    A FIFO, socket or device in the folder (or a link to one) is no log at rest and is skipped,
+    as a glob skips it: reading a FIFO waits for a writer forever, `/dev/zero` never ends. A
+    broken link stays, so that the read names it."""
     out: list[str] = []
     for root, dirs, names in os.walk(top, onerror=_unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        out.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
+        paths = (os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
+        out.extend(p for p in paths if os.path.isfile(p) or not os.path.exists(p))
     return out
 
 

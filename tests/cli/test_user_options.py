@@ -98,3 +98,19 @@ def test_exclude_names_a_column_of_the_training_table(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "where it does not apply" in error_line(r)
     r = cli(["baseline", str(SAMPLES / "training.csv"), "-o", out, "--exclude", "age"])
     assert r.exit_code == 0 and "7 features" in r.stderr
+
+
+def test_a_fifo_in_a_log_directory_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    # `mlmon summary logs/` waited forever for a writer of logs/pipe.jsonl
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "a.jsonl").write_bytes((SAMPLES / "predictions.jsonl").read_bytes())
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    (tmp_path / "zero.jsonl").symlink_to("/dev/zero")
+    for cmd in (["summary"], ["trend", "--every", "10m"]):
+        proc = subprocess.run([sys.executable, "-m", "mlmon", *cmd, str(tmp_path), "-f", "json"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert [f["source"] for f in json.loads(proc.stdout)["input"]["files"]] == [str(tmp_path / "a.jsonl")]

@@ -149,3 +149,18 @@ def test_pushgateway_refusal_is_one_attempt_and_an_empty_job_a_usage_error(
     # the job label is the group's key: the gateway answered 400 to an empty one, three times
     r = cli(["check", "--push", pushgateway.url, "--push-job", ""])
     assert r.exit_code == 2 and "--push-job must not be empty" in error_line(r)
+
+
+def test_a_bad_config_file_still_tells_the_textfile_collector_the_run_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the textfile kept the last good run's mlmon_run_success 1 while every cron run failed on the config
+    _setup(tmp_path, monkeypatch)
+    prom = tmp_path / "mlmon.prom"
+    assert cli(["check", "-o", f"prometheus:{prom}"]).exit_code == 1
+    assert _samples(prom.read_text())[("mlmon_run_success", ())] == 1
+    with open(tmp_path / "mlmon.toml", "a") as fh:
+        fh.write("lastt = 3\n")
+    r = cli(["check", "-o", f"prometheus:{prom}"])
+    assert r.exit_code == 78
+    assert _samples(prom.read_text())[("mlmon_run_success", ())] == 0
