@@ -74,14 +74,28 @@ def failed_run_textfiles(args: list[str]) -> None:
     from mlmon.outfile import write_output
     from mlmon.report.prometheus import check_prometheus
 
-    specs = []
-    for i, arg in enumerate(args):
-        if arg in ("-o", "--output") and i + 1 < len(args):
-            specs.append(args[i + 1])
-        elif arg.startswith("--output="):
-            specs.append(arg.split("=", 1)[1])
-        elif arg.startswith("-o") and len(arg) > 2:
-            specs.append(arg[2:])
+    def values(long: str, short: str | None = None) -> list[str]:
+        out = []
+        for i, arg in enumerate(args):
+            if arg in (long, short) and i + 1 < len(args):
+                out.append(args[i + 1])
+            elif arg.startswith(long + "="):
+                out.append(arg.split("=", 1)[1])
+            elif short and arg.startswith(short) and len(arg) > len(short):
+                out.append(arg[len(short) :])
+        return out
+
+    specs = values("--output", "-o")
+    push, job = values("--push"), values("--push-job")
+    if push:
+        from mlmon.cli.runstate import push_metrics
+
+        with contextlib.suppress(MlmonError, ValueError):
+            a = CheckArgs(
+                None, None, CheckFmt.TABLE, [], "", None, None, None, FailOn.WARNING, None, None, [], [],
+                push[-1], job[-1] if job else "mlmon", 0.0, float((values("--notify-timeout") or ["10"])[-1]),
+            )
+            push_metrics(a, None, success=False, totals=None)
     text = check_prometheus(None, now=time.time(), success=False)
     for spec in specs:
         with contextlib.suppress(MlmonError):

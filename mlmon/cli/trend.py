@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, note_absent_by
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _note, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -279,6 +279,12 @@ def trend(
     checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
               max_out_of_range, base]
     last_window = rep.windows[-1] if rep.windows else None
+    if any(c is not None for c in checks) and for_windows > len(rep.windows):
+        # an unbroken run of N windows cannot happen in fewer: "no alerts" would mean nothing
+        _note(
+            f"--for {for_windows} needs {for_windows} windows in a row; the selection has "
+            f"{len(rep.windows)}, so no rule can fire (lower --for, or select a longer span)"
+        )
     if any(c is not None for c in checks) and last_window is not None and last_window.status != "ok":
         # the last window decides, and it holds too little to check: that is never a pass
         _fail(

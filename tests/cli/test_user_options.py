@@ -114,3 +114,11 @@ def test_a_fifo_in_a_log_directory_is_skipped_not_waited_on(tmp_path: Path) -> N
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert [f["source"] for f in json.loads(proc.stdout)["input"]["files"]] == [str(tmp_path / "a.jsonl")]
+
+
+def test_trend_for_longer_than_the_windows_says_no_rule_can_fire() -> None:
+    # every window crossed 1 ms, yet "OK: no alerts": --for 10 cannot be met by 7 windows
+    r = cli(["trend", LOG, "--every", "5m", "--for", "10", "--max-p99-ms", "1"])
+    note = "mlmon: note: --for 10 needs 10 windows in a row; the selection has 7, so no rule can fire"
+    assert note in r.stderr
+    assert "--for" not in cli(["trend", LOG, "--every", "5m", "--for", "3", "--max-p99-ms", "1"]).stderr

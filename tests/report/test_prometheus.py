@@ -164,3 +164,19 @@ def test_a_bad_config_file_still_tells_the_textfile_collector_the_run_failed(
     r = cli(["check", "-o", f"prometheus:{prom}"])
     assert r.exit_code == 78
     assert _samples(prom.read_text())[("mlmon_run_success", ())] == 0
+
+
+def test_a_bad_config_file_still_tells_the_pushgateway_the_run_failed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pushgateway: Service,  # noqa: F811
+) -> None:
+    _setup(tmp_path, monkeypatch)
+    key = ("mlmon_run_success", (("instance", ""), ("job", "model-a")))
+    assert cli(["check", "--push", pushgateway.url, "--push-job", "model-a"]).exit_code == 1
+    assert _samples(get(f"{pushgateway.url}/metrics"))[key] == 1
+    with open(tmp_path / "mlmon.toml", "a") as fh:
+        fh.write("lastt = 3\n")
+    r = cli(["check", "--push", pushgateway.url, "--push-job=model-a"])
+    assert r.exit_code == 78
+    assert _samples(get(f"{pushgateway.url}/metrics"))[key] == 0
