@@ -26,6 +26,7 @@ from mlmon.read.records import (
     CONFIDENCE,
     GROUP,
     LATENCY,
+    NOT_BAD,
     PRED_CLASS,
     PRED_VALUE,
     SUCCESS,
@@ -520,12 +521,28 @@ class BlockResult:
 class BlockParser:
     """Parses blocks of one file, choosing the fast path where it can."""
 
-    def __init__(self, plan: ReadPlan, layout: Layout, *, examples_wanted: Callable[[], bool]):
+    def __init__(
+        self,
+        plan: ReadPlan,
+        layout: Layout,
+        *,
+        examples_wanted: Callable[[], bool],
+        kind_wanted: Callable[[bool], bool] | None = None,
+    ):
         self.plan = plan
         self.layout = layout
         self.marker = plan.record_marker.encode() if plan.record_marker else None
         self.examples_wanted = examples_wanted
+        """Whether lines to show are still wanted at all."""
+        self.kind_wanted = kind_wanted
+        """Whether lines of one kind are (True: normal ones such as non_record; False: bad ones)."""
         self.schema = canonical_schema(plan)
+
+    def wants(self, reason: str) -> bool:
+        """Whether a line that gave no row for this reason should be kept as an example."""
+        if self.kind_wanted is None:
+            return self.examples_wanted()
+        return self.kind_wanted(reason in NOT_BAD)
 
     def parse(
         self, data: bytes, first_line: int, *, tail: bool = False, n_lines: int | None = None
@@ -554,7 +571,7 @@ class BlockParser:
                     result.reasons["blank"] += blank
                 if non_record:
                     result.reasons["non_record"] += non_record
-                    if self.examples_wanted():
+                    if self.wants("non_record"):
                         self._non_record_examples(data, first_line, result)
                 return
         if n_lines > _MIN_EXACT_LINES and depth < 6:
@@ -706,7 +723,7 @@ class BlockParser:
         for i, line in enumerate(data.split(b"\n")[:-1]):
             if not is_blank(line) and record_text(line, self.marker) is None:
                 result.examples.append((first_line + i, "non_record", line))
-                if not self.examples_wanted():
+                if not self.wants("non_record"):
                     return
 
     def _exact(self, data: bytes, first_line: int, result: BlockResult, *, tail: bool) -> None:
@@ -721,7 +738,7 @@ class BlockParser:
                 row_lines.append(line_no)
             else:
                 result.reasons[reason] += 1
-                if reason not in ("blank",) and self.examples_wanted():
+                if reason not in ("blank",) and self.wants(reason):
                     result.examples.append((line_no, reason, line))
         result.lines += len(lines)
         if rows:

@@ -58,11 +58,17 @@ def describe_reader() -> str:
     return "native (Rust, mlmon._native)"
 
 
-def block_parser(plan: ReadPlan, layout: Layout, *, examples_wanted: Callable[[], bool]) -> BlockParser:
+def block_parser(
+    plan: ReadPlan,
+    layout: Layout,
+    *,
+    examples_wanted: Callable[[], bool],
+    kind_wanted: Callable[[bool], bool] | None = None,
+) -> BlockParser:
     """The block parser for one file: the native one when it runs, else the pyarrow one."""
     if reader_name() == "native":
-        return NativeBlockParser(plan, layout, examples_wanted=examples_wanted)
-    return BlockParser(plan, layout, examples_wanted=examples_wanted)
+        return NativeBlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
+    return BlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
 
 
 def _compile(plan: ReadPlan) -> Any:
@@ -84,8 +90,15 @@ class NativeBlockParser(BlockParser):
     Tail blocks (a last line with no newline) are read by the exact path: it is one line. So are
     blocks that are not `bytes` or reach 2 GiB (int32 offsets); framing gives neither today."""
 
-    def __init__(self, plan: ReadPlan, layout: Layout, *, examples_wanted: Callable[[], bool]):
-        super().__init__(plan, layout, examples_wanted=examples_wanted)
+    def __init__(
+        self,
+        plan: ReadPlan,
+        layout: Layout,
+        *,
+        examples_wanted: Callable[[], bool],
+        kind_wanted: Callable[[bool], bool] | None = None,
+    ):
+        super().__init__(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
         self._compiled = _compile(plan)
         assert _native is not None
         self._codes: tuple[str, ...] = _native.CODES
@@ -137,7 +150,7 @@ class NativeBlockParser(BlockParser):
                 if not reason:
                     continue
                 normal = reason in NOT_BAD
-                if taken[normal] >= _EXAMPLES_PER_BLOCK:
+                if taken[normal] >= _EXAMPLES_PER_BLOCK or not self.wants(reason):
                     if taken[not normal] >= _EXAMPLES_PER_BLOCK:
                         break
                     continue

@@ -147,6 +147,10 @@ class Reader:
         worker thread parsed its block before the first blocks' bad lines were counted.)"""
         return self._want_examples() or self._normal_examples < self.options.max_examples
 
+    def _want_kind(self, normal: bool) -> bool:
+        """Whether lines of one kind to show are still wanted (normal ones, or bad ones)."""
+        return self._normal_examples < self.options.max_examples if normal else self._want_examples()
+
     def _example(self, source: str, line: int, reason: str, text: bytes | str) -> None:
         # Each kind has its own slots: non_record, blank and incomplete_tail lines (a normal
         # part of a log) never use up the ones for bad lines, which stderr shows.
@@ -323,7 +327,12 @@ class Reader:
                     head = block.data[: 1 << 20].split(b"\n")[:SNIFF_LINES]
                     layout = sniff(head, self.plan)
                     self._see_json(head)
-                    parser = block_parser(self.plan, layout, examples_wanted=self._want_any_examples)
+                    parser = block_parser(
+                        self.plan,
+                        layout,
+                        examples_wanted=self._want_any_examples,
+                        kind_wanted=self._want_kind,
+                    )
                 future = pool.submit(self._parse_and_check, parser, block)
                 pending.append((block, future))
                 if len(pending) > PARSE_WORKERS:

@@ -677,3 +677,48 @@ def test_a_clean_block_with_float_negative_zeros_stays_on_the_pyarrow_fast_path(
     monkeypatch.setattr(fast, "_exact", refuse)
     got = fast.parse(join(lines), 1)
     assert [repr(v) for v in got.pieces[0].raw.column("latency_ms").to_pylist()[:2]] == ["-0.0", "1.5"]
+
+
+LITERALS = ["-0", "-0.0", "0e0", "1E5", "1e308", "1e309", "1e-320", "4.9e-324", "18446744073709551616",
+            "1" * 20, "1" * 400, "1" * 4301, "1.0", "true", "null", '"12"', "NaN", "-Infinity", '"\\ud800"',
+            '"\\u0000"', '"\u017fuccess"', '"\ua7da"', "[1]", "{}"]
+
+
+@st.composite
+def record_with_literal(draw: Any) -> bytes:
+    """A record with one field mlmon may read (or an unread one) holding an odd JSON literal."""
+    rec = record(draw(st.integers(0, 1000)))
+    path = draw(st.sampled_from([["latency_ms"], ["status"], ["model_version"], ["timestamp"], ["prediction"],
+                                 ["prediction", "class"], ["prediction", "confidence"], ["success"],
+                                 ["input", "features", "age"], ["input", "features", "country"], ["unread"]]))
+    node = rec
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = "__V__"
+    return dumps(rec).replace(b'"__V__"', draw(st.sampled_from(LITERALS)).encode())
+
+
+@_budget(100)
+@given(lines() | record_with_literal(), st.sampled_from(range(len(PLANS))))
+def test_hypothesis_one_odd_line_in_a_clean_block_on_the_pyarrow_reader(line: bytes, plan_index: int) -> None:
+    # the pyarrow reader's fast path takes a block whenever pyarrow accepts it: one odd line among
+    # clean records must still give the exact path's rows and reasons
+    plan = PLANS[plan_index]
+    prefix = b"junk Prediction: " if plan.record_marker else b""
+    good = [prefix + dumps(record(i)) for i in range(8)]
+    fast, exact = _fast_and_exact(join([*good[:4], line, *good[4:]]), plan, sniff(good, plan))
+    assert +fast.reasons == +exact.reasons
+    assert _rows(fast) == _rows(exact)
+
+
+@pytest.mark.parametrize("reader_name", ["native", "python"])
+def test_a_parser_keeps_no_examples_of_a_kind_the_reader_has_enough_of(reader_name: str) -> None:
+    # bad-line examples full, non_record ones not: a block of bad lines is not copied line by line
+    # into examples nobody shows (it cost CPU and memory on a log of millions of bad lines)
+    lines = [b'{"latency_ms": "12"}'] * 3000 + [b"Traceback (most recent call last):"] + good_lines(3)
+    layout = sniff(good_lines(3), PLAN_SUMMARY)
+    cls = native.NativeBlockParser if reader_name == "native" else BlockParser
+    parser = cls(PLAN_SUMMARY, layout, examples_wanted=lambda: True, kind_wanted=lambda normal: normal)
+    got = parser.parse(join(lines), 1)
+    assert got.reasons == Counter({"wrong_type": 3000, "non_record": 1})
+    assert got.examples == [(3001, "non_record", b"Traceback (most recent call last):")]
