@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _note, _progress, note_absent_by
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -272,24 +272,27 @@ def trend(
             )
         _diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
+        checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
+                  max_out_of_range, base]
+        last_window = rep.windows[-1] if rep.windows else None
+        if any(c is not None for c in checks) and 0 < len(rep.windows) < for_windows:
+            # an unbroken run of N windows cannot happen in fewer: "no alerts" would mean nothing,
+            # so this is never a pass (as a last window too small to check is not; no window at
+            # all is the records alert)
+            _fail(
+                f"--for {for_windows} needs {for_windows} windows in a row; the selection has "
+                f"{len(rep.windows)}, so no rule can fire (lower --for, or select a longer span)",
+                ExitCode.DATA_ERROR,
+            )
+        if any(c is not None for c in checks) and last_window is not None and last_window.status != "ok":
+            # the last window decides, and it holds too little to check: that is never a pass
+            _fail(
+                f"the last window ({last_window.window_start}) has {last_window.summary.records} records, "
+                f"fewer than --min-records {min_records}: nothing to check now",
+                ExitCode.DATA_ERROR,
+            )
         if fmt is Fmt.JSON:
             _emit(trend_json(rep), fmt)
         else:
             _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt, width=width)
-    checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
-              max_out_of_range, base]
-    last_window = rep.windows[-1] if rep.windows else None
-    if any(c is not None for c in checks) and for_windows > len(rep.windows):
-        # an unbroken run of N windows cannot happen in fewer: "no alerts" would mean nothing
-        _note(
-            f"--for {for_windows} needs {for_windows} windows in a row; the selection has "
-            f"{len(rep.windows)}, so no rule can fire (lower --for, or select a longer span)"
-        )
-    if any(c is not None for c in checks) and last_window is not None and last_window.status != "ok":
-        # the last window decides, and it holds too little to check: that is never a pass
-        _fail(
-            f"the last window ({last_window.window_start}) has {last_window.summary.records} records, "
-            f"fewer than --min-records {min_records}: nothing to check now",
-            ExitCode.DATA_ERROR,
-        )
     _exit_for(rep.alerts, fail_on)
