@@ -61,6 +61,8 @@ def parse_budget(text: str) -> float | int:
         ) from None
     if v < 0:
         raise OptionError("--max-bad-lines must not be negative")
+    if v >= 1 and v != int(v):  # 1.5 was read as a count of 1; 1.5% was perhaps meant
+        raise OptionError(f"--max-bad-lines: {text!r} is not a whole count; for a share write {t}%")
     return v if v < 1 else int(v)
 
 

@@ -122,3 +122,11 @@ def test_trend_for_longer_than_the_windows_says_no_rule_can_fire() -> None:
     note = "mlmon: note: --for 10 needs 10 windows in a row; the selection has 7, so no rule can fire"
     assert note in r.stderr
     assert "--for" not in cli(["trend", LOG, "--every", "5m", "--for", "3", "--max-p99-ms", "1"]).stderr
+
+
+def test_max_bad_lines_count_must_be_whole() -> None:
+    # 1.5 was taken as a count of 1 bad line; 1.5% may have been meant
+    r = cli(["summary", LOG, "--max-bad-lines", "1.5"])
+    assert r.exit_code == 2
+    assert error_line(r) == "--max-bad-lines: '1.5' is not a whole count; for a share write 1.5%"
+    assert cli(["summary", LOG, "--max-bad-lines", "2.0"]).exit_code == 0
