@@ -239,3 +239,18 @@ def test_check_help_names_what_each_notification_option_takes() -> None:
                    "--push URL", "--push-job NAME", "--alert-ttl DURATION"):
         assert option in text
     assert "without it, webhooks and email hear only of changes" in " ".join(text.split())
+
+
+def test_mlmon_config_in_the_environment_names_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # read by the code, said nowhere: now in the README, and held to it here
+    _setup(tmp_path, monkeypatch)
+    elsewhere = tmp_path / "etc"
+    elsewhere.mkdir()
+    (tmp_path / "mlmon.toml").rename(elsewhere / "cron.toml")
+    (elsewhere / "cron.toml").write_text(f'logs = ["{tmp_path / "log.jsonl"}"]\n{RULES}')
+    monkeypatch.setenv("MLMON_CONFIG", str(elsewhere / "cron.toml"))
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["config"] == str(elsewhere / "cron.toml")
+    assert cli(["check", "--no-config"]).exit_code == 2  # no logs, no rules: the variable is not read
