@@ -103,6 +103,7 @@ class NativeBlockParser(BlockParser):
         assert _native is not None
         self._codes: tuple[str, ...] = _native.CODES
         self._uncertain = self._codes.index("uncertain")
+        self._non_record = self._codes.index("non_record")
 
     def parse(
         self, data: bytes, first_line: int, *, tail: bool = False, n_lines: int | None = None
@@ -140,18 +141,24 @@ class NativeBlockParser(BlockParser):
             else:
                 result.reasons[reason] += 1
                 decided[i] = reason
-        if len(codes) and self.examples_wanted():
+        # the kinds of example the reader still wants (a kind it has enough of stays so)
+        kinds = {normal for normal in (False, True) if self.wants("non_record" if normal else "wrong_type")}
+        if len(codes) and kinds:
             # up to _EXAMPLES_PER_BLOCK of each kind: bad lines, and lines that are a normal
             # part of a log (the reader keeps a few of each; a block of a thousand bad lines
             # must not hide the non_record lines after them)
             taken = Counter[bool]()
-            for i in range(len(codes)):
+            if kinds == {True}:  # only normal lines: look at those (and the ones Python decided)
+                at: Any = np.flatnonzero((codes == self._non_record) | (codes == self._uncertain)).tolist()
+            else:
+                at = range(len(codes))
+            for i in at:
                 reason = decided[i] if i in decided else self._codes[codes[i]]
                 if not reason:
                     continue
                 normal = reason in NOT_BAD
-                if taken[normal] >= _EXAMPLES_PER_BLOCK or not self.wants(reason):
-                    if taken[not normal] >= _EXAMPLES_PER_BLOCK:
+                if normal not in kinds or taken[normal] >= _EXAMPLES_PER_BLOCK:
+                    if all(taken[k] >= _EXAMPLES_PER_BLOCK for k in kinds):
                         break
                     continue
                 taken[normal] += 1
