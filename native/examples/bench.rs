@@ -31,13 +31,16 @@ fn main() {
             None,
             vec!["success".into(), "ok".into()],
         );
-        let t = Instant::now();
-        let out = block::parse(&plan, &data, 1);
-        let s = t.elapsed().as_secs_f64();
+        // the best of five rounds: the first also pays for faulting in the columns' pages
+        let (mut best, mut lines) = (f64::INFINITY, 0);
+        for _ in 0..5 {
+            let t = Instant::now();
+            lines = block::parse(&plan, &data, 1).lines;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
         println!(
-            "{label}: {} lines in {s:.3} s: {:.0} ns/line",
-            out.lines,
-            s * 1e9 / out.lines as f64
+            "{label}: {lines} lines in {best:.3} s (best of 5): {:.0} ns/line",
+            best * 1e9 / lines as f64
         );
     }
     let t = Instant::now();
