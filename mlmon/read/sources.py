@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import ModuleType
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -308,6 +308,16 @@ class _Buffered(_Closable):
         return out
 
 
+def _inflate() -> Any:
+    """The gzip decompressor's module: ISA-L's (python-isal, zlib's interface, about 30% less
+    CPU) when it imports, else the standard library's zlib."""
+    try:
+        from isal import isal_zlib
+    except ImportError:  # no wheel for this platform
+        return zlib
+    return isal_zlib
+
+
 class _Stream(_Buffered):
     """A readable binary stream that decompresses gzip, bz2 and zstd (all members/frames).
 
@@ -354,7 +364,7 @@ class _Stream(_Buffered):
 
     def _new(self) -> object:
         if self._kind == "gzip":
-            return zlib.decompressobj(31)
+            return _inflate().decompressobj(31)
         if self._kind == "bz2":
             return bz2.BZ2Decompressor()
         import zstandard
