@@ -318,3 +318,37 @@ def test_wide_lines_make_blocks_larger_up_to_the_cap() -> None:
     assert all(len(b.data) <= MAX_BLOCK_BYTES for b in blocks)
     assert all(b.n_lines >= WIDE_BLOCK_LINES - 1 for b in blocks[1:-1])
     assert len(blocks) < len(data) / BLOCK_BYTES / 2
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [
+        gzip_bytes(BODY) + gzip_bytes(BODY),  # two members
+        gzip_bytes(BODY) + b"\x00" * 64,  # zero padding after the last member
+        gzip_bytes(BODY)[:-9],  # cut inside the trailer
+        gzip_bytes(BODY)[: len(gzip_bytes(BODY)) // 2],  # cut mid-stream
+        gzip_bytes(BODY) + b"this is not gzip",
+    ],
+    ids=["members", "padding", "no-trailer", "half", "garbage"],
+)
+def test_isal_and_zlib_inflate_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bytes) -> None:
+    # where python-isal has no wheel mlmon inflates with zlib: both give the same bytes and notes
+    import sys
+
+    pytest.importorskip("isal")
+    p = tmp_path / "a.jsonl.gz"
+    p.write_bytes(packed)
+    with_isal = _read_all(p)
+    monkeypatch.setitem(sys.modules, "isal", None)  # `import isal` fails
+    with_zlib = _read_all(p)
+    a, b = with_isal[1].truncated, with_zlib[1].truncated
+    assert (a is None) == (b is None)
+    if a is None or packed.endswith(b"not gzip"):
+        assert with_isal[0] == with_zlib[0]
+    else:  # cut short: each gives what it could inflate (ISA-L may hold back a few bytes more)
+        assert (BODY * 2).startswith(with_isal[0]) and (BODY * 2).startswith(with_zlib[0])
+        assert 0 <= len(with_zlib[0]) - len(with_isal[0]) < 1 << 16
+    assert with_zlib[0] == (BODY * 2 if packed.startswith(gzip_bytes(BODY) * 2) else
+                            zlib.decompressobj(31).decompress(packed))
+    if a is not None and b is not None:  # the libraries word a corrupt stream each their own way
+        assert a == b or (a.startswith("corrupt gzip data") and b.startswith("corrupt gzip data"))
