@@ -153,6 +153,10 @@ def _root(
     ] = False,
 ) -> None:
     _state["debug"] = debug
+    reader = os.environ.get("MLMON_READER", "").strip().lower()
+    if reader not in ("", "native", "python"):  # a typo must not quietly run the other reader
+        _fail(f"MLMON_READER is {reader!r}: set it to python (the pyarrow reader) or native, "
+              "or unset it", ExitCode.USAGE)
 
 
 class _ErrConsole(Console):

@@ -132,3 +132,15 @@ def test_max_bad_lines_count_must_be_whole() -> None:
     assert r.exit_code == 2
     assert error_line(r) == "--max-bad-lines: '1.5' is not a whole count; for a share write 1.5%"
     assert cli(["summary", LOG, "--max-bad-lines", "2.0"]).exit_code == 0
+
+
+@pytest.mark.parametrize("value", ["pyhton", "rust", "0"])
+def test_a_misspelt_reader_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    # MLMON_READER=pyhton quietly ran the native reader
+    monkeypatch.setenv("MLMON_READER", value)
+    r = cli(["summary", LOG])
+    assert r.exit_code == 2
+    assert f"MLMON_READER is '{value}': set it to python" in r.stderr
+    for good in ("python", " Native ", ""):
+        monkeypatch.setenv("MLMON_READER", good)
+        assert cli(["summary", LOG]).exit_code == 0
