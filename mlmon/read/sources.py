@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import fnmatch
+import functools
 import glob
 import os
 import sys
@@ -308,9 +309,11 @@ class _Buffered(_Closable):
         return out
 
 
+@functools.cache
 def _inflate() -> Any:
     """The gzip decompressor's module: ISA-L's (python-isal, zlib's interface, about 30% less
-    CPU) when it imports, else the standard library's zlib."""
+    CPU) when it imports, else the standard library's zlib. Looked up once a process: a failed
+    import is not cached by Python, and a log may hold thousands of gzip members."""
     try:
         from isal import isal_zlib
     except ImportError:  # no wheel for this platform

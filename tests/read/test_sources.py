@@ -338,9 +338,14 @@ def test_isal_and_zlib_inflate_alike(tmp_path: Path, monkeypatch: pytest.MonkeyP
     pytest.importorskip("isal")
     p = tmp_path / "a.jsonl.gz"
     p.write_bytes(packed)
+    from mlmon.read.sources import _inflate
+
+    _inflate.cache_clear()
     with_isal = _read_all(p)
     monkeypatch.setitem(sys.modules, "isal", None)  # `import isal` fails
+    _inflate.cache_clear()
     with_zlib = _read_all(p)
+    _inflate.cache_clear()
     a, b = with_isal[1].truncated, with_zlib[1].truncated
     assert (a is None) == (b is None)
     if a is None or packed.endswith(b"not gzip"):
