@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from corpus import cli, dumps, record
 from prometheus_client.parser import text_string_to_metric_families
+from readme_docs import DOCS as README
 from services import Receiver, Service, alertmanager, binary, get, pushgateway, receiver  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
 PER_HOUR = 1200
 SLOW_HOURS = {9, 10, 11}  # model v2 answers in 900 ms: p99 critical
 ERROR_HOURS = {15, 16, 20}  # 10% errors: success_rate critical; `for = 2` fires at 16 only

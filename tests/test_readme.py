@@ -8,12 +8,13 @@ import shlex
 from pathlib import Path
 
 import numpy as np
+from readme_docs import DOCS as README
+from readme_docs import README as README_ONLY
 from typer.testing import CliRunner
 
 from mlmon.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
 runner = CliRunner()
 
 
@@ -23,12 +24,42 @@ def run(args: list[str]) -> tuple[int, str]:
 
 
 def test_readme_starts_with_exactly_two_commands() -> None:
-    blocks = re.findall(r"```sh\n(.*?)```", README, flags=re.S)
-    assert blocks[0].strip() == "pip install . && mlmon summary sample_logs/predictions.jsonl"
+    blocks = re.findall(r"```sh\n(.*?)```", README_ONLY, flags=re.S)
+    assert blocks[0].strip() == (
+        "python3 -m venv .venv && . .venv/bin/activate && pip install . && "
+        "mlmon summary sample_logs/predictions.jsonl"
+    )
     assert blocks[1].strip() == "bash .ci/run"
     ci = (ROOT / ".ci" / "run").read_text()
     assert "apt-get install" in ci and "cargo test" in ci
+    # its own venv from python3 alone, so a user's install is not replaced by an editable one
+    assert "python3 -m venv .ci/venv" in ci and "python -m pip install" not in ci.split("venv/bin")[0]
     assert "pip install -q -e '.[test]'" in ci and ci.rstrip().endswith("python -m pytest")
+
+
+def test_quickstart_runs_as_written(tmp_path, monkeypatch) -> None:
+    """The README's quickstart, line by line, in a fresh folder beside a copy of sample_logs/."""
+    block = re.findall(r"```sh\n(.*?)```", README_ONLY, flags=re.S)[2]
+    lines = block.strip().splitlines()
+    assert lines[0] == "mkdir -p demo && cd demo"
+    (tmp_path / "sample_logs").symlink_to(ROOT / "sample_logs")
+    (tmp_path / "demo").mkdir()
+    monkeypatch.chdir(tmp_path / "demo")
+    codes = {}
+    for line in lines[1:]:
+        argv = shlex.split(line)
+        assert argv[0] == "mlmon"
+        code, _ = run(argv[1:])
+        codes[" ".join(argv[1:3])] = code
+    # the sample log is healthy in serving terms, and its second half drifts
+    assert codes["summary ../sample_logs/predictions.jsonl"] == 0
+    assert codes["baseline ../sample_logs/training.csv"] == 0
+    assert codes["drift ../sample_logs/predictions.jsonl"] == 1
+    assert codes["trend ../sample_logs/predictions.jsonl"] == 0
+    assert codes["config init"] == 0
+    assert (tmp_path / "demo" / "mlmon.toml").exists() and (tmp_path / "demo" / "mlmon-state.json").exists()
+    assert codes["check --config"] in (0, 1)
+    assert (tmp_path / "demo" / "mlmon-junit.xml").exists() and (tmp_path / "demo" / "mlmon-summary.md").exists()
 
 
 def test_main_job_summary_matches_numpy(monkeypatch) -> None:

@@ -7,12 +7,12 @@ import re
 import shlex
 from pathlib import Path
 
+from readme_docs import DOCS as README
 from typer.testing import CliRunner
 
 from mlmon.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
 runner = CliRunner()
 
 
