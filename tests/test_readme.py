@@ -59,7 +59,8 @@ def test_quickstart_runs_as_written(tmp_path, monkeypatch) -> None:
     assert codes["config init"] == 0
     assert (tmp_path / "demo" / "mlmon.toml").exists() and (tmp_path / "demo" / "mlmon-state.json").exists()
     assert codes["check --config"] in (0, 1)
-    assert (tmp_path / "demo" / "mlmon-junit.xml").exists() and (tmp_path / "demo" / "mlmon-summary.md").exists()
+    demo = tmp_path / "demo"
+    assert (demo / "mlmon-junit.xml").exists() and (demo / "mlmon-summary.md").exists()
 
 
 def test_main_job_summary_matches_numpy(monkeypatch) -> None:
