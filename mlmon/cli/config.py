@@ -336,5 +336,12 @@ def starter(log: str, baseline: str | None) -> str:
             'metric = "drift.*"        # every baseline feature: the verdict of `mlmon drift`',
             "# warning = 0.1            # or your own limits on the effect (KS D, total variation)",
             "# critical = 0.25",
+            "",
+            "# missing_share.* runs by default with a baseline: records without a feature's value,",
+            "# against training's share. A rule of your own replaces the default:",
+            "# [[rules]]",
+            '# metric = "missing_share.*"',
+            "# warning = 0.01           # the share's rise over training's (a share, 0 to 1)",
+            "# critical = 0.1",
         ]
     return "\n".join(lines) + "\n"

@@ -339,6 +339,33 @@ def _effect_name(f: FeatureDrift) -> str:
     return "KS D" if f.effect_measure == "ks_d" else "total variation"
 
 
+def missing_share_text(f: FeatureDrift) -> str:
+    """The missing share against training's, with the rise's 95% interval and the record count."""
+    low, high = f.missing_low or 0.0, f.missing_high or 0.0
+    adj = "-" if f.missing_p_value_adjusted is None else p_value(f.missing_p_value_adjusted)
+    return (
+        f"{percent(f.missing_share or 0.0)} of records have no value for feature {f.name} "
+        f"(training {percent(f.baseline_missing_share or 0.0)}; rise 95% bounds "
+        f"{percent(low, signed=True)} to {percent(high, signed=True)}; adjusted p {adj}; "
+        f"{f.missing} of {f.records} records)"
+    )
+
+
+def missing_share_alert(f: FeatureDrift, o: DriftOptions) -> Alert:
+    """`missing_share.<feature>`: the share of records without the feature rose (drift's limits)."""
+    critical = f.missing_increased == "critical"
+    limit = o.missing_critical if critical else o.missing_warning
+    shown = "nan" if limit is None else fmt_share(limit)
+    how = "the lower bound passes the critical" if critical else "the upper bound reaches the"
+    return Alert(
+        f"missing_share.{f.name}",
+        Severity.CRITICAL if critical else Severity.WARNING,
+        f.missing_share or 0.0,
+        float("nan") if limit is None else limit,
+        f"{missing_share_text(f)}: {how} limit {shown}",
+    )
+
+
 def drift_alerts(
     features: tuple[FeatureDrift, ...], o: DriftOptions, *, unknown: tuple[str, ...] = ()
 ) -> tuple[Alert, ...]:
@@ -362,6 +389,8 @@ def drift_alerts(
                 )
             )
             continue
+        if f.missing_increased is not None:
+            alerts.append(missing_share_alert(f, o))
         if f.status != "ok":
             continue
         level = drift_level(f, o)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import partial
 
 from mlmon.rules.alerts import Alert, Severity, records_text
-from mlmon.rules.config import Rule
+from mlmon.rules.config import FEATURE_PREFIXES, Rule
 from mlmon.stats.drift import (
     DriftOptions,
     FeatureDrift,
@@ -18,6 +18,7 @@ from mlmon.stats.drift import (
     mean_shifted,
     unseen_breached,
 )
+from mlmon.stats.quality import missing_level
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
 
@@ -238,6 +239,7 @@ def _feature_rules(
             "drift": (drift.min_effect, drift.critical_effect),
             "mean_deviation": (drift.mean_tolerance, None),
             "unseen": (drift.max_unseen_share, None),
+            "missing_share": (drift.missing_warning, drift.missing_critical),
         }[kind]
         r = replace(rule, warning=warn, critical=crit)
     else:
@@ -265,7 +267,9 @@ def _feature_rules(
     out = []
     for f in chosen:
         metric = f"{kind}.{f.name}"
-        if f.status != "ok":
+        if kind == "missing_share":
+            out.append(_missing_verdict(r, f, metric, drift))
+        elif f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
         elif kind == "drift":
             out.append(_drift_verdict(r, f, metric, drift))
@@ -315,6 +319,24 @@ def _mean_verdict(
     return _verdict(r, metric, status, value, f"{metric} {_fmt(value)}{shown}")
 
 
+def _missing_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
+    """`mlmon drift`'s missing-share verdict (quality.missing_level) with the rule's limits on
+    the rise of the share over training's. A feature with no value at all is `missing.<feature>`'s
+    alert, not this rule's; a log with no missing value is ok (nothing to test)."""
+    if f.status == "missing" or f.missing_share is None:
+        return _decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric)
+    level = missing_level(f.missing_p_value_adjusted, f.missing_low, f.missing_high,
+                          p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
+    status = Status.OK if level is None else Status(level)
+    p = "-" if f.missing_p_value_adjusted is None else f"{f.missing_p_value_adjusted:.2g}"
+    low = "-" if f.missing_low is None else f"{f.missing_low:+.3g}"
+    high = "-" if f.missing_high is None else f"{f.missing_high:+.3g}"
+    base = "-" if f.baseline_missing_share is None else _fmt(f.baseline_missing_share)
+    message = (f"{metric} {_fmt(f.missing_share)} vs training {base} (rise 95% bounds {low} to {high}; "
+               f"adjusted p {p}; {f.missing} of {f.records} records)")
+    return _verdict(r, metric, status, f.missing_share, message)
+
+
 def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
     """`mlmon drift`'s verdict (drift.drift_level) with the rule's limits as --min-effect and
     --critical-effect: drift (significant, and an effect not shown to be below the warning
@@ -344,7 +366,7 @@ def evaluate(
     d = drift or DriftOptions()
     out: list[RuleResult] = []
     for rule in rules:
-        if rule.metric.startswith(("drift.", "mean_deviation.", "unseen.")):
+        if rule.metric.startswith(FEATURE_PREFIXES):
             out.extend(replace(r, for_runs=rule.for_runs) for r in _feature_rules(rule, features, d))
             continue
         candidates: list[_Candidate] = [

@@ -14,11 +14,12 @@ import pyarrow.compute as pc
 
 from mlmon.read.records import FEATURE_PREFIX, Kind
 from mlmon.stats import effects as fx
-from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
+from mlmon.stats.baseline import Baseline, CategoricalProfile, FeatureProfile, NumericProfile
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
 from mlmon.stats.prefetch import scipy_stats
 from mlmon.stats.prefetch import start as prefetch_scipy
+from mlmon.stats.quality import MISSING_CRITICAL, MISSING_WARNING, missing_level, missing_test
 
 SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""
@@ -67,6 +68,11 @@ class DriftOptions:
     """Drift whose effect is at least this even at its lower 95% bound is critical."""
     max_unseen_share: float = 0.01
     """A share of values in categories the training data never had above this is an alert."""
+    missing_warning: float | None = MISSING_WARNING
+    """`missing_share.<feature>` warns when the missing share rose significantly above training's
+    and the upper 95% bound of the rise reaches this (mlmon.stats.quality)."""
+    missing_critical: float | None = MISSING_CRITICAL
+    """... and is critical when even the lower 95% bound of the rise reaches this."""
 
 
 @dataclass
@@ -215,6 +221,10 @@ class DriftAccumulator:
         self._held: list[pa.Table] = []
         self._held_cells = 0
         self._rows = 0
+        self.records = 0
+        """Records taken: each feature's missing share is over these."""
+        self.missing: dict[str, int] = {f.name: 0 for f in baseline.features}
+        """Per feature, records without a value (null, absent key, empty cell)."""
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
@@ -262,6 +272,11 @@ class DriftAccumulator:
 
     def _take(self, table: pa.Table) -> None:
         present = set(table.column_names)  # one set per table: a lookup per feature is O(1)
+        n = table.num_rows
+        self.records += n
+        for name in self.missing:
+            col = FEATURE_PREFIX + name
+            self.missing[name] += table.column(col).null_count if col in present else n
         for name, st in self.numeric.items():
             if (values := self._values(table, present, name)) is not None:
                 st.update(np.asarray(values.to_numpy(), dtype=np.float64))
@@ -278,6 +293,9 @@ class DriftAccumulator:
     def merge(self, other: DriftAccumulator) -> None:
         self._flush()
         other._flush()
+        self.records += other.records
+        for name, k in other.missing.items():
+            self.missing[name] += k
         for name, st in other.numeric.items():
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
@@ -300,7 +318,19 @@ class DriftAccumulator:
                 elif f.categorical is not None:
                     rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
             rows = _ks_pvalues(rows, pending)
+            profiles = {f.name: f for f in self.baseline.features}
+            rows = [self._with_missing(r, profiles[r.name], o) for r in rows]
         return adjust(tuple(rows), o)
+
+    def _with_missing(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> FeatureDrift:
+        """The row with its missing-share fields (mlmon.stats.quality.missing_test)."""
+        p = prof.numeric if prof.numeric is not None else prof.categorical
+        base_n, base_missing = (p.n, p.dropped) if p is not None else (0, 0)
+        t = missing_test(self.missing.get(row.name, 0), self.records, base_missing, base_n,
+                         min_records=o.min_samples if row.status != "missing" else self.records + 1)
+        return replace(row, missing=t.missing, records=t.records, missing_share=t.share,
+                       baseline_missing_share=t.baseline_share, missing_p_value=t.p_value,
+                       missing_low=t.low, missing_high=t.high)
 
 
 @dataclass(frozen=True)
@@ -363,6 +393,25 @@ class FeatureDrift:
     """Share of unseen values not listed in unseen_categories."""
     exact: bool = True
     """False when KS D was computed on the baseline's quantile grid (within one bin's mass)."""
+    missing: int = 0
+    """Records without a value for the feature: a JSON null, an absent key, an empty CSV cell
+    or a Parquet null (mlmon.stats.quality)."""
+    records: int = 0
+    """Records read for the drift run: `missing_share` is missing / records."""
+    missing_share: float | None = None
+    baseline_missing_share: float | None = None
+    """Training's share of values missing or not finite (the baseline's `dropped` over its `n` +
+    `dropped`)."""
+    missing_p_value: float | None = None
+    """One-sided Fisher exact test that missing_share is above baseline_missing_share; None when
+    the log has no missing value, fewer than --min-samples records, or no value at all."""
+    missing_p_value_adjusted: float | None = None
+    """Benjamini-Hochberg with the run's drift and mean tests."""
+    missing_low: float | None = None
+    """Lower 95% bound of missing_share - baseline_missing_share (Newcombe's score interval)."""
+    missing_high: float | None = None
+    missing_increased: str | None = None
+    """`warning` or `critical` when the missing share rose (see missing_level), else None."""
 
 
 def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
@@ -638,6 +687,7 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
     numeric feature's mean test), then the verdicts."""
     family = [(i, "p_value") for i, r in enumerate(rows) if r.p_value is not None]
     family += [(i, "mean_p_value") for i, r in enumerate(rows) if r.mean_p_value is not None]
+    family += [(i, "missing_p_value") for i, r in enumerate(rows) if r.missing_p_value is not None]
     if not family:
         return rows
     stats = scipy_stats()
@@ -650,7 +700,11 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
     out = list(rows)
     for i, ch in changes.items():
         r = replace(rows[i], **ch)  # type: ignore[arg-type]
-        out[i] = replace(r, drift=drift_level(r, o) is not None, mean_shift=mean_shifted(r, o))
+        out[i] = replace(r, drift=drift_level(r, o) is not None, mean_shift=mean_shifted(r, o),
+                         missing_increased=missing_level(
+                             r.missing_p_value_adjusted, r.missing_low, r.missing_high,
+                             p_threshold=o.p_threshold, warning=o.missing_warning,
+                             critical=o.missing_critical))
     return tuple(out)
 
 

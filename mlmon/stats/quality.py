@@ -1,0 +1,101 @@
+"""Data quality per feature: the share of records without a value, tested against training's share."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mlmon.stats import effects as fx
+from mlmon.stats.prefetch import scipy_stats
+
+Z95 = 1.959963984540054
+"""The normal quantile of a two-sided 95% interval."""
+MISSING_WARNING = 0.01
+"""Default warning limit of `missing_share.<feature>`: the missing share rose by at least this
+much (one percentage point) over training's, as far as its 95% interval shows."""
+MISSING_CRITICAL = 0.10
+"""Default critical limit: even the lower 95% bound of the rise reaches ten percentage points."""
+
+
+@dataclass(frozen=True)
+class MissingTest:
+    """The log's missing share against training's: the values a feature's drift row carries."""
+
+    missing: int
+    """Records without a value for the feature (JSON null, an absent key, an empty CSV cell,
+    a Parquet null)."""
+    records: int
+    """Records the feature's share is over (the records the drift run read)."""
+    share: float | None
+    baseline_share: float | None
+    p_value: float | None
+    """One-sided Fisher exact test that the log's share is above training's; None when the
+    log has no missing value (nothing to test) or too few records."""
+    low: float | None
+    """Lower 95% bound of log share - training share (Newcombe's hybrid score interval)."""
+    high: float | None
+    """Upper 95% bound of the same difference."""
+
+
+def wilson(x: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a proportion x / n."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = x / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe(x1: int, n1: int, x0: int, n0: int) -> tuple[float, float]:
+    """95% interval of p1 - p0 for two independent proportions: Newcombe's hybrid score method
+    (method 10 of Newcombe 1998), built from the two Wilson intervals."""
+    p1, p0 = x1 / n1, x0 / n0
+    l1, u1 = wilson(x1, n1)
+    l0, u0 = wilson(x0, n0)
+    d = p1 - p0
+    low = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    return max(-1.0, low), min(1.0, high)
+
+
+def fisher_greater(x1: int, n1: int, x0: int, n0: int) -> float:
+    """One-sided Fisher exact p-value that the first share (x1 of n1) is above the second (x0 of
+    n0): P(X >= x1) for X hypergeometric with the table's margins, as scipy's
+    `fisher_exact([[x1, n1 - x1], [x0, n0 - x0]], alternative="greater")` gives it."""
+    stats = scipy_stats()
+    total, hits = n1 + n0, x1 + x0
+    return float(min(1.0, max(0.0, stats.hypergeom.sf(x1 - 1, total, hits, n1))))
+
+
+def missing_test(
+    missing: int, records: int, base_missing: int, base_n: int, *, min_records: int
+) -> MissingTest:
+    """The log's missing share (missing of records) against the baseline's (base_missing of
+    base_missing + base_n): a test that accounts for both sample sizes, and the interval of the
+    rise. A log with no missing value, or fewer than min_records records, is not tested."""
+    base_total = base_n + base_missing
+    share = missing / records if records else None
+    base_share = base_missing / base_total if base_total else None
+    if not records or not base_total or missing == 0 or records < min_records:
+        return MissingTest(missing, records, share, base_share, None, None, None)
+    low, high = newcombe(missing, records, base_missing, base_total)
+    p = fisher_greater(missing, records, base_missing, base_total)
+    return MissingTest(missing, records, share, base_share, p, low, high)
+
+
+def missing_level(
+    p_adjusted: float | None, low: float | None, high: float | None, *,
+    p_threshold: float, warning: float | None, critical: float | None,
+) -> str | None:
+    """The missing-share verdict, drift's rule on the rise of the share: the BH-adjusted p-value
+    is below p_threshold and the upper 95% bound of the rise reaches `warning` (`warning`), or
+    its lower bound reaches `critical` too (`critical`). A limit of None is never reached."""
+    if p_adjusted is None or not p_adjusted < p_threshold:
+        return None
+    if critical is not None and low is not None and fx.at_least(low, critical):
+        return "critical"
+    if warning is not None and high is not None and fx.at_least(high, warning):
+        return "warning"
+    return None
