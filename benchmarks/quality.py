@@ -61,7 +61,8 @@ def alert_metrics(base: bl.Baseline, table: pa.Table, o: DriftOptions) -> list[s
 
 
 CASES: list[tuple[str, dict[str, float], str]] = [
-    ("stationary (income 5% null, others 0%)", {"income": 0.05}, "any alert <= 5%"),
+    ("stationary (income 5% null, others 0%)", {"income": 0.05}, "missing_share.* <= 5%"),
+    ("stationary (income 5% null, others 0%)", {"income": 0.05}, "any alert (drift too) <= 5%"),
     ("x1: 10% missing (training 0%)", {"income": 0.05, "x1": 0.10}, "missing_share.x1 >= 95% at n=1,000"),
     ("income: 10% missing (training 5%)", {"income": 0.10}, "missing_share.income"),
     ("income: 15% missing (training 5%)", {"income": 0.15}, "missing_share.income"),
@@ -87,9 +88,14 @@ def main() -> None:
             base = training(rng)
             for j, n in enumerate(ns):
                 got = alert_metrics(base, log(rng, n, shares), o)
-                hits[j] += bool(got) if wanted == "any" else wanted in got
-        rates[label] = list(hits / args.runs)
-        print(label, [f"{r:.1%}" for r in rates[label]], flush=True)
+                if wanted == "any":
+                    hits[j] += bool(got)
+                elif wanted.endswith(".*"):
+                    hits[j] += any(m.startswith(wanted[:-1]) for m in got)
+                else:
+                    hits[j] += wanted in got
+        rates[label + target] = list(hits / args.runs)
+        print(label, target, [f"{r:.1%}" for r in rates[label + target]], flush=True)
     lines = [
         f"# Missing values: flagged share of runs ({args.runs} runs a cell, seed {args.seed}, "
         f"training {TRAIN:,} rows x {FEATURES} features, saved-baseline grid)",
@@ -98,7 +104,7 @@ def main() -> None:
         "|---|---|" + "---|" * len(ns),
     ]
     for label, _, target in CASES:
-        lines.append(f"| {label} | {target} | " + " | ".join(f"{r:.1%}" for r in rates[label]) + " |")
+        lines.append(f"| {label} | {target} | " + " | ".join(f"{r:.1%}" for r in rates[label + target]) + " |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out) if args.out else HERE / "data" / f"quality-{dt.datetime.now():%Y%m%d-%H%M%S}.md"
