@@ -1,15 +1,16 @@
-"""Data-quality verdicts on planted incidents and on stationary data: missing values per feature.
+"""Data-quality verdicts on planted incidents and on stationary data: missing values, values
+outside the training range and constant features.
 One command, from a clean checkout:
 
-    python benchmarks/quality.py              # about 2 minutes on a busy 2-core machine
+    python benchmarks/quality.py              # about 10 minutes on a busy 2-core machine
     python benchmarks/quality.py --runs 50    # a quicker look
 
 Each run draws fresh training data (20,000 rows of 10 numeric features, profiled into a saved-
 baseline grid of 1001 edges, as `mlmon baseline` does; the `income` feature has 5% nulls, the
 others none) and a fresh log, and runs mlmon's drift accumulator and alert rules on it (the same
-code as `mlmon drift`). A run "flags" missing values when a `missing_share.*` alert fires; the
-false-alarm rate counts any alert at all. Results go to stdout and to a new file under
-benchmarks/data/ (never over a tracked file).
+code as `mlmon drift`). A run "flags" a case when the alert named in the table fires; the
+stationary rows count any alert of that kind (and any alert at all). Results go to stdout and
+to a new file under benchmarks/data/ (never over a tracked file).
 """
 
 from __future__ import annotations
@@ -47,10 +48,16 @@ def training(rng: Gen) -> bl.Baseline:
 
 
 def log(rng: Gen, n: int, null_share: dict[str, float]) -> pa.Table:
+    """Null shares per feature; `far:<name>` is the share of that feature's values moved 6 sd up
+    (beyond training's max, mostly), `constant:<name>` makes it one value."""
     cols = {}
     for name in names():
         mask = rng.random(n) < null_share.get(name, 0.0)
-        cols[FEATURE_PREFIX + name] = pa.array(rng.normal(50, 10, n), pa.float64(), mask=mask)
+        v = rng.normal(50, 10, n)
+        v[rng.random(n) < null_share.get("far:" + name, 0.0)] += 60
+        if null_share.get("constant:" + name):
+            v[:] = 50.0
+        cols[FEATURE_PREFIX + name] = pa.array(v, pa.float64(), mask=mask)
     return pa.table(cols)
 
 
@@ -67,6 +74,10 @@ CASES: list[tuple[str, dict[str, float], str]] = [
     ("income: 10% missing (training 5%)", {"income": 0.10}, "missing_share.income"),
     ("income: 15% missing (training 5%)", {"income": 0.15}, "missing_share.income"),
     ("x1: 1% missing (training 0%)", {"income": 0.05, "x1": 0.01}, "missing_share.x1"),
+    ("stationary (income 5% null, others 0%)", {"income": 0.05}, "out_of_range.* <= 5%"),
+    ("x1: 2% of values 6 sd up", {"income": 0.05, "far:x1": 0.02}, "out_of_range.x1"),
+    ("x1: 5% of values 6 sd up", {"income": 0.05, "far:x1": 0.05}, "out_of_range.x1"),
+    ("x1: constant", {"income": 0.05, "constant:x1": 1.0}, "constant.x1"),
 ]
 
 
@@ -104,7 +115,8 @@ def main() -> None:
         "|---|---|" + "---|" * len(ns),
     ]
     for label, _, target in CASES:
-        lines.append(f"| {label} | {target} | " + " | ".join(f"{r:.1%}" for r in rates[label + target]) + " |")
+        cells = " | ".join(f"{r:.1%}" for r in rates[label + target])
+        lines.append(f"| {label} | {target} | {cells} |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out) if args.out else HERE / "data" / f"quality-{dt.datetime.now():%Y%m%d-%H%M%S}.md"

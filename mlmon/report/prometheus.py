@@ -132,7 +132,14 @@ class _Collector:
                 "Share of records without a value for the feature (null, absent key, empty cell).",
                 labels=["feature"],
             )
+            outside = GaugeMetricFamily(
+                "mlmon_feature_out_of_range_share",
+                "Share of the feature's numeric values outside the training [min, max].",
+                labels=["feature"],
+            )
             for f in rep.features:
+                if f.out_of_range_share is not None:
+                    outside.add_metric([f.name], f.out_of_range_share)
                 if f.effect_size is not None:
                     stat.add_metric([f.name, f.effect_measure or ""], f.effect_size)
                 flag.add_metric([f.name], 1.0 if f.drift else 0.0)
@@ -141,6 +148,7 @@ class _Collector:
             yield stat
             yield flag
             yield missing
+            yield outside
         alerts = GaugeMetricFamily("mlmon_alerts", "Rules firing, by severity.", labels=["severity"])
         for sev in ("warning", "critical"):
             alerts.add_metric([sev], sum(1 for a in rep.alerts if a.severity.value == sev))

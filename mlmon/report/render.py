@@ -346,6 +346,11 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
             )
             if f.unseen_distinct > 3:
                 extra += f" +{f.unseen_distinct - 3} more"
+        if f.out_of_range:
+            mark = " !" if f.out_of_range_breached else ""
+            extra += f"; {percent(f.out_of_range_share)} out of range{mark}"
+        if f.constant:
+            extra += "; CONSTANT"
         rows.append(
             [
                 _t(f.name),

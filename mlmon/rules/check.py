@@ -240,11 +240,14 @@ def _feature_rules(
             "mean_deviation": (drift.mean_tolerance, None),
             "unseen": (drift.max_unseen_share, None),
             "missing_share": (drift.missing_warning, drift.missing_critical),
+            "out_of_range": (drift.out_of_range_warning, drift.out_of_range_critical),
         }[kind]
         r = replace(rule, warning=warn, critical=crit)
     else:
         r = rule
     chosen = features if feature == "*" else tuple(f for f in features if f.name == feature)
+    if kind == "out_of_range" and feature == "*":
+        chosen = tuple(f for f in chosen if f.kind == "numeric")  # a category has no range
     if not chosen:
         return [
             RuleResult(
@@ -269,6 +272,8 @@ def _feature_rules(
         metric = f"{kind}.{f.name}"
         if kind == "missing_share":
             out.append(_missing_verdict(r, f, metric, drift))
+        elif kind == "out_of_range":
+            out.append(_range_verdict(r, f, metric, drift))
         elif f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
         elif kind == "drift":
@@ -321,10 +326,14 @@ def _mean_verdict(
 
 def _missing_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
     """`mlmon drift`'s missing-share verdict (quality.missing_level) with the rule's limits on
-    the rise of the share over training's. A feature with no value at all is `missing.<feature>`'s
-    alert, not this rule's; a log with no missing value is ok (nothing to test)."""
-    if f.status == "missing" or f.missing_share is None:
-        return _decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric)
+    the rise of the share over training's. A feature with no value at all is critical (drift's
+    `missing.<feature>`); a log with no missing value is ok (nothing to test)."""
+    if f.missing_share is None:
+        return _decide(r, [(None, None, "no records")], metric)
+    if f.status == "missing":  # drift's critical missing.<feature>: no value at all
+        return RuleResult(_name(r, metric), metric, Status.CRITICAL, f.missing_share, r.warning, r.critical,
+                          r.direction, f"{metric} {_fmt(f.missing_share)}: feature {f.name} has no value in "
+                          f"the log ({f.records} records), it was not checked (missing.{f.name})")
     level = missing_level(f.missing_p_value_adjusted, f.missing_low, f.missing_high,
                           p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
     status = Status.OK if level is None else Status(level)
@@ -335,6 +344,23 @@ def _missing_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions)
     message = (f"{metric} {_fmt(f.missing_share)} vs training {base} (rise 95% bounds {low} to {high}; "
                f"adjusted p {p}; {f.missing} of {f.records} records)")
     return _verdict(r, metric, status, f.missing_share, message)
+
+
+def _range_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
+    """`mlmon drift`'s out-of-range verdict with the rule's limits on the share of values outside
+    training's [min, max] (its 95% bounds, and more than chance after the BH adjustment)."""
+    if f.out_of_range_share is None or f.n < drift.min_samples:
+        why = "a categorical feature" if f.kind != "numeric" else f"feature {f.status}, n={f.n}"
+        return _decide(r, [(None, None, why)], metric)
+    level = missing_level(f.out_of_range_p_value_adjusted, f.out_of_range_low, f.out_of_range_high,
+                          p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
+    status = Status.OK if level is None else Status(level)
+    p = "-" if f.out_of_range_p_value_adjusted is None else f"{f.out_of_range_p_value_adjusted:.2g}"
+    low = "-" if f.out_of_range_low is None else f"{f.out_of_range_low:.3g}"
+    high = "-" if f.out_of_range_high is None else f"{f.out_of_range_high:.3g}"
+    message = (f"{metric} {_fmt(f.out_of_range_share)} (95% bounds {low} to {high}; adjusted p {p}; "
+               f"{f.out_of_range} of {f.n} values)")
+    return _verdict(r, metric, status, f.out_of_range_share, message)
 
 
 def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:

@@ -20,7 +20,15 @@ from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
 from mlmon.stats.prefetch import scipy_stats
 from mlmon.stats.prefetch import start as prefetch_scipy
-from mlmon.stats.quality import MISSING_CRITICAL, MISSING_WARNING, missing_level, missing_test
+from mlmon.stats.quality import (
+    MISSING_CRITICAL,
+    MISSING_WARNING,
+    OUT_OF_RANGE_CRITICAL,
+    OUT_OF_RANGE_WARNING,
+    missing_level,
+    missing_test,
+    range_test,
+)
 
 SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""
@@ -75,6 +83,11 @@ class DriftOptions:
     and the upper 95% bound of the rise reaches this (mlmon.stats.quality)."""
     missing_critical: float | None = MISSING_CRITICAL
     """... and is critical when even the lower 95% bound of the rise reaches this."""
+    out_of_range_warning: float | None = OUT_OF_RANGE_WARNING
+    """`out_of_range.<feature>` warns when more values than chance fall outside training's
+    [min, max] and the upper 95% bound of their share reaches this."""
+    out_of_range_critical: float | None = OUT_OF_RANGE_CRITICAL
+    """... and is critical when even the lower 95% bound of the share reaches this."""
 
 
 @dataclass
@@ -321,8 +334,29 @@ class DriftAccumulator:
                     rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
             rows = _ks_pvalues(rows, pending)
             profiles = {f.name: f for f in self.baseline.features}
-            rows = [self._with_missing(r, profiles[r.name], o) for r in rows]
+            rows = [self._with_quality(r, profiles[r.name], o) for r in rows]
         return adjust(tuple(rows), o)
+
+    def _with_quality(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> FeatureDrift:
+        """The row with its data-quality fields (mlmon.stats.quality): the missing share, values
+        outside training's range, a feature that became constant."""
+        row = self._with_missing(row, prof, o)
+        enough = row.n >= o.min_samples
+        if prof.numeric is not None:
+            st = self.numeric[row.name]
+            outside = int(st.counts[0] + st.counts[-1]) if len(st.edges) else 0
+            t = range_test(outside, st.n, prof.numeric.n, min_samples=o.min_samples)
+            constant = enough and st.m2 == 0 and prof.numeric.std > 0
+            return replace(row, out_of_range=t.outside, out_of_range_share=t.share,
+                           out_of_range_expected=t.expected, out_of_range_p_value=t.p_value,
+                           out_of_range_low=t.low, out_of_range_high=t.high, constant=constant)
+        if prof.categorical is not None:
+            c = self.categorical[row.name]
+            distinct = sum(1 for v in c.seen.values() if v)
+            distinct += c.unseen.result(1).distinct if c.unseen.total else 0
+            trained = sum(1 for _, v in prof.categorical.counts if v > 0)
+            return replace(row, constant=enough and distinct == 1 and trained > 1)
+        return row
 
     def _with_missing(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> FeatureDrift:
         """The row with its missing-share fields (mlmon.stats.quality.missing_test)."""
@@ -423,6 +457,24 @@ class FeatureDrift:
     missing_high: float | None = None
     missing_increased: str | None = None
     """`warning` or `critical` when the missing share rose (see missing_level), else None."""
+    out_of_range: int = 0
+    """Numeric values below training's min or above its max (the baseline's first and last edge)."""
+    out_of_range_share: float | None = None
+    """out_of_range over the feature's n; None for categories."""
+    out_of_range_expected: float | None = None
+    """The share chance puts outside: 2 / (baseline n + 1)."""
+    out_of_range_p_value: float | None = None
+    """One-sided beta-binomial test that more values than chance are outside; None when none is."""
+    out_of_range_p_value_adjusted: float | None = None
+    out_of_range_low: float | None = None
+    """Wilson 95% bounds of out_of_range_share."""
+    out_of_range_high: float | None = None
+    out_of_range_breached: str | None = None
+    """`warning` or `critical` when more values than chance fall outside training's range and the
+    share's bounds reach the limits (as missing_increased), else None."""
+    constant: bool = False
+    """The feature has one value in the log (at least --min-samples of them) where training had
+    several: a stuck default or a broken feature pipeline."""
 
 
 def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
@@ -738,6 +790,7 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
     family = [(i, "p_value") for i, r in enumerate(rows) if r.p_value is not None]
     family += [(i, "mean_p_value") for i, r in enumerate(rows) if r.mean_p_value is not None]
     family += [(i, "missing_p_value") for i, r in enumerate(rows) if r.missing_p_value is not None]
+    family += [(i, "out_of_range_p_value") for i, r in enumerate(rows) if r.out_of_range_p_value is not None]
     if not family:
         return rows
     stats = scipy_stats()
@@ -754,7 +807,11 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
                          missing_increased=missing_level(
                              r.missing_p_value_adjusted, r.missing_low, r.missing_high,
                              p_threshold=o.p_threshold, warning=o.missing_warning,
-                             critical=o.missing_critical))
+                             critical=o.missing_critical),
+                         out_of_range_breached=missing_level(
+                             r.out_of_range_p_value_adjusted, r.out_of_range_low, r.out_of_range_high,
+                             p_threshold=o.p_threshold, warning=o.out_of_range_warning,
+                             critical=o.out_of_range_critical))
     return tuple(out)
 
 

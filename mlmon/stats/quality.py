@@ -1,4 +1,4 @@
-"""Data quality per feature: the share of records without a value, tested against training's share."""
+"""Data quality per feature: missing values and values outside training's range, each tested."""
 
 from __future__ import annotations
 
@@ -99,3 +99,40 @@ def missing_level(
     if warning is not None and high is not None and fx.at_least(high, warning):
         return "warning"
     return None
+
+
+OUT_OF_RANGE_WARNING = 0.01
+"""Default warning limit of `out_of_range.<feature>`: the share of values outside training's
+[min, max] may be this large (its upper 95% bound reaches it) and is more than chance."""
+OUT_OF_RANGE_CRITICAL = 0.10
+"""Default critical limit: even the lower 95% bound of the share reaches ten percent."""
+
+
+@dataclass(frozen=True)
+class RangeTest:
+    """The log's values outside training's [min, max] against what chance puts there."""
+
+    outside: int
+    share: float | None
+    expected: float | None
+    """The share expected outside by chance: 2 / (training n + 1), the chance that a new value of
+    the same continuous distribution falls below the smallest or above the largest of n."""
+    p_value: float | None
+    """One-sided test of the count against that chance: the beta-binomial(n, 2, training n - 1)
+    upper tail (the exact law of the count for continuous values; conservative with ties). None
+    when no value is outside, or there are fewer than min_samples values."""
+    low: float | None
+    """Wilson 95% bounds of the share."""
+    high: float | None
+
+
+def range_test(outside: int, n: int, base_n: int, *, min_samples: int) -> RangeTest:
+    """Values outside training's range: their share, and a test that it is more than chance."""
+    share = outside / n if n else None
+    expected = 2 / (base_n + 1) if base_n > 1 else None
+    if not n or outside == 0 or n < min_samples or expected is None:
+        return RangeTest(outside, share, expected, None, None, None)
+    stats = scipy_stats()
+    p = float(stats.betabinom.sf(outside - 1, n, 2, base_n - 1))
+    low, high = wilson(outside, n)
+    return RangeTest(outside, share, expected, min(1.0, max(0.0, p)), low, high)

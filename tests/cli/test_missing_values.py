@@ -141,3 +141,17 @@ def test_missing_share_limit_out_of_range_is_a_config_error(tmp_path: Path) -> N
     cfg.write_text('[[rules]]\nmetric = "missing_share.*"\nwarning = 5\n')
     result = cli(["check", str(tmp_path / "x.jsonl"), "--config", str(cfg)])
     assert result.exit_code == 78 and "a share from 0 to 1" in result.stderr
+
+
+def test_check_calls_an_entirely_absent_feature_critical(tmp_path: Path, rng: np.random.Generator) -> None:
+    _train(tmp_path / "t.csv", rng)
+    assert cli(["baseline", str(tmp_path / "t.csv"), "-o", str(tmp_path / "b.json")]).exit_code == 0
+    _jsonl(tmp_path / "log.jsonl", _records(rng, 300, age_absent=1.0, income_null=0.05))
+    cfg = tmp_path / "mlmon.toml"
+    _config(cfg, '[[rules]]\nmetric = "records"\ncritical = 10\ndirection = "below"\n')
+    result = cli(["check", str(tmp_path / "log.jsonl"), "--config", str(cfg), "--baseline",
+                  str(tmp_path / "b.json"), "-f", "json"])
+    assert result.exit_code == 1, result.stdout + result.stderr
+    res = {r["metric"]: r for r in strict_json(result.stdout)["results"]}
+    assert res["missing_share.age"]["status"] == "critical" and res["missing_share.age"]["value"] == 1.0
+    assert "missing.age" in res["missing_share.age"]["message"]

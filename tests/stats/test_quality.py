@@ -10,7 +10,7 @@ from scipy import stats
 from mlmon.read.records import FEATURE_PREFIX
 from mlmon.stats.baseline import build
 from mlmon.stats.drift import DriftAccumulator, DriftOptions
-from mlmon.stats.quality import fisher_greater, missing_level, missing_test, newcombe, wilson
+from mlmon.stats.quality import fisher_greater, missing_level, missing_test, newcombe, range_test, wilson
 
 
 @pytest.mark.parametrize(("x", "n"), [(0, 10), (3, 10), (81, 263), (1000, 1000), (7, 100000)])
@@ -118,3 +118,49 @@ def test_entirely_absent_feature_stays_missing_not_missing_share(rng: np.random.
     age = next(f for f in acc.result() if f.name == "age")
     assert age.status == "missing" and age.missing_share == 1.0
     assert age.missing_p_value is None and age.missing_increased is None
+
+
+def test_outside_count_follows_the_beta_binomial_law(rng: np.random.Generator) -> None:
+    """The count of n new values outside the range of N training values (continuous, same law) is
+    beta-binomial(n, 2, N - 1): checked on 4,000 simulated pairs against scipy's pmf."""
+    big_n, n, sims = 40, 60, 4000
+    counts = np.array([np.count_nonzero((x < t.min()) | (x > t.max()))
+                       for t, x in ((rng.normal(size=big_n), rng.normal(size=n)) for _ in range(sims))])
+    observed = np.bincount(counts, minlength=n + 1)[:8].astype(float)
+    expected = stats.betabinom.pmf(np.arange(8), n, 2, big_n - 1) * sims
+    assert stats.chisquare(observed[:8], expected * observed.sum() / expected.sum()).pvalue > 0.001
+    t = range_test(7, n, big_n, min_samples=30)
+    assert t.p_value == pytest.approx(stats.betabinom.sf(6, n, 2, big_n - 1), rel=1e-12)
+    assert t.expected == 2 / 41 and (t.low, t.high) == wilson(7, n)
+    assert range_test(0, n, big_n, min_samples=30).p_value is None
+
+
+def test_out_of_range_is_counted_at_the_baselines_min_and_max(rng: np.random.Generator) -> None:
+    base = _baseline(rng)
+    prof = base.features[0].numeric  # type: ignore[attr-defined]
+    n = 500
+    age = rng.normal(40, 5, n)
+    age[:40] = prof.max + 1.0  # 8% above training's max, exactly at the max counts as inside
+    age[40:45] = prof.min
+    tbl = _log(rng, n, {}).set_column(0, FEATURE_PREFIX + "age", pa.array(age))
+    acc = DriftAccumulator(base)  # type: ignore[arg-type]
+    acc.update(tbl)
+    row = next(f for f in acc.result() if f.name == "age")
+    want = int(np.count_nonzero((age < prof.min) | (age > prof.max)))
+    assert row.out_of_range == want and row.out_of_range_share == want / n
+    assert row.out_of_range_breached == "warning" and row.out_of_range_p_value_adjusted is not None
+
+
+def test_constant_feature_is_named(rng: np.random.Generator) -> None:
+    base = _baseline(rng)
+    tbl = _log(rng, 300, {})
+    tbl = tbl.set_column(0, FEATURE_PREFIX + "age", pa.array(np.full(300, 41.0)))
+    tbl = tbl.set_column(2, FEATURE_PREFIX + "city", pa.array(["a"] * 300))
+    acc = DriftAccumulator(base)  # type: ignore[arg-type]
+    acc.update(tbl)
+    rows = {f.name: f for f in acc.result()}
+    assert rows["age"].constant and rows["city"].constant and not rows["income"].constant
+    from mlmon.rules.alerts import drift_alerts
+
+    metrics = {a.metric for a in drift_alerts(tuple(rows.values()), DriftOptions())}
+    assert {"constant.age", "constant.city"} <= metrics
