@@ -108,7 +108,7 @@ def main() -> None:
         rates[label + target] = list(hits / args.runs)
         print(label, target, [f"{r:.1%}" for r in rates[label + target]], flush=True)
     lines = [
-        f"# Missing values: flagged share of runs ({args.runs} runs a cell, seed {args.seed}, "
+        f"# Data quality: flagged share of runs ({args.runs} runs a cell, seed {args.seed}, "
         f"training {TRAIN:,} rows x {FEATURES} features, saved-baseline grid)",
         "",
         "| case | flagged by | " + " | ".join(f"n={n:,}" for n in ns) + " |",

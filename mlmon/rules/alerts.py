@@ -415,6 +415,12 @@ def drift_alerts(
                 )
             )
             continue
+        if f.type_errors:
+            share = f.type_errors / f.records if f.records else 1.0
+            alerts.append(Alert(f"type_errors.{f.name}", Severity.WARNING, share, 0.0,
+                                f"feature {f.name}: {f.type_errors} of {f.records} records "
+                                f"({percent(share)}) have a value of the wrong type for a {f.kind} "
+                                "feature (not tested; the rest of each record is kept)"))
         if f.missing_increased is not None:
             alerts.append(missing_share_alert(f, o))
         if f.out_of_range_breached is not None:

@@ -241,6 +241,7 @@ def _feature_rules(
             "unseen": (drift.max_unseen_share, None),
             "missing_share": (drift.missing_warning, drift.missing_critical),
             "out_of_range": (drift.out_of_range_warning, drift.out_of_range_critical),
+            "type_errors": (0.0, None),
         }[kind]
         r = replace(rule, warning=warn, critical=crit)
     else:
@@ -274,6 +275,9 @@ def _feature_rules(
             out.append(_missing_verdict(r, f, metric, drift))
         elif kind == "out_of_range":
             out.append(_range_verdict(r, f, metric, drift))
+        elif kind == "type_errors":
+            share = f.type_errors / f.records if f.records else None
+            out.append(_decide(r, [(None, share, "no records")], metric))
         elif f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
         elif kind == "drift":

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlmon.read.records import FEATURE_PREFIX, Kind
+from mlmon.read.records import FEATURE_PREFIX, TYPE_ERRORS, Kind
 from mlmon.stats import effects as fx
 from mlmon.stats import novelty
 from mlmon.stats.baseline import Baseline, CategoricalProfile, FeatureProfile, NumericProfile
@@ -240,6 +240,9 @@ class DriftAccumulator:
         """Records taken: each feature's missing share is over these."""
         self.missing: dict[str, int] = {f.name: 0 for f in baseline.features}
         """Per feature, records without a value (null, absent key, empty cell)."""
+        self.type_errors: dict[str, int] = {}
+        """Per feature, values of the wrong type (text where a number is read); None of them
+        reaches the tests, and the rest of their record is kept."""
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
@@ -289,9 +292,13 @@ class DriftAccumulator:
         present = set(table.column_names)  # one set per table: a lookup per feature is O(1)
         n = table.num_rows
         self.records += n
+        wrong = _type_errors(table, present, list(self.missing))
         for name in self.missing:
             col = FEATURE_PREFIX + name
-            self.missing[name] += table.column(col).null_count if col in present else n
+            nulls = table.column(col).null_count if col in present else n
+            self.missing[name] += nulls - wrong.get(name, 0)  # a wrong type is not a missing value
+        for name, k in wrong.items():
+            self.type_errors[name] = self.type_errors.get(name, 0) + k
         for name, st in self.numeric.items():
             if (values := self._values(table, present, name)) is not None:
                 st.update(np.asarray(values.to_numpy(), dtype=np.float64))
@@ -311,6 +318,8 @@ class DriftAccumulator:
         self.records += other.records
         for name, k in other.missing.items():
             self.missing[name] += k
+        for name, k in other.type_errors.items():
+            self.type_errors[name] = self.type_errors.get(name, 0) + k
         for name, st in other.numeric.items():
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
@@ -364,9 +373,24 @@ class DriftAccumulator:
         base_n, base_missing = (p.n, p.dropped) if p is not None else (0, 0)
         t = missing_test(self.missing.get(row.name, 0), self.records, base_missing, base_n,
                          min_records=o.min_samples if row.status != "missing" else self.records + 1)
-        return replace(row, missing=t.missing, records=t.records, missing_share=t.share,
+        return replace(row, type_errors=self.type_errors.get(row.name, 0),
+                       missing=t.missing, records=t.records, missing_share=t.share,
                        baseline_missing_share=t.baseline_share, missing_p_value=t.p_value,
                        missing_low=t.low, missing_high=t.high)
+
+
+def _type_errors(table: pa.Table, present: set[str], names: list[str]) -> dict[str, int]:
+    """Per feature, the rows of this table whose value had the wrong type (records.TYPE_ERRORS
+    holds the indices into the read plan's features, which are the baseline's, in order)."""
+    if TYPE_ERRORS not in present or table.column(TYPE_ERRORS).null_count == table.num_rows:
+        return {}
+    vc = pc.value_counts(pc.drop_null(table.column(TYPE_ERRORS)).combine_chunks())
+    out: dict[str, int] = {}
+    for text, count in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
+        for j in text.split(","):
+            name = names[int(j)]
+            out[name] = out.get(name, 0) + int(count)
+    return out
 
 
 @dataclass(frozen=True)
@@ -472,6 +496,9 @@ class FeatureDrift:
     out_of_range_breached: str | None = None
     """`warning` or `critical` when more values than chance fall outside training's range and the
     share's bounds reach the limits (as missing_increased), else None."""
+    type_errors: int = 0
+    """Records whose value for the feature had the wrong type (text where training had numbers,
+    a number or an object where it had text): not tested, not missing, the record kept."""
     constant: bool = False
     """The feature has one value in the log (at least --min-samples of them) where training had
     several: a stuck default or a broken feature pipeline."""

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from corpus import cli, strict_json
 
 
@@ -50,3 +51,45 @@ def test_check_rule_and_prometheus(tmp_path: Path, rng: np.random.Generator) -> 
         prom.read_text()
     cfg.write_text('[[rules]]\nmetric = "out_of_range.age"\nwarning = 0.5\n')
     assert cli(args).exit_code == 0
+
+
+@pytest.fixture(params=["native", "python"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "python":
+        monkeypatch.setenv("MLMON_READER", "python")
+    return str(request.param)
+
+
+def test_wrong_types_are_counted_per_feature_and_the_record_kept(
+    tmp_path: Path, rng: np.random.Generator, reader: str
+) -> None:
+    _files(tmp_path, rng, far=0.0)
+    recs = []
+    for i in range(600):
+        age: object = "forty" if i % 20 == 0 else (True if i % 50 == 1 else float(rng.normal(40, 5)))
+        city: object = {"name": "b"} if i % 30 == 0 else str(rng.choice(["a", "b"]))
+        recs.append({"timestamp": f"2026-11-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                     "input": {"features": {"age": age, "city": city}}})
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    result = cli(["drift", str(tmp_path / "log.jsonl"), "-b", str(tmp_path / "b.json"), "-f", "json"])
+    doc = strict_json(result.stdout)
+    rows = {f["name"]: f for f in doc["features"]}
+    bad_age = sum(not isinstance(r["input"]["features"]["age"], float) for r in recs)
+    bad_city = sum(isinstance(r["input"]["features"]["city"], dict) for r in recs)
+    assert rows["age"]["type_errors"] == bad_age and rows["city"]["type_errors"] == bad_city
+    assert rows["age"]["n"] == 600 - bad_age and rows["age"]["missing"] == 0  # not missing: wrong
+    assert doc["input"]["reasons"] == {} and doc["records"] == 600  # every record kept
+    alerts = {a["metric"]: a for a in doc["alerts"]}
+    assert alerts["type_errors.age"]["value"] == bad_age / 600
+    assert result.exit_code == 1
+    cfg = tmp_path / "mlmon.toml"
+    cfg.write_text('[[rules]]\nmetric = "records"\ncritical = 10\ndirection = "below"\n')
+    check = cli(["check", str(tmp_path / "log.jsonl"), "--config", str(cfg), "--baseline",
+                 str(tmp_path / "b.json"), "-f", "json"])
+    res = {r["metric"]: r for r in strict_json(check.stdout)["results"]}
+    assert res["type_errors.age"]["status"] == "warning" and check.exit_code == 1
+    cfg.write_text('[[rules]]\nmetric = "type_errors.*"\nwarning = 0.1\n')
+    res = {r["metric"]: r for r in strict_json(cli(["check", str(tmp_path / "log.jsonl"), "--config",
+                                                    str(cfg), "--baseline", str(tmp_path / "b.json"),
+                                                    "-f", "json"]).stdout)["results"]}
+    assert res["type_errors.age"]["status"] == "ok"
