@@ -202,9 +202,8 @@ def push_metrics(
     """The prometheus metrics to a Pushgateway, grouped by job (bounded retries)."""
     if not a.push:
         return []
-    from prometheus_client import push_to_gateway
 
-    from mlmon.notify.deliver import Outcome, Permanent, Retryable, redact, with_retries
+    from mlmon.notify.deliver import Outcome, redact, with_retries
     from mlmon.report.prometheus import registry
 
     now = rep.now if rep is not None else time.time()
@@ -215,16 +214,9 @@ def push_metrics(
         return [Outcome("pushgateway", a.push, False, 0, 0, str(exc))]
 
     def send() -> None:
-        import urllib.error
+        from mlmon.notify.push import push
 
-        try:
-            push_to_gateway(url, job=a.push_job, registry=reg, timeout=a.timeout)
-        except Exception as exc:  # noqa: BLE001  (urllib and http errors alike: report, retry)
-            text = str(exc).replace(url, redact(url))
-            failure = f"{redact(url)}: {type(exc).__name__}: {text}"
-            if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500 and exc.code != 429:
-                raise Permanent(failure) from None  # the gateway refused what was sent: as sent again
-            raise Retryable(failure) from None
+        push(url, a.push_job, reg, timeout=a.timeout)
 
     used, error = with_retries(send, attempts=3, backoff=0.5)
     return [Outcome("pushgateway", redact(url), error is None, 0 if error else 1, used, error)]
