@@ -80,7 +80,8 @@ def post_json(
 
     where = redact(url)
     try:
-        r = httpx.post(url, json=body, timeout=timeout, headers=headers or {})
+        # a redirect is not followed: a moved endpoint is a failure to fix, never a delivery
+        r = httpx.post(url, json=body, timeout=timeout, headers=headers or {}, follow_redirects=False)
     except httpx.TimeoutException:
         raise Retryable(f"{where}: timed out after {timeout:g} s") from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
@@ -92,6 +93,9 @@ def post_json(
         raise Retryable(f"{where}: HTTP {r.status_code}")
     if r.status_code >= 400:
         raise Permanent(f"{where}: HTTP {r.status_code}: {_clean(r.text[:200], url)}")
+    if not 200 <= r.status_code < 300:
+        # only 2xx is delivered; 3xx (a redirect, not followed) and 1xx are not
+        raise Permanent(f"{where}: HTTP {r.status_code}: not delivered (redirects are not followed)")
 
 
 def _clean(text: str, url: str) -> str:
