@@ -23,7 +23,7 @@ def _run(cfg: Any, a: CheckArgs) -> int:
             if not o.ok:
                 from mlmon.report.render import safe
 
-                again = "; kept to send again next run" if a.state else ""
+                again = "; kept to send again next run" if a.state and o.kind != "pushgateway" else ""
                 _stderr().print(
                     f"mlmon: warning: {o.kind} notification to {safe(o.target)} failed after "
                     f"{o.attempts} attempt(s): {safe(o.error or '')}{again}",

@@ -37,7 +37,7 @@ def run_with_state(cfg: Any, a: CheckArgs, outputs: Outputs) -> CheckReport:
     the outputs (`outputs`), and commit the state last. Anything that fails before the commit
     (an -o file that cannot be written, an interrupt) leaves the old state: the next run reads
     the same lines again, and sends again what was not delivered."""
-    from mlmon.cli.checkplan import _evaluate, log_paths
+    from mlmon.cli.checkplan import _evaluate
     from mlmon.rules.state import State, apply_for, dumps, load, locked, transitions
 
     if a.state is None:
@@ -49,24 +49,25 @@ def run_with_state(cfg: Any, a: CheckArgs, outputs: Outputs) -> CheckReport:
         return rep  # type: ignore[no-any-return]
 
     from mlmon.api.counters import add_run, forget
+    from mlmon.cli.checkplan import follow_plan, with_follow_notes
     from mlmon.outfile import write_output
-    from mlmon.read.follow import plan
 
     with locked(a.state):
         prev = load(a.state)
         now = time.time()
-        planned, unchanged = plan(log_paths(cfg, a.logs), prev.files)
-        rep, _ = _evaluate(
-            cfg,
-            a.logs,
-            a.baseline,
-            a.by,
-            a.since,
-            a.until,
-            a.last,
-            inputs=[p.source for p in planned],
-            now=now,
-        )
+        with follow_plan(cfg, a.logs, prev) as planned:
+            rep, _ = _evaluate(
+                cfg,
+                a.logs,
+                a.baseline,
+                a.by,
+                a.since,
+                a.until,
+                a.last,
+                inputs=planned.sources,
+                now=now,
+            )
+        rep = with_follow_notes(rep, planned)
         results, breaches = apply_for(rep.results, prev.breaches)
         alerts = tuple(x for x in (r.alert() for r in results) if x is not None)
         rep = dataclasses.replace(rep, results=results, alerts=alerts)
@@ -79,7 +80,7 @@ def run_with_state(cfg: Any, a: CheckArgs, outputs: Outputs) -> CheckReport:
         outcomes, pending = notify_all(a, rep, events, labels, firing=firing, pending=prev.pending)
         outcomes += push_metrics(a, rep, success=_ok(rep), totals=totals)
         new = State(
-            files=_files_after(planned, unchanged, rep),
+            files=planned.files(rep.input.files),
             alerts=firing,
             breaches=breaches,
             totals=totals,
@@ -90,14 +91,6 @@ def run_with_state(cfg: Any, a: CheckArgs, outputs: Outputs) -> CheckReport:
         outputs(rep, outcomes, totals)
         write_output(a.state, dumps(new))  # the commit: last
     return rep  # type: ignore[no-any-return]
-
-
-def _files_after(planned: list[Any], unchanged: list[Any], rep: CheckReport) -> tuple[Any, ...]:
-    """What to remember of each file once this run's reads went through."""
-    from mlmon.read.follow import finished
-
-    lines = {f.source: f.lines for f in rep.input.files}
-    return tuple(finished(p, lines.get(p.source.name, 0)) for p in planned) + tuple(unchanged)
 
 
 def _ok(rep: CheckReport) -> bool:
@@ -268,9 +261,8 @@ def push_metrics(
     retries)."""
     if not a.push:
         return []
-    from prometheus_client import push_to_gateway
 
-    from mlmon.notify.deliver import Outcome, Permanent, Retryable, redact, with_retries
+    from mlmon.notify.deliver import Outcome, redact, with_retries
     from mlmon.report.prometheus import registry
 
     now = rep.now if rep is not None else time.time()
@@ -281,17 +273,10 @@ def push_metrics(
         return [Outcome("pushgateway", a.push, False, 0, 0, str(exc))]
 
     def send() -> None:
-        import urllib.error
+        from mlmon.notify.push import push
 
-        try:
-            # the identity labels are the grouping key: two services keep two groups
-            push_to_gateway(url, job=a.push_job, registry=reg, timeout=a.timeout, grouping_key=a.labels)
-        except Exception as exc:  # noqa: BLE001  (urllib and http errors alike: report, retry)
-            text = str(exc).replace(url, redact(url))
-            failure = f"{redact(url)}: {type(exc).__name__}: {text}"
-            if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500 and exc.code != 429:
-                raise Permanent(failure) from None  # the gateway refused what was sent: as sent again
-            raise Retryable(failure) from None
+        # the identity labels are the grouping key: two services keep two groups
+        push(url, a.push_job, reg, timeout=a.timeout, grouping_key=a.labels)
 
     used, error = with_retries(send, attempts=3, backoff=0.5)
     return [Outcome("pushgateway", redact(url), error is None, 0 if error else 1, used, error)]
