@@ -512,6 +512,14 @@ def _diagnostics(report: Any) -> None:
     from mlmon.report.render import example_lines, safe
 
     err = _stderr()
+    for path, what in report.left_out:
+        err.print(f"mlmon: note: left out {safe(path)}: {what} mlmon wrote, not a log", markup=False)
+    for lost in report.lost:
+        err.print(
+            f"mlmon: warning: input lost: {safe(lost.source)}: {lost.bytes} bytes never read (it was "
+            "rotated away or deleted before this run; keep more rotated copies, or run more often)",
+            markup=False,
+        )
     for f in report.truncated:
         err.print(
             f"mlmon: warning: {safe(f.source)}: {safe(f.truncated)}; its complete lines were read",

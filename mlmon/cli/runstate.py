@@ -29,7 +29,7 @@ def _secret(spec: str) -> str:
 
 def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], dict[str, float] | None]:
     """Read (only what is new, with --state), evaluate, notify, remember; outputs are the caller's."""
-    from mlmon.cli.checkplan import _evaluate, log_paths
+    from mlmon.cli.checkplan import _evaluate
     from mlmon.rules.state import State, apply_for, dumps, load, locked, transitions
 
     if a.state is None:
@@ -39,24 +39,25 @@ def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], 
         outcomes += push_metrics(a, rep, success=_ok(rep), totals=None)
         return rep, outcomes, None
 
+    from mlmon.cli.checkplan import follow_plan, with_follow_notes
     from mlmon.outfile import write_output
-    from mlmon.read.follow import finished, plan
 
     with locked(a.state):
         prev = load(a.state)
         now = time.time()
-        planned, unchanged = plan(log_paths(cfg, a.logs), prev.files)
-        rep, _ = _evaluate(
-            cfg,
-            a.logs,
-            a.baseline,
-            a.by,
-            a.since,
-            a.until,
-            a.last,
-            inputs=[p.source for p in planned],
-            now=now,
-        )
+        with follow_plan(cfg, a.logs, prev) as planned:
+            rep, _ = _evaluate(
+                cfg,
+                a.logs,
+                a.baseline,
+                a.by,
+                a.since,
+                a.until,
+                a.last,
+                inputs=planned.sources,
+                now=now,
+            )
+        rep = with_follow_notes(rep, planned)
         results, breaches = apply_for(rep.results, prev.breaches)
         alerts = tuple(x for x in (r.alert() for r in results) if x is not None)
         rep = dataclasses.replace(rep, results=results, alerts=alerts)
@@ -69,8 +70,7 @@ def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], 
         totals = add_totals(prev.totals, rep)
         outcomes = notify_all(a, rep, events, labels, firing=firing)
         outcomes += push_metrics(a, rep, success=_ok(rep), totals=totals)
-        lines = {f.source: f.lines for f in rep.input.files}
-        files = tuple(finished(p, lines.get(p.source.name, 0)) for p in planned) + tuple(unchanged)
+        files = planned.files(rep.input.files)
         new = State(files=files, alerts=firing, breaches=breaches, totals=totals, last_run=now)
         write_output(a.state, dumps(new))
     return rep, outcomes, totals

@@ -259,7 +259,7 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
     return tuple(rules)
 
 
-PATH_KEYS = ("logs", "baseline", "reference")
+PATH_KEYS = ("logs", "baseline", "reference", "rotated")
 """Settings that are paths: relative ones are relative to the config file's folder."""
 
 
