@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from mlmon.api.selection import _serving_plan
 from mlmon.errors import NoInputError
-from mlmon.read.follow import FileState, finished, plan
+from mlmon.read.follow import FileState, plan
 from mlmon.read.reader import Reader, ReadOptions
 from mlmon.read.records import TIMESTAMP, ReadPlan
 from mlmon.rules.alerts import Alert, SummaryThresholds, drift_alerts, summary_alerts
@@ -45,6 +45,8 @@ class WatchView:
     """Lines read since the watch started."""
     bad_lines: int
     polls: int
+    lost: int = 0
+    """Followed files that went away with lines not read (rotated out of reach between polls)."""
     waiting: str | None = None
     """Why the last poll read nothing (no log can be read right now), or None."""
 
@@ -69,26 +71,32 @@ class Watcher:
     lines: int = 0
     bad_lines: int = 0
     polls: int = 0
+    lost: int = 0
+    """Followed files with lines not read that could not be found any more."""
+    last_poll: float | None = None
     first_seen: dict[tuple[str, str | None, bool], float] = field(default_factory=dict)
 
     def _read(self) -> str | None:
+        started = time.time()
         try:
-            planned, unchanged = plan(self.paths, self.known)
-        except NoInputError as exc:  # mid-rotation, or not yet created: try again at the next poll
+            follow = plan(self.paths, self.known, since=self.last_poll)
+        except NoInputError as exc:  # not there yet: try again at the next poll
             return str(exc)
-        if not planned:
-            self.known = tuple(unchanged)
-            return None
-        read_plan, require = _serving_plan(self.plan, self.by, self.baseline)
-        reader = Reader([p.source for p in planned], read_plan, require=require, options=self.options)
-        for t in reader.tables():
-            if t.num_rows:
-                self.tables.append(t)
-        rep = reader.report()
-        self.lines += rep.lines
-        self.bad_lines += rep.bad_lines
-        lines = {f.source: f.lines for f in rep.files}
-        self.known = tuple(finished(p, lines.get(p.source.name, 0)) for p in planned) + tuple(unchanged)
+        with follow:
+            if follow.reads:
+                read_plan, require = _serving_plan(self.plan, self.by, self.baseline)
+                reader = Reader(follow.sources, read_plan, require=require, options=self.options)
+                for t in reader.tables():
+                    if t.num_rows:
+                        self.tables.append(t)
+                rep = reader.report()
+                self.lines += rep.lines
+                self.bad_lines += rep.bad_lines
+                self.known = follow.files(rep.files)
+            else:
+                self.known = follow.files(())
+        self.lost += len(follow.lost)
+        self.last_poll = started
         return None
 
     def _prune(self) -> tuple[list[pa.Table], int | None]:
@@ -156,5 +164,6 @@ class Watcher:
             lines=self.lines,
             bad_lines=self.bad_lines,
             polls=self.polls,
+            lost=self.lost,
             waiting=waiting,
         )

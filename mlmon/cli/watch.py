@@ -61,13 +61,19 @@ def _wait_for_q(fd: int, until: float, size: tuple[int, ...]) -> str:
             return "tick"
         ready, _, _ = select.select([fd], [], [], min(left, 0.2))
         if ready:
-            data = os.read(fd, 64)
+            try:
+                data = os.read(fd, 64)
+            except OSError:  # the terminal went away (its window closed)
+                return "quit"
             if not data:
                 return "quit"  # the terminal went away
             if b"q" in data or b"Q" in data:
                 return "quit"
-        if tuple(os.get_terminal_size(sys.stdout.fileno())) != size:
-            return "resize"
+        try:
+            if tuple(os.get_terminal_size(sys.stdout.fileno())) != size:
+                return "resize"
+        except OSError:
+            return "quit"  # no terminal any more
 
 
 @cli.command()
@@ -120,7 +126,7 @@ def watch(
 
         from mlmon.api.watch import Watcher
         from mlmon.read.records import FieldMap, ReadPlan
-        from mlmon.report.watch_view import watch_view
+        from mlmon.report.watch_view import fitted
         from mlmon.rules.alerts import SummaryThresholds
         from mlmon.stats.baseline import load
 
@@ -154,14 +160,18 @@ def watch(
         shown = " ".join(logs)
 
         def screen() -> RenderableType:
-            w, h = console.size
-            return watch_view(view, width=w, height=h, paths=shown, every=every_s)
+            # the terminal's size now (COLUMNS and LINES in the environment are the size at start)
+            console.size = os.get_terminal_size(sys.stdout.fileno())
+            return fitted(console, view, paths=shown, every=every_s)
 
         view = watcher.poll()
         with _keys() as fd, Live(screen(), console=console, screen=True, auto_refresh=False) as live:
             next_poll = time.monotonic() + every_s
             while True:
-                size = tuple(os.get_terminal_size(sys.stdout.fileno()))
+                try:
+                    size = tuple(os.get_terminal_size(sys.stdout.fileno()))
+                except OSError:
+                    break  # no terminal any more
                 what = _wait_for_q(fd, next_poll, size)
                 if what == "quit":
                     break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -42,25 +42,26 @@ def _row(label: str, g: GroupSummary, last: float) -> list[Text | str]:
     ]
 
 
-def _versions(v: WatchView, room: int) -> Table:
+def _versions(v: WatchView, rows: int) -> Table:
     t = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False, padding=(0, 1), show_edge=False)
     for name, justify in (("version", "left"), ("records", "right"), ("req/s", "right"),
                           ("success", "right"), ("p95", "right"), ("p99", "right")):
         t.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    groups = list(v.groups)
-    shown = groups[: max(room - 1, 1)] if len(groups) > 1 else []
+    groups = list(v.groups) if len(v.groups) > 1 else []
+    shown = groups[:rows]
     for g in shown:
         t.add_row(*_row("(no version)" if g.group is None else g.group, g, v.last_seconds))
-    if len(groups) > len(shown) and shown:
+    if len(groups) > len(shown):
         t.add_row(Text(f"... {len(groups) - len(shown)} more", style="dim"), "", "", "", "", "")
     if v.overall is not None:
         t.add_row(*_row("all", v.overall, v.last_seconds), style="bold")
     return t
 
 
-def watch_view(v: WatchView, *, width: int, height: int, paths: str, every: float) -> RenderableType:
-    """The screen, at most `height` lines of `width` columns: a header, health per model version,
-    drifted features, and the active alerts with their age (lists are cut to the room left)."""
+def watch_view(v: WatchView, *, width: int, paths: str, every: float, versions: int = 1000,
+               alerts: int = 1000, drift: bool = True) -> RenderableType:
+    """The screen: a header, health per model version (at most `versions` rows), drifted
+    features, and the active alerts with their age (at most `alerts` of them)."""
     head = Text(no_wrap=True, overflow="ellipsis")
     head.append("mlmon watch ", style="bold")
     head.append(safe(paths)[: max(width - 40, 10)])
@@ -73,15 +74,13 @@ def watch_view(v: WatchView, *, width: int, height: int, paths: str, every: floa
     else:
         status.append(f"{v.records:,} records, newest {v.newest}; {v.lines:,} lines read, "
                       f"{v.bad_lines:,} bad; poll {v.polls}", style="dim")
+    if v.lost:
+        status.append(f"; {v.lost} file(s) lost", style="yellow")
     parts: list[RenderableType] = [head, status]
-    used = 2
     if v.overall is not None:
-        n_groups = len(v.groups) if len(v.groups) > 1 else 0
-        room_versions = max(min(n_groups + 1, (height - used) // 2 - 2), 1)
-        parts.append(_versions(v, room_versions))
-        used += 2 + min(n_groups, room_versions) + 1 + (1 if n_groups > room_versions else 0)
+        parts.append(_versions(v, versions))
     drifted = [f for f in v.drift if f.drift]
-    if v.drift:
+    if v.drift and drift:
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"drift: {len(drifted)} of {len(v.drift)} features", style="bold")
         if drifted:
@@ -90,21 +89,38 @@ def watch_view(v: WatchView, *, width: int, height: int, paths: str, every: floa
                 f"{safe(f.name)} ({f.effect_measure} {number(f.effect_size, 2)})" for f in drifted
             ), style="red")
         parts.append(line)
-        used += 1
-    room = max(height - used - 1, 1)
-    alerts = Text(no_wrap=False)
-    alerts.append(f"alerts: {len(v.alerts)} active", style="bold")
-    shown = v.alerts[: room - 1] if len(v.alerts) > room - 1 else v.alerts
+    box_ = Text(no_wrap=True, overflow="ellipsis")
+    box_.append(f"alerts: {len(v.alerts)} active", style="bold")
+    shown = v.alerts[:alerts]
     for a in shown:
-        alerts.append("\n")
+        box_.append("\n")
         sev = a.alert.severity.value
-        alerts.append(f"{sev[:4].upper():4} ", style=SEVERITY_STYLE.get(sev, ""))
-        alerts.append(f"{age_text(v.now - a.since):>6} ", style="dim")
-        msg = safe(a.alert.message)
-        alerts.append(msg[: max(width - 13, 10)])
+        box_.append(f"{sev[:4].upper():4} ", style=SEVERITY_STYLE.get(sev, ""))
+        box_.append(f"{age_text(v.now - a.since):>6} ", style="dim")
+        where = "" if a.alert.group is None else f"[{safe(a.alert.group)[:12]}] "
+        box_.append((where + safe(a.alert.message))[: max(width - 12, 10)])
     if len(shown) < len(v.alerts):
-        alerts.append(f"\n... {len(v.alerts) - len(shown)} more", style="dim")
-    parts.append(alerts)
-    keys = Text("q quits, Ctrl-C interrupts", style="dim", no_wrap=True)
-    parts.append(keys)
+        box_.append(f"\n... {len(v.alerts) - len(shown)} more", style="dim")
+    parts.append(box_)
+    parts.append(Text("q quits, Ctrl-C interrupts", style="dim", no_wrap=True, overflow="ellipsis"))
     return Group(*parts)
+
+
+def fitted(console: Console, v: WatchView, *, paths: str, every: float) -> RenderableType:
+    """The screen at the console's size: alerts, then model versions, then the drift line are cut
+    until it fits (rows counted by rendering, so a narrow terminal is measured, not guessed)."""
+    width, height = console.size
+    options = console.options.update(width=width, height=None)
+
+    def rows(r: RenderableType) -> int:
+        return len(console.render_lines(r, options, pad=False))
+
+    tries = [(1000, a, True) for a in range(len(v.alerts), -1, -1)]
+    tries += [(n, 0, True) for n in range(len(v.groups), -1, -1)]
+    tries.append((0, 0, False))
+    for versions, alerts, drift in tries:
+        r = watch_view(v, width=width, paths=paths, every=every, versions=versions, alerts=alerts,
+                       drift=drift)
+        if rows(r) <= height:
+            return r
+    return r
