@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as _field
 from enum import StrEnum
 from typing import Any
 
@@ -147,6 +148,10 @@ class CheckArgs:
     push_job: str
     alert_ttl: float
     timeout: float
+    labels: dict[str, str] = _field(default_factory=dict)
+    """The run's identity: added to every alert, series and the Pushgateway grouping key."""
+    retention: float = 30 * 86400.0
+    """Seconds a group (model_version) may go without a record before --state forgets it."""
 
 
 def _drift_options(s: dict[str, Any]) -> Any:
