@@ -60,7 +60,8 @@ MODULES: dict[str, Module] = {
         "mlmon/rules/alerts.py",
         (
             "tests/rules/test_alerts.py", "tests/rules/test_alert_boundaries.py",
-            "tests/stats/test_drift_verdicts.py", "tests/cli/test_gates.py",
+            "tests/rules/test_alert_messages.py", "tests/stats/test_drift_verdicts.py",
+            "tests/cli/test_gates.py",
         ),
     ),
     "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py",)),
