@@ -11,9 +11,18 @@ import pyarrow as pa
 import pytest
 
 from mlmon.read.records import FEATURE_PREFIX
-from mlmon.rules.alerts import Severity, Threshold, TrafficRules, drift_alerts, traffic_alerts
+from mlmon.rules.alerts import (
+    Severity,
+    SummaryThresholds,
+    Threshold,
+    TrafficRules,
+    drift_alerts,
+    summary_alerts,
+    traffic_alerts,
+)
 from mlmon.stats import baseline as bl
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
+from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
 NOW = 1_800_000_000 * 10**9
 S = 10**9
@@ -172,3 +181,77 @@ def test_an_unseen_alert_lists_the_commonest_new_values_and_counts_the_rest(row:
     assert b.message.endswith(f": {listed} (n=300)")
     # at the limit: not beyond it, no alert
     assert drift_alerts((replace(f, unseen_share=0.01),), DriftOptions(max_unseen_share=0.01)) == ()
+
+
+def _summary(groups: list[str | None], ok: list[bool], confidence: list[float] | None = None
+             ) -> SummaryResult:
+    n = len(groups)
+    t = pa.table({
+        "group": pa.array(groups, pa.string()),
+        "latency_ms": pa.array([10.0] * n),
+        "success": pa.array(ok),
+        "pred_class": pa.nulls(n, pa.string()),
+        "confidence": pa.array(confidence, pa.float64()) if confidence else pa.nulls(n, pa.float64()),
+        "pred_value": pa.nulls(n, pa.float64()),
+        "timestamp": pa.array([i * 10**9 for i in range(n)], pa.timestamp("ns", tz="UTC")),
+    })
+    acc = SummaryAccumulator(SummaryOptions())
+    acc.update(t)
+    return acc.result()
+
+
+# v1: 60 records, 6 errors (90%); v2: 60, none; 40 records without the --by field, 8 errors (80%);
+# all records: 160, 14 errors (91.25%)
+GROUPS: list[str | None] = ["v1"] * 60 + ["v2"] * 60 + [None] * 40
+OK = [i % 10 != 0 for i in range(60)] + [True] * 60 + [i % 5 != 0 for i in range(40)]
+
+
+def test_summary_alerts_say_which_records_each_is_about() -> None:
+    alerts = summary_alerts(_summary(GROUPS, OK), SummaryThresholds(min_success_rate=0.95))
+    got = [(a.metric, a.severity, a.group, a.group_missing, a.message) for a in alerts]
+    assert got == [
+        ("success_rate", Severity.CRITICAL, None, False,
+         "success rate 91.25% < 95.00%, the critical limit (all records, n=160)"),
+        ("success_rate", Severity.CRITICAL, "v1", False,
+         "success rate 90.00% < 95.00%, the critical limit (group v1, n=60)"),
+        ("success_rate", Severity.CRITICAL, None, True,
+         "success rate 80.00% < 95.00%, the critical limit (records without the --by field, n=40)"),
+    ]
+    errors = summary_alerts(_summary(GROUPS, OK), SummaryThresholds(max_error_rate=Threshold(warning=0.09)))
+    # all records: 8.75% errors, within the limit
+    assert [a.message for a in errors] == [
+        "error rate 10.00% > 9.00%, the warning limit (group v1, n=60)",
+        "error rate 20.00% > 9.00%, the warning limit (records without the --by field, n=40)",
+    ]
+
+
+def test_a_rate_from_exactly_min_samples_values_is_judged_and_from_fewer_is_not() -> None:
+    at = summary_alerts(_summary(GROUPS, OK), SummaryThresholds(min_success_rate=0.95, min_samples=40))
+    assert [(a.group, a.group_missing) for a in at] == [(None, False), ("v1", False), (None, True)]
+    above = summary_alerts(_summary(GROUPS, OK), SummaryThresholds(min_success_rate=0.95, min_samples=41))
+    assert [(a.group, a.group_missing) for a in above] == [(None, False), ("v1", False)]
+
+
+def test_a_threshold_left_unchecked_on_all_records_is_a_records_warning() -> None:
+    t = SummaryThresholds(min_success_rate=0.95, min_samples=161)
+    assert summary_alerts(_summary(GROUPS, OK), t) == ()
+    (a,) = summary_alerts(_summary(GROUPS, OK), t, unchecked=True)
+    assert (a.metric, a.severity, a.value, a.threshold) == ("records", Severity.WARNING, 160.0, 161.0)
+    assert a.group is None
+    assert a.message == ("not checked, too few values: success_rate (n=160); rates and percentiles need at "
+                         "least --min-samples 161 (all records)")
+
+
+def test_a_single_group_alerts_once_for_that_group() -> None:
+    (a,) = summary_alerts(_summary(["v1"] * 60, OK[:60]), SummaryThresholds(min_success_rate=0.95))
+    assert (a.group, a.group_missing) == ("v1", False)
+    assert a.message == "success rate 90.00% < 95.00%, the critical limit (group v1, n=60)"
+
+
+def test_low_confidence_share_names_the_confidence_it_counts_below() -> None:
+    conf = [0.3 if i % 4 == 0 else 0.9 for i in range(60)]  # 25% below 0.5
+    (a,) = summary_alerts(_summary(["v1"] * 60, [True] * 60, conf),
+                          SummaryThresholds(max_low_confidence_share=0.2))
+    assert (a.metric, a.severity) == ("confidence.low_share", Severity.WARNING)
+    assert a.message == ("share of predictions below confidence 0.5 25.0% > 20.0%, the warning limit "
+                         "(group v1, n=60)")
