@@ -72,9 +72,8 @@ MODULES: dict[str, Module] = {
         ("tests/report/test_render.py", "tests/report/test_escapers.py"),
         ("x_safe",),
     ),
-    "report/escapers": Module(
-        "mlmon/report/markdown.py", ("tests/report/test_escapers.py",), ("x_md",)
-    ),
+    "report/markdown": Module("mlmon/report/markdown.py", ("tests/report/test_escapers.py",), ("x_md",)),
+    "report/csv": Module("mlmon/report/csvout.py", ("tests/report/test_escapers.py",), ("x_guard",)),
     # reading: what --state follows, and every line counted once
     "read/follow": Module("mlmon/read/follow.py", ("tests/read/test_follow.py",)),
     "read/accounting": Module(
@@ -86,7 +85,9 @@ MODULES: dict[str, Module] = {
         ),
     ),
     # statistics: the small pure modules first
-    "stats/edgeslots": Module("mlmon/stats/edgeslots.py", ("tests/stats/test_edgeslots.py",)),
+    "stats/edgeslots": Module(
+        "mlmon/stats/edgeslots.py", ("tests/stats/test_edgeslots.py", "tests/stats/test_edgeslots_inputs.py")
+    ),
     "stats/effects": Module(
         "mlmon/stats/effects.py", ("tests/stats/test_drift.py", "tests/stats/test_compare.py")
     ),
