@@ -75,7 +75,9 @@ MODULES: dict[str, Module] = {
     "report/markdown": Module("mlmon/report/markdown.py", ("tests/report/test_escapers.py",), ("x_md",)),
     "report/csv": Module("mlmon/report/csvout.py", ("tests/report/test_escapers.py",), ("x_guard",)),
     # reading: what --state follows, and every line counted once
-    "read/follow": Module("mlmon/read/follow.py", ("tests/read/test_follow.py",)),
+    "read/follow": Module(
+        "mlmon/read/follow.py", ("tests/read/test_follow.py", "tests/read/test_follow_edges.py")
+    ),
     "read/accounting": Module(
         "mlmon/read/reader.py",
         ("tests/read/test_reader.py", "tests/read/test_corpus.py"),
