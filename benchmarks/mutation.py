@@ -91,7 +91,7 @@ MODULES: dict[str, Module] = {
         "mlmon/stats/edgeslots.py", ("tests/stats/test_edgeslots.py", "tests/stats/test_edgeslots_inputs.py")
     ),
     "stats/effects": Module(
-        "mlmon/stats/effects.py", ("tests/stats/test_drift.py", "tests/stats/test_compare.py")
+        "mlmon/stats/effects.py", ("tests/stats/test_effects_by_hand.py", "tests/stats/test_drift.py")
     ),
     "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_drift.py",)),
     "stats/classes": Module("mlmon/stats/classes.py", ("tests/stats/test_classes.py",)),
