@@ -93,10 +93,12 @@ MODULES: dict[str, Module] = {
     "stats/effects": Module(
         "mlmon/stats/effects.py", ("tests/stats/test_effects_by_hand.py", "tests/stats/test_drift.py")
     ),
-    "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_drift.py",)),
+    "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_compare_approx.py",)),
     "stats/classes": Module("mlmon/stats/classes.py", ("tests/stats/test_classes.py",)),
-    "stats/sketch": Module("mlmon/stats/sketch.py", ("tests/stats/test_summary.py",)),
-    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/stats/test_summary.py",)),
+    "stats/sketch": Module(
+        "mlmon/stats/sketch.py", ("tests/stats/test_compare_approx.py", "tests/stats/test_summary.py")
+    ),
+    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/cli/test_drift_by.py",)),
     "stats/windows": Module("mlmon/stats/windows.py", ("tests/stats/test_windows.py",)),
     "stats/compare": Module(
         "mlmon/stats/compare.py", ("tests/stats/test_compare.py", "tests/stats/test_compare_approx.py")
