@@ -74,6 +74,14 @@ MODULES: dict[str, Module] = {
     ),
     "report/markdown": Module("mlmon/report/markdown.py", ("tests/report/test_escapers.py",), ("x_md",)),
     "report/csv": Module("mlmon/report/csvout.py", ("tests/report/test_escapers.py",), ("x_guard",)),
+    # every exported metric: read back from the file
+    "report/prometheus": Module(
+        "mlmon/report/prometheus.py",
+        (
+            "tests/report/test_prometheus_readback.py",
+            "tests/report/test_prometheus.py::test_metrics_match_numpy",
+        ),
+    ),
     # reading: what --state follows, and every line counted once
     "read/follow": Module(
         "mlmon/read/follow.py", ("tests/read/test_follow.py", "tests/read/test_follow_edges.py")
