@@ -165,7 +165,7 @@ def _copy_project(dest: Path, mod: Module) -> None:
             shutil.copy2(src, dest / extra)
     text = (ROOT / "pyproject.toml").read_text()
     text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", text)
-    tests = [t for t in mod.tests if (ROOT / t).exists()]
+    tests = [t for t in mod.tests if (ROOT / t.split("::")[0]).exists()]
     text += (
         "\n[tool.mutmut]\n"
         'source_paths = ["mlmon"]\n'
