@@ -326,3 +326,27 @@ def test_check_writes_the_same_page(sample: dict[str, Any], tmp_path: Path) -> N
     # the name's extension picks the format too
     r = cli(["check", "--config", str(conf), "-o", str(tmp_path / "again.html")])
     assert r.exit_code == 1 and (tmp_path / "again.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_docs_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sh block of docs/report.md, from a copy of sample_logs/ (its paths are relative)."""
+    import shlex
+    import shutil
+
+    text = (ROOT / "docs" / "report.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", text, re.S)
+    assert block is not None
+    shutil.copytree(SAMPLES, tmp_path / "sample_logs")
+    monkeypatch.chdir(tmp_path)
+    commands = [ln for ln in block.group(1).splitlines() if ln.strip()]
+    assert commands[0] == "mkdir -p demo && cd demo"
+    (tmp_path / "demo").mkdir()
+    monkeypatch.chdir(tmp_path / "demo")
+    codes = []
+    for line in commands[1:]:
+        argv = shlex.split(line)
+        assert argv[0] == "mlmon"
+        codes.append(cli(argv[1:]).exit_code)
+    assert codes == [0, 1]  # the baseline; the report, whose p99 limit and drift are alerts
+    page = (tmp_path / "demo" / "report.html").read_text()
+    assert "ALERT: " in page and "income: cumulative distribution" in page
