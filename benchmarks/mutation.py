@@ -4,7 +4,7 @@
     python benchmarks/mutation.py [MODULE...] [--minutes M] [--children N] [--list]
                                   [--out benchmarks/mutation-report.md]
 
-MODULE is a key of MODULES below (`rules/alerts`, `report/safe`, `read/follow`, `stats/effects`, ...);
+MODULE is a key of MODULES below (`rules/alerts`, `escape`, `read/follow`, `stats/effects`, ...);
 none means all of them, one after another (slow: hours on two cores). Each module runs in a scratch
 copy of the project (build/mutation/<module>/, made anew each run, so the checkout is never
 touched) under `nice -n 19`, with only the test files that exercise it, and stops after --minutes
@@ -52,6 +52,9 @@ class Module:
     functions: tuple[str, ...] = ()
     """Only the mutants of these functions (mutmut name globs after the module, `x_safe`,
     `xǁThresholdǁcrossed`); empty means every function in the file."""
+    deselect: tuple[str, ...] = ()
+    """Tests left out (pytest node ids), with the reason where it is set: a test failing on the
+    unmutated code stops the whole run."""
 
 
 MODULES: dict[str, Module] = {
@@ -63,17 +66,22 @@ MODULES: dict[str, Module] = {
             "tests/rules/test_alert_messages.py", "tests/stats/test_drift_verdicts.py",
             "tests/cli/test_gates.py",
         ),
+        # fails on main since the percentile rule changed (an alert needs the lower bound beyond
+        # the limit); its owner is updating it
+        deselect=(
+            "tests/rules/test_alerts.py::test_warn_and_crit_limits_pick_the_severity_and_report_its_limit",
+        ),
     ),
     "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py",)),
     "rules/persist": Module("mlmon/rules/persist.py", ("tests/rules/test_persist.py",)),
     # the escapers every output of log text goes through
-    "report/safe": Module(
-        "mlmon/report/render.py",
-        ("tests/report/test_render.py", "tests/report/test_escapers.py"),
-        ("x_safe",),
+    "escape": Module(
+        "mlmon/escape.py",
+        (
+            "tests/report/test_escapers.py", "tests/report/test_render.py",
+            "tests/report/test_hostile_outputs.py",
+        ),
     ),
-    "report/markdown": Module("mlmon/report/markdown.py", ("tests/report/test_escapers.py",), ("x_md",)),
-    "report/csv": Module("mlmon/report/csvout.py", ("tests/report/test_escapers.py",), ("x_guard",)),
     # every exported metric: read back from the file
     "report/prometheus": Module(
         "mlmon/report/prometheus.py",
@@ -126,10 +134,10 @@ PLANTED: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("mlmon/rules/alerts.py", "(value > limit if upper else value < limit)",
          "(value > limit if upper else value <= limit)", "a lower limit fires at value == limit"),
     ),
-    "report/safe": (
-        ("mlmon/report/render.py", "\\x7f-\\xa0", "\\x7f\\xa0", "C1 controls U+0080-009F not escaped"),
-        ("mlmon/report/render.py", "\\u2028-\\u202f", "\\u2028-\\u2029",
-         "bidi overrides U+202A-202E not escaped"),
+    "escape": (
+        ("mlmon/escape.py", "\\x00-\\x1f\\x7f-\\xa0", "\\x00-\\x1f\\x7f\\xa0",
+         "C1 controls U+0080-009F not escaped"),
+        ("mlmon/escape.py", "\\u2028-\\u202f", "\\u2028-\\u2029", "bidi overrides U+202A-202E not escaped"),
     ),
     "report/prometheus": (
         ("mlmon/api/counters.py", 'version, extra = rest.rsplit("|", 1)',
@@ -193,13 +201,14 @@ def _copy_project(dest: Path, mod: Module) -> None:
     text = (ROOT / "pyproject.toml").read_text()
     text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", text)
     tests = [t for t in mod.tests if (ROOT / t.split("::")[0]).exists()]
+    deselect = [a for t in mod.deselect for a in ("--deselect", t)]
     text += (
         "\n[tool.mutmut]\n"
         'source_paths = ["mlmon"]\n'
         f"only_mutate = [{json.dumps(mod.source)}]\n"
         f"also_copy = {json.dumps(list(ALSO_COPY))}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', *deselect])}\n"
         "use_git_change_detection = false\n"
     )
     (dest / "pyproject.toml").write_text(text)
@@ -266,7 +275,7 @@ def run_planted(name: str, mod: Module, dest: Path, minutes: float) -> list[tupl
                 shutil.copy2(src, copy / part)
         (copy / path).write_text(text.replace(old, new))
         cmd = ["nice", "-n", "19", sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
-        cmd += tests
+        cmd += [*tests, *(a for t in mod.deselect for a in ("--deselect", t))]
         try:
             done = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, timeout=minutes * 60)
             out.append((what, "killed" if done.returncode == 1 else "SURVIVED" if done.returncode == 0
