@@ -147,6 +147,8 @@ class CheckArgs:
     push_job: str
     alert_ttl: float
     timeout: float
+    quiet: bool = False
+    """Table output: only the verdict line and the rules that are not ok (cron mail)."""
 
 
 def _drift_options(s: dict[str, Any]) -> Any:
