@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -167,8 +168,9 @@ def _read(
     on_bytes: Callable[[int], None] | None,
 ) -> _Read:
     sources = [p for p in paths if isinstance(p, Source)]
+    left_out: list[tuple[str, str]] = []
     if len(sources) != len(paths) or not sources:
-        sources = expand([str(p) for p in paths])
+        sources = expand([str(p) for p in paths], left_out=left_out)
     reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
     selector = _Selector(selection)
     timed = 0
@@ -192,6 +194,8 @@ def _read(
     for t in selector.finish():
         use(t)
     report = reader.report()
+    if left_out:
+        report = dataclasses.replace(report, left_out=tuple(left_out))
     if plan.by and report.records == 0 and plan.by in report.containers_seen:
         # every record failed because --by names an object or a list: a usage problem, not bad data
         raise OptionError(

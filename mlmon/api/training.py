@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.api.selection import Budget, Selection, _read
-from mlmon.errors import DataError, NoInputError, OptionError
+from mlmon.errors import DataError, NoInputError, OptionError, raise_if_environment
 from mlmon.read.reader import ReadOptions, check_budget
 from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan, normalize_category
 from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
@@ -81,6 +81,7 @@ def load_training(
             table = _flatten(pj.read_json(pa.BufferReader(data)))
             table = _unchecked_text_as_binary(table)
     except (pa.ArrowException, OSError) as exc:  # pyarrow's IO errors (a damaged Parquet footer) are OSError
+        raise_if_environment(exc)
         raise DataError(
             f"{source.name}: cannot read training data as {fmt.value}: {_first_line(exc)}"
         ) from None

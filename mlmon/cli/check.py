@@ -78,6 +78,15 @@ def check(
             "handled), alerts firing and since when, `for` counts. Locked while a run uses it."
         ),
     ] = None,
+    rotated: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="GLOB",
+            help="With --state: where rotated copies of the logs also go (logrotate's olddir), e.g. "
+            "'old/predictions.log*'; repeatable. Copies beside each log (.1, .2.gz, -20261207, "
+            ".2026-12-07) are found without it.",
+        ),
+    ] = None,
     repeat_interval: Annotated[
         str | None,
         typer.Option(
@@ -287,6 +296,7 @@ def check(
         "min-samples": min_samples,
         "critical-effect": critical_effect,
         "window-rows": window_rows,
+        "rotated": rotated,
     }
     # the same flags as summary and drift; the config file gave their defaults, the command line wins
     cfg = dataclasses.replace(

@@ -180,6 +180,57 @@ def log_paths(cfg: Any, logs: list[str] | None) -> list[str]:
     return [str(p) for p in paths]
 
 
+def rotated_paths(cfg: Any, given: list[str] | None = None) -> list[str]:
+    """Where rotated copies of the logs go besides their own folder (`rotated` in the config,
+    relative to it; --rotated, relative to the working directory)."""
+    paths = given or cfg.settings.get("rotated") or []
+    if isinstance(paths, str):
+        paths = [paths]
+    return [str(p) for p in paths]
+
+
+def follow_plan(cfg: Any, logs: list[str] | None, prev: Any) -> Any:
+    """The reads of a --state run (an open FollowPlan: use it in a `with`)."""
+    from mlmon.read.follow import plan
+
+    return plan(log_paths(cfg, logs), prev.files, rotated=rotated_paths(cfg), since=prev.last_run)
+
+
+def with_follow_notes(rep: Any, planned: Any) -> Any:
+    """The report of a --state run with what the plan found: files lost (with an `input_lost`
+    result, a warning) and own files left out of the folders read."""
+    import dataclasses
+
+    from mlmon.rules.check import RuleResult, Status
+
+    rep = dataclasses.replace(
+        rep, input=dataclasses.replace(rep.input, lost=planned.lost, left_out=planned.left_out)
+    )
+    if rep.input.lines and not rep.input.records:
+        from mlmon.cli.app import _note
+
+        parts = ", ".join(f"{k}: {v}" for k, v in rep.input.reasons.items())
+        _note(f"{rep.input.lines} new line(s) since the last run, none a record ({parts})")
+    if not planned.lost:
+        return rep
+    total = sum(x.bytes for x in planned.lost)
+    names = ", ".join(x.source for x in planned.lost[:3]) + (" ..." if len(planned.lost) > 3 else "")
+    lost = RuleResult(
+        name="input_lost",
+        metric="input_lost_bytes",
+        status=Status.WARNING,
+        value=float(total),
+        warning=0.0,
+        critical=None,
+        direction="above",
+        message=f"{total} bytes of {len(planned.lost)} followed file(s) never read: {names} "
+        "(rotated away or deleted before this run; keep more rotated copies, or run more often)",
+    )
+    results = (*rep.results, lost)
+    alerts = tuple(x for x in (r.alert() for r in results) if x is not None)
+    return dataclasses.replace(rep, results=results, alerts=alerts)
+
+
 def _evaluate(
     cfg: Any,
     logs: list[str] | None,
@@ -233,5 +284,6 @@ def _evaluate(
             budget=_budget(str(s.get("max-bad-lines", "1%")), bool(s.get("strict", False))),
             now=now,
             on_bytes=on_bytes,
+            incremental=inputs is not None,
         )
     return rep, None

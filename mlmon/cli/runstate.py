@@ -29,7 +29,7 @@ def _secret(spec: str) -> str:
 
 def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], dict[str, float] | None]:
     """Read (only what is new, with --state), evaluate, notify, remember; outputs are the caller's."""
-    from mlmon.cli.checkplan import _evaluate, log_paths
+    from mlmon.cli.checkplan import _evaluate
     from mlmon.rules.state import State, apply_for, dumps, load, locked, transitions
 
     if a.state is None:
@@ -39,24 +39,25 @@ def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], 
         outcomes += push_metrics(a, rep, success=_ok(rep), totals=None)
         return rep, outcomes, None
 
+    from mlmon.cli.checkplan import follow_plan, with_follow_notes
     from mlmon.outfile import write_output
-    from mlmon.read.follow import finished, plan
 
     with locked(a.state):
         prev = load(a.state)
         now = time.time()
-        planned, unchanged = plan(log_paths(cfg, a.logs), prev.files)
-        rep, _ = _evaluate(
-            cfg,
-            a.logs,
-            a.baseline,
-            a.by,
-            a.since,
-            a.until,
-            a.last,
-            inputs=[p.source for p in planned],
-            now=now,
-        )
+        with follow_plan(cfg, a.logs, prev) as planned:
+            rep, _ = _evaluate(
+                cfg,
+                a.logs,
+                a.baseline,
+                a.by,
+                a.since,
+                a.until,
+                a.last,
+                inputs=planned.sources,
+                now=now,
+            )
+        rep = with_follow_notes(rep, planned)
         results, breaches = apply_for(rep.results, prev.breaches)
         alerts = tuple(x for x in (r.alert() for r in results) if x is not None)
         rep = dataclasses.replace(rep, results=results, alerts=alerts)
@@ -69,8 +70,7 @@ def run_with_state(cfg: Any, a: CheckArgs) -> tuple[CheckReport, list[Outcome], 
         totals = add_totals(prev.totals, rep)
         outcomes = notify_all(a, rep, events, labels, firing=firing)
         outcomes += push_metrics(a, rep, success=_ok(rep), totals=totals)
-        lines = {f.source: f.lines for f in rep.input.files}
-        files = tuple(finished(p, lines.get(p.source.name, 0)) for p in planned) + tuple(unchanged)
+        files = planned.files(rep.input.files)
         new = State(files=files, alerts=firing, breaches=breaches, totals=totals, last_run=now)
         write_output(a.state, dumps(new))
     return rep, outcomes, totals
@@ -202,9 +202,8 @@ def push_metrics(
     """The prometheus metrics to a Pushgateway, grouped by job (bounded retries)."""
     if not a.push:
         return []
-    from prometheus_client import push_to_gateway
 
-    from mlmon.notify.deliver import Outcome, Permanent, Retryable, redact, with_retries
+    from mlmon.notify.deliver import Outcome, redact, with_retries
     from mlmon.report.prometheus import registry
 
     now = rep.now if rep is not None else time.time()
@@ -215,16 +214,9 @@ def push_metrics(
         return [Outcome("pushgateway", a.push, False, 0, 0, str(exc))]
 
     def send() -> None:
-        import urllib.error
+        from mlmon.notify.push import push
 
-        try:
-            push_to_gateway(url, job=a.push_job, registry=reg, timeout=a.timeout)
-        except Exception as exc:  # noqa: BLE001  (urllib and http errors alike: report, retry)
-            text = str(exc).replace(url, redact(url))
-            failure = f"{redact(url)}: {type(exc).__name__}: {text}"
-            if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500 and exc.code != 429:
-                raise Permanent(failure) from None  # the gateway refused what was sent: as sent again
-            raise Retryable(failure) from None
+        push(url, a.push_job, reg, timeout=a.timeout)
 
     used, error = with_retries(send, attempts=3, backoff=0.5)
     return [Outcome("pushgateway", redact(url), error is None, 0 if error else 1, used, error)]

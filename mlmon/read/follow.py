@@ -1,10 +1,18 @@
-"""Incremental reading between runs: which bytes of which files are new since the last run.
+"""Incremental reading between runs (--state): which bytes of which files are new since the last run.
 
-Each file read is remembered by device and inode, size, a fingerprint (SHA-256 of its first
-bytes, decompressed) and the offset read so far. The next run finds each remembered file again,
-under its old name or a rotated one (`app.log.1`, `app.log-20261201`, compressed `.gz`/`.bz2`/`.zst`),
-reads only what follows the offset, and reads new files from the start. A file that became
-shorter, or whose first bytes changed, was truncated or replaced: it is read from the start.
+A followed file is known by its content: a fingerprint (SHA-256) of its first bytes, decompressed.
+Its device and inode are only a hint: an inode whose first bytes differ is another file. Each run
+looks for the continuation of every followed file among the logs named, the rotated copies beside
+each (`app.log.1`, `app.log.2.gz`, `app.log-20261207`, `app.log.2026-12-07_10`, ...) and the
+`rotated` patterns (logrotate's olddir), and reads it from where the last run stopped, however
+many times it was renamed, compressed or copied (copytruncate) since. A rotated copy that no run
+has seen holds lines written since the last run (it was rotated before this run came) and is read
+from the start; the first run takes the rotated copies already there as read. A followed file
+with bytes not read that is nowhere any more is reported (`lost`), never dropped in silence.
+
+The offset remembered is what the read handed out in whole lines (`sources._Follow`), never a
+size taken before: a file cut or replaced while it is read is noticed, and the next run finishes
+it from its copy.
 """
 
 from __future__ import annotations
@@ -12,14 +20,26 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-from dataclasses import dataclass, replace
+import re
+import time
+from dataclasses import dataclass, field, replace
+from types import TracebackType
 
 from mlmon.errors import NoInputError, OptionError
-from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, line_end_bytes, open_source
+from mlmon.read.reader import FileReport, Lost
+from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source
 
 FP_BYTES = 1024
 MIN_FP_BYTES = 16
-"""A rotated copy is recognised by content only when at least this many first bytes are known."""
+"""A copy is recognised by content alone only when at least this many first bytes are known;
+below that, only under the same device and inode."""
+ROTATED_SUFFIX = re.compile(r"[.-][0-9][0-9_.:-]*(?:\.(?:gz|bz2|zst|zstd))?$")
+"""What rotation adds to a log's name: logrotate's `.1`, `.2.gz`, `-20261207` (dateext, any
+dateformat of digits), RotatingFileHandler's `.1`, TimedRotatingFileHandler's `.2026-12-07`,
+`.2026-12-07_10-30`; compressed or not."""
+MTIME_SLACK = 2.0
+"""Seconds of file time stamp granularity allowed when asking whether a copy changed since the
+last run."""
 
 
 @dataclass(frozen=True)
@@ -30,13 +50,13 @@ class FileState:
     dev: int
     inode: int
     size: int
-    """Size on disk when last read."""
+    """Size on disk when last looked at."""
     compressed: bool
     fingerprint: str
     """SHA-256 (hex) of the first `fp_bytes` bytes of the content (decompressed)."""
     fp_bytes: int
     offset: int
-    """Content bytes read so far: the end of the last complete line read."""
+    """Content bytes read so far: the end of the last whole line read."""
     lines: int
     """Lines read so far (so line numbers in messages continue)."""
     done: bool = False
@@ -50,7 +70,48 @@ class Planned:
     source: Source
     after: FileState
     how: str
-    """new, continued, rotated (found under another name or compressed), truncated, replaced."""
+    """new, continued, rotated (found under another name, compressed or copied), truncated,
+    replaced (a new file where a followed one was)."""
+
+
+@dataclass(frozen=True)
+class FollowPlan:
+    """The reads of one run, the files remembered without a read, and the files lost.
+
+    Each planned source holds an open descriptor of the file planned (so a rename while the
+    run reads changes nothing); `close()` (or `with`) closes them."""
+
+    reads: tuple[Planned, ...]
+    kept: tuple[FileState, ...]
+    """Known files with nothing new (or taken as read): remembered as they are now."""
+    lost: tuple[Lost, ...] = ()
+    left_out: tuple[tuple[str, str], ...] = ()
+    """Files of a folder or glob left out as mlmon's own."""
+    fds: tuple[int, ...] = field(default=(), repr=False)
+
+    @property
+    def sources(self) -> list[Source]:
+        return [p.source for p in self.reads]
+
+    def close(self) -> None:
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self) -> FollowPlan:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def files(self, files: tuple[FileReport, ...]) -> tuple[FileState, ...]:
+        """The files to remember once the reads went through (`files`: the read's report)."""
+        by_name = {f.source: f for f in files}
+        return tuple(finished(p, by_name.get(p.source.name)) for p in self.reads) + self.kept
 
 
 @dataclass(frozen=True)
@@ -62,11 +123,17 @@ class _Seen:
     mtime: float
     compressed: bool
     head: bytes
+    """The first FP_BYTES of the content (decompressed, recoded to UTF-8)."""
     fmt: Format
-    newline: bytes = b"\n"
-    unit: int = 1
-    """How a line ends in the stored bytes, and the code unit (2 or 4 for UTF-16/32)."""
     encoding: str | None = None
+
+    @property
+    def plain(self) -> bool:
+        return not self.compressed
+
+
+class _Moved(Exception):
+    """A file changed name between the look and the open: plan again."""
 
 
 def _fp(data: bytes) -> str:
@@ -77,6 +144,8 @@ def _look(path: str) -> _Seen | None:
     try:
         st = os.stat(path)
     except OSError:
+        return None
+    if not os.path.isfile(path):
         return None
     notes = ReadNotes()
     try:
@@ -89,38 +158,15 @@ def _look(path: str) -> _Seen | None:
         head = b""
     finally:
         stream.close()
-    newline, unit = line_end_bytes(notes)
     return _Seen(
         path, st.st_dev, st.st_ino, st.st_size, st.st_mtime, notes.compression != "none", head, fmt,
-        newline, unit, notes.encoding,
+        notes.encoding,
     )
-
-
-def _complete_end(path: str, start: int, size: int, newline: bytes = b"\n", unit: int = 1) -> int:
-    """The end of the last complete line of a plain file that is `size` bytes long: just after
-    the last `newline` that starts on a code unit boundary (UTF-16 `\\n\\0` at an even offset)."""
-    if size <= start:
-        return size
-    with open(path, "rb") as fh:
-        pos = size  # the end of the window searched
-        while pos > start:
-            low = max(start, pos - (1 << 16))
-            fh.seek(low)
-            chunk = fh.read(pos - low)
-            at = chunk.rfind(newline)
-            while at >= 0 and (low + at) % unit:
-                at = chunk.rfind(newline, 0, at + len(newline) - 1)
-            if at >= 0:
-                return low + at + len(newline)
-            if low == start:
-                break
-            pos = low + len(newline) - 1  # a newline across the window's start is found next
-    return start
 
 
 def _fp_bytes(s: _Seen, end: int) -> int:
     """How many first bytes of the content (recoded to UTF-8) lie within the first `end`
-    stored bytes: the fingerprint covers only what was read."""
+    stored bytes: the fingerprint covers only what is on disk."""
     if s.encoding is None:
         return min(len(s.head), end)
     import codecs
@@ -131,24 +177,83 @@ def _fp_bytes(s: _Seen, end: int) -> int:
     return min(len(s.head), len(text.removeprefix("\ufeff").encode("utf-8")))
 
 
-def _siblings(path: str) -> list[str]:
-    """Where logrotate and friends put a file: `path.1`, `path.2.gz`, `path-20261201`."""
+def base_name(path: str) -> str:
+    """A log's name without what rotation added (`app.log.2.gz` is `app.log`)."""
+    return ROTATED_SUFFIX.sub("", path) or path
+
+
+def siblings(path: str) -> list[str]:
+    """The rotated copies beside a log: `path` followed by a rotation suffix."""
     base = glob.escape(path)
-    return sorted(set(glob.glob(base + ".*")) | set(glob.glob(base + "-*")))
+    found = set(glob.glob(base + ".*")) | set(glob.glob(base + "-*"))
+    return sorted(p for p in found if ROTATED_SUFFIX.fullmatch(p[len(path) :]))
 
 
-def plan(paths: list[str], known: tuple[FileState, ...]) -> tuple[list[Planned], list[FileState]]:
-    """The reads of this run, rotated files first; and the known files left as they were (unchanged)."""
+def _named(paths: list[str], lenient: bool, left_out: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The files the logs name, and the names whose rotated copies to look at. With `lenient`
+    (files are followed already), a log that is not there now (between a rename and the new
+    file) is no error: its rotated copies are looked at."""
+    try:
+        named = [s.path for s in expand(paths, left_out=left_out)]
+    except NoInputError:
+        if not lenient:
+            raise
+        named = []
+        for p in paths:
+            try:
+                named += [s.path for s in expand([p], left_out=left_out)]
+            except NoInputError:
+                continue
+    literal = [os.path.normpath(p) for p in paths if not os.path.isdir(p) and not (set("*?[") & set(p))]
+    return named, sorted({*literal, *named})
+
+
+def plan(
+    paths: list[str],
+    known: tuple[FileState, ...],
+    *,
+    rotated: list[str] | tuple[str, ...] = (),
+    since: float | None = None,
+) -> FollowPlan:
+    """The reads of this run: the continuations of known files first (oldest content first), then
+    rotated copies no run has seen, then the new files named. `since` is the time of the last run
+    (None on the first): rotated copies that changed after it hold lines no run has read."""
     if STDIN in paths:
         raise OptionError("--state follows files; standard input cannot be followed")
-    named = [s.path for s in expand(paths)]
+    for attempt in range(20):
+        try:
+            return _plan(paths, known, list(rotated), since)
+        except _Moved:
+            time.sleep(0.01 * (attempt + 1))  # rotation under way: look again
+    return _plan(paths, known, list(rotated), since, settle=False)
+
+
+def _plan(
+    paths: list[str],
+    known: tuple[FileState, ...],
+    rotated: list[str],
+    since: float | None,
+    *,
+    settle: bool = True,
+) -> FollowPlan:
+    left_out: list[tuple[str, str]] = []
+    named, bases = _named(paths, bool(known), left_out)
     names = set(named)
+    bases += [base_name(k.path) for k in known]
+    candidates: list[str] = [*named, *(k.path for k in known)]
+    for b in dict.fromkeys(bases):
+        candidates += siblings(b)
+    for pattern in rotated:
+        candidates += [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p)]
     looked: dict[str, _Seen] = {}
-    for p in [*named, *(x for k in known for x in (k.path, *_siblings(k.path)))]:
-        key = os.path.realpath(p)
-        if key not in looked and (seen := _look(p)) is not None:
-            looked[key] = seen
-    if not looked:
+    inodes: set[tuple[int, int]] = set()
+    for p in dict.fromkeys(os.path.normpath(c) for c in candidates):
+        seen = _look(p)
+        if seen is None or (seen.dev, seen.inode) in inodes:
+            continue  # gone, or a second name of a file already looked at
+        inodes.add((seen.dev, seen.inode))
+        looked[p] = seen
+    if not looked and not known:
         raise NoInputError("no input: none of the logs can be read")
     for s in looked.values():
         if s.fmt is not Format.JSONL and s.path in names:
@@ -156,83 +261,133 @@ def plan(paths: list[str], known: tuple[FileState, ...]) -> tuple[list[Planned],
                 f"--state reads JSON-lines logs incrementally; {s.path} is {s.fmt.value}: "
                 "check it without --state"
             )
-    by_inode = {(s.dev, s.inode): s for s in looked.values() if not s.compressed}
+    matched = _match(known, list(looked.values()))
+    opened: list[int] = []
+    try:
+        reads, kept, lost = _decide(known, matched, looked, names, since, opened, settle)
+    except BaseException:
+        for fd in opened:
+            os.close(fd)
+        raise
+    return FollowPlan(tuple(reads), tuple(kept), tuple(lost), tuple(left_out), tuple(opened))
+
+
+def _same_content(k: FileState, s: _Seen) -> bool:
+    return len(s.head) >= k.fp_bytes and _fp(s.head[: k.fp_bytes]) == k.fingerprint
+
+
+def _match(known: tuple[FileState, ...], looked: list[_Seen]) -> dict[int, _Seen]:
+    """Each known file's continuation (by index): its own inode when the content is the same;
+    else a file with the same first bytes, plain before compressed (a `.gz` may still be being
+    written while its plain source is there), the longest first."""
+    out: dict[int, _Seen] = {}
     used: set[str] = set()
-    out: list[Planned] = []
-    unchanged: list[FileState] = []
-    restart: dict[str, str] = {}
-    for k in known:
-        match: _Seen | None = None
-        how = "continued"
-        same = by_inode.get((k.dev, k.inode))
-        if same is not None and same.path not in used and not k.compressed:
-            if k.fp_bytes and _fp(same.head[: k.fp_bytes]) != k.fingerprint:
-                restart[same.path] = "replaced"
-            elif same.size < k.offset:
-                restart[same.path] = "truncated"
-            else:
-                match = same
-        if match is None and k.fp_bytes >= MIN_FP_BYTES:
-            for s in looked.values():
-                if (
-                    s.path not in used
-                    and s.path not in restart
-                    and len(s.head) >= k.fp_bytes
-                    and _fp(s.head[: k.fp_bytes]) == k.fingerprint
-                    and (s.compressed or s.size >= k.offset)
-                    and (
-                        s.compressed
-                        or (s.dev, s.inode) not in {(x.dev, x.inode) for x in known if x is not k}
-                    )
-                ):
-                    match = s
-                    break
-        if match is None:
+    for i, k in enumerate(known):
+        for s in looked:
+            if s.path not in used and (s.dev, s.inode) == (k.dev, k.inode) and s.compressed == k.compressed:
+                if _same_content(k, s):
+                    out[i] = s
+                    used.add(s.path)
+                break
+    for i, k in enumerate(known):
+        if i in out or k.fp_bytes < MIN_FP_BYTES:
             continue
-        used.add(match.path)
-        if match.path != k.path or match.compressed != k.compressed:
-            how = "rotated"
-        if match.compressed and (k.done and match.compressed == k.compressed):
-            unchanged.append(replace(k, path=match.path))
+        found = [s for s in looked if s.path not in used and _same_content(k, s)]
+        found.sort(key=lambda s: (s.compressed, -s.size))
+        if found:
+            out[i] = found[0]
+            used.add(found[0].path)
+    return out
+
+
+def _decide(
+    known: tuple[FileState, ...],
+    matched: dict[int, _Seen],
+    looked: dict[str, _Seen],
+    names: set[str],
+    since: float | None,
+    opened: list[int],
+    settle: bool,
+) -> tuple[list[Planned], list[FileState], list[Lost]]:
+    reads: list[Planned] = []
+    kept: list[FileState] = []
+    lost: list[Lost] = []
+    for i, k in enumerate(known):
+        s = matched.get(i)
+        if s is None:
+            unread = k.size - k.offset if not k.compressed else (0 if k.done else k.size)
+            if unread > 0:
+                lost.append(Lost(k.path, unread))
             continue
-        rotated_away = match.path not in names
-        out.append(_planned(match, k.offset, k.lines, how, rotated_away))
-    news = sorted(
-        (s for s in looked.values() if s.path in names and s.path not in used), key=lambda s: s.mtime
+        same = s.path == k.path and (s.dev, s.inode) == (k.dev, k.inode)
+        if k.done:
+            kept.append(_state(s, k.offset, k.lines, done=True))  # a compressed file read to its end
+        elif s.plain and s.size <= k.offset:
+            # nothing new; or a copy shorter than what was read of the original (copytruncate
+            # while a run read the original): nothing of it is left to read
+            kept.append(_state(s, k.offset, k.lines))
+        else:
+            reads.append(_planned(s, k.offset, k.lines, "continued" if same else "rotated", opened, settle))
+    used = {s.path for s in matched.values()}
+    old = {(k.dev, k.inode): k for k in known}
+    unseen = sorted((s for s in looked.values() if s.path not in used and s.path not in names), key=_age)
+    for s in unseen:
+        if since is not None and s.mtime >= since - MTIME_SLACK:
+            reads.append(_planned(s, 0, 0, "new", opened, settle))  # rotated before this run came
+        elif s.compressed:
+            kept.append(_state(s, 0, 0, done=True))  # there before: taken as read
+        else:
+            kept.append(_state(s, s.size, 0))
+    for s in sorted((s for s in looked.values() if s.path in names and s.path not in used), key=_age):
+        was = old.get((s.dev, s.inode))
+        how = "new" if was is None else "truncated" if s.size < was.offset else "replaced"
+        reads.append(_planned(s, 0, 0, how, opened, settle))
+    order = {"continued": 0, "rotated": 0}
+    reads.sort(key=lambda p: order.get(p.how, 1))  # stable: older content first
+    return reads, kept, lost
+
+
+def _age(s: _Seen) -> tuple[float, str]:
+    return (s.mtime, s.path)
+
+
+def _state(s: _Seen, offset: int, lines: int, *, done: bool = False) -> FileState:
+    n = len(s.head) if s.compressed else _fp_bytes(s, s.size)
+    return FileState(
+        path=s.path, dev=s.dev, inode=s.inode, size=s.size, compressed=s.compressed,
+        fingerprint=_fp(s.head[:n]), fp_bytes=n, offset=offset, lines=lines, done=done,
     )
-    for s in news:
-        out.append(_planned(s, 0, 0, restart.get(s.path, "new"), False))
-    # continuing files (older content) first, each group oldest first
-    out = [p for p in out if p.how in ("continued", "rotated")] + [
-        p for p in out if p.how not in ("continued", "rotated")
-    ]
-    return out, unchanged
 
 
-def _planned(s: _Seen, start: int, lines: int, how: str, to_end: bool) -> Planned:
-    if s.compressed:
-        stop: int | None = None
-        end = -1
-    else:
-        stop = s.size if to_end else _complete_end(s.path, start, s.size, s.newline, s.unit)
-        end = stop
-    fp_bytes = len(s.head) if s.compressed or end < 0 else _fp_bytes(s, end)
-    after = FileState(
-        path=s.path,
-        dev=s.dev,
-        inode=s.inode,
-        size=s.size,
-        compressed=s.compressed,
-        fingerprint=_fp(s.head[:fp_bytes]),
-        fp_bytes=fp_bytes,
-        offset=start if end < 0 else end,
-        lines=lines,
-        done=s.compressed,
+def _planned(s: _Seen, start: int, lines: int, how: str, opened: list[int], settle: bool) -> Planned:
+    """Open the file looked at (the same device and inode, or the plan is made again) and plan
+    its read from `start`: a plain file up to its size now, a compressed one to its end."""
+    try:
+        fd = os.open(s.path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        if settle:
+            raise _Moved() from None
+        raise NoInputError(f"cannot read {s.path!r}: it changed while mlmon looked at it") from None
+    opened.append(fd)
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != (s.dev, s.inode) and settle:
+        raise _Moved()
+    intact = b""
+    stop: int | None = None
+    if s.plain:
+        stop = st.st_size
+        intact = os.pread(fd, min(FP_BYTES, stop), 0)
+    after = _state(replace(s, size=st.st_size), start, lines)
+    source = Source(s.path, start=start, stop=stop, first_line=lines + 1, fd=fd, follow=True, intact=intact)
+    return Planned(source, after, how)
+
+
+def finished(p: Planned, report: FileReport | None) -> FileState:
+    """The state to remember once a planned read went through: the offset where its whole
+    lines end; a compressed file read to its end marker is done."""
+    if report is None or report.consumed is None:
+        return p.after
+    done = p.after.compressed and report.unfinished is None
+    return replace(
+        p.after, offset=p.source.start + report.consumed, lines=p.after.lines + report.lines, done=done
     )
-    return Planned(Source(s.path, start=start, stop=stop, first_line=lines + 1), after, how)
-
-
-def finished(p: Planned, lines_read: int, content_bytes: int | None = None) -> FileState:
-    """The state to remember once a planned read went through."""
-    offset = p.after.offset if content_bytes is None else p.source.start + content_bytes
-    return replace(p.after, offset=offset, lines=p.after.lines + lines_read)

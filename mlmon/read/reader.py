@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from mlmon.errors import DataError
+from mlmon.errors import DataError, raise_if_environment
 from mlmon.read.fields import names_in_json, names_in_schema
 from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, record_text, sniff
 from mlmon.read.native import block_parser
@@ -63,10 +63,25 @@ class FileReport:
     reasons: dict[str, int]
     """Lines not used, by reason; lines == records + sum(reasons)."""
     truncated: str | None
+    consumed: int | None = None
+    """--state: content bytes read as whole lines from where the read started."""
+    unfinished: str | None = None
+    """--state: a compressed file still being written (read again from `consumed` next run)."""
+    changed: bool = False
+    """--state: a plain file cut or replaced while it was read (the rest is read next run)."""
 
     @property
     def bad_lines(self) -> int:
         return sum(v for k, v in self.reasons.items() if k not in NOT_BAD)
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A followed file (--state) that is gone with bytes not read: rotated away or deleted."""
+
+    source: str
+    bytes: int
+    """Bytes of it known not to have been read (at least)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,10 @@ class InputReport:
     """Dotted field names seen in the first records of each file (for suggestions)."""
     containers_seen: frozenset[str] = frozenset()
     """Those of `fields_seen` whose value was an object or a list in some of those records."""
+    left_out: tuple[tuple[str, str], ...] = ()
+    """Files of a folder or glob left out as mlmon's own (path, what it is)."""
+    lost: tuple[Lost, ...] = ()
+    """--state: followed files with unread bytes that could not be found any more."""
 
     @property
     def truncated(self) -> tuple[FileReport, ...]:
@@ -233,6 +252,7 @@ class Reader:
                 raise
             raise DataError(f"{source.name}: {exc}") from None
         except OSError as exc:
+            raise_if_environment(exc)
             raise DataError(f"{source.name}: read failed: {exc}") from None
         except pa.ArrowException as exc:  # a damaged or unusual Parquet file: data, never a crash
             text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
@@ -260,6 +280,9 @@ class Reader:
                 tally.records,
                 reasons,
                 notes.truncated,
+                notes.consumed,
+                notes.unfinished,
+                notes.changed,
             )
         )
 

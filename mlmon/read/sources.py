@@ -17,7 +17,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 
-from mlmon.errors import DataError, NoInputError
+from mlmon.errors import DataError, NoInputError, raise_if_environment
 
 _native: ModuleType | None
 try:
@@ -35,6 +35,8 @@ reads larger, up to MAX_BLOCK_BYTES: work per block and column (table building, 
 counting) is then paid per ~200 lines rather than per 4 MiB, so time stays linear in the
 feature count."""
 MAX_BLOCK_BYTES = 32 << 20
+HOLD_BYTES = 64 << 20
+"""The most of a line with no newline yet that a followed source holds back."""
 
 _MAGIC = {
     b"\x1f\x8b": "gzip",
@@ -71,6 +73,14 @@ class Source:
     """Stop before this byte (the end of the last complete line seen); None reads to the end."""
     first_line: int = 1
     """The line number of the byte at `start`, so examples keep their real line numbers."""
+    fd: int | None = None
+    """An open descriptor of the file to read (--state: the file planned, wherever it was
+    renamed since); `path` is then only its name."""
+    follow: bool = False
+    """--state: hand out whole lines only and count them (`ReadNotes.consumed`); a plain file
+    whose first bytes change while it is read (copytruncate) is read no further."""
+    intact: bytes = b""
+    """With `follow`, a plain file's first bytes as planned: the check of that."""
 
     @property
     def name(self) -> str:
@@ -94,7 +104,13 @@ class ReadNotes:
     """UTF-16/32 named by a byte order mark (the source is recoded to UTF-8), or None."""
     cr_only: bool = False
     """Lines end in a lone CR (made newlines as the source is read)."""
-    """Line number of the first line handed out (a source read from an offset)."""
+    consumed: int | None = None
+    """A followed source: bytes of its (decompressed) content handed out as whole lines, from
+    its `start`: where the next run goes on."""
+    unfinished: str | None = None
+    """A followed compressed source that ended before its end marker (being written): why."""
+    changed: bool = False
+    """A followed plain file was cut or replaced while it was read (read no further)."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +124,15 @@ class Block:
     """Newlines in `data`, when the framing already counted them."""
 
 
-def expand(paths: list[str]) -> list[Source]:
+def expand(paths: list[str], *, left_out: list[tuple[str, str]] | None = None) -> list[Source]:
     """Turn command-line arguments into sources: sorted, each file once.
 
     Directories give the files below them (hidden ones skipped); an argument with glob
     characters that is not itself a file is expanded as a glob (`**` crosses folders, each
-    folder walked once even when symlinks loop back up). A file is identified by its device
+    folder walked once even when symlinks loop back up). mlmon's own files found in a folder or
+    by a glob (a baseline, a JSON report, a state or lock file, metrics for Prometheus: see
+    `own_file`) are left out, and added to `left_out` with what they are; a file named
+    itself is read. A file is identified by its device
     and inode, so a hard link or another spelling of a path (`./in/x`, `in/x`) is read once,
     and the order is that of the normalised absolute paths, however they were written. A
     folder that cannot be read is a NoInputError naming it, never skipped.
@@ -128,7 +147,12 @@ def expand(paths: list[str]) -> list[Source]:
             files = _walk_files(arg)
             if not files:
                 raise NoInputError(f"no input: directory {arg!r} holds no files")
-            found.extend(files)
+            kept = _not_own(files, left_out)
+            if not kept:
+                raise NoInputError(
+                    f"no input: directory {arg!r} holds only mlmon's own files (reports, state)"
+                )
+            found.extend(kept)
         elif os.path.lexists(arg):
             if not os.path.exists(arg):
                 raise NoInputError(f"no input: {arg!r} is a broken symbolic link")
@@ -137,7 +161,12 @@ def expand(paths: list[str]) -> list[Source]:
             matches = [p for p in _glob(arg) if os.path.isfile(p)]
             if not matches:
                 raise NoInputError(f"no input: the pattern {arg!r} matched no file")
-            found.extend(matches)
+            kept = _not_own(matches, left_out)
+            if not kept:
+                raise NoInputError(
+                    f"no input: the pattern {arg!r} matched only mlmon's own files (reports, state)"
+                )
+            found.extend(kept)
         else:
             raise NoInputError(f"no input: {arg!r} does not exist")
     names: dict[object, str] = {}
@@ -147,6 +176,51 @@ def expand(paths: list[str]) -> list[Source]:
             names[key] = path
     unique = sorted(names.values(), key=_order)
     return [Source(p if p == STDIN else os.path.normpath(p)) for p in unique]
+
+
+OWN_HEAD_BYTES = 4096
+
+
+def own_file(path: str) -> str | None:
+    """What a file is when mlmon wrote it (by its content, never its name alone), else None:
+    a baseline (`"format": "mlmon-baseline"`), a JSON report (a JSON document, not JSON lines,
+    with `"mlmon_version"`), a state file (`"version"`, `"last_run"`, `"files"`), a state's lock
+    (an empty `NAME.lock` beside that state, or where it was), or metrics for Prometheus
+    (`# HELP mlmon_`). Pretty-printed JSON starts with a line holding `{` alone, which no log
+    line is."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(OWN_HEAD_BYTES)
+    except OSError:
+        return None
+    if not head:
+        if path.endswith(".lock"):
+            state = path[: -len(".lock")]
+            if not os.path.exists(state) or own_file(state) == "a state file":
+                return "a state file's lock"
+        return None
+    if head.startswith(b"# HELP mlmon_"):
+        return "metrics for Prometheus"
+    if not head.startswith((b"{\n", b"{\r\n")):
+        return None
+    if b'"format": "mlmon-baseline"' in head or b'"format":"mlmon-baseline"' in head:
+        return "a baseline"
+    if b'"mlmon_version":' in head:
+        return "a report"
+    if b'"version":' in head and b'"last_run":' in head:
+        return "a state file"
+    return None
+
+
+def _not_own(paths: list[str], left_out: list[tuple[str, str]] | None) -> list[str]:
+    out = []
+    for p in paths:
+        what = own_file(p) if os.path.isfile(p) else None
+        if what is None:
+            out.append(p)
+        elif left_out is not None:
+            left_out.append((os.path.normpath(p), what))
+    return out
 
 
 def _order(path: str) -> tuple[bool, str]:
@@ -400,6 +474,8 @@ class _Stream(_Buffered):
             else:
                 out = dec.decompress(data[: self.ZSTD_SLICE])  # type: ignore[attr-defined]
                 rest = data[self.ZSTD_SLICE :]
+        except MemoryError:
+            raise
         except Exception as exc:  # zlib.error, OSError, EOFError; zstandard.ZstdError
             if self._kind == "zstd" and "too much memory" in str(exc):
                 raise DataError(
@@ -498,15 +574,22 @@ def open_source(
     if source.path == STDIN and sys.stdin is None:
         raise NoInputError("cannot read standard input (-): it is closed")
     try:
-        raw: IO[bytes] = sys.stdin.buffer if source.path == STDIN else open(source.path, "rb")  # noqa: SIM115
+        raw: IO[bytes]
+        if source.fd is not None:
+            raw = os.fdopen(os.dup(source.fd), "rb")
+            raw.seek(0)
+        else:
+            raw = sys.stdin.buffer if source.path == STDIN else open(source.path, "rb")  # noqa: SIM115
     except IsADirectoryError:
         raise NoInputError(f"no input: {source.path!r} is a directory") from None
     except OSError as exc:
+        raise_if_environment(exc)
         raise NoInputError(f"cannot read {source.path!r}: {exc.strerror or exc}") from None
     try:
         magic = raw.read(4096)
     except OSError as exc:
         raw.close()
+        raise_if_environment(exc)
         raise NoInputError(f"cannot read {source.path!r}: {exc.strerror or exc}") from None
     kind = next((k for m, k in _MAGIC.items() if magic.startswith(m)), None)
     stream: Opened
@@ -530,6 +613,9 @@ def open_source(
     if source.start or source.stop is not None:
         notes.first_line = source.first_line
         stream = _Slice(stream, raw, source.start, source.stop)
+    if source.follow:
+        newline, unit = line_end_bytes(notes)
+        stream = _Follow(stream, raw, source, notes, newline, unit, plain=kind is None)
     if encoding is not None or cr_only:
         stream = _Recode(stream, raw, encoding, notes, bom=not source.start)
         stream.cr_only = cr_only
@@ -579,7 +665,8 @@ class _Recode(_Buffered):
     valid UTF-8 either: that line is a `bad_encoding` line, not lost."""
 
     def __init__(
-        self, inner: _Stream | _Plain | _Slice, raw: IO[bytes], encoding: str | None, notes: ReadNotes,
+        self, inner: _Stream | _Plain | _Slice | _Follow, raw: IO[bytes], encoding: str | None,
+        notes: ReadNotes,
         *, bom: bool = True,
     ):
         import codecs
@@ -649,7 +736,94 @@ class _Slice(_Closable):
         self._inner.close()
 
 
-Opened = _Stream | _Plain | _Slice | _Recode
+class _Follow(_Closable):
+    """A followed source (--state): whole lines only, and the bytes handed out counted
+    (`notes.consumed`), so the next run goes on from what was read, never from a size taken
+    before. A plain file is checked after every chunk: when it became shorter than what was
+    read, or its first bytes are not those planned (copytruncate, or a new file in its place),
+    the chunk is dropped and the read stops there (`notes.changed`). A compressed file that
+    ends before its end marker is being written: its last part line waits (`notes.unfinished`)."""
+
+    def __init__(
+        self,
+        inner: _Stream | _Plain | _Slice,
+        raw: IO[bytes],
+        source: Source,
+        notes: ReadNotes,
+        newline: bytes,
+        unit: int,
+        *,
+        plain: bool,
+    ) -> None:
+        self._inner = inner
+        self._raw = raw
+        self._notes = notes
+        self._newline = newline
+        self._unit = unit
+        self._plain = plain
+        self._intact = source.intact
+        self._pos = source.start
+        """Bytes of the stored content read from the inner stream (plain files: the file offset)."""
+        self._held = b""
+        self._eof = False
+        self.closed = False
+        notes.consumed = 0
+
+    def _still_there(self) -> bool:
+        try:
+            fd = self._raw.fileno()
+            if os.fstat(fd).st_size < self._pos:
+                return False
+            return not self._intact or os.pread(fd, len(self._intact), 0) == self._intact
+        except OSError:
+            return False
+
+    def _cut(self, data: bytes) -> int:
+        """Where the last whole line of `data` ends (0: none)."""
+        at = data.rfind(self._newline)
+        while at >= 0 and at % self._unit:
+            at = data.rfind(self._newline, 0, at + len(self._newline) - 1)
+        return 0 if at < 0 else at + len(self._newline)
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._eof:
+            chunk = self._inner.read(n if n > 0 else READ_BYTES)
+            self._pos += len(chunk)
+            if self._plain and not self._still_there():
+                self._notes.changed = True
+                self._eof = True
+                break
+            if not chunk:
+                self._eof = True
+                if self._notes.truncated is not None and not self._plain:
+                    self._notes.unfinished, self._notes.truncated = self._notes.truncated, None
+                elif not self._plain and self._held:
+                    # a compressed file that ended: its last line is all there is
+                    out, self._held = self._held, b""
+                    self._count(out)
+                    return out
+                break
+            data = self._held + chunk if self._held else chunk
+            # the held part line is never longer than a line, and line framing caps those
+            end = self._cut(data)
+            if not end and len(data) > HOLD_BYTES:
+                end = len(data)  # a line this long is skipped as oversized by the framing anyway
+            out, self._held = data[:end], data[end:]
+            if out:
+                self._count(out)
+                return out
+        return b""
+
+    def _count(self, out: bytes) -> None:
+        assert self._notes.consumed is not None
+        self._notes.consumed += len(out)
+
+    def close(self) -> None:
+        self.closed = True
+        self._inner.close()
+
+
+Opened = _Stream | _Plain | _Slice | _Recode | _Follow
 
 
 def iter_blocks(

@@ -65,6 +65,8 @@ def _input_json(r: InputReport) -> dict[str, Any]:
         "reasons": r.reasons,
         "files": [{**plain(f), "bad_lines": f.bad_lines} for f in r.files],
         "examples": plain(r.examples),
+        "lost": plain(r.lost),
+        "left_out": [{"path": p, "what": w} for p, w in r.left_out],
     }
 
 

@@ -400,17 +400,19 @@ def drift_alerts(
                     f"adjusted p {p_value(f.mean_p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
             )
-        if unseen_breached(f, o.max_unseen_share):
+        if unseen_breached(f, o.max_unseen_share, o.p_threshold):
             listed = ", ".join(f"{c} {percent(s)}" for c, s in f.unseen_categories[:3])
             more = f" and {f.unseen_distinct - 3} more" if f.unseen_distinct > 3 else ""
+            expected = "" if not f.unseen_expected else f", {percent(f.unseen_expected)} expected"
+            over = " over the expected share" if f.unseen_expected else ""
             alerts.append(
                 Alert(
                     f"unseen.{f.name}",
                     Severity.WARNING,
                     f.unseen_share,
                     o.max_unseen_share,
-                    f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training "
-                    f"(limit {fmt_share(o.max_unseen_share)}): {listed}{more} (n={f.n})",
+                    f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training"
+                    f"{expected} (limit {fmt_share(o.max_unseen_share)}{over}): {listed}{more} (n={f.n})",
                 )
             )
     return tuple(alerts)

@@ -270,7 +270,7 @@ def _feature_rules(
         elif kind == "drift":
             out.append(_drift_verdict(r, f, metric, drift))
         elif kind == "unseen":
-            level = _level_of(r, partial(unseen_breached, f))
+            level = _level_of(r, partial(unseen_breached, f, p_threshold=drift.p_threshold))
             out.append(_verdict(r, metric, level, f.unseen_share, f"{metric} {_fmt(f.unseen_share)}"))
         else:
             level = _level_of(r, partial(_mean_beyond, at_limit, f.name, drift))

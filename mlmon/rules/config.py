@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlmon.errors import ConfigError
+from mlmon.rules.configfile import MAX_BYTES, check_shape, check_trust
 
 CONFIG_NAME = "mlmon.toml"
 PYPROJECT = "pyproject.toml"
-MAX_BYTES = 16 << 20
-"""Largest config file read (a thousand rules take about 60 KB)."""
 
 SUMMARY_METRICS: dict[str, str] = {
     "records": "below",
@@ -116,12 +115,19 @@ def find_config(start: str | None = None) -> str | None:
 
 
 def _load_toml(path: str) -> dict[str, Any]:
-    """Parse a TOML file; a UTF-8 byte order mark (Windows editors write one) is skipped."""
+    """Parse a TOML file; a UTF-8 byte order mark (Windows editors write one) is skipped. Before
+    tomllib sees it: who may write it, its size, its nesting and its keys (configfile)."""
     with open(path, "rb") as fh:
+        check_trust(path, fh.fileno())
         data = fh.read(MAX_BYTES + 1)  # bounded: `--config /dev/zero` must not read forever
     if len(data) > MAX_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_BYTES:,} bytes; not a config file")
-    return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    check_shape(text, path)
+    try:
+        return tomllib.loads(text)
+    except RecursionError:  # a nesting the scan did not see: still the file's fault
+        raise ConfigError(f"{path}: nested too deeply; not a config file") from None
 
 
 def read_toml(path: str) -> dict[str, Any]:
@@ -259,7 +265,7 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
     return tuple(rules)
 
 
-PATH_KEYS = ("logs", "baseline", "reference")
+PATH_KEYS = ("logs", "baseline", "reference", "rotated")
 """Settings that are paths: relative ones are relative to the config file's folder."""
 
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon import __version__
-from mlmon.errors import BaselineError
+from mlmon.errors import BaselineError, raise_if_environment
 from mlmon.read.records import Kind, normalize_category
 from mlmon.read.tables import infer_kinds, to_number, to_text, utf8_or_null
 from mlmon.stats.effects import moments
@@ -280,6 +280,7 @@ def load(path: str) -> Baseline:
         with open(path, "rb") as fh:
             data = fh.read(schema.MAX_BASELINE_BYTES + 1)
     except OSError as exc:
+        raise_if_environment(exc)
         raise NoInputError(f"cannot read baseline {path!r}: {exc.strerror or exc}") from None
     if len(data) > schema.MAX_BASELINE_BYTES:
         raise BaselineError(

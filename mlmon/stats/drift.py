@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from mlmon.read.records import FEATURE_PREFIX, Kind
 from mlmon.stats import effects as fx
+from mlmon.stats import novelty
 from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
@@ -66,7 +67,8 @@ class DriftOptions:
     critical_effect: float = 0.25
     """Drift whose effect is at least this even at its lower 95% bound is critical."""
     max_unseen_share: float = 0.01
-    """A share of values in categories the training data never had above this is an alert."""
+    """An unseen share proven (at --p-threshold) to exceed the share the baseline predicts
+    (its Good-Turing missing mass) by more than this is an alert."""
 
 
 @dataclass
@@ -363,6 +365,15 @@ class FeatureDrift:
     """Share of unseen values not listed in unseen_categories."""
     exact: bool = True
     """False when KS D was computed on the baseline's quantile grid (within one bin's mass)."""
+    unseen_expected: float | None = None
+    """The unseen share the baseline predicts: its share of values seen once (Good-Turing's
+    missing mass). Rare values of a long-tail category are expected to be new in a log."""
+    unseen_expected_se: float | None = None
+    """Standard error of unseen_expected (Esty's)."""
+    unseen_p_value: float | None = None
+    """p-value of the unseen count against unseen_expected (beta-binomial upper tail); None
+    when the log has no unseen value. The drift test combines it with the chi-square on the
+    training values' counts (Bonferroni over the two)."""
 
 
 def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
@@ -506,15 +517,34 @@ def _edge_counts(p: NumericProfile) -> np.ndarray:
     return np.diff(np.round(np.asarray(p.cdf) * p.n), prepend=0).astype(np.int64)
 
 
-def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndarray, list[str]]:
+def chi_square_table(
+    base: dict[str, int], log: dict[str, int], *, pool_unseen: frozenset[str] | None = None
+) -> tuple[np.ndarray, list[str]]:
     """A 2 x k table of counts. Seen categories with an expected count under 5 merge into one
     column; categories the baseline never had form one `(unseen)` column of their own, which is
-    never merged into a seen one (that would hide a renamed category)."""
-    seen = [c for c in set(base) | set(log) if base.get(c, 0) > 0]
-    cats = sorted(seen, key=lambda c: (-(base.get(c, 0) + log.get(c, 0)), c))
+    never merged into a seen one (that would hide a renamed category).
+
+    With `pool_unseen` (the drift test, whose novelty test sees the unseen values apart) the
+    table is the two samples' union treated alike: an unseen category is a column like a seen
+    one, rare ones of either side pool into `(other)`, and the names in `pool_unseen` (unseen
+    values counted only in bulk) always pool. Training's rare categories and the log's new ones
+    are then exchangeable, as homogeneity needs; a separate `(unseen)` column would set the
+    log's rare values against none of training's (the training sample's own rare values sit in
+    seen columns), and a long-tail category would drift on stationary data. The pool then
+    never absorbs a larger column (its small expected count gets the Monte Carlo p-value): a
+    renamed category, rare by the expected count of the smaller side, stays apart from the
+    category it replaced."""
+    if pool_unseen is not None:
+        forced = [c for c in pool_unseen if c in log and base.get(c, 0) <= 0]
+        keys = [c for c in set(base) | set(log) if c not in forced and (base.get(c, 0) or log.get(c, 0))]
+        unseen = 0
+    else:
+        forced = []
+        keys = [c for c in set(base) | set(log) if base.get(c, 0) > 0]
+        unseen = sum(v for c, v in log.items() if base.get(c, 0) <= 0)
+    cats = sorted(keys, key=lambda c: (-(base.get(c, 0) + log.get(c, 0)), c))
     cols = [[base.get(c, 0), log.get(c, 0)] for c in cats]
     names = list(cats)
-    unseen = sum(v for c, v in log.items() if base.get(c, 0) <= 0)
     rows_total = np.array([sum(base.values()), sum(log.values())], dtype=float)
     grand = rows_total.sum()
 
@@ -525,10 +555,13 @@ def chi_square_table(base: dict[str, int], log: dict[str, int]) -> tuple[np.ndar
     # column, then let the pool absorb the next smallest column until it is large enough.
     rare = next((i for i, col in enumerate(cols) if min_expected(col) < MIN_EXPECTED), len(cols))
     rare = max(rare, 1)
-    if len(cols) - rare >= 2 and len(cols) > 2:
-        pooled = [sum(c[0] for c in cols[rare:]), sum(c[1] for c in cols[rare:])]
+    extra = sum(log[c] for c in forced)
+    if (len(cols) - rare >= 2 and len(cols) > 2) or (extra and len(cols) > rare):
+        pooled = [sum(c[0] for c in cols[rare:]), sum(c[1] for c in cols[rare:]) + extra]
         cols, names = cols[:rare] + [pooled], names[:rare] + ["(other)"]
-    while len(cols) > 2 and min_expected(cols[-1]) < MIN_EXPECTED:
+    elif extra:
+        cols, names = cols + [[0, extra]], names + ["(other)"]
+    while pool_unseen is None and len(cols) > 2 and min_expected(cols[-1]) < MIN_EXPECTED:
         last = cols.pop()
         names.pop()
         cols[-1] = [cols[-1][0] + last[0], cols[-1][1] + last[1]]
@@ -583,17 +616,33 @@ def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
 
 def _count_test(
     base: dict[str, int], log: dict[str, int], m: int,
-    unseen: tuple[tuple[str, int], ...], o: DriftOptions,
+    unseen: tuple[tuple[str, int], ...], o: DriftOptions, bulk: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
-    """Chi-square on the counts, total variation with its bounds and PSI on the tested columns."""
-    table, _ = chi_square_table(base, log)
-    stat, pval, method = chi_square_test(table)
-    n_base = int(table[0].sum())
+    """Chi-square on the counts, total variation with its bounds and PSI on the tested columns.
+
+    Without unseen values this is the chi-square on the whole table. With them, the count of
+    values training never had is tested against the share the baseline predicts (its
+    Good-Turing missing mass, `novelty`), and the chi-square takes the two samples' union with
+    rare categories of either side pooled (see chi_square_table; `bulk` names the unseen
+    values counted only in bulk); the p-value is twice the smaller of the two (Bonferroni). A
+    rare value of a long-tail category new to the log is then no evidence of drift, while a
+    renamed or new category (a column of its own, and more unseen values than predicted) still
+    is. Total variation and PSI are taken on the tested table."""
+    unseen_n = sum(v for c, v in log.items() if base.get(c, 0) <= 0)
+    share, se, n_base = novelty.expected_share(base.values())
+    p_unseen = None
+    if unseen_n:
+        table, _ = chi_square_table(base, log, pool_unseen=bulk)
+        stat, p_union, method = chi_square_test(table)
+        p_unseen = novelty.p_value(unseen_n, m, share, se, n_base)
+        pval = min(1.0, 2 * min(p_union, p_unseen))
+    else:
+        table, _ = chi_square_table(base, log)
+        stat, pval, method = chi_square_test(table)
     shares = table / table.sum(axis=1, keepdims=True)
     tv = float(0.5 * np.abs(shares[0] - shares[1]).sum())
     k = table.shape[1]
     low, high = fx.bounds(tv, fx.l1_margin(m, k) + fx.l1_margin(n_base, k))
-    unseen_n = sum(c for _, c in unseen)
     top = unseen[:UNSEEN_TOP]
     return {
         "status": "ok", "statistic": stat, "p_value": pval, "p_method": method,
@@ -602,6 +651,7 @@ def _count_test(
         "unseen_categories": tuple((c, v / m) for c, v in top),
         "unseen_share": unseen_n / m, "unseen_distinct": len(unseen),
         "unseen_other_share": (unseen_n - sum(c for _, c in top)) / m,
+        "unseen_expected": share, "unseen_expected_se": se, "unseen_p_value": p_unseen,
     }
 
 
@@ -627,7 +677,7 @@ def _categorical_result(
         while rest in base or rest in log:
             rest += "'"
         log[rest] = new.other
-    found = _count_test(base, log, m, unseen, o)
+    found = _count_test(base, log, m, unseen, o, frozenset([rest]) if new.other else frozenset())
     found.update(unseen_distinct=new.distinct, unseen_share=new.total / m,
                  unseen_other_share=new.other / m)
     return FeatureDrift(**{**row, **found})  # type: ignore[arg-type]
@@ -689,9 +739,17 @@ def mean_shifted(f: FeatureDrift, o: DriftOptions) -> bool:
     )
 
 
-def unseen_breached(f: FeatureDrift, limit: float) -> bool:
-    """The share of values training never had is above the limit (--max-unseen-share)."""
-    return fx.beyond(f.unseen_share, limit)
+def unseen_breached(f: FeatureDrift, limit: float, p_threshold: float = 0.05) -> bool:
+    """The share of values training never had is shown to exceed the share the baseline
+    predicts by more than the limit (--max-unseen-share): the unseen count's beta-binomial
+    p-value at that excess is below p_threshold. The point estimate must be beyond it too."""
+    if f.unseen_expected is None or f.unseen_expected_se is None or not f.n:
+        return fx.beyond(f.unseen_share, limit)
+    unseen = round(f.unseen_share * f.n)
+    if not fx.beyond(f.unseen_share - f.unseen_expected, limit):
+        return False
+    p = novelty.p_value(unseen, f.n, f.unseen_expected, f.unseen_expected_se, f.baseline_n, limit)
+    return p < p_threshold
 
 
 def at_mean_tolerance(

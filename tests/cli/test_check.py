@@ -283,7 +283,7 @@ def test_feature_rules_with_limits_use_the_rules_of_mlmon_drift(
             fh.write(f"{x:.4f},{y:.4f},{c}\n")
     with open("log.jsonl", "w") as fh:
         for i, (x, y, c) in enumerate(zip(rng.normal(10.5, 2, 800), rng.normal(0.12, 1, 800),
-                                          rng.choice(["a", "b", "c", "d"], 800, p=[.33, .33, .32, .02]),
+                                          rng.choice(["a", "b", "c", "d"], 800, p=[.33, .32, .31, .04]),
                                           strict=True)):
             feats = {"x": round(float(x), 4), "y": round(float(y), 4), "c": str(c)}
             fh.write(json.dumps({"timestamp": f"2026-11-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z",
