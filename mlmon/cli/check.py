@@ -116,6 +116,22 @@ def check(
         typer.Option(metavar="URL", help="Push the prometheus metrics to this Pushgateway (http://host:9091)."),
     ] = None,
     push_job: Annotated[str, typer.Option(metavar="NAME", help="The job label of pushed metrics.")] = "mlmon",
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="KEY=VALUE",
+            help="Add this label to every alert, every Prometheus series and the Pushgateway grouping "
+            "key, e.g. --label service=fraud-model (repeatable; also labels = {...} in the config).",
+        ),
+    ] = None,
+    state_retention: Annotated[
+        str,
+        typer.Option(
+            metavar="DURATION",
+            help="With --state: forget a group (model_version) with no record for this long; its "
+            "counters leave the state and the metrics.",
+        ),
+    ] = "30d",
     alert_ttl: Annotated[
         str,
         typer.Option(
@@ -325,6 +341,15 @@ def check(
             raise OptionError("--notify-timeout must be a positive number of seconds")
         if push and not push_job:
             raise OptionError("--push-job must not be empty (the Pushgateway groups pushed metrics by job)")
+        from mlmon.rules.identity import parse_label_flags
+
+        try:
+            flagged = parse_label_flags(label or [])
+        except ValueError as exc:
+            raise OptionError(f"--label {exc}") from None
+        retention = _seconds(state_retention, "--state-retention")
+        if retention <= 0:
+            raise OptionError("--state-retention must be longer than 0 (e.g. 30d)")
         args = CheckArgs(
             logs=logs,
             baseline=baseline_path,
@@ -344,6 +369,8 @@ def check(
             alert_ttl=_seconds(alert_ttl, "--alert-ttl"),
             timeout=notify_timeout,
             quiet=quiet,
+            labels={**cfg.settings.get("labels", {}), **dict(flagged)},
+            retention=retention,
         )
         written = [("-o", path) for _, path in args.outputs] + ([("--state", state)] if state else [])
         also_read = (baseline_path, cfg.settings.get("reference"), cfg.path)

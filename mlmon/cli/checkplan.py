@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as _field
 from enum import StrEnum
 from typing import Any
 
@@ -149,6 +150,10 @@ class CheckArgs:
     timeout: float
     quiet: bool = False
     """Table output: only the verdict line and the rules that are not ok (cron mail)."""
+    labels: dict[str, str] = _field(default_factory=dict)
+    """The run's identity: added to every alert, series and the Pushgateway grouping key."""
+    retention: float = 30 * 86400.0
+    """Seconds a group (model_version) may go without a record before --state forgets it."""
 
 
 def _drift_options(s: dict[str, Any]) -> Any:

@@ -85,6 +85,9 @@ def post_json(
         raise Retryable(f"{where}: HTTP {r.status}")
     if r.status >= 400:
         raise Permanent(f"{where}: HTTP {r.status}: {_clean(r.text(200), url)}")
+    if not 200 <= r.status < 300:
+        # only 2xx is delivered; 3xx (a redirect, not followed) and 1xx are not
+        raise Permanent(f"{where}: HTTP {r.status}: not delivered (redirects are not followed)")
 
 
 def _clean(text: str, url: str) -> str:

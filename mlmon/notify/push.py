@@ -8,8 +8,11 @@ from typing import Any
 from mlmon.notify.deliver import Permanent, Retryable, _clean, redact
 
 
-def push(url: str, job: str, registry: Any, *, timeout: float) -> None:
-    """PUT the registry's metrics under `job`; raise Retryable, Permanent or Expired."""
+def push(
+    url: str, job: str, registry: Any, *, timeout: float, grouping_key: dict[str, str] | None = None
+) -> None:
+    """PUT the registry's metrics under `job` (and the grouping key's labels, e.g. the run's
+    identity); raise Retryable, Permanent or Expired."""
     from prometheus_client import push_to_gateway
 
     from mlmon.notify import transport
@@ -30,7 +33,9 @@ def push(url: str, job: str, registry: Any, *, timeout: float) -> None:
 
     limit = timeout
     try:
-        push_to_gateway(url, job=job, registry=registry, timeout=timeout, handler=handler)
+        push_to_gateway(
+            url, job=job, registry=registry, timeout=timeout, handler=handler, grouping_key=grouping_key
+        )
     except (Retryable, Permanent):
         raise
     except ValueError as exc:  # the job name or URL cannot be put in a push URL

@@ -63,7 +63,11 @@ def config_schema(settings: Mapping[str, Any]) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "additionalProperties": False,
-        "properties": {**settings, "rules": {"type": "array", "items": RULE_SCHEMA}},
+        "properties": {
+            **settings,
+            "rules": {"type": "array", "items": RULE_SCHEMA},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
     }
 
 
@@ -265,15 +269,40 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
     return tuple(rules)
 
 
-PATH_KEYS = ("logs", "baseline", "reference", "rotated")
-"""Settings that are paths: relative ones are relative to the config file's folder."""
+PATH_KEYS = ("logs", "baseline", "reference", "state", "rotated")
+"""Settings that are paths: relative ones are relative to the config file's folder (cron runs
+in $HOME, a person in the project folder: both must mean the same files)."""
+OUTPUT_KEY = "output"
+"""`output = ["junit:report.xml", "summary.md"]`: the file of each FORMAT:FILE is a path too."""
+_FORMAT = re.compile(r"^[a-z]+$")
 
 
 def _resolve(value: Any, base: str) -> Any:
     if isinstance(value, list):
         return [_resolve(v, base) for v in value]
-    if isinstance(value, str) and value != "-" and not os.path.isabs(value):
-        return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    if isinstance(value, str) and value != "-" and value:
+        value = os.path.expanduser(value)
+        if not os.path.isabs(value):
+            return os.path.normpath(os.path.join(base, value))
+    return value
+
+
+def _resolve_output(value: Any, base: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve_output(v, base) for v in value]
+    if not isinstance(value, str):
+        return value
+    head, sep, rest = value.partition(":")
+    if sep and _FORMAT.match(head):
+        return f"{head}:{_resolve(rest, base)}" if rest else value
+    return _resolve(value, base)
+
+
+def _setting(key: str, value: Any, base: str) -> Any:
+    if key in PATH_KEYS:
+        return _resolve(value, base)
+    if key == OUTPUT_KEY:
+        return _resolve_output(value, base)
     return value
 
 
@@ -282,7 +311,21 @@ def load_config(path: str, settings: Mapping[str, Any]) -> Config:
     doc = read_toml(path)
     validate(doc, settings, path=path)
     base = os.path.dirname(os.path.abspath(path))
-    values = {k: (_resolve(v, base) if k in PATH_KEYS else v) for k, v in doc.items() if k != "rules"}
+    values = {k: _setting(k, v, base) for k, v in doc.items() if k != "rules"}
+    if "labels" in values:
+        from mlmon.rules.identity import check_labels
+
+        try:
+            values["labels"] = check_labels(values["labels"])
+        except ValueError as exc:
+            raise ConfigError(f"{path}: labels: {exc}") from None
+    if "label" in values:
+        from mlmon.rules.identity import parse_label_flags
+
+        try:
+            parse_label_flags(values["label"] if isinstance(values["label"], list) else [values["label"]])
+        except ValueError as exc:
+            raise ConfigError(f"{path}: label: {exc}") from None
     by = values.get("by", "model_version") or None
     rules = parse_rules(doc.get("rules", []), path=path, by=by)
     return Config(path, values, rules)
