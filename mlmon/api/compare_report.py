@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Selection, _read, _serving_plan
+from mlmon.api.selection import Budget, Freshness, Selection, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
 from mlmon.rules.alerts import Alert, Severity, TrafficRules, traffic_alerts
 from mlmon.stats.baseline import Baseline
-from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
+from mlmon.stats.compare import CompareAccumulator, CompareOptions, MetricComparison, VersionComparison
 from mlmon.stats.summary import group_label, group_text
 
 
@@ -33,6 +33,8 @@ class CompareReport:
     version could not be judged at all; no_records when the selection is empty (the `records`
     alert says so); else pass."""
     alerts: tuple[Alert, ...]
+    freshness: Freshness | None = None
+    """The newest record's age against the span read (None when no record has a time)."""
 
 
 def compare(
@@ -59,7 +61,8 @@ def compare(
         records += t.num_rows
         acc.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    sel = selection or Selection()
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
     report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
@@ -81,12 +84,13 @@ def compare(
             float(m.effect or 0.0),
             m.tolerance,
             f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
-            f"{m.effect_measure} {m.effect:.3g} beyond "
+            f"{m.effect_measure} {m.effect:.3g}{_bounds(m)}, not shown within "
             f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
             if m.p_value_adjusted is not None
             else f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
             f"{m.effect_measure} "
-            f"{(m.effect or 0.0):.3g} beyond the tolerance {m.tolerance:g}, 95% interval excludes 0",
+            f"{(m.effect or 0.0):.3g}{_bounds(m)}, not shown within the tolerance {m.tolerance:g}, "
+            "95% interval excludes 0",
             v.version,
             v.version is None,
         )
@@ -96,5 +100,12 @@ def compare(
     )
     return CompareReport(
         report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
-        verdict, alerts,
+        verdict, alerts, freshness(got, sel),
     )
+
+
+def _bounds(m: MetricComparison) -> str:
+    """` (95% bounds a to b)` of the effect, or nothing when it has none."""
+    if m.effect_interval is None:
+        return ""
+    return f" (95% bounds {m.effect_interval[0]:.3g} to {m.effect_interval[1]:.3g})"

@@ -7,7 +7,6 @@ import contextlib
 import errno
 import importlib.abc
 import io
-import json
 import os
 import stat
 import sys
@@ -18,7 +17,8 @@ import typer
 from rich.console import Console
 from typer._click.exceptions import ClickException  # typer's own copy of click
 
-from mlmon.cli.config import ConfiguredGroup
+from mlmon.cli import boundary
+from mlmon.cli.config import ConfiguredGroup, config_app
 from mlmon.cli.helptext import tidy_help
 from mlmon.cli.options import FailOn, Fmt
 from mlmon.errors import ExitCode, MlmonError, OptionError
@@ -33,6 +33,18 @@ class _Group(ConfiguredGroup):
         super().__init__(*args, **kwargs)
         tidy_help(self)
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list with each command's whole first sentence, wrapped (never cut with `...`)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            rows.append((name, cmd.get_short_help_str(limit=1 << 20)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def main(  # type: ignore[override]
         self,
         args: Any = None,
@@ -42,8 +54,7 @@ class _Group(ConfiguredGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        _state["json"] = _wants_json(argv)
-        _state["json_out"] = False
+        boundary.start(argv)
         if not (_state["json"] and standalone_mode):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -62,31 +73,14 @@ class _Group(ConfiguredGroup):
 
 
 def _wants_json(args: list[str]) -> bool:
-    """Whether the command line asks for `--format json` (`-f json`, `--format=json`, `-fjson`)."""
-    for i, a in enumerate(args):
-        if a == "--":
-            break
-        if a in ("--format", "-f") and i + 1 < len(args) and args[i + 1] == "json":
-            return True
-        if a in ("--format=json", "-fjson", "-f=json"):
-            return True
-    return False
+    """Whether the command line asks for `--format json` (see mlmon.cli.boundary)."""
+    return boundary.wants_json(args)
 
 
 def _json_error(message: str, code: int) -> None:
     """With --format json, a failed run's stdout is `{"error": {...}, "exit_code": N}` (once, and
     only when no JSON result was written)."""
-    if not _state["json"] or _state["json_out"]:
-        return
-    _state["json_out"] = True
-    try:
-        kind = ExitCode(code).name.lower()
-    except ValueError:
-        kind = "error"
-    doc = {"error": {"type": kind, "message": message}, "exit_code": int(code)}
-    with contextlib.suppress(OSError, ValueError):
-        sys.stdout.write(json.dumps(doc, ensure_ascii=True) + "\n")
-        sys.stdout.flush()
+    boundary.json_error(message, code)
 
 
 app = typer.Typer(
@@ -96,7 +90,8 @@ app = typer.Typer(
         "service writes (JSON lines, plain or behind a Python logging prefix; CSV or Parquet "
         "feature logs; .gz/.bz2/.zst) and reports serving health and data drift.\n\n"
         "Exit codes: 0 ok, 1 alert at or above --fail-on, 2 usage error, 65 bad data, "
-        "66 input missing, 70 internal error, 73 output not writable, "
+        "66 input missing, 70 internal error (a bug), 71 the machine ran short (memory, open "
+        "files) or its clock is outside 1678-2262, 73 output not writable, "
         "75 state file locked by another run, 78 bad config file, 130 interrupted.\n\n"
         "Every command takes --config FILE (default: mlmon.toml, or [tool.mlmon] in "
         "pyproject.toml, found from the working directory up; --no-config ignores it): "
@@ -107,10 +102,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     cls=_Group,
+    # -h as --help on every command; help as wide as the terminal, up to 120 columns
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 
-_state = {"debug": False, "json": False, "json_out": False, "interrupted": False, "console": False}
+app.add_typer(config_app)
+
+_state = boundary.state
 
 
 def mark_interrupted() -> None:
@@ -146,6 +145,7 @@ def _root(
         bool,
         typer.Option(
             "--version",
+            "-V",
             is_eager=True,
             callback=_show_version,
             help="Show the version and which JSON-lines reader runs (native or python), then exit.",
@@ -197,12 +197,10 @@ def _quiet_stream(fd: int) -> None:
             os.close(devnull)
 
 
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    from mlmon.report.render import safe
-
-    _stderr().print(f"mlmon: error: {safe(message)}", markup=False)
-    _json_error(message, int(code))
-    raise typer.Exit(int(code))
+def _fail(message: str, code: ExitCode | int) -> NoReturn:
+    """One line on stderr, the JSON error document or the --nagios status line, the exit code:
+    through the error boundary, which needs nothing heavy (no rich, no numpy) to report."""
+    raise typer.Exit(boundary.report(message, int(code)))
 
 
 def _tune_memory() -> None:
@@ -274,15 +272,13 @@ def _handled() -> Iterator[None]:
         # the reader of stdout left while output was still being written (`| head`)
         _silence_stdout()
         raise typer.Exit(int(ExitCode.OK)) from None
-    except MemoryError:
-        _fail("out of memory", ExitCode.INTERNAL)
-    except Exception as exc:
-        if _state["debug"]:
+    except Exception as exc:  # MemoryError, ImportError, EMFILE, a clock past 2262, a bug
+        code, message = boundary.classify(exc)
+        if _state["debug"] and code == int(ExitCode.INTERNAL):
             raise
-        _fail(
-            f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
-            ExitCode.INTERNAL,
-        )
+        exc.__traceback__ = None  # let go of the frames (and their memory) before reporting
+        del exc
+        _fail(message, code)
 
 
 def _check_numeric_options() -> None:
@@ -476,8 +472,29 @@ def note_absent_by(by: str | None, groups: Any, records: int, seen: frozenset[st
 def refuse_overwriting_inputs(outputs: list[tuple[str, str]], inputs: list[str]) -> None:
     """Usage error when a file this run writes (`(option, path)`) is one it reads: `-o train.csv`
     would replace the training data with the baseline. Inputs are files or globs, as given."""
+    import fnmatch
     import glob
 
+    for option, path in outputs:
+        if path == "-":
+            continue
+        target = os.path.realpath(path)
+        with contextlib.suppress(OSError):
+            if not stat.S_ISREG(os.stat(target).st_mode):
+                continue  # a device or FIFO (/dev/null, a pipe) is written into, never read as a log
+        for given in inputs:
+            if glob.has_magic(given):
+                inside = fnmatch.fnmatch(target, os.path.realpath(given)) or fnmatch.fnmatch(
+                    os.path.abspath(path), os.path.abspath(given)
+                )
+            else:
+                folder = os.path.realpath(given)
+                inside = os.path.isdir(folder) and target.startswith(folder.rstrip(os.sep) + os.sep)
+            if inside:
+                raise OptionError(
+                    f"{option} {path!r} is inside {given!r}, which this run reads logs from: a later run "
+                    "would read it as a log; write it elsewhere"
+                )
     written = {}
     for option, path in outputs:
         with contextlib.suppress(OSError, ValueError):
@@ -516,8 +533,9 @@ def _diagnostics(report: Any) -> None:
         err.print(f"mlmon: note: left out {safe(path)}: {what} mlmon wrote, not a log", markup=False)
     for lost in report.lost:
         err.print(
-            f"mlmon: warning: input lost: {safe(lost.source)}: {lost.bytes} bytes never read (it was "
-            "rotated away or deleted before this run; keep more rotated copies, or run more often)",
+            f"mlmon: warning: input lost: {safe(lost.source)}: gone before this run read it to the end, "
+            f"at least {lost.bytes} bytes never read (rotated away or deleted; keep more rotated copies, "
+            "name where they go with `rotated`, or run more often)",
             markup=False,
         )
     for f in report.truncated:
@@ -651,6 +669,8 @@ def main() -> None:
         _silence_stdout()
         code = int(ExitCode.OK)
     except OSError as exc:
+        if exc.errno in boundary.ENV_ERRNOS:
+            raise  # too many open files, no memory: the boundary reports it (exit 71)
         # outside a command (help, usage) the only writing is to stdout: it is closed or full
         _silence_stdout()
         sys.stderr.write(f"mlmon: error: cannot write to standard output: {exc.strerror or exc}\n")
@@ -670,24 +690,5 @@ def main() -> None:
 
 
 def console() -> None:
-    """The `mlmon` console script and `python -m mlmon`: `main`, then the process ends without
-    the interpreter's teardown (`main` itself raises SystemExit, for a program that calls it)."""
-    try:
-        main()
-    except SystemExit as exc:
-        _end_without_teardown(exc.code)
-        raise
-
-
-def _end_without_teardown(code: object) -> None:
-    """End the process now that everything is written (main flushed stdout and stderr; output
-    files are closed as they are written), skipping the interpreter's teardown: clearing the
-    500 to 1,000 modules a run imports took 0.1-0.25 CPU-seconds, a fifth of a small log's run.
-    Nothing mlmon or its libraries register to run at exit has work left then (logging has no
-    handlers; the thread pools are idle). Not for a message exit code, nor under a tracer or
-    profiler (coverage, cProfile), which write their results at exit."""
-    if code is not None and not isinstance(code, int):
-        return
-    if sys.gettrace() is not None or sys.getprofile() is not None:
-        return
-    os._exit(code or 0)
+    """The `mlmon` console script and `python -m mlmon` (see mlmon.cli.boundary)."""
+    boundary.console()

@@ -11,7 +11,7 @@ from mlmon.cli.app import _handled, refuse_overwriting_inputs
 from mlmon.cli.checkout import _nagios, _run
 from mlmon.cli.checkplan import CheckArgs, CheckFmt, log_paths, parse_outputs
 from mlmon.cli.commands import one_command
-from mlmon.cli.options import FailOn, FailOnOpt, Last, Since, Until
+from mlmon.cli.options import FailOn, FailOnOpt, Last, NoConfig, Quiet, Since, Until
 from mlmon.errors import OptionError
 
 cli = one_command()
@@ -33,15 +33,20 @@ def check(
             help="Config file; default: mlmon.toml, or [tool.mlmon] in pyproject.toml, from here up.",
         ),
     ] = None,
+    no_config: NoConfig = False,
     baseline_path: Annotated[
         str | None, typer.Option("--baseline", "-b", help="A baseline (mlmon baseline) for drift rules.")
     ] = None,
     fmt: Annotated[
         CheckFmt,
         typer.Option(
-            "--format", "-f", help="Standard output: table, json, junit, markdown, prometheus, csv or nagios."
+            "--format",
+            "-f",
+            help="Standard output: table, json, junit, markdown, prometheus, csv or nagios.",
+            metavar="FORMAT",
         ),
     ] = CheckFmt.TABLE,
+    quiet: Quiet = False,
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -111,6 +116,22 @@ def check(
         typer.Option(metavar="URL", help="Push the prometheus metrics to this Pushgateway (http://host:9091)."),
     ] = None,
     push_job: Annotated[str, typer.Option(metavar="NAME", help="The job label of pushed metrics.")] = "mlmon",
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="KEY=VALUE",
+            help="Add this label to every alert, every Prometheus series and the Pushgateway grouping "
+            "key, e.g. --label service=fraud-model (repeatable; also labels = {...} in the config).",
+        ),
+    ] = None,
+    state_retention: Annotated[
+        str,
+        typer.Option(
+            metavar="DURATION",
+            help="With --state: forget a group (model_version) with no record for this long; its "
+            "counters leave the state and the metrics.",
+        ),
+    ] = "30d",
     alert_ttl: Annotated[
         str,
         typer.Option(
@@ -253,13 +274,15 @@ def check(
     in the config and from the summary threshold keys (max-p99-ms = "250:400", ...). A failed
     notification is reported on stderr and in the JSON, and does not change the exit code.
 
-    Example:
+    Examples (from the repository's root, with the mlmon.toml that `mlmon config init`
+    writes from its sample_logs/):
 
     \b
-      mlmon check --config mlmon.toml \\
+      mlmon check --config mlmon.toml -q
+      mlmon check --config mlmon.toml --fail-on critical \\
           -o junit:mlmon.xml -o markdown:summary.md
     """
-    del config  # taken by the command group before the options are parsed
+    del config, no_config  # taken by the command group before the options are parsed
     from mlmon.cli.config import META
     from mlmon.rules.config import Config
 
@@ -318,6 +341,15 @@ def check(
             raise OptionError("--notify-timeout must be a positive number of seconds")
         if push and not push_job:
             raise OptionError("--push-job must not be empty (the Pushgateway groups pushed metrics by job)")
+        from mlmon.rules.identity import parse_label_flags
+
+        try:
+            flagged = parse_label_flags(label or [])
+        except ValueError as exc:
+            raise OptionError(f"--label {exc}") from None
+        retention = _seconds(state_retention, "--state-retention")
+        if retention <= 0:
+            raise OptionError("--state-retention must be longer than 0 (e.g. 30d)")
         args = CheckArgs(
             logs=logs,
             baseline=baseline_path,
@@ -336,6 +368,9 @@ def check(
             push_job=push_job,
             alert_ttl=_seconds(alert_ttl, "--alert-ttl"),
             timeout=notify_timeout,
+            quiet=quiet,
+            labels={**cfg.settings.get("labels", {}), **dict(flagged)},
+            retention=retention,
         )
         written = [("-o", path) for _, path in args.outputs] + ([("--state", state)] if state else [])
         also_read = (baseline_path, cfg.settings.get("reference"), cfg.path)

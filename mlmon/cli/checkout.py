@@ -15,25 +15,29 @@ from mlmon.errors import ExitCode, MlmonError
 def _run(cfg: Any, a: CheckArgs) -> int:
     from mlmon.cli.runstate import run_with_state
 
+    def outputs(rep: Any, outcomes: list[Any], totals: dict[str, float] | None) -> None:
+        _diagnostics(rep.input)
+        if any(r.by for r in cfg.rules):
+            note_absent_by(a.by or None, rep.summary.groups, rep.records, rep.input.fields_seen)
+        for o in outcomes:
+            if not o.ok:
+                from mlmon.report.render import safe
+
+                again = "; kept to send again next run" if a.state and o.kind != "pushgateway" else ""
+                _stderr().print(
+                    f"mlmon: warning: {o.kind} notification to {safe(o.target)} failed after "
+                    f"{o.attempts} attempt(s): {safe(o.error or '')}{again}",
+                    markup=False,
+                )
+        notes = [plain_outcome(o) for o in outcomes]
+        _write_all(rep, cfg, a, notes, totals)
+
     try:
-        rep, outcomes, totals = run_with_state(cfg, a)
+        # the state is committed after `outputs` wrote every file: a failed run changes nothing
+        rep = run_with_state(cfg, a, outputs)
     except MlmonError:
         _failed_run_metrics(a)
         raise
-    _diagnostics(rep.input)
-    if any(r.by for r in cfg.rules):
-        note_absent_by(a.by or None, rep.summary.groups, rep.records, rep.input.fields_seen)
-    for o in outcomes:
-        if not o.ok:
-            from mlmon.report.render import safe
-
-            _stderr().print(
-                f"mlmon: warning: {o.kind} notification to {safe(o.target)} failed after "
-                f"{o.attempts} attempt(s): {safe(o.error or '')}",
-                markup=False,
-            )
-    notes = [plain_outcome(o) for o in outcomes]
-    _write_all(rep, cfg, a, notes, totals)
     return _exit_code(rep, a.fail_on)
 
 
@@ -51,7 +55,7 @@ def _failed_run_metrics(a: CheckArgs) -> None:
     from mlmon.outfile import write_output
     from mlmon.report.prometheus import check_prometheus
 
-    text = check_prometheus(None, now=time.time(), success=False)
+    text = check_prometheus(None, now=time.time(), success=False, labels=a.labels)
     for f, path in a.outputs:
         if f is CheckFmt.PROMETHEUS and path != "-":
             with contextlib.suppress(OutputError):
@@ -87,6 +91,12 @@ def failed_run_textfiles(args: list[str]) -> None:
 
     specs = values("--output", "-o")
     push, job = values("--push"), values("--push-job")
+    from mlmon.rules.identity import parse_label_flags
+
+    try:
+        labels = dict(parse_label_flags(values("--label")))
+    except ValueError:
+        labels = {}
     if push:
         from mlmon.cli.runstate import push_metrics
 
@@ -94,9 +104,10 @@ def failed_run_textfiles(args: list[str]) -> None:
             a = CheckArgs(
                 None, None, CheckFmt.TABLE, [], "", None, None, None, FailOn.WARNING, None, None, [], [],
                 push[-1], job[-1] if job else "mlmon", 0.0, float((values("--notify-timeout") or ["10"])[-1]),
+                labels=labels,
             )
             push_metrics(a, None, success=False, totals=None)
-    text = check_prometheus(None, now=time.time(), success=False)
+    text = check_prometheus(None, now=time.time(), success=False, labels=labels)
     for spec in specs:
         with contextlib.suppress(MlmonError):
             for fmt, path in parse_outputs([spec]):
@@ -112,12 +123,15 @@ def render(
     fail_on: FailOn,
     notifications: list[dict[str, Any]],
     totals: dict[str, float] | None = None,
+    labels: dict[str, str] | None = None,
+    *,
+    quiet: bool = False,
 ) -> Any:
     """The text (or rich renderable for the table) of one output format."""
     from mlmon.report.checks import check_json, check_table
 
     if fmt is CheckFmt.TABLE:
-        return check_table(rep)
+        return check_table(rep, quiet=quiet)
     if fmt is CheckFmt.JSON:
         return check_json(rep, config=cfg.path, notifications=notifications)
     if fmt is CheckFmt.JUNIT:
@@ -131,7 +145,13 @@ def render(
     if fmt is CheckFmt.PROMETHEUS:
         from mlmon.report.prometheus import check_prometheus
 
-        return check_prometheus(rep, now=rep.now, success=run_success(rep), totals=totals)
+        return check_prometheus(rep, now=rep.now, success=run_success(rep), totals=totals, labels=labels)
+    if fmt is CheckFmt.HTML:  # the page of `mlmon report`, from this run's results
+        from mlmon.cli.report import needs_matplotlib
+        from mlmon.report.html import check_doc, render_html
+
+        needs_matplotlib()
+        return render_html(check_doc(rep, config=cfg.path, notifications=notifications))
     if fmt is CheckFmt.CSV:
         from mlmon.report.csvout import check_csv
 
@@ -172,8 +192,8 @@ def _write_all(
     from mlmon.outfile import write_output
 
     for f, path in a.outputs:
-        write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals)))
-    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals)
+        write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals, a.labels)))
+    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels, quiet=a.quiet)
     _emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
 
 

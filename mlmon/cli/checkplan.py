@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as _field
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +21,7 @@ class CheckFmt(StrEnum):
     PROMETHEUS = "prometheus"
     CSV = "csv"
     NAGIOS = "nagios"
+    HTML = "html"
 
 
 EXTENSIONS = {
@@ -29,6 +31,7 @@ EXTENSIONS = {
     ".prom": CheckFmt.PROMETHEUS,
     ".csv": CheckFmt.CSV,
     ".txt": CheckFmt.TABLE,
+    ".html": CheckFmt.HTML,
 }
 
 
@@ -148,6 +151,12 @@ class CheckArgs:
     push_job: str
     alert_ttl: float
     timeout: float
+    quiet: bool = False
+    """Table output: only the verdict line and the rules that are not ok (cron mail)."""
+    labels: dict[str, str] = _field(default_factory=dict)
+    """The run's identity: added to every alert, series and the Pushgateway grouping key."""
+    retention: float = 30 * 86400.0
+    """Seconds a group (model_version) may go without a record before --state forgets it."""
 
 
 def _drift_options(s: dict[str, Any]) -> Any:
@@ -216,14 +225,15 @@ def with_follow_notes(rep: Any, planned: Any) -> Any:
     names = ", ".join(x.source for x in planned.lost[:3]) + (" ..." if len(planned.lost) > 3 else "")
     lost = RuleResult(
         name="input_lost",
-        metric="input_lost_bytes",
+        metric="input_lost",
         status=Status.WARNING,
-        value=float(total),
+        value=float(len(planned.lost)),
         warning=0.0,
         critical=None,
         direction="above",
-        message=f"{total} bytes of {len(planned.lost)} followed file(s) never read: {names} "
-        "(rotated away or deleted before this run; keep more rotated copies, or run more often)",
+        message=f"{len(planned.lost)} followed file(s) gone before this run read them to the end, "
+        f"at least {total} bytes never read: {names} (rotated away or deleted; keep more rotated "
+        "copies, name where they go with `rotated`, or run more often)",
     )
     results = (*rep.results, lost)
     alerts = tuple(x for x in (r.alert() for r in results) if x is not None)

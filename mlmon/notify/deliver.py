@@ -75,23 +75,19 @@ def with_retries(
 def post_json(
     url: str, body: Any, *, timeout: float = TIMEOUT, headers: dict[str, str] | None = None
 ) -> None:
-    """POST JSON with httpx; raise Retryable or Permanent (messages without the URL's secrets)."""
-    import httpx
+    """POST JSON (mlmon/notify/transport: one deadline for the whole exchange, a bounded answer,
+    no redirects); raise Retryable or Permanent (messages without the URL's secrets)."""
+    from mlmon.notify import transport
 
     where = redact(url)
-    try:
-        r = httpx.post(url, json=body, timeout=timeout, headers=headers or {})
-    except httpx.TimeoutException:
-        raise Retryable(f"{where}: timed out after {timeout:g} s") from None
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        # a typing error in the URL: no later attempt can succeed
-        raise Permanent(f"{where}: not a usable http(s) URL: {_clean(str(exc), url)}") from None
-    except httpx.HTTPError as exc:
-        raise Retryable(f"{where}: {type(exc).__name__}: {_clean(str(exc), url)}") from None
-    if r.status_code >= 500 or r.status_code == 429:
-        raise Retryable(f"{where}: HTTP {r.status_code}")
-    if r.status_code >= 400:
-        raise Permanent(f"{where}: HTTP {r.status_code}: {_clean(r.text[:200], url)}")
+    r = transport.post_json(url, body, timeout=timeout, headers=headers)
+    if r.status >= 500 or r.status == 429:
+        raise Retryable(f"{where}: HTTP {r.status}")
+    if r.status >= 400:
+        raise Permanent(f"{where}: HTTP {r.status}: {_clean(r.text(200), url)}")
+    if not 200 <= r.status < 300:
+        # only 2xx is delivered; 3xx (a redirect, not followed) and 1xx are not
+        raise Permanent(f"{where}: HTTP {r.status}: not delivered (redirects are not followed)")
 
 
 def _clean(text: str, url: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from mlmon.errors import DataError
+from mlmon.errors import DataError, raise_if_environment
 from mlmon.read.fields import names_in_json, names_in_schema
 from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, record_text, sniff
 from mlmon.read.native import block_parser
@@ -81,7 +81,8 @@ class Lost:
 
     source: str
     bytes: int
-    """Bytes of it known not to have been read (at least)."""
+    """Bytes of it known not to have been read when it was last seen: at least this many (a
+    live log gone may have grown after)."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,7 @@ class Reader:
                 raise
             raise DataError(f"{source.name}: {exc}") from None
         except OSError as exc:
+            raise_if_environment(exc)
             raise DataError(f"{source.name}: read failed: {exc}") from None
         except pa.ArrowException as exc:  # a damaged or unusual Parquet file: data, never a crash
             text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__

@@ -17,7 +17,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 
-from mlmon.errors import DataError, NoInputError
+from mlmon.errors import DataError, NoInputError, raise_if_environment
 
 _native: ModuleType | None
 try:
@@ -474,6 +474,8 @@ class _Stream(_Buffered):
             else:
                 out = dec.decompress(data[: self.ZSTD_SLICE])  # type: ignore[attr-defined]
                 rest = data[self.ZSTD_SLICE :]
+        except MemoryError:
+            raise
         except Exception as exc:  # zlib.error, OSError, EOFError; zstandard.ZstdError
             if self._kind == "zstd" and "too much memory" in str(exc):
                 raise DataError(
@@ -581,11 +583,13 @@ def open_source(
     except IsADirectoryError:
         raise NoInputError(f"no input: {source.path!r} is a directory") from None
     except OSError as exc:
+        raise_if_environment(exc)
         raise NoInputError(f"cannot read {source.path!r}: {exc.strerror or exc}") from None
     try:
         magic = raw.read(4096)
     except OSError as exc:
         raw.close()
+        raise_if_environment(exc)
         raise NoInputError(f"cannot read {source.path!r}: {exc.strerror or exc}") from None
     kind = next((k for m, k in _MAGIC.items() if magic.startswith(m)), None)
     stream: Opened

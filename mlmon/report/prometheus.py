@@ -14,54 +14,68 @@ from prometheus_client.core import (
 )
 
 from mlmon.api import CheckReport
+from mlmon.api.counters import (
+    CONF_BUCKET,
+    CONF_COUNT,
+    CONF_SUM,
+    KINDS,
+    LATENCY_COUNT,
+    LATENCY_SUM,
+    PREDICTIONS,
+    Key,
+    parse,
+    run_counts,
+    version_of,
+)
+from mlmon.escape import prom_label
 from mlmon.rules.check import Status
-from mlmon.stats.summary import CONFIDENCE_EDGES, GroupSummary
+from mlmon.stats.summary import GroupSummary
 
 STATUS_VALUE = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.NO_DATA: 3}
-
-
-def prediction_counts(g: GroupSummary) -> dict[str, int]:
-    """Records of a group by status: success, error, unknown (no status field)."""
-    return {"success": g.successes, "error": g.errors, "unknown": g.records - g.success_n}
 
 
 MISSING_LABEL = "model_version_missing"
 """Set to "true" on the series of records without the --by field (model_version is then "");
 empty, which Prometheus reads as no label, on the others. A value "" or "(none)" stays apart."""
-_MISSING_KIND = "predictions-missing"
 
 
-def _version(g: GroupSummary, rep: CheckReport) -> tuple[str, str]:
-    """(model_version, model_version_missing) labels of a group: the overall (shown only without
-    groups) and the records without the field both have model_version "", told apart by the second."""
-    if g is rep.summary.overall or g.group is not None:
-        return g.group if g is not rep.summary.overall and g.group is not None else "", ""
-    return "", "true"
+def _labels(version: str, missing: bool) -> dict[str, str]:
+    return {"model_version": version, MISSING_LABEL: "true"} if missing else {"model_version": version}
 
 
-def _labels(version: str, missing: str) -> dict[str, str]:
-    return {"model_version": version, MISSING_LABEL: missing} if missing else {"model_version": version}
-
-
-def add_totals(totals: dict[str, float], rep: CheckReport) -> dict[str, float]:
-    """Cumulative `predictions_total` across runs (--state): this run's counts added."""
-    out = dict(totals)
-    for g in rep.summary.groups or (rep.summary.overall,):
-        version, missing = _version(g, rep)
-        kind = _MISSING_KIND if missing else "predictions"
-        for status, n in prediction_counts(g).items():
-            key = f"{kind}|{version}|{status}"
-            out[key] = out.get(key, 0) + n
-    return out
+def _order(k: Key) -> tuple[str, bool, int, float, str]:
+    """Series of one group together, buckets by their upper bound (as a scrape lists them)."""
+    try:
+        le = float(k.extra) if k.kind == CONF_BUCKET else 0.0
+    except ValueError:
+        le = 0.0
+    return k.version, k.missing, KINDS.index(k.kind), le, k.extra
 
 
 class _Collector:
     def __init__(
-        self, rep: CheckReport | None, *, now: float, success: bool, totals: dict[str, float] | None
+        self,
+        rep: CheckReport | None,
+        *,
+        now: float,
+        success: bool,
+        totals: dict[str, float] | None,
+        labels: dict[str, str],
     ) -> None:
         self.rep, self.now, self.success, self.totals = rep, now, success, totals
+        self.labels = labels
 
     def collect(self) -> Iterator[Metric]:
+        for family in self._families():
+            # the identity (--label, labels = {...}) on every series; every label value (log text:
+            # versions, features, rule names) through the Prometheus escaper (mlmon/escape.py)
+            family.samples = [
+                s._replace(labels={k: prom_label(v) for k, v in {**self.labels, **s.labels}.items()})
+                for s in family.samples
+            ]
+            yield family
+
+    def _families(self) -> Iterator[Metric]:
         run = GaugeMetricFamily("mlmon_run_success", "1 when the last run checked every rule, else 0.")
         run.add_metric([], 1.0 if self.success else 0.0)
         yield run
@@ -83,36 +97,34 @@ class _Collector:
         conf = HistogramMetricFamily(
             "model_confidence", "Confidence of the predictions.", labels=["model_version"]
         )
-        # samples are added one by one: only the series of records without the field carry
+        # the counters: this run's counts, or (--state) the totals of every run; samples are
+        # added one by one: only the series of records without the field carry
         # model_version_missing, so every other series keeps its labels
         if self.totals is not None:
-            for key, value in sorted(self.totals.items()):
-                kind, rest = key.split("|", 1)
-                version, status = rest.rsplit("|", 1)
-                if kind in ("predictions", _MISSING_KIND):
-                    labels = _labels(version, "true" if kind == _MISSING_KIND else "")
-                    total.add_sample("predictions_total", {**labels, "status": status}, value)
+            known = [(k, v) for k, v in ((parse(t), v) for t, v in self.totals.items()) if k is not None]
+            counts = sorted(known, key=lambda kv: _order(kv[0]))
+        else:
+            counts = list(run_counts(rep).items())
+        name = {
+            PREDICTIONS: (total, "predictions_total", "status"),
+            LATENCY_COUNT: (lat, "prediction_latency_seconds_count", ""),
+            LATENCY_SUM: (lat, "prediction_latency_seconds_sum", ""),
+            CONF_BUCKET: (conf, "model_confidence_bucket", "le"),
+            CONF_COUNT: (conf, "model_confidence_count", ""),
+            CONF_SUM: (conf, "model_confidence_sum", ""),
+        }
+        for k, value in counts:
+            family, sample, extra = name[k.kind]
+            labels = _labels(k.version, k.missing)
+            family.add_sample(sample, {**labels, extra: k.extra} if extra else labels, value)
+        # the quantiles are this run's (a summary's quantiles cannot be added up across runs)
         for g in groups:
-            labels = _labels(*_version(g, rep))
-            if self.totals is None:
-                for status, n in prediction_counts(g).items():
-                    total.add_sample("predictions_total", {**labels, "status": status}, n)
+            labels = _labels(*version_of(g, rep))
             ls = g.latency_ms
             if ls.n:
-                lat.add_sample("prediction_latency_seconds_count", labels, ls.n)
-                lat.add_sample("prediction_latency_seconds_sum", labels, (ls.mean or 0.0) * ls.n / 1000)
                 for q, v in (("0.5", ls.p50), ("0.95", ls.p95), ("0.99", ls.p99)):
                     if v is not None:
                         lat.add_sample("prediction_latency_seconds", {**labels, "quantile": q}, v / 1000)
-            c = g.confidence
-            if c.n:
-                running = 0
-                for edge, (_label, count) in zip(CONFIDENCE_EDGES, c.histogram, strict=True):
-                    running += count
-                    conf.add_sample("model_confidence_bucket", {**labels, "le": f"{edge}"}, running)
-                conf.add_sample("model_confidence_bucket", {**labels, "le": "+Inf"}, c.n)
-                conf.add_sample("model_confidence_count", labels, c.n)
-                conf.add_sample("model_confidence_sum", labels, (c.mean or 0.0) * c.n)
         yield total
         yield lat
         yield conf
@@ -167,16 +179,29 @@ class _Collector:
 
 
 def registry(
-    rep: CheckReport | None, *, now: float, success: bool, totals: dict[str, float] | None = None
+    rep: CheckReport | None,
+    *,
+    now: float,
+    success: bool,
+    totals: dict[str, float] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> CollectorRegistry:
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(_Collector(rep, now=now, success=success, totals=totals))
+    reg.register(_Collector(rep, now=now, success=success, totals=totals, labels=labels or {}))
     return reg
 
 
 def check_prometheus(
-    rep: CheckReport | None, *, now: float, success: bool, totals: dict[str, float] | None = None
+    rep: CheckReport | None,
+    *,
+    now: float,
+    success: bool,
+    totals: dict[str, float] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> str:
     """The exposition text; `rep` None (a failed run) gives only mlmon_run_success 0 and the time.
-    `totals` (with --state) makes predictions_total count across runs."""
-    return generate_latest(registry(rep, now=now, success=success, totals=totals)).decode("utf-8")
+    `totals` (with --state) makes every counter (`predictions_total`, `_count`, `_sum`, `_bucket`)
+    count across runs; `labels` (the run's identity) are added to every series."""
+    return generate_latest(registry(rep, now=now, success=success, totals=totals, labels=labels)).decode(
+        "utf-8"
+    )

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlmon.errors import ConfigError
+from mlmon.rules.configfile import MAX_BYTES, check_shape, check_trust
 
 CONFIG_NAME = "mlmon.toml"
 PYPROJECT = "pyproject.toml"
-MAX_BYTES = 16 << 20
-"""Largest config file read (a thousand rules take about 60 KB)."""
 
 SUMMARY_METRICS: dict[str, str] = {
     "records": "below",
@@ -74,7 +73,11 @@ def config_schema(settings: Mapping[str, Any]) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "additionalProperties": False,
-        "properties": {**settings, "rules": {"type": "array", "items": RULE_SCHEMA}},
+        "properties": {
+            **settings,
+            "rules": {"type": "array", "items": RULE_SCHEMA},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
     }
 
 
@@ -140,12 +143,19 @@ def find_config(start: str | None = None) -> str | None:
 
 
 def _load_toml(path: str) -> dict[str, Any]:
-    """Parse a TOML file; a UTF-8 byte order mark (Windows editors write one) is skipped."""
+    """Parse a TOML file; a UTF-8 byte order mark (Windows editors write one) is skipped. Before
+    tomllib sees it: who may write it, its size, its nesting and its keys (configfile)."""
     with open(path, "rb") as fh:
+        check_trust(path, fh.fileno())
         data = fh.read(MAX_BYTES + 1)  # bounded: `--config /dev/zero` must not read forever
     if len(data) > MAX_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_BYTES:,} bytes; not a config file")
-    return tomllib.loads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
+    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    check_shape(text, path)
+    try:
+        return tomllib.loads(text)
+    except RecursionError:  # a nesting the scan did not see: still the file's fault
+        raise ConfigError(f"{path}: nested too deeply; not a config file") from None
 
 
 def read_toml(path: str) -> dict[str, Any]:
@@ -219,13 +229,23 @@ def _limit_range(metric: str) -> tuple[float, float, str]:
     return 0.0, math.inf, "a number at least 0"
 
 
+_QUOTED = re.compile(r'^(drift|mean_deviation|unseen)\."(.+)"$')
+
+
+def _unquoted(metric: str) -> str:
+    """`drift."score.v2"` is `drift.score.v2`: a feature name is everything after the metric's
+    first dot, taken whole (a key of the features object, never a path); quotes may show it."""
+    m = _QUOTED.match(metric)
+    return f"{m.group(1)}.{m.group(2)}" if m else metric
+
+
 def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tuple[Rule, ...]:
     """Validated rule tables to Rules; semantic checks that a schema cannot state."""
     rules: list[Rule] = []
     names: set[str] = set()
     for i, item in enumerate(items):
         where = f"{path}: rules[{i}]"
-        metric = item["metric"]
+        metric = _unquoted(item["metric"])
         default = metric_direction(metric)
         if default is None:
             known = [*SUMMARY_METRICS, "drift.*", "mean_deviation.*", "unseen.*", "missing_share.*",
@@ -287,15 +307,40 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
     return tuple(rules)
 
 
-PATH_KEYS = ("logs", "baseline", "reference", "rotated")
-"""Settings that are paths: relative ones are relative to the config file's folder."""
+PATH_KEYS = ("logs", "baseline", "reference", "state", "rotated")
+"""Settings that are paths: relative ones are relative to the config file's folder (cron runs
+in $HOME, a person in the project folder: both must mean the same files)."""
+OUTPUT_KEY = "output"
+"""`output = ["junit:report.xml", "summary.md"]`: the file of each FORMAT:FILE is a path too."""
+_FORMAT = re.compile(r"^[a-z]+$")
 
 
 def _resolve(value: Any, base: str) -> Any:
     if isinstance(value, list):
         return [_resolve(v, base) for v in value]
-    if isinstance(value, str) and value != "-" and not os.path.isabs(value):
-        return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    if isinstance(value, str) and value != "-" and value:
+        value = os.path.expanduser(value)
+        if not os.path.isabs(value):
+            return os.path.normpath(os.path.join(base, value))
+    return value
+
+
+def _resolve_output(value: Any, base: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve_output(v, base) for v in value]
+    if not isinstance(value, str):
+        return value
+    head, sep, rest = value.partition(":")
+    if sep and _FORMAT.match(head):
+        return f"{head}:{_resolve(rest, base)}" if rest else value
+    return _resolve(value, base)
+
+
+def _setting(key: str, value: Any, base: str) -> Any:
+    if key in PATH_KEYS:
+        return _resolve(value, base)
+    if key == OUTPUT_KEY:
+        return _resolve_output(value, base)
     return value
 
 
@@ -304,7 +349,21 @@ def load_config(path: str, settings: Mapping[str, Any]) -> Config:
     doc = read_toml(path)
     validate(doc, settings, path=path)
     base = os.path.dirname(os.path.abspath(path))
-    values = {k: (_resolve(v, base) if k in PATH_KEYS else v) for k, v in doc.items() if k != "rules"}
+    values = {k: _setting(k, v, base) for k, v in doc.items() if k != "rules"}
+    if "labels" in values:
+        from mlmon.rules.identity import check_labels
+
+        try:
+            values["labels"] = check_labels(values["labels"])
+        except ValueError as exc:
+            raise ConfigError(f"{path}: labels: {exc}") from None
+    if "label" in values:
+        from mlmon.rules.identity import parse_label_flags
+
+        try:
+            parse_label_flags(values["label"] if isinstance(values["label"], list) else [values["label"]])
+        except ValueError as exc:
+            raise ConfigError(f"{path}: label: {exc}") from None
     by = values.get("by", "model_version") or None
     rules = parse_rules(doc.get("rules", []), path=path, by=by)
     return Config(path, values, rules)

@@ -1,8 +1,10 @@
-"""What persists between runs (`--state FILE`): files read so far, firing alerts, breach counts.
+"""What persists between runs (`--state FILE`): files read so far, firing alerts, breach counts,
+cumulative counters, notifications not yet delivered, and when each group was last seen.
 
 The file is JSON with a version, validated on load: a damaged state file is an error naming its
-path, never silently reset. Runs on the same file take a lock (`FILE.lock`) and replace the file
-atomically, so two runs at once cannot corrupt it.
+path, never silently reset. Runs on the same file take a lock (`FILE.lock` beside the file's real
+path, so a symlink and its target share one lock) and replace the file atomically, so two runs at
+once cannot corrupt it. A run commits its state last, after its outputs are written.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from mlmon.read.follow import FileState
 from mlmon.rules.check import RuleResult, Status
 
 VERSION = 1
+MAX_PENDING = 100
+"""Undelivered events kept per notification target (the newest; older ones are dropped)."""
 MAX_BYTES = 256 << 20
 """Largest state file read (mlmon's own are a few KB per log file and firing alert)."""
 
@@ -56,8 +60,13 @@ class State:
     breaches: dict[str, int] = field(default_factory=dict)
     """Consecutive runs in which each rule crossed a threshold (for `for`)."""
     totals: dict[str, float] = field(default_factory=dict)
-    """Cumulative counts across runs (`predictions_total` keeps counting)."""
+    """Cumulative counters across runs (`predictions_total`, every `_count`, `_sum`, `_bucket`)."""
     last_run: float | None = None
+    pending: dict[str, tuple[Event, ...]] = field(default_factory=dict)
+    """Events a notification target did not accept, by target key (a hash of the target as
+    given, never the URL: it may hold a token): sent again, before the new ones, next run."""
+    seen: dict[str, float] = field(default_factory=dict)
+    """When each group (`group|VERSION`, `missing|`) last had a record (for --state-retention)."""
 
 
 _FILE = {
@@ -89,6 +98,21 @@ _ALERT = {
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
+_EVENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind", "name", "severity", "message", "since"],
+    "properties": {
+        "kind": {"enum": ["firing", "repeat", "resolved", "superseded"]},
+        "name": {"type": "string"},
+        "severity": {"enum": ["warning", "critical"]},
+        "message": {"type": "string"},
+        "since": {"type": "number"},
+        "group": {"type": ["string", "null"]},
+        "metric": {"type": "string"},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -100,6 +124,11 @@ SCHEMA = {
         "breaches": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
         "totals": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
         "last_run": {"type": ["number", "null"]},
+        "pending": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": _EVENT, "maxItems": MAX_PENDING},
+        },
+        "seen": {"type": "object", "additionalProperties": {"type": "number"}},
     },
 }
 
@@ -151,6 +180,8 @@ def load(path: str) -> State:
         breaches=dict(doc["breaches"]),
         totals=dict(doc.get("totals", {})),
         last_run=doc.get("last_run"),
+        pending={k: tuple(Event(**e) for e in v) for k, v in doc.get("pending", {}).items()},
+        seen=dict(doc.get("seen", {})),
     )
 
 
@@ -162,14 +193,19 @@ def dumps(state: State) -> str:
         "alerts": {k: dataclasses.asdict(v) for k, v in state.alerts.items()},
         "breaches": state.breaches,
         "totals": state.totals,
+        "pending": {k: [dataclasses.asdict(e) for e in v] for k, v in state.pending.items() if v},
+        "seen": state.seen,
     }
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
 @contextlib.contextmanager
 def locked(path: str, *, wait: float = 60.0) -> Iterator[None]:
-    """Hold `path`.lock for the run; wait up to `wait` seconds for another run to finish."""
-    lock_path = path + ".lock"
+    """Hold the lock of the state file for the run; wait up to `wait` seconds for another run.
+
+    The lock sits beside the file's real path (symlinks resolved): two runs that name one state
+    file in two ways (a symlink, `./x` and `x`, a relative and an absolute path) exclude each other."""
+    lock_path = os.path.realpath(path) + ".lock"
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:

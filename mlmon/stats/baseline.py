@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon import __version__
-from mlmon.errors import BaselineError
+from mlmon.errors import BaselineError, raise_if_environment
 from mlmon.read.records import Kind, normalize_category
 from mlmon.read.tables import infer_kinds, to_number, to_text, utf8_or_null
 from mlmon.stats.effects import moments
@@ -252,8 +252,22 @@ def _checksum(body: dict[str, Any]) -> str:
 
 
 def dumps(b: Baseline) -> str:
-    """The baseline file's text: versioned JSON with a checksum."""
-    return json.dumps(to_json(b), indent=1, allow_nan=False) + "\n"
+    """The baseline file's text: versioned JSON with a checksum. Checked with the reader's own
+    schema and size limit first (one set of limits): a baseline that `load` would refuse (a
+    feature of 1,000,001 categories, a file over 256 MiB) is never written (BaselineError, 65)."""
+    from mlmon.stats import baseline_schema as schema
+
+    doc = to_json(b)
+    problem = schema.first_violation(doc)
+    if problem is not None:
+        raise BaselineError(f"cannot write this baseline, drift would refuse it: {problem}")
+    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    if len(text) > schema.MAX_BASELINE_BYTES:
+        raise BaselineError(
+            f"cannot write this baseline: {len(text) >> 20} MiB, over the {schema.MAX_BASELINE_BYTES >> 20} "
+            "MiB drift reads; build it with a smaller --grid or fewer columns"
+        )
+    return text
 
 
 def save(b: Baseline, path: str) -> None:
@@ -280,6 +294,7 @@ def load(path: str) -> Baseline:
         with open(path, "rb") as fh:
             data = fh.read(schema.MAX_BASELINE_BYTES + 1)
     except OSError as exc:
+        raise_if_environment(exc)
         raise NoInputError(f"cannot read baseline {path!r}: {exc.strerror or exc}") from None
     if len(data) > schema.MAX_BASELINE_BYTES:
         raise BaselineError(

@@ -69,7 +69,7 @@ def test_webhook_gets_slack_compatible_body_on_change_only(
     assert (
         att["color"] == "warning"
         and "p50 latency" not in att["text"]
-        and "latency_ms.p50 200 > 100" in att["text"]
+        and "latency_ms.p50 200 &gt; 100" in att["text"]  # Slack mrkdwn: > as &gt;
     )
     # same state again: nothing new to tell (the file was replaced, so it is read from the start)
     (tmp_path / "log.jsonl").write_bytes(
@@ -143,12 +143,28 @@ def test_smtp_login_needs_the_password_from_the_environment(
 ) -> None:
     _log(tmp_path, monkeypatch, 900.0)
     monkeypatch.delenv("MLMON_SMTP_PASSWORD", raising=False)
-    url = f"smtp://alice@{smtp_server.host}:{smtp_server.port}?to=oncall@example.com"
+    url = f"smtp://alice@{smtp_server.host}:{smtp_server.port}?to=oncall@example.com&insecure=1"
     r = cli(["check", "--notify", url, "-f", "json"])
     assert r.exit_code == 1
     (note,) = json.loads(r.stdout)["notifications"]
     assert not note["ok"] and note["attempts"] == 1 and "MLMON_SMTP_PASSWORD is not set" in note["error"]
     assert smtp_server.messages == []
+
+
+def test_a_password_over_plain_smtp_is_refused_unless_asked_for(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smtp_server: Mailbox,  # noqa: F811
+) -> None:
+    _log(tmp_path, monkeypatch, 900.0)
+    monkeypatch.setenv("MLMON_SMTP_PASSWORD", "hunter2")
+    url = f"smtp://alice@{smtp_server.host}:{smtp_server.port}?to=oncall@example.com"
+    r = cli(["check", "--notify", url, "-f", "json"])
+    assert r.exit_code == 1  # the alert decides
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note == {**note, "ok": False, "attempts": 0}
+    assert "the password would travel in clear" in note["error"] and "?insecure=1" in note["error"]
+    assert smtp_server.messages == [] and "hunter2" not in r.stdout + r.stderr
 
 
 def test_retries_are_bounded_with_backoff() -> None:
@@ -193,7 +209,14 @@ def test_a_notification_url_that_cannot_work_is_one_failed_attempt(
 
 
 @pytest.mark.parametrize(
-    "query", ["to=oncall@example.com%0d%0aBcc:all@example.com", "to=a@b.c&from=x%0aBcc:y@z"]
+    "query",
+    [
+        "to=oncall@example.com%0d%0aBcc:all@example.com",
+        "to=a@b.c&from=x%0aBcc:y@z",
+        "to=a@b.c&from=x%E2%80%A8Bcc:y@z",  # U+2028 LINE SEPARATOR
+        "to=a@b.c&from=x%C2%85y@z",  # U+0085 NEXT LINE
+        "to=a%E2%80%AE@b.c",  # U+202E: a disguised address
+    ],
 )
 def test_a_line_break_in_an_email_address_is_refused_not_sent(
     tmp_path: Path,
@@ -207,5 +230,5 @@ def test_a_line_break_in_an_email_address_is_refused_not_sent(
     assert r.exit_code == 1, r.stderr
     (note,) = json.loads(r.stdout)["notifications"]
     assert note == {**note, "ok": False, "attempts": 0}
-    assert "is not an email address (it holds a control character)" in note["error"]
+    assert "is not an email address (it holds a control or invisible character)" in note["error"]
     assert smtp_server.messages == []

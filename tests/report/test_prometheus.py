@@ -146,7 +146,7 @@ def test_pushgateway_refusal_is_one_attempt_and_an_empty_job_a_usage_error(
     assert r.exit_code == 1
     (note,) = json.loads(r.stdout)["notifications"]
     assert note == {**note, "ok": False, "attempts": 1}
-    assert "HTTP Error 404" in note["error"]
+    assert "HTTP 404" in note["error"]
     # the job label is the group's key: the gateway answered 400 to an empty one, three times
     r = cli(["check", "--push", pushgateway.url, "--push-job", ""])
     assert r.exit_code == 2 and "--push-job must not be empty" in error_line(r)

@@ -127,3 +127,39 @@ def test_a_bad_discovered_config_stops_every_command_with_78(
     assert r.exit_code == 78
     assert error_line(r) == f"{tmp_path / 'mlmon.toml'}: low-confidence: [1] is not of type 'number'"
     assert cli(["summary", "x.jsonl", "--no-config"]).exit_code == 66
+
+
+def test_every_path_key_is_relative_to_the_config_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from mlmon.rules.config import load_config
+
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "mlmon.toml"
+    path.write_text(
+        'logs = ["logs/a.log", "/abs/b.log"]\nstate = "st.json"\nbaseline = "../b.json"\n'
+        'output = ["junit:out/r.xml", "summary.md", "json:-", "-"]\nrotated = ["old/a.log*"]\n'
+    )
+    schema = {k: {} for k in ("logs", "state", "baseline", "output", "rotated")}
+    s = load_config(str(path), schema).settings
+    d = str(tmp_path / "cfg")
+    assert s["logs"] == [os.path.join(d, "logs/a.log"), "/abs/b.log"]
+    assert s["state"] == os.path.join(d, "st.json")
+    assert s["baseline"] == str(tmp_path / "b.json")
+    assert s["output"] == [f"junit:{d}/out/r.xml", f"{d}/summary.md", "json:-", "-"]
+    assert s["rotated"] == [os.path.join(d, "old/a.log*")]
+
+
+def test_labels_table_is_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from mlmon.errors import ConfigError
+    from mlmon.rules.config import load_config
+
+    path = tmp_path / "mlmon.toml"
+    path.write_text('labels = {service = "fraud-model", env = "prod"}\n')
+    assert load_config(str(path), {}).settings["labels"] == {"service": "fraud-model", "env": "prod"}
+    for bad in ('{"9x" = "a"}', '{severity = "a"}', '{service = ""}', '{service = 3}', '{__x = "a"}'):
+        path.write_text(f"labels = {bad}\n")
+        with pytest.raises(ConfigError, match="labels"):
+            load_config(str(path), {})

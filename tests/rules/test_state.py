@@ -76,3 +76,36 @@ def test_state_round_trips(tmp_path) -> None:  # type: ignore[no-untyped-def]
     p.write_text(dumps(st))
     assert load(str(p)) == st
     assert load(str(tmp_path / "missing.json")) == State()
+
+
+def test_undelivered_events_and_group_times_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mlmon.rules.state import MAX_PENDING, Event, StateError, load
+
+    ev = Event("firing", "p99", "critical", "p99 900 ms", 1.0, "v1", "latency_ms.p99", {"alertname": "p99"})
+    st = State(pending={"notify:abc": (ev, replace(ev, kind="resolved"))}, seen={"group|v1": 5.0})
+    p = tmp_path / "s.json"
+    p.write_text(dumps(st))
+    assert load(str(p)) == st
+    import json
+
+    doc = json.loads(dumps(st))
+    doc["pending"]["notify:abc"] = [doc["pending"]["notify:abc"][0]] * (MAX_PENDING + 1)
+    p.write_text(json.dumps(doc))
+    try:
+        load(str(p))
+    except StateError as exc:
+        assert "pending/notify:abc" in str(exc)
+    else:
+        raise AssertionError("a state with more undelivered events than mlmon keeps was accepted")
+
+
+def test_the_lock_is_taken_on_the_real_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from mlmon.rules.state import locked
+
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real" / "s.json", tmp_path / "link.json")
+    with locked(str(tmp_path / "link.json")):
+        assert (tmp_path / "real" / "s.json.lock").exists()
+        assert not (tmp_path / "link.json.lock").exists()
