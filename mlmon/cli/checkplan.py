@@ -150,6 +150,8 @@ class CheckArgs:
     push_job: str
     alert_ttl: float
     timeout: float
+    quiet: bool = False
+    """Table output: only the verdict line and the rules that are not ok (cron mail)."""
     labels: dict[str, str] = _field(default_factory=dict)
     """The run's identity: added to every alert, series and the Pushgateway grouping key."""
     retention: float = 30 * 86400.0
@@ -222,14 +224,15 @@ def with_follow_notes(rep: Any, planned: Any) -> Any:
     names = ", ".join(x.source for x in planned.lost[:3]) + (" ..." if len(planned.lost) > 3 else "")
     lost = RuleResult(
         name="input_lost",
-        metric="input_lost_bytes",
+        metric="input_lost",
         status=Status.WARNING,
-        value=float(total),
+        value=float(len(planned.lost)),
         warning=0.0,
         critical=None,
         direction="above",
-        message=f"{total} bytes of {len(planned.lost)} followed file(s) never read: {names} "
-        "(rotated away or deleted before this run; keep more rotated copies, or run more often)",
+        message=f"{len(planned.lost)} followed file(s) gone before this run read them to the end, "
+        f"at least {total} bytes never read: {names} (rotated away or deleted; keep more rotated "
+        "copies, name where they go with `rotated`, or run more often)",
     )
     results = (*rep.results, lost)
     alerts = tuple(x for x in (r.alert() for r in results) if x is not None)
