@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from mlmon.read.records import Kind
 from mlmon.stats import baseline as bl
@@ -100,6 +101,93 @@ def unseen(rng: Gen, runs: int, o: DriftOptions) -> list[tuple[str, list[str], s
             ("new 3% category (20-level column), n=1,000: flagged", [cell(found, runs)], ">= 95%")]
 
 
+# ------------------------------------------------------------------ percentile cliffs
+
+
+def _interpolated_above(rng: Gen, n: int, rank: float, limit_u: float, runs: int) -> int:
+    """Runs in which the value at a fractional 0-based rank of n uniform values (the order
+    statistics either side, interpolated) is above limit_u, mapped through a lognormal's
+    quantile function (latency-like; the interpolation makes the shape matter a little)."""
+    from scipy.stats import norm
+
+    k = int(np.floor(rank))
+    t = rank - k
+    u1 = rng.beta(k + 1, n - k, runs)  # the (k+1)-th smallest of n uniforms
+    u2 = u1 + (1 - u1) * (rng.beta(1, n - k - 1, runs) if n - k - 1 > 0 else 0.0)
+    x1, x2 = np.exp(norm.ppf(u1)), np.exp(norm.ppf(np.minimum(u2, 1 - 1e-16)))
+    return int(np.count_nonzero((1 - t) * x1 + t * x2 > np.exp(norm.ppf(limit_u))))
+
+
+def cliffs(rng: Gen, runs: int) -> tuple[list[str], float, int]:
+    """True p99 at the limit: the share of samples alerting, at every n from 20 to 2,000 and at
+    neighbouring pairs (n, n + 1) on a grid to 100,000; the largest step between neighbours."""
+    from mlmon.stats.percentile import bound_ranks
+
+    ns = list(range(20, 2001)) + sorted({int(round(x)) + d for x in np.geomspace(2000, 100_000, 40)
+                                         for d in (0, 1)})
+    rate: dict[int, float] = {}
+    for n in ns:
+        lo = bound_ranks(n, 0.99)[0]
+        rate[n] = 0.0 if lo is None else _interpolated_above(rng, n, lo, 0.99, runs) / runs
+    steps = [(max(rate[n], rate[n + 1]) / min(rate[n], rate[n + 1]), n) for n in ns
+             if n + 1 in rate and min(rate[n], rate[n + 1]) > 0]
+    worst, at = max(steps)
+    show = [20, 50, 100, 200, 299, 300, 500, 999, 1000, 1001, 2000, 10_000, 100_000]
+    show = [min(rate, key=lambda m: abs(m - x)) for x in show]
+    old999 = _interpolated_above(rng, 999, _old_rank(999), 0.99, runs) / runs
+    old1000 = _interpolated_above(rng, 1000, 999 * 0.99, 0.99, runs) / runs
+    lines = ["| n | " + " | ".join(f"{n:,}" for n in show) + " |", "|---|" + "---:|" * len(show),
+             "| alert rate | " + " | ".join(f"{rate[n]:.1%}" for n in show) + " |", "",
+             f"Largest step between neighbouring n (n = 20 .. 2,000, and pairs to 100,000): "
+             f"{worst:.2f}x (at n = {at:,}); target <= 1.5x. The rule before this round: "
+             f"{old999:.1%} at n = 999 (lower bound), {old1000:.1%} at n = 1,000 (point estimate)."]
+    return lines, worst, at
+
+
+def _old_rank(n: int) -> float:
+    from scipy.stats import binom
+
+    f = binom.cdf(np.arange(n), n, 0.99)
+    return float(np.flatnonzero(f <= 0.05)[-1])
+
+
+# ------------------------------------------------------------------ compare
+
+
+def _versions(rng: Gen, n: int, err: tuple[float, float]) -> pa.Table:
+    """Two versions (control `a`, treatment `b`) of n records each: lognormal latencies, a
+    success flag with the given error rates, a class and a confidence, the same law otherwise."""
+    from mlmon.read.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, SUCCESS
+
+    return pa.table({
+        GROUP: pa.array(["a"] * n + ["b"] * n),
+        LATENCY: pa.array(rng.lognormal(3, 0.5, 2 * n)),
+        SUCCESS: pa.array(np.concatenate([rng.random(n) >= err[0], rng.random(n) >= err[1]])),
+        PRED_CLASS: pa.array(rng.choice(["x", "y", "z"], 2 * n, p=[0.5, 0.3, 0.2]).tolist()),
+        CONFIDENCE: pa.array(rng.beta(5, 2, 2 * n)),
+    })
+
+
+def compare(rng: Gen, runs: int, ns: list[int]) -> list[tuple[str, list[str], str]]:
+    """1% -> 2% errors: `b` worse on success_rate; identical versions: `b` worse on anything."""
+    from mlmon.stats.compare import CompareAccumulator
+
+    found = np.zeros(len(ns), dtype=int)
+    false = np.zeros(len(ns), dtype=int)
+    for _ in range(runs):
+        for j, n in enumerate(ns):
+            for err, hits in (((0.01, 0.02), found), ((0.01, 0.01), false)):
+                acc = CompareAccumulator()
+                acc.update(_versions(rng, n, err))
+                (v,) = acc.result("a")
+                if err[1] > err[0]:
+                    hits[j] += any(m.metric == "success_rate" and m.verdict == "worse" for m in v.metrics)
+                else:
+                    hits[j] += v.verdict == "worse"
+    return [("errors 1% -> 2%: success_rate worse", [cell(int(h), runs) for h in found], ">= 80% at 10,000"),
+            ("identical versions: verdict worse", [cell(int(h), runs) for h in false], "<= 5%")]
+
+
 CHECKS: dict[str, Callable[..., list[str]]] = {}
 
 
@@ -124,6 +212,19 @@ def main() -> None:
         print("\n".join(block), flush=True)
     if "unseen" in checks:
         block = table("Unseen values", ["share"], unseen(rng, args.runs, o))
+        lines += block
+        print("\n".join(block), flush=True)
+    if "cliffs" in checks:
+        runs = 50 * args.runs
+        block, _, _ = cliffs(rng, runs)
+        block = ["", f"Percentile verdicts: true p99 at the limit, lognormal latencies, {runs:,} samples "
+                 "per n (share whose 95% lower bound is above the limit)", "", *block]
+        lines += block
+        print("\n".join(block), flush=True)
+    if "compare" in checks:
+        ns = [1_000, 10_000, 100_000]
+        block = table("compare: two versions, n records each (default tolerances)", [f"n={n:,}" for n in ns],
+                      compare(rng, args.runs, ns))
         lines += block
         print("\n".join(block), flush=True)
     lines += ["", f"Total benchmark time {time.perf_counter() - started:.0f} s."]

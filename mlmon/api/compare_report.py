@@ -14,7 +14,7 @@ from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
 from mlmon.rules.alerts import Alert, Severity, TrafficRules, traffic_alerts
 from mlmon.stats.baseline import Baseline
-from mlmon.stats.compare import CompareAccumulator, CompareOptions, VersionComparison
+from mlmon.stats.compare import CompareAccumulator, CompareOptions, MetricComparison, VersionComparison
 from mlmon.stats.summary import group_label, group_text
 
 
@@ -81,12 +81,13 @@ def compare(
             float(m.effect or 0.0),
             m.tolerance,
             f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
-            f"{m.effect_measure} {m.effect:.3g} beyond "
+            f"{m.effect_measure} {m.effect:.3g}{_bounds(m)}, not shown within "
             f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
             if m.p_value_adjusted is not None
             else f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
             f"{m.effect_measure} "
-            f"{(m.effect or 0.0):.3g} beyond the tolerance {m.tolerance:g}, 95% interval excludes 0",
+            f"{(m.effect or 0.0):.3g}{_bounds(m)}, not shown within the tolerance {m.tolerance:g}, "
+            "95% interval excludes 0",
             v.version,
             v.version is None,
         )
@@ -98,3 +99,10 @@ def compare(
         report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
         verdict, alerts,
     )
+
+
+def _bounds(m: MetricComparison) -> str:
+    """` (95% bounds a to b)` of the effect, or nothing when it has none."""
+    if m.effect_interval is None:
+        return ""
+    return f" (95% bounds {m.effect_interval[0]:.3g} to {m.effect_interval[1]:.3g})"

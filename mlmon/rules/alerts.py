@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from mlmon.numfmt import number, p_value, percent, sd
+from mlmon.stats.percentile import level as percentile_level
 from mlmon.stats.summary import GroupSummary, SummaryResult, group_text
 
 if TYPE_CHECKING:
@@ -78,8 +79,9 @@ class SummaryThresholds:
     max_low_confidence_share: Threshold | float | None = None
     max_out_of_range: Threshold | float | None = None
     min_samples: int = 30
-    """Rates and latency percentiles from fewer values than this get no verdict (as drift's
-    insufficient_data): one error in one request is not an alert."""
+    """Rates from fewer values than this get no verdict (as drift's insufficient_data): one
+    error in one request is not an alert. Latency percentiles need no such floor: they alert
+    only when their 95% lower bound is beyond the limit, which few values rarely prove."""
 
 
 RULES: dict[str, tuple[str, Severity, bool]] = {
@@ -147,10 +149,10 @@ def summary_alerts(
 ) -> tuple[Alert, ...]:
     """Alerts of the thresholds that are set, per group; with a single group, once.
 
-    Rates and percentiles from fewer than `t.min_samples` values get no verdict; where that
-    leaves a threshold unchecked on all records, a `records` warning says so (with `unchecked`). A percentile
-    with too few values above it (`insufficient`) alerts only when its lower confidence bound
-    is beyond the limit: then the data prove the limit crossed."""
+    Rates from fewer than `t.min_samples` values get no verdict; where that leaves a threshold
+    unchecked on all records, a `records` warning says so (with `unchecked`). A percentile has
+    a verdict at every n by one rule (mlmon/stats/percentile.py): it alerts when its 95% lower
+    confidence bound is beyond the limit, that is when the data prove the limit crossed."""
     alerts: list[Alert] = []
     th = rules(t)
     upper = {metric: up for metric, _, up in RULES.values()}
@@ -162,15 +164,8 @@ def summary_alerts(
         missing = not is_overall and g.group is None
         skipped: list[tuple[str, int]] = []
         checks: list[tuple[str, float | None, str, Callable[[float], str], int, float | None]] = [
-            (
-                f"latency_ms.{name}",
-                value,
-                f"latency {name}",
-                _ms,
-                lat.n,
-                low if name in lat.insufficient else None,
-            )
-            for name, value, low in (("p95", lat.p95, lat.p95_lower), ("p99", lat.p99, lat.p99_lower))
+            (f"latency_ms.{name}", value, f"latency {name}", _ms, lat.n, lat.bounds(name)[0])
+            for name, value in (("p95", lat.p95), ("p99", lat.p99))
         ]
         checks += [
             ("success_rate", g.success_rate, "success rate", _pct(2), g.success_n, None),
@@ -188,22 +183,23 @@ def summary_alerts(
             rule = th.get(metric)
             if rule is None or v is None:
                 continue
-            if n < t.min_samples:
+            percentile = metric.startswith("latency_ms.")
+            if n < t.min_samples and not percentile:  # a percentile has a verdict at every n
                 skipped.append((metric, n))
                 continue
-            insufficient = metric.startswith("latency_ms.") and metric[-3:] in lat.insufficient
-            if insufficient and bound is None:
-                continue
-            hit = rule.crossed(bound if insufficient and bound is not None else v, upper=upper[metric])
-            if hit is None:
-                continue
-            sev, limit = hit
+            if percentile:  # one rule at every n: the 95% lower bound beyond the limit
+                level, _ = percentile_level(v, *lat.bounds(metric[-3:]), rule.warning, rule.critical, True)
+                if level is None or bound is None:
+                    continue
+                sev = Severity(level)
+                limit = float(rule.critical if sev is Severity.CRITICAL else rule.warning)  # type: ignore[arg-type]
+            else:
+                hit = rule.crossed(v, upper=upper[metric])
+                if hit is None:
+                    continue
+                sev, limit = hit
             op = ">" if upper[metric] else "<"
-            proof = (
-                f"; proven from few values: the 95% lower bound is {fmt(bound)}"
-                if insufficient and bound is not None
-                else ""
-            )
+            proof = f"; proven: the 95% lower bound is {fmt(bound)}" if percentile and bound else ""
             alerts.append(
                 Alert(
                     metric,

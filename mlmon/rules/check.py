@@ -18,6 +18,7 @@ from mlmon.stats.drift import (
     mean_shifted,
     unseen_breached,
 )
+from mlmon.stats.percentile import level as percentile_level
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
 
@@ -53,6 +54,13 @@ class RuleResult:
     """The rule's `for`: consecutive crossing runs before it fires (counted with --state)."""
     group_missing: bool = False
     """The records without the --by field decided the status (`group` is then None)."""
+    proven: bool | None = None
+    """Latency percentiles: whether the data prove the status (an alert always is: its 95% bound
+    is beyond the limit; an ok is when the other bound is within the limit, else `ok, not
+    proven`). None for the other metrics."""
+    bound: float | None = None
+    """Latency percentiles: the 95% confidence bound the status was decided on (the lower bound
+    for an upper limit)."""
 
     @property
     def threshold(self) -> float | None:
@@ -96,8 +104,6 @@ def summary_value(g: GroupSummary, metric: str, *, now: float) -> tuple[float | 
         key = metric.split(".", 1)[1]
         if lat.n == 0:
             return None, "no record has a latency"
-        if key in lat.insufficient:
-            return None, f"too few latencies for {key} (n={lat.n})"
         v = getattr(lat, key)
         return (None, f"no {key}") if v is None else (float(v), "")
     if metric == "confidence.mean":
@@ -172,7 +178,28 @@ _Candidate = tuple[str | None | _Missing, float | None, str]
 """(group: None for all records, value, why it has none)."""
 
 
-def _decide(rule: Rule, candidates: Sequence[_Candidate], metric: str | None = None) -> RuleResult:
+_Judged = tuple[Status, bool, float | None]
+"""A percentile's verdict by the interval rule: (status, proven, the bound compared)."""
+
+
+def _percentile_judged(rule: Rule, g: GroupSummary) -> _Judged | None:
+    """The verdict on a latency percentile (`latency_ms.p50/p95/p99`) by the rule every command
+    uses (mlmon/stats/percentile.py); None for other metrics or without latencies."""
+    key = rule.metric.split(".", 1)[1] if rule.metric.startswith("latency_ms.") else ""
+    lat = g.latency_ms
+    point = getattr(lat, key, None) if key in ("p50", "p95", "p99") else None
+    if point is None or lat.n == 0:
+        return None
+    lower, upper = lat.bounds(key)
+    above = rule.direction == "above"
+    level, proven = percentile_level(point, lower, upper, rule.warning, rule.critical, above)
+    return Status(level or "ok"), proven, lower if above else upper
+
+
+def _decide(
+    rule: Rule, candidates: Sequence[_Candidate], metric: str | None = None,
+    judged: Sequence[_Judged | None] = (),
+) -> RuleResult:
     metric = metric or rule.metric
     name = _name(rule, metric)
     overall = candidates[0]
@@ -187,20 +214,27 @@ def _decide(rule: Rule, candidates: Sequence[_Candidate], metric: str | None = N
             rule.direction,
             f"{metric}: no data ({overall[2]})",
         )
-    best: tuple[Status, float, str | None | _Missing] | None = None
-    for group, value, _why in candidates:
+    best: tuple[Status, float, str | None | _Missing, _Judged | None] | None = None
+    for i, (group, value, _why) in enumerate(candidates):
         if value is None:
             continue
-        st = _level(rule, value)
+        j = judged[i] if i < len(judged) else None
+        st = j[0] if j is not None else _level(rule, value)
         worse = best is None or st.rank > best[0].rank
         if not worse and best is not None and st.rank == best[0].rank and st is not Status.OK:
             worse = value > best[1] if rule.direction == "above" else value < best[1]
         if worse:
-            best = (st, value, group)
+            best = (st, value, group, j)
     assert best is not None
-    status, value, chosen = best
+    status, value, chosen, how = best
     missing = isinstance(chosen, _Missing)
     group = None if isinstance(chosen, _Missing) else chosen
+    message = _message(rule, status, value, group, metric, missing=missing)
+    if how is not None and how[2] is not None:
+        side = "lower" if rule.direction == "above" else "upper"
+        message += f"; 95% {side} bound {_fmt(how[2])}"
+    if how is not None and not how[1]:
+        message += "; not proven (too few values to show it within the limit)"
     return RuleResult(
         name,
         metric,
@@ -209,9 +243,11 @@ def _decide(rule: Rule, candidates: Sequence[_Candidate], metric: str | None = N
         rule.warning,
         rule.critical,
         rule.direction,
-        _message(rule, status, value, group, metric, missing=missing),
+        message,
         group,
         group_missing=missing,
+        proven=None if how is None else how[1],
+        bound=None if how is None else how[2],
     )
 
 
@@ -350,12 +386,14 @@ def evaluate(
         candidates: list[_Candidate] = [
             (None, *summary_value(summary.overall, rule.metric, now=now))
         ]
+        judged = [_percentile_judged(rule, summary.overall)]
         if rule.by is not None:
             candidates += [
                 (_MISSING if g.group is None else g.group, *summary_value(g, rule.metric, now=now))
                 for g in summary.groups
             ]
-        out.append(replace(_decide(rule, candidates), for_runs=rule.for_runs))
+            judged += [_percentile_judged(rule, g) for g in summary.groups]
+        out.append(replace(_decide(rule, candidates, judged=judged), for_runs=rule.for_runs))
     return tuple(out)
 
 

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, FEATURE_PREFIX, LATENCY, PRED_CLASS, SUCCESS, Kind
+from mlmon.stats import effects as fx
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.drift import chi_square_table
@@ -211,6 +212,10 @@ class MetricComparison:
     tolerance: float
     verdict: str
     """better, worse, same or not_enough_data."""
+    effect_interval: tuple[float, float] | None = None
+    """95% bounds of the effect. A real difference is within tolerance only when its bound on
+    the side of the difference is (as drift's effect gate): power then grows with n, where a
+    tolerance held against the point estimate stops near 50% for a difference at the tolerance."""
 
 
 @dataclass(frozen=True)
@@ -313,9 +318,12 @@ def _latency(c: Sample, t: Sample, o: CompareOptions) -> list[MetricComparison]:
                                      method="asymptotic" if max(nc, nt) > 8 else "auto")
             u, p = float(res.statistic), float(res.pvalue)
         mc, mt = _pct(c, 0.5), _pct(t, 0.5)
+        lc, uc = quantile_interval(c, 0.5, 1 - (1 - 0.95) / 2)
+        lt, ut = quantile_interval(t, 0.5, 1 - (1 - 0.95) / 2)
         out.append(_metric("latency_ms", "mann_whitney_u", nc, nt, o, control=mc, treatment=mt,
                            difference=mt - mc, statistic=u, p_value=p,
-                           effect=(mt - mc) / mc if mc else None, effect_measure="relative_shift_of_median"))
+                           effect=(mt - mc) / mc if mc else None, effect_measure="relative_shift_of_median",
+                           effect_interval=((lt - uc) / mc, (ut - lc) / mc) if mc else None))
     for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
         metric = f"latency_ms.{name}"
         if min(nc, nt) < o.min_records or min(nc, nt) * (1 - q) < MIN_TAIL:
@@ -327,14 +335,16 @@ def _latency(c: Sample, t: Sample, o: CompareOptions) -> list[MetricComparison]:
         lt, ut = quantile_interval(t, q, 1 - (1 - 0.95) / 2)
         interval = (lt - uc, ut - lc)
         rel = (vt - vc) / vc if vc else None
+        rel_interval = (interval[0] / vc, interval[1] / vc) if vc else None
         verdict = SAME
-        if rel is not None and interval[0] > 0 and rel > o.tol(metric):
+        # real (the interval excludes 0) and not shown within tolerance (its far bound reaches it)
+        if rel_interval is not None and interval[0] > 0 and rel_interval[1] > o.tol(metric):
             verdict = WORSE
-        elif rel is not None and interval[1] < 0 and rel < -o.tol(metric):
+        elif rel_interval is not None and interval[1] < 0 and rel_interval[0] < -o.tol(metric):
             verdict = BETTER
         out.append(_metric(metric, "order_statistics", nc, nt, o, control=vc, treatment=vt,
                            difference=vt - vc, interval=interval, effect=rel,
-                           effect_measure="relative_shift", verdict=verdict))
+                           effect_measure="relative_shift", verdict=verdict, effect_interval=rel_interval))
     return out
 
 
@@ -344,9 +354,11 @@ def _success(c: _Version, t: _Version, o: CompareOptions) -> MetricComparison:
         return _metric("success_rate", "two_proportion_z", n1, n2, o)
     z, p = two_proportion_z(c.successes, n1, t.successes, n2)
     p1, p2 = c.successes / n1, t.successes / n2
+    interval = newcombe(c.successes, n1, t.successes, n2)
     return _metric("success_rate", "two_proportion_z", n1, n2, o, control=p1, treatment=p2,
-                   difference=p2 - p1, interval=newcombe(c.successes, n1, t.successes, n2),
-                   statistic=z, p_value=p, effect=p2 - p1, effect_measure="difference")
+                   difference=p2 - p1, interval=interval,
+                   statistic=z, p_value=p, effect=p2 - p1, effect_measure="difference",
+                   effect_interval=interval)
 
 
 def _count_into(counter: ClassCounter, col: pa.ChunkedArray) -> None:
@@ -389,8 +401,10 @@ def _counts(metric: str, ca: ClassCounter, cb: ClassCounter, o: CompareOptions) 
         stat, p = float(res.statistic), float(res.pvalue)
     cats = set(a) | set(b)
     tv = 0.5 * sum(abs(a.get(k, 0) / n1 - b.get(k, 0) / n2) for k in cats)
+    k = max(2, len(cats))
+    bounds = fx.bounds(tv, fx.l1_margin(n1, k) + fx.l1_margin(n2, k))
     return _metric(metric, "chi_square", n1, n2, o, statistic=stat, p_value=p, effect=tv,
-                   effect_measure="total_variation")
+                   effect_measure="total_variation", effect_interval=bounds)
 
 
 def _ks(metric: str, c: Sample, t: Sample, o: CompareOptions) -> MetricComparison:
@@ -407,17 +421,23 @@ def _ks(metric: str, c: Sample, t: Sample, o: CompareOptions) -> MetricCompariso
     mc, mt = _mean(c), _mean(t)
     return _metric(metric, "ks", nc, nt, o, control=mc, treatment=mt, difference=mt - mc,
                    statistic=d, p_value=p, effect=d,
-                   effect_measure="ks_d")
+                   effect_measure="ks_d", effect_interval=fx.bounds(d, fx.dkw_margin(nc) + fx.dkw_margin(nt)))
 
 
 def _judge(m: MetricComparison, o: CompareOptions) -> MetricComparison:
-    """The verdict of a tested metric: a real difference (adjusted p < alpha) beyond tolerance."""
+    """The verdict of a tested metric: a real difference (adjusted p < alpha) that the data do
+    not show within tolerance (the effect's 95% bound on the side of the difference reaches
+    beyond it; the point estimate where no bound is known)."""
     from dataclasses import replace
 
     if m.p_value_adjusted is None or m.effect is None:
         return m
     real = m.p_value_adjusted < o.alpha
-    if not real or abs(m.effect) <= m.tolerance:
+    reach = abs(m.effect)
+    if m.effect_interval is not None:
+        low, high = m.effect_interval
+        reach = max(reach, -low if m.effect < 0 else high)
+    if not real or reach <= m.tolerance:
         return replace(m, verdict=SAME)
     if m.metric == "latency_ms":
         return replace(m, verdict=WORSE if m.effect > 0 else BETTER)

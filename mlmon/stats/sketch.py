@@ -7,6 +7,7 @@ import math
 import numpy as np
 from ddsketch import DDSketch
 
+from mlmon.stats import percentile as pct
 from mlmon.stats.summary import MIN_TAIL, PERCENTILES, LatencyStats
 
 RELATIVE_ACCURACY = 0.01
@@ -68,8 +69,13 @@ class LatencySketch:
                                 insufficient=("p50", "p95", "p99"))
         p50, p95, p99 = (self._quantile(q) for _, q in PERCENTILES)
         insufficient = tuple(name for name, q in PERCENTILES if self.n * (1 - q) < MIN_TAIL)
+        bounds: dict[str, float | None] = {}
+        for name, q in PERCENTILES:  # the bound ranks' values, as the sketch holds them (1%)
+            for side, rank in zip(("lower", "upper"), pct.bound_ranks(self.n, q), strict=True):
+                bounds[f"{name}_{side}"] = None if rank is None else self._quantile(
+                    rank / (self.n - 1) if self.n > 1 else 0.0)
         return LatencyStats(self.n, self.total / self.n, p50, p95, p99, self.top, method="ddsketch",
-                            insufficient=insufficient)
+                            insufficient=insufficient, **bounds)
 
 
 def round_relative(values: np.ndarray, relative_accuracy: float = RELATIVE_ACCURACY) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from collections.abc import Callable, Collection
@@ -14,6 +13,7 @@ import pyarrow.compute as pc
 
 from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, PRED_VALUE, SUCCESS, TIMESTAMP
+from mlmon.stats import percentile as pct
 from mlmon.stats.classes import TOP_CLASSES, ClassCounter, ClassShare
 
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
@@ -21,10 +21,6 @@ CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 """Upper bounds of the confidence histogram buckets (the seed's Prometheus buckets)."""
 MIN_TAIL = 10
 """A percentile q needs n * (1 - q) >= MIN_TAIL values above it to be trusted."""
-BOUND_ALPHA = 0.05
-"""Error rate of the lower confidence bounds of insufficient percentiles."""
-BOUNDED = (0.95, 0.99)
-"""The percentiles (p95, p99) that get a lower confidence bound when they are insufficient."""
 ALL = "(all)"
 """The table label of the all-records row. Only a label: in the data the overall is
 `SummaryResult.overall` (the top level of the JSON), never a group."""
@@ -373,12 +369,23 @@ class LatencyStats:
     max: float | None
     method: str = "linear"
     insufficient: tuple[str, ...] = ()
-    """Percentiles with fewer than 10 values above them: shown, alerted on only through the bound below."""
+    """Percentiles with fewer than 10 values above them (marked `*`: the estimate is rough)."""
     p95_lower: float | None = None
-    """Where p95 is insufficient: a one-sided 95% lower confidence bound of the true p95 (an
-    order statistic, exact for any continuous distribution). A limit below it is crossed for sure."""
+    """A one-sided 95% lower confidence bound of the true p95 at every n: an order statistic,
+    interpolated to the rank of exact coverage (mlmon/stats/percentile.py). An upper limit below
+    it is proven crossed; that is the only way a p95 rule alerts, whatever n."""
     p99_lower: float | None = None
     """The same for p99."""
+    p50_lower: float | None = None
+    p50_upper: float | None = None
+    """A one-sided 95% upper confidence bound of the true p50: a limit above it is proven not
+    crossed. None when n is too small to bound that side (the verdict is then `not proven`)."""
+    p95_upper: float | None = None
+    p99_upper: float | None = None
+
+    def bounds(self, name: str) -> tuple[float | None, float | None]:
+        """(lower, upper) 95% bounds of a percentile (`p50`, `p95`, `p99`)."""
+        return getattr(self, f"{name}_lower", None), getattr(self, f"{name}_upper", None)
 
 
 @dataclass(frozen=True)
@@ -457,57 +464,23 @@ def latency_stats(values: np.ndarray, *, in_place: bool = False) -> LatencyStats
     )
     p50, p95, p99 = (float(x) for x in qs)
     insufficient = tuple(name for name, q in PERCENTILES if n * (1 - q) < MIN_TAIL)
-    low95, low99 = _lower_bounds(n, insufficient, lambda k: float(np.partition(values, k)[k]))
-    return LatencyStats(n, mean, p50, p95, p99, top, "linear", insufficient, low95, low99)
+    # one partition at every rank the bounds take (in place when the caller allows it)
+    ranks = pct.ranks_needed(n, tuple(q for _, q in PERCENTILES))
+    part = values if in_place else values.copy()
+    if ranks:
+        part.partition(ranks)
+    return LatencyStats(n, mean, p50, p95, p99, top, "linear", insufficient,
+                        **_bounds(n, lambda k: float(part[k])))
 
 
-def lower_bound_rank(n: int, q: float, alpha: float = BOUND_ALPHA) -> int | None:
-    """0-based rank k of the order statistic that is a one-sided (1 - alpha) lower confidence
-    bound of the q-quantile of n values: the largest k with P(Binomial(n, q) <= k) <= alpha,
-    so that P(x_(k) <= true quantile) >= 1 - alpha. None when even the smallest value is not one.
-
-    The bounds the summary takes (p95 and p99 with too few values above them) are computed
-    exactly in integers (`_exact_rank`), which needs no scipy import: that import was most of
-    a small log's run time. Any other is scipy's `bdtr`; the tests check that both give the
-    same rank for every n the summary uses."""
-    if alpha == BOUND_ALPHA and q in BOUNDED and n * (1 - q) < MIN_TAIL:
-        return _exact_rank(n, q, alpha)
-    from scipy.special import bdtr
-
-    cdf = bdtr(np.arange(n), n, q)
-    ok = np.flatnonzero(cdf <= alpha)
-    return int(ok[-1]) if len(ok) else None
-
-
-@functools.cache
-def _exact_rank(n: int, q: float, alpha: float) -> int | None:
-    """`lower_bound_rank` without rounding. With q = a / b and alpha = c / d as the floats hold
-    them, P(X <= k) * b**n is b**n minus the upper tail, the sum over i > k of
-    C(n, i) * a**i * (b - a)**(n - i); summed from i = n down, it reaches the bound within a few
-    terms when few values lie above the quantile. (Cached: n is below 1,000 here.)"""
-    a, b = q.as_integer_ratio()
-    c, d = alpha.as_integer_ratio()
-    whole = b**n
-    limit = c * whole
-    term = a**n  # the term i = n
-    upper = 0
-    for k in range(n - 1, -1, -1):
-        upper += term  # the terms i > k
-        if d * (whole - upper) <= limit:
-            return k
-        term = term * (k + 1) * (b - a) // ((n - k) * a)  # the term i = k, exactly
-    return None
-
-
-def _lower_bounds(
-    n: int, insufficient: tuple[str, ...], kth: Callable[[int], float]
-) -> tuple[float | None, float | None]:
-    """(p95_lower, p99_lower): bounds of the insufficient ones, from the k-th smallest value."""
-    out: list[float | None] = []
-    for name, q in zip(("p95", "p99"), BOUNDED, strict=True):
-        k = lower_bound_rank(n, q) if name in insufficient and n else None
-        out.append(None if k is None else kth(k))
-    return out[0], out[1]
+def _bounds(n: int, kth: Callable[[int], float]) -> dict[str, float | None]:
+    """The lower and upper 95% bounds of p50, p95 and p99, from the k-th smallest value."""
+    out: dict[str, float | None] = {}
+    for name, q in PERCENTILES:
+        lo, hi = pct.bound_ranks(n, q)
+        out[f"{name}_lower"] = pct.at_rank(lo, kth, n)
+        out[f"{name}_upper"] = pct.at_rank(hi, kth, n)
+    return out
 
 
 def latency_stats_of_counts(distinct: np.ndarray, counts: np.ndarray) -> LatencyStats:
@@ -535,11 +508,9 @@ def latency_stats_of_counts(distinct: np.ndarray, counts: np.ndarray) -> Latency
         for a, b, g in zip(lo, hi, gamma, strict=True)
     )
     insufficient = tuple(name for name, q in PERCENTILES if n * (1 - q) < MIN_TAIL)
-    low95, low99 = _lower_bounds(
-        n, insufficient, lambda k: float(distinct[np.searchsorted(ends, k, side="right")])
-    )
     top = float(distinct[-1])
-    return LatencyStats(n, mean, p50, p95, p99, top, "linear", insufficient, low95, low99)
+    return LatencyStats(n, mean, p50, p95, p99, top, "linear", insufficient,
+                        **_bounds(n, lambda k: float(distinct[np.searchsorted(ends, k, side="right")])))
 
 
 def _iso(ns: int | None) -> str | None:

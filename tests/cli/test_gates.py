@@ -18,12 +18,15 @@ def _p99(doc: dict) -> float:  # type: ignore[type-arg]
 
 def test_threshold_pairs_on_the_command_line() -> None:
     doc = strict_json(cli(["summary", SAMPLE, "-f", "json", "--by", ""]).stdout)
-    p99 = _p99(doc)
+    # a p99 limit is crossed when the 95% lower bound is above it (the same rule at every n)
+    lo, hi = doc["latency_ms"]["p99_lower"], doc["latency_ms"]["p99_upper"]
+    assert lo <= _p99(doc) <= hi
     rate = doc["success_rate"]
     cases = [
-        (["--max-p99-ms", f"{p99 - 1}:{p99 + 1}"], "warning", p99 - 1, 1),
-        (["--max-p99-ms", f":{p99 - 1}"], "critical", p99 - 1, 1),
-        (["--max-p99-ms", f"{p99 + 1}"], None, None, 0),
+        (["--max-p99-ms", f"{lo - 1}:{hi + 1}"], "warning", lo - 1, 1),
+        (["--max-p99-ms", f":{lo - 1}"], "critical", lo - 1, 1),
+        (["--max-p99-ms", f"{(lo + hi) / 2}"], None, None, 0),  # not proven crossed: ok
+        (["--max-p99-ms", f"{hi + 1}"], None, None, 0),
         (["--min-success-rate", f"{rate + 0.001}:{rate - 0.001}"], "warning", rate + 0.001, 1),
         (["--min-success-rate", f"{rate + 0.001}"], "critical", rate + 0.001, 1),
         (["--max-error-rate", f"{1 - rate - 0.002}:{1 - rate - 0.001}"], "critical", 1 - rate - 0.001, 1),
@@ -35,7 +38,7 @@ def test_threshold_pairs_on_the_command_line() -> None:
         assert [(a["severity"], a["threshold"]) for a in alerts] == (
             [(severity, pytest.approx(limit))] if severity else []), args
     fail_on_critical = cli(["summary", SAMPLE, "--by", "", "--fail-on", "critical",
-                            "--max-p99-ms", f"{p99 - 1}:{p99 + 100}"])
+                            "--max-p99-ms", f"{lo - 1}:{hi + 100}"])
     assert fail_on_critical.exit_code == 0
 
 
@@ -226,7 +229,7 @@ def test_since_and_until_take_now_relative_and_epoch_times(tmp_path: Path) -> No
         assert r.exit_code == 2 and "--since" in error_line(r)
 
 
-def test_an_insufficient_p99_alerts_when_the_data_prove_it(tmp_path: Path) -> None:
+def test_a_p99_from_few_values_alerts_when_the_data_prove_it(tmp_path: Path) -> None:
     from scipy.stats import binom
 
     lat = [10_000.0 + i for i in range(999)]
@@ -238,21 +241,30 @@ def test_an_insufficient_p99_alerts_when_the_data_prove_it(tmp_path: Path) -> No
     assert "p99" in doc["latency_ms"]["insufficient"]
     (a,) = doc["alerts"]
     assert a["metric"] == "latency_ms.p99" and a["value"] == pytest.approx(np.percentile(lat, 99))
-    # the bound is the order statistic x_(k): the largest k with P(Binomial(999, 0.99) <= k) <= 0.05
+    # the bound is x_(k) moved towards x_(k+1) by the share of the binomial step where the
+    # coverage 1 - F crosses 95%: k the largest with P(Binomial(999, 0.99) <= k) <= 0.05
     k = max(j for j in range(999) if binom.cdf(j, 999, 0.99) <= 0.05)
-    assert doc["latency_ms"]["p99_lower"] == sorted(lat)[k]
+    f0, f1 = binom.cdf(k, 999, 0.99), binom.cdf(k + 1, 999, 0.99)
+    s = sorted(lat)
+    bound = s[k] + (0.05 - f0) / (f1 - f0) * (s[k + 1] - s[k])
+    assert doc["latency_ms"]["p99_lower"] == pytest.approx(bound, rel=1e-12)
     # a limit above the bound (but below the estimate) is not proven crossed: no alert
-    limit = (sorted(lat)[k] + np.percentile(lat, 99)) / 2
+    limit = (bound + np.percentile(lat, 99)) / 2
     r = cli(["summary", log, "--max-p99-ms", str(limit), "-f", "json"])
     assert r.exit_code == 0 and strict_json(r.stdout)["alerts"] == []
 
 
 def test_one_error_in_one_request_is_not_critical(tmp_path: Path) -> None:
     log = _write(tmp_path, "one.jsonl", [{"timestamp": 1.7e9, "latency_ms": 900.0, "status": "error"}])
-    r = cli(["summary", log, "--min-success-rate", "0.99", "--max-p99-ms", "100", "-f", "json"])
+    r = cli(["summary", log, "--min-success-rate", "0.99", "--max-p99-ms", "1000", "-f", "json"])
     alerts = strict_json(r.stdout)["alerts"]
     assert [(a["metric"], a["severity"]) for a in alerts] == [("records", "warning")]
     assert "success_rate" in alerts[0]["message"] and "--min-samples 30" in alerts[0]["message"]
+    # a percentile has a verdict at every n: one request of 900 ms proves the p99 above 100 ms
+    # (were it at most 100 ms, a request would take longer only 1% of the time)
+    r = cli(["summary", log, "--max-p99-ms", "100", "-f", "json"])
+    assert [(a["metric"], a["severity"]) for a in strict_json(r.stdout)["alerts"]] == [
+        ("latency_ms.p99", "warning")]
     assert cli(["summary", log, "--min-success-rate", "0.99", "--fail-on", "critical"]).exit_code == 0
     assert cli(["summary", log, "--min-success-rate", "0.99", "--min-samples", "1"]).exit_code == 1
 
