@@ -17,6 +17,7 @@ from mlmon.numfmt import ms, number, p_value, percent
 from mlmon.report.render import SCHEMA_VERSION, drift_json, plain, safe, summary_json
 
 if TYPE_CHECKING:
+    from mlmon.api.check_report import CheckReport
     from mlmon.api.report_data import ReportData
     from mlmon.rules.alerts import SummaryThresholds
 
@@ -393,4 +394,34 @@ def report_doc(data: ReportData, *, thresholds: SummaryThresholds | None = None,
         "distributions": dists,
         "every_given": data.every_given,
         "limits": _limits(thresholds),
+    }
+
+
+def check_doc(rep: CheckReport, *, config: str | None, notifications: list[dict[str, Any]],
+              title: str = "mlmon check") -> dict[str, Any]:
+    """The report document of a `check` run: its summary and drift as summary and drift print
+    them, and its rules' results (no plots over time: a check reads no windows)."""
+    from mlmon.api.drift import DriftReport
+    from mlmon.api.summary import SummaryReport
+    from mlmon.report.checks import check_json
+
+    summary = SummaryReport(rep.input, rep.records, rep.filtered_out, rep.summary, ())
+    drift = None
+    if rep.features is not None:
+        rows = max((f.baseline_n for f in rep.features), default=0)
+        drift = DriftReport(rep.input, rep.records, rep.filtered_out, "the check's baseline", rows,
+                            rep.features, ())
+    by = "model_version" if rep.summary.groups else None
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": "check",
+        "mlmon_version": __version__,
+        "title": title,
+        "summary": json.loads(summary_json(summary, by=by)),
+        "trend": None,
+        "drift": json.loads(drift_json(drift)) if drift is not None else None,
+        "distributions": [],
+        "every_given": False,
+        "limits": {},
+        "check": json.loads(check_json(rep, config=config, notifications=notifications)),
     }

@@ -53,11 +53,19 @@ class Plots:
         self.count = 0
 
     @contextmanager
-    def figure(self, width: float, height: float) -> Iterator[Figure]:
+    def figure(self, width: float, height: float, *, fixed: bool = True) -> Iterator[Figure]:
+        """A figure with fixed margins (numbers on the axes: fast), or laid out to fit its labels
+        (`fixed=False`, for category names of any length)."""
         with mpl.rc_context(_RC), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a missing glyph for a log's odd character is no error
             logging.getLogger("matplotlib").setLevel(logging.ERROR)
-            yield Figure(figsize=(width, height), layout="constrained")
+            if fixed:
+                fig = Figure(figsize=(width, height))
+                fig.subplots_adjust(left=0.72 / width, right=1 - 0.15 / width, bottom=0.5 / height,
+                                    top=1 - 0.28 / height, hspace=0.45)
+                yield fig
+            else:
+                yield Figure(figsize=(width, height), layout="constrained")
 
     def svg(self, fig: Figure, title: str, desc: str) -> str:
         """The figure as an inline `<svg>` with `<title>` and `<desc>` (its accessible name and
@@ -187,7 +195,7 @@ def categorical_distribution(p: Plots, d: dict[str, Any], effect: str) -> str:
     shares = d["shares"]
     labels = [safe(s["category"])[:40] + (" (unseen)" if s["unseen"] else "") for s in shares]
     y = list(range(len(shares)))
-    with p.figure(4.6, max(1.6, 0.9 + 0.28 * len(shares))) as fig:
+    with p.figure(4.6, max(1.6, 0.9 + 0.28 * len(shares)), fixed=False) as fig:
         ax = fig.subplots()
         ax.barh([v - 0.2 for v in y], [s["baseline_share"] * 100 for s in shares], height=0.4,
                 color=BLUE, label="baseline")
@@ -232,7 +240,8 @@ def feature_over_time(p: Plots, name: str, windows: Sequence[dict[str, Any]], ev
             ax.plot(dt, de, linestyle="none", marker="X", color=VERMILLION, markersize=6, label="drift")
         ax.set_ylim(bottom=0)
         ax.set_ylabel(f"effect ({measure}, 0-1)")
-        ax.set_xlabel("window start")
+        utc = bool(rows) and rows[0][0]["window_start"].endswith("Z")
+        ax.set_xlabel("window start (UTC)" if utc else "window start")
         ax.set_title(f"{label}: drift per {every} window")
         ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=3)
         _date_axis(ax)
@@ -252,7 +261,7 @@ def classes(p: Plots, groups: Sequence[tuple[str, dict[str, Any]]]) -> str:
     y = list(range(len(names)))
     k = max(len(groups), 1)
     h = 0.8 / k
-    with p.figure(4.6, max(1.6, 0.9 + 0.3 * len(names) * max(1, k / 2))) as fig:
+    with p.figure(4.6, max(1.6, 0.9 + 0.3 * len(names) * max(1, k / 2)), fixed=False) as fig:
         ax = fig.subplots()
         for i, (label, g) in enumerate(groups):
             share = {c["name"]: c["share"] for c in g["classes"]}
@@ -270,7 +279,7 @@ def classes(p: Plots, groups: Sequence[tuple[str, dict[str, Any]]]) -> str:
 
 def confidence(p: Plots, groups: Sequence[tuple[str, dict[str, Any]]]) -> str:
     """The confidence histogram per model version, as shares of its predictions."""
-    with p.figure(4.6, 2.9) as fig:
+    with p.figure(4.6, 2.9, fixed=False) as fig:
         ax = fig.subplots()
         labels: list[str] = []
         k = max(len(groups), 1)

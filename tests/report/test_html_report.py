@@ -300,3 +300,53 @@ def test_report_needs_output_and_one_baseline(tmp_path: Path) -> None:
     r = cli(["report", log, "-o", str(tmp_path / "x.html")])
     assert r.exit_code == 0, r.stderr
     assert "drift not checked" in (tmp_path / "x.html").read_text()
+
+
+def test_check_writes_the_same_page(sample: dict[str, Any], tmp_path: Path) -> None:
+    log = str(SAMPLES / "predictions.jsonl")
+    conf = tmp_path / "mlmon.toml"
+    r = cli(["config", "init", log, "--baseline", str(sample["dir"] / "baseline.json"), "-o", str(conf)])
+    assert r.exit_code == 0, r.stderr
+    page = tmp_path / "check.html"
+    r = cli(["check", "--config", str(conf), "-f", "json", "-o", f"html:{page}"])
+    doc = strict_json(r.stdout)
+    assert r.exit_code == 1 and doc["status"] == "warning"
+    text = page.read_text()
+    p = Page(text)
+    assert "script" not in {t for t, _ in p.tags}
+    assert "ALERT: " in p.visible and "Content-Security-Policy" in text
+    for res in doc["results"]:
+        assert p.cells[("value", res["name"])][0] == res["value"]
+    for a in doc["alerts"]:
+        assert a["message"] in p.visible
+    # the serving table and the drift table carry the same numbers as summary and drift
+    for f in sample["drift"]["features"]:
+        assert p.cells[("effect_size", f["name"])][0] == f["effect_size"]
+    assert p.cells[("latency_ms.p99", "all")][0] == sample["summary"]["latency_ms"]["p99"]
+    # the name's extension picks the format too
+    r = cli(["check", "--config", str(conf), "-o", str(tmp_path / "again.html")])
+    assert r.exit_code == 1 and (tmp_path / "again.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_docs_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sh block of docs/report.md, from a copy of sample_logs/ (its paths are relative)."""
+    import shlex
+    import shutil
+
+    text = (ROOT / "docs" / "report.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", text, re.S)
+    assert block is not None
+    shutil.copytree(SAMPLES, tmp_path / "sample_logs")
+    monkeypatch.chdir(tmp_path)
+    commands = [ln for ln in block.group(1).splitlines() if ln.strip()]
+    assert commands[0] == "mkdir -p demo && cd demo"
+    (tmp_path / "demo").mkdir()
+    monkeypatch.chdir(tmp_path / "demo")
+    codes = []
+    for line in commands[1:]:
+        argv = shlex.split(line)
+        assert argv[0] == "mlmon"
+        codes.append(cli(argv[1:]).exit_code)
+    assert codes == [0, 1]  # the baseline; the report, whose p99 limit and drift are alerts
+    page = (tmp_path / "demo" / "report.html").read_text()
+    assert "ALERT: " in page and "income: cumulative distribution" in page
