@@ -518,8 +518,9 @@ def _diagnostics(report: Any) -> None:
         err.print(f"mlmon: note: left out {safe(path)}: {what} mlmon wrote, not a log", markup=False)
     for lost in report.lost:
         err.print(
-            f"mlmon: warning: input lost: {safe(lost.source)}: {lost.bytes} bytes never read (it was "
-            "rotated away or deleted before this run; keep more rotated copies, or run more often)",
+            f"mlmon: warning: input lost: {safe(lost.source)}: gone before this run read it to the end, "
+            f"at least {lost.bytes} bytes never read (rotated away or deleted; keep more rotated copies, "
+            "name where they go with `rotated`, or run more often)",
             markup=False,
         )
     for f in report.truncated:

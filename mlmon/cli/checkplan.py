@@ -222,14 +222,15 @@ def with_follow_notes(rep: Any, planned: Any) -> Any:
     names = ", ".join(x.source for x in planned.lost[:3]) + (" ..." if len(planned.lost) > 3 else "")
     lost = RuleResult(
         name="input_lost",
-        metric="input_lost_bytes",
+        metric="input_lost",
         status=Status.WARNING,
-        value=float(total),
+        value=float(len(planned.lost)),
         warning=0.0,
         critical=None,
         direction="above",
-        message=f"{total} bytes of {len(planned.lost)} followed file(s) never read: {names} "
-        "(rotated away or deleted before this run; keep more rotated copies, or run more often)",
+        message=f"{len(planned.lost)} followed file(s) gone before this run read them to the end, "
+        f"at least {total} bytes never read: {names} (rotated away or deleted; keep more rotated "
+        "copies, name where they go with `rotated`, or run more often)",
     )
     results = (*rep.results, lost)
     alerts = tuple(x for x in (r.alert() for r in results) if x is not None)

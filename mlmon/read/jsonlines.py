@@ -41,15 +41,16 @@ from mlmon.read.sources import count_newlines, line_ends
 
 _LEVELS = "DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL"
 _LOG_PREFIX = (
-    r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"  # `%(asctime)s ...`
-    r"|(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^\]{]*\]"  # Flask's `[%(asctime)s] INFO in app: `
+    r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d"  # `%(asctime)s ...`
+    r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^\]{]*\]"  # Flask's `[%(asctime)s] INFO in app: `
     rf"|(?:{_LEVELS}):[^:{{ ]*:"  # logging.basicConfig's default `INFO:__main__:`
-    r')[^{]*\{[ \t]*["}])'
+    r')[^{]*\{[ \t]*["}]'
 )
 """A logging prefix mlmon knows, and the `{` that starts the record: the first `{` of the
-line. The line must start with the layout's own text (a time, or a level and a logger name);
-in the Flask and basicConfig layouts the `{` must open a JSON object (`{"`), so a message such
-as `INFO:app:retry {id=5}` is not taken for a record. Other layouts need --record-marker."""
+line. The line must start with the layout's own text (a time, or a level and a logger name),
+and in every layout the `{` must open a JSON object (`{"`), so a message such as
+`INFO:app:retry {id=5}` or a Python dict logged as text (`... WARNING retry {'features': ...}`)
+is not taken for a record (non_record). Other layouts need --record-marker."""
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
 _PREFIX_TIME = r"^\[?(?P<t>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[,.]\d+)?)"
 """The time a logging prefix starts with (`%(asctime)s`): used when a record has no timestamp."""

@@ -210,10 +210,11 @@ fn object_brace(line: &[u8], from: usize) -> Option<usize> {
 }
 
 /// `jsonlines._LOG_PREFIX`: where the record of a line behind a known logging layout starts
-/// (`%(asctime)s ...{`, Flask's `[%(asctime)s] ... {"`, basicConfig's `LEVEL:logger:... {"`).
+/// (`%(asctime)s ... {"`, Flask's `[%(asctime)s] ... {"`, basicConfig's `LEVEL:logger:... {"`);
+/// in every layout the first `{` must open a JSON object (a logged dict repr is no record).
 fn prefix_record(line: &[u8]) -> Option<usize> {
     if prefix_stamp(line) {
-        return memchr::memchr(b'{', &line[19..]).map(|at| 19 + at);
+        return object_brace(line, 19);
     }
     if line.first() == Some(&b'[') && prefix_stamp(&line[1..]) {
         let close = 20 + line[20..].iter().position(|&b| b == b']' || b == b'{')?;
@@ -705,6 +706,12 @@ mod tests {
             Some(39)
         );
         assert_eq!(prefix_record(b"INFO:app:retry {id=5}"), None);
+        // a Python dict logged as text after an asctime prefix is no record either
+        assert_eq!(
+            prefix_record(b"2026-11-01 10:00:00,1 WARNING retry {'features': [1]}"),
+            None
+        );
+        assert_eq!(prefix_record(b"2026-11-01 10:00:00 x {id=5}"), None);
         assert_eq!(prefix_record(b"INFO:my app:{\"a\": 1}"), None);
         assert_eq!(
             prefix_record(b"[2026-11-01 10:00:00 {x}] INFO: {\"a\": 1}"),
