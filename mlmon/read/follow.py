@@ -27,7 +27,7 @@ from types import TracebackType
 
 from mlmon.errors import NoInputError, OptionError
 from mlmon.read.reader import FileReport, Lost
-from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source
+from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source, own_file
 
 FP_BYTES = 1024
 MIN_FP_BYTES = 16
@@ -248,7 +248,7 @@ def _plan(
     for b in dict.fromkeys(bases):
         candidates += siblings(b)
     for pattern in rotated:
-        candidates += [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p)]
+        candidates += [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p) and own_file(p) is None]
     looked: dict[str, _Seen] = {}
     inodes: set[tuple[int, int]] = set()
     for p in dict.fromkeys(os.path.normpath(c) for c in candidates):
