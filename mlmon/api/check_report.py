@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Selection, _read, _serving_plan
+from mlmon.api.selection import Budget, Freshness, Selection, _Read, _read, _serving_plan, freshness
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
 from mlmon.read.sources import Source
@@ -34,6 +34,8 @@ class CheckReport:
     alerts: tuple[Alert, ...]
     now: float
     """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
+    freshness: Freshness | None = None
+    """The newest record's age against the window (None when no record has a time)."""
 
 
 def check(
@@ -67,8 +69,9 @@ def check(
         if dacc is not None:
             dacc.update(t)
 
+    got: _Read | None = None
+    sel = selection or Selection()
     if paths:
-        sel = selection or Selection()
         got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
         report, filtered = got.report, got.filtered_out
     else:  # nothing new since the last run (--state): every rule that needs records has no data
@@ -84,4 +87,5 @@ def check(
     t = time.time() if now is None else now
     results = evaluate(rules, result, features, drift=o, now=t)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
-    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t)
+    fresh = None if got is None else freshness(got, sel, round(t * 1e9))
+    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh)

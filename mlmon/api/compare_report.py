@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Selection, _read, _serving_plan
+from mlmon.api.selection import Budget, Freshness, Selection, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
@@ -33,6 +33,8 @@ class CompareReport:
     version could not be judged at all; no_records when the selection is empty (the `records`
     alert says so); else pass."""
     alerts: tuple[Alert, ...]
+    freshness: Freshness | None = None
+    """The newest record's age against the span read (None when no record has a time)."""
 
 
 def compare(
@@ -59,7 +61,8 @@ def compare(
         records += t.num_rows
         acc.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    sel = selection or Selection()
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
     report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
@@ -97,7 +100,7 @@ def compare(
     )
     return CompareReport(
         report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
-        verdict, alerts,
+        verdict, alerts, freshness(got, sel),
     )
 
 

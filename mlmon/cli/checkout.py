@@ -124,12 +124,14 @@ def render(
     notifications: list[dict[str, Any]],
     totals: dict[str, float] | None = None,
     labels: dict[str, str] | None = None,
+    *,
+    quiet: bool = False,
 ) -> Any:
     """The text (or rich renderable for the table) of one output format."""
     from mlmon.report.checks import check_json, check_table
 
     if fmt is CheckFmt.TABLE:
-        return check_table(rep)
+        return check_table(rep, quiet=quiet)
     if fmt is CheckFmt.JSON:
         return check_json(rep, config=cfg.path, notifications=notifications)
     if fmt is CheckFmt.JUNIT:
@@ -161,9 +163,9 @@ def render(
 
 def run_success(rep: Any) -> bool:
     """Every rule was checked (none had no data)."""
-    from mlmon.rules.check import Status
+    from mlmon.run.check_run import run_success as checked
 
-    return all(r.status is not Status.NO_DATA for r in rep.results)
+    return checked(rep)
 
 
 def _fail_rank(fail_on: FailOn) -> int:
@@ -191,7 +193,7 @@ def _write_all(
 
     for f, path in a.outputs:
         write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals, a.labels)))
-    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels)
+    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels, quiet=a.quiet)
     _emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
 
 

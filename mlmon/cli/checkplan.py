@@ -150,6 +150,8 @@ class CheckArgs:
     push_job: str
     alert_ttl: float
     timeout: float
+    quiet: bool = False
+    """Table output: only the verdict line and the rules that are not ok (cron mail)."""
     labels: dict[str, str] = _field(default_factory=dict)
     """The run's identity: added to every alert, series and the Pushgateway grouping key."""
     retention: float = 30 * 86400.0

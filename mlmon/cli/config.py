@@ -198,7 +198,10 @@ def validate(
     """Check a config file without reading any log: TOML syntax, every key and rule.
     Exit 0 when valid, 78 with the key path and the problem when not.
 
-    Example: mlmon config validate mlmon.toml
+    Example:
+
+    \b
+      mlmon config validate mlmon.toml
     """
     from mlmon.cli.app import _handled
     from mlmon.rules.config import find_config
@@ -233,11 +236,12 @@ def init(
     """Write a commented starter config from a log (and a baseline): thresholds start a little
     beyond what the log shows today, so a healthy service passes; tighten them to your targets.
 
-    Example:
+    Example (from the repository's root, on its sample_logs/):
 
     \b
-      mlmon config init logs/today.jsonl --baseline baseline.json \\
-          -o mlmon.toml
+      mlmon baseline sample_logs/training.csv -o baseline.json
+      mlmon config init sample_logs/predictions.jsonl \\
+          --baseline baseline.json -o mlmon.toml
     """
     from mlmon.cli.app import _handled
     from mlmon.outfile import write_output

@@ -10,6 +10,7 @@ import typer
 from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
+    ConfigFile,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -27,6 +28,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     MinRecords,
+    NoConfig,
     Quiet,
     Since,
     Strict,
@@ -47,6 +49,8 @@ cli = one_command()
 @cli.command()
 def drift(
     logs: Logs,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     baseline_path: Annotated[
         str | None, typer.Option("--baseline", "-b", help="A baseline made by `mlmon baseline`.")
     ] = None,
@@ -119,10 +123,12 @@ def drift(
     mean (the 20% rule), unseen categories, features missing from the log; p-values adjusted
     with Benjamini-Hochberg across all tests.
 
-    Example:
+    Example (from the repository's root, on its sample_logs/):
 
     \b
-      mlmon drift logs/today.jsonl --baseline baseline.json --format json
+      mlmon baseline sample_logs/training.csv -o baseline.json
+      mlmon drift sample_logs/predictions.jsonl \\
+          --baseline baseline.json --format json
     """
     now = time.time_ns()
     with _handled():
