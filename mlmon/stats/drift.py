@@ -7,6 +7,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,8 +26,10 @@ from mlmon.stats.quality import (
     MISSING_WARNING,
     OUT_OF_RANGE_CRITICAL,
     OUT_OF_RANGE_WARNING,
+    fisher_greater_many,
     missing_level,
     missing_test,
+    range_p_values,
     range_test,
 )
 
@@ -343,40 +346,55 @@ class DriftAccumulator:
                     rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
             rows = _ks_pvalues(rows, pending)
             profiles = {f.name: f for f in self.baseline.features}
-            rows = [self._with_quality(r, profiles[r.name], o) for r in rows]
+            rows = self._with_quality(rows, profiles, o)
         return adjust(tuple(rows), o)
 
-    def _with_quality(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> FeatureDrift:
-        """The row with its data-quality fields (mlmon.stats.quality): the missing share, values
-        outside training's range, a feature that became constant."""
-        row = self._with_missing(row, prof, o)
+    def _with_quality(
+        self, rows: list[FeatureDrift], profiles: dict[str, FeatureProfile], o: DriftOptions
+    ) -> list[FeatureDrift]:
+        """The rows with their data-quality fields (mlmon.stats.quality): the missing share,
+        values of the wrong type, values outside training's range, a feature that became
+        constant. The p-values of all features are computed in one call per test."""
+        fields = [self._quality_fields(r, profiles[r.name], o) for r in rows]
+        batches: list[tuple[str, Callable[..., np.ndarray]]] = [
+            ("missing_p_value", fisher_greater_many), ("out_of_range_p_value", range_p_values)]
+        for key, batch in batches:
+            due = [i for i, f in enumerate(fields) if f.get(key) is not None and math.isnan(f[key])]
+            if due:
+                args = np.array([fields[i].pop("_" + key) for i in due], dtype=np.int64).T
+                for i, p in zip(due, batch(*args).tolist(), strict=True):
+                    fields[i][key] = float(p)
+        return [replace(r, **{k: v for k, v in f.items() if not k.startswith("_")})
+                for r, f in zip(rows, fields, strict=True)]
+
+    def _quality_fields(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> dict[str, Any]:
+        p = prof.numeric if prof.numeric is not None else prof.categorical
+        base_n, base_missing = (p.n, p.dropped) if p is not None else (0, 0)
+        t = missing_test(self.missing.get(row.name, 0), self.records, base_missing, base_n,
+                         min_records=o.min_samples if row.status != "missing" else self.records + 1,
+                         defer=True)
+        out: dict[str, Any] = {
+            "type_errors": self.type_errors.get(row.name, 0), "missing": t.missing,
+            "records": t.records, "missing_share": t.share, "baseline_missing_share": t.baseline_share,
+            "missing_p_value": t.p_value, "missing_low": t.low, "missing_high": t.high,
+            "_missing_p_value": (t.missing, t.records, base_missing, base_n + base_missing),
+        }
         enough = row.n >= o.min_samples
         if prof.numeric is not None:
             st = self.numeric[row.name]
             outside = int(st.counts[0] + st.counts[-1]) if len(st.edges) else 0
-            t = range_test(outside, st.n, prof.numeric.n, min_samples=o.min_samples)
-            constant = enough and st.m2 == 0 and prof.numeric.std > 0
-            return replace(row, out_of_range=t.outside, out_of_range_share=t.share,
-                           out_of_range_expected=t.expected, out_of_range_p_value=t.p_value,
-                           out_of_range_low=t.low, out_of_range_high=t.high, constant=constant)
-        if prof.categorical is not None:
+            r = range_test(outside, st.n, prof.numeric.n, min_samples=o.min_samples, defer=True)
+            out.update(out_of_range=r.outside, out_of_range_share=r.share, out_of_range_expected=r.expected,
+                       out_of_range_p_value=r.p_value, out_of_range_low=r.low, out_of_range_high=r.high,
+                       constant=enough and st.m2 == 0 and prof.numeric.std > 0,
+                       _out_of_range_p_value=(outside, st.n, prof.numeric.n))
+        elif prof.categorical is not None:
             c = self.categorical[row.name]
             distinct = sum(1 for v in c.seen.values() if v)
             distinct += c.unseen.result(1).distinct if c.unseen.total else 0
             trained = sum(1 for _, v in prof.categorical.counts if v > 0)
-            return replace(row, constant=enough and distinct == 1 and trained > 1)
-        return row
-
-    def _with_missing(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> FeatureDrift:
-        """The row with its missing-share fields (mlmon.stats.quality.missing_test)."""
-        p = prof.numeric if prof.numeric is not None else prof.categorical
-        base_n, base_missing = (p.n, p.dropped) if p is not None else (0, 0)
-        t = missing_test(self.missing.get(row.name, 0), self.records, base_missing, base_n,
-                         min_records=o.min_samples if row.status != "missing" else self.records + 1)
-        return replace(row, type_errors=self.type_errors.get(row.name, 0),
-                       missing=t.missing, records=t.records, missing_share=t.share,
-                       baseline_missing_share=t.baseline_share, missing_p_value=t.p_value,
-                       missing_low=t.low, missing_high=t.high)
+            out["constant"] = enough and distinct == 1 and trained > 1
+        return out
 
 
 def _type_errors(table: pa.Table, present: set[str], names: list[str]) -> dict[str, int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from mlmon.stats import effects as fx
 from mlmon.stats.prefetch import scipy_stats
 
@@ -69,19 +71,28 @@ def fisher_greater(x1: int, n1: int, x0: int, n0: int) -> float:
     return float(min(1.0, max(0.0, stats.hypergeom.sf(x1 - 1, total, hits, n1))))
 
 
+def fisher_greater_many(x1: np.ndarray, n1: np.ndarray, x0: np.ndarray, n0: np.ndarray) -> np.ndarray:
+    """fisher_greater for many tables in one call (the run's features together)."""
+    stats = scipy_stats()
+    sf = np.asarray(stats.hypergeom.sf(x1 - 1, n1 + n0, x1 + x0, n1), dtype=float)
+    p: np.ndarray = np.clip(sf, 0.0, 1.0)
+    return p
+
+
 def missing_test(
-    missing: int, records: int, base_missing: int, base_n: int, *, min_records: int
+    missing: int, records: int, base_missing: int, base_n: int, *, min_records: int, defer: bool = False
 ) -> MissingTest:
     """The log's missing share (missing of records) against the baseline's (base_missing of
     base_missing + base_n): a test that accounts for both sample sizes, and the interval of the
-    rise. A log with no missing value, or fewer than min_records records, is not tested."""
+    rise. A log with no missing value, or fewer than min_records records, is not tested. With
+    `defer`, a due p-value is NaN, for fisher_greater_many to fill in with the other features'."""
     base_total = base_n + base_missing
     share = missing / records if records else None
     base_share = base_missing / base_total if base_total else None
     if not records or not base_total or missing == 0 or records < min_records:
         return MissingTest(missing, records, share, base_share, None, None, None)
     low, high = newcombe(missing, records, base_missing, base_total)
-    p = fisher_greater(missing, records, base_missing, base_total)
+    p = math.nan if defer else fisher_greater(missing, records, base_missing, base_total)
     return MissingTest(missing, records, share, base_share, p, low, high)
 
 
@@ -126,13 +137,22 @@ class RangeTest:
     high: float | None
 
 
-def range_test(outside: int, n: int, base_n: int, *, min_samples: int) -> RangeTest:
-    """Values outside training's range: their share, and a test that it is more than chance."""
+def range_p_values(outside: np.ndarray, n: np.ndarray, base_n: np.ndarray) -> np.ndarray:
+    """The out-of-range test's p-values for many features in one call: the beta-binomial(n, 2,
+    base_n - 1) upper tail at each count."""
+    stats = scipy_stats()
+    sf = np.asarray(stats.betabinom.sf(outside - 1, n, 2, base_n - 1), dtype=float)
+    p: np.ndarray = np.clip(sf, 0.0, 1.0)
+    return p
+
+
+def range_test(outside: int, n: int, base_n: int, *, min_samples: int, defer: bool = False) -> RangeTest:
+    """Values outside training's range: their share, and a test that it is more than chance.
+    With `defer`, a due p-value is NaN, for range_p_values to fill in."""
     share = outside / n if n else None
     expected = 2 / (base_n + 1) if base_n > 1 else None
     if not n or outside == 0 or n < min_samples or expected is None:
         return RangeTest(outside, share, expected, None, None, None)
-    stats = scipy_stats()
-    p = float(stats.betabinom.sf(outside - 1, n, 2, base_n - 1))
     low, high = wilson(outside, n)
-    return RangeTest(outside, share, expected, min(1.0, max(0.0, p)), low, high)
+    p = math.nan if defer else float(range_p_values(*(np.array([v]) for v in (outside, n, base_n)))[0])
+    return RangeTest(outside, share, expected, p, low, high)

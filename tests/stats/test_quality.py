@@ -164,3 +164,17 @@ def test_constant_feature_is_named(rng: np.random.Generator) -> None:
 
     metrics = {a.metric for a in drift_alerts(tuple(rows.values()), DriftOptions())}
     assert {"constant.age", "constant.city"} <= metrics
+
+
+def test_batched_p_values_are_the_single_ones(rng: np.random.Generator) -> None:
+    from mlmon.stats.quality import fisher_greater_many, range_p_values
+
+    x1, n1 = rng.integers(1, 50, 20), rng.integers(60, 2000, 20)
+    x0, n0 = rng.integers(0, 50, 20), rng.integers(60, 5000, 20)
+    got = fisher_greater_many(x1, n1, x0, n0)
+    want = [stats.fisher_exact([[a, b - a], [c, d - c]], alternative="greater").pvalue
+            for a, b, c, d in zip(x1, n1, x0, n0, strict=True)]
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-300)
+    got = range_p_values(x1, n1, n0)
+    assert got == pytest.approx([range_test(int(a), int(b), int(c), min_samples=1).p_value
+                                 for a, b, c in zip(x1, n1, n0, strict=True)], rel=1e-12)
