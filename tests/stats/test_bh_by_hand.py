@@ -41,7 +41,9 @@ def template() -> FeatureDrift:
     acc = DriftAccumulator(b)
     acc.update(pa.table({FEATURE_PREFIX + "x": rng.normal(size=200)}))
     (row,) = acc.result(None)
-    return row
+    # only the drift and mean tests here: the data-quality tests (values outside the training
+    # range, missing values) join the same family when they have something to test
+    return replace(row, out_of_range_p_value=None, missing_p_value=None)
 
 
 @pytest.mark.parametrize(("ps", "want"), CASES)
