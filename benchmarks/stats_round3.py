@@ -101,6 +101,51 @@ def unseen(rng: Gen, runs: int, o: DriftOptions) -> list[tuple[str, list[str], s
             ("new 3% category (20-level column), n=1,000: flagged", [cell(found, runs)], ">= 95%")]
 
 
+# ------------------------------------------------------------------ tails and ties
+
+
+HOURS = 1 + 0.7 * np.sin(2 * np.pi * (np.arange(24) - 9) / 24)
+HOURS = HOURS / HOURS.sum()
+"""Hour of day with a daily cycle (traffic peaks mid-afternoon, lowest before dawn)."""
+
+
+def tails_ties(rng: Gen, runs: int) -> list[tuple[str, list[str], str]]:
+    """Saved baselines (100,000 training rows, grid of 1001): the top 5% of a feature doubled
+    (normal and lognormal), and hour of day shifted by one hour, at n = 1,000; the same
+    features stationary (false alarms)."""
+    cases = {"normal(50, 10), top 5% doubled": lambda r, n: r.normal(50, 10, n),
+             "lognormal(0, 1), top 5% doubled": lambda r, n: r.lognormal(0, 1, n)}
+    hits = {k: 0 for k in cases}
+    still = {k: 0 for k in cases}
+    hour_hit = hour_still = 0
+    o = DriftOptions()
+    for _ in range(runs):
+        for label, g in cases.items():
+            train = g(rng, dv.TRAIN)
+            b = bl.Baseline("train", dv.TRAIN, (dv.numeric("x", train),))
+            log = g(rng, 1_000)
+            acc = DriftAccumulator(b)
+            acc.update(dv.numeric_table({"x": log}))
+            still[label] += "x" in dv.flagged(acc, o)
+            log[log > np.quantile(train, 0.95)] *= 2
+            acc = DriftAccumulator(b)
+            acc.update(dv.numeric_table({"x": log}))
+            hits[label] += "x" in dv.flagged(acc, o)
+        train = rng.choice(24, dv.TRAIN, p=HOURS).astype(float)
+        b = bl.Baseline("train", dv.TRAIN, (dv.numeric("hour", train),))
+        log = rng.choice(24, 1_000, p=HOURS)
+        acc = DriftAccumulator(b)
+        acc.update(dv.numeric_table({"hour": log.astype(float)}))
+        hour_still += "hour" in dv.flagged(acc, o)
+        acc = DriftAccumulator(b)
+        acc.update(dv.numeric_table({"hour": ((log + 1) % 24).astype(float)}))
+        hour_hit += "hour" in dv.flagged(acc, o)
+    out = [(k, [cell(hits[k], runs), cell(still[k], runs)], ">= 90% found") for k in cases]
+    out.append(("hour of day (daily cycle), shifted one hour", [cell(hour_hit, runs), cell(hour_still, runs)],
+                ">= 90% found"))
+    return out
+
+
 # ------------------------------------------------------------------ percentile cliffs
 
 
@@ -195,7 +240,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200, help="runs per cell (default 200)")
     ap.add_argument("--seed", type=int, default=20261207)
-    ap.add_argument("--checks", default="longtail,unseen", help="which checks to run")
+    ap.add_argument("--checks", default="longtail,unseen,tails,cliffs,compare", help="which checks to run")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -219,6 +264,11 @@ def main() -> None:
         block, _, _ = cliffs(rng, runs)
         block = ["", f"Percentile verdicts: true p99 at the limit, lognormal latencies, {runs:,} samples "
                  "per n (share whose 95% lower bound is above the limit)", "", *block]
+        lines += block
+        print("\n".join(block), flush=True)
+    if "tails" in checks:
+        block = table("Tails and ties at n = 1,000 (saved baseline of 100,000 rows)",
+                      ["changed: flagged", "stationary: flagged"], tails_ties(rng, args.runs))
         lines += block
         print("\n".join(block), flush=True)
     if "compare" in checks:
