@@ -115,8 +115,8 @@ def tails_ties(rng: Gen, runs: int) -> list[tuple[str, list[str], str]]:
     features stationary (false alarms)."""
     cases = {"normal(50, 10), top 5% doubled": lambda r, n: r.normal(50, 10, n),
              "lognormal(0, 1), top 5% doubled": lambda r, n: r.lognormal(0, 1, n)}
-    hits = {k: 0 for k in cases}
-    still = {k: 0 for k in cases}
+    hits = dict.fromkeys(cases, 0)
+    still = dict.fromkeys(cases, 0)
     hour_hit = hour_still = 0
     o = DriftOptions()
     for _ in range(runs):
