@@ -359,7 +359,10 @@ class FeatureDrift:
     """Population stability index (baseline deciles for numbers, tested columns for categories),
     each cell smoothed by half a count."""
     wasserstein_sd: float | None
-    """Wasserstein-1 distance in baseline standard deviations (numeric features)."""
+    """Wasserstein-1 distance in baseline standard deviations (numeric features): scipy's exact
+    one when the raw values are held (every training value kept, as --reference does, and at
+    most 10,000 values a side); else on the baseline's edges, the log's values taken at the edge
+    at or below them (off by up to the gaps between edges: 38% at n = 100 measured)."""
     mean: float | None
     baseline_mean: float | None
     mean_deviation: float | None
@@ -513,6 +516,10 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     row["psi"] = _numeric_psi(p, st.counts, m)
     w = fx.wasserstein_sd(np.asarray(p.edges), np.asarray(p.cdf), np.cumsum(st.counts)[1::2] / m,
                           (st.below / m, st.above / m), p.std)
+    if st.small is not None and p.exact and max(m, p.n) <= SMALL_SAMPLE and p.std > 0 and not few:
+        # the raw values are at hand (--reference, small samples): scipy's exact distance
+        reference = np.repeat(np.asarray(p.edges), _edge_counts(p))
+        w = float(scipy_stats().wasserstein_distance(reference, np.concatenate(st.small))) / p.std
     row["wasserstein_sd"] = w if w is not None and math.isfinite(w) else None
     if few:
         base = dict(zip(map(repr, p.edges), _edge_counts(p).tolist(), strict=True))

@@ -551,3 +551,12 @@ def test_hour_of_day_is_tested_on_counts() -> None:
     assert drift_mod.few_valued(exact(x=train).features[0].numeric)  # type: ignore[arg-type]
     # 40 distinct values in 40 training rows are no ties: KS
     assert drift_of(exact(x=np.arange(40.0)), x=np.arange(40.0) + 0.5)["x"].test == "ks"
+
+
+def test_wasserstein_is_scipys_exact_distance_with_the_raw_values(rng: np.random.Generator) -> None:
+    """With every training value kept (--reference) and small samples, wasserstein_sd is scipy's
+    exact distance over the baseline std; on a saved grid it is the grid's approximation."""
+    train, log = rng.normal(0, 2, 500), rng.normal(0.3, 2, 100)
+    r = drift_of(exact(x=train), x=log)["x"]
+    assert r.wasserstein_sd == pytest.approx(stats.wasserstein_distance(train, log) / train.std(ddof=1),
+                                             rel=1e-9)
