@@ -44,33 +44,32 @@ def xml_text(text: str) -> str:
     return terminal(text).replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&=\"'])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~!])")
 
 
 def markdown(text: str) -> str:
-    """A table cell or line of GitHub-flavoured Markdown: every punctuation character that can
-    start markup is backslash-escaped (`|` cannot end the cell, `<` cannot open HTML, `[` a
-    link), then invisible characters are shown as escapes; a line break cannot end the row."""
-    return _MD_SPECIAL.sub(r"\\\1", terminal(text))
+    """Text in GitHub-flavoured Markdown (a table cell, a heading): invisible characters as
+    visible escapes, `&` as an entity, and each character that can start markup or end a cell
+    (`\\ ` * _ [ ] < > | ~ !`) backslash-escaped; a line break cannot end the row."""
+    return _MD_SPECIAL.sub(r"\\\1", terminal(text).replace("&", "&amp;"))
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(text: str) -> str:
     """A CSV cell that a spreadsheet shows as text, never runs: one that begins with a formula
-    character (`= + - @`, tab, CR, `|`, `%`) gets a leading `'`; invisible characters are
-    escaped. The csv module adds the quoting."""
+    character (`= + - @`, tab, CR) gets a leading `'`; invisible characters are escaped. The
+    csv module adds the quoting."""
     text = terminal(text)
     return "'" + text if text.startswith(_FORMULA) else text
 
 
 def prom_label(text: str) -> str:
-    """A Prometheus label value for the text exposition format: backslash, double quote and
-    line feed escaped as the format says (`\\\\`, `\\"`, `\\n`); other controls, and invisible
-    characters, as visible escapes first (a raw CR or ESC would reach a terminal or a parser)."""
-    shown = terminal(text)
-    return shown.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A Prometheus label value: invisible characters and controls (CR, ESC, bidi) as visible
+    escapes; prometheus_client then escapes backslash, double quote and line feed as the
+    exposition format says."""
+    return terminal(text)
 
 
 def mrkdwn(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,28 +14,69 @@ from mlmon.api.selection import Budget, Selection, _read
 from mlmon.errors import DataError, NoInputError, OptionError, raise_if_environment
 from mlmon.read.reader import ReadOptions, check_budget
 from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan, normalize_category
-from mlmon.read.sources import Format, ReadNotes, Source, expand, open_source
+from mlmon.read.sources import DEFAULT_MAX_RATIO, Format, ReadNotes, Source, expand, open_source
 from mlmon.read.tables import excel_separator, sniff_delimiter
 from mlmon.stats import baseline as baseline_mod
 from mlmon.stats.baseline import Baseline
 
 CSV_TRAINING_BLOCK = 16 << 20
 """pyarrow's block for training CSV: a row longer than this is refused, naming the size."""
+MAX_TRAINING_BYTES = 1 << 30
+"""Most bytes of training data (after decompression) read: it is read whole to be profiled, so
+`/dev/zero`, a never-ending pipe or a compression bomb stops here with exit 65."""
+
+
+def _read_whole(stream: Any, name: str) -> bytes:
+    """The whole training file, at most MAX_TRAINING_BYTES (a DataError past that)."""
+    data = stream.read(MAX_TRAINING_BYTES + 1)
+    if len(data) > MAX_TRAINING_BYTES:
+        raise DataError(
+            f"{name}: training data larger than {MAX_TRAINING_BYTES:,} bytes (it is read whole to "
+            "be profiled); give a sample of it, or Parquet"
+        )
+    return bytes(data)
+
+
+def _refuse_device(source: Source) -> None:
+    """A device (`/dev/zero`, `/dev/urandom`) is never training data: it never ends."""
+    import os
+    import stat
+
+    if source.path == "-":
+        return
+    try:
+        mode = os.stat(source.path).st_mode
+    except OSError:
+        return  # open_source says why
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise DataError(f"{source.name}: a device, not a training data file")
 
 
 def load_training(
-    path: str, *, exclude: set[str], max_edges: int | None, named: frozenset[str] = frozenset()
+    path: str,
+    *,
+    exclude: set[str],
+    max_edges: int | None,
+    named: frozenset[str] = frozenset(),
+    max_bytes: int | None = None,
+    max_ratio: float | None = None,
 ) -> Baseline:
     """Profile training data from CSV, Parquet or JSON lines (flat objects, or `input.features`).
 
     `named`: columns the user asked to leave out (`--exclude`); each must be a column (a typo
-    would profile the column meant, an ID or a label, as a feature)."""
+    would profile the column meant, an ID or a label, as a feature). `max_bytes` and
+    `max_ratio`: --max-decompressed-bytes and --max-decompression-ratio (at most
+    MAX_TRAINING_BYTES is read, compressed or not)."""
     sources = expand([path])
     if len(sources) != 1:
         raise NoInputError(f"training data must be one file; {path!r} names {len(sources)}")
     source: Source = sources[0]
     notes = ReadNotes()
-    stream, fmt = open_source(source, notes)
+    _refuse_device(source)
+    limit = min(max_bytes or MAX_TRAINING_BYTES, MAX_TRAINING_BYTES)
+    stream, fmt = open_source(
+        source, notes, max_decompressed_bytes=limit, max_ratio=max_ratio or DEFAULT_MAX_RATIO
+    )
     try:
         if fmt is Format.PARQUET:
             import pyarrow.parquet as pq
@@ -44,7 +86,7 @@ def load_training(
         elif fmt is Format.CSV:
             import pyarrow.csv as pcsv
 
-            data = stream.read()
+            data = _read_whole(stream, source.name)
             first = data[: data.find(b"\n")]
             hint = excel_separator(first)
             if hint is not None:  # Excel's `sep=;` line: the header is the next line
@@ -69,7 +111,7 @@ def load_training(
 
             from mlmon.read.jsonlines import too_deep_line
 
-            data = stream.read()
+            data = _read_whole(stream, source.name)
             if b'"format": "mlmon-baseline"' in data[:200]:
                 raise DataError(
                     f"{source.name} is an mlmon baseline, not training data (drift, trend, compare and "
@@ -80,6 +122,10 @@ def load_training(
                 raise DataError(f"{source.name}:{deep}: a value nested too deep to read as training data")
             table = _flatten(pj.read_json(pa.BufferReader(data)))
             table = _unchecked_text_as_binary(table)
+    except DataError as exc:
+        if str(exc).startswith(source.name):
+            raise
+        raise DataError(f"{source.name}: {exc}") from None
     except (pa.ArrowException, OSError) as exc:  # pyarrow's IO errors (a damaged Parquet footer) are OSError
         raise_if_environment(exc)
         raise DataError(
@@ -166,13 +212,27 @@ def _refuse_duplicate_columns(table: pa.Table, name: str) -> None:
 
 
 def _flatten(table: pa.Table) -> pa.Table:
-    """Struct columns (`input.features.x`) become plain columns named by their last part."""
-    while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
-    names = [n.split(".")[-1] for n in table.column_names]
-    if len(set(names)) == len(names):
-        table = table.rename_columns(names)
-    return table
+    """Struct columns (`input.features.x`) become plain columns named by their last key, taken
+    whole (a key `score.v2` stays `score.v2`); when two last keys are the same, by the dotted path."""
+    paths: list[tuple[str, ...]] = [(n,) for n in table.column_names]
+    columns = list(table.columns)
+    while any(pa.types.is_struct(c.type) for c in columns):
+        next_paths: list[tuple[str, ...]] = []
+        next_columns = []
+        for path, col in zip(paths, columns, strict=True):
+            if not pa.types.is_struct(col.type):
+                next_paths.append(path)
+                next_columns.append(col)
+                continue
+            arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            for i, child in enumerate(arr.flatten()):
+                next_paths.append((*path, col.type.field(i).name))
+                next_columns.append(child)
+        paths, columns = next_paths, next_columns
+    names = [p[-1] for p in paths]
+    if len(set(names)) != len(names):
+        names = [".".join(p) for p in paths]
+    return pa.table(columns, names=names)
 
 
 SAMPLE_BYTES = 1 << 18

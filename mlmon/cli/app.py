@@ -457,8 +457,29 @@ def note_absent_by(by: str | None, groups: Any, records: int, seen: frozenset[st
 def refuse_overwriting_inputs(outputs: list[tuple[str, str]], inputs: list[str]) -> None:
     """Usage error when a file this run writes (`(option, path)`) is one it reads: `-o train.csv`
     would replace the training data with the baseline. Inputs are files or globs, as given."""
+    import fnmatch
     import glob
 
+    for option, path in outputs:
+        if path == "-":
+            continue
+        target = os.path.realpath(path)
+        with contextlib.suppress(OSError):
+            if not stat.S_ISREG(os.stat(target).st_mode):
+                continue  # a device or FIFO (/dev/null, a pipe) is written into, never read as a log
+        for given in inputs:
+            if glob.has_magic(given):
+                inside = fnmatch.fnmatch(target, os.path.realpath(given)) or fnmatch.fnmatch(
+                    os.path.abspath(path), os.path.abspath(given)
+                )
+            else:
+                folder = os.path.realpath(given)
+                inside = os.path.isdir(folder) and target.startswith(folder.rstrip(os.sep) + os.sep)
+            if inside:
+                raise OptionError(
+                    f"{option} {path!r} is inside {given!r}, which this run reads logs from: a later run "
+                    "would read it as a log; write it elsewhere"
+                )
     written = {}
     for option, path in outputs:
         with contextlib.suppress(OSError, ValueError):

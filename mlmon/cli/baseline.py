@@ -147,6 +147,8 @@ def baseline(
                 exclude={timestamp_field, *(exclude or [])},
                 max_edges=grid,
                 named=frozenset(exclude or []),
+                max_bytes=max_decompressed_bytes,
+                max_ratio=max_decompression_ratio,
             )
         numeric = [f.numeric for f in b.features if f.numeric is not None]
         total = sum(len(p.edges) for p in numeric)

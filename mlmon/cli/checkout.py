@@ -144,6 +144,12 @@ def render(
         from mlmon.report.prometheus import check_prometheus
 
         return check_prometheus(rep, now=rep.now, success=run_success(rep), totals=totals, labels=labels)
+    if fmt is CheckFmt.HTML:  # the page of `mlmon report`, from this run's results
+        from mlmon.cli.report import needs_matplotlib
+        from mlmon.report.html import check_doc, render_html
+
+        needs_matplotlib()
+        return render_html(check_doc(rep, config=cfg.path, notifications=notifications))
     if fmt is CheckFmt.CSV:
         from mlmon.report.csvout import check_csv
 

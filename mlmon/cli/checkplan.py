@@ -20,6 +20,7 @@ class CheckFmt(StrEnum):
     PROMETHEUS = "prometheus"
     CSV = "csv"
     NAGIOS = "nagios"
+    HTML = "html"
 
 
 EXTENSIONS = {
@@ -29,6 +30,7 @@ EXTENSIONS = {
     ".prom": CheckFmt.PROMETHEUS,
     ".csv": CheckFmt.CSV,
     ".txt": CheckFmt.TABLE,
+    ".html": CheckFmt.HTML,
 }
 
 

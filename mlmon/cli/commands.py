@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 
 from mlmon.cli.helptext import use_words
 
-COMMANDS = ("baseline", "check", "compare", "drift", "summary", "trend")
+COMMANDS = ("baseline", "check", "compare", "drift", "report", "summary", "trend", "watch")
 """The commands defined in mlmon/cli/<name>.py, in the order `mlmon --help` lists them."""
 
 

@@ -147,7 +147,13 @@ def drift(
         if baseline_path is not None:
             base = load(baseline_path)
         else:
-            base = load_training(str(reference), exclude={timestamp_field}, max_edges=None)
+            base = load_training(
+                str(reference),
+                exclude={timestamp_field},
+                max_edges=None,
+                max_bytes=max_decompressed_bytes,
+                max_ratio=max_decompression_ratio,
+            )
         plan = ReadPlan(
             fields=FieldMap(timestamp=timestamp_field, features=features_field),
             record_marker=record_marker,

@@ -250,7 +250,12 @@ def _email(
     firing = sum(1 for s, _, _ in triples if s == "firing")
     resolved = len(triples) - firing
     subject = f"[{_title(identity)}] {firing} firing, {resolved} resolved"
-    body = "\n".join(f"{'RESOLVED' if s == 'resolved' else sev.upper()}: {m}" for s, sev, m in triples)
+    from mlmon.escape import one_line
+
+    # one line per alert: a line break in log text (a feature name) cannot forge another line
+    body = "\n".join(
+        f"{'RESOLVED' if s == 'resolved' else sev.upper()}: {one_line(m)}" for s, sev, m in triples
+    )
     return subject, body + f"\n\n{rep.records} records checked.\n"
 
 

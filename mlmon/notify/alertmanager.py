@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mlmon.escape import terminal
 from mlmon.notify.deliver import Outcome, post_json, redact, with_retries
 
 
@@ -39,9 +40,9 @@ def labels_for(
 def payload(alerts: list[AmAlert], *, generator_url: str | None = None) -> list[dict[str, Any]]:
     out = []
     for a in alerts:
-        doc: dict[str, Any] = {
-            "labels": dict(a.labels),
-            "annotations": dict(a.annotations),
+        doc: dict[str, Any] = {  # log text as visible escapes (bidi, zero-width, controls)
+            "labels": {k: terminal(v) for k, v in a.labels},
+            "annotations": {k: terminal(v) for k, v in a.annotations},
             "startsAt": _iso(a.starts_at),
         }
         if a.ends_at is not None:

@@ -11,7 +11,7 @@ import threading
 import urllib.parse
 from email.message import EmailMessage
 
-from mlmon.escape import terminal
+from mlmon.escape import header, terminal
 from mlmon.notify.deliver import Outcome, Permanent, Retryable, redact, with_retries
 from mlmon.notify.transport import Expired
 
@@ -66,11 +66,13 @@ class SmtpTarget:
 
 
 def message(target: SmtpTarget, subject: str, text: str) -> EmailMessage:
+    """The email: the subject through the header escaper (one line: no header can be added),
+    each body line through the terminal escaper (controls, bidi and invisible characters shown)."""
     msg = EmailMessage()
-    msg["Subject"] = " ".join(subject.split())[:200]
+    msg["Subject"] = header(subject)
     msg["From"] = target.sender
     msg["To"] = ", ".join(target.to)
-    msg.set_content(text)
+    msg.set_content("\n".join(terminal(line) for line in text.split("\n")))
     return msg
 
 

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlmon.escape import mrkdwn
 from mlmon.notify.deliver import Outcome, post_json, redact, with_retries
 
 COLOR = {"critical": "danger", "warning": "warning", "resolved": "good"}
 
 
 def body(events: list[tuple[str, str, str]], *, title: str) -> dict[str, Any]:
-    """events: (state: firing|resolved, severity, message). Slack shows `text` and the attachments."""
+    """events: (state: firing|resolved, severity, message). Slack shows `text` and the attachments.
+    Log text (messages, the title's labels) goes through the Slack mrkdwn escaper: `<!channel>`
+    cannot ping a channel, `<https://x|click>` cannot disguise a link."""
     firing = sum(1 for s, _, _ in events if s == "firing")
     resolved = len(events) - firing
     parts = [f"{firing} firing"] if firing else []
     if resolved:
         parts.append(f"{resolved} resolved")
     return {
-        "text": f"{title}: {', '.join(parts)}",
+        "text": f"{mrkdwn(title)}: {', '.join(parts)}",
         "attachments": [
             {
                 "color": COLOR["resolved" if state == "resolved" else sev],
                 "title": f"{'RESOLVED' if state == 'resolved' else sev.upper()}",
-                "text": message,
-                "fallback": f"[{state}] {message}",
+                "text": mrkdwn(message),
+                "fallback": f"[{state}] {mrkdwn(message)}",
             }
             for state, sev, message in events
         ],

@@ -113,9 +113,27 @@ def _hook(pairs: list[tuple[str, Any]]) -> _Obj:
 _decoder = json.JSONDecoder(object_pairs_hook=_hook)
 
 
+_KEY = "\x00"
+"""Joins a feature's name to the features path: a name is one key (`score.v2` is a key of the
+features object, never the path score -> v2), and NUL never occurs in a dotted path."""
+
+
+def _parts(path: str) -> list[str]:
+    """The keys of a path: the dotted parts, and a feature's name whole."""
+    head, sep, name = path.partition(_KEY)
+    return [*head.split("."), name] if sep else head.split(".")
+
+
+def _member(obj: dict[str, Any], key: str) -> Any:
+    """One key of an object (a feature name: never split on dots)."""
+    if isinstance(obj, _Obj) and key in obj.dups:
+        raise _Duplicate(key)
+    return obj.get(key)
+
+
 def _get(rec: Any, path: str) -> Any:
     cur = rec
-    for part in path.split("."):
+    for part in _parts(path):
         if cur is None:
             return None
         if not isinstance(cur, dict):
@@ -272,7 +290,7 @@ def _paths(plan: ReadPlan) -> list[str]:
     if plan.summary:
         out += [f.latency, f.status, f.success, f.pred_class, f.confidence]
     if plan.features:
-        out += [f"{f.features}.{s.name}" for s in plan.features]
+        out += [f"{f.features}{_KEY}{s.name}" for s in plan.features]
     return out
 
 
@@ -307,12 +325,12 @@ def _schema(
             leaves[f.features] = pa.list_(pa.float64())
         else:
             for s in plan.features:
-                path = f"{f.features}.{s.name}"
+                path = f"{f.features}{_KEY}{s.name}"
                 leaves[path] = pa.float64() if s.kind is Kind.NUMERIC else text(path)
     tree: dict[str, Any] = {}
     for path, typ in leaves.items():
         node = tree
-        parts = path.split(".")
+        parts = _parts(path)
         ok = True
         for part in parts[:-1]:
             nxt = node.setdefault(part, {})
@@ -489,7 +507,7 @@ def exact_record(rec: Any, plan: ReadPlan) -> dict[str, Any]:
                 raise _WrongType
             pairs = zip(plan.features, feats, strict=True)
         elif isinstance(feats, dict):
-            pairs = zip(plan.features, (_get(feats, s.name) for s in plan.features), strict=True)
+            pairs = zip(plan.features, (_member(feats, s.name) for s in plan.features), strict=True)
         elif feats is None:
             pairs = zip(plan.features, [None] * len(plan.features), strict=True)
         else:

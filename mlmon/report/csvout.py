@@ -6,7 +6,7 @@ import csv
 import io
 
 from mlmon.api import CheckReport
-from mlmon.report.render import safe
+from mlmon.escape import csv_cell
 
 COLUMNS = (
     "rule", "metric", "status", "value", "warning", "critical", "direction", "group", "message",
@@ -19,8 +19,7 @@ field decided the rule (`group` is then empty too), so a value "" or "(none)" st
 def guard(text: str) -> str:
     """Neutralise a cell a spreadsheet would run as a formula (= + - @, tab, CR at the start);
     control characters are escaped, so the file is also safe to print."""
-    text = safe(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_cell(text)
 
 
 def _num(v: float | None) -> str:

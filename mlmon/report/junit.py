@@ -6,15 +6,15 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 from mlmon.api import CheckReport
+from mlmon.escape import xml_text
 from mlmon.report.checks import value_text
 from mlmon.rules.check import Status
 
-_XML_BAD = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF])
-
 
 def _x(text: str) -> str:
-    """Text XML 1.0 can hold (control characters dropped); ElementTree escapes the rest."""
-    return text.translate(_XML_BAD)
+    """Text XML 1.0 can hold, controls and invisible characters shown as escapes (the XML
+    escaper of mlmon/escape.py); ElementTree escapes `<`, `&` and quotes."""
+    return xml_text(text)
 
 
 def check_junit(rep: CheckReport, *, fail_rank: int, suite: str = "mlmon check") -> str:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from mlmon.api import CheckReport
+from mlmon.escape import markdown
 from mlmon.report.checks import LABEL, value_text
-from mlmon.report.render import safe
 from mlmon.rules.check import Status, worst_status
 
 ICON = {"ok": "✅", "warning": "⚠️", "critical": "❌", "no_data": "❔"}
-_MD = re.compile(r"([\\`*_\[\]<>|~!])")
-
-
 def md(text: str) -> str:
-    """Log text shown as literal text: control characters escaped, Markdown and HTML neutralised."""
-    return _MD.sub(r"\\\1", safe(text).replace("&", "&amp;")).replace("\n", " ")
+    """Log text shown as literal text: control characters escaped, Markdown and HTML neutralised
+    (the Markdown escaper of mlmon/escape.py)."""
+    return markdown(text)
 
 
 def check_markdown(rep: CheckReport, *, title: str = "mlmon check") -> str:

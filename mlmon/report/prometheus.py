@@ -27,6 +27,7 @@ from mlmon.api.counters import (
     run_counts,
     version_of,
 )
+from mlmon.escape import prom_label
 from mlmon.rules.check import Status
 from mlmon.stats.summary import GroupSummary
 
@@ -66,8 +67,12 @@ class _Collector:
 
     def collect(self) -> Iterator[Metric]:
         for family in self._families():
-            if self.labels:  # the identity (--label, labels = {...}) on every series
-                family.samples = [s._replace(labels={**self.labels, **s.labels}) for s in family.samples]
+            # the identity (--label, labels = {...}) on every series; every label value (log text:
+            # versions, features, rule names) through the Prometheus escaper (mlmon/escape.py)
+            family.samples = [
+                s._replace(labels={k: prom_label(v) for k, v in {**self.labels, **s.labels}.items()})
+                for s in family.samples
+            ]
             yield family
 
     def _families(self) -> Iterator[Metric]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import re
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from mlmon import __version__
+from mlmon.escape import terminal
 from mlmon.numfmt import ms, number, p_value, percent, stat
 from mlmon.read.reader import Example, InputReport
 from mlmon.report.layout import Cell, Col, FitTable
@@ -24,21 +24,12 @@ if TYPE_CHECKING:
     from mlmon.stats.drift import FeatureDrift
 
 SCHEMA_VERSION = 1
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\xa0\xad\u061c\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ufff9-\ufffb]"
-)
-
-
 def safe(text: str) -> str:
     """Escape C0, DEL, C1 and bidi controls so log text cannot drive a terminal, and invisible
     characters (no-break, zero-width and other odd spaces, a byte order mark, line and paragraph
-    separators) so what a line holds can be seen."""
-
-    def esc(m: re.Match[str]) -> str:
-        c = ord(m.group())
-        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
-
-    return _UNSAFE.sub(esc, text)
+    separators, tag characters, lone surrogates) so what a line holds can be seen: the terminal
+    escaper of mlmon/escape.py, for tables and stderr."""
+    return terminal(text)
 
 
 def plain(value: Any) -> Any:

@@ -203,13 +203,23 @@ def _limit_range(metric: str) -> tuple[float, float, str]:
     return 0.0, math.inf, "a number at least 0"
 
 
+_QUOTED = re.compile(r'^(drift|mean_deviation|unseen)\."(.+)"$')
+
+
+def _unquoted(metric: str) -> str:
+    """`drift."score.v2"` is `drift.score.v2`: a feature name is everything after the metric's
+    first dot, taken whole (a key of the features object, never a path); quotes may show it."""
+    m = _QUOTED.match(metric)
+    return f"{m.group(1)}.{m.group(2)}" if m else metric
+
+
 def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tuple[Rule, ...]:
     """Validated rule tables to Rules; semantic checks that a schema cannot state."""
     rules: list[Rule] = []
     names: set[str] = set()
     for i, item in enumerate(items):
         where = f"{path}: rules[{i}]"
-        metric = item["metric"]
+        metric = _unquoted(item["metric"])
         default = metric_direction(metric)
         if default is None:
             known = [*SUMMARY_METRICS, "drift.*", "mean_deviation.*", "unseen.*"]

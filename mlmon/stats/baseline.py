@@ -252,8 +252,22 @@ def _checksum(body: dict[str, Any]) -> str:
 
 
 def dumps(b: Baseline) -> str:
-    """The baseline file's text: versioned JSON with a checksum."""
-    return json.dumps(to_json(b), indent=1, allow_nan=False) + "\n"
+    """The baseline file's text: versioned JSON with a checksum. Checked with the reader's own
+    schema and size limit first (one set of limits): a baseline that `load` would refuse (a
+    feature of 1,000,001 categories, a file over 256 MiB) is never written (BaselineError, 65)."""
+    from mlmon.stats import baseline_schema as schema
+
+    doc = to_json(b)
+    problem = schema.first_violation(doc)
+    if problem is not None:
+        raise BaselineError(f"cannot write this baseline, drift would refuse it: {problem}")
+    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    if len(text) > schema.MAX_BASELINE_BYTES:
+        raise BaselineError(
+            f"cannot write this baseline: {len(text) >> 20} MiB, over the {schema.MAX_BASELINE_BYTES >> 20} "
+            "MiB drift reads; build it with a smaller --grid or fewer columns"
+        )
+    return text
 
 
 def save(b: Baseline, path: str) -> None:

@@ -32,27 +32,36 @@ impl Trie {
         let mut at = from;
         let mut out = Vec::new();
         for part in dotted.split('.') {
-            let found = self.nodes[at]
-                .children
-                .iter()
-                .copied()
-                .find(|&c| self.nodes[c].name == part);
-            let next = match found {
-                Some(c) => c,
-                None => {
-                    let id = self.nodes.len();
-                    self.nodes.push(Node {
-                        name: part.to_owned(),
-                        ..Node::default()
-                    });
-                    self.nodes[at].children.push(id);
-                    id
-                }
-            };
-            out.push(next);
-            at = next;
+            at = self.key(at, part);
+            out.push(at);
         }
         out
+    }
+
+    /// Insert one key below `from`, whole: a feature name is a key of the features object
+    /// (`score.v2` is never the path score -> v2).
+    pub fn insert_key(&mut self, from: usize, key: &str) -> Vec<usize> {
+        vec![self.key(from, key)]
+    }
+
+    fn key(&mut self, at: usize, part: &str) -> usize {
+        let found = self.nodes[at]
+            .children
+            .iter()
+            .copied()
+            .find(|&c| self.nodes[c].name == part);
+        match found {
+            Some(c) => c,
+            None => {
+                let id = self.nodes.len();
+                self.nodes.push(Node {
+                    name: part.to_owned(),
+                    ..Node::default()
+                });
+                self.nodes[at].children.push(id);
+                id
+            }
+        }
     }
 
     /// Build the name index of nodes with many children (call after the last insert).
@@ -163,7 +172,7 @@ impl Plan {
             let node = *path.last().expect("a path has at least one part");
             let specs = specs
                 .into_iter()
-                .map(|(kind, name)| (kind, trie.insert(node, name)))
+                .map(|(kind, name)| (kind, trie.insert_key(node, name)))
                 .collect();
             FeaturePaths { path, node, specs }
         });

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from corpus import cli, strict_json
+from corpus import cli, error_line, strict_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_logs"
@@ -70,12 +70,28 @@ def test_same_features_pass(tmp_path: Path, rng: np.random.Generator) -> None:
         assert isinstance(amount[key], float), key
 
 
+NEGATIVE = {
+    "--min-effect": "--min-effect must be at least 0 (got -1)",
+    "--mean-tolerance": "--mean-tolerance must be at least 0 (got -1)",
+    "--critical-effect": "--critical-effect must be at least 0 (got -1)",
+    "--max-unseen-share": "--critical-effect and --max-unseen-share must be in [0, 1], "
+    "--mean-tolerance a finite number >= 0",
+    "--p-threshold": "--p-threshold must be in (0, 1] (got -1)",
+}
+
+
 @pytest.mark.parametrize("option", ["--min-effect", "--mean-tolerance", "--critical-effect",
                                     "--max-unseen-share", "--p-threshold"])
 @pytest.mark.parametrize("value", ["nan", "inf", "-1"])
 def test_numeric_drift_options_reject_non_numbers(base: Path, option: str, value: str) -> None:
     result = cli(["drift", str(SAMPLES / "predictions.jsonl"), "-b", str(base), option, value])
     assert result.exit_code == 2, (option, value, result.stdout)
+    assert result.stdout == ""
+    message = error_line(result)
+    if value != "-1":
+        assert message == f"{option}: {value} is not a finite number"
+    else:  # the option named, and the range it must be in
+        assert message == NEGATIVE[option], message
 
 
 # --- baselines from prediction logs -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,3 +37,17 @@ def test_a_log_file_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
         f.write((SAMPLES / "predictions.jsonl").read_bytes())
     got = _run([b"summary", name, b"--format", b"json"])
     assert got.returncode == 0, got.stderr
+    doc = json.loads(got.stdout)
+    lines = (SAMPLES / "predictions.jsonl").read_bytes().count(b"\n")
+    assert doc["input"]["lines"] == doc["records"] == lines  # read whole, not only opened
+    assert [f["lines"] for f in doc["input"]["files"]] == [lines]
+    assert got.stderr == b""
+
+
+def test_a_missing_log_file_name_that_is_not_utf8_is_named_in_the_error(tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/gone\xff.jsonl"
+    got = _run([b"summary", name])
+    assert got.returncode == 66, got.stderr
+    (line,) = got.stderr.decode().splitlines()
+    assert line.startswith("mlmon: error: no input: '") and line.endswith(".jsonl' does not exist")
+    assert "/gone" in line and got.stdout == b""

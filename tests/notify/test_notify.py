@@ -69,7 +69,7 @@ def test_webhook_gets_slack_compatible_body_on_change_only(
     assert (
         att["color"] == "warning"
         and "p50 latency" not in att["text"]
-        and "latency_ms.p50 200 > 100" in att["text"]
+        and "latency_ms.p50 200 &gt; 100" in att["text"]  # Slack mrkdwn: > as &gt;
     )
     # same state again: nothing new to tell (the file was replaced, so it is read from the start)
     (tmp_path / "log.jsonl").write_bytes(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -168,7 +167,7 @@ def test_a_huge_integer_is_bad_data(tmp_path: Path) -> None:
         bl.load(str(path))
 
 
-def test_too_many_edges_is_refused_quickly(tmp_path: Path) -> None:
+def test_too_many_edges_is_refused_naming_the_field(tmp_path: Path) -> None:
     body = _valid_body()
     k = baseline_schema.MAX_EDGES + 1
     f = body["features"]["x"]
@@ -176,10 +175,8 @@ def test_too_many_edges_is_refused_quickly(tmp_path: Path) -> None:
     f["cdf"] = [(i + 1) / k for i in range(k)]
     f["min"], f["max"] = 0, k - 1
     path = _write(tmp_path, body)
-    start = time.perf_counter()
     with pytest.raises(BaselineError, match=r"features\.x\.(edges|cdf): is too long: 100002 items"):
         bl.load(path)
-    assert time.perf_counter() - start < 30  # a generous bound: a hang, not a speed test
 
 
 def test_file_over_the_size_cap_is_refused_before_parsing(

@@ -1,0 +1,353 @@
+"""Mutation testing of mlmon's core, where a wrong answer is silent: plant one small bug at a time
+(mutmut 3) and see whether the tests that exercise the module notice.
+
+    python benchmarks/mutation.py [MODULE...] [--minutes M] [--children N] [--list]
+                                  [--out benchmarks/mutation-report.md]
+
+MODULE is a key of MODULES below (`rules/alerts`, `report/safe`, `read/follow`, `stats/effects`, ...);
+none means all of them, one after another (slow: hours on two cores). Each module runs in a scratch
+copy of the project (build/mutation/<module>/, made anew each run, so the checkout is never
+touched) under `nice -n 19`, with only the test files that exercise it, and stops after --minutes
+(mutants not reached by then are reported as "not checked"). The scores and every surviving
+mutant (its diff) go to benchmarks/mutation-report.md: a module's section is replaced, the others
+are kept, so modules can be measured one at a time.
+
+Score = killed / (mutants checked - equivalent). Killed includes a mutant that made the tests
+time out. A survivor listed in benchmarks/mutation-equivalent.toml (by module, function and the
+mutated line) is equivalent (no test can tell it from the original) and is reported with the
+reason given there. The target is 90% per module.
+
+This is not part of the test suite (`python -m pytest` never runs it): it takes minutes per module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = ROOT / "build" / "mutation"
+REPORT = ROOT / "benchmarks" / "mutation-report.md"
+EQUIVALENT = ROOT / "benchmarks" / "mutation-equivalent.toml"
+TARGET = 0.90
+
+
+@dataclass(frozen=True)
+class Module:
+    """What to mutate and which tests must notice."""
+
+    source: str
+    tests: tuple[str, ...]
+    functions: tuple[str, ...] = ()
+    """Only the mutants of these functions (mutmut name globs after the module, `x_safe`,
+    `xǁThresholdǁcrossed`); empty means every function in the file."""
+
+
+MODULES: dict[str, Module] = {
+    # rules: the alert decisions
+    "rules/alerts": Module(
+        "mlmon/rules/alerts.py",
+        (
+            "tests/rules/test_alerts.py", "tests/rules/test_alert_boundaries.py",
+            "tests/rules/test_alert_messages.py", "tests/stats/test_drift_verdicts.py",
+            "tests/cli/test_gates.py",
+        ),
+    ),
+    "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py",)),
+    "rules/persist": Module("mlmon/rules/persist.py", ("tests/rules/test_persist.py",)),
+    # the escapers every output of log text goes through
+    "report/safe": Module(
+        "mlmon/report/render.py",
+        ("tests/report/test_render.py", "tests/report/test_escapers.py"),
+        ("x_safe",),
+    ),
+    "report/markdown": Module("mlmon/report/markdown.py", ("tests/report/test_escapers.py",), ("x_md",)),
+    "report/csv": Module("mlmon/report/csvout.py", ("tests/report/test_escapers.py",), ("x_guard",)),
+    # reading: what --state follows, and every line counted once
+    "read/follow": Module(
+        "mlmon/read/follow.py", ("tests/read/test_follow.py", "tests/read/test_follow_edges.py")
+    ),
+    "read/accounting": Module(
+        "mlmon/read/reader.py",
+        ("tests/read/test_reader.py", "tests/read/test_corpus.py"),
+        (
+            "xǁReaderǁ_account", "xǁReaderǁ_numbered", "xǁReaderǁreport", "xǁFileReportǁbad_lines",
+            "x_check_budget",
+        ),
+    ),
+    # statistics: the small pure modules first
+    "stats/edgeslots": Module(
+        "mlmon/stats/edgeslots.py", ("tests/stats/test_edgeslots.py", "tests/stats/test_edgeslots_inputs.py")
+    ),
+    "stats/effects": Module(
+        "mlmon/stats/effects.py", ("tests/stats/test_drift.py", "tests/stats/test_compare.py")
+    ),
+    "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_drift.py",)),
+    "stats/classes": Module("mlmon/stats/classes.py", ("tests/stats/test_classes.py",)),
+    "stats/sketch": Module("mlmon/stats/sketch.py", ("tests/stats/test_summary.py",)),
+    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/stats/test_summary.py",)),
+    "stats/windows": Module("mlmon/stats/windows.py", ("tests/stats/test_windows.py",)),
+    "stats/compare": Module(
+        "mlmon/stats/compare.py", ("tests/stats/test_compare.py", "tests/stats/test_compare_approx.py")
+    ),
+    "stats/drift": Module("mlmon/stats/drift.py", ("tests/stats/test_drift.py",)),
+    "stats/summary": Module("mlmon/stats/summary.py", ("tests/stats/test_summary.py",)),
+}
+
+# what the scratch copy needs beside mlmon/ and tests/ (tests read the README and docs)
+ALSO_COPY = ("README.md", "docs", "sample_logs")
+
+
+@dataclass
+class Outcome:
+    name: str
+    module: Module
+    counts: dict[str, int] = field(default_factory=dict)
+    survivors: list[tuple[str, str, str]] = field(default_factory=list)
+    """(mutant, diff, equivalence reason or "")."""
+    untested: dict[str, int] = field(default_factory=dict)
+    """Functions no selected test calls, with their mutant counts (not killed)."""
+    minutes: float = 0.0
+    stopped: str = ""
+
+    @property
+    def equivalent(self) -> int:
+        return sum(1 for *_, why in self.survivors if why)
+
+    @property
+    def killed(self) -> int:
+        return sum(self.counts.get(k, 0) for k in ("killed", "timeout", "caught by type check"))
+
+    @property
+    def checked(self) -> int:
+        return sum(v for k, v in self.counts.items() if k != "not checked")
+
+    @property
+    def score(self) -> float | None:
+        real = self.checked - self.equivalent
+        return self.killed / real if real else None
+
+
+def _copy_project(dest: Path, mod: Module) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "mlmon", dest / "mlmon", ignore=ignore)
+    shutil.copytree(ROOT / "tests", dest / "tests", ignore=ignore)
+    for extra in ALSO_COPY:
+        src = ROOT / extra
+        if src.is_dir():
+            shutil.copytree(src, dest / extra, ignore=ignore)
+        elif src.exists():
+            (dest / extra).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / extra)
+    text = (ROOT / "pyproject.toml").read_text()
+    text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", text)
+    tests = [t for t in mod.tests if (ROOT / t).exists()]
+    text += (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["mlmon"]\n'
+        f"only_mutate = [{json.dumps(mod.source)}]\n"
+        f"also_copy = {json.dumps(list(ALSO_COPY))}\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        "use_git_change_detection = false\n"
+    )
+    (dest / "pyproject.toml").write_text(text)
+
+
+def _mutmut(dest: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = ["nice", "-n", "19", sys.executable, "-m", "mutmut", *args]
+    proc = subprocess.Popen(
+        cmd, cwd=dest, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+        return subprocess.CompletedProcess(cmd, -1, out, "")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, "")
+
+
+def _equivalents() -> list[dict[str, str]]:
+    if not EQUIVALENT.exists():
+        return []
+    return list(tomllib.loads(EQUIVALENT.read_text()).get("equivalent", []))
+
+
+def _mutated_lines(diff: str) -> list[str]:
+    return [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+
+
+def _function(mutant: str) -> str:
+    return mutant.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[-1]
+
+
+def _why_equivalent(name: str, mutant: str, diff: str) -> str:
+    lines = _mutated_lines(diff)
+    for e in _equivalents():
+        if e.get("module") == name and e.get("function") == _function(mutant) and e.get("line") in lines:
+            return str(e.get("reason", "equivalent"))
+    return ""
+
+
+def run_module(name: str, mod: Module, minutes: float, children: int, *, again: bool = True) -> Outcome:
+    """Mutate and test one module (`again` False: only read the last run's results)."""
+    dest = SCRATCH / name.replace("/", "-")
+    prefix = mod.source[:-3].replace("/", ".")
+    globs = [f"{prefix}.{f}__mutmut_*" for f in mod.functions]
+    log = dest / "mutmut-run.log"
+    if again:
+        _copy_project(dest, mod)
+        start = time.monotonic()
+        done = _mutmut(dest, "run", "--max-children", str(children), *globs, timeout=minutes * 60)
+        log.write_text(done.stdout)
+        took = (time.monotonic() - start) / 60
+        (dest / "mutmut-run.rc").write_text(f"{done.returncode} {took:.2f} {minutes:g}\n")
+    rc_file = dest / "mutmut-run.rc"
+    rc, took, cap = rc_file.read_text().split() if rc_file.exists() else ("?", "0", "?")
+    out = Outcome(name, mod, minutes=float(took))
+    if rc == "-1":
+        out.stopped = f"stopped after {cap} min"
+    elif rc != "0":
+        out.stopped = f"mutmut exited {rc}: see {dest.relative_to(ROOT)}/mutmut-run.log"
+    meta = dest / "mutants" / (mod.source + ".meta")
+    if not meta.exists():
+        out.stopped = out.stopped or "no mutants generated"
+        return out
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.stats import status_by_exit_code
+
+    codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    here = Path.cwd()
+    os.chdir(dest)
+    try:
+        for mutant, code in sorted(codes.items(), key=lambda kv: _order(kv[0])):
+            if globs and not any(fnmatch.fnmatchcase(mutant, g) for g in globs):
+                continue
+            status = status_by_exit_code[code]
+            out.counts[status] = out.counts.get(status, 0) + 1
+            if status == "no tests":
+                out.untested[_function(mutant)] = out.untested.get(_function(mutant), 0) + 1
+            elif status in ("survived", "suspicious", "segfault"):
+                diff = get_diff_for_mutant(mutant, path=mod.source)
+                diff = "\n".join(ln for ln in diff.splitlines()[2:] if ln[:1] in "+-")
+                out.survivors.append((mutant, f"{status}\n{diff}", _why_equivalent(name, mutant, diff)))
+    finally:
+        os.chdir(here)
+    return out
+
+
+def _order(mutant: str) -> tuple[str, int]:
+    head, _, n = mutant.rpartition("__mutmut_")
+    return head, int(n) if n.isdigit() else 0
+
+
+def _section(o: Outcome) -> str:
+    score = "n/a" if o.score is None else f"{o.score:.1%}"
+    held = o.score is not None and o.score >= TARGET
+    verdict = "" if o.score is None else (" (target held)" if held else " (BELOW the 90% target)")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(o.counts.items()))
+    funcs = f", functions {', '.join(o.module.functions)}" if o.module.functions else ""
+    lines = [
+        f"## {o.name}",
+        "",
+        f"`{o.module.source}`{funcs}; tests: {', '.join(f'`{t}`' for t in o.module.tests)}.",
+        "",
+        f"**Score {score}**{verdict}: {o.killed} killed of {o.checked - o.equivalent} non-equivalent "
+        f"mutants checked ({counts}; {o.equivalent} equivalent); {o.minutes:.1f} min"
+        + (f"; {o.stopped}" if o.stopped else "")
+        + ".",
+        "",
+    ]
+    live = [(m, d) for m, d, why in o.survivors if not why]
+    same = [(m, why) for m, _, why in o.survivors if why]
+    if live:
+        lines += ["Surviving mutants:", ""]
+        for m, d in live:
+            lines += [f"- `{m}`", "", "```diff", d, "```", ""]
+    if o.untested:
+        lines += ["No selected test calls these functions (their mutants count as not killed):", ""]
+        lines += [f"- `{f}`: {n}" for f, n in sorted(o.untested.items())] + [""]
+    if same:
+        lines += ["Equivalent (no test can tell them from the original):", ""]
+        lines += [f"- `{m}`: {why}" for m, why in same] + [""]
+    return "\n".join(lines)
+
+
+def write_report(outcomes: list[Outcome], path: Path) -> None:
+    sections: dict[str, str] = {}
+    if path.exists():
+        for chunk in re.split(r"(?m)^(?=## )", path.read_text()):
+            if chunk.startswith("## "):
+                sections[chunk.split("\n", 1)[0][3:].strip()] = chunk.rstrip() + "\n"
+    for o in outcomes:
+        sections[o.name] = _section(o)
+    ordered = [k for k in MODULES if k in sections] + sorted(k for k in sections if k not in MODULES)
+    head = [
+        "# Mutation testing report",
+        "",
+        "Written by `python benchmarks/mutation.py [MODULE...]` (see docs/testing.md); each section",
+        "is the latest run of that module. Score = killed / non-equivalent mutants checked; target 90%.",
+        "",
+        "| module | score | killed | non-equivalent | equivalent | not checked |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for k in ordered:
+        m = re.search(
+            r"\*\*Score (\S+)\*\*.*?: (\d+) killed of (\d+) non-equivalent.*?; (\d+) equivalent\)",
+            sections[k],
+            re.S,
+        )
+        nc = re.search(r"not checked (\d+)", sections[k])
+        if m:
+            head.append(f"| {k} | {m[1]} | {m[2]} | {m[3]} | {m[4]} | {nc[1] if nc else 0} |")
+    path.write_text("\n".join(head) + "\n\n" + "\n".join(sections[k] for k in ordered))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("modules", nargs="*", help="keys of MODULES (default: all)")
+    ap.add_argument("--minutes", type=float, default=20.0, help="cap per module (default 20)")
+    ap.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
+    ap.add_argument("--out", type=Path, default=REPORT)
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report from the last runs")
+    ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    a = ap.parse_args()
+    if a.list:
+        for k, m in MODULES.items():
+            print(f"{k:18} {m.source} {' '.join(m.functions)}\n{'':18} tests: {' '.join(m.tests)}")
+        return 0
+    unknown = [m for m in a.modules if m not in MODULES]
+    if unknown:
+        ap.error(f"unknown module(s) {', '.join(unknown)}; --list shows them")
+    outcomes = []
+    for name in a.modules or list(MODULES):
+        o = run_module(name, MODULES[name], a.minutes, a.children, again=not a.report_only)
+        score = "n/a" if o.score is None else f"{o.score:.1%}"
+        stopped = f" {o.stopped}" if o.stopped else ""
+        print(f"{name}: {score} ({o.killed} killed / {o.checked - o.equivalent}){stopped}")
+        outcomes.append(o)
+        write_report(outcomes, a.out)
+    return 0 if all(o.score is not None and o.score >= TARGET for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
