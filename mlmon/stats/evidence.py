@@ -12,7 +12,11 @@ from mlmon.stats.drift import DriftOptions, few_valued
 from mlmon.stats.windows import Window
 
 ALPHA = 0.05
-"""Chance that a stationary log shows evidence in any window, for any feature (Bonferroni)."""
+"""Chance that a stationary log shows evidence in any of HORIZON windows, for any feature."""
+HORIZON = 48
+"""Windows the false-alarm rate ALPHA is stated over (two days of hourly windows). Each window
+spends ALPHA / HORIZON, whatever the log's length, so `trend` run again as a log grows (cron)
+tests each window once at the same level: ALPHA over 48 windows, 2 x ALPHA over 96."""
 SCALES = (1, 2, 4, 8, 16, 32, 64)
 """Numbers of latest windows pooled (those up to the log's window count)."""
 MIN_SHIFT = 0.05
@@ -39,7 +43,7 @@ class Evidence:
     """Pooled mean minus baseline mean, in baseline standard deviations (`pooled_mean`)."""
     p_value: float
     threshold: float
-    """ALPHA over the number of tests in the log (end windows x scales, over features)."""
+    """ALPHA over the tests of HORIZON windows (each window's scales and features)."""
 
 
 def _z_sf2(z: float) -> float:
@@ -57,9 +61,10 @@ def accumulate(
     evidence when the two-sided p-value is below alpha / tests and the shift's 95% upper bound
     reaches MIN_SHIFT. Every feature, numbers too (a change of shape leaves the mean where it
     was): the window's own drift test and effect gate (drift's rule) at alpha / tests. `tests`
-    counts every end window, scale and feature, so a stationary log shows evidence anywhere with
-    chance at most alpha, however long it is (Bonferroni; windows share the baseline, which makes
-    their tests slightly dependent). A persistent small shift adds up: 0.1 sd in windows of 500
+    counts HORIZON windows and every scale and feature ending at each, so a stationary log shows
+    evidence in any of HORIZON windows with chance at most alpha (Bonferroni; windows share the
+    baseline, which makes their tests slightly dependent), and the threshold does not depend on
+    how long the log is. A persistent small shift adds up: 0.1 sd in windows of 500
     records is z = 2.2 in one window, 8.9 pooled over 16."""
     o = drift or DriftOptions()
     ok = [i for i, w in enumerate(windows) if w.status == "ok" and w.features]
@@ -70,8 +75,8 @@ def accumulate(
     profiles = {f.name: f for f in baseline.features}
     numeric = {name for name, f in profiles.items()
                if f.numeric is not None and not few_valued(f.numeric) and f.numeric.std > 0}
-    tests = sum(count * (len(scales) + 1 if name in numeric else 1) for name in profiles)
-    threshold = alpha / max(1, tests)
+    per_window = sum(len(SCALES) + 1 if name in numeric else 1 for name in profiles)
+    threshold = alpha / (HORIZON * max(1, per_window))
     out: list[Evidence] = []
     for end in range(count):
         w = windows[end]

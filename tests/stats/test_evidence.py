@@ -46,8 +46,8 @@ def test_pooled_mean_z_and_threshold_match_scipy(rng: np.random.Generator) -> No
     assert e.test == "pooled_mean" and e.n == len(pooled)
     assert e.shift_sd == pytest.approx((pooled.mean() - p.mean) / p.std, rel=1e-9)
     assert e.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-6)
-    # Bonferroni over every end window (4), scale (1, 2, 4) plus the window's own drift test
-    assert e.threshold == pytest.approx(0.05 / (4 * (3 + 1)))
+    # Bonferroni over 48 windows, each with every scale (1, 2, 4, ... 64) and its own drift test
+    assert e.threshold == pytest.approx(0.05 / (ev.HORIZON * (len(ev.SCALES) + 1)))
     assert e.p_value < e.threshold
 
 
