@@ -339,6 +339,15 @@ def starter(log: str, baseline: str | None) -> str:
             "[[rules]]",
             'metric = "drift.*"        # every baseline feature: the verdict of `mlmon drift`',
             "# warning = 0.1            # or your own limits on the effect (KS D, total variation)",
-            "# critical = 0.25",
+            "# critical = 0.25          # (critical when even the lower 95% bound reaches it)",
+            "",
+            "[[rules]]",
+            'metric = "mean_deviation.*"  # numeric features: a mean shown to move past 20% is critical',
+            "# critical = 0.2",
+            "",
+            "[[rules]]",
+            'metric = "unseen.*"       # categories training never had: warning past 1%, critical past 5%',
+            "# warning = 0.01",
+            "# critical = 0.05",
         ]
     return "\n".join(lines) + "\n"

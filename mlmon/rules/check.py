@@ -54,6 +54,8 @@ class RuleResult:
     """The rule's `for`: consecutive crossing runs before it fires (counted with --state)."""
     group_missing: bool = False
     """The records without the --by field decided the status (`group` is then None)."""
+    critical_missing: bool = False
+    """Critical because the feature has no value in the log (value 0 against 1: none seen)."""
     proven: bool | None = None
     """Latency percentiles: whether the data prove the status (an alert always is: its 95% bound
     is beyond the limit; an ok is when the other bound is within the limit, else `ok, not
@@ -64,6 +66,8 @@ class RuleResult:
 
     @property
     def threshold(self) -> float | None:
+        if self.critical_missing:
+            return 1.0
         return self.critical if self.status is Status.CRITICAL else self.warning
 
     def alert(self) -> Alert | None:
@@ -272,13 +276,18 @@ def _feature_rules(
     if defaults:
         warn, crit = {
             "drift": (drift.min_effect, drift.critical_effect),
-            "mean_deviation": (drift.mean_tolerance, None),
-            "unseen": (drift.max_unseen_share, None),
+            # a mean shown past the tolerance is critical; unseen values warn at 1%, critical at 5%
+            "mean_deviation": (None, drift.mean_tolerance),
+            "unseen": (drift.max_unseen_share, drift.critical_unseen_share),
         }[kind]
         r = replace(rule, warning=warn, critical=crit)
     else:
         r = rule
-    chosen = features if feature == "*" else tuple(f for f in features if f.name == feature)
+    chosen = (
+        tuple(f for f in features if applies(kind, f))
+        if feature == "*"
+        else tuple(f for f in features if f.name == feature)
+    )
     if not chosen:
         return [
             RuleResult(
@@ -301,7 +310,11 @@ def _feature_rules(
     out = []
     for f in chosen:
         metric = f"{kind}.{f.name}"
-        if f.status != "ok":
+        if f.status == "missing":  # a feature that vanished from the log: nothing checked, critical
+            out.append(RuleResult(_name(r, metric), metric, Status.CRITICAL, 0.0, r.warning, r.critical,
+                                  r.direction, f"{metric}: feature {f.name} has no value in the log: "
+                                  "it was not checked", critical_missing=True))
+        elif f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
         elif kind == "drift":
             out.append(_drift_verdict(r, f, metric, drift))
@@ -312,6 +325,16 @@ def _feature_rules(
             level = _level_of(r, partial(_mean_beyond, at_limit, f.name, drift))
             out.append(_mean_verdict(r, f, metric, level, at_limit))
     return out
+
+
+def applies(kind: str, f: FeatureDrift) -> bool:
+    """Whether a `kind.*` rule covers feature f: `mean_deviation` numbers only; `unseen`
+    categories and few-valued numbers (tested by category counts) only; `drift` every feature."""
+    if kind == "mean_deviation":
+        return f.kind == "numeric"
+    if kind == "unseen":
+        return f.kind != "numeric" or f.test == "chi_square"
+    return True
 
 
 def _mean_beyond(

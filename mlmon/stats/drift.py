@@ -69,6 +69,8 @@ class DriftOptions:
     max_unseen_share: float = 0.01
     """An unseen share proven (at --p-threshold) to exceed the share the baseline predicts
     (its Good-Turing missing mass) by more than this is an alert."""
+    critical_unseen_share: float = 0.05
+    """The same proven beyond this is critical (a CI gate on --fail-on critical fails on it)."""
 
 
 @dataclass
