@@ -164,7 +164,7 @@ def test_every_record_is_counted_once_across_real_rotation(
     workers = s.start()
     s.check()
     while any(w.poll() is None for w in workers):
-        time.sleep(s.rng.uniform(0.02, 0.3))
+        time.sleep(s.rng.uniform(0.02, 0.15))
         roll = s.rng.random()
         if roll < 0.25:  # a run while logrotate is at work
             p = s.rotate()

@@ -163,9 +163,9 @@ def render(
 
 def run_success(rep: Any) -> bool:
     """Every rule was checked (none had no data)."""
-    from mlmon.rules.check import Status
+    from mlmon.run.check_run import run_success as checked
 
-    return all(r.status is not Status.NO_DATA for r in rep.results)
+    return checked(rep)
 
 
 def _fail_rank(fail_on: FailOn) -> int:

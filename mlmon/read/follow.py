@@ -21,13 +21,14 @@ import glob
 import hashlib
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from mlmon.errors import NoInputError, OptionError
 from mlmon.read.reader import FileReport, Lost
-from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source
+from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source, own_file
 
 FP_BYTES = 1024
 MIN_FP_BYTES = 16
@@ -141,23 +142,29 @@ def _fp(data: bytes) -> str:
 
 
 def _look(path: str) -> _Seen | None:
+    """The file at `path` now: its identity and first bytes, from one open (a rename between a
+    stat and an open would give one file's inode with another's content)."""
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
-    if not os.path.isfile(path):
-        return None
-    notes = ReadNotes()
     try:
-        stream, fmt = open_source(Source(path), notes)
-    except Exception:  # noqa: BLE001  (unreadable now: the reader will say why if it is an input)
-        return None
-    try:
-        head = stream.read(FP_BYTES)
-    except Exception:  # noqa: BLE001  (a damaged compressed head: read it as the reader would)
-        head = b""
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        notes = ReadNotes()
+        try:
+            stream, fmt = open_source(Source(path, fd=fd), notes)
+        except Exception:  # noqa: BLE001  (unreadable now: the reader will say why if it is an input)
+            return None
+        try:
+            head = stream.read(FP_BYTES)
+        except Exception:  # noqa: BLE001  (a damaged compressed head: read it as the reader would)
+            head = b""
+        finally:
+            stream.close()
     finally:
-        stream.close()
+        os.close(fd)
     return _Seen(
         path, st.st_dev, st.st_ino, st.st_size, st.st_mtime, notes.compression != "none", head, fmt,
         notes.encoding,
@@ -248,7 +255,7 @@ def _plan(
     for b in dict.fromkeys(bases):
         candidates += siblings(b)
     for pattern in rotated:
-        candidates += [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p)]
+        candidates += [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p) and own_file(p) is None]
     looked: dict[str, _Seen] = {}
     inodes: set[tuple[int, int]] = set()
     for p in dict.fromkeys(os.path.normpath(c) for c in candidates):
