@@ -349,5 +349,12 @@ def starter(log: str, baseline: str | None) -> str:
             'metric = "unseen.*"       # categories training never had: warning past 1%, critical past 5%',
             "# warning = 0.01",
             "# critical = 0.05",
+            "",
+            "# missing_share.* runs by default with a baseline: records without a feature's value,",
+            "# against training's share. A rule of your own replaces the default:",
+            "# [[rules]]",
+            '# metric = "missing_share.*"',
+            "# warning = 0.01           # the share's rise over training's (a share, 0 to 1)",
+            "# critical = 0.1",
         ]
     return "\n".join(lines) + "\n"
