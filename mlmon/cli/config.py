@@ -166,7 +166,8 @@ class ConfiguredGroup(LazyGroup):
             if name == "check":
                 from mlmon.cli.checkout import failed_run_textfiles
 
-                failed_run_textfiles(rest)  # node_exporter must not keep the last good run's metrics
+                # node_exporter must not keep the last good run's metrics; CI reads the reports
+                failed_run_textfiles(rest, str(exc), int(ExitCode.CONFIG), path)
             typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
             _json_error(str(exc), int(ExitCode.CONFIG))  # --format json: stdout still holds a document
             raise typer.Exit(int(ExitCode.CONFIG)) from None
