@@ -4,7 +4,7 @@
     python benchmarks/mutation.py [MODULE...] [--minutes M] [--children N] [--list]
                                   [--out benchmarks/mutation-report.md]
 
-MODULE is a key of MODULES below (`rules/alerts`, `report/safe`, `read/follow`, `stats/effects`, ...);
+MODULE is a key of MODULES below (`rules/alerts`, `escape`, `read/follow`, `stats/effects`, ...);
 none means all of them, one after another (slow: hours on two cores). Each module runs in a scratch
 copy of the project (build/mutation/<module>/, made anew each run, so the checkout is never
 touched) under `nice -n 19`, with only the test files that exercise it, and stops after --minutes
@@ -52,6 +52,9 @@ class Module:
     functions: tuple[str, ...] = ()
     """Only the mutants of these functions (mutmut name globs after the module, `x_safe`,
     `xǁThresholdǁcrossed`); empty means every function in the file."""
+    deselect: tuple[str, ...] = ()
+    """Tests left out (pytest node ids), with the reason where it is set: a test failing on the
+    unmutated code stops the whole run."""
 
 
 MODULES: dict[str, Module] = {
@@ -63,17 +66,30 @@ MODULES: dict[str, Module] = {
             "tests/rules/test_alert_messages.py", "tests/stats/test_drift_verdicts.py",
             "tests/cli/test_gates.py",
         ),
+        # fails on main since the percentile rule changed (an alert needs the lower bound beyond
+        # the limit); its owner is updating it
+        deselect=(
+            "tests/rules/test_alerts.py::test_warn_and_crit_limits_pick_the_severity_and_report_its_limit",
+        ),
     ),
     "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py",)),
     "rules/persist": Module("mlmon/rules/persist.py", ("tests/rules/test_persist.py",)),
     # the escapers every output of log text goes through
-    "report/safe": Module(
-        "mlmon/report/render.py",
-        ("tests/report/test_render.py", "tests/report/test_escapers.py"),
-        ("x_safe",),
+    "escape": Module(
+        "mlmon/escape.py",
+        (
+            "tests/report/test_escapers.py", "tests/report/test_render.py",
+            "tests/report/test_hostile_outputs.py",
+        ),
     ),
-    "report/markdown": Module("mlmon/report/markdown.py", ("tests/report/test_escapers.py",), ("x_md",)),
-    "report/csv": Module("mlmon/report/csvout.py", ("tests/report/test_escapers.py",), ("x_guard",)),
+    # every exported metric: read back from the file
+    "report/prometheus": Module(
+        "mlmon/report/prometheus.py",
+        (
+            "tests/report/test_prometheus_readback.py",
+            "tests/report/test_prometheus.py::test_metrics_match_numpy",
+        ),
+    ),
     # reading: what --state follows, and every line counted once
     "read/follow": Module(
         "mlmon/read/follow.py", ("tests/read/test_follow.py", "tests/read/test_follow_edges.py")
@@ -91,18 +107,45 @@ MODULES: dict[str, Module] = {
         "mlmon/stats/edgeslots.py", ("tests/stats/test_edgeslots.py", "tests/stats/test_edgeslots_inputs.py")
     ),
     "stats/effects": Module(
-        "mlmon/stats/effects.py", ("tests/stats/test_drift.py", "tests/stats/test_compare.py")
+        "mlmon/stats/effects.py", ("tests/stats/test_effects_by_hand.py", "tests/stats/test_drift.py")
     ),
-    "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_drift.py",)),
+    "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_compare_approx.py",)),
     "stats/classes": Module("mlmon/stats/classes.py", ("tests/stats/test_classes.py",)),
-    "stats/sketch": Module("mlmon/stats/sketch.py", ("tests/stats/test_summary.py",)),
-    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/stats/test_summary.py",)),
+    "stats/sketch": Module(
+        "mlmon/stats/sketch.py", ("tests/stats/test_compare_approx.py", "tests/stats/test_summary.py")
+    ),
+    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/cli/test_drift_by.py",)),
     "stats/windows": Module("mlmon/stats/windows.py", ("tests/stats/test_windows.py",)),
     "stats/compare": Module(
         "mlmon/stats/compare.py", ("tests/stats/test_compare.py", "tests/stats/test_compare_approx.py")
     ),
     "stats/drift": Module("mlmon/stats/drift.py", ("tests/stats/test_drift.py",)),
     "stats/summary": Module("mlmon/stats/summary.py", ("tests/stats/test_summary.py",)),
+}
+
+# Bugs planted by hand, beside mutmut's: mutmut changes code inside functions only, so a
+# module-level table (a regex's character class, a map of values) is planted here. Each is
+# (file, text, replacement, what it breaks); a bug whose text the code no longer has is reported
+# as not applicable.
+PLANTED: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "rules/alerts": (
+        ("mlmon/rules/alerts.py", "(value > limit if upper else value < limit)",
+         "(value >= limit if upper else value < limit)", "an upper limit fires at value == limit"),
+        ("mlmon/rules/alerts.py", "(value > limit if upper else value < limit)",
+         "(value > limit if upper else value <= limit)", "a lower limit fires at value == limit"),
+    ),
+    "escape": (
+        ("mlmon/escape.py", "\\x00-\\x1f\\x7f-\\xa0", "\\x00-\\x1f\\x7f\\xa0",
+         "C1 controls U+0080-009F not escaped"),
+        ("mlmon/escape.py", "\\u2028-\\u202f", "\\u2028-\\u2029", "bidi overrides U+202A-202E not escaped"),
+    ),
+    "report/prometheus": (
+        ("mlmon/api/counters.py", 'version, extra = rest.rsplit("|", 1)',
+         'version, extra = rest.split("|", 1)',
+         "the --state totals key split at the first | of a model_version"),
+        ("mlmon/report/prometheus.py", "Status.WARNING: 1, Status.CRITICAL: 2",
+         "Status.WARNING: 2, Status.CRITICAL: 1", "mlmon_rule_status warning and critical swapped"),
+    ),
 }
 
 # what the scratch copy needs beside mlmon/ and tests/ (tests read the README and docs)
@@ -116,6 +159,8 @@ class Outcome:
     counts: dict[str, int] = field(default_factory=dict)
     survivors: list[tuple[str, str, str]] = field(default_factory=list)
     """(mutant, diff, equivalence reason or "")."""
+    planted: list[tuple[str, str]] = field(default_factory=list)
+    """(what the planted bug breaks, killed / SURVIVED / not applicable)."""
     untested: dict[str, int] = field(default_factory=dict)
     """Functions no selected test calls, with their mutant counts (not killed)."""
     minutes: float = 0.0
@@ -155,14 +200,15 @@ def _copy_project(dest: Path, mod: Module) -> None:
             shutil.copy2(src, dest / extra)
     text = (ROOT / "pyproject.toml").read_text()
     text = re.sub(r"(?ms)^\[tool\.mutmut\].*?(?=^\[|\Z)", "", text)
-    tests = [t for t in mod.tests if (ROOT / t).exists()]
+    tests = [t for t in mod.tests if (ROOT / t.split("::")[0]).exists()]
+    deselect = [a for t in mod.deselect for a in ("--deselect", t)]
     text += (
         "\n[tool.mutmut]\n"
         'source_paths = ["mlmon"]\n'
         f"only_mutate = [{json.dumps(mod.source)}]\n"
         f"also_copy = {json.dumps(list(ALSO_COPY))}\n"
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', *deselect])}\n"
         "use_git_change_detection = false\n"
     )
     (dest / "pyproject.toml").write_text(text)
@@ -208,9 +254,52 @@ def _why_equivalent(name: str, mutant: str, diff: str) -> str:
     return ""
 
 
-def run_module(name: str, mod: Module, minutes: float, children: int, *, again: bool = True) -> Outcome:
-    """Mutate and test one module (`again` False: only read the last run's results)."""
+def run_planted(name: str, mod: Module, dest: Path, minutes: float) -> list[tuple[str, str]]:
+    """Each bug of PLANTED[name] in its own copy of the scratch project, with the module's tests."""
+    out = []
+    tests = [t for t in mod.tests if (ROOT / t.split("::")[0]).exists()]
+    for i, (path, old, new, what) in enumerate(PLANTED.get(name, ())):
+        text = (ROOT / path).read_text()
+        if text.count(old) != 1:
+            out.append((what, "not applicable (the code changed)"))
+            continue
+        copy = dest / f"planted-{i}"
+        if copy.exists():
+            shutil.rmtree(copy)
+        copy.mkdir()
+        for part in ("mlmon", "tests", "pyproject.toml", *ALSO_COPY):
+            src = dest / part
+            if src.is_dir():
+                shutil.copytree(src, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+            elif src.exists():
+                shutil.copy2(src, copy / part)
+        (copy / path).write_text(text.replace(old, new))
+        cmd = ["nice", "-n", "19", sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+        cmd += [*tests, *(a for t in mod.deselect for a in ("--deselect", t))]
+        try:
+            done = subprocess.run(cmd, cwd=copy, capture_output=True, text=True, timeout=minutes * 60)
+            out.append((what, "killed" if done.returncode == 1 else "SURVIVED" if done.returncode == 0
+                        else f"pytest exited {done.returncode}"))
+        except subprocess.TimeoutExpired:
+            out.append((what, "not finished"))
+        shutil.rmtree(copy)
+    return out
+
+
+def run_module(
+    name: str, mod: Module, minutes: float, children: int, *, again: bool = True, planted_only: bool = False
+) -> Outcome:
+    """Mutate and test one module (`again` False: only read the last run's results; `planted_only`:
+    only the bugs of PLANTED, keeping the last mutmut run's results)."""
     dest = SCRATCH / name.replace("/", "-")
+    if planted_only:
+        scratch = SCRATCH / (name.replace("/", "-") + "-planted")
+        _copy_project(scratch, mod)
+        planted = run_planted(name, mod, scratch, min(minutes, 10.0))
+        shutil.rmtree(scratch)
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / "planted.json").write_text(json.dumps(planted))
+        again = False
     prefix = mod.source[:-3].replace("/", ".")
     globs = [f"{prefix}.{f}__mutmut_*" for f in mod.functions]
     log = dest / "mutmut-run.log"
@@ -221,9 +310,13 @@ def run_module(name: str, mod: Module, minutes: float, children: int, *, again: 
         log.write_text(done.stdout)
         took = (time.monotonic() - start) / 60
         (dest / "mutmut-run.rc").write_text(f"{done.returncode} {took:.2f} {minutes:g}\n")
+        planted = run_planted(name, mod, dest, min(minutes, 10.0))
+        (dest / "planted.json").write_text(json.dumps(planted))
     rc_file = dest / "mutmut-run.rc"
     rc, took, cap = rc_file.read_text().split() if rc_file.exists() else ("?", "0", "?")
     out = Outcome(name, mod, minutes=float(took))
+    if (dest / "planted.json").exists():
+        out.planted = [tuple(x) for x in json.loads((dest / "planted.json").read_text())]  # type: ignore[misc]
     if rc == "-1":
         out.stopped = f"stopped after {cap} min"
     elif rc != "0":
@@ -277,6 +370,9 @@ def _section(o: Outcome) -> str:
         + ".",
         "",
     ]
+    if o.planted:
+        lines += ["Bugs planted by hand (benchmarks/mutation.py PLANTED):", ""]
+        lines += [f"- {what}: {verdict}" for what, verdict in o.planted] + [""]
     live = [(m, d) for m, d, why in o.survivors if not why]
     same = [(m, why) for m, _, why in o.survivors if why]
     if live:
@@ -329,6 +425,7 @@ def main() -> int:
     ap.add_argument("--children", type=int, default=1, help="mutants run at once (default 1)")
     ap.add_argument("--out", type=Path, default=REPORT)
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from the last runs")
+    ap.add_argument("--planted-only", action="store_true", help="run only the bugs planted by hand")
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
     a = ap.parse_args()
     if a.list:
@@ -340,7 +437,8 @@ def main() -> int:
         ap.error(f"unknown module(s) {', '.join(unknown)}; --list shows them")
     outcomes = []
     for name in a.modules or list(MODULES):
-        o = run_module(name, MODULES[name], a.minutes, a.children, again=not a.report_only)
+        o = run_module(name, MODULES[name], a.minutes, a.children, again=not a.report_only,
+                       planted_only=a.planted_only)
         score = "n/a" if o.score is None else f"{o.score:.1%}"
         stopped = f" {o.stopped}" if o.stopped else ""
         print(f"{name}: {score} ({o.killed} killed / {o.checked - o.equivalent}){stopped}")

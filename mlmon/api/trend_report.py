@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Selection, _iso, _read, _serving_plan
+from mlmon.api.selection import Budget, Freshness, Selection, _iso, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -47,9 +47,12 @@ class TrendReport:
     by: str | None = None
     groups: tuple[TrendGroup, ...] = ()
     """With `by`: each group's windows, the thresholds each crossed, and what fires now."""
+    freshness: Freshness | None = None
+    """The newest record's age against the span read (None when no record has a time)."""
     evidence: tuple[Evidence, ...] = ()
     """With a baseline: every window where a feature's evidence, accumulated over the latest
-    windows, passes the log-wide test (mlmon/stats/evidence.py); the last window's fire."""
+    windows, passes the test held to 5% per 48 windows (mlmon/stats/evidence.py); the last
+    window's fire."""
 
 
 def _where(by: str | None, group: str | None) -> str:
@@ -155,7 +158,8 @@ def trend(
         acc.out_of_order,
         by,
         tuple(groups),
-        found,
+        freshness(got, sel),
+        evidence=found,
     )
 
 
