@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import partial
 
+from mlmon.numfmt import p_value
 from mlmon.rules.alerts import Alert, Severity, records_text
 from mlmon.rules.config import FEATURE_PREFIXES, Rule
 from mlmon.stats.drift import (
@@ -384,7 +385,7 @@ def _mean_verdict(
     limit = r.critical if status is Status.CRITICAL else r.warning
     g = at_limit[limit] if limit is not None else {}
     p = g[f.name].mean_p_value_adjusted if f.name in g else None
-    shown = "" if p is None else f"; adjusted p {p:.2g} that it is beyond {_fmt(limit or 0.0)}"
+    shown = "" if p is None else f"; adjusted p {p_value(p)} that it is beyond {_fmt(limit or 0.0)}"
     return _verdict(r, metric, status, value, f"{metric} {_fmt(value)}{shown}")
 
 
@@ -401,7 +402,7 @@ def _missing_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions)
     level = missing_level(f.missing_p_value_adjusted, f.missing_low, f.missing_high,
                           p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
     status = Status.OK if level is None else Status(level)
-    p = "-" if f.missing_p_value_adjusted is None else f"{f.missing_p_value_adjusted:.2g}"
+    p = "-" if f.missing_p_value_adjusted is None else p_value(f.missing_p_value_adjusted)
     low = "-" if f.missing_low is None else f"{f.missing_low:+.3g}"
     high = "-" if f.missing_high is None else f"{f.missing_high:+.3g}"
     base = "-" if f.baseline_missing_share is None else _fmt(f.baseline_missing_share)
@@ -419,7 +420,7 @@ def _range_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -
     level = missing_level(f.out_of_range_p_value_adjusted, f.out_of_range_low, f.out_of_range_high,
                           p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
     status = Status.OK if level is None else Status(level)
-    p = "-" if f.out_of_range_p_value_adjusted is None else f"{f.out_of_range_p_value_adjusted:.2g}"
+    p = "-" if f.out_of_range_p_value_adjusted is None else p_value(f.out_of_range_p_value_adjusted)
     low = "-" if f.out_of_range_low is None else f"{f.out_of_range_low:.3g}"
     high = "-" if f.out_of_range_high is None else f"{f.out_of_range_high:.3g}"
     message = (f"{metric} {_fmt(f.out_of_range_share)} (95% bounds {low} to {high}; adjusted p {p}; "
@@ -437,7 +438,7 @@ def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -
         return _decide(r, [(None, None, "no effect size")], metric)
     level = drift_level(f, drift, warning=r.warning, critical=r.critical)
     status = Status.OK if level is None else Status(level)
-    p = "-" if f.p_value_adjusted is None else f"{f.p_value_adjusted:.2g}"
+    p = "-" if f.p_value_adjusted is None else p_value(f.p_value_adjusted)
     low = "-" if f.effect_low is None else f"{f.effect_low:.3g}"
     high = "-" if f.effect_high is None else f"{f.effect_high:.3g}"
     message = f"{metric} {_fmt(value)} (95% bounds {low} to {high}; adjusted p {p})"
