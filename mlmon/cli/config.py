@@ -13,7 +13,8 @@ from mlmon.cli.commands import LazyGroup
 from mlmon.errors import ConfigError, ExitCode
 
 META = "mlmon.config"
-SKIP_PARAMS = {"help", "config", "no_config"}
+SKIP_PARAMS = {"help", "config", "no_config", "min_records_alias"}
+"""Parameters that are no config key (an old option name keeps only its command-line form)."""
 NOT_CONFIGURED = {"config"}
 """Commands whose options are not taken from a config file."""
 
@@ -154,9 +155,11 @@ def _check_fits(cmd: Any, name: str, config: Any, ctx: Any) -> None:
         try:
             p.process_value(ctx, _coerce(p, value))
         except Exception:  # the parser's own error (typer's or click's wording): said here instead
-            kind = _kind(p)[0]
+            kind, choices, _ = _kind(p)
             what = {"integer": "a whole number", "number": "a number", "boolean": "true or false"}.get(
                 kind, "text")
+            if choices:
+                what = "one of " + ", ".join(choices)
             raise ConfigError(
                 f"{config.path}: {key} = {json.dumps(value)}: `mlmon {name}` cannot take it; its "
                 f"--{key} takes {what}"
