@@ -14,7 +14,7 @@ from mlmon.read.records import ReadPlan
 from mlmon.read.sources import Source
 from mlmon.rules.alerts import Alert
 from mlmon.rules.check import RuleResult, evaluate
-from mlmon.rules.config import Rule
+from mlmon.rules.config import Rule, default_rules
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
@@ -58,8 +58,11 @@ def check(
     Zero selected records is not an error here: each rule that needs records says `no_data`.
     `incremental` (--state): new lines none of which is a record, and none bad (log lines of
     the service, blank lines), are no data as no new line is, not a layout mlmon cannot read.
+    With a baseline, `missing_share.*` runs at its default limits unless a rule names it.
     """
 
+    if baseline is not None:
+        rules = rules + default_rules(rules)
     plan, require = _serving_plan(plan, (plan or ReadPlan()).by, baseline)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulator(baseline) if baseline is not None else None

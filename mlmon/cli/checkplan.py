@@ -10,6 +10,7 @@ from typing import Any
 from mlmon.cli.app import _progress
 from mlmon.cli.options import FailOn, _budget, _check_tz, _read_options, _selection, parse_range
 from mlmon.errors import OptionError
+from mlmon.rules.config import FEATURE_PREFIXES
 
 
 class CheckFmt(StrEnum):
@@ -169,6 +170,7 @@ def _drift_options(s: dict[str, Any]) -> Any:
         "min-samples": int,
         "critical-effect": float,
         "max-unseen-share": float,
+        "critical-unseen-share": float,
     }
     given = {k.replace("-", "_"): conv(s[k]) for k, conv in kinds.items() if s.get(k) is not None}
     o = DriftOptions(**given)
@@ -274,7 +276,7 @@ def _evaluate(
         base = load_training(
             str(s["reference"]), exclude={s.get("timestamp-field", "timestamp")}, max_edges=None
         )
-    elif any(r.metric.startswith(("drift.", "mean_deviation.", "unseen.")) for r in rules):
+    elif any(r.metric.startswith(FEATURE_PREFIXES) for r in rules):
         raise OptionError('drift rules need a baseline: --baseline FILE or baseline = "..." in the config')
     with _progress() as on_bytes:
         rep = run_check(

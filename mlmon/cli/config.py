@@ -166,7 +166,8 @@ class ConfiguredGroup(LazyGroup):
             if name == "check":
                 from mlmon.cli.checkout import failed_run_textfiles
 
-                failed_run_textfiles(rest)  # node_exporter must not keep the last good run's metrics
+                # node_exporter must not keep the last good run's metrics; CI reads the reports
+                failed_run_textfiles(rest, str(exc), int(ExitCode.CONFIG), path)
             typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
             _json_error(str(exc), int(ExitCode.CONFIG))  # --format json: stdout still holds a document
             raise typer.Exit(int(ExitCode.CONFIG)) from None
@@ -339,6 +340,22 @@ def starter(log: str, baseline: str | None) -> str:
             "[[rules]]",
             'metric = "drift.*"        # every baseline feature: the verdict of `mlmon drift`',
             "# warning = 0.1            # or your own limits on the effect (KS D, total variation)",
-            "# critical = 0.25",
+            "# critical = 0.25          # (critical when even the lower 95% bound reaches it)",
+            "",
+            "[[rules]]",
+            'metric = "mean_deviation.*"  # numeric features: a mean shown to move past 20% is critical',
+            "# critical = 0.2",
+            "",
+            "[[rules]]",
+            'metric = "unseen.*"       # categories training never had: warning past 1%, critical past 5%',
+            "# warning = 0.01",
+            "# critical = 0.05",
+            "",
+            "# missing_share.* runs by default with a baseline: records without a feature's value,",
+            "# against training's share. A rule of your own replaces the default:",
+            "# [[rules]]",
+            '# metric = "missing_share.*"',
+            "# warning = 0.01           # the share's rise over training's (a share, 0 to 1)",
+            "# critical = 0.1",
         ]
     return "\n".join(lines) + "\n"

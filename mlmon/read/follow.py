@@ -21,6 +21,7 @@ import glob
 import hashlib
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -141,23 +142,29 @@ def _fp(data: bytes) -> str:
 
 
 def _look(path: str) -> _Seen | None:
+    """The file at `path` now: its identity and first bytes, from one open (a rename between a
+    stat and an open would give one file's inode with another's content)."""
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
-    if not os.path.isfile(path):
-        return None
-    notes = ReadNotes()
     try:
-        stream, fmt = open_source(Source(path), notes)
-    except Exception:  # noqa: BLE001  (unreadable now: the reader will say why if it is an input)
-        return None
-    try:
-        head = stream.read(FP_BYTES)
-    except Exception:  # noqa: BLE001  (a damaged compressed head: read it as the reader would)
-        head = b""
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        notes = ReadNotes()
+        try:
+            stream, fmt = open_source(Source(path, fd=fd), notes)
+        except Exception:  # noqa: BLE001  (unreadable now: the reader will say why if it is an input)
+            return None
+        try:
+            head = stream.read(FP_BYTES)
+        except Exception:  # noqa: BLE001  (a damaged compressed head: read it as the reader would)
+            head = b""
+        finally:
+            stream.close()
     finally:
-        stream.close()
+        os.close(fd)
     return _Seen(
         path, st.st_dev, st.st_ino, st.st_size, st.st_mtime, notes.compression != "none", head, fmt,
         notes.encoding,

@@ -32,6 +32,7 @@ from mlmon.read.records import (
     SUCCESS,
     TS_NUM,
     TS_TEXT,
+    TYPE_ERRORS,
     Kind,
     ReadPlan,
     canonical_schema,
@@ -458,6 +459,7 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
                 arr = children.get(spec.name)
                 name = plan.feature_column(spec.name)
                 cols[name] = _as_float(arr, n) if spec.kind is Kind.NUMERIC else _as_text(arr, n)
+        cols[TYPE_ERRORS] = pa.nulls(n, pa.string())  # pyarrow refuses a block with one (exact path)
     return pa.table(cols, schema=canonical_schema(plan))
 
 
@@ -513,9 +515,16 @@ def exact_record(rec: Any, plan: ReadPlan) -> dict[str, Any]:
             pairs = zip(plan.features, [None] * len(plan.features), strict=True)
         else:
             raise _WrongType
-        for spec, v in pairs:
+        wrong: list[str] = []
+        for j, (spec, v) in enumerate(pairs):
             name = plan.feature_column(spec.name)
-            out[name] = _number(v) if spec.kind is Kind.NUMERIC else _text(v)
+            try:
+                out[name] = _number(v) if spec.kind is Kind.NUMERIC else _text(v)
+            except _WrongType:  # counted for the feature; the rest of the record is kept
+                out[name] = None
+                wrong.append(str(j))
+        if wrong:
+            out[TYPE_ERRORS] = ",".join(wrong)
     return out
 
 

@@ -330,6 +330,12 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
 
 
+def _missing_cell(f: FeatureDrift) -> str:
+    if f.missing_share is None:
+        return "-"
+    return percent(f.missing_share) + (" !" if f.missing_increased else "")
+
+
 def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable:
     cols = [
         Col("feature", "text"),
@@ -337,6 +343,7 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
         Col("mean", priority=4),
         Col("baseline", priority=5),
         Col("mean dev", priority=3),
+        Col("missing", priority=2),
         Col("test", "text", priority=8),
         Col("p adj", priority=2),
         Col("effect [95%]", "text", priority=7),
@@ -357,6 +364,11 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
             )
             if f.unseen_distinct > 3:
                 extra += f" +{f.unseen_distinct - 3} more"
+        if f.out_of_range:
+            mark = " !" if f.out_of_range_breached else ""
+            extra += f"; {percent(f.out_of_range_share)} out of range{mark}"
+        if f.constant:
+            extra += "; CONSTANT"
         rows.append(
             [
                 _t(f.name),
@@ -364,6 +376,7 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
                 number(f.mean),
                 number(f.baseline_mean),
                 dev,
+                _missing_cell(f),
                 f.test or "-",
                 p_value(f.p_value_adjusted),
                 _effect_cell(f),
@@ -379,7 +392,8 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
         caption=(
             "effect: KS D (ks) or total variation (chi_square) [95% bounds]. drift = BH-adjusted p "
             "below --p-threshold and an upper bound at least --min-effect; '!' marks a significant "
-            "mean deviation beyond --mean-tolerance"
+            "mean deviation beyond --mean-tolerance; missing: share of records without a value, '!' when it "
+            "rose significantly above training's (missing_share.<feature>)"
         ),
     )
 

@@ -57,6 +57,8 @@ struct Columns {
     group: Option<StrCol>,
     summary: Option<(F64Col, BoolCol, StrCol, F64Col, F64Col)>,
     features: Vec<Col>,
+    /// `_type_errors`: the indices of the features whose value had the wrong type, comma-separated.
+    type_errors: Option<StrCol>,
     rows: usize,
 }
 
@@ -76,6 +78,11 @@ impl Columns {
                     FeatureKind::Categorical => Col::Str(StrCol::default()),
                 })
                 .collect(),
+            type_errors: plan
+                .features
+                .as_ref()
+                .filter(|f| !f.specs.is_empty())
+                .map(|_| StrCol::default()),
             rows: 0,
         }
     }
@@ -98,6 +105,9 @@ impl Columns {
         for c in &mut self.features {
             c.truncate(n);
         }
+        if let Some(t) = &mut self.type_errors {
+            t.truncate(n);
+        }
     }
 
     fn into_vec(self) -> Vec<Col> {
@@ -115,6 +125,9 @@ impl Columns {
             ]);
         }
         out.extend(self.features);
+        if let Some(t) = self.type_errors {
+            out.push(Col::Str(t));
+        }
         out
     }
 }
@@ -470,6 +483,7 @@ impl LineParser<'_> {
         if let Some(f) = &plan.features {
             let feats = get(walk, root, &f.path)?;
             let k = f.specs.len();
+            let mut wrong: Vec<usize> = Vec::new();
             for j in 0..k {
                 let (kind, rel) = &f.specs[j];
                 let v = match feats {
@@ -483,21 +497,42 @@ impl LineParser<'_> {
                     Val::None => Val::None,
                     _ => return Err(Why::WrongType),
                 };
+                // a value of the wrong type is null and counted for the feature (exact_record)
                 match kind {
                     FeatureKind::Numeric => {
-                        let n = number(v)?;
+                        let n = match number(v) {
+                            Err(Why::WrongType) => {
+                                wrong.push(j);
+                                None
+                            }
+                            other => other?,
+                        };
                         match &mut cols.features[j] {
                             Col::F64(c) => c.push(n),
                             _ => unreachable!("numeric features have float columns"),
                         }
                     }
                     FeatureKind::Categorical => {
-                        let t = text(walk, v)?;
+                        let t = match text(walk, v) {
+                            Err(Why::WrongType) => {
+                                wrong.push(j);
+                                None
+                            }
+                            other => other?,
+                        };
                         match &mut cols.features[j] {
                             Col::Str(c) => c.push_text(t),
                             _ => unreachable!("categorical features have text columns"),
                         }
                     }
+                }
+            }
+            if let Some(te) = &mut cols.type_errors {
+                if wrong.is_empty() {
+                    te.push(None);
+                } else {
+                    let listed: Vec<String> = wrong.iter().map(|j| j.to_string()).collect();
+                    te.push(Some(&listed.join(",")));
                 }
             }
         }
