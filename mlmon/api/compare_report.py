@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from mlmon.api.selection import Budget, Freshness, Selection, _read, _serving_plan, freshness
 from mlmon.errors import DataError
+from mlmon.numfmt import p_value
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
 from mlmon.rules.alerts import Alert, Severity, TrafficRules, traffic_alerts
@@ -84,11 +85,11 @@ def compare(
             float(m.effect or 0.0),
             m.tolerance,
             f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
-            f"{m.effect_measure} {m.effect:.3g}{_bounds(m)}, not shown within "
-            f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
+            f"{effect_words(m.effect_measure)} {m.effect:.3g}{_bounds(m)}, not shown within "
+            f"the tolerance {m.tolerance:g} (adjusted p {p_value(m.p_value_adjusted)})"
             if m.p_value_adjusted is not None
             else f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
-            f"{m.effect_measure} "
+            f"{effect_words(m.effect_measure)} "
             f"{(m.effect or 0.0):.3g}{_bounds(m)}, not shown within the tolerance {m.tolerance:g}, "
             "95% interval excludes 0",
             v.version,
@@ -102,6 +103,20 @@ def compare(
         report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
         verdict, alerts, freshness(got, sel),
     )
+
+
+EFFECT_WORDS = {
+    "relative_shift_of_median": "the median moved by (a share of the control's)",
+    "relative_shift": "the percentile moved by (a share of the control's)",
+    "difference": "the difference is",
+    "total_variation": "the class shares differ by (total variation)",
+    "ks_d": "the distributions differ by (KS D)",
+}
+"""Each compare effect measure in words, for alert texts people read."""
+
+
+def effect_words(measure: str | None) -> str:
+    return EFFECT_WORDS.get(measure or "", (measure or "effect").replace("_", " "))
 
 
 def _bounds(m: MetricComparison) -> str:

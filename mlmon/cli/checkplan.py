@@ -170,6 +170,7 @@ def _drift_options(s: dict[str, Any]) -> Any:
         "min-samples": int,
         "critical-effect": float,
         "max-unseen-share": float,
+        "critical-unseen-share": float,
     }
     given = {k.replace("-", "_"): conv(s[k]) for k, conv in kinds.items() if s.get(k) is not None}
     o = DriftOptions(**given)

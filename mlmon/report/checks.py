@@ -104,3 +104,18 @@ def check_verdict(rep: CheckReport) -> Text:
     else:
         text = f"ALERT: {listed} ({records})"
     return Text(text, style=STYLE[w.value])
+
+
+def failed_json(message: str, code: int, *, config: str | None, kind: str) -> str:
+    """A run that failed before any rule was checked: `status` "error", the cause and the exit code."""
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "check",
+        "mlmon_version": __version__,
+        "config": config,
+        "status": "error",
+        "error": {"type": kind, "message": message},
+        "exit_code": code,
+        "results": [],
+    }
+    return _dump(doc)

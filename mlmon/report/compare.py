@@ -7,6 +7,7 @@ from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import CompareReport
+from mlmon.numfmt import number, p_value
 from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.report.render import (
     SCHEMA_VERSION,
@@ -57,7 +58,7 @@ def _v(metric: str, v: float | None) -> str:
         return "-"
     if metric in ("success_rate",):
         return f"{v:.2%}"
-    return f"{v:,.4g}"
+    return number(v)  # 57,330, never 5.733e+04
 
 
 def _diff(m: MetricComparison) -> str:
@@ -68,10 +69,15 @@ def _diff(m: MetricComparison) -> str:
         if m.interval:
             text += f" [{m.interval[0] * 100:+.2f}, {m.interval[1] * 100:+.2f}]"
         return text
-    text = f"{m.difference:+,.4g}"
+    text = _signed(m.difference)
     if m.interval:
-        text += f" [{m.interval[0]:+,.4g}, {m.interval[1]:+,.4g}]"
+        text += f" [{_signed(m.interval[0])}, {_signed(m.interval[1])}]"
     return text
+
+
+def _signed(x: float) -> str:
+    """`+57,330`, `-1.25`: a difference with its sign, written as every other number."""
+    return ("+" if x > 0 else "") + number(x)
 
 
 def _rows(metrics: tuple[MetricComparison, ...]) -> list[list[Cell]]:
@@ -83,7 +89,7 @@ def _rows(metrics: tuple[MetricComparison, ...]) -> list[list[Cell]]:
             _v(m.metric, m.control),
             _v(m.metric, m.treatment),
             _diff(m),
-            "-" if m.p_value_adjusted is None else f"{m.p_value_adjusted:.2g}",
+            p_value(m.p_value_adjusted),
             _effect(m, m.effect),
             _effect(m, m.tolerance),
             Text(m.verdict.replace("_", " "), style=STYLE.get(m.verdict, "")),

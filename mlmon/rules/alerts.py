@@ -456,7 +456,7 @@ def drift_alerts(
             alerts.append(
                 Alert(
                     f"mean_deviation.{f.name}",
-                    Severity.WARNING,
+                    Severity.CRITICAL,  # a mean shown to move past the tolerance: a gate must stop
                     f.mean_deviation,
                     o.mean_tolerance,
                     f"feature {f.name} mean {number(f.mean)} vs baseline "
@@ -465,6 +465,8 @@ def drift_alerts(
                 )
             )
         if unseen_breached(f, o.max_unseen_share, o.p_threshold):
+            crit = unseen_breached(f, o.critical_unseen_share, o.p_threshold)
+            unseen_limit = o.critical_unseen_share if crit else o.max_unseen_share
             listed = ", ".join(f"{c} {percent(s)}" for c, s in f.unseen_categories[:3])
             more = f" and {f.unseen_distinct - 3} more" if f.unseen_distinct > 3 else ""
             expected = "" if not f.unseen_expected else f", {percent(f.unseen_expected)} expected"
@@ -472,11 +474,12 @@ def drift_alerts(
             alerts.append(
                 Alert(
                     f"unseen.{f.name}",
-                    Severity.WARNING,
+                    Severity.CRITICAL if crit else Severity.WARNING,
                     f.unseen_share,
-                    o.max_unseen_share,
+                    unseen_limit,
                     f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training"
-                    f"{expected} (limit {fmt_share(o.max_unseen_share)}{over}): {listed}{more} (n={f.n})",
+                    f"{expected} ({'critical ' if crit else ''}limit {fmt_share(unseen_limit)}{over}): "
+                    f"{listed}{more} (n={f.n})",
                 )
             )
     return tuple(alerts)

@@ -306,13 +306,15 @@ def test_feature_rules_with_limits_use_the_rules_of_mlmon_drift(
         return {a["metric"]: a["severity"] for a in strict_json(d.stdout)["alerts"]}
 
     base = drift_alerts("--min-effect", "0.03", "--critical-effect", "0.08", "--mean-tolerance", "0.02",
-                        "--max-unseen-share", "0.01")
+                        "--max-unseen-share", "0.01", "--critical-unseen-share", "0.5")
     crit_mean = drift_alerts("--mean-tolerance", "0.1")
-    crit_unseen = drift_alerts("--max-unseen-share", "0.5")
+    crit_unseen = drift_alerts("--max-unseen-share", "0.5", "--critical-unseen-share", "0.5")
     for name in ("x", "y", "c"):
         assert res[f"drift.{name}"]["status"] == base.get(f"drift.{name}", "ok")
-        unseen = "critical" if f"unseen.{name}" in crit_unseen else base.get(f"unseen.{name}", "ok")
-        assert res[f"unseen.{name}"]["status"] == unseen
+    # unseen.* covers the category only: x and y are continuous numbers
+    assert not {"unseen.x", "unseen.y"} & set(res)
+    unseen = "critical" if "unseen.c" in crit_unseen else base.get("unseen.c", "ok")
+    assert res["unseen.c"]["status"] == unseen
     for name in ("x", "y"):
         want = "critical" if f"mean_deviation.{name}" in crit_mean else (
             "warning" if f"mean_deviation.{name}" in base else "ok")

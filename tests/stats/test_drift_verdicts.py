@@ -110,7 +110,9 @@ def test_renamed_category_raises_unseen_and_drift() -> None:
     train = ["red"] * 50000 + ["green"] * 30000 + ["blue"] * 20000
     a = alerts_of(exact(c=train), c=["red"] * 500 + ["green"] * 300 + ["BLUE"] * 200)
     assert {"drift.c", "unseen.c"} <= set(a)
-    assert "20.0%" in a["unseen.c"].message and "limit 1%" in a["unseen.c"].message
+    # 20% new values: past the critical limit (5%), and the alert names that limit
+    assert a["unseen.c"].severity.value == "critical"
+    assert "20.0%" in a["unseen.c"].message and "critical limit 5%" in a["unseen.c"].message
     assert "BLUE" in a["unseen.c"].message
 
 
