@@ -94,7 +94,9 @@ def test_the_first_config_file_checks_what_it_says(tmp_path: Path, monkeypatch: 
     base = json.loads((tmp_path / "baseline.json").read_text())
     features = sorted(base["features"])
     assert names[:2] == ["latency_ms.p99", "success_rate"]
-    assert sorted(names[2:]) == [f"drift.{f}" for f in features]
+    # with a baseline, missing_share.* and type_errors.* run at their defaults too (docs/quality.md)
+    assert sorted(names[2:]) == sorted(f"{kind}.{f}" for f in features
+                                       for kind in ("drift", "missing_share", "type_errors"))
     # "drift.*: the verdict of mlmon drift" on the same records
     d = cli(["drift", *sorted(str(p) for p in logs.iterdir()), "--baseline", "baseline.json", "-f", "json"])
     drifted = set(json.loads(d.stdout)["drifted"])
