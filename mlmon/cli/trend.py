@@ -176,6 +176,15 @@ def trend(
             "(as Prometheus' for); the last window decides the exit code.",
         ),
     ] = 1,
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence/--no-evidence",
+            help="With a baseline, features alert on evidence accumulated over the latest windows "
+            "(their mean pooled over 1, 2, 4, ... windows), with the false-alarm rate over all the "
+            "log's windows held at 5%; --no-evidence: each window's own drift alerts, with --for.",
+        ),
+    ] = True,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
     latency_field: LatencyField = "latency_ms",
@@ -285,6 +294,7 @@ def trend(
                     p_threshold=p_threshold, min_effect=min_effect, critical_effect=critical_effect
                 ),
                 for_windows=for_windows,
+                evidence=evidence,
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
                 by=by or None,
