@@ -31,17 +31,19 @@ def chromium(tmp: Path, *args: str) -> None:
                    check=True, capture_output=True, timeout=180)
 
 
-def mlmon(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "mlmon", *args], check=False, capture_output=True, timeout=600)
+def mlmon(tmp: Path, *args: str) -> None:
+    """Run in the temporary folder with relative paths: the pictures show `predictions.jsonl`."""
+    subprocess.run([sys.executable, "-m", "mlmon", *args], check=False, capture_output=True, timeout=600,
+                   cwd=tmp)
 
 
 def report(tmp: Path) -> None:
     train, log, page = tmp / "training.csv", tmp / "predictions.jsonl", tmp / "report.html"
     write_training(train)
     write_log(log, hours=8)
-    mlmon("baseline", str(train), "-o", str(tmp / "baseline.json"))
-    mlmon("report", str(log), "--baseline", str(tmp / "baseline.json"), "--every", "1h",
-          "--max-p99-ms", "150", "--min-success-rate", "0.98:0.95", "-o", str(page))
+    mlmon(tmp, "baseline", train.name, "-o", "baseline.json")
+    mlmon(tmp, "report", log.name, "--baseline", "baseline.json", "--every", "1h",
+          "--max-p99-ms", "150", "--min-success-rate", "0.98:0.95", "-o", page.name)
     chromium(tmp, f"--screenshot={IMG / 'report.png'}", "--window-size=1280,3600", page.as_uri())
     chromium(tmp, f"--screenshot={IMG / 'report-top.png'}", "--window-size=1280,1000", page.as_uri())
     chromium(tmp, f"--screenshot={IMG / 'report-phone.png'}", "--window-size=390,1600", page.as_uri())
@@ -55,7 +57,7 @@ def watch(tmp: Path) -> None:
     write_log(log, hours=2, per_hour=900, drift_after=1.0)
     sock = str(tmp / "tmux.sock")
     tmux = [shutil.which("tmux") or "tmux", "-S", sock, "-f", "/dev/null"]
-    cmd = (f"{sys.executable} -m mlmon watch {log} --baseline {tmp / 'baseline.json'} --every 2s "
+    cmd = (f"cd {tmp} && {sys.executable} -m mlmon watch {log.name} --baseline baseline.json --every 2s "
            "--last 60m --max-p99-ms 120; sleep 60")
     subprocess.run([*tmux, "new-session", "-d", "-x", "80", "-y", "24", "-s", "w", cmd], check=True)
     try:

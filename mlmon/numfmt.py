@@ -93,3 +93,22 @@ def stat(x: float | None) -> str:
     if x is not None and math.isfinite(x) and 1e-3 <= abs(x) < 1:
         return f"{x:.3f}"
     return number(x, 3)
+
+
+def duration(seconds: float) -> str:
+    """An age or a span for people: `47s`, `4m 7s`, `3h 12m`, `1 day 3h`, `36 days`."""
+    if not math.isfinite(seconds):
+        return number(seconds)
+    s = max(0, int(round(seconds)))
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days >= 7:
+        return f"{days:,} days"
+    if days:
+        return f"{days} day{'s' if days > 1 else ''}" + (f" {hours}h" if hours else "")
+    if hours:
+        return f"{hours}h" + (f" {minutes}m" if minutes else "")
+    if minutes:
+        return f"{minutes}m" + (f" {secs}s" if secs else "")
+    return f"{secs}s"

@@ -289,3 +289,17 @@ def strict_json(text: str) -> Any:
         raise ValueError(f"{name} in JSON output")
 
     return json.loads(text, parse_constant=refuse)
+
+
+def newest_age(path: str | os.PathLike[str], now: float | None = None) -> str:
+    """`newest 35 days ago`: what a verdict line says of a log whose newest record is older than
+    the window, computed here from the log's last line (records are in time order)."""
+    import time
+    from datetime import datetime
+
+    from mlmon.numfmt import duration
+
+    with open(path, "rb") as fh:
+        last = fh.read().splitlines()[-1]
+    stamp = datetime.fromisoformat(json.loads(last)["timestamp"].replace("Z", "+00:00")).timestamp()
+    return f"newest {duration((time.time() if now is None else now) - stamp)} ago"

@@ -395,3 +395,76 @@ def test_a_group_unseen_past_the_retention_leaves_the_state_and_the_metrics(
     _append(tmp_path / "p.log", _lines(560, 60, model_version="v3"))
     assert cli([*base, "--state-retention", "1d"]).exit_code == 0
     assert versions() == {"v3"}
+
+
+@contextmanager
+def _relay(target: str, port: int) -> Iterator[str]:
+    """A TCP relay on `port` to the real service at `target` (http://host:port): while it is
+    closed, the service's URL (the relay's) refuses connections, as a service that is down."""
+    import select
+    import socket
+    import socketserver
+
+    host, tport = target.removeprefix("http://").split(":")
+
+    class Pump(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            with socket.create_connection((host, int(tport))) as up:
+                ends = [self.request, up]
+                while True:
+                    ready, _, _ = select.select(ends, [], [], 10)
+                    if not ready:
+                        return
+                    for s in ready:
+                        data = s.recv(65536)
+                        if not data:
+                            return
+                        (up if s is self.request else self.request).sendall(data)
+
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Pump)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_resolution_alertmanager_missed_is_sent_on_the_next_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    alertmanager: tuple[Service, Receiver],  # noqa: F811
+) -> None:
+    """The real Alertmanager is out of reach when the alert resolves: without the retry it would
+    hold the alert as firing for --alert-ttl (2 h); the next run resolves it."""
+    am, hook = alertmanager
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    base = ["check", "p.log", "--config", _cfg("250:400"), "--state", "st.json", "--alertmanager",
+            f"http://127.0.0.1:{port}", "--notify-timeout", "2", "-f", "json"]
+    _append(tmp_path / "p.log", _slow(0, 100))
+    with _relay(am.url, port):
+        assert cli(base).exit_code == 1
+    assert hook.wait_for(1)[0]["status"] == "firing"
+    assert len(json.loads(get(f"{am.url}/api/v2/alerts"))) == 1
+
+    _append(tmp_path / "p.log", _lines(100, 100, latency_ms=5.0))
+    r = cli(base)  # the relay is closed: connection refused
+    assert r.exit_code == 0
+    (note,) = json.loads(r.stdout)["notifications"]
+    assert note["ok"] is False and "kept to send again next run" in r.stderr
+    assert len(json.loads(get(f"{am.url}/api/v2/alerts"))) == 1  # still firing there
+
+    _append(tmp_path / "p.log", _lines(200, 100, latency_ms=5.0))
+    with _relay(am.url, port):
+        r = cli(base)  # nothing changes in this run, but the resolution goes now
+        (note,) = json.loads(r.stdout)["notifications"]
+        assert note["ok"] is True and note["sent"] == 1
+        assert json.loads(get(f"{am.url}/api/v2/alerts")) == []
+        assert hook.wait_for(2)[1]["status"] == "resolved"
+        _append(tmp_path / "p.log", _lines(300, 100, latency_ms=5.0))
+        r = cli(base)
+        assert json.loads(r.stdout)["notifications"][0]["sent"] == 0  # sent once

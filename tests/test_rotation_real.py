@@ -20,6 +20,7 @@ import pytest
 from corpus import cli
 from services import binary
 
+from mlmon.read import follow
 from mlmon.read.native import available
 
 HERE = Path(__file__).resolve().parent
@@ -142,10 +143,28 @@ def test_every_record_is_counted_once_across_real_rotation(
     monkeypatch.setenv("MLMON_READER", reader)
     monkeypatch.chdir(tmp_path)
     s = Service(tmp_path, mode, seed=MODES.index(mode))
+    trace: list[str] = []  # what each run planned: shown when the counts differ
+    real_plan = follow._plan
+
+    def traced(*args: object, **kwargs: object) -> follow.FollowPlan:
+        p = real_plan(*args, **kwargs)  # type: ignore[arg-type]
+        reads = [(r.source.path, r.source.start, r.source.stop, r.how) for r in p.reads]
+        kept = [(k.path, k.offset, k.size, k.done) for k in p.kept]
+        trace.append(f"{time.time():.3f} reads {reads} kept {kept}")
+        return p
+
+    monkeypatch.setattr(follow, "_plan", traced)
+    real_rotate = s.rotate
+
+    def rotate() -> subprocess.Popen[str] | None:
+        trace.append(f"{time.time():.3f} rotate")
+        return real_rotate()
+
+    monkeypatch.setattr(s, "rotate", rotate)
     workers = s.start()
     s.check()
     while any(w.poll() is None for w in workers):
-        time.sleep(s.rng.uniform(0.02, 0.3))
+        time.sleep(s.rng.uniform(0.02, 0.15))
         roll = s.rng.random()
         if roll < 0.25:  # a run while logrotate is at work
             p = s.rotate()
@@ -177,5 +196,6 @@ def test_every_record_is_counted_once_across_real_rotation(
         assert len(on_disk) == written
     print(f"{mode} {reader}: written {written}, on disk {len(on_disk)}, counted {s.counted} "
           f"in {s.runs} runs ({s.during} during a rotation)")
-    assert s.counted == len(on_disk)
+    listing = [(str(p.relative_to(s.logs)), p.stat().st_size) for p in sorted(s.logs.rglob("*"))]
+    assert s.counted == len(on_disk), "\n".join([*trace, str(listing)])
     assert s.lines == s.counted

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Selection, _read, _serving_plan
+from mlmon.api.selection import Budget, Freshness, Selection, _Read, _read, _serving_plan, freshness
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
 from mlmon.read.sources import Source
 from mlmon.rules.alerts import Alert
 from mlmon.rules.check import RuleResult, evaluate
-from mlmon.rules.config import Rule
+from mlmon.rules.config import Rule, default_rules
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
@@ -34,6 +34,8 @@ class CheckReport:
     alerts: tuple[Alert, ...]
     now: float
     """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
+    freshness: Freshness | None = None
+    """The newest record's age against the window (None when no record has a time)."""
 
 
 def check(
@@ -56,8 +58,11 @@ def check(
     Zero selected records is not an error here: each rule that needs records says `no_data`.
     `incremental` (--state): new lines none of which is a record, and none bad (log lines of
     the service, blank lines), are no data as no new line is, not a layout mlmon cannot read.
+    With a baseline, `missing_share.*` runs at its default limits unless a rule names it.
     """
 
+    if baseline is not None:
+        rules = rules + default_rules(rules)
     plan, require = _serving_plan(plan, (plan or ReadPlan()).by, baseline)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulator(baseline) if baseline is not None else None
@@ -67,8 +72,9 @@ def check(
         if dacc is not None:
             dacc.update(t)
 
+    got: _Read | None = None
+    sel = selection or Selection()
     if paths:
-        sel = selection or Selection()
         got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
         report, filtered = got.report, got.filtered_out
     else:  # nothing new since the last run (--state): every rule that needs records has no data
@@ -84,4 +90,5 @@ def check(
     t = time.time() if now is None else now
     results = evaluate(rules, result, features, drift=o, now=t)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
-    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t)
+    fresh = None if got is None else freshness(got, sel, round(t * 1e9))
+    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh)

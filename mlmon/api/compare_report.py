@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Selection, _read, _serving_plan
+from mlmon.api.selection import Budget, Freshness, Selection, _read, _serving_plan, freshness
 from mlmon.errors import DataError
+from mlmon.numfmt import p_value
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
 from mlmon.rules.alerts import Alert, Severity, TrafficRules, traffic_alerts
@@ -33,6 +34,8 @@ class CompareReport:
     version could not be judged at all; no_records when the selection is empty (the `records`
     alert says so); else pass."""
     alerts: tuple[Alert, ...]
+    freshness: Freshness | None = None
+    """The newest record's age against the span read (None when no record has a time)."""
 
 
 def compare(
@@ -59,7 +62,8 @@ def compare(
         records += t.num_rows
         acc.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, on_bytes)
+    sel = selection or Selection()
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
     report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
@@ -81,11 +85,11 @@ def compare(
             float(m.effect or 0.0),
             m.tolerance,
             f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
-            f"{m.effect_measure} {m.effect:.3g}{_bounds(m)}, not shown within "
-            f"the tolerance {m.tolerance:g} (adjusted p {m.p_value_adjusted:.2g})"
+            f"{effect_words(m.effect_measure)} {m.effect:.3g}{_bounds(m)}, not shown within "
+            f"the tolerance {m.tolerance:g} (adjusted p {p_value(m.p_value_adjusted)})"
             if m.p_value_adjusted is not None
             else f"{group_label(v.version)} is worse than {group_text(control)} on {m.metric}: "
-            f"{m.effect_measure} "
+            f"{effect_words(m.effect_measure)} "
             f"{(m.effect or 0.0):.3g}{_bounds(m)}, not shown within the tolerance {m.tolerance:g}, "
             "95% interval excludes 0",
             v.version,
@@ -97,8 +101,22 @@ def compare(
     )
     return CompareReport(
         report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
-        verdict, alerts,
+        verdict, alerts, freshness(got, sel),
     )
+
+
+EFFECT_WORDS = {
+    "relative_shift_of_median": "the median moved by (a share of the control's)",
+    "relative_shift": "the percentile moved by (a share of the control's)",
+    "difference": "the difference is",
+    "total_variation": "the class shares differ by (total variation)",
+    "ks_d": "the distributions differ by (KS D)",
+}
+"""Each compare effect measure in words, for alert texts people read."""
+
+
+def effect_words(measure: str | None) -> str:
+    return EFFECT_WORDS.get(measure or "", (measure or "effect").replace("_", " "))
 
 
 def _bounds(m: MetricComparison) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Gates, Selection, _read, _traffic
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
 from mlmon.api.training import log_feature_names
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -35,6 +35,8 @@ class DriftReport:
     by: str | None = None
     groups: tuple[GroupDrift, ...] = ()
     """With `by`: the drift of each group (model version) against the baseline."""
+    freshness: Freshness | None = None
+    """The newest record's age against the window (None when no record has a time)."""
 
 
 def detect_drift(
@@ -115,5 +117,5 @@ def detect_drift(
                         for a in drift_alerts(g.features, o))
     return DriftReport(
         report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown,
-        by, groups,
+        by, groups, freshness(got, sel, (gates or Gates()).now_ns),
     )

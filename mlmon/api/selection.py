@@ -131,6 +131,7 @@ class _Read:
     """Valid records read that have a timestamp."""
     newest_read_ns: int | None
     newest_selected_ns: int | None
+    oldest_selected_ns: int | None = None
 
 
 def _newest(t: pa.Table) -> int | None:
@@ -143,6 +144,18 @@ def _newest(t: pa.Table) -> int | None:
 
 def _later(a: int | None, b: int | None) -> int | None:
     return b if a is None else a if b is None else max(a, b)
+
+
+def _oldest(t: pa.Table) -> int | None:
+    ts = t.column(TIMESTAMP)
+    if ts.null_count == len(ts):
+        return None
+    v = pc.min(pc.cast(ts, pa.int64())).as_py()
+    return None if v is None else int(v)
+
+
+def _earlier(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _read(
@@ -163,11 +176,13 @@ def _read(
     timed = 0
     newest_read: int | None = None
     newest_selected: int | None = None
+    oldest_selected: int | None = None
 
     def use(t: pa.Table) -> None:
-        nonlocal newest_selected
+        nonlocal newest_selected, oldest_selected
         if t.num_rows:
             newest_selected = _later(newest_selected, _newest(t))
+            oldest_selected = _earlier(oldest_selected, _oldest(t))
             update(t)
 
     for table in reader.tables():
@@ -187,7 +202,45 @@ def _read(
             f"--by: {plan.by!r} is an object or a list in the records; group by a field that holds "
             "text, a number or a boolean (e.g. model_version)"
         )
-    return _Read(report, selector.filtered_out, timed, newest_read, newest_selected)
+    return _Read(report, selector.filtered_out, timed, newest_read, newest_selected, oldest_selected)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old the newest record is, against the window the run looked at. `--last 1h` counts
+    back from the newest record, so on a log that stopped weeks ago it still finds an hour of
+    records: `stale` says so, and the verdict line gives the age."""
+
+    newest: str
+    """The newest record's time (ISO 8601, UTC)."""
+    age_seconds: float
+    """From the newest record to now (or to --until)."""
+    window_seconds: float
+    """The window: --last, --since to --until, or else the span of the records looked at."""
+    stale: bool
+    """The newest record is older than the window (and than a minute)."""
+
+
+STALE_FLOOR_SECONDS = 60.0
+"""A newest record less than a minute old is never called stale (a log written every few seconds)."""
+
+
+def freshness(got: _Read, selection: Selection, now_ns: int | None = None) -> Freshness | None:
+    """The age of the newest record against the window; None when no record has a time."""
+    newest = got.newest_selected_ns if got.newest_selected_ns is not None else got.newest_read_ns
+    if newest is None:
+        return None
+    now = time.time_ns() if now_ns is None else now_ns
+    end = selection.until_ns if selection.until_ns is not None else now
+    age = max(0.0, (end - newest) / 1e9)
+    if selection.last_ns is not None:
+        window = selection.last_ns / 1e9
+    elif selection.since_ns is not None:
+        window = (end - selection.since_ns) / 1e9
+    else:
+        oldest = got.oldest_selected_ns if got.oldest_selected_ns is not None else newest
+        window = max(0.0, (newest - oldest) / 1e9)
+    return Freshness(_iso(newest), age, window, age > max(window, STALE_FLOOR_SECONDS))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mlmon.api.selection import Budget, Gates, Selection, _read, _traffic
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -35,6 +35,8 @@ class SummaryReport:
     alerts: tuple[Alert, ...]
     missing: tuple[MissingField, ...] = ()
     """Metrics not measured: no selected record has their field (no threshold asked for them)."""
+    freshness: Freshness | None = None
+    """The newest record's age against the window (None when no record has a time)."""
 
 
 def _summary_missing(
@@ -110,4 +112,5 @@ def summarize(
     if any(a.metric == "records" for a in traffic):  # one `records` alert: too few records says it
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing)
+    fresh = freshness(got, sel, (gates or Gates()).now_ns)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Selection, _iso, _read, _serving_plan
+from mlmon.api.selection import Budget, Freshness, Selection, _iso, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
@@ -44,6 +44,8 @@ class TrendReport:
     by: str | None = None
     groups: tuple[TrendGroup, ...] = ()
     """With `by`: each group's windows, the thresholds each crossed, and what fires now."""
+    freshness: Freshness | None = None
+    """The newest record's age against the span read (None when no record has a time)."""
 
 
 def _where(by: str | None, group: str | None) -> str:
@@ -146,4 +148,5 @@ def trend(
         acc.out_of_order,
         by,
         tuple(groups),
+        freshness(got, sel),
     )

@@ -33,6 +33,18 @@ class _Group(ConfiguredGroup):
         super().__init__(*args, **kwargs)
         tidy_help(self)
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list with each command's whole first sentence, wrapped (never cut with `...`)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            rows.append((name, cmd.get_short_help_str(limit=1 << 20)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def main(  # type: ignore[override]
         self,
         args: Any = None,
@@ -90,6 +102,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     cls=_Group,
+    # -h as --help on every command; help as wide as the terminal, up to 120 columns
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 
@@ -131,6 +145,7 @@ def _root(
         bool,
         typer.Option(
             "--version",
+            "-V",
             is_eager=True,
             callback=_show_version,
             help="Show the version and which JSON-lines reader runs (native or python), then exit.",
@@ -518,8 +533,9 @@ def _diagnostics(report: Any) -> None:
         err.print(f"mlmon: note: left out {safe(path)}: {what} mlmon wrote, not a log", markup=False)
     for lost in report.lost:
         err.print(
-            f"mlmon: warning: input lost: {safe(lost.source)}: {lost.bytes} bytes never read (it was "
-            "rotated away or deleted before this run; keep more rotated copies, or run more often)",
+            f"mlmon: warning: input lost: {safe(lost.source)}: gone before this run read it to the end, "
+            f"at least {lost.bytes} bytes never read (rotated away or deleted; keep more rotated copies, "
+            "name where they go with `rotated`, or run more often)",
             markup=False,
         )
     for f in report.truncated:

@@ -10,6 +10,7 @@ import typer
 from mlmon.cli.app import _handled, _progress, _stderr, refuse_overwriting_inputs
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
+    ConfigFile,
     FeaturesField,
     LargeWindow,
     Last,
@@ -19,6 +20,7 @@ from mlmon.cli.options import (
     MaxDecomp,
     MaxLine,
     MaxRatio,
+    NoConfig,
     Since,
     Strict,
     TimestampField,
@@ -54,6 +56,8 @@ def baseline(
             ),
         ),
     ],
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     exclude: Annotated[
         list[str] | None,
         typer.Option(
@@ -92,11 +96,12 @@ def baseline(
     JSON-lines logs whose records hold the features field (--features-field) are read as
     `mlmon drift` reads them, with the same field, marker, time-zone and selection options.
 
-    Examples:
+    Examples (from the repository's root, on its sample_logs/):
 
     \b
-      mlmon baseline train.csv -o baseline.json
-      mlmon baseline logs/ --since 2026-11-01 --until 2026-11-08 -o week.json
+      mlmon baseline sample_logs/training.csv -o baseline.json
+      mlmon baseline sample_logs/predictions.jsonl \\
+          --since 2026-11-01 --until 2026-11-08 -o week.json
     """
     now = time.time_ns()
     with _handled():

@@ -11,7 +11,7 @@ from mlmon.cli.app import _handled, refuse_overwriting_inputs
 from mlmon.cli.checkout import _nagios, _run
 from mlmon.cli.checkplan import CheckArgs, CheckFmt, log_paths, parse_outputs
 from mlmon.cli.commands import one_command
-from mlmon.cli.options import FailOn, FailOnOpt, Last, Since, Until
+from mlmon.cli.options import FailOn, FailOnOpt, Last, NoConfig, Quiet, Since, Until
 from mlmon.errors import OptionError
 
 cli = one_command()
@@ -33,15 +33,20 @@ def check(
             help="Config file; default: mlmon.toml, or [tool.mlmon] in pyproject.toml, from here up.",
         ),
     ] = None,
+    no_config: NoConfig = False,
     baseline_path: Annotated[
         str | None, typer.Option("--baseline", "-b", help="A baseline (mlmon baseline) for drift rules.")
     ] = None,
     fmt: Annotated[
         CheckFmt,
         typer.Option(
-            "--format", "-f", help="Standard output: table, json, junit, markdown, prometheus, csv or nagios."
+            "--format",
+            "-f",
+            help="Standard output: table, json, junit, markdown, prometheus, csv or nagios.",
+            metavar="FORMAT",
         ),
     ] = CheckFmt.TABLE,
+    quiet: Quiet = False,
     output: Annotated[
         list[str] | None,
         typer.Option(
@@ -269,13 +274,15 @@ def check(
     in the config and from the summary threshold keys (max-p99-ms = "250:400", ...). A failed
     notification is reported on stderr and in the JSON, and does not change the exit code.
 
-    Example:
+    Examples (from the repository's root, with the mlmon.toml that `mlmon config init`
+    writes from its sample_logs/):
 
     \b
-      mlmon check --config mlmon.toml \\
+      mlmon check --config mlmon.toml -q
+      mlmon check --config mlmon.toml --fail-on critical \\
           -o junit:mlmon.xml -o markdown:summary.md
     """
-    del config  # taken by the command group before the options are parsed
+    del config, no_config  # taken by the command group before the options are parsed
     from mlmon.cli.config import META
     from mlmon.rules.config import Config
 
@@ -361,6 +368,7 @@ def check(
             push_job=push_job,
             alert_ttl=_seconds(alert_ttl, "--alert-ttl"),
             timeout=notify_timeout,
+            quiet=quiet,
             labels={**cfg.settings.get("labels", {}), **dict(flagged)},
             retention=retention,
         )

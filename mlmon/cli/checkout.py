@@ -35,8 +35,9 @@ def _run(cfg: Any, a: CheckArgs) -> int:
     try:
         # the state is committed after `outputs` wrote every file: a failed run changes nothing
         rep = run_with_state(cfg, a, outputs)
-    except MlmonError:
+    except MlmonError as exc:
         _failed_run_metrics(a)
+        failed_reports(a.outputs, str(exc), int(exc.exit_code), cfg.path)
         raise
     return _exit_code(rep, a.fail_on)
 
@@ -66,10 +67,42 @@ def _failed_run_metrics(a: CheckArgs) -> None:
         push_metrics(a, None, success=False, totals=None)
 
 
-def failed_run_textfiles(args: list[str]) -> None:
+def failed_reports(outputs: list[tuple[CheckFmt, str]], message: str, code: int, config: str | None) -> None:
+    """A run that failed still writes the JUnit, Markdown and JSON files asked for, each saying
+    what failed (CI steps that read them then show the cause, not "No such file"); a file that
+    cannot be written is left alone (the run's own error is the one reported)."""
+    import contextlib
+    import time
+
+    from mlmon.errors import ExitCode, OutputError
+    from mlmon.outfile import write_output
+    from mlmon.report.checks import failed_json
+    from mlmon.report.junit import failed_junit
+    from mlmon.report.markdown import failed_markdown
+
+    try:
+        kind = ExitCode(code).name.lower()
+    except ValueError:
+        kind = "error"
+    texts = {
+        CheckFmt.JUNIT: lambda: failed_junit(message, code, now=time.time()),
+        CheckFmt.MARKDOWN: lambda: failed_markdown(message, code),
+        CheckFmt.JSON: lambda: failed_json(message, code, config=config, kind=kind),
+    }
+    for f, path in outputs:
+        make = texts.get(f)
+        if make is not None and path != "-":
+            with contextlib.suppress(OutputError, OSError):
+                write_output(path, make())
+
+
+def failed_run_textfiles(
+    args: list[str], message: str = "", code: int = 78, config: str | None = None
+) -> None:
     """`mlmon_run_success 0` into the `-o prometheus:FILE` outputs of a check command line that
     failed before its options were read (a bad config file), so the textfile collector does not
-    go on showing the last good run. Anything unreadable in `args` is left alone."""
+    go on showing the last good run, and the JUnit, Markdown and JSON outputs saying what failed.
+    Anything unreadable in `args` is left alone."""
     import contextlib
     import time
 
@@ -108,12 +141,15 @@ def failed_run_textfiles(args: list[str]) -> None:
             )
             push_metrics(a, None, success=False, totals=None)
     text = check_prometheus(None, now=time.time(), success=False, labels=labels)
+    outputs: list[tuple[CheckFmt, str]] = []
     for spec in specs:
         with contextlib.suppress(MlmonError):
             for fmt, path in parse_outputs([spec]):
+                outputs.append((fmt, path))
                 if fmt is CheckFmt.PROMETHEUS and path != "-":
                     with contextlib.suppress(OutputError):
                         write_output(path, text)
+    failed_reports(outputs, message, code, config)
 
 
 def render(
@@ -124,12 +160,14 @@ def render(
     notifications: list[dict[str, Any]],
     totals: dict[str, float] | None = None,
     labels: dict[str, str] | None = None,
+    *,
+    quiet: bool = False,
 ) -> Any:
     """The text (or rich renderable for the table) of one output format."""
     from mlmon.report.checks import check_json, check_table
 
     if fmt is CheckFmt.TABLE:
-        return check_table(rep)
+        return check_table(rep, quiet=quiet)
     if fmt is CheckFmt.JSON:
         return check_json(rep, config=cfg.path, notifications=notifications)
     if fmt is CheckFmt.JUNIT:
@@ -161,9 +199,9 @@ def render(
 
 def run_success(rep: Any) -> bool:
     """Every rule was checked (none had no data)."""
-    from mlmon.rules.check import Status
+    from mlmon.run.check_run import run_success as checked
 
-    return all(r.status is not Status.NO_DATA for r in rep.results)
+    return checked(rep)
 
 
 def _fail_rank(fail_on: FailOn) -> int:
@@ -191,7 +229,7 @@ def _write_all(
 
     for f, path in a.outputs:
         write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals, a.labels)))
-    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels)
+    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels, quiet=a.quiet)
     _emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from mlmon.cli.app import _progress
 from mlmon.cli.options import FailOn, _budget, _check_tz, _read_options, _selection, parse_range
 from mlmon.errors import OptionError
+from mlmon.rules.config import FEATURE_PREFIXES
 
 
 class CheckFmt(StrEnum):
@@ -150,6 +151,8 @@ class CheckArgs:
     push_job: str
     alert_ttl: float
     timeout: float
+    quiet: bool = False
+    """Table output: only the verdict line and the rules that are not ok (cron mail)."""
     labels: dict[str, str] = _field(default_factory=dict)
     """The run's identity: added to every alert, series and the Pushgateway grouping key."""
     retention: float = 30 * 86400.0
@@ -167,6 +170,7 @@ def _drift_options(s: dict[str, Any]) -> Any:
         "min-samples": int,
         "critical-effect": float,
         "max-unseen-share": float,
+        "critical-unseen-share": float,
     }
     given = {k.replace("-", "_"): conv(s[k]) for k, conv in kinds.items() if s.get(k) is not None}
     o = DriftOptions(**given)
@@ -222,14 +226,15 @@ def with_follow_notes(rep: Any, planned: Any) -> Any:
     names = ", ".join(x.source for x in planned.lost[:3]) + (" ..." if len(planned.lost) > 3 else "")
     lost = RuleResult(
         name="input_lost",
-        metric="input_lost_bytes",
+        metric="input_lost",
         status=Status.WARNING,
-        value=float(total),
+        value=float(len(planned.lost)),
         warning=0.0,
         critical=None,
         direction="above",
-        message=f"{total} bytes of {len(planned.lost)} followed file(s) never read: {names} "
-        "(rotated away or deleted before this run; keep more rotated copies, or run more often)",
+        message=f"{len(planned.lost)} followed file(s) gone before this run read them to the end, "
+        f"at least {total} bytes never read: {names} (rotated away or deleted; keep more rotated "
+        "copies, name where they go with `rotated`, or run more often)",
     )
     results = (*rep.results, lost)
     alerts = tuple(x for x in (r.alert() for r in results) if x is not None)
@@ -271,7 +276,7 @@ def _evaluate(
         base = load_training(
             str(s["reference"]), exclude={s.get("timestamp-field", "timestamp")}, max_edges=None
         )
-    elif any(r.metric.startswith(("drift.", "mean_deviation.", "unseen.")) for r in rules):
+    elif any(r.metric.startswith(FEATURE_PREFIXES) for r in rules):
         raise OptionError('drift rules need a baseline: --baseline FILE or baseline = "..." in the config')
     with _progress() as on_bytes:
         rep = run_check(

@@ -10,6 +10,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from mlmon.cli.helptext import use_words
+from mlmon.cli.options import ConfigFile, NoConfig
 
 COMMANDS = ("baseline", "check", "compare", "drift", "report", "summary", "trend", "watch")
 """The commands defined in mlmon/cli/<name>.py, in the order `mlmon --help` lists them."""
@@ -33,6 +34,7 @@ class LazyGroup(TyperGroup):
         if command is None and name in COMMANDS:
             module = importlib.import_module(f"mlmon.cli.{name}")
             command = typer.main.get_command(module.cli)
+            _list_config_options(command)
             use_words(command)
             self.add_command(command, name)
         return command
@@ -51,3 +53,21 @@ class LazyGroup(TyperGroup):
         if args and self.load(args[0]) is None:
             self.all_commands()  # not a command's name: typer suggests the nearest of all of them
         return super().resolve_command(ctx, args)
+
+
+def _list_config_options(command: Any) -> None:
+    """`--config FILE` and `--no-config` in the help of a command that does not declare them: the
+    group takes them from any command's arguments before the command parses its own (see
+    config.ConfiguredGroup), so every command accepts them."""
+    names = {p.name for p in command.params}
+    if {"config", "no_config"} <= names:
+        return
+    holder = one_command()
+
+    @holder.command()
+    def _options(config: ConfigFile = None, no_config: NoConfig = False) -> None:
+        """Holds the two options."""
+
+    for p in typer.main.get_command(holder).params:
+        if p.name not in names:
+            command.params.append(p)

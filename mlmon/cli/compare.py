@@ -11,6 +11,7 @@ from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
+    ConfigFile,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -26,7 +27,9 @@ from mlmon.cli.options import (
     MaxDecomp,
     MaxLine,
     MaxRatio,
+    NoConfig,
     PredictionField,
+    Quiet,
     Since,
     StatusField,
     Strict,
@@ -74,7 +77,10 @@ def compare(
         str, typer.Option(help="The version the others are compared with (e.g. v1.0).", show_default=False)
     ],
     by: Annotated[str, typer.Option(help="Field (dotted path) that names the version.")] = "model_version",
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
     width: Width = None,
     tolerance: Annotated[
         list[str] | None,
@@ -132,7 +138,11 @@ def compare(
     confidence (KS), and with --baseline each feature (is the traffic the same?). BH across the tests.
     Exit 1 when any metric is worse beyond its tolerance.
 
-    Example: mlmon compare logs/*.jsonl --control v1.0 --tolerance success_rate=0.005
+    Example (from the repository's root, on its sample_logs/):
+
+    \b
+      mlmon compare sample_logs/predictions.jsonl \\
+          --control v1.0 --tolerance success_rate=0.005
     """
     with _handled():
         from mlmon.api import compare as run_compare
@@ -187,7 +197,7 @@ def compare(
                 on_bytes=on_bytes,
             )
         _diagnostics(rep.input)
-        _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep), fmt, width=width)
+        _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep, quiet=quiet), fmt, width=width)
     if rep.verdict == "not_enough_data":
         from mlmon.stats.summary import group_label
 

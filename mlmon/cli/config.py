@@ -166,7 +166,8 @@ class ConfiguredGroup(LazyGroup):
             if name == "check":
                 from mlmon.cli.checkout import failed_run_textfiles
 
-                failed_run_textfiles(rest)  # node_exporter must not keep the last good run's metrics
+                # node_exporter must not keep the last good run's metrics; CI reads the reports
+                failed_run_textfiles(rest, str(exc), int(ExitCode.CONFIG), path)
             typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
             _json_error(str(exc), int(ExitCode.CONFIG))  # --format json: stdout still holds a document
             raise typer.Exit(int(ExitCode.CONFIG)) from None
@@ -198,7 +199,10 @@ def validate(
     """Check a config file without reading any log: TOML syntax, every key and rule.
     Exit 0 when valid, 78 with the key path and the problem when not.
 
-    Example: mlmon config validate mlmon.toml
+    Example:
+
+    \b
+      mlmon config validate mlmon.toml
     """
     from mlmon.cli.app import _handled
     from mlmon.rules.config import find_config
@@ -233,11 +237,12 @@ def init(
     """Write a commented starter config from a log (and a baseline): thresholds start a little
     beyond what the log shows today, so a healthy service passes; tighten them to your targets.
 
-    Example:
+    Example (from the repository's root, on its sample_logs/):
 
     \b
-      mlmon config init logs/today.jsonl --baseline baseline.json \\
-          -o mlmon.toml
+      mlmon baseline sample_logs/training.csv -o baseline.json
+      mlmon config init sample_logs/predictions.jsonl \\
+          --baseline baseline.json -o mlmon.toml
     """
     from mlmon.cli.app import _handled
     from mlmon.outfile import write_output
@@ -335,6 +340,22 @@ def starter(log: str, baseline: str | None) -> str:
             "[[rules]]",
             'metric = "drift.*"        # every baseline feature: the verdict of `mlmon drift`',
             "# warning = 0.1            # or your own limits on the effect (KS D, total variation)",
-            "# critical = 0.25",
+            "# critical = 0.25          # (critical when even the lower 95% bound reaches it)",
+            "",
+            "[[rules]]",
+            'metric = "mean_deviation.*"  # numeric features: a mean shown to move past 20% is critical',
+            "# critical = 0.2",
+            "",
+            "[[rules]]",
+            'metric = "unseen.*"       # categories training never had: warning past 1%, critical past 5%',
+            "# warning = 0.01",
+            "# critical = 0.05",
+            "",
+            "# missing_share.* runs by default with a baseline: records without a feature's value,",
+            "# against training's share. A rule of your own replaces the default:",
+            "# [[rules]]",
+            '# metric = "missing_share.*"',
+            "# warning = 0.01           # the share's rise over training's (a share, 0 to 1)",
+            "# critical = 0.1",
         ]
     return "\n".join(lines) + "\n"

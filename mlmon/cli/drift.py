@@ -10,6 +10,7 @@ import typer
 from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
+    ConfigFile,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -27,6 +28,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     MinRecords,
+    NoConfig,
     Quiet,
     Since,
     Strict,
@@ -47,6 +49,8 @@ cli = one_command()
 @cli.command()
 def drift(
     logs: Logs,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     baseline_path: Annotated[
         str | None, typer.Option("--baseline", "-b", help="A baseline made by `mlmon baseline`.")
     ] = None,
@@ -90,6 +94,10 @@ def drift(
             help="Alert when more than this share of a feature's values were never seen in training."
         ),
     ] = 0.01,
+    critical_unseen_share: Annotated[
+        float,
+        typer.Option(help="The same beyond this share is critical (a --fail-on critical gate stops)."),
+    ] = 0.05,
     window_rows: Annotated[
         int | None, typer.Option(help="Compare only the newest N records (by timestamp).")
     ] = None,
@@ -119,10 +127,12 @@ def drift(
     mean (the 20% rule), unseen categories, features missing from the log; p-values adjusted
     with Benjamini-Hochberg across all tests.
 
-    Example:
+    Example (from the repository's root, on its sample_logs/):
 
     \b
-      mlmon drift logs/today.jsonl --baseline baseline.json --format json
+      mlmon baseline sample_logs/training.csv -o baseline.json
+      mlmon drift sample_logs/predictions.jsonl \\
+          --baseline baseline.json --format json
     """
     now = time.time_ns()
     with _handled():
@@ -138,9 +148,10 @@ def drift(
             raise OptionError("--window-rows must be at least 1")
         if not 0 < p_threshold <= 1 or not 0 <= min_effect <= 1 or min_samples < 2:
             raise OptionError("--p-threshold must be in (0, 1], --min-effect in [0, 1], --min-samples >= 2")
-        if not 0 <= critical_effect <= 1 or not 0 <= max_unseen_share <= 1 or not 0 <= mean_tolerance < 1e300:
+        shares = (critical_effect, max_unseen_share, critical_unseen_share)
+        if not all(0 <= s <= 1 for s in shares) or not 0 <= mean_tolerance < 1e300:
             raise OptionError(
-                "--critical-effect and --max-unseen-share must be in [0, 1], "
+                "--critical-effect, --max-unseen-share and --critical-unseen-share must be in [0, 1], "
                 "--mean-tolerance a finite number >= 0"
             )
         _check_tz(log_timezone)
@@ -175,6 +186,7 @@ def drift(
                     min_samples=min_samples,
                     critical_effect=critical_effect,
                     max_unseen_share=max_unseen_share,
+                    critical_unseen_share=critical_unseen_share,
                 ),
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,

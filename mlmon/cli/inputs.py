@@ -80,7 +80,9 @@ def pick(logs: list[str], include: Sequence[str] | None, *, serving: Sequence[st
         if arg == "-" or not os.path.isdir(arg):
             out.files.append(arg)
             continue
-        sources = expand([arg])
+        own: list[tuple[str, str]] = []
+        sources = expand([arg], left_out=own)
+        out.notes += [f"left out {path}: {what} mlmon wrote, not a log" for path, what in own]
         kept: list[str] = []
         others: list[str] = []
         features: list[str] = []

@@ -246,6 +246,19 @@ Include = Annotated[
         show_default=False,
     ),
 ]
+ConfigFile = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        help="Config file whose keys give this command's defaults; default: mlmon.toml, or "
+        "[tool.mlmon] in pyproject.toml, from here up.",
+        show_default=False,
+    ),
+]
+"""Listed in help; the command group takes it from the arguments before the command's own options."""
+NoConfig = Annotated[
+    bool, typer.Option("--no-config", help="Use no config file, not even one found from here up.")
+]
 Quiet = Annotated[
     bool,
     typer.Option(

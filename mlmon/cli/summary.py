@@ -21,6 +21,7 @@ from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
+    ConfigFile,
     FailOn,
     FailOnOpt,
     Fmt,
@@ -38,6 +39,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     MinRecords,
+    NoConfig,
     PredictionField,
     Quiet,
     Since,
@@ -64,6 +66,8 @@ cli = one_command()
 @cli.command()
 def summary(
     logs: Logs,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     fmt: FormatOpt = Fmt.TABLE,
     quiet: Quiet = False,
     include: Include = None,
@@ -163,12 +167,13 @@ def summary(
     """Serving health and model behaviour: counts, success rate, latency percentiles,
     class shares and confidence, per model version and overall.
 
-    Examples:
+    Examples (from the repository's root, on its sample_logs/):
 
     \b
-      mlmon summary logs/*.jsonl.gz --last 60m \\
-          --max-p99-ms 250 --min-success-rate 0.99
-      mlmon summary /var/log/model/ --last 1h --quiet  # for cron mail
+      mlmon summary sample_logs/predictions.jsonl \\
+          --last 60m --max-p99-ms 250 --min-success-rate 0.99
+      mlmon summary sample_logs/predictions.jsonl \\
+          --last 1h --max-age 2h -q  # for cron mail
     """
     now = time.time_ns()
     with _handled():

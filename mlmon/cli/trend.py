@@ -13,6 +13,7 @@ from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
+    ConfigFile,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -28,7 +29,9 @@ from mlmon.cli.options import (
     MaxDecomp,
     MaxLine,
     MaxRatio,
+    NoConfig,
     PredictionField,
+    Quiet,
     Since,
     StatusField,
     Strict,
@@ -102,7 +105,10 @@ def trend(
             show_default=False,
         ),
     ],
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
     fmt: FormatOpt = Fmt.TABLE,
+    quiet: Quiet = False,
     width: Width = None,
     by: Annotated[
         str | None,
@@ -186,11 +192,13 @@ def trend(
     low-confidence share (and drift per feature with --baseline). Windows without traffic are
     rows with 0 records. Records without a timestamp belong to no window; they are counted.
 
-    Example:
+    Examples (from the repository's root, on its sample_logs/):
 
     \b
-      mlmon trend logs/*.jsonl --every 1h --max-p99-ms 250 --for 3
-      mlmon trend logs/*.jsonl --every 1h --by model_version
+      mlmon trend sample_logs/predictions.jsonl --every 10m \\
+          --max-p99-ms 250 --for 3
+      mlmon trend sample_logs/predictions.jsonl --every 10m \\
+          --by model_version
     """
     with _handled():
         from mlmon.api import load_training, trend
@@ -294,5 +302,5 @@ def trend(
         if fmt is Fmt.JSON:
             _emit(trend_json(rep), fmt)
         else:
-            _emit(trend_table(rep, sparklines=sys.stdout.isatty()), fmt, width=width)
+            _emit(trend_table(rep, sparklines=sys.stdout.isatty(), quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

@@ -107,6 +107,7 @@ def _send_once(target: SmtpTarget, msg: EmailMessage, timeout: float) -> None:
     client = (
         smtplib.SMTP_SSL(timeout=timeout, context=context) if target.tls else smtplib.SMTP(timeout=timeout)
     )
+    client._host = target.host  # type: ignore[attr-defined]  # the name TLS verifies
     deadline = _Deadline(client, timeout)
     try:
         with deadline:
@@ -130,6 +131,8 @@ def _send_once(target: SmtpTarget, msg: EmailMessage, timeout: float) -> None:
             f"{target.where}: the server's certificate is not trusted ({exc.verify_message}); "
             "for a private CA give ?cafile=/path/to/ca.pem"
         ) from None
+    except ValueError as exc:  # smtplib or ssl refused an argument: another attempt cannot help
+        raise Permanent(f"{target.where}: {terminal(str(exc))[:300]}") from None
     except (OSError, smtplib.SMTPException) as exc:
         if deadline.expired or isinstance(exc, TimeoutError):
             raise Expired(f"{target.where}: no complete exchange within {timeout:g} s") from None

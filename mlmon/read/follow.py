@@ -21,13 +21,14 @@ import glob
 import hashlib
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from mlmon.errors import NoInputError, OptionError
 from mlmon.read.reader import FileReport, Lost
-from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source
+from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source, own_file
 
 FP_BYTES = 1024
 MIN_FP_BYTES = 16
@@ -141,23 +142,29 @@ def _fp(data: bytes) -> str:
 
 
 def _look(path: str) -> _Seen | None:
+    """The file at `path` now: its identity and first bytes, from one open (a rename between a
+    stat and an open would give one file's inode with another's content)."""
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
-    if not os.path.isfile(path):
-        return None
-    notes = ReadNotes()
     try:
-        stream, fmt = open_source(Source(path), notes)
-    except Exception:  # noqa: BLE001  (unreadable now: the reader will say why if it is an input)
-        return None
-    try:
-        head = stream.read(FP_BYTES)
-    except Exception:  # noqa: BLE001  (a damaged compressed head: read it as the reader would)
-        head = b""
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        notes = ReadNotes()
+        try:
+            stream, fmt = open_source(Source(path, fd=fd), notes)
+        except Exception:  # noqa: BLE001  (unreadable now: the reader will say why if it is an input)
+            return None
+        try:
+            head = stream.read(FP_BYTES)
+        except Exception:  # noqa: BLE001  (a damaged compressed head: read it as the reader would)
+            head = b""
+        finally:
+            stream.close()
     finally:
-        stream.close()
+        os.close(fd)
     return _Seen(
         path, st.st_dev, st.st_ino, st.st_size, st.st_mtime, notes.compression != "none", head, fmt,
         notes.encoding,
@@ -204,8 +211,12 @@ def _named(paths: list[str], lenient: bool, left_out: list[tuple[str, str]]) -> 
                 named += [s.path for s in expand([p], left_out=left_out)]
             except NoInputError:
                 continue
-    literal = [os.path.normpath(p) for p in paths if not os.path.isdir(p) and not (set("*?[") & set(p))]
-    return named, sorted({*literal, *named})
+    return named, sorted({*literal_names(paths), *named})
+
+
+def literal_names(paths: list[str]) -> list[str]:
+    """The logs named as one file each (not a folder or a glob): each is a service's live log."""
+    return [os.path.normpath(p) for p in paths if not os.path.isdir(p) and not (set("*?[") & set(p))]
 
 
 def plan(
@@ -244,7 +255,7 @@ def _plan(
     for b in dict.fromkeys(bases):
         candidates += siblings(b)
     for pattern in rotated:
-        candidates += [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p)]
+        candidates += [p for p in sorted(glob.glob(pattern)) if os.path.isfile(p) and own_file(p) is None]
     looked: dict[str, _Seen] = {}
     inodes: set[tuple[int, int]] = set()
     for p in dict.fromkeys(os.path.normpath(c) for c in candidates):
@@ -263,8 +274,9 @@ def _plan(
             )
     matched = _match(known, list(looked.values()))
     opened: list[int] = []
+    live = set(literal_names(paths))
     try:
-        reads, kept, lost = _decide(known, matched, looked, names, since, opened, settle)
+        reads, kept, lost = _decide(known, matched, looked, names, live, since, opened, settle)
     except BaseException:
         for fd in opened:
             os.close(fd)
@@ -276,7 +288,7 @@ def _same_content(k: FileState, s: _Seen) -> bool:
     return len(s.head) >= k.fp_bytes and _fp(s.head[: k.fp_bytes]) == k.fingerprint
 
 
-def _match(known: tuple[FileState, ...], looked: list[_Seen]) -> dict[int, _Seen]:
+def _match(known: tuple[FileState, ...], looked: list[_Seen]) -> dict[int, _Seen | None]:
     """Each known file's continuation (by index): its own inode when the content is the same;
     else a file with the same first bytes, plain before compressed (a `.gz` may still be being
     written while its plain source is there), the longest first."""
@@ -292,32 +304,47 @@ def _match(known: tuple[FileState, ...], looked: list[_Seen]) -> dict[int, _Seen
     for i, k in enumerate(known):
         if i in out or k.fp_bytes < MIN_FP_BYTES:
             continue
-        found = [s for s in looked if s.path not in used and _same_content(k, s)]
-        found.sort(key=lambda s: (s.compressed, -s.size))
+        found = [s for s in looked if _same_content(k, s)]
+        found.sort(key=lambda s: (s.path in used, s.compressed, -s.size))
         if found:
             out[i] = found[0]
             used.add(found[0].path)
-    return out
+    # two records of one content (a copy taken as read beside the log it copies, or a
+    # copytruncate copy and its original): the one read furthest goes on
+    best: dict[str, int] = {}
+    for i, s in sorted(out.items()):
+        j = best.get(s.path)
+        if j is None or known[i].offset > known[j].offset:
+            best[s.path] = i
+    return {i: (s if best[s.path] == i else None) for i, s in out.items()}
 
 
 def _decide(
     known: tuple[FileState, ...],
-    matched: dict[int, _Seen],
+    matched: dict[int, _Seen | None],
     looked: dict[str, _Seen],
     names: set[str],
+    live: set[str],
     since: float | None,
     opened: list[int],
     settle: bool,
 ) -> tuple[list[Planned], list[FileState], list[Lost]]:
+    """What to do with each file: read it from where, remember it as it is, or report it lost.
+    A known file is lost when it is nowhere with bytes not read, or when it was a log named
+    itself (a live log, growing when last seen) and its content is nowhere: what was written to
+    it after the last run is gone too."""
     reads: list[Planned] = []
     kept: list[FileState] = []
     lost: list[Lost] = []
     for i, k in enumerate(known):
+        if i in matched and matched[i] is None:
+            continue  # its content goes on under another record
         s = matched.get(i)
         if s is None:
             unread = k.size - k.offset if not k.compressed else (0 if k.done else k.size)
-            if unread > 0:
-                lost.append(Lost(k.path, unread))
+            grown = k.path in live and not k.compressed and k.fp_bytes >= MIN_FP_BYTES
+            if unread > 0 or grown:
+                lost.append(Lost(k.path, max(unread, 0)))
             continue
         same = s.path == k.path and (s.dev, s.inode) == (k.dev, k.inode)
         if k.done:
@@ -328,9 +355,16 @@ def _decide(
             kept.append(_state(s, k.offset, k.lines))
         else:
             reads.append(_planned(s, k.offset, k.lines, "continued" if same else "rotated", opened, settle))
-    used = {s.path for s in matched.values()}
+    used = {s.path for s in matched.values() if s is not None}
     old = {(k.dev, k.inode): k for k in known}
     unseen = sorted((s for s in looked.values() if s.path not in used and s.path not in names), key=_age)
+    # a copy of content already taken (a `.gz` being made of a `.1` that is there too): one read
+    taken = [s for s in looked.values() if s.path in used or s.path in names]
+    for s in sorted(unseen, key=lambda s: s.compressed):
+        if any(_one_content(s, t) for t in taken):
+            unseen.remove(s)
+        else:
+            taken.append(s)
     for s in unseen:
         if since is not None and s.mtime >= since - MTIME_SLACK:
             reads.append(_planned(s, 0, 0, "new", opened, settle))  # rotated before this run came
@@ -345,6 +379,13 @@ def _decide(
     order = {"continued": 0, "rotated": 0}
     reads.sort(key=lambda p: order.get(p.how, 1))  # stable: older content first
     return reads, kept, lost
+
+
+def _one_content(a: _Seen, b: _Seen) -> bool:
+    """Two files holding one content (a copy, or a compressed copy): the same first bytes, as
+    many as both have and enough to tell."""
+    n = min(len(a.head), len(b.head))
+    return n >= MIN_FP_BYTES and a.head[:n] == b.head[:n]
 
 
 def _age(s: _Seen) -> tuple[float, str]:

@@ -32,6 +32,7 @@ from mlmon.read.records import (
     SUCCESS,
     TS_NUM,
     TS_TEXT,
+    TYPE_ERRORS,
     Kind,
     ReadPlan,
     canonical_schema,
@@ -41,15 +42,16 @@ from mlmon.read.sources import count_newlines, line_ends
 
 _LEVELS = "DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL"
 _LOG_PREFIX = (
-    r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^{]*\{"  # `%(asctime)s ...`
-    r"|(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^\]{]*\]"  # Flask's `[%(asctime)s] INFO in app: `
+    r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d"  # `%(asctime)s ...`
+    r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[^\]{]*\]"  # Flask's `[%(asctime)s] INFO in app: `
     rf"|(?:{_LEVELS}):[^:{{ ]*:"  # logging.basicConfig's default `INFO:__main__:`
-    r')[^{]*\{[ \t]*["}])'
+    r')[^{]*\{[ \t]*["}]'
 )
 """A logging prefix mlmon knows, and the `{` that starts the record: the first `{` of the
-line. The line must start with the layout's own text (a time, or a level and a logger name);
-in the Flask and basicConfig layouts the `{` must open a JSON object (`{"`), so a message such
-as `INFO:app:retry {id=5}` is not taken for a record. Other layouts need --record-marker."""
+line. The line must start with the layout's own text (a time, or a level and a logger name),
+and in every layout the `{` must open a JSON object (`{"`), so a message such as
+`INFO:app:retry {id=5}` or a Python dict logged as text (`... WARNING retry {'features': ...}`)
+is not taken for a record (non_record). Other layouts need --record-marker."""
 _LOG_PREFIX_RE = re.compile(_LOG_PREFIX.encode())
 _PREFIX_TIME = r"^\[?(?P<t>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[,.]\d+)?)"
 """The time a logging prefix starts with (`%(asctime)s`): used when a record has no timestamp."""
@@ -457,6 +459,7 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
                 arr = children.get(spec.name)
                 name = plan.feature_column(spec.name)
                 cols[name] = _as_float(arr, n) if spec.kind is Kind.NUMERIC else _as_text(arr, n)
+        cols[TYPE_ERRORS] = pa.nulls(n, pa.string())  # pyarrow refuses a block with one (exact path)
     return pa.table(cols, schema=canonical_schema(plan))
 
 
@@ -512,9 +515,16 @@ def exact_record(rec: Any, plan: ReadPlan) -> dict[str, Any]:
             pairs = zip(plan.features, [None] * len(plan.features), strict=True)
         else:
             raise _WrongType
-        for spec, v in pairs:
+        wrong: list[str] = []
+        for j, (spec, v) in enumerate(pairs):
             name = plan.feature_column(spec.name)
-            out[name] = _number(v) if spec.kind is Kind.NUMERIC else _text(v)
+            try:
+                out[name] = _number(v) if spec.kind is Kind.NUMERIC else _text(v)
+            except _WrongType:  # counted for the feature; the rest of the record is kept
+                out[name] = None
+                wrong.append(str(j))
+        if wrong:
+            out[TYPE_ERRORS] = ",".join(wrong)
     return out
 
 

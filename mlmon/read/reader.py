@@ -81,7 +81,8 @@ class Lost:
 
     source: str
     bytes: int
-    """Bytes of it known not to have been read (at least)."""
+    """Bytes of it known not to have been read when it was last seen: at least this many (a
+    live log gone may have grown after)."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ FEATURE_PREFIX = "feature:"
 TS_TEXT = "_ts_text"
 TS_NUM = "_ts_num"
 ROW_REASON = "_reason"
+TYPE_ERRORS = "_type_errors"
+"""Per row, the features (indices into the plan's features, comma-separated) whose value had the
+wrong type for its kind (text where a number is read); null when none. Their values are null."""
 
 SUMMARY_FIELDS = (LATENCY, SUCCESS, PRED_CLASS, CONFIDENCE, PRED_VALUE)
 
@@ -111,6 +114,8 @@ def canonical_schema(plan: ReadPlan) -> pa.Schema:
     for spec in plan.features or ():
         kind = pa.float64() if spec.kind is Kind.NUMERIC else pa.string()
         cols.append(pa.field(plan.feature_column(spec.name), kind))
+    if plan.features:
+        cols.append(pa.field(TYPE_ERRORS, pa.string()))
     return pa.schema(cols)
 
 
@@ -195,6 +200,8 @@ def check_rows(
         for col in require:
             if col in names:
                 present |= ~_null_mask(raw.column(col))
+        if require and TYPE_ERRORS in names:  # a feature of the wrong type is there, not missing
+            present |= ~_null_mask(raw.column(TYPE_ERRORS))
         mark(~present, "missing_field")
     ts, bad_ts = parse_timestamps(raw.column(TS_TEXT), raw.column(TS_NUM), plan.log_timezone)
     mark(bad_ts, "bad_timestamp")

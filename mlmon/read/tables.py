@@ -24,6 +24,7 @@ from mlmon.read.records import (
     SUCCESS,
     TS_NUM,
     TS_TEXT,
+    TYPE_ERRORS,
     Kind,
     ReadPlan,
     canonical_schema,
@@ -258,6 +259,17 @@ def _epoch_seconds(ts: pa.Array, log_timezone: str) -> pa.Array:
     return pc.divide(pc.cast(ticks, pa.float64(), safe=False), _UNIT_SECONDS[ts.type.unit])
 
 
+def type_error_column(errors: list[tuple[int, np.ndarray]], n: int) -> pa.Array:
+    """The TYPE_ERRORS column from (feature index, rows whose value had the wrong type) pairs."""
+    if not errors:
+        return pa.nulls(n, pa.string())
+    rows: dict[int, list[str]] = {}
+    for j, bad in errors:
+        for i in np.flatnonzero(bad).tolist():
+            rows.setdefault(i, []).append(str(j))
+    return pa.array([",".join(rows[i]) if i in rows else None for i in range(n)], pa.string())
+
+
 def to_number(arr: pa.Array | None, n: int) -> tuple[pa.Array, np.ndarray]:
     """Numbers from a column of any type; text that is not a number is marked bad."""
     bad = np.zeros(n, dtype=bool)
@@ -373,6 +385,7 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
             cols[PRED_CLASS] = text(f.pred_class)
             cols[CONFIDENCE] = num(f.confidence)
             cols[PRED_VALUE] = pa.nulls(n, pa.float64())
+    type_errors: list[tuple[int, np.ndarray]] = []
     positional = _positional_features(tbl, plan, n)
     if positional is not None:
         positional, bad = positional
@@ -386,7 +399,10 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
                 arr = _lookup(tbl, spec.name)
         conv = to_number if spec.kind is Kind.NUMERIC else to_text
         cols[plan.feature_column(spec.name)], bad = conv(arr, n)
-        wrong |= bad
+        if bad.any():  # the feature's value is null and counted; the rest of the row is kept
+            type_errors.append((j, bad))
+    if plan.features:
+        cols[TYPE_ERRORS] = type_error_column(type_errors, n)
     raw = pa.table(cols, schema=canonical_schema(plan))
     pre = np.where(
         bad_encoding,

@@ -10,7 +10,7 @@ from rich.text import Text
 from mlmon import __version__
 from mlmon.api import CheckReport
 from mlmon.report.layout import Cell, Col, FitTable
-from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, plain, safe
+from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, freshness_json, plain, records_text, safe
 from mlmon.rules.check import RuleResult, Status, worst_status
 
 STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", "no_data": "magenta"}
@@ -42,12 +42,27 @@ def check_json(rep: CheckReport, *, config: str | None, notifications: list[dict
         "results": [result_json(r) for r in rep.results],
         "alerts": plain(rep.alerts),
         "notifications": notifications,
+        "freshness": freshness_json(rep.freshness),
         "input": _input_json(rep.input),
     }
     return _dump(doc)
 
 
-def check_table(rep: CheckReport) -> RenderableType:
+def check_lines(rep: CheckReport) -> Group:
+    """`--quiet`: each rule that is not ok as a `SEVERITY rule: message` line (they wrap, never cut)."""
+    lines = [
+        Text.assemble(
+            (LABEL[r.status.value].upper(), STYLE[r.status.value]), " ", safe(r.name), ": ", safe(r.message)
+        )
+        for r in rep.results
+        if r.status is not Status.OK
+    ]
+    return Group(*lines)
+
+
+def check_table(rep: CheckReport, *, quiet: bool = False) -> RenderableType:
+    if quiet:
+        return Group(check_verdict(rep), check_lines(rep))
     cols = [
         Col("rule", "text"),
         Col("status", "text", 0),
@@ -81,10 +96,26 @@ def check_verdict(rep: CheckReport) -> Text:
         for s, n in counts.items()
         if n and s is not Status.OK
     )
+    records = records_text(rep.records, rep.freshness)
     if w is Status.OK:
-        text = f"OK: {rep.records} records, {len(rep.results)} rule(s) ok"
+        text = f"OK: {records}, {len(rep.results)} rule(s) ok"
     elif w is Status.NO_DATA:
-        text = f"NO DATA: {listed} ({rep.records} records)"
+        text = f"NO DATA: {listed} ({records})"
     else:
-        text = f"ALERT: {listed} ({rep.records} records)"
+        text = f"ALERT: {listed} ({records})"
     return Text(text, style=STYLE[w.value])
+
+
+def failed_json(message: str, code: int, *, config: str | None, kind: str) -> str:
+    """A run that failed before any rule was checked: `status` "error", the cause and the exit code."""
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "check",
+        "mlmon_version": __version__,
+        "config": config,
+        "status": "error",
+        "error": {"type": kind, "message": message},
+        "exit_code": code,
+        "results": [],
+    }
+    return _dump(doc)

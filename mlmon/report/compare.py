@@ -7,8 +7,21 @@ from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import CompareReport
+from mlmon.numfmt import number, p_value
 from mlmon.report.layout import Cell, Col, FitTable
-from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, _input_table, _t, alerts_table, plain
+from mlmon.report.render import (
+    SCHEMA_VERSION,
+    _dump,
+    _input_json,
+    _input_table,
+    _t,
+    alert_lines,
+    alerts_table,
+    freshness_json,
+    plain,
+    records_text,
+    verdict,
+)
 from mlmon.stats.compare import MetricComparison, VersionComparison
 from mlmon.stats.sketch import RELATIVE_ACCURACY
 from mlmon.stats.summary import group_label, group_text
@@ -33,6 +46,7 @@ def compare_json(rep: CompareReport) -> str:
         "approx": rep.options.approx,
         "relative_error": RELATIVE_ACCURACY if rep.options.approx else 0.0,
         "versions": plain(rep.versions),
+        "freshness": freshness_json(rep.freshness),
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
     }
@@ -44,7 +58,7 @@ def _v(metric: str, v: float | None) -> str:
         return "-"
     if metric in ("success_rate",):
         return f"{v:.2%}"
-    return f"{v:,.4g}"
+    return number(v)  # 57,330, never 5.733e+04
 
 
 def _diff(m: MetricComparison) -> str:
@@ -55,10 +69,15 @@ def _diff(m: MetricComparison) -> str:
         if m.interval:
             text += f" [{m.interval[0] * 100:+.2f}, {m.interval[1] * 100:+.2f}]"
         return text
-    text = f"{m.difference:+,.4g}"
+    text = _signed(m.difference)
     if m.interval:
-        text += f" [{m.interval[0]:+,.4g}, {m.interval[1]:+,.4g}]"
+        text += f" [{_signed(m.interval[0])}, {_signed(m.interval[1])}]"
     return text
+
+
+def _signed(x: float) -> str:
+    """`+57,330`, `-1.25`: a difference with its sign, written as every other number."""
+    return ("+" if x > 0 else "") + number(x)
 
 
 def _rows(metrics: tuple[MetricComparison, ...]) -> list[list[Cell]]:
@@ -70,7 +89,7 @@ def _rows(metrics: tuple[MetricComparison, ...]) -> list[list[Cell]]:
             _v(m.metric, m.control),
             _v(m.metric, m.treatment),
             _diff(m),
-            "-" if m.p_value_adjusted is None else f"{m.p_value_adjusted:.2g}",
+            p_value(m.p_value_adjusted),
             _effect(m, m.effect),
             _effect(m, m.tolerance),
             Text(m.verdict.replace("_", " "), style=STYLE.get(m.verdict, "")),
@@ -125,10 +144,25 @@ def safe_name(s: str) -> str:
     return safe(s)
 
 
-def compare_table(rep: CompareReport) -> RenderableType:
+def compare_verdict(rep: CompareReport) -> Text:
+    """The first line, as every command's: `OK: 2000 records, no version worse than v1.0`,
+    `ALERT: 1 critical (2000 records)`, or `NO DATA: too few records to judge v2.0 (2000 records)`."""
+    if rep.alerts:
+        return verdict(rep.records, rep.alerts, fresh=rep.freshness)
+    records = records_text(rep.records, rep.freshness)
+    if rep.verdict == "not_enough_data":
+        thin = ", ".join(group_label(v.version) for v in rep.versions if v.verdict == "not_enough_data")
+        return Text(f"NO DATA: too few records to judge {safe_name(thin)} ({records})", style="magenta")
+    return Text(f"OK: {records}, no version worse than {safe_name(group_label(rep.control))}",
+                style="bold green")
+
+
+def compare_table(rep: CompareReport, *, quiet: bool = False) -> RenderableType:
+    if quiet:
+        return Group(compare_verdict(rep), alert_lines(rep.alerts))
     head = Text(f"{rep.records:,} records by {rep.by}; control {safe_name(rep.control)}; verdict: ")
     head.append(rep.verdict.replace("_", " ").upper(), style=STYLE.get(rep.verdict, ""))
-    parts: list[RenderableType] = [head]
+    parts: list[RenderableType] = [compare_verdict(rep), head]
     for v in rep.versions:
         parts += _version_tables(v)
     parts.append(Text(

@@ -51,3 +51,17 @@ def check_junit(rep: CheckReport, *, fail_rank: int, suite: str = "mlmon check")
             out.text = _x(f"warning (below --fail-on): {r.message}")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def failed_junit(message: str, code: int, *, now: float, suite: str = "mlmon check") -> str:
+    """A run that failed before any rule was checked: one testcase with an `<error>` naming the
+    cause, so a CI reporter shows why instead of "No such file"."""
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    root = ET.Element("testsuites", name="mlmon", tests="1", failures="0", errors="1")
+    ts = ET.SubElement(root, "testsuite", name=suite, tests="1", failures="0", errors="1", skipped="0",
+                       timestamp=stamp)
+    case = ET.SubElement(ts, "testcase", name="mlmon run", classname="mlmon.run", time="0")
+    err = ET.SubElement(case, "error", message=_x(message), type=f"exit {code}")
+    err.text = _x(f"mlmon check could not check anything (exit {code}): {message}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -32,3 +32,9 @@ def check_markdown(rep: CheckReport, *, title: str = "mlmon check") -> str:
             f"| {value_text(r.warning)} | {value_text(r.critical)} | {md(r.message)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def failed_markdown(message: str, code: int, *, title: str = "mlmon check") -> str:
+    """A run that failed before any rule was checked: what failed, for the CI step summary."""
+    return (f"## {ICON['no_data']} {md(title)}: failed (exit {code})\n\n"
+            f"Nothing was checked: {md(message)}\n")

@@ -139,12 +139,28 @@ class _Collector:
                 "1 when the feature drifted (significant and large enough).",
                 labels=["feature"],
             )
+            missing = GaugeMetricFamily(
+                "mlmon_feature_missing_share",
+                "Share of records without a value for the feature (null, absent key, empty cell).",
+                labels=["feature"],
+            )
+            outside = GaugeMetricFamily(
+                "mlmon_feature_out_of_range_share",
+                "Share of the feature's numeric values outside the training [min, max].",
+                labels=["feature"],
+            )
             for f in rep.features:
+                if f.out_of_range_share is not None:
+                    outside.add_metric([f.name], f.out_of_range_share)
                 if f.effect_size is not None:
                     stat.add_metric([f.name, f.effect_measure or ""], f.effect_size)
                 flag.add_metric([f.name], 1.0 if f.drift else 0.0)
+                if f.missing_share is not None:
+                    missing.add_metric([f.name], f.missing_share)
             yield stat
             yield flag
+            yield missing
+            yield outside
         alerts = GaugeMetricFamily("mlmon_alerts", "Rules firing, by severity.", labels=["severity"])
         for sev in ("warning", "critical"):
             alerts.add_metric([sev], sum(1 for a in rep.alerts if a.severity.value == sev))

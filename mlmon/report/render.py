@@ -13,7 +13,7 @@ from rich.text import Text
 
 from mlmon import __version__
 from mlmon.escape import terminal
-from mlmon.numfmt import ms, number, p_value, percent, stat
+from mlmon.numfmt import duration, ms, number, p_value, percent, stat
 from mlmon.read.reader import Example, InputReport
 from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.rules.alerts import Alert, Severity, mean_deviation_text
@@ -21,6 +21,7 @@ from mlmon.stats.summary import NO_GROUP, GroupSummary, SummaryResult, group_lab
 
 if TYPE_CHECKING:
     from mlmon.api import DriftReport, SummaryReport
+    from mlmon.api.selection import Freshness
     from mlmon.stats.drift import FeatureDrift
 
 SCHEMA_VERSION = 1
@@ -78,6 +79,7 @@ def summary_json(rep: SummaryReport, *, by: str | None) -> str:
         "groups": plain(rep.result.groups),
         "input": _input_json(rep.input),
         "not_measured": [{"metric": m.metric, "field": m.field, "option": m.option} for m in rep.missing],
+        "freshness": freshness_json(rep.freshness),
         "alerts": plain(rep.alerts),
     }
     return _dump(doc)
@@ -108,6 +110,7 @@ def drift_json(rep: DriftReport) -> str:
         "drifted": [f.name for f in rep.features if f.drift],
         "unknown_features": list(rep.unknown_features),
         **_drift_groups_json(rep),
+        "freshness": freshness_json(rep.freshness),
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
     }
@@ -208,17 +211,39 @@ def _input_table(r: InputReport) -> FitTable:
     return FitTable(cols, rows, title="Input")
 
 
-def verdict(records: int, alerts: tuple[Alert, ...], not_measured: tuple[str, ...] = ()) -> Text:
+def records_text(records: int, fresh: Freshness | None = None) -> str:
+    """`2000 records`, and when the newest is older than the window (`--last 1h` counts back from
+    the newest record, so a log that stopped still fills it) its age: `2000 records, newest 36 days ago`."""
+    text = f"{records} records"
+    if fresh is not None and fresh.stale:
+        text += f", newest {duration(fresh.age_seconds)} ago"
+    return text
+
+
+def freshness_json(fresh: Freshness | None) -> dict[str, Any] | None:
+    """`newest`, `window_seconds`, `stale` (the age itself changes by the second: from `newest`)."""
+    if fresh is None:
+        return None
+    return {"newest": fresh.newest, "window_seconds": fresh.window_seconds, "stale": fresh.stale}
+
+
+def verdict(
+    records: int,
+    alerts: tuple[Alert, ...],
+    not_measured: tuple[str, ...] = (),
+    fresh: Freshness | None = None,
+) -> Text:
     """The one-line answer that heads table output: `OK: 2000 records, no alerts` or
     `ALERT: 2 critical, 1 warning (2000 records)`; metrics no record could give are named, so an OK
-    never reads as covering them (`OK: 2000 records, no alerts; not measured: latency_ms`)."""
-    line = _verdict(records, alerts)
+    never reads as covering them (`OK: 2000 records, no alerts; not measured: latency_ms`); a newest
+    record older than the window is dated (`OK: 2000 records, newest 36 days ago, no alerts`)."""
+    line = _verdict(records_text(records, fresh), alerts)
     if not_measured:
         line.append(f"; not measured: {', '.join(not_measured)}", style="bold yellow")
     return line
 
 
-def _verdict(records: int, alerts: tuple[Alert, ...]) -> Text:
+def _verdict(records: str, alerts: tuple[Alert, ...]) -> Text:
     counts = {s: sum(1 for a in alerts if a.severity is s) for s in Severity}
     names = {Severity.CRITICAL: "critical", Severity.WARNING: "warning", Severity.INFO: "info"}
     listed = ", ".join(
@@ -228,8 +253,8 @@ def _verdict(records: int, alerts: tuple[Alert, ...]) -> Text:
     )
     if counts[Severity.CRITICAL] or counts[Severity.WARNING]:
         style = "bold red" if counts[Severity.CRITICAL] else "bold yellow"
-        return Text(f"ALERT: {listed} ({records} records)", style=style)
-    return Text(f"OK: {records} records, {listed or 'no alerts'}", style="bold green")
+        return Text(f"ALERT: {listed} ({records})", style=style)
+    return Text(f"OK: {records}, {listed or 'no alerts'}", style="bold green")
 
 
 def alert_lines(alerts: tuple[Alert, ...]) -> Group:
@@ -258,14 +283,16 @@ def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) ->
     o = rep.result.overall
     unmeasured = tuple(m.metric for m in rep.missing)
     if quiet:
-        return Group(verdict(o.records, rep.alerts, unmeasured), alert_lines(rep.alerts))
+        return Group(verdict(o.records, rep.alerts, unmeasured, rep.freshness), alert_lines(rep.alerts))
     head = Text(
         f"{o.records} records"
         + (f" from {o.first_timestamp} to {o.last_timestamp}" if o.first_timestamp else "")
         + (f" ({o.span_seconds:.0f} s, {o.requests_per_second:.2f} req/s)" if o.requests_per_second else "")
         + (f"; {rep.filtered_out} outside the selected range" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [verdict(o.records, rep.alerts, unmeasured), head, _group_table(rep, by)]
+    parts: list[RenderableType] = [
+        verdict(o.records, rep.alerts, unmeasured, rep.freshness), head, _group_table(rep, by)
+    ]
     groups = (o, *rep.result.groups)
     if any(g.classes or g.confidence.n or g.prediction_values for g in groups):
         parts.append(_behaviour_table(groups, rep.result))
@@ -282,14 +309,14 @@ def _effect_cell(f: FeatureDrift) -> str:
 def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     if quiet:
-        return Group(verdict(rep.records, rep.alerts), alert_lines(rep.alerts))
+        return Group(verdict(rep.records, rep.alerts, fresh=rep.freshness), alert_lines(rep.alerts))
     t = _features_table(rep.features, Text(f"Drift against {safe(rep.baseline_source)} "
                                            f"({rep.baseline_rows} rows)"))
     head = Text(
         f"{rep.records} records"
         + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), head, t]
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts, fresh=rep.freshness), head, t]
     for g in rep.groups:  # with --by: a table per model version
         by = safe(rep.by or "group")
         label = f"{by} = {safe(group_label(g.group))}" if g.group is not None else f"{by} missing: {NO_GROUP}"
@@ -303,6 +330,12 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
 
 
+def _missing_cell(f: FeatureDrift) -> str:
+    if f.missing_share is None:
+        return "-"
+    return percent(f.missing_share) + (" !" if f.missing_increased else "")
+
+
 def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable:
     cols = [
         Col("feature", "text"),
@@ -310,6 +343,7 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
         Col("mean", priority=4),
         Col("baseline", priority=5),
         Col("mean dev", priority=3),
+        Col("missing", priority=2),
         Col("test", "text", priority=8),
         Col("p adj", priority=2),
         Col("effect [95%]", "text", priority=7),
@@ -330,6 +364,11 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
             )
             if f.unseen_distinct > 3:
                 extra += f" +{f.unseen_distinct - 3} more"
+        if f.out_of_range:
+            mark = " !" if f.out_of_range_breached else ""
+            extra += f"; {percent(f.out_of_range_share)} out of range{mark}"
+        if f.constant:
+            extra += "; CONSTANT"
         rows.append(
             [
                 _t(f.name),
@@ -337,6 +376,7 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
                 number(f.mean),
                 number(f.baseline_mean),
                 dev,
+                _missing_cell(f),
                 f.test or "-",
                 p_value(f.p_value_adjusted),
                 _effect_cell(f),
@@ -352,7 +392,8 @@ def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable
         caption=(
             "effect: KS D (ks) or total variation (chi_square) [95% bounds]. drift = BH-adjusted p "
             "below --p-threshold and an upper bound at least --min-effect; '!' marks a significant "
-            "mean deviation beyond --mean-tolerance"
+            "mean deviation beyond --mean-tolerance; missing: share of records without a value, '!' when it "
+            "rose significantly above training's (missing_share.<feature>)"
         ),
     )
 

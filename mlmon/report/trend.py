@@ -18,7 +18,9 @@ from mlmon.report.render import (
     _input_json,
     _input_table,
     _t,
+    alert_lines,
     alerts_table,
+    freshness_json,
     plain,
     safe,
     verdict,
@@ -84,6 +86,7 @@ def trend_json(rep: TrendReport) -> str:
         "baseline": rep.baseline_source,
         "windows": [_window_json(w, b) for w, b in zip(rep.windows, rep.breaches, strict=True)],
         **_groups_json(rep),
+        "freshness": freshness_json(rep.freshness),
         "input": _input_json(rep.input),
         "alerts": [_firing_json(f) for f in rep.firing],
     }
@@ -298,7 +301,9 @@ def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
     return FitTable(cols, rows, title=title, caption=caption)
 
 
-def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
+def trend_table(rep: TrendReport, *, sparklines: bool = True, quiet: bool = False) -> RenderableType:
+    if quiet:
+        return Group(verdict(rep.records, rep.alerts, fresh=rep.freshness), alert_lines(rep.alerts))
     head = f"{rep.records:,} records in {len(rep.windows)} windows"
     if rep.without_timestamp:
         head += f"; {rep.without_timestamp:,} without a timestamp (in no window)"
@@ -309,7 +314,7 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True) -> RenderableType:
                  "may overlap in time: sort the log by time, or use a clock window such as --every 1h)")
     if rep.baseline_source:
         head += f"; drift against {rep.baseline_source}"
-    parts: list[RenderableType] = [verdict(rep.records, rep.alerts), _t(head)]
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts, fresh=rep.freshness), _t(head)]
     if rep.windows:  # an empty selection has no rows: the records alert below says so
         parts.append(_window_table(rep))
     if any(w.features for w in rep.windows):

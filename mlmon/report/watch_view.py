@@ -49,12 +49,16 @@ def _versions(v: WatchView, rows: int) -> Table:
         t.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     groups = list(v.groups) if len(v.groups) > 1 else []
     shown = groups[:rows]
+    # requests per second over the span the records cover (at most --last), all groups alike
+    span = v.last_seconds
+    if v.overall is not None and v.overall.span_seconds:
+        span = min(span, max(v.overall.span_seconds, 1.0))
     for g in shown:
-        t.add_row(*_row("(no version)" if g.group is None else g.group, g, v.last_seconds))
+        t.add_row(*_row("(no version)" if g.group is None else g.group, g, span))
     if len(groups) > len(shown):
         t.add_row(Text(f"... {len(groups) - len(shown)} more", style="dim"), "", "", "", "", "")
     if v.overall is not None:
-        t.add_row(*_row("all", v.overall, v.last_seconds), style="bold")
+        t.add_row(*_row("all", v.overall, span), style="bold")
     return t
 
 

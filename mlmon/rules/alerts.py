@@ -335,6 +335,59 @@ def _effect_name(f: FeatureDrift) -> str:
     return "KS D" if f.effect_measure == "ks_d" else "total variation"
 
 
+def missing_share_text(f: FeatureDrift) -> str:
+    """The missing share against training's, with the rise's 95% interval and the record count."""
+    low, high = f.missing_low or 0.0, f.missing_high or 0.0
+    adj = "-" if f.missing_p_value_adjusted is None else p_value(f.missing_p_value_adjusted)
+    return (
+        f"{percent(f.missing_share or 0.0)} of records have no value for feature {f.name} "
+        f"(training {percent(f.baseline_missing_share or 0.0)}; rise 95% bounds "
+        f"{percent(low, signed=True)} to {percent(high, signed=True)}; adjusted p {adj}; "
+        f"{f.missing} of {f.records} records)"
+    )
+
+
+def missing_share_alert(f: FeatureDrift, o: DriftOptions) -> Alert:
+    """`missing_share.<feature>`: the share of records without the feature rose (drift's limits)."""
+    critical = f.missing_increased == "critical"
+    limit = o.missing_critical if critical else o.missing_warning
+    shown = "nan" if limit is None else fmt_share(limit)
+    how = "the lower bound passes the critical" if critical else "the upper bound reaches the"
+    return Alert(
+        f"missing_share.{f.name}",
+        Severity.CRITICAL if critical else Severity.WARNING,
+        f.missing_share or 0.0,
+        float("nan") if limit is None else limit,
+        f"{missing_share_text(f)}: {how} limit {shown}",
+    )
+
+
+def out_of_range_text(f: FeatureDrift) -> str:
+    """The share of values outside training's [min, max], with its bounds and what chance gives."""
+    low, high = f.out_of_range_low or 0.0, f.out_of_range_high or 0.0
+    adj = "-" if f.out_of_range_p_value_adjusted is None else p_value(f.out_of_range_p_value_adjusted)
+    return (
+        f"{percent(f.out_of_range_share or 0.0)} of feature {f.name}'s values are outside the training "
+        f"range (95% bounds {percent(low)} to {percent(high)}; chance {percent(f.out_of_range_expected)}; "
+        f"adjusted p {adj}; {f.out_of_range} of {f.n} values)"
+    )
+
+
+def out_of_range_alert(f: FeatureDrift, o: DriftOptions) -> Alert:
+    """`out_of_range.<feature>`: more values than chance fall outside training's [min, max]."""
+    critical = f.out_of_range_breached == "critical"
+    limit = o.out_of_range_critical if critical else o.out_of_range_warning
+    shown = "nan" if limit is None else fmt_share(limit)
+    how = "the lower bound passes the critical" if critical else "the upper bound reaches the"
+    return Alert(
+        f"out_of_range.{f.name}",
+        Severity.CRITICAL if critical else Severity.WARNING,
+        f.out_of_range_share or 0.0,
+        float("nan") if limit is None else limit,
+        f"{out_of_range_text(f)}: {how} limit {shown}",
+    )
+
+
 def drift_alerts(
     features: tuple[FeatureDrift, ...], o: DriftOptions, *, unknown: tuple[str, ...] = ()
 ) -> tuple[Alert, ...]:
@@ -358,6 +411,21 @@ def drift_alerts(
                 )
             )
             continue
+        if f.type_errors:
+            share = f.type_errors / f.records if f.records else 1.0
+            alerts.append(Alert(f"type_errors.{f.name}", Severity.WARNING, share, 0.0,
+                                f"feature {f.name}: {f.type_errors} of {f.records} records "
+                                f"({percent(share)}) have a value of the wrong type for a {f.kind} "
+                                "feature (not tested; the rest of each record is kept)"))
+        if f.missing_increased is not None:
+            alerts.append(missing_share_alert(f, o))
+        if f.out_of_range_breached is not None:
+            alerts.append(out_of_range_alert(f, o))
+        if f.constant:
+            alerts.append(Alert(f"constant.{f.name}", Severity.WARNING, 1.0, 1.0,
+                                f"feature {f.name} became constant: every one of its {f.n} values is the "
+                                "same, where training had several (a stuck default or a broken feature "
+                                "pipeline)"))
         if f.status != "ok":
             continue
         level = drift_level(f, o)
@@ -388,7 +456,7 @@ def drift_alerts(
             alerts.append(
                 Alert(
                     f"mean_deviation.{f.name}",
-                    Severity.WARNING,
+                    Severity.CRITICAL,  # a mean shown to move past the tolerance: a gate must stop
                     f.mean_deviation,
                     o.mean_tolerance,
                     f"feature {f.name} mean {number(f.mean)} vs baseline "
@@ -397,6 +465,8 @@ def drift_alerts(
                 )
             )
         if unseen_breached(f, o.max_unseen_share, o.p_threshold):
+            crit = unseen_breached(f, o.critical_unseen_share, o.p_threshold)
+            unseen_limit = o.critical_unseen_share if crit else o.max_unseen_share
             listed = ", ".join(f"{c} {percent(s)}" for c, s in f.unseen_categories[:3])
             more = f" and {f.unseen_distinct - 3} more" if f.unseen_distinct > 3 else ""
             expected = "" if not f.unseen_expected else f", {percent(f.unseen_expected)} expected"
@@ -404,11 +474,12 @@ def drift_alerts(
             alerts.append(
                 Alert(
                     f"unseen.{f.name}",
-                    Severity.WARNING,
+                    Severity.CRITICAL if crit else Severity.WARNING,
                     f.unseen_share,
-                    o.max_unseen_share,
+                    unseen_limit,
                     f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training"
-                    f"{expected} (limit {fmt_share(o.max_unseen_share)}{over}): {listed}{more} (n={f.n})",
+                    f"{expected} ({'critical ' if crit else ''}limit {fmt_share(unseen_limit)}{over}): "
+                    f"{listed}{more} (n={f.n})",
                 )
             )
     return tuple(alerts)

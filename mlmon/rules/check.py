@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 from functools import partial
 
+from mlmon.numfmt import p_value
 from mlmon.rules.alerts import Alert, Severity, records_text
-from mlmon.rules.config import Rule
+from mlmon.rules.config import FEATURE_PREFIXES, Rule
 from mlmon.stats.drift import (
     DriftOptions,
     FeatureDrift,
@@ -19,6 +20,7 @@ from mlmon.stats.drift import (
     unseen_breached,
 )
 from mlmon.stats.percentile import level as percentile_level
+from mlmon.stats.quality import missing_level
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
 
@@ -54,6 +56,8 @@ class RuleResult:
     """The rule's `for`: consecutive crossing runs before it fires (counted with --state)."""
     group_missing: bool = False
     """The records without the --by field decided the status (`group` is then None)."""
+    critical_missing: bool = False
+    """Critical because the feature has no value in the log (value 0 against 1: none seen)."""
     proven: bool | None = None
     """Latency percentiles: whether the data prove the status (an alert always is: its 95% bound
     is beyond the limit; an ok is when the other bound is within the limit, else `ok, not
@@ -64,6 +68,8 @@ class RuleResult:
 
     @property
     def threshold(self) -> float | None:
+        if self.critical_missing:
+            return 1.0
         return self.critical if self.status is Status.CRITICAL else self.warning
 
     def alert(self) -> Alert | None:
@@ -272,13 +278,21 @@ def _feature_rules(
     if defaults:
         warn, crit = {
             "drift": (drift.min_effect, drift.critical_effect),
-            "mean_deviation": (drift.mean_tolerance, None),
-            "unseen": (drift.max_unseen_share, None),
+            # a mean shown past the tolerance is critical; unseen values warn at 1%, critical at 5%
+            "mean_deviation": (None, drift.mean_tolerance),
+            "unseen": (drift.max_unseen_share, drift.critical_unseen_share),
+            "missing_share": (drift.missing_warning, drift.missing_critical),
+            "out_of_range": (drift.out_of_range_warning, drift.out_of_range_critical),
+            "type_errors": (0.0, None),
         }[kind]
         r = replace(rule, warning=warn, critical=crit)
     else:
         r = rule
-    chosen = features if feature == "*" else tuple(f for f in features if f.name == feature)
+    chosen = (
+        tuple(f for f in features if applies(kind, f))
+        if feature == "*"
+        else tuple(f for f in features if f.name == feature)
+    )
     if not chosen:
         return [
             RuleResult(
@@ -301,7 +315,18 @@ def _feature_rules(
     out = []
     for f in chosen:
         metric = f"{kind}.{f.name}"
-        if f.status != "ok":
+        if kind == "missing_share":
+            out.append(_missing_verdict(r, f, metric, drift))
+        elif kind == "out_of_range":
+            out.append(_range_verdict(r, f, metric, drift))
+        elif kind == "type_errors":
+            share = f.type_errors / f.records if f.records else None
+            out.append(_decide(r, [(None, share, "no records")], metric))
+        elif f.status == "missing":  # a feature that vanished from the log: nothing checked, critical
+            out.append(RuleResult(_name(r, metric), metric, Status.CRITICAL, 0.0, r.warning, r.critical,
+                                  r.direction, f"{metric}: feature {f.name} has no value in the log: "
+                                  "it was not checked", critical_missing=True))
+        elif f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
         elif kind == "drift":
             out.append(_drift_verdict(r, f, metric, drift))
@@ -312,6 +337,19 @@ def _feature_rules(
             level = _level_of(r, partial(_mean_beyond, at_limit, f.name, drift))
             out.append(_mean_verdict(r, f, metric, level, at_limit))
     return out
+
+
+def applies(kind: str, f: FeatureDrift) -> bool:
+    """Whether a `kind.*` rule covers feature f: `mean_deviation` and `out_of_range` numbers only;
+    `unseen` categories and few-valued numbers (tested by category counts) only; the others every
+    feature."""
+    if kind == "mean_deviation":
+        return f.kind == "numeric"
+    if kind == "unseen":
+        return f.kind != "numeric" or f.test == "chi_square"
+    if kind == "out_of_range":
+        return f.kind == "numeric"  # a category has no range
+    return True
 
 
 def _mean_beyond(
@@ -347,8 +385,47 @@ def _mean_verdict(
     limit = r.critical if status is Status.CRITICAL else r.warning
     g = at_limit[limit] if limit is not None else {}
     p = g[f.name].mean_p_value_adjusted if f.name in g else None
-    shown = "" if p is None else f"; adjusted p {p:.2g} that it is beyond {_fmt(limit or 0.0)}"
+    shown = "" if p is None else f"; adjusted p {p_value(p)} that it is beyond {_fmt(limit or 0.0)}"
     return _verdict(r, metric, status, value, f"{metric} {_fmt(value)}{shown}")
+
+
+def _missing_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
+    """`mlmon drift`'s missing-share verdict (quality.missing_level) with the rule's limits on
+    the rise of the share over training's. A feature with no value at all is critical (drift's
+    `missing.<feature>`); a log with no missing value is ok (nothing to test)."""
+    if f.missing_share is None:
+        return _decide(r, [(None, None, "no records")], metric)
+    if f.status == "missing":  # drift's critical missing.<feature>: no value at all
+        return RuleResult(_name(r, metric), metric, Status.CRITICAL, f.missing_share, r.warning, r.critical,
+                          r.direction, f"{metric} {_fmt(f.missing_share)}: feature {f.name} has no value in "
+                          f"the log ({f.records} records), it was not checked (missing.{f.name})")
+    level = missing_level(f.missing_p_value_adjusted, f.missing_low, f.missing_high,
+                          p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
+    status = Status.OK if level is None else Status(level)
+    p = "-" if f.missing_p_value_adjusted is None else p_value(f.missing_p_value_adjusted)
+    low = "-" if f.missing_low is None else f"{f.missing_low:+.3g}"
+    high = "-" if f.missing_high is None else f"{f.missing_high:+.3g}"
+    base = "-" if f.baseline_missing_share is None else _fmt(f.baseline_missing_share)
+    message = (f"{metric} {_fmt(f.missing_share)} vs training {base} (rise 95% bounds {low} to {high}; "
+               f"adjusted p {p}; {f.missing} of {f.records} records)")
+    return _verdict(r, metric, status, f.missing_share, message)
+
+
+def _range_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
+    """`mlmon drift`'s out-of-range verdict with the rule's limits on the share of values outside
+    training's [min, max] (its 95% bounds, and more than chance after the BH adjustment)."""
+    if f.out_of_range_share is None or f.n < drift.min_samples:
+        why = "a categorical feature" if f.kind != "numeric" else f"feature {f.status}, n={f.n}"
+        return _decide(r, [(None, None, why)], metric)
+    level = missing_level(f.out_of_range_p_value_adjusted, f.out_of_range_low, f.out_of_range_high,
+                          p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
+    status = Status.OK if level is None else Status(level)
+    p = "-" if f.out_of_range_p_value_adjusted is None else p_value(f.out_of_range_p_value_adjusted)
+    low = "-" if f.out_of_range_low is None else f"{f.out_of_range_low:.3g}"
+    high = "-" if f.out_of_range_high is None else f"{f.out_of_range_high:.3g}"
+    message = (f"{metric} {_fmt(f.out_of_range_share)} (95% bounds {low} to {high}; adjusted p {p}; "
+               f"{f.out_of_range} of {f.n} values)")
+    return _verdict(r, metric, status, f.out_of_range_share, message)
 
 
 def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
@@ -361,7 +438,7 @@ def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -
         return _decide(r, [(None, None, "no effect size")], metric)
     level = drift_level(f, drift, warning=r.warning, critical=r.critical)
     status = Status.OK if level is None else Status(level)
-    p = "-" if f.p_value_adjusted is None else f"{f.p_value_adjusted:.2g}"
+    p = "-" if f.p_value_adjusted is None else p_value(f.p_value_adjusted)
     low = "-" if f.effect_low is None else f"{f.effect_low:.3g}"
     high = "-" if f.effect_high is None else f"{f.effect_high:.3g}"
     message = f"{metric} {_fmt(value)} (95% bounds {low} to {high}; adjusted p {p})"
@@ -380,7 +457,7 @@ def evaluate(
     d = drift or DriftOptions()
     out: list[RuleResult] = []
     for rule in rules:
-        if rule.metric.startswith(("drift.", "mean_deviation.", "unseen.")):
+        if rule.metric.startswith(FEATURE_PREFIXES):
             out.extend(replace(r, for_runs=rule.for_runs) for r in _feature_rules(rule, features, d))
             continue
         candidates: list[_Candidate] = [

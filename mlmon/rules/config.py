@@ -34,11 +34,21 @@ SUMMARY_METRICS: dict[str, str] = {
 }
 """Metrics of the serving summary, each with the direction that is bad by default."""
 
-FEATURE_METRICS: dict[str, str] = {"drift": "above", "mean_deviation": "above", "unseen": "above"}
+FEATURE_METRICS: dict[str, str] = {
+    "drift": "above", "mean_deviation": "above", "unseen": "above", "missing_share": "above",
+    "out_of_range": "above", "type_errors": "above",
+}
 """Per-feature metrics: `drift.<feature>` (the drift effect), `mean_deviation.<feature>`,
-`unseen.<feature>` (share of values in categories training never had); `*` is every feature."""
+`unseen.<feature>` (share of values in categories training never had), `missing_share.<feature>`
+(share of records without a value, limits on its rise over training's), `out_of_range.<feature>`
+(share of numeric values outside training's [min, max]), `type_errors.<feature>` (share of
+records whose value had the wrong type); `*` is every feature."""
 
-_FEATURE = re.compile(r"^(drift|mean_deviation|unseen)\.(.+)$")
+FEATURE_PREFIXES = tuple(k + "." for k in FEATURE_METRICS)
+"""Metric name prefixes of the per-feature rules (they need a baseline)."""
+
+_FEATURE = re.compile(r"^(drift|mean_deviation|unseen|missing_share|out_of_range|type_errors)\.(.+)$")
+
 
 RULE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -96,6 +106,20 @@ class Config:
     settings: dict[str, Any] = field(default_factory=dict)
     """Flag values by the flag's name without dashes (`max-p99-ms`), paths made absolute."""
     rules: tuple[Rule, ...] = ()
+
+
+DEFAULT_RULES = ("missing_share", "type_errors")
+"""Per-feature rules a check with a baseline runs at their default limits."""
+
+
+def default_rules(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """The rules a check with a baseline runs besides its own: `missing_share.*` and
+    `type_errors.*` at their default limits, each unless a rule names that metric already (a rule
+    of your own replaces it)."""
+    return tuple(
+        Rule(f"{kind}.*", f"{kind}.*") for kind in DEFAULT_RULES
+        if not any(r.metric.startswith(kind + ".") for r in rules)
+    )
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -198,7 +222,9 @@ _SHARES = ("success_rate", "error_rate", "confidence.mean", "confidence.low_shar
 
 def _limit_range(metric: str) -> tuple[float, float, str]:
     """The values a limit of this metric can take: (lowest, highest, in words)."""
-    if metric in _SHARES or metric.startswith(("unseen.", "drift.")):
+    if metric in _SHARES or metric.startswith(
+        ("unseen.", "drift.", "missing_share.", "out_of_range.", "type_errors.")
+    ):
         return 0.0, 1.0, "a share from 0 to 1 (0.05, not 5 for 5%)"
     return 0.0, math.inf, "a number at least 0"
 
@@ -222,20 +248,22 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
         metric = _unquoted(item["metric"])
         default = metric_direction(metric)
         if default is None:
-            known = [*SUMMARY_METRICS, "drift.*", "mean_deviation.*", "unseen.*"]
+            known = [*SUMMARY_METRICS, "drift.*", "mean_deviation.*", "unseen.*", "missing_share.*",
+                     "out_of_range.*", "type_errors.*"]
             hint = difflib.get_close_matches(metric, known, n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise ConfigError(
                 f"{where}.metric: unknown metric {metric!r}{more}; known: "
-                f"{', '.join(SUMMARY_METRICS)}, drift.<feature>, mean_deviation.<feature>, unseen.<feature> "
-                "(or .*)"
+                f"{', '.join(SUMMARY_METRICS)}, drift.<feature>, mean_deviation.<feature>, unseen.<feature>, "
+                "missing_share.<feature>, out_of_range.<feature>, type_errors.<feature> (or .*)"
             )
         direction = item.get("direction", default)
         warn, crit = item.get("warning"), item.get("critical")
         if warn is None and crit is None and metric in SUMMARY_METRICS:
             raise ConfigError(
                 f"{where}: give warning and/or critical for {metric!r}; without a limit the rule "
-                "can never fail (only drift.*, mean_deviation.* and unseen.* have default limits)"
+                "can never fail (only the per-feature rules, drift.*, mean_deviation.*, unseen.*, "
+                "missing_share.*, out_of_range.* and type_errors.*, have default limits)"
             )
         low, high, unit = _limit_range(metric)
         for key, v in (("warning", warn), ("critical", crit)):

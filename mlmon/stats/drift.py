@@ -7,19 +7,31 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlmon.read.records import FEATURE_PREFIX, Kind
+from mlmon.read.records import FEATURE_PREFIX, TYPE_ERRORS, Kind
 from mlmon.stats import effects as fx
 from mlmon.stats import novelty
-from mlmon.stats.baseline import Baseline, CategoricalProfile, NumericProfile
+from mlmon.stats.baseline import Baseline, CategoricalProfile, FeatureProfile, NumericProfile
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
 from mlmon.stats.prefetch import scipy_stats
 from mlmon.stats.prefetch import start as prefetch_scipy
+from mlmon.stats.quality import (
+    MISSING_CRITICAL,
+    MISSING_WARNING,
+    OUT_OF_RANGE_CRITICAL,
+    OUT_OF_RANGE_WARNING,
+    fisher_greater_many,
+    missing_level,
+    missing_test,
+    range_p_values,
+    range_test,
+)
 
 SMALL_SAMPLE = 10000
 """Up to this many values a side, KS p-values are scipy's exact ones (as `ks_2samp` does)."""
@@ -69,6 +81,18 @@ class DriftOptions:
     max_unseen_share: float = 0.01
     """An unseen share proven (at --p-threshold) to exceed the share the baseline predicts
     (its Good-Turing missing mass) by more than this is an alert."""
+    critical_unseen_share: float = 0.05
+    """The same proven beyond this is critical (a CI gate on --fail-on critical fails on it)."""
+    missing_warning: float | None = MISSING_WARNING
+    """`missing_share.<feature>` warns when the missing share rose significantly above training's
+    and the upper 95% bound of the rise reaches this (mlmon.stats.quality)."""
+    missing_critical: float | None = MISSING_CRITICAL
+    """... and is critical when even the lower 95% bound of the rise reaches this."""
+    out_of_range_warning: float | None = OUT_OF_RANGE_WARNING
+    """`out_of_range.<feature>` warns when more values than chance fall outside training's
+    [min, max] and the upper 95% bound of their share reaches this."""
+    out_of_range_critical: float | None = OUT_OF_RANGE_CRITICAL
+    """... and is critical when even the lower 95% bound of the share reaches this."""
 
 
 @dataclass
@@ -217,6 +241,13 @@ class DriftAccumulator:
         self._held: list[pa.Table] = []
         self._held_cells = 0
         self._rows = 0
+        self.records = 0
+        """Records taken: each feature's missing share is over these."""
+        self.missing: dict[str, int] = {f.name: 0 for f in baseline.features}
+        """Per feature, records without a value (null, absent key, empty cell)."""
+        self.type_errors: dict[str, int] = {}
+        """Per feature, values of the wrong type (text where a number is read); None of them
+        reaches the tests, and the rest of their record is kept."""
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
@@ -264,6 +295,15 @@ class DriftAccumulator:
 
     def _take(self, table: pa.Table) -> None:
         present = set(table.column_names)  # one set per table: a lookup per feature is O(1)
+        n = table.num_rows
+        self.records += n
+        wrong = _type_errors(table, present, list(self.missing))
+        for name in self.missing:
+            col = FEATURE_PREFIX + name
+            nulls = table.column(col).null_count if col in present else n
+            self.missing[name] += nulls - wrong.get(name, 0)  # a wrong type is not a missing value
+        for name, k in wrong.items():
+            self.type_errors[name] = self.type_errors.get(name, 0) + k
         for name, st in self.numeric.items():
             if (values := self._values(table, present, name)) is not None:
                 st.update(np.asarray(values.to_numpy(), dtype=np.float64))
@@ -280,6 +320,11 @@ class DriftAccumulator:
     def merge(self, other: DriftAccumulator) -> None:
         self._flush()
         other._flush()
+        self.records += other.records
+        for name, k in other.missing.items():
+            self.missing[name] += k
+        for name, k in other.type_errors.items():
+            self.type_errors[name] = self.type_errors.get(name, 0) + k
         for name, st in other.numeric.items():
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
@@ -302,7 +347,70 @@ class DriftAccumulator:
                 elif f.categorical is not None:
                     rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
             rows = _ks_pvalues(rows, pending)
+            profiles = {f.name: f for f in self.baseline.features}
+            rows = self._with_quality(rows, profiles, o)
         return adjust(tuple(rows), o)
+
+    def _with_quality(
+        self, rows: list[FeatureDrift], profiles: dict[str, FeatureProfile], o: DriftOptions
+    ) -> list[FeatureDrift]:
+        """The rows with their data-quality fields (mlmon.stats.quality): the missing share,
+        values of the wrong type, values outside training's range, a feature that became
+        constant. The p-values of all features are computed in one call per test."""
+        fields = [self._quality_fields(r, profiles[r.name], o) for r in rows]
+        batches: list[tuple[str, Callable[..., np.ndarray]]] = [
+            ("missing_p_value", fisher_greater_many), ("out_of_range_p_value", range_p_values)]
+        for key, batch in batches:
+            due = [i for i, f in enumerate(fields) if f.get(key) is not None and math.isnan(f[key])]
+            if due:
+                args = np.array([fields[i].pop("_" + key) for i in due], dtype=np.int64).T
+                for i, p in zip(due, batch(*args).tolist(), strict=True):
+                    fields[i][key] = float(p)
+        return [replace(r, **{k: v for k, v in f.items() if not k.startswith("_")})
+                for r, f in zip(rows, fields, strict=True)]
+
+    def _quality_fields(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> dict[str, Any]:
+        p = prof.numeric if prof.numeric is not None else prof.categorical
+        base_n, base_missing = (p.n, p.dropped) if p is not None else (0, 0)
+        t = missing_test(self.missing.get(row.name, 0), self.records, base_missing, base_n,
+                         min_records=o.min_samples if row.status != "missing" else self.records + 1,
+                         defer=True)
+        out: dict[str, Any] = {
+            "type_errors": self.type_errors.get(row.name, 0), "missing": t.missing,
+            "records": t.records, "missing_share": t.share, "baseline_missing_share": t.baseline_share,
+            "missing_p_value": t.p_value, "missing_low": t.low, "missing_high": t.high,
+            "_missing_p_value": (t.missing, t.records, base_missing, base_n + base_missing),
+        }
+        enough = row.n >= o.min_samples
+        if prof.numeric is not None:
+            st = self.numeric[row.name]
+            outside = int(st.counts[0] + st.counts[-1]) if len(st.edges) else 0
+            r = range_test(outside, st.n, prof.numeric.n, min_samples=o.min_samples, defer=True)
+            out.update(out_of_range=r.outside, out_of_range_share=r.share, out_of_range_expected=r.expected,
+                       out_of_range_p_value=r.p_value, out_of_range_low=r.low, out_of_range_high=r.high,
+                       constant=enough and st.m2 == 0 and prof.numeric.std > 0,
+                       _out_of_range_p_value=(outside, st.n, prof.numeric.n))
+        elif prof.categorical is not None:
+            c = self.categorical[row.name]
+            distinct = sum(1 for v in c.seen.values() if v)
+            distinct += c.unseen.result(1).distinct if c.unseen.total else 0
+            trained = sum(1 for _, v in prof.categorical.counts if v > 0)
+            out["constant"] = enough and distinct == 1 and trained > 1
+        return out
+
+
+def _type_errors(table: pa.Table, present: set[str], names: list[str]) -> dict[str, int]:
+    """Per feature, the rows of this table whose value had the wrong type (records.TYPE_ERRORS
+    holds the indices into the read plan's features, which are the baseline's, in order)."""
+    if TYPE_ERRORS not in present or table.column(TYPE_ERRORS).null_count == table.num_rows:
+        return {}
+    vc = pc.value_counts(pc.drop_null(table.column(TYPE_ERRORS)).combine_chunks())
+    out: dict[str, int] = {}
+    for text, count in zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True):
+        for j in text.split(","):
+            name = names[int(j)]
+            out[name] = out.get(name, 0) + int(count)
+    return out
 
 
 @dataclass(frozen=True)
@@ -374,6 +482,46 @@ class FeatureDrift:
     """p-value of the unseen count against unseen_expected (beta-binomial upper tail); None
     when the log has no unseen value. The drift test combines it with the chi-square on the
     training values' counts (Bonferroni over the two)."""
+    missing: int = 0
+    """Records without a value for the feature: a JSON null, an absent key, an empty CSV cell
+    or a Parquet null (mlmon.stats.quality)."""
+    records: int = 0
+    """Records read for the drift run: `missing_share` is missing / records."""
+    missing_share: float | None = None
+    baseline_missing_share: float | None = None
+    """Training's share of values missing or not finite (the baseline's `dropped` over its `n` +
+    `dropped`)."""
+    missing_p_value: float | None = None
+    """One-sided Fisher exact test that missing_share is above baseline_missing_share; None when
+    the log has no missing value, fewer than --min-samples records, or no value at all."""
+    missing_p_value_adjusted: float | None = None
+    """Benjamini-Hochberg with the run's drift and mean tests."""
+    missing_low: float | None = None
+    """Lower 95% bound of missing_share - baseline_missing_share (Newcombe's score interval)."""
+    missing_high: float | None = None
+    missing_increased: str | None = None
+    """`warning` or `critical` when the missing share rose (see missing_level), else None."""
+    out_of_range: int = 0
+    """Numeric values below training's min or above its max (the baseline's first and last edge)."""
+    out_of_range_share: float | None = None
+    """out_of_range over the feature's n; None for categories."""
+    out_of_range_expected: float | None = None
+    """The share chance puts outside: 2 / (baseline n + 1)."""
+    out_of_range_p_value: float | None = None
+    """One-sided beta-binomial test that more values than chance are outside; None when none is."""
+    out_of_range_p_value_adjusted: float | None = None
+    out_of_range_low: float | None = None
+    """Wilson 95% bounds of out_of_range_share."""
+    out_of_range_high: float | None = None
+    out_of_range_breached: str | None = None
+    """`warning` or `critical` when more values than chance fall outside training's range and the
+    share's bounds reach the limits (as missing_increased), else None."""
+    type_errors: int = 0
+    """Records whose value for the feature had the wrong type (text where training had numbers,
+    a number or an object where it had text): not tested, not missing, the record kept."""
+    constant: bool = False
+    """The feature has one value in the log (at least --min-samples of them) where training had
+    several: a stuck default or a broken feature pipeline."""
 
 
 def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
@@ -688,6 +836,8 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
     numeric feature's mean test), then the verdicts."""
     family = [(i, "p_value") for i, r in enumerate(rows) if r.p_value is not None]
     family += [(i, "mean_p_value") for i, r in enumerate(rows) if r.mean_p_value is not None]
+    family += [(i, "missing_p_value") for i, r in enumerate(rows) if r.missing_p_value is not None]
+    family += [(i, "out_of_range_p_value") for i, r in enumerate(rows) if r.out_of_range_p_value is not None]
     if not family:
         return rows
     stats = scipy_stats()
@@ -700,7 +850,15 @@ def adjust(rows: tuple[FeatureDrift, ...], o: DriftOptions) -> tuple[FeatureDrif
     out = list(rows)
     for i, ch in changes.items():
         r = replace(rows[i], **ch)  # type: ignore[arg-type]
-        out[i] = replace(r, drift=drift_level(r, o) is not None, mean_shift=mean_shifted(r, o))
+        out[i] = replace(r, drift=drift_level(r, o) is not None, mean_shift=mean_shifted(r, o),
+                         missing_increased=missing_level(
+                             r.missing_p_value_adjusted, r.missing_low, r.missing_high,
+                             p_threshold=o.p_threshold, warning=o.missing_warning,
+                             critical=o.missing_critical),
+                         out_of_range_breached=missing_level(
+                             r.out_of_range_p_value_adjusted, r.out_of_range_low, r.out_of_range_high,
+                             p_threshold=o.p_threshold, warning=o.out_of_range_warning,
+                             critical=o.out_of_range_critical))
     return tuple(out)
 
 

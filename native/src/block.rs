@@ -57,6 +57,8 @@ struct Columns {
     group: Option<StrCol>,
     summary: Option<(F64Col, BoolCol, StrCol, F64Col, F64Col)>,
     features: Vec<Col>,
+    /// `_type_errors`: the indices of the features whose value had the wrong type, comma-separated.
+    type_errors: Option<StrCol>,
     rows: usize,
 }
 
@@ -76,6 +78,11 @@ impl Columns {
                     FeatureKind::Categorical => Col::Str(StrCol::default()),
                 })
                 .collect(),
+            type_errors: plan
+                .features
+                .as_ref()
+                .filter(|f| !f.specs.is_empty())
+                .map(|_| StrCol::default()),
             rows: 0,
         }
     }
@@ -98,6 +105,9 @@ impl Columns {
         for c in &mut self.features {
             c.truncate(n);
         }
+        if let Some(t) = &mut self.type_errors {
+            t.truncate(n);
+        }
     }
 
     fn into_vec(self) -> Vec<Col> {
@@ -115,6 +125,9 @@ impl Columns {
             ]);
         }
         out.extend(self.features);
+        if let Some(t) = self.type_errors {
+            out.push(Col::Str(t));
+        }
         out
     }
 }
@@ -210,10 +223,11 @@ fn object_brace(line: &[u8], from: usize) -> Option<usize> {
 }
 
 /// `jsonlines._LOG_PREFIX`: where the record of a line behind a known logging layout starts
-/// (`%(asctime)s ...{`, Flask's `[%(asctime)s] ... {"`, basicConfig's `LEVEL:logger:... {"`).
+/// (`%(asctime)s ... {"`, Flask's `[%(asctime)s] ... {"`, basicConfig's `LEVEL:logger:... {"`);
+/// in every layout the first `{` must open a JSON object (a logged dict repr is no record).
 fn prefix_record(line: &[u8]) -> Option<usize> {
     if prefix_stamp(line) {
-        return memchr::memchr(b'{', &line[19..]).map(|at| 19 + at);
+        return object_brace(line, 19);
     }
     if line.first() == Some(&b'[') && prefix_stamp(&line[1..]) {
         let close = 20 + line[20..].iter().position(|&b| b == b']' || b == b'{')?;
@@ -469,6 +483,7 @@ impl LineParser<'_> {
         if let Some(f) = &plan.features {
             let feats = get(walk, root, &f.path)?;
             let k = f.specs.len();
+            let mut wrong: Vec<usize> = Vec::new();
             for j in 0..k {
                 let (kind, rel) = &f.specs[j];
                 let v = match feats {
@@ -482,21 +497,42 @@ impl LineParser<'_> {
                     Val::None => Val::None,
                     _ => return Err(Why::WrongType),
                 };
+                // a value of the wrong type is null and counted for the feature (exact_record)
                 match kind {
                     FeatureKind::Numeric => {
-                        let n = number(v)?;
+                        let n = match number(v) {
+                            Err(Why::WrongType) => {
+                                wrong.push(j);
+                                None
+                            }
+                            other => other?,
+                        };
                         match &mut cols.features[j] {
                             Col::F64(c) => c.push(n),
                             _ => unreachable!("numeric features have float columns"),
                         }
                     }
                     FeatureKind::Categorical => {
-                        let t = text(walk, v)?;
+                        let t = match text(walk, v) {
+                            Err(Why::WrongType) => {
+                                wrong.push(j);
+                                None
+                            }
+                            other => other?,
+                        };
                         match &mut cols.features[j] {
                             Col::Str(c) => c.push_text(t),
                             _ => unreachable!("categorical features have text columns"),
                         }
                     }
+                }
+            }
+            if let Some(te) = &mut cols.type_errors {
+                if wrong.is_empty() {
+                    te.push(None);
+                } else {
+                    let listed: Vec<String> = wrong.iter().map(|j| j.to_string()).collect();
+                    te.push(Some(&listed.join(",")));
                 }
             }
         }
@@ -705,6 +741,12 @@ mod tests {
             Some(39)
         );
         assert_eq!(prefix_record(b"INFO:app:retry {id=5}"), None);
+        // a Python dict logged as text after an asctime prefix is no record either
+        assert_eq!(
+            prefix_record(b"2026-11-01 10:00:00,1 WARNING retry {'features': [1]}"),
+            None
+        );
+        assert_eq!(prefix_record(b"2026-11-01 10:00:00 x {id=5}"), None);
         assert_eq!(prefix_record(b"INFO:my app:{\"a\": 1}"), None);
         assert_eq!(
             prefix_record(b"[2026-11-01 10:00:00 {x}] INFO: {\"a\": 1}"),

@@ -74,8 +74,8 @@ NEGATIVE = {
     "--min-effect": "--min-effect must be at least 0 (got -1)",
     "--mean-tolerance": "--mean-tolerance must be at least 0 (got -1)",
     "--critical-effect": "--critical-effect must be at least 0 (got -1)",
-    "--max-unseen-share": "--critical-effect and --max-unseen-share must be in [0, 1], "
-    "--mean-tolerance a finite number >= 0",
+    "--max-unseen-share": "--critical-effect, --max-unseen-share and --critical-unseen-share must be in "
+    "[0, 1], --mean-tolerance a finite number >= 0",
     "--p-threshold": "--p-threshold must be in (0, 1] (got -1)",
 }
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from corpus import cli, error_line, strict_json
+from corpus import cli, error_line, newest_age, strict_json
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "sample_logs" / "predictions.jsonl")
@@ -134,11 +134,13 @@ def test_a_missing_metric_is_shown_as_missing_in_the_table_and_the_verdict() -> 
     r = cli(["summary", SAMPLE, "--latency-field", "latencyms", "--width", "120"])
     assert r.exit_code == 0
     first, *rest = r.stdout.split("Model behaviour")[0].splitlines()
-    assert first == "OK: 2000 records, no alerts; not measured: latency_ms"
+    assert first == f"OK: 2000 records, {newest_age(SAMPLE)}, no alerts; not measured: latency_ms"
     rows = [ln for ln in rest if ln.startswith("│ v1.0") or ln.startswith("│ (all)")]
     assert rows and all(ln.count("missing") == 5 for ln in rows), r.stdout
     quiet = cli(["summary", SAMPLE, "--status-field", "state", "--quiet"])
-    assert quiet.stdout.splitlines()[0] == "OK: 2000 records, no alerts; not measured: success_rate"
+    assert quiet.stdout.splitlines()[0] == (
+        f"OK: 2000 records, {newest_age(SAMPLE)}, no alerts; not measured: success_rate"
+    )
     healthy = cli(["summary", SAMPLE, "--quiet"])
     assert "not measured" not in healthy.stdout and "missing" not in healthy.stdout
 

@@ -135,8 +135,8 @@ def test_check_outputs_name_the_group_that_decided(
 
 
 def test_alertmanager_labels_of_the_records_without_the_field() -> None:
-    from mlmon.cli.runstate import _labels
     from mlmon.rules.check import RuleResult, Status
+    from mlmon.run.deliver import alert_labels as _labels
 
     base = RuleResult("r", "latency_ms.p50", Status.WARNING, 500.0, 100.0, None, "above", "m")
     missing = _labels(RuleResult(**{**base.__dict__, "group_missing": True}))

@@ -91,12 +91,19 @@ def test_multi_line_value_is_read_whole(tmp_path: Path) -> None:
 
 
 def test_examples_of_rejected_rows_carry_physical_line_numbers(tmp_path: Path) -> None:
-    # blank lines and a three-line value before a row with a value that is not a number
-    rows = ["", _good(0), "", f'{TS},1,"a\nb\nc"', f"{TS},abc,y", _good(5)]
+    # blank lines and a three-line value before a row with a time that is not a time
+    rows = ["", _good(0), "", f'{TS},1,"a\nb\nc"', "yesterday,4,y", _good(5)]
     got, rep = _read(tmp_path, b"\n" + _body(rows))
     assert len(got) == 3
-    assert rep.files[0].reasons == {"blank": 3, "wrong_type": 1}
-    assert _examples(rep, "wrong_type") == [(9, f"{TS},abc,y")]
+    assert rep.files[0].reasons == {"blank": 3, "bad_timestamp": 1}
+    assert _examples(rep, "bad_timestamp") == [(9, "yesterday,4,y")]
+
+
+def test_a_value_that_is_not_a_number_is_a_type_error_of_its_feature(tmp_path: Path) -> None:
+    # the rest of the row is kept: the feature's value is null and the row names the feature
+    got, rep = _read(tmp_path, _body([_good(0), f"{TS},abc,y", _good(2)]))
+    assert got == [(0.0, "x0"), (None, "y"), (2.0, "x2")]
+    assert rep.files[0].reasons == {}
 
 
 def test_a_quote_open_past_the_line_limit_is_a_bad_row(

@@ -6,18 +6,26 @@ import json
 from pathlib import Path
 
 import pytest
-from corpus import BASIC_PREFIX, FLASK_PREFIX, cli, dumps, error_line, join, record
+from corpus import BASIC_PREFIX, FLASK_PREFIX, LOG_PREFIX, cli, dumps, error_line, join, record
 
 N = 300
 OTHER = {
+    LOG_PREFIX: [
+        b"2026-11-01 10:00:00,001 - __main__ - INFO - Model loaded from /models/v1",
+        # a Python dict logged as text (`logger.warning("retry %s", {...})`) is no JSON object
+        b"2026-11-01 10:00:00,002 - __main__ - WARNING - retry {'features': {'age': 31.0}}",
+        b"2026-11-01 10:00:00,003 - app.cache - WARNING - retry {id=5} after timeout",
+    ],
     BASIC_PREFIX: [
         b'INFO:werkzeug:127.0.0.1 - - [01/Nov/2026 10:00:00] "POST /predict HTTP/1.1" 200 -',
         b"WARNING:app.cache:retry {id=5} after timeout",
+        b"WARNING:__main__:retry {'features': {'age': 31.0}}",
         b"INFO:__main__:Model loaded from /models/v1",
     ],
     FLASK_PREFIX: [
         b"[2026-11-01 10:00:00,001] INFO in app: Model loaded from /models/v1",
         b"[2026-11-01 10:00:00,002] WARNING in cache: retry {id=5} after timeout",
+        b"[2026-11-01 10:00:00,004] WARNING in app: retry {'features': {'age': 31.0}}",
         b"[2026-11-01 10:00:00,003] ERROR in app: Exception on /predict [POST]",
     ],
 }
@@ -41,8 +49,14 @@ def _summary(path: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(r.stdout)  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("prefix", [BASIC_PREFIX, FLASK_PREFIX], ids=["basicConfig", "flask"])
-def test_common_layouts_are_read_like_plain_json_lines(tmp_path: Path, prefix: str) -> None:
+@pytest.mark.parametrize("reader", ["python", "native"])
+@pytest.mark.parametrize(
+    "prefix", [LOG_PREFIX, BASIC_PREFIX, FLASK_PREFIX], ids=["asctime", "basicConfig", "flask"]
+)
+def test_common_layouts_are_read_like_plain_json_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str, reader: str
+) -> None:
+    monkeypatch.setenv("MLMON_READER", reader)
     (tmp_path / "app.log").write_bytes(_log(prefix))
     (tmp_path / "plain.jsonl").write_bytes(join(dumps(record(i)) for i in range(N)))
     logged = _summary(tmp_path / "app.log")

@@ -296,7 +296,9 @@ def test_fast_and_exact_agree_on_drift_plans(monkeypatch: pytest.MonkeyPatch, tm
     lines[400] = b'{"input": {"features": [1, 2, NaN]}, "timestamp": 1}'
     path = _write(tmp_path, "list.jsonl", join(lines))
     fast = read([path], PLAN_DRIFT_LIST, max_examples=10**6)
-    assert fast[1].files[0].reasons == {"wrong_type": 2, "missing_field": 1, "non_finite": 1}
+    # a value of the wrong type (`"x"` for a number) is counted for its feature, the record kept
+    assert fast[1].files[0].reasons == {"wrong_type": 1, "missing_field": 1, "non_finite": 1}
+    assert fast[0].column("_type_errors").drop_null().to_pylist() == ["1"]
     _assert_same(fast, read([path], PLAN_DRIFT_LIST, exact=True, max_examples=10**6))
 
     named = [dumps(record(i)) for i in range(3000)]
@@ -305,7 +307,11 @@ def test_fast_and_exact_agree_on_drift_plans(monkeypatch: pytest.MonkeyPatch, tm
     named[30] = dumps(record(30, input={"features": {"country": True, "mobile": "TRUE"}}))
     path = _write(tmp_path, "named.jsonl", join(named))
     fast = read([path], PLAN_DRIFT_NAMED, max_examples=10**6)
-    assert fast[1].files[0].reasons == {"wrong_type": 2}
+    assert fast[1].files[0].reasons == {}
+    names = [s.name for s in PLAN_DRIFT_NAMED.features or ()]
+    errors = sorted(",".join(names[int(j)] for j in t.split(","))
+                    for t in fast[0].column("_type_errors").drop_null().to_pylist())
+    assert errors == ["age", "country"]
     _assert_same(fast, read([path], PLAN_DRIFT_NAMED, exact=True, max_examples=10**6))
 
 
@@ -386,7 +392,7 @@ def _csv_rows(tmp_path: Path, body: bytes, name: str = "f.csv") -> tuple[list[tu
          {"bad_encoding": 1}),
         (b"timestamp,a,c\nT,abc,x\nT,nan,x\nT,1e400,x\nT,,\nT,-3,q\n".replace(
             b"T,", b"2026-11-01T10:00:00Z,"),
-         [(-3.0, "q")], {"wrong_type": 1, "non_finite": 2, "missing_field": 1}),
+         [(None, "x"), (-3.0, "q")], {"non_finite": 2, "missing_field": 1}),  # abc: a type error
         (b"timestamp,a,c\nyesterday,1,x\n1793527200,2,y\n", [(2.0, "y")], {"bad_timestamp": 1}),
     ],
     ids=["plain", "reordered", "extra-column", "missing-column", "header-only", "ragged",

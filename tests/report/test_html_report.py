@@ -350,3 +350,39 @@ def test_report_docs_example_runs_as_written(tmp_path: Path, monkeypatch: pytest
     assert codes == [0, 1]  # the baseline; the report, whose p99 limit and drift are alerts
     page = (tmp_path / "demo" / "report.html").read_text()
     assert "ALERT: " in page and "income: cumulative distribution" in page
+
+
+def test_the_shared_hostile_corpus_reaches_the_page_escaped(tmp_path: Path) -> None:
+    """Every string of tests/hostile_strings.py as a model version, a category and a bad line:
+    the page holds none of their unsafe characters raw, and no markup of theirs."""
+    from hostile_strings import HOSTILE, raw_unsafe
+
+    train = tmp_path / "train.csv"
+    write_training(train)
+    lines = log_lines_with(HOSTILE)
+    log = tmp_path / "h.jsonl"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
+    page = tmp_path / "h.html"
+    r = cli(["report", str(log), "--reference", str(train), "--max-bad-lines", "100%", "-o", str(page)])
+    assert r.exit_code in (0, 1), r.stderr
+    text = page.read_text()
+    assert raw_unsafe(text.replace("\n", "")) == []
+    p = Page(text)
+    assert not {"script", "img", "a", "iframe", "link"} & {t for t, _ in p.tags}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def log_lines_with(strings: tuple[str, ...]) -> list[str]:
+    from report_logs import log_lines
+
+    base = [json.loads(x) for x in log_lines(hours=1, per_hour=600)]
+    out = []
+    for i, rec in enumerate(base):
+        s = strings[i % len(strings)]
+        if i % 3 == 0:
+            rec["model_version"] = s
+        if i % 5 == 0:
+            rec["input"]["features"]["country"] = s
+        out.append(json.dumps(rec))
+    out += [f"not a record {s}" for s in strings]  # shown as examples of lines not used
+    return out

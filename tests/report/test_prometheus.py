@@ -72,6 +72,7 @@ def test_promtool_accepts_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     r = cli(["check", "-o", "prometheus:m.prom", "-f", "json"])
     text = (tmp_path / "m.prom").read_text()
     assert "mlmon_feature_drift_statistic{" in text and 'mlmon_feature_drift{feature="age"}' in text
+    assert 'mlmon_feature_missing_share{feature="age"}' in text
     assert r.exit_code == 1
     done = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -160,7 +160,8 @@ def test_a_mean_alert_says_both_means_the_deviation_and_the_limit(
                 mean_shift=True, mean_p_value_adjusted=0.001, p_value_adjusted=0.5, unseen_share=0.0,
                 unseen_expected=None)
     (a,) = [a for a in drift_alerts((f,), o) if a.metric.startswith("mean_deviation.")]
-    assert (a.severity, a.value, a.threshold) == (Severity.WARNING, deviation, 0.1)
+    # a mean shown past the tolerance is critical: a --fail-on critical gate stops on it
+    assert (a.severity, a.value, a.threshold) == (Severity.CRITICAL, deviation, 0.1)
     assert a.message == (f"feature age mean 50 vs baseline 40: {dev_text} (limit {limit_text}), "
                          "adjusted p 0.001 < 0.05 (n=300)")
     # a mean below the baseline's is a negative deviation

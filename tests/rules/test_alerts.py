@@ -40,11 +40,14 @@ def _two_groups(n: int = 4000, seed: int = 1) -> tuple[SummaryResult, np.ndarray
 def test_warn_and_crit_limits_pick_the_severity_and_report_its_limit() -> None:
     result, lat = _two_groups()
     p99 = float(np.percentile(lat, 99))
+    # an alert needs the percentile proven above the limit: limits just under its 95% lower bound
+    low = result.overall.latency_ms.p99_lower
+    assert low is not None and low < p99
     cases = [
-        (Threshold(warning=p99 - 1, critical=p99 + 1), Severity.WARNING, p99 - 1),
-        (Threshold(warning=p99 - 2, critical=p99 - 1), Severity.CRITICAL, p99 - 1),
-        (Threshold(critical=p99 - 1), Severity.CRITICAL, p99 - 1),
-        (p99 - 1, Severity.WARNING, p99 - 1),  # a bare number keeps the rule's own severity
+        (Threshold(warning=low - 1, critical=p99 + 1), Severity.WARNING, low - 1),
+        (Threshold(warning=low - 2, critical=low - 1), Severity.CRITICAL, low - 1),
+        (Threshold(critical=low - 1), Severity.CRITICAL, low - 1),
+        (low - 1, Severity.WARNING, low - 1),  # a bare number keeps the rule's own severity
     ]
     for rule, severity, limit in cases:
         (a,) = [a for a in summary_alerts(result, SummaryThresholds(max_p99_ms=rule)) if a.group is None]

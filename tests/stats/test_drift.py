@@ -304,10 +304,13 @@ def test_benjamini_hochberg_matches_scipy(rng: np.random.Generator) -> None:
     tested = [r for r in res.values() if r.p_value is not None]
     means = [r for r in res.values() if r.mean_p_value is not None]
     assert len(tested) == 7 and len(means) == 6
-    # one family: every drift test and every mean test of the run
-    want = stats.false_discovery_control([r.p_value for r in tested] + [r.mean_p_value for r in means],
-                                         method="bh")
-    got = [r.p_value_adjusted for r in tested] + [r.mean_p_value_adjusted for r in means]
+    # one family: every drift test and every mean test of the run, and the data-quality tests
+    # (values outside training's range here) that have something to test
+    oor = [r for r in res.values() if r.out_of_range_p_value is not None]
+    want = stats.false_discovery_control([r.p_value for r in tested] + [r.mean_p_value for r in means]
+                                         + [r.out_of_range_p_value for r in oor], method="bh")
+    got = [r.p_value_adjusted for r in tested] + [r.mean_p_value_adjusted for r in means] + [
+        r.out_of_range_p_value_adjusted for r in oor]
     assert got == pytest.approx(list(want), rel=1e-12)
     for r in tested:
         assert r.drift == (r.p_value_adjusted < 0.05 and r.effect_high >= 0.05)

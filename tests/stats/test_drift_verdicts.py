@@ -110,7 +110,9 @@ def test_renamed_category_raises_unseen_and_drift() -> None:
     train = ["red"] * 50000 + ["green"] * 30000 + ["blue"] * 20000
     a = alerts_of(exact(c=train), c=["red"] * 500 + ["green"] * 300 + ["BLUE"] * 200)
     assert {"drift.c", "unseen.c"} <= set(a)
-    assert "20.0%" in a["unseen.c"].message and "limit 1%" in a["unseen.c"].message
+    # 20% new values: past the critical limit (5%), and the alert names that limit
+    assert a["unseen.c"].severity.value == "critical"
+    assert "20.0%" in a["unseen.c"].message and "critical limit 5%" in a["unseen.c"].message
     assert "BLUE" in a["unseen.c"].message
 
 
@@ -396,9 +398,10 @@ def test_drift_level_is_the_rule_alerts_use(rng: np.random.Generator) -> None:
     # another mean tolerance: the mean tests are redone and BH-adjusted together again
     redone = {f.name: f for f in at_mean_tolerance(tuple(res.values()), 0.05, o)}
     family = [f.p_value for f in res.values()] + [
-        stats.norm.sf((f.mean_deviation - 0.05) / f.mean_se) for f in res.values()]
+        stats.norm.sf((f.mean_deviation - 0.05) / f.mean_se) for f in res.values()] + [
+        f.out_of_range_p_value for f in res.values() if f.out_of_range_p_value is not None]
     adj = stats.false_discovery_control(family, method="bh")
-    assert [redone[n].mean_p_value_adjusted for n in res] == pytest.approx(list(adj[2:]), rel=1e-9)
+    assert [redone[n].mean_p_value_adjusted for n in res] == pytest.approx(list(adj[2:4]), rel=1e-9)
     assert mean_shifted(redone["y"], DriftOptions(mean_tolerance=0.05)) == bool(
         res["y"].mean_deviation > 0.05 and adj[3] < 0.05)
 
