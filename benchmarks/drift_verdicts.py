@@ -225,7 +225,7 @@ def main() -> None:
     lines += [row(k, v, ">= 90%, never falling") for k, v in pw.items()]
     print("\n".join(lines), flush=True)
 
-    ns_fa = [100, 1_000, 10_000, 100_000]
+    ns_fa = [50, 100, 1_000, 10_000, 100_000]
     fa, who = false_alarms(rng, args.runs, ns_fa, o) if "false" in checks else ([], {})
     block = ["", "False alarms: share of runs with any alert, 20 stationary mixed features "
              f"({args.runs} runs per cell)",

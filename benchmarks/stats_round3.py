@@ -101,6 +101,112 @@ def unseen(rng: Gen, runs: int, o: DriftOptions) -> list[tuple[str, list[str], s
             ("new 3% category (20-level column), n=1,000: flagged", [cell(found, runs)], ">= 95%")]
 
 
+# ------------------------------------------------------------------ tails and ties
+
+
+HOURS = 1 + 0.7 * np.sin(2 * np.pi * (np.arange(24) - 9) / 24)
+HOURS = HOURS / HOURS.sum()
+"""Hour of day with a daily cycle (traffic peaks mid-afternoon, lowest before dawn)."""
+
+
+def tails_ties(rng: Gen, runs: int) -> list[tuple[str, list[str], str]]:
+    """Saved baselines (100,000 training rows, grid of 1001): the top 5% of a feature doubled
+    (normal and lognormal), and hour of day shifted by one hour, at n = 1,000; the same
+    features stationary (false alarms)."""
+    cases = {"normal(50, 10), top 5% doubled": lambda r, n: r.normal(50, 10, n),
+             "lognormal(0, 1), top 5% doubled": lambda r, n: r.lognormal(0, 1, n)}
+    hits = dict.fromkeys(cases, 0)
+    still = dict.fromkeys(cases, 0)
+    hour_hit = hour_still = 0
+    o = DriftOptions()
+    for _ in range(runs):
+        for label, g in cases.items():
+            train = g(rng, dv.TRAIN)
+            b = bl.Baseline("train", dv.TRAIN, (dv.numeric("x", train),))
+            log = g(rng, 1_000)
+            acc = DriftAccumulator(b)
+            acc.update(dv.numeric_table({"x": log}))
+            still[label] += "x" in dv.flagged(acc, o)
+            log[log > np.quantile(train, 0.95)] *= 2
+            acc = DriftAccumulator(b)
+            acc.update(dv.numeric_table({"x": log}))
+            hits[label] += "x" in dv.flagged(acc, o)
+        train = rng.choice(24, dv.TRAIN, p=HOURS).astype(float)
+        b = bl.Baseline("train", dv.TRAIN, (dv.numeric("hour", train),))
+        log = rng.choice(24, 1_000, p=HOURS)
+        acc = DriftAccumulator(b)
+        acc.update(dv.numeric_table({"hour": log.astype(float)}))
+        hour_still += "hour" in dv.flagged(acc, o)
+        acc = DriftAccumulator(b)
+        acc.update(dv.numeric_table({"hour": ((log + 1) % 24).astype(float)}))
+        hour_hit += "hour" in dv.flagged(acc, o)
+    out = [(k, [cell(hits[k], runs), cell(still[k], runs)], ">= 90% found") for k in cases]
+    out.append(("hour of day (daily cycle), shifted one hour", [cell(hour_hit, runs), cell(hour_still, runs)],
+                ">= 90% found"))
+    return out
+
+
+# ------------------------------------------------------------------ trend evidence
+
+
+def _windows(b: bl.Baseline, logs: list[dict[str, np.ndarray]], o: DriftOptions) -> list:  # type: ignore[type-arg]
+    """Windows as trend makes them (only what evidence reads: status, start, each feature's drift)."""
+    from mlmon.stats.windows import Window
+
+    out = []
+    for i, cols in enumerate(logs):
+        acc = DriftAccumulator(b)
+        acc.update(dv.numeric_table({k: v for k, v in cols.items() if k in dv.NUMERIC}))
+        for k in dv.CATEGORIES:
+            if k in cols:
+                acc.add_counts(k, cat_counts(cols[k]))
+        out.append(Window(f"w{i:03d}", f"w{i + 1:03d}", i, i + 1, "ok", None, acc.result(o)))  # type: ignore[arg-type]
+    return out
+
+
+def first_alarm(ws: list, b: bl.Baseline, o: DriftOptions) -> int | None:  # type: ignore[type-arg]
+    """The first window at which `trend` run on the log up to it would fire on evidence."""
+    from mlmon.stats.evidence import accumulate
+
+    for e in range(len(ws)):
+        if any(v.last == ws[e].window_start for v in accumulate(ws[: e + 1], b, o)):
+            return e
+    return None
+
+
+def trend_evidence(rng: Gen, runs: int) -> list[tuple[str, list[str], str]]:
+    """48 windows of 500 records, the 20 mixed features (saved baselines of 100,000 rows):
+    stationary logs with any evidence alert in any window (as trend run after each window);
+    a 0.1 sd shift of one normal feature from window 30, found by window 47 (18 windows)."""
+    o = DriftOptions()
+    still = found = 0
+    delays: list[int] = []
+    for _ in range(runs):
+        feats = [dv.numeric(k, g(rng, dv.TRAIN)) for k, g in dv.NUMERIC.items()]
+        feats += [dv.categorical(k, rng.multinomial(dv.TRAIN, p)) for k, p in dv.CATEGORIES.items()]
+        b = bl.Baseline("train", dv.TRAIN, tuple(feats))
+
+        def log(shift: float) -> list[dict[str, np.ndarray]]:
+            out = []
+            for i in range(48):
+                cols = {k: g(rng, 500) for k, g in dv.NUMERIC.items()}
+                if i >= 30:
+                    cols["normal_50_10"] = cols["normal_50_10"] + shift * 10
+                cols |= {k: rng.multinomial(500, p) for k, p in dv.CATEGORIES.items()}
+                out.append(cols)
+            return out
+
+        still += first_alarm(_windows(b, log(0.0), o), b, o) is not None
+        at = first_alarm(_windows(b, log(0.1), o), b, o)
+        if at is not None and at >= 30:
+            found += 1
+            delays.append(at - 30 + 1)
+    med = f"{np.median(delays):.0f}" if delays else "-"
+    return [("stationary 48-window logs with any alert", [cell(still, runs)], "<= 5%"),
+            (f"0.1 sd shift from window 30 found by window 47 (median {med} windows)", [cell(found, runs)],
+             ">= 80%")]
+
+
 # ------------------------------------------------------------------ percentile cliffs
 
 
@@ -195,7 +301,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200, help="runs per cell (default 200)")
     ap.add_argument("--seed", type=int, default=20261207)
-    ap.add_argument("--checks", default="longtail,unseen", help="which checks to run")
+    ap.add_argument("--checks", default="longtail,unseen,tails,cliffs,compare", help="which checks to run")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -219,6 +325,17 @@ def main() -> None:
         block, _, _ = cliffs(rng, runs)
         block = ["", f"Percentile verdicts: true p99 at the limit, lognormal latencies, {runs:,} samples "
                  "per n (share whose 95% lower bound is above the limit)", "", *block]
+        lines += block
+        print("\n".join(block), flush=True)
+    if "tails" in checks:
+        block = table("Tails and ties at n = 1,000 (saved baseline of 100,000 rows)",
+                      ["changed: flagged", "stationary: flagged"], tails_ties(rng, args.runs))
+        lines += block
+        print("\n".join(block), flush=True)
+    if "trend" in checks:
+        runs = max(20, args.runs // 2)
+        block = table(f"trend: evidence over windows ({runs} logs per cell)", ["share"],
+                      trend_evidence(rng, runs))
         lines += block
         print("\n".join(block), flush=True)
     if "compare" in checks:

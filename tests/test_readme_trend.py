@@ -31,7 +31,15 @@ def test_readme_trend_examples(monkeypatch) -> None:
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert doc["windows"][-1]["drifted"] == ["age", "income", "session_length"]
+    # features fire on evidence accumulated over windows (the age and income means pooled over
+    # the drifted windows; session_length's shape by its own window's test), named in `evidence`
     firing = {a["metric"]: a for a in doc["alerts"]}
+    assert {"evidence.age", "evidence.income", "evidence.session_length"} <= set(firing)
+    last = doc["windows"][-1]["window_start"]
+    assert {e["feature"] for e in doc["evidence"] if e["last"] == last} >= {"age", "income", "session_length"}
+    # without it, each window's own drift alerts fire once crossed in --for 3 windows
+    old = json.loads(runner.invoke(app, [*second[1:], "--no-evidence"]).stdout)
+    firing = {a["metric"]: a for a in old["alerts"]}
     assert {"drift.age", "drift.income", "drift.session_length"} <= set(firing)
     assert all(a["windows"] >= 3 for a in firing.values())
     # --by: a table per version on the same windows; v2.0 starts later, so its first row is empty

@@ -11,12 +11,15 @@ import pyarrow as pa
 
 from mlmon.api.selection import Budget, Freshness, Selection, _iso, _read, _serving_plan, freshness
 from mlmon.errors import DataError
+from mlmon.numfmt import p_value
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
-from mlmon.rules.alerts import Alert, SummaryThresholds, TrafficRules, traffic_alerts
+from mlmon.rules.alerts import Alert, Severity, SummaryThresholds, TrafficRules, traffic_alerts
 from mlmon.rules.persist import Firing, persisting, window_alerts
+from mlmon.stats import evidence as ev
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftOptions
+from mlmon.stats.evidence import Evidence
 from mlmon.stats.grouped_windows import GroupedWindowAccumulator
 from mlmon.stats.summary import SummaryOptions, group_text
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
@@ -46,6 +49,10 @@ class TrendReport:
     """With `by`: each group's windows, the thresholds each crossed, and what fires now."""
     freshness: Freshness | None = None
     """The newest record's age against the span read (None when no record has a time)."""
+    evidence: tuple[Evidence, ...] = ()
+    """With a baseline: every window where a feature's evidence, accumulated over the latest
+    windows, passes the test held to 5% per 48 windows (mlmon/stats/evidence.py); the last
+    window's fire."""
 
 
 def _where(by: str | None, group: str | None) -> str:
@@ -79,6 +86,7 @@ def trend(
     budget: Budget | None = None,
     on_bytes: Callable[[int], None] | None = None,
     by: str | None = None,
+    evidence: bool = True,
 ) -> TrendReport:
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist
     (and, with `by`, the same for each group's records: windows per model version)."""
@@ -122,7 +130,9 @@ def trend(
     o = drift or DriftOptions()
     rng = acc.summary_options.prediction_range
     breaches = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in result)
-    firing = persisting(result, breaches, for_windows)
+    accumulate = evidence and baseline is not None
+    firing = _firing(result, breaches, for_windows, baseline, o, accumulate)
+    found = ev.accumulate(result, baseline, o) if accumulate and baseline is not None else ()
     groups: list[TrendGroup] = []
     for g in grouped.result(drift) if grouped is not None else ():
         gb = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in g.windows)
@@ -130,7 +140,7 @@ def trend(
             dataclasses.replace(f, alert=dataclasses.replace(
                 f.alert, group=g.group, group_missing=g.group is None,
                 message=f"{f.alert.message} ({_where(by, g.group)})"))
-            for f in persisting(g.windows, gb, for_windows)
+            for f in _firing(g.windows, gb, for_windows, baseline, o, accumulate)
         )
         groups.append(TrendGroup(g.group, g.records, g.windows, gb, gf))
     firing += tuple(f for g in groups for f in g.firing)
@@ -149,4 +159,35 @@ def trend(
         by,
         tuple(groups),
         freshness(got, sel),
+        evidence=found,
     )
+
+
+FEATURE_ALERTS = ("drift.", "mean_deviation.", "unseen.")
+
+
+def _firing(
+    windows: tuple[Window, ...], breaches: tuple[tuple[Alert, ...], ...], for_windows: int,
+    baseline: Baseline | None, o: DriftOptions, accumulate: bool,
+) -> tuple[Firing, ...]:
+    """What fires now. Serving thresholds: crossed in each of the last --for windows. Features:
+    by default through accumulated evidence (each window's own feature alerts stay in
+    `breaches`, shown, but 48 windows of 2% each alert in 72% of stationary logs); with
+    evidence off, as the serving thresholds."""
+    if not accumulate or baseline is None:
+        return persisting(windows, breaches, for_windows)
+    serving = tuple(tuple(a for a in b if not a.metric.startswith(FEATURE_ALERTS)) for b in breaches)
+    out = list(persisting(windows, serving, for_windows))
+    if not windows:
+        return tuple(out)
+    last = windows[-1].window_start
+    for e in ev.accumulate(windows, baseline, o):
+        if e.last != last:
+            continue
+        what = (f"mean {e.shift_sd:+.3g} sd from the baseline over {e.windows} window(s), n={e.n:,}"
+                if e.shift_sd is not None else f"drift test in this window, n={e.n:,}")
+        alert = Alert(f"evidence.{e.feature}", Severity.WARNING, e.p_value, e.threshold,
+                      f"feature {e.feature}: {what}; p {p_value(e.p_value)} < {p_value(e.threshold)}, "
+                      f"the false-alarm limit over the log's windows (since {e.first})")
+        out.append(Firing(alert.metric, Severity.WARNING, e.first, e.windows, alert))
+    return tuple(out)

@@ -70,4 +70,5 @@ def _list_config_options(command: Any) -> None:
 
     for p in typer.main.get_command(holder).params:
         if p.name not in names:
+            p.expose_value = False  # listed and accepted; the command's function does not take it
             command.params.append(p)

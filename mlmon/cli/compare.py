@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _note, _progress
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -95,8 +95,15 @@ def compare(
         float, typer.Option(help="A difference is real below this BH-adjusted p-value (or 95% interval).")
     ] = 0.05,
     min_records: Annotated[
-        int, typer.Option(help="Fewer values than this on either side gives 'not enough data'.")
+        int,
+        typer.Option(
+            "--min-group-records",
+            help="Fewer values than this on either side gives 'not enough data' (no verdict below N).",
+        ),
     ] = 30,
+    min_records_alias: Annotated[
+        int | None, typer.Option("--min-records", hidden=True, help="Old name of --min-group-records.")
+    ] = None,
     baseline_path: Annotated[
         str | None,
         typer.Option("--baseline", "-b", help="Names the features to compare the versions' traffic on."),
@@ -152,11 +159,15 @@ def compare(
         from mlmon.stats.baseline import load
         from mlmon.stats.compare import CompareOptions
 
+        if min_records_alias is not None:
+            _note("compare's --min-records is now --min-group-records (--min-records alerts on too few "
+                  "records in summary, drift and check)")
+            min_records = min_records_alias
         tolerances = parse_tolerances(tolerance)
         if not 0 < alpha < 1:
             raise OptionError("--alpha must be between 0 and 1")
         if min_records < 2:
-            raise OptionError("--min-records must be at least 2")
+            raise OptionError("--min-group-records must be at least 2")
         if not by:
             raise OptionError("--by must name the field that holds the version")
         if baseline_path is not None and reference is not None:
@@ -202,6 +213,6 @@ def compare(
         from mlmon.stats.summary import group_label
 
         thin = ", ".join(group_label(v.version) for v in rep.versions if v.verdict == "not_enough_data")
-        _fail(f"not enough data to judge {thin} against {control} (--min-records {min_records})",
+        _fail(f"not enough data to judge {thin} against {control} (--min-group-records {min_records})",
               ExitCode.DATA_ERROR)
     _exit_for(rep.alerts, fail_on)

@@ -13,7 +13,8 @@ from mlmon.cli.commands import LazyGroup
 from mlmon.errors import ConfigError, ExitCode
 
 META = "mlmon.config"
-SKIP_PARAMS = {"help", "config", "no_config"}
+SKIP_PARAMS = {"help", "config", "no_config", "min_records_alias"}
+"""Parameters that are no config key (an old option name keeps only its command-line form)."""
 NOT_CONFIGURED = {"config"}
 """Commands whose options are not taken from a config file."""
 
@@ -139,6 +140,32 @@ def load_for(group: Any, path: str | None, *, discover: bool = True) -> Any:
     return load_config(path, settings_schema(group))
 
 
+def _check_fits(cmd: Any, name: str, config: Any, ctx: Any) -> None:
+    """Every config value this command takes converts to its option's type: a value another
+    command could take (`min-records = "1000:100"`, a WARN:CRIT threshold, given to a command
+    whose --min-records is a count) is exit 78 naming the file, the key and the command, not a
+    usage error in the option parser's words."""
+    if config.path is None or cmd is None:
+        return
+    for p in cmd.params:
+        key = flag_name(p)
+        if p.name in SKIP_PARAMS or key not in config.settings or p.is_eager or p.callback is not None:
+            continue
+        value = config.settings[key]
+        try:
+            p.process_value(ctx, _coerce(p, value))
+        except Exception:  # the parser's own error (typer's or click's wording): said here instead
+            kind, choices, _ = _kind(p)
+            what = {"integer": "a whole number", "number": "a number", "boolean": "true or false"}.get(
+                kind, "text")
+            if choices:
+                what = "one of " + ", ".join(choices)
+            raise ConfigError(
+                f"{config.path}: {key} = {json.dumps(value)}: `mlmon {name}` cannot take it; its "
+                f"--{key} takes {what}"
+            ) from None
+
+
 class ConfiguredGroup(LazyGroup):
     """Takes `--config FILE` / `--no-config` from any command's arguments and loads the config
     (or finds one from the working directory up) before the command parses its options, so that
@@ -152,6 +179,7 @@ class ConfiguredGroup(LazyGroup):
         path = path or ctx.meta.get("mlmon.root_config")
         try:
             config = load_for(self, path, discover=not off)
+            _check_fits(cmd, name, config, ctx)
         except ConfigError as exc:
             from mlmon.report.render import safe
 

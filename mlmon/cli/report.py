@@ -12,6 +12,7 @@ from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
+    ConfigFile,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -25,6 +26,7 @@ from mlmon.cli.options import (
     MaxDecomp,
     MaxLine,
     MaxRatio,
+    NoConfig,
     PredictionField,
     Since,
     StatusField,
@@ -102,6 +104,8 @@ def report(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
 ) -> None:
     """A self-contained HTML report (inline SVG plots, no script, nothing loaded from the
     network): the verdict and alerts with what to do, serving health over time per model
@@ -115,6 +119,7 @@ def report(
       mlmon report logs/*.jsonl --baseline baseline.json --every 1h -o report.html
     """
     now = time.time_ns()
+    del config, no_config  # taken by the command group before the options are parsed
     with _handled():
         needs_matplotlib()
         from mlmon.api import load_training

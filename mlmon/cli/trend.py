@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _progress, note_absent_by
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _note, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -121,8 +121,15 @@ def trend(
     until: Until = None,
     last: Last = None,
     min_records: Annotated[
-        int, typer.Option(help="Windows with fewer records show 'too few records' and never alert.")
+        int,
+        typer.Option(
+            "--min-window-records",
+            help="Windows with fewer records show 'too few records' and never alert (no verdict below N).",
+        ),
     ] = 30,
+    min_records_alias: Annotated[
+        int | None, typer.Option("--min-records", hidden=True, help="Old name of --min-window-records.")
+    ] = None,
     smooth: Annotated[
         int | None,
         typer.Option(help="Add a rolling value over this many windows (success rate pooled, p99 averaged)."),
@@ -169,6 +176,15 @@ def trend(
             "(as Prometheus' for); the last window decides the exit code.",
         ),
     ] = 1,
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence/--no-evidence",
+            help="With a baseline, features alert on evidence accumulated over the latest windows "
+            "(their mean pooled over 1, 2, 4, ... windows), with the false-alarm rate over all the "
+            "log's windows held at 5%; --no-evidence: each window's own drift alerts, with --for.",
+        ),
+    ] = True,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
     latency_field: LatencyField = "latency_ms",
@@ -210,11 +226,15 @@ def trend(
         from mlmon.stats.summary import SummaryOptions
         from mlmon.stats.windows import WindowOptions
 
+        if min_records_alias is not None:
+            _note("trend's --min-records is now --min-window-records (--min-records alerts on too few "
+                  "records in summary, drift and check)")
+            min_records = min_records_alias
         every_ns, every_records = parse_every(every)
         if for_windows < 1:
             raise OptionError("--for must be at least 1 window")
         if min_records < 1:
-            raise OptionError("--min-records must be at least 1")
+            raise OptionError("--min-window-records must be at least 1")
         if smooth is not None and smooth < 1:
             raise OptionError("--smooth must be at least 1 window")
         if baseline_path is not None and reference is not None:
@@ -274,6 +294,7 @@ def trend(
                     p_threshold=p_threshold, min_effect=min_effect, critical_effect=critical_effect
                 ),
                 for_windows=for_windows,
+                evidence=evidence,
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
                 by=by or None,
@@ -296,7 +317,7 @@ def trend(
             # the last window decides, and it holds too little to check: that is never a pass
             _fail(
                 f"the last window ({last_window.window_start}) has {last_window.summary.records} records, "
-                f"fewer than --min-records {min_records}: nothing to check now",
+                f"fewer than --min-window-records {min_records}: nothing to check now",
                 ExitCode.DATA_ERROR,
             )
         if fmt is Fmt.JSON:

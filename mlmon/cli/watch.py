@@ -17,12 +17,14 @@ from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
+    ConfigFile,
     FeaturesField,
     LatencyField,
     Logs,
     LogTz,
     Marker,
     MaxLine,
+    NoConfig,
     PredictionField,
     StatusField,
     SuccessField,
@@ -103,6 +105,8 @@ def watch(
     record_marker: Marker = None,
     log_timezone: LogTz = "UTC",
     max_line_bytes: MaxLine = 16 << 20,
+    config: ConfigFile = None,
+    no_config: NoConfig = False,
 ) -> None:
     """A live view of growing logs, redrawn every --every: p95/p99 latency, success rate and
     request rate per model version over the last --last, drifted features (with --baseline),
@@ -115,6 +119,7 @@ def watch(
     \b
       mlmon watch logs/predictions.jsonl --every 10s --last 60m --max-p99-ms 250
     """
+    del config, no_config  # taken by the command group before the options are parsed
     with _handled():
         if not (sys.stdout.isatty() and sys.stdin.isatty()):
             raise OptionError(

@@ -89,6 +89,7 @@ def trend_json(rep: TrendReport) -> str:
         "freshness": freshness_json(rep.freshness),
         "input": _input_json(rep.input),
         "alerts": [_firing_json(f) for f in rep.firing],
+        "evidence": [plain(e) for e in rep.evidence],
     }
     return _dump(doc)
 

@@ -51,6 +51,25 @@ HYPERGEOMETRIC_LIMIT = 1_000_000_000
 FEW_VALUES = 20
 """A numeric feature with at most this many distinct training values (0/1 flags, small counts)
 is tested on its value counts by chi-square: KS is very conservative on ties."""
+TIED_VALUES = 50
+"""Up to this many distinct training values, each seen TIED_REPEATS times on average (hour of
+day, day of month, rounded scores), are counts too: KS on such ties found a one-hour shift of
+hour of day in 33 of 50 runs of 1,000 values, where the counts' chi-square found 45, and its
+stationary p <= 0.05 in only 0-2% of runs."""
+TIED_REPEATS = 5
+
+
+def few_valued(p: NumericProfile) -> bool:
+    """Tested on value counts (chi-square) rather than by KS: see FEW_VALUES and TIED_VALUES."""
+    k = len(p.edges)
+    return p.exact and 0 < k and (k <= FEW_VALUES or (k <= TIED_VALUES and p.n >= TIED_REPEATS * k))
+
+
+TAIL_QUANTILES = (0.001, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999)
+"""Cuts of the tail test's bins, as shares of the baseline: finer where KS is blind."""
+TAIL_EXPECTED = 10.0
+"""A cut q takes part only when the smaller sample expects this many values beyond it
+(min(n, m) * min(q, 1 - q)): the chi-square distribution then holds in every bin."""
 UNSEEN_TOP = 10
 """Unseen categories listed by name; the rest are counted (`unseen_distinct`, `unseen_other_share`)."""
 TABLE_CELLS = 1 << 20
@@ -119,7 +138,7 @@ class _Numeric:
     def __post_init__(self) -> None:
         self.edges = np.asarray(self.profile.edges, dtype=np.float64)
         exact_ks = self.profile.exact and self.profile.n <= SMALL_SAMPLE
-        if not exact_ks or len(self.edges) <= FEW_VALUES:
+        if not exact_ks or few_valued(self.profile):
             self.small = None  # the raw values serve only scipy's exact KS test (see _numeric_result)
         self._native_count = native_counter(self.edges)
 
@@ -347,6 +366,9 @@ class DriftAccumulator:
                 elif f.categorical is not None:
                     rows.append(_categorical_result(f.name, f.categorical, self.categorical[f.name], o))
             rows = _ks_pvalues(rows, pending)
+            rows = [r if r.tail_p_value is None or r.p_value is None else replace(
+                r, ks_p_value=r.p_value, p_value=min(1.0, 2 * min(r.p_value, r.tail_p_value)))
+                for r in rows]
             profiles = {f.name: f for f in self.baseline.features}
             rows = self._with_quality(rows, profiles, o)
         return adjust(tuple(rows), o)
@@ -445,7 +467,10 @@ class FeatureDrift:
     """Population stability index (baseline deciles for numbers, tested columns for categories),
     each cell smoothed by half a count."""
     wasserstein_sd: float | None
-    """Wasserstein-1 distance in baseline standard deviations (numeric features)."""
+    """Wasserstein-1 distance in baseline standard deviations (numeric features): scipy's exact
+    one when the raw values are held (every training value kept, as --reference does, and at
+    most 10,000 values a side); else on the baseline's edges, the log's values taken at the edge
+    at or below them (off by up to the gaps between edges: 38% at n = 100 measured)."""
     mean: float | None
     baseline_mean: float | None
     mean_deviation: float | None
@@ -478,6 +503,12 @@ class FeatureDrift:
     missing mass). Rare values of a long-tail category are expected to be new in a log."""
     unseen_expected_se: float | None = None
     """Standard error of unseen_expected (Esty's)."""
+    ks_p_value: float | None = None
+    """Continuous numbers: the KS test's own p-value."""
+    tail_p_value: float | None = None
+    """Continuous numbers: the tail test's p-value (chi-square on the counts in bins cut at the
+    baseline's 0.1, 1, 5, 10, 25, 50, 75, 90, 95, 99 and 99.9% quantiles, those the sample
+    sizes support). `p_value` is twice the smaller of the two (Bonferroni over the pair)."""
     unseen_p_value: float | None = None
     """p-value of the unseen count against unseen_expected (beta-binomial upper tail); None
     when the log has no unseen value. The drift test combines it with the chi-square on the
@@ -618,7 +649,7 @@ _NONE = {"statistic": None, "p_value": None, "p_value_adjusted": None, "p_method
 
 def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions) -> FeatureDrift:
     m = st.n
-    few = p.exact and 0 < len(p.edges) <= FEW_VALUES
+    few = few_valued(p)
     row: dict[str, object] = {
         **_NONE, "name": name, "kind": Kind.NUMERIC.value, "n": m, "baseline_n": p.n,
         "mean": st.mean if m else None, "baseline_mean": p.mean, "mean_deviation": None,
@@ -633,6 +664,10 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     row["psi"] = _numeric_psi(p, st.counts, m)
     w = fx.wasserstein_sd(np.asarray(p.edges), np.asarray(p.cdf), np.cumsum(st.counts)[1::2] / m,
                           (st.below / m, st.above / m), p.std)
+    if st.small is not None and p.exact and max(m, p.n) <= SMALL_SAMPLE and p.std > 0 and not few:
+        # the raw values are at hand (--reference, small samples): scipy's exact distance
+        reference = np.repeat(np.asarray(p.edges), _edge_counts(p))
+        w = float(scipy_stats().wasserstein_distance(reference, np.concatenate(st.small))) / p.std
     row["wasserstein_sd"] = w if w is not None and math.isfinite(w) else None
     if few:
         base = dict(zip(map(repr, p.edges), _edge_counts(p).tolist(), strict=True))
@@ -653,12 +688,33 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     else:
         d = ks_from_counts(p, st.counts, m)
         pval, method = math.nan, "asymptotic"  # filled in for all features at once
+    tail = tail_table(p, st.counts, m)
+    tail_p = chi_square_test(tail)[1] if tail.shape[1] >= 2 else 1.0
     # D is within one grid bin's mass of the true D on a quantile grid (always below it)
     grid = 0.0 if p.exact else float(np.max(np.diff(np.asarray(p.cdf), prepend=0.0)))
     margin = fx.dkw_margin(m) + fx.dkw_margin(p.n)
     low, high = fx.bounds(d, margin)
     return FeatureDrift(**{**row, "status": "ok", "statistic": d, "p_value": pval, "p_method": method,  # type: ignore[arg-type]
-                           "effect_size": d, "effect_low": low, "effect_high": min(1.0, high + grid)})
+                           "effect_size": d, "effect_low": low, "effect_high": min(1.0, high + grid),
+                           "tail_p_value": tail_p})
+
+
+def tail_table(p: NumericProfile, counts: np.ndarray, m: int) -> np.ndarray:
+    """The tail test's 2 x k table: baseline and log counts in bins cut at the grid edges where
+    the baseline's CDF first reaches each of TAIL_QUANTILES (those with TAIL_EXPECTED values
+    expected beyond them in the smaller sample). Exact with ties and on a saved grid: a value
+    equal to an edge is counted with it, on both sides."""
+    cdf = np.asarray(p.cdf)
+    smaller = min(m, p.n)
+    qs = [q for q in TAIL_QUANTILES if smaller * min(q, 1 - q) >= TAIL_EXPECTED]
+    if len(cdf) < 2 or not qs:
+        return np.zeros((2, 1))
+    cuts = np.unique(np.searchsorted(cdf, qs, side="left"))
+    cuts = cuts[cuts < len(cdf) - 1]
+    base_cum = np.concatenate((np.round(cdf[cuts] * p.n), [float(p.n)]))
+    log_cum = np.concatenate((np.cumsum(counts)[2 * cuts + 1].astype(float), [float(m)]))
+    table = np.vstack((np.diff(base_cum, prepend=0.0), np.diff(log_cum, prepend=0.0)))
+    return table[:, table.sum(axis=0) > 0]
 
 
 def _edge_counts(p: NumericProfile) -> np.ndarray:

@@ -80,9 +80,11 @@ def wasserstein_sd(
 ) -> float | None:
     """Wasserstein-1 distance between the baseline and the log, in baseline standard deviations.
 
-    Both CDFs are taken at the baseline's edges and held constant to the next edge (exact for a
-    baseline of every distinct value, within a grid bin otherwise); `tails` are the log's mean
-    distance below the first edge and above the last, already divided by the log's n."""
+    Both CDFs are taken at the baseline's edges and held constant to the next edge: not exact
+    even for a baseline of every distinct value, since the log's values between two edges count
+    at the lower edge (drift uses scipy's exact distance when it holds the raw values); `tails`
+    are the log's mean distance below the first edge and above the last, already divided by the
+    log's n."""
     if not len(edges) or not std > 0 or not math.isfinite(std):
         return None
     scale = pow2_scale(float(edges[0]), float(edges[-1]), std)

@@ -40,14 +40,20 @@ def test_trend_shows_the_bad_hour_and_the_onset(day: tuple[Path, Path]) -> None:
     drifted = [h for h, w in enumerate(windows) if "age" in w["drifted"]]
     assert drifted == list(range(DRIFT_FROM, HOURS))
     assert all(w["drifted"] in ([], ["age"]) for w in windows)
-    # the last window still drifts: with --for 1 that alone decides the exit code
+    # the drift lasts to the last window: its evidence, accumulated since the onset, fires
+    assert code == 1 and {a["metric"] for a in doc["alerts"]} == {"evidence.age"}
+    assert {e["feature"] for e in doc["evidence"]} == {"age"}
+    assert min(e["last"] for e in doc["evidence"]) >= f"2026-11-01T{DRIFT_FROM:02d}:00:00Z"
+    # without evidence, each window's own drift alert decides (--for 1)
+    code, doc = _run("trend", str(log), "--every", "1h", "--reference", str(train), "--max-p99-ms", "150",
+                     "--no-evidence")
     assert code == 1 and {a["metric"] for a in doc["alerts"]} == {"drift.age"}
 
 
 def test_for_3_ignores_the_bad_hour_and_fires_on_the_lasting_drift(day: tuple[Path, Path]) -> None:
     log, train = day
     code, doc = _run("trend", str(log), "--every", "1h", "--reference", str(train),
-                     "--max-p99-ms", "150", "--for", "3")
+                     "--max-p99-ms", "150", "--for", "3", "--no-evidence")
     assert code == 1
     (alert,) = doc["alerts"]
     assert alert["metric"] == "drift.age"

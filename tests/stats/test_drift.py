@@ -73,8 +73,8 @@ def test_ks_small_samples_exact_like_scipy(rng: np.random.Generator, n_train: in
     ref = stats.ks_2samp(train, log)  # exact for max(n, m) <= 10000
     assert r.status == "ok" and r.test == "ks" and r.exact
     assert r.statistic == pytest.approx(ref.statistic, abs=1e-12)
-    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
-    assert r.p_value == pytest.approx(stats.ks_2samp(train, log, method="exact").pvalue, rel=1e-9)
+    assert r.ks_p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+    assert r.ks_p_value == pytest.approx(stats.ks_2samp(train, log, method="exact").pvalue, rel=1e-9)
     assert r.p_method == "exact"
     assert r.n == n_log and r.baseline_n == n_train
 
@@ -82,13 +82,13 @@ def test_ks_small_samples_exact_like_scipy(rng: np.random.Generator, n_train: in
 @pytest.mark.parametrize(("n_train", "n_log"), [(300, 200), (4000, 2500)])
 def test_ks_small_samples_with_ties(rng: np.random.Generator, n_train: int, n_log: int) -> None:
     # more than FEW_VALUES distinct values: KS with ties (fewer are tested on counts)
-    train = rng.poisson(60, n_train).astype(float)
-    log = rng.poisson(62, n_log).astype(float)
+    train = rng.poisson(400, n_train).astype(float)
+    log = rng.poisson(404, n_log).astype(float)
     r = drift_of(exact(x=train), x=log)["x"]
-    assert r.test == "ks" and len(set(train.tolist())) > drift_mod.FEW_VALUES
+    assert r.test == "ks" and len(set(train.tolist())) > drift_mod.TIED_VALUES
     ref = stats.ks_2samp(train, log)
     assert r.statistic == pytest.approx(ref.statistic, abs=1e-12)
-    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+    assert r.ks_p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
 
 
 @pytest.mark.parametrize("ties", [False, True])
@@ -96,8 +96,8 @@ def test_ks_small_samples_with_ties(rng: np.random.Generator, n_train: int, n_lo
 def test_ks_large_samples_asymptotic_like_scipy(rng: np.random.Generator, ties: bool,
                                                 n_train: int, n_log: int) -> None:
     if ties:
-        train = rng.integers(0, 40, n_train).astype(float)
-        log = np.minimum(rng.integers(0, 42, n_log), 39).astype(float)
+        train = rng.integers(0, 80, n_train).astype(float)
+        log = np.minimum(rng.integers(0, 82, n_log), 79).astype(float)
     else:
         train = rng.normal(0, 1, n_train)
         log = rng.normal(0.04, 1, n_log)
@@ -106,8 +106,8 @@ def test_ks_large_samples_asymptotic_like_scipy(rng: np.random.Generator, ties: 
     default = stats.ks_2samp(train, log)
     assert r.exact and r.p_method == "asymptotic"
     assert r.statistic == pytest.approx(asymp.statistic, abs=1e-12)
-    assert r.p_value == pytest.approx(asymp.pvalue, rel=1e-9, abs=1e-300)
-    assert r.p_value == pytest.approx(default.pvalue, rel=1e-9, abs=1e-300)
+    assert r.ks_p_value == pytest.approx(asymp.pvalue, rel=1e-9, abs=1e-300)
+    assert r.ks_p_value == pytest.approx(default.pvalue, rel=1e-9, abs=1e-300)
 
 
 @pytest.mark.parametrize("ties", [False, True])
@@ -134,7 +134,7 @@ def test_gridded_baseline_d_within_bin_mass(rng: np.random.Generator, ties: bool
     assert r.statistic <= d_exact + 1e-12
     # p-value from the Kolmogorov distribution with the true n and m
     en = round(len(train) * len(log) / (len(train) + len(log)))
-    assert r.p_value == pytest.approx(stats.kstwo.sf(r.statistic, en), rel=1e-9)
+    assert r.ks_p_value == pytest.approx(stats.kstwo.sf(r.statistic, en), rel=1e-9)
 
 
 # --------------------------------------------------------------------- chi-square
@@ -332,7 +332,7 @@ def test_verdict_needs_effect_size(rng: np.random.Generator) -> None:
     b = exact(x=train)
     default = drift_of(b, x=log)["x"]
     p_rule = drift_of(b, DriftOptions(min_effect=0.0), x=log)["x"]
-    assert default.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert default.ks_p_value == pytest.approx(ref.pvalue, rel=1e-9)
     assert default.drift is False
     assert p_rule.drift is True
 
@@ -513,5 +513,53 @@ def test_p_method_says_when_scipy_fell_back_to_asymptotic(
     monkeypatch.setattr(stats, "ks_2samp", ks_2samp)
     r = drift_of(exact(x=train), x=log)["x"]
     ref = original(train, log)
-    assert r.statistic == pytest.approx(ref.statistic) and r.p_value == pytest.approx(ref.pvalue)
+    assert r.statistic == pytest.approx(ref.statistic) and r.ks_p_value == pytest.approx(ref.pvalue)
     assert r.p_method == ("asymptotic" if scipy_falls_back else "exact")
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_tail_test_is_scipys_chi_square_on_quantile_bins_and_combines_with_ks(
+    rng: np.random.Generator, grid: bool
+) -> None:
+    """Continuous numbers get a second test that sees the tails: chi-square on the counts in
+    bins cut at the baseline's 0.1 .. 99.9% quantiles (those with at least 10 values expected
+    beyond them in the smaller sample); the feature's p-value is twice the smaller of KS's and
+    its (Bonferroni). The top 5% doubled is found at n = 1,000, where KS alone is weak."""
+    train = rng.normal(50, 10, 20000)
+    log = rng.normal(50, 10, 1000)
+    top = log > np.quantile(train, 0.95)
+    log[top] *= 2
+    b = bl.build(train_table(x=train), source="t", max_edges=1001 if grid else None)
+    r = drift_of(b, x=log)["x"]
+    prof = b.features[0].numeric
+    assert prof is not None
+    cdf, edges = np.asarray(prof.cdf), np.asarray(prof.edges)
+    qs = [q for q in drift_mod.TAIL_QUANTILES if min(1000, 20000) * min(q, 1 - q) >= 10]
+    cut_edges = np.unique(edges[np.searchsorted(cdf, qs, side="left")])
+    # by hand: training and log values at or below each cut, differenced
+    base = np.diff(np.concatenate(([0], [np.sum(train <= e) for e in cut_edges], [len(train)])))
+    got = np.diff(np.concatenate(([0], [np.sum(log <= e) for e in cut_edges], [len(log)])))
+    ref = stats.chi2_contingency(np.array([base, got]), correction=False)
+    assert r.tail_p_value == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-300)
+    assert r.ks_p_value is not None and r.tail_p_value is not None
+    assert r.p_value == pytest.approx(min(1.0, 2 * min(r.ks_p_value, r.tail_p_value)), rel=1e-12)
+    assert r.tail_p_value < 1e-6 and r.drift is True
+
+
+def test_hour_of_day_is_tested_on_counts() -> None:
+    """24 distinct values (hour of day) are few: chi-square on the counts, not KS with ties."""
+    train = np.repeat(np.arange(24.0), 100)
+    r = drift_of(exact(x=train), x=np.repeat(np.arange(24.0), 5))["x"]
+    assert r.test == "chi_square" and r.tail_p_value is None
+    assert drift_mod.few_valued(exact(x=train).features[0].numeric)  # type: ignore[arg-type]
+    # 40 distinct values in 40 training rows are no ties: KS
+    assert drift_of(exact(x=np.arange(40.0)), x=np.arange(40.0) + 0.5)["x"].test == "ks"
+
+
+def test_wasserstein_is_scipys_exact_distance_with_the_raw_values(rng: np.random.Generator) -> None:
+    """With every training value kept (--reference) and small samples, wasserstein_sd is scipy's
+    exact distance over the baseline std; on a saved grid it is the grid's approximation."""
+    train, log = rng.normal(0, 2, 500), rng.normal(0.3, 2, 100)
+    r = drift_of(exact(x=train), x=log)["x"]
+    assert r.wasserstein_sd == pytest.approx(stats.wasserstein_distance(train, log) / train.std(ddof=1),
+                                             rel=1e-9)
