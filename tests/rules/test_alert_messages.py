@@ -312,13 +312,15 @@ def test_a_missing_or_thin_feature_does_not_hide_the_next_ones_alerts(row: Featu
 def test_an_unseen_alert_against_the_share_the_baseline_expects(row: FeatureDrift) -> None:
     from mlmon.numfmt import percent
 
-    f = replace(row, n=1000, unseen_share=0.2, unseen_categories=(("XX", 0.2),), unseen_distinct=1,
-                unseen_expected=0.01, unseen_expected_se=0.001, baseline_n=20000, p_value_adjusted=0.5,
+    # 3% unseen where 1% is expected: 2 points over, past the 1% limit, short of the critical 5%
+    f = replace(row, n=20000, unseen_share=0.03, unseen_categories=(("XX", 0.03),), unseen_distinct=1,
+                unseen_expected=0.01, unseen_expected_se=0.0005, baseline_n=20000, p_value_adjusted=0.5,
                 mean_shift=False)
     (a,) = drift_alerts((f,), DriftOptions(max_unseen_share=0.01))
-    assert a.message == (f"feature age: {percent(0.2)} of values were never seen in training, "
-                         f"{percent(0.01)} expected (limit 1% over the expected share): XX {percent(0.2)} "
-                         "(n=1000)")
+    assert a.severity is Severity.WARNING
+    assert a.message == (f"feature age: {percent(0.03)} of values were never seen in training, "
+                         f"{percent(0.01)} expected (limit 1% over the expected share): XX {percent(0.03)} "
+                         "(n=20000)")
 
 
 @pytest.mark.parametrize(("kind", "mean", "want"), [
