@@ -279,7 +279,7 @@ def init(
         from mlmon.cli.app import refuse_overwriting_inputs
 
         refuse_overwriting_inputs([("-o", output)], [log, *([baseline] if baseline else [])])
-        text = starter(log, baseline)
+        text = starter(log, baseline, where=None if output == "-" else output)
         if output != "-" and os.path.exists(output) and not force:
             from mlmon.errors import OptionError
 
@@ -289,8 +289,28 @@ def init(
             typer.echo(f"wrote {output}", err=True)
 
 
-def starter(log: str, baseline: str | None) -> str:
-    """The text of a starter config: settings and rules with thresholds from the log's values."""
+def _rel(path: str, where: str | None) -> str:
+    """A path as the written file reads it: relative to that file's folder (config paths are), so a
+    committed config checks the files next to it on every machine, not the author's."""
+    base = os.path.dirname(os.path.abspath(where)) if where else os.getcwd()
+    return os.path.relpath(os.path.abspath(path), base)
+
+
+def _n(v: float) -> str:
+    """A threshold or a measured value without float noise: 94.76, not 94.76140000000004."""
+    from mlmon.numfmt import number
+
+    return number(v).replace(",", "")
+
+
+def _p99_note(p99: float | None, n: int) -> str:
+    shown = "-" if p99 is None else _n(p99)
+    return f"1.5x (warning) and 3x (critical) the log's p99 latency, {shown} ms ({n:,} latencies)"
+
+
+def starter(log: str, baseline: str | None, *, where: str | None = None) -> str:
+    """The text of a starter config: settings and rules with thresholds from the log's values,
+    each with a comment saying what it was derived from; paths relative to `where` (the file)."""
     from mlmon.api import check
     from mlmon.rules.config import Rule
     from mlmon.stats.baseline import load
@@ -313,12 +333,17 @@ def starter(log: str, baseline: str | None) -> str:
         + (f" and {os.path.basename(baseline)}" if baseline else "")
         + f" ({o.records} records).",
         "",
-        f"logs = [{_toml_value(os.path.abspath(log))}]",
+        f"logs = [{_toml_value(_rel(log, where))}]",
     ]
     if baseline:
-        lines.append(f"baseline = {_toml_value(os.path.abspath(baseline))}")
+        lines.append(f"baseline = {_toml_value(_rel(baseline, where))}")
+    from mlmon.numfmt import duration
+
+    span = o.span_seconds or 0.0
+    per_hour = o.records * 3600 / span if span >= 60 else float(o.records)
     lines += [
         '# last = "60m"            # only the last hour up to the newest record',
+        '# max-age = "2h"          # critical when the newest record is older: a dead service',
         '# by = "model_version"    # group field (rules with by = "model_version" check each group)',
         '# fail-on = "warning"     # exit 1 on warning or critical; "critical" or "never"',
         "",
@@ -328,8 +353,12 @@ def starter(log: str, baseline: str | None) -> str:
         "",
         "[[rules]]",
         'metric = "records"',
-        f"warning = {max(1, o.records // 10)}      # fewer records than this: is the service up?",
+        f"warning = {max(1, int(per_hour // 10))}",
         "critical = 1",
+        f"# warning: a tenth of the {per_hour:,.0f} records an hour this log had ({o.records:,} over "
+        f"{duration(span)}),",
+        '# for the hour an hourly `mlmon check --state` run (or last = "60m") reads: fewer means',
+        "# the service may be down or its traffic gone",
     ]
 
     def rule(metric: str, warn: float | None, crit: float | None, note: str, by: bool = False) -> None:
@@ -339,20 +368,21 @@ def starter(log: str, baseline: str | None) -> str:
             return
         lines += ["", "[[rules]]", f"metric = {_toml_value(metric)}"]
         if warn is not None:
-            lines.append(f"warning = {warn!r}")
+            lines.append(f"warning = {_n(warn)}")
         if crit is not None:
-            lines.append(f"critical = {crit!r}")
+            lines.append(f"critical = {_n(crit)}")
         if by and grouped:
             lines.append('by = "model_version"')
         lines.append(f"# {note}")
 
-    rule("latency_ms.p99", up(lat.p99, 1.5), up(lat.p99, 3), f"today's p99: {lat.p99}", by=True)
+    rule("latency_ms.p99", up(lat.p99, 1.5), up(lat.p99, 3), _p99_note(lat.p99, lat.n), by=True)
     sr = o.success_rate
     rule(
         "success_rate",
         None if sr is None else round(max(0.0, sr - (1 - sr) - 0.005), 4),
         None if sr is None else round(max(0.0, sr - 3 * (1 - sr) - 0.02), 4),
-        f"today's success rate: {sr}",
+        f"the log's success rate, {'-' if sr is None else _n(sr)} ({o.success_n:,} records), less twice\n"
+        "# its error rate and 0.5 points (warning), less four times and 2 points (critical)",
         by=True,
     )
     ls = o.confidence.low_share
@@ -360,7 +390,8 @@ def starter(log: str, baseline: str | None) -> str:
         "confidence.low_share",
         None if ls is None else round(min(1.0, ls * 1.5 + 0.02), 4),
         None,
-        f"today's share below confidence {o.confidence.low_threshold}: {ls}",
+        f"1.5x the log's share below confidence {_n(o.confidence.low_threshold)}, "
+        f"{'-' if ls is None else _n(ls)} ({o.confidence.n:,} predictions), + 2 points",
     )
     if base is not None:
         lines += [
