@@ -134,12 +134,25 @@ def find_config(start: str | None = None) -> str | None:
             try:
                 if "mlmon" in _load_toml(py).get("tool", {}):
                     return py
-            except (OSError, ValueError, AttributeError, ConfigError):  # not TOML, not UTF-8: not ours
-                pass
+            except ConfigError:
+                if _mentions_mlmon(py):  # ours, but untrusted or malformed: say so, never skip it
+                    raise
+            except (OSError, ValueError, AttributeError) as e:  # not TOML, not UTF-8: not ours
+                if _mentions_mlmon(py):
+                    raise ConfigError(f"{py}: [tool.mlmon] cannot be read: {e}") from None
         parent = os.path.dirname(here)
         if parent == here:
             return None
         here = parent
+
+
+def _mentions_mlmon(path: str) -> bool:
+    """Whether a pyproject.toml that could not be loaded holds a `[tool.mlmon]` table (by its text)."""
+    try:
+        with open(path, "rb") as fh:
+            return re.search(rb"^\s*\[\s*tool\s*\.\s*mlmon\s*[\].]", fh.read(MAX_BYTES), re.M) is not None
+    except OSError:
+        return False
 
 
 def _load_toml(path: str) -> dict[str, Any]:

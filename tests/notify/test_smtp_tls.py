@@ -189,3 +189,31 @@ def test_a_config_file_owned_by_another_user_is_refused(
     assert r.exit_code == ExitCode.CONFIG
     monkeypatch.setenv("MLMON_TRUST_CONFIG", "1")
     assert cli(["check"]).exit_code == 0
+
+
+def test_a_pyproject_with_tool_mlmon_owned_by_another_user_is_refused_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A [tool.mlmon] table found from here up that cannot be trusted or read is exit 78 naming it:
+    skipping it would quietly use a config further up, or none."""
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root (the tests run as root in CI)")
+    _config(tmp_path, monkeypatch)  # an mlmon.toml above: what a skipped pyproject would fall back to
+    project = tmp_path / "project"
+    project.mkdir()
+    py = project / "pyproject.toml"
+    py.write_text('[project]\nname = "svc"\n\n[tool.mlmon]\nlast = "60m"\n')
+    os.chown(py, 65534, 65534)
+    monkeypatch.chdir(project)
+    r = cli(["check"])
+    assert r.exit_code == ExitCode.CONFIG
+    assert error_line(r).startswith(f"{py}: owned by another user (uid 65534)")
+    # a pyproject that is not mlmon's stays none of its business, whoever owns it
+    py.write_text('[project]\nname = "svc"\n')
+    os.chown(py, 65534, 65534)
+    assert cli(["check"]).exit_code != ExitCode.CONFIG
+    # nor is a broken [tool.mlmon] skipped
+    py.write_text('[tool.mlmon]\nlast = \n')
+    os.chown(py, 0, 0)
+    r = cli(["check"])
+    assert r.exit_code == ExitCode.CONFIG and str(py) in error_line(r)
