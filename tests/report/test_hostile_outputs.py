@@ -66,7 +66,8 @@ def test_every_output_holds_the_corpus_escaped_and_parses_with_its_consumer(
     _setup(tmp_path, monkeypatch)
     results = _results(tmp_path)
     names = {x["name"] for x in results}
-    assert RULE_NAME in names and len(results) == 1 + len(FEATURES)  # latency, and drift per feature
+    # latency, and per feature drift plus the default missing_share and type_errors rules
+    assert RULE_NAME in names and len(results) == 1 + 3 * len(FEATURES)
     shown: dict[str, str] = {}
     for fmt in ("table", "junit", "markdown", "prometheus", "csv"):
         r = cli(["check", "-f", fmt])
