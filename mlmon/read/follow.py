@@ -34,10 +34,12 @@ FP_BYTES = 1024
 MIN_FP_BYTES = 16
 """A copy is recognised by content alone only when at least this many first bytes are known;
 below that, only under the same device and inode."""
-ROTATED_SUFFIX = re.compile(r"[.-][0-9][0-9_.:-]*(?:\.(?:gz|bz2|zst|zstd))?$")
+ROTATED_SUFFIX = re.compile(r"[.-][0-9][0-9_.:-]*(?:\.backup)?(?:\.(?:gz|bz2|zst|zstd))?$")
 """What rotation adds to a log's name: logrotate's `.1`, `.2.gz`, `-20261207` (dateext, any
 dateformat of digits), RotatingFileHandler's `.1`, TimedRotatingFileHandler's `.2026-12-07`,
-`.2026-12-07_10-30`; compressed or not."""
+`.2026-12-07_10-30`; compressed or not. Also logrotate's `-2026120710.backup`: with `create`,
+when the writer has made the log anew between logrotate's rename and its create, logrotate
+moves that new file aside under this name (its lines are the service's, and only there)."""
 MTIME_SLACK = 2.0
 """Seconds of file time stamp granularity allowed when asking whether a copy changed since the
 last run."""

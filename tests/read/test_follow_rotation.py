@@ -89,8 +89,10 @@ def test_a_file_rotated_twice_between_runs_is_finished(logs: Logs) -> None:
         ("-2026120610", "-2026120611"),  # dateext with an hour in dateformat
         (".2026-12-06", ".2026-12-07"),  # TimedRotatingFileHandler, when='midnight'
         (".2026-12-07_10-00-00", ".2026-12-07_10-00-01"),  # TimedRotatingFileHandler, when='S'
+        # logrotate create: a log the writer made anew before logrotate's create is moved aside
+        (".1", "-2026120706.backup"),
     ],
-    ids=["dateext", "dateext-hour", "timed-day", "timed-second"],
+    ids=["dateext", "dateext-hour", "timed-day", "timed-second", "logrotate-backup"],
 )
 def test_date_named_copies_are_found(logs: Logs, names: tuple[str, str]) -> None:
     first, second = (logs.dir / ("predictions.log" + n) for n in names)
