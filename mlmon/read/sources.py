@@ -7,6 +7,7 @@ import fnmatch
 import functools
 import glob
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -562,6 +563,15 @@ class _Plain(_Closable):
 
 
 
+def _is_device(raw: IO[bytes]) -> bool:
+    """Whether an open file is a character or block device (a pipe or a regular file is not)."""
+    try:
+        mode = os.fstat(raw.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+
+
 def open_source(
     source: Source,
     notes: ReadNotes,
@@ -585,6 +595,10 @@ def open_source(
     except OSError as exc:
         raise_if_environment(exc)
         raise NoInputError(f"cannot read {source.path!r}: {exc.strerror or exc}") from None
+    if source.path != STDIN and _is_device(raw):
+        raw.close()
+        # /dev/zero, /dev/urandom or a disk never end: read, they would hold the run forever
+        raise DataError("a device, not a log file")
     try:
         magic = raw.read(4096)
     except OSError as exc:

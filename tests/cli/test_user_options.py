@@ -144,3 +144,17 @@ def test_a_misspelt_reader_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, val
     for good in ("python", " Native ", ""):
         monkeypatch.setenv("MLMON_READER", good)
         assert cli(["summary", LOG]).exit_code == 0
+
+
+def test_a_device_named_as_a_log_is_refused_not_read_forever(tmp_path: Path) -> None:
+    # `mlmon summary /dev/zero` read NUL bytes until killed; a link to a device is the device
+    (tmp_path / "zero.jsonl").symlink_to("/dev/zero")
+    drift = ["drift", "--reference", str(SAMPLES / "training.csv")]
+    for path in ("/dev/zero", "/dev/urandom", str(tmp_path / "zero.jsonl")):
+        for cmd in (["summary"], ["trend", "--every", "10m"], drift):
+            r = cli([*cmd, path])
+            assert r.exit_code == 65, (cmd, path, r.stderr)
+            assert error_line(r) == f"{path}: a device, not a log file"
+    # standard input stays readable whatever it is (a pipe here)
+    r = cli(["summary", "-", "-f", "json"], input=(SAMPLES / "predictions.jsonl").read_bytes())
+    assert r.exit_code == 0 and json.loads(r.stdout)["records"] == 2000
