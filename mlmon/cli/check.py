@@ -139,6 +139,14 @@ def check(
             help="Alertmanager keeps a firing alert this long unless the next run sends it again.",
         ),
     ] = "2h",
+    runbook_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Alertmanager's runbook_url annotation for rules without their own (a rule's "
+            "runbook_url in the config); an http(s) URL.",
+        ),
+    ] = None,
     notify_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for each notification attempt (3 attempts, with backoff).")
     ] = 10.0,
@@ -368,6 +376,7 @@ def check(
             push_job=push_job,
             alert_ttl=_seconds(alert_ttl, "--alert-ttl"),
             timeout=notify_timeout,
+            runbook_url=_runbook(runbook_url),
             quiet=quiet,
             labels={**cfg.settings.get("labels", {}), **dict(flagged)},
             retention=retention,
@@ -387,3 +396,16 @@ def _seconds(text: str, option: str) -> float:
         return parse_duration(text) / 1e9
     except OptionError:
         raise OptionError(f"{option}: {text!r} is not a duration like 30s, 60m, 2h or 1d") from None
+
+
+def _runbook(url: str | None) -> str | None:
+    """--runbook-url (or `runbook-url` in the config), checked as an http(s) URL."""
+    if url is None:
+        return None
+    from mlmon.errors import ConfigError, OptionError
+    from mlmon.rules.config import check_url
+
+    try:
+        return check_url(url, "--runbook-url")
+    except ConfigError as exc:
+        raise OptionError(str(exc)) from None

@@ -157,6 +157,8 @@ class CheckArgs:
     """The run's identity: added to every alert, series and the Pushgateway grouping key."""
     retention: float = 30 * 86400.0
     """Seconds a group (model_version) may go without a record before --state forgets it."""
+    runbook_url: str | None = None
+    """Alertmanager's runbook_url for rules without their own."""
 
 
 def _drift_options(s: dict[str, Any]) -> Any:

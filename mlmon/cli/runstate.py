@@ -25,6 +25,7 @@ def deliveries(a: CheckArgs) -> Deliveries:
         timeout=a.timeout,
         repeat_interval=a.repeat_interval,
         labels=dict(a.labels),
+        runbook_url=a.runbook_url,
     )
 
 

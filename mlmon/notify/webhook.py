@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlmon.escape import mrkdwn
+from mlmon.escape import mrkdwn, one_line
 from mlmon.notify.deliver import Outcome, post_json, redact, with_retries
 
 COLOR = {"critical": "danger", "warning": "warning", "resolved": "good"}
 
 
 def body(events: list[tuple[str, str, str]], *, title: str) -> dict[str, Any]:
-    """events: (state: firing|resolved, severity, message). Slack shows `text` and the attachments.
+    """events: (state: firing|resolved, severity, message). Slack shows `text` (the count, then one
+    line per alert) and the attachments.
     Log text (messages, the title's labels) goes through the Slack mrkdwn escaper: `<!channel>`
     cannot ping a channel, `<https://x|click>` cannot disguise a link."""
     firing = sum(1 for s, _, _ in events if s == "firing")
@@ -19,8 +20,13 @@ def body(events: list[tuple[str, str, str]], *, title: str) -> dict[str, Any]:
     parts = [f"{firing} firing"] if firing else []
     if resolved:
         parts.append(f"{resolved} resolved")
+    # each alert on its own line, with its value and limit (a line break in log text is escaped)
+    lines = [
+        f"{'RESOLVED' if state == 'resolved' else sev.upper()}: {mrkdwn(one_line(message))}"
+        for state, sev, message in events
+    ]
     return {
-        "text": f"{mrkdwn(title)}: {', '.join(parts)}",
+        "text": "\n".join([f"{mrkdwn(title)}: {', '.join(parts)}", *lines]),
         "attachments": [
             {
                 "color": COLOR["resolved" if state == "resolved" else sev],

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mlmon import __version__
 from mlmon.numfmt import ms, number, p_value, percent
 from mlmon.report.render import SCHEMA_VERSION, drift_json, plain, safe, summary_json
+from mlmon.rules.guidance import what_to_do
 
 if TYPE_CHECKING:
     from mlmon.api.check_report import CheckReport
@@ -22,31 +23,6 @@ if TYPE_CHECKING:
     from mlmon.rules.alerts import SummaryThresholds
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-TODO = (
-    ("latency_ms.", "Latency is over its limit: see which model version and which windows are slow "
-                    "(Serving health below), compare versions with mlmon compare, and check the serving "
-                    "hosts' load."),
-    ("success_rate", "Requests fail: look at the failing windows' error statuses in the log; if only one "
-                     "model version fails, roll it back."),
-    ("error_rate", "Requests fail: look at the failing windows' error statuses in the log; if only one "
-                   "model version fails, roll it back."),
-    ("drift.", "The feature's values differ from training: compare its two distributions below. A change "
-               "upstream (units, defaults, a renamed category) is fixed there; a real change in the world "
-               "calls for retraining on recent data."),
-    ("mean_deviation.", "The feature's mean moved: compare its distributions below and check the "
-                        "pipeline that computes it."),
-    ("unseen.", "The log has categories training never had: a renamed or new category upstream, or a "
-                "new kind of input the model was not trained on."),
-    ("missing.", "The feature is absent from the log: check the field name (--features-field) and the "
-                 "service's logging."),
-    ("records", "Too few or no records: is the service up and writing its log, and is the path right?"),
-    ("age", "The newest record is old: the service may have stopped serving or logging."),
-    ("confidence.", "More predictions with low confidence: often the first sign of drift, see the drift "
-                    "section."),
-    ("predictions_out_of_range", "Numeric predictions fall outside the expected range: check the model "
-                                 "version and its inputs."),
-)
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#111;background:#fff;
@@ -89,10 +65,7 @@ def _num(metric: str, value: float | int | None, text: str, group: str | None = 
 
 
 def _todo(metric: str) -> str:
-    for prefix, text in TODO:
-        if metric.startswith(prefix) or metric == prefix:
-            return str(text)
-    return "See this metric's section below."
+    return what_to_do(metric) or "See this metric's section below."
 
 
 def _group_label(g: dict[str, Any], by: str | None) -> str:

@@ -131,7 +131,8 @@ class _Collector:
         if rep.features is not None:
             stat = GaugeMetricFamily(
                 "mlmon_feature_drift_statistic",
-                "Drift effect size per feature: KS D for numbers, PSI for categories.",
+                "Drift effect size per feature (label measure): KS D for numbers, total variation for "
+                "categories.",
                 labels=["feature", "measure"],
             )
             flag = GaugeMetricFamily(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from mlmon.numfmt import number, p_value, percent, sd
+from mlmon.numfmt import duration, number, p_value, percent, sd
 from mlmon.stats.percentile import level as percentile_level
 from mlmon.stats.summary import GroupSummary, SummaryResult, group_text
 
@@ -256,20 +256,6 @@ class TrafficRules:
     max_age_seconds: Threshold | float | None = None
 
 
-def _duration(seconds: float, unit: tuple[str, float]) -> str:
-    name, size = unit
-    v = seconds / size
-    text = f"{v:,.1f}"
-    return (text[:-2] if text.endswith(".0") else text) + f" {name}"
-
-
-def _unit_for(seconds: float) -> tuple[str, float]:
-    for name, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
-        if seconds >= size:
-            return name, size
-    return "s", 1.0
-
-
 def traffic_alerts(
     records: int, newest_ns: int | None, rules: TrafficRules, now_ns: int, *, newest_text: str | None = None
 ) -> tuple[Alert, ...]:
@@ -298,16 +284,17 @@ def traffic_alerts(
         hit = age_rule.crossed(age, upper=True)
         if hit is not None:
             sev, limit = hit
-            unit = _unit_for(limit)
             when = f" ({newest_text})" if newest_text else ""
+            old, lim = duration(age), duration(limit)
+            if old == lim:  # just over the limit: rounding would show "2h old > 2h"
+                old, lim = f"{age:,.0f}s", f"{limit:,.0f}s"
             alerts.append(
                 Alert(
                     "age_seconds",
                     sev,
                     age,
                     limit,
-                    f"the newest record{when} is {_duration(age, unit)} old > {_duration(limit, unit)}, "
-                    f"the {sev.value} limit",
+                    f"the newest record{when} is {old} old > {lim}, the {sev.value} limit",
                 )
             )
     return tuple(alerts)

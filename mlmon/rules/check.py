@@ -65,6 +65,8 @@ class RuleResult:
     bound: float | None = None
     """Latency percentiles: the 95% confidence bound the status was decided on (the lower bound
     for an upper limit)."""
+    runbook_url: str | None = None
+    """The rule's `runbook_url` (Alertmanager's annotation), when the config gives one."""
 
     @property
     def threshold(self) -> float | None:
@@ -458,7 +460,10 @@ def evaluate(
     out: list[RuleResult] = []
     for rule in rules:
         if rule.metric.startswith(FEATURE_PREFIXES):
-            out.extend(replace(r, for_runs=rule.for_runs) for r in _feature_rules(rule, features, d))
+            out.extend(
+                replace(r, for_runs=rule.for_runs, runbook_url=rule.runbook_url)
+                for r in _feature_rules(rule, features, d)
+            )
             continue
         candidates: list[_Candidate] = [
             (None, *summary_value(summary.overall, rule.metric, now=now))
@@ -470,7 +475,8 @@ def evaluate(
                 for g in summary.groups
             ]
             judged += [_percentile_judged(rule, g) for g in summary.groups]
-        out.append(replace(_decide(rule, candidates, judged=judged), for_runs=rule.for_runs))
+        decided = _decide(rule, candidates, judged=judged)
+        out.append(replace(decided, for_runs=rule.for_runs, runbook_url=rule.runbook_url))
     return tuple(out)
 
 

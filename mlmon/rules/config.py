@@ -63,6 +63,7 @@ RULE_SCHEMA: dict[str, Any] = {
         "for": {"type": "integer", "minimum": 1},
         "by": {"type": "string"},
         "description": {"type": "string"},
+        "runbook_url": {"type": "string"},
     },
 }
 
@@ -81,6 +82,20 @@ def config_schema(settings: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def check_url(url: str, where: str) -> str:
+    """An http(s) URL with a host (a runbook's), or ConfigError naming `where`."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"{where}: {url!r} is not an http(s) URL (give https://host/page)")
+    return url
+
+
 @dataclass(frozen=True)
 class Rule:
     """One check: a metric against warning and critical thresholds."""
@@ -96,6 +111,8 @@ class Rule:
     by: str | None = None
     """Evaluate per group (this field must be the grouping field) as well as overall."""
     description: str | None = None
+    runbook_url: str | None = None
+    """An http(s) URL: the page on-call opens for this rule (Alertmanager's `runbook_url`)."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +318,8 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
                 f"{where}.by: {rule_by!r} is not the grouping field of this run ({by!r}); "
                 f"set `by = {rule_by!r}` at the top level to group the records by it"
             )
+        if "runbook_url" in item:
+            check_url(item["runbook_url"], f"{where}.runbook_url")
         name = item.get("name") or metric
         if name in names:
             raise ConfigError(f"{where}.name: {name!r} is used by another rule; give each rule its own name")
@@ -315,6 +334,7 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
                 for_runs=item.get("for", 1),
                 by=rule_by,
                 description=item.get("description"),
+                runbook_url=item.get("runbook_url"),
             )
         )
     return tuple(rules)

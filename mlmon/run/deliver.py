@@ -34,6 +34,8 @@ class Deliveries:
     """Tell webhooks and email again about an alert still firing after this long (None: never)."""
     labels: dict[str, str] = field(default_factory=dict)
     """The run's identity: on every alert and series, and the Pushgateway grouping key."""
+    runbook_url: str | None = None
+    """Alertmanager's `runbook_url` for a rule without its own (`runbook-url` in the config)."""
 
 
 def secret(spec: str) -> str:
@@ -105,6 +107,14 @@ def notify_all(
     from mlmon.notify import alertmanager, smtp, webhook
     from mlmon.notify.alertmanager import AmAlert
     from mlmon.notify.deliver import Outcome, redact
+    from mlmon.run import alerttext
+
+    results = {r.name: r for r in rep.results}
+
+    def notes(name: str, message: str) -> tuple[tuple[str, str], ...]:
+        r = results.get(name)
+        runbook = (r.runbook_url if r is not None else None) or a.runbook_url
+        return alerttext.am_annotations(r, message, rep, runbook)
 
     before = pending or {}
     after: dict[str, tuple[Event, ...]] = {}
@@ -130,10 +140,10 @@ def notify_all(
             # an end not delivered before is sent again, unless the same alert fires again now
             ends = [e for e in before.get(key, ()) if e.labels not in firing_labels] + new_ends
             am = [
-                AmAlert(tuple(lab.items()), _annotations(f.message), f.since, now + a.alert_ttl)
-                for lab, f in zip(firing_labels, current.values(), strict=True)
+                AmAlert(tuple(lab.items()), notes(name, f.message), f.since, now + a.alert_ttl)
+                for lab, (name, f) in zip(firing_labels, current.items(), strict=True)
             ]
-            am += [AmAlert(tuple(e.labels.items()), _annotations(e.message), e.since, now) for e in ends]
+            am += [AmAlert(tuple(e.labels.items()), notes(e.name, e.message), e.since, now) for e in ends]
             try:
                 target = secret(url)
             except OptionError as exc:
@@ -152,7 +162,12 @@ def notify_all(
             key = target_key("notify", spec)
             todo = [*before.get(key, ()), *new]
             triples = [
-                ("resolved" if e.kind == "resolved" else "firing", e.severity, e.message) for e in todo
+                (
+                    state := "resolved" if e.kind == "resolved" else "firing",
+                    e.severity,
+                    alerttext.text(state, results.get(e.name), e.message),
+                )
+                for e in todo
             ]
             try:
                 if kind == "webhook":
@@ -189,10 +204,6 @@ def notify_all(
     return out, after
 
 
-def _annotations(message: str) -> tuple[tuple[str, str], ...]:
-    return (("summary", message), ("description", f"mlmon check: {message}"))
-
-
 def _email(
     triples: list[tuple[str, str, str]], rep: CheckReport, identity: dict[str, str]
 ) -> tuple[str, str]:
@@ -205,7 +216,21 @@ def _email(
     body = "\n".join(
         f"{'RESOLVED' if s == 'resolved' else sev.upper()}: {one_line(m)}" for s, sev, m in triples
     )
-    return subject, body + f"\n\n{rep.records} records checked.\n"
+    from mlmon.rules.guidance import what_to_do
+    from mlmon.run import alerttext
+
+    seen: set[str] = set()
+    todo = []
+    for r in rep.results:
+        if r.status.value in ("warning", "critical"):
+            advice = what_to_do(r.metric)
+            kind = r.metric.split(".", 1)[0]
+            if advice and kind not in seen:
+                seen.add(kind)
+                todo.append(f"- {r.metric}: {advice}")
+    checked = f"Checked {alerttext.window(rep)} in {one_line(alerttext.files(rep))}."
+    more = "\n\nWhat to do:\n" + "\n".join(one_line(t) for t in todo) if todo else ""
+    return subject, body + f"\n\n{checked}{more}\n"
 
 
 def push_metrics(

@@ -65,17 +65,19 @@ def test_enough_records_is_quiet_even_at_the_limit() -> None:
 
 
 @pytest.mark.parametrize(("age_s", "gate", "want"), [
-    # the unit is the limit's: hours for 1 h, days for 1 d, minutes for 60 s, seconds below
-    (5400, 3600, (Severity.CRITICAL, "is 1.5 h old > 1 h, the critical limit")),
-    (2 * 86400, 86400, (Severity.CRITICAL, "is 2 d old > 1 d, the critical limit")),
-    (90, 60, (Severity.CRITICAL, "is 1.5 min old > 1 min, the critical limit")),
-    (61, 59, (Severity.CRITICAL, "is 61 s old > 59 s, the critical limit")),
-    (1_000_000, 59, (Severity.CRITICAL, "is 1,000,000 s old > 59 s, the critical limit")),
+    # ages for people (as the verdict line's "newest ... ago"), never "860.4 h"
+    (5400, 3600, (Severity.CRITICAL, "is 1h 30m old > 1h, the critical limit")),
+    (2 * 86400, 86400, (Severity.CRITICAL, "is 2 days old > 1 day, the critical limit")),
+    (35 * 86400 + 1440, 86400, (Severity.CRITICAL, "is 35 days old > 1 day, the critical limit")),
+    (247, 60, (Severity.CRITICAL, "is 4m 7s old > 1m, the critical limit")),
+    (61, 59, (Severity.CRITICAL, "is 1m 1s old > 59s, the critical limit")),
+    (1_000_000, 59, (Severity.CRITICAL, "is 11 days old > 59s, the critical limit")),
     (3600, Threshold(warning=1800, critical=7200),
-     (Severity.WARNING, "is 60 min old > 30 min, the warning limit")),
+     (Severity.WARNING, "is 1h old > 30m, the warning limit")),
+    # just over the limit: both in seconds, so the age never reads as equal to the limit
     (7201, Threshold(warning=1800, critical=7200),
-     (Severity.CRITICAL, "is 2 h old > 2 h, the critical limit")),
-    (10 * 3600 + 360, 36000, (Severity.CRITICAL, "is 10.1 h old > 10 h, the critical limit")),
+     (Severity.CRITICAL, "is 7,201s old > 7,200s, the critical limit")),
+    (10 * 3600 + 360, 36000, (Severity.CRITICAL, "is 10h 6m old > 10h, the critical limit")),
 ])
 def test_a_stale_log_says_how_old_in_the_limits_unit(age_s: int, gate: object, want: tuple) -> None:  # type: ignore[type-arg]
     newest = NOW - age_s * S
@@ -91,7 +93,7 @@ def test_a_stale_log_says_how_old_in_the_limits_unit(age_s: int, gate: object, w
 def test_a_log_exactly_as_old_as_the_limit_is_fresh_and_no_time_no_parentheses() -> None:
     assert traffic_alerts(10, NOW - 3600 * S, TrafficRules(max_age_seconds=3600), NOW) == ()
     (a,) = traffic_alerts(10, NOW - 3601 * S, TrafficRules(max_age_seconds=3600), NOW)
-    assert a.message == "the newest record is 1 h old > 1 h, the critical limit"
+    assert a.message == "the newest record is 3,601s old > 3,600s, the critical limit"
     # no record at all: nothing to be old (the records gate speaks instead)
     assert traffic_alerts(10, None, TrafficRules(max_age_seconds=1), NOW) == ()
 

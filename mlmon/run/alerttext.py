@@ -1,0 +1,107 @@
+"""What an alert says to on-call: its value and limit in people's units, the records it was decided
+on, what it means and what to check first (Alertmanager annotations, webhook and email lines)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from mlmon.numfmt import duration, number, percent
+from mlmon.rules.guidance import what_to_do
+
+if TYPE_CHECKING:
+    from mlmon.api import CheckReport
+    from mlmon.rules.check import RuleResult
+
+MAX_FILES = 3
+"""Log files named in a description; more are counted."""
+
+
+def in_units(metric: str, v: float) -> str:
+    """A metric's value as people read it: `412 ms`, `93.89%`, `4m 7s`, `1,234`."""
+    kind = metric.split(".", 1)[0]
+    if metric.startswith("latency_ms."):
+        return f"{number(v)} ms"
+    shares = ("success_rate", "error_rate", "confidence.low_share", "predictions_out_of_range")
+    if metric in shares or kind in ("unseen", "missing_share", "out_of_range", "type_errors"):
+        return percent(v, decimals=2)
+    if metric == "age_seconds":
+        return duration(v)
+    if metric == "records":
+        return f"{v:,.0f}"
+    if metric == "requests_per_second":
+        return f"{number(v)}/s"
+    return number(v)
+
+
+def _where(r: RuleResult) -> str:
+    if r.group_missing:
+        return " for records without model_version"
+    return " for all records" if r.group is None else f" for model_version {r.group}"
+
+
+def summary(r: RuleResult) -> str:
+    """`latency_ms.p99 412 ms > 400 ms (critical) for model_version v2.0`; an ok one says ok."""
+    if r.value is None:
+        return f"{r.metric}: no data{_where(r)}"
+    value = in_units(r.metric, r.value)
+    limit = r.threshold
+    if r.status.value in ("warning", "critical") and limit is not None:
+        op = ">" if r.direction == "above" else "<"
+        return f"{r.metric} {value} {op} {in_units(r.metric, limit)} ({r.status.value}){_where(r)}"
+    return f"{r.metric} {value} ({r.status.value}){_where(r)}"
+
+
+def files(rep: CheckReport) -> str:
+    """The log files the run read, by base name (at most MAX_FILES, then a count)."""
+    names = [os.path.basename(f.source) or f.source for f in rep.input.files]
+    if not names:
+        return "no log file read"
+    more = f" and {len(names) - MAX_FILES} more" if len(names) > MAX_FILES else ""
+    return ", ".join(names[:MAX_FILES]) + more
+
+
+def window(rep: CheckReport) -> str:
+    """`1,234 records from 2026-12-07T06:00:00Z to 2026-12-07T07:00:00Z`."""
+    o = rep.summary.overall
+    first, last = o.first_timestamp, o.last_timestamp
+    span = f" from {first} to {last}" if first and last else ""
+    return f"{rep.records:,} records{span}"
+
+
+def description(r: RuleResult | None, message: str, rep: CheckReport) -> str:
+    """The window, n, log files, the rule's own message, and what the alert means and what to
+    check first."""
+    parts = [f"{message}.", f"Checked {window(rep)} in {files(rep)}."]
+    if r is not None:
+        todo = what_to_do(r.metric)
+        if todo:
+            parts.append(f"What to do: {todo}")
+    return " ".join(parts)
+
+
+def am_annotations(
+    r: RuleResult | None, message: str, rep: CheckReport, runbook: str | None
+) -> tuple[tuple[str, str], ...]:
+    """Alertmanager's annotations: summary, description, runbook_url (when given), value, threshold."""
+    out = [
+        ("summary", summary(r) if r is not None else message),
+        ("description", description(r, message, rep)),
+    ]
+    if runbook:
+        out.append(("runbook_url", runbook))
+    if r is not None and r.value is not None:
+        out.append(("value", in_units(r.metric, r.value)))
+        if r.threshold is not None:
+            out.append(("threshold", in_units(r.metric, r.threshold)))
+    return tuple(out)
+
+
+def text(state: str, r: RuleResult | None, message: str) -> str:
+    """One alert for a webhook or email line: `latency_ms.p99 412 ms > 400 ms (critical) for
+    model_version v2.0`; a resolved one gives the message it fired with and its value now."""
+    if r is None:
+        return message
+    if state == "resolved":
+        return f"{message}; now {summary(r)}"
+    return summary(r)
