@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from corpus import cli, strict_json
+from services import Receiver, Service, alertmanager, receiver  # noqa: F401
 
 
 def _bound_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, float]:  # type: ignore[type-arg]
@@ -118,3 +119,22 @@ def test_nagios_perfdata_puts_the_thresholds_on_the_bounds(
     # the point estimate keeps the rule's label, without thresholds it was not compared with
     value, warn, crit = perf["drift.x"][:3]
     assert float(value) == pytest.approx(f["effect_size"], rel=1e-5) and warn == crit == ""
+
+
+def test_alertmanager_gets_the_bound_as_value(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    alertmanager: tuple[Service, Receiver],  # noqa: F811
+) -> None:
+    from mlmon.numfmt import number
+
+    am, hook = alertmanager
+    f, warning = _bound_decides(tmp_path, monkeypatch)
+    r = cli(["check", "--alertmanager", am.url, "-f", "json"])
+    assert r.exit_code == 1, r.stderr
+    (body,) = hook.wait_for(1)
+    (alert,) = [a for a in body["alerts"] if a["labels"]["alertname"] == "drift.x"]
+    ann = alert["annotations"]
+    assert ann["value"] == f"{number(f['effect_high'])} (upper 95%)"
+    assert ann["threshold"] == number(warning) and ann["estimate"] == number(f["effect_size"])
+    assert f["effect_size"] < warning <= f["effect_high"]
