@@ -22,7 +22,7 @@ from mlmon.stats.drift import DriftOptions
 from mlmon.stats.evidence import Evidence
 from mlmon.stats.grouped_windows import GroupedWindowAccumulator
 from mlmon.stats.summary import SummaryOptions, group_text
-from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions
+from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions, mark_partial
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ class TrendReport:
     """With a baseline: every window where a feature's evidence, accumulated over the latest
     windows, passes the test held to 5% per 48 windows (mlmon/stats/evidence.py); the last
     window's fire."""
+    partial_excluded: bool = False
+    """The last window is partial (still filling) and was not judged: the verdict, --for and the
+    evidence come from the complete windows (--include-partial judges it)."""
 
 
 def _where(by: str | None, group: str | None) -> str:
@@ -87,6 +90,7 @@ def trend(
     on_bytes: Callable[[int], None] | None = None,
     by: str | None = None,
     evidence: bool = True,
+    include_partial: bool = False,
 ) -> TrendReport:
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist
     (and, with `by`, the same for each group's records: windows per model version)."""
@@ -125,24 +129,30 @@ def trend(
         )
     if records == acc.without_timestamp:
         raise DataError(f"none of the {records} selected records has a timestamp: trend needs one")
-    result = acc.result(drift)
+    end = sel.until_ns if sel.until_ns is not None else got.newest_selected_ns
+    clock = windows.every_ns is not None
+    result = mark_partial(acc.result(drift), end) if clock else acc.result(drift)
+    skip = bool(result) and result[-1].partial and not include_partial
     t = thresholds or SummaryThresholds()
     o = drift or DriftOptions()
     rng = acc.summary_options.prediction_range
     breaches = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in result)
     accumulate = evidence and baseline is not None
-    firing = _firing(result, breaches, for_windows, baseline, o, accumulate)
-    found = ev.accumulate(result, baseline, o) if accumulate and baseline is not None else ()
+    judged = len(result) - 1 if skip else len(result)
+    firing = _firing(result[:judged], breaches[:judged], for_windows, baseline, o, accumulate)
+    found = ev.accumulate(result[:judged], baseline, o) if accumulate and baseline is not None else ()
     groups: list[TrendGroup] = []
     for g in grouped.result(drift) if grouped is not None else ():
-        gb = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in g.windows)
+        gw = mark_partial(g.windows, end) if clock else g.windows
+        gb = tuple(window_alerts(w, t, o if baseline else None, prediction_range=rng) for w in gw)
+        n = len(gw) - 1 if skip and gw and gw[-1].partial else len(gw)
         gf = tuple(
             dataclasses.replace(f, alert=dataclasses.replace(
                 f.alert, group=g.group, group_missing=g.group is None,
                 message=f"{f.alert.message} ({_where(by, g.group)})"))
-            for f in _firing(g.windows, gb, for_windows, baseline, o, accumulate)
+            for f in _firing(gw[:n], gb[:n], for_windows, baseline, o, accumulate)
         )
-        groups.append(TrendGroup(g.group, g.records, g.windows, gb, gf))
+        groups.append(TrendGroup(g.group, g.records, gw, gb, gf))
     firing += tuple(f for g in groups for f in g.firing)
     return TrendReport(
         report,
@@ -160,6 +170,7 @@ def trend(
         tuple(groups),
         freshness(got, sel),
         evidence=found,
+        partial_excluded=skip,
     )
 
 

@@ -185,6 +185,15 @@ def trend(
             "log's windows held at 5%; --no-evidence: each window's own drift alerts, with --for.",
         ),
     ] = True,
+    include_partial: Annotated[
+        bool,
+        typer.Option(
+            "--include-partial",
+            help="Also judge the last window when the selection ends before it does (the newest record "
+            "or --until falls inside it); by default a window still filling is shown, marked, and not "
+            "judged.",
+        ),
+    ] = False,
     fail_on: FailOnOpt = FailOn.WARNING,
     timestamp_field: TimestampField = "timestamp",
     latency_field: LatencyField = "latency_ms",
@@ -295,6 +304,7 @@ def trend(
                 ),
                 for_windows=for_windows,
                 evidence=evidence,
+                include_partial=include_partial,
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
                 by=by or None,
@@ -303,14 +313,25 @@ def trend(
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
         checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
                   max_out_of_range, base]
-        last_window = rep.windows[-1] if rep.windows else None
-        if any(c is not None for c in checks) and 0 < len(rep.windows) < for_windows:
+        judged = rep.windows[:-1] if rep.partial_excluded else rep.windows
+        if rep.partial_excluded:
+            w = rep.windows[-1]
+            _note(f"the last window ({w.window_start}) is partial: the selection ends before "
+                  f"{w.window_end}; it is shown, not judged (--include-partial judges it)")
+        last_window = judged[-1] if judged else None
+        if any(c is not None for c in checks) and rep.partial_excluded and not judged:
+            _fail(
+                f"the only window ({rep.windows[-1].window_start}) is partial: nothing complete to "
+                "check (give --include-partial, or a shorter --every)",
+                ExitCode.DATA_ERROR,
+            )
+        if any(c is not None for c in checks) and 0 < len(judged) < for_windows:
             # an unbroken run of N windows cannot happen in fewer: "no alerts" would mean nothing,
             # so this is never a pass (as a last window too small to check is not; no window at
             # all is the records alert)
             _fail(
                 f"--for {for_windows} needs {for_windows} windows in a row; the selection has "
-                f"{len(rep.windows)}, so no rule can fire (lower --for, or select a longer span)",
+                f"{len(judged)} complete, so no rule can fire (lower --for, or select a longer span)",
                 ExitCode.DATA_ERROR,
             )
         if any(c is not None for c in checks) and last_window is not None and last_window.status != "ok":

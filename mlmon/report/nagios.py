@@ -26,6 +26,10 @@ def _n(v: float | None) -> str:
     return "" if v is None else f"{v:.6g}"
 
 
+def _u(v: float | None) -> str:
+    return "U" if v is None else _n(v)
+
+
 def nagios_line(rep: CheckReport) -> tuple[str, int]:
     """The plugin output and its exit code: the worst rule decides; no data is UNKNOWN."""
     w = worst_status(rep.results)
@@ -51,7 +55,19 @@ def nagios_line(rep: CheckReport) -> tuple[str, int]:
             else (f"{_n(r.critical)}:" if r.critical is not None else "")
         )
         value = "U" if r.value is None else _n(r.value)
-        perf.append(f"{_label(r.name)}={value};{warn};{crit}")
+        if r.warning_kind == r.critical_kind == "estimate":
+            perf.append(f"{_label(r.name)}={value};{warn};{crit}")
+            continue
+        # a limit compared with a 95% bound: the bound carries the thresholds, under a label of its
+        # own (stable from run to run); the point estimate keeps the rule's label, without them
+        perf.append(f"{_label(r.name)}={value};;")
+        if r.warning_kind == r.critical_kind:
+            perf.append(f"{_label(r.name + ' ' + r.warning_kind)}={_u(r.warning_compared)};{warn};{crit}")
+            continue
+        if r.warning is not None:
+            perf.append(f"{_label(r.name + ' ' + r.warning_kind)}={_u(r.warning_compared)};{warn};")
+        if r.critical is not None:
+            perf.append(f"{_label(r.name + ' ' + r.critical_kind)}={_u(r.critical_compared)};;{crit}")
     if not any(p.startswith("'records'=") for p in perf):  # one label once: graphers key on it
         perf.append(f"'records'={rep.records};;;0")
     return f"MLMON {_NAME[code]} - {_one_line(text)} | {' '.join(perf)}\n", code

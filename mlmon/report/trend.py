@@ -57,7 +57,8 @@ def latency_method(rep: TrendReport) -> str:
 def _window_json(w: Window, breaches: tuple[Alert, ...]) -> dict[str, Any]:
     summary = plain(w.summary)
     summary.pop("group")
-    doc: dict[str, Any] = {"window_start": w.window_start, "window_end": w.window_end, "status": w.status}
+    doc: dict[str, Any] = {"window_start": w.window_start, "window_end": w.window_end, "status": w.status,
+                           "partial": w.partial}
     doc.update(summary)
     if w.features:
         doc["features"] = plain(w.features)
@@ -238,7 +239,7 @@ def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable
     for w, start, breaches in zip(windows, _starts(windows), all_breaches, strict=True):
         g = w.summary
         rps = "-" if g.requests_per_second is None else f"{g.requests_per_second:.2f}"
-        cells: list[Cell] = [start, f"{g.records:,}", rps]
+        cells: list[Cell] = [start + (" ~" if w.partial else ""), f"{g.records:,}", rps]
         if w.status != "ok":
             note = "no traffic" if w.status == "empty" else f"too few (< {rep.options.min_records})"
             cells += [Text(note, style="dim"), "", "", "", "", ""]
@@ -266,6 +267,9 @@ def _window_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable
         rows.append(cells)
     cap = [f"latency percentiles: {latency_method(rep)}; * marks too few values above it to trust"]
     cap.append("crossed: thresholds crossed in that window, !! critical, ! warning (the JSON names them)")
+    if windows and windows[-1].partial:
+        cap.append("~ partial: the selection ends before the window does; req/s over the span it covers"
+                   + ("; not judged (--include-partial judges it)" if rep.partial_excluded else ""))
     of = "" if group is None else f", {safe(rep.by or '')} {safe(group_label(group.group))}"
     return FitTable(
         cols,
@@ -329,6 +333,6 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True, quiet: bool = Fals
     parts.append(_input_table(rep.input))
     parts.append(alerts_table(rep.alerts))
     if rep.alerts or any(rep.breaches):
-        parts.append(Text("The exit code follows the last window: a rule fires when crossed in each of "
-                          "the last --for windows."))
+        parts.append(Text("The exit code follows the last complete window: a rule fires when crossed in "
+                          "each of the last --for windows."))
     return Group(*parts)

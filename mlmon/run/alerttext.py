@@ -40,16 +40,27 @@ def _where(r: RuleResult) -> str:
     return " for all records" if r.group is None else f" for model_version {r.group}"
 
 
+def compared(r: RuleResult) -> str | None:
+    """The quantity compared with the limit, in units, labelled when it is a 95% bound:
+    `0.0767 (upper 95%)`; None for no data."""
+    if r.compared is None:
+        return None
+    text = in_units(r.metric, r.compared)
+    return text if r.compared_kind == "estimate" else f"{text} ({r.compared_kind})"
+
+
 def summary(r: RuleResult) -> str:
-    """`latency_ms.p99 412 ms > 400 ms (critical) for model_version v2.0`; an ok one says ok."""
+    """`latency_ms.p99 412 ms > 400 ms (critical) for model_version v2.0`: the quantity compared
+    with the limit (the estimate after it when that is a bound); an ok one says ok."""
     if r.value is None:
         return f"{r.metric}: no data{_where(r)}"
-    value = in_units(r.metric, r.value)
-    limit = r.threshold
-    if r.status.value in ("warning", "critical") and limit is not None:
+    shown = compared(r)
+    limit = r.compared_limit
+    if r.status.value in ("warning", "critical") and limit is not None and shown is not None:
         op = ">" if r.direction == "above" else "<"
-        return f"{r.metric} {value} {op} {in_units(r.metric, limit)} ({r.status.value}){_where(r)}"
-    return f"{r.metric} {value} ({r.status.value}){_where(r)}"
+        estimate = "" if r.compared_kind == "estimate" else f", estimate {in_units(r.metric, r.value)}"
+        return f"{r.metric} {shown} {op} {in_units(r.metric, limit)} ({r.status.value}){_where(r)}{estimate}"
+    return f"{r.metric} {in_units(r.metric, r.value)} ({r.status.value}){_where(r)}"
 
 
 def files(rep: CheckReport) -> str:
@@ -83,17 +94,20 @@ def description(r: RuleResult | None, message: str, rep: CheckReport) -> str:
 def am_annotations(
     r: RuleResult | None, message: str, rep: CheckReport, runbook: str | None
 ) -> tuple[tuple[str, str], ...]:
-    """Alertmanager's annotations: summary, description, runbook_url (when given), value, threshold."""
+    """Alertmanager's annotations: summary, description, runbook_url (when given), value (the
+    quantity compared), threshold (its limit), estimate."""
     out = [
         ("summary", summary(r) if r is not None else message),
         ("description", description(r, message, rep)),
     ]
     if runbook:
         out.append(("runbook_url", runbook))
-    if r is not None and r.value is not None:
-        out.append(("value", in_units(r.metric, r.value)))
-        if r.threshold is not None:
-            out.append(("threshold", in_units(r.metric, r.threshold)))
+    shown = compared(r) if r is not None else None
+    if r is not None and r.value is not None and shown is not None:
+        out.append(("value", shown))
+        if r.compared_limit is not None:
+            out.append(("threshold", in_units(r.metric, r.compared_limit)))
+        out.append(("estimate", in_units(r.metric, r.value)))
     return tuple(out)
 
 

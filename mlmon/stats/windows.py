@@ -161,6 +161,23 @@ class Window:
     drifted: tuple[str, ...] = ()
     smoothed: tuple[tuple[str, float | None], ...] = ()
     """(metric, rolling value over the last --smooth windows with enough records)."""
+    partial: bool = False
+    """The selection ends (its newest record, or --until) before this window does: the window is
+    still filling. Its rates are over the span it covers; trend does not judge it by default."""
+
+
+def mark_partial(windows: tuple[Window, ...], end_ns: int | None) -> tuple[Window, ...]:
+    """Mark the last clock window partial when the selection's end `end_ns` (the newest record,
+    or --until) falls before the window's end; its requests/s then counts over the span it
+    covers (window start to `end_ns`), not the whole window length."""
+    if not windows or end_ns is None or end_ns >= windows[-1].end_ns:
+        return windows
+    w = windows[-1]
+    span = (end_ns - w.start_ns) / 1e9
+    rate = w.summary.records / span if span > 0 else None
+    summary = dataclasses.replace(w.summary, requests_per_second=rate)
+    last = dataclasses.replace(w, partial=True, summary=summary)
+    return (*windows[:-1], last)
 
 
 class WindowAccumulator:

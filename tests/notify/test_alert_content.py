@@ -51,9 +51,12 @@ def test_alertmanager_holds_summary_description_runbook_value_threshold(
     held = {a["labels"]["alertname"]: a for a in json.loads(get(f"{am.url}/api/v2/alerts"))}
     assert set(held) == {"latency_ms.p99", "success_rate"}
     lat = held["latency_ms.p99"]["annotations"]
-    # a third of the records take 412 ms: the p99 of all records decides (the worst, as v2's)
-    assert lat["summary"] == "latency_ms.p99 412 ms > 400 ms (critical) for all records"
-    assert (lat["value"], lat["threshold"]) == ("412 ms", "400 ms")
+    # a third of the records take 412 ms: the p99 of all records decides (the worst, as v2's);
+    # its 95% lower bound is what was compared, labelled, the estimate beside it
+    assert lat["summary"] == (
+        "latency_ms.p99 412 ms (lower 95%) > 400 ms (critical) for all records, estimate 412 ms"
+    )
+    assert (lat["value"], lat["threshold"], lat["estimate"]) == ("412 ms (lower 95%)", "400 ms", "412 ms")
     assert lat["runbook_url"] == "https://runbooks.example.com/latency"  # the rule's own
     desc = lat["description"]
     assert desc != lat["summary"]
@@ -64,7 +67,7 @@ def test_alertmanager_holds_summary_description_runbook_value_threshold(
     v2 = [i for i in range(N) if i % 3 == 0]
     rate = sum(1 for i in v2 if i % 2 == 0) / len(v2)
     ok = held["success_rate"]["annotations"]
-    assert ok["value"] == f"{rate * 100:.2f}%" and ok["threshold"] == "95.00%"
+    assert ok["value"] == ok["estimate"] == f"{rate * 100:.2f}%" and ok["threshold"] == "95.00%"
     assert ok["summary"] == f"success_rate {ok['value']} < 95.00% (warning) for model_version v2"
     assert ok["runbook_url"] == "https://wiki.example.com/mlmon"  # the global one
     assert f"What to do: {what_to_do('success_rate')}" in ok["description"]
@@ -80,7 +83,8 @@ def test_no_runbook_given_no_runbook_annotation(
     assert cli(["check", "--alertmanager", am.url]).exit_code == 1
     held = json.loads(get(f"{am.url}/api/v2/alerts"))
     assert len(held) == 2 and all("runbook_url" not in a["annotations"] for a in held)
-    assert all({"summary", "description", "value", "threshold"} <= set(a["annotations"]) for a in held)
+    want = {"summary", "description", "value", "threshold", "estimate"}
+    assert all(want <= set(a["annotations"]) for a in held)
 
 
 @pytest.mark.parametrize("url", ["ftp://x.example.com/a", "runbooks/latency", "https://", "https://a b/c"])
@@ -111,7 +115,7 @@ def test_webhook_and_email_give_each_alert_with_value_and_limit(
     head, *lines = body["text"].split("\n")
     assert head == "mlmon: 2 firing"
     assert lines == [
-        "CRITICAL: latency_ms.p99 412 ms &gt; 400 ms (critical) for all records",
+        "CRITICAL: latency_ms.p99 412 ms (lower 95%) &gt; 400 ms (critical) for all records, estimate 412 ms",
         lines[1],
     ]
     assert lines[1].startswith("WARNING: success_rate ") and lines[1].endswith(
@@ -120,7 +124,9 @@ def test_webhook_and_email_give_each_alert_with_value_and_limit(
     (msg,) = smtp_server.messages
     text = msg.get_payload(decode=True).decode("utf-8")  # quoted-printable as sent
     body_lines = text.splitlines()
-    assert body_lines[0] == "CRITICAL: latency_ms.p99 412 ms > 400 ms (critical) for all records"
+    assert body_lines[0] == (
+        "CRITICAL: latency_ms.p99 412 ms (lower 95%) > 400 ms (critical) for all records, estimate 412 ms"
+    )
     assert body_lines[1].startswith("WARNING: success_rate ") and body_lines[1].endswith(
         "% < 95.00% (warning) for model_version <!channel> CRITICAL: fake"
     )

@@ -44,7 +44,10 @@ def test_alertmanager_fires_and_resolves_through_its_route(
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["metric"] == "latency_ms.p50"
     assert alert["labels"]["model_version"] == "v2"
-    assert alert["annotations"]["summary"] == "latency_ms.p50 900 ms > 500 ms (critical) for model_version v2"
+    # the p50's 95% lower bound is what was compared (all of v2's values are 900: so is the bound)
+    assert alert["annotations"]["summary"] == (
+        "latency_ms.p50 900 ms (lower 95%) > 500 ms (critical) for model_version v2, estimate 900 ms"
+    )
     # the log recovers (new lines only, read incrementally): the alert resolves
     with open(tmp_path / "log.jsonl", "ab") as fh:
         fh.write(join(dumps(record(i, latency_ms=5.0)) for i in range(N, 3 * N)))
@@ -70,13 +73,14 @@ def test_webhook_gets_slack_compatible_body_on_change_only(
     assert cli(args).exit_code == 1
     (body,) = receiver.wait_for(1)
     assert body["text"] == (
-        "mlmon: 1 firing\nWARNING: latency_ms.p50 200 ms &gt; 100 ms (warning) for model_version v2"
+        "mlmon: 1 firing\nWARNING: latency_ms.p50 200 ms (lower 95%) &gt; 100 ms (warning) for "
+        "model_version v2, estimate 200 ms"
     )
     (att,) = body["attachments"]
     assert (
         att["color"] == "warning"
         and "p50 latency" not in att["text"]
-        and "latency_ms.p50 200 ms &gt; 100 ms" in att["text"]  # Slack mrkdwn: > as &gt;
+        and "latency_ms.p50 200 ms (lower 95%) &gt; 100 ms" in att["text"]  # Slack mrkdwn: > as &gt;
     )
     # same state again: nothing new to tell (each run reads only the lines appended since)
     _append(
@@ -143,7 +147,8 @@ def test_email_through_a_real_smtp_server(
     assert note["ok"] and note["sent"] == 1
     (msg,) = smtp_server.messages
     assert msg["To"] == "oncall@example.com" and msg["Subject"] == "[mlmon] 1 firing, 0 resolved"
-    assert "CRITICAL: latency_ms.p50 900 ms > 500 ms (critical) for model_version v2" in msg.get_payload()
+    text = msg.get_payload(decode=True).decode("utf-8")  # quoted-printable as sent
+    assert "CRITICAL: latency_ms.p50 900 ms (lower 95%) > 500 ms (critical) for model_version v2" in text
 
 
 def test_smtp_login_needs_the_password_from_the_environment(
