@@ -7,6 +7,7 @@ import re
 from mlmon.api import CheckReport
 from mlmon.report.render import safe
 from mlmon.rules.check import Status, worst_status
+from mlmon.stats.summary import group_label
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 _CODE = {Status.OK: OK, Status.WARNING: WARNING, Status.CRITICAL: CRITICAL, Status.NO_DATA: UNKNOWN}
@@ -24,6 +25,27 @@ def _label(name: str) -> str:
 
 def _n(v: float | None) -> str:
     return "" if v is None else f"{v:.6g}"
+
+
+def unit_of(metric: str) -> str:
+    """The perfdata unit of a metric: `ms` for latencies, `s` for ages; shares, rates and counts
+    are plain numbers (the monitoring-plugins convention has no unit for them but `%`, and a share
+    of 0.05 is not 5%)."""
+    if metric.startswith("latency_ms."):
+        return "ms"
+    if metric == "age_seconds":
+        return "s"
+    return ""
+
+
+def _v(v: float | None, unit: str) -> str:
+    return "U" if v is None else _n(v) + unit
+
+
+def _group(group: str | None) -> str:
+    """A group in a perfdata label as tables show it: its value (quoted when it reads as one of
+    mlmon's labels, `"(none)"`); `(none)` for the records without the by field."""
+    return group_label(group)
 
 
 def nagios_line(rep: CheckReport) -> tuple[str, int]:
@@ -50,8 +72,13 @@ def nagios_line(rep: CheckReport) -> tuple[str, int]:
             if r.direction == "above"
             else (f"{_n(r.critical)}:" if r.critical is not None else "")
         )
-        value = "U" if r.value is None else _n(r.value)
-        perf.append(f"{_label(r.name)}={value};{warn};{crit}")
+        unit = unit_of(r.metric)
+        # one label, one series: the overall value under the rule's name, each group's under
+        # `name;group`, whichever group decided the status (it is in the text)
+        overall = r.overall if r.by is not None else r.value
+        perf.append(f"{_label(r.name)}={_v(overall, unit)};{warn};{crit}")
+        for group, v in r.groups:
+            perf.append(f"{_label(r.name + ';' + _group(group))}={_v(v, unit)};{warn};{crit}")
     if not any(p.startswith("'records'=") for p in perf):  # one label once: graphers key on it
         perf.append(f"'records'={rep.records};;;0")
     return f"MLMON {_NAME[code]} - {_one_line(text)} | {' '.join(perf)}\n", code

@@ -65,6 +65,17 @@ class RuleResult:
     bound: float | None = None
     """Latency percentiles: the 95% confidence bound the status was decided on (the lower bound
     for an upper limit)."""
+    by: str | None = None
+    """The rule's `by` field (each group judged as the whole is); None without one."""
+    overall: float | None = None
+    """With `by`: the value over all records (`value` is the worst group's when a group decided)."""
+    worst_group: str | None = None
+    """With `by`: the group whose value is worst for the rule's direction (highest for an upper
+    limit), ok or not; None for the records without the field (`worst_group_missing`)."""
+    worst_value: float | None = None
+    worst_group_missing: bool = False
+    groups: tuple[tuple[str | None, float | None], ...] = ()
+    """With `by`: every group's value (None: the records without the field), in group order."""
 
     @property
     def threshold(self) -> float | None:
@@ -470,8 +481,32 @@ def evaluate(
                 for g in summary.groups
             ]
             judged += [_percentile_judged(rule, g) for g in summary.groups]
-        out.append(replace(_decide(rule, candidates, judged=judged), for_runs=rule.for_runs))
+        result = replace(_decide(rule, candidates, judged=judged), for_runs=rule.for_runs)
+        if rule.by is not None:
+            result = _with_groups(result, rule, candidates)
+        out.append(result)
     return tuple(out)
+
+
+def _with_groups(r: RuleResult, rule: Rule, candidates: Sequence[_Candidate]) -> RuleResult:
+    """A `by` rule's result with the overall value, the worst group's and each group's beside it."""
+    groups = [
+        (None if isinstance(g, _Missing) else g, v, isinstance(g, _Missing)) for g, v, _ in candidates[1:]
+    ]
+    valued = [x for x in groups if x[1] is not None]
+    worst = None
+    if valued:
+        pick = max if rule.direction == "above" else min
+        worst = pick(valued, key=lambda x: x[1] if x[1] is not None else 0.0)
+    return replace(
+        r,
+        by=rule.by,
+        overall=candidates[0][1],
+        worst_group=None if worst is None else worst[0],
+        worst_value=None if worst is None else worst[1],
+        worst_group_missing=worst is not None and worst[2],
+        groups=tuple((g, v) for g, v, _ in groups),
+    )
 
 
 def worst_status(results: tuple[RuleResult, ...]) -> Status:
