@@ -23,9 +23,21 @@ def value_text(v: float | None) -> str:
     return number(v)  # "-" for none, 100,000 (not 1e+05)
 
 
+def compared_text(r: RuleResult) -> str:
+    """The quantity compared with the rule's limit, labelled when it is not the point estimate:
+    `0.0767 (upper 95%)`; `-` for no data."""
+    if r.compared is None:
+        return "-"
+    text = value_text(r.compared)
+    return text if r.compared_kind == "estimate" else f"{text} ({r.compared_kind})"
+
+
 def result_json(r: RuleResult) -> dict[str, Any]:
     doc: dict[str, Any] = plain(r)
     doc["threshold"] = plain(r.threshold)
+    doc["compared"] = plain(r.compared)
+    doc["compared_kind"] = r.compared_kind
+    doc["estimate"] = plain(r.value)
     return doc
 
 
@@ -78,7 +90,8 @@ def check_table(rep: CheckReport, *, quiet: bool = False) -> RenderableType:
     cols = [
         Col("rule", "text"),
         Col("status", "text", 0),
-        Col("value", priority=1),
+        Col("compared", priority=1),
+        Col("estimate", priority=5),
         Col("warning", priority=3),
         Col("critical", priority=2),
         Col("detail", "text", 4),
@@ -87,6 +100,7 @@ def check_table(rep: CheckReport, *, quiet: bool = False) -> RenderableType:
         [
             Text(safe(r.name)),
             Text(LABEL[r.status.value] + (" (pending)" if r.pending else ""), style=STYLE[r.status.value]),
+            compared_text(r),
             value_text(r.value),
             value_text(r.warning),
             value_text(r.critical),

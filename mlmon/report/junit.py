@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from mlmon.api import CheckReport
 from mlmon.escape import xml_text
-from mlmon.report.checks import value_text
+from mlmon.report.checks import compared_text, value_text
 from mlmon.rules.check import Status
 
 
@@ -15,6 +15,10 @@ def _x(text: str) -> str:
     """Text XML 1.0 can hold, controls and invisible characters shown as escapes (the XML
     escaper of mlmon/escape.py); ElementTree escapes `<`, `&` and quotes."""
     return xml_text(text)
+
+
+def _against(kind: str, v: float | None) -> str:
+    return "" if kind == "estimate" or v is None else f" against {kind} {value_text(v)}"
 
 
 def check_junit(rep: CheckReport, *, fail_rank: int, suite: str = "mlmon check") -> str:
@@ -37,8 +41,10 @@ def check_junit(rep: CheckReport, *, fail_rank: int, suite: str = "mlmon check")
     for r in rep.results:
         case = ET.SubElement(ts, "testcase", name=_x(r.name), classname=_x(f"mlmon.{r.metric}"), time="0")
         detail = (
-            f"{r.metric} = {value_text(r.value)} (warning {value_text(r.warning)}, "
-            f"critical {value_text(r.critical)}, bad when {r.direction})"
+            f"{r.metric}: compared {compared_text(r)} with limit {value_text(r.compared_limit)} "
+            f"(estimate {value_text(r.value)}; warning {value_text(r.warning)}"
+            f"{_against(r.warning_kind, r.warning_compared)}, critical {value_text(r.critical)}"
+            f"{_against(r.critical_kind, r.critical_compared)}, bad when {r.direction})"
         )
         if r.status is Status.NO_DATA:
             el = ET.SubElement(case, "error", message=_x(r.message), type="no_data")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlmon.api import CheckReport
 from mlmon.escape import markdown
-from mlmon.report.checks import LABEL, value_text
+from mlmon.report.checks import LABEL, compared_text, value_text
 from mlmon.rules.check import Status, worst_status
 
 ICON = {"ok": "✅", "warning": "⚠️", "critical": "❌", "no_data": "❔"}
@@ -23,12 +23,13 @@ def check_markdown(rep: CheckReport, *, title: str = "mlmon check") -> str:
         "",
         f"{len(rep.results)} rule(s) on {rep.records} records: {summary}.",
         "",
-        "| | rule | status | value | warning | critical | detail |",
-        "|---|---|---|---:|---:|---:|---|",
+        "| | rule | status | compared | estimate | warning | critical | detail |",
+        "|---|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rep.results:
         lines.append(
-            f"| {ICON[r.status.value]} | {md(r.name)} | {LABEL[r.status.value]} | {value_text(r.value)} "
+            f"| {ICON[r.status.value]} | {md(r.name)} | {LABEL[r.status.value]} | {md(compared_text(r))} "
+            f"| {value_text(r.value)} "
             f"| {value_text(r.warning)} | {value_text(r.critical)} | {md(r.message)} |"
         )
     return "\n".join(lines) + "\n"

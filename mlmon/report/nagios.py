@@ -46,8 +46,6 @@ def _group(group: str | None) -> str:
     """A group in a perfdata label as tables show it: its value (quoted when it reads as one of
     mlmon's labels, `"(none)"`); `(none)` for the records without the by field."""
     return group_label(group)
-
-
 def nagios_line(rep: CheckReport) -> tuple[str, int]:
     """The plugin output and its exit code: the worst rule decides; no data is UNKNOWN."""
     w = worst_status(rep.results)
@@ -73,12 +71,27 @@ def nagios_line(rep: CheckReport) -> tuple[str, int]:
             else (f"{_n(r.critical)}:" if r.critical is not None else "")
         )
         unit = unit_of(r.metric)
-        # one label, one series: the overall value under the rule's name, each group's under
-        # `name;group`, whichever group decided the status (it is in the text)
-        overall = r.overall if r.by is not None else r.value
-        perf.append(f"{_label(r.name)}={_v(overall, unit)};{warn};{crit}")
+        # one label, one series: the rule's name holds the value over all records, and a `by` rule
+        # adds `name;group` per group, whichever group decided the status (the text names it)
+        value = _v(r.overall if r.by is not None else r.value, unit)
+        estimate = r.warning_kind == r.critical_kind == "estimate"
+        limits = f";{warn};{crit}" if estimate else ";;"
+        perf.append(f"{_label(r.name)}={value}{limits}")
         for group, v in r.groups:
-            perf.append(f"{_label(r.name + ';' + _group(group))}={_v(v, unit)};{warn};{crit}")
+            perf.append(f"{_label(r.name + ';' + _group(group))}={_v(v, unit)}{limits}")
+        if estimate:
+            continue
+        # a limit compared with a 95% bound: the bound carries the thresholds, under a label of its
+        # own (stable from run to run); the point estimates keep the rule's labels, without them
+        wl, cl = _label(r.name + " " + r.warning_kind), _label(r.name + " " + r.critical_kind)
+        wv, cv = _v(r.warning_compared, unit), _v(r.critical_compared, unit)
+        if r.warning_kind == r.critical_kind:
+            perf.append(f"{wl}={wv};{warn};{crit}")
+            continue
+        if r.warning is not None:
+            perf.append(f"{wl}={wv};{warn};")
+        if r.critical is not None:
+            perf.append(f"{cl}={cv};;{crit}")
     if not any(p.startswith("'records'=") for p in perf):  # one label once: graphers key on it
         perf.append(f"'records'={rep.records};;;0")
     return f"MLMON {_NAME[code]} - {_one_line(text)} | {' '.join(perf)}\n", code

@@ -39,6 +39,10 @@ class Alert:
     """The group (model version) it fired for; None for all records, or with `group_missing`."""
     group_missing: bool = False
     """It fired for the records without the --by field (`group` is then None)."""
+    compared: float | None = None
+    """`check`: the quantity compared with `threshold` (a 95% bound, or `value`); None elsewhere."""
+    compared_kind: str | None = None
+    """What `compared` is (`estimate`, `upper 95%`, ...: mlmon/rules/check.py COMPARED_KINDS)."""
 
 
 @dataclass(frozen=True)

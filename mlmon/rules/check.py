@@ -76,6 +76,37 @@ class RuleResult:
     worst_group_missing: bool = False
     groups: tuple[tuple[str | None, float | None], ...] = ()
     """With `by`: every group's value (None: the records without the field), in group order."""
+    warning_compared: float | None = None
+    """The quantity compared with `warning` (the point estimate, or the 95% bound the rule's test
+    uses: drift's effect upper bound, a percentile's lower bound...); None for no data."""
+    warning_kind: str = "estimate"
+    """What `warning_compared` is: one of COMPARED_KINDS."""
+    critical_compared: float | None = None
+    """The quantity compared with `critical` (drift's effect lower bound, ...)."""
+    critical_kind: str = "estimate"
+    """What `critical_compared` is: one of COMPARED_KINDS."""
+
+    @property
+    def compared(self) -> float | None:
+        """The quantity compared with `threshold` (with no warning limit, the critical one's)."""
+        if self.status is Status.CRITICAL or (self.warning is None and not self.critical_missing):
+            return self.critical_compared
+        return self.warning_compared
+
+    @property
+    def compared_limit(self) -> float | None:
+        """The limit `compared` is compared with."""
+        if self.critical_missing:
+            return 1.0
+        if self.status is Status.CRITICAL or self.warning is None:
+            return self.critical
+        return self.warning
+
+    @property
+    def compared_kind(self) -> str:
+        if self.status is Status.CRITICAL or (self.warning is None and not self.critical_missing):
+            return self.critical_kind
+        return self.warning_kind
 
     @property
     def threshold(self) -> float | None:
@@ -86,7 +117,7 @@ class RuleResult:
     def alert(self) -> Alert | None:
         if self.status not in (Status.WARNING, Status.CRITICAL) or self.value is None:
             return None
-        limit = self.threshold
+        limit = self.compared_limit
         return Alert(
             self.metric,
             Severity(self.status.value),
@@ -95,7 +126,37 @@ class RuleResult:
             self.message,
             self.group,
             self.group_missing,
+            self.compared,
+            self.compared_kind,
         )
+
+
+COMPARED_KINDS = (
+    "estimate", "lower 95%", "upper 95%", "rise lower 95%", "rise upper 95%", "excess over expected",
+)
+"""What a result's compared quantity is: the point estimate; the lower or upper 95% confidence
+bound of the estimate; of the rise of a share over training's; the unseen share beyond the share
+the baseline predicts."""
+
+
+def with_compared(r: RuleResult, warning: tuple[str, float | None],
+                  critical: tuple[str, float | None] | None = None) -> RuleResult:
+    """r with the quantities compared with its limits ((kind, value) each; a bound that is None
+    falls back to the point estimate)."""
+    crit = critical or warning
+
+    def pick(k: tuple[str, float | None]) -> tuple[str, float | None]:
+        return k if k[1] is not None else ("estimate", r.value)
+
+    (wk, wv), (ck, cv) = pick(warning), pick(crit)
+    out = replace(r, warning_compared=wv, warning_kind=wk, critical_compared=cv, critical_kind=ck)
+    if r.status in (Status.WARNING, Status.CRITICAL) and r.bound is None and out.compared is not None \
+            and out.compared_kind != "estimate" and out.compared_limit is not None:
+        # the alert's text leads with what fired it: the bound, not the estimate beside it
+        out = replace(out, message=f"{r.metric}: {out.compared_kind} {_fmt(out.compared)} reaches the "
+                      f"{r.status.value} limit {_fmt(out.compared_limit)}; {r.message}")
+    return out
+
 
 
 def _iso_ns(text: str | None) -> float | None:
@@ -252,7 +313,7 @@ def _decide(
         message += f"; 95% {side} bound {_fmt(how[2])}"
     if how is not None and not how[1]:
         message += "; not proven (too few values to show it within the limit)"
-    return RuleResult(
+    result = RuleResult(
         name,
         metric,
         status,
@@ -266,6 +327,8 @@ def _decide(
         proven=None if how is None else how[1],
         bound=None if how is None else how[2],
     )
+    kind = "lower 95%" if rule.direction == "above" else "upper 95%"
+    return with_compared(result, (kind, how[2]) if how is not None else ("estimate", value))
 
 
 def _feature_rules(
@@ -336,14 +399,19 @@ def _feature_rules(
         elif f.status == "missing":  # a feature that vanished from the log: nothing checked, critical
             out.append(RuleResult(_name(r, metric), metric, Status.CRITICAL, 0.0, r.warning, r.critical,
                                   r.direction, f"{metric}: feature {f.name} has no value in the log: "
-                                  "it was not checked", critical_missing=True))
+                                  "it was not checked", critical_missing=True, warning_compared=0.0,
+                                  critical_compared=0.0))
         elif f.status != "ok":
             out.append(_decide(r, [(None, None, f"feature {f.status}, n={f.n}")], metric))
         elif kind == "drift":
             out.append(_drift_verdict(r, f, metric, drift))
         elif kind == "unseen":
             level = _level_of(r, partial(unseen_breached, f, p_threshold=drift.p_threshold))
-            out.append(_verdict(r, metric, level, f.unseen_share, f"{metric} {_fmt(f.unseen_share)}"))
+            excess = None if f.unseen_expected is None else f.unseen_share - f.unseen_expected
+            shown = "" if excess is None else f" (excess over expected {_fmt(excess)})"
+            out.append(with_compared(_verdict(r, metric, level, f.unseen_share,
+                                              f"{metric} {_fmt(f.unseen_share)}{shown}"),
+                                     ("excess over expected", excess)))
         else:
             level = _level_of(r, partial(_mean_beyond, at_limit, f.name, drift))
             out.append(_mean_verdict(r, f, metric, level, at_limit))
@@ -382,8 +450,8 @@ def _verdict(
     r: Rule, metric: str, status: Status, value: float | None, message: str, word: str = ""
 ) -> RuleResult:
     word = word or ("ok" if status is Status.OK else status.value)
-    return RuleResult(_name(r, metric), metric, status, value, r.warning, r.critical, r.direction,
-                      f"{message}: {word}")
+    return with_compared(RuleResult(_name(r, metric), metric, status, value, r.warning, r.critical,
+                                    r.direction, f"{message}: {word}"), ("estimate", value))
 
 
 def _mean_verdict(
@@ -409,7 +477,8 @@ def _missing_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions)
     if f.status == "missing":  # drift's critical missing.<feature>: no value at all
         return RuleResult(_name(r, metric), metric, Status.CRITICAL, f.missing_share, r.warning, r.critical,
                           r.direction, f"{metric} {_fmt(f.missing_share)}: feature {f.name} has no value in "
-                          f"the log ({f.records} records), it was not checked (missing.{f.name})")
+                          f"the log ({f.records} records), it was not checked (missing.{f.name})",
+                          warning_compared=f.missing_share, critical_compared=f.missing_share)
     level = missing_level(f.missing_p_value_adjusted, f.missing_low, f.missing_high,
                           p_threshold=drift.p_threshold, warning=r.warning, critical=r.critical)
     status = Status.OK if level is None else Status(level)
@@ -419,7 +488,8 @@ def _missing_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions)
     base = "-" if f.baseline_missing_share is None else _fmt(f.baseline_missing_share)
     message = (f"{metric} {_fmt(f.missing_share)} vs training {base} (rise 95% bounds {low} to {high}; "
                f"adjusted p {p}; {f.missing} of {f.records} records)")
-    return _verdict(r, metric, status, f.missing_share, message)
+    return with_compared(_verdict(r, metric, status, f.missing_share, message),
+                         ("rise upper 95%", f.missing_high), ("rise lower 95%", f.missing_low))
 
 
 def _range_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
@@ -436,7 +506,8 @@ def _range_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -
     high = "-" if f.out_of_range_high is None else f"{f.out_of_range_high:.3g}"
     message = (f"{metric} {_fmt(f.out_of_range_share)} (95% bounds {low} to {high}; adjusted p {p}; "
                f"{f.out_of_range} of {f.n} values)")
-    return _verdict(r, metric, status, f.out_of_range_share, message)
+    return with_compared(_verdict(r, metric, status, f.out_of_range_share, message),
+                         ("upper 95%", f.out_of_range_high), ("lower 95%", f.out_of_range_low))
 
 
 def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -> RuleResult:
@@ -453,7 +524,9 @@ def _drift_verdict(r: Rule, f: FeatureDrift, metric: str, drift: DriftOptions) -
     low = "-" if f.effect_low is None else f"{f.effect_low:.3g}"
     high = "-" if f.effect_high is None else f"{f.effect_high:.3g}"
     message = f"{metric} {_fmt(value)} (95% bounds {low} to {high}; adjusted p {p})"
-    return _verdict(r, metric, status, value, message, "no drift" if status is Status.OK else "drifted")
+    word = "no drift" if status is Status.OK else "drifted"
+    return with_compared(_verdict(r, metric, status, value, message, word),
+                         ("upper 95%", f.effect_high), ("lower 95%", f.effect_low))
 
 
 def evaluate(

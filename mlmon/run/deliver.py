@@ -130,8 +130,9 @@ def notify_all(
             # an end not delivered before is sent again, unless the same alert fires again now
             ends = [e for e in before.get(key, ()) if e.labels not in firing_labels] + new_ends
             am = [
-                AmAlert(tuple(lab.items()), _annotations(f.message), f.since, now + a.alert_ttl)
-                for lab, f in zip(firing_labels, current.values(), strict=True)
+                AmAlert(tuple(lab.items()), _annotations(f.message) + _compared(rep, name), f.since,
+                        now + a.alert_ttl)
+                for lab, (name, f) in zip(firing_labels, current.items(), strict=True)
             ]
             am += [AmAlert(tuple(e.labels.items()), _annotations(e.message), e.since, now) for e in ends]
             try:
@@ -187,6 +188,19 @@ def notify_all(
             if not o.ok and todo:
                 after[key] = _keep(todo)
     return out, after
+
+
+def _compared(rep: CheckReport, name: str) -> tuple[tuple[str, str], ...]:
+    """A firing alert's `value` (the quantity compared with the limit, labelled when it is a 95%
+    bound: `0.0767 (upper 95%)`), `threshold` (that limit) and `estimate` (the point estimate)."""
+    from mlmon.numfmt import number
+    from mlmon.report.checks import compared_text
+
+    r = next((x for x in rep.results if x.name == name), None)
+    if r is None or r.compared is None:
+        return ()
+    return (("value", compared_text(r)), ("threshold", number(r.compared_limit)),
+            ("estimate", number(r.value)))
 
 
 def _annotations(message: str) -> tuple[tuple[str, str], ...]:

@@ -89,7 +89,8 @@ def test_perfdata_labels_are_stable_when_the_worst_group_changes(
         runs.append((recs, _perfdata(r.stdout)))
     (recs_a, a), (recs_b, b) = runs
     assert list(a) == list(b)  # the same labels, in the same order
-    assert {"latency_ms.p99", "latency_ms.p99;v1.0", "latency_ms.p99;v2.0", "success_rate",
+    assert {"latency_ms.p99", "latency_ms.p99;v1.0", "latency_ms.p99 lower 95%", "latency_ms.p99;v2.0",
+            "success_rate",
             "success_rate;v1.0", "success_rate;v2.0", "records"} <= set(a)
     for recs, perf in runs:
         assert perf["latency_ms.p99"][0] == pytest.approx(_p99(recs), rel=1e-5)
@@ -99,7 +100,10 @@ def test_perfdata_labels_are_stable_when_the_worst_group_changes(
             assert perf[f"success_rate;{v}"][0] == pytest.approx(ok, rel=1e-5)
         assert all(perf[k][1] == "ms" for k in perf if k.startswith("latency_ms"))
         assert all(perf[k][1] == "" for k in perf if not k.startswith("latency_ms"))  # shares, counts
-        assert perf["latency_ms.p99;v2.0"][2][:2] == ["400", "800"]
+        # a percentile's limits are compared with its 95% lower bound: that series carries them
+        assert perf["latency_ms.p99 lower 95%"][1] == "ms"
+        assert perf["latency_ms.p99 lower 95%"][2][:2] == ["400", "800"]
+        assert perf["latency_ms.p99;v2.0"][2][:2] == ["", ""]
         assert perf["success_rate;v1.0"][2][0] == "0.5:"
     # the worst group changed between the runs; each label kept its meaning
     assert a["latency_ms.p99;v2.0"][0] > a["latency_ms.p99;v1.0"][0]
