@@ -72,6 +72,18 @@ def check_lines(rep: CheckReport) -> Group:
     return Group(*lines)
 
 
+def worst_text(r: RuleResult) -> str:
+    """A `by` rule's worst group beside the overall: `; worst model_version v2.0: 116.1`; empty
+    when that group decided the status (the message names it) or without `by`."""
+    if r.by is None or r.worst_value is None or r.overall is None:
+        return ""
+    if r.status is not Status.OK and r.value == r.worst_value and r.group == r.worst_group:
+        return ""
+    who = f"records without {r.by}" if r.worst_group_missing else f"{r.by} {r.worst_group}"
+    overall = "" if r.value == r.overall else f" (all records {value_text(r.overall)})"
+    return f"; worst {who}: {value_text(r.worst_value)}{overall}"
+
+
 def check_table(rep: CheckReport, *, quiet: bool = False) -> RenderableType:
     if quiet:
         return Group(check_verdict(rep), check_lines(rep))
@@ -92,7 +104,7 @@ def check_table(rep: CheckReport, *, quiet: bool = False) -> RenderableType:
             value_text(r.value),
             value_text(r.warning),
             value_text(r.critical),
-            Text(safe(r.message)),
+            Text(safe(r.message + worst_text(r))),
         ]
         for r in rep.results
     ]

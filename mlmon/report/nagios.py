@@ -7,6 +7,7 @@ import re
 from mlmon.api import CheckReport
 from mlmon.report.render import safe
 from mlmon.rules.check import Status, worst_status
+from mlmon.stats.summary import group_label
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 _CODE = {Status.OK: OK, Status.WARNING: WARNING, Status.CRITICAL: CRITICAL, Status.NO_DATA: UNKNOWN}
@@ -26,10 +27,25 @@ def _n(v: float | None) -> str:
     return "" if v is None else f"{v:.6g}"
 
 
-def _u(v: float | None) -> str:
-    return "U" if v is None else _n(v)
+def unit_of(metric: str) -> str:
+    """The perfdata unit of a metric: `ms` for latencies, `s` for ages; shares, rates and counts
+    are plain numbers (the monitoring-plugins convention has no unit for them but `%`, and a share
+    of 0.05 is not 5%)."""
+    if metric.startswith("latency_ms."):
+        return "ms"
+    if metric == "age_seconds":
+        return "s"
+    return ""
 
 
+def _v(v: float | None, unit: str) -> str:
+    return "U" if v is None else _n(v) + unit
+
+
+def _group(group: str | None) -> str:
+    """A group in a perfdata label as tables show it: its value (quoted when it reads as one of
+    mlmon's labels, `"(none)"`); `(none)` for the records without the by field."""
+    return group_label(group)
 def nagios_line(rep: CheckReport) -> tuple[str, int]:
     """The plugin output and its exit code: the worst rule decides; no data is UNKNOWN."""
     w = worst_status(rep.results)
@@ -54,20 +70,28 @@ def nagios_line(rep: CheckReport) -> tuple[str, int]:
             if r.direction == "above"
             else (f"{_n(r.critical)}:" if r.critical is not None else "")
         )
-        value = "U" if r.value is None else _n(r.value)
-        if r.warning_kind == r.critical_kind == "estimate":
-            perf.append(f"{_label(r.name)}={value};{warn};{crit}")
+        unit = unit_of(r.metric)
+        # one label, one series: the rule's name holds the value over all records, and a `by` rule
+        # adds `name;group` per group, whichever group decided the status (the text names it)
+        value = _v(r.overall if r.by is not None else r.value, unit)
+        estimate = r.warning_kind == r.critical_kind == "estimate"
+        limits = f";{warn};{crit}" if estimate else ";;"
+        perf.append(f"{_label(r.name)}={value}{limits}")
+        for group, v in r.groups:
+            perf.append(f"{_label(r.name + ';' + _group(group))}={_v(v, unit)}{limits}")
+        if estimate:
             continue
         # a limit compared with a 95% bound: the bound carries the thresholds, under a label of its
-        # own (stable from run to run); the point estimate keeps the rule's label, without them
-        perf.append(f"{_label(r.name)}={value};;")
+        # own (stable from run to run); the point estimates keep the rule's labels, without them
+        wl, cl = _label(r.name + " " + r.warning_kind), _label(r.name + " " + r.critical_kind)
+        wv, cv = _v(r.warning_compared, unit), _v(r.critical_compared, unit)
         if r.warning_kind == r.critical_kind:
-            perf.append(f"{_label(r.name + ' ' + r.warning_kind)}={_u(r.warning_compared)};{warn};{crit}")
+            perf.append(f"{wl}={wv};{warn};{crit}")
             continue
         if r.warning is not None:
-            perf.append(f"{_label(r.name + ' ' + r.warning_kind)}={_u(r.warning_compared)};{warn};")
+            perf.append(f"{wl}={wv};{warn};")
         if r.critical is not None:
-            perf.append(f"{_label(r.name + ' ' + r.critical_kind)}={_u(r.critical_compared)};;{crit}")
+            perf.append(f"{cl}={cv};;{crit}")
     if not any(p.startswith("'records'=") for p in perf):  # one label once: graphers key on it
         perf.append(f"'records'={rep.records};;;0")
     return f"MLMON {_NAME[code]} - {_one_line(text)} | {' '.join(perf)}\n", code

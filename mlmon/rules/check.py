@@ -67,6 +67,17 @@ class RuleResult:
     for an upper limit)."""
     runbook_url: str | None = None
     """The rule's `runbook_url` (Alertmanager's annotation), when the config gives one."""
+    by: str | None = None
+    """The rule's `by` field (each group judged as the whole is); None without one."""
+    overall: float | None = None
+    """With `by`: the value over all records (`value` is the worst group's when a group decided)."""
+    worst_group: str | None = None
+    """With `by`: the group whose value is worst for the rule's direction (highest for an upper
+    limit), ok or not; None for the records without the field (`worst_group_missing`)."""
+    worst_value: float | None = None
+    worst_group_missing: bool = False
+    groups: tuple[tuple[str | None, float | None], ...] = ()
+    """With `by`: every group's value (None: the records without the field), in group order."""
     warning_compared: float | None = None
     """The quantity compared with `warning` (the point estimate, or the 95% bound the rule's test
     uses: drift's effect upper bound, a percentile's lower bound...); None for no data."""
@@ -549,8 +560,32 @@ def evaluate(
             ]
             judged += [_percentile_judged(rule, g) for g in summary.groups]
         decided = _decide(rule, candidates, judged=judged)
-        out.append(replace(decided, for_runs=rule.for_runs, runbook_url=rule.runbook_url))
+        result = replace(decided, for_runs=rule.for_runs, runbook_url=rule.runbook_url)
+        if rule.by is not None:
+            result = _with_groups(result, rule, candidates)
+        out.append(result)
     return tuple(out)
+
+
+def _with_groups(r: RuleResult, rule: Rule, candidates: Sequence[_Candidate]) -> RuleResult:
+    """A `by` rule's result with the overall value, the worst group's and each group's beside it."""
+    groups = [
+        (None if isinstance(g, _Missing) else g, v, isinstance(g, _Missing)) for g, v, _ in candidates[1:]
+    ]
+    valued = [x for x in groups if x[1] is not None]
+    worst = None
+    if valued:
+        pick = max if rule.direction == "above" else min
+        worst = pick(valued, key=lambda x: x[1] if x[1] is not None else 0.0)
+    return replace(
+        r,
+        by=rule.by,
+        overall=candidates[0][1],
+        worst_group=None if worst is None else worst[0],
+        worst_value=None if worst is None else worst[1],
+        worst_group_missing=worst is not None and worst[2],
+        groups=tuple((g, v) for g, v, _ in groups),
+    )
 
 
 def worst_status(results: tuple[RuleResult, ...]) -> Status:
