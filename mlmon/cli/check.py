@@ -376,7 +376,7 @@ def check(
             push_job=push_job,
             alert_ttl=_seconds(alert_ttl, "--alert-ttl"),
             timeout=notify_timeout,
-            runbook_url=_runbook(runbook_url),
+            runbook_url=_runbook(runbook_url, _from_config(ctx, "runbook_url", cfg.path)),
             quiet=quiet,
             labels={**cfg.settings.get("labels", {}), **dict(flagged)},
             retention=retention,
@@ -398,13 +398,21 @@ def _seconds(text: str, option: str) -> float:
         raise OptionError(f"{option}: {text!r} is not a duration like 30s, 60m, 2h or 1d") from None
 
 
-def _runbook(url: str | None) -> str | None:
-    """--runbook-url (or `runbook-url` in the config), checked as an http(s) URL."""
+def _from_config(ctx: typer.Context, name: str, path: str | None) -> str | None:
+    """The config file a parameter's value came from (None when the command line gave it)."""
+    source = ctx.get_parameter_source(name)
+    return path if source is not None and source.name == "DEFAULT_MAP" else None
+
+
+def _runbook(url: str | None, config: str | None) -> str | None:
+    """--runbook-url (or `runbook-url` in the config file, exit 78 naming it), an http(s) URL."""
     if url is None:
         return None
     from mlmon.errors import ConfigError, OptionError
     from mlmon.rules.config import check_url
 
+    if config is not None:
+        return check_url(url, f"{config}: runbook-url")
     try:
         return check_url(url, "--runbook-url")
     except ConfigError as exc:

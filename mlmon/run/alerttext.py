@@ -113,9 +113,8 @@ def am_annotations(
 
 def text(state: str, r: RuleResult | None, message: str) -> str:
     """One alert for a webhook or email line: `latency_ms.p99 412 ms > 400 ms (critical) for
-    model_version v2.0`; a resolved one gives the message it fired with and its value now."""
-    if r is None:
+    model_version v2.0`; a resolved one gives its value now (`latency_ms.p50 5 ms (ok) ...`). A
+    firing event kept from an earlier run, its rule no longer firing, keeps the text it fired with."""
+    if r is None or (state != "resolved" and r.status.value not in ("warning", "critical")):
         return message
-    if state == "resolved":
-        return f"{message}; now {summary(r)}"
     return summary(r)

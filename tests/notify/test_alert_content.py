@@ -97,7 +97,10 @@ def test_a_runbook_that_is_not_an_http_url_is_refused(
     assert "rules[0].runbook_url" in r.stderr and "not an http(s) URL" in r.stderr
     _log(tmp_path, monkeypatch, "")
     r = cli(["check", "--runbook-url", url])
-    assert r.exit_code not in (0, 1, 70) and "--runbook-url" in r.stderr and "Traceback" not in r.stderr
+    assert r.exit_code == 2 and "--runbook-url" in r.stderr and "Traceback" not in r.stderr
+    _log(tmp_path, monkeypatch, f'runbook-url = "{url}"\n' + RULES.replace(url, "https://a.example.com/"))
+    r = cli(["check"])
+    assert r.exit_code == 78 and "mlmon.toml: runbook-url: " in r.stderr and "not an http(s) URL" in r.stderr
 
 
 def test_webhook_and_email_give_each_alert_with_value_and_limit(
@@ -133,3 +136,22 @@ def test_webhook_and_email_give_each_alert_with_value_and_limit(
     assert sum(1 for line in body_lines if line.startswith("CRITICAL:")) == 1  # no forged line
     assert f"Checked {N:,} records from " in text and " in app.log." in text
     assert f"- latency_ms.p99: {what_to_do('latency_ms.p99')}" in text
+
+
+def test_a_resolved_alert_says_what_fired_and_its_value_now(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    _log(tmp_path, monkeypatch, '[[rules]]\nmetric = "latency_ms.p50"\nwarning = 100\nby = "model_version"\n')
+    args = ["check", "--notify", f"webhook:{receiver.url}", "--state", "st.json"]
+    assert cli(args).exit_code == 1
+    (fired,) = receiver.wait_for(1)
+    with open(tmp_path / "app.log", "ab") as fh:  # the service recovers: 5 ms for everyone
+        fh.write(join(dumps(record(i, latency_ms=5.0, status="success")) for i in range(N, 2 * N)))
+    r = cli([*args, "-f", "json"])
+    assert r.exit_code == 0, r.stdout
+    head, line = receiver.wait_for(2)[1]["text"].split("\n")
+    assert head == "mlmon: 1 resolved"
+    assert line == "RESOLVED: latency_ms.p50 5 ms (ok) for all records"
+    assert fired["text"].split("\n")[1].startswith("WARNING: latency_ms.p50 412 ms")
