@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -18,6 +19,10 @@ from mlmon.rules.config import Rule, default_rules
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.stats.performance import QualityReport
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class CheckReport:
     """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+    quality: QualityReport | None = None
+    """Realized performance against the labels (None without labels)."""
 
 
 def check(
@@ -52,6 +59,7 @@ def check(
     now: float | None = None,
     on_bytes: Callable[[int], None] | None = None,
     incremental: bool = False,
+    labels: LabelOptions | None = None,
 ) -> CheckReport:
     """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
 
@@ -66,11 +74,19 @@ def check(
     plan, require = _serving_plan(plan, (plan or ReadPlan()).by, baseline)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulator(baseline) if baseline is not None else None
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
+        plan = with_join(plan, labels)
 
     def update(t: pa.Table) -> None:
         sacc.update(t)
         if dacc is not None:
             dacc.update(t)
+        if qacc is not None:
+            qacc.update(t)
 
     got: _Read | None = None
     sel = selection or Selection()
@@ -88,7 +104,10 @@ def check(
     o = drift or DriftOptions()
     features = dacc.result(o) if dacc is not None else None
     t = time.time() if now is None else now
-    results = evaluate(rules, result, features, drift=o, now=t)
+    reference = baseline.reference_performance if baseline is not None else ()
+    quality = None if qacc is None else qacc.result(by=plan.by, reference=reference)
+    results = evaluate(rules, result, features, drift=o, now=t, quality=quality)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
     fresh = None if got is None else freshness(got, sel, round(t * 1e9))
-    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh)
+    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh,
+                       quality)

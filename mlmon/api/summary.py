@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from mlmon.api.quality import LabelOptions, QualityReport, prepare, with_join
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -16,6 +16,10 @@ from mlmon.read.records import SUMMARY_FIELDS, ReadPlan
 from mlmon.rules.alerts import Alert, SummaryThresholds, summary_alerts
 from mlmon.rules.alerts import rules as threshold_rules
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.stats.performance import QualityReport
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,11 @@ def summarize(
     plan = plan or ReadPlan()
     sel = selection or Selection()
     acc = SummaryAccumulator(summary)
-    qacc = prepare(labels, options)
-    if qacc is not None and labels is not None:
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
         plan = with_join(plan, labels)
 
     def update(t: pa.Table) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -23,6 +24,10 @@ from mlmon.stats.evidence import Evidence
 from mlmon.stats.grouped_windows import GroupedWindowAccumulator
 from mlmon.stats.summary import SummaryOptions, group_text
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions, mark_partial
+
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.stats.performance import Performance, QualityReport
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,10 @@ class TrendReport:
     partial_excluded: bool = False
     """The last window is partial (still filling) and was not judged: the verdict, --for and the
     evidence come from the complete windows (--include-partial judges it)."""
+    quality: QualityReport | None = None
+    """Realized performance over all the labelled predictions (None without labels)."""
+    quality_windows: tuple[tuple[str, Performance], ...] = ()
+    """With labels: each window's realized performance (window start, metrics), in window order."""
 
 
 def _where(by: str | None, group: str | None) -> str:
@@ -91,6 +100,7 @@ def trend(
     by: str | None = None,
     evidence: bool = True,
     include_partial: bool = False,
+    labels: LabelOptions | None = None,
 ) -> TrendReport:
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist
     (and, with `by`, the same for each group's records: windows per model version)."""
@@ -104,10 +114,18 @@ def trend(
         else WindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift)
     )
     records = 0
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
+        plan = with_join(plan, labels)
 
     def update(t: pa.Table) -> None:
         nonlocal records
         records += t.num_rows
+        if qacc is not None:
+            qacc.update(t)
         if grouped is not None:
             grouped.update(t)
         else:
@@ -154,6 +172,13 @@ def trend(
         )
         groups.append(TrendGroup(g.group, g.records, gw, gb, gf))
     firing += tuple(f for g in groups for f in g.firing)
+    quality = None if qacc is None else qacc.result(by=by)
+    per_window: tuple[tuple[str, Performance], ...] = ()
+    if qacc is not None and quality is not None:
+        from mlmon.api.quality import by_window
+
+        bounds = [(w.window_start, w.start_ns, w.end_ns) for w in result]
+        per_window = by_window(qacc, bounds, positive=quality.overall.positive)
     return TrendReport(
         report,
         records,
@@ -171,6 +196,8 @@ def trend(
         freshness(got, sel),
         evidence=found,
         partial_excluded=skip,
+        quality=quality,
+        quality_windows=per_window,
     )
 
 

@@ -71,6 +71,9 @@ class Baseline:
     """Columns of the training data that are not in the baseline, each with the reason."""
     values_left_out: tuple[tuple[str, str], ...] = ()
     """Features profiled without some of their values, each with the reason (also in `dropped`)."""
+    reference_performance: tuple[tuple[str, float], ...] = ()
+    """The model's performance on its test set (`accuracy`, `auc`, `mae`...), given with
+    `mlmon baseline --reference-metric NAME=VALUE`: what `quality_drop.<metric>` compares with."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -241,6 +244,8 @@ def to_json(b: Baseline) -> dict[str, Any]:
         body["left_out"] = dict(b.left_out)
     if b.values_left_out:
         body["values_left_out"] = dict(b.values_left_out)
+    if b.reference_performance:
+        body["reference_performance"] = dict(b.reference_performance)
     body["checksum"] = _checksum(body)
     return body
 
@@ -373,4 +378,5 @@ def _from_json(body: dict[str, Any]) -> Baseline:
         tuple(feats),
         tuple((str(k), str(v)) for k, v in body.get("left_out", {}).items()),
         tuple((str(k), str(v)) for k, v in body.get("values_left_out", {}).items()),
+        tuple((str(k), float(v)) for k, v in body.get("reference_performance", {}).items()),
     )
