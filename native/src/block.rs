@@ -8,7 +8,8 @@
 use memchr::{memchr_iter, memmem};
 use serde::de::{Deserialize, IgnoredAny};
 
-use crate::columns::{BoolCol, Col, F64Col, StrCol, Text};
+use crate::columns::{BoolCol, Col, F64Col, I64Col, StrCol, Text};
+use crate::instant;
 use crate::plan::{FeatureKind, Plan};
 use crate::walk::{Val, Walk};
 
@@ -59,6 +60,8 @@ struct Columns {
     features: Vec<Col>,
     /// `_type_errors`: the indices of the features whose value had the wrong type, comma-separated.
     type_errors: Option<StrCol>,
+    /// The timestamp in UTC nanoseconds, null where Python must read it (after every canonical column).
+    ts_ns: I64Col,
     rows: usize,
 }
 
@@ -83,6 +86,7 @@ impl Columns {
                 .as_ref()
                 .filter(|f| !f.specs.is_empty())
                 .map(|_| StrCol::default()),
+            ts_ns: I64Col::default(),
             rows: 0,
         }
     }
@@ -108,6 +112,7 @@ impl Columns {
         if let Some(t) = &mut self.type_errors {
             t.truncate(n);
         }
+        self.ts_ns.truncate(n);
     }
 
     fn into_vec(self) -> Vec<Col> {
@@ -128,6 +133,7 @@ impl Columns {
         if let Some(t) = self.type_errors {
             out.push(Col::Str(t));
         }
+        out.push(Col::I64(self.ts_ns));
         out
     }
 }
@@ -455,16 +461,21 @@ impl LineParser<'_> {
                 let t = walk.text(src, s, e);
                 cols.ts_text.push(Some(t));
                 cols.ts_num.push(None);
+                cols.ts_ns.push(instant::text_ns(t, plan.naive_utc));
             }
             Val::None => {
                 // no time of its own: the logging prefix's time, if the line has one
-                cols.ts_text.push(prefix_time(line));
+                let t = prefix_time(line);
+                cols.ts_text.push(t);
                 cols.ts_num.push(None);
+                cols.ts_ns
+                    .push(t.and_then(|t| instant::text_ns(t, plan.naive_utc)));
             }
             other => {
                 let n = number(other)?;
                 cols.ts_text.push(None);
                 cols.ts_num.push(n);
+                cols.ts_ns.push(n.and_then(instant::epoch_ns));
             }
         }
         if let Some(by) = &plan.by {

@@ -60,6 +60,26 @@ impl F64Col {
     }
 }
 
+/// A nullable int64 column.
+#[derive(Default, Debug)]
+pub struct I64Col {
+    pub values: Vec<i64>,
+    pub valid: Bits,
+}
+
+impl I64Col {
+    #[inline]
+    pub fn push(&mut self, v: Option<i64>) {
+        self.values.push(v.unwrap_or(0));
+        self.valid.push(v.is_some());
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        self.values.truncate(len);
+        self.valid.truncate(len);
+    }
+}
+
 /// A nullable boolean column (values bit-packed).
 #[derive(Default, Debug)]
 pub struct BoolCol {
@@ -159,6 +179,7 @@ impl StrCol {
 #[derive(Debug)]
 pub enum Col {
     F64(F64Col),
+    I64(I64Col),
     Str(StrCol),
     Bool(BoolCol),
 }
@@ -167,6 +188,7 @@ impl Col {
     pub fn truncate(&mut self, len: usize) {
         match self {
             Col::F64(c) => c.truncate(len),
+            Col::I64(c) => c.truncate(len),
             Col::Str(c) => c.truncate(len),
             Col::Bool(c) => c.truncate(len),
         }

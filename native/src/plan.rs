@@ -169,6 +169,8 @@ pub struct Plan {
     pub marker: Option<Vec<u8>>,
     /// Status texts that mean success (compared with the lower-cased status).
     pub success_values: Vec<String>,
+    /// Times with no offset are UTC (the log's time zone is UTC); else Python reads them.
+    pub naive_utc: bool,
 }
 
 /// The summary field paths under mlmon's default field options (latency, status, success,
@@ -223,6 +225,7 @@ impl Plan {
             features,
             marker,
             success_values,
+            naive_utc: false,
         }
     }
 }
