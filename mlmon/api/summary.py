@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -101,6 +101,23 @@ def summarize(
     sel = selection or Selection()
     acc = SummaryAccumulator(summary)
     got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes)
+    return summary_report(acc, got, plan=plan, selection=sel, thresholds=thresholds, budget=budget,
+                          gates=gates)
+
+
+def summary_report(
+    acc: SummaryAccumulator,
+    got: _Read,
+    *,
+    plan: ReadPlan,
+    selection: Selection,
+    thresholds: SummaryThresholds | None = None,
+    budget: Budget | None = None,
+    gates: Gates | None = None,
+) -> SummaryReport:
+    """The summary of what `acc` took from the read `got` (a read that may feed other
+    accumulators too: `mlmon report` reads its logs once)."""
+    sel = selection
     b = budget or Budget()
     check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()
