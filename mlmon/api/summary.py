@@ -146,5 +146,5 @@ def summary_report(
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
-    quality = None if qacc is None else qacc.result(by=plan.by)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, quality)
+    realized = None if qacc is None else qacc.result(by=plan.by)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized)
