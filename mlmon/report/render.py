@@ -91,7 +91,7 @@ def _drift_groups_json(rep: DriftReport) -> dict[str, Any]:
         return {}
     groups = [
         {"group": g.group, "records": g.records, **drift_rows_json(g.features),
-         "drifted": [f.name for f in g.features if f.drift]}
+         "drifted": drifted_names(g.features)}
         for g in rep.groups
     ]
     return {"by": rep.by, "groups": groups}
@@ -102,6 +102,12 @@ JOINT_KEYS = ("name", "status", "test", "n", "baseline_n", "records", "missing",
               "effect_low", "effect_high", "drift")
 """The fields of the joint test's row in the JSON (the others do not apply to it). `mean` and
 `baseline_mean` are the mean reconstruction errors, `missing` the records lacking a feature."""
+
+
+def drifted_names(rows: tuple[FeatureDrift, ...]) -> list[str]:
+    """The features and predictions that drifted (what `drift.*` covers); the joint test's verdict
+    is `multivariate.drift`."""
+    return [f.name for f in rows if f.drift and f.role != "multivariate"]
 
 
 def drift_rows_json(rows: tuple[FeatureDrift, ...]) -> dict[str, Any]:
@@ -125,7 +131,7 @@ def drift_json(rep: DriftReport) -> str:
         "filtered_out": rep.filtered_out,
         "baseline": {"source": rep.baseline_source, "rows": rep.baseline_rows},
         **drift_rows_json(rep.features),
-        "drifted": [f.name for f in rep.features if f.drift],
+        "drifted": drifted_names(rep.features),
         "unknown_features": list(rep.unknown_features),
         "not_tested": list(rep.not_tested),
         **_drift_groups_json(rep),
