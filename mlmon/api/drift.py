@@ -37,6 +37,21 @@ class DriftReport:
     """With `by`: the drift of each group (model version) against the baseline."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+    not_tested: tuple[str, ...] = ()
+    """What the baseline gives nothing to test, each with why (no predictions profiled, no joint
+    model: a baseline made before mlmon had them has neither)."""
+
+
+def not_tested(baseline: Baseline) -> tuple[str, ...]:
+    """The tests this baseline cannot run, in words: its predictions, its joint model."""
+    out = []
+    if not baseline.predictions:
+        out.append("predictions: the baseline has no profile of the model's predictions (made before "
+                   "mlmon profiled them, or from training data without them); give `mlmon baseline "
+                   "--predictions FILE`, or build it from prediction logs")
+    if baseline.multivariate is None:
+        out.append(f"multivariate: {baseline.multivariate_note or 'the baseline has no joint model'}")
+    return tuple(out)
 
 
 def detect_drift(
@@ -70,7 +85,7 @@ def drift_plan(plan: ReadPlan | None, baseline: Baseline, by: str | None) -> tup
     out = ReadPlan(
         fields=base_plan.fields,
         by=by,
-        summary=False,
+        summary=bool(baseline.predictions),  # the serving fields hold the predictions
         features=specs,
         record_marker=base_plan.record_marker,
         log_timezone=base_plan.log_timezone,
@@ -147,5 +162,5 @@ def drift_report(
                         for a in drift_alerts(g.features, o))
     return DriftReport(
         report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown,
-        by, groups, freshness(got, sel, (gates or Gates()).now_ns),
+        by, groups, freshness(got, sel, (gates or Gates()).now_ns), not_tested(baseline),
     )
