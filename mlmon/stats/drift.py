@@ -13,9 +13,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlmon.read.records import FEATURE_PREFIX, TYPE_ERRORS, Kind
+from mlmon.read.records import (
+    CONFIDENCE,
+    FEATURE_PREFIX,
+    PRED_CLASS,
+    PRED_VALUE,
+    TYPE_ERRORS,
+    Kind,
+    normalize_category,
+)
 from mlmon.stats import effects as fx
-from mlmon.stats import novelty
+from mlmon.stats import joint, novelty
 from mlmon.stats.baseline import Baseline, CategoricalProfile, FeatureProfile, NumericProfile
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
@@ -305,6 +313,13 @@ class DriftAccumulator:
         self.type_errors: dict[str, int] = {}
         """Per feature, values of the wrong type (text where a number is read); None of them
         reaches the tests, and the rest of their record is kept."""
+        self.predictions: DriftAccumulator | None = None
+        """The predictions against the baseline's (its `predictions`), as features are tested."""
+        if baseline.predictions:
+            preds = Baseline(baseline.source, baseline.rows, baseline.predictions)
+            self.predictions = DriftAccumulator(preds)
+        self.joint = joint.JointAccumulator(baseline.multivariate) if baseline.multivariate else None
+        """The joint test of the numeric features (mlmon.stats.joint), when the baseline has a model."""
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
@@ -369,6 +384,10 @@ class DriftAccumulator:
                 vc = pc.value_counts(values.combine_chunks())
                 counter.update(dict(zip(vc.field("values").to_pylist(),
                                         vc.field("counts").to_pylist(), strict=True)))
+        if self.joint is not None:
+            self.joint.update(_matrix(table, present, self.joint.model.features))
+        if self.predictions is not None:
+            self.predictions._take(_prediction_table(table, present, self.predictions.baseline))
 
     def add_counts(self, name: str, counts: dict[str, int]) -> None:
         """Category counts from elsewhere (a pre-aggregated log): the same as reading the values."""
@@ -386,6 +405,10 @@ class DriftAccumulator:
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
             self.categorical[name].merge(c)
+        if self.joint is not None and other.joint is not None:
+            self.joint.merge(other.joint)
+        if self.predictions is not None and other.predictions is not None:
+            self.predictions.merge(other.predictions)
 
     def result(self, options: DriftOptions | None = None) -> tuple[FeatureDrift, ...]:
         o = options or DriftOptions()
@@ -409,7 +432,20 @@ class DriftAccumulator:
                 for r in rows]
             profiles = {f.name: f for f in self.baseline.features}
             rows = self._with_quality(rows, profiles, o)
+        if self.predictions is not None:  # their tests join this run's one BH adjustment
+            rows += [replace(r, role="prediction") for r in self.predictions.result(o)]
+        if self.joint is not None:
+            rows.append(self._joint_row(o))
         return adjust(tuple(rows), o)
+
+    def _joint_row(self, o: DriftOptions) -> FeatureDrift:
+        assert self.joint is not None
+        row: dict[str, Any] = {
+            **_NONE, "name": joint.NAME, "kind": joint.NAME, "role": joint.NAME, "test": joint.METHOD,
+            "effect_measure": "error_rise_sd", "mean_deviation": None, "mean_deviation_kind": None,
+            "records": self.records, **self.joint.fields(o.min_samples),
+        }
+        return FeatureDrift(**row)
 
     def _with_quality(
         self, rows: list[FeatureDrift], profiles: dict[str, FeatureProfile], o: DriftOptions
@@ -457,6 +493,33 @@ class DriftAccumulator:
             trained = sum(1 for _, v in prof.categorical.counts if v > 0)
             out["constant"] = enough and distinct == 1 and trained > 1
         return out
+
+
+def _matrix(table: pa.Table, present: set[str], names: tuple[str, ...]) -> np.ndarray:
+    """Rows x the named numeric features, NaN where a value is missing (or the column is)."""
+    out = np.full((table.num_rows, len(names)), np.nan)
+    for j, name in enumerate(names):
+        col = FEATURE_PREFIX + name
+        if col in present:
+            out[:, j] = np.asarray(table.column(col).to_numpy(), dtype=np.float64)
+    return out
+
+
+PREDICTION_COLUMNS = {"prediction.class": PRED_CLASS, "prediction.confidence": CONFIDENCE,
+                      "prediction.value": PRED_VALUE}
+"""The reader's column for each prediction a baseline may profile."""
+
+
+def _prediction_table(table: pa.Table, present: set[str], base: Baseline) -> pa.Table:
+    """The records' predictions as feature columns (null where the reader has none)."""
+    cols, names = [], []
+    for f in base.features:
+        src = PREDICTION_COLUMNS[f.name]
+        typ = pa.float64() if f.kind is Kind.NUMERIC else pa.string()
+        col = table.column(src) if src in present else pa.nulls(table.num_rows, typ)
+        cols.append(normalize_category(col) if f.kind is not Kind.NUMERIC else col)
+        names.append(FEATURE_PREFIX + f.name)
+    return pa.table(cols, names=names)
 
 
 def _type_errors(table: pa.Table, present: set[str], names: list[str]) -> dict[str, int]:
@@ -599,6 +662,11 @@ class FeatureDrift:
     constant: bool = False
     """The feature has one value in the log (at least --min-samples of them) where training had
     several: a stuck default or a broken feature pipeline."""
+    role: str = "feature"
+    """`feature`; `prediction` for the model's predictions (`prediction.class`, ...), tested as
+    features are; `multivariate` for the joint test of the numeric features (mlmon.stats.joint:
+    `mean` and `baseline_mean` are the mean reconstruction errors, the effect their difference in
+    reference standard deviations, `missing` the records lacking one of its features)."""
 
 
 def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
@@ -1024,7 +1092,8 @@ def drift_level(
     `critical`. Without limits, --min-effect and --critical-effect; a limit set to None (a
     check rule with only one of them) is never reached."""
     if warning is None and critical is None:
-        warning, critical = o.min_effect, o.critical_effect
+        warning, critical = (joint.WARNING, joint.CRITICAL) if f.role == joint.NAME else (
+            o.min_effect, o.critical_effect)
     if f.p_value_adjusted is None or not f.p_value_adjusted < o.p_threshold:
         return None
     if critical is not None and f.effect_low is not None and fx.at_least(f.effect_low, critical):
