@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.api.training import log_feature_names
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -72,9 +72,17 @@ def detect_drift(
 
     An empty selection is a `records` alert; a features field that no record has is a DataError."""
     sel = selection or Selection()
+    plan, require = drift_plan(plan, baseline, by)
+    acc = DriftAccumulators(baseline, by)
+    got = _read(paths, plan, require, options or ReadOptions(), sel, acc.update, on_bytes)
+    return drift_report(acc, got, paths, plan=plan, selection=sel, drift=drift, budget=budget, gates=gates)
+
+
+def drift_plan(plan: ReadPlan | None, baseline: Baseline, by: str | None) -> tuple[ReadPlan, tuple[str, ...]]:
+    """What drift reads: the baseline's features (and `by`), and a record needs one of them."""
     specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
     base_plan = plan or ReadPlan()
-    plan = ReadPlan(
+    out = ReadPlan(
         fields=base_plan.fields,
         by=by,
         summary=bool(baseline.predictions),  # the serving fields hold the predictions
@@ -82,20 +90,42 @@ def detect_drift(
         record_marker=base_plan.record_marker,
         log_timezone=base_plan.log_timezone,
     )
-    require = tuple(FEATURE_PREFIX + s.name for s in specs)
-    grouped = GroupedDriftAccumulator(baseline) if by else None
-    acc = grouped.overall if grouped is not None else DriftAccumulator(baseline)
-    records = 0
+    return out, tuple(FEATURE_PREFIX + s.name for s in specs)
 
-    def update(t: pa.Table) -> None:
-        nonlocal records
-        records += t.num_rows
-        if grouped is not None:
-            grouped.update(t)
+
+class DriftAccumulators:
+    """Drift's state over one read: the accumulator of all records (and one per `by` group)."""
+
+    def __init__(self, baseline: Baseline, by: str | None) -> None:
+        self.baseline = baseline
+        self.by = by
+        self.grouped = GroupedDriftAccumulator(baseline) if by else None
+        self.overall = self.grouped.overall if self.grouped is not None else DriftAccumulator(baseline)
+        self.records = 0
+
+    def update(self, t: pa.Table) -> None:
+        self.records += t.num_rows
+        if self.grouped is not None:
+            self.grouped.update(t)
         else:
-            acc.update(t)
+            self.overall.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+
+def drift_report(
+    accs: DriftAccumulators,
+    got: _Read,
+    paths: list[str],
+    *,
+    plan: ReadPlan,
+    selection: Selection,
+    drift: DriftOptions | None = None,
+    budget: Budget | None = None,
+    gates: Gates | None = None,
+) -> DriftReport:
+    """The drift of what `accs` took from the read `got` (a read that may feed other
+    accumulators too: `mlmon report` reads its logs once)."""
+    sel, baseline, by = selection, accs.baseline, accs.by
+    acc, grouped, records = accs.overall, accs.grouped, accs.records
     report = got.report
     if (
         report.records == 0

@@ -33,11 +33,12 @@ FEATURES = {
 }
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict], list[dict]]:  # type: ignore[type-arg]
+@pytest.fixture
+def run(tmp_path: Path) -> tuple[str, list[dict], list[dict]]:  # type: ignore[type-arg]
     """Training: the first 300 records. Log: all 600; in the second half every fifth has no age,
-    every seventh other an age of 150 (past training's maximum) and incomes are tripled."""
-    d = tmp_path_factory.mktemp("promfeat")
+    every seventh other an age of 150 (past training's maximum) and incomes are tripled. Made
+    anew for each test (not once per module), so that each test runs the code it checks."""
+    d = tmp_path
     recs = []
     for i in range(N):
         r = record(i)
