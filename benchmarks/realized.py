@@ -166,7 +166,8 @@ def main() -> None:
                 worst_diff = max(worst_diff, abs(rperf.get(k).value - v))  # type: ignore[union-attr,operator]
             for m in REG_METRICS:
                 mm = rperf.get(m)
-                ok = mm is not None and mm.low is not None and mm.high is not None and mm.low <= truth[m] <= mm.high
+                ok = mm is not None and mm.low is not None and mm.high is not None \
+                    and mm.low <= truth[m] <= mm.high
                 cover[(m, n)] = cover.get((m, n), 0) + int(ok)
     head = "| case | rule | " + " | ".join(f"n={n:,}" for n in ns) + " |"
     lines = [f"Realized performance, {a.runs} runs a cell, seed {a.seed} (python benchmarks/realized.py)", "",

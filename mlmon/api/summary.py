@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
+from mlmon.api.quality import LabelOptions, QualityAccumulator, prepare, with_join
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import SUMMARY_FIELDS, ReadPlan
 from mlmon.rules.alerts import Alert, SummaryThresholds, summary_alerts
 from mlmon.rules.alerts import rules as threshold_rules
+from mlmon.stats.performance import QualityReport
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
-
-if TYPE_CHECKING:
-    from mlmon.api.quality import LabelOptions, QualityAccumulator
-    from mlmon.stats.performance import QualityReport
 
 
 @dataclass(frozen=True)
@@ -110,11 +107,8 @@ def summarize(
     plan = plan or ReadPlan()
     sel = selection or Selection()
     acc = SummaryAccumulator(summary)
-    qacc: QualityAccumulator | None = None
-    if labels is not None:
-        from mlmon.api.quality import prepare, with_join
-
-        qacc = prepare(labels, options)
+    qacc = prepare(labels, options)
+    if qacc is not None and labels is not None:
         plan = with_join(plan, labels)
 
     def update(t: pa.Table) -> None:
@@ -123,6 +117,24 @@ def summarize(
             qacc.update(t)
 
     got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes)
+    return summary_report(acc, got, plan=plan, selection=sel, thresholds=thresholds, budget=budget,
+                          gates=gates, quality=qacc)
+
+
+def summary_report(
+    acc: SummaryAccumulator,
+    got: _Read,
+    *,
+    plan: ReadPlan,
+    selection: Selection,
+    thresholds: SummaryThresholds | None = None,
+    budget: Budget | None = None,
+    gates: Gates | None = None,
+    quality: QualityAccumulator | None = None,
+) -> SummaryReport:
+    """The summary of what `acc` (and `quality`, with labels) took from the read `got` (a read
+    that may feed other accumulators too: `mlmon report` reads its logs once)."""
+    sel, qacc = selection, quality
     b = budget or Budget()
     check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()
@@ -135,5 +147,5 @@ def summarize(
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
-    quality = None if qacc is None else qacc.result(by=plan.by)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, quality)
+    realized = None if qacc is None else qacc.result(by=plan.by)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized)

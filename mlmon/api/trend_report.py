@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from mlmon.api.selection import Budget, Freshness, Selection, _iso, _read, _serving_plan, freshness
+from mlmon.api.selection import Budget, Freshness, Selection, _iso, _Read, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -105,15 +105,7 @@ def trend(
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist
     (and, with `by`, the same for each group's records: windows per model version)."""
     plan, require = _serving_plan(plan, by, baseline)
-    grouped = (
-        GroupedWindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift) if by else None
-    )
-    acc = (
-        grouped.overall
-        if grouped is not None
-        else WindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift)
-    )
-    records = 0
+    accs = TrendAccumulators(windows, summary=summary, baseline=baseline, drift=drift, by=by)
     qacc: QualityAccumulator | None = None
     if labels is not None:
         from mlmon.api.quality import prepare, with_join
@@ -122,17 +114,75 @@ def trend(
         plan = with_join(plan, labels)
 
     def update(t: pa.Table) -> None:
-        nonlocal records
-        records += t.num_rows
+        accs.update(t)
         if qacc is not None:
             qacc.update(t)
-        if grouped is not None:
-            grouped.update(t)
-        else:
-            acc.update(t)
 
     sel = selection or Selection()
     got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+    rep = trend_report(accs, got, selection=sel, thresholds=thresholds, drift=drift, for_windows=for_windows,
+                       budget=budget, evidence=evidence, include_partial=include_partial)
+    if qacc is None:
+        return rep
+    from mlmon.api.quality import by_window
+
+    quality = qacc.result(by=by)
+    bounds = [(w.window_start, w.start_ns, w.end_ns) for w in rep.windows]
+    per_window = by_window(qacc, bounds, positive=quality.overall.positive)
+    return dataclasses.replace(rep, quality=quality, quality_windows=per_window)
+
+
+class TrendAccumulators:
+    """Trend's state over one read: the windows of all records (and of each `by` group)."""
+
+    def __init__(self, windows: WindowOptions, *, summary: SummaryOptions | None = None,
+                 baseline: Baseline | None = None, drift: DriftOptions | None = None,
+                 by: str | None = None) -> None:
+        self.windows = windows
+        self.baseline = baseline
+        self.by = by
+        self.grouped = (
+            GroupedWindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift) if by else None
+        )
+        self.overall = (
+            self.grouped.overall
+            if self.grouped is not None
+            else WindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift)
+        )
+        self.records = 0
+
+    def update(self, t: pa.Table) -> None:
+        self.records += t.num_rows
+        if self.grouped is not None:
+            self.grouped.update(t)
+        else:
+            self.overall.update(t)
+
+    def coarsen(self, every_ns: int) -> None:
+        """Longer clock windows (see WindowAccumulator.coarsen)."""
+        if self.grouped is not None:
+            self.grouped.coarsen(every_ns)
+        else:
+            self.overall.coarsen(every_ns)
+        self.windows = dataclasses.replace(self.windows, every_ns=every_ns)
+
+
+def trend_report(
+    accs: TrendAccumulators,
+    got: _Read,
+    *,
+    selection: Selection,
+    thresholds: SummaryThresholds | None = None,
+    drift: DriftOptions | None = None,
+    for_windows: int = 1,
+    budget: Budget | None = None,
+    evidence: bool = True,
+    include_partial: bool = False,
+) -> TrendReport:
+    """The windows `accs` took from the read `got` (a read that may feed other accumulators
+    too: `mlmon report` reads its logs once), judged."""
+    sel, windows, baseline, by = selection, accs.windows, accs.baseline, accs.by
+    grouped, acc, records = accs.grouped, accs.overall, accs.records
     report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)
@@ -172,13 +222,6 @@ def trend(
         )
         groups.append(TrendGroup(g.group, g.records, gw, gb, gf))
     firing += tuple(f for g in groups for f in g.firing)
-    quality = None if qacc is None else qacc.result(by=by)
-    per_window: tuple[tuple[str, Performance], ...] = ()
-    if qacc is not None and quality is not None:
-        from mlmon.api.quality import by_window
-
-        bounds = [(w.window_start, w.start_ns, w.end_ns) for w in result]
-        per_window = by_window(qacc, bounds, positive=quality.overall.positive)
     return TrendReport(
         report,
         records,
@@ -196,8 +239,6 @@ def trend(
         freshness(got, sel),
         evidence=found,
         partial_excluded=skip,
-        quality=quality,
-        quality_windows=per_window,
     )
 
 

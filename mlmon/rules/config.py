@@ -269,6 +269,8 @@ def _limit_range(metric: str) -> tuple[float, float, str]:
 
         if metric_range(metric.partition(".")[2])[1] == 1.0:
             return 0.0, 1.0, "a share from 0 to 1 (0.05, not 5 for 5%)"
+    if metric == "drift.multivariate":  # the joint test's effect: a rise in reference sd
+        return 0.0, math.inf, "a number at least 0 (the rise of the reconstruction error in reference sd)"
     if metric in _SHARES or metric.startswith(
         ("unseen.", "drift.", "missing_share.", "out_of_range.", "type_errors.")
     ):

@@ -248,8 +248,8 @@ def test_the_quality_pages_labels_examples_run_as_written(tmp_path: Path) -> Non
     made = cli(["baseline", str(tmp_path / "training.csv"), "-o", str(tmp_path / "baseline.json"),
                 "--reference-metric", "accuracy=0.91"])
     assert made.exit_code == 0, made.stderr
-    (tmp_path / "mlmon.toml").write_text('logs = ["predictions_ids.jsonl"]\n' + toml
-                                         + '\n[[rules]]\nmetric = "missing_share.*"\nwarning = 1\ncritical = 1\n')
+    off = '\n[[rules]]\nmetric = "missing_share.*"\nwarning = 1\ncritical = 1\n'
+    (tmp_path / "mlmon.toml").write_text('logs = ["predictions_ids.jsonl"]\n' + toml + off)
     r = cli(["check", "--config", str(tmp_path / "mlmon.toml"), "-f", "json"])
     doc = json.loads(r.stdout)
     status = {x["metric"]: x["status"] for x in doc["results"]}
