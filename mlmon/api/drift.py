@@ -80,7 +80,11 @@ def detect_drift(
         else:
             acc.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+    got = _read(
+        paths, plan, require, options or ReadOptions(), sel, update, on_bytes,
+        accumulator=grouped if grouped is not None else acc,
+    )
+    records = got.fed
     report = got.report
     if (
         report.records == 0

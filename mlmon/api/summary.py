@@ -100,7 +100,9 @@ def summarize(
     plan = plan or ReadPlan()
     sel = selection or Selection()
     acc = SummaryAccumulator(summary)
-    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes)
+    got = _read(
+        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes, accumulator=acc
+    )
     b = budget or Budget()
     check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()

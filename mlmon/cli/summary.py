@@ -22,6 +22,7 @@ from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
     ConfigFile,
+    EngineName,
     FailOn,
     FailOnOpt,
     Fmt,
@@ -42,6 +43,7 @@ from mlmon.cli.options import (
     NoConfig,
     PredictionField,
     Quiet,
+    Scheduler,
     Since,
     StatusField,
     Strict,
@@ -163,6 +165,8 @@ def summary(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    engine: EngineName = "local",
+    scheduler: Scheduler = None,
 ) -> None:
     """Serving health and model behaviour: counts, success rate, latency percentiles,
     class shares and confidence, per model version and overall.

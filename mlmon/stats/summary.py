@@ -15,6 +15,7 @@ from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, PRED_VALUE, SUCCESS, TIMESTAMP
 from mlmon.stats import percentile as pct
 from mlmon.stats.classes import TOP_CLASSES, ClassCounter, ClassShare
+from mlmon.stats.exactsum import ExactSum
 
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
@@ -199,7 +200,8 @@ class _State:
     latency: Values = field(default_factory=Values)
     classes: ClassCounter = field(default_factory=ClassCounter)
     conf_n: int = 0
-    conf_sum: float = 0.0
+    conf_sum: ExactSum = field(default_factory=ExactSum)
+    """Exact until read: the mean is the same however blocks and files were merged."""
     conf_low: int = 0
     conf_hist: np.ndarray = field(default_factory=lambda: np.zeros(len(CONFIDENCE_EDGES), np.int64))
     value_n: int = 0
@@ -215,7 +217,7 @@ class _State:
             self.latency.merge(o.latency)
         self.classes.merge(o.classes)
         self.conf_n += o.conf_n
-        self.conf_sum += o.conf_sum
+        self.conf_sum.merge(o.conf_sum)
         self.conf_low += o.conf_low
         self.conf_hist = self.conf_hist + o.conf_hist
         self.value_n += o.value_n
@@ -275,7 +277,7 @@ class SummaryAccumulator:
         if conf.null_count < len(conf):
             c = np.asarray(pc.drop_null(conf).to_numpy(), dtype=np.float64)
             s.conf_n += len(c)
-            s.conf_sum += float(c.sum())
+            s.conf_sum.add(float(c.sum()))
             s.conf_low += int((c < self.options.low_confidence).sum())
             idx = np.searchsorted(np.asarray(CONFIDENCE_EDGES), c, side="left")
             s.conf_hist += np.bincount(idx, minlength=len(CONFIDENCE_EDGES))
@@ -348,6 +350,7 @@ class SummaryAccumulator:
         for st in states:
             start = pos
             pages = st.latency.take_all()
+            pages.reverse()  # popped from the end: in read order, whatever size the pages are
             while pages:
                 a = pages.pop()
                 out[pos : pos + len(a)] = a
@@ -530,7 +533,7 @@ def _group_result(name: str | None, s: _State, o: SummaryOptions, latency: Laten
     hist = tuple(zip(labels, (int(x) for x in s.conf_hist), strict=True))
     conf = ConfidenceStats(
         n=s.conf_n,
-        mean=s.conf_sum / s.conf_n if s.conf_n else None,
+        mean=s.conf_sum.value() / s.conf_n if s.conf_n else None,
         low_threshold=o.low_confidence,
         low_count=s.conf_low,
         low_share=s.conf_low / s.conf_n if s.conf_n else None,
