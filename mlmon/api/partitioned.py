@@ -109,7 +109,7 @@ def read_parts(
         raise OptionError(f"--engine {options.engine!r}: the engines are local and dask")
     if selection.window_rows is not None or (selection.last_ns is not None and selection.until_ns is None):
         raise OptionError(
-            "--engine dask: --window and --last without --until need all files' newest records "
+            "--engine dask: --window-rows and --last without --until need all files' newest records "
             "first; give --since/--until (or --last with --until), or read with the local engine"
         )
     if any(s.path == STDIN for s in sources):
