@@ -104,7 +104,10 @@ def read_parts(
     from mlmon.engine import dask
 
     if accumulator is None:
-        raise OptionError(f"--engine {options.engine}: this command reads with the local engine only")
+        raise OptionError(
+            f"--engine {options.engine}: summary and drift read on a cluster (summary without "
+            "--labels); this run reads with the local engine only"
+        )
     if options.engine != "dask":
         raise OptionError(f"--engine {options.engine!r}: the engines are local and dask")
     if selection.window_rows is not None or (selection.last_ns is not None and selection.until_ns is None):

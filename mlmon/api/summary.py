@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pyarrow as pa
+
+from mlmon.api.quality import LabelOptions, QualityReport, prepare, with_join
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -37,6 +40,8 @@ class SummaryReport:
     """Metrics not measured: no selected record has their field (no threshold asked for them)."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+    quality: QualityReport | None = None
+    """Realized performance against the labels (None without labels)."""
 
 
 def _summary_missing(
@@ -92,6 +97,7 @@ def summarize(
     budget: Budget | None = None,
     gates: Gates | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    labels: LabelOptions | None = None,
 ) -> SummaryReport:
     """Serving health and model behaviour of the records in `paths`.
 
@@ -100,8 +106,19 @@ def summarize(
     plan = plan or ReadPlan()
     sel = selection or Selection()
     acc = SummaryAccumulator(summary)
+    qacc = prepare(labels, options)
+    if qacc is not None and labels is not None:
+        plan = with_join(plan, labels)
+
+    def update(t: pa.Table) -> None:
+        acc.update(t)
+        if qacc is not None:
+            qacc.update(t)
+
+    # --engine dask merges the summary's accumulator; the labels' join is read here only
     got = _read(
-        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes, accumulator=acc
+        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes,
+        accumulator=acc if qacc is None else None,
     )
     b = budget or Budget()
     check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
@@ -115,4 +132,5 @@ def summarize(
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh)
+    quality = None if qacc is None else qacc.result(by=plan.by)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, quality)

@@ -37,6 +37,22 @@ def _read_whole(stream: Any, name: str) -> bytes:
     return bytes(data)
 
 
+def _read_parquet(pf: Any, name: str, limit: int) -> pa.Table:
+    """The whole Parquet training file, decoded batch by batch, at most `limit` bytes of columns
+    (a DataError past that): a file of a few kilobytes can decode to gigabytes."""
+    batches = []
+    decoded = 0
+    for batch in pf.iter_batches(batch_size=65536):
+        decoded += batch.nbytes
+        if decoded > limit:
+            raise DataError(
+                f"{name}: training data decodes to more than {limit:,} bytes (it is read whole to "
+                "be profiled); give a sample of it"
+            )
+        batches.append(batch)
+    return pa.Table.from_batches(batches, schema=pf.schema_arrow)
+
+
 def _refuse_device(source: Source) -> None:
     """A device (`/dev/zero`, `/dev/urandom`) is never training data: it never ends."""
     import os
@@ -82,7 +98,7 @@ def load_training(
             import pyarrow.parquet as pq
 
             stream.close()
-            table = pq.read_table(source.path)
+            table = _read_parquet(pq.ParquetFile(source.path), source.name, limit)
         elif fmt is Format.CSV:
             import pyarrow.csv as pcsv
 

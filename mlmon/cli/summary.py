@@ -28,6 +28,9 @@ from mlmon.cli.options import (
     Fmt,
     FormatOpt,
     Include,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -41,6 +44,7 @@ from mlmon.cli.options import (
     MaxRatio,
     MinRecords,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Scheduler,
@@ -49,12 +53,15 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
     _budget,
     _check_tz,
     _gates,
+    _labels,
     _read_options,
     _selection,
     parse_range,
@@ -167,6 +174,11 @@ def summary(
     allow_large_window: LargeWindow = False,
     engine: EngineName = "local",
     scheduler: Scheduler = None,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Serving health and model behaviour: counts, success rate, latency percentiles,
     class shares and confidence, per model version and overall.
@@ -178,6 +190,8 @@ def summary(
           --last 60m --max-p99-ms 250 --min-success-rate 0.99
       mlmon summary sample_logs/predictions.jsonl \\
           --last 1h --max-age 2h -q  # for cron mail
+      mlmon summary sample_logs/predictions_ids.jsonl \\
+          --labels sample_logs/labels.jsonl
     """
     now = time.time_ns()
     with _handled():
@@ -239,6 +253,7 @@ def summary(
                 gates=_gates(min_records, max_age, now),
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
+                labels=_labels(labels, label_field, join_field, task, positive_class),
             )
         _diagnostics(rep.input)
         note_absent_by(plan.by, rep.result.groups, rep.records, rep.input.fields_seen)

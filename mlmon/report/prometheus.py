@@ -45,10 +45,7 @@ def _labels(version: str, missing: bool) -> dict[str, str]:
 
 def _order(k: Key) -> tuple[str, bool, int, float, str]:
     """Series of one group together, buckets by their upper bound (as a scrape lists them)."""
-    try:
-        le = float(k.extra) if k.kind == CONF_BUCKET else 0.0
-    except ValueError:
-        le = 0.0
+    le = float(k.extra) if k.kind == CONF_BUCKET else 0.0  # a bucket's bound is a number (counters.parse)
     return k.version, k.missing, KINDS.index(k.kind), le, k.extra
 
 

@@ -82,6 +82,10 @@ def summary_json(rep: SummaryReport, *, by: str | None) -> str:
         "freshness": freshness_json(rep.freshness),
         "alerts": plain(rep.alerts),
     }
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_json
+
+        doc["quality"] = quality_json(rep.quality)
     return _dump(doc)
 
 
@@ -296,6 +300,10 @@ def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) ->
     groups = (o, *rep.result.groups)
     if any(g.classes or g.confidence.n or g.prediction_values for g in groups):
         parts.append(_behaviour_table(groups, rep.result))
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_tables
+
+        parts += quality_tables(rep.quality, by)
     parts += [_input_table(rep.input), alerts_table(rep.alerts)]
     return Group(*parts)
 
