@@ -41,6 +41,8 @@ def client(scheduler: str | None) -> Iterator[Any]:
             cluster = distributed.LocalCluster(
                 n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
                 host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+                # no dashboard; the scheduler's health and metrics pages on a free port of 127.0.0.1
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             )
             address = cluster.scheduler_address
         else:

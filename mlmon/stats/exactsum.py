@@ -44,4 +44,7 @@ class ExactSum:
         self.special += other.special
 
     def value(self) -> float:
-        return math.fsum(self.partials) + self.special
+        try:
+            return math.fsum(self.partials) + self.special
+        except OverflowError:  # the exact sum is beyond float64
+            return math.nan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -108,9 +108,12 @@ class Values:
     takes megabytes, not 8 bytes a record. Values of which most are distinct stay in pages.
     """
 
-    __slots__ = ("pages", "fill", "distinct", "counts", "foldable")
+    __slots__ = ("pages", "fill", "distinct", "counts", "foldable", "sum")
 
     def __init__(self) -> None:
+        self.sum = ExactSum()
+        """The sum of each extend's values, exact: the mean is the same whether the values were
+        folded or not and however parts were merged (one file after another, or a cluster's)."""
         self.pages: list[np.ndarray] = []
         self.fill = 0
         """Values used in the last page."""
@@ -127,6 +130,8 @@ class Values:
         return self.in_pages() + (int(self.counts.sum()) if self.counts is not None else 0)
 
     def extend(self, v: np.ndarray) -> None:
+        if len(v):
+            self.sum.add(float(v.sum()))
         i = 0
         while i < len(v):
             if not self.pages or self.fill == len(self.pages[-1]):
@@ -160,6 +165,7 @@ class Values:
         return out
 
     def merge(self, other: Values) -> None:
+        self.sum.merge(other.sum)
         if other.distinct is not None and other.counts is not None:
             parts = [(other.distinct, other.counts)]
             if self.distinct is not None and self.counts is not None:
@@ -320,6 +326,15 @@ class SummaryAccumulator:
         return SummaryResult(overall=overall_result, groups=groups)
 
     def _latency(self, states: list[_State]) -> tuple[list[LatencyStats], LatencyStats]:
+        """Latency statistics of each group and of all (means from the exact sums)."""
+        total = ExactSum()
+        for st in states:
+            total.merge(st.latency.sum)
+        sums = [st.latency.sum for st in states]
+        per_group, overall = self._latency_stats(states)
+        return [_exact_mean(g, t) for g, t in zip(per_group, sums, strict=True)], _exact_mean(overall, total)
+
+    def _latency_stats(self, states: list[_State]) -> tuple[list[LatencyStats], LatencyStats]:
         """Latency statistics of each group and of all: from counts when the values were folded."""
         if any(st.latency.distinct is not None for st in states) and all(
             st.latency.foldable for st in states
@@ -358,6 +373,14 @@ class SummaryAccumulator:
                 del a
             st.latency.set(out[start:pos])
         return out
+
+
+def _exact_mean(stats: LatencyStats, total: ExactSum) -> LatencyStats:
+    """`stats` with the mean of the exact sum (kept as computed when that sum overflows)."""
+    if not stats.n:
+        return stats
+    mean = total.value() / stats.n
+    return replace(stats, mean=mean) if math.isfinite(mean) else stats
 
 
 @dataclass(frozen=True)

@@ -170,3 +170,34 @@ def test_state_on_an_object_is_refused_and_keeps_no_state(s3: dict[str, str], tm
     assert got.returncode == 2, got.stderr
     assert "--state follows local files" in got.stderr
     assert not state.exists()
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[str]:
+    """A plain web server on 127.0.0.1 serving sample_logs/ (Python's http.server: no ranged GETs)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SAMPLE.parent)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_log_on_a_web_server_reads_as_the_file_does(web: str) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    remote = mlmon(env, "summary", f"{web}/predictions.jsonl", "-f", "json")
+    local = mlmon(env, "summary", str(SAMPLE), "-f", "json")
+    assert remote.returncode == local.returncode == 0, remote.stderr
+    assert _without_sources(json.loads(remote.stdout)) == _without_sources(json.loads(local.stdout))
+    missing = mlmon(env, "summary", f"{web}/nothing.jsonl")
+    assert missing.returncode == 66 and "does not exist" in missing.stderr
