@@ -72,6 +72,11 @@ MODULES: dict[str, Module] = {
             "tests/rules/test_alerts.py::test_warn_and_crit_limits_pick_the_severity_and_report_its_limit",
         ),
     ),
+    # the check rules' verdicts: tested through `mlmon check` itself (slow: about an hour and more)
+    "rules/check": Module(
+        "mlmon/rules/check.py",
+        ("tests/cli/test_check.py", "tests/cli/test_gates.py", "tests/rules/test_state.py"),
+    ),
     "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py",)),
     "rules/persist": Module("mlmon/rules/persist.py", ("tests/rules/test_persist.py",)),
     # the escapers every output of log text goes through
@@ -102,7 +107,7 @@ MODULES: dict[str, Module] = {
     ),
     "read/accounting": Module(
         "mlmon/read/reader.py",
-        ("tests/read/test_reader.py", "tests/read/test_corpus.py"),
+        ("tests/read/test_budget_messages.py", "tests/read/test_reader.py", "tests/read/test_corpus.py"),
         (
             "xǁReaderǁ_account", "xǁReaderǁ_numbered", "xǁReaderǁreport", "xǁFileReportǁbad_lines",
             "x_check_budget",
@@ -127,6 +132,15 @@ MODULES: dict[str, Module] = {
     ),
     "stats/drift": Module("mlmon/stats/drift.py", ("tests/stats/test_drift.py",)),
     "stats/summary": Module("mlmon/stats/summary.py", ("tests/stats/test_summary.py",)),
+    # the verdicts at a limit: a percentile's bounds, the data-quality and unseen-value tests
+    "stats/percentile": Module("mlmon/stats/percentile.py", ("tests/stats/test_percentile.py",)),
+    "stats/quality": Module("mlmon/stats/quality.py", ("tests/stats/test_quality.py",)),
+    "stats/novelty": Module(
+        "mlmon/stats/novelty.py", ("tests/rules/test_alert_fields.py", "tests/stats/test_drift_verdicts.py")
+    ),
+    "stats/evidence": Module("mlmon/stats/evidence.py", ("tests/stats/test_evidence.py",)),
+    "stats/labels": Module("mlmon/stats/labels.py", ("tests/stats/test_labels.py",)),
+    "stats/performance": Module("mlmon/stats/performance.py", ("tests/stats/test_performance.py",)),
 }
 
 # Bugs planted by hand, beside mutmut's: mutmut changes code inside functions only, so a

@@ -60,7 +60,8 @@ def test_quickstart_runs_as_written(tmp_path, monkeypatch) -> None:
     assert (tmp_path / "demo" / "mlmon.toml").exists() and (tmp_path / "demo" / "mlmon-state.json").exists()
     # the cron run alerts on the drift (a warning: exit 1); the CI gate stops only on a critical
     assert codes["check --config mlmon.toml --state mlmon-state.json"] == 1
-    gate = "check --config mlmon.toml --fail-on critical -o junit:mlmon-junit.xml -o markdown:mlmon-summary.md"
+    gate = ("check --config mlmon.toml --fail-on critical -o junit:mlmon-junit.xml "
+            "-o markdown:mlmon-summary.md")
     assert codes[gate] == 0
     demo = tmp_path / "demo"
     assert (demo / "mlmon-junit.xml").exists() and (demo / "mlmon-summary.md").exists()

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.quality import LabelOptions, QualityReport, prepare, with_join
-from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
+from mlmon.api.quality import LabelOptions, QualityAccumulator, QualityReport, prepare, with_join
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -120,6 +120,24 @@ def summarize(
         paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes,
         accumulator=acc if qacc is None else None,
     )
+    return summary_report(acc, got, plan=plan, selection=sel, thresholds=thresholds, budget=budget,
+                          gates=gates, quality=qacc)
+
+
+def summary_report(
+    acc: SummaryAccumulator,
+    got: _Read,
+    *,
+    plan: ReadPlan,
+    selection: Selection,
+    thresholds: SummaryThresholds | None = None,
+    budget: Budget | None = None,
+    gates: Gates | None = None,
+    quality: QualityAccumulator | None = None,
+) -> SummaryReport:
+    """The summary of what `acc` (and `quality`, with labels) took from the read `got` (a read
+    that may feed other accumulators too: `mlmon report` reads its logs once)."""
+    sel, qacc = selection, quality
     b = budget or Budget()
     check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()
@@ -132,5 +150,5 @@ def summarize(
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
-    quality = None if qacc is None else qacc.result(by=plan.by)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, quality)
+    realized = None if qacc is None else qacc.result(by=plan.by)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized)

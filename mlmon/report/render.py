@@ -94,11 +94,35 @@ def _drift_groups_json(rep: DriftReport) -> dict[str, Any]:
     if rep.by is None:
         return {}
     groups = [
-        {"group": g.group, "records": g.records, "features": plain(g.features),
-         "drifted": [f.name for f in g.features if f.drift]}
+        {"group": g.group, "records": g.records, **drift_rows_json(g.features),
+         "drifted": drifted_names(g.features)}
         for g in rep.groups
     ]
     return {"by": rep.by, "groups": groups}
+
+
+JOINT_KEYS = ("name", "status", "test", "n", "baseline_n", "records", "missing", "mean", "baseline_mean",
+              "statistic", "p_value", "p_value_adjusted", "p_method", "effect_size", "effect_measure",
+              "effect_low", "effect_high", "drift")
+"""The fields of the joint test's row in the JSON (the others do not apply to it). `mean` and
+`baseline_mean` are the mean reconstruction errors, `missing` the records lacking a feature."""
+
+
+def drifted_names(rows: tuple[FeatureDrift, ...]) -> list[str]:
+    """The features and predictions that drifted (what `drift.*` covers); the joint test's verdict
+    is `multivariate.drift`."""
+    return [f.name for f in rows if f.drift and f.role != "multivariate"]
+
+
+def drift_rows_json(rows: tuple[FeatureDrift, ...]) -> dict[str, Any]:
+    """`features`, `predictions` (the model's outputs tested as features are) and `multivariate`
+    (the joint test, or null when the baseline has no joint model) of a drift result."""
+    joint = next((f for f in rows if f.role == "multivariate"), None)
+    return {
+        "features": plain(tuple(f for f in rows if f.role == "feature")),
+        "predictions": plain(tuple(f for f in rows if f.role == "prediction")),
+        "multivariate": None if joint is None else {k: plain(getattr(joint, k)) for k in JOINT_KEYS},
+    }
 
 
 def drift_json(rep: DriftReport) -> str:
@@ -110,9 +134,10 @@ def drift_json(rep: DriftReport) -> str:
         "records_read": rep.input.records,
         "filtered_out": rep.filtered_out,
         "baseline": {"source": rep.baseline_source, "rows": rep.baseline_rows},
-        "features": plain(rep.features),
-        "drifted": [f.name for f in rep.features if f.drift],
+        **drift_rows_json(rep.features),
+        "drifted": drifted_names(rep.features),
         "unknown_features": list(rep.unknown_features),
+        "not_tested": list(rep.not_tested),
         **_drift_groups_json(rep),
         "freshness": freshness_json(rep.freshness),
         "input": _input_json(rep.input),
@@ -318,24 +343,50 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     if quiet:
         return Group(verdict(rep.records, rep.alerts, fresh=rep.freshness), alert_lines(rep.alerts))
-    t = _features_table(rep.features, Text(f"Drift against {safe(rep.baseline_source)} "
-                                           f"({rep.baseline_rows} rows)"))
     head = Text(
         f"{rep.records} records"
         + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [verdict(rep.records, rep.alerts, fresh=rep.freshness), head, t]
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts, fresh=rep.freshness), head]
+    title = f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"
+    parts += drift_parts(rep.features, title)
     for g in rep.groups:  # with --by: a table per model version
         by = safe(rep.by or "group")
         label = f"{by} = {safe(group_label(g.group))}" if g.group is not None else f"{by} missing: {NO_GROUP}"
-        parts.append(_features_table(g.features, Text(f"{label} ({g.records} records)")))
+        parts += drift_parts(g.features, f"{label} ({g.records} records)")
     if rep.unknown_features:
         more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
         parts.append(
             _t("log features the baseline does not know (not checked): "
                + ", ".join(rep.unknown_features[:10]) + more)
         )
+    parts += [_t(f"not tested: {safe(line)}") for line in rep.not_tested]
     return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
+
+
+def drift_parts(rows: tuple[FeatureDrift, ...], title: str) -> list[RenderableType]:
+    """The features' table, then the predictions' (when the baseline has them), then the joint
+    test's line (when it has a joint model)."""
+    out: list[RenderableType] = [_features_table(tuple(f for f in rows if f.role == "feature"), Text(title))]
+    preds = tuple(f for f in rows if f.role == "prediction")
+    if preds:
+        head = Text(f"Predictions ({title[:1].lower()}{title[1:]})")
+        out.append(_features_table(preds, head, first="prediction"))
+    joint = next((f for f in rows if f.role == "multivariate"), None)
+    if joint is not None:
+        out.append(_t(joint_text(joint)))
+    return out
+
+
+def joint_text(f: FeatureDrift) -> str:
+    """One line on the joint test: the errors, the rise with its bounds, the verdict."""
+    head = "joint drift (PCA reconstruction error of the numeric features)"
+    if f.status != "ok":
+        return f"{head}: {f.status} ({f.n} complete records)"
+    verdict_word = "DRIFT" if f.drift else "no drift"
+    return (f"{head}: mean error {number(f.mean)} vs reference {number(f.baseline_mean)}, rise "
+            f"{_effect_cell(f)} reference sd, adjusted p {p_value(f.p_value_adjusted)}: {verdict_word} "
+            f"({f.n} complete records" + (f", {f.missing} lacking a feature)" if f.missing else ")"))
 
 
 def _missing_cell(f: FeatureDrift) -> str:
@@ -344,9 +395,9 @@ def _missing_cell(f: FeatureDrift) -> str:
     return percent(f.missing_share) + (" !" if f.missing_increased else "")
 
 
-def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable:
+def _features_table(features: tuple[FeatureDrift, ...], title: Text, first: str = "feature") -> FitTable:
     cols = [
-        Col("feature", "text"),
+        Col(first, "text"),
         Col("n", priority=6),
         Col("mean", priority=4),
         Col("baseline", priority=5),

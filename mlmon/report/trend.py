@@ -20,6 +20,7 @@ from mlmon.report.render import (
     _t,
     alert_lines,
     alerts_table,
+    drift_rows_json,
     freshness_json,
     plain,
     safe,
@@ -61,7 +62,7 @@ def _window_json(w: Window, breaches: tuple[Alert, ...]) -> dict[str, Any]:
                            "partial": w.partial}
     doc.update(summary)
     if w.features:
-        doc["features"] = plain(w.features)
+        doc.update(drift_rows_json(w.features))  # features, predictions, multivariate
         doc["drifted"] = list(w.drifted)
     if w.smoothed:
         doc["smoothed"] = dict(w.smoothed)
@@ -302,7 +303,9 @@ def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
     if len(features) > len(shown):
         caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
     of = "" if group is None else f", {safe(rep.by or '')} {safe(group_label(group.group))}"
-    title = f"Drift by window{of}: effect (KS D for numbers, total variation for categories), ! = drift"
+    title = (f"Drift by window{of}: effect (KS D for numbers, total variation for categories"
+             + ("; multivariate: the rise of the PCA reconstruction error in reference sd"
+                if "multivariate" in features else "") + "), ! = drift")
     return FitTable(cols, rows, title=title, caption=caption)
 
 
