@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _Read, _read, _serving_plan, freshness
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
@@ -21,8 +23,9 @@ from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResul
 
 
 @dataclass(frozen=True)
-class CheckReport:
-    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result."""
+class CheckReport(Result):
+    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result.
+    `to_pandas()`: one row per rule."""
 
     input: InputReport
     records: int
@@ -36,6 +39,17 @@ class CheckReport:
     """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+
+    def to_dict(self, *, config: str | None = None, notifications: list[dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
+        """The JSON document of `mlmon check` (`config`: the config file's path, `notifications`:
+        what each delivery did)."""
+        from mlmon.api.documents import check_doc
+
+        return check_doc(self, config=config, notifications=notifications or [])
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        return list(doc["results"]), ("name", "metric", "group", "status", "compared", "threshold")
 
 
 def check(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
 from mlmon.api.training import log_feature_names
 from mlmon.errors import DataError
@@ -22,7 +24,10 @@ from mlmon.stats.summary import group_text
 
 
 @dataclass(frozen=True)
-class DriftReport:
+class DriftReport(Result):
+    """Each baseline feature of the selected records against the baseline (and per group with `by`).
+    `to_pandas()`: one row per feature, overall (`scope` "overall") and per group."""
+
     input: InputReport
     records: int
     filtered_out: int
@@ -37,6 +42,17 @@ class DriftReport:
     """With `by`: the drift of each group (model version) against the baseline."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import drift_doc
+
+        return drift_doc(self)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        rows = [{"scope": "overall", "group": None, **f} for f in doc["features"]]
+        for g in doc.get("groups", []):
+            rows += [{"scope": "group", "group": g["group"], **f} for f in g["features"]]
+        return rows, ("scope", "group", "name", "kind", "drift", "status", "effect_size")
 
 
 def detect_drift(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -26,7 +28,10 @@ class MissingField:
 
 
 @dataclass(frozen=True)
-class SummaryReport:
+class SummaryReport(Result):
+    """Serving health of the selected records: overall and per group (`by`), with its alerts.
+    `to_pandas()`: one row per group, the overall first (`group` None, `scope` "overall")."""
+
     input: InputReport
     records: int
     """Valid records selected (after --since/--until/--last)."""
@@ -37,6 +42,21 @@ class SummaryReport:
     """Metrics not measured: no selected record has their field (no threshold asked for them)."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+    by: str | None = None
+    """The grouping field (None: no grouping)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import summary_doc
+
+        return summary_doc(self, by=self.by)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        from mlmon.api.documents import plain
+
+        overall = plain(self.result.overall)
+        rows = [{**overall, "scope": "overall"}]
+        rows += [{**g, "scope": "group"} for g in doc["groups"]]
+        return rows, ("scope", "group", "records")
 
 
 def _summary_missing(
@@ -113,4 +133,4 @@ def summarize(
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, plan.by)

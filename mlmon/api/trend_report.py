@@ -6,9 +6,11 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _iso, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
@@ -26,7 +28,10 @@ from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions, mark_p
 
 
 @dataclass(frozen=True)
-class TrendReport:
+class TrendReport(Result):
+    """The selected records window by window, with the alerts firing now. `to_pandas()`: one row
+    per window, overall (`scope` "overall") and per group."""
+
     input: InputReport
     records: int
     """Valid records selected, in a window or not."""
@@ -56,6 +61,17 @@ class TrendReport:
     partial_excluded: bool = False
     """The last window is partial (still filling) and was not judged: the verdict, --for and the
     evidence come from the complete windows (--include-partial judges it)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import trend_doc
+
+        return trend_doc(self)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        rows = [{"scope": "overall", "group": None, **w} for w in doc["windows"]]
+        for g in doc.get("groups", []):
+            rows += [{"scope": "group", "group": g["group"], **w} for w in g["windows"]]
+        return rows, ("scope", "group", "window_start", "window_end", "status", "records")
 
 
 def _where(by: str | None, group: str | None) -> str:
