@@ -14,6 +14,10 @@ Files written next to this script:
                               ``country``/``is_mobile``.
 * ``predictions_named.jsonl`` 1000 records with named features; the second half drifts in
                               ``country`` only.
+* ``predictions_ids.jsonl``   2000 predictions of a binary model over four hours, each with a
+                              ``request_id``; right 90% of the time for two hours, then 78%.
+* ``labels.jsonl``            the true ``label`` of 1,400 of them (70%, as labels arrive later),
+                              one label repeated and one for a request not in the log.
 
 Injected drift in ``predictions.jsonl`` / ``predictions.log`` (records 1000..1999):
 
@@ -267,6 +271,30 @@ def make_mixed(rng: np.random.Generator) -> None:
     write_text(OUT_DIR / "predictions_named.jsonl", out)
 
 
+def make_labelled(rng: np.random.Generator) -> None:
+    """A binary model's predictions with request ids, and the labels that came in later."""
+    preds: list[str] = []
+    labels: list[str] = []
+    for i in range(2000):
+        ts = START + timedelta(seconds=7.2 * i)
+        truth = int(rng.random() < 0.4)
+        right = rng.random() < (0.90 if i < 1000 else 0.78)
+        pred = truth if right else 1 - truth
+        conf = float(np.clip(rng.normal(0.88 if right else 0.72, 0.08), 0.5, 0.999))
+        rid = f"req-{i:05d}"
+        preds.append(json.dumps({
+            "timestamp": iso_ms(ts), "request_id": rid, "model_version": "v3.1",
+            "prediction": {"class": pred, "confidence": r(conf, 3)},
+            "latency_ms": r(float(rng.gamma(2.0, 12.0)), 2), "status": "success",
+        }))
+        if rng.random() < 0.7:
+            labels.append(json.dumps({"request_id": rid, "label": truth}))
+    labels.append(labels[0])  # delivered twice: used once
+    labels.append(json.dumps({"request_id": "req-99999", "label": 1}))  # a request not in the log
+    write_text(OUT_DIR / "predictions_ids.jsonl", preds)
+    write_text(OUT_DIR / "labels.jsonl", labels)
+
+
 def main() -> None:
     rng_train, rng_pred, rng_feat, rng_mixed = (
         np.random.default_rng(s) for s in np.random.SeedSequence(SEED).spawn(4)
@@ -275,6 +303,7 @@ def main() -> None:
     make_predictions(rng_pred, train)
     make_features_csv(rng_feat)
     make_mixed(rng_mixed)
+    make_labelled(np.random.default_rng(SEED + 22))
     for name in (
         "training.csv",
         "predictions.jsonl",
@@ -282,6 +311,8 @@ def main() -> None:
         "features.csv",
         "training_mixed.csv",
         "predictions_named.jsonl",
+        "predictions_ids.jsonl",
+        "labels.jsonl",
     ):
         path = OUT_DIR / name
         print(f"{path}  {path.stat().st_size:,} bytes")

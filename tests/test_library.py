@@ -140,7 +140,9 @@ def test_a_feature_frame_drifts_as_its_csv() -> None:
     from_frame = mlmon.detect_drift(pd.read_csv(SAMPLES / "features.csv"), baseline=base)
     assert from_frame.to_dict()["features"] == from_csv.to_dict()["features"]
     frame = from_frame.to_pandas()
-    assert frame["name"].tolist() == list(base.columns)  # one row per feature
+    features = frame[frame["role"] == "feature"]
+    assert features["name"].tolist() == list(base.columns)  # one row per feature
+    assert frame[frame["role"] == "multivariate"]["name"].tolist() == ["multivariate"]  # and the joint test
 
 
 def test_baseline_from_a_frame_profiles_as_from_its_file(tmp_path: Path) -> None:

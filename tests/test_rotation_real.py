@@ -123,7 +123,7 @@ class Service:
 
     def check(self) -> None:
         r = cli(["check", "--config", str(self.config), "--state", str(self.state), "-f", "json"])
-        assert r.exit_code in (0, 65), r.stderr  # 65: no new line since the last run
+        assert r.exit_code == 0, r.stderr  # the records rule passes on no new line too
         doc = json.loads(r.stdout)
         assert doc["input"]["lost"] == [], doc["input"]
         assert doc["input"]["bad_lines"] == 0, doc["input"]
@@ -161,6 +161,11 @@ def test_every_record_is_counted_once_across_real_rotation(
         return real_rotate()
 
     monkeypatch.setattr(s, "rotate", rotate)
+    # the first run takes rotated copies already there as read (docs/cron.md): it runs before the
+    # service writes, so every rotated copy is made after it, however slow the machine
+    for p in set(s.paths):
+        p.touch()
+    s.check()
     workers = s.start()
     s.check()
     while any(w.poll() is None for w in workers):

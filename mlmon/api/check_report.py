@@ -9,8 +9,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from mlmon.api.report_data import ReportWindows
 from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _Read, _read, _serving_plan, freshness
+from mlmon.api.trend_report import TrendReport, trend_report
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import ReadPlan
 from mlmon.read.sources import Source
@@ -18,6 +20,7 @@ from mlmon.rules.alerts import Alert
 from mlmon.rules.check import RuleResult, evaluate
 from mlmon.rules.config import Rule, default_rules
 from mlmon.stats.baseline import Baseline
+from mlmon.stats.distributions import Distribution, distributions
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
@@ -39,6 +42,10 @@ class CheckReport(Result):
     """The run's time (seconds since the epoch): `age_seconds` is measured from it."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+    trend: TrendReport | None = None
+    """With `views` (an HTML output): the records window by window, for the page's plots."""
+    distributions: tuple[Distribution, ...] = ()
+    """With `views` and a baseline: each feature's distribution in the log and the baseline."""
 
     def to_dict(self, *, config: str | None = None, notifications: list[dict[str, Any]] | None = None
                 ) -> dict[str, Any]:
@@ -66,6 +73,7 @@ def check(
     now: float | None = None,
     on_bytes: Callable[[int], None] | None = None,
     incremental: bool = False,
+    views: bool = False,
 ) -> CheckReport:
     """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
 
@@ -73,6 +81,8 @@ def check(
     `incremental` (--state): new lines none of which is a record, and none bad (log lines of
     the service, blank lines), are no data as no new line is, not a layout mlmon cannot read.
     With a baseline, `missing_share.*` runs at its default limits unless a rule names it.
+    `views` (for the HTML page) also fills windows (of the length `mlmon report` picks) and keeps
+    each feature's distribution, in the same read.
     """
 
     if baseline is not None:
@@ -80,11 +90,19 @@ def check(
     plan, require = _serving_plan(plan, (plan or ReadPlan()).by, baseline)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulator(baseline) if baseline is not None else None
+    win = (
+        ReportWindows(None, timezone=plan.log_timezone, summary=summary, baseline=None, drift=None,
+                      by=plan.by)
+        if views
+        else None
+    )
 
     def update(t: pa.Table) -> None:
         sacc.update(t)
         if dacc is not None:
             dacc.update(t)
+        if win is not None:
+            win.update(t)
 
     got: _Read | None = None
     sel = selection or Selection()
@@ -105,4 +123,12 @@ def check(
     results = evaluate(rules, result, features, drift=o, now=t)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
     fresh = None if got is None else freshness(got, sel, round(t * 1e9))
-    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh)
+    tr: TrendReport | None = None
+    dists: tuple[Distribution, ...] = ()
+    if win is not None and got is not None and result.overall.records:
+        if result.overall.first_timestamp is not None:
+            tr = trend_report(win.accs, got, selection=sel, drift=o, budget=b)
+        if dacc is not None:
+            dists = distributions(dacc)
+    return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh,
+                       tr, dists)

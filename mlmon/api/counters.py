@@ -53,9 +53,18 @@ def parse(key: str) -> Key | None:
     version, extra = rest.rsplit("|", 1)
     missing = kind.endswith(MISSING)
     kind = kind.removesuffix(MISSING)
-    if kind not in KINDS:
+    if kind not in KINDS or (kind == CONF_BUCKET and not _is_bound(extra)):
         return None
     return Key(kind, version, missing, extra)
+
+
+def _is_bound(le: str) -> bool:
+    """A bucket's upper bound as Prometheus reads it (`0.5`, `+Inf`); a state file edited by hand
+    may hold anything else, which is left alone rather than exported as an invalid `le`."""
+    try:
+        return float(le) == float(le)  # not nan
+    except ValueError:
+        return False
 
 
 def group_key(version: str, missing: bool) -> str:

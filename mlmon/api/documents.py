@@ -14,12 +14,15 @@ if TYPE_CHECKING:
     from mlmon.api.check_report import CheckReport
     from mlmon.api.compare_report import CompareReport
     from mlmon.api.drift import DriftReport
+    from mlmon.api.quality import QualityReport
     from mlmon.api.selection import Freshness
     from mlmon.api.summary import SummaryReport
     from mlmon.api.trend_report import TrendReport
     from mlmon.read.reader import InputReport
     from mlmon.rules.alerts import Alert
     from mlmon.rules.persist import Firing
+    from mlmon.stats.drift import FeatureDrift
+    from mlmon.stats.performance import Metric, Performance
     from mlmon.stats.windows import Window
 
 SCHEMA_VERSION = 1
@@ -72,7 +75,7 @@ def _head(command: str) -> dict[str, Any]:
 def summary_doc(rep: SummaryReport, *, by: str | None) -> dict[str, Any]:
     overall = plain(rep.result.overall)
     overall.pop("group")
-    return {
+    doc = {
         **_head("summary"),
         **overall,
         "records_read": rep.input.records,
@@ -84,6 +87,74 @@ def summary_doc(rep: SummaryReport, *, by: str | None) -> dict[str, Any]:
         "freshness": freshness_json(rep.freshness),
         "alerts": plain(rep.alerts),
     }
+    if rep.quality is not None:
+        doc["quality"] = quality_json(rep.quality)
+    return doc
+
+
+def metric_json(m: Metric) -> dict[str, Any]:
+    return {"value": m.value, "low": m.low, "high": m.high, "n": m.n, "reason": m.reason}
+
+
+def metrics_json(p: Performance) -> dict[str, Any]:
+    """The metrics by name (the rule is `quality.<name>`), each with its 95% bounds and n."""
+    return {m.name: metric_json(m) for m in p.metrics}
+
+
+def quality_json(q: QualityReport) -> dict[str, Any]:
+    """The `quality` key of a command's JSON document."""
+    a = q.accounting
+    la = a.labels
+    return {
+        "task": q.task.value,
+        "join_field": q.join_field,
+        "label_field": q.label_field,
+        "labelled": a.labelled,
+        "coverage": a.coverage,
+        "join": {
+            "predictions": a.predictions, "labelled": a.labelled, "without_label": a.without_label,
+            "without_key": a.without_key, "duplicate_predictions": a.duplicate_predictions,
+            "ambiguous": a.ambiguous, "unusable": a.unusable,
+            "labels_without_prediction": a.labels_without_prediction,
+        },
+        "labels": {
+            "rows": la.rows, "keys": la.keys, "duplicates": la.duplicates, "conflicting": la.conflicting,
+            "without_key": la.without_key, "lines": q.labels_input.lines,
+            "bad_lines": q.labels_input.bad_lines,
+            "reasons": dict(q.labels_input.reasons),
+            "files": [f.source for f in q.labels_input.files],
+        },
+        "classes": list(q.overall.classes),
+        "positive_class": q.overall.positive,
+        "metrics": metrics_json(q.overall),
+        "groups": [{"group": g.group, "labelled": g.performance.n, "metrics": metrics_json(g.performance)}
+                   for g in q.groups],
+        "reference": dict(q.reference),
+    }
+
+
+JOINT_KEYS = ("name", "status", "test", "n", "baseline_n", "records", "missing", "mean", "baseline_mean",
+              "statistic", "p_value", "p_value_adjusted", "p_method", "effect_size", "effect_measure",
+              "effect_low", "effect_high", "drift")
+"""The fields of the joint test's row in the JSON (the others do not apply to it). `mean` and
+`baseline_mean` are the mean reconstruction errors, `missing` the records lacking a feature."""
+
+
+def drifted_names(rows: tuple[FeatureDrift, ...]) -> list[str]:
+    """The features and predictions that drifted (what `drift.*` covers); the joint test's verdict
+    is `multivariate.drift`."""
+    return [f.name for f in rows if f.drift and f.role != "multivariate"]
+
+
+def drift_rows_json(rows: tuple[FeatureDrift, ...]) -> dict[str, Any]:
+    """`features`, `predictions` (the model's outputs tested as features are) and `multivariate`
+    (the joint test, or null when the baseline has no joint model) of a drift result."""
+    joint = next((f for f in rows if f.role == "multivariate"), None)
+    return {
+        "features": plain(tuple(f for f in rows if f.role == "feature")),
+        "predictions": plain(tuple(f for f in rows if f.role == "prediction")),
+        "multivariate": None if joint is None else {k: plain(getattr(joint, k)) for k in JOINT_KEYS},
+    }
 
 
 def _drift_groups_json(rep: DriftReport) -> dict[str, Any]:
@@ -91,8 +162,8 @@ def _drift_groups_json(rep: DriftReport) -> dict[str, Any]:
     if rep.by is None:
         return {}
     groups = [
-        {"group": g.group, "records": g.records, "features": plain(g.features),
-         "drifted": [f.name for f in g.features if f.drift]}
+        {"group": g.group, "records": g.records, **drift_rows_json(g.features),
+         "drifted": drifted_names(g.features)}
         for g in rep.groups
     ]
     return {"by": rep.by, "groups": groups}
@@ -105,9 +176,10 @@ def drift_doc(rep: DriftReport) -> dict[str, Any]:
         "records_read": rep.input.records,
         "filtered_out": rep.filtered_out,
         "baseline": {"source": rep.baseline_source, "rows": rep.baseline_rows},
-        "features": plain(rep.features),
-        "drifted": [f.name for f in rep.features if f.drift],
+        **drift_rows_json(rep.features),
+        "drifted": drifted_names(rep.features),
         "unknown_features": list(rep.unknown_features),
+        "not_tested": list(rep.not_tested),
         **_drift_groups_json(rep),
         "freshness": freshness_json(rep.freshness),
         "input": input_json(rep.input),
@@ -156,7 +228,7 @@ def window_json(w: Window, breaches: tuple[Alert, ...]) -> dict[str, Any]:
                            "partial": w.partial}
     doc.update(summary)
     if w.features:
-        doc["features"] = plain(w.features)
+        doc.update(drift_rows_json(w.features))  # features, predictions, multivariate
         doc["drifted"] = list(w.drifted)
     if w.smoothed:
         doc["smoothed"] = dict(w.smoothed)

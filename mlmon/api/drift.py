@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from mlmon.api.results import Result
-from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.api.training import log_feature_names
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -42,6 +42,9 @@ class DriftReport(Result):
     """With `by`: the drift of each group (model version) against the baseline."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+    not_tested: tuple[str, ...] = ()
+    """What the baseline gives nothing to test, each with why (no predictions profiled, no joint
+    model: a baseline made before mlmon had them has neither)."""
 
     def to_dict(self) -> dict[str, Any]:
         from mlmon.api.documents import drift_doc
@@ -49,11 +52,30 @@ class DriftReport(Result):
         return drift_doc(self)
 
     def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-        rows = [{"scope": "overall", "group": None, **f} for f in doc["features"]]
-        for g in doc.get("groups", []):
-            rows += [{"scope": "group", "group": g["group"], **f} for f in g["features"]]
-        return rows, ("scope", "group", "name", "kind", "drift", "status", "effect_size")
+        def rows_of(part: dict[str, Any], scope: str, group: str | None) -> list[dict[str, Any]]:
+            out = [{"scope": scope, "group": group, "role": "feature", **f} for f in part["features"]]
+            out += [{"scope": scope, "group": group, "role": "prediction", **f} for f in part["predictions"]]
+            if part["multivariate"] is not None:
+                out.append({"scope": scope, "group": group, "role": "multivariate", **part["multivariate"]})
+            return out
 
+        rows = rows_of(doc, "overall", None)
+        for g in doc.get("groups", []):
+            rows += rows_of(g, "group", g["group"])
+        return rows, ("scope", "group", "role", "name", "kind", "drift", "status", "effect_size")
+
+
+
+def not_tested(baseline: Baseline) -> tuple[str, ...]:
+    """The tests this baseline cannot run, in words: its predictions, its joint model."""
+    out = []
+    if not baseline.predictions:
+        out.append("predictions: the baseline has no profile of the model's predictions (made before "
+                   "mlmon profiled them, or from training data without them); give `mlmon baseline "
+                   "--predictions FILE`, or build it from prediction logs")
+    if baseline.multivariate is None:
+        out.append(f"multivariate: {baseline.multivariate_note or 'the baseline has no joint model'}")
+    return tuple(out)
 
 def detect_drift(
     paths: list[str],
@@ -73,30 +95,60 @@ def detect_drift(
 
     An empty selection is a `records` alert; a features field that no record has is a DataError."""
     sel = selection or Selection()
+    plan, require = drift_plan(plan, baseline, by)
+    acc = DriftAccumulators(baseline, by)
+    got = _read(paths, plan, require, options or ReadOptions(), sel, acc.update, on_bytes)
+    return drift_report(acc, got, paths, plan=plan, selection=sel, drift=drift, budget=budget, gates=gates)
+
+
+def drift_plan(plan: ReadPlan | None, baseline: Baseline, by: str | None) -> tuple[ReadPlan, tuple[str, ...]]:
+    """What drift reads: the baseline's features (and `by`), and a record needs one of them."""
     specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
     base_plan = plan or ReadPlan()
-    plan = ReadPlan(
+    out = ReadPlan(
         fields=base_plan.fields,
         by=by,
-        summary=False,
+        summary=bool(baseline.predictions),  # the serving fields hold the predictions
         features=specs,
         record_marker=base_plan.record_marker,
         log_timezone=base_plan.log_timezone,
     )
-    require = tuple(FEATURE_PREFIX + s.name for s in specs)
-    grouped = GroupedDriftAccumulator(baseline) if by else None
-    acc = grouped.overall if grouped is not None else DriftAccumulator(baseline)
-    records = 0
+    return out, tuple(FEATURE_PREFIX + s.name for s in specs)
 
-    def update(t: pa.Table) -> None:
-        nonlocal records
-        records += t.num_rows
-        if grouped is not None:
-            grouped.update(t)
+
+class DriftAccumulators:
+    """Drift's state over one read: the accumulator of all records (and one per `by` group)."""
+
+    def __init__(self, baseline: Baseline, by: str | None) -> None:
+        self.baseline = baseline
+        self.by = by
+        self.grouped = GroupedDriftAccumulator(baseline) if by else None
+        self.overall = self.grouped.overall if self.grouped is not None else DriftAccumulator(baseline)
+        self.records = 0
+
+    def update(self, t: pa.Table) -> None:
+        self.records += t.num_rows
+        if self.grouped is not None:
+            self.grouped.update(t)
         else:
-            acc.update(t)
+            self.overall.update(t)
 
-    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+
+def drift_report(
+    accs: DriftAccumulators,
+    got: _Read,
+    paths: list[str],
+    *,
+    plan: ReadPlan,
+    selection: Selection,
+    drift: DriftOptions | None = None,
+    budget: Budget | None = None,
+    gates: Gates | None = None,
+) -> DriftReport:
+    """The drift of what `accs` took from the read `got` (a read that may feed other
+    accumulators too: `mlmon report` reads its logs once)."""
+    sel, baseline, by = selection, accs.baseline, accs.by
+    acc, grouped, records = accs.overall, accs.grouped, accs.records
     report = got.report
     if (
         report.records == 0
@@ -133,5 +185,5 @@ def detect_drift(
                         for a in drift_alerts(g.features, o))
     return DriftReport(
         report, records, got.filtered_out, baseline.source, baseline.rows, features, alerts, unknown,
-        by, groups, freshness(got, sel, (gates or Gates()).now_ns),
+        by, groups, freshness(got, sel, (gates or Gates()).now_ns), not_tested(baseline),
     )

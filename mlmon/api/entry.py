@@ -169,6 +169,11 @@ def summarize(
     max_decompressed_bytes: int | None = None,
     max_decompression_ratio: float = 1000.0,
     allow_large_window: bool = False,
+    labels: str | list[str] | None = None,
+    label_field: str = "label",
+    join_field: str = "request_id",
+    task: str = "auto",
+    positive_class: str | None = None,
     include: Sequence[str] | None = None,
     now: float | None = None,
     on_note: Callable[[str], None] | None = None,
@@ -176,8 +181,9 @@ def summarize(
 ) -> SummaryReport:
     """Serving health and model behaviour of `source` (`mlmon summary`): counts, success rate with
     its interval, latency percentiles, class shares and confidence, per `by` group and overall;
-    thresholds (`max_p99_ms="250:400"`) become alerts. `now` (epoch seconds) is the clock of
-    `now-...` times and `max_age`."""
+    thresholds (`max_p99_ms="250:400"`) become alerts. With `labels` (files of ground truth joined
+    on `join_field`), the realized quality too. `now` (epoch seconds) is the clock of `now-...`
+    times and `max_age`."""
     from mlmon.api.summary import summarize as run
     from mlmon.rules.alerts import SummaryThresholds
     from mlmon.stats.summary import SummaryOptions
@@ -224,6 +230,7 @@ def summarize(
                 gates=opt.gates(_text(min_records), _span(max_age, "--max-age"), now_ns),
                 budget=opt.budget(str(max_bad_lines), strict),
                 on_bytes=on_bytes,
+                labels=opt.label_options(labels, label_field, join_field, task, positive_class),
             )
     return renamed(rep, names)  # type: ignore[no-any-return]
 

@@ -298,3 +298,27 @@ def parse_tolerances(items: list[str] | None) -> tuple[tuple[str, float], ...]:
             raise OptionError(f"--tolerance: unknown metric {name!r} (one of {known}, features.<name>)")
         out.append((name, v))
     return tuple(out)
+
+
+def label_options(
+    labels: str | list[str] | None,
+    label_field: str = "label",
+    join_field: str = "request_id",
+    task: str = "auto",
+    positive: str | None = None,
+) -> Any:
+    """LabelOptions from the labels options (--labels, --label-field, --join-field, --task,
+    --positive-class), or None without labels."""
+    if isinstance(labels, str):
+        labels = [labels]
+    if not labels:
+        if positive is not None or task != "auto":
+            raise OptionError("--task and --positive-class need --labels FILE")
+        return None
+    from mlmon.api.quality import LabelOptions
+    from mlmon.stats.performance import Task
+
+    if task not in ("auto", *(t.value for t in Task)):
+        raise OptionError(f"--task: {task!r} is not auto, {', '.join(t.value for t in Task)}")
+    chosen = None if task == "auto" else Task(task)
+    return LabelOptions(tuple(labels), label_field, join_field, chosen, positive)

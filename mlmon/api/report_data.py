@@ -6,18 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from mlmon.api.drift import DriftReport, detect_drift
-from mlmon.api.selection import Budget, Selection, _read
-from mlmon.api.summary import SummaryReport, summarize
-from mlmon.api.trend_report import TrendReport, trend
+from mlmon.api.drift import DriftAccumulators, DriftReport, drift_plan, drift_report
+from mlmon.api.selection import Budget, Selection, _read, _serving_plan
+from mlmon.api.summary import SummaryReport, summary_report
+from mlmon.api.trend_report import TrendAccumulators, TrendReport, trend_report
+from mlmon.errors import DataError
+from mlmon.read.fields import absent_message
 from mlmon.read.reader import ReadOptions
-from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, ReadPlan
+from mlmon.read.records import FEATURE_PREFIX, SUMMARY_FIELDS, TIMESTAMP, TYPE_ERRORS, ReadPlan
 from mlmon.rules.alerts import SummaryThresholds
 from mlmon.stats.baseline import Baseline
 from mlmon.stats.distributions import Distribution, distributions
-from mlmon.stats.drift import DriftAccumulator, DriftOptions
-from mlmon.stats.summary import SummaryOptions
+from mlmon.stats.drift import DriftOptions
+from mlmon.stats.summary import SummaryAccumulator, SummaryOptions
 from mlmon.stats.windows import WindowOptions
 
 NICE_WINDOWS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
@@ -49,29 +52,44 @@ def auto_every(span_seconds: float | None) -> int:
     return NICE_WINDOWS[-1]
 
 
-def log_distributions(
-    paths: list[str],
-    baseline: Baseline,
-    *,
-    plan: ReadPlan | None = None,
-    options: ReadOptions | None = None,
-    selection: Selection | None = None,
-) -> tuple[Distribution, ...]:
-    """Each baseline feature's distribution in the selected records and in the baseline."""
-    base_plan = plan or ReadPlan()
-    specs = tuple(FeatureSpec(f.name, f.kind) for f in baseline.features)
-    plan = ReadPlan(
-        fields=base_plan.fields, by=None, summary=False, features=specs,
-        record_marker=base_plan.record_marker, log_timezone=base_plan.log_timezone,
-    )
-    acc = DriftAccumulator(baseline)
-    require = tuple(FEATURE_PREFIX + s.name for s in specs)
+def _any_valid(t: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+    """The rows of `t` with a value in at least one of `columns` (all rows when each has one)."""
+    present = [t.column(c) for c in columns if c in t.column_names]
+    if not present:
+        return t.slice(0, 0)
+    if all(c.null_count == 0 for c in present):
+        return t
+    keep = pc.is_valid(present[0])
+    for c in present[1:]:
+        keep = pc.or_(keep, pc.is_valid(c))
+    return t.filter(keep)
 
-    def update(t: pa.Table) -> None:
-        acc.update(t)
 
-    _read(paths, plan, require, options or ReadOptions(), selection or Selection(), update, None)
-    return distributions(acc)
+class ReportWindows:
+    """The report's windows: `every_ns`, or, when not given, the length `auto_every` picks for the
+    span read so far: windows start at a minute and are merged into longer ones as the span
+    grows, so one read finds the length and fills the windows."""
+
+    def __init__(self, every_ns: int | None, *, timezone: str, summary: SummaryOptions | None,
+                 baseline: Baseline | None, drift: DriftOptions | None, by: str | None) -> None:
+        self.auto = every_ns is None
+        every = every_ns if every_ns is not None else NICE_WINDOWS[0] * 1_000_000_000
+        self.accs = TrendAccumulators(WindowOptions(every_ns=every, timezone=timezone), summary=summary,
+                                      baseline=baseline, drift=drift, by=by)
+        self.first: int | None = None
+        self.last: int | None = None
+
+    def update(self, t: pa.Table) -> None:
+        if self.auto and t.num_rows:  # the length first: a chunk never makes more windows than needed
+            mm = pc.min_max(pc.cast(t.column(TIMESTAMP), pa.int64()))
+            lo, hi = mm["min"].as_py(), mm["max"].as_py()
+            if lo is not None and hi is not None:
+                self.first = lo if self.first is None else min(self.first, lo)
+                self.last = hi if self.last is None else max(self.last, hi)
+                every = auto_every((self.last - self.first) / 1e9) * 1_000_000_000
+                if every > (self.accs.windows.every_ns or 0):
+                    self.accs.coarsen(every)
+        self.accs.update(t)
 
 
 def build_report(
@@ -90,27 +108,43 @@ def build_report(
     on_bytes: Callable[[int], None] | None = None,
 ) -> ReportData:
     """The summary (per `by`), the trend per window (every `every_ns`, or a length that gives at
-    most 48 windows) and, with a baseline, the drift and each feature's two distributions."""
+    most 48 windows) and, with a baseline, the drift and each feature's two distributions, from
+    one read of the logs.
+
+    Each part takes the records its own command would: the summary those with a serving field,
+    the drift those with a feature, the windows (with `every_ns` and a baseline: drift per
+    window) those trend takes; so each part's numbers are the ones summary, drift and trend
+    give. The input accounting is the read's: a line is a record when it has either."""
     plan = plan or ReadPlan()
-    grouped = ReadPlan(
-        fields=plan.fields, by=by, record_marker=plan.record_marker,
-        log_timezone=plan.log_timezone, success_values=plan.success_values,
-    )
-    s = summarize(paths, plan=grouped, options=options, selection=selection, summary=summary,
-                  thresholds=thresholds, budget=budget, on_bytes=on_bytes)
+    sel = selection or Selection()
+    read_plan, require = _serving_plan(plan, by, baseline)
+    sacc = SummaryAccumulator(summary)
+    dacc = DriftAccumulators(baseline, None) if baseline is not None else None
+    win = ReportWindows(every_ns, timezone=plan.log_timezone, summary=summary,
+                        baseline=baseline if every_ns is not None else None, drift=drift, by=by)
+    feature_cols = tuple(c for c in require if c.startswith(FEATURE_PREFIX)) + (TYPE_ERRORS,)
+
+    def update(t: pa.Table) -> None:
+        served = _any_valid(t, SUMMARY_FIELDS) if dacc is not None else t
+        sacc.update(served)
+        win.update(t if every_ns is not None and dacc is not None else served)
+        if dacc is not None:
+            dacc.update(_any_valid(t, feature_cols))
+
+    got = _read(paths, read_plan, require, options or ReadOptions(), sel, update, on_bytes)
+    s = summary_report(sacc, got, plan=read_plan, selection=sel, thresholds=thresholds, budget=budget)
     o = s.result.overall
     tr: TrendReport | None = None
     if o.records and o.first_timestamp is not None:
-        every = every_ns if every_ns is not None else auto_every(o.span_seconds) * 1_000_000_000
-        tr = trend(
-            paths, windows=WindowOptions(every_ns=every, timezone=plan.log_timezone),
-            plan=plan, options=options, selection=selection, summary=summary, thresholds=thresholds,
-            baseline=baseline if every_ns is not None else None, drift=drift, budget=budget, by=by,
-        )
+        tr = trend_report(win.accs, got, selection=sel, thresholds=thresholds, drift=drift, budget=budget)
     d: DriftReport | None = None
     dists: tuple[Distribution, ...] = ()
-    if baseline is not None and o.records:
-        d = detect_drift(paths, baseline, plan=plan, options=options, selection=selection, drift=drift,
-                         budget=budget)
-        dists = log_distributions(paths, baseline, plan=plan, options=options, selection=selection)
+    if dacc is not None and o.records:
+        fields = read_plan.fields.features
+        if dacc.records == 0 and not any(n == fields or n.startswith(fields + ".")
+                                         for n in got.report.fields_seen):
+            raise DataError(absent_message("--features-field", fields, "drift needs", got.report.fields_seen))
+        dplan, _ = drift_plan(plan, dacc.baseline, None)
+        d = drift_report(dacc, got, paths, plan=dplan, selection=sel, drift=drift, budget=budget)
+        dists = distributions(dacc.overall)
     return ReportData(s, tr, d, dists, every_ns is not None, by)

@@ -292,5 +292,6 @@ def _serving_plan(
         record_marker=base.record_marker,
         log_timezone=base.log_timezone,
         success_values=base.success_values,
+        join=base.join,
     )
     return out, SUMMARY_FIELDS + tuple(FEATURE_PREFIX + s.name for s in specs or ())

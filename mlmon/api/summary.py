@@ -6,8 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
+from mlmon.api.quality import LabelOptions, QualityAccumulator, QualityReport, prepare, with_join
 from mlmon.api.results import Result
-from mlmon.api.selection import Budget, Freshness, Gates, Selection, _read, _traffic, freshness
+from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -42,6 +45,8 @@ class SummaryReport(Result):
     """Metrics not measured: no selected record has their field (no threshold asked for them)."""
     freshness: Freshness | None = None
     """The newest record's age against the window (None when no record has a time)."""
+    quality: QualityReport | None = None
+    """Realized performance against the labels (None without labels)."""
     by: str | None = None
     """The grouping field (None: no grouping)."""
 
@@ -112,6 +117,7 @@ def summarize(
     budget: Budget | None = None,
     gates: Gates | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    labels: LabelOptions | None = None,
 ) -> SummaryReport:
     """Serving health and model behaviour of the records in `paths`.
 
@@ -120,7 +126,34 @@ def summarize(
     plan = plan or ReadPlan()
     sel = selection or Selection()
     acc = SummaryAccumulator(summary)
-    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, acc.update, on_bytes)
+    qacc = prepare(labels, options)
+    if qacc is not None and labels is not None:
+        plan = with_join(plan, labels)
+
+    def update(t: pa.Table) -> None:
+        acc.update(t)
+        if qacc is not None:
+            qacc.update(t)
+
+    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes)
+    return summary_report(acc, got, plan=plan, selection=sel, thresholds=thresholds, budget=budget,
+                          gates=gates, quality=qacc)
+
+
+def summary_report(
+    acc: SummaryAccumulator,
+    got: _Read,
+    *,
+    plan: ReadPlan,
+    selection: Selection,
+    thresholds: SummaryThresholds | None = None,
+    budget: Budget | None = None,
+    gates: Gates | None = None,
+    quality: QualityAccumulator | None = None,
+) -> SummaryReport:
+    """The summary of what `acc` (and `quality`, with labels) took from the read `got` (a read
+    that may feed other accumulators too: `mlmon report` reads its logs once)."""
+    sel, qacc = selection, quality
     b = budget or Budget()
     check_budget(got.report, max_bad=b.max_bad, strict=b.strict)
     result = acc.result()
@@ -133,4 +166,6 @@ def summarize(
         checked = tuple(a for a in checked if a.metric != "records")
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, plan.by)
+    realized = None if qacc is None else qacc.result(by=plan.by)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized,
+                         by=plan.by)

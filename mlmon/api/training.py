@@ -14,7 +14,16 @@ import pyarrow.compute as pc
 from mlmon.api.selection import Budget, Selection, _read
 from mlmon.errors import DataError, NoInputError, OptionError, raise_if_environment
 from mlmon.read.reader import ReadOptions, check_budget
-from mlmon.read.records import FEATURE_PREFIX, FeatureSpec, Kind, ReadPlan, normalize_category
+from mlmon.read.records import (
+    CONFIDENCE,
+    FEATURE_PREFIX,
+    PRED_CLASS,
+    PRED_VALUE,
+    FeatureSpec,
+    Kind,
+    ReadPlan,
+    normalize_category,
+)
 from mlmon.read.sources import DEFAULT_MAX_RATIO, Format, ReadNotes, Source, expand, open_source
 from mlmon.read.tables import excel_separator, sniff_delimiter
 from mlmon.stats import baseline as baseline_mod
@@ -36,6 +45,22 @@ def _read_whole(stream: Any, name: str) -> bytes:
             "be profiled); give a sample of it, or Parquet"
         )
     return bytes(data)
+
+
+def _read_parquet(pf: Any, name: str, limit: int) -> pa.Table:
+    """The whole Parquet training file, decoded batch by batch, at most `limit` bytes of columns
+    (a DataError past that): a file of a few kilobytes can decode to gigabytes."""
+    batches = []
+    decoded = 0
+    for batch in pf.iter_batches(batch_size=65536):
+        decoded += batch.nbytes
+        if decoded > limit:
+            raise DataError(
+                f"{name}: training data decodes to more than {limit:,} bytes (it is read whole to "
+                "be profiled); give a sample of it"
+            )
+        batches.append(batch)
+    return pa.Table.from_batches(batches, schema=pf.schema_arrow)
 
 
 def _refuse_device(source: Source) -> None:
@@ -76,6 +101,20 @@ def load_training(
     path = os.fspath(path)
     if exclude is None:
         exclude = {"timestamp"}
+    table, name = training_table(path, max_bytes=max_bytes, max_ratio=max_ratio)
+    for col in sorted(named - set(table.column_names)):
+        import difflib
+
+        close = difflib.get_close_matches(col, table.column_names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "columns: " + ", ".join(table.column_names[:12])
+        raise OptionError(f"--exclude {col!r}: {name} has no such column; {hint}")
+    return baseline_mod.build(table, source=name, max_edges=max_edges, exclude=exclude)
+
+
+def training_table(
+    path: str, *, max_bytes: int | None = None, max_ratio: float | None = None
+) -> tuple[pa.Table, str]:
+    """One training file (CSV, Parquet or JSON lines) read whole as a table, and its name."""
     sources = expand([path])
     if len(sources) != 1:
         raise NoInputError(f"training data must be one file; {path!r} names {len(sources)}")
@@ -91,7 +130,7 @@ def load_training(
             import pyarrow.parquet as pq
 
             stream.close()
-            table = pq.read_table(source.path)
+            table = _read_parquet(pq.ParquetFile(source.path), source.name, limit)
         elif fmt is Format.CSV:
             import pyarrow.csv as pcsv
 
@@ -147,13 +186,54 @@ def load_training(
     if table.num_rows == 0:
         raise DataError(f"{source.name}: training data has no rows")
     _refuse_duplicate_columns(table, source.name)
-    for name in sorted(named - set(table.column_names)):
-        import difflib
+    return table, source.name
 
-        close = difflib.get_close_matches(name, table.column_names, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "columns: " + ", ".join(table.column_names[:12])
-        raise OptionError(f"--exclude {name!r}: {source.name} has no such column; {hint}")
-    return baseline_mod.build(table, source=source.name, max_edges=max_edges, exclude=exclude)
+
+PREDICTION_COLUMNS = {"class": "prediction.class", "confidence": "prediction.confidence",
+                      "value": "prediction.value"}
+"""Columns of a training-predictions file (`mlmon baseline --predictions`), and the prediction
+each profiles; a column `prediction` is the class when it holds text, the value when numbers."""
+
+
+def load_predictions(
+    path: str, *, max_edges: int | None, max_bytes: int | None = None, max_ratio: float | None = None
+) -> tuple[tuple[baseline_mod.FeatureProfile, ...], list[str]]:
+    """The predictions of a training-predictions file (the model's outputs on its training or
+    test data: columns `class`, `confidence`, `value` or `prediction`), profiled as the
+    baseline's `predictions`; and the file's other columns (not used)."""
+    from mlmon.read.tables import to_number, to_text
+
+    table, name = training_table(path, max_bytes=max_bytes, max_ratio=max_ratio)
+    chosen: dict[str, pa.ChunkedArray] = {}
+    for col in table.column_names:
+        key = col.lower()
+        if key == "prediction":
+            t = table.column(col).type
+            key = "value" if pa.types.is_floating(t) else "class"  # whole numbers are classes
+        if key in PREDICTION_COLUMNS and PREDICTION_COLUMNS[key] not in chosen:
+            chosen[PREDICTION_COLUMNS[key]] = table.column(col)
+    unused = [c for c in table.column_names if c.lower() not in (*PREDICTION_COLUMNS, "prediction")]
+    if not chosen:
+        raise DataError(
+            f"{name}: no prediction column; a training-predictions file has columns named class, "
+            f"confidence, value or prediction (it has {', '.join(table.column_names[:8])})"
+        )
+    out = []
+    for pred, col in chosen.items():
+        arr = col.combine_chunks()
+        if pred == "prediction.class":
+            text, _ = to_text(arr, len(arr))
+            out.append(baseline_mod.FeatureProfile(pred, Kind.CATEGORICAL,
+                                                   categorical=baseline_mod.categorical_profile(text)))
+            continue
+        num, _ = to_number(arr, len(arr))
+        values = np.asarray(num.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if pred == "prediction.confidence" and ((values < 0) | (values > 1)).any():
+            raise DataError(f"{name}: a confidence outside [0, 1]")
+        profile = baseline_mod.numeric_profile(values, max_edges=max_edges)
+        out.append(baseline_mod.FeatureProfile(pred, Kind.NUMERIC, numeric=profile))
+    order = list(PREDICTION_COLUMNS.values())
+    return tuple(sorted(out, key=lambda f: order.index(f.name))), unused
 
 
 def _bad_csv_row(data: bytes, delim: str, *, skipped: int) -> str | None:
@@ -292,6 +372,40 @@ def sample_features(paths: list[str], plan: ReadPlan) -> tuple[dict[str, Kind], 
     return kinds, list_len
 
 
+def has_predictions(paths: list[str], plan: ReadPlan) -> bool:
+    """Whether a record among the first lines of the first JSON-lines files has the prediction
+    field (`--prediction-field`): only then are the serving fields read to profile it."""
+    import json
+
+    from mlmon.read.jsonlines import record_text
+
+    marker = plan.record_marker.encode() if plan.record_marker else None
+    for source in [s for s in expand(paths) if s.path != "-"][:8]:
+        try:
+            stream, fmt = open_source(source, ReadNotes())
+        except (NoInputError, DataError):
+            continue
+        try:
+            if fmt is not Format.JSONL:
+                continue
+            lines = stream.read(SAMPLE_BYTES).split(b"\n")[:-1]
+        except (OSError, DataError):
+            continue
+        finally:
+            stream.close()
+        for line in lines:
+            text = record_text(line, marker)
+            try:
+                rec = json.loads(text) if text is not None else None
+            except (ValueError, RecursionError):
+                continue
+            for part in plan.fields.prediction.split("."):
+                rec = rec.get(part) if isinstance(rec, dict) else None
+            if rec is not None:
+                return True
+    return False
+
+
 def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
     """Names of the named (object) features in the first records of the first JSON-lines files."""
     return set(sample_features(paths, plan)[0])
@@ -321,10 +435,11 @@ def profile_log(
             f"no record in the first lines has a features field {plan.fields.features!r} (an object "
             "or a list); give --features-field, or --record-marker for a prefixed log"
         )
+    with_predictions = has_predictions(paths, plan)
     rplan = ReadPlan(
         fields=plan.fields,
         by=None,
-        summary=False,
+        summary=with_predictions,
         features=specs,
         record_marker=plan.record_marker,
         log_timezone=plan.log_timezone,
@@ -335,10 +450,19 @@ def profile_log(
     counts: dict[str, Counter[str]] = {s.name: Counter() for s in specs if s.kind is not Kind.NUMERIC}
     dropped: Counter[str] = Counter()
     rows = 0
+    # the predictions, profiled as features are: the class counted, confidence and value kept
+    pred_numbers: dict[str, list[np.ndarray]] = {CONFIDENCE: [], PRED_VALUE: []}
+    pred_classes: Counter[str] = Counter()
 
     def add(t: pa.Table) -> None:
         nonlocal rows
         rows += t.num_rows
+        if with_predictions:
+            for col_name, chunks in pred_numbers.items():
+                chunks.append(np.asarray(t.column(col_name).to_numpy(), dtype=np.float64))
+            cls = normalize_category(t.column(PRED_CLASS).combine_chunks())
+            for d in pc.value_counts(pc.drop_null(cls)).to_pylist():
+                pred_classes[d["values"]] += int(d["counts"])
         for name, chunks in numbers.items():
             col = t.column(FEATURE_PREFIX + name)
             chunks.append(np.asarray(col.to_numpy(), dtype=np.float64))  # null -> nan
@@ -357,9 +481,11 @@ def profile_log(
     if rows == 0:
         raise DataError(f"no record selected to profile ({got.report.records} valid records read)")
     feats = []
+    kept: dict[str, np.ndarray] = {}
     for s in specs:
         if s.kind is Kind.NUMERIC:
             values = np.concatenate(numbers.pop(s.name))
+            kept[s.name] = values
             feats.append(baseline_mod.FeatureProfile(
                 s.name, s.kind, numeric=baseline_mod.numeric_profile(values, max_edges=max_edges)))
         else:
@@ -368,4 +494,19 @@ def profile_log(
             profile = baseline_mod.CategoricalProfile(sum(c.values()), ordered, dropped[s.name])
             feats.append(baseline_mod.FeatureProfile(s.name, s.kind, categorical=profile))
     source = ", ".join(f.source for f in got.report.files) if got.report.files else ", ".join(paths)
-    return Baseline(source, rows, tuple(feats))
+    model, note = baseline_mod.joint_model(kept, rows)
+    kept.clear()
+    preds: list[baseline_mod.FeatureProfile] = []
+    if pred_classes:
+        ordered = tuple(sorted(pred_classes.items(), key=lambda kv: (-kv[1], kv[0])))
+        n = sum(pred_classes.values())
+        classes = baseline_mod.CategoricalProfile(n, ordered, rows - n)
+        preds.append(baseline_mod.FeatureProfile("prediction.class", Kind.CATEGORICAL, categorical=classes))
+    for col_name, name in ((CONFIDENCE, "prediction.confidence"), (PRED_VALUE, "prediction.value")):
+        chunks = pred_numbers[col_name]
+        values = np.concatenate(chunks) if chunks else np.empty(0)
+        if np.isfinite(values).any():
+            preds.append(baseline_mod.FeatureProfile(
+                name, Kind.NUMERIC, numeric=baseline_mod.numeric_profile(values, max_edges=max_edges)))
+    return Baseline(source, rows, tuple(feats), predictions=tuple(preds), multivariate=model,
+                    multivariate_note=note)

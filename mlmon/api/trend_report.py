@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from mlmon.api.results import Result
-from mlmon.api.selection import Budget, Freshness, Selection, _iso, _read, _serving_plan, freshness
+from mlmon.api.selection import Budget, Freshness, Selection, _iso, _Read, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -111,26 +111,64 @@ def trend(
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist
     (and, with `by`, the same for each group's records: windows per model version)."""
     plan, require = _serving_plan(plan, by, baseline)
-    grouped = (
-        GroupedWindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift) if by else None
-    )
-    acc = (
-        grouped.overall
-        if grouped is not None
-        else WindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift)
-    )
-    records = 0
-
-    def update(t: pa.Table) -> None:
-        nonlocal records
-        records += t.num_rows
-        if grouped is not None:
-            grouped.update(t)
-        else:
-            acc.update(t)
-
+    accs = TrendAccumulators(windows, summary=summary, baseline=baseline, drift=drift, by=by)
     sel = selection or Selection()
-    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+    got = _read(paths, plan, require, options or ReadOptions(), sel, accs.update, on_bytes)
+    return trend_report(accs, got, selection=sel, thresholds=thresholds, drift=drift, for_windows=for_windows,
+                        budget=budget, evidence=evidence, include_partial=include_partial)
+
+
+class TrendAccumulators:
+    """Trend's state over one read: the windows of all records (and of each `by` group)."""
+
+    def __init__(self, windows: WindowOptions, *, summary: SummaryOptions | None = None,
+                 baseline: Baseline | None = None, drift: DriftOptions | None = None,
+                 by: str | None = None) -> None:
+        self.windows = windows
+        self.baseline = baseline
+        self.by = by
+        self.grouped = (
+            GroupedWindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift) if by else None
+        )
+        self.overall = (
+            self.grouped.overall
+            if self.grouped is not None
+            else WindowAccumulator(windows, summary=summary, baseline=baseline, drift=drift)
+        )
+        self.records = 0
+
+    def update(self, t: pa.Table) -> None:
+        self.records += t.num_rows
+        if self.grouped is not None:
+            self.grouped.update(t)
+        else:
+            self.overall.update(t)
+
+    def coarsen(self, every_ns: int) -> None:
+        """Longer clock windows (see WindowAccumulator.coarsen)."""
+        if self.grouped is not None:
+            self.grouped.coarsen(every_ns)
+        else:
+            self.overall.coarsen(every_ns)
+        self.windows = dataclasses.replace(self.windows, every_ns=every_ns)
+
+
+def trend_report(
+    accs: TrendAccumulators,
+    got: _Read,
+    *,
+    selection: Selection,
+    thresholds: SummaryThresholds | None = None,
+    drift: DriftOptions | None = None,
+    for_windows: int = 1,
+    budget: Budget | None = None,
+    evidence: bool = True,
+    include_partial: bool = False,
+) -> TrendReport:
+    """The windows `accs` took from the read `got` (a read that may feed other accumulators
+    too: `mlmon report` reads its logs once), judged."""
+    sel, windows, baseline, by = selection, accs.windows, accs.baseline, accs.by
+    grouped, acc, records = accs.grouped, accs.overall, accs.records
     report, filtered = got.report, got.filtered_out
     b = budget or Budget()
     check_budget(report, max_bad=b.max_bad, strict=b.strict)

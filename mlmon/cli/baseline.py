@@ -81,6 +81,17 @@ def baseline(
     window_rows: Annotated[
         int | None, typer.Option(help="Prediction logs: profile only the newest N records.")
     ] = None,
+    predictions: Annotated[
+        str | None,
+        typer.Option(
+            "--predictions",
+            help="The model's predictions on its training or test data (CSV, Parquet or JSON lines "
+            "with columns class, confidence, value or prediction), profiled so drift tests the "
+            "log's predictions against them. Prediction logs need none: their predictions are "
+            "profiled from the records.",
+            metavar="FILE",
+        ),
+    ] = None,
     max_bad_lines: MaxBad = "1%",
     strict: Strict = False,
     max_line_bytes: MaxLine = 16 << 20,
@@ -112,7 +123,7 @@ def baseline(
 
         if not 11 <= grid <= MAX_EDGES:
             raise OptionError(f"--grid must be from 11 to {MAX_EDGES}")
-        refuse_overwriting_inputs([("-o", output)], list(training_data))
+        refuse_overwriting_inputs([("-o", output)], [*training_data, *([predictions] if predictions else [])])
         from mlmon.api import profile_log, sample_features
         from mlmon.read.records import FieldMap, ReadPlan
 
@@ -155,6 +166,22 @@ def baseline(
                 max_bytes=max_decompressed_bytes,
                 max_ratio=max_decompression_ratio,
             )
+        if predictions is not None:
+            import dataclasses
+
+            from mlmon.api.training import load_predictions
+
+            profiled, unused = load_predictions(
+                predictions, max_edges=grid, max_bytes=max_decompressed_bytes,
+                max_ratio=max_decompression_ratio,
+            )
+            b = dataclasses.replace(b, predictions=profiled)
+            if unused:
+                _stderr().print(
+                    f"mlmon: note: columns of {safe(predictions)} that are not predictions, not used: "
+                    + ", ".join(safe(c) for c in unused[:8]) + (" ..." if len(unused) > 8 else ""),
+                    markup=False, highlight=False,
+                )
         numeric = [f.numeric for f in b.features if f.numeric is not None]
         total = sum(len(p.edges) for p in numeric)
         if total > MAX_TOTAL_EDGES:
@@ -174,11 +201,18 @@ def baseline(
                 f"mlmon: note: feature '{safe(name)}': {safe(reason)}, left out (counted as dropped)",
                 markup=False, highlight=False,
             )
+        if b.multivariate is None and b.multivariate_note:
+            _stderr().print(f"mlmon: note: no joint (multivariate) drift model: {safe(b.multivariate_note)}",
+                            markup=False, highlight=False)
         where = "standard output" if output == "-" else safe(output)
         _stderr().print(
             f"mlmon: wrote {where}: {len(b.features)} features from {b.rows} rows "
             f"({sum(1 for f in b.features if f.numeric)} numeric, "
-            f"{sum(1 for f in b.features if f.categorical)} categorical)",
+            f"{sum(1 for f in b.features if f.categorical)} categorical)"
+            + (f"; predictions: {', '.join(f.name.removeprefix('prediction.') for f in b.predictions)}"
+               if b.predictions else "")
+            + (f"; a joint model of {len(b.multivariate.features)} numeric features"
+               if b.multivariate is not None else ""),
             markup=False,
             highlight=False,
         )

@@ -253,8 +253,10 @@ def _evaluate(
     last: str | None,
     inputs: list[Any] | None = None,
     now: float | None = None,
+    views: bool = False,
 ) -> tuple[Any, Any]:
-    """Run the check; `inputs` (planned sources, --state) replaces the paths when given."""
+    """Run the check; `inputs` (planned sources, --state) replaces the paths when given; `views`
+    (an HTML output) keeps windows and distributions for the page's plots."""
     from mlmon.api import check as run_check
     from mlmon.api import load_training
     from mlmon.stats.baseline import load
@@ -297,5 +299,6 @@ def _evaluate(
             now=now,
             on_bytes=on_bytes,
             incremental=inputs is not None,
+            views=views,
         )
     return rep, None

@@ -270,3 +270,62 @@ def check_numbers(params: dict[str, Any], flags: dict[str, str]) -> None:
                 lo, hi, open_low, words = _RANGES[name]
                 if not (lo < v if open_low else lo <= v) or v > hi:
                     raise OptionError(f"{flag} must be {words} (got {v:g})")
+
+
+LabelsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--labels",
+        metavar="FILE",
+        help="Files of true labels (JSON lines, CSV or Parquet; repeatable, globs and folders too), "
+        "joined to the predictions by --join-field: realized performance (accuracy, F1, AUC, MAE...).",
+        show_default=False,
+    ),
+]
+LabelField = Annotated[
+    str,
+    typer.Option(help="Dotted path of the true label (a class) or value (regression) in the labels files."),
+]
+JoinField = Annotated[
+    str,
+    typer.Option(help="Dotted path of the key (a request id) in the labels files and the prediction log."),
+]
+
+
+class TaskChoice(StrEnum):
+    AUTO = "auto"
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+
+
+TaskOpt = Annotated[
+    TaskChoice,
+    typer.Option(
+        "--task",
+        help="auto: classification when the predictions carry a class, else regression (a bare whole "
+        "number read as a value: give classification).",
+    ),
+]
+PositiveClass = Annotated[
+    str | None,
+    typer.Option(
+        help="Binary classification: the class whose probability ROC AUC and the Brier score use "
+        "(default: the larger of the two, 1 of 0/1).",
+        show_default=False,
+    ),
+]
+
+
+def _labels(
+    labels: list[str] | None, label_field: str, join_field: str, task: TaskChoice, positive: str | None
+) -> Any:
+    """LabelOptions from the labels options, or None without --labels."""
+    if not labels:
+        if positive is not None or task is not TaskChoice.AUTO:
+            raise OptionError("--task and --positive-class need --labels FILE")
+        return None
+    from mlmon.api.quality import LabelOptions
+    from mlmon.stats.performance import Task
+
+    chosen = None if task is TaskChoice.AUTO else Task(task.value)
+    return LabelOptions(tuple(labels), label_field, join_field, chosen, positive)

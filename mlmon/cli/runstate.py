@@ -32,12 +32,14 @@ def deliveries(a: CheckArgs) -> Deliveries:
 def run_with_state(cfg: Any, a: CheckArgs, outputs: Any) -> CheckReport:
     """One run (mlmon.run.check_run): `outputs(report, outcomes, totals)` writes every output
     before the state is committed."""
-    from mlmon.cli.checkplan import _evaluate
+    from mlmon.cli.checkplan import CheckFmt, _evaluate
     from mlmon.run.check_run import check_run
+
+    views = a.fmt is CheckFmt.HTML or any(f is CheckFmt.HTML for f, _ in a.outputs)
 
     def read(prev: Any, now: float | None) -> tuple[Any, tuple[Any, ...]]:
         if prev is None:
-            rep, _ = _evaluate(cfg, a.logs, a.baseline, a.by, a.since, a.until, a.last)
+            rep, _ = _evaluate(cfg, a.logs, a.baseline, a.by, a.since, a.until, a.last, views=views)
             return rep, ()
         from mlmon.cli.checkplan import follow_plan, with_follow_notes
 
@@ -52,6 +54,7 @@ def run_with_state(cfg: Any, a: CheckArgs, outputs: Any) -> CheckReport:
                 a.last,
                 inputs=planned.sources,
                 now=now,
+                views=views,
             )
         rep = with_follow_notes(rep, planned)
         return rep, tuple(planned.files(rep.input.files))

@@ -26,6 +26,9 @@ from mlmon.cli.options import (
     Fmt,
     FormatOpt,
     Include,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -39,6 +42,7 @@ from mlmon.cli.options import (
     MaxRatio,
     MinRecords,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Since,
@@ -46,6 +50,8 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
@@ -154,6 +160,11 @@ def summary(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Serving health and model behaviour: counts, success rate, latency percentiles,
     class shares and confidence, per model version and overall.
@@ -165,6 +176,8 @@ def summary(
           --last 60m --max-p99-ms 250 --min-success-rate 0.99
       mlmon summary sample_logs/predictions.jsonl \\
           --last 1h --max-age 2h -q  # for cron mail
+      mlmon summary sample_logs/predictions_ids.jsonl \\
+          --labels sample_logs/labels.jsonl
     """
     now = time.time_ns()
     with _handled():
@@ -183,7 +196,8 @@ def summary(
             log_timezone=log_timezone, max_bad_lines=max_bad_lines, strict=strict,
             max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
-            include=include, now=now / 1e9, on_note=_note, progress=_progress,
+            labels=labels, label_field=label_field, join_field=join_field, task=task.value,
+            positive_class=positive_class, include=include, now=now / 1e9, on_note=_note, progress=_progress,
         )
         _diagnostics(rep.input)
         note_absent_by(rep.by, rep.result.groups, rep.records, rep.input.fields_seen)

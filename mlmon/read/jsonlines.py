@@ -25,6 +25,7 @@ from mlmon.errors import DataError
 from mlmon.read.records import (
     CONFIDENCE,
     GROUP,
+    KEY,
     LATENCY,
     NOT_BAD,
     PRED_CLASS,
@@ -289,6 +290,8 @@ def _paths(plan: ReadPlan) -> list[str]:
     out = [f.timestamp]
     if plan.by:
         out.append(plan.by)
+    if plan.join:
+        out.append(plan.join)
     if plan.summary:
         out += [f.latency, f.status, f.success, f.pred_class, f.confidence]
     if plan.features:
@@ -311,6 +314,8 @@ def _schema(
     leaves[f.timestamp] = pa.float64() if types.get(f.timestamp) in ("int", "number") else pa.string()
     if plan.by:
         leaves[plan.by] = text(plan.by)
+    if plan.join:
+        leaves[plan.join] = text(plan.join)
     if plan.summary:
         leaves[f.latency] = pa.float64()
         leaves[f.status] = pa.string()
@@ -400,6 +405,8 @@ def from_arrow(tbl: pa.Table, plan: ReadPlan, layout: Layout) -> pa.Table:
         cols[TS_TEXT], cols[TS_NUM] = _as_text(ts, n), pa.nulls(n, pa.float64())
     if plan.by is not None:
         cols[GROUP] = _as_text(_column(tbl, plan.by), n)
+    if plan.join is not None:
+        cols[KEY] = _as_text(_column(tbl, plan.join), n)
     if plan.summary:
         cols[LATENCY] = _as_float(_column(tbl, f.latency), n)
         status = _as_text(_column(tbl, f.status), n)
@@ -488,6 +495,8 @@ def exact_record(rec: Any, plan: ReadPlan) -> dict[str, Any]:
         out[TS_NUM] = _number(ts)
     if plan.by is not None:
         out[GROUP] = _text(_get(rec, plan.by))
+    if plan.join is not None:
+        out[KEY] = _text(_get(rec, plan.join))
     if plan.summary:
         out[LATENCY] = _number(_get(rec, f.latency))
         status = _text(_get(rec, f.status))

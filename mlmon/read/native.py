@@ -66,7 +66,7 @@ def block_parser(
     kind_wanted: Callable[[bool], bool] | None = None,
 ) -> BlockParser:
     """The block parser for one file: the native one when it runs, else the pyarrow one."""
-    if reader_name() == "native":
+    if reader_name() == "native" and plan.join is None:  # the compiled reader has no join field
         return NativeBlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
     return BlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
 

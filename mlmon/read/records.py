@@ -38,6 +38,8 @@ PRED_CLASS = "pred_class"
 CONFIDENCE = "confidence"
 PRED_VALUE = "pred_value"
 SEQ = "seq"
+KEY = "join_key"
+"""The join field's value (`--join-field`, a request id) as text, to match labels to predictions."""
 FEATURE_PREFIX = "feature:"
 TS_TEXT = "_ts_text"
 TS_NUM = "_ts_num"
@@ -92,6 +94,8 @@ class ReadPlan:
     record_marker: str | None = None
     """When set, only lines containing this text are records; the JSON follows it."""
     log_timezone: str = "UTC"
+    join: str | None = None
+    """Dotted path of the join field (`--join-field request_id`) read into KEY, or None."""
     success_values: frozenset[str] = frozenset({"success", "ok"})
 
     def feature_column(self, name: str) -> str:
@@ -103,6 +107,8 @@ def canonical_schema(plan: ReadPlan) -> pa.Schema:
     cols: list[pa.Field] = [pa.field(TS_TEXT, pa.string()), pa.field(TS_NUM, pa.float64())]
     if plan.by is not None:
         cols.append(pa.field(GROUP, pa.string()))
+    if plan.join is not None:
+        cols.append(pa.field(KEY, pa.string()))
     if plan.summary:
         cols += [
             pa.field(LATENCY, pa.float64()),

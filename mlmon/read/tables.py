@@ -18,6 +18,7 @@ from mlmon.read.csvrows import Framer, parse
 from mlmon.read.records import (
     CONFIDENCE,
     GROUP,
+    KEY,
     LATENCY,
     PRED_CLASS,
     PRED_VALUE,
@@ -364,6 +365,8 @@ def from_table(batch: pa.RecordBatch | pa.Table, plan: ReadPlan) -> tuple[pa.Tab
 
     if plan.by is not None:
         cols[GROUP] = text(plan.by)
+    if plan.join is not None:
+        cols[KEY] = text(plan.join)
     if plan.summary:
         cols[LATENCY] = num(f.latency)
         flag = _lookup(tbl, f.success)

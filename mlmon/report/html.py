@@ -352,10 +352,7 @@ def report_doc(data: ReportData, *, thresholds: SummaryThresholds | None = None,
     and the distributions the plots draw."""
     from mlmon.report.trend import trend_json
 
-    dists = []
-    for d in data.distributions:
-        kind = "numeric" if hasattr(d, "x") else "categorical"
-        dists.append({"kind": kind, **plain(d)})
+    dists = _dists(data.distributions)
     return {
         "schema_version": SCHEMA_VERSION,
         "command": "report",
@@ -370,13 +367,29 @@ def report_doc(data: ReportData, *, thresholds: SummaryThresholds | None = None,
     }
 
 
+def _check_limits(rep: CheckReport) -> dict[str, Any]:
+    """The limits of the check's serving rules, drawn in the health plots (the first rule of each
+    metric: the one the table lists first)."""
+    out: dict[str, Any] = {}
+    for r in rep.results:
+        if r.metric in ("latency_ms.p95", "latency_ms.p99", "success_rate") and r.metric not in out:
+            out[r.metric] = {"warning": r.warning, "critical": r.critical}
+    return out
+
+
+def _dists(dists: Iterable[Any]) -> list[dict[str, Any]]:
+    return [{"kind": "numeric" if hasattr(d, "x") else "categorical", **plain(d)} for d in dists]
+
+
 def check_doc(rep: CheckReport, *, config: str | None, notifications: list[dict[str, Any]],
               title: str = "mlmon check") -> dict[str, Any]:
     """The report document of a `check` run: its summary and drift as summary and drift print
-    them, and its rules' results (no plots over time: a check reads no windows)."""
+    them, its rules' results, and (when the run kept them: `views`) its records window by window
+    and each feature's distributions, drawn as `mlmon report` draws them."""
     from mlmon.api.drift import DriftReport
     from mlmon.api.summary import SummaryReport
     from mlmon.report.checks import check_json
+    from mlmon.report.trend import trend_json
 
     summary = SummaryReport(rep.input, rep.records, rep.filtered_out, rep.summary, ())
     drift = None
@@ -391,10 +404,10 @@ def check_doc(rep: CheckReport, *, config: str | None, notifications: list[dict[
         "mlmon_version": __version__,
         "title": title,
         "summary": json.loads(summary_json(summary, by=by)),
-        "trend": None,
+        "trend": json.loads(trend_json(rep.trend)) if rep.trend is not None else None,
         "drift": json.loads(drift_json(drift)) if drift is not None else None,
-        "distributions": [],
+        "distributions": _dists(rep.distributions),
         "every_given": False,
-        "limits": {},
+        "limits": _check_limits(rep),
         "check": json.loads(check_json(rep, config=config, notifications=notifications)),
     }

@@ -45,10 +45,8 @@ def _labels(version: str, missing: bool) -> dict[str, str]:
 
 def _order(k: Key) -> tuple[str, bool, int, float, str]:
     """Series of one group together, buckets by their upper bound (as a scrape lists them)."""
-    try:
-        le = float(k.extra) if k.kind == CONF_BUCKET else 0.0
-    except ValueError:
-        le = 0.0
+    # a bucket's bound is a number (counters.parse leaves any other in the state)
+    le = float(k.extra) if k.kind == CONF_BUCKET else 0.0
     return k.version, k.missing, KINDS.index(k.kind), le, k.extra
 
 
@@ -150,7 +148,34 @@ class _Collector:
                 "Share of the feature's numeric values outside the training [min, max].",
                 labels=["feature"],
             )
+            pstat = GaugeMetricFamily(
+                "mlmon_prediction_drift_statistic",
+                "Drift effect size of the model's predictions against the baseline's (label measure): "
+                "KS D for confidence and value, total variation for the class.",
+                labels=["prediction", "measure"],
+            )
+            pflag = GaugeMetricFamily(
+                "mlmon_prediction_drift", "1 when the prediction drifted (significant and large enough).",
+                labels=["prediction"],
+            )
+            jstat = GaugeMetricFamily(
+                "mlmon_multivariate_drift_statistic",
+                "Joint drift of the numeric features: the rise of the mean PCA reconstruction error, in "
+                "reference standard deviations.",
+            )
+            jflag = GaugeMetricFamily(
+                "mlmon_multivariate_drift", "1 when the joint distribution of the numeric features drifted.")
             for f in rep.features:
+                if f.role == "prediction":
+                    if f.effect_size is not None:
+                        pstat.add_metric([f.name, f.effect_measure or ""], f.effect_size)
+                    pflag.add_metric([f.name], 1.0 if f.drift else 0.0)
+                    continue
+                if f.role == "multivariate":
+                    if f.effect_size is not None:
+                        jstat.add_metric([], f.effect_size)
+                    jflag.add_metric([], 1.0 if f.drift else 0.0)
+                    continue
                 if f.out_of_range_share is not None:
                     outside.add_metric([f.name], f.out_of_range_share)
                 if f.effect_size is not None:
@@ -162,6 +187,12 @@ class _Collector:
             yield flag
             yield missing
             yield outside
+            if any(f.role == "prediction" for f in rep.features):
+                yield pstat
+                yield pflag
+            if any(f.role == "multivariate" for f in rep.features):
+                yield jstat
+                yield jflag
         alerts = GaugeMetricFamily("mlmon_alerts", "Rules firing, by severity.", labels=["severity"])
         for sev in ("warning", "critical"):
             alerts.add_metric([sev], sum(1 for a in rep.alerts if a.severity.value == sev))

@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from mlmon.api.documents import JOINT_KEYS as JOINT_KEYS
 from mlmon.api.documents import SCHEMA_VERSION as SCHEMA_VERSION
 from mlmon.api.documents import drift_doc, dump, summary_doc
+from mlmon.api.documents import drift_rows_json as drift_rows_json
+from mlmon.api.documents import drifted_names as drifted_names
 from mlmon.api.documents import freshness_json as freshness_json
 from mlmon.api.documents import plain as plain
 from mlmon.escape import terminal
@@ -213,6 +216,10 @@ def summary_table(rep: SummaryReport, *, by: str | None, quiet: bool = False) ->
     groups = (o, *rep.result.groups)
     if any(g.classes or g.confidence.n or g.prediction_values for g in groups):
         parts.append(_behaviour_table(groups, rep.result))
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_tables
+
+        parts += quality_tables(rep.quality, by)
     parts += [_input_table(rep.input), alerts_table(rep.alerts)]
     return Group(*parts)
 
@@ -227,24 +234,50 @@ def drift_table(rep: DriftReport, *, quiet: bool = False) -> RenderableType:
     """Table output: the verdict line first; with quiet, only the verdict and the alerts."""
     if quiet:
         return Group(verdict(rep.records, rep.alerts, fresh=rep.freshness), alert_lines(rep.alerts))
-    t = _features_table(rep.features, Text(f"Drift against {safe(rep.baseline_source)} "
-                                           f"({rep.baseline_rows} rows)"))
     head = Text(
         f"{rep.records} records"
         + (f"; {rep.filtered_out} outside the selected window" if rep.filtered_out else "")
     )
-    parts: list[RenderableType] = [verdict(rep.records, rep.alerts, fresh=rep.freshness), head, t]
+    parts: list[RenderableType] = [verdict(rep.records, rep.alerts, fresh=rep.freshness), head]
+    title = f"Drift against {safe(rep.baseline_source)} ({rep.baseline_rows} rows)"
+    parts += drift_parts(rep.features, title)
     for g in rep.groups:  # with --by: a table per model version
         by = safe(rep.by or "group")
         label = f"{by} = {safe(group_label(g.group))}" if g.group is not None else f"{by} missing: {NO_GROUP}"
-        parts.append(_features_table(g.features, Text(f"{label} ({g.records} records)")))
+        parts += drift_parts(g.features, f"{label} ({g.records} records)")
     if rep.unknown_features:
         more = f" and {len(rep.unknown_features) - 10} more" if len(rep.unknown_features) > 10 else ""
         parts.append(
             _t("log features the baseline does not know (not checked): "
                + ", ".join(rep.unknown_features[:10]) + more)
         )
+    parts += [_t(f"not tested: {safe(line)}") for line in rep.not_tested]
     return Group(*parts, _input_table(rep.input), alerts_table(rep.alerts))
+
+
+def drift_parts(rows: tuple[FeatureDrift, ...], title: str) -> list[RenderableType]:
+    """The features' table, then the predictions' (when the baseline has them), then the joint
+    test's line (when it has a joint model)."""
+    out: list[RenderableType] = [_features_table(tuple(f for f in rows if f.role == "feature"), Text(title))]
+    preds = tuple(f for f in rows if f.role == "prediction")
+    if preds:
+        head = Text(f"Predictions ({title[:1].lower()}{title[1:]})")
+        out.append(_features_table(preds, head, first="prediction"))
+    joint = next((f for f in rows if f.role == "multivariate"), None)
+    if joint is not None:
+        out.append(_t(joint_text(joint)))
+    return out
+
+
+def joint_text(f: FeatureDrift) -> str:
+    """One line on the joint test: the errors, the rise with its bounds, the verdict."""
+    head = "joint drift (PCA reconstruction error of the numeric features)"
+    if f.status != "ok":
+        return f"{head}: {f.status} ({f.n} complete records)"
+    verdict_word = "DRIFT" if f.drift else "no drift"
+    return (f"{head}: mean error {number(f.mean)} vs reference {number(f.baseline_mean)}, rise "
+            f"{_effect_cell(f)} reference sd, adjusted p {p_value(f.p_value_adjusted)}: {verdict_word} "
+            f"({f.n} complete records" + (f", {f.missing} lacking a feature)" if f.missing else ")"))
 
 
 def _missing_cell(f: FeatureDrift) -> str:
@@ -253,9 +286,9 @@ def _missing_cell(f: FeatureDrift) -> str:
     return percent(f.missing_share) + (" !" if f.missing_increased else "")
 
 
-def _features_table(features: tuple[FeatureDrift, ...], title: Text) -> FitTable:
+def _features_table(features: tuple[FeatureDrift, ...], title: Text, first: str = "feature") -> FitTable:
     cols = [
-        Col("feature", "text"),
+        Col(first, "text"),
         Col("n", priority=6),
         Col("mean", priority=4),
         Col("baseline", priority=5),

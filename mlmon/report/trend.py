@@ -227,7 +227,9 @@ def _drift_table(rep: TrendReport, group: TrendGroup | None = None) -> FitTable:
     if len(features) > len(shown):
         caption = f"{len(shown)} of {len(features)} features shown; the JSON has all"
     of = "" if group is None else f", {safe(rep.by or '')} {safe(group_label(group.group))}"
-    title = f"Drift by window{of}: effect (KS D for numbers, total variation for categories), ! = drift"
+    title = (f"Drift by window{of}: effect (KS D for numbers, total variation for categories"
+             + ("; multivariate: the rise of the PCA reconstruction error in reference sd"
+                if "multivariate" in features else "") + "), ! = drift")
     return FitTable(cols, rows, title=title, caption=caption)
 
 

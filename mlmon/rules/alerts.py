@@ -8,6 +8,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from mlmon.numfmt import duration, number, p_value, percent, sd
+from mlmon.stats.joint import CRITICAL as JOINT_CRITICAL
+from mlmon.stats.joint import WARNING as JOINT_WARNING
 from mlmon.stats.percentile import level as percentile_level
 from mlmon.stats.summary import GroupSummary, SummaryResult, group_text
 
@@ -323,7 +325,18 @@ def mean_deviation_text(f: FeatureDrift) -> str:
 
 
 def _effect_name(f: FeatureDrift) -> str:
+    if f.effect_measure == "error_rise_sd":
+        return "reconstruction error rise (reference sd)"
     return "KS D" if f.effect_measure == "ks_d" else "total variation"
+
+
+def _subject(f: FeatureDrift) -> str:
+    """What a row is about, for messages: `feature age`, `prediction.class`, or the joint test."""
+    if f.role == "prediction":
+        return f.name
+    if f.role == "multivariate":
+        return "the joint distribution of the numeric features (PCA reconstruction error)"
+    return f"feature {f.name}"
 
 
 def missing_share_text(f: FeatureDrift) -> str:
@@ -331,7 +344,7 @@ def missing_share_text(f: FeatureDrift) -> str:
     low, high = f.missing_low or 0.0, f.missing_high or 0.0
     adj = "-" if f.missing_p_value_adjusted is None else p_value(f.missing_p_value_adjusted)
     return (
-        f"{percent(f.missing_share or 0.0)} of records have no value for feature {f.name} "
+        f"{percent(f.missing_share or 0.0)} of records have no value for {_subject(f)} "
         f"(training {percent(f.baseline_missing_share or 0.0)}; rise 95% bounds "
         f"{percent(low, signed=True)} to {percent(high, signed=True)}; adjusted p {adj}; "
         f"{f.missing} of {f.records} records)"
@@ -358,7 +371,7 @@ def out_of_range_text(f: FeatureDrift) -> str:
     low, high = f.out_of_range_low or 0.0, f.out_of_range_high or 0.0
     adj = "-" if f.out_of_range_p_value_adjusted is None else p_value(f.out_of_range_p_value_adjusted)
     return (
-        f"{percent(f.out_of_range_share or 0.0)} of feature {f.name}'s values are outside the training "
+        f"{percent(f.out_of_range_share or 0.0)} of {_subject(f)}'s values are outside the training "
         f"range (95% bounds {percent(low)} to {percent(high)}; chance {percent(f.out_of_range_expected)}; "
         f"adjusted p {adj}; {f.out_of_range} of {f.n} values)"
     )
@@ -398,14 +411,14 @@ def drift_alerts(
                     Severity.CRITICAL,
                     0.0,
                     1.0,
-                    f"feature {f.name} has no value in the log: it was not checked{hint}",
+                    f"{_subject(f)} has no value in the log: it was not checked{hint}",
                 )
             )
             continue
         if f.type_errors:
             share = f.type_errors / f.records if f.records else 1.0
             alerts.append(Alert(f"type_errors.{f.name}", Severity.WARNING, share, 0.0,
-                                f"feature {f.name}: {f.type_errors} of {f.records} records "
+                                f"{_subject(f)}: {f.type_errors} of {f.records} records "
                                 f"({percent(share)}) have a value of the wrong type for a {f.kind} "
                                 "feature (not tested; the rest of each record is kept)"))
         if f.missing_increased is not None:
@@ -414,7 +427,7 @@ def drift_alerts(
             alerts.append(out_of_range_alert(f, o))
         if f.constant:
             alerts.append(Alert(f"constant.{f.name}", Severity.WARNING, 1.0, 1.0,
-                                f"feature {f.name} became constant: every one of its {f.n} values is the "
+                                f"{_subject(f)} became constant: every one of its {f.n} values is the "
                                 "same, where training had several (a stuck default or a broken feature "
                                 "pipeline)"))
         if f.status != "ok":
@@ -424,18 +437,20 @@ def drift_alerts(
             low, high = f.effect_low or 0.0, f.effect_high or 0.0
             critical = level == "critical"
             sev = Severity.CRITICAL if critical else Severity.WARNING
+            warn_at, crit_at = (JOINT_WARNING, JOINT_CRITICAL) if f.role == "multivariate" else (
+                o.min_effect, o.critical_effect)
             limit = (
-                f"critical limit {o.critical_effect:g}, passed by the lower bound"
+                f"critical limit {crit_at:g}, passed by the lower bound"
                 if critical
-                else f"limit {o.min_effect:g}"
+                else f"limit {warn_at:g}"
             )
             alerts.append(
                 Alert(
                     f"drift.{f.name}",
                     sev,
                     f.effect_size,
-                    o.critical_effect if critical else o.min_effect,
-                    f"feature {f.name} drifted: {_effect_name(f)} {f.effect_size:.3f} "
+                    crit_at if critical else warn_at,
+                    f"{_subject(f)} drifted: {_effect_name(f)} {f.effect_size:.3f} "
                     f"(95% bounds {low:.3f} to {high:.3f}; {limit}), "
                     f"adjusted p {p_value(f.p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
@@ -450,7 +465,7 @@ def drift_alerts(
                     Severity.CRITICAL,  # a mean shown to move past the tolerance: a gate must stop
                     f.mean_deviation,
                     o.mean_tolerance,
-                    f"feature {f.name} mean {number(f.mean)} vs baseline "
+                    f"{_subject(f)} mean {number(f.mean)} vs baseline "
                     f"{number(f.baseline_mean)}: {mean_deviation_text(f)} (limit {limit}), "
                     f"adjusted p {p_value(f.mean_p_value_adjusted)} < {o.p_threshold:g} (n={f.n})",
                 )
@@ -468,7 +483,7 @@ def drift_alerts(
                     Severity.CRITICAL if crit else Severity.WARNING,
                     f.unseen_share,
                     unseen_limit,
-                    f"feature {f.name}: {percent(f.unseen_share)} of values were never seen in training"
+                    f"{_subject(f)}: {percent(f.unseen_share)} of values were never seen in training"
                     f"{expected} ({'critical ' if crit else ''}limit {fmt_share(unseen_limit)}{over}): "
                     f"{listed}{more} (n={f.n})",
                 )

@@ -19,6 +19,9 @@ from mlmon.stats.drift import (
     mean_shifted,
     unseen_breached,
 )
+from mlmon.stats.joint import CRITICAL as JOINT_CRITICAL
+from mlmon.stats.joint import NAME as JOINT_NAME
+from mlmon.stats.joint import WARNING as JOINT_WARNING
 from mlmon.stats.percentile import level as percentile_level
 from mlmon.stats.quality import missing_level
 from mlmon.stats.summary import GroupSummary, SummaryResult
@@ -353,7 +356,8 @@ def _feature_rules(
     defaults = rule.warning is None and rule.critical is None
     if defaults:
         warn, crit = {
-            "drift": (drift.min_effect, drift.critical_effect),
+            "drift": (JOINT_WARNING, JOINT_CRITICAL) if feature == JOINT_NAME else (
+                drift.min_effect, drift.critical_effect),
             # a mean shown past the tolerance is critical; unseen values warn at 1%, critical at 5%
             "mean_deviation": (None, drift.mean_tolerance),
             "unseen": (drift.max_unseen_share, drift.critical_unseen_share),
@@ -423,7 +427,10 @@ def _feature_rules(
 def applies(kind: str, f: FeatureDrift) -> bool:
     """Whether a `kind.*` rule covers feature f: `mean_deviation` and `out_of_range` numbers only;
     `unseen` categories and few-valued numbers (tested by category counts) only; the others every
-    feature."""
+    feature and prediction. The joint test is named alone (`drift.multivariate`): its effect is on
+    another scale than a feature's."""
+    if f.role == "multivariate":
+        return False
     if kind == "mean_deviation":
         return f.kind == "numeric"
     if kind == "unseen":

@@ -252,6 +252,8 @@ _SHARES = ("success_rate", "error_rate", "confidence.mean", "confidence.low_shar
 
 def _limit_range(metric: str) -> tuple[float, float, str]:
     """The values a limit of this metric can take: (lowest, highest, in words)."""
+    if metric == "drift.multivariate":  # the joint test's effect: a rise in reference sd
+        return 0.0, math.inf, "a number at least 0 (the rise of the reconstruction error in reference sd)"
     if metric in _SHARES or metric.startswith(
         ("unseen.", "drift.", "missing_share.", "out_of_range.", "type_errors.")
     ):

@@ -76,8 +76,9 @@ def check_shape(text: str, path: str) -> None:
 def check_trust(path: str, fd: int) -> None:
     """ConfigError (78) when the open file is owned by another user than the one running mlmon
     (root's own files are trusted too), or when its group or others may write it: such a file
-    could point outputs and notifications anywhere, as ssh refuses such an authorized_keys.
-    MLMON_TRUST_CONFIG=1 reads it anyway."""
+    could point outputs and notifications anywhere, as ssh refuses such an authorized_keys. A
+    file in a folder others may write (without the sticky bit /tmp has) is refused too: they
+    could replace it. MLMON_TRUST_CONFIG=1 reads it anyway."""
     if os.environ.get(TRUST_ENV, "").strip() in ("1", "yes", "true"):
         return
     st = os.fstat(fd)
@@ -92,4 +93,18 @@ def check_trust(path: str, fd: int) -> None:
         raise ConfigError(
             f"{path}: {who} may write it (mode {stat.S_IMODE(st.st_mode):o}); refusing to use it "
             f"(chmod go-w {path}, or set {TRUST_ENV}=1 to trust it)"
+        )
+    if not stat.S_ISREG(st.st_mode):
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fst = os.stat(folder)
+    except OSError:
+        return
+    # anyone may replace a file in a folder others may write, unless the sticky bit (/tmp) stops it
+    if fst.st_mode & stat.S_IWOTH and not fst.st_mode & stat.S_ISVTX:
+        raise ConfigError(
+            f"{path}: its folder {folder} may be written by others (mode "
+            f"{stat.S_IMODE(fst.st_mode):o}), who could replace the file; refusing to use it "
+            f"(chmod o-w {folder}, or set {TRUST_ENV}=1 to trust it)"
         )

@@ -19,7 +19,14 @@ from mlmon.errors import BaselineError, raise_if_environment
 from mlmon.read.records import Kind, normalize_category
 from mlmon.read.tables import infer_kinds, to_number, to_text, utf8_or_null
 from mlmon.stats.effects import moments
+from mlmon.stats.joint import MAX_FEATURES as MAX_JOINT_FEATURES
+from mlmon.stats.joint import PcaModel
+from mlmon.stats.joint import fit as fit_joint
 
+PREDICTIONS = {"class": "prediction.class", "confidence": "prediction.confidence",
+               "value": "prediction.value"}
+"""The predictions a baseline may profile: their key in the file, and their name in results and
+rules (`drift.prediction.class`)."""
 FORMAT = "mlmon-baseline"
 VERSION = 1
 GRID_EDGES = 1001
@@ -71,6 +78,15 @@ class Baseline:
     """Columns of the training data that are not in the baseline, each with the reason."""
     values_left_out: tuple[tuple[str, str], ...] = ()
     """Features profiled without some of their values, each with the reason (also in `dropped`)."""
+    predictions: tuple[FeatureProfile, ...] = ()
+    """The model's predictions in the reference, each profiled like a feature and named by
+    PREDICTIONS (`prediction.class`, `prediction.confidence`, `prediction.value`); empty for a
+    baseline without them (every baseline written before they existed)."""
+    multivariate: PcaModel | None = None
+    """The joint test's model of the numeric features (mlmon.stats.joint); None when there is
+    none (fewer than two numeric features, too few complete rows, or an older baseline)."""
+    multivariate_note: str = ""
+    """Why there is no joint model, when there is none and the baseline was made by this mlmon."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -144,16 +160,30 @@ def build(
         why = "; ".join(f"{name!r}: {reason}" for name, reason in left_out[:5])
         raise BaselineError(f"{source}: no feature columns to profile" + (f" ({why})" if why else ""))
     features = []
+    numbers: dict[str, np.ndarray] = {}
     for name, kind in kinds.items():
         col = table.column(name).combine_chunks()
         if kind is Kind.NUMERIC:
             arr, _ = to_number(col, len(col))
             values = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+            numbers[name] = values
             features.append(FeatureProfile(name, kind, numeric=numeric_profile(values, max_edges=max_edges)))
         else:
             text, _ = to_text(col, len(col))
             features.append(FeatureProfile(name, kind, categorical=categorical_profile(text)))
-    return Baseline(source, table.num_rows, tuple(features), tuple(left_out), tuple(values_left_out))
+    model, note = joint_model(numbers, table.num_rows)
+    return Baseline(source, table.num_rows, tuple(features), tuple(left_out), tuple(values_left_out),
+                    multivariate=model, multivariate_note=note)
+
+
+def joint_model(numbers: dict[str, np.ndarray], rows: int) -> tuple[PcaModel | None, str]:
+    """The joint test's model from each numeric feature's values (row-aligned, NaN = missing)."""
+    if not 2 <= len(numbers) <= MAX_JOINT_FEATURES:  # fit says why, before a matrix is made
+        return fit_joint(list(numbers), np.empty((0, len(numbers))))
+    matrix = np.empty((rows, len(numbers)), dtype=np.float64)
+    for j, values in enumerate(numbers.values()):
+        matrix[:, j] = values
+    return fit_joint(list(numbers), matrix)
 
 
 def usable_columns(
@@ -202,12 +232,10 @@ def usable_columns(
     return table.select(keep), left_out, values_left_out
 
 
-def to_json(b: Baseline) -> dict[str, Any]:
-    feats: dict[str, Any] = {}
-    for f in b.features:
-        if f.numeric is not None:
-            p = f.numeric
-            feats[f.name] = {
+def _profile_json(f: FeatureProfile) -> dict[str, Any]:
+    if f.numeric is not None:
+        p = f.numeric
+        return {
                 "kind": f.kind.value,
                 "n": p.n,
                 "mean": p.mean,
@@ -219,16 +247,35 @@ def to_json(b: Baseline) -> dict[str, Any]:
                 "edges": list(p.edges),
                 "cdf": list(p.cdf),
             }
-        elif f.categorical is not None:
-            c = f.categorical
-            feats[f.name] = {
-                "kind": f.kind.value,
-                "n": c.n,
-                "dropped": c.dropped,
-                "counts": dict(c.counts),
-                "shares": {k: v / c.n for k, v in c.counts} if c.n else {},
-            }
-    body = {
+    c = f.categorical
+    assert c is not None
+    return {
+        "kind": f.kind.value,
+        "n": c.n,
+        "dropped": c.dropped,
+        "counts": dict(c.counts),
+        "shares": {k: v / c.n for k, v in c.counts} if c.n else {},
+    }
+
+
+def _joint_json(m: PcaModel) -> dict[str, Any]:
+    return {
+        "method": "pca_reconstruction",
+        "features": list(m.features),
+        "mean": list(m.mean),
+        "scale": list(m.scale),
+        "components": [list(r) for r in m.components],
+        "explained": m.explained,
+        "fit_rows": m.fit_rows,
+        "calibration_rows": m.calibration_rows,
+        "error_mean": m.error_mean,
+        "error_std": m.error_std,
+    }
+
+
+def to_json(b: Baseline) -> dict[str, Any]:
+    feats = {f.name: _profile_json(f) for f in b.features}
+    body: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "created_by": f"mlmon {__version__}",
@@ -237,6 +284,11 @@ def to_json(b: Baseline) -> dict[str, Any]:
         "columns": list(b.columns),
         "features": feats,
     }
+    if b.predictions:
+        keys = {v: k for k, v in PREDICTIONS.items()}
+        body["predictions"] = {keys[f.name]: _profile_json(f) for f in b.predictions}
+    if b.multivariate is not None:
+        body["multivariate"] = _joint_json(b.multivariate)
     if b.left_out:
         body["left_out"] = dict(b.left_out)
     if b.values_left_out:
@@ -340,37 +392,53 @@ def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
 
 
+def _profile_from(name: str, d: dict[str, Any]) -> FeatureProfile:
+    kind = Kind(d["kind"])
+    if kind is Kind.NUMERIC:
+        p = NumericProfile(
+            int(d["n"]),
+            float(d["mean"]),
+            float(d["std"]),
+            float(d["min"]),
+            float(d["max"]),
+            floats(d["edges"]),
+            floats(d["cdf"]),
+            bool(d["exact"]),
+            int(d["dropped"]),
+        )
+        return FeatureProfile(str(name), kind, numeric=p)
+    counts = tuple((str(k), int(v)) for k, v in d["counts"].items())
+    profile = CategoricalProfile(int(d["n"]), counts, int(d["dropped"]))
+    return FeatureProfile(str(name), kind, categorical=profile)
+
+
+def _joint_from(d: dict[str, Any]) -> PcaModel:
+    return PcaModel(
+        tuple(str(f) for f in d["features"]),
+        floats(d["mean"]),
+        floats(d["scale"]),
+        tuple(tuple(float(v) for v in r) for r in d["components"]),
+        float(d["explained"]),
+        int(d["fit_rows"]),
+        int(d["calibration_rows"]),
+        float(d["error_mean"]),
+        float(d["error_std"]),
+    )
+
+
 def _from_json(body: dict[str, Any]) -> Baseline:
-    feats = []
-    for name in body["columns"]:
-        d = body["features"][name]
-        kind = Kind(d["kind"])
-        if kind is Kind.NUMERIC:
-            edges = floats(d["edges"])
-            cdf = floats(d["cdf"])
-            p = NumericProfile(
-                int(d["n"]),
-                float(d["mean"]),
-                float(d["std"]),
-                float(d["min"]),
-                float(d["max"]),
-                edges,
-                cdf,
-                bool(d["exact"]),
-                int(d["dropped"]),
-            )
-            feats.append(FeatureProfile(str(name), kind, numeric=p))
-        else:
-            counts = tuple((str(k), int(v)) for k, v in d["counts"].items())
-            feats.append(
-                FeatureProfile(
-                    str(name), kind, categorical=CategoricalProfile(int(d["n"]), counts, int(d["dropped"]))
-                )
-            )
+    feats = [_profile_from(str(name), body["features"][name]) for name in body["columns"]]
+    preds = tuple(_profile_from(PREDICTIONS[k], body["predictions"][k])
+                  for k in PREDICTIONS if k in body.get("predictions", {}))
+    joint = body.get("multivariate")
     return Baseline(
         str(body["source"]),
         int(body["rows"]),
         tuple(feats),
         tuple((str(k), str(v)) for k, v in body.get("left_out", {}).items()),
         tuple((str(k), str(v)) for k, v in body.get("values_left_out", {}).items()),
+        preds,
+        _joint_from(joint) if joint is not None else None,
+        "" if joint is not None else "the baseline has no joint model (made before mlmon had one, "
+        "or from fewer than two numeric features); rebuild it with `mlmon baseline` to test joint drift",
     )

@@ -76,6 +76,55 @@ CATEGORICAL = {
     "x-categorical-profile": True,
 }
 
+_PROFILE = {
+    "type": "object",
+    "required": ["kind"],
+    "properties": {"kind": {"enum": ["numeric", "categorical"]}},
+    "if": {"properties": {"kind": {"const": "numeric"}}},
+    "then": NUMERIC,
+    "else": CATEGORICAL,
+}
+
+PREDICTIONS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "class": {**CATEGORICAL, "properties": {**CATEGORICAL["properties"],  # type: ignore[dict-item]
+                                                "kind": {"const": "categorical"}}},
+        "confidence": NUMERIC,
+        "value": NUMERIC,
+    },
+}
+"""The predictions' profiles (optional: older baselines have none): the class is categorical,
+the confidence and a regression value numeric."""
+
+MAX_JOINT_FEATURES = 200
+"""Numeric features in the joint model (mlmon.stats.joint.MAX_FEATURES)."""
+
+MULTIVARIATE = {
+    "type": "object",
+    "required": ["method", "features", "mean", "scale", "components", "explained", "fit_rows",
+                 "calibration_rows", "error_mean", "error_std"],
+    "additionalProperties": False,
+    "properties": {
+        "method": {"const": "pca_reconstruction"},
+        "features": {"type": "array", "minItems": 2, "maxItems": MAX_JOINT_FEATURES, "uniqueItems": True,
+                     "items": {"type": "string", "maxLength": MAX_NAME}},
+        "mean": {"type": "array", "maxItems": MAX_JOINT_FEATURES, "x-numbers": {}},
+        "scale": {"type": "array", "maxItems": MAX_JOINT_FEATURES, "x-numbers": {"minimum": 1e-300}},
+        "components": {"type": "array", "minItems": 1, "maxItems": MAX_JOINT_FEATURES - 1,
+                       "items": {"type": "array", "maxItems": MAX_JOINT_FEATURES,
+                                 "x-numbers": {"minimum": -1, "maximum": 1}}},
+        "explained": {"type": "number", "minimum": 0, "maximum": 1},
+        "fit_rows": {**_COUNT, "minimum": 2},
+        "calibration_rows": {**_COUNT, "minimum": 2},
+        "error_mean": {**_NUMBER, "minimum": 0},
+        "error_std": {**_NUMBER, "minimum": 0},
+    },
+    "x-multivariate": True,
+}
+"""The joint test's PCA model (optional: older baselines have none)."""
+
 _NAMED_REASONS: dict[str, Any] = {
     "type": "object",
     "maxProperties": MAX_COLUMNS,
@@ -109,15 +158,10 @@ SCHEMA: dict[str, Any] = {
             "type": "object",
             "maxProperties": MAX_COLUMNS,
             "propertyNames": {"maxLength": MAX_NAME},
-            "additionalProperties": {
-                "type": "object",
-                "required": ["kind"],
-                "properties": {"kind": {"enum": ["numeric", "categorical"]}},
-                "if": {"properties": {"kind": {"const": "numeric"}}},
-                "then": NUMERIC,
-                "else": CATEGORICAL,
-            },
+            "additionalProperties": _PROFILE,
         },
+        "predictions": PREDICTIONS,
+        "multivariate": MULTIVARIATE,
         "checksum": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
     },
     "x-baseline": True,
@@ -243,6 +287,25 @@ def _numeric_profile(validator: Any, spec: Any, d: Any, schema: Any) -> Iterator
         yield _err(f"edges run from {edges[0]!r} to {edges[-1]!r}, outside min..max", "edges")
 
 
+def _multivariate(validator: Any, spec: Any, d: Any, schema: Any) -> Iterator[Any]:
+    """`x-multivariate`: one mean and scale per feature, each component a feature wide, fewer
+    components than features."""
+    if not isinstance(d, dict) or not all(isinstance(d.get(k), list) for k in ("features", "mean", "scale",
+                                                                               "components")):
+        return
+    width = len(d["features"])
+    for key in ("mean", "scale"):
+        if len(d[key]) != width:
+            yield _err(f"has {len(d[key])} values for {width} features", key)
+    if len(d["components"]) >= width:
+        yield _err(f"{len(d['components'])} components for {width} features (at most {width - 1})",
+                   "components")
+    for i, row in enumerate(d["components"]):
+        if isinstance(row, list) and len(row) != width:
+            yield _err(f"has {len(row)} values for {width} features", "components", i)
+            return
+
+
 def _categorical_profile(validator: Any, spec: Any, d: Any, schema: Any) -> Iterator[Any]:
     """`x-categorical-profile`: the counts add up to n; shares, when present, match them."""
     if not isinstance(d, dict) or not isinstance(d.get("counts"), dict) or type(d.get("n")) is not int:
@@ -272,6 +335,15 @@ def _baseline(validator: Any, spec: Any, body: Any, schema: Any) -> Iterator[Any
         extra = next((f for f in features if f not in named), None)
         if extra is not None:
             yield _err(f"{json.dumps(extra)[:80]} is not one of the columns", "features", extra)
+        joint = body.get("multivariate")
+        if features and missing is None and extra is None and isinstance(joint, dict) \
+                and isinstance(joint.get("features"), list):
+            bad = next((f for f in joint["features"] if isinstance(f, str) and (
+                f not in features or (isinstance(features[f], dict)
+                                      and features[f].get("kind") == "categorical"))), None)
+            if bad is not None:
+                yield _err(f"{json.dumps(bad)[:80]} is not a numeric feature of the baseline",
+                           "multivariate", "features")
     if isinstance(features, dict):
         total = sum(len(d["edges"]) for d in features.values()
                     if isinstance(d, dict) and isinstance(d.get("edges"), list))
@@ -304,6 +376,7 @@ def validator() -> Any:
                 "x-numeric-profile": _numeric_profile,
                 "x-categorical-profile": _categorical_profile,
                 "x-baseline": _baseline,
+                "x-multivariate": _multivariate,
             },
         )
         _VALIDATOR = cls(SCHEMA)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -267,17 +268,62 @@ def _mean(x: Sample) -> float:
 def quantile_interval(x: Sample, q: float, level: float) -> tuple[float, float]:
     """Distribution-free interval for the q-quantile from order statistics: it holds the true
     quantile with probability at least `level` (binomial ranks)."""
-    from scipy import stats
-
-    n = len(x)
-    a = 1 - level
-    lo = int(stats.binom.ppf(a / 2, n, q))
-    hi = int(stats.binom.ppf(1 - a / 2, n, q)) + 1
-    lo, hi = max(lo, 1), min(hi, n)
+    lo, hi = _ranks(len(x), q, 1 - level)
     if isinstance(x, Weighted):
         return x.order(lo), x.order(hi)
     part = np.partition(x, [lo - 1, hi - 1])
     return float(part[lo - 1]), float(part[hi - 1])
+
+
+def _ranks(n: int, q: float, a: float) -> tuple[int, int]:
+    """The 1-based ranks of quantile_interval at level 1 - a."""
+    from scipy import stats
+
+    lo = int(stats.binom.ppf(a / 2, n, q))
+    hi = int(stats.binom.ppf(1 - a / 2, n, q)) + 1
+    return max(lo, 1), min(hi, n)
+
+
+def _order(x: Sample) -> Callable[[int], float]:
+    """The k-th smallest value (1-based) of a sample, sorting it once."""
+    if isinstance(x, Weighted):
+        return x.order
+    s = np.sort(x)
+    return lambda k: float(s[k - 1])
+
+
+P_FLOOR = 1e-12
+"""The smallest quantile-difference p-value resolved (the bisection's lower end)."""
+
+
+def quantile_difference_p(c: Sample, t: Sample, q: float) -> float:
+    """p-value of "the q-quantiles differ", by inverting the order-statistic intervals: the
+    smallest a at which the difference interval at level 1 - a (each side's interval at
+    1 - a / 2, Bonferroni) excludes 0. At a = 0.05 that interval is the reported one, so p <
+    0.05 exactly when the reported interval excludes 0; the p-value lets the percentiles join
+    the other metrics' multiple-testing adjustment."""
+    oc, ot = _order(c), _order(t)
+    nc, nt = len(c), len(t)
+
+    def excludes(a: float) -> bool:
+        lc, uc = _ranks(nc, q, a / 2)
+        lt, ut = _ranks(nt, q, a / 2)
+        return ot(lt) > oc(uc) or ot(ut) < oc(lc)
+
+    if not excludes(1.0):
+        return 1.0
+    if excludes(P_FLOOR):
+        return P_FLOOR
+    lo, hi = math.log(P_FLOOR), 0.0  # excludes(exp(hi)) holds, excludes(exp(lo)) does not
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if excludes(math.exp(mid)):
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo < 1e-4:
+            break
+    return math.exp(hi)
 
 
 def newcombe(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
@@ -336,15 +382,13 @@ def _latency(c: Sample, t: Sample, o: CompareOptions) -> list[MetricComparison]:
         interval = (lt - uc, ut - lc)
         rel = (vt - vc) / vc if vc else None
         rel_interval = (interval[0] / vc, interval[1] / vc) if vc else None
-        verdict = SAME
-        # real (the interval excludes 0) and not shown within tolerance (its far bound reaches it)
-        if rel_interval is not None and interval[0] > 0 and rel_interval[1] > o.tol(metric):
-            verdict = WORSE
-        elif rel_interval is not None and interval[1] < 0 and rel_interval[0] < -o.tol(metric):
-            verdict = BETTER
+        # judged with the other metrics (_judge): real when the p-value of the intervals, adjusted
+        # with the other tests, is below alpha; worse or better when the bound on the side of the
+        # difference reaches beyond the tolerance
         out.append(_metric(metric, "order_statistics", nc, nt, o, control=vc, treatment=vt,
                            difference=vt - vc, interval=interval, effect=rel,
-                           effect_measure="relative_shift", verdict=verdict, effect_interval=rel_interval))
+                           p_value=quantile_difference_p(c, t, q),
+                           effect_measure="relative_shift", effect_interval=rel_interval))
     return out
 
 
@@ -439,7 +483,7 @@ def _judge(m: MetricComparison, o: CompareOptions) -> MetricComparison:
         reach = max(reach, -low if m.effect < 0 else high)
     if not real or reach <= m.tolerance:
         return replace(m, verdict=SAME)
-    if m.metric == "latency_ms":
+    if m.metric.startswith("latency_ms"):
         return replace(m, verdict=WORSE if m.effect > 0 else BETTER)
     if m.metric == "success_rate":
         return replace(m, verdict=WORSE if m.effect < 0 else BETTER)

@@ -13,9 +13,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlmon.read.records import FEATURE_PREFIX, TYPE_ERRORS, Kind
+from mlmon.read.records import (
+    CONFIDENCE,
+    FEATURE_PREFIX,
+    PRED_CLASS,
+    PRED_VALUE,
+    TYPE_ERRORS,
+    Kind,
+    normalize_category,
+)
 from mlmon.stats import effects as fx
-from mlmon.stats import novelty
+from mlmon.stats import joint, novelty
 from mlmon.stats.baseline import Baseline, CategoricalProfile, FeatureProfile, NumericProfile
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
@@ -60,9 +68,47 @@ TIED_REPEATS = 5
 
 
 def few_valued(p: NumericProfile) -> bool:
-    """Tested on value counts (chi-square) rather than by KS: see FEW_VALUES and TIED_VALUES."""
+    """Tested on value counts rather than by KS: see FEW_VALUES and TIED_VALUES."""
     k = len(p.edges)
     return p.exact and 0 < k and (k <= FEW_VALUES or (k <= TIED_VALUES and p.n >= TIED_REPEATS * k))
+
+
+SMOOTH_ORDER = 4
+"""Components of the smooth test for tied numbers (TIED_VALUES): location, spread, skewness and
+kurtosis of the values, Neyman's order-4 test."""
+
+
+def smooth_test(values: np.ndarray, base: np.ndarray, log: np.ndarray) -> tuple[float, float, int]:
+    """Neyman's smooth test of two samples given as counts over ordered distinct values:
+    (statistic, p-value, components). The values are taken through the polynomials of degree 1
+    .. SMOOTH_ORDER orthonormal under the pooled sample, and the statistic is the sum over them
+    of (log mean - baseline mean)^2 / (1/m + 1/n): the score test of a logistic regression of
+    the sample label on those polynomials, N R^2 of the label regressed on them, chi-square with
+    one degree of freedom per component. Exact with ties (it reads counts); it sees the order of
+    the values, which the chi-square on the counts does not: a one-hour shift of hour of day
+    moves every hour's share by the slope of the daily cycle, little per hour (23 degrees of
+    freedom of the chi-square) but much in the low-order components."""
+    stats = scipy_stats()
+    n, m = float(base.sum()), float(log.sum())
+    pooled = base + log
+    keep = pooled > 0
+    x, w = values[keep], pooled[keep] / (n + m)
+    k = min(SMOOTH_ORDER, int(keep.sum()) - 1)
+    if k < 1 or not n or not m:
+        return 0.0, 1.0, 0
+    x = x - float(np.dot(w, x))
+    sd = math.sqrt(float(np.dot(w, x * x)))
+    if not sd > 0:
+        return 0.0, 1.0, 0
+    x = x / sd
+    root = np.sqrt(w)[:, None]
+    q, r = np.linalg.qr(np.vander(x, k + 1, increasing=True) * root)
+    good = np.abs(np.diag(r)) > 1e-9 * abs(r[0, 0])  # a degree the few values cannot carry adds nothing
+    h = (q / root)[:, 1:][:, good[1:]]
+    theta = (log[keep] / m) @ h - (base[keep] / n) @ h
+    stat = float(np.sum(theta**2) / (1 / m + 1 / n))
+    df = int(h.shape[1])
+    return stat, float(stats.chi2.sf(stat, df)) if df else 1.0, df
 
 
 TAIL_QUANTILES = (0.001, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999)
@@ -267,6 +313,13 @@ class DriftAccumulator:
         self.type_errors: dict[str, int] = {}
         """Per feature, values of the wrong type (text where a number is read); None of them
         reaches the tests, and the rest of their record is kept."""
+        self.predictions: DriftAccumulator | None = None
+        """The predictions against the baseline's (its `predictions`), as features are tested."""
+        if baseline.predictions:
+            preds = Baseline(baseline.source, baseline.rows, baseline.predictions)
+            self.predictions = DriftAccumulator(preds)
+        self.joint = joint.JointAccumulator(baseline.multivariate) if baseline.multivariate else None
+        """The joint test of the numeric features (mlmon.stats.joint), when the baseline has a model."""
         for f in baseline.features:
             if f.numeric is not None:
                 size = 2 * len(f.numeric.edges) + 1
@@ -331,6 +384,10 @@ class DriftAccumulator:
                 vc = pc.value_counts(values.combine_chunks())
                 counter.update(dict(zip(vc.field("values").to_pylist(),
                                         vc.field("counts").to_pylist(), strict=True)))
+        if self.joint is not None:
+            self.joint.update(_matrix(table, present, self.joint.model.features))
+        if self.predictions is not None:
+            self.predictions._take(_prediction_table(table, present, self.predictions.baseline))
 
     def add_counts(self, name: str, counts: dict[str, int]) -> None:
         """Category counts from elsewhere (a pre-aggregated log): the same as reading the values."""
@@ -348,6 +405,10 @@ class DriftAccumulator:
             self.numeric[name].merge(st)
         for name, c in other.categorical.items():
             self.categorical[name].merge(c)
+        if self.joint is not None and other.joint is not None:
+            self.joint.merge(other.joint)
+        if self.predictions is not None and other.predictions is not None:
+            self.predictions.merge(other.predictions)
 
     def result(self, options: DriftOptions | None = None) -> tuple[FeatureDrift, ...]:
         o = options or DriftOptions()
@@ -371,7 +432,20 @@ class DriftAccumulator:
                 for r in rows]
             profiles = {f.name: f for f in self.baseline.features}
             rows = self._with_quality(rows, profiles, o)
+        if self.predictions is not None:  # their tests join this run's one BH adjustment
+            rows += [replace(r, role="prediction") for r in self.predictions.result(o)]
+        if self.joint is not None:
+            rows.append(self._joint_row(o))
         return adjust(tuple(rows), o)
+
+    def _joint_row(self, o: DriftOptions) -> FeatureDrift:
+        assert self.joint is not None
+        row: dict[str, Any] = {
+            **_NONE, "name": joint.NAME, "kind": joint.NAME, "role": joint.NAME, "test": joint.METHOD,
+            "effect_measure": "error_rise_sd", "mean_deviation": None, "mean_deviation_kind": None,
+            "records": self.records, **self.joint.fields(o.min_samples),
+        }
+        return FeatureDrift(**row)
 
     def _with_quality(
         self, rows: list[FeatureDrift], profiles: dict[str, FeatureProfile], o: DriftOptions
@@ -421,6 +495,33 @@ class DriftAccumulator:
         return out
 
 
+def _matrix(table: pa.Table, present: set[str], names: tuple[str, ...]) -> np.ndarray:
+    """Rows x the named numeric features, NaN where a value is missing (or the column is)."""
+    out = np.full((table.num_rows, len(names)), np.nan)
+    for j, name in enumerate(names):
+        col = FEATURE_PREFIX + name
+        if col in present:
+            out[:, j] = np.asarray(table.column(col).to_numpy(), dtype=np.float64)
+    return out
+
+
+PREDICTION_COLUMNS = {"prediction.class": PRED_CLASS, "prediction.confidence": CONFIDENCE,
+                      "prediction.value": PRED_VALUE}
+"""The reader's column for each prediction a baseline may profile."""
+
+
+def _prediction_table(table: pa.Table, present: set[str], base: Baseline) -> pa.Table:
+    """The records' predictions as feature columns (null where the reader has none)."""
+    cols, names = [], []
+    for f in base.features:
+        src = PREDICTION_COLUMNS[f.name]
+        typ = pa.float64() if f.kind is Kind.NUMERIC else pa.string()
+        col = table.column(src) if src in present else pa.nulls(table.num_rows, typ)
+        cols.append(normalize_category(col) if f.kind is not Kind.NUMERIC else col)
+        names.append(FEATURE_PREFIX + f.name)
+    return pa.table(cols, names=names)
+
+
 def _type_errors(table: pa.Table, present: set[str], names: list[str]) -> dict[str, int]:
     """Per feature, the rows of this table whose value had the wrong type (records.TYPE_ERRORS
     holds the indices into the read plan's features, which are the baseline's, in order)."""
@@ -447,8 +548,10 @@ class FeatureDrift:
     """`ok`, `insufficient_data` (fewer than --min-samples values a side) or `missing` (no value
     in the log: an alert)."""
     test: str | None
-    """`ks` (two-sample Kolmogorov-Smirnov) or `chi_square` (2 x k homogeneity on category or
-    value counts; numeric features with few distinct training values are tested this way)."""
+    """`ks` (two-sample Kolmogorov-Smirnov, with the tail test), `chi_square` (2 x k homogeneity
+    on category or value counts; numbers with at most 20 distinct training values) or `smooth`
+    (tied numbers, 21 to 50 distinct values seen 5 times each on average, such as hour of day:
+    Neyman's order-4 smooth test on the value counts, see smooth_test)."""
     statistic: float | None
     """KS D, or the chi-square statistic."""
     p_value: float | None
@@ -509,6 +612,12 @@ class FeatureDrift:
     """Continuous numbers: the tail test's p-value (chi-square on the counts in bins cut at the
     baseline's 0.1, 1, 5, 10, 25, 50, 75, 90, 95, 99 and 99.9% quantiles, those the sample
     sizes support). `p_value` is twice the smaller of the two (Bonferroni over the pair)."""
+    smooth_components: int | None = None
+    """Tied numbers (`test` `smooth`): the smooth test's components (degrees of freedom)."""
+    mean_rank: float | None = None
+    """Continuous numbers: the log values' mean mid-rank in the baseline (mean of P(X < x) +
+    P(X = x) / 2 over the baseline X; Mann-Whitney's U / (n m)): 0.5 when nothing changed.
+    `trend` pools it over windows (mlmon.stats.evidence)."""
     unseen_p_value: float | None = None
     """p-value of the unseen count against unseen_expected (beta-binomial upper tail); None
     when the log has no unseen value. The drift test combines it with the chi-square on the
@@ -553,6 +662,11 @@ class FeatureDrift:
     constant: bool = False
     """The feature has one value in the log (at least --min-samples of them) where training had
     several: a stuck default or a broken feature pipeline."""
+    role: str = "feature"
+    """`feature`; `prediction` for the model's predictions (`prediction.class`, ...), tested as
+    features are; `multivariate` for the joint test of the numeric features (mlmon.stats.joint:
+    `mean` and `baseline_mean` are the mean reconstruction errors, the effect their difference in
+    reference standard deviations, `missing` the records lacking one of its features)."""
 
 
 def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str, object]:
@@ -674,7 +788,14 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
         log = {repr(e): int(c) for e, c in zip(p.edges, st.counts[1::2], strict=True) if c}
         unseen_n = m - sum(log.values())
         unseen = (("(not a training value)", unseen_n),) if unseen_n else ()
-        return FeatureDrift(**{**row, **_count_test(base, {**log, **dict(unseen)}, m, unseen, o)})  # type: ignore[arg-type]
+        found = _count_test(base, {**log, **dict(unseen)}, m, unseen, o)
+        if len(p.edges) > FEW_VALUES:  # tied (hour of day): the smooth test, which sees the order
+            stat, pval, df = smooth_test(_slot_values(p, st), _slot_base(p), st.counts.astype(float))
+            if found["unseen_p_value"] is not None:  # with the novelty test, as _count_test does
+                pval = min(1.0, 2 * min(pval, float(found["unseen_p_value"])))  # type: ignore[arg-type]
+            found.update(statistic=stat, p_value=pval, p_method="asymptotic", smooth_components=df)
+            row["test"] = "smooth"
+        return FeatureDrift(**{**row, **found})  # type: ignore[arg-type]
     if st.small is not None and p.exact and max(m, p.n) <= SMALL_SAMPLE:
         stats = scipy_stats()
 
@@ -688,6 +809,7 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     else:
         d = ks_from_counts(p, st.counts, m)
         pval, method = math.nan, "asymptotic"  # filled in for all features at once
+    rank = mean_rank(p, st.counts, m)
     tail = tail_table(p, st.counts, m)
     tail_p = chi_square_test(tail)[1] if tail.shape[1] >= 2 else 1.0
     # D is within one grid bin's mass of the true D on a quantile grid (always below it)
@@ -696,7 +818,47 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     low, high = fx.bounds(d, margin)
     return FeatureDrift(**{**row, "status": "ok", "statistic": d, "p_value": pval, "p_method": method,  # type: ignore[arg-type]
                            "effect_size": d, "effect_low": low, "effect_high": min(1.0, high + grid),
-                           "tail_p_value": tail_p})
+                           "tail_p_value": tail_p, "mean_rank": rank})
+
+
+def _slot_base(p: NumericProfile) -> np.ndarray:
+    """The baseline's counts in the slots of `_Numeric.counts` (exact edges: all at the edges)."""
+    out = np.zeros(2 * len(p.edges) + 1)
+    out[1::2] = _edge_counts(p)
+    return out
+
+
+def _slot_values(p: NumericProfile, st: _Numeric) -> np.ndarray:
+    """A value for each slot of `_Numeric.counts`: the edge itself; between two edges their
+    midpoint; below the first edge and above the last the log's mean value there."""
+    e = np.asarray(p.edges, dtype=float)
+    out = np.empty(2 * len(e) + 1)
+    out[1::2] = e
+    out[2:-1:2] = (e[:-1] + e[1:]) / 2
+    out[0] = e[0] - (st.below / st.counts[0] if st.counts[0] else 1.0)
+    out[-1] = e[-1] + (st.above / st.counts[-1] if st.counts[-1] else 1.0)
+    return out
+
+
+def mean_rank(p: NumericProfile, counts: np.ndarray, m: int) -> float | None:
+    """The log values' mean mid-rank in the baseline: the mean over log values x of
+    P(X < x) + P(X = x) / 2 under the baseline's distribution (Mann-Whitney's U / (n m) against
+    the baseline sample). 0.5 when the log is drawn like the baseline, whatever the shape; its
+    variance is at most 1/12 per value on either side, with bounded terms (no heavy tail).
+
+    Exact on exact edges. On a quantile grid a value between two edges takes the middle of the
+    baseline mass between them (off by at most half a bin's mass, about 0.0005, and on average
+    not at all when the log is drawn like the baseline) and a value at an edge the CDF there."""
+    cdf = np.asarray(p.cdf, dtype=float)
+    if not len(cdf) or not m:
+        return None
+    prev = np.concatenate(([0.0], cdf[:-1]))
+    below = prev if p.exact else cdf  # P(X < edge j)
+    mids = np.empty(2 * len(cdf) + 1)
+    mids[0 : 2 * len(cdf) : 2] = (prev + below) / 2  # strictly between edge j-1 and edge j
+    mids[1::2] = (below + cdf) / 2  # at edge j
+    mids[-1] = 1.0  # above every edge
+    return float(np.dot(counts, mids) / m)
 
 
 def tail_table(p: NumericProfile, counts: np.ndarray, m: int) -> np.ndarray:
@@ -930,7 +1092,8 @@ def drift_level(
     `critical`. Without limits, --min-effect and --critical-effect; a limit set to None (a
     check rule with only one of them) is never reached."""
     if warning is None and critical is None:
-        warning, critical = o.min_effect, o.critical_effect
+        warning, critical = (joint.WARNING, joint.CRITICAL) if f.role == joint.NAME else (
+            o.min_effect, o.critical_effect)
     if f.p_value_adjusted is None or not f.p_value_adjusted < o.p_threshold:
         return None
     if critical is not None and f.effect_low is not None and fx.at_least(f.effect_low, critical):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mlmon.stats.baseline import Baseline
@@ -38,6 +40,22 @@ class GroupedWindowAccumulator(ByGroup[WindowAccumulator]):
             lambda: WindowAccumulator(options, summary=summary, baseline=baseline, drift=drift),
             max_groups,
         )
+
+    def coarsen(self, every_ns: int) -> None:
+        """Merge every group's windows into longer ones (see WindowAccumulator.coarsen)."""
+        self.overall.coarsen(every_ns)
+        for acc in self.groups.values():
+            acc.coarsen(every_ns)
+        self._make = self._longer(self._make, every_ns)
+
+    @staticmethod
+    def _longer(make: Callable[[], WindowAccumulator], every_ns: int) -> Callable[[], WindowAccumulator]:
+        def made() -> WindowAccumulator:
+            acc = make()
+            acc.options = dataclasses.replace(acc.options, every_ns=every_ns)
+            return acc
+
+        return made
 
     def result(self, drift: DriftOptions | None = None) -> tuple[GroupWindows, ...]:
         span = self.overall.starts()

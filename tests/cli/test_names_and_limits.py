@@ -126,3 +126,28 @@ def test_never_ending_training_data_is_cut_at_the_limit(
     r = cli(["baseline", "-", "-o", str(tmp_path / "b.json")], input=b"a,b\n" + b"1,2\n" * (1 << 16))
     assert r.exit_code == ExitCode.DATA_ERROR
     assert error_line(r).startswith("<stdin>: training data larger than 65,536 bytes")
+
+
+def test_a_parquet_training_file_that_decodes_past_the_limit_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlmon.api import training
+
+    # 300,000 equal values: a few kilobytes on disk (dictionary and run-length encoded), 2.4 MB decoded
+    path = tmp_path / "train.parquet"
+    pq.write_table(pa.table({"age": pa.array([41.0] * 300_000)}), path)
+    assert path.stat().st_size < 1 << 16
+    monkeypatch.setattr(training, "MAX_TRAINING_BYTES", 1 << 20)
+    r = cli(["baseline", str(path), "-o", str(tmp_path / "b.json")])
+    assert r.exit_code == ExitCode.DATA_ERROR
+    assert error_line(r).startswith(f"{path}: training data decodes to more than 1,048,576 bytes")
+    assert not (tmp_path / "b.json").exists()
+    # under the limit the same file is profiled, every row counted
+    monkeypatch.setattr(training, "MAX_TRAINING_BYTES", 1 << 22)
+    r = cli(["baseline", str(path), "-o", str(tmp_path / "b.json")])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads((tmp_path / "b.json").read_text())
+    assert doc["rows"] == 300_000

@@ -217,3 +217,25 @@ def test_a_pyproject_with_tool_mlmon_owned_by_another_user_is_refused_not_skippe
     os.chown(py, 0, 0)
     r = cli(["check"])
     assert r.exit_code == ExitCode.CONFIG and str(py) in error_line(r)
+
+
+def test_a_config_in_a_folder_others_may_write_is_refused_unless_sticky(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _config(tmp_path, monkeypatch)
+    tmp_path.chmod(0o777)  # anyone may rename the config away and put their own in its place
+    r = cli(["check", "-f", "json"])
+    assert r.exit_code == ExitCode.CONFIG
+    assert error_line(r) == (
+        f"{path}: its folder {tmp_path} may be written by others (mode 777), who could replace "
+        f"the file; refusing to use it (chmod o-w {tmp_path}, or set MLMON_TRUST_CONFIG=1 to trust it)"
+    )
+    assert json.loads(r.stdout)["exit_code"] == 78
+    tmp_path.chmod(0o1777)  # sticky, as /tmp: only the file's owner may rename or delete it
+    assert cli(["check"]).exit_code == 0
+    tmp_path.chmod(0o775)  # group-writable folders (shared project folders) are common and kept
+    assert cli(["check"]).exit_code == 0
+    tmp_path.chmod(0o777)
+    monkeypatch.setenv("MLMON_TRUST_CONFIG", "1")
+    assert cli(["check"]).exit_code == 0
+    tmp_path.chmod(0o755)

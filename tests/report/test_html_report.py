@@ -323,6 +323,22 @@ def test_check_writes_the_same_page(sample: dict[str, Any], tmp_path: Path) -> N
     for f in sample["drift"]["features"]:
         assert p.cells[("effect_size", f["name"])][0] == f["effect_size"]
     assert p.cells[("latency_ms.p99", "all")][0] == sample["summary"]["latency_ms"]["p99"]
+    # the plots of `mlmon report` on the same logs: health over time per version with the rules'
+    # limits drawn, and both distributions of each feature
+    report = Page(sample["page"].read_text())
+    for f in sample["drift"]["features"]:
+        assert f"{f['name']}: cumulative distribution" in p.visible or f"{f['name']}: share" in p.visible
+    assert "latency (ms)" in p.visible and "success rate (%)" in p.visible
+    assert any(f"Serving health of {g['group']}" in p.visible for g in sample["summary"]["groups"])
+    rule_limits = [r for r in doc["results"] if r["metric"] == "latency_ms.p99"]
+    if rule_limits and rule_limits[0]["warning"] is not None:
+        assert f"warning limit {rule_limits[0]['warning']:g} ms (p99)" in p.visible
+    svgs = sum(t == "svg" for t, _ in p.tags)
+    assert svgs >= 2 + len(sample["drift"]["features"])  # health per version, features, predictions
+    # the same page: every section title of the report's page is there (the report adds the
+    # per-window drift of --every, which a check does not have)
+    heads = [t for t, _ in report.tags if t in ("h2",)]
+    assert [t for t, _ in p.tags if t == "h2"] == heads
     # the name's extension picks the format too
     r = cli(["check", "--config", str(conf), "-o", str(tmp_path / "again.html")])
     assert r.exit_code == 1 and (tmp_path / "again.html").read_text().startswith("<!DOCTYPE html>")

@@ -58,7 +58,11 @@ def test_for_3_ignores_the_bad_hour_and_fires_on_the_lasting_drift(day: tuple[Pa
     (alert,) = doc["alerts"]
     assert alert["metric"] == "drift.age"
     assert alert["since"] == f"2026-11-01T{DRIFT_FROM:02d}:00:00Z"
-    assert alert["windows"] == HOURS - DRIFT_FROM
+    # the last hour ends with the log, before its end: partial, shown but not judged
+    assert alert["windows"] == HOURS - DRIFT_FROM - 1
+    code, doc = _run("trend", str(log), "--every", "1h", "--reference", str(train),
+                     "--max-p99-ms", "150", "--for", "3", "--no-evidence", "--include-partial")
+    assert code == 1 and [a["windows"] for a in doc["alerts"]] == [HOURS - DRIFT_FROM]
     # only the bad hour, without the drift: nothing lasting, exit 0
     code, doc = _run("trend", str(log), "--every", "1h", "--max-p99-ms", "150", "--for", "3",
                      "--until", f"2026-11-01T{BAD_HOUR + 1:02d}:59:59Z")

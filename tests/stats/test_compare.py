@@ -131,3 +131,48 @@ def test_classes_past_the_exact_cap_stay_bounded_and_are_compared_on_the_heavy_o
     ref = stats.chi2_contingency(table, correction=False)
     assert m.statistic == pytest.approx(ref.statistic, rel=0.02)
     assert m.p_value is not None and m.p_value < 1e-6 and m.verdict == "worse"
+
+
+def test_percentile_p_value_inverts_the_order_statistic_intervals(rng: np.random.Generator) -> None:
+    """The percentile's p-value is the level at which the Bonferroni difference interval (each
+    side's scipy-binomial order-statistic interval at 1 - a / 2) starts to exclude 0: just above
+    it the interval excludes 0, just below it does not; at 0.05 it is the reported interval."""
+    from mlmon.stats.compare import quantile_difference_p
+
+    for shift in (1.0, 1.08, 1.2):
+        for q in (0.5, 0.95, 0.99):
+            c, t = rng.lognormal(3, 0.5, 3000), rng.lognormal(3, 0.5, 2000) * shift
+            p = quantile_difference_p(c, t, q)
+
+            def excludes(a: float, c: np.ndarray = c, t: np.ndarray = t, q: float = q) -> bool:
+                lc, uc = quantile_interval(c, q, 1 - a / 2)
+                lt, ut = quantile_interval(t, q, 1 - a / 2)
+                return bool(lt > uc or ut < lc)
+
+            assert 0 < p <= 1
+            if p < 1:
+                assert excludes(min(1.0, p * 1.01)) and (p <= 1e-12 or not excludes(p * 0.99))
+            else:
+                assert not excludes(1.0)
+            assert (p < 0.05) == excludes(0.05)
+
+
+def test_percentile_p_values_are_valid_and_join_the_adjustment(rng: np.random.Generator) -> None:
+    """On identical versions a percentile's p-value is at most alpha in at most about alpha of
+    comparisons (it is a valid test), and it is in the Benjamini-Hochberg family: its adjusted
+    p-value is what scipy's BH gives on the version's p-values."""
+    from mlmon.stats.compare import quantile_difference_p
+
+    runs = 400
+    low = sum(quantile_difference_p(rng.exponential(1, 500), rng.exponential(1, 500), 0.9) < 0.05
+              for _ in range(runs))
+    assert low / runs <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / runs)
+    acc = CompareAccumulator()
+    acc.update(_data(rng, 4000, shift=1.15))
+    (v,) = acc.result("v1")
+    tested = [m for m in v.metrics if m.p_value is not None]
+    assert {"latency_ms.p50", "latency_ms.p95", "latency_ms.p99"} <= {m.metric for m in tested}
+    ref = stats.false_discovery_control([m.p_value for m in tested], method="bh")
+    assert [m.p_value_adjusted for m in tested] == pytest.approx(np.minimum(1.0, ref))
+    p50 = {m.metric: m for m in v.metrics}["latency_ms.p50"]
+    assert p50.p_value_adjusted is not None and p50.p_value_adjusted < 0.05 and p50.verdict == "worse"

@@ -547,10 +547,13 @@ def test_tail_test_is_scipys_chi_square_on_quantile_bins_and_combines_with_ks(
 
 
 def test_hour_of_day_is_tested_on_counts() -> None:
-    """24 distinct values (hour of day) are few: chi-square on the counts, not KS with ties."""
+    """24 distinct values (hour of day) are tied: the smooth test on the counts, not KS with ties;
+    at most 20 distinct values are counts for the chi-square."""
     train = np.repeat(np.arange(24.0), 100)
     r = drift_of(exact(x=train), x=np.repeat(np.arange(24.0), 5))["x"]
-    assert r.test == "chi_square" and r.tail_p_value is None
+    assert r.test == "smooth" and r.tail_p_value is None and r.smooth_components == 4
+    assert r.p_value is not None and r.p_value > 0.5 and not r.drift
+    assert drift_of(exact(x=np.repeat(np.arange(20.0), 100)), x=np.arange(20.0))["x"].test == "chi_square"
     assert drift_mod.few_valued(exact(x=train).features[0].numeric)  # type: ignore[arg-type]
     # 40 distinct values in 40 training rows are no ties: KS
     assert drift_of(exact(x=np.arange(40.0)), x=np.arange(40.0) + 0.5)["x"].test == "ks"
@@ -563,3 +566,48 @@ def test_wasserstein_is_scipys_exact_distance_with_the_raw_values(rng: np.random
     r = drift_of(exact(x=train), x=log)["x"]
     assert r.wasserstein_sd == pytest.approx(stats.wasserstein_distance(train, log) / train.std(ddof=1),
                                              rel=1e-9)
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_mean_rank_is_scipys_mann_whitney_u_over_nm(rng: np.random.Generator, grid: bool) -> None:
+    """A continuous feature's mean_rank is the log's mean mid-rank in the baseline: scipy's
+    Mann-Whitney U of the log against the training values over n m. Exact on exact edges (ties
+    included); on a saved grid within half a bin's mass."""
+    train = np.round(rng.lognormal(0, 1, 5000), 1 if not grid else 6)
+    log = np.round(rng.lognormal(0.2, 1, 700), 1 if not grid else 6)
+    b = bl.build(train_table(x=train), source="t", max_edges=1001 if grid else None)
+    r = drift_of(b, x=log)["x"]
+    u = stats.mannwhitneyu(log, train).statistic / (len(log) * len(train))
+    assert r.mean_rank is not None
+    assert r.mean_rank == pytest.approx(u, abs=0.0006 if grid else 1e-12)
+    assert r.mean_rank > 0.5
+    same = drift_of(b, x=rng.choice(train, 700))["x"]
+    assert same.mean_rank is not None and abs(same.mean_rank - 0.5) < 4 * np.sqrt(1 / 12 / 700)
+
+
+def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.Generator) -> None:
+    """Tied numbers' smooth test is the score test of a logistic regression of the sample label on
+    the values' polynomials of degree 1 .. 4: N R^2 of the label regressed on them (numpy's least
+    squares on the records), chi-square with 4 degrees of freedom (scipy). A one-hour shift of a
+    daily cycle, which the chi-square on the 24 counts finds rarely at n = 1,000, it finds."""
+    hours = 1 + 0.7 * np.sin(2 * np.pi * (np.arange(24) - 9) / 24)
+    hours /= hours.sum()
+    train = rng.choice(24, 20_000, p=hours).astype(float)
+    log = ((rng.choice(24, 1000, p=hours) + 1) % 24).astype(float)
+    r = drift_of(exact(x=train), x=log)["x"]
+    x = np.concatenate((train, log))
+    y = np.concatenate((np.zeros(len(train)), np.ones(len(log))))
+    z = (x - x.mean()) / x.std()
+    design = np.vander(z, 5, increasing=True)
+    fit = np.linalg.lstsq(design, y, rcond=None)[0]
+    r2 = 1 - np.sum((y - design @ fit) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert r.test == "smooth" and r.smooth_components == 4
+    assert r.statistic == pytest.approx(len(x) * r2, rel=1e-6)
+    assert r.p_value == pytest.approx(stats.chi2.sf(len(x) * r2, 4), rel=1e-6)
+    counts = np.array([np.bincount(v.astype(int), minlength=24) for v in (train, log)])
+    chi = stats.chi2_contingency(counts, correction=False).pvalue
+    assert r.p_value < chi / 10
+    # a value training never had takes part at its place in the order, and the novelty test joins
+    odd = drift_of(exact(x=train), x=np.concatenate((log, [30.0] * 40)))["x"]
+    assert odd.unseen_p_value is not None and odd.unseen_p_value < 1e-6
+    assert odd.p_value == pytest.approx(min(1.0, 2 * odd.unseen_p_value), rel=1e-9) or odd.p_value < 1e-6

@@ -27,13 +27,15 @@ def _windows(b: bl.Baseline, logs: list[np.ndarray]) -> list[Window]:
     return out
 
 
-def _baseline(rng: np.random.Generator) -> bl.Baseline:
-    prof = bl.numeric_profile(rng.normal(0, 1, 100_000), max_edges=bl.GRID_EDGES)
+def _baseline(rng: np.random.Generator, values: np.ndarray | None = None) -> bl.Baseline:
+    values = rng.normal(0, 1, 100_000) if values is None else values
+    prof = bl.numeric_profile(values, max_edges=bl.GRID_EDGES)
     return bl.Baseline("t", 100_000, (bl.FeatureProfile("x", Kind.NUMERIC, numeric=prof),))
 
 
-def test_pooled_mean_z_and_threshold_match_scipy(rng: np.random.Generator) -> None:
-    b = _baseline(rng)
+def test_pooled_rank_z_and_threshold_match_scipy(rng: np.random.Generator) -> None:
+    train_values = rng.normal(0, 1, 100_000)
+    b = _baseline(rng, train_values)
     p = b.features[0].numeric
     assert p is not None
     logs = [rng.normal(0.3, 1, 400) for _ in range(4)]
@@ -42,10 +44,14 @@ def test_pooled_mean_z_and_threshold_match_scipy(rng: np.random.Generator) -> No
     assert last, found
     e = last[0]
     pooled = np.concatenate(logs[4 - e.windows:])
-    z = (pooled.mean() - p.mean) / p.std / np.sqrt(1 / len(pooled) + 1 / p.n)
-    assert e.test == "pooled_mean" and e.n == len(pooled)
+    assert e.test == "pooled_rank" and e.n == len(pooled)
     assert e.shift_sd == pytest.approx((pooled.mean() - p.mean) / p.std, rel=1e-9)
-    assert e.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-6)
+    # the pooled windows' mean rank in the baseline, by scipy's Mann-Whitney U against the
+    # baseline's values (the grid holds them to within half a bin's mass, 0.0005)
+    train = np.sort(train_values)
+    u = stats.mannwhitneyu(pooled, train, method="asymptotic").statistic / (len(pooled) * len(train))
+    z = (u - 0.5) / np.sqrt((1 / len(pooled) + 1 / p.n) / 12)
+    assert stats.norm.isf(e.p_value / 2) == pytest.approx(abs(z), abs=0.1)
     # Bonferroni over 48 windows, each with every scale (1, 2, 4, ... 64) and its own drift test
     assert e.threshold == pytest.approx(0.05 / (ev.HORIZON * (len(ev.SCALES) + 1)))
     assert e.p_value < e.threshold

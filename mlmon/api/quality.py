@@ -1,0 +1,160 @@
+"""Realized performance: read the labels files, join them to the log's predictions, measure."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from mlmon.api.selection import Selection, _read
+from mlmon.errors import DataError, OptionError
+from mlmon.read.reader import InputReport, ReadOptions
+from mlmon.read.records import PRED_CLASS, PRED_VALUE, FieldMap, ReadPlan
+from mlmon.stats.labels import JoinAccounting, JoinAccumulator, Joined, LabelIndex
+from mlmon.stats.performance import Performance, Task, performance
+
+_NOWHERE = "\x00"
+"""A field path no record has: the labels files' serving fields are not read."""
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    """Where the true labels are and how they meet the predictions."""
+
+    paths: tuple[str, ...]
+    """Labels files: JSON lines, CSV or Parquet (globs, folders, compressed, as logs)."""
+    label_field: str = "label"
+    """Dotted path of the true label (a class) or value (regression) in a labels row."""
+    join_field: str = "request_id"
+    """Dotted path of the key in both the labels rows and the prediction records."""
+    task: Task | None = None
+    """None: classification when the labelled predictions carry a class, else regression."""
+    positive: str | None = None
+    """Binary classification: the positive class (default: the larger of the two)."""
+
+    def __post_init__(self) -> None:
+        if not self.paths:
+            raise OptionError("--labels needs at least one file")
+        for name, v in (("--label-field", self.label_field), ("--join-field", self.join_field)):
+            if not v or v.startswith(".") or v.endswith(".") or ".." in v:
+                raise OptionError(f"{name}: {v!r} is not a field name or dotted path (e.g. request_id)")
+
+
+@dataclass(frozen=True)
+class GroupPerformance:
+    group: str | None
+    """The --by field's value; None for the labelled predictions without it."""
+    performance: Performance
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Realized performance of the selected predictions that have labels."""
+
+    labels_input: InputReport
+    """How the labels files' lines were used (bad lines, rows without the label field...)."""
+    accounting: JoinAccounting
+    task: Task
+    overall: Performance
+    groups: tuple[GroupPerformance, ...] = ()
+    """Per --by group (empty without --by)."""
+    reference: tuple[tuple[str, float], ...] = ()
+    """The model's reference performance from the baseline (metric, value), for `quality_drop`."""
+    join_field: str = "request_id"
+    label_field: str = "label"
+
+    def reference_value(self, metric: str) -> float | None:
+        return dict(self.reference).get(metric)
+
+
+def labels_plan(opts: LabelOptions, log_timezone: str = "UTC") -> ReadPlan:
+    """How a labels file is read: the join field as the group, the label as a bare prediction."""
+    fields = FieldMap(
+        timestamp=_NOWHERE, latency=_NOWHERE, status=_NOWHERE, success=_NOWHERE, features=_NOWHERE,
+        prediction=opts.label_field, pred_class=opts.label_field, confidence=_NOWHERE,
+    )
+    return ReadPlan(fields=fields, by=opts.join_field, summary=True, log_timezone=log_timezone)
+
+
+def read_labels(opts: LabelOptions, options: ReadOptions | None = None) -> tuple[LabelIndex, InputReport]:
+    """Every labels row into an index by key. A labels file where no row has the label field is a
+    data error naming the field."""
+    index = LabelIndex()
+    got = _read(list(opts.paths), labels_plan(opts), (PRED_CLASS, PRED_VALUE), options or ReadOptions(),
+                Selection(), index.update, None)
+    rep = got.report
+    acc = index.accounting()
+    if acc.rows == 0:
+        from mlmon.read.fields import absent_message
+
+        if rep.records == 0:
+            raise DataError("the labels files hold no row with a label: " + absent_message(
+                "--label-field", opts.label_field, "the labels need", rep.fields_seen))
+        raise DataError("no labels row has a join key: " + absent_message(
+            "--join-field", opts.join_field, "the join needs", rep.fields_seen))
+    return index, rep
+
+
+def with_join(plan: ReadPlan, opts: LabelOptions) -> ReadPlan:
+    """The prediction log's plan, reading the join field too."""
+    return dataclasses.replace(plan, join=opts.join_field)
+
+
+class QualityAccumulator:
+    """The join's prediction side, fed the same chunks as the command's other accumulators."""
+
+    def __init__(self, opts: LabelOptions, index: LabelIndex, labels_input: InputReport) -> None:
+        self.opts = opts
+        self.labels_input = labels_input
+        self.join = JoinAccumulator(index)
+        self._saw_class = False
+
+    def update(self, chunk: pa.Table) -> None:
+        if not self._saw_class and PRED_CLASS in chunk.column_names and chunk.column(PRED_CLASS).null_count \
+                < chunk.num_rows:
+            self._saw_class = True
+        self.join.update(chunk)
+
+    def task(self) -> Task:
+        if self.opts.task is not None:
+            return self.opts.task
+        return Task.CLASSIFICATION if self._saw_class else Task.REGRESSION
+
+    def joined(self) -> tuple[Joined, JoinAccounting, Task]:
+        task = self.task()
+        joined, acc = self.join.result(regression=task is Task.REGRESSION)
+        return joined, acc, task
+
+    def result(self, *, by: str | None, reference: Sequence[tuple[str, float]] = ()) -> QualityReport:
+        joined, acc, task = self.joined()
+        overall = performance(joined, task, positive=self.opts.positive)
+        groups: list[GroupPerformance] = []
+        if by is not None:
+            names = sorted({g for g in joined.group if g is not None})
+            for g in [*names, None]:
+                idx = np.array([i for i, x in enumerate(joined.group) if x == g], dtype=np.int64)
+                if len(idx):
+                    groups.append(GroupPerformance(g, performance(take(joined, idx), task,
+                                                                  positive=overall.positive)))
+        return QualityReport(self.labels_input, acc, task, overall, tuple(groups), tuple(reference),
+                             self.opts.join_field, self.opts.label_field)
+
+
+def take(j: Joined, idx: np.ndarray) -> Joined:
+    """The labelled predictions at `idx`."""
+    at = idx.tolist()
+    return Joined(
+        tuple(j.truth[i] for i in at), tuple(j.pred_class[i] for i in at), j.confidence[idx],
+        j.pred_value[idx], j.time_ns[idx], tuple(j.group[i] for i in at),
+    )
+
+
+def prepare(opts: LabelOptions | None, options: ReadOptions | None) -> QualityAccumulator | None:
+    """Read the labels (before the log) and make the accumulator; None without --labels."""
+    if opts is None:
+        return None
+    index, rep = read_labels(opts, options)
+    return QualityAccumulator(opts, index, rep)

@@ -1,0 +1,242 @@
+"""What --state plans to read, file by file, straight from `follow.plan` on real files: where each
+followed file goes on (continued in place, or rotated: renamed, copied, compressed), from which
+byte, and what is reported lost with how many bytes. A wrong offset reads lines twice or never; a
+wrong lost count hides a gap. Each case is one rotation a service's logs go through."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mlmon.read.follow import MIN_FP_BYTES, FileState, FollowPlan, _fp_bytes, _look, plan
+from mlmon.read.reader import Lost
+
+
+def _line(i: int) -> bytes:
+    return b'{"latency_ms": %d, "status": "success", "n": "%06d"}\n' % (i % 97, i)
+
+
+def _write(path: Path, start: int, n: int, mode: str = "wb") -> bytes:
+    data = b"".join(_line(i) for i in range(start, start + n))
+    with path.open(mode) as fh:
+        fh.write(data)
+    return data
+
+
+def _read_all(fp: FollowPlan) -> tuple[FileState, ...]:
+    """The state after every planned read went through to the end of the file."""
+    with fp:
+        done = [replace(p.after, offset=p.after.size if not p.after.compressed else p.after.offset,
+                        lines=p.after.lines + 1, done=p.after.compressed) for p in fp.reads]
+        return (*done, *fp.kept)
+
+
+def _reads(fp: FollowPlan) -> list[tuple[str, str, int, int | None]]:
+    with fp:
+        return [(os.path.basename(p.source.name), p.how, p.source.start, p.source.stop) for p in fp.reads]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_log_that_grew_is_continued_from_where_the_last_run_stopped(here: Path) -> None:
+    first = _write(here / "app.log", 0, 20)
+    known = _read_all(plan(["app.log"], ()))
+    assert [(k.path, k.offset) for k in known] == [("app.log", len(first))]
+    more = _write(here / "app.log", 20, 5, "ab")
+    assert _reads(plan(["app.log"], known)) == [("app.log", "continued", len(first), len(first) + len(more))]
+
+
+def test_a_renamed_log_is_rotated_and_the_new_log_is_new(here: Path) -> None:
+    first = _write(here / "app.log", 0, 20)
+    known = _read_all(plan(["app.log"], ()))
+    more = _write(here / "app.log", 20, 5, "ab")
+    (here / "app.log").rename(here / "app.log.1")
+    fresh = _write(here / "app.log", 100, 3)
+    assert _reads(plan(["app.log"], known, since=0.0)) == [
+        ("app.log.1", "rotated", len(first), len(first) + len(more)),
+        ("app.log", "new", 0, len(fresh)),
+    ]
+
+
+def test_a_log_replaced_under_its_name_by_a_longer_copy_is_rotated(here: Path) -> None:
+    """An editor's or a shipper's atomic rewrite: the same name, another inode, the same first
+    bytes and more: it goes on from the offset, told apart from the same file growing."""
+    first = _write(here / "app.log", 0, 20)
+    known = _read_all(plan(["app.log"], ()))
+    tmp = here / "app.log.tmp"
+    tmp.write_bytes(first)
+    more = _write(tmp, 20, 4, "ab")
+    tmp.rename(here / "app.log")
+    assert _reads(plan(["app.log"], known)) == [("app.log", "rotated", len(first), len(first) + len(more))]
+
+
+def test_a_small_log_beside_another_is_followed_by_its_inode(here: Path) -> None:
+    """Under MIN_FP_BYTES the content tells nothing: only the same inode is the same file, and
+    another log looked at first must not stop the search."""
+    _write(here / "a.log", 0, 30)
+    (here / "b.log").write_bytes(b"\n\n")
+    known = _read_all(plan(["a.log", "b.log"], ()))
+    assert {k.path: k.fp_bytes for k in known}["b.log"] == 2 < MIN_FP_BYTES
+    with (here / "b.log").open("ab") as fh:
+        fh.write(_line(7))
+    for order in (known, known[::-1]):  # whichever the state holds first
+        got = _reads(plan(["a.log", "b.log"], order))
+        assert got == [("b.log", "continued", 2, 2 + len(_line(7)))]
+
+
+def test_a_log_of_exactly_min_fp_bytes_is_found_by_content_when_copied(here: Path) -> None:
+    head = b"\n" * (MIN_FP_BYTES - 1) + b"\n"
+    (here / "app.log").write_bytes(head)
+    known = _read_all(plan(["app.log"], ()))
+    assert known[0].fp_bytes == MIN_FP_BYTES
+    # copytruncate: the content goes on in a copy (another inode); the log starts again empty
+    shutil.copyfile(here / "app.log", here / "app.log.1")
+    with (here / "app.log.1").open("ab") as fh:
+        fh.write(_line(1))
+    (here / "app.log").write_bytes(b"")
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert ("app.log.1", "rotated", MIN_FP_BYTES, MIN_FP_BYTES + len(_line(1))) in got
+
+
+def test_each_of_two_logs_goes_on_one_in_place_one_renamed(here: Path) -> None:
+    a = _write(here / "a.log", 0, 20)
+    b = _write(here / "b.log", 500, 20)
+    known = _read_all(plan(["a.log", "b.log"], ()))
+    a2 = _write(here / "a.log", 20, 2, "ab")
+    b2 = _write(here / "b.log", 520, 3, "ab")
+    (here / "b.log").rename(here / "b.log.1")
+    got = _reads(plan(["a.log", "b.log"], known, since=0.0))
+    assert got == [("a.log", "continued", len(a), len(a) + len(a2)),
+                   ("b.log.1", "rotated", len(b), len(b) + len(b2))]
+
+
+def test_a_copied_log_goes_on_in_the_plain_copy_before_the_compressed_one(here: Path) -> None:
+    first = _write(here / "app.log", 0, 40)
+    known = _read_all(plan(["app.log"], ()))
+    more = _write(here / "app.log", 40, 5, "ab")
+    data = (here / "app.log").read_bytes()
+    with gzip.open(here / "app.log.2.gz", "wb") as gz:  # being made from the .1, still there
+        gz.write(data)
+    shutil.copyfile(here / "app.log", here / "app.log.1")
+    (here / "app.log").unlink()
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert got == [("app.log.1", "rotated", len(first), len(first) + len(more))]
+
+
+def test_of_two_plain_copies_the_longer_goes_on(here: Path) -> None:
+    first = _write(here / "app.log", 0, 40)
+    known = _read_all(plan(["app.log"], ()))
+    shutil.copyfile(here / "app.log", here / "app.log.2")
+    more = _write(here / "app.log", 40, 5, "ab")
+    shutil.copyfile(here / "app.log", here / "app.log.1")
+    (here / "app.log").unlink()
+    got = _reads(plan(["app.log"], known, since=None))
+    assert got[0] == ("app.log.1", "rotated", len(first), len(first) + len(more))
+
+
+def _known(path: Path, **over: object) -> FileState:
+    base = FileState(path=str(path), dev=0, inode=0, size=0, compressed=False, fingerprint="0" * 64,
+                     fp_bytes=MIN_FP_BYTES, offset=0, lines=0)
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("size", "offset", "lost"), [(101, 100, 1), (100, 100, 0), (5000, 10, 4990)])
+def test_a_gone_file_is_lost_with_its_unread_bytes(here: Path, size: int, offset: int, lost: int) -> None:
+    _write(here / "other.log", 0, 3)
+    k = _known(here / "gone.log.1", size=size, offset=offset)
+    fp = plan(["other.log"], (k,))
+    with fp:
+        assert list(fp.lost) == ([Lost(k.path, lost)] if lost else [])
+
+
+@pytest.mark.parametrize(("done", "lost"), [(False, 700), (True, None)])
+def test_a_gone_compressed_file_is_lost_whole_unless_read_to_its_end(
+    here: Path, done: bool, lost: int | None
+) -> None:
+    """Its offset counts content bytes, its size compressed ones: all that is known is that some
+    of its content was not read: its whole size is reported."""
+    _write(here / "other.log", 0, 3)
+    k = _known(here / "gone.log.2.gz", size=700, offset=300, compressed=True, done=done)
+    with plan(["other.log"], (k,)) as fp:
+        assert list(fp.lost) == ([Lost(k.path, lost)] if lost is not None else [])
+
+
+def test_a_compressed_copy_read_to_its_end_is_kept_as_it_is(here: Path) -> None:
+    _write(here / "app.log", 0, 30)
+    with gzip.open(here / "app.log.1.gz", "wb") as gz:
+        gz.write(b"".join(_line(i) for i in range(500, 540)))
+    known = _read_all(plan(["app.log"], ()))  # the first run: the .gz there before is taken as read
+    gz_state = next(k for k in known if k.path.endswith(".gz"))
+    assert gz_state.done and gz_state.offset == 0
+    marked = tuple(replace(k, offset=1234, lines=40) if k is gz_state else k for k in known)
+    with plan(["app.log"], marked) as fp:
+        assert fp.reads == ()
+        kept = next(k for k in fp.kept if k.path.endswith(".gz"))
+    assert (kept.path, kept.offset, kept.lines, kept.done, kept.compressed) == (
+        "app.log.1.gz", 1234, 40, True, True)
+    assert kept == replace(gz_state, offset=1234, lines=40)
+
+
+# --- the fingerprint of a log in another encoding covers what is on disk -----------------------------
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32"])
+def test_a_recoded_logs_fingerprint_covers_its_first_kilobyte(here: Path, codec: str) -> None:
+    text = "".join(_line(i).decode() for i in range(60))  # ASCII: 1 UTF-8 byte a character
+    (here / "app.log").write_bytes(text.encode(codec))  # with its BOM
+    seen = _look("app.log")
+    assert seen is not None and seen.encoding is not None
+    assert _fp_bytes(seen, seen.size) == len(seen.head) == 1024
+
+
+def test_a_recoded_log_cut_inside_a_character_counts_only_whole_ones(here: Path) -> None:
+    data = "ab\n".encode("utf-16")  # BOM + 6 bytes
+    (here / "app.log").write_bytes(data + b"\x00")  # half of one more UTF-16 unit
+    seen = _look("app.log")
+    assert seen is not None and seen.encoding is not None
+    assert _fp_bytes(seen, seen.size) == min(len(seen.head), 3)
+
+
+def test_a_recoded_log_with_a_broken_character_is_fingerprinted(here: Path) -> None:
+    """A lone surrogate in UTF-16: replaced (as the reader does), never an error."""
+    data = "\ufeff".encode("utf-16-le") + b"\x00\xd8" + "x\n".encode("utf-16-le") * 10
+    (here / "app.log").write_bytes(data)
+    seen = _look("app.log")
+    assert seen is not None and seen.encoding is not None
+    want = len(("\ufffd" + "x\n" * 10).encode("utf-8"))
+    assert _fp_bytes(seen, seen.size) == min(len(seen.head), want)
+
+
+@pytest.mark.parametrize(("size", "copies_read"), [(MIN_FP_BYTES, 0), (MIN_FP_BYTES - 1, 1)])
+def test_a_copy_sharing_min_fp_bytes_with_the_log_is_one_content(
+    here: Path, size: int, copies_read: int
+) -> None:
+    """Blank lines in a log and in a copy beside it that appeared since the last run: from
+    MIN_FP_BYTES shared first bytes on they are one content, read once; below, two files."""
+    (here / "app.log").write_bytes(b"\n" * size)
+    (here / "app.log.1").write_bytes(b"\n" * size)
+    got = _reads(plan(["app.log"], (), since=0.0))
+    assert [name for name, *_ in got].count("app.log.1") == copies_read
+    assert ("app.log", "new", 0, size) in got
+
+
+def test_a_read_without_a_report_or_an_offset_keeps_the_planned_state(here: Path) -> None:
+    from mlmon.read.follow import finished
+    from mlmon.read.reader import FileReport
+
+    _write(here / "app.log", 0, 5)
+    with plan(["app.log"], ()) as fp:
+        (p,) = fp.reads
+        assert finished(p, None) == p.after
+        no_offset = FileReport("app.log", "jsonl", "none", 5, 5, {}, None, consumed=None)
+        assert finished(p, no_offset) == p.after
+        read = FileReport("app.log", "jsonl", "none", 5, 5, {}, None, consumed=40)
+        assert finished(p, read) == replace(p.after, offset=40, lines=5, done=False)

@@ -1,0 +1,119 @@
+"""Realized performance: every metric against scikit-learn's, the intervals against their definitions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from mlmon.stats.labels import Joined, Label
+from mlmon.stats.performance import Task, bad_direction, classification, performance, regression
+
+
+def _joined(truth: list[Label], pred: list[str | None], conf: list[float] | None = None,
+            value: list[float] | None = None) -> Joined:
+    n = len(truth)
+    return Joined(
+        tuple(truth), tuple(pred),
+        np.array(conf if conf is not None else [math.nan] * n, dtype=float),
+        np.array(value if value is not None else [math.nan] * n, dtype=float),
+        np.zeros(n, dtype=np.int64), (None,) * n,
+    )
+
+
+def _binary(seed: int, n: int, acc: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.4).astype(int)
+    right = rng.random(n) < acc
+    p = np.where(right, y, 1 - y)
+    conf = np.clip(np.round(rng.normal(np.where(right, 0.85, 0.7), 0.1), 3), 0.5, 1.0)
+    return y, p, conf
+
+
+@pytest.mark.parametrize(("seed", "n"), [(1, 2000), (2, 57), (3, 10_000)])
+def test_binary_metrics_are_sklearns(seed: int, n: int) -> None:
+    y, p, conf = _binary(seed, n)
+    # labels as numbers (a JSON 1), predictions as the reader's class text ("1")
+    perf = classification(_joined([float(v) for v in y], [str(v) for v in p], conf.tolist()))
+    prob1 = np.where(p == 1, conf, 1 - conf)
+    assert perf.positive == "1" and perf.classes == ("0", "1")
+    expect = {
+        "accuracy": skm.accuracy_score(y, p),
+        "macro_f1": skm.f1_score(y, p, average="macro"),
+        "auc": skm.roc_auc_score(y, prob1),
+        "brier": skm.brier_score_loss(y, prob1),
+        "f1.1": skm.f1_score(y, p),
+        "f1.0": skm.f1_score(y, p, pos_label=0),
+        "precision.1": skm.precision_score(y, p),
+        "recall.0": skm.recall_score(y, p, pos_label=0),
+    }
+    for name, ref in expect.items():
+        m = perf.get(name)
+        assert m is not None and m.value == pytest.approx(ref, abs=1e-12), name
+        assert m.low is not None and m.high is not None and m.low <= m.value <= m.high, name
+
+
+def test_multiclass_metrics_are_sklearns_and_a_class_never_predicted_has_no_precision() -> None:
+    rng = np.random.default_rng(5)
+    y = rng.choice(["a", "b", "c", "d"], 500, p=[0.5, 0.3, 0.15, 0.05])
+    p = np.where((rng.random(500) < 0.7) & (y != "d"), y, rng.choice(["a", "b", "c"], 500))  # never d
+    perf = classification(_joined(y.tolist(), p.tolist()))
+    assert perf.get("accuracy").value == pytest.approx(skm.accuracy_score(y, p), abs=1e-12)
+    assert perf.get("macro_f1").value == pytest.approx(
+        skm.f1_score(y, p, average="macro", zero_division=0), abs=1e-12)
+    f1 = skm.f1_score(y, p, average=None, labels=["a", "b", "c", "d"], zero_division=0)
+    for c, ref in zip("abcd", f1, strict=True):
+        assert perf.get(f"f1.{c}").value == pytest.approx(ref, abs=1e-12)
+    d = perf.get("precision.d")
+    assert d.value is None and d.reason == "never predicted"
+    assert perf.get("auc").value is None and perf.get("auc").reason == "two classes needed"
+
+
+def test_ece_by_hand() -> None:
+    # bins (0.5, 0.6]: conf .55 .6 correct 1 0 -> |0.5 - 0.575|; (0.9, 1]: .95 1.0 both right -> |1 - .975|
+    perf = classification(_joined(["1", "1", "0", "0"], ["1", "0", "0", "0"], [0.55, 0.6, 0.95, 1.0]))
+    ece = perf.get("ece")
+    assert ece is not None and ece.value == pytest.approx((2 * 0.075 + 2 * 0.025) / 4, abs=1e-12)
+
+
+def test_regression_metrics_are_sklearns() -> None:
+    rng = np.random.default_rng(9)
+    y = rng.gamma(2.0, 10.0, 3000) + 0.5
+    pred = y + rng.normal(0, 3, 3000)
+    perf = regression(_joined(y.tolist(), [None] * 3000, value=pred.tolist()))
+    assert perf.task is Task.REGRESSION
+    assert perf.get("mae").value == pytest.approx(skm.mean_absolute_error(y, pred), abs=1e-12)
+    assert perf.get("rmse").value == pytest.approx(math.sqrt(skm.mean_squared_error(y, pred)), abs=1e-12)
+    assert perf.get("mape").value == pytest.approx(skm.mean_absolute_percentage_error(y, pred), abs=1e-12)
+    mae = perf.get("mae")
+    half = 1.96 * np.std(np.abs(pred - y), ddof=1) / math.sqrt(3000)
+    assert (mae.low, mae.high) == pytest.approx((mae.value - half, mae.value + half), rel=1e-3)
+
+
+def test_mape_leaves_out_labels_of_zero_and_says_so() -> None:
+    perf = regression(_joined([0.0, 2.0, 4.0], [None] * 3, value=[1.0, 1.0, 5.0]))
+    mape = perf.get("mape")
+    assert mape.value == pytest.approx((0.5 + 0.25) / 2) and mape.n == 2
+    assert mape.reason == "1 labels of 0 left out"
+
+
+def test_auc_delong_variance_matches_the_pairwise_definition() -> None:
+    y, p, conf = _binary(11, 300)
+    perf = classification(_joined([str(v) for v in y], [str(v) for v in p], conf.tolist()))
+    prob = np.where(p == 1, conf, 1 - conf)
+    pos, neg = prob[y == 1], prob[y == 0]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
+    se = math.sqrt(v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg))
+    auc = perf.get("auc")
+    assert auc.value == pytest.approx(psi.mean(), abs=1e-12)
+    assert auc.high - auc.value == pytest.approx(1.959963984540054 * se, rel=1e-9)
+
+
+def test_directions_and_empty() -> None:
+    assert bad_direction("accuracy") == "below" and bad_direction("f1.cat") == "below"
+    assert bad_direction("brier") == "above" and bad_direction("mape") == "above"
+    empty = performance(_joined([], []), Task.CLASSIFICATION)
+    assert empty.n == 0 and empty.get("accuracy").value is None
