@@ -240,8 +240,11 @@ def read_options(
     max_decompressed_bytes: int | None = None,
     max_decompression_ratio: float | None = None,
     allow_large_window: bool = False,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> Any:
-    """ReadOptions from the read options every log command takes, each checked."""
+    """ReadOptions from the read options every log command takes, each checked; `engine` local
+    (threads on this machine) or dask (`scheduler`: its address; None starts one here)."""
     from mlmon.read.reader import ReadOptions
     from mlmon.read.sources import DEFAULT_MAX_RATIO
 
@@ -252,11 +255,18 @@ def read_options(
         raise OptionError("--max-line-bytes must be positive")
     if max_decompressed_bytes is not None and max_decompressed_bytes < 1:
         raise OptionError("--max-decompressed-bytes must be positive")
+    engine = str(engine or "local").strip().lower()
+    if engine not in ("local", "dask"):
+        raise OptionError(f"--engine {engine!r}: choose local or dask")
+    if scheduler and engine != "dask":
+        raise OptionError("--scheduler needs --engine dask")
     return ReadOptions(
         max_line_bytes=max_line_bytes,
         max_decompressed_bytes=max_decompressed_bytes,
         max_decompression_ratio=ratio,
         allow_large_window=allow_large_window,
+        engine=engine,
+        scheduler=scheduler,
     )
 
 

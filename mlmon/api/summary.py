@@ -135,7 +135,11 @@ def summarize(
         if qacc is not None:
             qacc.update(t)
 
-    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes)
+    # --engine dask merges the summary's accumulator; the labels' join is read here only
+    got = _read(
+        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes,
+        accumulator=acc if qacc is None else None,
+    )
     return summary_report(acc, got, plan=plan, selection=sel, thresholds=thresholds, budget=budget,
                           gates=gates, quality=qacc)
 

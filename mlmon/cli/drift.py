@@ -11,6 +11,7 @@ from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _prog
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ConfigFile,
+    EngineName,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -30,6 +31,7 @@ from mlmon.cli.options import (
     MinRecords,
     NoConfig,
     Quiet,
+    Scheduler,
     Since,
     Strict,
     TimestampField,
@@ -115,6 +117,8 @@ def drift(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    engine: EngineName = "local",
+    scheduler: Scheduler = None,
 ) -> None:
     """Data drift of each feature against the training baseline: KS for numbers, chi-square
     for categories and few-valued numbers (0/1 flags, small counts), a Welch test of each
@@ -142,6 +146,7 @@ def drift(
             record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
             strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
+            engine=engine, scheduler=scheduler,
             include=include, now=now / 1e9, on_note=_note, progress=_progress,
         )
         _diagnostics(rep.input)
