@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from mlmon.api.check_report import CheckReport
     from mlmon.api.compare_report import CompareReport
     from mlmon.api.drift import DriftReport
-    from mlmon.api.quality import QualityReport
     from mlmon.api.selection import Freshness
     from mlmon.api.summary import SummaryReport
     from mlmon.api.trend_report import TrendReport
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from mlmon.rules.alerts import Alert
     from mlmon.rules.persist import Firing
     from mlmon.stats.drift import FeatureDrift
-    from mlmon.stats.performance import Metric, Performance
+    from mlmon.stats.performance import Metric, Performance, QualityReport
     from mlmon.stats.windows import Window
 
 SCHEMA_VERSION = 1
@@ -99,6 +98,11 @@ def metric_json(m: Metric) -> dict[str, Any]:
 def metrics_json(p: Performance) -> dict[str, Any]:
     """The metrics by name (the rule is `quality.<name>`), each with its 95% bounds and n."""
     return {m.name: metric_json(m) for m in p.metrics}
+
+
+def windows_json(windows: tuple[tuple[str, Performance], ...]) -> list[dict[str, Any]]:
+    """trend's `quality.windows`: each window's start, labelled count and metrics."""
+    return [{"window_start": start, "labelled": p.n, "metrics": metrics_json(p)} for start, p in windows]
 
 
 def quality_json(q: QualityReport) -> dict[str, Any]:
@@ -259,7 +263,7 @@ def _trend_groups_json(rep: TrendReport) -> dict[str, Any]:
 def trend_doc(rep: TrendReport) -> dict[str, Any]:
     from mlmon.stats.sketch import RELATIVE_ACCURACY
 
-    return {
+    doc = {
         **_head("trend"),
         "every": every_text(rep),
         "timezone": rep.options.timezone,
@@ -279,6 +283,9 @@ def trend_doc(rep: TrendReport) -> dict[str, Any]:
         "alerts": [firing_json(f) for f in rep.firing],
         "evidence": [plain(e) for e in rep.evidence],
     }
+    if rep.quality is not None:
+        doc["quality"] = {**quality_json(rep.quality), "windows": windows_json(rep.quality_windows)}
+    return doc
 
 
 def result_json(r: Any) -> dict[str, Any]:
@@ -297,7 +304,7 @@ def check_doc(
 ) -> dict[str, Any]:
     from mlmon.rules.check import worst_status
 
-    return {
+    doc = {
         **_head("check"),
         "config": config,
         "status": worst_status(rep.results).value,
@@ -310,3 +317,6 @@ def check_doc(
         "freshness": freshness_json(rep.freshness),
         "input": input_json(rep.input),
     }
+    if rep.quality is not None:
+        doc["quality"] = quality_json(rep.quality)
+    return doc

@@ -375,11 +375,17 @@ def trend(
     max_decompressed_bytes: int | None = None,
     max_decompression_ratio: float = 1000.0,
     allow_large_window: bool = False,
+    labels: str | list[str] | None = None,
+    label_field: str = "label",
+    join_field: str = "request_id",
+    task: str = "auto",
+    positive_class: str | None = None,
     progress: Progress | None = None,
 ) -> TrendReport:
     """`source` window by window (`mlmon trend`): `every` a clock span (`"1h"`, a timedelta) or a
     number of records; per window the summary (and, with a baseline, the drift), and the alerts
-    that fire now (crossed in each of the last `for_windows` windows)."""
+    that fire now (crossed in each of the last `for_windows` windows); with `labels`, the realized
+    quality window by window."""
     from mlmon.api.baseline import as_baseline
     from mlmon.api.trend_report import trend as run
     from mlmon.rules.alerts import SummaryThresholds
@@ -437,6 +443,7 @@ def trend(
             budget=opt.budget(str(max_bad_lines), strict),
             on_bytes=on_bytes,
             by=by or None,
+            labels=opt.label_options(labels, label_field, join_field, task, positive_class),
         )
     return renamed(rep, names)  # type: ignore[no-any-return]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from mlmon.api.quality import LabelOptions, QualityAccumulator, QualityReport, prepare, with_join
+from mlmon.api.quality import LabelOptions, QualityAccumulator, prepare, with_join
 from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
@@ -17,6 +17,7 @@ from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import SUMMARY_FIELDS, ReadPlan
 from mlmon.rules.alerts import Alert, SummaryThresholds, summary_alerts
 from mlmon.rules.alerts import rules as threshold_rules
+from mlmon.stats.performance import QualityReport
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
 

@@ -311,6 +311,7 @@ LabelsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--labels",
+        "--label-files",
         metavar="FILE",
         help="Files of true labels (JSON lines, CSV or Parquet; repeatable, globs and folders too), "
         "joined to the predictions by --join-field: realized performance (accuracy, F1, AUC, MAE...).",

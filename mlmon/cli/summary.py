@@ -181,7 +181,7 @@ def summary(
       mlmon summary sample_logs/predictions.jsonl \\
           --last 1h --max-age 2h -q  # for cron mail
       mlmon summary sample_logs/predictions_ids.jsonl \\
-          --labels sample_logs/labels.jsonl
+          --labels sample_logs/labels.csv
     """
     now = time.time_ns()
     with _handled():

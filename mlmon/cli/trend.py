@@ -18,6 +18,9 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -29,6 +32,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Since,
@@ -36,6 +40,8 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
@@ -185,6 +191,11 @@ def trend(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Serving health window by window: records, requests/s, success rate, p50/p95/p99 latency,
     low-confidence share (and drift per feature with --baseline). Windows without traffic are
@@ -197,6 +208,8 @@ def trend(
           --max-p99-ms 250 --for 3
       mlmon trend sample_logs/predictions.jsonl --every 10m \\
           --by model_version
+      mlmon trend sample_logs/predictions_ids.jsonl --every 1h \\
+          --labels sample_logs/labels.csv
     """
     with _handled():
         from mlmon.api.entry import trend
@@ -220,7 +233,8 @@ def trend(
             record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
             strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
-            progress=_progress,
+            labels=labels, label_field=label_field, join_field=join_field, task=task.value,
+            positive_class=positive_class, progress=_progress,
         )
         _diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)

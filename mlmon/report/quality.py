@@ -10,6 +10,7 @@ from rich.text import Text
 from mlmon.api.documents import metric_json as metric_json
 from mlmon.api.documents import metrics_json as metrics_json
 from mlmon.api.documents import quality_json as quality_json
+from mlmon.api.documents import windows_json as windows_json
 from mlmon.escape import terminal
 from mlmon.numfmt import number, percent
 from mlmon.report.layout import Cell, Col, FitTable
@@ -17,7 +18,7 @@ from mlmon.stats.performance import Metric, Performance, Task
 from mlmon.stats.summary import group_label
 
 if TYPE_CHECKING:
-    from mlmon.api.quality import QualityReport
+    from mlmon.stats.performance import QualityReport
 
 HEADLINE = {
     Task.CLASSIFICATION: ("accuracy", "macro_f1", "auc", "brier", "ece"),
@@ -59,6 +60,10 @@ def accounting_line(q: QualityReport) -> str:
         parts.append(f"{la.duplicates:,} repeated label rows (used once)")
     if la.without_key:
         parts.append(f"{la.without_key:,} label rows without a key")
+    unused = q.labels_input.reasons
+    if any(unused.values()):
+        why = ", ".join(f"{k}: {v:,}" for k, v in unused.items() if v)
+        parts.append(f"labels-file lines not used: {why}")
     return "Labels: " + "; ".join(parts) + "."
 
 
@@ -90,3 +95,16 @@ def quality_tables(q: QualityReport, by: str | None) -> list[RenderableType]:
         out.append(FitTable(ccols, crows, title="Per class (all labelled predictions)"))
     out.append(Text(accounting_line(q)))
     return out
+
+
+def windows_table(q: QualityReport, windows: tuple[tuple[str, Performance], ...]) -> FitTable:
+    """trend: the headline metrics window by window."""
+    names = HEADLINE[q.task]
+    cols = [Col("window", "text"), Col("labelled", priority=1)]
+    cols += [Col(LABELS[n], "text", priority=i + 2) for i, n in enumerate(names)]
+    rows: list[list[Cell]] = [
+        [Text(terminal(start)), f"{p.n:,}", *(interval_cell(p.get(n)) for n in names)] for start, p in windows
+    ]
+    return FitTable(cols, rows, title="Realized performance by window",
+                    caption="Each window holds the labelled predictions made in it; 95% intervals "
+                    "in brackets.")
