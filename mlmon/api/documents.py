@@ -194,7 +194,7 @@ def drift_doc(rep: DriftReport) -> dict[str, Any]:
 def compare_doc(rep: CompareReport) -> dict[str, Any]:
     from mlmon.stats.sketch import RELATIVE_ACCURACY
 
-    return {
+    doc = {
         **_head("compare"),
         "by": rep.by,
         "control": rep.control,
@@ -211,6 +211,9 @@ def compare_doc(rep: CompareReport) -> dict[str, Any]:
         "input": input_json(rep.input),
         "alerts": plain(rep.alerts),
     }
+    if rep.quality is not None:
+        doc["quality"] = {**quality_json(rep.quality), "versus_control": plain(rep.versus_control)}
+    return doc
 
 
 def every_text(rep: TrendReport) -> str:

@@ -479,6 +479,11 @@ def compare(
     max_decompressed_bytes: int | None = None,
     max_decompression_ratio: float = 1000.0,
     allow_large_window: bool = False,
+    labels: str | list[str] | None = None,
+    label_field: str = "label",
+    join_field: str = "request_id",
+    task: str = "auto",
+    positive_class: str | None = None,
     progress: Progress | None = None,
 ) -> CompareReport:
     """Each version (`by`) of `source` against the `control` version on the same span (`mlmon
@@ -521,5 +526,6 @@ def compare(
             baseline=base,
             budget=opt.budget(str(max_bad_lines), strict),
             on_bytes=on_bytes,
+            labels=opt.label_options(labels, label_field, join_field, task, positive_class),
         )
     return renamed(rep, names)  # type: ignore[no-any-return]

@@ -17,6 +17,9 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -28,6 +31,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Since,
@@ -35,6 +39,8 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
@@ -113,6 +119,11 @@ def compare(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Canary analysis: each version against --control on the same time span. Latency (Mann-Whitney U;
     p50/p95/p99 shifts with intervals), success rate (two-proportion test), class shares (chi-square),
@@ -142,7 +153,8 @@ def compare(
             record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
             strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
-            progress=_progress,
+            labels=labels, label_field=label_field, join_field=join_field, task=task.value,
+            positive_class=positive_class, progress=_progress,
         )
         _diagnostics(rep.input)
         _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep, quiet=quiet), fmt, width=width)

@@ -153,5 +153,10 @@ def compare_table(rep: CompareReport, *, quiet: bool = False) -> RenderableType:
         + (f" --approx: values rounded to within {RELATIVE_ACCURACY:.0%}, asymptotic p-values."
            if rep.options.approx else ""),
         style="dim"))
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_tables, versus_lines
+
+        parts += quality_tables(rep.quality, rep.by)
+        parts += versus_lines(rep.versus_control, rep.control)
     parts += [_input_table(rep.input), alerts_table(rep.alerts)]
     return Group(*parts)
