@@ -310,6 +310,9 @@ class DriftAccumulator:
         """Records taken: each feature's missing share is over these."""
         self.missing: dict[str, int] = {f.name: 0 for f in baseline.features}
         """Per feature, records without a value (null, absent key, empty cell)."""
+        self.counted: dict[str, int] = {}
+        """Per feature, values given by add_counts: of records taken in tables without the
+        feature's column, so not missing."""
         self.type_errors: dict[str, int] = {}
         """Per feature, values of the wrong type (text where a number is read); None of them
         reaches the tests, and the rest of their record is kept."""
@@ -390,8 +393,11 @@ class DriftAccumulator:
             self.predictions._take(_prediction_table(table, present, self.predictions.baseline))
 
     def add_counts(self, name: str, counts: dict[str, int]) -> None:
-        """Category counts from elsewhere (a pre-aggregated log): the same as reading the values."""
+        """Category counts from elsewhere (a pre-aggregated log): the same as reading the values.
+        They are values of records taken (before or after) in tables without this feature's
+        column, so those records do not count as missing it."""
         self.categorical[name].update(counts)
+        self.counted[name] = self.counted.get(name, 0) + sum(counts.values())
 
     def merge(self, other: DriftAccumulator) -> None:
         self._flush()
@@ -399,6 +405,8 @@ class DriftAccumulator:
         self.records += other.records
         for name, k in other.missing.items():
             self.missing[name] += k
+        for name, k in other.counted.items():
+            self.counted[name] = self.counted.get(name, 0) + k
         for name, k in other.type_errors.items():
             self.type_errors[name] = self.type_errors.get(name, 0) + k
         for name, st in other.numeric.items():
@@ -468,7 +476,8 @@ class DriftAccumulator:
     def _quality_fields(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> dict[str, Any]:
         p = prof.numeric if prof.numeric is not None else prof.categorical
         base_n, base_missing = (p.n, p.dropped) if p is not None else (0, 0)
-        t = missing_test(self.missing.get(row.name, 0), self.records, base_missing, base_n,
+        missing = max(0, self.missing.get(row.name, 0) - self.counted.get(row.name, 0))
+        t = missing_test(missing, self.records, base_missing, base_n,
                          min_records=o.min_samples if row.status != "missing" else self.records + 1,
                          defer=True)
         out: dict[str, Any] = {
