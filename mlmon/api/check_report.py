@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -21,6 +22,10 @@ from mlmon.stats.baseline import Baseline
 from mlmon.stats.distributions import Distribution, distributions
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.stats.performance import QualityReport
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class CheckReport:
     """With `views` (an HTML output): the records window by window, for the page's plots."""
     distributions: tuple[Distribution, ...] = ()
     """With `views` and a baseline: each feature's distribution in the log and the baseline."""
+    quality: QualityReport | None = None
+    """Realized performance against the labels (None without labels)."""
 
 
 def check(
@@ -60,6 +67,7 @@ def check(
     on_bytes: Callable[[int], None] | None = None,
     incremental: bool = False,
     views: bool = False,
+    labels: LabelOptions | None = None,
 ) -> CheckReport:
     """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
 
@@ -76,6 +84,12 @@ def check(
     plan, require = _serving_plan(plan, (plan or ReadPlan()).by, baseline)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulator(baseline) if baseline is not None else None
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
+        plan = with_join(plan, labels)
     win = (
         ReportWindows(None, timezone=plan.log_timezone, summary=summary, baseline=None, drift=None,
                       by=plan.by)
@@ -87,6 +101,8 @@ def check(
         sacc.update(t)
         if dacc is not None:
             dacc.update(t)
+        if qacc is not None:
+            qacc.update(t)
         if win is not None:
             win.update(t)
 
@@ -106,7 +122,9 @@ def check(
     o = drift or DriftOptions()
     features = dacc.result(o) if dacc is not None else None
     t = time.time() if now is None else now
-    results = evaluate(rules, result, features, drift=o, now=t)
+    reference = baseline.reference_performance if baseline is not None else ()
+    quality = None if qacc is None else qacc.result(by=plan.by, reference=reference)
+    results = evaluate(rules, result, features, drift=o, now=t, quality=quality)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
     fresh = None if got is None else freshness(got, sel, round(t * 1e9))
     tr: TrendReport | None = None
@@ -117,4 +135,4 @@ def check(
         if dacc is not None:
             dists = distributions(dacc)
     return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh,
-                       tr, dists)
+                       tr, dists, quality)

@@ -74,7 +74,7 @@ def detect_drift(
     sel = selection or Selection()
     plan, require = drift_plan(plan, baseline, by)
     acc = DriftAccumulators(baseline, by)
-    got = _read(paths, plan, require, options or ReadOptions(), sel, acc.update, on_bytes)
+    got = _read(paths, plan, require, options or ReadOptions(), sel, acc.update, on_bytes, accumulator=acc)
     return drift_report(acc, got, paths, plan=plan, selection=sel, drift=drift, budget=budget, gates=gates)
 
 
@@ -109,6 +109,18 @@ class DriftAccumulators:
             self.grouped.update(t)
         else:
             self.overall.update(t)
+
+    def merge(self, other: DriftAccumulators) -> None:
+        """Take in the state of another read of other files (--engine dask)."""
+        self.records += other.records
+        if self.grouped is not None and other.grouped is not None:
+            self.grouped.merge(other.grouped)  # its overall is this overall
+        else:
+            self.overall.merge(other.overall)
+
+    def file_done(self) -> None:
+        """The end of an input file (see DriftAccumulator.file_done)."""
+        (self.grouped if self.grouped is not None else self.overall).file_done()
 
 
 def drift_report(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from mlmon.api.quality import LabelOptions, QualityAccumulator, QualityReport, prepare, with_join
+from mlmon.api.quality import LabelOptions, QualityAccumulator, prepare, with_join
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -15,6 +15,7 @@ from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import SUMMARY_FIELDS, ReadPlan
 from mlmon.rules.alerts import Alert, SummaryThresholds, summary_alerts
 from mlmon.rules.alerts import rules as threshold_rules
+from mlmon.stats.performance import QualityReport
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
 
@@ -115,7 +116,11 @@ def summarize(
         if qacc is not None:
             qacc.update(t)
 
-    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes)
+    # --engine dask merges the summary's accumulator; the labels' join is read here only
+    got = _read(
+        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes,
+        accumulator=acc if qacc is None else None,
+    )
     return summary_report(acc, got, plan=plan, selection=sel, thresholds=thresholds, budget=budget,
                           gates=gates, quality=qacc)
 

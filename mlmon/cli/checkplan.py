@@ -300,5 +300,20 @@ def _evaluate(
             on_bytes=on_bytes,
             incremental=inputs is not None,
             views=views,
+            labels=_check_labels(s),
         )
     return rep, None
+
+
+def _check_labels(s: dict[str, Any]) -> Any:
+    """LabelOptions from the settings (label-files, label-field, join-field, task, positive-class)."""
+    from mlmon.cli.options import TaskChoice, _labels
+
+    files = s.get("label-files")
+    if isinstance(files, str):
+        files = [files]
+    positive = s.get("positive-class")
+    return _labels(
+        files, str(s.get("label-field", "label")), str(s.get("join-field", "request_id")),
+        TaskChoice(s.get("task", "auto")), None if positive is None else str(positive),
+    )

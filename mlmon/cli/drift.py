@@ -11,6 +11,7 @@ from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _pr
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ConfigFile,
+    EngineName,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -30,6 +31,7 @@ from mlmon.cli.options import (
     MinRecords,
     NoConfig,
     Quiet,
+    Scheduler,
     Since,
     Strict,
     TimestampField,
@@ -121,6 +123,8 @@ def drift(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    engine: EngineName = "local",
+    scheduler: Scheduler = None,
 ) -> None:
     """Data drift of each feature against the training baseline: KS for numbers, chi-square
     for categories and few-valued numbers (0/1 flags, small counts), a Welch test of each

@@ -287,6 +287,29 @@ LargeWindow = Annotated[
     ),
 ]
 
+EngineName = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help=(
+            "local: read here, file after file. dask: one task per file on a Dask cluster "
+            "(--scheduler, or one started on this machine), the results merged; the same answers "
+            "(pip install 'mlmon[dask]')."
+        ),
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=(
+            "--engine dask: the Dask scheduler (tcp://host:8786); without it a cluster starts on "
+            "this machine."
+        ),
+    ),
+]
+
 
 def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
     """ReadOptions from the read options every log command takes; --max-decompression-ratio
@@ -308,7 +331,19 @@ def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> An
         max_decompressed_bytes=max_decompressed_bytes,
         max_decompression_ratio=ratio,
         allow_large_window=bool(params.get("allow_large_window", False)),
+        **_engine(params),
     )
+
+
+def _engine(params: dict[str, Any]) -> dict[str, Any]:
+    """--engine and --scheduler of the commands that take them."""
+    engine = str(params.get("engine") or "local").strip().lower()
+    scheduler = params.get("scheduler")
+    if engine not in ("local", "dask"):
+        raise OptionError(f"--engine {engine!r}: choose local or dask")
+    if scheduler and engine != "dask":
+        raise OptionError("--scheduler needs --engine dask")
+    return {"engine": engine, "scheduler": scheduler or None}
 
 
 def _current_params() -> dict[str, Any]:
@@ -501,6 +536,7 @@ LabelsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--labels",
+        "--label-files",
         metavar="FILE",
         help="Files of true labels (JSON lines, CSV or Parquet; repeatable, globs and folders too), "
         "joined to the predictions by --join-field: realized performance (accuracy, F1, AUC, MAE...).",

@@ -22,6 +22,7 @@ from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
     ConfigFile,
+    EngineName,
     FailOn,
     FailOnOpt,
     Fmt,
@@ -46,6 +47,7 @@ from mlmon.cli.options import (
     PositiveClass,
     PredictionField,
     Quiet,
+    Scheduler,
     Since,
     StatusField,
     Strict,
@@ -170,6 +172,8 @@ def summary(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    engine: EngineName = "local",
+    scheduler: Scheduler = None,
     labels: LabelsOpt = None,
     label_field: LabelField = "label",
     join_field: JoinField = "request_id",
@@ -187,7 +191,7 @@ def summary(
       mlmon summary sample_logs/predictions.jsonl \\
           --last 1h --max-age 2h -q  # for cron mail
       mlmon summary sample_logs/predictions_ids.jsonl \\
-          --labels sample_logs/labels.jsonl
+          --labels sample_logs/labels.csv
     """
     now = time.time_ns()
     with _handled():

@@ -19,6 +19,9 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -30,6 +33,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Since,
@@ -37,11 +41,14 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
     _budget,
     _check_tz,
+    _labels,
     _read_options,
     _selection,
     parse_duration,
@@ -212,6 +219,11 @@ def trend(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Serving health window by window: records, requests/s, success rate, p50/p95/p99 latency,
     low-confidence share (and drift per feature with --baseline). Windows without traffic are
@@ -224,6 +236,8 @@ def trend(
           --max-p99-ms 250 --for 3
       mlmon trend sample_logs/predictions.jsonl --every 10m \\
           --by model_version
+      mlmon trend sample_logs/predictions_ids.jsonl --every 1h \\
+          --labels sample_logs/labels.csv
     """
     with _handled():
         from mlmon.api import load_training, trend
@@ -308,6 +322,7 @@ def trend(
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
                 by=by or None,
+                labels=_labels(labels, label_field, join_field, task, positive_class),
             )
         _diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)

@@ -57,6 +57,10 @@ def check_json(rep: CheckReport, *, config: str | None, notifications: list[dict
         "freshness": freshness_json(rep.freshness),
         "input": _input_json(rep.input),
     }
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_json
+
+        doc["quality"] = quality_json(rep.quality)
     return _dump(doc)
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mlmon import __version__
 from mlmon.numfmt import ms, number, p_value, percent
 from mlmon.report.render import SCHEMA_VERSION, drift_json, plain, safe, summary_json
-from mlmon.rules.guidance import what_to_do
+from mlmon.rules.guidance import topic, what_to_do
 
 if TYPE_CHECKING:
     from mlmon.api.check_report import CheckReport
@@ -36,7 +36,7 @@ h3{font-size:1.05em;margin:1.2em 0 .3em}
 .sev{font-weight:700;text-transform:uppercase;font-size:.85em}
 .sev.critical,.sev.warning,.sev.ok,.sev.no_data{background:none;border:0}
 .sev.critical{color:#A33B00}.sev.warning{color:#8a5a00}.sev.ok{color:#006b4f}
-.scroll{overflow-x:auto;max-width:100%}
+.scroll{overflow-x:auto;max-width:100%}caption{text-align:left;caption-side:top}
 table{border-collapse:collapse;margin:.4em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}
 th{background:#f3f3f3}td.t,th.t{text-align:left}
@@ -47,7 +47,10 @@ figure.wide{flex-basis:100%}.wide svg{max-width:860px}
 .note{color:#444;font-size:.9em}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.88em}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:6px;margin:0}
-ul.alerts li{margin:.35em 0}
+ul.alerts{margin:.3em 0;padding-left:1.3em}ul.alerts li{margin:.25em 0}
+.topic{margin:.2em 0 .9em}.todo{margin:.1em 0 0 1.3em}details{margin-left:1.3em}
+summary{cursor:pointer;color:#0a4f86}
+li,p,summary,h3{overflow-wrap:anywhere}code{overflow-wrap:anywhere;word-break:break-all}
 .drifted{font-weight:700;color:#A33B00}
 """
 
@@ -111,19 +114,35 @@ def _verdict(doc: dict[str, Any], alerts: list[dict[str, Any]]) -> str:
     return f'<p class="verdict {cls}" id="verdict">{_e(text)}</p>'
 
 
+SHOWN_PER_TOPIC = 5
+"""Alerts of one topic listed before the rest fold away (a `<details>`: no script needed)."""
+
+
+def _alert_item(a: dict[str, Any]) -> str:
+    group = a.get("group")
+    where = f" ({_e(group)})" if group is not None and str(group) not in a["message"] else ""
+    return (f'<li data-metric="{_e(a["metric"])}"><span class="sev {_e(a["severity"])}">{_e(a["severity"])}'
+            f"</span> <code>{_e(a['metric'])}</code>{where}: {_e(a['message'])}</li>")
+
+
 def _alerts_html(alerts: list[dict[str, Any]]) -> str:
+    """The alerts, most severe first, by topic (all drift alerts together...): what to do once per
+    topic, and past the first few of a topic the rest folded."""
     if not alerts:
         return '<p class="note">No alert fired.</p>'
-    items = []
+    topics: dict[str, list[dict[str, Any]]] = {}
     for a in alerts:
-        group = a.get("group")
-        where = f" ({_e(group)})" if group is not None and str(group) not in a["message"] else ""
-        items.append(
-            f'<li data-metric="{_e(a["metric"])}"><span class="sev {_e(a["severity"])}">{_e(a["severity"])}'
-            f"</span> <code>{_e(a['metric'])}</code>{where}: {_e(a['message'])}<br>"
-            f'<span class="note">What to do: {_e(_todo(a["metric"]))}</span></li>'
-        )
-    return '<ul class="alerts">' + "".join(items) + "</ul>"
+        topics.setdefault(topic(a["metric"]), []).append(a)
+    parts = []
+    for name, group in topics.items():
+        items = [_alert_item(a) for a in group]
+        shown, rest = items[:SHOWN_PER_TOPIC], items[SHOWN_PER_TOPIC:]
+        label = name.rstrip(".")
+        more = (f'<details><summary>{len(rest)} more <code>{_e(label)}</code> alerts</summary>'
+                f'<ul class="alerts">{"".join(rest)}</ul></details>' if rest else "")
+        parts.append(f'<div class="topic"><ul class="alerts">{"".join(shown)}</ul>{more}'
+                     f'<p class="note todo">What to do: {_e(_todo(group[0]["metric"]))}</p></div>')
+    return "".join(parts)
 
 
 def _table(head: Iterable[str], rows: Iterable[str], caption: str = "") -> str:

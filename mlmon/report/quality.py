@@ -14,7 +14,8 @@ from mlmon.stats.performance import Metric, Performance, Task
 from mlmon.stats.summary import group_label
 
 if TYPE_CHECKING:
-    from mlmon.api.quality import QualityReport
+    from mlmon.api.quality import VersusControl
+    from mlmon.stats.performance import QualityReport
 
 HEADLINE = {
     Task.CLASSIFICATION: ("accuracy", "macro_f1", "auc", "brier", "ece"),
@@ -97,6 +98,10 @@ def accounting_line(q: QualityReport) -> str:
         parts.append(f"{la.duplicates:,} repeated label rows (used once)")
     if la.without_key:
         parts.append(f"{la.without_key:,} label rows without a key")
+    unused = q.labels_input.reasons
+    if any(unused.values()):
+        why = ", ".join(f"{k}: {v:,}" for k, v in unused.items() if v)
+        parts.append(f"labels-file lines not used: {why}")
     return "Labels: " + "; ".join(parts) + "."
 
 
@@ -127,4 +132,37 @@ def quality_tables(q: QualityReport, by: str | None) -> list[RenderableType]:
                                                 for k in ("precision", "recall", "f1"))])
         out.append(FitTable(ccols, crows, title="Per class (all labelled predictions)"))
     out.append(Text(accounting_line(q)))
+    return out
+
+
+def windows_json(windows: tuple[tuple[str, Performance], ...]) -> list[dict[str, Any]]:
+    """trend's `quality.windows`: each window's start, labelled count and metrics."""
+    return [{"window_start": start, "labelled": p.n, "metrics": metrics_json(p)} for start, p in windows]
+
+
+def windows_table(q: QualityReport, windows: tuple[tuple[str, Performance], ...]) -> FitTable:
+    """trend: the headline metrics window by window."""
+    names = HEADLINE[q.task]
+    cols = [Col("window", "text"), Col("labelled", priority=1)]
+    cols += [Col(LABELS[n], "text", priority=i + 2) for i, n in enumerate(names)]
+    rows: list[list[Cell]] = [
+        [Text(terminal(start)), f"{p.n:,}", *(interval_cell(p.get(n)) for n in names)] for start, p in windows
+    ]
+    return FitTable(cols, rows, title="Realized performance by window",
+                    caption="Each window holds the labelled predictions made in it; 95% intervals "
+                    "in brackets.")
+
+
+def versus_lines(versus: tuple[VersusControl, ...], control: str) -> list[RenderableType]:
+    """compare --labels: one line per version, its accuracy (or MAE) minus the control's."""
+    out: list[RenderableType] = []
+    for v in versus:
+        who = terminal(group_label(v.version))
+        if v.difference is None:
+            out.append(Text(f"{v.metric} of {who} against {terminal(control)}: not measured "
+                            "(no labelled predictions on one side)"))
+            continue
+        bounds = "" if v.low is None or v.high is None else f" [{number(v.low)}, {number(v.high)}]"
+        out.append(Text(f"{v.metric} of {who} minus {terminal(control)}'s: {number(v.difference)}{bounds} "
+                        f"({number(v.value)} against {number(v.control_value)}; 95% interval)"))
     return out

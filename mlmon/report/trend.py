@@ -93,6 +93,10 @@ def trend_json(rep: TrendReport) -> str:
         "alerts": [_firing_json(f) for f in rep.firing],
         "evidence": [plain(e) for e in rep.evidence],
     }
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_json, windows_json
+
+        doc["quality"] = {**quality_json(rep.quality), "windows": windows_json(rep.quality_windows)}
     return _dump(doc)
 
 
@@ -331,6 +335,10 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True, quiet: bool = Fals
         parts.append(_window_table(rep, g))
         if any(w.features for w in g.windows):
             parts.append(_drift_table(rep, g))
+    if rep.quality is not None:
+        from mlmon.report.quality import accounting_line, windows_table
+
+        parts += [windows_table(rep.quality, rep.quality_windows), Text(accounting_line(rep.quality))]
     if sparklines and len(rep.windows) > 1:
         parts.append(SparkTable(rep))
     parts.append(_input_table(rep.input))

@@ -213,3 +213,30 @@ def test_a_recoded_log_with_a_broken_character_is_fingerprinted(here: Path) -> N
     assert seen is not None and seen.encoding is not None
     want = len(("\ufffd" + "x\n" * 10).encode("utf-8"))
     assert _fp_bytes(seen, seen.size) == min(len(seen.head), want)
+
+
+@pytest.mark.parametrize(("size", "copies_read"), [(MIN_FP_BYTES, 0), (MIN_FP_BYTES - 1, 1)])
+def test_a_copy_sharing_min_fp_bytes_with_the_log_is_one_content(
+    here: Path, size: int, copies_read: int
+) -> None:
+    """Blank lines in a log and in a copy beside it that appeared since the last run: from
+    MIN_FP_BYTES shared first bytes on they are one content, read once; below, two files."""
+    (here / "app.log").write_bytes(b"\n" * size)
+    (here / "app.log.1").write_bytes(b"\n" * size)
+    got = _reads(plan(["app.log"], (), since=0.0))
+    assert [name for name, *_ in got].count("app.log.1") == copies_read
+    assert ("app.log", "new", 0, size) in got
+
+
+def test_a_read_without_a_report_or_an_offset_keeps_the_planned_state(here: Path) -> None:
+    from mlmon.read.follow import finished
+    from mlmon.read.reader import FileReport
+
+    _write(here / "app.log", 0, 5)
+    with plan(["app.log"], ()) as fp:
+        (p,) = fp.reads
+        assert finished(p, None) == p.after
+        no_offset = FileReport("app.log", "jsonl", "none", 5, 5, {}, None, consumed=None)
+        assert finished(p, no_offset) == p.after
+        read = FileReport("app.log", "jsonl", "none", 5, 5, {}, None, consumed=40)
+        assert finished(p, read) == replace(p.after, offset=40, lines=5, done=False)

@@ -191,3 +191,75 @@ def test_a_state_bucket_with_a_bound_that_is_no_number_is_left_out(
     assert [float(x) for x in les] == sorted(float(x) for x in les)
     # left alone in the state, not dropped
     assert "confidence_bucket|v1|abc" in json.loads((tmp_path / "st.json").read_text())["totals"]
+
+
+PREDICTION_FAMILIES = {
+    "mlmon_prediction_drift_statistic": (
+        "gauge",
+        "Drift effect size of the model's predictions against the baseline's (label measure): KS D for "
+        "confidence and value, total variation for the class.",
+    ),
+    "mlmon_prediction_drift": ("gauge", "1 when the prediction drifted (significant and large enough)."),
+    "mlmon_multivariate_drift_statistic": (
+        "gauge",
+        "Joint drift of the numeric features: the rise of the mean PCA reconstruction error, in reference "
+        "standard deviations.",
+    ),
+    "mlmon_multivariate_drift": ("gauge", "1 when the joint distribution of the numeric features drifted."),
+}
+
+
+def test_prediction_and_joint_drift_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training features a, b correlated (0.8) with predictions (class, confidence); the log breaks
+    the correlation and lowers the confidence; the class shares stay."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(11)
+
+    def features(n: int, rho: float) -> np.ndarray:
+        z = rng.standard_normal((n, 3))
+        z[:, 1] = rho * z[:, 0] + np.sqrt(1 - rho * rho) * z[:, 1]
+        return 50 + 10 * z
+
+    x = features(3000, 0.8)
+    (tmp_path / "t.csv").write_text("a,b,c\n" + "".join(f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f}\n" for r in x))
+    train_cls = rng.choice(3, size=3000, p=(0.5, 0.3, 0.2))
+    train_conf = np.round(rng.beta(8, 3, 3000), 4)
+    (tmp_path / "p.csv").write_text("class,confidence\n" + "".join(
+        f"{c},{v}\n" for c, v in zip(train_cls, train_conf, strict=True)))
+    assert cli(["baseline", "t.csv", "--predictions", "p.csv", "-o", "b.json"]).exit_code == 0
+    y = features(1500, 0.0)
+    cls = rng.choice(3, size=1500, p=(0.5, 0.3, 0.2))
+    conf = np.round(np.clip(rng.beta(8, 3, 1500) - 0.1, 0, 1), 4)
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps({
+        "timestamp": f"2026-11-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z", "latency_ms": 12.0, "status": "ok",
+        "input": {"features": {"a": y[i, 0], "b": y[i, 1], "c": y[i, 2]}},
+        "prediction": {"class": int(cls[i]), "confidence": float(conf[i])},
+    }) + "\n" for i in range(1500)))
+    (tmp_path / "mlmon.toml").write_text(
+        'logs = ["log.jsonl"]\nbaseline = "b.json"\n[[rules]]\nmetric = "drift.multivariate"\n'
+        '[[rules]]\nmetric = "drift.prediction.confidence"\n[[rules]]\nmetric = "drift.prediction.class"\n')
+    r = cli(["check", "-f", "json", "-o", "prometheus:m.prom"])
+    assert r.exit_code == 1, r.stdout + r.stderr
+    text = (tmp_path / "m.prom").read_text()
+    got = {f.name: (f.type, f.documentation) for f in text_string_to_metric_families(text)
+           if f.name in PREDICTION_FAMILIES}
+    assert got == PREDICTION_FAMILIES
+    stat = {dict(k)["prediction"]: (dict(k)["measure"], v)
+            for k, v in _samples(text, "mlmon_prediction_drift_statistic").items()}
+    assert set(stat) == {"prediction.class", "prediction.confidence"}
+    assert stat["prediction.confidence"][0] == "ks_d"
+    d = stats.ks_2samp(conf, train_conf).statistic
+    assert stat["prediction.confidence"][1] == pytest.approx(d, abs=1e-9)
+    tv = 0.5 * sum(abs(np.mean(cls == c) - np.mean(train_cls == c)) for c in range(3))
+    assert stat["prediction.class"] == ("tv", pytest.approx(tv, abs=1e-9))
+    flags = {dict(k)["prediction"]: v for k, v in _samples(text, "mlmon_prediction_drift").items()}
+    assert flags == {"prediction.class": 0.0, "prediction.confidence": 1.0}
+    results = {x["metric"]: x for x in json.loads(r.stdout)["results"]}
+    assert results["drift.multivariate"]["status"] in ("warning", "critical")
+    assert _samples(text, "mlmon_multivariate_drift") == {(): 1.0}
+    (joint,) = _samples(text, "mlmon_multivariate_drift_statistic").items()
+    assert joint[0] == () and joint[1] == pytest.approx(results["drift.multivariate"]["value"], rel=1e-9)
+    # neither is a feature
+    for name in ("mlmon_feature_drift", "mlmon_feature_drift_statistic", "mlmon_feature_missing_share"):
+        assert not any(dict(k)["feature"] in ("multivariate", "prediction.class", "prediction.confidence")
+                       for k in _samples(text, name)), name

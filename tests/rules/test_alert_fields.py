@@ -321,3 +321,44 @@ def test_the_unchecked_warning_lists_every_rule_and_is_about_the_one_group() -> 
     (b,) = summary_alerts(_summary([None] * 20), th, unchecked=True)
     assert (b.group, b.group_missing) == (None, False)
     assert b.message.endswith("(all records)")
+
+
+# --- the model's predictions and the joint test: their own subject and limits --------------------------
+
+JOINT = "the joint distribution of the numeric features (PCA reconstruction error)"
+
+
+@pytest.mark.parametrize(("low", "severity", "limit", "text"), [
+    # a lower bound past --critical-effect (0.25) but short of the joint test's own 0.5: a warning
+    (0.3, Severity.WARNING, 0.1, "limit 0.1"),
+    (0.6, Severity.CRITICAL, 0.5, "critical limit 0.5, passed by the lower bound"),
+])
+def test_joint_drift_has_its_own_limits_and_unit(
+    row: FeatureDrift, low: float, severity: Severity, limit: float, text: str
+) -> None:
+    from mlmon.stats import joint
+
+    assert (joint.WARNING, joint.CRITICAL) == (0.1, 0.5)
+    f = replace(row, name="multivariate", kind="multivariate", role="multivariate",
+                effect_measure="error_rise_sd", effect_size=0.8, effect_low=low, effect_high=1.0,
+                p_value_adjusted=1e-4)
+    (a,) = drift_alerts((f,), DriftOptions(min_effect=0.05, critical_effect=0.25))
+    assert _fields(a) == (
+        "drift.multivariate", severity, 0.8, limit,
+        f"{JOINT} drifted: reconstruction error rise (reference sd) 0.800 (95% bounds {low:.3f} to 1.000; "
+        f"{text}), adjusted p 0.0001 < 0.05 (n=300)", None, False)
+
+
+def test_a_prediction_is_named_as_itself_in_every_alert(row: FeatureDrift) -> None:
+    p = replace(row, name="prediction.class", role="prediction", effect_measure="tv", effect_size=0.3,
+                effect_low=0.2, effect_high=0.4, p_value_adjusted=1e-4)
+    (a,) = drift_alerts((p,), DriftOptions())
+    assert (a.metric, a.threshold, a.message) == (
+        "drift.prediction.class", 0.05,
+        "prediction.class drifted: total variation 0.300 (95% bounds 0.200 to 0.400; limit 0.05), "
+        "adjusted p 0.0001 < 0.05 (n=300)")
+    (gone,) = drift_alerts((replace(p, status="missing"),), DriftOptions())
+    assert gone.message == "prediction.class has no value in the log: it was not checked"
+    quiet = replace(p, p_value_adjusted=0.5)
+    (m,) = drift_alerts((_missing(quiet, "warning"),), DriftOptions(missing_warning=0.1))
+    assert m.message.startswith("30.0% of records have no value for prediction.class (training 1.0%;")
