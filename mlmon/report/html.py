@@ -39,7 +39,7 @@ h3{font-size:1.05em;margin:1.2em 0 .3em}
 .scroll{overflow-x:auto;max-width:100%}caption{text-align:left;caption-side:top}
 table{border-collapse:collapse;margin:.4em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}
-th{background:#f3f3f3}td.t,th.t{text-align:left}
+th{background:#f3f3f3}td.t,th.t{text-align:left}td:not(.t){white-space:nowrap}
 .plots{display:flex;flex-wrap:wrap;gap:8px}
 figure{margin:0;flex:1 1 420px;min-width:0}
 figure svg{width:100%;max-width:100%;height:auto}
@@ -285,6 +285,57 @@ def _predictions(doc: dict[str, Any], plots: Any) -> str:
     return "".join(parts)
 
 
+def _interval_text(m: dict[str, Any]) -> str:
+    if m["value"] is None:
+        return "-" + (f" ({m['reason']})" if m.get("reason") else "")
+    if m["low"] is None or m["high"] is None:
+        return number(m["value"], 4)
+    return f"{number(m['value'], 4)} [{number(m['low'], 4)}, {number(m['high'], 4)}]"
+
+
+def _quality(doc: dict[str, Any], plots: Any) -> str:
+    """Realized quality (with --labels): the headline metrics with their 95% intervals per model
+    version and overall, the join's accounting, and the metrics window by window."""
+    from mlmon.report import plots as pl
+    from mlmon.report.quality import HEADLINE, LABELS
+    from mlmon.stats.performance import Task
+
+    q = doc["summary"].get("quality")
+    if q is None:
+        return ""
+    names = HEADLINE[Task(q["task"])]
+    by = doc["summary"].get("by")
+    groups = [(_group_label(g, by), g) for g in q["groups"]]
+    if len(groups) != 1:
+        groups.append(("all labelled", {"labelled": q["labelled"], "metrics": q["metrics"]}))
+    rows = []
+    for label, g in groups:
+        key = "all" if label == "all labelled" else label
+        cells = "".join(_num(f"quality.{n}", g["metrics"][n]["value"], _interval_text(g["metrics"][n]), key)
+                        for n in names if n in g["metrics"])
+        rows.append(f'<tr><td class="t">{_e(label)}</td>'
+                    + _num("quality.labelled", g["labelled"], f"{g['labelled']:,}", key) + cells + "</tr>")
+    j = q["join"]
+    cover = f" ({percent(q['coverage'])} of those with a key)" if q["coverage"] is not None else ""
+    extra = [f"{j[k]:,} {w}" for k, w in (("without_label", "without a label yet"),
+                                          ("without_key", "without the join field"),
+                                          ("duplicate_predictions", "sharing a key (left out)"),
+                                          ("ambiguous", "whose labels disagree (left out)")) if j[k]]
+    note = (f"{j['labelled']:,} of {j['predictions']:,} predictions labelled{cover}, joined by "
+            f"{q['join_field']} to the labels in {', '.join(q['labels']['files'])}"
+            + "".join(f"; {x}" for x in extra)
+            + f"; {j['labels_without_prediction']:,} labels without a prediction.")
+    parts = ['<h2 id="quality">Realized quality</h2>', f'<p class="note">{_e(note)}</p>',
+             _table(["group", "labelled", *(LABELS[n] for n in names)], rows,
+                    "Each metric with its 95% interval in brackets.")]
+    t = doc.get("trend")
+    windows = ((t or {}).get("quality") or {}).get("windows") or []
+    if any(w["labelled"] for w in windows) and t is not None:
+        parts.append(f'<div class="plots"><figure class="wide">'
+                     f'{pl.quality_over_time(plots, windows, t["every"], names, LABELS)}</figure></div>')
+    return "".join(parts)
+
+
 def _inputs(doc: dict[str, Any]) -> str:
     i = doc["summary"]["input"]
     files = [
@@ -346,6 +397,7 @@ def render_html(doc: dict[str, Any]) -> str:
         _health(doc, plots),
         _drift(doc, plots),
         _predictions(doc, plots),
+        _quality(doc, plots),
         _inputs(doc),
     ]
     return (

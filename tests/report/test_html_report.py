@@ -446,3 +446,34 @@ def log_lines_with(strings: tuple[str, ...]) -> list[str]:
         out.append(json.dumps(rec))
     out += [f"not a record {s}" for s in strings]  # shown as examples of lines not used
     return out
+
+
+def test_realized_quality_with_labels_is_the_summary_json(tmp_path: Path) -> None:
+    """With --labels, the page's realized quality is summary --labels' (each metric's value, and
+    its interval shown), and trend --labels' window by window is drawn."""
+    log, labels = str(SAMPLES / "predictions_ids.jsonl"), str(SAMPLES / "labels.csv")
+    page = tmp_path / "q.html"
+    r = cli(["report", log, "--labels", labels, "--every", "10m", "-o", str(page)])
+    assert r.exit_code == 0, r.stderr
+    q = strict_json(cli(["summary", log, "--labels", labels, "--by", "model_version", "-f", "json"])
+                    .stdout)["quality"]
+    trend = strict_json(cli(["trend", log, "--labels", labels, "--every", "10m", "-f", "json"]).stdout)
+    text = page.read_text()
+    p = Page(text)
+    checked = 0
+    for g in q["groups"]:
+        assert p.cells[("quality.labelled", g["group"])][0] == g["labelled"]
+        for name in ("accuracy", "macro_f1", "auc", "brier", "ece"):
+            m = g["metrics"][name]
+            value, shown = p.cells[(f"quality.{name}", g["group"])]
+            assert value == m["value"]
+            assert shown == f"{number(m['value'], 4)} [{number(m['low'], 4)}, {number(m['high'], 4)}]"
+            checked += 1
+    assert checked == 5 * len(q["groups"]) >= 5
+    assert f"{q['join']['labelled']:,} of {q['join']['predictions']:,} predictions labelled" in p.visible
+    labelled = sum(w["labelled"] for w in trend["quality"]["windows"])
+    assert f"({labelled} labelled in {len(trend['quality']['windows'])} windows)" in p.visible
+    assert "Realized quality per 10m window" in p.visible
+    # without labels the section is not there
+    r = cli(["report", log, "-o", str(tmp_path / "n.html")])
+    assert r.exit_code == 0 and "Realized quality" not in (tmp_path / "n.html").read_text()
