@@ -153,3 +153,48 @@ def by_window(
         idx = np.flatnonzero((t >= lo) & (t < hi))
         out.append((start, performance(take(joined, idx), task, positive=positive)))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class VersusControl:
+    """One version's headline metric against the control's (compare --labels): the difference
+    (version - control) with a 95% interval; accuracy (Newcombe's interval of two proportions) for
+    a classifier, MAE (normal, from the two t intervals) for a regression model."""
+
+    version: str | None
+    metric: str
+    control_value: float | None
+    value: float | None
+    difference: float | None
+    low: float | None
+    high: float | None
+
+
+def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
+    """Each version's headline metric against the control's, when both have one."""
+    from mlmon.stats.quality import newcombe
+
+    name = "accuracy" if q.task is Task.CLASSIFICATION else "mae"
+    by = {g.group: g.performance for g in q.groups}
+    base = by.get(control)
+    c = base.get(name) if base is not None else None
+    out: list[VersusControl] = []
+    for g in q.groups:
+        if g.group == control:
+            continue
+        m = g.performance.get(name)
+        if m is None or m.value is None or c is None or c.value is None:
+            out.append(VersusControl(g.group, name, None if c is None else c.value,
+                                     None if m is None else m.value, None, None, None))
+            continue
+        diff = m.value - c.value
+        lo: float | None = None
+        hi: float | None = None
+        if name == "accuracy":
+            lo, hi = newcombe(round(m.value * m.n), m.n, round(c.value * c.n), c.n)
+        elif None not in (m.low, m.high, c.low, c.high):
+            assert m.low is not None and m.high is not None and c.low is not None and c.high is not None
+            half = ((m.high - m.low) ** 2 + (c.high - c.low) ** 2) ** 0.5 / 2
+            lo, hi = diff - half, diff + half
+        out.append(VersusControl(g.group, name, c.value, m.value, diff, lo, hi))
+    return tuple(out)

@@ -17,6 +17,9 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -28,6 +31,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Since,
@@ -35,11 +39,14 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
     _budget,
     _check_tz,
+    _labels,
     _read_options,
     _selection,
 )
@@ -139,6 +146,11 @@ def compare(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Canary analysis: each version against --control on the same time span. Latency (Mann-Whitney U;
     p50/p95/p99 shifts with intervals), success rate (two-proportion test), class shares (chi-square),
@@ -206,6 +218,7 @@ def compare(
                 baseline=base,
                 budget=_budget(max_bad_lines, strict),
                 on_bytes=on_bytes,
+                labels=_labels(labels, label_field, join_field, task, positive_class),
             )
         _diagnostics(rep.input)
         _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep, quiet=quiet), fmt, width=width)

@@ -50,6 +50,10 @@ def compare_json(rep: CompareReport) -> str:
         "input": _input_json(rep.input),
         "alerts": plain(rep.alerts),
     }
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_json
+
+        doc["quality"] = {**quality_json(rep.quality), "versus_control": plain(rep.versus_control)}
     return _dump(doc)
 
 
@@ -176,5 +180,10 @@ def compare_table(rep: CompareReport, *, quiet: bool = False) -> RenderableType:
         + (f" --approx: values rounded to within {RELATIVE_ACCURACY:.0%}, asymptotic p-values."
            if rep.options.approx else ""),
         style="dim"))
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_tables, versus_lines
+
+        parts += quality_tables(rep.quality, rep.by)
+        parts += versus_lines(rep.versus_control, rep.control)
     parts += [_input_table(rep.input), alerts_table(rep.alerts)]
     return Group(*parts)

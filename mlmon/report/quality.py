@@ -14,6 +14,7 @@ from mlmon.stats.performance import Metric, Performance, Task
 from mlmon.stats.summary import group_label
 
 if TYPE_CHECKING:
+    from mlmon.api.quality import VersusControl
     from mlmon.stats.performance import QualityReport
 
 HEADLINE = {
@@ -150,3 +151,18 @@ def windows_table(q: QualityReport, windows: tuple[tuple[str, Performance], ...]
     return FitTable(cols, rows, title="Realized performance by window",
                     caption="Each window holds the labelled predictions made in it; 95% intervals "
                     "in brackets.")
+
+
+def versus_lines(versus: tuple[VersusControl, ...], control: str) -> list[RenderableType]:
+    """compare --labels: one line per version, its accuracy (or MAE) minus the control's."""
+    out: list[RenderableType] = []
+    for v in versus:
+        who = terminal(group_label(v.version))
+        if v.difference is None:
+            out.append(Text(f"{v.metric} of {who} against {terminal(control)}: not measured "
+                            "(no labelled predictions on one side)"))
+            continue
+        bounds = "" if v.low is None or v.high is None else f" [{number(v.low)}, {number(v.high)}]"
+        out.append(Text(f"{v.metric} of {who} minus {terminal(control)}'s: {number(v.difference)}{bounds} "
+                        f"({number(v.value)} against {number(v.control_value)}; 95% interval)"))
+    return out

@@ -256,3 +256,30 @@ def test_the_quality_pages_labels_examples_run_as_written(tmp_path: Path) -> Non
     # the sample's accuracy falls from 0.90 to 0.78 after two hours: 0.84 overall
     assert status["quality.accuracy"] == "warning" and status["quality_drop.accuracy"] == "warning"
     assert r.exit_code == 1, r.stderr
+
+
+def test_compare_gives_each_versions_performance_and_its_difference_from_the_control(tmp_path: Path) -> None:
+    rng = np.random.default_rng(12)
+    n = 3000
+    version = np.where(np.arange(n) % 2 == 0, "v1", "v2")
+    y = (rng.random(n) < 0.4).astype(int)
+    right = rng.random(n) < np.where(version == "v1", 0.92, 0.84)
+    p = np.where(right, y, 1 - y)
+    with (tmp_path / "canary.jsonl").open("w") as fh:
+        for i in range(n):
+            pred = {"class": int(p[i]), "confidence": 0.8}
+            fh.write(json.dumps({"timestamp": "2026-11-01T10:00:00Z", "request_id": i,
+                                "model_version": version[i], "prediction": pred,
+                                "latency_ms": float(10 + rng.random()), "status": "ok"}) + "\n")
+    (tmp_path / "labels.csv").write_text("request_id,label\n" + "".join(f"{i},{y[i]}\n" for i in range(n)))
+    doc = _json(["compare", str(tmp_path / "canary.jsonl"), "--control", "v1", "--labels",
+                 str(tmp_path / "labels.csv")])
+    q = doc["quality"]
+    per = {g["group"]: g["metrics"]["accuracy"]["value"] for g in q["groups"]}
+    for v in ("v1", "v2"):
+        sel = version == v
+        assert per[v] == pytest.approx(skm.accuracy_score(y[sel], p[sel]), abs=1e-12)
+    (vs,) = q["versus_control"]
+    assert vs["version"] == "v2" and vs["metric"] == "accuracy"
+    assert vs["difference"] == pytest.approx(per["v2"] - per["v1"], abs=1e-12)
+    assert vs["low"] < vs["difference"] < vs["high"] < 0  # v2 is worse, and the interval shows it
