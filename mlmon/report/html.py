@@ -462,7 +462,7 @@ def check_doc(rep: CheckReport, *, config: str | None, notifications: list[dict[
     from mlmon.report.checks import check_json
     from mlmon.report.trend import trend_json
 
-    summary = SummaryReport(rep.input, rep.records, rep.filtered_out, rep.summary, ())
+    summary = SummaryReport(rep.input, rep.records, rep.filtered_out, rep.summary, (), quality=rep.quality)
     drift = None
     if rep.features is not None:
         rows = max((f.baseline_n for f in rep.features), default=0)

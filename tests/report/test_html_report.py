@@ -477,3 +477,18 @@ def test_realized_quality_with_labels_is_the_summary_json(tmp_path: Path) -> Non
     # without labels the section is not there
     r = cli(["report", log, "-o", str(tmp_path / "n.html")])
     assert r.exit_code == 0 and "Realized quality" not in (tmp_path / "n.html").read_text()
+
+
+def test_check_page_with_labels_has_the_realized_quality(tmp_path: Path) -> None:
+    log, labels = str(SAMPLES / "predictions_ids.jsonl"), str(SAMPLES / "labels.csv")
+    conf = tmp_path / "m.toml"
+    conf.write_text("max-p99-ms = 1000\n")
+    page = tmp_path / "c.html"
+    r = cli(["check", log, "--config", str(conf), "--labels", labels, "-f", "json", "-o", f"html:{page}"])
+    assert r.exit_code == 0, r.stderr
+    q = strict_json(cli(["summary", log, "--labels", labels, "--by", "model_version", "-f", "json"])
+                    .stdout)["quality"]
+    p = Page(page.read_text())
+    for g in q["groups"]:
+        assert p.cells[("quality.accuracy", g["group"])][0] == g["metrics"]["accuracy"]["value"]
+    assert "Realized quality" in p.visible and f"Serving health of {q['groups'][0]['group']}" in p.visible
