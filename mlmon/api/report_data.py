@@ -162,4 +162,6 @@ def build_report(
         dplan, _ = drift_plan(plan, dacc.baseline, None)
         d = drift_report(dacc, got, paths, plan=dplan, selection=sel, drift=drift, budget=budget)
         dists = distributions(dacc.overall)
+        if dacc.overall.predictions is not None:  # the model's outputs against the baseline's
+            dists += distributions(dacc.overall.predictions)
     return ReportData(s, tr, d, dists, every_ns is not None, by)

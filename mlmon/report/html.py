@@ -216,20 +216,7 @@ def _drift(doc: dict[str, Any], plots: Any) -> str:
         return ('<h2 id="drift">Drift</h2><p class="note">No baseline given (--baseline or --reference): '
                 "drift not checked.</p>")
     feats = sorted(d["features"], key=lambda f: (f["effect_size"] is None, -(f["effect_size"] or 0.0)))
-    rows = []
-    for f in feats:
-        n = f["name"]
-        rows.append(
-            f'<tr><td class="t{" drifted" if f["drift"] else ""}">{_e(n)}</td><td class="t">{_e(f["kind"])}'
-            f'</td><td class="t">{"drift" if f["drift"] else "-"}</td>'
-            + _num("effect_size", f["effect_size"], number(f["effect_size"], 3), n)
-            + _num("effect_low", f["effect_low"], number(f["effect_low"], 3), n)
-            + _num("effect_high", f["effect_high"], number(f["effect_high"], 3), n)
-            + _num("p_value_adjusted", f["p_value_adjusted"], p_value(f["p_value_adjusted"]), n)
-            + _num("psi", f["psi"], number(f["psi"], 3), n)
-            + _num("n", f["n"], f"{f['n']:,}", n)
-            + "</tr>"
-        )
+    rows = _drift_rows(feats)
     parts = [
         '<h2 id="drift">Drift per feature</h2>',
         f'<p class="note">Against the baseline {_e(d["baseline"]["source"])} '
@@ -257,6 +244,49 @@ def _drift(doc: dict[str, Any], plots: Any) -> str:
     return "".join(parts)
 
 
+def _drift_rows(rows_in: list[dict[str, Any]]) -> list[str]:
+    rows = []
+    for f in rows_in:
+        n = f["name"]
+        rows.append(
+            f'<tr><td class="t{" drifted" if f["drift"] else ""}">{_e(n)}</td><td class="t">{_e(f["kind"])}'
+            f'</td><td class="t">{"drift" if f["drift"] else "-"}</td>'
+            + _num("effect_size", f["effect_size"], number(f["effect_size"], 3), n)
+            + _num("effect_low", f["effect_low"], number(f["effect_low"], 3), n)
+            + _num("effect_high", f["effect_high"], number(f["effect_high"], 3), n)
+            + _num("p_value_adjusted", f["p_value_adjusted"], p_value(f["p_value_adjusted"]), n)
+            + _num("psi", f["psi"], number(f["psi"], 3), n)
+            + _num("n", f["n"], f"{f['n']:,}", n)
+            + "</tr>"
+        )
+    return rows
+
+
+DRIFT_HEAD = ["name", "kind", "verdict", "effect", "low 95%", "high 95%", "adjusted p", "PSI", "n"]
+
+
+def _predictions_drift(doc: dict[str, Any], plots: Any) -> str:
+    """The predictions against the baseline's (when it profiled them): the drift rows and both
+    distributions of each."""
+    from mlmon.report import plots as pl
+
+    preds = (doc.get("drift") or {}).get("predictions") or []
+    if not preds:
+        return ""
+    dists = {x["name"]: x for x in doc.get("distributions", ())}
+    parts = ['<h3 id="predictions-baseline">Predictions against the baseline</h3>',
+             _table(DRIFT_HEAD, _drift_rows(preds), "The model's outputs tested as features are.")]
+    parts.append('<div class="plots">')
+    for f in preds:
+        x = dists.get(f["name"])
+        if x is not None and x["kind"] == "numeric" and x["x"]:
+            parts.append(f"<figure>{pl.numeric_distribution(plots, x, _effect(f))}</figure>")
+        elif x is not None and x["kind"] == "categorical" and x["shares"]:
+            parts.append(f"<figure>{pl.categorical_distribution(plots, x, _effect(f))}</figure>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
 def _predictions(doc: dict[str, Any], plots: Any) -> str:
     from mlmon.report import plots as pl
 
@@ -271,6 +301,7 @@ def _predictions(doc: dict[str, Any], plots: Any) -> str:
         parts.append("</div>")
     else:
         parts.append('<p class="note">No predicted class in the log.</p>')
+    parts.append(_predictions_drift(doc, plots))
     rows = []
     for label, g in groups:
         c = g["confidence"]

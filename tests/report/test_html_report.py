@@ -492,3 +492,24 @@ def test_check_page_with_labels_has_the_realized_quality(tmp_path: Path) -> None
     for g in q["groups"]:
         assert p.cells[("quality.accuracy", g["group"])][0] == g["metrics"]["accuracy"]["value"]
     assert "Realized quality" in p.visible and f"Serving health of {q['groups'][0]['group']}" in p.visible
+
+
+def test_predictions_against_a_baseline_that_profiled_them(tmp_path: Path) -> None:
+    """A baseline of the log's first hours profiles its predictions: the page's Predictions
+    section tests the classes and confidence against it, with drift's numbers and both
+    distributions drawn."""
+    log, base, page = tmp_path / "d.jsonl", tmp_path / "b.json", tmp_path / "p.html"
+    write_log(log, hours=8)
+    assert cli(["baseline", str(log), "--until", "2026-11-01T03:59:59Z", "-o", str(base)]).exit_code == 0
+    r = cli(["report", str(log), "--baseline", str(base), "-o", str(page)])
+    assert r.exit_code == 1, r.stderr
+    drift = strict_json(cli(["drift", str(log), "--baseline", str(base), "-f", "json"]).stdout)
+    preds = drift["predictions"]
+    assert {f["name"] for f in preds} == {"prediction.class", "prediction.confidence"}
+    p = Page(page.read_text())
+    for f in preds:
+        assert p.cells[("effect_size", f["name"])][0] == f["effect_size"]
+        assert p.cells[("p_value_adjusted", f["name"])][0] == f["p_value_adjusted"]
+    assert "prediction.confidence: cumulative distribution" in p.visible  # confidence falls after 4 h
+    assert "prediction.class: category shares" in p.visible
+    assert any(f["drift"] for f in preds if f["name"] == "prediction.confidence")
