@@ -165,6 +165,15 @@ def test_a_bad_file_is_reported_as_locally(cluster: str, tmp_path: Path) -> None
     assert "part-002.jsonl.gz" in remote.stderr and "Traceback" not in remote.stderr
 
 
+def test_without_a_scheduler_a_cluster_of_this_machine_runs_for_the_read(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    write_logs(folder, files=3, lines=300, seed=5)
+    local = mlmon("summary", str(folder), "-f", "json")
+    remote = mlmon("summary", str(folder), "-f", "json", "--engine", "dask")
+    assert local.exit_code in (0, 1) and remote.exit_code == local.exit_code, remote.stderr
+    assert remote.stdout == local.stdout
+
+
 def test_what_the_dask_engine_cannot_do_is_refused_with_exit_2(cluster: str, logs: Path) -> None:
     got = mlmon("summary", str(logs), "--engine", "dask", "--scheduler", cluster, "--last", "1h")
     assert got.exit_code == 2 and "--last without --until" in got.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +29,10 @@ from mlmon.stats.windows import WindowOptions
 NICE_WINDOWS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 """Window lengths (seconds) the report picks from when no --every is given."""
 MAX_WINDOWS = 48
+
+
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions
 
 
 @dataclass(frozen=True)

@@ -138,8 +138,8 @@ def report(
     with _handled():
         needs_matplotlib()
         from mlmon.api import load_training
+        from mlmon.api.options import parse_every
         from mlmon.api.report_data import build_report
-        from mlmon.cli.trend import parse_every
         from mlmon.outfile import write_output
         from mlmon.read.records import FieldMap, ReadPlan
         from mlmon.report.html import render_html, report_doc

@@ -320,8 +320,8 @@ def _interval_text(m: dict[str, Any]) -> str:
     if m["value"] is None:
         return "-" + (f" ({m['reason']})" if m.get("reason") else "")
     if m["low"] is None or m["high"] is None:
-        return number(m["value"], 4)
-    return f"{number(m['value'], 4)} [{number(m['low'], 4)}, {number(m['high'], 4)}]"
+        return number(m["value"])
+    return f"{number(m['value'])} [{number(m['low'])}, {number(m['high'])}]"
 
 
 def _quality(doc: dict[str, Any], plots: Any) -> str:
@@ -364,6 +364,14 @@ def _quality(doc: dict[str, Any], plots: Any) -> str:
     if any(w["labelled"] for w in windows) and t is not None:
         parts.append(f'<div class="plots"><figure class="wide">'
                      f'{pl.quality_over_time(plots, windows, t["every"], names, LABELS)}</figure></div>')
+    if windows:
+        wrows = [f'<tr><td class="t">{_e(w["window_start"])}</td>'
+                 + _num("quality.labelled", w["labelled"], f"{w['labelled']:,}", w["window_start"])
+                 + "".join(f"<td>{_e(_interval_text(w['metrics'][n]))}</td>" if n in w["metrics"]
+                           else "<td>-</td>" for n in names) + "</tr>"
+                 for w in windows]
+        parts += ['<h3 id="quality-windows">By window</h3>',
+                  _table(["window", "labelled", *(LABELS[n] for n in names)], wrows)]
     return "".join(parts)
 
 
