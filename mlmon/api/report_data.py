@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +28,10 @@ from mlmon.stats.windows import WindowOptions
 NICE_WINDOWS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 """Window lengths (seconds) the report picks from when no --every is given."""
 MAX_WINDOWS = 48
+
+
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ def build_report(
     by: str = "model_version",
     budget: Budget | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    labels: LabelOptions | None = None,
 ) -> ReportData:
     """The summary (per `by`), the trend per window (every `every_ns`, or a length that gives at
     most 48 windows) and, with a baseline, the drift and each feature's two distributions, from
@@ -123,9 +130,17 @@ def build_report(
     win = ReportWindows(every_ns, timezone=plan.log_timezone, summary=summary,
                         baseline=baseline if every_ns is not None else None, drift=drift, by=by)
     feature_cols = tuple(c for c in require if c.startswith(FEATURE_PREFIX)) + (TYPE_ERRORS,)
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
+        read_plan = with_join(read_plan, labels)
 
     def update(t: pa.Table) -> None:
         served = _any_valid(t, SUMMARY_FIELDS) if dacc is not None else t
+        if qacc is not None:
+            qacc.update(served)
         sacc.update(served)
         win.update(t if every_ns is not None and dacc is not None else served)
         if dacc is not None:
@@ -147,4 +162,13 @@ def build_report(
         dplan, _ = drift_plan(plan, dacc.baseline, None)
         d = drift_report(dacc, got, paths, plan=dplan, selection=sel, drift=drift, budget=budget)
         dists = distributions(dacc.overall)
+    if qacc is not None:
+        from mlmon.api.quality import by_window
+
+        quality = qacc.result(by=by)
+        s = dataclasses.replace(s, quality=quality)
+        if tr is not None:
+            bounds = [(w.window_start, w.start_ns, w.end_ns) for w in tr.windows]
+            per_window = by_window(qacc, bounds, positive=quality.overall.positive)
+            tr = dataclasses.replace(tr, quality=quality, quality_windows=per_window)
     return ReportData(s, tr, d, dists, every_ns is not None, by)

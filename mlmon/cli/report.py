@@ -16,6 +16,9 @@ from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
     FeaturesField,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -27,16 +30,20 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Since,
     StatusField,
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     _budget,
     _check_tz,
+    _labels,
     _read_options,
     _selection,
     parse_threshold,
@@ -106,6 +113,11 @@ def report(
     allow_large_window: LargeWindow = False,
     config: ConfigFile = None,
     no_config: NoConfig = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """A self-contained HTML report (inline SVG plots, no script, nothing loaded from the
     network): the verdict and alerts with what to do, serving health over time per model
@@ -123,8 +135,8 @@ def report(
     with _handled():
         needs_matplotlib()
         from mlmon.api import load_training
+        from mlmon.api.options import parse_every
         from mlmon.api.report_data import build_report
-        from mlmon.cli.trend import parse_every
         from mlmon.outfile import write_output
         from mlmon.read.records import FieldMap, ReadPlan
         from mlmon.report.html import render_html, report_doc
@@ -167,6 +179,7 @@ def report(
                 logs, baseline=base, plan=plan, options=_read_options(max_line_bytes, max_decompressed_bytes),
                 selection=_selection(since, until, last, log_timezone, now_ns=now), thresholds=thresholds,
                 every_ns=every_ns, by=by, budget=_budget(max_bad_lines, strict), on_bytes=on_bytes,
+                labels=_labels(labels, label_field, join_field, task, positive_class),
             )
         _diagnostics(data.summary.input)
         page = render_html(report_doc(data, thresholds=thresholds, title=title))

@@ -285,6 +285,53 @@ def _predictions(doc: dict[str, Any], plots: Any) -> str:
     return "".join(parts)
 
 
+_QUALITY_HEAD = {"classification": ("accuracy", "macro_f1", "auc", "brier", "ece"),
+                 "regression": ("mae", "rmse", "mape")}
+
+
+def _metric_cell(m: dict[str, Any] | None) -> str:
+    if not m or m.get("value") is None:
+        why = (m or {}).get("reason")
+        return f"<td>-{' (' + _e(why) + ')' if why else ''}</td>"
+    text = number(m["value"])
+    if m.get("low") is not None and m.get("high") is not None:
+        text += f" [{number(m['low'])}, {number(m['high'])}]"
+    return f"<td>{_e(text)}</td>"
+
+
+def _quality(doc: dict[str, Any]) -> str:
+    """Realized performance (with --labels): per group, per window, and the join's accounting."""
+    q = doc["summary"].get("quality")
+    if not q:
+        return ""
+    names = _QUALITY_HEAD.get(q["task"], ())
+    head = [doc["summary"].get("by") or "group", "labelled", *names]
+    groups = [{"group": None, "labelled": q["labelled"], "metrics": q["metrics"], "_all": True}, *q["groups"]]
+    rows = [
+        f'<tr><td class="t">{_e("all labelled" if g.get("_all") else str(g["group"]))}</td>'
+        f'<td>{g["labelled"]:,}</td>' + "".join(_metric_cell(g["metrics"].get(n)) for n in names) + "</tr>"
+        for g in groups
+    ]
+    j = q["join"]
+    parts = [
+        '<h2 id="quality">Realized performance (labels)</h2>',
+        f'<p class="note">{j["labelled"]:,} of {j["predictions"]:,} predictions joined to a label by '
+        f'<code>{_e(q["join_field"])}</code>; {j["without_label"]:,} without a label yet, '
+        f'{j["without_key"]:,} without the join field, {j["duplicate_predictions"]:,} sharing a key, '
+        f'{j["labels_without_prediction"]:,} labels without a prediction.</p>',
+        _table(head, rows, "95% intervals in brackets."),
+    ]
+    windows = ((doc.get("trend") or {}).get("quality") or {}).get("windows") or []
+    if windows:
+        wrows = [
+            f'<tr><td class="t">{_e(w["window_start"])}</td><td>{w["labelled"]:,}</td>'
+            + "".join(_metric_cell(w["metrics"].get(n)) for n in names) + "</tr>"
+            for w in windows
+        ]
+        parts += ['<h3 id="quality-windows">By window</h3>', _table(["window", "labelled", *names], wrows)]
+    return "".join(parts)
+
+
 def _inputs(doc: dict[str, Any]) -> str:
     i = doc["summary"]["input"]
     files = [
@@ -346,6 +393,7 @@ def render_html(doc: dict[str, Any]) -> str:
         _health(doc, plots),
         _drift(doc, plots),
         _predictions(doc, plots),
+        _quality(doc),
         _inputs(doc),
     ]
     return (
@@ -410,7 +458,7 @@ def check_doc(rep: CheckReport, *, config: str | None, notifications: list[dict[
     from mlmon.report.checks import check_json
     from mlmon.report.trend import trend_json
 
-    summary = SummaryReport(rep.input, rep.records, rep.filtered_out, rep.summary, ())
+    summary = SummaryReport(rep.input, rep.records, rep.filtered_out, rep.summary, (), quality=rep.quality)
     drift = None
     if rep.features is not None:
         rows = max((f.baseline_n for f in rep.features), default=0)

@@ -86,7 +86,8 @@ def watch_view(v: WatchView, *, width: int, paths: str, every: float, versions: 
     drifted = [f for f in v.drift if f.drift]
     if v.drift and drift:
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"drift: {len(drifted)} of {len(v.drift)} features", style="bold")
+        feats = [f for f in v.drift if f.role == "feature"]  # the list names predictions, joint too
+        line.append(f"drift: {sum(f.drift for f in feats)} of {len(feats)} features", style="bold")
         if drifted:
             line.append(": ")
             line.append(", ".join(
