@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from mlmon.api.report_data import ReportWindows
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _Read, _read, _serving_plan, freshness
 from mlmon.api.trend_report import TrendReport, trend_report
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -29,8 +30,9 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CheckReport:
-    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result."""
+class CheckReport(Result):
+    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result.
+    `to_pandas()`: one row per rule."""
 
     input: InputReport
     records: int
@@ -50,6 +52,17 @@ class CheckReport:
     """With `views` and a baseline: each feature's distribution in the log and the baseline."""
     quality: QualityReport | None = None
     """Realized performance against the labels (None without labels)."""
+
+    def to_dict(self, *, config: str | None = None, notifications: list[dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
+        """The JSON document of `mlmon check` (`config`: the config file's path, `notifications`:
+        what each delivery did)."""
+        from mlmon.api.documents import check_doc
+
+        return check_doc(self, config=config, notifications=notifications or [])
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        return list(doc["results"]), ("name", "metric", "group", "status", "compared", "threshold")
 
 
 def check(
@@ -134,5 +147,7 @@ def check(
             tr = trend_report(win.accs, got, selection=sel, drift=o, budget=b)
         if dacc is not None:
             dists = distributions(dacc)
+            if dacc.predictions is not None:
+                dists += distributions(dacc.predictions)
     return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh,
                        tr, dists, quality)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
@@ -25,7 +26,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CompareReport:
+class CompareReport(Result):
+    """Each version against the control version. `to_pandas()`: one row per version and metric
+    (`kind` "metric"), and per version and feature of its traffic (`kind` "traffic")."""
+
     input: InputReport
     records: int
     filtered_out: int
@@ -45,6 +49,19 @@ class CompareReport:
     """With labels: realized performance per version (its groups)."""
     versus_control: tuple[VersusControl, ...] = ()
     """With labels: each version's accuracy (or MAE) against the control's."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import compare_doc
+
+        return compare_doc(self)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        rows = []
+        for v in doc["versions"]:
+            head = {"version": v["version"], "control": v["control"], "version_verdict": v["verdict"]}
+            rows += [{**head, "kind": "metric", **m} for m in v["metrics"]]
+            rows += [{**head, "kind": "traffic", **m} for m in v["traffic"]]
+        return rows, ("version", "control", "kind", "metric", "verdict")
 
 
 def compare(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
 from mlmon.api.quality import LabelOptions, QualityAccumulator, prepare, with_join
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -30,7 +32,10 @@ class MissingField:
 
 
 @dataclass(frozen=True)
-class SummaryReport:
+class SummaryReport(Result):
+    """Serving health of the selected records: overall and per group (`by`), with its alerts.
+    `to_pandas()`: one row per group, the overall first (`group` None, `scope` "overall")."""
+
     input: InputReport
     records: int
     """Valid records selected (after --since/--until/--last)."""
@@ -43,6 +48,21 @@ class SummaryReport:
     """The newest record's age against the window (None when no record has a time)."""
     quality: QualityReport | None = None
     """Realized performance against the labels (None without labels)."""
+    by: str | None = None
+    """The grouping field (None: no grouping)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import summary_doc
+
+        return summary_doc(self, by=self.by)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        from mlmon.api.documents import plain
+
+        overall = plain(self.result.overall)
+        rows = [{**overall, "scope": "overall"}]
+        rows += [{**g, "scope": "group"} for g in doc["groups"]]
+        return rows, ("scope", "group", "records")
 
 
 def _summary_missing(
@@ -152,4 +172,5 @@ def summary_report(
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
     realized = None if qacc is None else qacc.result(by=plan.by)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized,
+                         by=plan.by)

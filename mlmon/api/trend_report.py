@@ -6,10 +6,11 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _iso, _Read, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class TrendReport:
+class TrendReport(Result):
+    """The selected records window by window, with the alerts firing now. `to_pandas()`: one row
+    per window, overall (`scope` "overall") and per group."""
+
     input: InputReport
     records: int
     """Valid records selected, in a window or not."""
@@ -65,6 +69,17 @@ class TrendReport:
     """Realized performance over all the labelled predictions (None without labels)."""
     quality_windows: tuple[tuple[str, Performance], ...] = ()
     """With labels: each window's realized performance (window start, metrics), in window order."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import trend_doc
+
+        return trend_doc(self)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        rows = [{"scope": "overall", "group": None, **w} for w in doc["windows"]]
+        for g in doc.get("groups", []):
+            rows += [{"scope": "group", "group": g["group"], **w} for w in g["windows"]]
+        return rows, ("scope", "group", "window_start", "window_end", "status", "records")
 
 
 def _where(by: str | None, group: str | None) -> str:

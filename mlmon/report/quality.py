@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from rich.text import Text
 
+from mlmon.api.documents import metric_json as metric_json
+from mlmon.api.documents import metrics_json as metrics_json
+from mlmon.api.documents import quality_json as quality_json
+from mlmon.api.documents import windows_json as windows_json
 from mlmon.escape import terminal
 from mlmon.numfmt import number, percent
 from mlmon.report.layout import Cell, Col, FitTable
@@ -25,47 +29,6 @@ HEADLINE = {
 
 LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "auc": "ROC AUC", "brier": "Brier",
           "ece": "ECE", "mae": "MAE", "rmse": "RMSE", "mape": "MAPE"}
-
-
-def metric_json(m: Metric) -> dict[str, Any]:
-    return {"value": m.value, "low": m.low, "high": m.high, "n": m.n, "reason": m.reason}
-
-
-def metrics_json(p: Performance) -> dict[str, Any]:
-    """The metrics by name (the rule is `quality.<name>`), each with its 95% bounds and n."""
-    return {m.name: metric_json(m) for m in p.metrics}
-
-
-def quality_json(q: QualityReport) -> dict[str, Any]:
-    """The `quality` key of a command's JSON document."""
-    a = q.accounting
-    la = a.labels
-    return {
-        "task": q.task.value,
-        "join_field": q.join_field,
-        "label_field": q.label_field,
-        "labelled": a.labelled,
-        "coverage": a.coverage,
-        "join": {
-            "predictions": a.predictions, "labelled": a.labelled, "without_label": a.without_label,
-            "without_key": a.without_key, "duplicate_predictions": a.duplicate_predictions,
-            "ambiguous": a.ambiguous, "unusable": a.unusable,
-            "labels_without_prediction": a.labels_without_prediction,
-        },
-        "labels": {
-            "rows": la.rows, "keys": la.keys, "duplicates": la.duplicates, "conflicting": la.conflicting,
-            "without_key": la.without_key, "lines": q.labels_input.lines,
-            "bad_lines": q.labels_input.bad_lines,
-            "reasons": dict(q.labels_input.reasons),
-            "files": [f.source for f in q.labels_input.files],
-        },
-        "classes": list(q.overall.classes),
-        "positive_class": q.overall.positive,
-        "metrics": metrics_json(q.overall),
-        "groups": [{"group": g.group, "labelled": g.performance.n, "metrics": metrics_json(g.performance)}
-                   for g in q.groups],
-        "reference": dict(q.reference),
-    }
 
 
 def interval_cell(m: Metric | None, *, share: bool = False) -> str:
@@ -133,11 +96,6 @@ def quality_tables(q: QualityReport, by: str | None) -> list[RenderableType]:
         out.append(FitTable(ccols, crows, title="Per class (all labelled predictions)"))
     out.append(Text(accounting_line(q)))
     return out
-
-
-def windows_json(windows: tuple[tuple[str, Performance], ...]) -> list[dict[str, Any]]:
-    """trend's `quality.windows`: each window's start, labelled count and metrics."""
-    return [{"window_start": start, "labelled": p.n, "metrics": metrics_json(p)} for start, p in windows]
 
 
 def windows_table(q: QualityReport, windows: tuple[tuple[str, Performance], ...]) -> FitTable:
