@@ -107,16 +107,55 @@ def test_a_log_of_exactly_min_fp_bytes_is_found_by_content_when_copied(here: Pat
     assert ("app.log.1", "rotated", MIN_FP_BYTES, MIN_FP_BYTES + len(_line(1))) in got
 
 
-def test_each_of_two_logs_goes_on_one_in_place_one_renamed(here: Path) -> None:
+@pytest.mark.parametrize("how", ["rename", "copy"])
+def test_each_of_two_logs_goes_on_one_in_place_one_rotated(here: Path, how: str) -> None:
     a = _write(here / "a.log", 0, 20)
     b = _write(here / "b.log", 500, 20)
     known = _read_all(plan(["a.log", "b.log"], ()))
     a2 = _write(here / "a.log", 20, 2, "ab")
     b2 = _write(here / "b.log", 520, 3, "ab")
-    (here / "b.log").rename(here / "b.log.1")
+    if how == "rename":  # the same inode under another name
+        (here / "b.log").rename(here / "b.log.1")
+    else:  # copied and removed: found by its content alone, after a.log was found in place
+        shutil.copyfile(here / "b.log", here / "b.log.1")
+        (here / "b.log").unlink()
     got = _reads(plan(["a.log", "b.log"], known, since=0.0))
     assert got == [("a.log", "continued", len(a), len(a) + len(a2)),
                    ("b.log.1", "rotated", len(b), len(b) + len(b2))]
+
+
+def test_a_log_that_grew_in_place_goes_on_in_place_beside_a_copy_of_it(here: Path) -> None:
+    """A backup copy of the log (another inode, the same first bytes) appeared since the last
+    run: the log itself goes on, and the copy's lines, the log's own, are not read again."""
+    first = _write(here / "app.log", 0, 30)
+    known = _read_all(plan(["app.log"], ()))
+    shutil.copyfile(here / "app.log", here / "app.log.1")
+    more = _write(here / "app.log", 30, 4, "ab")
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert got == [("app.log", "continued", len(first), len(first) + len(more))]
+
+
+def test_two_records_of_one_content_go_on_from_the_one_read_furthest(here: Path) -> None:
+    """A copy remembered beside the log it copies (read to 600 bytes; the log to its end), and
+    both rotated away by copy: one file goes on, from the furthest offset, whatever the order of
+    the records; nothing is read twice."""
+    from mlmon.read.follow import _state
+
+    first = _write(here / "app.log", 0, 40)
+    (log_state,) = _read_all(plan(["app.log"], ()))
+    shutil.copyfile(here / "app.log", here / "app.log.1")
+    seen = _look("app.log.1")
+    assert seen is not None
+    copy_state = _state(seen, 600, 9)
+    (here / "app.log.1").unlink()
+    shutil.copyfile(here / "app.log", here / "app.log.2")
+    (here / "app.log").unlink()
+    more = _write(here / "app.log.2", 40, 3, "ab")
+    for known in ((log_state, copy_state), (copy_state, log_state)):
+        with plan(["app.log"], known, since=None) as fp:
+            got = [(os.path.basename(p.source.name), p.how, p.source.start, p.source.stop,
+                    p.source.first_line) for p in fp.reads]
+        assert got == [("app.log.2", "rotated", len(first), len(first) + len(more), log_state.lines + 1)]
 
 
 def test_a_copied_log_goes_on_in_the_plain_copy_before_the_compressed_one(here: Path) -> None:
