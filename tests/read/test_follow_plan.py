@@ -279,3 +279,21 @@ def test_a_read_without_a_report_or_an_offset_keeps_the_planned_state(here: Path
         assert finished(p, no_offset) == p.after
         read = FileReport("app.log", "jsonl", "none", 5, 5, {}, None, consumed=40)
         assert finished(p, read) == replace(p.after, offset=40, lines=5, done=False)
+
+
+@pytest.mark.parametrize(("size", "lost"), [(MIN_FP_BYTES, True), (MIN_FP_BYTES - 1, False)])
+def test_a_live_log_read_to_its_end_whose_content_is_nowhere_is_lost(
+    here: Path, size: int, lost: bool
+) -> None:
+    """The log named was read to its end; now another file (other first bytes) has its name and
+    its content is nowhere: what was written to it after the last run is gone, 0 bytes known. A
+    log too short to be known by content is only known by its inode: replaced, not lost."""
+    (here / "app.log").write_bytes(b"\n" * size)
+    known = _read_all(plan(["app.log"], ()))
+    assert known[0].offset == known[0].size == size
+    (here / "away").mkdir()
+    (here / "app.log").rename(here / "away" / "app.log")  # out of sight (its inode kept, not reused)
+    _write(here / "app.log", 0, 2)
+    with plan(["app.log"], known) as fp:
+        assert list(fp.lost) == ([Lost("app.log", 0)] if lost else [])
+        assert [(p.how, p.source.start) for p in fp.reads] == [("new", 0)]
