@@ -297,3 +297,86 @@ def test_a_live_log_read_to_its_end_whose_content_is_nowhere_is_lost(
     with plan(["app.log"], known) as fp:
         assert list(fp.lost) == ([Lost("app.log", 0)] if lost else [])
         assert [(p.how, p.source.start) for p in fp.reads] == [("new", 0)]
+
+
+def _aged(path: Path, mtime: float) -> None:
+    os.utime(path, (mtime, mtime))
+
+
+def test_copies_no_run_has_seen_are_read_oldest_first_or_taken_as_read_by_their_time(here: Path) -> None:
+    """Rotated copies that appeared beside the log since the last run (at `since`) hold lines
+    no run read: read from the start, oldest first. A copy from MTIME_SLACK seconds before the
+    last run on counts as after it (time stamp granularity); older ones are taken as read."""
+    from mlmon.read.follow import MTIME_SLACK
+
+    first = _write(here / "app.log", 0, 10)
+    known = _read_all(plan(["app.log"], ()))
+    since = 1_800_000_000.0
+    copies = {"app.log.3": (100, since - MTIME_SLACK - 1), "app.log.2": (200, since - MTIME_SLACK),
+              "app.log.1": (300, since + 5)}
+    sizes = {}
+    for name, (start, mtime) in copies.items():
+        sizes[name] = len(_write(here / name, start, 3))
+        _aged(here / name, mtime)
+    with plan(["app.log"], known, since=since) as fp:
+        got = [(os.path.basename(p.source.name), p.how, p.source.start) for p in fp.reads]
+        kept = {os.path.basename(k.path): (k.offset, k.done) for k in fp.kept}
+    assert got == [("app.log.2", "new", 0), ("app.log.1", "new", 0)]
+    assert kept == {"app.log.3": (sizes["app.log.3"], False), "app.log": (len(first), False)}
+
+
+def test_a_new_copy_and_its_compressed_twin_are_read_once_from_the_plain_one(here: Path) -> None:
+    """logrotate's delaycompress: `app.log.1` and, being written from it, `app.log.2.gz` with the
+    same lines (here older on disk): the plain copy is read, the compressed one is that content."""
+    _write(here / "app.log", 0, 10)
+    known = _read_all(plan(["app.log"], ()))
+    since = 1_800_000_000.0
+    data = _write(here / "app.log.1", 500, 20)
+    with gzip.open(here / "app.log.2.gz", "wb") as gz:
+        gz.write(data)
+    _aged(here / "app.log.2.gz", since + 1)
+    _aged(here / "app.log.1", since + 9)
+    got = _reads(plan(["app.log"], known, since=since))
+    assert got == [("app.log.1", "new", 0, len(data))]
+
+
+def test_a_log_replaced_while_the_plan_is_made_is_looked_at_again(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """logrotate renames the log and the service makes it anew between mlmon's look at the log
+    and its open: the plan is made again, so the old content goes on in the renamed copy and the
+    new log is read from its start; never the new file read from the old offset."""
+    from mlmon.read import follow
+
+    first = _write(here / "app.log", 0, 20)
+    known = _read_all(plan(["app.log"], ()))
+    more = _write(here / "app.log", 20, 3, "ab")
+    look = follow._look
+    swapped: list[bool] = []
+
+    def racing_look(path: str) -> object:
+        seen = look(path)
+        if path == "app.log" and not swapped:
+            swapped.append(True)
+            (here / "app.log").rename(here / "app.log.1")
+            _write(here / "app.log", 900, 50)
+        return seen
+
+    monkeypatch.setattr(follow, "_look", racing_look)
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert swapped
+    assert got == [("app.log.1", "rotated", len(first), len(first) + len(more)),
+                   ("app.log", "new", 0, (here / "app.log").stat().st_size)]
+
+
+def test_a_log_too_short_to_fingerprint_is_read_once(here: Path) -> None:
+    """Named, new, and under MIN_FP_BYTES (nothing to compare it with another file by): one
+    read, as the log named; and renamed since, one read of its copy from where the last stopped."""
+    (here / "app.log").write_bytes(b"\n\n")
+    assert _reads(plan(["app.log"], (), since=0.0)) == [("app.log", "new", 0, 2)]
+    known = _read_all(plan(["app.log"], ()))
+    with (here / "app.log").open("ab") as fh:
+        fh.write(b"\n")
+    (here / "app.log").rename(here / "app.log.1")
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert got == [("app.log.1", "rotated", 2, 3)]
