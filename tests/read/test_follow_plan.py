@@ -318,11 +318,16 @@ def test_copies_no_run_has_seen_are_read_oldest_first_or_taken_as_read_by_their_
     for name, (start, mtime) in copies.items():
         sizes[name] = len(_write(here / name, start, 3))
         _aged(here / name, mtime)
+    with gzip.open(here / "app.log.4.gz", "wb") as gz:
+        gz.write(b"".join(_line(i) for i in range(400, 403)))
+    _aged(here / "app.log.4.gz", since - 100)
     with plan(["app.log"], known, since=since) as fp:
-        got = [(os.path.basename(p.source.name), p.how, p.source.start) for p in fp.reads]
-        kept = {os.path.basename(k.path): (k.offset, k.done) for k in fp.kept}
-    assert got == [("app.log.2", "new", 0), ("app.log.1", "new", 0)]
-    assert kept == {"app.log.3": (sizes["app.log.3"], False), "app.log": (len(first), False)}
+        got = [(os.path.basename(p.source.name), p.how, p.source.start, p.source.first_line)
+               for p in fp.reads]
+        kept = {os.path.basename(k.path): (k.offset, k.lines, k.done) for k in fp.kept}
+    assert got == [("app.log.2", "new", 0, 1), ("app.log.1", "new", 0, 1)]
+    assert kept == {"app.log.3": (sizes["app.log.3"], 0, False), "app.log.4.gz": (0, 0, True),
+                    "app.log": (len(first), known[0].lines, False)}
 
 
 def test_a_new_copy_and_its_compressed_twin_are_read_once_from_the_plain_one(here: Path) -> None:
@@ -380,3 +385,20 @@ def test_a_log_too_short_to_fingerprint_is_read_once(here: Path) -> None:
     (here / "app.log").rename(here / "app.log.1")
     got = _reads(plan(["app.log"], known, since=0.0))
     assert got == [("app.log.1", "rotated", 2, 3)]
+
+
+@pytest.mark.parametrize(("after", "how"), [(3, "truncated"), (200, "replaced")])
+def test_a_log_cut_in_place_is_truncated_or_replaced_by_its_new_size(
+    here: Path, after: int, how: str
+) -> None:
+    """The log's own inode with other first bytes (copytruncate whose copy went elsewhere, or a
+    writer that truncates): shorter than what was read is `truncated`, else `replaced`; either
+    is read from its start."""
+    _write(here / "app.log", 0, 40)
+    known = _read_all(plan(["app.log"], ()))
+    (here / "away").mkdir()
+    shutil.copyfile(here / "app.log", here / "away" / "app.log")
+    new = _write(here / "app.log", 1000, after)  # "wb": truncated in place, the same inode
+    assert (here / "app.log").stat().st_ino == known[0].inode
+    got = _reads(plan(["app.log"], known))
+    assert got == [("app.log", how, 0, len(new))]
