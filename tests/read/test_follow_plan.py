@@ -402,3 +402,72 @@ def test_a_log_cut_in_place_is_truncated_or_replaced_by_its_new_size(
     assert (here / "app.log").stat().st_ino == known[0].inode
     got = _reads(plan(["app.log"], known))
     assert got == [("app.log", how, 0, len(new))]
+
+
+def test_a_log_cut_to_exactly_what_was_read_is_replaced(here: Path) -> None:
+    first = _write(here / "app.log", 0, 40)
+    known = _read_all(plan(["app.log"], ()))
+    body = b'{"latency_ms": 5, "status": "error"}\n'
+    data = (body * (len(first) // len(body) + 1))[: len(first) - 1] + b"\n"
+    assert len(data) == known[0].offset
+    (here / "app.log").write_bytes(data)  # truncated in place: the same inode, other first bytes
+    assert _reads(plan(["app.log"], known)) == [("app.log", "replaced", 0, len(data))]
+
+
+def test_continuations_are_read_in_the_order_the_state_holds_them(here: Path) -> None:
+    a = _write(here / "a.log", 0, 20)
+    b = _write(here / "b.log", 500, 20)
+    known = _read_all(plan(["a.log", "b.log"], ()))
+    a2 = _write(here / "a.log", 20, 2, "ab")
+    b2 = _write(here / "b.log", 520, 3, "ab")
+    (here / "b.log").rename(here / "b.log.1")
+    _write(here / "b.log", 900, 1)
+    got = _reads(plan(["a.log", "b.log"], known[::-1], since=0.0))
+    assert [g[:2] for g in got] == [("b.log.1", "rotated"), ("a.log", "continued"), ("b.log", "new")]
+    assert got[0][2:] == (len(b), len(b) + len(b2)) and got[1][2:] == (len(a), len(a) + len(a2))
+
+
+def test_a_plan_looks_at_each_file_once_when_nothing_moves(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.read import follow
+
+    _write(here / "a.log", 0, 20)
+    _write(here / "b.log", 100, 20)
+    looks: list[str] = []
+    look = follow._look
+
+    def counted(path: str) -> object:
+        looks.append(path)
+        return look(path)
+
+    monkeypatch.setattr(follow, "_look", counted)
+    with plan(["a.log", "b.log"], ()) as fp:
+        assert len(fp.reads) == 2
+    assert sorted(looks) == ["a.log", "b.log"]
+
+
+def test_a_planned_source_holds_the_first_bytes_of_a_plain_file_only(here: Path) -> None:
+    data = _write(here / "app.log", 0, 30)
+    with gzip.open(here / "app.log.1.gz", "wb") as gz:
+        gz.write(b"".join(_line(i) for i in range(300, 330)))
+    with plan(["app.log", "app.log.1.gz"], ()) as fp:
+        intact = {os.path.basename(p.source.name): (p.source.intact, p.source.stop) for p in fp.reads}
+        states = {os.path.basename(p.after.path): p.after for p in fp.reads}
+    assert intact == {"app.log": (data[:1024], len(data)), "app.log.1.gz": (b"", None)}
+    # a compressed file's fingerprint covers its decompressed head, however small the file on disk
+    gz_state = states["app.log.1.gz"]
+    assert gz_state.fp_bytes == 1024 > (here / "app.log.1.gz").stat().st_size
+
+
+def test_a_file_gone_on_the_last_look_is_a_clear_error(here: Path) -> None:
+    from mlmon.errors import NoInputError
+    from mlmon.read.follow import _planned
+
+    _write(here / "app.log", 0, 3)
+    seen = _look("app.log")
+    assert seen is not None
+    (here / "app.log").unlink()
+    with pytest.raises(NoInputError) as e:
+        _planned(seen, 0, 0, "new", [], False)
+    assert str(e.value) == "cannot read 'app.log': it changed while mlmon looked at it"
