@@ -15,6 +15,7 @@ class Plan:
         features: tuple[str, list[tuple[bool, str]]] | None,
         marker: bytes | None,
         success_values: list[str],
+        naive_utc: bool = False,
     ) -> None: ...
 
 def parse_block(plan: Plan, data: bytes, first_line: int) -> tuple[Any, ...]: ...

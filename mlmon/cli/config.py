@@ -410,6 +410,13 @@ def starter(log: str, baseline: str | None, *, where: str | None = None) -> str:
             "# warning = 0.01",
             "# critical = 0.05",
             "",
+            *([
+                "[[rules]]",
+                'metric = "drift.multivariate"  # the numeric features together: a correlation broke',
+                "# warning = 0.1            # limits on the rise of the PCA reconstruction error,",
+                "# critical = 0.5           # in reference standard deviations",
+                "",
+            ] if base.multivariate is not None else []),
             "# missing_share.* runs by default with a baseline: records without a feature's value,",
             "# against training's share. A rule of your own replaces the default:",
             "# [[rules]]",

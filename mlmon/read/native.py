@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlmon.read.jsonlines import BlockParser, BlockResult, Layout, Piece, long_digit_run
-from mlmon.read.records import NOT_BAD, Kind, ReadPlan
+from mlmon.read.records import NOT_BAD, TS_NS, Kind, ReadPlan, naive_is_utc
 
 _native: ModuleType | None
 try:
@@ -81,7 +81,15 @@ def _compile(plan: ReadPlan) -> Any:
         (f.features, [(s.kind is Kind.NUMERIC, s.name) for s in plan.features]) if plan.features else None
     )
     marker = plan.record_marker.encode() if plan.record_marker else None
-    return _native.Plan(f.timestamp, plan.by, summary, features, marker, sorted(plan.success_values))
+    return _native.Plan(
+        f.timestamp,
+        plan.by,
+        summary,
+        features,
+        marker,
+        sorted(plan.success_values),
+        naive_is_utc(plan.log_timezone),
+    )
 
 
 class NativeBlockParser(BlockParser):
@@ -104,6 +112,8 @@ class NativeBlockParser(BlockParser):
         self._codes: tuple[str, ...] = _native.CODES
         self._uncertain = self._codes.index("uncertain")
         self._non_record = self._codes.index("non_record")
+        # the canonical columns, then the timestamps the Rust side read (check_rows reads the rest)
+        self._native_schema = self.schema.append(pa.field(TS_NS, pa.int64()))
 
     def parse(
         self, data: bytes, first_line: int, *, tail: bool = False, n_lines: int | None = None
@@ -168,7 +178,8 @@ class NativeBlockParser(BlockParser):
                     break
         if extra_rows:
             more = pa.table(
-                {name: [r.get(name) for r in extra_rows] for name in self.schema.names}, schema=self.schema
+                {name: [r.get(name) for r in extra_rows] for name in self._native_schema.names},
+                schema=self._native_schema,
             )
             at = np.concatenate([row_at, np.asarray(extra_lines, dtype=np.int64)])
             order = np.argsort(at, kind="stable")
@@ -181,11 +192,11 @@ class NativeBlockParser(BlockParser):
     def _table(self, n: int, cols: list[tuple[str, Any, int, Any, Any]]) -> pa.Table:
         """The Rust buffers as an Arrow table of the canonical schema (wrapped, not copied)."""
         arrays = []
-        for (kind, valid, nulls, values, offsets), field in zip(cols, self.schema, strict=True):
+        for (kind, valid, nulls, values, offsets), field in zip(cols, self._native_schema, strict=True):
             validity = None if valid is None else pa.py_buffer(valid)
             if kind == "str":
                 buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(values)]
             else:
                 buffers = [validity, pa.py_buffer(values)]
             arrays.append(pa.Array.from_buffers(field.type, n, buffers, null_count=nulls))
-        return pa.Table.from_arrays(arrays, schema=self.schema)
+        return pa.Table.from_arrays(arrays, schema=self._native_schema)

@@ -43,6 +43,9 @@ KEY = "join_key"
 FEATURE_PREFIX = "feature:"
 TS_TEXT = "_ts_text"
 TS_NUM = "_ts_num"
+TS_NS = "_ts_ns"
+"""The native reader's timestamps (int64 UTC nanoseconds) where it read them; null where
+`parse_timestamps` reads `_ts_text`/`_ts_num` instead. Other readers leave the column out."""
 ROW_REASON = "_reason"
 TYPE_ERRORS = "_type_errors"
 """Per row, the features (indices into the plan's features, comma-separated) whose value had the
@@ -209,16 +212,46 @@ def check_rows(
         if require and TYPE_ERRORS in names:  # a feature of the wrong type is there, not missing
             present |= ~_null_mask(raw.column(TYPE_ERRORS))
         mark(~present, "missing_field")
-    ts, bad_ts = parse_timestamps(raw.column(TS_TEXT), raw.column(TS_NUM), plan.log_timezone)
+    if TS_NS in names:
+        ts, bad_ts = _finish_timestamps(raw, plan.log_timezone)
+    else:
+        ts, bad_ts = parse_timestamps(raw.column(TS_TEXT), raw.column(TS_NUM), plan.log_timezone)
     mark(bad_ts, "bad_timestamp")
     keep = reason == 0
-    table = raw.drop_columns([TS_TEXT, TS_NUM]).append_column(TIMESTAMP, ts)
+    table = raw.drop_columns([c for c in (TS_TEXT, TS_NUM, TS_NS) if c in names]).append_column(TIMESTAMP, ts)
     for i, fld in enumerate(table.schema):
         if fld.name.startswith(FEATURE_PREFIX) and pa.types.is_string(fld.type):
             table = table.set_column(i, fld.name, normalize_category(table.column(i)))
     if not keep.all():
         table = table.filter(pa.array(keep))
     return Checked(table, reason)
+
+
+def _finish_timestamps(raw: pa.Table, tz: str) -> tuple[pa.Array, np.ndarray]:
+    """The native reader's timestamps, and `parse_timestamps` for the rows it left to Python."""
+    ns = _as_array(raw.column(TS_NS), pa.int64())
+    left = ns.null_count
+    if left == 0:
+        return ns.cast(_TS_TYPE), np.zeros(len(ns), dtype=bool)
+    known = ~_null_mask(ns)
+    out = np.array(pc.fill_null(ns, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    bad = np.zeros(len(ns), dtype=bool)
+    idx = np.flatnonzero(~known)
+    rest = pa.array(idx)
+    ts, rest_bad = parse_timestamps(
+        _as_array(raw.column(TS_TEXT), pa.string()).take(rest),
+        _as_array(raw.column(TS_NUM), pa.float64()).take(rest),
+        tz,
+    )
+    out[idx] = np.asarray(pc.fill_null(ts.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    known[idx] = ~_null_mask(ts)
+    bad[idx] = rest_bad
+    return pa.array(out, _TS_TYPE, mask=~known), bad
+
+
+def naive_is_utc(tz: str) -> bool:
+    """Whether `parse_timestamps` reads a time with no offset as UTC under this --log-timezone."""
+    return tz in ("UTC", "utc", "Z")
 
 
 def normalize_category(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -343,7 +376,7 @@ def _cast_all(t: pa.Array, aware: bool, tz: str) -> np.ndarray:
         ts = pc.cast(t, _TS_TYPE)
     else:
         naive = pc.cast(t, pa.timestamp("ns"))
-        if tz in ("UTC", "utc", "Z"):
+        if naive_is_utc(tz):
             ts = pc.cast(naive, _TS_TYPE)
         else:
             ts = pc.assume_timezone(

@@ -368,11 +368,12 @@ def _feature_rules(
         r = replace(rule, warning=warn, critical=crit)
     else:
         r = rule
-    chosen = (
-        tuple(f for f in features if applies(kind, f))
-        if feature == "*"
-        else tuple(f for f in features if f.name == feature)
-    )
+    if feature == "*":
+        chosen = tuple(f for f in features if applies(kind, f))
+    elif feature.endswith(".*"):  # `drift.prediction.*`: every prediction
+        chosen = tuple(f for f in features if f.name.startswith(feature[:-1]) and applies(kind, f))
+    else:
+        chosen = tuple(f for f in features if f.name == feature)
     if not chosen:
         return [
             RuleResult(
@@ -431,6 +432,8 @@ def applies(kind: str, f: FeatureDrift) -> bool:
     another scale than a feature's."""
     if f.role == "multivariate":
         return False
+    if kind == "type_errors":  # the reader counts type errors of features only
+        return f.role == "feature"
     if kind == "mean_deviation":
         return f.kind == "numeric"
     if kind == "unseen":

@@ -111,8 +111,10 @@ def errors(model: PcaModel, x: np.ndarray) -> np.ndarray:
     Euclidean distance between the standardised row and its projection on the components."""
     c = np.asarray(model.components, dtype=np.float64)
     z = (x - np.asarray(model.mean)) / np.asarray(model.scale)
-    residual = z - (z @ c.T) @ c
-    out: np.ndarray = np.sqrt(np.einsum("ij,ij->i", residual, residual))
+    # |z - proj(z)|^2 = |z|^2 - |z C'|^2 for orthonormal components: one product, not two
+    kept = z @ c.T
+    squared = np.einsum("ij,ij->i", z, z) - np.einsum("ij,ij->i", kept, kept)
+    out: np.ndarray = np.sqrt(np.maximum(squared, 0.0))
     return out
 
 

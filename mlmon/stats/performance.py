@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-from scipy import stats as sps
 
 from mlmon.stats.labels import Joined, as_class
 from mlmon.stats.summary import wilson
@@ -100,6 +99,8 @@ def _mean_interval(name: str, x: np.ndarray) -> Metric:
     mean = float(np.mean(x))
     if n < 2:
         return Metric(name, mean, None, None, n, "one value: no interval")
+    from scipy import stats as sps  # only with labels: a summary without them starts without scipy
+
     half = float(sps.t.ppf(0.975, n - 1)) * float(np.std(x, ddof=1)) / math.sqrt(n)
     return Metric(name, mean, mean - half, mean + half, n)
 
@@ -119,6 +120,8 @@ def _percentile(draws: np.ndarray) -> tuple[float, float]:
 
 def _roc_auc(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
     """ROC AUC (the Mann-Whitney statistic, ties counted half) and DeLong's variance."""
+    from scipy import stats as sps  # only with labels: a summary without them starts without scipy
+
     pos, neg = score[y], score[~y]
     n1, n0 = len(pos), len(neg)
     ranks = sps.rankdata(score)

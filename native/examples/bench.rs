@@ -7,6 +7,12 @@ use std::time::Instant;
 fn main() {
     let path = std::env::args().nth(1).expect("a JSON-lines file");
     let data = std::fs::read(path).expect("readable");
+    // BENCH_ONLY=summary|drift times one plan only and skips the floors (for `perf stat`)
+    let only = std::env::var("BENCH_ONLY").ok();
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
     let names: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
     for (label, features) in [
         ("summary", None),
@@ -21,6 +27,9 @@ fn main() {
             )),
         ),
     ] {
+        if only.as_deref().is_some_and(|o| o != label) {
+            continue;
+        }
         let plan = Plan::new(
             Fields {
                 timestamp: "timestamp",
@@ -31,17 +40,20 @@ fn main() {
             None,
             vec!["success".into(), "ok".into()],
         );
-        // the best of five rounds: the first also pays for faulting in the columns' pages
+        // the best of the rounds: the first also pays for faulting in the columns' pages
         let (mut best, mut lines) = (f64::INFINITY, 0);
-        for _ in 0..5 {
+        for _ in 0..rounds {
             let t = Instant::now();
             lines = block::parse(&plan, &data, 1).lines;
             best = best.min(t.elapsed().as_secs_f64());
         }
         println!(
-            "{label}: {lines} lines in {best:.3} s (best of 5): {:.0} ns/line",
+            "{label}: {lines} lines in {best:.3} s (best of {rounds}): {:.0} ns/line",
             best * 1e9 / lines as f64
         );
+    }
+    if only.is_some() {
+        return;
     }
     let t = Instant::now();
     let mut n = 0;

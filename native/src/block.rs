@@ -8,7 +8,8 @@
 use memchr::{memchr_iter, memmem};
 use serde::de::{Deserialize, IgnoredAny};
 
-use crate::columns::{BoolCol, Col, F64Col, StrCol, Text};
+use crate::columns::{BoolCol, Col, F64Col, I64Col, StrCol, Text};
+use crate::instant;
 use crate::plan::{FeatureKind, Plan};
 use crate::walk::{Val, Walk};
 
@@ -59,6 +60,8 @@ struct Columns {
     features: Vec<Col>,
     /// `_type_errors`: the indices of the features whose value had the wrong type, comma-separated.
     type_errors: Option<StrCol>,
+    /// The timestamp in UTC nanoseconds, null where Python must read it (after every canonical column).
+    ts_ns: I64Col,
     rows: usize,
 }
 
@@ -83,6 +86,7 @@ impl Columns {
                 .as_ref()
                 .filter(|f| !f.specs.is_empty())
                 .map(|_| StrCol::default()),
+            ts_ns: I64Col::default(),
             rows: 0,
         }
     }
@@ -108,6 +112,7 @@ impl Columns {
         if let Some(t) = &mut self.type_errors {
             t.truncate(n);
         }
+        self.ts_ns.truncate(n);
     }
 
     fn into_vec(self) -> Vec<Col> {
@@ -128,6 +133,7 @@ impl Columns {
         if let Some(t) = self.type_errors {
             out.push(Col::Str(t));
         }
+        out.push(Col::I64(self.ts_ns));
         out
     }
 }
@@ -139,6 +145,7 @@ pub fn parse(plan: &Plan, data: &[u8], first_line: i64) -> BlockOut {
         plan,
         walk: Walk::new(&plan.trie, keep),
         cols: Columns::new(plan),
+        block: simdutf8::basic::from_utf8(data).ok(),
     };
     let mut out = BlockOut {
         lines: 0,
@@ -174,6 +181,8 @@ struct LineParser<'p> {
     plan: &'p Plan,
     walk: Walk,
     cols: Columns,
+    /// The whole block, when it is valid UTF-8 (nearly always): its lines need no check of their own.
+    block: Option<&'p str>,
 }
 
 #[inline]
@@ -299,7 +308,7 @@ fn flag(v: Val) -> Result<Option<bool>, Why> {
     }
 }
 
-impl LineParser<'_> {
+impl<'p> LineParser<'p> {
     /// `BlockParser._line`: the reason code of one line (ROW when it gave a row).
     fn line(&mut self, line: &[u8], first: bool) -> u8 {
         let line = if first && line.starts_with(BOM) {
@@ -319,7 +328,7 @@ impl LineParser<'_> {
         let Some(text) = self.record_text(line) else {
             return not_a_record(line);
         };
-        let Ok(s) = std::str::from_utf8(text) else {
+        let Some(s) = self.utf8(text) else {
             return BAD_ENCODING;
         };
         if text.len() > 2 * MAX_OPEN && open_count(text) > MAX_OPEN {
@@ -328,7 +337,7 @@ impl LineParser<'_> {
         if self.walk.parse(&self.plan.trie, s).is_err() || long_digit_run(text) {
             return UNCERTAIN;
         }
-        match self.record(line) {
+        match self.record(line, s) {
             Ok(()) => {
                 self.cols.rows += 1;
                 ROW
@@ -342,6 +351,22 @@ impl LineParser<'_> {
                 }
             }
         }
+    }
+
+    /// A record's text as UTF-8, or None when it is not. In a valid block it is a slice between
+    /// ASCII bytes (or after the UTF-8 marker, or the BOM), so on character boundaries: `get` takes
+    /// it without looking at its bytes again.
+    fn utf8<'l>(&self, text: &'l [u8]) -> Option<&'l str>
+    where
+        'p: 'l,
+    {
+        if let Some(block) = self.block {
+            let at = text.as_ptr() as usize - block.as_ptr() as usize;
+            if let Some(s) = block.get(at..at + text.len()) {
+                return Some(s);
+            }
+        }
+        simdutf8::basic::from_utf8(text).ok()
     }
 
     /// `record_text`: the JSON part of a line, or None when it holds no record.
@@ -374,10 +399,10 @@ fn get(walk: &Walk, mut cur: Val, path: &[usize]) -> Result<Val, Why> {
 }
 
 /// `_text`: text, a boolean as `true`/`false`, an integer in decimal.
-fn text(walk: &Walk, v: Val) -> Result<Option<Text<'_>>, Why> {
+fn text<'a>(walk: &'a Walk, src: &'a str, v: Val) -> Result<Option<Text<'a>>, Why> {
     match v {
         Val::None => Ok(None),
-        Val::Str(s, e) => Ok(Some(Text::Str(walk.text(s, e)))),
+        Val::Str(s, e) => Ok(Some(Text::Str(walk.text(src, s, e)))),
         Val::Bool(b) => Ok(Some(Text::Str(if b { "true" } else { "false" }))),
         Val::Int(i) => Ok(Some(Text::Int(i as i128))),
         Val::UInt(u) => Ok(Some(Text::Int(u as i128))),
@@ -420,9 +445,12 @@ fn is_success(values: &[String], status: &str) -> Result<bool, Why> {
 }
 
 impl LineParser<'_> {
-    /// `exact_record`: push one record's canonical values (the caller rolls back on an error).
-    fn record(&mut self, line: &[u8]) -> Result<(), Why> {
-        let LineParser { plan, walk, cols } = self;
+    /// `exact_record`: push one record's canonical values (the caller rolls back on an error);
+    /// `src` is the record text the walk parsed last.
+    fn record(&mut self, line: &[u8], src: &str) -> Result<(), Why> {
+        let LineParser {
+            plan, walk, cols, ..
+        } = self;
         let walk = &*walk;
         if walk.slots[0] != Val::Obj {
             return Err(Why::WrongType);
@@ -430,43 +458,52 @@ impl LineParser<'_> {
         let root = Val::Obj;
         match get(walk, root, &plan.timestamp)? {
             Val::Str(s, e) => {
-                let t = walk.text(s, e);
+                let t = walk.text(src, s, e);
                 cols.ts_text.push(Some(t));
                 cols.ts_num.push(None);
+                cols.ts_ns.push(instant::text_ns(t, plan.naive_utc));
             }
             Val::None => {
                 // no time of its own: the logging prefix's time, if the line has one
-                cols.ts_text.push(prefix_time(line));
+                let t = prefix_time(line);
+                cols.ts_text.push(t);
                 cols.ts_num.push(None);
+                cols.ts_ns
+                    .push(t.and_then(|t| instant::text_ns(t, plan.naive_utc)));
             }
             other => {
                 let n = number(other)?;
                 cols.ts_text.push(None);
                 cols.ts_num.push(n);
+                cols.ts_ns.push(n.and_then(instant::epoch_ns));
             }
         }
         if let Some(by) = &plan.by {
-            let g = text(walk, get(walk, root, by)?)?;
+            let g = text(walk, src, get(walk, root, by)?)?;
             let col = cols.group.as_mut().expect("a group column with `by`");
             col.push_text(g);
         }
         if let Some(s) = &plan.summary {
             let latency = number(get(walk, root, &s.latency)?)?;
-            let status = text(walk, get(walk, root, &s.status)?)?;
+            let status = text(walk, src, get(walk, root, &s.status)?)?;
             let success_flag = flag(get(walk, root, &s.success)?)?;
             let success = match status {
                 Some(Text::Str(st)) => Some(is_success(&plan.success_values, st)?),
-                Some(Text::Int(i)) => Some(is_success(&plan.success_values, &i.to_string())?),
+                Some(Text::Int(i)) => {
+                    let mut digits = itoa::Buffer::new();
+                    let text = crate::columns::int_text(&mut digits, i);
+                    Some(is_success(&plan.success_values, text)?)
+                }
                 None => success_flag,
             };
             let pred = get(walk, root, &s.prediction)?;
             let (class, confidence, value) = match pred {
                 Val::Obj | Val::None => {
-                    let class = text(walk, get(walk, root, &s.pred_class)?)?;
+                    let class = text(walk, src, get(walk, root, &s.pred_class)?)?;
                     let confidence = number(get(walk, root, &s.confidence)?)?;
                     (class, confidence, None)
                 }
-                Val::Str(..) | Val::Bool(_) => (text(walk, pred)?, None, None),
+                Val::Str(..) | Val::Bool(_) => (text(walk, src, pred)?, None, None),
                 Val::Int(_) | Val::UInt(_) | Val::Float(_) => (None, None, number(pred)?),
                 Val::List(..) => return Err(Why::WrongType),
             };
@@ -513,7 +550,7 @@ impl LineParser<'_> {
                         }
                     }
                     FeatureKind::Categorical => {
-                        let t = match text(walk, v) {
+                        let t = match text(walk, src, v) {
                             Err(Why::WrongType) => {
                                 wrong.push(j);
                                 None

@@ -6,6 +6,7 @@
 
 pub mod block;
 pub mod columns;
+pub mod instant;
 pub mod plan;
 pub mod slots;
 pub mod walk;
@@ -100,9 +101,10 @@ pub struct PyPlan {
 impl PyPlan {
     /// timestamp: dotted path; by: path or None; summary: the six serving paths (latency, status,
     /// success, prediction, pred_class, confidence) or None; features: (path, [(numeric, name)])
-    /// or None; marker: bytes or None; success_values: lower-case status texts meaning success.
+    /// or None; marker: bytes or None; success_values: lower-case status texts meaning success;
+    /// naive_utc: times with no offset are UTC (else the native reader leaves them to Python).
     #[new]
-    #[pyo3(signature = (timestamp, by, summary, features, marker, success_values))]
+    #[pyo3(signature = (timestamp, by, summary, features, marker, success_values, naive_utc=false))]
     fn new(
         timestamp: String,
         by: Option<String>,
@@ -110,6 +112,7 @@ impl PyPlan {
         features: Option<(String, Vec<(bool, String)>)>,
         marker: Option<Vec<u8>>,
         success_values: Vec<String>,
+        naive_utc: bool,
     ) -> PyPlan {
         let fields = Fields {
             timestamp: &timestamp,
@@ -139,9 +142,9 @@ impl PyPlan {
                 (path.as_str(), specs)
             }),
         };
-        PyPlan {
-            plan: Plan::new(fields, marker.filter(|m| !m.is_empty()), success_values),
-        }
+        let mut plan = Plan::new(fields, marker.filter(|m| !m.is_empty()), success_values);
+        plan.naive_utc = naive_utc;
+        PyPlan { plan }
     }
 }
 
@@ -158,7 +161,8 @@ fn bits(py: Python<'_>, b: Bits) -> PyResult<(PyObject, usize)> {
 /// Returns (lines, counts, bad_index, bad_code, bad_start, bad_end, row_lines, columns) where
 /// counts are per reason code, the bad_* buffers describe every line that is neither a row nor
 /// blank, and each column is (kind, validity or None, null_count, values, offsets or None) with
-/// kind "f64", "bool" or "str".
+/// kind "f64", "i64", "bool" or "str". The last column is the timestamp in UTC nanoseconds where
+/// the native reader could read it (null: Python reads the row's `_ts_text`/`_ts_num`).
 #[pyfunction]
 fn parse_block<'py>(
     py: Python<'py>,
@@ -184,6 +188,16 @@ fn parse_block<'py>(
                     valid,
                     nulls,
                     buf(py, BufData::F64(c.values))?.into_any(),
+                    py.None(),
+                )
+            }
+            Col::I64(c) => {
+                let (valid, nulls) = bits(py, c.valid)?;
+                (
+                    "i64",
+                    valid,
+                    nulls,
+                    buf(py, BufData::I64(c.values))?.into_any(),
                     py.None(),
                 )
             }

@@ -3,12 +3,48 @@
 use std::collections::HashMap;
 
 /// One key of the trie: a field mlmon reads, or an object on the way to one.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Node {
     pub name: String,
+    /// The name's `KeySig`, compared before (and for names up to 16 bytes instead of) the bytes.
+    pub sig: KeySig,
     pub children: Vec<usize>,
     /// Children by name, for objects with many wanted keys (named features).
     pub index: Option<HashMap<String, usize>>,
+}
+
+/// A key's length and two machine words of its bytes: for keys of up to 16 bytes the words hold
+/// every byte (overlapping loads from both ends), so two keys of that length are equal exactly
+/// when their signatures are; longer keys compare their bytes after the signature matched.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct KeySig {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl KeySig {
+    #[inline]
+    pub fn of(s: &[u8]) -> KeySig {
+        let len = s.len();
+        let (head, tail) = if len >= 8 {
+            (
+                u64::from_le_bytes(s[..8].try_into().expect("8 bytes")),
+                u64::from_le_bytes(s[len - 8..].try_into().expect("8 bytes")),
+            )
+        } else if len >= 4 {
+            (
+                u32::from_le_bytes(s[..4].try_into().expect("4 bytes")) as u64,
+                u32::from_le_bytes(s[len - 4..].try_into().expect("4 bytes")) as u64,
+            )
+        } else if len > 0 {
+            let b = |i: usize| s[i] as u64;
+            (b(0) | b(len / 2) << 8 | b(len - 1) << 16, 0)
+        } else {
+            (0, 0)
+        };
+        KeySig { len, head, tail }
+    }
 }
 
 /// The wanted keys of a record; node 0 is the record itself.
@@ -56,6 +92,7 @@ impl Trie {
                 let id = self.nodes.len();
                 self.nodes.push(Node {
                     name: part.to_owned(),
+                    sig: KeySig::of(part.as_bytes()),
                     ..Node::default()
                 });
                 self.nodes[at].children.push(id);
@@ -85,10 +122,11 @@ impl Trie {
         if let Some(index) = &n.index {
             return index.get(key).copied();
         }
-        n.children
-            .iter()
-            .copied()
-            .find(|&c| self.nodes[c].name.as_str() == key)
+        let sig = KeySig::of(key.as_bytes());
+        n.children.iter().copied().find(|&c| {
+            let child = &self.nodes[c];
+            child.sig == sig && (sig.len <= 16 || child.name.as_str() == key)
+        })
     }
 }
 
@@ -131,6 +169,8 @@ pub struct Plan {
     pub marker: Option<Vec<u8>>,
     /// Status texts that mean success (compared with the lower-cased status).
     pub success_values: Vec<String>,
+    /// Times with no offset are UTC (the log's time zone is UTC); else Python reads them.
+    pub naive_utc: bool,
 }
 
 /// The summary field paths under mlmon's default field options (latency, status, success,
@@ -185,6 +225,7 @@ impl Plan {
             features,
             marker,
             success_values,
+            naive_utc: false,
         }
     }
 }
@@ -206,6 +247,50 @@ mod tests {
         assert_eq!(t.child(0, "prediction"), Some(b[0]));
         assert_eq!(t.child(b[0], "class"), Some(a[1]));
         assert_eq!(t.child(0, "nope"), None);
+    }
+
+    #[test]
+    fn keys_match_by_signature_only_when_equal() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "abcd",
+            "abce",
+            "abcde",
+            "abxde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghijklmno",
+            "abcdefghijklmnop",
+            "abcdefghXjklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "abcdefgh_ijklmnopq",
+            "é",
+            "e\u{301}",
+        ];
+        let mut t = Trie::default();
+        let ids: Vec<usize> = names.iter().map(|n| t.insert_key(0, n)[0]).collect();
+        let root = Trie {
+            nodes: t.nodes.clone(),
+        };
+        for (name, id) in names.iter().zip(&ids) {
+            assert_eq!(root.child(0, name), Some(*id), "{name:?}");
+        }
+        for other in [
+            "abcdefgh_ijklmnopr",
+            "abcdefghijklmnoq",
+            "abcdf",
+            "x",
+            "abcdefghijklmnop ",
+        ] {
+            assert_eq!(root.child(0, other), None, "{other:?}");
+        }
     }
 
     #[test]

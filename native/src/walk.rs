@@ -20,12 +20,16 @@ pub enum Val {
     UInt(u64),
     /// A number serde_json read as a float (also `-0` and integers beyond 64 bits).
     Float(f64),
-    /// A string: a byte range of the walk's text arena.
+    /// A string: a byte range of the record text (start marked with `BORROWED`) when it has no
+    /// escapes, else of the walk's text arena.
     Str(u32, u32),
     Obj,
     /// A list: a range of the walk's kept elements (empty unless the node keeps them).
     List(u32, u32),
 }
+
+/// Marks a `Val::Str` start that is an offset into the record text rather than the arena.
+const BORROWED: u32 = 1 << 31;
 
 /// The values of one record at the trie's nodes.
 pub struct Walk {
@@ -38,6 +42,8 @@ pub struct Walk {
     pub elems: Vec<Val>,
     /// The node whose list elements are kept (positional features), or usize::MAX.
     keep_list: usize,
+    /// Address of the record text being parsed: strings without escapes are ranges of it.
+    src: usize,
 }
 
 impl Walk {
@@ -51,6 +57,7 @@ impl Walk {
             arena: String::new(),
             elems: Vec::new(),
             keep_list: keep_list.unwrap_or(usize::MAX),
+            src: 0,
         }
     }
 
@@ -65,9 +72,10 @@ impl Walk {
         }
     }
 
-    /// Parse one record text (the whole text must be one JSON value).
+    /// Parse one record text (the whole text must be one JSON value, below 2 GiB).
     pub fn parse(&mut self, trie: &Trie, text: &str) -> Result<(), serde_json::Error> {
         self.reset();
+        self.src = text.as_ptr() as usize;
         let mut de = serde_json::Deserializer::from_str(text);
         NodeSeed {
             walk: self,
@@ -78,14 +86,25 @@ impl Walk {
         de.end()
     }
 
-    pub fn text(&self, start: u32, end: u32) -> &str {
-        &self.arena[start as usize..end as usize]
+    /// The text of a `Val::Str` of the record `src` that was parsed last.
+    pub fn text<'a>(&'a self, src: &'a str, start: u32, end: u32) -> &'a str {
+        if start & BORROWED != 0 {
+            &src[(start & !BORROWED) as usize..end as usize]
+        } else {
+            &self.arena[start as usize..end as usize]
+        }
     }
 
     fn push_str(&mut self, s: &str) -> Val {
         let start = self.arena.len() as u32;
         self.arena.push_str(s);
         Val::Str(start, self.arena.len() as u32)
+    }
+
+    /// A string that is a slice of the record text itself: its range, no copy.
+    fn borrowed(&self, s: &str) -> Val {
+        let start = (s.as_ptr() as usize - self.src) as u32;
+        Val::Str(start | BORROWED, start + s.len() as u32)
     }
 }
 
@@ -133,6 +152,11 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
         let val = self.walk.push_str(v);
         self.walk.slots[self.node] = val;
+        Ok(())
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        self.walk.slots[self.node] = self.walk.borrowed(v);
         Ok(())
     }
 
@@ -254,6 +278,10 @@ impl<'de> Visitor<'de> for ElemSeed<'_> {
         Ok(self.walk.push_str(v))
     }
 
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Val, E> {
+        Ok(self.walk.borrowed(v))
+    }
+
     fn visit_unit<E>(self) -> Result<Val, E> {
         Ok(Val::None)
     }
@@ -288,14 +316,18 @@ mod tests {
 
     #[test]
     fn keeps_wanted_values_and_skips_the_rest() {
-        let (_, w, ids, r) = walk(
-            &["a.b", "c", "l"],
-            r#"{"a": {"b": "x\u00e9", "z": [1, {"q": 2}]}, "c": -3, "skip": {"c": 1}, "l": [1, "t", null]}"#,
-        );
+        let text = r#"{"a": {"b": "x\u00e9", "z": [1, {"q": 2}]}, "c": -3, "skip": {"c": 1}, "l": [1, "t", null]}"#;
+        let (_, w, ids, r) = walk(&["a.b", "c", "l"], text);
         r.unwrap();
         assert_eq!(w.slots[ids[0][0]], Val::Obj);
         match w.slots[ids[0][1]] {
-            Val::Str(s, e) => assert_eq!(w.text(s, e), "x\u{e9}"),
+            Val::Str(s, e) => assert_eq!(w.text(text, s, e), "x\u{e9}"),
+            other => panic!("{other:?}"),
+        }
+        // a string without escapes is a range of the record text, not a copy
+        assert!(w.arena.len() == "x\u{e9}".len());
+        match w.elems[1] {
+            Val::Str(s, e) => assert_eq!(w.text(text, s, e), "t"),
             other => panic!("{other:?}"),
         }
         assert_eq!(w.slots[ids[1][0]], Val::Int(-3));

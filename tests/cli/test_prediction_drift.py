@@ -121,8 +121,7 @@ def test_check_rules_json_and_prometheus(tmp_path: Path, rng: np.random.Generato
     _log(tmp_path / "log.jsonl", rng, 2000, rho=0.0, conf_shift=-0.1)
     cfg = tmp_path / "mlmon.toml"
     cfg.write_text('baseline = "b.json"\n[[rules]]\nmetric = "drift.multivariate"\n'
-                   '[[rules]]\nmetric = "drift.prediction.confidence"\n'
-                   '[[rules]]\nmetric = "drift.prediction.class"\n')
+                   '[[rules]]\nmetric = "drift.prediction.*"\n')  # every prediction
     prom = tmp_path / "m.prom"
     r = cli(["check", str(tmp_path / "log.jsonl"), "--config", str(cfg), "-f", "json",
              "-o", f"prometheus:{prom}"])
@@ -131,6 +130,8 @@ def test_check_rules_json_and_prometheus(tmp_path: Path, rng: np.random.Generato
     assert res["drift.multivariate"]["status"] in ("warning", "critical")
     assert res["drift.prediction.confidence"]["status"] in ("warning", "critical")
     assert res["drift.prediction.class"]["status"] == "ok"
+    assert not any(m.startswith("type_errors.prediction") for m in res)  # the reader counts features' only
+    assert res["missing_share.prediction.class"]["status"] == "ok"  # a default rule covers predictions
     text = prom.read_text()
     assert 'mlmon_prediction_drift{prediction="prediction.confidence"} 1.0' in text
     assert 'mlmon_prediction_drift{prediction="prediction.class"} 0.0' in text

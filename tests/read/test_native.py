@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 from mlmon.errors import DataError
 from mlmon.read import native
 from mlmon.read.jsonlines import MAX_DEPTH, BlockParser, BlockResult, Layout, sniff
-from mlmon.read.records import NOT_BAD, FeatureSpec, FieldMap, Kind, ReadPlan
+from mlmon.read.records import NOT_BAD, TIMESTAMP, TS_NS, FeatureSpec, FieldMap, Kind, ReadPlan, check_rows
 
 pytestmark = pytest.mark.skipif(
     not native.available() and not os.environ.get("CI"),
@@ -84,7 +84,8 @@ def _rows(result: BlockResult) -> tuple[list[tuple[str, ...]], list[int]]:
     rows: list[tuple[str, ...]] = []
     lines: list[int] = []
     for piece in result.pieces:
-        rows += [tuple(repr(v) for v in r.values()) for r in piece.raw.to_pylist()]
+        raw = piece.raw.drop_columns([TS_NS]) if TS_NS in piece.raw.column_names else piece.raw
+        rows += [tuple(repr(v) for v in r.values()) for r in raw.to_pylist()]
         lines += [int(x) for x in piece.row_lines()]
     return rows, lines
 
@@ -118,9 +119,22 @@ def both(data: bytes, plan: ReadPlan, first_line: int = 1) -> tuple[BlockResult,
     for got, want, line in zip(n_rows, e_rows, e_lines, strict=True):
         assert got == want, f"line {line}"
     for piece in nat.pieces:
-        assert piece.raw.schema == exact_parser.schema
+        assert piece.raw.schema == exact_parser.schema.append(pa.field(TS_NS, pa.int64()))
         piece.raw.validate(full=True)
+    # the timestamps the native reader parsed, and the rest parsed in Python, are the exact path's
+    assert _checked(nat, plan) == _checked(exact, plan)
     return nat, exact
+
+
+def _checked(result: BlockResult, plan: ReadPlan) -> tuple[list[int], list[int | None]]:
+    """Every row's check verdict (0: kept) and the UTC nanoseconds of the rows kept."""
+    verdicts: list[int] = []
+    stamps: list[int | None] = []
+    for piece in result.pieces:
+        checked = check_rows(piece.raw, plan, require=())
+        verdicts += checked.rejected.tolist()
+        stamps += checked.table.column(TIMESTAMP).cast(pa.int64()).to_pylist()
+    return verdicts, stamps
 
 
 # --- the corpus ---------------------------------------------------------------------------------

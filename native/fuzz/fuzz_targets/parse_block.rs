@@ -43,6 +43,10 @@ fn column_len(col: &Col) -> usize {
             assert_eq!(c.values.len(), c.valid.len);
             c.valid.len
         }
+        Col::I64(c) => {
+            assert_eq!(c.values.len(), c.valid.len);
+            c.valid.len
+        }
         Col::Bool(c) => {
             assert_eq!(c.values.len, c.valid.len);
             c.valid.len
@@ -67,7 +71,8 @@ fuzz_target!(|input: &[u8]| {
     let Some((&kind, data)) = input.split_first() else {
         return;
     };
-    let p = plan(kind);
+    let mut p = plan(kind);
+    p.naive_utc = kind % 2 == 0;
     let first_line = 1 + i64::from(kind / 5);
     let out = parse(&p, data, first_line);
     let newlines = data.iter().filter(|&&b| b == b'\n').count();
