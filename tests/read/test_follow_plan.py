@@ -471,3 +471,60 @@ def test_a_file_gone_on_the_last_look_is_a_clear_error(here: Path) -> None:
     with pytest.raises(NoInputError) as e:
         _planned(seen, 0, 0, "new", [], False)
     assert str(e.value) == "cannot read 'app.log': it changed while mlmon looked at it"
+
+
+def test_mlmon_s_own_files_in_a_followed_folder_are_left_out_and_named(here: Path) -> None:
+    (here / "logs").mkdir()
+    data = _write(here / "logs" / "app.log", 0, 5)
+    (here / "logs" / "m.prom").write_text("# HELP mlmon_run_success 1 when ...\nmlmon_run_success 1.0\n")
+    with plan(["logs"], ()) as fp:
+        assert [(p.source.name, p.source.stop) for p in fp.reads] == [
+            (os.path.join("logs", "app.log"), len(data))]
+        left = [(os.path.basename(p), what) for p, what in fp.left_out]
+    assert left == [("m.prom", "metrics for Prometheus")]
+
+
+def test_with_a_log_missing_between_rotations_the_other_logs_are_all_read(here: Path) -> None:
+    """Following already (a state exists), a log named that is not there now (logrotate renamed it
+    and the service has not made it anew) is no error; every other log named is read."""
+    b = _write(here / "b.log", 0, 10)
+    (known,) = _read_all(plan(["b.log"], ()))
+    more = _write(here / "b.log", 10, 2, "ab")
+    a = _write(here / "a.log", 100, 3)
+    c = _write(here / "c.log", 200, 4)
+    got = _reads(plan(["a.log", "gone.log", "b.log", "c.log"], (known,)))
+    assert sorted(got) == [("a.log", "new", 0, len(a)),
+                           ("b.log", "continued", len(b), len(b) + len(more)),
+                           ("c.log", "new", 0, len(c))]
+
+
+def test_the_rotated_copies_beside_a_log_are_its_siblings(here: Path) -> None:
+    from mlmon.read.follow import siblings
+
+    rotated = ["app.log.1", "app.log.2.gz", "app.log-20261207", "app.log-20261207.bz2",
+               "app.log.2026-12-07_10-30", "app.log-2026120710.backup"]
+    for n in [*rotated, "app.log-old", "app.log.bak", "app.logx", "other.log.1"]:
+        (here / n).write_bytes(b"x\n")
+    assert siblings("app.log") == sorted(rotated)
+
+
+def test_a_planned_read_reads_the_file_looked_at_even_renamed_and_replaced_before_it(here: Path) -> None:
+    """The plan holds the file's descriptor: logrotate renaming the log and the service making it
+    anew between the plan and the read change nothing of what is read, and the state to remember
+    starts where the read starts, at the size the file had when opened."""
+    from mlmon.read.sources import ReadNotes, open_source
+
+    first = _write(here / "app.log", 0, 10)
+    (known,) = _read_all(plan(["app.log"], ()))
+    more = _write(here / "app.log", 10, 3, "ab")
+    with plan(["app.log"], (known,)) as fp:
+        (p,) = fp.reads
+        want = (len(first), len(first) + len(more), known.lines)
+        assert (p.after.offset, p.after.size, p.after.lines) == want
+        (here / "app.log").rename(here / "app.log.1")
+        _write(here / "app.log", 900, 30)
+        stream, _ = open_source(p.source, ReadNotes())
+        try:
+            assert stream.read() == more
+        finally:
+            stream.close()
