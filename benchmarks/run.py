@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -255,6 +256,31 @@ def floor_cmds(form: str, path: Path) -> dict[str, list[str]]:
     return {"cat": cat, "python-read": [sys.executable, "-c", py_read, str(path)]}
 
 
+PARSER_FLOOR = Path(__file__).resolve().parent / "parser_floor"
+
+
+def parser_floor(path: Path, n: int) -> list[Measure]:
+    """The validate-only floor (parser_floor/): strict parsers checking and skipping every line on
+    one thread, file already in memory; built with cargo when it is missing. Its seconds are the
+    parse of all lines on one core (wall = CPU); two cores could at best halve the wall time."""
+    binary = PARSER_FLOOR / "target" / "release" / "parser-floor"
+    if not binary.exists():
+        if shutil.which("cargo") is None:
+            print("  parser floor: skipped (no cargo to build benchmarks/parser_floor)")
+            return []
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=PARSER_FLOOR, check=True)
+    out = subprocess.run([str(binary), str(path), "3"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        m = re.match(r"\s+(\S+) \((.+?)\)\s+(\d+) ns/line", line)
+        if m:
+            secs = int(m.group(3)) * n / 1e9
+            found.append(Measure(f"floor:{m.group(1)}", "validate", "jsonl", [secs], [0.0], [secs],
+                                 note=f"{m.group(2)}, one thread, {m.group(3)} ns/line"))
+            print(f"  floor:{m.group(1):<12} validate jsonl {secs:8.3f} s on one core ({m.group(3)} ns/line)")
+    return found
+
+
 def from_mlmon_summary(doc: dict[str, Any]) -> dict[str, Any]:
     def row(d: dict[str, Any]) -> dict[str, Any]:
         lat = d["latency_ms"]
@@ -448,6 +474,8 @@ def main(argv: list[str] | None = None) -> None:
         for form in forms:
             for name, cmd in floor_cmds(form, files[form]).items():
                 measure(f"floor:{name}", "read", form, cmd, parse=False, null_out=True)
+        if "jsonl" in forms:
+            measures += parser_floor(files["jsonl"], n)
 
     report = render(args, measures, help_wall, tools)
     fingerprint_end = mlmon_fingerprint()
@@ -502,7 +530,8 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
                 problems = cmp(m.result, base.result)
                 agree = "= jsonl" if not problems else "**NO**"
                 mismatches += [f"duckdb {m.form} vs duckdb jsonl, {m.task}: {p}" for p in problems]
-        rows.append([m.tool, m.task, m.form, fmt_wall(m.wall), f"{m.cpu:.2f}", f"{m.rss:.0f}",
+        rss = "–" if m.task == "validate" else f"{m.rss:.0f}"  # the parser floor runs in memory
+        rows.append([m.tool, m.task, m.form, fmt_wall(m.wall), f"{m.cpu:.2f}", rss,
                      fmt_rate(n, m.wall), r_duck, r_cpu, r_pand, agree])
     if help_wall is not None:
         rows.append(["mlmon", "--help", "–", fmt_wall(help_wall), "–", "–", "–", "–", "–", "–", "–"])
@@ -526,6 +555,12 @@ def render(args: argparse.Namespace, measures: list[Measure], help_wall: float |
                      "pandas runs only on .jsonl"
                      + ("" if n <= args.skip_pandas_above else
                         f" and was skipped (--skip-pandas-above {args.skip_pandas_above:,})") + ".")
+    if any(m.task == "validate" for m in measures):
+        lines_out.append("")
+        lines_out.append("`floor:*` validate rows: the validate-only floor (`benchmarks/parser_floor`): "
+                         "a strict parser checking and skipping every line of the .jsonl, already in "
+                         "memory, on one thread (best of 3 rounds; its wall and CPU are the same). No "
+                         "strict reader runs below it; two cores could at best halve its wall time.")
     lines_out.append("")
     drift_tables(lines_out, measures)
     if mismatches:

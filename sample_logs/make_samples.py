@@ -16,7 +16,7 @@ Files written next to this script:
                               ``country`` only.
 * ``predictions_ids.jsonl``   2000 predictions of a binary model over four hours, each with a
                               ``request_id``; right 90% of the time for two hours, then 78%.
-* ``labels.jsonl``            the true ``label`` of 1,400 of them (70%, as labels arrive later),
+* ``labels.csv``              the true ``label`` of 1,400 of them (70%, as labels arrive later),
                               one label repeated and one for a request not in the log.
 
 Injected drift in ``predictions.jsonl`` / ``predictions.log`` (records 1000..1999):
@@ -274,7 +274,7 @@ def make_mixed(rng: np.random.Generator) -> None:
 def make_labelled(rng: np.random.Generator) -> None:
     """A binary model's predictions with request ids, and the labels that came in later."""
     preds: list[str] = []
-    labels: list[str] = []
+    labels: list[str] = ["request_id,label"]
     for i in range(2000):
         ts = START + timedelta(seconds=7.2 * i)
         truth = int(rng.random() < 0.4)
@@ -288,11 +288,11 @@ def make_labelled(rng: np.random.Generator) -> None:
             "latency_ms": r(float(rng.gamma(2.0, 12.0)), 2), "status": "success",
         }))
         if rng.random() < 0.7:
-            labels.append(json.dumps({"request_id": rid, "label": truth}))
-    labels.append(labels[0])  # delivered twice: used once
-    labels.append(json.dumps({"request_id": "req-99999", "label": 1}))  # a request not in the log
+            labels.append(f"{rid},{truth}")
+    labels.append(labels[1])  # delivered twice: used once
+    labels.append("req-99999,1")  # a request not in the log
     write_text(OUT_DIR / "predictions_ids.jsonl", preds)
-    write_text(OUT_DIR / "labels.jsonl", labels)
+    write_text(OUT_DIR / "labels.csv", labels)
 
 
 def main() -> None:
@@ -312,7 +312,7 @@ def main() -> None:
         "training_mixed.csv",
         "predictions_named.jsonl",
         "predictions_ids.jsonl",
-        "labels.jsonl",
+        "labels.csv",
     ):
         path = OUT_DIR / name
         print(f"{path}  {path.stat().st_size:,} bytes")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from mlmon.api.report_data import ReportWindows
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _Read, _read, _serving_plan, freshness
 from mlmon.api.trend_report import TrendReport, trend_report
 from mlmon.read.reader import InputReport, ReadOptions, check_budget
@@ -22,10 +24,15 @@ from mlmon.stats.distributions import Distribution, distributions
 from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.stats.performance import QualityReport
+
 
 @dataclass(frozen=True)
-class CheckReport:
-    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result."""
+class CheckReport(Result):
+    """One `check` run: what was read, the summary, the drift of each feature, and each rule's result.
+    `to_pandas()`: one row per rule."""
 
     input: InputReport
     records: int
@@ -43,6 +50,19 @@ class CheckReport:
     """With `views` (an HTML output): the records window by window, for the page's plots."""
     distributions: tuple[Distribution, ...] = ()
     """With `views` and a baseline: each feature's distribution in the log and the baseline."""
+    quality: QualityReport | None = None
+    """Realized performance against the labels (None without labels)."""
+
+    def to_dict(self, *, config: str | None = None, notifications: list[dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
+        """The JSON document of `mlmon check` (`config`: the config file's path, `notifications`:
+        what each delivery did)."""
+        from mlmon.api.documents import check_doc
+
+        return check_doc(self, config=config, notifications=notifications or [])
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        return list(doc["results"]), ("name", "metric", "group", "status", "compared", "threshold")
 
 
 def check(
@@ -60,6 +80,7 @@ def check(
     on_bytes: Callable[[int], None] | None = None,
     incremental: bool = False,
     views: bool = False,
+    labels: LabelOptions | None = None,
 ) -> CheckReport:
     """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
 
@@ -76,6 +97,12 @@ def check(
     plan, require = _serving_plan(plan, (plan or ReadPlan()).by, baseline)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulator(baseline) if baseline is not None else None
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
+        plan = with_join(plan, labels)
     win = (
         ReportWindows(None, timezone=plan.log_timezone, summary=summary, baseline=None, drift=None,
                       by=plan.by)
@@ -87,6 +114,8 @@ def check(
         sacc.update(t)
         if dacc is not None:
             dacc.update(t)
+        if qacc is not None:
+            qacc.update(t)
         if win is not None:
             win.update(t)
 
@@ -106,7 +135,9 @@ def check(
     o = drift or DriftOptions()
     features = dacc.result(o) if dacc is not None else None
     t = time.time() if now is None else now
-    results = evaluate(rules, result, features, drift=o, now=t)
+    reference = baseline.reference_performance if baseline is not None else ()
+    quality = None if qacc is None else qacc.result(by=plan.by, reference=reference)
+    results = evaluate(rules, result, features, drift=o, now=t, quality=quality)
     alerts = tuple(a for a in (r.alert() for r in results) if a is not None)
     fresh = None if got is None else freshness(got, sel, round(t * 1e9))
     tr: TrendReport | None = None
@@ -116,5 +147,7 @@ def check(
             tr = trend_report(win.accs, got, selection=sel, drift=o, budget=b)
         if dacc is not None:
             dists = distributions(dacc)
+            if dacc.predictions is not None:
+                dists += distributions(dacc.predictions)
     return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh,
-                       tr, dists)
+                       tr, dists, quality)

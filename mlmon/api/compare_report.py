@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
@@ -18,9 +20,16 @@ from mlmon.stats.baseline import Baseline
 from mlmon.stats.compare import CompareAccumulator, CompareOptions, MetricComparison, VersionComparison
 from mlmon.stats.summary import group_label, group_text
 
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator, VersusControl
+    from mlmon.stats.performance import QualityReport
+
 
 @dataclass(frozen=True)
-class CompareReport:
+class CompareReport(Result):
+    """Each version against the control version. `to_pandas()`: one row per version and metric
+    (`kind` "metric"), and per version and feature of its traffic (`kind` "traffic")."""
+
     input: InputReport
     records: int
     filtered_out: int
@@ -36,6 +45,23 @@ class CompareReport:
     alerts: tuple[Alert, ...]
     freshness: Freshness | None = None
     """The newest record's age against the span read (None when no record has a time)."""
+    quality: QualityReport | None = None
+    """With labels: realized performance per version (its groups)."""
+    versus_control: tuple[VersusControl, ...] = ()
+    """With labels: each version's accuracy (or MAE) against the control's."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import compare_doc
+
+        return compare_doc(self)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        rows = []
+        for v in doc["versions"]:
+            head = {"version": v["version"], "control": v["control"], "version_verdict": v["verdict"]}
+            rows += [{**head, "kind": "metric", **m} for m in v["metrics"]]
+            rows += [{**head, "kind": "traffic", **m} for m in v["traffic"]]
+        return rows, ("version", "control", "kind", "metric", "verdict")
 
 
 def compare(
@@ -50,17 +76,26 @@ def compare(
     baseline: Baseline | None = None,
     budget: Budget | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    labels: LabelOptions | None = None,
 ) -> CompareReport:
     """Each version (by `by`) of the records in `paths` against the `control` version, on the same span."""
     plan, require = _serving_plan(plan, by, baseline)
     o = compare_options or CompareOptions()
     acc = CompareAccumulator(baseline, max_groups=o.max_groups, approx=o.approx)
     records = 0
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
+        plan = with_join(plan, labels)
 
     def update(t: pa.Table) -> None:
         nonlocal records
         records += t.num_rows
         acc.update(t)
+        if qacc is not None:
+            qacc.update(t)
 
     sel = selection or Selection()
     got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
@@ -99,9 +134,15 @@ def compare(
         for m in v.metrics
         if m.verdict == "worse"
     )
+    quality = None if qacc is None else qacc.result(by=by)
+    versus: tuple[VersusControl, ...] = ()
+    if quality is not None:
+        from mlmon.api.quality import versus_control
+
+        versus = versus_control(quality, control)
     return CompareReport(
         report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
-        verdict, alerts, freshness(got, sel),
+        verdict, alerts, freshness(got, sel), quality, versus,
     )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.api.training import log_feature_names
 from mlmon.errors import DataError
@@ -22,7 +24,10 @@ from mlmon.stats.summary import group_text
 
 
 @dataclass(frozen=True)
-class DriftReport:
+class DriftReport(Result):
+    """Each baseline feature of the selected records against the baseline (and per group with `by`).
+    `to_pandas()`: one row per feature, overall (`scope` "overall") and per group."""
+
     input: InputReport
     records: int
     filtered_out: int
@@ -41,6 +46,25 @@ class DriftReport:
     """What the baseline gives nothing to test, each with why (no predictions profiled, no joint
     model: a baseline made before mlmon had them has neither)."""
 
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import drift_doc
+
+        return drift_doc(self)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        def rows_of(part: dict[str, Any], scope: str, group: str | None) -> list[dict[str, Any]]:
+            out = [{"scope": scope, "group": group, "role": "feature", **f} for f in part["features"]]
+            out += [{"scope": scope, "group": group, "role": "prediction", **f} for f in part["predictions"]]
+            if part["multivariate"] is not None:
+                out.append({"scope": scope, "group": group, "role": "multivariate", **part["multivariate"]})
+            return out
+
+        rows = rows_of(doc, "overall", None)
+        for g in doc.get("groups", []):
+            rows += rows_of(g, "group", g["group"])
+        return rows, ("scope", "group", "role", "name", "kind", "drift", "status", "effect_size")
+
+
 
 def not_tested(baseline: Baseline) -> tuple[str, ...]:
     """The tests this baseline cannot run, in words: its predictions, its joint model."""
@@ -52,7 +76,6 @@ def not_tested(baseline: Baseline) -> tuple[str, ...]:
     if baseline.multivariate is None:
         out.append(f"multivariate: {baseline.multivariate_note or 'the baseline has no joint model'}")
     return tuple(out)
-
 
 def detect_drift(
     paths: list[str],
@@ -74,7 +97,7 @@ def detect_drift(
     sel = selection or Selection()
     plan, require = drift_plan(plan, baseline, by)
     acc = DriftAccumulators(baseline, by)
-    got = _read(paths, plan, require, options or ReadOptions(), sel, acc.update, on_bytes)
+    got = _read(paths, plan, require, options or ReadOptions(), sel, acc.update, on_bytes, accumulator=acc)
     return drift_report(acc, got, paths, plan=plan, selection=sel, drift=drift, budget=budget, gates=gates)
 
 
@@ -109,6 +132,18 @@ class DriftAccumulators:
             self.grouped.update(t)
         else:
             self.overall.update(t)
+
+    def merge(self, other: DriftAccumulators) -> None:
+        """Take in the state of another read of other files (--engine dask)."""
+        self.records += other.records
+        if self.grouped is not None and other.grouped is not None:
+            self.grouped.merge(other.grouped)  # its overall is this overall
+        else:
+            self.overall.merge(other.overall)
+
+    def file_done(self) -> None:
+        """The end of an input file (see DriftAccumulator.file_done)."""
+        (self.grouped if self.grouped is not None else self.overall).file_done()
 
 
 def drift_report(

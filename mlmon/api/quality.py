@@ -14,7 +14,7 @@ from mlmon.errors import DataError, OptionError
 from mlmon.read.reader import InputReport, ReadOptions
 from mlmon.read.records import PRED_CLASS, PRED_VALUE, FieldMap, ReadPlan
 from mlmon.stats.labels import JoinAccounting, JoinAccumulator, Joined, LabelIndex
-from mlmon.stats.performance import Performance, Task, performance
+from mlmon.stats.performance import GroupPerformance, Performance, QualityReport, Task, performance
 
 _NOWHERE = "\x00"
 """A field path no record has: the labels files' serving fields are not read."""
@@ -43,33 +43,6 @@ class LabelOptions:
                 raise OptionError(f"{name}: {v!r} is not a field name or dotted path (e.g. request_id)")
 
 
-@dataclass(frozen=True)
-class GroupPerformance:
-    group: str | None
-    """The --by field's value; None for the labelled predictions without it."""
-    performance: Performance
-
-
-@dataclass(frozen=True)
-class QualityReport:
-    """Realized performance of the selected predictions that have labels."""
-
-    labels_input: InputReport
-    """How the labels files' lines were used (bad lines, rows without the label field...)."""
-    accounting: JoinAccounting
-    task: Task
-    overall: Performance
-    groups: tuple[GroupPerformance, ...] = ()
-    """Per --by group (empty without --by)."""
-    reference: tuple[tuple[str, float], ...] = ()
-    """The model's reference performance from the baseline (metric, value), for `quality_drop`."""
-    join_field: str = "request_id"
-    label_field: str = "label"
-
-    def reference_value(self, metric: str) -> float | None:
-        return dict(self.reference).get(metric)
-
-
 def labels_plan(opts: LabelOptions, log_timezone: str = "UTC") -> ReadPlan:
     """How a labels file is read: the join field as the group, the label as a bare prediction."""
     fields = FieldMap(
@@ -83,8 +56,16 @@ def read_labels(opts: LabelOptions, options: ReadOptions | None = None) -> tuple
     """Every labels row into an index by key. A labels file where no row has the label field is a
     data error naming the field."""
     index = LabelIndex()
-    got = _read(list(opts.paths), labels_plan(opts), (PRED_CLASS, PRED_VALUE), options or ReadOptions(),
-                Selection(), index.update, None)
+    try:
+        got = _read(list(opts.paths), labels_plan(opts), (PRED_CLASS, PRED_VALUE), options or ReadOptions(),
+                    Selection(), index.update, None)
+    except DataError as exc:  # a CSV or Parquet table without the label column
+        text = str(exc)
+        if " has no serving fields " not in text:
+            raise
+        name = text.split(" has no serving fields ", 1)[0]
+        raise DataError(f"labels file {name} has no column {opts.label_field!r} (--label-field), which "
+                        "holds the true label") from None
     rep = got.report
     acc = index.accounting()
     if acc.rows == 0:
@@ -158,3 +139,62 @@ def prepare(opts: LabelOptions | None, options: ReadOptions | None) -> QualityAc
         return None
     index, rep = read_labels(opts, options)
     return QualityAccumulator(opts, index, rep)
+
+
+def by_window(
+    acc: QualityAccumulator, bounds: Sequence[tuple[str, int, int]], *, positive: str | None
+) -> tuple[tuple[str, Performance], ...]:
+    """The realized performance of each window (start text, start ns, end ns): the labelled
+    predictions whose time falls in [start, end); a prediction in no window counts in none."""
+    joined, _, task = acc.joined()
+    out: list[tuple[str, Performance]] = []
+    t = joined.time_ns
+    for start, lo, hi in bounds:
+        idx = np.flatnonzero((t >= lo) & (t < hi))
+        out.append((start, performance(take(joined, idx), task, positive=positive)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class VersusControl:
+    """One version's headline metric against the control's (compare --labels): the difference
+    (version - control) with a 95% interval; accuracy (Newcombe's interval of two proportions) for
+    a classifier, MAE (normal, from the two t intervals) for a regression model."""
+
+    version: str | None
+    metric: str
+    control_value: float | None
+    value: float | None
+    difference: float | None
+    low: float | None
+    high: float | None
+
+
+def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
+    """Each version's headline metric against the control's, when both have one."""
+    from mlmon.stats.quality import newcombe
+
+    name = "accuracy" if q.task is Task.CLASSIFICATION else "mae"
+    by = {g.group: g.performance for g in q.groups}
+    base = by.get(control)
+    c = base.get(name) if base is not None else None
+    out: list[VersusControl] = []
+    for g in q.groups:
+        if g.group == control:
+            continue
+        m = g.performance.get(name)
+        if m is None or m.value is None or c is None or c.value is None:
+            out.append(VersusControl(g.group, name, None if c is None else c.value,
+                                     None if m is None else m.value, None, None, None))
+            continue
+        diff = m.value - c.value
+        lo: float | None = None
+        hi: float | None = None
+        if name == "accuracy":
+            lo, hi = newcombe(round(m.value * m.n), m.n, round(c.value * c.n), c.n)
+        elif None not in (m.low, m.high, c.low, c.high):
+            assert m.low is not None and m.high is not None and c.low is not None and c.high is not None
+            half = ((m.high - m.low) ** 2 + (c.high - c.low) ** 2) ** 0.5 / 2
+            lo, hi = diff - half, diff + half
+        out.append(VersusControl(g.group, name, c.value, m.value, diff, lo, hi))
+    return tuple(out)

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -132,6 +132,8 @@ class _Read:
     newest_read_ns: int | None
     newest_selected_ns: int | None
     oldest_selected_ns: int | None = None
+    fed: int = 0
+    """Records handed to the accumulators (those selected)."""
 
 
 def _newest(t: pa.Table) -> int | None:
@@ -166,23 +168,37 @@ def _read(
     selection: Selection,
     update: Callable[[pa.Table], None],
     on_bytes: Callable[[int], None] | None,
+    *,
+    accumulator: Any = None,
 ) -> _Read:
+    """Read `paths`, handing the selected records to `update`. With `options.engine` other than
+    local, the files are read elsewhere into copies of `accumulator` (empty, with `update` and
+    `merge`), merged into it: `update` is then not called."""
     sources = [p for p in paths if isinstance(p, Source)]
     left_out: list[tuple[str, str]] = []
     if len(sources) != len(paths) or not sources:
         sources = expand([str(p) for p in paths], left_out=left_out)
+    if options.engine != "local":
+        from mlmon.api.partitioned import read_parts
+
+        got = read_parts(sources, plan, require, options, selection, accumulator, left_out)
+        _by_check(plan, got.report)
+        return got
     reader = Reader(sources, plan, require=require, options=options, on_bytes=on_bytes)
     selector = _Selector(selection)
-    timed = 0
+    if not selector.buffering:
+        reader.on_file_done = getattr(accumulator, "file_done", None)
+    timed = fed = 0
     newest_read: int | None = None
     newest_selected: int | None = None
     oldest_selected: int | None = None
 
     def use(t: pa.Table) -> None:
-        nonlocal newest_selected, oldest_selected
+        nonlocal newest_selected, oldest_selected, fed
         if t.num_rows:
             newest_selected = _later(newest_selected, _newest(t))
             oldest_selected = _earlier(oldest_selected, _oldest(t))
+            fed += t.num_rows
             update(t)
 
     for table in reader.tables():
@@ -196,13 +212,17 @@ def _read(
     report = reader.report()
     if left_out:
         report = dataclasses.replace(report, left_out=tuple(left_out))
+    _by_check(plan, report)
+    return _Read(report, selector.filtered_out, timed, newest_read, newest_selected, oldest_selected, fed)
+
+
+def _by_check(plan: ReadPlan, report: InputReport) -> None:
     if plan.by and report.records == 0 and plan.by in report.containers_seen:
         # every record failed because --by names an object or a list: a usage problem, not bad data
         raise OptionError(
             f"--by: {plan.by!r} is an object or a list in the records; group by a field that holds "
             "text, a number or a boolean (e.g. model_version)"
         )
-    return _Read(report, selector.filtered_out, timed, newest_read, newest_selected, oldest_selected)
 
 
 @dataclass(frozen=True)

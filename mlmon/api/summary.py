@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
-from mlmon.api.quality import LabelOptions, QualityAccumulator, QualityReport, prepare, with_join
+from mlmon.api.quality import LabelOptions, QualityAccumulator, prepare, with_join
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
 from mlmon.read.fields import absent_message
@@ -15,6 +17,7 @@ from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import SUMMARY_FIELDS, ReadPlan
 from mlmon.rules.alerts import Alert, SummaryThresholds, summary_alerts
 from mlmon.rules.alerts import rules as threshold_rules
+from mlmon.stats.performance import QualityReport
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
 
@@ -29,7 +32,10 @@ class MissingField:
 
 
 @dataclass(frozen=True)
-class SummaryReport:
+class SummaryReport(Result):
+    """Serving health of the selected records: overall and per group (`by`), with its alerts.
+    `to_pandas()`: one row per group, the overall first (`group` None, `scope` "overall")."""
+
     input: InputReport
     records: int
     """Valid records selected (after --since/--until/--last)."""
@@ -42,6 +48,21 @@ class SummaryReport:
     """The newest record's age against the window (None when no record has a time)."""
     quality: QualityReport | None = None
     """Realized performance against the labels (None without labels)."""
+    by: str | None = None
+    """The grouping field (None: no grouping)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import summary_doc
+
+        return summary_doc(self, by=self.by)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        from mlmon.api.documents import plain
+
+        overall = plain(self.result.overall)
+        rows = [{**overall, "scope": "overall"}]
+        rows += [{**g, "scope": "group"} for g in doc["groups"]]
+        return rows, ("scope", "group", "records")
 
 
 def _summary_missing(
@@ -115,7 +136,11 @@ def summarize(
         if qacc is not None:
             qacc.update(t)
 
-    got = _read(paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes)
+    # --engine dask merges the summary's accumulator; the labels' join is read here only
+    got = _read(
+        paths, plan, SUMMARY_FIELDS, options or ReadOptions(), sel, update, on_bytes,
+        accumulator=acc if qacc is None else None,
+    )
     return summary_report(acc, got, plan=plan, selection=sel, thresholds=thresholds, budget=budget,
                           gates=gates, quality=qacc)
 
@@ -147,4 +172,5 @@ def summary_report(
     alerts = traffic + checked
     fresh = freshness(got, sel, (gates or Gates()).now_ns)
     realized = None if qacc is None else qacc.result(by=plan.by)
-    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized)
+    return SummaryReport(got.report, records, got.filtered_out, result, alerts, missing, fresh, realized,
+                         by=plan.by)

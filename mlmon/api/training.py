@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -80,8 +81,8 @@ def _refuse_device(source: Source) -> None:
 def load_training(
     path: str,
     *,
-    exclude: set[str],
-    max_edges: int | None,
+    exclude: set[str] | None = None,
+    max_edges: int | None = baseline_mod.GRID_EDGES,
     named: frozenset[str] = frozenset(),
     max_bytes: int | None = None,
     max_ratio: float | None = None,
@@ -91,7 +92,15 @@ def load_training(
     `named`: columns the user asked to leave out (`--exclude`); each must be a column (a typo
     would profile the column meant, an ID or a label, as a feature). `max_bytes` and
     `max_ratio`: --max-decompressed-bytes and --max-decompression-ratio (at most
-    MAX_TRAINING_BYTES is read, compressed or not)."""
+    MAX_TRAINING_BYTES is read, compressed or not). `exclude` defaults to the timestamp column;
+    `max_edges` to the grid of `mlmon baseline` (None: every distinct value, exact KS)."""
+    if not isinstance(path, str | os.PathLike):
+        hint = "; for a DataFrame use mlmon.Baseline.from_frame(df)" if hasattr(path, "columns") else ""
+        what = type(path).__name__
+        raise OptionError(f"load_training takes the path of one training file, not {what}{hint}")
+    path = os.fspath(path)
+    if exclude is None:
+        exclude = {"timestamp"}
     table, name = training_table(path, max_bytes=max_bytes, max_ratio=max_ratio)
     for col in sorted(named - set(table.column_names)):
         import difflib

@@ -6,9 +6,11 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Selection, _iso, _Read, _read, _serving_plan, freshness
 from mlmon.errors import DataError
 from mlmon.numfmt import p_value
@@ -24,9 +26,16 @@ from mlmon.stats.grouped_windows import GroupedWindowAccumulator
 from mlmon.stats.summary import SummaryOptions, group_text
 from mlmon.stats.windows import Window, WindowAccumulator, WindowOptions, mark_partial
 
+if TYPE_CHECKING:
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.stats.performance import Performance, QualityReport
+
 
 @dataclass(frozen=True)
-class TrendReport:
+class TrendReport(Result):
+    """The selected records window by window, with the alerts firing now. `to_pandas()`: one row
+    per window, overall (`scope` "overall") and per group."""
+
     input: InputReport
     records: int
     """Valid records selected, in a window or not."""
@@ -56,6 +65,21 @@ class TrendReport:
     partial_excluded: bool = False
     """The last window is partial (still filling) and was not judged: the verdict, --for and the
     evidence come from the complete windows (--include-partial judges it)."""
+    quality: QualityReport | None = None
+    """Realized performance over all the labelled predictions (None without labels)."""
+    quality_windows: tuple[tuple[str, Performance], ...] = ()
+    """With labels: each window's realized performance (window start, metrics), in window order."""
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlmon.api.documents import trend_doc
+
+        return trend_doc(self)
+
+    def _rows(self, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+        rows = [{"scope": "overall", "group": None, **w} for w in doc["windows"]]
+        for g in doc.get("groups", []):
+            rows += [{"scope": "group", "group": g["group"], **w} for w in g["windows"]]
+        return rows, ("scope", "group", "window_start", "window_end", "status", "records")
 
 
 def _where(by: str | None, group: str | None) -> str:
@@ -91,15 +115,36 @@ def trend(
     by: str | None = None,
     evidence: bool = True,
     include_partial: bool = False,
+    labels: LabelOptions | None = None,
 ) -> TrendReport:
     """The records in `paths` window by window: a summary (and drift) per window, alerts that persist
     (and, with `by`, the same for each group's records: windows per model version)."""
     plan, require = _serving_plan(plan, by, baseline)
     accs = TrendAccumulators(windows, summary=summary, baseline=baseline, drift=drift, by=by)
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
+        plan = with_join(plan, labels)
+
+    def update(t: pa.Table) -> None:
+        accs.update(t)
+        if qacc is not None:
+            qacc.update(t)
+
     sel = selection or Selection()
-    got = _read(paths, plan, require, options or ReadOptions(), sel, accs.update, on_bytes)
-    return trend_report(accs, got, selection=sel, thresholds=thresholds, drift=drift, for_windows=for_windows,
-                        budget=budget, evidence=evidence, include_partial=include_partial)
+    got = _read(paths, plan, require, options or ReadOptions(), sel, update, on_bytes)
+    rep = trend_report(accs, got, selection=sel, thresholds=thresholds, drift=drift, for_windows=for_windows,
+                       budget=budget, evidence=evidence, include_partial=include_partial)
+    if qacc is None:
+        return rep
+    from mlmon.api.quality import by_window
+
+    quality = qacc.result(by=by)
+    bounds = [(w.window_start, w.start_ns, w.end_ns) for w in rep.windows]
+    per_window = by_window(qacc, bounds, positive=quality.overall.positive)
+    return dataclasses.replace(rep, quality=quality, quality_windows=per_window)
 
 
 class TrendAccumulators:

@@ -515,8 +515,8 @@ def refuse_overwriting_inputs(outputs: list[tuple[str, str]], inputs: list[str])
 
 
 def _picked(logs: list[str], include: list[str] | None, serving: tuple[str, ...] | None = None) -> list[str]:
-    """Directory arguments to their log files (see cli/inputs); notes on stderr for the rest."""
-    from mlmon.cli.inputs import pick
+    """Directory arguments to their log files (see api/inputs); notes on stderr for the rest."""
+    from mlmon.api.inputs import pick
 
     picked = pick(logs, include, serving=serving)
     for note in picked.notes:

@@ -98,6 +98,16 @@ def baseline(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    reference_metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME=VALUE",
+            help="The model's performance on its test set, e.g. accuracy=0.91 or mae=3.2 (repeatable; "
+            "accuracy, macro_f1, auc, brier, ece, mae, rmse, mape, precision.CLASS, recall.CLASS, "
+            "f1.CLASS): `check --labels` alerts on a drop from it (quality_drop.<metric>).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Profile training data, or last week's prediction logs, into a baseline file for
     `mlmon drift --baseline`.
@@ -190,6 +200,12 @@ def baseline(
                 f"{len(numeric)} numeric features at --grid {grid} hold {total:,} edges, more than "
                 f"the {MAX_TOTAL_EDGES:,} a baseline may hold; give --grid {fits} or less"
             )
+        if reference_metric:
+            import dataclasses
+
+            from mlmon.stats.performance import parse_reference
+
+            b = dataclasses.replace(b, reference_performance=parse_reference(reference_metric))
         save(b, output)
         for name, reason in b.left_out:
             _stderr().print(

@@ -9,10 +9,22 @@ import typer
 
 from mlmon.cli.app import _handled, refuse_overwriting_inputs
 from mlmon.cli.checkout import _nagios, _run
-from mlmon.cli.checkplan import CheckArgs, CheckFmt, log_paths, parse_outputs
+from mlmon.cli.checkplan import CheckArgs, CheckFmt, parse_outputs
 from mlmon.cli.commands import one_command
-from mlmon.cli.options import FailOn, FailOnOpt, Last, NoConfig, Quiet, Since, Until
+from mlmon.cli.options import (
+    FailOn,
+    FailOnOpt,
+    LabelsOpt,
+    Last,
+    NoConfig,
+    PositiveClass,
+    Quiet,
+    Since,
+    TaskChoice,
+    Until,
+)
 from mlmon.errors import OptionError
+from mlmon.run.plan import log_paths
 
 cli = one_command()
 
@@ -273,6 +285,23 @@ def check(
     window_rows: Annotated[
         int | None, typer.Option(help="Check only the newest N records (by timestamp).", show_default=False)
     ] = None,
+    labels: LabelsOpt = None,
+    label_field: Annotated[
+        str | None,
+        typer.Option(help="Dotted path of the true label or value in the labels files [default: label].",
+                     show_default=False),
+    ] = None,
+    join_field: Annotated[
+        str | None,
+        typer.Option(help="Dotted path of the key in the labels files and the log [default: request_id].",
+                     show_default=False),
+    ] = None,
+    task: Annotated[
+        TaskChoice | None,
+        typer.Option("--task", help="auto, classification or regression (see summary) [default: auto].",
+                     show_default=False),
+    ] = None,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Run every rule of the config file in one pass over the logs (summary and drift share the
     read) and give one result per rule: ok, warning, critical or no data.
@@ -321,6 +350,11 @@ def check(
         "critical-effect": critical_effect,
         "window-rows": window_rows,
         "rotated": rotated,
+        "label-files": labels,
+        "label-field": label_field,
+        "join-field": join_field,
+        "task": None if task is None else task.value,
+        "positive-class": positive_class,
     }
     # the same flags as summary and drift; the config file gave their defaults, the command line wins
     cfg = dataclasses.replace(

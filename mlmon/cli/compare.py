@@ -17,6 +17,9 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -28,6 +31,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Since,
@@ -35,37 +39,13 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
-    _budget,
-    _check_tz,
-    _read_options,
-    _selection,
 )
-from mlmon.errors import ExitCode, OptionError
-
-
-def parse_tolerances(items: list[str] | None) -> tuple[tuple[str, float], ...]:
-    """`success_rate=0.005` (repeatable) to (metric, tolerance) pairs, checked against the metric names."""
-    from mlmon.stats.compare import DEFAULT_TOLERANCE
-
-    out = []
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        try:
-            v = float(value)
-        except ValueError:
-            v = -1.0
-        if not sep or not 0 <= v < float("inf"):  # no NaN, no infinity (1e400)
-            raise OptionError(f"--tolerance: {item!r} is not METRIC=VALUE (e.g. success_rate=0.005)")
-        if name not in DEFAULT_TOLERANCE and not name.startswith("features."):
-            known = ", ".join(DEFAULT_TOLERANCE)
-            raise OptionError(f"--tolerance: unknown metric {name!r} (one of {known}, features.<name>)")
-        out.append((name, v))
-    return tuple(out)
-
+from mlmon.errors import ExitCode
 
 cli = one_command()
 
@@ -139,6 +119,11 @@ def compare(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Canary analysis: each version against --control on the same time span. Latency (Mann-Whitney U;
     p50/p95/p99 shifts with intervals), success rate (two-proportion test), class shares (chi-square),
@@ -152,61 +137,25 @@ def compare(
           --control v1.0 --tolerance success_rate=0.005
     """
     with _handled():
-        from mlmon.api import compare as run_compare
-        from mlmon.api import load_training
-        from mlmon.read.records import FieldMap, ReadPlan
+        from mlmon.api.entry import compare as run_compare
         from mlmon.report.compare import compare_json, compare_table
-        from mlmon.stats.baseline import load
-        from mlmon.stats.compare import CompareOptions
 
         if min_records_alias is not None:
             _note("compare's --min-records is now --min-group-records (--min-records alerts on too few "
                   "records in summary, drift and check)")
             min_records = min_records_alias
-        tolerances = parse_tolerances(tolerance)
-        if not 0 < alpha < 1:
-            raise OptionError("--alpha must be between 0 and 1")
-        if min_records < 2:
-            raise OptionError("--min-group-records must be at least 2")
-        if not by:
-            raise OptionError("--by must name the field that holds the version")
-        if baseline_path is not None and reference is not None:
-            raise OptionError("give at most one of --baseline FILE or --reference TRAINING_DATA")
-        _check_tz(log_timezone)
-        base = None
-        if baseline_path is not None:
-            base = load(baseline_path)
-        elif reference is not None:
-            base = load_training(reference, exclude={timestamp_field}, max_edges=None)
-        fields = FieldMap(
-            timestamp=timestamp_field,
-            latency=latency_field,
-            status=status_field,
-            success=success_field,
-            prediction=prediction_field,
-            pred_class=class_field,
-            confidence=confidence_field,
-            features=features_field,
+        rep = run_compare(
+            logs, control=control, by=by, tolerance=tolerance, alpha=alpha, min_group_records=min_records,
+            baseline=baseline_path, reference=reference, approx=approx, since=since, until=until, last=last,
+            timestamp_field=timestamp_field, latency_field=latency_field, status_field=status_field,
+            success_field=success_field, success_value=success_value, prediction_field=prediction_field,
+            class_field=class_field, confidence_field=confidence_field, features_field=features_field,
+            record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
+            strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
+            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
+            labels=labels, label_field=label_field, join_field=join_field, task=task.value,
+            positive_class=positive_class, progress=_progress,
         )
-        values = (
-            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
-        )
-        plan = ReadPlan(fields=fields, by=by, record_marker=record_marker, log_timezone=log_timezone,
-                        success_values=values)
-        with _progress() as on_bytes:
-            rep = run_compare(
-                logs,
-                control=control,
-                by=by,
-                plan=plan,
-                options=_read_options(max_line_bytes, max_decompressed_bytes),
-                selection=_selection(since, until, last, log_timezone),
-                compare_options=CompareOptions(alpha=alpha, min_records=min_records, tolerance=tolerances,
-                                               approx=approx),
-                baseline=base,
-                budget=_budget(max_bad_lines, strict),
-                on_bytes=on_bytes,
-            )
         _diagnostics(rep.input)
         _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep, quiet=quiet), fmt, width=width)
     if rep.verdict == "not_enough_data":

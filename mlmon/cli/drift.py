@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _picked, _progress, note_absent_by
+from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ConfigFile,
+    EngineName,
     FailOn,
     FailOnOpt,
     FeaturesField,
@@ -30,18 +31,13 @@ from mlmon.cli.options import (
     MinRecords,
     NoConfig,
     Quiet,
+    Scheduler,
     Since,
     Strict,
     TimestampField,
     Until,
     Width,
-    _budget,
-    _check_tz,
-    _gates,
-    _read_options,
-    _selection,
 )
-from mlmon.errors import OptionError
 
 cli = one_command()
 
@@ -121,6 +117,8 @@ def drift(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    engine: EngineName = "local",
+    scheduler: Scheduler = None,
 ) -> None:
     """Data drift of each feature against the training baseline: KS for numbers, chi-square
     for categories and few-valued numbers (0/1 flags, small counts), a Welch test of each
@@ -136,62 +134,21 @@ def drift(
     """
     now = time.time_ns()
     with _handled():
-        from mlmon.api import detect_drift, load_training
-        from mlmon.read.records import FieldMap, ReadPlan
+        from mlmon.api.entry import detect_drift
         from mlmon.report.render import drift_json, drift_table
-        from mlmon.stats.baseline import load
-        from mlmon.stats.drift import DriftOptions
 
-        if (baseline_path is None) == (reference is None):
-            raise OptionError("give exactly one of --baseline FILE or --reference TRAINING_DATA")
-        if window_rows is not None and window_rows < 1:
-            raise OptionError("--window-rows must be at least 1")
-        if not 0 < p_threshold <= 1 or not 0 <= min_effect <= 1 or min_samples < 2:
-            raise OptionError("--p-threshold must be in (0, 1], --min-effect in [0, 1], --min-samples >= 2")
-        shares = (critical_effect, max_unseen_share, critical_unseen_share)
-        if not all(0 <= s <= 1 for s in shares) or not 0 <= mean_tolerance < 1e300:
-            raise OptionError(
-                "--critical-effect, --max-unseen-share and --critical-unseen-share must be in [0, 1], "
-                "--mean-tolerance a finite number >= 0"
-            )
-        _check_tz(log_timezone)
-        if baseline_path is not None:
-            base = load(baseline_path)
-        else:
-            base = load_training(
-                str(reference),
-                exclude={timestamp_field},
-                max_edges=None,
-                max_bytes=max_decompressed_bytes,
-                max_ratio=max_decompression_ratio,
-            )
-        plan = ReadPlan(
-            fields=FieldMap(timestamp=timestamp_field, features=features_field),
-            record_marker=record_marker,
-            log_timezone=log_timezone,
+        rep = detect_drift(
+            logs, baseline_path, reference=reference, p_threshold=p_threshold, min_effect=min_effect,
+            mean_tolerance=mean_tolerance, min_samples=min_samples, critical_effect=critical_effect,
+            max_unseen_share=max_unseen_share, critical_unseen_share=critical_unseen_share,
+            window_rows=window_rows, by=by, since=since, until=until, last=last, min_records=min_records,
+            max_age=max_age, timestamp_field=timestamp_field, features_field=features_field,
+            record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
+            strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
+            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
+            engine=engine, scheduler=scheduler,
+            include=include, now=now / 1e9, on_note=_note, progress=_progress,
         )
-        logs = _picked(logs, include)
-        with _progress(logs) as on_bytes:
-            rep = detect_drift(
-                logs,
-                base,
-                plan=plan,
-                options=_read_options(max_line_bytes, max_decompressed_bytes),
-                selection=_selection(since, until, last, log_timezone, window_rows, now_ns=now),
-                gates=_gates(min_records, max_age, now),
-                drift=DriftOptions(
-                    p_threshold=p_threshold,
-                    min_effect=min_effect,
-                    mean_tolerance=mean_tolerance,
-                    min_samples=min_samples,
-                    critical_effect=critical_effect,
-                    max_unseen_share=max_unseen_share,
-                    critical_unseen_share=critical_unseen_share,
-                ),
-                budget=_budget(max_bad_lines, strict),
-                on_bytes=on_bytes,
-                by=by or None,
-            )
         _diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
         _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)

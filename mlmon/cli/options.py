@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import math
-import re
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from mlmon.api.options import MAX_DURATION_NS as MAX_DURATION_NS
+from mlmon.api.options import budget, check_tz, gates, read_options, selection
+from mlmon.api.options import parse_budget as parse_budget
+from mlmon.api.options import parse_duration as parse_duration
+from mlmon.api.options import parse_max_age as parse_max_age
+from mlmon.api.options import parse_range as parse_range
+from mlmon.api.options import parse_threshold as parse_threshold
 from mlmon.errors import OptionError
+
+# the names the command modules knew these by, before they moved to the library
+_budget, _check_tz, _gates, _selection = budget, check_tz, gates, selection
 
 
 class FailOn(StrEnum):
@@ -21,116 +30,6 @@ class FailOn(StrEnum):
 class Fmt(StrEnum):
     TABLE = "table"
     JSON = "json"
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNITS = {"ms": 1e6, "s": 1e9, None: 1e9, "m": 60e9, "h": 3600e9, "d": 86400e9, "w": 604800e9}
-
-
-MAX_DURATION_NS = 2**63 - 1
-"""The longest span a nanosecond clock of 64 bits can hold: about 292 years."""
-
-
-def parse_duration(text: str, option: str = "--last") -> int:
-    """`90s`, `60m`, `2h`, `1d` to nanoseconds; longer than ~292 years is a usage error."""
-    m = _DURATION.match(text)
-    if not m or float(m.group(1)) <= 0:
-        raise OptionError(f"{option}: {text!r} is not a duration like 30s, 60m, 2h or 1d")
-    ns = float(m.group(1)) * _UNITS[m.group(2)]
-    if not math.isfinite(ns) or ns >= MAX_DURATION_NS:
-        raise OptionError(f"{option}: {text!r} is longer than mlmon's clock spans (about 292 years, 106000d)")
-    return max(int(ns), 1)
-
-
-def parse_budget(text: str) -> float | int:
-    """`1%`, `0.5%` (a share of record lines), `0.01` (a share below 1) or `100` (a count).
-    `100%` allows every line to be bad; NaN, infinity and negative values are refused."""
-    t = text.strip()
-    try:
-        if t.endswith("%"):
-            v = float(t[:-1]) / 100
-            if not 0 <= v <= 1:
-                raise ValueError
-            return v if v < 1 else math.inf
-        v = float(t)
-        if not math.isfinite(v):
-            raise ValueError
-    except ValueError:
-        raise OptionError(
-            f"--max-bad-lines: {text!r} is not a share (0% to 100%, e.g. 1%) or a count (100)"
-        ) from None
-    if v < 0:
-        raise OptionError("--max-bad-lines must not be negative")
-    if v >= 1 and v != int(v):  # 1.5 was read as a count of 1; 1.5% was perhaps meant
-        raise OptionError(f"--max-bad-lines: {text!r} is not a whole count; for a share write {t}%")
-    return v if v < 1 else int(v)
-
-
-def parse_range(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    try:
-        lo, hi = (float(x) for x in text.split(","))
-        if math.isnan(lo) or math.isnan(hi):
-            raise ValueError
-    except ValueError:
-        raise OptionError(f"--prediction-range: {text!r} is not LOW,HIGH (e.g. 0,1000)") from None
-    if lo > hi:
-        raise OptionError("--prediction-range: LOW is above HIGH")
-    return lo, hi
-
-
-_THRESHOLD_RULES: dict[str, tuple[bool, float, float, bool]] = {
-    "--max-p95-ms": (True, 0.0, math.inf, False),
-    "--max-p99-ms": (True, 0.0, math.inf, False),
-    "--min-success-rate": (False, 0.0, 1.0, False),
-    "--max-error-rate": (True, 0.0, 1.0, False),
-    "--max-low-confidence-share": (True, 0.0, 1.0, False),
-    "--max-out-of-range": (True, 0.0, math.inf, True),
-    "--min-records": (False, 0.0, math.inf, True),
-}
-"""Option -> (upper limit?, lowest value, highest value, whole numbers only?)."""
-
-
-def parse_threshold(text: str | None, option: str) -> Any:
-    """`WARN[:CRIT]` (`250`, `250:400`, `:400`) to a rules.alerts.Threshold, checked for range and order.
-
-    A bare number is returned as a float, so the rule keeps its own severity."""
-    from mlmon.rules.alerts import Threshold
-
-    if text is None:
-        return None
-    upper, lo, hi, whole = _THRESHOLD_RULES[option]
-    parts = text.split(":")
-    example = "250:400" if upper else "0.99:0.95"
-    if len(parts) > 2 or not any(p.strip() for p in parts):
-        raise OptionError(f"{option}: {text!r} is not WARN[:CRIT] (e.g. {example})")
-    values: list[float | None] = []
-    for p in parts:
-        if not p.strip():
-            values.append(None)
-            continue
-        try:
-            v = float(p)
-        except ValueError:
-            raise OptionError(
-                f"{option}: {p.strip()!r} is not a number (WARN[:CRIT], e.g. {example})"
-            ) from None
-        if not math.isfinite(v) or not lo <= v <= hi or (whole and v != int(v)):
-            what = "a whole number" if whole else "a number"
-            span = f"at least {lo:g}" if hi == math.inf else f"from {lo:g} to {hi:g}"
-            raise OptionError(f"{option}: {p.strip()!r} must be {what} {span}")
-        values.append(v)
-    if len(values) == 1:
-        return values[0]
-    warn, crit = values
-    if warn is not None and crit is not None and (crit < warn if upper else crit > warn):
-        side = "above" if upper else "below"
-        raise OptionError(
-            f"{option}: the critical limit {crit:g} must be {side} the warning limit {warn:g} "
-            f"(WARN:CRIT, e.g. {example})"
-        )
-    return Threshold(warning=warn, critical=crit)
 
 
 Logs = Annotated[
@@ -287,28 +186,52 @@ LargeWindow = Annotated[
     ),
 ]
 
+EngineName = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help=(
+            "local: read here, file after file. dask: one task per file on a Dask cluster "
+            "(--scheduler, or one started on this machine), the results merged; the same answers "
+            "(pip install 'mlmon[dask]')."
+        ),
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=(
+            "--engine dask: the Dask scheduler (tcp://host:8786); without it a cluster starts on "
+            "this machine."
+        ),
+    ),
+]
+
 
 def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
     """ReadOptions from the read options every log command takes; --max-decompression-ratio
     and --allow-large-window are taken from the running command's parameters."""
-    from mlmon.read.reader import ReadOptions
-    from mlmon.read.sources import DEFAULT_MAX_RATIO
-
     params = _current_params()
-    ratio = float(params.get("max_decompression_ratio") or DEFAULT_MAX_RATIO)
-    if ratio < 1:
-        raise OptionError("--max-decompression-ratio must be at least 1")
-
-    if max_line_bytes < 1:
-        raise OptionError("--max-line-bytes must be positive")
-    if max_decompressed_bytes is not None and max_decompressed_bytes < 1:
-        raise OptionError("--max-decompressed-bytes must be positive")
-    return ReadOptions(
-        max_line_bytes=max_line_bytes,
-        max_decompressed_bytes=max_decompressed_bytes,
-        max_decompression_ratio=ratio,
-        allow_large_window=bool(params.get("allow_large_window", False)),
+    return read_options(
+        max_line_bytes,
+        max_decompressed_bytes,
+        params.get("max_decompression_ratio"),
+        bool(params.get("allow_large_window", False)),
+        **_engine(params),
     )
+
+
+def _engine(params: dict[str, Any]) -> dict[str, Any]:
+    """--engine and --scheduler of the commands that take them."""
+    engine = str(params.get("engine") or "local").strip().lower()
+    scheduler = params.get("scheduler")
+    if engine not in ("local", "dask"):
+        raise OptionError(f"--engine {engine!r}: choose local or dask")
+    if scheduler and engine != "dask":
+        raise OptionError("--scheduler needs --engine dask")
+    return {"engine": engine, "scheduler": scheduler or None}
 
 
 def _current_params() -> dict[str, Any]:
@@ -319,119 +242,6 @@ def _current_params() -> dict[str, Any]:
         from click import get_current_context  # type: ignore[import-not-found,no-redef,unused-ignore]
     ctx = get_current_context(silent=True)
     return dict(ctx.params) if ctx is not None else {}
-
-
-_RELATIVE = re.compile(r"^\s*now\s*(?:([-+])\s*(.+))?$", re.IGNORECASE)
-_EPOCH = re.compile(r"^\s*\d+(\.\d+)?\s*$")
-
-
-def _instant(text: str, option: str, tz: str, now_ns: int | None = None) -> int:
-    """ISO 8601, epoch seconds (ms, us, ns by magnitude, as in logs), `now`, `now-2h`, `now+30m`."""
-    import time
-
-    from mlmon.read.records import parse_instant
-
-    m = _RELATIVE.match(text)
-    if m:
-        now = time.time_ns() if now_ns is None else now_ns
-        if not m.group(1):
-            return now
-        span = parse_duration(m.group(2), option)
-        return now - span if m.group(1) == "-" else now + span
-    if _EPOCH.match(text):
-        import pyarrow as pa
-
-        from mlmon.read.records import parse_timestamps
-
-        arr, bad = parse_timestamps(pa.array([None], pa.string()), pa.array([float(text)]), tz)
-        ns = arr.cast(pa.int64())[0].as_py()
-        if not bad[0] and ns is not None:
-            return int(ns)
-    ns = parse_instant(text, tz)
-    year = re.match(r"\s*([+-]?\d{4,})-", text)
-    if ns is None and year and not 1678 <= int(year.group(1)) <= 2261:
-        raise OptionError(f"{option}: {text!r} is outside the times mlmon can hold (years 1678 to 2261)")
-    if ns is None:
-        raise OptionError(
-            f"{option}: {text!r} is not a time: ISO 8601 (2026-11-01T10:00:00Z), epoch seconds, "
-            "now, or now-2h"
-        )
-    return ns
-
-
-def _selection(
-    since: str | None,
-    until: str | None,
-    last: str | None,
-    tz: str,
-    window_rows: int | None = None,
-    now_ns: int | None = None,
-) -> Any:
-    from mlmon.api import Selection
-
-    given = (("--since", since, "now-1h"), ("--until", until, "now"), ("--last", last, "1h"))
-    for option, value, example in given:
-        if value is not None and not value.strip():
-            # `--last "$WINDOW"` with WINDOW unset read the whole log as if no window was asked for
-            raise OptionError(f"{option}: the value is empty; give one ({option} {example}) or leave it out")
-    return Selection(
-        since_ns=_instant(since, "--since", tz, now_ns) if since else None,
-        until_ns=_instant(until, "--until", tz, now_ns) if until else None,
-        last_ns=parse_duration(last) if last else None,
-        window_rows=window_rows,
-    )
-
-
-def parse_max_age(text: str | None) -> Any:
-    """`--max-age WARN[:CRIT]` durations (`1h`, `30m:2h`, `:2h`) to a Threshold in seconds; a bare
-    duration is critical."""
-    from mlmon.rules.alerts import Threshold
-
-    if text is None:
-        return None
-    parts = text.split(":")
-    if len(parts) > 2 or not any(p.strip() for p in parts):
-        raise OptionError(f"--max-age: {text!r} is not WARN[:CRIT] durations (e.g. 1h or 30m:2h)")
-    secs = [parse_duration(p, "--max-age") / 1e9 if p.strip() else None for p in parts]
-    if len(secs) == 1:
-        return secs[0]
-    warn, crit = secs
-    if warn is not None and crit is not None and crit < warn:
-        raise OptionError(
-            f"--max-age: the critical age {parts[1]} must not be below the warning age {parts[0]}"
-        )
-    return Threshold(warning=warn, critical=crit)
-
-
-def _gates(min_records: str | None, max_age: str | None, now_ns: int) -> Any:
-    from mlmon.api import Gates
-    from mlmon.rules.alerts import TrafficRules
-
-    return Gates(
-        TrafficRules(
-            min_records=parse_threshold(min_records, "--min-records"),
-            max_age_seconds=parse_max_age(max_age),
-        ),
-        now_ns=now_ns,
-    )
-
-
-def _check_tz(tz: str) -> None:
-    import zoneinfo
-
-    if tz.upper() in ("UTC", "Z"):
-        return
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise OptionError(f"--log-timezone: unknown time zone {tz!r} (e.g. UTC, Europe/Berlin)") from None
-
-
-def _budget(max_bad_lines: str, strict: bool) -> Any:
-    from mlmon.api import Budget
-
-    return Budget(max_bad=parse_budget(max_bad_lines), strict=strict)
-
 
 
 _RANGES: dict[str, tuple[float, float, bool, str]] = {
@@ -501,6 +311,7 @@ LabelsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--labels",
+        "--label-files",
         metavar="FILE",
         help="Files of true labels (JSON lines, CSV or Parquet; repeatable, globs and folders too), "
         "joined to the predictions by --join-field: realized performance (accuracy, F1, AUC, MAE...).",

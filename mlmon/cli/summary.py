@@ -13,7 +13,6 @@ from mlmon.cli.app import (
     _exit_for,
     _handled,
     _note,
-    _picked,
     _progress,
     note_absent_by,
 )
@@ -22,6 +21,7 @@ from mlmon.cli.options import (
     ClassField,
     ConfidenceField,
     ConfigFile,
+    EngineName,
     FailOn,
     FailOnOpt,
     Fmt,
@@ -46,6 +46,7 @@ from mlmon.cli.options import (
     PositiveClass,
     PredictionField,
     Quiet,
+    Scheduler,
     Since,
     StatusField,
     Strict,
@@ -56,16 +57,7 @@ from mlmon.cli.options import (
     TimestampField,
     Until,
     Width,
-    _budget,
-    _check_tz,
-    _gates,
-    _labels,
-    _read_options,
-    _selection,
-    parse_range,
-    parse_threshold,
 )
-from mlmon.errors import OptionError
 
 cli = one_command()
 
@@ -170,6 +162,8 @@ def summary(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    engine: EngineName = "local",
+    scheduler: Scheduler = None,
     labels: LabelsOpt = None,
     label_field: LabelField = "label",
     join_field: JoinField = "request_id",
@@ -187,76 +181,35 @@ def summary(
       mlmon summary sample_logs/predictions.jsonl \\
           --last 1h --max-age 2h -q  # for cron mail
       mlmon summary sample_logs/predictions_ids.jsonl \\
-          --labels sample_logs/labels.jsonl
+          --labels sample_logs/labels.csv
     """
     now = time.time_ns()
     with _handled():
-        from mlmon.api import summarize
-        from mlmon.read.records import FieldMap, ReadPlan
+        from mlmon.api.entry import summarize
         from mlmon.report.render import summary_json, summary_table
-        from mlmon.rules.alerts import SummaryThresholds
-        from mlmon.stats.summary import SummaryOptions
 
-        _check_tz(log_timezone)
-        thresholds = SummaryThresholds(
-            max_p95_ms=parse_threshold(max_p95_ms, "--max-p95-ms"),
-            max_p99_ms=parse_threshold(max_p99_ms, "--max-p99-ms"),
-            min_success_rate=parse_threshold(min_success_rate, "--min-success-rate"),
-            max_error_rate=parse_threshold(max_error_rate, "--max-error-rate"),
-            max_low_confidence_share=parse_threshold(
-                max_low_confidence_share, "--max-low-confidence-share"
-            ),
-            max_out_of_range=parse_threshold(max_out_of_range, "--max-out-of-range"),
-            min_samples=min_samples,
+        rep = summarize(
+            logs, by=by, since=since, until=until, last=last, low_confidence=low_confidence,
+            top_classes=top_classes, prediction_range=prediction_range, max_p95_ms=max_p95_ms,
+            max_p99_ms=max_p99_ms, min_success_rate=min_success_rate, max_error_rate=max_error_rate,
+            max_low_confidence_share=max_low_confidence_share, max_out_of_range=max_out_of_range,
+            min_samples=min_samples, min_records=min_records, max_age=max_age,
+            timestamp_field=timestamp_field, latency_field=latency_field, status_field=status_field,
+            success_field=success_field, success_value=success_value, prediction_field=prediction_field,
+            class_field=class_field, confidence_field=confidence_field, record_marker=record_marker,
+            log_timezone=log_timezone, max_bad_lines=max_bad_lines, strict=strict,
+            max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
+            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
+            engine=engine, scheduler=scheduler,
+            labels=labels, label_field=label_field, join_field=join_field, task=task.value,
+            positive_class=positive_class, include=include, now=now / 1e9, on_note=_note, progress=_progress,
         )
-        if min_samples < 1:
-            raise OptionError("--min-samples must be at least 1")
-        if max_out_of_range is not None and prediction_range is None:
-            raise OptionError("--max-out-of-range needs --prediction-range LOW,HIGH")
-        fields = FieldMap(
-            timestamp=timestamp_field,
-            latency=latency_field,
-            status=status_field,
-            success=success_field,
-            prediction=prediction_field,
-            pred_class=class_field,
-            confidence=confidence_field,
-        )
-        values = (
-            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
-        )
-        plan = ReadPlan(
-            fields=fields,
-            by=by or None,
-            record_marker=record_marker,
-            log_timezone=log_timezone,
-            success_values=values,
-        )
-        serving = (latency_field, status_field, success_field, prediction_field, class_field)
-        logs = _picked(logs, include, (*serving, confidence_field))
-        with _progress(logs) as on_bytes:
-            rep = summarize(
-                logs,
-                plan=plan,
-                options=_read_options(max_line_bytes, max_decompressed_bytes),
-                selection=_selection(since, until, last, log_timezone, now_ns=now),
-                summary=SummaryOptions(
-                    low_confidence=low_confidence,
-                    prediction_range=parse_range(prediction_range),
-                    top_classes=top_classes,
-                ),
-                thresholds=thresholds,
-                gates=_gates(min_records, max_age, now),
-                budget=_budget(max_bad_lines, strict),
-                on_bytes=on_bytes,
-                labels=_labels(labels, label_field, join_field, task, positive_class),
-            )
         _diagnostics(rep.input)
-        note_absent_by(plan.by, rep.result.groups, rep.records, rep.input.fields_seen)
+        note_absent_by(rep.by, rep.result.groups, rep.records, rep.input.fields_seen)
         for m in rep.missing:
             _note(f"{m.metric} not measured: {m.message}")
         if fmt is Fmt.JSON:
-            _emit(summary_json(rep, by=plan.by), fmt)
+            _emit(summary_json(rep, by=rep.by), fmt)
         else:
-            _emit(summary_table(rep, by=plan.by, quiet=quiet), fmt, width=width)
+            _emit(summary_table(rep, by=rep.by, quiet=quiet), fmt, width=width)
     _exit_for(rep.alerts, fail_on)

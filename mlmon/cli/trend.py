@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Annotated
 
@@ -19,6 +18,9 @@ from mlmon.cli.options import (
     FeaturesField,
     Fmt,
     FormatOpt,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -30,6 +32,7 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Quiet,
     Since,
@@ -37,18 +40,13 @@ from mlmon.cli.options import (
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     Width,
-    _budget,
-    _check_tz,
-    _read_options,
-    _selection,
-    parse_duration,
-    parse_range,
-    parse_threshold,
 )
-from mlmon.errors import ExitCode, OptionError
+from mlmon.errors import ExitCode
 
 
 def _limit(help_text: str) -> object:
@@ -70,25 +68,6 @@ MaxLowConf = Annotated[
 MaxOutOfRange = Annotated[
     str | None, _limit("Most numeric predictions outside --prediction-range per window, WARN[:CRIT].")
 ]
-
-
-def parse_every(text: str) -> tuple[int | None, int | None]:
-    """`1h`, `15m`, `1d` to (nanoseconds, None); a bare whole number `5000` to (None, records)."""
-    t = text.strip()
-    if re.fullmatch(r"\d+", t):
-        n = int(t)
-        if n < 1:
-            raise OptionError("--every: a record count must be at least 1")
-        return None, n
-    try:
-        ns = parse_duration(t)
-    except OptionError:
-        raise OptionError(
-            f"--every: {text!r} is neither a duration (30s, 15m, 1h, 1d) nor a record count (5000)"
-        ) from None
-    if ns < 1_000_000_000:
-        raise OptionError("--every: windows shorter than 1s are not supported")
-    return ns, None
 
 
 cli = one_command()
@@ -212,6 +191,11 @@ def trend(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
 ) -> None:
     """Serving health window by window: records, requests/s, success rate, p50/p95/p99 latency,
     low-confidence share (and drift per feature with --baseline). Windows without traffic are
@@ -224,95 +208,38 @@ def trend(
           --max-p99-ms 250 --for 3
       mlmon trend sample_logs/predictions.jsonl --every 10m \\
           --by model_version
+      mlmon trend sample_logs/predictions_ids.jsonl --every 1h \\
+          --labels sample_logs/labels.csv
     """
     with _handled():
-        from mlmon.api import load_training, trend
-        from mlmon.read.records import FieldMap, ReadPlan
+        from mlmon.api.entry import trend
         from mlmon.report.trend import trend_json, trend_table
-        from mlmon.rules.alerts import SummaryThresholds
-        from mlmon.stats.baseline import GRID_EDGES, load
-        from mlmon.stats.drift import DriftOptions
-        from mlmon.stats.summary import SummaryOptions
-        from mlmon.stats.windows import WindowOptions
 
         if min_records_alias is not None:
             _note("trend's --min-records is now --min-window-records (--min-records alerts on too few "
                   "records in summary, drift and check)")
             min_records = min_records_alias
-        every_ns, every_records = parse_every(every)
-        if for_windows < 1:
-            raise OptionError("--for must be at least 1 window")
-        if min_records < 1:
-            raise OptionError("--min-window-records must be at least 1")
-        if smooth is not None and smooth < 1:
-            raise OptionError("--smooth must be at least 1 window")
-        if baseline_path is not None and reference is not None:
-            raise OptionError("give at most one of --baseline FILE or --reference TRAINING_DATA")
-        _check_tz(log_timezone)
-        base = None
-        if baseline_path is not None:
-            base = load(baseline_path)
-        elif reference is not None:
-            # on the grid a saved baseline has: a window's drift state is then ~16 KB a feature
-            base = load_training(reference, exclude={timestamp_field}, max_edges=GRID_EDGES)
-        fields = FieldMap(
-            timestamp=timestamp_field,
-            latency=latency_field,
-            status=status_field,
-            success=success_field,
-            prediction=prediction_field,
-            pred_class=class_field,
-            confidence=confidence_field,
-            features=features_field,
+        rep = trend(
+            logs, every=every, by=by, since=since, until=until, last=last, min_window_records=min_records,
+            smooth=smooth, approx=approx, baseline=baseline_path, reference=reference,
+            p_threshold=p_threshold, min_effect=min_effect, critical_effect=critical_effect,
+            low_confidence=low_confidence, prediction_range=prediction_range, max_p95_ms=max_p95_ms,
+            max_p99_ms=max_p99_ms, min_success_rate=min_success_rate, max_error_rate=max_error_rate,
+            max_low_confidence_share=max_low_confidence_share, max_out_of_range=max_out_of_range,
+            for_windows=for_windows, evidence=evidence, include_partial=include_partial,
+            timestamp_field=timestamp_field, latency_field=latency_field, status_field=status_field,
+            success_field=success_field, success_value=success_value, prediction_field=prediction_field,
+            class_field=class_field, confidence_field=confidence_field, features_field=features_field,
+            record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
+            strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
+            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
+            labels=labels, label_field=label_field, join_field=join_field, task=task.value,
+            positive_class=positive_class, progress=_progress,
         )
-        values = (
-            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
-        )
-        plan = ReadPlan(
-            fields=fields, by=None, record_marker=record_marker, log_timezone=log_timezone,
-            success_values=values,
-        )
-        windows = WindowOptions(
-            every_ns=every_ns,
-            every_records=every_records,
-            timezone=log_timezone,
-            min_records=min_records,
-            approx=approx,
-            smooth=smooth,
-        )
-        with _progress(logs) as on_bytes:
-            rep = trend(
-                logs,
-                windows=windows,
-                plan=plan,
-                options=_read_options(max_line_bytes, max_decompressed_bytes),
-                selection=_selection(since, until, last, log_timezone),
-                summary=SummaryOptions(
-                    low_confidence=low_confidence, prediction_range=parse_range(prediction_range)
-                ),
-                thresholds=SummaryThresholds(
-                    parse_threshold(max_p95_ms, "--max-p95-ms"),
-                    parse_threshold(max_p99_ms, "--max-p99-ms"),
-                    parse_threshold(min_success_rate, "--min-success-rate"),
-                    parse_threshold(max_error_rate, "--max-error-rate"),
-                    parse_threshold(max_low_confidence_share, "--max-low-confidence-share"),
-                    parse_threshold(max_out_of_range, "--max-out-of-range"),
-                ),
-                baseline=base,
-                drift=DriftOptions(
-                    p_threshold=p_threshold, min_effect=min_effect, critical_effect=critical_effect
-                ),
-                for_windows=for_windows,
-                evidence=evidence,
-                include_partial=include_partial,
-                budget=_budget(max_bad_lines, strict),
-                on_bytes=on_bytes,
-                by=by or None,
-            )
         _diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
         checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
-                  max_out_of_range, base]
+                  max_out_of_range, baseline_path or reference]
         judged = rep.windows[:-1] if rep.partial_excluded else rep.windows
         if rep.partial_excluded:
             w = rep.windows[-1]

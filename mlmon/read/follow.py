@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 from mlmon.errors import NoInputError, OptionError
+from mlmon.read import remote
 from mlmon.read.reader import FileReport, Lost
 from mlmon.read.sources import STDIN, Format, ReadNotes, Source, expand, open_source, own_file
 
@@ -233,6 +234,14 @@ def plan(
     (None on the first): rotated copies that changed after it hold lines no run has read."""
     if STDIN in paths:
         raise OptionError("--state follows files; standard input cannot be followed")
+    urls = [p for p in paths if remote.is_url(p)]
+    if urls:
+        # an object has no inode to follow across renames, and a store's listing is no
+        # rotation: refused rather than read again in full (or skipped) by a later run
+        raise OptionError(
+            f"--state follows local files; {urls[0]!r} is in object storage or on a web server: "
+            "read it without --state (each run reads it whole), or give --since to read a window"
+        )
     for attempt in range(20):
         try:
             return _plan(paths, known, list(rotated), since)

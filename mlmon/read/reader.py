@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlmon.errors import DataError, raise_if_environment
+from mlmon.read import remote
 from mlmon.read.fields import names_in_json, names_in_schema
 from mlmon.read.jsonlines import SNIFF_LINES, BlockParser, BlockResult, record_text, sniff
 from mlmon.read.native import block_parser
@@ -120,6 +121,11 @@ class ReadOptions:
     """A compressed input that expands more than this many times (past 16 MiB) stops (65)."""
     allow_large_window: bool = False
     """Read zstd files whose window is over 128 MiB (they need that much memory)."""
+    engine: str = "local"
+    """`local`: this process reads the files one after another; `dask`: one task per file on a
+    Dask cluster's workers, the accumulators merged as a tree (the same answers)."""
+    scheduler: str | None = None
+    """The Dask scheduler's address (tcp://host:8786); None starts a cluster on this machine."""
 
 
 @dataclass
@@ -150,6 +156,8 @@ class Reader:
         self.require = require
         self.options = options or ReadOptions()
         self.on_bytes = on_bytes
+        self.on_file_done: Callable[[], None] | None = None
+        """Called after the last table of each source (accumulators that hold tables take them)."""
         self._files: list[FileReport] = []
         self._examples: list[Example] = []
         self._seq = 0
@@ -189,10 +197,14 @@ class Reader:
     def tables(self) -> Iterator[pa.Table]:
         for source in self.sources:
             yield from self._read(source)
+            if self.on_file_done is not None:
+                self.on_file_done()
 
     def _size(self, source: Source) -> int | None:
+        if remote.is_url(source.opens):
+            return remote.size(source.opens)
         try:
-            st = os.stat(source.path)
+            st = os.stat(source.opens)
         except OSError:
             return None
         return st.st_size if stat.S_ISREG(st.st_mode) else None
@@ -245,7 +257,10 @@ class Reader:
                 stream.close()
                 if source.path == "-":
                     raise DataError("Parquet cannot be read from stdin; give its path")
-                gen = self._table_rows(source, parquet_pieces(source.path), tally)
+                where = source.opens
+                gen = self._table_rows(
+                    source, parquet_pieces(remote.open_url(where) if remote.is_url(where) else where), tally
+                )
                 position = _unknown
             yield from self._tracked(source, gen, position)
         except DataError as exc:
@@ -520,3 +535,33 @@ def _line_lookup(data: bytes, first_line: int) -> Callable[[int], bytes]:
         return lines[i] if 0 <= i < len(lines) else b""
 
     return text_of
+
+
+def combine(reports: list[InputReport], *, max_examples: int = MAX_EXAMPLES) -> InputReport:
+    """The report of reading several groups of files one after another, from each group's own
+    report in reading order: the same as one Reader over them all (the examples are those the
+    one Reader would have kept: the first `max_examples` of each kind, in reading order)."""
+    files = tuple(f for r in reports for f in r.files)
+    total: Counter[str] = Counter()
+    for f in files:
+        total.update(f.reasons)
+    examples: list[Example] = []
+    taken: Counter[bool] = Counter()
+    for r in reports:
+        for ex in r.examples:
+            normal = ex.reason in NOT_BAD
+            if taken[normal] < max_examples:
+                taken[normal] += 1
+                examples.append(ex)
+    return InputReport(
+        files=files,
+        lines=sum(f.lines for f in files),
+        records=sum(f.records for f in files),
+        reasons={r: total[r] for r in REASONS if total.get(r)},
+        bad_lines=sum(f.bad_lines for f in files),
+        examples=tuple(examples),
+        fields_seen=frozenset().union(*(r.fields_seen for r in reports)),
+        containers_seen=frozenset().union(*(r.containers_seen for r in reports)),
+        left_out=tuple(x for r in reports for x in r.left_out),
+        lost=tuple(x for r in reports for x in r.lost),
+    )

@@ -19,6 +19,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 
 from mlmon.errors import DataError, NoInputError, raise_if_environment
+from mlmon.read import remote
 
 _native: ModuleType | None
 try:
@@ -82,6 +83,14 @@ class Source:
     whose first bytes change while it is read (copytruncate) is read no further."""
     intact: bytes = b""
     """With `follow`, a plain file's first bytes as planned: the check of that."""
+    location: str | None = None
+    """Where to open it when that is not `path`: the absolute path, for a read in another
+    process or on another machine (the Dask engine), while `path` stays the name shown."""
+
+    @property
+    def opens(self) -> str:
+        """The path or URL to open."""
+        return self.location or self.path
 
     @property
     def name(self) -> str:
@@ -141,9 +150,12 @@ def expand(paths: list[str], *, left_out: list[tuple[str, str]] | None = None) -
     if not paths:
         raise NoInputError("no input: give at least one log file, directory, glob or '-'")
     found: list[str] = []
+    urls: list[str] = []
     for arg in paths:
         if arg == STDIN:
             found.append(STDIN)
+        elif remote.is_url(arg):
+            urls.extend(remote.expand_url(arg))
         elif os.path.isdir(arg):
             files = _walk_files(arg)
             if not files:
@@ -176,7 +188,8 @@ def expand(paths: list[str], *, left_out: list[tuple[str, str]] | None = None) -
         if key not in names or _preference(path) < _preference(names[key]):
             names[key] = path
     unique = sorted(names.values(), key=_order)
-    return [Source(p if p == STDIN else os.path.normpath(p)) for p in unique]
+    local = [Source(p if p == STDIN else os.path.normpath(p)) for p in unique]
+    return local + [Source(u) for u in sorted(set(urls))]
 
 
 OWN_HEAD_BYTES = 4096
@@ -588,8 +601,10 @@ def open_source(
         if source.fd is not None:
             raw = os.fdopen(os.dup(source.fd), "rb")
             raw.seek(0)
+        elif remote.is_url(source.opens):
+            raw = remote.open_url(source.opens)
         else:
-            raw = sys.stdin.buffer if source.path == STDIN else open(source.path, "rb")  # noqa: SIM115
+            raw = sys.stdin.buffer if source.path == STDIN else open(source.opens, "rb")  # noqa: SIM115
     except IsADirectoryError:
         raise NoInputError(f"no input: {source.path!r} is a directory") from None
     except OSError as exc:

@@ -7,7 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -195,15 +195,19 @@ def _parse_csv(data: bytes, names: list[str], delim: str) -> tuple[pa.Table, lis
     return table, invalid
 
 
-def parquet_pieces(path: str) -> Iterator[TablePiece]:
-    """A Parquet file in batches; a row's "line" is its row number."""
+def parquet_pieces(path: str | IO[bytes]) -> Iterator[TablePiece]:
+    """A Parquet file (a path, or an open remote object) in batches; a row's "line" is its row number."""
     import pyarrow.parquet as pq
 
     row = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
-        lines = np.arange(row + 1, row + batch.num_rows + 1, dtype=np.int64)
-        row += batch.num_rows
-        yield TablePiece(pa.Table.from_batches([batch]), lines)
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
+            lines = np.arange(row + 1, row + batch.num_rows + 1, dtype=np.int64)
+            row += batch.num_rows
+            yield TablePiece(pa.Table.from_batches([batch]), lines)
+    finally:
+        if not isinstance(path, str):
+            path.close()
 
 
 def utf8_or_null(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:

@@ -9,8 +9,10 @@ from rich.text import Text
 
 from mlmon import __version__
 from mlmon.api import CheckReport
+from mlmon.api.documents import check_doc, dump
+from mlmon.api.documents import result_json as result_json
 from mlmon.report.layout import Cell, Col, FitTable
-from mlmon.report.render import SCHEMA_VERSION, _dump, _input_json, freshness_json, plain, records_text, safe
+from mlmon.report.render import SCHEMA_VERSION, records_text, safe
 from mlmon.rules.check import RuleResult, Status, worst_status
 
 STYLE = {"ok": "green", "warning": "yellow", "critical": "bold red", "no_data": "magenta"}
@@ -32,32 +34,9 @@ def compared_text(r: RuleResult) -> str:
     return text if r.compared_kind == "estimate" else f"{text} ({r.compared_kind})"
 
 
-def result_json(r: RuleResult) -> dict[str, Any]:
-    doc: dict[str, Any] = plain(r)
-    doc["threshold"] = plain(r.threshold)
-    doc["compared"] = plain(r.compared)
-    doc["compared_kind"] = r.compared_kind
-    doc["estimate"] = plain(r.value)
-    return doc
-
-
 def check_json(rep: CheckReport, *, config: str | None, notifications: list[dict[str, Any]]) -> str:
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "command": "check",
-        "mlmon_version": __version__,
-        "config": config,
-        "status": worst_status(rep.results).value,
-        "records": rep.records,
-        "records_read": rep.input.records,
-        "filtered_out": rep.filtered_out,
-        "results": [result_json(r) for r in rep.results],
-        "alerts": plain(rep.alerts),
-        "notifications": notifications,
-        "freshness": freshness_json(rep.freshness),
-        "input": _input_json(rep.input),
-    }
-    return _dump(doc)
+    """The check's JSON document (CheckReport.to_dict), as printed."""
+    return dump(check_doc(rep, config=config, notifications=notifications))
 
 
 def check_lines(rep: CheckReport) -> Group:
@@ -144,4 +123,4 @@ def failed_json(message: str, code: int, *, config: str | None, kind: str) -> st
         "exit_code": code,
         "results": [],
     }
-    return _dump(doc)
+    return dump(doc)

@@ -5,20 +5,15 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from mlmon import __version__
 from mlmon.api import CompareReport
+from mlmon.api.documents import compare_doc, dump
 from mlmon.numfmt import number, p_value
 from mlmon.report.layout import Cell, Col, FitTable
 from mlmon.report.render import (
-    SCHEMA_VERSION,
-    _dump,
-    _input_json,
     _input_table,
     _t,
     alert_lines,
     alerts_table,
-    freshness_json,
-    plain,
     records_text,
     verdict,
 )
@@ -31,26 +26,8 @@ STYLE = {"worse": "bold red", "better": "green", "same": "", "not_enough_data": 
 
 
 def compare_json(rep: CompareReport) -> str:
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "command": "compare",
-        "mlmon_version": __version__,
-        "by": rep.by,
-        "control": rep.control,
-        "verdict": rep.verdict,
-        "records": rep.records,
-        "records_read": rep.input.records,
-        "filtered_out": rep.filtered_out,
-        "baseline": rep.baseline_source,
-        "alpha": rep.options.alpha,
-        "approx": rep.options.approx,
-        "relative_error": RELATIVE_ACCURACY if rep.options.approx else 0.0,
-        "versions": plain(rep.versions),
-        "freshness": freshness_json(rep.freshness),
-        "input": _input_json(rep.input),
-        "alerts": plain(rep.alerts),
-    }
-    return _dump(doc)
+    """The compare JSON document (CompareReport.to_dict), as printed."""
+    return dump(compare_doc(rep))
 
 
 def _v(metric: str, v: float | None) -> str:
@@ -176,5 +153,10 @@ def compare_table(rep: CompareReport, *, quiet: bool = False) -> RenderableType:
         + (f" --approx: values rounded to within {RELATIVE_ACCURACY:.0%}, asymptotic p-values."
            if rep.options.approx else ""),
         style="dim"))
+    if rep.quality is not None:
+        from mlmon.report.quality import quality_tables, versus_lines
+
+        parts += quality_tables(rep.quality, rep.by)
+        parts += versus_lines(rep.versus_control, rep.control)
     parts += [_input_table(rep.input), alerts_table(rep.alerts)]
     return Group(*parts)

@@ -29,6 +29,7 @@ from mlmon.api.counters import (
 )
 from mlmon.escape import prom_label
 from mlmon.rules.check import Status
+from mlmon.stats.performance import QualityReport
 from mlmon.stats.summary import GroupSummary
 
 STATUS_VALUE = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.NO_DATA: 3}
@@ -193,6 +194,8 @@ class _Collector:
             if any(f.role == "multivariate" for f in rep.features):
                 yield jstat
                 yield jflag
+        if rep.quality is not None:
+            yield from quality_families(rep.quality)
         alerts = GaugeMetricFamily("mlmon_alerts", "Rules firing, by severity.", labels=["severity"])
         for sev in ("warning", "critical"):
             alerts.add_metric([sev], sum(1 for a in rep.alerts if a.severity.value == sev))
@@ -208,6 +211,28 @@ class _Collector:
         records = GaugeMetricFamily("mlmon_records", "Valid records the last run checked.")
         records.add_metric([], rep.records)
         yield records
+
+
+def quality_families(q: QualityReport) -> Iterator[Metric]:
+    """Realized performance: each metric with its 95% bounds, overall (model_version "") and per
+    group, and the labelled predictions' count."""
+    value = GaugeMetricFamily(
+        "mlmon_quality",
+        "Realized performance against the labels: accuracy, macro_f1, auc, brier, ece, f1.<class>, "
+        "mae, rmse, mape...; bound: value, low or high (95% interval).",
+        labels=["metric", "model_version", "bound"],
+    )
+    labelled = GaugeMetricFamily(
+        "mlmon_quality_labelled", "Predictions joined to a label (the metrics' n).", labels=["model_version"]
+    )
+    for group, p in [("", q.overall), *((g.group or "", g.performance) for g in q.groups)]:
+        labelled.add_metric([group], p.n)
+        for m in p.metrics:
+            for bound, v in (("value", m.value), ("low", m.low), ("high", m.high)):
+                if v is not None:
+                    value.add_metric([m.name, group, bound], v)
+    yield value
+    yield labelled
 
 
 def registry(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from rich.text import Text
 
+from mlmon.api.documents import metric_json as metric_json
+from mlmon.api.documents import metrics_json as metrics_json
+from mlmon.api.documents import quality_json as quality_json
+from mlmon.api.documents import windows_json as windows_json
 from mlmon.escape import terminal
 from mlmon.numfmt import number, percent
 from mlmon.report.layout import Cell, Col, FitTable
@@ -14,7 +18,8 @@ from mlmon.stats.performance import Metric, Performance, Task
 from mlmon.stats.summary import group_label
 
 if TYPE_CHECKING:
-    from mlmon.api.quality import QualityReport
+    from mlmon.api.quality import VersusControl
+    from mlmon.stats.performance import QualityReport
 
 HEADLINE = {
     Task.CLASSIFICATION: ("accuracy", "macro_f1", "auc", "brier", "ece"),
@@ -24,47 +29,6 @@ HEADLINE = {
 
 LABELS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "auc": "ROC AUC", "brier": "Brier",
           "ece": "ECE", "mae": "MAE", "rmse": "RMSE", "mape": "MAPE"}
-
-
-def metric_json(m: Metric) -> dict[str, Any]:
-    return {"value": m.value, "low": m.low, "high": m.high, "n": m.n, "reason": m.reason}
-
-
-def metrics_json(p: Performance) -> dict[str, Any]:
-    """The metrics by name (the rule is `quality.<name>`), each with its 95% bounds and n."""
-    return {m.name: metric_json(m) for m in p.metrics}
-
-
-def quality_json(q: QualityReport) -> dict[str, Any]:
-    """The `quality` key of a command's JSON document."""
-    a = q.accounting
-    la = a.labels
-    return {
-        "task": q.task.value,
-        "join_field": q.join_field,
-        "label_field": q.label_field,
-        "labelled": a.labelled,
-        "coverage": a.coverage,
-        "join": {
-            "predictions": a.predictions, "labelled": a.labelled, "without_label": a.without_label,
-            "without_key": a.without_key, "duplicate_predictions": a.duplicate_predictions,
-            "ambiguous": a.ambiguous, "unusable": a.unusable,
-            "labels_without_prediction": a.labels_without_prediction,
-        },
-        "labels": {
-            "rows": la.rows, "keys": la.keys, "duplicates": la.duplicates, "conflicting": la.conflicting,
-            "without_key": la.without_key, "lines": q.labels_input.lines,
-            "bad_lines": q.labels_input.bad_lines,
-            "reasons": dict(q.labels_input.reasons),
-            "files": [f.source for f in q.labels_input.files],
-        },
-        "classes": list(q.overall.classes),
-        "positive_class": q.overall.positive,
-        "metrics": metrics_json(q.overall),
-        "groups": [{"group": g.group, "labelled": g.performance.n, "metrics": metrics_json(g.performance)}
-                   for g in q.groups],
-        "reference": dict(q.reference),
-    }
 
 
 def interval_cell(m: Metric | None, *, share: bool = False) -> str:
@@ -97,6 +61,10 @@ def accounting_line(q: QualityReport) -> str:
         parts.append(f"{la.duplicates:,} repeated label rows (used once)")
     if la.without_key:
         parts.append(f"{la.without_key:,} label rows without a key")
+    unused = q.labels_input.reasons
+    if any(unused.values()):
+        why = ", ".join(f"{k}: {v:,}" for k, v in unused.items() if v)
+        parts.append(f"labels-file lines not used: {why}")
     return "Labels: " + "; ".join(parts) + "."
 
 
@@ -127,4 +95,32 @@ def quality_tables(q: QualityReport, by: str | None) -> list[RenderableType]:
                                                 for k in ("precision", "recall", "f1"))])
         out.append(FitTable(ccols, crows, title="Per class (all labelled predictions)"))
     out.append(Text(accounting_line(q)))
+    return out
+
+
+def windows_table(q: QualityReport, windows: tuple[tuple[str, Performance], ...]) -> FitTable:
+    """trend: the headline metrics window by window."""
+    names = HEADLINE[q.task]
+    cols = [Col("window", "text"), Col("labelled", priority=1)]
+    cols += [Col(LABELS[n], "text", priority=i + 2) for i, n in enumerate(names)]
+    rows: list[list[Cell]] = [
+        [Text(terminal(start)), f"{p.n:,}", *(interval_cell(p.get(n)) for n in names)] for start, p in windows
+    ]
+    return FitTable(cols, rows, title="Realized performance by window",
+                    caption="Each window holds the labelled predictions made in it; 95% intervals "
+                    "in brackets.")
+
+
+def versus_lines(versus: tuple[VersusControl, ...], control: str) -> list[RenderableType]:
+    """compare --labels: one line per version, its accuracy (or MAE) minus the control's."""
+    out: list[RenderableType] = []
+    for v in versus:
+        who = terminal(group_label(v.version))
+        if v.difference is None:
+            out.append(Text(f"{v.metric} of {who} against {terminal(control)}: not measured "
+                            "(no labelled predictions on one side)"))
+            continue
+        bounds = "" if v.low is None or v.high is None else f" [{number(v.low)}, {number(v.high)}]"
+        out.append(Text(f"{v.metric} of {who} minus {terminal(control)}'s: {number(v.difference)}{bounds} "
+                        f"({number(v.value)} against {number(v.control_value)}; 95% interval)"))
     return out

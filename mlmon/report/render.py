@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from mlmon import __version__
+from mlmon.api.documents import JOINT_KEYS as JOINT_KEYS
+from mlmon.api.documents import SCHEMA_VERSION as SCHEMA_VERSION
+from mlmon.api.documents import drift_doc, dump, summary_doc
+from mlmon.api.documents import drift_rows_json as drift_rows_json
+from mlmon.api.documents import drifted_names as drifted_names
+from mlmon.api.documents import freshness_json as freshness_json
+from mlmon.api.documents import plain as plain
 from mlmon.escape import terminal
 from mlmon.numfmt import duration, ms, number, p_value, percent, stat
 from mlmon.read.reader import Example, InputReport
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
     from mlmon.api.selection import Freshness
     from mlmon.stats.drift import FeatureDrift
 
-SCHEMA_VERSION = 1
 def safe(text: str) -> str:
     """Escape C0, DEL, C1 and bidi controls so log text cannot drive a terminal, and invisible
     characters (no-break, zero-width and other odd spaces, a byte order mark, line and paragraph
@@ -33,117 +34,14 @@ def safe(text: str) -> str:
     return terminal(text)
 
 
-def plain(value: Any) -> Any:
-    """Dataclasses, enums and tuples to JSON-ready values; non-finite floats become null."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _input_json(r: InputReport) -> dict[str, Any]:
-    return {
-        "lines": r.lines,
-        "records": r.records,
-        "bad_lines": r.bad_lines,
-        "reasons": r.reasons,
-        "files": [{**plain(f), "bad_lines": f.bad_lines} for f in r.files],
-        "examples": plain(r.examples),
-        "lost": plain(r.lost),
-        "left_out": [{"path": p, "what": w} for p, w in r.left_out],
-    }
-
-
-def _dump(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, allow_nan=False, sort_keys=False) + "\n"
-
-
 def summary_json(rep: SummaryReport, *, by: str | None) -> str:
-    overall = plain(rep.result.overall)
-    overall.pop("group")
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "command": "summary",
-        "mlmon_version": __version__,
-        **overall,
-        "records_read": rep.input.records,
-        "filtered_out": rep.filtered_out,
-        "by": by,
-        "groups": plain(rep.result.groups),
-        "input": _input_json(rep.input),
-        "not_measured": [{"metric": m.metric, "field": m.field, "option": m.option} for m in rep.missing],
-        "freshness": freshness_json(rep.freshness),
-        "alerts": plain(rep.alerts),
-    }
-    if rep.quality is not None:
-        from mlmon.report.quality import quality_json
-
-        doc["quality"] = quality_json(rep.quality)
-    return _dump(doc)
-
-
-def _drift_groups_json(rep: DriftReport) -> dict[str, Any]:
-    """With --by: `by` and `groups`, each with the keys of the top level (`features`, `drifted`)."""
-    if rep.by is None:
-        return {}
-    groups = [
-        {"group": g.group, "records": g.records, **drift_rows_json(g.features),
-         "drifted": drifted_names(g.features)}
-        for g in rep.groups
-    ]
-    return {"by": rep.by, "groups": groups}
-
-
-JOINT_KEYS = ("name", "status", "test", "n", "baseline_n", "records", "missing", "mean", "baseline_mean",
-              "statistic", "p_value", "p_value_adjusted", "p_method", "effect_size", "effect_measure",
-              "effect_low", "effect_high", "drift")
-"""The fields of the joint test's row in the JSON (the others do not apply to it). `mean` and
-`baseline_mean` are the mean reconstruction errors, `missing` the records lacking a feature."""
-
-
-def drifted_names(rows: tuple[FeatureDrift, ...]) -> list[str]:
-    """The features and predictions that drifted (what `drift.*` covers); the joint test's verdict
-    is `multivariate.drift`."""
-    return [f.name for f in rows if f.drift and f.role != "multivariate"]
-
-
-def drift_rows_json(rows: tuple[FeatureDrift, ...]) -> dict[str, Any]:
-    """`features`, `predictions` (the model's outputs tested as features are) and `multivariate`
-    (the joint test, or null when the baseline has no joint model) of a drift result."""
-    joint = next((f for f in rows if f.role == "multivariate"), None)
-    return {
-        "features": plain(tuple(f for f in rows if f.role == "feature")),
-        "predictions": plain(tuple(f for f in rows if f.role == "prediction")),
-        "multivariate": None if joint is None else {k: plain(getattr(joint, k)) for k in JOINT_KEYS},
-    }
+    """The summary's JSON document (SummaryReport.to_dict), as printed."""
+    return dump(summary_doc(rep, by=by))
 
 
 def drift_json(rep: DriftReport) -> str:
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "command": "drift",
-        "mlmon_version": __version__,
-        "records": rep.records,
-        "records_read": rep.input.records,
-        "filtered_out": rep.filtered_out,
-        "baseline": {"source": rep.baseline_source, "rows": rep.baseline_rows},
-        **drift_rows_json(rep.features),
-        "drifted": drifted_names(rep.features),
-        "unknown_features": list(rep.unknown_features),
-        "not_tested": list(rep.not_tested),
-        **_drift_groups_json(rep),
-        "freshness": freshness_json(rep.freshness),
-        "input": _input_json(rep.input),
-        "alerts": plain(rep.alerts),
-    }
-    return _dump(doc)
+    """The drift JSON document (DriftReport.to_dict), as printed."""
+    return dump(drift_doc(rep))
 
 
 def _t(s: str, style: str = "") -> Text:
@@ -247,13 +145,6 @@ def records_text(records: int, fresh: Freshness | None = None) -> str:
     if fresh is not None and fresh.stale:
         text += f", newest {duration(fresh.age_seconds)} ago"
     return text
-
-
-def freshness_json(fresh: Freshness | None) -> dict[str, Any] | None:
-    """`newest`, `window_seconds`, `stale` (the age itself changes by the second: from `newest`)."""
-    if fresh is None:
-        return None
-    return {"newest": fresh.newest, "window_seconds": fresh.window_seconds, "stale": fresh.stale}
 
 
 def verdict(

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
-from mlmon import __version__
 from mlmon.api import TrendReport
+from mlmon.api.documents import dump, trend_doc
+from mlmon.api.documents import every_text as every_text
 from mlmon.api.trend_report import TrendGroup
 from mlmon.report.layout import Cell, Col, FitTable, _frame
 from mlmon.report.render import (
-    SCHEMA_VERSION,
-    _dump,
-    _input_json,
     _input_table,
     _t,
     alert_lines,
     alerts_table,
-    drift_rows_json,
-    freshness_json,
-    plain,
     safe,
     verdict,
 )
-from mlmon.rules.alerts import Alert
-from mlmon.rules.persist import Firing
 from mlmon.stats.sketch import RELATIVE_ACCURACY
 from mlmon.stats.summary import group_label
 from mlmon.stats.windows import HEADLINE, Window, headline
@@ -38,82 +29,15 @@ MAX_SPARK = 96
 MAX_FEATURE_COLUMNS = 6
 
 
-def every_text(rep: TrendReport) -> str:
-    o = rep.options
-    if o.every_records is not None:
-        return f"{o.every_records} records"
-    ns = o.every_ns or 0
-    for unit, size in (("w", 604800e9), ("d", 86400e9), ("h", 3600e9), ("m", 60e9), ("s", 1e9)):
-        if ns % size == 0:
-            return f"{ns / size:g}{unit}"
-    return f"{ns / 1e6:g}ms"
-
-
 def latency_method(rep: TrendReport) -> str:
     if rep.options.approx:
         return f"ddsketch, within {RELATIVE_ACCURACY:.0%} of the value at that rank"
     return "exact, numpy 'linear'"
 
 
-def _window_json(w: Window, breaches: tuple[Alert, ...]) -> dict[str, Any]:
-    summary = plain(w.summary)
-    summary.pop("group")
-    doc: dict[str, Any] = {"window_start": w.window_start, "window_end": w.window_end, "status": w.status,
-                           "partial": w.partial}
-    doc.update(summary)
-    if w.features:
-        doc.update(drift_rows_json(w.features))  # features, predictions, multivariate
-        doc["drifted"] = list(w.drifted)
-    if w.smoothed:
-        doc["smoothed"] = dict(w.smoothed)
-    doc["alerts"] = plain(breaches)
-    return doc
-
-
 def trend_json(rep: TrendReport) -> str:
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "command": "trend",
-        "mlmon_version": __version__,
-        "every": every_text(rep),
-        "timezone": rep.options.timezone,
-        "min_records": rep.options.min_records,
-        "latency_method": "ddsketch" if rep.options.approx else "linear",
-        "latency_relative_error": RELATIVE_ACCURACY if rep.options.approx else 0.0,
-        "records": rep.records,
-        "records_read": rep.input.records,
-        "filtered_out": rep.filtered_out,
-        "without_timestamp": rep.without_timestamp,
-        "out_of_order": rep.out_of_order,
-        "baseline": rep.baseline_source,
-        "windows": [_window_json(w, b) for w, b in zip(rep.windows, rep.breaches, strict=True)],
-        **_groups_json(rep),
-        "freshness": freshness_json(rep.freshness),
-        "input": _input_json(rep.input),
-        "alerts": [_firing_json(f) for f in rep.firing],
-        "evidence": [plain(e) for e in rep.evidence],
-    }
-    return _dump(doc)
-
-
-def _firing_json(f: Firing) -> dict[str, Any]:
-    return {**plain(f.alert), "since": f.since, "windows": f.windows}
-
-
-def _groups_json(rep: TrendReport) -> dict[str, Any]:
-    """With --by: `by` and `groups`, each with `group`, `records`, its `windows` and its `alerts`."""
-    if rep.by is None:
-        return {}
-    groups = [
-        {
-            "group": g.group,
-            "records": g.records,
-            "windows": [_window_json(w, b) for w, b in zip(g.windows, g.breaches, strict=True)],
-            "alerts": [_firing_json(f) for f in g.firing],
-        }
-        for g in rep.groups
-    ]
-    return {"by": rep.by, "groups": groups}
+    """The trend JSON document (TrendReport.to_dict), as printed."""
+    return dump(trend_doc(rep))
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -331,6 +255,10 @@ def trend_table(rep: TrendReport, *, sparklines: bool = True, quiet: bool = Fals
         parts.append(_window_table(rep, g))
         if any(w.features for w in g.windows):
             parts.append(_drift_table(rep, g))
+    if rep.quality is not None:
+        from mlmon.report.quality import accounting_line, windows_table
+
+        parts += [windows_table(rep.quality, rep.quality_windows), Text(accounting_line(rep.quality))]
     if sparklines and len(rep.windows) > 1:
         parts.append(SparkTable(rep))
     parts.append(_input_table(rep.input))

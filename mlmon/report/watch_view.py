@@ -83,10 +83,12 @@ def watch_view(v: WatchView, *, width: int, paths: str, every: float, versions: 
     parts: list[RenderableType] = [head, status]
     if v.overall is not None:
         parts.append(_versions(v, versions))
-    drifted = [f for f in v.drift if f.drift]
+    # the count is of features; the joint test and the predictions' drift are named after them
+    feats = [f for f in v.drift if f.role == "feature"]
+    drifted = [f for f in feats if f.drift] + [f for f in v.drift if f.role != "feature" and f.drift]
     if v.drift and drift:
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"drift: {len(drifted)} of {len(v.drift)} features", style="bold")
+        line.append(f"drift: {sum(f.drift for f in feats)} of {len(feats)} features", style="bold")
         if drifted:
             line.append(": ")
             line.append(", ".join(

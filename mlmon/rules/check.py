@@ -10,7 +10,7 @@ from functools import partial
 
 from mlmon.numfmt import p_value
 from mlmon.rules.alerts import Alert, Severity, records_text
-from mlmon.rules.config import FEATURE_PREFIXES, Rule
+from mlmon.rules.config import FEATURE_PREFIXES, QUALITY_PREFIXES, Rule
 from mlmon.stats.drift import (
     DriftOptions,
     FeatureDrift,
@@ -23,6 +23,7 @@ from mlmon.stats.joint import CRITICAL as JOINT_CRITICAL
 from mlmon.stats.joint import NAME as JOINT_NAME
 from mlmon.stats.joint import WARNING as JOINT_WARNING
 from mlmon.stats.percentile import level as percentile_level
+from mlmon.stats.performance import Performance, QualityReport, bad_direction
 from mlmon.stats.quality import missing_level
 from mlmon.stats.summary import GroupSummary, SummaryResult
 
@@ -548,11 +549,15 @@ def evaluate(
     *,
     drift: DriftOptions | None = None,
     now: float,
+    quality: QualityReport | None = None,
 ) -> tuple[RuleResult, ...]:
     """Every rule against the run's results, in rule order."""
     d = drift or DriftOptions()
     out: list[RuleResult] = []
     for rule in rules:
+        if rule.metric.startswith(QUALITY_PREFIXES):
+            out.append(_quality_rule(rule, quality))
+            continue
         if rule.metric.startswith(FEATURE_PREFIXES):
             out.extend(
                 replace(r, for_runs=rule.for_runs, runbook_url=rule.runbook_url)
@@ -600,3 +605,56 @@ def _with_groups(r: RuleResult, rule: Rule, candidates: Sequence[_Candidate]) ->
 
 def worst_status(results: tuple[RuleResult, ...]) -> Status:
     return max((r.status for r in results), key=lambda s: s.rank, default=Status.OK)
+
+
+NO_LABELS = "no labels (give --labels FILE, or label-files in the config)"
+
+
+def _quality_value(
+    rule: Rule, p: Performance, q: QualityReport
+) -> tuple[float | None, str, _Judged | None]:
+    """(value, why it has none, the verdict by its 95% interval) of a quality rule in one set of
+    labelled predictions: `quality.<m>` is the metric; `quality_drop.<m>` its fall from the
+    baseline's reference (reference - metric where high is good, metric - reference where low is)."""
+    kind, _, name = rule.metric.partition(".")
+    m = p.get(name)
+    if m is None:
+        return None, f"no metric {name} for a {q.task.value} model", None
+    if m.value is None:
+        return None, m.reason or "no labelled prediction", None
+    point, low, high = m.value, m.low, m.high
+    if kind == "quality_drop":
+        ref = q.reference_value(name)
+        if ref is None:
+            return None, (f"the baseline has no reference {name} (mlmon baseline "
+                          f"--reference-metric {name}=VALUE)"), None
+        if bad_direction(name) == "below":  # a fall is reference - value
+            point, low, high = ref - m.value, None if m.high is None else ref - m.high, \
+                None if m.low is None else ref - m.low
+        else:
+            point, low, high = m.value - ref, None if m.low is None else m.low - ref, \
+                None if m.high is None else m.high - ref
+    level, proven = percentile_level(point, low, high, rule.warning, rule.critical, rule.direction == "above")
+    bound = low if rule.direction == "above" else high
+    return point, "", (Status(level or "ok"), proven, bound)
+
+
+def _quality_rule(rule: Rule, q: QualityReport | None) -> RuleResult:
+    """A realized-performance rule: alerts when the metric's 95% interval is beyond the limit (as a
+    latency percentile's), overall and, with `by`, in each group."""
+    if q is None:
+        result = _decide(rule, [(None, None, NO_LABELS)])
+        return replace(result, for_runs=rule.for_runs, runbook_url=rule.runbook_url)
+    first = _quality_value(rule, q.overall, q)
+    candidates: list[_Candidate] = [(None, first[0], first[1])]
+    judged: list[_Judged | None] = [first[2]]
+    if rule.by is not None:
+        for g in q.groups:
+            v = _quality_value(rule, g.performance, q)
+            candidates.append((_MISSING if g.group is None else g.group, v[0], v[1]))
+            judged.append(v[2])
+    result = replace(_decide(rule, candidates, judged=judged), for_runs=rule.for_runs,
+                     runbook_url=rule.runbook_url)
+    if rule.by is not None:
+        result = _with_groups(result, rule, candidates)
+    return result

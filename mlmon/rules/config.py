@@ -68,14 +68,15 @@ RULE_SCHEMA: dict[str, Any] = {
 }
 
 
-def config_schema(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of a config file: the given settings (one per command-line flag) and rules."""
+def config_schema(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The JSON Schema of a config file: the given settings (one per command-line flag) and rules;
+    None takes any setting (the library, which has no flags to check them against)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
-        "additionalProperties": False,
+        "additionalProperties": settings is None,
         "properties": {
-            **settings,
+            **(settings or {}),
             "rules": {"type": "array", "items": RULE_SCHEMA},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
         },
@@ -215,7 +216,7 @@ def _key_path(parts: Any) -> str:
     return out or "(top level)"
 
 
-def validate(doc: dict[str, Any], settings: Mapping[str, Any], *, path: str) -> None:
+def validate(doc: dict[str, Any], settings: Mapping[str, Any] | None, *, path: str) -> None:
     """Raise ConfigError naming the key path of the first problem (jsonschema does the checking)."""
     import jsonschema
 
@@ -239,10 +240,22 @@ def validate(doc: dict[str, Any], settings: Mapping[str, Any], *, path: str) -> 
     raise ConfigError(f"{path}: {_key_path(where)}: {err.message}")
 
 
+QUALITY_PREFIXES = ("quality.", "quality_drop.")
+"""Realized-performance rules (they need --labels): `quality.<metric>` against limits on the
+metric, `quality_drop.<metric>` against limits on its fall from the baseline's reference."""
+
+
 def metric_direction(metric: str) -> str | None:
     """The bad direction of a metric name, or None when it is not a known metric."""
     if metric in SUMMARY_METRICS:
         return SUMMARY_METRICS[metric]
+    if metric.startswith(QUALITY_PREFIXES):
+        from mlmon.stats.performance import bad_direction, known_metric
+
+        kind, _, name = metric.partition(".")
+        if not known_metric(name):
+            return None
+        return "above" if kind == "quality_drop" else bad_direction(name)
     m = _FEATURE.match(metric)
     return FEATURE_METRICS[m.group(1)] if m else None
 
@@ -252,6 +265,11 @@ _SHARES = ("success_rate", "error_rate", "confidence.mean", "confidence.low_shar
 
 def _limit_range(metric: str) -> tuple[float, float, str]:
     """The values a limit of this metric can take: (lowest, highest, in words)."""
+    if metric.startswith("quality."):
+        from mlmon.stats.performance import metric_range
+
+        if metric_range(metric.partition(".")[2])[1] == 1.0:
+            return 0.0, 1.0, "a share from 0 to 1 (0.05, not 5 for 5%)"
     if metric == "drift.multivariate":  # the joint test's effect: a rise in reference sd
         return 0.0, math.inf, "a number at least 0 (the rise of the reconstruction error in reference sd)"
     if metric in _SHARES or metric.startswith(
@@ -281,17 +299,20 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
         default = metric_direction(metric)
         if default is None:
             known = [*SUMMARY_METRICS, "drift.*", "mean_deviation.*", "unseen.*", "missing_share.*",
-                     "out_of_range.*", "type_errors.*"]
+                     "out_of_range.*", "type_errors.*", "quality.accuracy", "quality_drop.accuracy"]
             hint = difflib.get_close_matches(metric, known, n=1)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise ConfigError(
                 f"{where}.metric: unknown metric {metric!r}{more}; known: "
                 f"{', '.join(SUMMARY_METRICS)}, drift.<feature>, mean_deviation.<feature>, unseen.<feature>, "
-                "missing_share.<feature>, out_of_range.<feature>, type_errors.<feature> (or .*)"
+                "missing_share.<feature>, out_of_range.<feature>, type_errors.<feature> (or .*), "
+                "quality.<metric> and quality_drop.<metric> (accuracy, macro_f1, auc, brier, ece, mae, "
+                "rmse, mape, precision.<class>, recall.<class>, f1.<class>)"
             )
         direction = item.get("direction", default)
         warn, crit = item.get("warning"), item.get("critical")
-        if warn is None and crit is None and metric in SUMMARY_METRICS:
+        limited = metric in SUMMARY_METRICS or metric.startswith(QUALITY_PREFIXES)
+        if warn is None and crit is None and limited:
             raise ConfigError(
                 f"{where}: give warning and/or critical for {metric!r}; without a limit the rule "
                 "can never fail (only the per-feature rules, drift.*, mean_deviation.*, unseen.*, "
@@ -342,7 +363,7 @@ def parse_rules(items: list[dict[str, Any]], *, path: str, by: str | None) -> tu
     return tuple(rules)
 
 
-PATH_KEYS = ("logs", "baseline", "reference", "state", "rotated")
+PATH_KEYS = ("logs", "baseline", "reference", "state", "rotated", "label-files")
 """Settings that are paths: relative ones are relative to the config file's folder (cron runs
 in $HOME, a person in the project folder: both must mean the same files)."""
 OUTPUT_KEY = "output"
@@ -379,7 +400,7 @@ def _setting(key: str, value: Any, base: str) -> Any:
     return value
 
 
-def load_config(path: str, settings: Mapping[str, Any]) -> Config:
+def load_config(path: str, settings: Mapping[str, Any] | None) -> Config:
     """Read and validate a config file against the settings schema (one entry per flag)."""
     doc = read_toml(path)
     validate(doc, settings, path=path)

@@ -18,6 +18,17 @@ TODO = (
                         "report) and check the pipeline that computes it."),
     ("unseen.", "The log has categories training never had: a renamed or new category upstream, or a "
                 "new kind of input the model was not trained on."),
+    ("evidence.", "A small shift of the feature has held over several windows: compare its distribution "
+                  "over time (the report with --every, mlmon trend) and find when it began."),
+    ("out_of_range.", "More of the feature's values than chance fall outside the training range: check "
+                      "its units and the pipeline that computes it; real inputs beyond training call for "
+                      "retraining on recent data."),
+    ("missing_share.", "More records lack the feature than in training: check the service's logging and "
+                       "the upstream source of the feature (a join or a lookup that now fails)."),
+    ("type_errors.", "The feature's values have the wrong type (text where numbers were): check the "
+                     "service's serialisation of the feature."),
+    ("constant.", "The feature takes one value in the log though training had many: a default or a "
+                  "broken upstream source fills it."),
     ("missing.", "The feature is absent from the log: check the field name (--features-field) and the "
                  "service's logging."),
     ("records", "Too few or no records: is the service up and writing its log, and is the path right?"),
@@ -36,3 +47,12 @@ def what_to_do(metric: str) -> str | None:
         if metric.startswith(prefix) or metric == prefix:
             return text
     return None
+
+
+def topic(metric: str) -> str:
+    """The guidance entry a metric falls under (`drift.` for `drift.age`), or the metric itself:
+    alerts of one topic share one text."""
+    for prefix, _ in TODO:
+        if metric.startswith(prefix) or metric == prefix:
+            return prefix
+    return metric

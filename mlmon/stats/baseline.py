@@ -87,6 +87,9 @@ class Baseline:
     none (fewer than two numeric features, too few complete rows, or an older baseline)."""
     multivariate_note: str = ""
     """Why there is no joint model, when there is none and the baseline was made by this mlmon."""
+    reference_performance: tuple[tuple[str, float], ...] = ()
+    """The model's performance on its test set (`accuracy`, `auc`, `mae`...), given with
+    `mlmon baseline --reference-metric NAME=VALUE`: what `quality_drop.<metric>` compares with."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -293,6 +296,8 @@ def to_json(b: Baseline) -> dict[str, Any]:
         body["left_out"] = dict(b.left_out)
     if b.values_left_out:
         body["values_left_out"] = dict(b.values_left_out)
+    if b.reference_performance:
+        body["reference_performance"] = dict(b.reference_performance)
     body["checksum"] = _checksum(body)
     return body
 
@@ -441,4 +446,5 @@ def _from_json(body: dict[str, Any]) -> Baseline:
         _joint_from(joint) if joint is not None else None,
         "" if joint is not None else "the baseline has no joint model (made before mlmon had one, "
         "or from fewer than two numeric features); rebuild it with `mlmon baseline` to test joint drift",
+        tuple((str(k), float(v)) for k, v in body.get("reference_performance", {}).items()),
     )

@@ -154,6 +154,12 @@ SCHEMA: dict[str, Any] = {
         },
         "left_out": _NAMED_REASONS,
         "values_left_out": _NAMED_REASONS,
+        "reference_performance": {
+            "type": "object",
+            "maxProperties": 1000,
+            "propertyNames": {"minLength": 1, "maxLength": MAX_NAME},
+            "additionalProperties": {"type": "number"},
+        },
         "features": {
             "type": "object",
             "maxProperties": MAX_COLUMNS,

@@ -165,15 +165,13 @@ class _Numeric:
     profile: NumericProfile
     counts: np.ndarray
     n: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
-    """Sum of squared deviations, divided by scale**2."""
-    scale: float = 1.0
-    """1, or the power of two the values were divided by before squaring (values near 1e308)."""
-    below: float = 0.0
-    """Sum of (first edge - x) over log values below the baseline's first edge."""
-    above: float = 0.0
-    """Sum of (x - last edge) over log values above its last edge."""
+    parts: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
+    """Per update, of its values: (count, mean, m2, scale, below, above), folded in order when
+    read (`mean`, `m2`, `scale`, `below`, `above`): files read one after another here, or on a
+    cluster and merged as a tree, add the same numbers in the same order, to the last digit."""
+    _folded: tuple[int, float, float, float, float, float] | None = field(
+        default=None, init=False, repr=False
+    )
     small: list[np.ndarray] | None = field(default_factory=list)
     pending: list[np.ndarray] = field(default_factory=list)
     """Values not yet counted into `counts` (see `count_pending`)."""
@@ -187,6 +185,58 @@ class _Numeric:
         if not exact_ks or few_valued(self.profile):
             self.small = None  # the raw values serve only scipy's exact KS test (see _numeric_result)
         self._native_count = native_counter(self.edges)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (sent to a Dask worker) without the compiled counter: made anew there."""
+        return {k: v for k, v in self.__dict__.items() if k != "_native_count"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._native_count = native_counter(self.edges)
+
+    def _fold(self) -> tuple[int, float, float, float, float, float]:
+        """(parts folded, mean, m2, scale, below, above), Chan's parallel update part by part."""
+        if self._folded is not None and self._folded[0] == len(self.parts):
+            return self._folded
+        n, mean, m2, scale, below, above = 0, 0.0, 0.0, 1.0, 0.0, 0.0
+        for m, mean_b, m2_b, scale_b, lo, hi in self.parts:
+            below += lo
+            above += hi
+            # in units of the larger of the two scales
+            new_scale = max(scale, scale_b)
+            m2_a = m2 * (scale / new_scale) ** 2
+            m2_b = m2_b * (scale_b / new_scale) ** 2
+            total = n + m
+            delta = mean_b / new_scale - mean / new_scale
+            mean = (mean / new_scale + delta * m / total) * new_scale
+            m2 = m2_a + m2_b + delta * delta * n * m / total
+            scale, n = new_scale, total
+        self._folded = (len(self.parts), mean, m2, scale, below, above)
+        return self._folded
+
+    @property
+    def mean(self) -> float:
+        return self._fold()[1]
+
+    @property
+    def m2(self) -> float:
+        """Sum of squared deviations, divided by scale**2."""
+        return self._fold()[2]
+
+    @property
+    def scale(self) -> float:
+        """1, or the power of two the values were divided by before squaring (values near 1e308)."""
+        return self._fold()[3]
+
+    @property
+    def below(self) -> float:
+        """Sum of (first edge - x) over log values below the baseline's first edge."""
+        return self._fold()[4]
+
+    @property
+    def above(self) -> float:
+        """Sum of (x - last edge) over log values above its last edge."""
+        return self._fold()[5]
 
     @property
     def std(self) -> float:
@@ -227,39 +277,27 @@ class _Numeric:
             return
         self.pending.append(v)
         self.pending_n += len(v)
+        below = above = 0.0
         if len(self.edges):
             with np.errstate(over="ignore", invalid="ignore"):
                 lo, hi = self.edges[0], self.edges[-1]
-                self.below += float(np.sum(lo - v[v < lo]))
-                self.above += float(np.sum(v[v > hi] - hi))
+                below = float(np.sum(lo - v[v < lo]))
+                above = float(np.sum(v[v > hi] - hi))
         if self.pending_n >= COUNT_BATCH:
             self.count_pending()
-        self._merge_moments(len(v), *fx.moments(v))
+        self.parts.append((len(v), *fx.moments(v), below, above))
+        self.n += len(v)
         if self.small is not None:
             self.small.append(v.copy())
             if sum(len(x) for x in self.small) > SMALL_SAMPLE:
                 self.small = None
 
-    def _merge_moments(self, m: int, mean_b: float, m2_b: float, scale_b: float) -> None:
-        """Chan's parallel update, in units of the larger of the two scales."""
-        scale = max(self.scale, scale_b)
-        m2_a = self.m2 * (self.scale / scale) ** 2
-        m2_b = m2_b * (scale_b / scale) ** 2
-        n = self.n + m
-        delta = mean_b / scale - self.mean / scale
-        self.mean = (self.mean / scale + delta * m / n) * scale
-        self.m2 = m2_a + m2_b + delta * delta * self.n * m / n
-        self.scale = scale
-        self.n = n
-
     def merge(self, o: _Numeric) -> None:
         self.counts = self.counts + o.counts
         self.pending = self.pending + o.pending
         self.pending_n += o.pending_n
-        self.below += o.below
-        self.above += o.above
-        if o.n:
-            self._merge_moments(o.n, o.mean, o.m2, o.scale)
+        self.parts = self.parts + o.parts
+        self.n += o.n
         if self.small is not None and o.small is not None:
             self.small = self.small + o.small
             if sum(len(x) for x in self.small) > SMALL_SAMPLE:
@@ -357,6 +395,12 @@ class DriftAccumulator:
         self._flush()
         for st in self.numeric.values():
             st.count_pending()
+
+    def file_done(self) -> None:
+        """The end of an input file: its held tables are taken now, never with the next file's,
+        so the float sums of the moments are the same whether the files are read one after
+        another here or each on a cluster's worker (`--engine dask`)."""
+        self._flush()
 
     def _flush(self) -> None:
         if not self._held:

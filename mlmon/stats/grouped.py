@@ -52,6 +52,13 @@ class ByGroup(Generic[A]):
             self.groups[key].update(part)
             self.records[key] += part.num_rows
 
+    def file_done(self) -> None:
+        """The end of an input file (see DriftAccumulator.file_done)."""
+        for acc in (self.overall, *self.groups.values()):
+            done = getattr(acc, "file_done", None)
+            if done is not None:
+                done()
+
 
 class GroupedDriftAccumulator(ByGroup[DriftAccumulator]):
     """A DriftAccumulator for all records and one per group: fixed-size state per group."""

@@ -121,13 +121,16 @@ def errors(model: PcaModel, x: np.ndarray) -> np.ndarray:
 class JointAccumulator:
     """Mergeable: the count, mean and sum of squared deviations of the log's errors (Chan)."""
 
-    __slots__ = ("incomplete", "m2", "mean", "model", "n")
+    __slots__ = ("_folded", "incomplete", "model", "n", "parts")
 
     def __init__(self, model: PcaModel) -> None:
         self.model = model
         self.n = 0
-        self.mean = 0.0
-        self.m2 = 0.0
+        self.parts: list[tuple[int, float, float]] = []
+        """(count, mean, m2) of each update's errors, folded in order when read (`mean`, `m2`):
+        the same numbers in the same order whether files are read here or merged from a
+        cluster's workers (--engine dask), so the answer is the same to the last digit."""
+        self._folded: tuple[int, float, float] | None = None
         self.incomplete = 0
         """Records left out for lacking a finite value of one of the model's features."""
 
@@ -139,19 +142,33 @@ class JointAccumulator:
         self.incomplete += int(len(x) - ok.sum())
         if ok.any():
             e = errors(self.model, x[ok])
-            self._add(len(e), float(e.mean()), float(((e - e.mean()) ** 2).sum()))
+            self.parts.append((len(e), float(e.mean()), float(((e - e.mean()) ** 2).sum())))
+            self.n += len(e)
 
-    def _add(self, n: int, mean: float, m2: float) -> None:
-        total = self.n + n
-        delta = mean - self.mean
-        self.mean += delta * n / total
-        self.m2 += m2 + delta * delta * self.n * n / total
-        self.n = total
+    def _fold(self) -> tuple[int, float, float]:
+        if self._folded is None or self._folded[0] != len(self.parts):
+            n, mean, m2 = 0, 0.0, 0.0
+            for k, mean_b, m2_b in self.parts:
+                total = n + k
+                delta = mean_b - mean
+                mean += delta * k / total
+                m2 += m2_b + delta * delta * n * k / total
+                n = total
+            self._folded = (len(self.parts), mean, m2)
+        return self._folded
+
+    @property
+    def mean(self) -> float:
+        return self._fold()[1]
+
+    @property
+    def m2(self) -> float:
+        return self._fold()[2]
 
     def merge(self, other: JointAccumulator) -> None:
         self.incomplete += other.incomplete
-        if other.n:
-            self._add(other.n, other.mean, other.m2)
+        self.parts = self.parts + other.parts
+        self.n += other.n
 
     def fields(self, min_samples: int) -> dict[str, object]:
         """The result row's fields (mlmon.stats.drift builds the row): the test's statistic

@@ -8,7 +8,8 @@ from enum import StrEnum
 
 import numpy as np
 
-from mlmon.stats.labels import Joined, as_class
+from mlmon.read.reader import InputReport
+from mlmon.stats.labels import JoinAccounting, Joined, as_class
 from mlmon.stats.summary import wilson
 
 Z95 = 1.959963984540054
@@ -96,10 +97,11 @@ def _mean_interval(name: str, x: np.ndarray) -> Metric:
     n = len(x)
     if n == 0:
         return _none(name, 0, "no labelled prediction")
+    from scipy import stats as sps
+
     mean = float(np.mean(x))
     if n < 2:
         return Metric(name, mean, None, None, n, "one value: no interval")
-    from scipy import stats as sps  # only with labels: a summary without them starts without scipy
 
     half = float(sps.t.ppf(0.975, n - 1)) * float(np.std(x, ddof=1)) / math.sqrt(n)
     return Metric(name, mean, mean - half, mean + half, n)
@@ -258,3 +260,72 @@ def regression(j: Joined) -> Performance:
 
 def performance(j: Joined, task: Task, *, positive: str | None = None) -> Performance:
     return regression(j) if task is Task.REGRESSION else classification(j, positive=positive)
+
+
+_NAMES = ("accuracy", "macro_f1", "auc", "brier", "ece", "mae", "rmse", "mape")
+_PER_CLASS = ("precision", "recall", "f1")
+SHARE_METRICS = ("accuracy", "macro_f1", "auc", "brier", "ece", *_PER_CLASS)
+"""Metrics (or families) whose values are shares from 0 to 1."""
+
+
+def known_metric(name: str) -> bool:
+    """`accuracy`, ..., or `f1.<class>` (any class name)."""
+    family, dot, cls = name.partition(".")
+    return (name in _NAMES) or (family in _PER_CLASS and dot == "." and bool(cls))
+
+
+def metric_range(name: str) -> tuple[float, float]:
+    return (0.0, 1.0) if name.split(".", 1)[0] in SHARE_METRICS else (0.0, math.inf)
+
+
+def parse_reference(items: list[str]) -> tuple[tuple[str, float], ...]:
+    """`accuracy=0.91` items to (name, value) pairs; an unknown name or a value out of its range is
+    an OptionError naming the item."""
+    from mlmon.errors import OptionError
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq or not known_metric(name):
+            raise OptionError(
+                f"--reference-metric: {item!r} is not NAME=VALUE with NAME one of {', '.join(_NAMES)}, "
+                "precision.CLASS, recall.CLASS, f1.CLASS (e.g. accuracy=0.91)"
+            )
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        lo, hi = metric_range(name)
+        if not (math.isfinite(value) and lo <= value <= hi):
+            what = "a share from 0 to 1" if hi == 1.0 else "a number at least 0"
+            raise OptionError(f"--reference-metric: {item!r}: {name} is {what}")
+        out[name] = value
+    return tuple(out.items())
+
+
+@dataclass(frozen=True)
+class GroupPerformance:
+    group: str | None
+    """The --by field's value; None for the labelled predictions without it."""
+    performance: Performance
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Realized performance of the selected predictions that have labels."""
+
+    labels_input: InputReport
+    """How the labels files' lines were used (bad lines, rows without the label field...)."""
+    accounting: JoinAccounting
+    task: Task
+    overall: Performance
+    groups: tuple[GroupPerformance, ...] = ()
+    """Per --by group (empty without --by)."""
+    reference: tuple[tuple[str, float], ...] = ()
+    """The model's reference performance from the baseline (metric, value), for `quality_drop`."""
+    join_field: str = "request_id"
+    label_field: str = "label"
+
+    def reference_value(self, metric: str) -> float | None:
+        return dict(self.reference).get(metric)

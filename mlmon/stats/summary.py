@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +15,7 @@ from mlmon.errors import OptionError
 from mlmon.read.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, PRED_VALUE, SUCCESS, TIMESTAMP
 from mlmon.stats import percentile as pct
 from mlmon.stats.classes import TOP_CLASSES, ClassCounter, ClassShare
+from mlmon.stats.exactsum import ExactSum
 
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
@@ -107,9 +108,12 @@ class Values:
     takes megabytes, not 8 bytes a record. Values of which most are distinct stay in pages.
     """
 
-    __slots__ = ("pages", "fill", "distinct", "counts", "foldable")
+    __slots__ = ("pages", "fill", "distinct", "counts", "foldable", "sum")
 
     def __init__(self) -> None:
+        self.sum = ExactSum()
+        """The sum of each extend's values, exact: the mean is the same whether the values were
+        folded or not and however parts were merged (one file after another, or a cluster's)."""
         self.pages: list[np.ndarray] = []
         self.fill = 0
         """Values used in the last page."""
@@ -126,6 +130,8 @@ class Values:
         return self.in_pages() + (int(self.counts.sum()) if self.counts is not None else 0)
 
     def extend(self, v: np.ndarray) -> None:
+        if len(v):
+            self.sum.add(float(v.sum()))
         i = 0
         while i < len(v):
             if not self.pages or self.fill == len(self.pages[-1]):
@@ -159,6 +165,7 @@ class Values:
         return out
 
     def merge(self, other: Values) -> None:
+        self.sum.merge(other.sum)
         if other.distinct is not None and other.counts is not None:
             parts = [(other.distinct, other.counts)]
             if self.distinct is not None and self.counts is not None:
@@ -199,7 +206,8 @@ class _State:
     latency: Values = field(default_factory=Values)
     classes: ClassCounter = field(default_factory=ClassCounter)
     conf_n: int = 0
-    conf_sum: float = 0.0
+    conf_sum: ExactSum = field(default_factory=ExactSum)
+    """Exact until read: the mean is the same however blocks and files were merged."""
     conf_low: int = 0
     conf_hist: np.ndarray = field(default_factory=lambda: np.zeros(len(CONFIDENCE_EDGES), np.int64))
     value_n: int = 0
@@ -215,7 +223,7 @@ class _State:
             self.latency.merge(o.latency)
         self.classes.merge(o.classes)
         self.conf_n += o.conf_n
-        self.conf_sum += o.conf_sum
+        self.conf_sum.merge(o.conf_sum)
         self.conf_low += o.conf_low
         self.conf_hist = self.conf_hist + o.conf_hist
         self.value_n += o.value_n
@@ -275,7 +283,7 @@ class SummaryAccumulator:
         if conf.null_count < len(conf):
             c = np.asarray(pc.drop_null(conf).to_numpy(), dtype=np.float64)
             s.conf_n += len(c)
-            s.conf_sum += float(c.sum())
+            s.conf_sum.add(float(c.sum()))
             s.conf_low += int((c < self.options.low_confidence).sum())
             idx = np.searchsorted(np.asarray(CONFIDENCE_EDGES), c, side="left")
             s.conf_hist += np.bincount(idx, minlength=len(CONFIDENCE_EDGES))
@@ -318,6 +326,15 @@ class SummaryAccumulator:
         return SummaryResult(overall=overall_result, groups=groups)
 
     def _latency(self, states: list[_State]) -> tuple[list[LatencyStats], LatencyStats]:
+        """Latency statistics of each group and of all (means from the exact sums)."""
+        total = ExactSum()
+        for st in states:
+            total.merge(st.latency.sum)
+        sums = [st.latency.sum for st in states]
+        per_group, overall = self._latency_stats(states)
+        return [_exact_mean(g, t) for g, t in zip(per_group, sums, strict=True)], _exact_mean(overall, total)
+
+    def _latency_stats(self, states: list[_State]) -> tuple[list[LatencyStats], LatencyStats]:
         """Latency statistics of each group and of all: from counts when the values were folded."""
         if any(st.latency.distinct is not None for st in states) and all(
             st.latency.foldable for st in states
@@ -348,6 +365,7 @@ class SummaryAccumulator:
         for st in states:
             start = pos
             pages = st.latency.take_all()
+            pages.reverse()  # popped from the end: in read order, whatever size the pages are
             while pages:
                 a = pages.pop()
                 out[pos : pos + len(a)] = a
@@ -355,6 +373,14 @@ class SummaryAccumulator:
                 del a
             st.latency.set(out[start:pos])
         return out
+
+
+def _exact_mean(stats: LatencyStats, total: ExactSum) -> LatencyStats:
+    """`stats` with the mean of the exact sum (kept as computed when that sum overflows)."""
+    if not stats.n:
+        return stats
+    mean = total.value() / stats.n
+    return replace(stats, mean=mean) if math.isfinite(mean) else stats
 
 
 @dataclass(frozen=True)
@@ -530,7 +556,7 @@ def _group_result(name: str | None, s: _State, o: SummaryOptions, latency: Laten
     hist = tuple(zip(labels, (int(x) for x in s.conf_hist), strict=True))
     conf = ConfidenceStats(
         n=s.conf_n,
-        mean=s.conf_sum / s.conf_n if s.conf_n else None,
+        mean=s.conf_sum.value() / s.conf_n if s.conf_n else None,
         low_threshold=o.low_confidence,
         low_count=s.conf_low,
         low_share=s.conf_low / s.conf_n if s.conf_n else None,

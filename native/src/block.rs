@@ -145,7 +145,6 @@ pub fn parse(plan: &Plan, data: &[u8], first_line: i64) -> BlockOut {
         plan,
         walk: Walk::new(&plan.trie, keep),
         cols: Columns::new(plan),
-        block: simdutf8::basic::from_utf8(data).ok(),
     };
     let mut out = BlockOut {
         lines: 0,
@@ -181,8 +180,6 @@ struct LineParser<'p> {
     plan: &'p Plan,
     walk: Walk,
     cols: Columns,
-    /// The whole block, when it is valid UTF-8 (nearly always): its lines need no check of their own.
-    block: Option<&'p str>,
 }
 
 #[inline]
@@ -328,7 +325,7 @@ impl<'p> LineParser<'p> {
         let Some(text) = self.record_text(line) else {
             return not_a_record(line);
         };
-        let Some(s) = self.utf8(text) else {
+        let Ok(s) = simdutf8::basic::from_utf8(text) else {
             return BAD_ENCODING;
         };
         if text.len() > 2 * MAX_OPEN && open_count(text) > MAX_OPEN {
@@ -351,22 +348,6 @@ impl<'p> LineParser<'p> {
                 }
             }
         }
-    }
-
-    /// A record's text as UTF-8, or None when it is not. In a valid block it is a slice between
-    /// ASCII bytes (or after the UTF-8 marker, or the BOM), so on character boundaries: `get` takes
-    /// it without looking at its bytes again.
-    fn utf8<'l>(&self, text: &'l [u8]) -> Option<&'l str>
-    where
-        'p: 'l,
-    {
-        if let Some(block) = self.block {
-            let at = text.as_ptr() as usize - block.as_ptr() as usize;
-            if let Some(s) = block.get(at..at + text.len()) {
-                return Some(s);
-            }
-        }
-        simdutf8::basic::from_utf8(text).ok()
     }
 
     /// `record_text`: the JSON part of a line, or None when it holds no record.

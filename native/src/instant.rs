@@ -33,29 +33,56 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
     let mut v = 0i64;
     for &c in b.get(at..at + n)? {
-        if !c.is_ascii_digit() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
             return None;
         }
-        v = v * 10 + (c - b'0') as i64;
+        v = v * 10 + d as i64;
     }
     Some(v)
 }
+
+/// Two digits known to be digits.
+#[inline]
+fn two(b: &[u8], at: usize) -> i64 {
+    (b[at] - b'0') as i64 * 10 + (b[at + 1] - b'0') as i64
+}
+
+/// `YYYY-MM-DD[T ]hh:mm:ss`, digits where digits go (one pass, no values yet).
+#[inline]
+fn whole_shape(b: &[u8]) -> bool {
+    const SHAPE: &[u8; 19] = b"dddd-dd-ddTdd:dd:dd";
+    b.len() >= 19
+        && SHAPE.iter().zip(b).all(|(&s, &c)| match s {
+            b'd' => c.is_ascii_digit(),
+            b'T' => c == b'T' || c == b' ',
+            _ => c == s,
+        })
+}
+
+const SCALE: [i64; 10] = [
+    1_000_000_000,
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
 
 /// An ISO 8601 time as UTC nanoseconds; None leaves it to Python. `naive_utc`: times with no
 /// offset are UTC (the log's time zone is UTC).
 pub fn text_ns(s: &str, naive_utc: bool) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if !whole_shape(b) {
         return None;
     }
-    let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
-    let (h, mi, sec) = (digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?);
+    let y = two(b, 0) * 100 + two(b, 2);
+    let (mo, d) = (two(b, 5), two(b, 8));
+    let (h, mi, sec) = (two(b, 11), two(b, 14), two(b, 17));
     if !(1678..=2261).contains(&y)
         || !(1..=12).contains(&mo)
         || d < 1
@@ -76,7 +103,7 @@ pub fn text_ns(s: &str, naive_utc: bool) -> Option<i64> {
         if !(1..=9).contains(&n) {
             return None;
         }
-        frac = digits(b, at + 1, n)? * 10i64.pow(9 - n as u32);
+        frac = digits(b, at + 1, n)? * SCALE[n];
         at += 1 + n;
     }
     let offset = match &b[at..] {

@@ -343,6 +343,7 @@ def test_config_init_with_a_baseline_adds_a_drift_rule(
         "drift.hour",
         "drift.country",
         "drift.is_mobile",
+        "drift.multivariate",  # two numeric features: the joint model's rule is offered too
     }
 
 

@@ -294,12 +294,12 @@ def test_baseline_or_reference_is_required() -> None:
 
 
 def test_internal_error_is_short_and_70(three_percent_bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mlmon.api
+    import mlmon.api.summary
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("something impossible")
 
-    monkeypatch.setattr(mlmon.api, "summarize", broken)
+    monkeypatch.setattr(mlmon.api.summary, "summarize", broken)
     result = cli(["summary", three_percent_bad])
     assert result.exit_code == 70
     assert error_line(result) == ("internal error: RuntimeError: something impossible "

@@ -25,7 +25,8 @@ def test_summary_of_the_sample_folder_reads_its_logs_and_notes_the_rest() -> Non
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
     read = {Path(f["source"]).name for f in doc["input"]["files"]}
-    assert read == {"predictions.jsonl", "predictions.log", "predictions_named.jsonl"}
+    assert read == {"predictions.jsonl", "predictions.log", "predictions_named.jsonl",
+                    "predictions_ids.jsonl"}
     assert doc["records"] == _records(*read)
     notes = [line for line in r.stderr.splitlines() if line.startswith("mlmon: note: ")]
     assert any("make_samples.py" in n and "--include" in n for n in notes), r.stderr

@@ -102,7 +102,11 @@ def test_numbers_are_readable_and_p_values_agree_with_alerts() -> None:
     assert "e+0" not in table
     assert "0.00 sd" not in table
     for a in doc["alerts"]:
-        if a["metric"].startswith("drift."):
+        if a["metric"] == "drift.multivariate":  # the joint test: its own JSON object and table line
+            shown = p_value(doc["multivariate"]["p_value_adjusted"])
+            assert f"adjusted p {shown} " in a["message"]
+            assert f"adjusted p {shown}:" in " ".join(table.split())
+        elif a["metric"].startswith("drift."):
             f = next(f for f in doc["features"] if f"drift.{f['name']}" == a["metric"])
             shown = p_value(f["p_value_adjusted"])
             assert f"adjusted p {shown} " in a["message"]

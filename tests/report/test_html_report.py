@@ -123,13 +123,30 @@ def test_numbers_in_the_page_are_the_json(sample: dict[str, Any]) -> None:
     # every alert of summary and drift is on the page, with what to do
     for a in s["alerts"] + sample["drift"]["alerts"]:
         assert a["message"] in p.visible
-    assert p.visible.count("What to do:") == len({(a["metric"], a["message"])
-                                                  for a in s["alerts"] + sample["drift"]["alerts"]})
+    # what to do, once per topic (all drift alerts share one text)
+    from mlmon.rules.guidance import topic, what_to_do
+
+    topics = {topic(a["metric"]) for a in s["alerts"] + sample["drift"]["alerts"]}
+    assert p.visible.count("What to do:") == len(topics) >= 2
+    for a in s["alerts"] + sample["drift"]["alerts"]:
+        assert (what_to_do(a["metric"]) or "See this metric's section below.") in p.visible
+
+
+def docs_sizes() -> tuple[int, int]:
+    """The page sizes docs/report.md gives (bytes): the sample logs', and 30 features over 48 windows'."""
+    text = re.sub(r"\s+", " ", (ROOT / "docs" / "report.md").read_text())
+    m = re.search(r"make a page of about [\d.]+ MB \((\d+) KB\); 30 features over 48 hourly windows "
+                  r"about ([\d.]+) MB", text)
+    assert m is not None, "docs/report.md no longer gives the page sizes"
+    return int(m.group(1)) * 1024, round(float(m.group(2)) * 1024 * 1024)
 
 
 def test_page_is_self_contained_and_accessible(sample: dict[str, Any]) -> None:
     text = sample["page"].read_text()
-    assert len(text.encode()) <= 2 * 1024 * 1024
+    size = len(text.encode())
+    assert size <= 2 * 1024 * 1024
+    stated = docs_sizes()[0]
+    assert abs(size - stated) / stated < 0.15, (size, stated)  # the docs give the size it has
     p = Page(text)
     names = [t for t, _ in p.tags]
     assert "script" not in names and "img" not in names and "link" not in names and "iframe" not in names
@@ -220,6 +237,12 @@ def pixels(png: Path) -> np.ndarray:
     return np.asarray(Image.open(png).convert("L"), dtype=np.float64)
 
 
+def colours(png: Path) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(png).convert("RGB"), dtype=np.int64)
+
+
 def render_in_browser(tmp: Path, page: Path, alerts: list[str], features: list[str]) -> None:
     """Load `page` in headless Chromium: no console message, no request but the file itself;
     screenshots at 1280 and 390 px have content; the DOM's text holds each feature and alert."""
@@ -236,7 +259,8 @@ def render_in_browser(tmp: Path, page: Path, alerts: list[str], features: list[s
         assert re.sub(r"\s+", " ", a) in text, a
     for width in (1280, 390):
         shot = tmp / f"shot{width}.png"
-        r = chromium(tmp, f"--screenshot={shot}", f"--window-size={width},2000", page.as_uri())
+        height = 2000 if width > 1000 else 6000  # on a phone the plots come after a longer scroll
+        r = chromium(tmp, f"--screenshot={shot}", f"--window-size={width},{height}", page.as_uri())
         assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
         assert consoled(r.stderr) == []
         px = pixels(shot)
@@ -246,6 +270,12 @@ def render_in_browser(tmp: Path, page: Path, alerts: list[str], features: list[s
         assert 0.01 < dark < 0.5
         rows = (px < 200).any(axis=1).mean()  # content from top to bottom of the shot, not one strip
         assert rows > 0.3
+        # the plots are drawn: their bars and bands in the palette's sky blue (which the page's own
+        # style never uses), their lines in blue and vermillion
+        rgb = colours(shot)
+        for colour, least in (((86, 180, 233), 0.005), ((0, 114, 178), 0.001), ((213, 94, 0), 0.0002)):
+            share = (np.abs(rgb - np.array(colour)).max(axis=2) < 16).mean()
+            assert share > least, (width, colour, share)
 
 
 def test_sample_report_in_chromium(sample: dict[str, Any], tmp_path: Path) -> None:
@@ -280,10 +310,24 @@ def test_30_features_48_windows_stays_small(tmp_path: Path) -> None:
     assert r.exit_code == 1, r.stderr
     size = os.path.getsize(page)
     assert size <= 5 * 1024 * 1024, size
-    p = Page(page.read_text())
-    assert sum(t == "svg" for t, _ in p.tags) >= 1 + 2 * 31
-    windows = re.findall(r"drift per 1h window", p.visible)
-    assert len(windows) == 31
+    stated = docs_sizes()[1]
+    assert abs(size - stated) / stated < 0.15, (size, stated)  # the docs give the size it has
+    text = page.read_text()
+    p = Page(text)
+    # the page is the one named: 30 numeric features and a categorical one, each with its
+    # distribution and its 48 windows, and the health plots over 48 windows
+    features = re.findall(r'<h3 id="feature-([^"]+)"', text)
+    assert len(features) == 31 and set(feature_names(30)) | {"country"} == set(features)
+    assert len(re.findall(r"drift per 1h window", p.visible)) == 31
+    assert re.findall(r"(\d+) windows of 1h, \d+ requests", p.visible) == ["48"] * 3  # v1.0, v2.0, all
+    drifted = [int(n) for n in re.findall(r"; (\d+) of 48 windows with values drifted", p.visible)]
+    assert len(drifted) == 31 and max(drifted) >= 20  # the shifted features drift in the second day
+    assert sum(t == "svg" for t, _ in p.tags) >= 3 + 2 * 31
+    # past the first few of a topic, the alerts fold away, each still on the page
+    listed = re.findall(r'<li data-metric="(drift\.[^"]+)"', text)
+    marked = re.findall(r'<td class="t drifted">([^<]+)</td>', text)
+    assert {f"drift.{n}" for n in marked} <= set(listed) and len(marked) > 5
+    assert f"{len(listed) - 5} more <code>drift</code> alerts" in text
 
 
 def test_report_needs_output_and_one_baseline(tmp_path: Path) -> None:
@@ -402,3 +446,70 @@ def log_lines_with(strings: tuple[str, ...]) -> list[str]:
         out.append(json.dumps(rec))
     out += [f"not a record {s}" for s in strings]  # shown as examples of lines not used
     return out
+
+
+def test_realized_quality_with_labels_is_the_summary_json(tmp_path: Path) -> None:
+    """With --labels, the page's realized quality is summary --labels' (each metric's value, and
+    its interval shown), and trend --labels' window by window is drawn."""
+    log, labels = str(SAMPLES / "predictions_ids.jsonl"), str(SAMPLES / "labels.csv")
+    page = tmp_path / "q.html"
+    r = cli(["report", log, "--labels", labels, "--every", "10m", "-o", str(page)])
+    assert r.exit_code == 0, r.stderr
+    q = strict_json(cli(["summary", log, "--labels", labels, "--by", "model_version", "-f", "json"])
+                    .stdout)["quality"]
+    trend = strict_json(cli(["trend", log, "--labels", labels, "--every", "10m", "-f", "json"]).stdout)
+    text = page.read_text()
+    p = Page(text)
+    checked = 0
+    for g in q["groups"]:
+        assert p.cells[("quality.labelled", g["group"])][0] == g["labelled"]
+        for name in ("accuracy", "macro_f1", "auc", "brier", "ece"):
+            m = g["metrics"][name]
+            value, shown = p.cells[(f"quality.{name}", g["group"])]
+            assert value == m["value"]
+            assert shown == f"{number(m['value'])} [{number(m['low'])}, {number(m['high'])}]"
+            checked += 1
+    assert checked == 5 * len(q["groups"]) >= 5
+    assert f"{q['join']['labelled']:,} of {q['join']['predictions']:,} predictions labelled" in p.visible
+    labelled = sum(w["labelled"] for w in trend["quality"]["windows"])
+    assert f"({labelled} labelled in {len(trend['quality']['windows'])} windows)" in p.visible
+    assert "Realized quality per 10m window" in p.visible
+    # without labels the section is not there
+    r = cli(["report", log, "-o", str(tmp_path / "n.html")])
+    assert r.exit_code == 0 and "Realized quality" not in (tmp_path / "n.html").read_text()
+
+
+def test_check_page_with_labels_has_the_realized_quality(tmp_path: Path) -> None:
+    log, labels = str(SAMPLES / "predictions_ids.jsonl"), str(SAMPLES / "labels.csv")
+    conf = tmp_path / "m.toml"
+    conf.write_text("max-p99-ms = 1000\n")
+    page = tmp_path / "c.html"
+    r = cli(["check", log, "--config", str(conf), "--labels", labels, "-f", "json", "-o", f"html:{page}"])
+    assert r.exit_code == 0, r.stderr
+    q = strict_json(cli(["summary", log, "--labels", labels, "--by", "model_version", "-f", "json"])
+                    .stdout)["quality"]
+    p = Page(page.read_text())
+    for g in q["groups"]:
+        assert p.cells[("quality.accuracy", g["group"])][0] == g["metrics"]["accuracy"]["value"]
+    assert "Realized quality" in p.visible and f"Serving health of {q['groups'][0]['group']}" in p.visible
+
+
+def test_predictions_against_a_baseline_that_profiled_them(tmp_path: Path) -> None:
+    """A baseline of the log's first hours profiles its predictions: the page's Predictions
+    section tests the classes and confidence against it, with drift's numbers and both
+    distributions drawn."""
+    log, base, page = tmp_path / "d.jsonl", tmp_path / "b.json", tmp_path / "p.html"
+    write_log(log, hours=8)
+    assert cli(["baseline", str(log), "--until", "2026-11-01T03:59:59Z", "-o", str(base)]).exit_code == 0
+    r = cli(["report", str(log), "--baseline", str(base), "-o", str(page)])
+    assert r.exit_code == 1, r.stderr
+    drift = strict_json(cli(["drift", str(log), "--baseline", str(base), "-f", "json"]).stdout)
+    preds = drift["predictions"]
+    assert {f["name"] for f in preds} == {"prediction.class", "prediction.confidence"}
+    p = Page(page.read_text())
+    for f in preds:
+        assert p.cells[("effect_size", f["name"])][0] == f["effect_size"]
+        assert p.cells[("p_value_adjusted", f["name"])][0] == f["p_value_adjusted"]
+    assert "prediction.confidence: cumulative distribution" in p.visible  # confidence falls after 4 h
+    assert "prediction.class: category shares" in p.visible
+    assert any(f["drift"] for f in preds if f["name"] == "prediction.confidence")
