@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.api.options import label_options
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -15,6 +16,9 @@ from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
     FeaturesField,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -26,12 +30,15 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Since,
     StatusField,
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     budget,
@@ -101,12 +108,18 @@ def report(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
 ) -> None:
     """A self-contained HTML report (inline SVG plots, no script, nothing loaded from the
     network): the verdict and alerts with what to do, serving health over time per model
-    version, drift per feature with both distributions, predictions, and the input accounting.
+    version, drift per feature with both distributions, predictions, realized quality (with
+    --labels), and the input accounting.
     The exit code is the one summary and drift would give (1 on an alert); the page is written
     either way.
 
@@ -114,6 +127,8 @@ def report(
 
     \b
       mlmon report logs/*.jsonl --baseline baseline.json --every 1h -o report.html
+      mlmon report sample_logs/predictions_ids.jsonl \\
+          --labels sample_logs/labels.csv -o report.html
     """
     now = time.time_ns()
     del config, no_config  # taken by the command group before the options are parsed
@@ -165,6 +180,7 @@ def report(
                 options=read_options_given(max_line_bytes, max_decompressed_bytes),
                 selection=selection(since, until, last, log_timezone, now_ns=now), thresholds=thresholds,
                 every_ns=every_ns, by=by, budget=budget(max_bad_lines, strict), on_bytes=on_bytes,
+                labels=label_options(labels, label_field, join_field, task.value, positive_class),
             )
         diagnostics(data.summary.input)
         page = render_html(report_doc(data, thresholds=thresholds, title=title))
