@@ -31,12 +31,16 @@ if TYPE_CHECKING:
         OptionError,
         OutputError,
     )
+    from mlmon.run.check_run import CheckRun
+    from mlmon.run.config_run import check
 
 _HOME = {
     "summarize": "mlmon.api.entry",
     "detect_drift": "mlmon.api.entry",
     "trend": "mlmon.api.entry",
     "compare": "mlmon.api.entry",
+    "check": "mlmon.run.config_run",
+    "CheckRun": "mlmon.run.check_run",
     "Baseline": "mlmon.api.baseline",
     "SummaryReport": "mlmon.api.summary",
     "DriftReport": "mlmon.api.drift",
@@ -54,6 +58,7 @@ __all__ = [
     "Baseline",
     "BaselineError",
     "CheckReport",
+    "CheckRun",
     "CompareReport",
     "ConfigError",
     "DataError",
@@ -66,6 +71,7 @@ __all__ = [
     "SummaryReport",
     "TrendReport",
     "__version__",
+    "check",
     "compare",
     "detect_drift",
     "summarize",

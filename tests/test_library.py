@@ -102,17 +102,29 @@ def test_check_json_is_to_dict(tmp_path: Path) -> None:
     config = tmp_path / "mlmon.toml"
     config.write_text(f'logs = ["{LOG}"]\nmax-p99-ms = "100:400"\n')
     code, out = cli(["check", "--config", str(config), "-f", "json"])
-    assert code == 1
-    from mlmon.api import check
-    from mlmon.rules.config import Rule
+    run = mlmon.check(str(config))
+    assert code == 1 and run.report.alerts  # the p99 of v2.0 is above 100 ms
+    assert out == run.to_json()
+    assert run.to_pandas()["name"].tolist() == [r["name"] for r in json.loads(out)["results"]]
+    # a dict of the same keys runs the same rules
+    again = mlmon.check({"logs": [LOG], "max-p99-ms": "100:400"})
+    assert again.to_dict()["results"] == run.to_dict()["results"]
+    assert again.to_dict()["config"] is None
 
-    doc = json.loads(out)
-    rep = check([LOG], (Rule("latency_ms.p99", "latency_ms.p99 (--max-p99-ms)", 100.0, 400.0, "above",
-                             by="model_version"),),
-                plan=None)
-    # the same rule run through the library gives the CLI's result rows
-    assert [r["name"] for r in doc["results"]] == [r["name"] for r in rep.to_dict()["results"]]
-    assert rep.to_pandas()["name"].tolist() == [r["name"] for r in doc["results"]]
+
+def test_check_with_state_reads_only_new_lines(tmp_path: Path) -> None:
+    log = tmp_path / "live.jsonl"
+    lines = (SAMPLES / "predictions.jsonl").read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:1000]))
+    config = {"logs": [str(log)], "min-success-rate": "0.5"}
+    state = str(tmp_path / "state.json")
+    first = mlmon.check(config, state=state)
+    assert first.report.records == 1000
+    with open(log, "a") as f:
+        f.write("".join(lines[1000:1300]))
+    second = mlmon.check(config, state=state)
+    assert second.report.records == 300
+    assert second.totals is not None and second.totals
 
 
 # -- frames in --------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import typer
 
 from mlmon.cli.app import _handled, refuse_overwriting_inputs
 from mlmon.cli.checkout import _nagios, _run
-from mlmon.cli.checkplan import CheckArgs, CheckFmt, log_paths, parse_outputs
+from mlmon.cli.checkplan import CheckArgs, CheckFmt, parse_outputs
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     FailOn,
@@ -24,6 +24,7 @@ from mlmon.cli.options import (
     Until,
 )
 from mlmon.errors import OptionError
+from mlmon.run.plan import log_paths
 
 cli = one_command()
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from mlmon.cli.app import _diagnostics, _stderr, mark_interrupted, note_absent_by
-from mlmon.cli.checkplan import CheckArgs, CheckFmt, _evaluate
+from mlmon.cli.checkplan import CheckArgs, CheckFmt
 from mlmon.cli.options import FailOn
 from mlmon.errors import ExitCode, MlmonError
 
@@ -257,7 +257,12 @@ def _nagios(cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until:
     from mlmon.report.nagios import nagios_line, unknown_line
 
     try:
-        rep, _ = _evaluate(cfg, logs, baseline_path, by, since, until, last)
+        from mlmon.cli.app import _progress
+        from mlmon.cli.options import _read_options
+        from mlmon.run.plan import evaluate
+
+        rep, _ = evaluate(cfg, logs, baseline_path, by, since, until, last, progress=_progress,
+                          read_options=_read_options)
     except MlmonError as exc:
         text, code = unknown_line(str(exc))
     except KeyboardInterrupt:

@@ -16,6 +16,9 @@ from mlmon.cli.options import (
     FailOn,
     FailOnOpt,
     FeaturesField,
+    JoinField,
+    LabelField,
+    LabelsOpt,
     LargeWindow,
     Last,
     LatencyField,
@@ -27,16 +30,20 @@ from mlmon.cli.options import (
     MaxLine,
     MaxRatio,
     NoConfig,
+    PositiveClass,
     PredictionField,
     Since,
     StatusField,
     Strict,
     SuccessField,
     SuccessValue,
+    TaskChoice,
+    TaskOpt,
     TimestampField,
     Until,
     _budget,
     _check_tz,
+    _labels,
     _read_options,
     _selection,
     parse_threshold,
@@ -104,12 +111,18 @@ def report(
     max_decompressed_bytes: MaxDecomp = None,
     max_decompression_ratio: MaxRatio = 1000.0,
     allow_large_window: LargeWindow = False,
+    labels: LabelsOpt = None,
+    label_field: LabelField = "label",
+    join_field: JoinField = "request_id",
+    task: TaskOpt = TaskChoice.AUTO,
+    positive_class: PositiveClass = None,
     config: ConfigFile = None,
     no_config: NoConfig = False,
 ) -> None:
     """A self-contained HTML report (inline SVG plots, no script, nothing loaded from the
     network): the verdict and alerts with what to do, serving health over time per model
-    version, drift per feature with both distributions, predictions, and the input accounting.
+    version, drift per feature with both distributions, predictions, realized quality (with
+    --labels), and the input accounting.
     The exit code is the one summary and drift would give (1 on an alert); the page is written
     either way.
 
@@ -117,6 +130,8 @@ def report(
 
     \b
       mlmon report logs/*.jsonl --baseline baseline.json --every 1h -o report.html
+      mlmon report sample_logs/predictions_ids.jsonl \\
+          --labels sample_logs/labels.csv -o report.html
     """
     now = time.time_ns()
     del config, no_config  # taken by the command group before the options are parsed
@@ -167,6 +182,7 @@ def report(
                 logs, baseline=base, plan=plan, options=_read_options(max_line_bytes, max_decompressed_bytes),
                 selection=_selection(since, until, last, log_timezone, now_ns=now), thresholds=thresholds,
                 every_ns=every_ns, by=by, budget=_budget(max_bad_lines, strict), on_bytes=on_bytes,
+                labels=_labels(labels, label_field, join_field, task, positive_class),
             )
         _diagnostics(data.summary.input)
         page = render_html(report_doc(data, thresholds=thresholds, title=title))

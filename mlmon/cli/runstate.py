@@ -30,40 +30,21 @@ def deliveries(a: CheckArgs) -> Deliveries:
 
 
 def run_with_state(cfg: Any, a: CheckArgs, outputs: Any) -> CheckReport:
-    """One run (mlmon.run.check_run): `outputs(report, outcomes, totals)` writes every output
+    """One run (mlmon.run.config_run): `outputs(report, outcomes, totals)` writes every output
     before the state is committed."""
-    from mlmon.cli.checkplan import CheckFmt, _evaluate
-    from mlmon.run.check_run import check_run
-
-    views = a.fmt is CheckFmt.HTML or any(f is CheckFmt.HTML for f, _ in a.outputs)
-
-    def read(prev: Any, now: float | None) -> tuple[Any, tuple[Any, ...]]:
-        if prev is None:
-            rep, _ = _evaluate(cfg, a.logs, a.baseline, a.by, a.since, a.until, a.last, views=views)
-            return rep, ()
-        from mlmon.cli.checkplan import follow_plan, with_follow_notes
-
-        with follow_plan(cfg, a.logs, prev) as planned:
-            rep, _ = _evaluate(
-                cfg,
-                a.logs,
-                a.baseline,
-                a.by,
-                a.since,
-                a.until,
-                a.last,
-                inputs=planned.sources,
-                now=now,
-                views=views,
-            )
-        rep = with_follow_notes(rep, planned)
-        return rep, tuple(planned.files(rep.input.files))
+    from mlmon.cli.app import _note, _progress
+    from mlmon.cli.checkplan import CheckFmt
+    from mlmon.cli.options import _read_options
+    from mlmon.run.config_run import run_config
 
     def write(run: CheckRun) -> None:
         outputs(run.report, list(run.outcomes), run.totals)
 
-    run = check_run(
-        read, state=a.state, deliveries=deliveries(a), write_outputs=write, retention=a.retention
+    run = run_config(
+        cfg, logs=a.logs, baseline=a.baseline, by=a.by, since=a.since, until=a.until, last=a.last,
+        state=a.state, deliveries=deliveries(a), retention=a.retention,
+        views=a.fmt is CheckFmt.HTML or any(f is CheckFmt.HTML for f, _ in a.outputs),
+        write_outputs=write, on_note=_note, progress=_progress, read_options=_read_options,
     )
     return run.report
 

@@ -68,14 +68,15 @@ RULE_SCHEMA: dict[str, Any] = {
 }
 
 
-def config_schema(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of a config file: the given settings (one per command-line flag) and rules."""
+def config_schema(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The JSON Schema of a config file: the given settings (one per command-line flag) and rules;
+    None takes any setting (the library, which has no flags to check them against)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
-        "additionalProperties": False,
+        "additionalProperties": settings is None,
         "properties": {
-            **settings,
+            **(settings or {}),
             "rules": {"type": "array", "items": RULE_SCHEMA},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
         },
@@ -215,7 +216,7 @@ def _key_path(parts: Any) -> str:
     return out or "(top level)"
 
 
-def validate(doc: dict[str, Any], settings: Mapping[str, Any], *, path: str) -> None:
+def validate(doc: dict[str, Any], settings: Mapping[str, Any] | None, *, path: str) -> None:
     """Raise ConfigError naming the key path of the first problem (jsonschema does the checking)."""
     import jsonschema
 
@@ -399,7 +400,7 @@ def _setting(key: str, value: Any, base: str) -> Any:
     return value
 
 
-def load_config(path: str, settings: Mapping[str, Any]) -> Config:
+def load_config(path: str, settings: Mapping[str, Any] | None) -> Config:
     """Read and validate a config file against the settings schema (one entry per flag)."""
     doc = read_toml(path)
     validate(doc, settings, path=path)

@@ -7,7 +7,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mlmon.run.deliver import Deliveries, alert_labels, notify_all, push_metrics, stateless_events
 
@@ -35,6 +35,25 @@ class CheckRun:
     """The cumulative counters (with a state), else None: the report's own counts are the run's."""
     forgotten: tuple[str, ...] = ()
     """Groups (`group|VERSION`) that left the state: no record for longer than the retention."""
+    config: str | None = None
+    """The config file the rules came from (None: given as a dict, or none)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of `mlmon check --format json` for this run."""
+        notes = [dataclasses.asdict(o) for o in self.outcomes]
+        return self.report.to_dict(config=self.config, notifications=notes)
+
+    def to_json(self) -> str:
+        from mlmon.api.documents import dump
+
+        return dump(self.to_dict())
+
+    def to_pandas(self) -> Any:
+        """One row per rule."""
+        return self.report.to_pandas()
+
+    def _repr_html_(self) -> str:
+        return self.report._repr_html_()
 
 
 def run_success(rep: CheckReport) -> bool:

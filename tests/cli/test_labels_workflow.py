@@ -283,3 +283,24 @@ def test_compare_gives_each_versions_performance_and_its_difference_from_the_con
     assert vs["version"] == "v2" and vs["metric"] == "accuracy"
     assert vs["difference"] == pytest.approx(per["v2"] - per["v1"], abs=1e-12)
     assert vs["low"] < vs["difference"] < vs["high"] < 0  # v2 is worse, and the interval shows it
+
+
+def test_the_html_report_has_a_labels_section_window_by_window(setup: dict, tmp_path: Path) -> None:
+    d = setup["dir"]
+    log = tmp_path / "hostile.jsonl"
+    # the version name is log text: it reaches the page escaped
+    log.write_text((d / "predictions.jsonl").read_text().replace('"v2"', '"<b>v2</b>"'))
+    page = tmp_path / "r.html"
+    r = cli(["report", str(log), "--labels", str(d / "labels-*"), "--every", "1h", "-o", str(page)])
+    assert r.exit_code in (0, 1), r.stderr
+    html = page.read_text()
+    assert 'id="quality"' in html and 'id="quality-windows"' in html
+    assert "<b>v2</b>" not in html and "&lt;b&gt;v2&lt;/b&gt;" in html
+    doc = _json(["summary", str(log), "--labels", str(d / "labels-*")])
+    from mlmon.numfmt import number
+
+    acc = doc["quality"]["metrics"]["accuracy"]
+    assert f"{number(acc['value'])} [{number(acc['low'])}, {number(acc['high'])}]" in html
+    section = html[html.index('id="quality-windows"'):]
+    section = section[:section.index("</table>")]
+    assert section.count("<tr>") == HOURS + 1  # the head row and one per window

@@ -120,7 +120,8 @@ def test_trend_for_longer_than_the_windows_is_not_a_pass() -> None:
     # every window crossed 1 ms, yet "OK: no alerts": --for 10 cannot be met by 7 windows
     # nothing was checked, so it is never a pass: exit 65, as a last window too small to check
     r = cli(["trend", LOG, "--every", "5m", "--for", "10", "--max-p99-ms", "1"])
-    error = "mlmon: error: --for 10 needs 10 windows in a row; the selection has 6 complete, so no rule can fire"
+    error = ("mlmon: error: --for 10 needs 10 windows in a row; the selection has 6 complete, "
+             "so no rule can fire")
     assert error in r.stderr
     assert r.exit_code == 65
     assert "--for" not in cli(["trend", LOG, "--every", "5m", "--for", "3", "--max-p99-ms", "1"]).stderr
