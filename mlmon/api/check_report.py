@@ -147,5 +147,7 @@ def check(
             tr = trend_report(win.accs, got, selection=sel, drift=o, budget=b)
         if dacc is not None:
             dists = distributions(dacc)
+            if dacc.predictions is not None:
+                dists += distributions(dacc.predictions)
     return CheckReport(report, result.overall.records, filtered, result, features, results, alerts, t, fresh,
                        tr, dists, quality)

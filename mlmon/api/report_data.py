@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlmon.api.drift import DriftAccumulators, DriftReport, drift_plan, drift_report
+from mlmon.api.quality import LabelOptions, by_window, prepare, with_join
 from mlmon.api.selection import Budget, Selection, _read, _serving_plan
 from mlmon.api.summary import SummaryReport, summary_report
 from mlmon.api.trend_report import TrendAccumulators, TrendReport, trend_report
@@ -31,7 +32,7 @@ MAX_WINDOWS = 48
 
 
 if TYPE_CHECKING:
-    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.api.quality import LabelOptions
 
 
 @dataclass(frozen=True)
@@ -121,37 +122,41 @@ def build_report(
     Each part takes the records its own command would: the summary those with a serving field,
     the drift those with a feature, the windows (with `every_ns` and a baseline: drift per
     window) those trend takes; so each part's numbers are the ones summary, drift and trend
-    give. The input accounting is the read's: a line is a record when it has either."""
+    give. The input accounting is the read's: a line is a record when it has either. With
+    `labels`, the summary holds the realized quality of the labelled predictions, as
+    `summarize(labels=...)` does."""
     plan = plan or ReadPlan()
     sel = selection or Selection()
     read_plan, require = _serving_plan(plan, by, baseline)
+    qacc = prepare(labels, options)
+    if qacc is not None and labels is not None:
+        read_plan = with_join(read_plan, labels)
     sacc = SummaryAccumulator(summary)
     dacc = DriftAccumulators(baseline, None) if baseline is not None else None
     win = ReportWindows(every_ns, timezone=plan.log_timezone, summary=summary,
                         baseline=baseline if every_ns is not None else None, drift=drift, by=by)
     feature_cols = tuple(c for c in require if c.startswith(FEATURE_PREFIX)) + (TYPE_ERRORS,)
-    qacc: QualityAccumulator | None = None
-    if labels is not None:
-        from mlmon.api.quality import prepare, with_join
-
-        qacc = prepare(labels, options)
-        read_plan = with_join(read_plan, labels)
 
     def update(t: pa.Table) -> None:
         served = _any_valid(t, SUMMARY_FIELDS) if dacc is not None else t
+        sacc.update(served)
         if qacc is not None:
             qacc.update(served)
-        sacc.update(served)
         win.update(t if every_ns is not None and dacc is not None else served)
         if dacc is not None:
             dacc.update(_any_valid(t, feature_cols))
 
     got = _read(paths, read_plan, require, options or ReadOptions(), sel, update, on_bytes)
-    s = summary_report(sacc, got, plan=read_plan, selection=sel, thresholds=thresholds, budget=budget)
+    s = summary_report(sacc, got, plan=read_plan, selection=sel, thresholds=thresholds, budget=budget,
+                       quality=qacc)
     o = s.result.overall
     tr: TrendReport | None = None
     if o.records and o.first_timestamp is not None:
         tr = trend_report(win.accs, got, selection=sel, thresholds=thresholds, drift=drift, budget=budget)
+        if qacc is not None and s.quality is not None:  # realized quality window by window, as trend's
+            bounds = [(w.window_start, w.start_ns, w.end_ns) for w in tr.windows]
+            tr = dataclasses.replace(tr, quality=s.quality, quality_windows=by_window(
+                qacc, bounds, positive=s.quality.overall.positive))
     d: DriftReport | None = None
     dists: tuple[Distribution, ...] = ()
     if dacc is not None and o.records:
@@ -162,13 +167,6 @@ def build_report(
         dplan, _ = drift_plan(plan, dacc.baseline, None)
         d = drift_report(dacc, got, paths, plan=dplan, selection=sel, drift=drift, budget=budget)
         dists = distributions(dacc.overall)
-    if qacc is not None:
-        from mlmon.api.quality import by_window
-
-        quality = qacc.result(by=by)
-        s = dataclasses.replace(s, quality=quality)
-        if tr is not None:
-            bounds = [(w.window_start, w.start_ns, w.end_ns) for w in tr.windows]
-            per_window = by_window(qacc, bounds, positive=quality.overall.positive)
-            tr = dataclasses.replace(tr, quality=quality, quality_windows=per_window)
+        if dacc.overall.predictions is not None:  # the model's outputs against the baseline's
+            dists += distributions(dacc.overall.predictions)
     return ReportData(s, tr, d, dists, every_ns is not None, by)

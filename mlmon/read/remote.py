@@ -59,9 +59,7 @@ def _options(proto: str) -> dict[str, Any]:
 
         timeout = aiohttp.ClientTimeout(sock_connect=CONNECT_SECONDS, sock_read=READ_SECONDS)
         return {"client_kwargs": {"timeout": timeout}}
-    if proto in ("gs", "gcs"):
-        return {"timeout": READ_SECONDS}
-    return {}
+    return {}  # gcsfs and adlfs: their own retries and timeouts
 
 
 def filesystem(url: str) -> tuple[Any, str]:
@@ -155,7 +153,7 @@ def expand_url(url: str) -> list[str]:
     info = _call(url, fs.info, path)
     if info.get("type") == "directory":
         found = _call(url, fs.find, path)
-        names = [p for p in found if _shown(p, path)]
+        names = [p for p in found if _shown(p, path.rstrip("/") + "/")]
         if not names:
             raise NoInputError(f"no input: {url!r} holds no objects")
         return sorted(_unstrip(fs, proto, p) for p in names)
@@ -163,8 +161,9 @@ def expand_url(url: str) -> list[str]:
 
 
 def _shown(found: str, under: str) -> bool:
-    """A name below `under` none of whose parts starts with a dot (hidden)."""
-    base = under.split("*", 1)[0].rsplit("/", 1)[0]
+    """A name below `under` (a prefix or a glob) none of whose parts starts with a dot (hidden)."""
+    literal = re.split(r"[*?\[]", under, maxsplit=1)[0]
+    base = literal if literal.endswith("/") else literal.rsplit("/", 1)[0]
     rel = found[len(base) :] if found.startswith(base) else found
     return not any(part.startswith(".") for part in rel.split("/") if part)
 

@@ -39,7 +39,7 @@ h3{font-size:1.05em;margin:1.2em 0 .3em}
 .scroll{overflow-x:auto;max-width:100%}caption{text-align:left;caption-side:top}
 table{border-collapse:collapse;margin:.4em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}
-th{background:#f3f3f3}td.t,th.t{text-align:left}
+th{background:#f3f3f3}td.t,th.t{text-align:left}td:not(.t){white-space:nowrap}
 .plots{display:flex;flex-wrap:wrap;gap:8px}
 figure{margin:0;flex:1 1 420px;min-width:0}
 figure svg{width:100%;max-width:100%;height:auto}
@@ -216,20 +216,7 @@ def _drift(doc: dict[str, Any], plots: Any) -> str:
         return ('<h2 id="drift">Drift</h2><p class="note">No baseline given (--baseline or --reference): '
                 "drift not checked.</p>")
     feats = sorted(d["features"], key=lambda f: (f["effect_size"] is None, -(f["effect_size"] or 0.0)))
-    rows = []
-    for f in feats:
-        n = f["name"]
-        rows.append(
-            f'<tr><td class="t{" drifted" if f["drift"] else ""}">{_e(n)}</td><td class="t">{_e(f["kind"])}'
-            f'</td><td class="t">{"drift" if f["drift"] else "-"}</td>'
-            + _num("effect_size", f["effect_size"], number(f["effect_size"], 3), n)
-            + _num("effect_low", f["effect_low"], number(f["effect_low"], 3), n)
-            + _num("effect_high", f["effect_high"], number(f["effect_high"], 3), n)
-            + _num("p_value_adjusted", f["p_value_adjusted"], p_value(f["p_value_adjusted"]), n)
-            + _num("psi", f["psi"], number(f["psi"], 3), n)
-            + _num("n", f["n"], f"{f['n']:,}", n)
-            + "</tr>"
-        )
+    rows = _drift_rows(feats)
     parts = [
         '<h2 id="drift">Drift per feature</h2>',
         f'<p class="note">Against the baseline {_e(d["baseline"]["source"])} '
@@ -257,6 +244,49 @@ def _drift(doc: dict[str, Any], plots: Any) -> str:
     return "".join(parts)
 
 
+def _drift_rows(rows_in: list[dict[str, Any]]) -> list[str]:
+    rows = []
+    for f in rows_in:
+        n = f["name"]
+        rows.append(
+            f'<tr><td class="t{" drifted" if f["drift"] else ""}">{_e(n)}</td><td class="t">{_e(f["kind"])}'
+            f'</td><td class="t">{"drift" if f["drift"] else "-"}</td>'
+            + _num("effect_size", f["effect_size"], number(f["effect_size"], 3), n)
+            + _num("effect_low", f["effect_low"], number(f["effect_low"], 3), n)
+            + _num("effect_high", f["effect_high"], number(f["effect_high"], 3), n)
+            + _num("p_value_adjusted", f["p_value_adjusted"], p_value(f["p_value_adjusted"]), n)
+            + _num("psi", f["psi"], number(f["psi"], 3), n)
+            + _num("n", f["n"], f"{f['n']:,}", n)
+            + "</tr>"
+        )
+    return rows
+
+
+DRIFT_HEAD = ["name", "kind", "verdict", "effect", "low 95%", "high 95%", "adjusted p", "PSI", "n"]
+
+
+def _predictions_drift(doc: dict[str, Any], plots: Any) -> str:
+    """The predictions against the baseline's (when it profiled them): the drift rows and both
+    distributions of each."""
+    from mlmon.report import plots as pl
+
+    preds = (doc.get("drift") or {}).get("predictions") or []
+    if not preds:
+        return ""
+    dists = {x["name"]: x for x in doc.get("distributions", ())}
+    parts = ['<h3 id="predictions-baseline">Predictions against the baseline</h3>',
+             _table(DRIFT_HEAD, _drift_rows(preds), "The model's outputs tested as features are.")]
+    parts.append('<div class="plots">')
+    for f in preds:
+        x = dists.get(f["name"])
+        if x is not None and x["kind"] == "numeric" and x["x"]:
+            parts.append(f"<figure>{pl.numeric_distribution(plots, x, _effect(f))}</figure>")
+        elif x is not None and x["kind"] == "categorical" and x["shares"]:
+            parts.append(f"<figure>{pl.categorical_distribution(plots, x, _effect(f))}</figure>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
 def _predictions(doc: dict[str, Any], plots: Any) -> str:
     from mlmon.report import plots as pl
 
@@ -271,6 +301,7 @@ def _predictions(doc: dict[str, Any], plots: Any) -> str:
         parts.append("</div>")
     else:
         parts.append('<p class="note">No predicted class in the log.</p>')
+    parts.append(_predictions_drift(doc, plots))
     rows = []
     for label, g in groups:
         c = g["confidence"]
@@ -285,50 +316,62 @@ def _predictions(doc: dict[str, Any], plots: Any) -> str:
     return "".join(parts)
 
 
-_QUALITY_HEAD = {"classification": ("accuracy", "macro_f1", "auc", "brier", "ece"),
-                 "regression": ("mae", "rmse", "mape")}
+def _interval_text(m: dict[str, Any]) -> str:
+    if m["value"] is None:
+        return "-" + (f" ({m['reason']})" if m.get("reason") else "")
+    if m["low"] is None or m["high"] is None:
+        return number(m["value"])
+    return f"{number(m['value'])} [{number(m['low'])}, {number(m['high'])}]"
 
 
-def _metric_cell(m: dict[str, Any] | None) -> str:
-    if not m or m.get("value") is None:
-        why = (m or {}).get("reason")
-        return f"<td>-{' (' + _e(why) + ')' if why else ''}</td>"
-    text = number(m["value"])
-    if m.get("low") is not None and m.get("high") is not None:
-        text += f" [{number(m['low'])}, {number(m['high'])}]"
-    return f"<td>{_e(text)}</td>"
+def _quality(doc: dict[str, Any], plots: Any) -> str:
+    """Realized quality (with --labels): the headline metrics with their 95% intervals per model
+    version and overall, the join's accounting, and the metrics window by window."""
+    from mlmon.report import plots as pl
+    from mlmon.report.quality import HEADLINE, LABELS
+    from mlmon.stats.performance import Task
 
-
-def _quality(doc: dict[str, Any]) -> str:
-    """Realized performance (with --labels): per group, per window, and the join's accounting."""
     q = doc["summary"].get("quality")
-    if not q:
+    if q is None:
         return ""
-    names = _QUALITY_HEAD.get(q["task"], ())
-    head = [doc["summary"].get("by") or "group", "labelled", *names]
-    groups = [{"group": None, "labelled": q["labelled"], "metrics": q["metrics"], "_all": True}, *q["groups"]]
-    rows = [
-        f'<tr><td class="t">{_e("all labelled" if g.get("_all") else str(g["group"]))}</td>'
-        f'<td>{g["labelled"]:,}</td>' + "".join(_metric_cell(g["metrics"].get(n)) for n in names) + "</tr>"
-        for g in groups
-    ]
+    names = HEADLINE[Task(q["task"])]
+    by = doc["summary"].get("by")
+    groups = [(_group_label(g, by), g) for g in q["groups"]]
+    if len(groups) != 1:
+        groups.append(("all labelled", {"labelled": q["labelled"], "metrics": q["metrics"]}))
+    rows = []
+    for label, g in groups:
+        key = "all" if label == "all labelled" else label
+        cells = "".join(_num(f"quality.{n}", g["metrics"][n]["value"], _interval_text(g["metrics"][n]), key)
+                        for n in names if n in g["metrics"])
+        rows.append(f'<tr><td class="t">{_e(label)}</td>'
+                    + _num("quality.labelled", g["labelled"], f"{g['labelled']:,}", key) + cells + "</tr>")
     j = q["join"]
-    parts = [
-        '<h2 id="quality">Realized performance (labels)</h2>',
-        f'<p class="note">{j["labelled"]:,} of {j["predictions"]:,} predictions joined to a label by '
-        f'<code>{_e(q["join_field"])}</code>; {j["without_label"]:,} without a label yet, '
-        f'{j["without_key"]:,} without the join field, {j["duplicate_predictions"]:,} sharing a key, '
-        f'{j["labels_without_prediction"]:,} labels without a prediction.</p>',
-        _table(head, rows, "95% intervals in brackets."),
-    ]
-    windows = ((doc.get("trend") or {}).get("quality") or {}).get("windows") or []
+    cover = f" ({percent(q['coverage'])} of those with a key)" if q["coverage"] is not None else ""
+    extra = [f"{j[k]:,} {w}" for k, w in (("without_label", "without a label yet"),
+                                          ("without_key", "without the join field"),
+                                          ("duplicate_predictions", "sharing a key (left out)"),
+                                          ("ambiguous", "whose labels disagree (left out)")) if j[k]]
+    note = (f"{j['labelled']:,} of {j['predictions']:,} predictions labelled{cover}, joined by "
+            f"{q['join_field']} to the labels in {', '.join(q['labels']['files'])}"
+            + "".join(f"; {x}" for x in extra)
+            + f"; {j['labels_without_prediction']:,} labels without a prediction.")
+    parts = ['<h2 id="quality">Realized quality</h2>', f'<p class="note">{_e(note)}</p>',
+             _table(["group", "labelled", *(LABELS[n] for n in names)], rows,
+                    "Each metric with its 95% interval in brackets.")]
+    t = doc.get("trend")
+    windows = ((t or {}).get("quality") or {}).get("windows") or []
+    if any(w["labelled"] for w in windows) and t is not None:
+        parts.append(f'<div class="plots"><figure class="wide">'
+                     f'{pl.quality_over_time(plots, windows, t["every"], names, LABELS)}</figure></div>')
     if windows:
-        wrows = [
-            f'<tr><td class="t">{_e(w["window_start"])}</td><td>{w["labelled"]:,}</td>'
-            + "".join(_metric_cell(w["metrics"].get(n)) for n in names) + "</tr>"
-            for w in windows
-        ]
-        parts += ['<h3 id="quality-windows">By window</h3>', _table(["window", "labelled", *names], wrows)]
+        wrows = [f'<tr><td class="t">{_e(w["window_start"])}</td>'
+                 + _num("quality.labelled", w["labelled"], f"{w['labelled']:,}", w["window_start"])
+                 + "".join(f"<td>{_e(_interval_text(w['metrics'][n]))}</td>" if n in w["metrics"]
+                           else "<td>-</td>" for n in names) + "</tr>"
+                 for w in windows]
+        parts += ['<h3 id="quality-windows">By window</h3>',
+                  _table(["window", "labelled", *(LABELS[n] for n in names)], wrows)]
     return "".join(parts)
 
 
@@ -393,7 +436,7 @@ def render_html(doc: dict[str, Any]) -> str:
         _health(doc, plots),
         _drift(doc, plots),
         _predictions(doc, plots),
-        _quality(doc),
+        _quality(doc, plots),
         _inputs(doc),
     ]
     return (

@@ -321,3 +321,30 @@ def confidence(p: Plots, groups: Sequence[tuple[str, dict[str, Any]]]) -> str:
         return p.svg(fig, "Prediction confidence per model version",
                      f"Histogram of the prediction confidence for each of {len(groups)} model versions, "
                      "as shares of each version's predictions.")
+
+
+def quality_over_time(p: Plots, windows: Sequence[dict[str, Any]], every: str, names: Sequence[str],
+                      labels: dict[str, str]) -> str:
+    """The realized quality's headline metrics per window: the first with its 95% interval."""
+    t = _times(windows)
+    shown = [n for n in names if any(w["metrics"].get(n, {}).get("value") is not None for w in windows)][:3]
+    regression = "mae" in names
+    with p.figure(7.2, 2.9) as fig:
+        ax = fig.subplots()
+        for i, (n, style) in enumerate(zip(shown, ("-", "--", ":"), strict=False)):
+            vals = [_get(w["metrics"], n, "value") for w in windows]
+            if i == 0:
+                ax.fill_between(t, [_get(w["metrics"], n, "low") for w in windows],
+                                [_get(w["metrics"], n, "high") for w in windows], color=SKY, alpha=0.35,
+                                linewidth=0, label=f"{labels[n]}: 95% interval")
+            ax.plot(t, vals, color=SERIES[i], linestyle=style, marker=".", label=labels[n])
+        ax.set_ylabel("error (unit as logged)" if regression else "metric value (0-1)")
+        utc = bool(windows) and windows[0]["window_start"].endswith("Z")
+        ax.set_xlabel("window start (UTC)" if utc else "window start")
+        ax.set_title(f"Realized quality per {every} window")
+        ax.legend(loc="best", fontsize=7, frameon=False, ncols=2)
+        _date_axis(ax)
+        n = sum(w["labelled"] for w in windows)
+        return p.svg(fig, "Realized quality over time",
+                     f"{', '.join(labels[x] for x in shown)} of the labelled predictions in each {every} "
+                     f"window ({n} labelled in {len(windows)} windows), the first with its 95% interval.")

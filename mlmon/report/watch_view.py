@@ -83,10 +83,11 @@ def watch_view(v: WatchView, *, width: int, paths: str, every: float, versions: 
     parts: list[RenderableType] = [head, status]
     if v.overall is not None:
         parts.append(_versions(v, versions))
-    drifted = [f for f in v.drift if f.drift]
+    # the count is of features; the joint test and the predictions' drift are named after them
+    feats = [f for f in v.drift if f.role == "feature"]
+    drifted = [f for f in feats if f.drift] + [f for f in v.drift if f.role != "feature" and f.drift]
     if v.drift and drift:
         line = Text(no_wrap=True, overflow="ellipsis")
-        feats = [f for f in v.drift if f.role == "feature"]  # the list names predictions, joint too
         line.append(f"drift: {sum(f.drift for f in feats)} of {len(feats)} features", style="bold")
         if drifted:
             line.append(": ")

@@ -107,16 +107,55 @@ def test_a_log_of_exactly_min_fp_bytes_is_found_by_content_when_copied(here: Pat
     assert ("app.log.1", "rotated", MIN_FP_BYTES, MIN_FP_BYTES + len(_line(1))) in got
 
 
-def test_each_of_two_logs_goes_on_one_in_place_one_renamed(here: Path) -> None:
+@pytest.mark.parametrize("how", ["rename", "copy"])
+def test_each_of_two_logs_goes_on_one_in_place_one_rotated(here: Path, how: str) -> None:
     a = _write(here / "a.log", 0, 20)
     b = _write(here / "b.log", 500, 20)
     known = _read_all(plan(["a.log", "b.log"], ()))
     a2 = _write(here / "a.log", 20, 2, "ab")
     b2 = _write(here / "b.log", 520, 3, "ab")
-    (here / "b.log").rename(here / "b.log.1")
+    if how == "rename":  # the same inode under another name
+        (here / "b.log").rename(here / "b.log.1")
+    else:  # copied and removed: found by its content alone, after a.log was found in place
+        shutil.copyfile(here / "b.log", here / "b.log.1")
+        (here / "b.log").unlink()
     got = _reads(plan(["a.log", "b.log"], known, since=0.0))
     assert got == [("a.log", "continued", len(a), len(a) + len(a2)),
                    ("b.log.1", "rotated", len(b), len(b) + len(b2))]
+
+
+def test_a_log_that_grew_in_place_goes_on_in_place_beside_a_copy_of_it(here: Path) -> None:
+    """A backup copy of the log (another inode, the same first bytes) appeared since the last
+    run: the log itself goes on, and the copy's lines, the log's own, are not read again."""
+    first = _write(here / "app.log", 0, 30)
+    known = _read_all(plan(["app.log"], ()))
+    shutil.copyfile(here / "app.log", here / "app.log.1")
+    more = _write(here / "app.log", 30, 4, "ab")
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert got == [("app.log", "continued", len(first), len(first) + len(more))]
+
+
+def test_two_records_of_one_content_go_on_from_the_one_read_furthest(here: Path) -> None:
+    """A copy remembered beside the log it copies (read to 600 bytes; the log to its end), and
+    both rotated away by copy: one file goes on, from the furthest offset, whatever the order of
+    the records; nothing is read twice."""
+    from mlmon.read.follow import _state
+
+    first = _write(here / "app.log", 0, 40)
+    (log_state,) = _read_all(plan(["app.log"], ()))
+    shutil.copyfile(here / "app.log", here / "app.log.1")
+    seen = _look("app.log.1")
+    assert seen is not None
+    copy_state = _state(seen, 600, 9)
+    (here / "app.log.1").unlink()
+    shutil.copyfile(here / "app.log", here / "app.log.2")
+    (here / "app.log").unlink()
+    more = _write(here / "app.log.2", 40, 3, "ab")
+    for known in ((log_state, copy_state), (copy_state, log_state)):
+        with plan(["app.log"], known, since=None) as fp:
+            got = [(os.path.basename(p.source.name), p.how, p.source.start, p.source.stop,
+                    p.source.first_line) for p in fp.reads]
+        assert got == [("app.log.2", "rotated", len(first), len(first) + len(more), log_state.lines + 1)]
 
 
 def test_a_copied_log_goes_on_in_the_plain_copy_before_the_compressed_one(here: Path) -> None:
@@ -240,3 +279,252 @@ def test_a_read_without_a_report_or_an_offset_keeps_the_planned_state(here: Path
         assert finished(p, no_offset) == p.after
         read = FileReport("app.log", "jsonl", "none", 5, 5, {}, None, consumed=40)
         assert finished(p, read) == replace(p.after, offset=40, lines=5, done=False)
+
+
+@pytest.mark.parametrize(("size", "lost"), [(MIN_FP_BYTES, True), (MIN_FP_BYTES - 1, False)])
+def test_a_live_log_read_to_its_end_whose_content_is_nowhere_is_lost(
+    here: Path, size: int, lost: bool
+) -> None:
+    """The log named was read to its end; now another file (other first bytes) has its name and
+    its content is nowhere: what was written to it after the last run is gone, 0 bytes known. A
+    log too short to be known by content is only known by its inode: replaced, not lost."""
+    (here / "app.log").write_bytes(b"\n" * size)
+    known = _read_all(plan(["app.log"], ()))
+    assert known[0].offset == known[0].size == size
+    (here / "away").mkdir()
+    (here / "app.log").rename(here / "away" / "app.log")  # out of sight (its inode kept, not reused)
+    _write(here / "app.log", 0, 2)
+    with plan(["app.log"], known) as fp:
+        assert list(fp.lost) == ([Lost("app.log", 0)] if lost else [])
+        assert [(p.how, p.source.start) for p in fp.reads] == [("new", 0)]
+
+
+def _aged(path: Path, mtime: float) -> None:
+    os.utime(path, (mtime, mtime))
+
+
+def test_copies_no_run_has_seen_are_read_oldest_first_or_taken_as_read_by_their_time(here: Path) -> None:
+    """Rotated copies that appeared beside the log since the last run (at `since`) hold lines
+    no run read: read from the start, oldest first. A copy from MTIME_SLACK seconds before the
+    last run on counts as after it (time stamp granularity); older ones are taken as read."""
+    from mlmon.read.follow import MTIME_SLACK
+
+    first = _write(here / "app.log", 0, 10)
+    known = _read_all(plan(["app.log"], ()))
+    since = 1_800_000_000.0
+    copies = {"app.log.3": (100, since - MTIME_SLACK - 1), "app.log.2": (200, since - MTIME_SLACK),
+              "app.log.1": (300, since + 5)}
+    sizes = {}
+    for name, (start, mtime) in copies.items():
+        sizes[name] = len(_write(here / name, start, 3))
+        _aged(here / name, mtime)
+    with gzip.open(here / "app.log.4.gz", "wb") as gz:
+        gz.write(b"".join(_line(i) for i in range(400, 403)))
+    _aged(here / "app.log.4.gz", since - 100)
+    with plan(["app.log"], known, since=since) as fp:
+        got = [(os.path.basename(p.source.name), p.how, p.source.start, p.source.first_line)
+               for p in fp.reads]
+        kept = {os.path.basename(k.path): (k.offset, k.lines, k.done) for k in fp.kept}
+    assert got == [("app.log.2", "new", 0, 1), ("app.log.1", "new", 0, 1)]
+    assert kept == {"app.log.3": (sizes["app.log.3"], 0, False), "app.log.4.gz": (0, 0, True),
+                    "app.log": (len(first), known[0].lines, False)}
+
+
+def test_a_new_copy_and_its_compressed_twin_are_read_once_from_the_plain_one(here: Path) -> None:
+    """logrotate's delaycompress: `app.log.1` and, being written from it, `app.log.2.gz` with the
+    same lines (here older on disk): the plain copy is read, the compressed one is that content."""
+    _write(here / "app.log", 0, 10)
+    known = _read_all(plan(["app.log"], ()))
+    since = 1_800_000_000.0
+    data = _write(here / "app.log.1", 500, 20)
+    with gzip.open(here / "app.log.2.gz", "wb") as gz:
+        gz.write(data)
+    _aged(here / "app.log.2.gz", since + 1)
+    _aged(here / "app.log.1", since + 9)
+    got = _reads(plan(["app.log"], known, since=since))
+    assert got == [("app.log.1", "new", 0, len(data))]
+
+
+def test_a_log_replaced_while_the_plan_is_made_is_looked_at_again(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """logrotate renames the log and the service makes it anew between mlmon's look at the log
+    and its open: the plan is made again, so the old content goes on in the renamed copy and the
+    new log is read from its start; never the new file read from the old offset."""
+    from mlmon.read import follow
+
+    first = _write(here / "app.log", 0, 20)
+    known = _read_all(plan(["app.log"], ()))
+    more = _write(here / "app.log", 20, 3, "ab")
+    look = follow._look
+    swapped: list[bool] = []
+
+    def racing_look(path: str) -> object:
+        seen = look(path)
+        if path == "app.log" and not swapped:
+            swapped.append(True)
+            (here / "app.log").rename(here / "app.log.1")
+            _write(here / "app.log", 900, 50)
+        return seen
+
+    monkeypatch.setattr(follow, "_look", racing_look)
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert swapped
+    assert got == [("app.log.1", "rotated", len(first), len(first) + len(more)),
+                   ("app.log", "new", 0, (here / "app.log").stat().st_size)]
+
+
+def test_a_log_too_short_to_fingerprint_is_read_once(here: Path) -> None:
+    """Named, new, and under MIN_FP_BYTES (nothing to compare it with another file by): one
+    read, as the log named; and renamed since, one read of its copy from where the last stopped."""
+    (here / "app.log").write_bytes(b"\n\n")
+    assert _reads(plan(["app.log"], (), since=0.0)) == [("app.log", "new", 0, 2)]
+    known = _read_all(plan(["app.log"], ()))
+    with (here / "app.log").open("ab") as fh:
+        fh.write(b"\n")
+    (here / "app.log").rename(here / "app.log.1")
+    got = _reads(plan(["app.log"], known, since=0.0))
+    assert got == [("app.log.1", "rotated", 2, 3)]
+
+
+@pytest.mark.parametrize(("after", "how"), [(3, "truncated"), (200, "replaced")])
+def test_a_log_cut_in_place_is_truncated_or_replaced_by_its_new_size(
+    here: Path, after: int, how: str
+) -> None:
+    """The log's own inode with other first bytes (copytruncate whose copy went elsewhere, or a
+    writer that truncates): shorter than what was read is `truncated`, else `replaced`; either
+    is read from its start."""
+    _write(here / "app.log", 0, 40)
+    known = _read_all(plan(["app.log"], ()))
+    (here / "away").mkdir()
+    shutil.copyfile(here / "app.log", here / "away" / "app.log")
+    new = _write(here / "app.log", 1000, after)  # "wb": truncated in place, the same inode
+    assert (here / "app.log").stat().st_ino == known[0].inode
+    got = _reads(plan(["app.log"], known))
+    assert got == [("app.log", how, 0, len(new))]
+
+
+def test_a_log_cut_to_exactly_what_was_read_is_replaced(here: Path) -> None:
+    first = _write(here / "app.log", 0, 40)
+    known = _read_all(plan(["app.log"], ()))
+    body = b'{"latency_ms": 5, "status": "error"}\n'
+    data = (body * (len(first) // len(body) + 1))[: len(first) - 1] + b"\n"
+    assert len(data) == known[0].offset
+    (here / "app.log").write_bytes(data)  # truncated in place: the same inode, other first bytes
+    assert _reads(plan(["app.log"], known)) == [("app.log", "replaced", 0, len(data))]
+
+
+def test_continuations_are_read_in_the_order_the_state_holds_them(here: Path) -> None:
+    a = _write(here / "a.log", 0, 20)
+    b = _write(here / "b.log", 500, 20)
+    known = _read_all(plan(["a.log", "b.log"], ()))
+    a2 = _write(here / "a.log", 20, 2, "ab")
+    b2 = _write(here / "b.log", 520, 3, "ab")
+    (here / "b.log").rename(here / "b.log.1")
+    _write(here / "b.log", 900, 1)
+    got = _reads(plan(["a.log", "b.log"], known[::-1], since=0.0))
+    assert [g[:2] for g in got] == [("b.log.1", "rotated"), ("a.log", "continued"), ("b.log", "new")]
+    assert got[0][2:] == (len(b), len(b) + len(b2)) and got[1][2:] == (len(a), len(a) + len(a2))
+
+
+def test_a_plan_looks_at_each_file_once_when_nothing_moves(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.read import follow
+
+    _write(here / "a.log", 0, 20)
+    _write(here / "b.log", 100, 20)
+    looks: list[str] = []
+    look = follow._look
+
+    def counted(path: str) -> object:
+        looks.append(path)
+        return look(path)
+
+    monkeypatch.setattr(follow, "_look", counted)
+    with plan(["a.log", "b.log"], ()) as fp:
+        assert len(fp.reads) == 2
+    assert sorted(looks) == ["a.log", "b.log"]
+
+
+def test_a_planned_source_holds_the_first_bytes_of_a_plain_file_only(here: Path) -> None:
+    data = _write(here / "app.log", 0, 30)
+    with gzip.open(here / "app.log.1.gz", "wb") as gz:
+        gz.write(b"".join(_line(i) for i in range(300, 330)))
+    with plan(["app.log", "app.log.1.gz"], ()) as fp:
+        intact = {os.path.basename(p.source.name): (p.source.intact, p.source.stop) for p in fp.reads}
+        states = {os.path.basename(p.after.path): p.after for p in fp.reads}
+    assert intact == {"app.log": (data[:1024], len(data)), "app.log.1.gz": (b"", None)}
+    # a compressed file's fingerprint covers its decompressed head, however small the file on disk
+    gz_state = states["app.log.1.gz"]
+    assert gz_state.fp_bytes == 1024 > (here / "app.log.1.gz").stat().st_size
+
+
+def test_a_file_gone_on_the_last_look_is_a_clear_error(here: Path) -> None:
+    from mlmon.errors import NoInputError
+    from mlmon.read.follow import _planned
+
+    _write(here / "app.log", 0, 3)
+    seen = _look("app.log")
+    assert seen is not None
+    (here / "app.log").unlink()
+    with pytest.raises(NoInputError) as e:
+        _planned(seen, 0, 0, "new", [], False)
+    assert str(e.value) == "cannot read 'app.log': it changed while mlmon looked at it"
+
+
+def test_mlmon_s_own_files_in_a_followed_folder_are_left_out_and_named(here: Path) -> None:
+    (here / "logs").mkdir()
+    data = _write(here / "logs" / "app.log", 0, 5)
+    (here / "logs" / "m.prom").write_text("# HELP mlmon_run_success 1 when ...\nmlmon_run_success 1.0\n")
+    with plan(["logs"], ()) as fp:
+        assert [(p.source.name, p.source.stop) for p in fp.reads] == [
+            (os.path.join("logs", "app.log"), len(data))]
+        left = [(os.path.basename(p), what) for p, what in fp.left_out]
+    assert left == [("m.prom", "metrics for Prometheus")]
+
+
+def test_with_a_log_missing_between_rotations_the_other_logs_are_all_read(here: Path) -> None:
+    """Following already (a state exists), a log named that is not there now (logrotate renamed it
+    and the service has not made it anew) is no error; every other log named is read."""
+    b = _write(here / "b.log", 0, 10)
+    (known,) = _read_all(plan(["b.log"], ()))
+    more = _write(here / "b.log", 10, 2, "ab")
+    a = _write(here / "a.log", 100, 3)
+    c = _write(here / "c.log", 200, 4)
+    got = _reads(plan(["a.log", "gone.log", "b.log", "c.log"], (known,)))
+    assert sorted(got) == [("a.log", "new", 0, len(a)),
+                           ("b.log", "continued", len(b), len(b) + len(more)),
+                           ("c.log", "new", 0, len(c))]
+
+
+def test_the_rotated_copies_beside_a_log_are_its_siblings(here: Path) -> None:
+    from mlmon.read.follow import siblings
+
+    rotated = ["app.log.1", "app.log.2.gz", "app.log-20261207", "app.log-20261207.bz2",
+               "app.log.2026-12-07_10-30", "app.log-2026120710.backup"]
+    for n in [*rotated, "app.log-old", "app.log.bak", "app.logx", "other.log.1"]:
+        (here / n).write_bytes(b"x\n")
+    assert siblings("app.log") == sorted(rotated)
+
+
+def test_a_planned_read_reads_the_file_looked_at_even_renamed_and_replaced_before_it(here: Path) -> None:
+    """The plan holds the file's descriptor: logrotate renaming the log and the service making it
+    anew between the plan and the read change nothing of what is read, and the state to remember
+    starts where the read starts, at the size the file had when opened."""
+    from mlmon.read.sources import ReadNotes, open_source
+
+    first = _write(here / "app.log", 0, 10)
+    (known,) = _read_all(plan(["app.log"], ()))
+    more = _write(here / "app.log", 10, 3, "ab")
+    with plan(["app.log"], (known,)) as fp:
+        (p,) = fp.reads
+        want = (len(first), len(first) + len(more), known.lines)
+        assert (p.after.offset, p.after.size, p.after.lines) == want
+        (here / "app.log").rename(here / "app.log.1")
+        _write(here / "app.log", 900, 30)
+        stream, _ = open_source(p.source, ReadNotes())
+        try:
+            assert stream.read() == more
+        finally:
+            stream.close()

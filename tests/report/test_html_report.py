@@ -446,3 +446,70 @@ def log_lines_with(strings: tuple[str, ...]) -> list[str]:
         out.append(json.dumps(rec))
     out += [f"not a record {s}" for s in strings]  # shown as examples of lines not used
     return out
+
+
+def test_realized_quality_with_labels_is_the_summary_json(tmp_path: Path) -> None:
+    """With --labels, the page's realized quality is summary --labels' (each metric's value, and
+    its interval shown), and trend --labels' window by window is drawn."""
+    log, labels = str(SAMPLES / "predictions_ids.jsonl"), str(SAMPLES / "labels.csv")
+    page = tmp_path / "q.html"
+    r = cli(["report", log, "--labels", labels, "--every", "10m", "-o", str(page)])
+    assert r.exit_code == 0, r.stderr
+    q = strict_json(cli(["summary", log, "--labels", labels, "--by", "model_version", "-f", "json"])
+                    .stdout)["quality"]
+    trend = strict_json(cli(["trend", log, "--labels", labels, "--every", "10m", "-f", "json"]).stdout)
+    text = page.read_text()
+    p = Page(text)
+    checked = 0
+    for g in q["groups"]:
+        assert p.cells[("quality.labelled", g["group"])][0] == g["labelled"]
+        for name in ("accuracy", "macro_f1", "auc", "brier", "ece"):
+            m = g["metrics"][name]
+            value, shown = p.cells[(f"quality.{name}", g["group"])]
+            assert value == m["value"]
+            assert shown == f"{number(m['value'])} [{number(m['low'])}, {number(m['high'])}]"
+            checked += 1
+    assert checked == 5 * len(q["groups"]) >= 5
+    assert f"{q['join']['labelled']:,} of {q['join']['predictions']:,} predictions labelled" in p.visible
+    labelled = sum(w["labelled"] for w in trend["quality"]["windows"])
+    assert f"({labelled} labelled in {len(trend['quality']['windows'])} windows)" in p.visible
+    assert "Realized quality per 10m window" in p.visible
+    # without labels the section is not there
+    r = cli(["report", log, "-o", str(tmp_path / "n.html")])
+    assert r.exit_code == 0 and "Realized quality" not in (tmp_path / "n.html").read_text()
+
+
+def test_check_page_with_labels_has_the_realized_quality(tmp_path: Path) -> None:
+    log, labels = str(SAMPLES / "predictions_ids.jsonl"), str(SAMPLES / "labels.csv")
+    conf = tmp_path / "m.toml"
+    conf.write_text("max-p99-ms = 1000\n")
+    page = tmp_path / "c.html"
+    r = cli(["check", log, "--config", str(conf), "--labels", labels, "-f", "json", "-o", f"html:{page}"])
+    assert r.exit_code == 0, r.stderr
+    q = strict_json(cli(["summary", log, "--labels", labels, "--by", "model_version", "-f", "json"])
+                    .stdout)["quality"]
+    p = Page(page.read_text())
+    for g in q["groups"]:
+        assert p.cells[("quality.accuracy", g["group"])][0] == g["metrics"]["accuracy"]["value"]
+    assert "Realized quality" in p.visible and f"Serving health of {q['groups'][0]['group']}" in p.visible
+
+
+def test_predictions_against_a_baseline_that_profiled_them(tmp_path: Path) -> None:
+    """A baseline of the log's first hours profiles its predictions: the page's Predictions
+    section tests the classes and confidence against it, with drift's numbers and both
+    distributions drawn."""
+    log, base, page = tmp_path / "d.jsonl", tmp_path / "b.json", tmp_path / "p.html"
+    write_log(log, hours=8)
+    assert cli(["baseline", str(log), "--until", "2026-11-01T03:59:59Z", "-o", str(base)]).exit_code == 0
+    r = cli(["report", str(log), "--baseline", str(base), "-o", str(page)])
+    assert r.exit_code == 1, r.stderr
+    drift = strict_json(cli(["drift", str(log), "--baseline", str(base), "-f", "json"]).stdout)
+    preds = drift["predictions"]
+    assert {f["name"] for f in preds} == {"prediction.class", "prediction.confidence"}
+    p = Page(page.read_text())
+    for f in preds:
+        assert p.cells[("effect_size", f["name"])][0] == f["effect_size"]
+        assert p.cells[("p_value_adjusted", f["name"])][0] == f["p_value_adjusted"]
+    assert "prediction.confidence: cumulative distribution" in p.visible  # confidence falls after 4 h
+    assert "prediction.class: category shares" in p.visible
+    assert any(f["drift"] for f in preds if f["name"] == "prediction.confidence")
