@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -328,16 +328,14 @@ SAMPLE_BYTES = 1 << 18
 """How much of each JSON-lines log (at most 8 files) is looked at for feature names."""
 
 
-def sample_features(paths: list[str], plan: ReadPlan) -> tuple[dict[str, Kind], int | None]:
-    """The features in the first records of the first JSON-lines files: named ones (name ->
-    kind, in order of first appearance; text or booleans make a feature categorical), and the
-    length of positional ones when the features field holds lists."""
+def _sample_fields(paths: list[str], plan: ReadPlan, field: str) -> Iterator[Any]:
+    """The value at dotted `field` of each record among the first lines (SAMPLE_BYTES) of the
+    first JSON-lines files (at most 8; stdin, other formats and unreadable files left out);
+    None where a record lacks it."""
     import json
 
     from mlmon.read.jsonlines import record_text
 
-    kinds: dict[str, Kind] = {}
-    list_len: int | None = None
     marker = plan.record_marker.encode() if plan.record_marker else None
     for source in [s for s in expand(paths) if s.path != "-"][:8]:
         try:
@@ -358,52 +356,34 @@ def sample_features(paths: list[str], plan: ReadPlan) -> tuple[dict[str, Kind], 
                 rec = json.loads(text) if text is not None else None
             except (ValueError, RecursionError):
                 continue
-            for part in plan.fields.features.split("."):
+            for part in field.split("."):
                 rec = rec.get(part) if isinstance(rec, dict) else None
-            if isinstance(rec, list) and list_len is None:
-                list_len = len(rec)
-            if not isinstance(rec, dict):
-                continue
-            for k, v in rec.items():
-                if isinstance(v, str | bool):
-                    kinds[str(k)] = Kind.CATEGORICAL
-                elif isinstance(v, int | float) and str(k) not in kinds:
-                    kinds[str(k)] = Kind.NUMERIC
+            yield rec
+
+
+def sample_features(paths: list[str], plan: ReadPlan) -> tuple[dict[str, Kind], int | None]:
+    """The features in the first records of the first JSON-lines files: named ones (name ->
+    kind, in order of first appearance; text or booleans make a feature categorical), and the
+    length of positional ones when the features field holds lists."""
+    kinds: dict[str, Kind] = {}
+    list_len: int | None = None
+    for rec in _sample_fields(paths, plan, plan.fields.features):
+        if isinstance(rec, list) and list_len is None:
+            list_len = len(rec)
+        if not isinstance(rec, dict):
+            continue
+        for k, v in rec.items():
+            if isinstance(v, str | bool):
+                kinds[str(k)] = Kind.CATEGORICAL
+            elif isinstance(v, int | float) and str(k) not in kinds:
+                kinds[str(k)] = Kind.NUMERIC
     return kinds, list_len
 
 
 def has_predictions(paths: list[str], plan: ReadPlan) -> bool:
     """Whether a record among the first lines of the first JSON-lines files has the prediction
     field (`--prediction-field`): only then are the serving fields read to profile it."""
-    import json
-
-    from mlmon.read.jsonlines import record_text
-
-    marker = plan.record_marker.encode() if plan.record_marker else None
-    for source in [s for s in expand(paths) if s.path != "-"][:8]:
-        try:
-            stream, fmt = open_source(source, ReadNotes())
-        except (NoInputError, DataError):
-            continue
-        try:
-            if fmt is not Format.JSONL:
-                continue
-            lines = stream.read(SAMPLE_BYTES).split(b"\n")[:-1]
-        except (OSError, DataError):
-            continue
-        finally:
-            stream.close()
-        for line in lines:
-            text = record_text(line, marker)
-            try:
-                rec = json.loads(text) if text is not None else None
-            except (ValueError, RecursionError):
-                continue
-            for part in plan.fields.prediction.split("."):
-                rec = rec.get(part) if isinstance(rec, dict) else None
-            if rec is not None:
-                return True
-    return False
+    return any(rec is not None for rec in _sample_fields(paths, plan, plan.fields.prediction))
 
 
 def log_feature_names(paths: list[str], plan: ReadPlan) -> set[str]:
