@@ -10,9 +10,21 @@ import sys
 import types
 from typing import Any
 
-from mlmon.cli.boundary import console
+from mlmon.cli import boundary
 
 __all__ = ["FailOn", "Fmt", "_WithoutPandas", "app", "console", "main"]
+
+
+def console() -> None:
+    """The `mlmon` console script and `python -m mlmon`: the error boundary (mlmon/cli/boundary.py)
+    is in place before the app, typer, rich or numpy are imported."""
+    boundary.console(_main)
+
+
+def _main() -> None:
+    from mlmon.cli.app import main
+
+    main()
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled, _progress, _stderr, refuse_overwriting_inputs
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ConfigFile,
@@ -25,11 +24,12 @@ from mlmon.cli.options import (
     Strict,
     TimestampField,
     Until,
-    _budget,
-    _check_tz,
-    _read_options,
-    _selection,
+    budget,
+    check_tz,
+    read_options_given,
+    selection,
 )
+from mlmon.cli.runtime import handled, progress, refuse_overwriting_inputs, stderr
 from mlmon.errors import OptionError
 
 cli = one_command()
@@ -125,7 +125,7 @@ def baseline(
           --since 2026-11-01 --until 2026-11-08 -o week.json
     """
     now = time.time_ns()
-    with _handled():
+    with handled():
         from mlmon.api import load_training
         from mlmon.report.render import safe
         from mlmon.stats.baseline import save
@@ -137,7 +137,7 @@ def baseline(
         from mlmon.api import profile_log, sample_features
         from mlmon.read.records import FieldMap, ReadPlan
 
-        _check_tz(log_timezone)
+        check_tz(log_timezone)
         if window_rows is not None and window_rows < 1:
             raise OptionError("--window-rows must be at least 1")
         plan = ReadPlan(
@@ -152,13 +152,13 @@ def baseline(
                     "--exclude leaves out columns of one training table; these inputs are read as "
                     f"prediction logs (their features from {features_field!r}), where it does not apply"
                 )
-            with _progress(training_data) as on_bytes:
+            with progress(training_data) as on_bytes:
                 b = profile_log(
                     training_data,
                     plan=plan,
-                    options=_read_options(max_line_bytes, max_decompressed_bytes),
-                    selection=_selection(since, until, last, log_timezone, window_rows, now_ns=now),
-                    budget=_budget(max_bad_lines, strict),
+                    options=read_options_given(max_line_bytes, max_decompressed_bytes),
+                    selection=selection(since, until, last, log_timezone, window_rows, now_ns=now),
+                    budget=budget(max_bad_lines, strict),
                     max_edges=grid,
                     on_bytes=on_bytes,
                 )
@@ -187,7 +187,7 @@ def baseline(
             )
             b = dataclasses.replace(b, predictions=profiled)
             if unused:
-                _stderr().print(
+                stderr().print(
                     f"mlmon: note: columns of {safe(predictions)} that are not predictions, not used: "
                     + ", ".join(safe(c) for c in unused[:8]) + (" ..." if len(unused) > 8 else ""),
                     markup=False, highlight=False,
@@ -208,20 +208,20 @@ def baseline(
             b = dataclasses.replace(b, reference_performance=parse_reference(reference_metric))
         save(b, output)
         for name, reason in b.left_out:
-            _stderr().print(
+            stderr().print(
                 f"mlmon: note: column '{safe(name)}' left out of the baseline: {safe(reason)}",
                 markup=False, highlight=False,
             )
         for name, reason in b.values_left_out:
-            _stderr().print(
+            stderr().print(
                 f"mlmon: note: feature '{safe(name)}': {safe(reason)}, left out (counted as dropped)",
                 markup=False, highlight=False,
             )
         if b.multivariate is None and b.multivariate_note:
-            _stderr().print(f"mlmon: note: no joint (multivariate) drift model: {safe(b.multivariate_note)}",
+            stderr().print(f"mlmon: note: no joint (multivariate) drift model: {safe(b.multivariate_note)}",
                             markup=False, highlight=False)
         where = "standard output" if output == "-" else safe(output)
-        _stderr().print(
+        stderr().print(
             f"mlmon: wrote {where}: {len(b.features)} features from {b.rows} rows "
             f"({sum(1 for f in b.features if f.numeric)} numeric, "
             f"{sum(1 for f in b.features if f.categorical)} categorical)"

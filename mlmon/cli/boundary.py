@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mlmon.errors import ENV_ERRNOS as _ENV_ERRNOS
@@ -193,16 +194,15 @@ def fail(exc: BaseException) -> int:
     return report(message, code)
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the app as the console script does; the exit code. Nothing escapes as a traceback."""
+def run(main: Callable[[], None], argv: list[str] | None = None) -> int:
+    """Run the app's `main` as the console script does; the exit code. Nothing escapes as a
+    traceback. (The app is passed in: this module is below it and imports nothing of it.)"""
     start(sys.argv[1:] if argv is None else argv)
     state["console"] = True
     code: Any
     try:
         check_memory_limit()
         check_clock()
-        from mlmon.cli.app import main
-
         main()
         code = 0
     except SystemExit as exc:
@@ -217,9 +217,9 @@ def run(argv: list[str] | None = None) -> int:
     return int(ExitCode.INTERNAL)
 
 
-def console() -> None:
-    """The `mlmon` console script and `python -m mlmon`."""
-    code = run()
+def console(main: Callable[[], None]) -> None:
+    """The `mlmon` console script and `python -m mlmon`: `main` is the app's."""
+    code = run(main)
     _flush()
     if state["interrupted"] or (sys.gettrace() is None and sys.getprofile() is None):
         # Skip the interpreter's teardown (clearing 500-1,000 modules took 0.1-0.25 CPU-s, and

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled, refuse_overwriting_inputs
-from mlmon.cli.checkout import _nagios, _run
+from mlmon.cli.checkout import nagios_run, run
 from mlmon.cli.checkplan import CheckArgs, CheckFmt, parse_outputs
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
@@ -23,6 +22,7 @@ from mlmon.cli.options import (
     TaskChoice,
     Until,
 )
+from mlmon.cli.runtime import handled, refuse_overwriting_inputs
 from mlmon.errors import OptionError
 from mlmon.run.plan import log_paths
 
@@ -320,7 +320,7 @@ def check(
           -o junit:mlmon.xml -o markdown:summary.md
     """
     del config, no_config  # taken by the command group before the options are parsed
-    from mlmon.cli.config import META
+    from mlmon.cli.commands import META
     from mlmon.rules.config import Config
 
     cfg: Config = ctx.meta.get(META) or Config(None)
@@ -377,8 +377,8 @@ def check(
             )
             sys.stdout.write(text)
             raise typer.Exit(code)
-        raise typer.Exit(_nagios(cfg, logs, baseline_path, by, since, until, last))
-    with _handled():
+        raise typer.Exit(nagios_run(cfg, logs, baseline_path, by, since, until, last))
+    with handled():
         if notify_timeout <= 0 or notify_timeout != notify_timeout:
             raise OptionError("--notify-timeout must be a positive number of seconds")
         if push and not push_job:
@@ -419,7 +419,7 @@ def check(
         also_read = (baseline_path, cfg.settings.get("reference"), cfg.path)
         read = [*log_paths(cfg, logs), *(p for p in also_read if p)]
         refuse_overwriting_inputs(written, read)
-        code = _run(cfg, args)
+        code = run(cfg, args)
     raise typer.Exit(code)
 
 

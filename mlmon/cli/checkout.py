@@ -6,17 +6,17 @@ import dataclasses
 import sys
 from typing import Any
 
-from mlmon.cli.app import _diagnostics, _stderr, mark_interrupted, note_absent_by
 from mlmon.cli.checkplan import CheckArgs, CheckFmt
 from mlmon.cli.options import FailOn
+from mlmon.cli.runtime import diagnostics, mark_interrupted, note_absent_by, stderr
 from mlmon.errors import ExitCode, MlmonError
 
 
-def _run(cfg: Any, a: CheckArgs) -> int:
+def run(cfg: Any, a: CheckArgs) -> int:
     from mlmon.cli.runstate import run_with_state
 
     def outputs(rep: Any, outcomes: list[Any], totals: dict[str, float] | None) -> None:
-        _diagnostics(rep.input)
+        diagnostics(rep.input)
         if any(r.by for r in cfg.rules):
             note_absent_by(a.by or None, rep.summary.groups, rep.records, rep.input.fields_seen)
         for o in outcomes:
@@ -24,7 +24,7 @@ def _run(cfg: Any, a: CheckArgs) -> int:
                 from mlmon.report.render import safe
 
                 again = "; kept to send again next run" if a.state and o.kind != "pushgateway" else ""
-                _stderr().print(
+                stderr().print(
                     f"mlmon: warning: {o.kind} notification to {safe(o.target)} failed after "
                     f"{o.attempts} attempt(s): {safe(o.error or '')}{again}",
                     markup=False,
@@ -183,7 +183,7 @@ def render(
 
         return check_prometheus(rep, now=rep.now, success=run_success(rep), totals=totals, labels=labels)
     if fmt is CheckFmt.HTML:  # the page of `mlmon report`, from this run's results
-        from mlmon.cli.report import needs_matplotlib
+        from mlmon.cli.runtime import needs_matplotlib
         from mlmon.report.html import check_doc, render_html
 
         needs_matplotlib()
@@ -223,14 +223,14 @@ def _to_text(value: Any) -> str:
 def _write_all(
     rep: Any, cfg: Any, a: CheckArgs, notes: list[dict[str, Any]], totals: dict[str, float] | None
 ) -> None:
-    from mlmon.cli.app import _emit
     from mlmon.cli.options import Fmt
+    from mlmon.cli.runtime import emit
     from mlmon.outfile import write_output
 
     for f, path in a.outputs:
         write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals, a.labels)))
     shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels, quiet=a.quiet)
-    _emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
+    emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
 
 
 def _exit_code(rep: Any, fail_on: FailOn) -> int:
@@ -239,7 +239,7 @@ def _exit_code(rep: Any, fail_on: FailOn) -> int:
 
     missing = [r.name for r in rep.results if r.status is Status.NO_DATA]
     if missing:
-        _stderr().print(
+        stderr().print(
             f"mlmon: error: {len(missing)} rule(s) had no data, so they were not checked: "
             + ", ".join(missing[:5])
             + (" ..." if len(missing) > 5 else ""),
@@ -252,17 +252,17 @@ def _exit_code(rep: Any, fail_on: FailOn) -> int:
     return int(ExitCode.OK)
 
 
-def _nagios(cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until: Any, last: Any) -> int:
+def nagios_run(cfg: Any, logs: Any, baseline_path: Any, by: str, since: Any, until: Any, last: Any) -> int:
     """Monitoring-plugin mode: every outcome, errors included, is one line and exit 0-3."""
     from mlmon.report.nagios import nagios_line, unknown_line
 
     try:
-        from mlmon.cli.app import _progress
-        from mlmon.cli.options import _read_options
+        from mlmon.cli.options import read_options_given
+        from mlmon.cli.runtime import progress
         from mlmon.run.plan import evaluate
 
-        rep, _ = evaluate(cfg, logs, baseline_path, by, since, until, last, progress=_progress,
-                          read_options=_read_options)
+        rep, _ = evaluate(cfg, logs, baseline_path, by, since, until, last, progress=progress,
+                          read_options=read_options_given)
     except MlmonError as exc:
         text, code = unknown_line(str(exc))
     except KeyboardInterrupt:

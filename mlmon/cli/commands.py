@@ -15,6 +15,9 @@ from mlmon.cli.options import ConfigFile, NoConfig
 COMMANDS = ("baseline", "check", "compare", "drift", "report", "summary", "trend", "watch")
 """The commands defined in mlmon/cli/<name>.py, in the order `mlmon --help` lists them."""
 
+META = "mlmon.config"
+"""The key of the loaded config file (a rules.config.Config) in a command's context meta."""
+
 
 def one_command() -> typer.Typer:
     """The Typer of a command's module (`cli`): the module defines its command with

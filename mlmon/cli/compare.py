@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _note, _progress
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -45,6 +44,7 @@ from mlmon.cli.options import (
     Until,
     Width,
 )
+from mlmon.cli.runtime import diagnostics, emit, exit_for, fail, handled, note, progress
 from mlmon.errors import ExitCode
 
 cli = one_command()
@@ -136,12 +136,12 @@ def compare(
       mlmon compare sample_logs/predictions.jsonl \\
           --control v1.0 --tolerance success_rate=0.005
     """
-    with _handled():
+    with handled():
         from mlmon.api.entry import compare as run_compare
         from mlmon.report.compare import compare_json, compare_table
 
         if min_records_alias is not None:
-            _note("compare's --min-records is now --min-group-records (--min-records alerts on too few "
+            note("compare's --min-records is now --min-group-records (--min-records alerts on too few "
                   "records in summary, drift and check)")
             min_records = min_records_alias
         rep = run_compare(
@@ -154,14 +154,14 @@ def compare(
             strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
             labels=labels, label_field=label_field, join_field=join_field, task=task.value,
-            positive_class=positive_class, progress=_progress,
+            positive_class=positive_class, progress=progress,
         )
-        _diagnostics(rep.input)
-        _emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep, quiet=quiet), fmt, width=width)
+        diagnostics(rep.input)
+        emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep, quiet=quiet), fmt, width=width)
     if rep.verdict == "not_enough_data":
         from mlmon.stats.summary import group_label
 
         thin = ", ".join(group_label(v.version) for v in rep.versions if v.verdict == "not_enough_data")
-        _fail(f"not enough data to judge {thin} against {control} (--min-group-records {min_records})",
+        fail(f"not enough data to judge {thin} against {control} (--min-group-records {min_records})",
               ExitCode.DATA_ERROR)
-    _exit_for(rep.alerts, fail_on)
+    exit_for(rep.alerts, fail_on)

@@ -9,10 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
-from mlmon.cli.commands import LazyGroup
+from mlmon.cli.commands import META, LazyGroup
 from mlmon.errors import ConfigError, ExitCode
 
-META = "mlmon.config"
 SKIP_PARAMS = {"help", "config", "no_config", "min_records_alias"}
 """Parameters that are no config key (an old option name keeps only its command-line form)."""
 NOT_CONFIGURED = {"config"}
@@ -189,7 +188,7 @@ class ConfiguredGroup(LazyGroup):
                 text, code = unknown_line(str(exc))
                 typer.echo(text, nl=False)
                 raise typer.Exit(code) from None
-            from mlmon.cli.app import _json_error
+            from mlmon.cli.runtime import json_error
 
             if name == "check":
                 from mlmon.cli.checkout import failed_run_textfiles
@@ -197,7 +196,7 @@ class ConfiguredGroup(LazyGroup):
                 # node_exporter must not keep the last good run's metrics; CI reads the reports
                 failed_run_textfiles(rest, str(exc), int(ExitCode.CONFIG), path)
             typer.echo(f"mlmon: error: {safe(str(exc))}", err=True)
-            _json_error(str(exc), int(ExitCode.CONFIG))  # --format json: stdout still holds a document
+            json_error(str(exc), int(ExitCode.CONFIG))  # --format json: stdout still holds a document
             raise typer.Exit(int(ExitCode.CONFIG)) from None
         ctx.meta[META] = config
         if config.path is not None:
@@ -232,11 +231,11 @@ def validate(
     \b
       mlmon config validate mlmon.toml
     """
-    from mlmon.cli.app import _handled
+    from mlmon.cli.runtime import handled
     from mlmon.rules.config import find_config
 
     group = ctx.find_root().command
-    with _handled():
+    with handled():
         found = path or find_config()
         if found is None:
             raise ConfigError(
@@ -272,11 +271,11 @@ def init(
       mlmon config init sample_logs/predictions.jsonl \\
           --baseline baseline.json -o mlmon.toml
     """
-    from mlmon.cli.app import _handled
+    from mlmon.cli.runtime import handled
     from mlmon.outfile import write_output
 
-    with _handled():
-        from mlmon.cli.app import refuse_overwriting_inputs
+    with handled():
+        from mlmon.cli.runtime import refuse_overwriting_inputs
 
         refuse_overwriting_inputs([("-o", output)], [log, *([baseline] if baseline else [])])
         text = starter(log, baseline, where=None if output == "-" else output)

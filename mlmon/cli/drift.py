@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _handled, _note, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ConfigFile,
@@ -38,6 +37,7 @@ from mlmon.cli.options import (
     Until,
     Width,
 )
+from mlmon.cli.runtime import diagnostics, emit, exit_for, handled, note, note_absent_by, progress
 
 cli = one_command()
 
@@ -133,7 +133,7 @@ def drift(
           --baseline baseline.json --format json
     """
     now = time.time_ns()
-    with _handled():
+    with handled():
         from mlmon.api.entry import detect_drift
         from mlmon.report.render import drift_json, drift_table
 
@@ -147,9 +147,9 @@ def drift(
             strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
             engine=engine, scheduler=scheduler,
-            include=include, now=now / 1e9, on_note=_note, progress=_progress,
+            include=include, now=now / 1e9, on_note=note, progress=progress,
         )
-        _diagnostics(rep.input)
+        diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
-        _emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)
-    _exit_for(rep.alerts, fail_on)
+        emit(drift_json(rep) if fmt is Fmt.JSON else drift_table(rep, quiet=quiet), fmt, width=width)
+    exit_for(rep.alerts, fail_on)

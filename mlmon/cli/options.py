@@ -9,16 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from mlmon.api.options import MAX_DURATION_NS as MAX_DURATION_NS
-from mlmon.api.options import budget, check_tz, gates, read_options, selection
+from mlmon.api.options import budget as budget
+from mlmon.api.options import check_tz as check_tz
+from mlmon.api.options import gates as gates
 from mlmon.api.options import parse_budget as parse_budget
 from mlmon.api.options import parse_duration as parse_duration
 from mlmon.api.options import parse_max_age as parse_max_age
 from mlmon.api.options import parse_range as parse_range
 from mlmon.api.options import parse_threshold as parse_threshold
+from mlmon.api.options import read_options
+from mlmon.api.options import selection as selection
 from mlmon.errors import OptionError
-
-# the names the command modules knew these by, before they moved to the library
-_budget, _check_tz, _gates, _selection = budget, check_tz, gates, selection
 
 
 class FailOn(StrEnum):
@@ -210,7 +211,7 @@ Scheduler = Annotated[
 ]
 
 
-def _read_options(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
+def read_options_given(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:
     """ReadOptions from the read options every log command takes; --max-decompression-ratio
     and --allow-large-window are taken from the running command's parameters."""
     params = _current_params()

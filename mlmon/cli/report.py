@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _exit_for, _handled, _picked, _progress, refuse_overwriting_inputs
+from mlmon.api.options import label_options
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -41,12 +41,20 @@ from mlmon.cli.options import (
     TaskOpt,
     TimestampField,
     Until,
-    _budget,
-    _check_tz,
-    _labels,
-    _read_options,
-    _selection,
+    budget,
+    check_tz,
     parse_threshold,
+    read_options_given,
+    selection,
+)
+from mlmon.cli.runtime import (
+    diagnostics,
+    exit_for,
+    handled,
+    needs_matplotlib,
+    picked,
+    progress,
+    refuse_overwriting_inputs,
 )
 from mlmon.errors import OptionError
 
@@ -55,17 +63,6 @@ cli = one_command()
 
 def _limit(help_text: str) -> object:
     return typer.Option(help=help_text, metavar="WARN[:CRIT]", show_default=False)
-
-
-def needs_matplotlib() -> None:
-    """The report draws with matplotlib (the optional extra `report`): say how to get it."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise OptionError(
-            "mlmon report draws its plots with matplotlib, which is not installed: "
-            "pip install 'mlmon[report]' (or pip install matplotlib)"
-        ) from None
 
 
 @cli.command()
@@ -135,7 +132,7 @@ def report(
     """
     now = time.time_ns()
     del config, no_config  # taken by the command group before the options are parsed
-    with _handled():
+    with handled():
         needs_matplotlib()
         from mlmon.api import load_training
         from mlmon.api.options import parse_every
@@ -153,7 +150,7 @@ def report(
             every_ns, _rows = parse_every(every)
             if every_ns is None:
                 raise OptionError("--every: the report's windows are durations (15m, 1h, 1d), not records")
-        _check_tz(log_timezone)
+        check_tz(log_timezone)
         refuse_overwriting_inputs([("--output", output)], logs)
         thresholds = SummaryThresholds(
             max_p95_ms=parse_threshold(max_p95_ms, "--max-p95-ms"),
@@ -176,16 +173,17 @@ def report(
             ),
             record_marker=record_marker, log_timezone=log_timezone, success_values=values,
         )
-        logs = _picked(logs, None)
-        with _progress(logs) as on_bytes:
+        logs = picked(logs, None)
+        with progress(logs) as on_bytes:
             data = build_report(
-                logs, baseline=base, plan=plan, options=_read_options(max_line_bytes, max_decompressed_bytes),
-                selection=_selection(since, until, last, log_timezone, now_ns=now), thresholds=thresholds,
-                every_ns=every_ns, by=by, budget=_budget(max_bad_lines, strict), on_bytes=on_bytes,
-                labels=_labels(labels, label_field, join_field, task, positive_class),
+                logs, baseline=base, plan=plan,
+                options=read_options_given(max_line_bytes, max_decompressed_bytes),
+                selection=selection(since, until, last, log_timezone, now_ns=now), thresholds=thresholds,
+                every_ns=every_ns, by=by, budget=budget(max_bad_lines, strict), on_bytes=on_bytes,
+                labels=label_options(labels, label_field, join_field, task.value, positive_class),
             )
-        _diagnostics(data.summary.input)
+        diagnostics(data.summary.input)
         page = render_html(report_doc(data, thresholds=thresholds, title=title))
         write_output(output, page)
         alerts = data.summary.alerts + (data.drift.alerts if data.drift is not None else ())
-    _exit_for(alerts, fail_on)
+    exit_for(alerts, fail_on)

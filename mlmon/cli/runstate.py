@@ -32,9 +32,9 @@ def deliveries(a: CheckArgs) -> Deliveries:
 def run_with_state(cfg: Any, a: CheckArgs, outputs: Any) -> CheckReport:
     """One run (mlmon.run.config_run): `outputs(report, outcomes, totals)` writes every output
     before the state is committed."""
-    from mlmon.cli.app import _note, _progress
     from mlmon.cli.checkplan import CheckFmt
-    from mlmon.cli.options import _read_options
+    from mlmon.cli.options import read_options_given
+    from mlmon.cli.runtime import note, progress
     from mlmon.run.config_run import run_config
 
     def write(run: CheckRun) -> None:
@@ -44,7 +44,7 @@ def run_with_state(cfg: Any, a: CheckArgs, outputs: Any) -> CheckReport:
         cfg, logs=a.logs, baseline=a.baseline, by=a.by, since=a.since, until=a.until, last=a.last,
         state=a.state, deliveries=deliveries(a), retention=a.retention,
         views=a.fmt is CheckFmt.HTML or any(f is CheckFmt.HTML for f, _ in a.outputs),
-        write_outputs=write, on_note=_note, progress=_progress, read_options=_read_options,
+        write_outputs=write, on_note=note, progress=progress, read_options=read_options_given,
     )
     return run.report
 

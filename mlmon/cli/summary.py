@@ -7,15 +7,6 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import (
-    _diagnostics,
-    _emit,
-    _exit_for,
-    _handled,
-    _note,
-    _progress,
-    note_absent_by,
-)
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -58,6 +49,7 @@ from mlmon.cli.options import (
     Until,
     Width,
 )
+from mlmon.cli.runtime import diagnostics, emit, exit_for, handled, note, note_absent_by, progress
 
 cli = one_command()
 
@@ -184,7 +176,7 @@ def summary(
           --labels sample_logs/labels.csv
     """
     now = time.time_ns()
-    with _handled():
+    with handled():
         from mlmon.api.entry import summarize
         from mlmon.report.render import summary_json, summary_table
 
@@ -202,14 +194,14 @@ def summary(
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
             engine=engine, scheduler=scheduler,
             labels=labels, label_field=label_field, join_field=join_field, task=task.value,
-            positive_class=positive_class, include=include, now=now / 1e9, on_note=_note, progress=_progress,
+            positive_class=positive_class, include=include, now=now / 1e9, on_note=note, progress=progress,
         )
-        _diagnostics(rep.input)
+        diagnostics(rep.input)
         note_absent_by(rep.by, rep.result.groups, rep.records, rep.input.fields_seen)
         for m in rep.missing:
-            _note(f"{m.metric} not measured: {m.message}")
+            note(f"{m.metric} not measured: {m.message}")
         if fmt is Fmt.JSON:
-            _emit(summary_json(rep, by=rep.by), fmt)
+            emit(summary_json(rep, by=rep.by), fmt)
         else:
-            _emit(summary_table(rep, by=rep.by, quiet=quiet), fmt, width=width)
-    _exit_for(rep.alerts, fail_on)
+            emit(summary_table(rep, by=rep.by, quiet=quiet), fmt, width=width)
+    exit_for(rep.alerts, fail_on)

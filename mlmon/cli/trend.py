@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _diagnostics, _emit, _exit_for, _fail, _handled, _note, _progress, note_absent_by
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -46,6 +45,7 @@ from mlmon.cli.options import (
     Until,
     Width,
 )
+from mlmon.cli.runtime import diagnostics, emit, exit_for, fail, handled, note, note_absent_by, progress
 from mlmon.errors import ExitCode
 
 
@@ -211,12 +211,12 @@ def trend(
       mlmon trend sample_logs/predictions_ids.jsonl --every 1h \\
           --labels sample_logs/labels.csv
     """
-    with _handled():
+    with handled():
         from mlmon.api.entry import trend
         from mlmon.report.trend import trend_json, trend_table
 
         if min_records_alias is not None:
-            _note("trend's --min-records is now --min-window-records (--min-records alerts on too few "
+            note("trend's --min-records is now --min-window-records (--min-records alerts on too few "
                   "records in summary, drift and check)")
             min_records = min_records_alias
         rep = trend(
@@ -234,20 +234,20 @@ def trend(
             strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
             max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
             labels=labels, label_field=label_field, join_field=join_field, task=task.value,
-            positive_class=positive_class, progress=_progress,
+            positive_class=positive_class, progress=progress,
         )
-        _diagnostics(rep.input)
+        diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)
         checks = [max_p95_ms, max_p99_ms, min_success_rate, max_error_rate, max_low_confidence_share,
                   max_out_of_range, baseline_path or reference]
         judged = rep.windows[:-1] if rep.partial_excluded else rep.windows
         if rep.partial_excluded:
             w = rep.windows[-1]
-            _note(f"the last window ({w.window_start}) is partial: the selection ends before "
+            note(f"the last window ({w.window_start}) is partial: the selection ends before "
                   f"{w.window_end}; it is shown, not judged (--include-partial judges it)")
         last_window = judged[-1] if judged else None
         if any(c is not None for c in checks) and rep.partial_excluded and not judged:
-            _fail(
+            fail(
                 f"the only window ({rep.windows[-1].window_start}) is partial: nothing complete to "
                 "check (give --include-partial, or a shorter --every)",
                 ExitCode.DATA_ERROR,
@@ -256,20 +256,20 @@ def trend(
             # an unbroken run of N windows cannot happen in fewer: "no alerts" would mean nothing,
             # so this is never a pass (as a last window too small to check is not; no window at
             # all is the records alert)
-            _fail(
+            fail(
                 f"--for {for_windows} needs {for_windows} windows in a row; the selection has "
                 f"{len(judged)} complete, so no rule can fire (lower --for, or select a longer span)",
                 ExitCode.DATA_ERROR,
             )
         if any(c is not None for c in checks) and last_window is not None and last_window.status != "ok":
             # the last window decides, and it holds too little to check: that is never a pass
-            _fail(
+            fail(
                 f"the last window ({last_window.window_start}) has {last_window.summary.records} records, "
                 f"fewer than --min-window-records {min_records}: nothing to check now",
                 ExitCode.DATA_ERROR,
             )
         if fmt is Fmt.JSON:
-            _emit(trend_json(rep), fmt)
+            emit(trend_json(rep), fmt)
         else:
-            _emit(trend_table(rep, sparklines=sys.stdout.isatty(), quiet=quiet), fmt, width=width)
-    _exit_for(rep.alerts, fail_on)
+            emit(trend_table(rep, sparklines=sys.stdout.isatty(), quiet=quiet), fmt, width=width)
+    exit_for(rep.alerts, fail_on)

@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from mlmon.cli.app import _handled
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -30,11 +29,12 @@ from mlmon.cli.options import (
     SuccessField,
     SuccessValue,
     TimestampField,
-    _check_tz,
-    _read_options,
+    check_tz,
     parse_duration,
     parse_threshold,
+    read_options_given,
 )
+from mlmon.cli.runtime import handled
 from mlmon.errors import ExitCode, OptionError
 
 cli = one_command()
@@ -120,7 +120,7 @@ def watch(
       mlmon watch logs/predictions.jsonl --every 10s --last 60m --max-p99-ms 250
     """
     del config, no_config  # taken by the command group before the options are parsed
-    with _handled():
+    with handled():
         if not (sys.stdout.isatty() and sys.stdin.isatty()):
             raise OptionError(
                 "mlmon watch draws a live view and needs a terminal (standard input and output); "
@@ -139,7 +139,7 @@ def watch(
         last_s = parse_duration(last, "--last") / 1e9
         if every_s < 1:
             raise OptionError("--every: redraw at most once a second (e.g. 1s, 10s)")
-        _check_tz(log_timezone)
+        check_tz(log_timezone)
         values = (
             frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
         )
@@ -159,7 +159,7 @@ def watch(
                 max_p99_ms=parse_threshold(max_p99_ms, "--max-p99-ms"),
                 min_success_rate=parse_threshold(min_success_rate, "--min-success-rate"),
             ),
-            options=_read_options(max_line_bytes, None),
+            options=read_options_given(max_line_bytes, None),
         )
         console = Console(highlight=False)
         shown = " ".join(logs)

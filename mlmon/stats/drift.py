@@ -348,6 +348,9 @@ class DriftAccumulator:
         """Records taken: each feature's missing share is over these."""
         self.missing: dict[str, int] = {f.name: 0 for f in baseline.features}
         """Per feature, records without a value (null, absent key, empty cell)."""
+        self.counted: dict[str, int] = {}
+        """Per feature, values given by add_counts: of records taken in tables without the
+        feature's column, so not missing."""
         self.type_errors: dict[str, int] = {}
         """Per feature, values of the wrong type (text where a number is read); None of them
         reaches the tests, and the rest of their record is kept."""
@@ -434,8 +437,11 @@ class DriftAccumulator:
             self.predictions._take(_prediction_table(table, present, self.predictions.baseline))
 
     def add_counts(self, name: str, counts: dict[str, int]) -> None:
-        """Category counts from elsewhere (a pre-aggregated log): the same as reading the values."""
+        """Category counts from elsewhere (a pre-aggregated log): the same as reading the values.
+        They are values of records taken (before or after) in tables without this feature's
+        column, so those records do not count as missing it."""
         self.categorical[name].update(counts)
+        self.counted[name] = self.counted.get(name, 0) + sum(counts.values())
 
     def merge(self, other: DriftAccumulator) -> None:
         self._flush()
@@ -443,6 +449,8 @@ class DriftAccumulator:
         self.records += other.records
         for name, k in other.missing.items():
             self.missing[name] += k
+        for name, k in other.counted.items():
+            self.counted[name] = self.counted.get(name, 0) + k
         for name, k in other.type_errors.items():
             self.type_errors[name] = self.type_errors.get(name, 0) + k
         for name, st in other.numeric.items():
@@ -512,7 +520,8 @@ class DriftAccumulator:
     def _quality_fields(self, row: FeatureDrift, prof: FeatureProfile, o: DriftOptions) -> dict[str, Any]:
         p = prof.numeric if prof.numeric is not None else prof.categorical
         base_n, base_missing = (p.n, p.dropped) if p is not None else (0, 0)
-        t = missing_test(self.missing.get(row.name, 0), self.records, base_missing, base_n,
+        missing = max(0, self.missing.get(row.name, 0) - self.counted.get(row.name, 0))
+        t = missing_test(missing, self.records, base_missing, base_n,
                          min_records=o.min_samples if row.status != "missing" else self.records + 1,
                          defer=True)
         out: dict[str, Any] = {
@@ -528,15 +537,27 @@ class DriftAccumulator:
             r = range_test(outside, st.n, prof.numeric.n, min_samples=o.min_samples, defer=True)
             out.update(out_of_range=r.outside, out_of_range_share=r.share, out_of_range_expected=r.expected,
                        out_of_range_p_value=r.p_value, out_of_range_low=r.low, out_of_range_high=r.high,
-                       constant=enough and st.m2 == 0 and prof.numeric.std > 0,
+                       constant=enough and st.m2 == 0 and prof.numeric.std > 0
+                       and self._not_chance(np.diff(np.asarray(prof.numeric.cdf), prepend=0.0), st.n, o),
                        _out_of_range_p_value=(outside, st.n, prof.numeric.n))
         elif prof.categorical is not None:
             c = self.categorical[row.name]
             distinct = sum(1 for v in c.seen.values() if v)
             distinct += c.unseen.result(1).distinct if c.unseen.total else 0
             trained = sum(1 for _, v in prof.categorical.counts if v > 0)
-            out["constant"] = enough and distinct == 1 and trained > 1
+            cat = prof.categorical
+            shares = np.array([v for _, v in cat.counts], dtype=float) / max(1, cat.n)
+            out["constant"] = enough and distinct == 1 and trained > 1 and \
+                self._not_chance(shares, c.total(), o)
         return out
+
+    def _not_chance(self, shares: np.ndarray, n: int, o: DriftOptions) -> bool:
+        """One value in all n draws is not chance: drawn from training's shares, the log would
+        show a single value with probability sum(share^n) (a 5% flag is all 0 in 50 values 7.7%
+        of the time), which must be below --p-threshold over the baseline's features (Bonferroni).
+        On a quantile grid the shares are the bins' (an upper bound of the chance)."""
+        chance = float(np.sum(np.power(np.clip(shares, 0.0, 1.0), n)))
+        return chance < o.p_threshold / max(1, len(self.baseline.features))
 
 
 def _matrix(table: pa.Table, present: set[str], names: tuple[str, ...]) -> np.ndarray:
@@ -705,7 +726,9 @@ class FeatureDrift:
     a number or an object where it had text): not tested, not missing, the record kept."""
     constant: bool = False
     """The feature has one value in the log (at least --min-samples of them) where training had
-    several: a stuck default or a broken feature pipeline."""
+    several, and that is not chance (drawn from training's shares, one value in all of them has
+    probability under --p-threshold over the number of features): a stuck default or a broken
+    feature pipeline."""
     role: str = "feature"
     """`feature`; `prediction` for the model's predictions (`prediction.class`, ...), tested as
     features are; `multivariate` for the joint test of the numeric features (mlmon.stats.joint:

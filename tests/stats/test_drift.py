@@ -611,3 +611,25 @@ def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.G
     odd = drift_of(exact(x=train), x=np.concatenate((log, [30.0] * 40)))["x"]
     assert odd.unseen_p_value is not None and odd.unseen_p_value < 1e-6
     assert odd.p_value == pytest.approx(min(1.0, 2 * odd.unseen_p_value), rel=1e-9) or odd.p_value < 1e-6
+
+
+def test_counts_added_for_records_without_the_column_are_not_missing(rng: np.random.Generator) -> None:
+    """add_counts gives a feature's values for records read in tables without its column: those
+    records are not missing it (a pre-aggregated category beside the numbers). Records that have
+    no value by any route still are (scipy's Fisher exact test on the shares, as for read values)."""
+    x = bl.numeric_profile(rng.normal(size=1000), max_edges=None)
+    c = bl.CategoricalProfile(1000, (("a", 700), ("b", 300)))
+    b = bl.Baseline("t", 1000, (bl.FeatureProfile("x", bl.Kind.NUMERIC, numeric=x),
+                                bl.FeatureProfile("c", bl.Kind.CATEGORICAL, categorical=c)))
+    acc = DriftAccumulator(b)
+    acc.add_counts("c", {"a": 140, "b": 60})
+    acc.update(log_table(x=rng.normal(size=200)))
+    got = {r.name: r for r in acc.result()}["c"]
+    assert got.missing == 0 and got.missing_increased is None and got.n == 200
+    half = DriftAccumulator(b)
+    half.update(log_table(x=rng.normal(size=200)))
+    half.add_counts("c", {"a": 70, "b": 30})
+    got = {r.name: r for r in half.result()}["c"]
+    assert got.missing == 100 and got.missing_share == 0.5
+    ref = stats.fisher_exact([[100, 100], [0, 1000]], alternative="greater").pvalue
+    assert got.missing_p_value == pytest.approx(ref, rel=1e-6)

@@ -178,3 +178,19 @@ def test_batched_p_values_are_the_single_ones(rng: np.random.Generator) -> None:
     got = range_p_values(x1, n1, n0)
     assert got == pytest.approx([range_test(int(a), int(b), int(c), min_samples=1).p_value
                                  for a, b, c in zip(x1, n1, n0, strict=True)], rel=1e-12)
+
+
+def test_a_rare_flag_all_zero_by_chance_is_not_constant(rng: np.random.Generator) -> None:
+    """A 5% flag with no 1 in 50 values happens 0.95^50 = 7.7% of the time (scipy's binomial):
+    not a constant feature; in 300 values it is (0.95^300 is 2e-7)."""
+    train = (rng.random(2000) < 0.05).astype(float)
+    b = build(pa.table({"flag": pa.array(train), "x": pa.array(rng.normal(size=2000))}), source="t",
+              max_edges=None)
+    for n, constant in ((50, False), (300, True)):
+        acc = DriftAccumulator(b)
+        acc.update(pa.table({FEATURE_PREFIX + "flag": pa.array(np.zeros(n)),
+                             FEATURE_PREFIX + "x": pa.array(rng.normal(size=n))}))
+        row = {f.name: f for f in acc.result()}["flag"]
+        chance = stats.binom.pmf(0, n, np.mean(train)) + stats.binom.pmf(n, n, np.mean(train))
+        assert bool(chance < 0.05 / 2) is constant
+        assert row.constant is constant
