@@ -296,6 +296,9 @@ def test_two_services_stay_apart_in_one_alertmanager_and_one_pushgateway(
     assert a.exit_code == b.exit_code == 1, (a.stderr, b.stderr)
     for r in (a, b):
         assert all(n["ok"] for n in json.loads(r.stdout)["notifications"]), r.stdout
+    # the JSON names the identity each run carried
+    assert json.loads(a.stdout)["labels"] == {"env": "prod", "service": "fraud-model"}
+    assert json.loads(b.stdout)["labels"] == {"env": "prod", "service": "churn-model"}
 
     held = json.loads(get(f"{am.url}/api/v2/alerts"))
     by_service = {x["labels"]["service"]: x["labels"] for x in held}
@@ -380,11 +383,14 @@ def test_a_group_unseen_past_the_retention_leaves_the_state_and_the_metrics(
     assert versions() == {"v1", "v2"}
     age("v2", 29)  # within the default 30 days: kept
     _append(tmp_path / "p.log", _lines(300, 100, model_version="v1"))
-    assert cli(base).exit_code == 0
+    r = cli(base)
+    assert r.exit_code == 0 and json.loads(r.stdout)["forgotten"] == []
     assert versions() == {"v1", "v2"}
     age("v2", 2)  # 31 days since v2's last record
     _append(tmp_path / "p.log", _lines(400, 100, model_version="v1"))
-    assert cli(base).exit_code == 0
+    r = cli(base)
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["forgotten"] == ["group|v2"]  # the JSON says what left the state
     assert versions() == {"v1"}
     st = json.loads((tmp_path / "st.json").read_text())
     assert not any("|v2|" in k for k in st["totals"]) and "group|v2" not in st["seen"]

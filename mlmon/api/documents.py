@@ -303,8 +303,15 @@ def result_json(r: Any) -> dict[str, Any]:
 
 
 def check_doc(
-    rep: CheckReport, *, config: str | None, notifications: list[dict[str, Any]]
+    rep: CheckReport,
+    *,
+    config: str | None,
+    notifications: list[dict[str, Any]],
+    labels: dict[str, str] | None = None,
+    forgotten: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`labels`: the run's identity labels (shown when there are any); `forgotten`: with a state,
+    the groups the run dropped past the retention (shown, even empty, whenever a state is kept)."""
     from mlmon.rules.check import worst_status
 
     doc = {
@@ -322,4 +329,8 @@ def check_doc(
     }
     if rep.quality is not None:
         doc["quality"] = quality_json(rep.quality)
+    if labels:
+        doc["labels"] = dict(sorted(labels.items()))
+    if forgotten is not None:
+        doc["forgotten"] = list(forgotten)
     return doc

@@ -15,7 +15,9 @@ from mlmon.errors import ExitCode, MlmonError
 def run(cfg: Any, a: CheckArgs) -> int:
     from mlmon.cli.runstate import run_with_state
 
-    def outputs(rep: Any, outcomes: list[Any], totals: dict[str, float] | None) -> None:
+    def outputs(
+        rep: Any, outcomes: list[Any], totals: dict[str, float] | None, forgotten: list[str] | None
+    ) -> None:
         diagnostics(rep.input)
         if any(r.by for r in cfg.rules):
             note_absent_by(a.by or None, rep.summary.groups, rep.records, rep.input.fields_seen)
@@ -30,7 +32,7 @@ def run(cfg: Any, a: CheckArgs) -> int:
                     markup=False,
                 )
         notes = [plain_outcome(o) for o in outcomes]
-        _write_all(rep, cfg, a, notes, totals)
+        _write_all(rep, cfg, a, notes, totals, forgotten)
 
     try:
         # the state is committed after `outputs` wrote every file: a failed run changes nothing
@@ -162,6 +164,7 @@ def render(
     labels: dict[str, str] | None = None,
     *,
     quiet: bool = False,
+    forgotten: list[str] | None = None,
 ) -> Any:
     """The text (or rich renderable for the table) of one output format."""
     from mlmon.report.checks import check_json, check_table
@@ -169,7 +172,9 @@ def render(
     if fmt is CheckFmt.TABLE:
         return check_table(rep, quiet=quiet)
     if fmt is CheckFmt.JSON:
-        return check_json(rep, config=cfg.path, notifications=notifications)
+        return check_json(
+            rep, config=cfg.path, notifications=notifications, labels=labels, forgotten=forgotten
+        )
     if fmt is CheckFmt.JUNIT:
         from mlmon.report.junit import check_junit
 
@@ -221,15 +226,21 @@ def _to_text(value: Any) -> str:
 
 
 def _write_all(
-    rep: Any, cfg: Any, a: CheckArgs, notes: list[dict[str, Any]], totals: dict[str, float] | None
+    rep: Any,
+    cfg: Any,
+    a: CheckArgs,
+    notes: list[dict[str, Any]],
+    totals: dict[str, float] | None,
+    forgotten: list[str] | None = None,
 ) -> None:
     from mlmon.cli.options import Fmt
     from mlmon.cli.runtime import emit
     from mlmon.outfile import write_output
 
     for f, path in a.outputs:
-        write_output(path, _to_text(render(rep, f, cfg, a.fail_on, notes, totals, a.labels)))
-    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels, quiet=a.quiet)
+        text = render(rep, f, cfg, a.fail_on, notes, totals, a.labels, forgotten=forgotten)
+        write_output(path, _to_text(text))
+    shown = render(rep, a.fmt, cfg, a.fail_on, notes, totals, a.labels, quiet=a.quiet, forgotten=forgotten)
     emit(shown, Fmt.TABLE if not isinstance(shown, str) else Fmt.JSON)
 
 

@@ -38,7 +38,8 @@ def run_with_state(cfg: Any, a: CheckArgs, outputs: Any) -> CheckReport:
     from mlmon.run.config_run import run_config
 
     def write(run: CheckRun) -> None:
-        outputs(run.report, list(run.outcomes), run.totals)
+        forgotten = list(run.forgotten) if run.totals is not None else None
+        outputs(run.report, list(run.outcomes), run.totals, forgotten)
 
     run = run_config(
         cfg, logs=a.logs, baseline=a.baseline, by=a.by, since=a.since, until=a.until, last=a.last,

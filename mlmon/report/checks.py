@@ -34,9 +34,18 @@ def compared_text(r: RuleResult) -> str:
     return text if r.compared_kind == "estimate" else f"{text} ({r.compared_kind})"
 
 
-def check_json(rep: CheckReport, *, config: str | None, notifications: list[dict[str, Any]]) -> str:
-    """The check's JSON document (CheckReport.to_dict), as printed."""
-    return dump(check_doc(rep, config=config, notifications=notifications))
+def check_json(
+    rep: CheckReport,
+    *,
+    config: str | None,
+    notifications: list[dict[str, Any]],
+    labels: dict[str, str] | None = None,
+    forgotten: list[str] | None = None,
+) -> str:
+    """The check's JSON document (CheckRun.to_dict), as printed."""
+    return dump(
+        check_doc(rep, config=config, notifications=notifications, labels=labels, forgotten=forgotten)
+    )
 
 
 def check_lines(rep: CheckReport) -> Group:

@@ -37,11 +37,20 @@ class CheckRun:
     """Groups (`group|VERSION`) that left the state: no record for longer than the retention."""
     config: str | None = None
     """The config file the rules came from (None: given as a dict, or none)."""
+    identity: tuple[tuple[str, str], ...] = ()
+    """The run's identity labels (`labels` in the config, --label), on every alert and series."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of `mlmon check --format json` for this run."""
+        """The JSON document of `mlmon check --format json` for this run: with a state, also the
+        groups it forgot (`forgotten`); with identity labels, those (`labels`)."""
+        from mlmon.api.documents import check_doc
+
         notes = [dataclasses.asdict(o) for o in self.outcomes]
-        return self.report.to_dict(config=self.config, notifications=notes)
+        forgotten = list(self.forgotten) if self.totals is not None else None
+        return check_doc(
+            self.report, config=self.config, notifications=notes, labels=dict(self.identity),
+            forgotten=forgotten,
+        )
 
     def to_json(self) -> str:
         from mlmon.api.documents import dump
@@ -81,7 +90,7 @@ def check_run(
         events = stateless_events(rep, ids)
         outcomes, _ = notify_all(deliveries, rep, events, {r.name: alert_labels(r, ids) for r in rep.results})
         outcomes += push_metrics(deliveries, rep, success=run_success(rep), totals=None)
-        run = CheckRun(rep, tuple(outcomes), None)
+        run = CheckRun(rep, tuple(outcomes), None, identity=tuple(sorted(deliveries.labels.items())))
         write_outputs(run)
         return run
 
@@ -113,7 +122,8 @@ def check_run(
             pending=pending,
             seen=seen,
         )
-        run = CheckRun(rep, tuple(outcomes), totals, dropped)
+        identity = tuple(sorted(deliveries.labels.items()))
+        run = CheckRun(rep, tuple(outcomes), totals, dropped, identity=identity)
         write_outputs(run)
         write_output(state, dumps(new))  # the commit: last
     return run
