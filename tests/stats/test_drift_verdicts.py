@@ -359,6 +359,79 @@ def test_monte_carlo_p_is_calibrated_in_the_tail(rng: np.random.Generator) -> No
     assert np.count_nonzero(p <= 0.05) <= stats.binom.ppf(0.999, 600, 0.05)
 
 
+def _flag_table(ones: int) -> tuple[np.ndarray, float]:
+    """A 5% flag: 100,000 training values (5,000 ones) and a log of 100 with `ones` ones, and the
+    exact conditional tail of Pearson's chi-square there (the log's ones are hypergeometric given
+    the margins; the statistic grows with |ones - expected|, and below the expected 5 no count
+    is as far out)."""
+    table = np.array([[95_000, 5_000], [100 - ones, ones]])
+    exact_p = float(stats.hypergeom.sf(ones - 1, int(table.sum()), 5_000 + ones, 100))
+    return table, exact_p
+
+
+@pytest.mark.parametrize("ones", [14, 15])
+def test_monte_carlo_p_resolves_the_far_tail(ones: int) -> None:
+    """Under 0.001 the Monte Carlo p-value draws 200,000 tables, and agrees with the exact
+    hypergeometric tail there, where the chi-square distribution is 10 to 30 times too small."""
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, chi_square_test
+
+    table, exact_p = _flag_table(ones)
+    stat, p, method = chi_square_test(table)
+    ref = stats.chi2_contingency(table, correction=False)
+    assert method == "monte_carlo" and stat == pytest.approx(ref.statistic, rel=1e-9)
+    draws = sum(MONTE_CARLO_DRAWS)
+    assert exact_p < 0.001 and ref.pvalue < exact_p / 10
+    hits = p * (draws + 1) - 1  # a Monte Carlo p-value is (hits + 1) / (draws + 1)
+    assert hits == pytest.approx(round(hits), abs=1e-6)
+    assert p == pytest.approx(exact_p, abs=4.5 * math.sqrt(exact_p / draws) + 1 / draws)
+
+
+def test_monte_carlo_p_never_falls_below_its_draws() -> None:
+    """A table beyond every drawn one is only known to be beyond them: p = 1/(draws + 1), at or
+    above the exact tail (the chi-square distribution's p-value was taken there before, 1,000
+    times too small, and stationary 40-level categories alerted in `trend`)."""
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, chi_square_test
+
+    table, exact_p = _flag_table(19)
+    _, p, _ = chi_square_test(table)
+    assert p == 1 / (sum(MONTE_CARLO_DRAWS) + 1)
+    assert p >= exact_p > stats.chi2_contingency(table, correction=False).pvalue * 1000
+    # a 40-level category whose log has one rare level 30 times over: beyond every table
+    base = np.round(100_000 / np.arange(1, 41) / sum(1 / np.arange(1, 41))).astype(int)
+    log = np.round(470 / np.arange(1, 41) / sum(1 / np.arange(1, 41))).astype(int)
+    log[-1] += 30
+    _, p, method = chi_square_test(np.array([base, log]))
+    assert method == "monte_carlo" and p == 1 / (sum(MONTE_CARLO_DRAWS) + 1)
+
+
+def test_monte_carlo_batches_stop_at_their_cuts() -> None:
+    """A p-value at or above 0.02 comes from the first 1,000 tables, one in [0.001, 0.02) from
+    20,000: the batches are cut so the p-value is exact whichever batch it stops at."""
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, MONTE_CARLO_MORE, chi_square_test
+
+    sizes = np.cumsum(MONTE_CARLO_DRAWS)
+    for ones, drawn in ((9, sizes[0]), (12, sizes[1]), (15, sizes[2])):
+        table, exact_p = _flag_table(ones)
+        _, p, _ = chi_square_test(table)
+        hits = p * (drawn + 1) - 1
+        assert hits == pytest.approx(round(hits), abs=1e-6) and hits >= 0
+        cut = [1.0, *MONTE_CARLO_MORE][list(sizes).index(drawn)]
+        assert p < cut and (drawn == sizes[-1] or p >= MONTE_CARLO_MORE[list(sizes).index(drawn)])
+        assert p == pytest.approx(exact_p, abs=4.5 * math.sqrt(exact_p / drawn) + 1 / drawn)
+
+
+def test_monte_carlo_stops_when_the_other_p_decides() -> None:
+    """Beside the unseen values' own p-value (`enough`), the chi-square's draws stop once they
+    cannot go below it: the smaller of the two is the same as with every table drawn."""
+    from mlmon.stats.drift import chi_square_test
+
+    table, _ = _flag_table(19)
+    _, full, _ = chi_square_test(table)
+    for enough in (1e-9, 1e-5, 1e-3, 0.5):
+        _, p, _ = chi_square_test(table, enough=enough)
+        assert min(p, enough) == min(full, enough)
+
+
 def test_all_equal_small_window_is_not_a_precise_mean(rng: np.random.Generator) -> None:
     """No 1 in 100 values of a 5% flag (p 0.006 on stationary data) was a mean alert: the log's
     std of 0 made its mean look exact. The log's mean now gets the larger variance."""
