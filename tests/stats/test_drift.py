@@ -255,7 +255,14 @@ def test_rare_and_unseen_categories(rng: np.random.Generator) -> None:
     k = min(1000, share * (1 - share) / se**2)
     p_new = stats.betabinom.sf(9, 200, share * k + 0.5, (1 - share) * k + 0.5)
     assert r.unseen_p_value == pytest.approx(p_new, rel=1e-9)
-    assert r.p_value == pytest.approx(min(1.0, 2 * min(ref.pvalue, p_new)), rel=1e-9)
+    # the pooled column expects 2.2 values: a Monte Carlo p-value, and no drawn table reaches
+    # this one, so it is 1/(draws + 1), never the chi-square distribution's 100 times smaller tail
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, chi_square_test
+
+    assert ref.expected_freq.min() < 10 and r.p_method == "monte_carlo"
+    p_union = chi_square_test(hand)[1]
+    assert p_union == 1 / (sum(MONTE_CARLO_DRAWS) + 1) > ref.pvalue * 100
+    assert r.p_value == pytest.approx(min(1.0, 2 * min(p_union, p_new)), rel=1e-9)
     # PSI and total variation on the tested columns, PSI with half a count added to each cell
     e, a = hand[0] + 0.5, hand[1] + 0.5
     e, a = e / e.sum(), a / a.sum()
@@ -276,7 +283,10 @@ def test_renamed_category_is_not_merged_away() -> None:
     ref = stats.chi2_contingency(raw, correction=False)
     assert ref.statistic > 10000
     assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
-    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+    # BLUE's column expects 2 log values: the chi-square's p-value is a Monte Carlo one, floored
+    # at 1/(draws + 1); the 200 unseen values against a predicted share of 0 decide instead
+    assert r.p_method == "monte_carlo" and r.unseen_p_value is not None and r.unseen_p_value < 1e-9
+    assert r.p_value == pytest.approx(2 * r.unseen_p_value, rel=1e-12)
     assert r.drift is True
     assert r.unseen_categories == (("BLUE", 0.2),)
 
@@ -524,9 +534,11 @@ def test_tail_test_is_scipys_chi_square_on_quantile_bins_and_combines_with_ks(
     """Continuous numbers get a second test that sees the tails: chi-square on the counts in
     bins cut at the baseline's 0.1 .. 99.9% quantiles (those with at least 10 values expected
     beyond them in the smaller sample); the feature's p-value is twice the smaller of KS's and
-    its (Bonferroni). The top 5% doubled is found at n = 1,000, where KS alone is weak."""
+    its (Bonferroni). The top 5% doubled is found, where KS alone is weak. (At 2,000 values every
+    bin expects at least 10 in the log and the p-value is the chi-square distribution's; with an
+    expected count under 10 it is a Monte Carlo one, see chi_square_test.)"""
     train = rng.normal(50, 10, 20000)
-    log = rng.normal(50, 10, 1000)
+    log = rng.normal(50, 10, 2000)
     top = log > np.quantile(train, 0.95)
     log[top] *= 2
     b = bl.build(train_table(x=train), source="t", max_edges=1001 if grid else None)
@@ -534,12 +546,13 @@ def test_tail_test_is_scipys_chi_square_on_quantile_bins_and_combines_with_ks(
     prof = b.features[0].numeric
     assert prof is not None
     cdf, edges = np.asarray(prof.cdf), np.asarray(prof.edges)
-    qs = [q for q in drift_mod.TAIL_QUANTILES if min(1000, 20000) * min(q, 1 - q) >= 10]
+    qs = [q for q in drift_mod.TAIL_QUANTILES if min(2000, 20000) * min(q, 1 - q) >= 10]
     cut_edges = np.unique(edges[np.searchsorted(cdf, qs, side="left")])
     # by hand: training and log values at or below each cut, differenced
     base = np.diff(np.concatenate(([0], [np.sum(train <= e) for e in cut_edges], [len(train)])))
     got = np.diff(np.concatenate(([0], [np.sum(log <= e) for e in cut_edges], [len(log)])))
     ref = stats.chi2_contingency(np.array([base, got]), correction=False)
+    assert ref.expected_freq.min() >= 10
     assert r.tail_p_value == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-300)
     assert r.ks_p_value is not None and r.tail_p_value is not None
     assert r.p_value == pytest.approx(min(1.0, 2 * min(r.ks_p_value, r.tail_p_value)), rel=1e-12)
