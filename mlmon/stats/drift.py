@@ -81,10 +81,12 @@ SMOOTH_ORDER = 4
 kurtosis of the values, Neyman's order-4 test."""
 
 
-def smooth_test(values: np.ndarray, base: np.ndarray, log: np.ndarray) -> tuple[float, float, int]:
+def smooth_test(
+    values: np.ndarray, base: np.ndarray, log: np.ndarray, order: int = SMOOTH_ORDER
+) -> tuple[float, float, int]:
     """Neyman's smooth test of two samples given as counts over ordered distinct values:
     (statistic, p-value, components). The values are taken through the polynomials of degree 1
-    .. SMOOTH_ORDER orthonormal under the pooled sample, and the statistic is the sum over them
+    .. `order` orthonormal under the pooled sample, and the statistic is the sum over them
     of (log mean - baseline mean)^2 / (1/m + 1/n): the score test of a logistic regression of
     the sample label on those polynomials, N R^2 of the label regressed on them, chi-square with
     one degree of freedom per component. Exact with ties (it reads counts); it sees the order of
@@ -96,7 +98,7 @@ def smooth_test(values: np.ndarray, base: np.ndarray, log: np.ndarray) -> tuple[
     pooled = base + log
     keep = pooled > 0
     x, w = values[keep], pooled[keep] / (n + m)
-    k = min(SMOOTH_ORDER, int(keep.sum()) - 1)
+    k = min(order, int(keep.sum()) - 1)
     if k < 1 or not n or not m:
         return 0.0, 1.0, 0
     x = x - float(np.dot(w, x))

@@ -626,6 +626,28 @@ def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.G
     assert odd.p_value == pytest.approx(min(1.0, 2 * odd.unseen_p_value), rel=1e-9) or odd.p_value < 1e-6
 
 
+@pytest.mark.parametrize("order", [1, 2, 3, 6])
+def test_smooth_test_of_any_order_is_n_r_squared(rng: np.random.Generator, order: int) -> None:
+    """smooth_test's `order` (benchmarks/smooth_order.py compares orders): N R^2 of the label on
+    the polynomials of degree 1 .. order (numpy's least squares on the records), chi-square with
+    `order` degrees of freedom (scipy)."""
+    train = rng.poisson(15, 5000).astype(float)
+    log = rng.poisson(16, 800).astype(float)
+    values = np.unique(np.concatenate((train, log)))
+    base = np.array([np.sum(train == v) for v in values], dtype=float)
+    got = np.array([np.sum(log == v) for v in values], dtype=float)
+    stat, p, df = drift_mod.smooth_test(values, base, got, order=order)
+    x = np.concatenate((train, log))
+    y = np.concatenate((np.zeros(len(train)), np.ones(len(log))))
+    z = (x - x.mean()) / x.std()
+    design = np.vander(z, order + 1, increasing=True)
+    fit = np.linalg.lstsq(design, y, rcond=None)[0]
+    r2 = 1 - np.sum((y - design @ fit) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert df == order
+    assert stat == pytest.approx(len(x) * r2, rel=1e-6)
+    assert p == pytest.approx(stats.chi2.sf(len(x) * r2, order), rel=1e-6)
+
+
 def test_counts_added_for_records_without_the_column_are_not_missing(rng: np.random.Generator) -> None:
     """add_counts gives a feature's values for records read in tables without its column: those
     records are not missing it (a pre-aggregated category beside the numbers). Records that have
