@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import optimize, stats
 
 from mlmon.read.records import FEATURE_PREFIX
 from mlmon.stats import baseline as bl
@@ -564,7 +564,7 @@ def test_hour_of_day_is_tested_on_counts() -> None:
     at most 20 distinct values are counts for the chi-square."""
     train = np.repeat(np.arange(24.0), 100)
     r = drift_of(exact(x=train), x=np.repeat(np.arange(24.0), 5))["x"]
-    assert r.test == "smooth" and r.tail_p_value is None and r.smooth_components == 4
+    assert r.test == "smooth" and r.tail_p_value is None and r.smooth_components in (3, 6)
     assert r.p_value is not None and r.p_value > 0.5 and not r.drift
     assert drift_of(exact(x=np.repeat(np.arange(20.0), 100)), x=np.arange(20.0))["x"].test == "chi_square"
     assert drift_mod.few_valued(exact(x=train).features[0].numeric)  # type: ignore[arg-type]
@@ -600,9 +600,10 @@ def test_mean_rank_is_scipys_mann_whitney_u_over_nm(rng: np.random.Generator, gr
 
 def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.Generator) -> None:
     """Tied numbers' smooth test is the score test of a logistic regression of the sample label on
-    the values' polynomials of degree 1 .. 4: N R^2 of the label regressed on them (numpy's least
-    squares on the records), chi-square with 4 degrees of freedom (scipy). A one-hour shift of a
-    daily cycle, which the chi-square on the 24 counts finds rarely at n = 1,000, it finds."""
+    the values' polynomials of degree 1 .. k: N R^2 of the label regressed on them (numpy's least
+    squares on the records), chi-square with k degrees of freedom (scipy), for k = 3 and 6; the
+    p-value is that of the smaller of the two (smooth_min_p). A one-hour shift of a daily cycle,
+    which the chi-square on the 24 counts finds rarely at n = 1,000, it finds."""
     hours = 1 + 0.7 * np.sin(2 * np.pi * (np.arange(24) - 9) / 24)
     hours /= hours.sum()
     train = rng.choice(24, 20_000, p=hours).astype(float)
@@ -611,12 +612,17 @@ def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.G
     x = np.concatenate((train, log))
     y = np.concatenate((np.zeros(len(train)), np.ones(len(log))))
     z = (x - x.mean()) / x.std()
-    design = np.vander(z, 5, increasing=True)
-    fit = np.linalg.lstsq(design, y, rcond=None)[0]
-    r2 = 1 - np.sum((y - design @ fit) ** 2) / np.sum((y - y.mean()) ** 2)
-    assert r.test == "smooth" and r.smooth_components == 4
-    assert r.statistic == pytest.approx(len(x) * r2, rel=1e-6)
-    assert r.p_value == pytest.approx(stats.chi2.sf(len(x) * r2, 4), rel=1e-6)
+    by_order = {}
+    for k in (3, 6):
+        design = np.vander(z, k + 1, increasing=True)
+        fit = np.linalg.lstsq(design, y, rcond=None)[0]
+        r2 = 1 - np.sum((y - design @ fit) ** 2) / np.sum((y - y.mean()) ** 2)
+        by_order[k] = (stats.chi2.sf(len(x) * r2, k), len(x) * r2)
+    k = min(by_order, key=lambda j: by_order[j][0])
+    assert r.test == "smooth" and r.smooth_components == k
+    assert r.statistic == pytest.approx(by_order[k][1], rel=1e-6)
+    assert r.p_value == pytest.approx(drift_mod.smooth_min_p((3, 6), by_order[k][0]), rel=1e-6)
+    assert by_order[k][0] <= r.p_value <= 2 * by_order[k][0]
     counts = np.array([np.bincount(v.astype(int), minlength=24) for v in (train, log)])
     chi = stats.chi2_contingency(counts, correction=False).pvalue
     assert r.p_value < chi / 10
@@ -628,7 +634,7 @@ def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.G
 
 @pytest.mark.parametrize("order", [1, 2, 3, 6])
 def test_smooth_test_of_any_order_is_n_r_squared(rng: np.random.Generator, order: int) -> None:
-    """smooth_test's `order` (benchmarks/smooth_order.py compares orders): N R^2 of the label on
+    """smooth_test of one order (benchmarks/smooth_order.py compares orders): N R^2 of the label on
     the polynomials of degree 1 .. order (numpy's least squares on the records), chi-square with
     `order` degrees of freedom (scipy)."""
     train = rng.poisson(15, 5000).astype(float)
@@ -636,7 +642,7 @@ def test_smooth_test_of_any_order_is_n_r_squared(rng: np.random.Generator, order
     values = np.unique(np.concatenate((train, log)))
     base = np.array([np.sum(train == v) for v in values], dtype=float)
     got = np.array([np.sum(log == v) for v in values], dtype=float)
-    stat, p, df = drift_mod.smooth_test(values, base, got, order=order)
+    stat, p, df = drift_mod.smooth_test(values, base, got, orders=(order,))
     x = np.concatenate((train, log))
     y = np.concatenate((np.zeros(len(train)), np.ones(len(log))))
     z = (x - x.mean()) / x.std()
@@ -646,6 +652,36 @@ def test_smooth_test_of_any_order_is_n_r_squared(rng: np.random.Generator, order
     assert df == order
     assert stat == pytest.approx(len(x) * r2, rel=1e-6)
     assert p == pytest.approx(stats.chi2.sf(len(x) * r2, order), rel=1e-6)
+
+
+def test_smooth_min_p_is_the_exact_tail_of_the_smaller_p_value(rng: np.random.Generator) -> None:
+    """Under no change the smooth components are independent standard normals: the smaller of
+    the order-3 and order-6 chi-square p-values of 400,000 such draws is at or below the level
+    smooth_min_p maps to a in a share a of them (within 4.5 binomial standard errors)."""
+    z = rng.standard_normal((400_000, 6)) ** 2
+    smaller = np.minimum(stats.chi2.sf(z[:, :3].sum(axis=1), 3), stats.chi2.sf(z.sum(axis=1), 6))
+    for a in (0.001, 0.01, 0.05, 0.2):
+        c = optimize.brentq(lambda t, a=a: drift_mod.smooth_min_p((3, 6), t) - a, a / 2, a)
+        assert np.mean(smaller <= c) == pytest.approx(a, abs=4.5 * math.sqrt(a * (1 - a) / len(z)))
+        assert a / 2 <= c <= a  # between Bonferroni and no correction
+    assert drift_mod.smooth_min_p((4,), 0.01) == 0.01
+    tiny = drift_mod.smooth_min_p((3, 6), 1e-40)
+    assert 1e-40 < tiny < 2e-40
+
+
+def test_smooth_test_is_calibrated_on_stationary_hour_of_day(rng: np.random.Generator) -> None:
+    """Stationary hour of day (24 values, a daily cycle; 20,000 baseline values, 1,000 in the
+    log): the smooth test's p-value is below 0.01 / 0.05 / 0.25 in that share of 1,500 logs
+    (within binomial limits at 99.9%)."""
+    hours = 1 + 0.7 * np.sin(2 * np.pi * (np.arange(24) - 9) / 24)
+    hours /= hours.sum()
+    values = np.arange(24.0)
+    ps = np.array([drift_mod.smooth_test(values, rng.multinomial(20_000, hours).astype(float),
+                                         rng.multinomial(1_000, hours).astype(float))[1]
+                   for _ in range(1_500)])
+    for a in (0.01, 0.05, 0.25):
+        lo, hi = stats.binom.ppf([0.0005, 0.9995], len(ps), a)
+        assert lo <= np.count_nonzero(ps <= a) <= hi
 
 
 def test_counts_added_for_records_without_the_column_are_not_missing(rng: np.random.Generator) -> None:
