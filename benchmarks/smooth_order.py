@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import time
 from pathlib import Path
@@ -121,6 +122,7 @@ def power(lam: float, df: int, alpha: float) -> float:
     return float(stats.ncx2.sf(stats.chi2.isf(alpha, df), df, lam))
 
 
+@functools.cache
 def _pair_critical(alpha: float) -> float:
     """The smaller p-value of the pair SMOOTH_ORDERS at which smooth_min_p is alpha."""
     return float(optimize.brentq(lambda t: smooth_min_p(SMOOTH_ORDERS, t) - alpha, alpha / 2, alpha))

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy import optimize, stats
+from scipy import integrate, optimize, stats
 
 from mlmon.read.records import FEATURE_PREFIX
 from mlmon.stats import baseline as bl
@@ -667,6 +667,16 @@ def test_smooth_min_p_is_the_exact_tail_of_the_smaller_p_value(rng: np.random.Ge
     assert drift_mod.smooth_min_p((4,), 0.01) == 0.01
     tiny = drift_mod.smooth_min_p((3, 6), 1e-40)
     assert 1e-40 < tiny < 2e-40
+    # the same chance by scipy's adaptive quadrature over scipy's chi-square laws, far tail too
+    for orders in ((3, 6), (2, 6), (1, 4)):
+        k1, k2 = orders
+        for p in (0.3, 0.01, 1e-6, 1e-30):
+            a, b = stats.chi2.isf(p, k1), stats.chi2.isf(p, k2)
+            def inner(t: float, b: float = b, k1: int = k1, k2: int = k2) -> float:
+                return float(stats.chi2.pdf(t, k1) * stats.chi2.cdf(b - t, k2 - k1))
+
+            part = integrate.quad(inner, a, b, epsabs=0, epsrel=1e-12, limit=500)[0]
+            assert drift_mod.smooth_min_p(orders, p) == pytest.approx(stats.chi2.sf(b, k2) + part, rel=1e-8)
 
 
 def test_smooth_test_is_calibrated_on_stationary_hour_of_day(rng: np.random.Generator) -> None:
