@@ -13,7 +13,8 @@ from mlmon.api.selection import Selection, _read
 from mlmon.errors import DataError, OptionError
 from mlmon.read.reader import InputReport, ReadOptions
 from mlmon.read.records import PRED_CLASS, PRED_VALUE, FieldMap, ReadPlan
-from mlmon.stats.labels import JoinAccounting, JoinAccumulator, Joined, LabelIndex
+from mlmon.read.sources import Source
+from mlmon.stats.labels import Carry, JoinAccounting, JoinAccumulator, Joined, LabelIndex, WaitLimits
 from mlmon.stats.performance import GroupPerformance, Performance, QualityReport, Task, performance
 
 _NOWHERE = "\x00"
@@ -52,13 +53,21 @@ def labels_plan(opts: LabelOptions, log_timezone: str = "UTC") -> ReadPlan:
     return ReadPlan(fields=fields, by=opts.join_field, summary=True, log_timezone=log_timezone)
 
 
-def read_labels(opts: LabelOptions, options: ReadOptions | None = None) -> tuple[LabelIndex, InputReport]:
+def read_labels(
+    opts: LabelOptions, options: ReadOptions | None = None, *, sources: list[Source] | None = None,
+    carry: Carry | None = None,
+) -> tuple[LabelIndex, InputReport]:
     """Every labels row into an index by key. A labels file where no row has the label field is a
-    data error naming the field."""
+    data error naming the field. `sources` (--state): the new lines of the followed labels files
+    (none new is no error), read after the labels `carry` kept from earlier runs."""
     index = LabelIndex()
+    if carry is not None:
+        index.carry(carry.labels)
+    if sources is not None and not sources:
+        return index, InputReport((), 0, 0, {}, 0, ())
     try:
-        got = _read(list(opts.paths), labels_plan(opts), (PRED_CLASS, PRED_VALUE), options or ReadOptions(),
-                    Selection(), index.update, None)
+        got = _read(sources if sources is not None else list(opts.paths), labels_plan(opts),
+                    (PRED_CLASS, PRED_VALUE), options or ReadOptions(), Selection(), index.update, None)
     except DataError as exc:  # a CSV or Parquet table without the label column
         text = str(exc)
         if " has no serving fields " not in text:
@@ -68,7 +77,7 @@ def read_labels(opts: LabelOptions, options: ReadOptions | None = None) -> tuple
                         "holds the true label") from None
     rep = got.report
     acc = index.accounting()
-    if acc.rows == 0:
+    if acc.rows == 0 and (sources is None or rep.lines > rep.reasons.get("blank", 0)):
         from mlmon.read.fields import absent_message
 
         if rep.records == 0:
@@ -87,11 +96,13 @@ def with_join(plan: ReadPlan, opts: LabelOptions) -> ReadPlan:
 class QualityAccumulator:
     """The join's prediction side, fed the same chunks as the command's other accumulators."""
 
-    def __init__(self, opts: LabelOptions, index: LabelIndex, labels_input: InputReport) -> None:
+    def __init__(self, opts: LabelOptions, index: LabelIndex, labels_input: InputReport, *,
+                 carry: Carry | None = None, now: float = 0.0, limits: WaitLimits | None = None) -> None:
         self.opts = opts
         self.labels_input = labels_input
-        self.join = JoinAccumulator(index)
-        self._saw_class = False
+        self.join = JoinAccumulator(index, carry=carry, now=now, limits=limits)
+        # a run that reads no new prediction still knows the task from those earlier runs kept
+        self._saw_class = carry is not None and any(p.pred_class is not None for p in carry.predictions)
 
     def update(self, chunk: pa.Table) -> None:
         if not self._saw_class and PRED_CLASS in chunk.column_names and chunk.column(PRED_CLASS).null_count \
@@ -121,7 +132,7 @@ class QualityAccumulator:
                     groups.append(GroupPerformance(g, performance(take(joined, idx), task,
                                                                   positive=overall.positive)))
         return QualityReport(self.labels_input, acc, task, overall, tuple(groups), tuple(reference),
-                             self.opts.join_field, self.opts.label_field)
+                             self.opts.join_field, self.opts.label_field, self.join.carried)
 
 
 def take(j: Joined, idx: np.ndarray) -> Joined:
@@ -133,12 +144,27 @@ def take(j: Joined, idx: np.ndarray) -> Joined:
     )
 
 
-def prepare(opts: LabelOptions | None, options: ReadOptions | None) -> QualityAccumulator | None:
+@dataclass(frozen=True)
+class LabelFollow:
+    """--state: the labels files' new lines (planned by the follow machinery), what earlier runs
+    kept waiting, the run's time and the limits on what is kept."""
+
+    sources: tuple[Source, ...]
+    carry: Carry
+    now: float
+    limits: WaitLimits = WaitLimits()
+
+
+def prepare(opts: LabelOptions | None, options: ReadOptions | None,
+            follow: LabelFollow | None = None) -> QualityAccumulator | None:
     """Read the labels (before the log) and make the accumulator; None without --labels."""
     if opts is None:
         return None
-    index, rep = read_labels(opts, options)
-    return QualityAccumulator(opts, index, rep)
+    if follow is None:
+        index, rep = read_labels(opts, options)
+        return QualityAccumulator(opts, index, rep)
+    index, rep = read_labels(opts, options, sources=list(follow.sources), carry=follow.carry)
+    return QualityAccumulator(opts, index, rep, carry=follow.carry, now=follow.now, limits=follow.limits)
 
 
 def by_window(
@@ -159,7 +185,8 @@ def by_window(
 class VersusControl:
     """One version's headline metric against the control's (compare --labels): the difference
     (version - control) with a 95% interval; accuracy (Newcombe's interval of two proportions) for
-    a classifier, MAE (normal, from the two t intervals) for a regression model."""
+    a classifier, MAE (normal, from the two t intervals) for a regression model; and the verdict
+    against the tolerance (`quality.accuracy`, `quality.mae` in compare's tolerances)."""
 
     version: str | None
     metric: str
@@ -168,13 +195,29 @@ class VersusControl:
     difference: float | None
     low: float | None
     high: float | None
+    effect: float | None = None
+    """What is held against the tolerance: the fall of accuracy in points (control - version), or
+    the rise of MAE as a share of the control's; positive is worse."""
+    effect_low: float | None = None
+    effect_high: float | None = None
+    tolerance: float | None = None
+    verdict: str = "not_enough_data"
+    """worse (the interval excludes no difference and its bound on the bad side is past the
+    tolerance), better, same, or not_enough_data (no labelled prediction on a side, or fewer
+    than compare's --min-group-records)."""
 
 
-def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
-    """Each version's headline metric against the control's, when both have one."""
+def versus_control(q: QualityReport, control: str, *, tolerance: float | None = None,
+                   min_records: int = 30) -> tuple[VersusControl, ...]:
+    """Each version's headline metric against the control's, when both have one, with a verdict:
+    worse when the difference is real (its 95% interval excludes 0, on the bad side) and the
+    interval's bound on that side is past `tolerance` (default: compare's for the metric); so a
+    fall the data prove smaller than the tolerance passes, as compare's other metrics do."""
+    from mlmon.stats.compare import DEFAULT_TOLERANCE
     from mlmon.stats.quality import newcombe
 
     name = "accuracy" if q.task is Task.CLASSIFICATION else "mae"
+    tol = DEFAULT_TOLERANCE[f"quality.{name}"] if tolerance is None else tolerance
     by = {g.group: g.performance for g in q.groups}
     base = by.get(control)
     c = base.get(name) if base is not None else None
@@ -185,7 +228,7 @@ def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
         m = g.performance.get(name)
         if m is None or m.value is None or c is None or c.value is None:
             out.append(VersusControl(g.group, name, None if c is None else c.value,
-                                     None if m is None else m.value, None, None, None))
+                                     None if m is None else m.value, None, None, None, tolerance=tol))
             continue
         diff = m.value - c.value
         lo: float | None = None
@@ -196,5 +239,21 @@ def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
             assert m.low is not None and m.high is not None and c.low is not None and c.high is not None
             half = ((m.high - m.low) ** 2 + (c.high - c.low) ** 2) ** 0.5 / 2
             lo, hi = diff - half, diff + half
-        out.append(VersusControl(g.group, name, c.value, m.value, diff, lo, hi))
+        effect = effect_lo = effect_hi = None
+        verdict = "not_enough_data"
+        if lo is not None and hi is not None and min(m.n, c.n) >= min_records:
+            # positive effect is worse: accuracy fell, or MAE rose (as a share of the control's)
+            if name == "accuracy":
+                effect, effect_lo, effect_hi = -diff, -hi, -lo
+            elif c.value > 0:
+                effect, effect_lo, effect_hi = diff / c.value, lo / c.value, hi / c.value
+            if effect is not None and effect_lo is not None and effect_hi is not None:
+                if effect_lo > 0 and effect_hi > tol:
+                    verdict = "worse"
+                elif effect_hi < 0 and -effect_lo > tol:
+                    verdict = "better"
+                else:
+                    verdict = "same"
+        out.append(VersusControl(g.group, name, c.value, m.value, diff, lo, hi, effect, effect_lo, effect_hi,
+                                 tol, verdict))
     return tuple(out)
