@@ -72,13 +72,30 @@ MODULES: dict[str, Module] = {
             "tests/rules/test_alerts.py::test_warn_and_crit_limits_pick_the_severity_and_report_its_limit",
         ),
     ),
-    # the check rules' verdicts: tested through `mlmon check` itself (slow: about an hour and more)
+    # the check rules' verdicts: the rule functions called directly, and `mlmon check` in-process
     "rules/check": Module(
         "mlmon/rules/check.py",
-        ("tests/cli/test_check.py", "tests/cli/test_gates.py", "tests/rules/test_state.py"),
+        (
+            "tests/rules/test_check_verdicts.py", "tests/cli/test_check.py", "tests/cli/test_gates.py",
+            "tests/cli/test_check_groups.py", "tests/cli/test_shown_compared.py",
+            "tests/rules/test_alert_boundaries.py", "tests/cli/test_group_labels.py",
+            "tests/cli/test_labels_workflow.py", "tests/run/test_check_run.py", "tests/rules/test_state.py",
+        ),
+        # runs `mlmon` in a subprocess, which never runs the mutant (and is slow)
+        deselect=("tests/cli/test_gates.py::test_json_error_document_from_a_real_process",),
     ),
-    "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py",)),
+    "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py", "tests/rules/test_state_file.py")),
     "rules/persist": Module("mlmon/rules/persist.py", ("tests/rules/test_persist.py",)),
+    "rules/config": Module(
+        "mlmon/rules/config.py", ("tests/rules/test_config.py", "tests/rules/test_config_rules.py")
+    ),
+    "rules/configfile": Module(
+        "mlmon/rules/configfile.py",
+        ("tests/rules/test_configfile.py", "tests/cli/test_error_boundary.py::"
+         "test_nesting_and_dotted_keys_in_strings_and_comments_are_not_counted"),
+    ),
+    "rules/identity": Module("mlmon/rules/identity.py", ("tests/rules/test_identity.py",)),
+    "rules/guidance": Module("mlmon/rules/guidance.py", ("tests/rules/test_guidance.py",)),
     # the escapers every output of log text goes through
     "escape": Module(
         "mlmon/escape.py",

@@ -1,0 +1,266 @@
+"""The check rules' verdicts called directly (mlmon/rules/check.py): a limit at equality, each
+summary metric's value and its reason for having none, the group that decided and the worst one,
+and what an alert compares with its limit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from mlmon.rules.check import RuleResult, Status, evaluate, summary_value, with_compared, worst_status
+from mlmon.rules.config import Rule
+from mlmon.stats.summary import ConfidenceStats, GroupSummary, LatencyStats, SummaryResult
+
+NOW = 1_800_000_000.0
+
+
+def lat(n: int = 0, **kw: Any) -> LatencyStats:
+    base: dict[str, Any] = dict(mean=None, p50=None, p95=None, p99=None, max=None)
+    base.update(kw)
+    return LatencyStats(n, **base)
+
+
+def group(name: str | None = None, records: int = 100, **kw: Any) -> GroupSummary:
+    base: dict[str, Any] = dict(
+        first_timestamp=None, last_timestamp=None, span_seconds=None, requests_per_second=None,
+        success_n=0, successes=0, errors=0, success_rate=None, error_rate=None, success_rate_ci95=None,
+        latency_ms=lat(), classes=(), classes_other=0, classes_distinct=0, classes_exact=True,
+        confidence=ConfidenceStats(0, None, 0.5, 0, None, ()), prediction_values=0,
+        predictions_out_of_range=None,
+    )
+    base.update(kw)
+    return GroupSummary(name, records, **base)
+
+
+def run(rule: Rule, overall: GroupSummary, *groups: GroupSummary) -> RuleResult:
+    (r,) = evaluate((rule,), SummaryResult(overall, tuple(groups)), None, now=NOW)
+    return r
+
+
+@pytest.mark.parametrize("direction", ["above", "below"])
+def test_a_value_at_a_limit_is_ok_and_just_past_it_alerts(direction: str) -> None:
+    above = direction == "above"
+    crit = 0.2 if above else 0.01
+    rule = Rule("error_rate", "errors", warning=0.05, critical=crit, direction=direction)
+    at = run(rule, group(error_rate=0.05))
+    assert at.status is Status.OK and at.alert() is None
+    beyond = run(rule, group(error_rate=0.0501 if above else 0.0499))
+    assert beyond.status is Status.WARNING
+    assert run(rule, group(error_rate=crit)).status is Status.WARNING
+    assert run(rule, group(error_rate=0.2001 if above else 0.0099)).status is Status.CRITICAL
+
+
+def test_each_summary_metric_reads_its_own_field() -> None:
+    g = group(
+        records=40, success_rate=0.9, error_rate=0.1, requests_per_second=2.5,
+        latency_ms=lat(40, mean=11.0, p50=10.0, p95=20.0, p99=30.0, max=40.0),
+        confidence=ConfidenceStats(40, 0.8, 0.5, 4, 0.1, ()), prediction_values=40,
+        predictions_out_of_range=3, last_timestamp="2027-01-15T08:00:00Z",
+    )
+    now = 1_800_000_000.0 + 60  # 2027-01-15T08:01:00Z
+    expect = {
+        "records": 40.0, "success_rate": 0.9, "error_rate": 0.1, "latency_ms.mean": 11.0,
+        "latency_ms.p50": 10.0, "latency_ms.p95": 20.0, "latency_ms.p99": 30.0, "latency_ms.max": 40.0,
+        "confidence.mean": 0.8, "confidence.low_share": 0.1, "predictions_out_of_range": 3.0,
+        "requests_per_second": 2.5, "age_seconds": 60.0,
+    }
+    for metric, value in expect.items():
+        assert summary_value(g, metric, now=now) == (value, ""), metric
+    assert summary_value(g, "nonsense", now=now) == (None, "unknown metric nonsense")
+
+
+def test_an_age_is_never_negative_and_a_timestamp_offset_counts() -> None:
+    g = group(last_timestamp="2027-01-15T09:00:00+01:00")  # 08:00 UTC
+    assert summary_value(g, "age_seconds", now=NOW + 30) == (30.0, "")
+    assert summary_value(g, "age_seconds", now=NOW - 30) == (0.0, "")  # a clock behind the log
+    for bad in (None, "", "yesterday"):
+        assert summary_value(group(last_timestamp=bad), "age_seconds", now=NOW) == (
+            None, "no record has a timestamp")
+
+
+def test_each_metric_says_why_it_has_no_value() -> None:
+    empty = group(records=0)
+    assert summary_value(empty, "records", now=NOW) == (0.0, "")
+    for metric in ("success_rate", "latency_ms.p99", "age_seconds"):
+        assert summary_value(empty, metric, now=NOW) == (None, "no records")
+    g = group(records=5)
+    why = {
+        "success_rate": "no record has a status or success field",
+        "error_rate": "no record has a status or success field",
+        "latency_ms.p95": "no record has a latency",
+        "confidence.mean": "no record has a confidence",
+        "confidence.low_share": "no record has a confidence",
+        "predictions_out_of_range": "no prediction-range set",
+        "requests_per_second": "too few timestamps for a rate",
+    }
+    for metric, reason in why.items():
+        assert summary_value(g, metric, now=NOW) == (None, reason), metric
+    few = group(records=5, latency_ms=lat(5, mean=1.0, max=2.0))
+    assert summary_value(few, "latency_ms.p99", now=NOW) == (None, "no p99")
+    assert summary_value(few, "latency_ms.max", now=NOW) == (2.0, "")
+    ranged = group(records=5, predictions_out_of_range=0, prediction_values=0)
+    assert summary_value(ranged, "predictions_out_of_range", now=NOW) == (None, "no numeric prediction")
+    ranged = replace(ranged, prediction_values=1)
+    assert summary_value(ranged, "predictions_out_of_range", now=NOW) == (0.0, "")
+
+
+def test_no_data_names_the_reason_and_is_never_a_pass() -> None:
+    r = run(Rule("latency_ms.p99", "slow", warning=1.0), group(records=0))
+    assert r.status is Status.NO_DATA and r.value is None and r.alert() is None
+    assert r.message == "latency_ms.p99: no data (no records)"
+    assert (r.name, r.metric, r.warning, r.critical, r.direction) == ("slow", "latency_ms.p99", 1.0, None, "above")
+    assert worst_status((r,)) is Status.NO_DATA
+    assert worst_status(()) is Status.OK
+
+
+def test_the_worst_status_ranks_no_data_over_critical_over_warning() -> None:
+    def res(s: Status) -> RuleResult:
+        return RuleResult("n", "records", s, 1.0, None, None, "above", "m")
+
+    order = [Status.OK, Status.WARNING, Status.CRITICAL, Status.NO_DATA]
+    assert [s.rank for s in order] == [0, 1, 2, 3]
+    for i, s in enumerate(order):
+        assert worst_status(tuple(res(x) for x in order[: i + 1])) is s
+        assert worst_status(tuple(res(x) for x in reversed(order[: i + 1]))) is s
+
+
+def test_messages_name_the_value_the_limit_and_the_records() -> None:
+    rule = Rule("error_rate", "errors", warning=0.05, critical=0.25)
+    ok = run(rule, group(error_rate=0.01))
+    assert ok.message == "error_rate 0.01 (all records; warning 0.05, critical 0.25)"
+    assert run(Rule("error_rate", "e"), group(error_rate=0.5)).message == (
+        "error_rate 0.5 (all records; no threshold)")
+    warn = run(rule, group(error_rate=0.1))
+    assert warn.message == "error_rate 0.1 > 0.05 (all records)"
+    crit = run(rule, group(error_rate=0.5))
+    assert crit.message == "error_rate 0.5 > 0.25 (all records)"
+    low = run(Rule("records", "few", critical=100_000, direction="below"), group(records=5))
+    assert low.message == "records 5 < 100,000 (all records)"
+
+
+def test_a_rule_name_and_its_metric() -> None:
+    r = run(Rule("error_rate", "error_rate", warning=0.5), group(error_rate=0.1))
+    assert (r.name, r.metric) == ("error_rate", "error_rate")
+
+
+def test_an_alert_carries_the_value_the_limit_and_the_group() -> None:
+    rule = Rule("error_rate", "errors", warning=0.05, critical=0.25, by="model_version")
+    r = run(rule, group(error_rate=0.1), group("v1", error_rate=0.02), group("v2", error_rate=0.3))
+    assert r.status is Status.CRITICAL and r.group == "v2" and r.value == 0.3
+    assert r.threshold == 0.25 and r.compared == 0.3 and r.compared_limit == 0.25
+    assert r.compared_kind == "estimate"
+    a = r.alert()
+    assert a is not None
+    assert (a.metric, a.severity.value, a.value, a.threshold, a.group, a.group_missing) == (
+        "error_rate", "critical", 0.3, 0.25, "v2", False)
+    assert a.message == "error_rate 0.3 > 0.25 (group v2)"
+    w = run(rule, group(error_rate=0.1), group("v1", error_rate=0.02))
+    assert w.status is Status.WARNING and w.threshold == 0.05 and w.compared_limit == 0.05
+    assert w.alert() is not None and w.alert().threshold == 0.05  # type: ignore[union-attr]
+
+
+def test_the_worst_group_decides_and_ties_keep_the_first() -> None:
+    rule = Rule("error_rate", "errors", warning=0.05, by="model_version")
+    r = run(rule, group(error_rate=0.07), group("a", error_rate=0.06), group("b", error_rate=0.09),
+            group("c", error_rate=0.08))
+    assert (r.status, r.group, r.value) == (Status.WARNING, "b", 0.09)
+    tie = run(rule, group(error_rate=0.06), group("a", error_rate=0.06))
+    assert (tie.group, tie.value) == (None, 0.06)  # the overall came first
+    below = Rule("success_rate", "ok", warning=0.9, direction="below", by="model_version")
+    r = run(below, group(success_rate=0.85), group("a", success_rate=0.8), group("b", success_rate=0.7))
+    assert (r.group, r.value) == ("b", 0.7)
+    # among ok values no group is singled out: the overall stays
+    calm = run(rule, group(error_rate=0.01), group("a", error_rate=0.02))
+    assert (calm.status, calm.group, calm.value) == (Status.OK, None, 0.01)
+
+
+def test_a_group_without_the_field_that_decides_is_named_so() -> None:
+    rule = Rule("error_rate", "errors", warning=0.05, by="model_version")
+    r = run(rule, group(error_rate=0.04), group(None, error_rate=0.5), group("a", error_rate=0.01))
+    assert r.status is Status.WARNING and r.group is None and r.group_missing
+    assert r.message == "error_rate 0.5 > 0.05 (records without the --by field)"
+    assert r.alert() is not None and r.alert().group_missing  # type: ignore[union-attr]
+    assert r.worst_group is None and r.worst_group_missing and r.worst_value == 0.5
+    assert r.groups == ((None, 0.5), ("a", 0.01)) and r.overall == 0.04 and r.by == "model_version"
+
+
+def test_a_by_rule_lists_every_group_and_the_worst_even_when_ok() -> None:
+    rule = Rule("error_rate", "errors", warning=0.5, by="model_version")
+    r = run(rule, group(error_rate=0.02), group("a", error_rate=0.01), group("b", error_rate=0.03),
+            group("c", records=0))
+    assert r.status is Status.OK
+    assert (r.overall, r.worst_group, r.worst_value, r.worst_group_missing) == (0.02, "b", 0.03, False)
+    assert r.groups == (("a", 0.01), ("b", 0.03), ("c", None))
+    low = run(replace(rule, direction="below", warning=0.001), group(error_rate=0.02),
+              group("a", error_rate=0.01), group("b", error_rate=0.03))
+    assert (low.worst_group, low.worst_value) == ("a", 0.01)
+    none = run(rule, group(error_rate=0.02), group("c", records=0))
+    assert (none.worst_group, none.worst_value, none.worst_group_missing) == (None, None, False)
+    plain = run(Rule("error_rate", "errors", warning=0.5), group(error_rate=0.02), group("a", error_rate=0.9))
+    assert plain.by is None and plain.groups == () and plain.status is Status.OK  # no `by`: the whole only
+
+
+def test_for_and_the_runbook_pass_through() -> None:
+    rule = Rule("error_rate", "errors", warning=0.05, for_runs=3, runbook_url="https://run.book/x")
+    r = run(rule, group(error_rate=0.5))
+    assert (r.for_runs, r.runbook_url) == (3, "https://run.book/x")
+
+
+def test_a_percentile_alerts_only_when_its_bound_is_past_the_limit() -> None:
+    rule = Rule("latency_ms.p99", "slow", warning=100.0, critical=500.0)
+    unproven = lat(50, mean=50.0, p50=40.0, p95=90.0, p99=150.0, max=200.0, p99_lower=90.0, p99_upper=None)
+    r = run(rule, group(latency_ms=unproven))
+    assert r.status is Status.OK and r.proven is False and r.bound == 90.0
+    assert r.message.endswith("; 95% lower bound 90; not proven (too few values to show it within the limit)")
+    proven = replace(unproven, p99_lower=120.0, p99_upper=180.0)
+    r = run(rule, group(latency_ms=proven))
+    assert r.status is Status.WARNING and r.proven is True and r.bound == 120.0
+    assert r.compared == 120.0 and r.compared_kind == "lower 95%" and r.compared_limit == 100.0
+    assert r.message.endswith("; 95% lower bound 120") and "not proven" not in r.message
+    a = r.alert()
+    assert a is not None and a.value == 150.0 and a.threshold == 100.0
+    ok = replace(unproven, p99=60.0, p99_lower=50.0, p99_upper=80.0)
+    r = run(rule, group(latency_ms=ok))
+    assert r.status is Status.OK and r.proven is True
+    below = Rule("latency_ms.p50", "fast", warning=10.0, direction="below")
+    r = run(below, group(latency_ms=replace(ok, p50=5.0, p50_lower=4.0, p50_upper=8.0)))
+    assert r.status is Status.WARNING and r.bound == 8.0 and r.compared_kind == "upper 95%"
+    assert "; 95% upper bound 8" in r.message
+    # a plain latency metric is judged on its value
+    r = run(Rule("latency_ms.max", "max", warning=100.0), group(latency_ms=ok))
+    assert r.proven is None and r.bound is None and r.status is Status.WARNING
+
+
+def test_with_compared_falls_back_to_the_estimate_and_leads_with_the_bound() -> None:
+    base = RuleResult("n", "drift.x", Status.WARNING, 0.3, 0.1, 0.5, "above", "drift.x 0.3")
+    out = with_compared(base, ("upper 95%", 0.4), ("lower 95%", 0.2))
+    assert (out.warning_compared, out.warning_kind, out.critical_compared, out.critical_kind) == (
+        0.4, "upper 95%", 0.2, "lower 95%")
+    assert out.message == "drift.x: upper 95% 0.4 reaches the warning limit 0.1; drift.x 0.3"
+    fallback = with_compared(base, ("upper 95%", None))
+    assert (fallback.warning_compared, fallback.warning_kind) == (0.3, "estimate")
+    assert (fallback.critical_compared, fallback.critical_kind) == (0.3, "estimate")
+    assert fallback.message == "drift.x 0.3"
+    ok = with_compared(replace(base, status=Status.OK), ("upper 95%", 0.4))
+    assert ok.message == "drift.x 0.3"
+    crit = with_compared(replace(base, status=Status.CRITICAL), ("upper 95%", 0.6), ("lower 95%", 0.55))
+    assert crit.compared == 0.55 and crit.compared_limit == 0.5 and crit.compared_kind == "lower 95%"
+    assert crit.message.startswith("drift.x: lower 95% 0.55 reaches the critical limit 0.5; ")
+    bounded = with_compared(replace(base, bound=0.25), ("upper 95%", 0.4))
+    assert bounded.message == "drift.x 0.3"  # a percentile's message names its bound already
+
+
+def test_with_no_warning_limit_the_critical_one_is_compared() -> None:
+    r = RuleResult("n", "m", Status.OK, 0.3, None, 0.5, "above", "m", warning_compared=0.4,
+                   critical_compared=0.2, warning_kind="upper 95%", critical_kind="lower 95%")
+    assert (r.compared, r.compared_limit, r.compared_kind, r.threshold) == (0.2, 0.5, "lower 95%", None)
+    w = replace(r, warning=0.1)
+    assert (w.compared, w.compared_limit, w.compared_kind, w.threshold) == (0.4, 0.1, "upper 95%", 0.1)
+    gone = replace(r, status=Status.CRITICAL, critical_missing=True, value=0.0)
+    assert (gone.compared_limit, gone.threshold) == (1.0, 1.0)
+    missing_ok = replace(r, critical_missing=True)
+    assert (missing_ok.compared, missing_ok.compared_kind) == (0.4, "upper 95%")
+    a = replace(r, status=Status.WARNING, warning=None, critical=None).alert()
+    assert a is not None and a.threshold != a.threshold  # no limit: NaN, not a number made up
