@@ -84,7 +84,9 @@ MODULES: dict[str, Module] = {
         # runs `mlmon` in a subprocess, which never runs the mutant (and is slow)
         deselect=("tests/cli/test_gates.py::test_json_error_document_from_a_real_process",),
     ),
-    "rules/state": Module("mlmon/rules/state.py", ("tests/rules/test_state.py", "tests/rules/test_state_file.py")),
+    "rules/state": Module(
+        "mlmon/rules/state.py", ("tests/rules/test_state.py", "tests/rules/test_state_file.py")
+    ),
     "rules/persist": Module("mlmon/rules/persist.py", ("tests/rules/test_persist.py",)),
     "rules/config": Module(
         "mlmon/rules/config.py", ("tests/rules/test_config.py", "tests/rules/test_config_rules.py")

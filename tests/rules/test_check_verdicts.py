@@ -17,19 +17,32 @@ NOW = 1_800_000_000.0
 
 
 def lat(n: int = 0, **kw: Any) -> LatencyStats:
-    base: dict[str, Any] = dict(mean=None, p50=None, p95=None, p99=None, max=None)
+    base: dict[str, Any] = {"mean": None, "p50": None, "p95": None, "p99": None, "max": None}
     base.update(kw)
     return LatencyStats(n, **base)
 
 
 def group(name: str | None = None, records: int = 100, **kw: Any) -> GroupSummary:
-    base: dict[str, Any] = dict(
-        first_timestamp=None, last_timestamp=None, span_seconds=None, requests_per_second=None,
-        success_n=0, successes=0, errors=0, success_rate=None, error_rate=None, success_rate_ci95=None,
-        latency_ms=lat(), classes=(), classes_other=0, classes_distinct=0, classes_exact=True,
-        confidence=ConfidenceStats(0, None, 0.5, 0, None, ()), prediction_values=0,
-        predictions_out_of_range=None,
-    )
+    base: dict[str, Any] = {
+        "first_timestamp": None,
+        "last_timestamp": None,
+        "span_seconds": None,
+        "requests_per_second": None,
+        "success_n": 0,
+        "successes": 0,
+        "errors": 0,
+        "success_rate": None,
+        "error_rate": None,
+        "success_rate_ci95": None,
+        "latency_ms": lat(),
+        "classes": (),
+        "classes_other": 0,
+        "classes_distinct": 0,
+        "classes_exact": True,
+        "confidence": ConfidenceStats(0, None, 0.5, 0, None, ()),
+        "prediction_values": 0,
+        "predictions_out_of_range": None,
+    }
     base.update(kw)
     return GroupSummary(name, records, **base)
 
@@ -54,17 +67,31 @@ def test_a_value_at_a_limit_is_ok_and_just_past_it_alerts(direction: str) -> Non
 
 def test_each_summary_metric_reads_its_own_field() -> None:
     g = group(
-        records=40, success_rate=0.9, error_rate=0.1, requests_per_second=2.5,
+        records=40,
+        success_rate=0.9,
+        error_rate=0.1,
+        requests_per_second=2.5,
         latency_ms=lat(40, mean=11.0, p50=10.0, p95=20.0, p99=30.0, max=40.0),
-        confidence=ConfidenceStats(40, 0.8, 0.5, 4, 0.1, ()), prediction_values=40,
-        predictions_out_of_range=3, last_timestamp="2027-01-15T08:00:00Z",
+        confidence=ConfidenceStats(40, 0.8, 0.5, 4, 0.1, ()),
+        prediction_values=40,
+        predictions_out_of_range=3,
+        last_timestamp="2027-01-15T08:00:00Z",
     )
     now = 1_800_000_000.0 + 60  # 2027-01-15T08:01:00Z
     expect = {
-        "records": 40.0, "success_rate": 0.9, "error_rate": 0.1, "latency_ms.mean": 11.0,
-        "latency_ms.p50": 10.0, "latency_ms.p95": 20.0, "latency_ms.p99": 30.0, "latency_ms.max": 40.0,
-        "confidence.mean": 0.8, "confidence.low_share": 0.1, "predictions_out_of_range": 3.0,
-        "requests_per_second": 2.5, "age_seconds": 60.0,
+        "records": 40.0,
+        "success_rate": 0.9,
+        "error_rate": 0.1,
+        "latency_ms.mean": 11.0,
+        "latency_ms.p50": 10.0,
+        "latency_ms.p95": 20.0,
+        "latency_ms.p99": 30.0,
+        "latency_ms.max": 40.0,
+        "confidence.mean": 0.8,
+        "confidence.low_share": 0.1,
+        "predictions_out_of_range": 3.0,
+        "requests_per_second": 2.5,
+        "age_seconds": 60.0,
     }
     for metric, value in expect.items():
         assert summary_value(g, metric, now=now) == (value, ""), metric
@@ -77,7 +104,9 @@ def test_an_age_is_never_negative_and_a_timestamp_offset_counts() -> None:
     assert summary_value(g, "age_seconds", now=NOW - 30) == (0.0, "")  # a clock behind the log
     for bad in (None, "", "yesterday"):
         assert summary_value(group(last_timestamp=bad), "age_seconds", now=NOW) == (
-            None, "no record has a timestamp")
+            None,
+            "no record has a timestamp",
+        )
 
 
 def test_each_metric_says_why_it_has_no_value() -> None:
@@ -110,7 +139,13 @@ def test_no_data_names_the_reason_and_is_never_a_pass() -> None:
     r = run(Rule("latency_ms.p99", "slow", warning=1.0), group(records=0))
     assert r.status is Status.NO_DATA and r.value is None and r.alert() is None
     assert r.message == "latency_ms.p99: no data (no records)"
-    assert (r.name, r.metric, r.warning, r.critical, r.direction) == ("slow", "latency_ms.p99", 1.0, None, "above")
+    assert (r.name, r.metric, r.warning, r.critical, r.direction) == (
+        "slow",
+        "latency_ms.p99",
+        1.0,
+        None,
+        "above",
+    )
     assert worst_status((r,)) is Status.NO_DATA
     assert worst_status(()) is Status.OK
 
@@ -131,7 +166,8 @@ def test_messages_name_the_value_the_limit_and_the_records() -> None:
     ok = run(rule, group(error_rate=0.01))
     assert ok.message == "error_rate 0.01 (all records; warning 0.05, critical 0.25)"
     assert run(Rule("error_rate", "e"), group(error_rate=0.5)).message == (
-        "error_rate 0.5 (all records; no threshold)")
+        "error_rate 0.5 (all records; no threshold)"
+    )
     warn = run(rule, group(error_rate=0.1))
     assert warn.message == "error_rate 0.1 > 0.05 (all records)"
     crit = run(rule, group(error_rate=0.5))
@@ -154,7 +190,13 @@ def test_an_alert_carries_the_value_the_limit_and_the_group() -> None:
     a = r.alert()
     assert a is not None
     assert (a.metric, a.severity.value, a.value, a.threshold, a.group, a.group_missing) == (
-        "error_rate", "critical", 0.3, 0.25, "v2", False)
+        "error_rate",
+        "critical",
+        0.3,
+        0.25,
+        "v2",
+        False,
+    )
     assert a.message == "error_rate 0.3 > 0.25 (group v2)"
     w = run(rule, group(error_rate=0.1), group("v1", error_rate=0.02))
     assert w.status is Status.WARNING and w.threshold == 0.05 and w.compared_limit == 0.05
@@ -163,8 +205,13 @@ def test_an_alert_carries_the_value_the_limit_and_the_group() -> None:
 
 def test_the_worst_group_decides_and_ties_keep_the_first() -> None:
     rule = Rule("error_rate", "errors", warning=0.05, by="model_version")
-    r = run(rule, group(error_rate=0.07), group("a", error_rate=0.06), group("b", error_rate=0.09),
-            group("c", error_rate=0.08))
+    r = run(
+        rule,
+        group(error_rate=0.07),
+        group("a", error_rate=0.06),
+        group("b", error_rate=0.09),
+        group("c", error_rate=0.08),
+    )
     assert (r.status, r.group, r.value) == (Status.WARNING, "b", 0.09)
     tie = run(rule, group(error_rate=0.06), group("a", error_rate=0.06))
     assert (tie.group, tie.value) == (None, 0.06)  # the overall came first
@@ -188,13 +235,22 @@ def test_a_group_without_the_field_that_decides_is_named_so() -> None:
 
 def test_a_by_rule_lists_every_group_and_the_worst_even_when_ok() -> None:
     rule = Rule("error_rate", "errors", warning=0.5, by="model_version")
-    r = run(rule, group(error_rate=0.02), group("a", error_rate=0.01), group("b", error_rate=0.03),
-            group("c", records=0))
+    r = run(
+        rule,
+        group(error_rate=0.02),
+        group("a", error_rate=0.01),
+        group("b", error_rate=0.03),
+        group("c", records=0),
+    )
     assert r.status is Status.OK
     assert (r.overall, r.worst_group, r.worst_value, r.worst_group_missing) == (0.02, "b", 0.03, False)
     assert r.groups == (("a", 0.01), ("b", 0.03), ("c", None))
-    low = run(replace(rule, direction="below", warning=0.001), group(error_rate=0.02),
-              group("a", error_rate=0.01), group("b", error_rate=0.03))
+    low = run(
+        replace(rule, direction="below", warning=0.001),
+        group(error_rate=0.02),
+        group("a", error_rate=0.01),
+        group("b", error_rate=0.03),
+    )
     assert (low.worst_group, low.worst_value) == ("a", 0.01)
     none = run(rule, group(error_rate=0.02), group("c", records=0))
     assert (none.worst_group, none.worst_value, none.worst_group_missing) == (None, None, False)
@@ -237,7 +293,11 @@ def test_with_compared_falls_back_to_the_estimate_and_leads_with_the_bound() -> 
     base = RuleResult("n", "drift.x", Status.WARNING, 0.3, 0.1, 0.5, "above", "drift.x 0.3")
     out = with_compared(base, ("upper 95%", 0.4), ("lower 95%", 0.2))
     assert (out.warning_compared, out.warning_kind, out.critical_compared, out.critical_kind) == (
-        0.4, "upper 95%", 0.2, "lower 95%")
+        0.4,
+        "upper 95%",
+        0.2,
+        "lower 95%",
+    )
     assert out.message == "drift.x: upper 95% 0.4 reaches the warning limit 0.1; drift.x 0.3"
     fallback = with_compared(base, ("upper 95%", None))
     assert (fallback.warning_compared, fallback.warning_kind) == (0.3, "estimate")
@@ -253,8 +313,20 @@ def test_with_compared_falls_back_to_the_estimate_and_leads_with_the_bound() -> 
 
 
 def test_with_no_warning_limit_the_critical_one_is_compared() -> None:
-    r = RuleResult("n", "m", Status.OK, 0.3, None, 0.5, "above", "m", warning_compared=0.4,
-                   critical_compared=0.2, warning_kind="upper 95%", critical_kind="lower 95%")
+    r = RuleResult(
+        "n",
+        "m",
+        Status.OK,
+        0.3,
+        None,
+        0.5,
+        "above",
+        "m",
+        warning_compared=0.4,
+        critical_compared=0.2,
+        warning_kind="upper 95%",
+        critical_kind="lower 95%",
+    )
     assert (r.compared, r.compared_limit, r.compared_kind, r.threshold) == (0.2, 0.5, "lower 95%", None)
     w = replace(r, warning=0.1)
     assert (w.compared, w.compared_limit, w.compared_kind, w.threshold) == (0.4, 0.1, "upper 95%", 0.1)

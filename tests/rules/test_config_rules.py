@@ -38,9 +38,21 @@ def refused(*items: dict[str, Any], by: str | None = "model_version") -> str:
 
 
 def test_a_rule_reads_back_every_field() -> None:
-    (r,) = rules({"metric": "error_rate", "name": "errors", "warning": 0.01, "critical": 0.05, "for": 3,
-                  "by": "model_version", "description": "d", "runbook_url": "https://run.book/e"})
-    assert r == Rule("error_rate", "errors", 0.01, 0.05, "above", 3, "model_version", "d", "https://run.book/e")
+    (r,) = rules(
+        {
+            "metric": "error_rate",
+            "name": "errors",
+            "warning": 0.01,
+            "critical": 0.05,
+            "for": 3,
+            "by": "model_version",
+            "description": "d",
+            "runbook_url": "https://run.book/e",
+        }
+    )
+    assert r == Rule(
+        "error_rate", "errors", 0.01, 0.05, "above", 3, "model_version", "d", "https://run.book/e"
+    )
     (r,) = rules({"metric": "records", "critical": 10})
     assert r == Rule("records", "records", None, 10, "below", 1, None, None, None)
     (r,) = rules({"metric": "records", "critical": 10, "by": ""})
@@ -77,22 +89,31 @@ def test_a_direction_given_replaces_the_default() -> None:
 
 def test_quoted_feature_names_are_taken_whole() -> None:
     a, b, c = rules({"metric": 'drift."score.v2"'}, {"metric": 'unseen."a b"'}, {"metric": "drift.x.y"})
-    assert (a.metric, a.name, b.metric, c.metric) == ("drift.score.v2", "drift.score.v2", "unseen.a b", "drift.x.y")
+    assert (a.metric, a.name, b.metric, c.metric) == (
+        "drift.score.v2",
+        "drift.score.v2",
+        "unseen.a b",
+        "drift.x.y",
+    )
     (d,) = rules({"metric": 'mean_deviation."m"'})
     assert d.metric == "mean_deviation.m"
 
 
 def test_an_unknown_metric_suggests_the_nearest_and_lists_the_known() -> None:
     text = refused({"metric": "error_rat", "critical": 1})
-    assert text.startswith("c.toml: rules[0].metric: unknown metric 'error_rat' (did you mean 'error_rate'?); "
-                           "known: records, success_rate, error_rate, ")
+    assert text.startswith(
+        "c.toml: rules[0].metric: unknown metric 'error_rat' (did you mean 'error_rate'?); "
+        "known: records, success_rate, error_rate, "
+    )
     assert text.endswith("precision.<class>, recall.<class>, f1.<class>)")
     assert "(did you mean" not in refused({"metric": "zzzzzzzz"})
 
 
 def test_a_summary_or_quality_rule_without_a_limit_is_refused_a_feature_rule_is_not() -> None:
     assert refused({"metric": "records"}, by=None).startswith(
-        "c.toml: rules[0]: give warning and/or critical for 'records'; without a limit the rule can never fail")
+        "c.toml: rules[0]: give warning and/or critical for 'records'; without a limit the rule can "
+        "never fail"
+    )
     assert "give warning and/or critical for 'quality.accuracy'" in refused({"metric": "quality.accuracy"})
     (r,) = rules({"metric": "drift.*"})
     assert (r.warning, r.critical) == (None, None)
@@ -102,11 +123,24 @@ def test_a_summary_or_quality_rule_without_a_limit_is_refused_a_feature_rule_is_
 
 @pytest.mark.parametrize(
     ("metric", "high"),
-    [("error_rate", 1.0), ("success_rate", 1.0), ("confidence.mean", 1.0), ("confidence.low_share", 1.0),
-     ("unseen.x", 1.0), ("drift.x", 1.0), ("missing_share.x", 1.0), ("out_of_range.x", 1.0),
-     ("type_errors.x", 1.0), ("quality.accuracy", 1.0), ("drift.multivariate", math.inf),
-     ("latency_ms.p99", math.inf), ("records", math.inf), ("quality.mae", math.inf),
-     ("mean_deviation.x", math.inf), ("quality_drop.accuracy", math.inf)],
+    [
+        ("error_rate", 1.0),
+        ("success_rate", 1.0),
+        ("confidence.mean", 1.0),
+        ("confidence.low_share", 1.0),
+        ("unseen.x", 1.0),
+        ("drift.x", 1.0),
+        ("missing_share.x", 1.0),
+        ("out_of_range.x", 1.0),
+        ("type_errors.x", 1.0),
+        ("quality.accuracy", 1.0),
+        ("drift.multivariate", math.inf),
+        ("latency_ms.p99", math.inf),
+        ("records", math.inf),
+        ("quality.mae", math.inf),
+        ("mean_deviation.x", math.inf),
+        ("quality_drop.accuracy", math.inf),
+    ],
 )
 def test_a_limit_at_the_ends_of_its_range_passes_and_past_them_is_refused(metric: str, high: float) -> None:
     top = 1.0 if high == 1.0 else 1e300
@@ -127,7 +161,8 @@ def test_a_limit_at_the_ends_of_its_range_passes_and_past_them_is_refused(metric
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
 def test_a_limit_that_is_not_finite_is_refused(value: float) -> None:
     assert refused({"metric": "latency_ms.p99", "critical": value}) == (
-        "c.toml: rules[0].critical: must be a finite number")
+        "c.toml: rules[0].critical: must be a finite number"
+    )
 
 
 def test_critical_may_equal_warning_but_not_be_on_the_good_side_of_it() -> None:
@@ -135,12 +170,14 @@ def test_critical_may_equal_warning_but_not_be_on_the_good_side_of_it() -> None:
     assert (r.warning, r.critical) == (400, 400)
     assert refused({"metric": "latency_ms.p99", "warning": 400, "critical": 399.5}) == (
         "c.toml: rules[0].critical: 399.5 is below warning 400; for a metric that is bad when high, critical "
-        'must be at least warning (or set direction = "below")')
+        'must be at least warning (or set direction = "below")'
+    )
     (r,) = rules({"metric": "success_rate", "warning": 0.99, "critical": 0.99})
     assert r.direction == "below"
     assert refused({"metric": "success_rate", "warning": 0.95, "critical": 0.96}) == (
         "c.toml: rules[0].critical: 0.96 is above warning 0.95; for a metric that is bad when low, critical "
-        'must be at most warning (or set direction = "above")')
+        'must be at most warning (or set direction = "above")'
+    )
     (r,) = rules({"metric": "success_rate", "warning": 0.95, "critical": 0.96, "direction": "above"})
     assert r.critical == 0.96
 
@@ -150,16 +187,19 @@ def test_by_must_be_the_runs_grouping_field() -> None:
     assert r.by == "region"
     assert refused({"metric": "records", "critical": 1, "by": "region"}) == (
         "c.toml: rules[0].by: 'region' is not the grouping field of this run ('model_version'); "
-        "set `by = 'region'` at the top level to group the records by it")
+        "set `by = 'region'` at the top level to group the records by it"
+    )
     assert "this run (None)" in refused({"metric": "records", "critical": 1, "by": "region"}, by=None)
 
 
 def test_names_must_differ_and_default_to_the_metric() -> None:
     a, b = rules({"metric": "records", "critical": 1}, {"metric": "records", "critical": 2, "name": "few"})
     assert (a.name, b.name) == ("records", "few")
-    assert refused({"metric": "records", "critical": 1, "name": "x"}, {"metric": "error_rate", "critical": 1},
-                   {"metric": "records", "critical": 1, "name": "x"}) == (
-        "c.toml: rules[2].name: 'x' is used by another rule; give each rule its own name")
+    assert refused(
+        {"metric": "records", "critical": 1, "name": "x"},
+        {"metric": "error_rate", "critical": 1},
+        {"metric": "records", "critical": 1, "name": "x"},
+    ) == ("c.toml: rules[2].name: 'x' is used by another rule; give each rule its own name")
 
 
 @pytest.mark.parametrize("url", ["https://run.book/a", "http://h:8080/p?q=1#f"])
@@ -167,12 +207,16 @@ def test_a_runbook_url_is_kept(url: str) -> None:
     assert check_url(url, "w") == url
 
 
-@pytest.mark.parametrize("url", ["ftp://h/a", "https:///path", "/runbooks/a", "https://h/a b", "http://[::1",
-                                 "https://h/\tx", ""])
+@pytest.mark.parametrize(
+    "url", ["ftp://h/a", "https:///path", "/runbooks/a", "https://h/a b", "http://[::1", "https://h/\tx", ""]
+)
 def test_a_runbook_that_is_not_an_http_url_is_refused(url: str) -> None:
     with pytest.raises(ConfigError) as exc:
         check_url(url, "c.toml: rules[0].runbook_url")
-    assert str(exc.value) == f"c.toml: rules[0].runbook_url: {url!r} is not an http(s) URL (give https://host/page)"
+    assert (
+        str(exc.value)
+        == f"c.toml: rules[0].runbook_url: {url!r} is not an http(s) URL (give https://host/page)"
+    )
     assert repr(url) in refused({"metric": "records", "critical": 1, "runbook_url": url})
 
 
@@ -190,9 +234,13 @@ def test_validation_names_the_key_path() -> None:
     validate({"anything": 1}, None, path="c.toml")  # the library takes any setting
     assert _schema_error({"anything": 1}, SETTINGS) == "c.toml: anything: unknown key"
     assert _schema_error({"logz": 1}, SETTINGS) == "c.toml: logz: unknown key (did you mean 'logs'?)"
-    assert _schema_error({"rules": [{"metric": "records"}, {"metric": "records", "warnin": 1}]}, SETTINGS) == (
-        "c.toml: rules[1].warnin: unknown key (did you mean 'warning'?)")
-    assert _schema_error({"rules": [{"warning": 1}]}, SETTINGS) == "c.toml: rules[0]: 'metric' is a required property"
+    assert _schema_error(
+        {"rules": [{"metric": "records"}, {"metric": "records", "warnin": 1}]}, SETTINGS
+    ) == ("c.toml: rules[1].warnin: unknown key (did you mean 'warning'?)")
+    assert (
+        _schema_error({"rules": [{"warning": 1}]}, SETTINGS)
+        == "c.toml: rules[0]: 'metric' is a required property"
+    )
     assert _schema_error({"labels": {"a": 1}}, SETTINGS) == "c.toml: labels.a: 1 is not of type 'string'"
     assert _schema_error({"rules": [{"metric": ""}]}, SETTINGS).startswith("c.toml: rules[0].metric: '' ")
     assert _schema_error({"rules": {}}, SETTINGS) == "c.toml: rules: {} is not of type 'array'"
@@ -209,18 +257,32 @@ def _cfg(tmp_path: Path, text: str, name: str = "mlmon.toml") -> str:
 
 def test_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", "/home/u")
-    p = _cfg(tmp_path, 'logs = ["a.log", "/abs/b.log", "~/c.log", "-", ""]\nbaseline = "../b.json"\n'
-                       'state = "s/./st.json"\nrotated = "r"\nreference = "t.parquet"\nlabel-files = ["l.csv"]\n'
-                       'output = ["junit:out/r.xml", "summary.md", "json:-", "html:", "C:x", 3, "a-b:c"]\n'
-                       'since = "1h"\nby = ""\n')
+    p = _cfg(
+        tmp_path,
+        'logs = ["a.log", "/abs/b.log", "~/c.log", "-", ""]\nbaseline = "../b.json"\n'
+        'state = "s/./st.json"\nrotated = "r"\nreference = "t.parquet"\nlabel-files = ["l.csv"]\n'
+        'output = ["junit:out/r.xml", "summary.md", "json:-", "html:", "C:x", 3, "a-b:c"]\n'
+        'since = "1h"\nby = ""\n',
+    )
     cfg = load_config(p, None)
     s, base = cfg.settings, str(tmp_path)
     assert s["logs"] == [f"{base}/a.log", "/abs/b.log", "/home/u/c.log", "-", ""]
     assert s["baseline"] == os.path.normpath(f"{base}/../b.json")
-    assert (s["state"], s["rotated"], s["reference"]) == (f"{base}/s/st.json", f"{base}/r", f"{base}/t.parquet")
+    assert (s["state"], s["rotated"], s["reference"]) == (
+        f"{base}/s/st.json",
+        f"{base}/r",
+        f"{base}/t.parquet",
+    )
     assert s["label-files"] == [f"{base}/l.csv"]
-    assert s["output"] == [f"junit:{base}/out/r.xml", f"{base}/summary.md", "json:-", "html:", f"{base}/C:x", 3,
-                           f"{base}/a-b:c"]
+    assert s["output"] == [
+        f"junit:{base}/out/r.xml",
+        f"{base}/summary.md",
+        "json:-",
+        "html:",
+        f"{base}/C:x",
+        3,
+        f"{base}/a-b:c",
+    ]
     assert s["since"] == "1h" and s["by"] == ""
     assert cfg.path == p and cfg.rules == ()
 
@@ -232,7 +294,9 @@ def test_a_single_output_string_is_resolved_too(tmp_path: Path) -> None:
 
 def test_rules_are_grouped_by_the_configs_by(tmp_path: Path) -> None:
     text = '[[rules]]\nmetric = "records"\ncritical = 1\nby = "region"\n'
-    with pytest.raises(ConfigError, match="'region' is not the grouping field of this run \\('model_version'\\)"):
+    with pytest.raises(
+        ConfigError, match="'region' is not the grouping field of this run \\('model_version'\\)"
+    ):
         load_config(_cfg(tmp_path, text), None)
     cfg = load_config(_cfg(tmp_path, 'by = "region"\n' + text), None)
     assert cfg.rules[0].by == "region"

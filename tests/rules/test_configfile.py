@@ -60,8 +60,9 @@ def test_dots_in_values_and_each_new_line_start_the_count_again() -> None:
     # a value's dots (a float, a date) are not key parts; each line's key is counted on its own
     lines = "".join(".".join(["k"] * (MAX_KEY_PARTS - 1)) + f"{i} = 1.5\n" for i in range(3))
     check_shape(lines + "v = " + "1." * 0 + "2.5\n", "c.toml")
-    check_shape("x = {" + ", ".join(".".join(["k"] * MAX_KEY_PARTS) + f"{i} = 1" for i in range(3)) + "}\n",
-                "c.toml")
+    check_shape(
+        "x = {" + ", ".join(".".join(["k"] * MAX_KEY_PARTS) + f"{i} = 1" for i in range(3)) + "}\n", "c.toml"
+    )
     inline = "x = {" + ".".join(["k"] * (MAX_KEY_PARTS + 1)) + " = 1}\n"
     assert "dotted parts" in _refused(inline)
     in_array = "x = [{" + ", ".join(".".join(["k"] * MAX_KEY_PARTS) + f"{i} = 1" for i in range(3)) + "}]\n"
@@ -74,13 +75,32 @@ def test_keys_after_an_array_value_in_a_table() -> None:
 
 
 def test_line_numbers_count_newlines_inside_strings() -> None:
-    text = 'a = """\nx\ny\n"""\nb = \'\'\'\nz\n\'\'\'\n' + "x = " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    text = (
+        "a = \"\"\"\nx\ny\n\"\"\"\nb = '''\nz\n'''\n" + "x = " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    )
     assert _refused(text).startswith("c.toml:8: ")
 
 
 def test_strings_and_comments_hide_their_brackets_and_dots() -> None:
-    text = ('# ' + "[" * 300 + "a." * 300 + '\n' + 'a = "' + "[" * 300 + '"\n' + "b = '" + "{" * 300 + "'\n"
-            + 'c = """' + "[" * 300 + '\\"""' + '"""\n' + "d = '''" + "a." * 300 + "'''\n")
+    text = (
+        "# "
+        + "[" * 300
+        + "a." * 300
+        + "\n"
+        + 'a = "'
+        + "[" * 300
+        + '"\n'
+        + "b = '"
+        + "{" * 300
+        + "'\n"
+        + 'c = """'
+        + "[" * 300
+        + '\\"""'
+        + '"""\n'
+        + "d = '''"
+        + "a." * 300
+        + "'''\n"
+    )
     check_shape(text, "c.toml")
 
 
@@ -120,7 +140,8 @@ def test_a_file_others_may_write_is_refused(tmp_path: Path, mode: int, who: str)
     path, fd = _file(tmp_path, mode)
     assert _trust_error(path, fd) == (
         f"{path}: {who} may write it (mode {mode:o}); refusing to use it "
-        f"(chmod go-w {path}, or set MLMON_TRUST_CONFIG=1 to trust it)")
+        f"(chmod go-w {path}, or set MLMON_TRUST_CONFIG=1 to trust it)"
+    )
 
 
 def test_a_folder_others_may_write_is_refused_unless_sticky(tmp_path: Path) -> None:
@@ -128,7 +149,8 @@ def test_a_folder_others_may_write_is_refused_unless_sticky(tmp_path: Path) -> N
     folder = os.path.dirname(path)
     assert _trust_error(path, fd) == (
         f"{path}: its folder {folder} may be written by others (mode 777), who could replace the file; "
-        f"refusing to use it (chmod o-w {folder}, or set MLMON_TRUST_CONFIG=1 to trust it)")
+        f"refusing to use it (chmod o-w {folder}, or set MLMON_TRUST_CONFIG=1 to trust it)"
+    )
     os.chmod(folder, 0o1777)  # /tmp's sticky bit: others cannot replace it
     fd = os.open(path, os.O_RDONLY)
     check_trust(path, fd)
@@ -144,7 +166,9 @@ def test_a_relative_path_checks_its_own_folder(tmp_path: Path, monkeypatch: pyte
     os.close(fd)
     monkeypatch.chdir(os.path.dirname(path))
     fd = os.open("mlmon.toml", os.O_RDONLY)
-    assert "its folder " + os.path.dirname(path) + " may be written by others" in _trust_error("mlmon.toml", fd)
+    assert "its folder " + os.path.dirname(path) + " may be written by others" in _trust_error(
+        "mlmon.toml", fd
+    )
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "true", " 1 "])
@@ -170,7 +194,8 @@ def test_a_file_owned_by_another_user_is_refused(tmp_path: Path, monkeypatch: py
     os.chown(path, 4321, -1)
     assert _trust_error(path, fd) == (
         f"{path}: owned by another user (uid 4321), not by the one running mlmon (uid 0); "
-        "refusing to use it (set MLMON_TRUST_CONFIG=1 to trust it)")
+        "refusing to use it (set MLMON_TRUST_CONFIG=1 to trust it)"
+    )
 
 
 def test_a_file_root_owns_is_trusted_by_every_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,8 @@ def test_a_good_label_has_no_problem(name: str) -> None:
 @pytest.mark.parametrize("name", ["2x", "a-b", "a.b", "", "é", "a b", "a\n"])
 def test_a_name_outside_prometheus_is_refused(name: str) -> None:
     assert label_problem(name, "v") == (
-        f"{name!r} is not a label name (letters, digits and _, not starting with a digit)")
+        f"{name!r} is not a label name (letters, digits and _, not starting with a digit)"
+    )
 
 
 def test_double_underscore_names_belong_to_prometheus() -> None:
@@ -28,12 +29,26 @@ def test_double_underscore_names_belong_to_prometheus() -> None:
 
 @pytest.mark.parametrize("name", sorted(RESERVED))
 def test_every_label_mlmon_sets_is_refused(name: str) -> None:
-    assert label_problem(name, "v") == f"{name!r} is a label mlmon sets itself ({', '.join(sorted(RESERVED))})"
+    assert (
+        label_problem(name, "v") == f"{name!r} is a label mlmon sets itself ({', '.join(sorted(RESERVED))})"
+    )
 
 
 def test_the_reserved_labels_are_those_mlmon_writes() -> None:
-    assert RESERVED == {"alertname", "severity", "metric", "model_version", "model_version_missing",
-                        "feature", "status", "le", "quantile", "rule", "measure", "job"}
+    assert RESERVED == {
+        "alertname",
+        "severity",
+        "metric",
+        "model_version",
+        "model_version_missing",
+        "feature",
+        "status",
+        "le",
+        "quantile",
+        "rule",
+        "measure",
+        "job",
+    }
 
 
 def test_values_empty_too_long_or_with_controls_are_refused() -> None:
@@ -49,7 +64,10 @@ def test_values_empty_too_long_or_with_controls_are_refused() -> None:
 
 def test_flags_split_at_the_first_equals_and_keep_the_value_as_given() -> None:
     assert parse_label_flags(["service=fraud", " env =a=b ", "x= y"]) == [
-        ("service", "fraud"), ("env", "a=b "), ("x", " y")]
+        ("service", "fraud"),
+        ("env", "a=b "),
+        ("x", " y"),
+    ]
     assert parse_label_flags([]) == []
 
 
@@ -80,5 +98,7 @@ def test_a_newline_after_a_label_name_is_refused_in_the_config(tmp_path: Path) -
     cfg.write_text('labels = { "svc\\n" = "x" }\n')
     with pytest.raises(ConfigError) as exc:
         load_config(str(cfg), None)
-    assert str(exc.value) == f"{cfg}: labels: 'svc\\n' is not a label name (letters, digits and _, " \
+    assert (
+        str(exc.value) == f"{cfg}: labels: 'svc\\n' is not a label name (letters, digits and _, "
         "not starting with a digit)"
+    )

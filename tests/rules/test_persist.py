@@ -59,7 +59,7 @@ def test_for_sequences(pattern: str, n: int, fired: str | None, since_hour: int 
     assert f"since {f.since}" in f.alert.message
 
 
-def test_the_limit_comes_from_the_latest_window_at_the_severity_that_held_and_the_value_from_the_last() -> None:
+def test_the_limit_is_the_latest_at_the_severity_that_held_and_the_value_the_last_windows() -> None:
     ws = _windows(4)
     crossings = [
         (Alert("latency_ms.p99", Severity.WARNING, 300.0, 250.0, "w0"),),

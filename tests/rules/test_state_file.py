@@ -15,23 +15,46 @@ from mlmon.errors import ExitCode
 from mlmon.read.follow import FileState
 from mlmon.rules import state as st
 from mlmon.rules.check import RuleResult, Status
-from mlmon.rules.state import AlertState, Event, State, StateBusy, StateError, apply_for, dumps, load, locked
-from mlmon.rules.state import transitions
+from mlmon.rules.state import (
+    AlertState,
+    Event,
+    State,
+    StateBusy,
+    StateError,
+    apply_for,
+    dumps,
+    load,
+    locked,
+    transitions,
+)
 
 FILE = FileState("a|b.log", 1, 2, 300, False, "ab" * 32, 300, 250, 7)
 
 
 def _r(status: Status, *, name: str = "p99", for_runs: int = 1, group: str | None = "v|1") -> RuleResult:
-    return RuleResult(name, "latency_ms.p99", status, 2.0, 1.0, 3.0, "above", f"{name} is {status.value}",
-                      group, False, for_runs)
+    return RuleResult(
+        name,
+        "latency_ms.p99",
+        status,
+        2.0,
+        1.0,
+        3.0,
+        "above",
+        f"{name} is {status.value}",
+        group,
+        False,
+        for_runs,
+    )
 
 
 def _full() -> State:
     ev = Event("repeat", "p99", "warning", "p99 1,200 ms", 1.5, "v|1", "latency_ms.p99", {"alertname": "p99"})
     return State(
         files=(FILE, FileState("c.log.1.gz", 3, 4, 10, True, "cd" * 32, 10, 10, 1, True)),
-        alerts={"p99": AlertState("critical", 1.25, 2.5, "p99 over", {"alertname": "p99", "model": "a|b"}),
-                "err": AlertState("warning", 0.5, 0.75, "errors")},
+        alerts={
+            "p99": AlertState("critical", 1.25, 2.5, "p99 over", {"alertname": "p99", "model": "a|b"}),
+            "err": AlertState("warning", 0.5, 0.75, "errors"),
+        },
         breaches={"p99": 3, "err": 0},
         totals={"predictions_total|v|1|success": 10.0, "latency_ms_sum|v1|": 0.5},
         last_run=9.5,
@@ -58,7 +81,9 @@ def test_every_field_reads_back_and_the_file_is_strict_json(tmp_path: Path) -> N
 
 
 def test_an_empty_list_of_undelivered_events_is_not_written(tmp_path: Path) -> None:
-    doc = json.loads(dumps(State(pending={"notify:a": (), "notify:b": (Event("firing", "n", "warning", "m", 1),)})))
+    doc = json.loads(
+        dumps(State(pending={"notify:a": (), "notify:b": (Event("firing", "n", "warning", "m", 1),)}))
+    )
     assert list(doc["pending"]) == ["notify:b"]
 
 
@@ -84,8 +109,15 @@ def _error(p: Path) -> str:
         ({"files": [], "alerts": {}, "breaches": {}}, "((top level): 'version' is a required property"),
         ({"version": 1, "files": [], "alerts": {}, "breaches": {"p99": -1}}, "(breaches/p99: -1 is less"),
         ({"version": 1, "files": [], "alerts": {}, "breaches": {}, "totals": {"k": -1}}, "(totals/k: -1"),
-        ({"version": 1, "files": [], "alerts": {"a": {"severity": "info", "since": 1, "last_notified": 1,
-                                                       "message": "m"}}, "breaches": {}}, "(alerts/a/severity:"),
+        (
+            {
+                "version": 1,
+                "files": [],
+                "alerts": {"a": {"severity": "info", "since": 1, "last_notified": 1, "message": "m"}},
+                "breaches": {},
+            },
+            "(alerts/a/severity:",
+        ),
         ({"version": 1, "files": [], "alerts": {}, "breaches": {}, "extra": 1}, "((top level): Additional"),
     ],
 )
@@ -177,34 +209,42 @@ def test_for_fires_in_exactly_the_nth_crossing_run() -> None:
 
 
 def test_two_rules_count_apart() -> None:
-    (a, b), counts = apply_for((_r(Status.WARNING, name="a", for_runs=2), _r(Status.OK, name="b")),
-                               {"a": 1, "b": 3})
+    (a, b), counts = apply_for(
+        (_r(Status.WARNING, name="a", for_runs=2), _r(Status.OK, name="b")), {"a": 1, "b": 3}
+    )
     assert a.status is Status.WARNING and b.status is Status.OK and counts == {"a": 2, "b": 0}
 
 
 def test_a_first_firing_carries_every_field_and_is_remembered() -> None:
     lab = {"p99": {"alertname": "p99", "severity": "warning"}}
     events, after = transitions((_r(Status.WARNING),), {}, now=7.0, repeat_interval=None, labels=lab)
-    assert events == [Event("firing", "p99", "warning", "p99 is warning", 7.0, "v|1", "latency_ms.p99",
-                            lab["p99"])]
+    assert events == [
+        Event("firing", "p99", "warning", "p99 is warning", 7.0, "v|1", "latency_ms.p99", lab["p99"])
+    ]
     assert after == {"p99": AlertState("warning", 7.0, 7.0, "p99 is warning", lab["p99"])}
 
 
 def test_a_repeat_is_sent_at_exactly_the_interval_and_not_before() -> None:
     prev = {"p99": AlertState("warning", 1.0, 10.0, "old", {"alertname": "p99"})}
     events, after = transitions((_r(Status.WARNING),), prev, now=69.9, repeat_interval=60, labels={})
-    assert events == [] and after == {"p99": AlertState("warning", 1.0, 10.0, "p99 is warning",
-                                                         {"alertname": "p99"})}
+    assert events == [] and after == {
+        "p99": AlertState("warning", 1.0, 10.0, "p99 is warning", {"alertname": "p99"})
+    }
     events, after = transitions((_r(Status.WARNING),), prev, now=70.0, repeat_interval=60, labels={})
-    assert events == [Event("repeat", "p99", "warning", "p99 is warning", 1.0, "v|1", "latency_ms.p99",
-                            {"alertname": "p99"})]
+    assert events == [
+        Event(
+            "repeat", "p99", "warning", "p99 is warning", 1.0, "v|1", "latency_ms.p99", {"alertname": "p99"}
+        )
+    ]
     assert after == {"p99": AlertState("warning", 1.0, 70.0, "p99 is warning", {"alertname": "p99"})}
 
 
 def test_an_escalation_with_the_same_labels_is_one_firing_event() -> None:
     lab = {"alertname": "p99"}
     prev = {"p99": AlertState("warning", 1.0, 2.0, "old", lab)}
-    events, after = transitions((_r(Status.CRITICAL),), prev, now=5.0, repeat_interval=None, labels={"p99": lab})
+    events, after = transitions(
+        (_r(Status.CRITICAL),), prev, now=5.0, repeat_interval=None, labels={"p99": lab}
+    )
     assert [(e.kind, e.severity, e.since) for e in events] == [("firing", "critical", 1.0)]
     assert after["p99"] == AlertState("critical", 1.0, 5.0, "p99 is critical", lab)
 
@@ -220,16 +260,30 @@ def test_an_escalation_with_new_labels_ends_the_old_alert_first() -> None:
 def test_a_resolution_carries_the_old_severity_and_labels() -> None:
     prev = {"p99": AlertState("critical", 1.0, 2.0, "old", {"alertname": "p99"})}
     events, after = transitions((_r(Status.OK),), prev, now=5.0, repeat_interval=None, labels={})
-    assert events == [Event("resolved", "p99", "critical", "resolved: p99 is ok", 1.0, "v|1", "latency_ms.p99",
-                            {"alertname": "p99"})]
+    assert events == [
+        Event(
+            "resolved",
+            "p99",
+            "critical",
+            "resolved: p99 is ok",
+            1.0,
+            "v|1",
+            "latency_ms.p99",
+            {"alertname": "p99"},
+        )
+    ]
     assert after == {}
 
 
 def test_no_data_keeps_a_firing_alert_and_a_removed_rule_resolves_with_its_labels() -> None:
-    prev = {"p99": AlertState("critical", 1.0, 2.0, "old", {"alertname": "p99"}),
-            "gone": AlertState("warning", 0.5, 0.5, "g", {"alertname": "gone"})}
-    events, after = transitions((_r(Status.NO_DATA), _r(Status.NO_DATA, name="new")), prev, now=5.0,
-                                repeat_interval=1, labels={})
+    prev = {
+        "p99": AlertState("critical", 1.0, 2.0, "old", {"alertname": "p99"}),
+        "gone": AlertState("warning", 0.5, 0.5, "g", {"alertname": "gone"}),
+    }
+    events, after = transitions(
+        (_r(Status.NO_DATA), _r(Status.NO_DATA, name="new")), prev, now=5.0, repeat_interval=1, labels={}
+    )
     assert after == {"p99": prev["p99"]}
-    assert events == [Event("resolved", "gone", "warning", "resolved: rule gone removed", 0.5,
-                            labels={"alertname": "gone"})]
+    assert events == [
+        Event("resolved", "gone", "warning", "resolved: rule gone removed", 0.5, labels={"alertname": "gone"})
+    ]
