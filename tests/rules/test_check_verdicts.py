@@ -11,6 +11,7 @@ import pytest
 
 from mlmon.rules.check import RuleResult, Status, evaluate, summary_value, with_compared, worst_status
 from mlmon.rules.config import Rule
+from mlmon.stats.drift import DriftOptions, FeatureDrift
 from mlmon.stats.summary import ConfidenceStats, GroupSummary, LatencyStats, SummaryResult
 
 NOW = 1_800_000_000.0
@@ -336,3 +337,303 @@ def test_with_no_warning_limit_the_critical_one_is_compared() -> None:
     assert (missing_ok.compared, missing_ok.compared_kind) == (0.4, "upper 95%")
     a = replace(r, status=Status.WARNING, warning=None, critical=None).alert()
     assert a is not None and a.threshold != a.threshold  # no limit: NaN, not a number made up
+
+
+# --- per-feature rules: FeatureDrift rows made here, each field the verdict reads set by hand ----
+
+
+def feature(name: str = "age", **kw: Any) -> FeatureDrift:
+    base: dict[str, Any] = {
+        "kind": "numeric",
+        "n": 500,
+        "baseline_n": 1000,
+        "status": "ok",
+        "test": "ks",
+        "statistic": 0.3,
+        "p_value": 1e-6,
+        "p_value_adjusted": 1e-5,
+        "p_method": "exact",
+        "effect_size": 0.3,
+        "effect_measure": "ks_d",
+        "effect_low": 0.2,
+        "effect_high": 0.4,
+        "psi": None,
+        "wasserstein_sd": None,
+        "mean": 52.0,
+        "baseline_mean": 50.0,
+        "mean_deviation": 0.1,
+        "mean_deviation_kind": "sd",
+        "mean_se": 0.02,
+        "mean_p_value": 0.5,
+        "mean_p_value_adjusted": 0.5,
+        "mean_shift": False,
+        "drift": True,
+        "records": 500,
+    }
+    base.update(kw)
+    return FeatureDrift(name, **base)
+
+
+def frule(metric: str, warning: float | None = None, critical: float | None = None, **kw: Any) -> Rule:
+    return Rule(metric, kw.pop("name", metric), warning=warning, critical=critical, **kw)
+
+
+def fcheck(rule: Rule, *features: FeatureDrift, drift: DriftOptions | None = None) -> list[RuleResult]:
+    summary = SummaryResult(group(), ())
+    return list(evaluate((rule,), summary, features, drift=drift, now=NOW))
+
+
+def test_a_feature_rule_without_a_baseline_or_the_feature_is_no_data() -> None:
+    rule = frule("drift.age", 0.1, 0.3, name="age drift", for_runs=2, runbook_url="https://r.b/x")
+    (r,) = list(evaluate((rule,), SummaryResult(group(), ()), None, now=NOW))
+    assert (r.status, r.name, r.metric, r.value, r.warning, r.critical) == (
+        Status.NO_DATA,
+        "age drift",
+        "drift.age",
+        None,
+        0.1,
+        0.3,
+    )
+    assert r.message == "drift.age: no data (no baseline given)"
+    assert (r.for_runs, r.runbook_url) == (2, "https://r.b/x")
+    (r,) = fcheck(rule, feature("income"))
+    assert (
+        r.status is Status.NO_DATA
+        and r.message == "drift.age: no data (feature 'age' is not in the baseline)"
+    )
+    (r,) = fcheck(frule("drift.age"), feature("income"))
+    assert (r.warning, r.critical) == (0.05, 0.25)  # the defaults it would have used
+
+
+def test_drift_at_its_limits_and_what_it_compares() -> None:
+    (r,) = fcheck(frule("drift.age", 0.4, 0.5), feature())  # upper bound 0.4 reaches 0.4
+    assert r.status is Status.WARNING and r.value == 0.3
+    assert (r.compared, r.compared_kind, r.compared_limit) == (0.4, "upper 95%", 0.4)
+    assert r.message == (
+        "drift.age: upper 95% 0.4 reaches the warning limit 0.4; drift.age 0.3 (95% bounds "
+        "0.2 to 0.4; adjusted p 1e-5): drifted"
+    )
+    (r,) = fcheck(frule("drift.age", 0.41, 0.5), feature())
+    assert r.status is Status.OK and r.message.endswith(": no drift")
+    (r,) = fcheck(frule("drift.age", 0.1, 0.2), feature())  # lower bound 0.2 reaches 0.2
+    assert r.status is Status.CRITICAL and (r.compared, r.compared_kind) == (0.2, "lower 95%")
+    (r,) = fcheck(frule("drift.age", 0.41, 0.21), feature())
+    assert r.status is Status.OK  # 0.4 < warning, 0.2 < critical
+    (r,) = fcheck(frule("drift.age", 0.1, 0.2), feature(p_value_adjusted=0.05))
+    assert r.status is Status.OK  # not significant at 0.05
+    (r,) = fcheck(frule("drift.age", 0.1, 0.2), feature(p_value_adjusted=0.049))
+    assert r.status is Status.CRITICAL
+    (r,) = fcheck(frule("drift.age", 0.1), feature(effect_size=None))
+    assert r.status is Status.NO_DATA and r.message == "drift.age: no data (no effect size)"
+    (r,) = fcheck(frule("drift.age", 0.1), feature(p_value_adjusted=None, effect_low=None, effect_high=None))
+    assert r.message == "drift.age 0.3 (95% bounds - to -; adjusted p -): no drift"
+    assert (r.compared, r.compared_kind) == (0.3, "estimate")
+
+
+def test_drift_without_limits_uses_the_options() -> None:
+    (r,) = fcheck(frule("drift.age"), feature(effect_low=0.1, effect_high=0.2))
+    assert (r.status, r.warning, r.critical) == (Status.WARNING, 0.05, 0.25)
+    (r,) = fcheck(
+        frule("drift.age"),
+        feature(effect_low=0.1, effect_high=0.2),
+        drift=DriftOptions(min_effect=0.21, critical_effect=0.5),
+    )
+    assert (r.status, r.warning, r.critical) == (Status.OK, 0.21, 0.5)
+    (r,) = fcheck(
+        frule("drift.age"), feature(effect_low=0.1, effect_high=0.2), drift=DriftOptions(critical_effect=0.1)
+    )
+    assert r.status is Status.CRITICAL
+
+
+def test_a_star_rule_covers_the_features_it_applies_to_each_by_name() -> None:
+    feats = (
+        feature("age"),
+        feature("country", kind="categorical", test="chi_square", effect_measure="tv"),
+        feature("prediction.class", kind="categorical", role="prediction"),
+        feature("prediction.value", role="prediction"),
+        feature("multivariate", role="multivariate"),
+    )
+    got = fcheck(frule("drift.*", 0.1, name="any"), *feats)
+    assert [(r.name, r.metric) for r in got] == [
+        ("any:drift.age", "drift.age"),
+        ("any:drift.country", "drift.country"),
+        ("any:drift.prediction.class", "drift.prediction.class"),
+        ("any:drift.prediction.value", "drift.prediction.value"),
+    ]
+    assert [r.name for r in fcheck(frule("drift.*", 0.1), *feats)][0] == "drift.age"
+    got = fcheck(frule("drift.prediction.*", 0.1), *feats)
+    assert [r.metric for r in got] == ["drift.prediction.class", "drift.prediction.value"]
+    assert [r.metric for r in fcheck(frule("mean_deviation.*", 0.1), *feats)] == [
+        "mean_deviation.age",
+        "mean_deviation.prediction.value",
+    ]
+    assert [r.metric for r in fcheck(frule("out_of_range.*", 0.1), *feats)] == [
+        "out_of_range.age",
+        "out_of_range.prediction.value",
+    ]
+    assert [r.metric for r in fcheck(frule("unseen.*", 0.1), *feats)] == [
+        "unseen.country",
+        "unseen.prediction.class",
+    ]
+    assert [r.metric for r in fcheck(frule("type_errors.*"), *feats)] == [
+        "type_errors.age",
+        "type_errors.country",
+    ]
+    (r,) = fcheck(frule("drift.multivariate"), *feats)
+    from mlmon.stats.joint import CRITICAL, WARNING
+
+    assert (r.metric, r.warning, r.critical) == ("drift.multivariate", WARNING, CRITICAL)
+    few = feature("hour", test="chi_square")
+    assert [r.metric for r in fcheck(frule("unseen.*", 0.1), few)] == ["unseen.hour"]
+
+
+def test_a_feature_that_vanished_or_had_too_few_values() -> None:
+    (r,) = fcheck(frule("drift.age", 0.1), feature(status="missing", n=0))
+    assert (r.status, r.value, r.critical_missing) == (Status.CRITICAL, 0.0, True)
+    assert r.message == "drift.age: feature age has no value in the log: it was not checked"
+    assert (r.compared, r.threshold, r.compared_limit) == (0.0, 1.0, 1.0)
+    (r,) = fcheck(frule("drift.age", 0.1), feature(status="insufficient_data", n=12))
+    assert r.status is Status.NO_DATA and r.message == "drift.age: no data (feature insufficient_data, n=12)"
+
+
+def test_type_errors_share_against_its_limit() -> None:
+    (r,) = fcheck(frule("type_errors.age"), feature(type_errors=0))
+    assert (r.status, r.value, r.warning) == (Status.OK, 0.0, 0.0)
+    (r,) = fcheck(frule("type_errors.age"), feature(type_errors=1, records=500))
+    assert (r.status, r.value) == (Status.WARNING, 1 / 500)
+    (r,) = fcheck(frule("type_errors.age", 0.01, 0.1), feature(type_errors=5, records=500))
+    assert r.status is Status.OK  # 0.01 is not above 0.01
+    (r,) = fcheck(frule("type_errors.age", 0.01), feature(type_errors=0, records=0))
+    assert r.status is Status.NO_DATA and r.message == "type_errors.age: no data (no records)"
+
+
+def test_unseen_values_against_the_limits_with_the_excess_shown() -> None:
+    cat = feature("country", kind="categorical", unseen_share=0.03)
+    (r,) = fcheck(frule("unseen.country", 0.03, 0.2), cat)
+    assert r.status is Status.OK  # 0.03 is not beyond 0.03
+    (r,) = fcheck(frule("unseen.country", 0.029, 0.2), cat)
+    assert r.status is Status.WARNING and r.value == 0.03
+    assert r.message == "unseen.country 0.03: warning" and (r.compared, r.compared_kind) == (0.03, "estimate")
+    (r,) = fcheck(frule("unseen.country", 0.01, 0.02), cat)
+    assert r.status is Status.CRITICAL and r.message == "unseen.country 0.03: critical"
+    (r,) = fcheck(frule("unseen.country"), cat)
+    assert (r.status, r.warning, r.critical) == (Status.WARNING, 0.01, 0.05)
+    expected = replace(cat, unseen_share=0.3, unseen_expected=0.1, unseen_expected_se=0.001, n=1000)
+    (r,) = fcheck(frule("unseen.country", 0.1, 0.5), expected)
+    assert r.status is Status.WARNING
+    assert (r.compared, r.compared_kind) == (pytest.approx(0.2), "excess over expected")
+    assert r.message.startswith(
+        "unseen.country: excess over expected 0.2 reaches the warning limit 0.1; "
+        "unseen.country 0.3 (excess over expected 0.2): warning"
+    )
+    (r,) = fcheck(frule("unseen.country", 0.1, 0.5), replace(cat, unseen_share=0.0))
+    assert r.message == "unseen.country 0: ok"
+
+
+def test_a_mean_rule_at_the_default_tolerance_and_at_its_own() -> None:
+    shifted = feature(mean_deviation=0.5, mean_p_value_adjusted=0.001, mean_shift=True)
+    (r,) = fcheck(frule("mean_deviation.age"), shifted)
+    assert (r.status, r.warning, r.critical, r.value) == (Status.CRITICAL, None, 0.2, 0.5)
+    assert r.message == "mean_deviation.age 0.5; adjusted p 0.001 that it is beyond 0.2: critical"
+    assert r.message.endswith(" that it is beyond 0.2: critical")
+    (r,) = fcheck(frule("mean_deviation.age"), replace(shifted, mean_p_value_adjusted=0.05))
+    assert r.status is Status.OK and r.message.endswith(": ok")
+    (r,) = fcheck(frule("mean_deviation.age"), replace(shifted, mean_deviation=0.2))
+    assert r.status is Status.OK  # at the tolerance, not beyond it
+    (r,) = fcheck(frule("mean_deviation.age"), replace(shifted, mean_deviation=None))
+    assert r.status is Status.NO_DATA and r.message == "mean_deviation.age: no data (no mean)"
+    # limits of its own: the mean tests redone at each
+    (r,) = fcheck(frule("mean_deviation.age", 0.3, 0.9), shifted)
+    assert r.status is Status.WARNING and " that it is beyond 0.3: warning" in r.message
+    (r,) = fcheck(frule("mean_deviation.age", 0.6, 0.9), shifted)
+    assert r.status is Status.OK and r.message.startswith("mean_deviation.age 0.5; adjusted p ")
+    assert r.message.endswith(" that it is beyond 0.6: ok")
+    (r,) = fcheck(frule("mean_deviation.age", 0.1, 0.3), shifted)
+    assert r.status is Status.CRITICAL and " that it is beyond 0.3: critical" in r.message
+
+
+def test_missing_share_against_the_rise_over_training() -> None:
+    f = feature(
+        missing=50,
+        records=500,
+        missing_share=0.1,
+        baseline_missing_share=0.02,
+        missing_p_value_adjusted=0.001,
+        missing_low=0.05,
+        missing_high=0.11,
+    )
+    (r,) = fcheck(frule("missing_share.age", 0.11, 0.5), f)
+    assert r.status is Status.WARNING and r.value == 0.1
+    assert (r.compared, r.compared_kind, r.compared_limit) == (0.11, "rise upper 95%", 0.11)
+    assert r.message == (
+        "missing_share.age: rise upper 95% 0.11 reaches the warning limit 0.11; "
+        "missing_share.age 0.1 vs training 0.02 (rise 95% bounds +0.05 to +0.11; "
+        "adjusted p 0.001; 50 of 500 records): warning"
+    )
+    (r,) = fcheck(frule("missing_share.age", 0.12, 0.5), f)
+    assert r.status is Status.OK
+    (r,) = fcheck(frule("missing_share.age", 0.01, 0.05), f)
+    assert r.status is Status.CRITICAL and (r.compared, r.compared_kind) == (0.05, "rise lower 95%")
+    (r,) = fcheck(frule("missing_share.age", 0.01, 0.05), replace(f, missing_p_value_adjusted=0.05))
+    assert r.status is Status.OK
+    (r,) = fcheck(frule("missing_share.age"), f)
+    assert (r.warning, r.critical) == (DriftOptions().missing_warning, DriftOptions().missing_critical)
+    bare = replace(
+        f, missing_p_value_adjusted=None, missing_low=None, missing_high=None, baseline_missing_share=None
+    )
+    (r,) = fcheck(frule("missing_share.age", 0.1), bare)
+    assert r.message == (
+        "missing_share.age 0.1 vs training - (rise 95% bounds - to -; adjusted p -; 50 of 500 records): ok"
+    )
+    (r,) = fcheck(frule("missing_share.age", 0.1), replace(f, missing_share=None))
+    assert r.status is Status.NO_DATA and r.message == "missing_share.age: no data (no records)"
+    gone = replace(f, status="missing", missing_share=1.0, missing=500)
+    (r,) = fcheck(frule("missing_share.age", 0.1, 0.5, name="m"), gone)
+    assert (r.status, r.value, r.name, r.warning, r.critical) == (Status.CRITICAL, 1.0, "m", 0.1, 0.5)
+    assert r.message == (
+        "missing_share.age 1: feature age has no value in the log (500 records), it was not "
+        "checked (missing.age)"
+    )
+    assert (r.compared, r.compared_limit) == (1.0, 0.5)
+
+
+def test_out_of_range_share_against_its_limits() -> None:
+    f = feature(
+        out_of_range=40,
+        out_of_range_share=0.08,
+        out_of_range_p_value_adjusted=0.001,
+        out_of_range_low=0.06,
+        out_of_range_high=0.1,
+    )
+    (r,) = fcheck(frule("out_of_range.age", 0.1, 0.5), f)
+    assert r.status is Status.WARNING and r.value == 0.08
+    assert (r.compared, r.compared_kind) == (0.1, "upper 95%")
+    assert r.message == (
+        "out_of_range.age: upper 95% 0.1 reaches the warning limit 0.1; "
+        "out_of_range.age 0.08 (95% bounds 0.06 to 0.1; adjusted p 0.001; 40 of 500 values): warning"
+    )
+    (r,) = fcheck(frule("out_of_range.age", 0.11, 0.5), f)
+    assert r.status is Status.OK
+    (r,) = fcheck(frule("out_of_range.age", 0.01, 0.06), f)
+    assert r.status is Status.CRITICAL and (r.compared, r.compared_kind) == (0.06, "lower 95%")
+    (r,) = fcheck(frule("out_of_range.age"), f)
+    assert (r.warning, r.critical, r.status) == (0.01, 0.10, Status.WARNING)
+    (r,) = fcheck(frule("out_of_range.age", 0.01), replace(f, out_of_range_p_value_adjusted=0.05))
+    assert r.status is Status.OK
+    bare = replace(f, out_of_range_p_value_adjusted=None, out_of_range_low=None, out_of_range_high=None)
+    (r,) = fcheck(frule("out_of_range.age", 0.01), bare)
+    assert r.message == "out_of_range.age 0.08 (95% bounds - to -; adjusted p -; 40 of 500 values): ok"
+    (r,) = fcheck(frule("out_of_range.age", 0.01), replace(f, n=29))
+    assert r.status is Status.NO_DATA and r.message == "out_of_range.age: no data (feature ok, n=29)"
+    (r,) = fcheck(frule("out_of_range.age", 0.01), replace(f, n=30))
+    assert r.status is Status.WARNING  # min_samples values are enough
+    (r,) = fcheck(
+        frule("out_of_range.country", 0.01),
+        replace(f, name="country", kind="categorical", out_of_range_share=None),
+    )
+    assert r.message == "out_of_range.country: no data (a categorical feature)"
+
+
+def test_feature_rules_carry_for_and_the_runbook() -> None:
+    (r,) = fcheck(frule("drift.age", 0.1, for_runs=4, runbook_url="https://r.b/d"), feature())
+    assert (r.for_runs, r.runbook_url) == (4, "https://r.b/d")
