@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mlmon.api.compare_report import CompareReport
     from mlmon.api.drift import DriftReport
     from mlmon.api.entry import compare, detect_drift, summarize, trend
+    from mlmon.api.reading import Reading
     from mlmon.api.summary import SummaryReport
     from mlmon.api.trend_report import TrendReport
     from mlmon.errors import (
@@ -42,6 +43,7 @@ _HOME = {
     "check": "mlmon.run.config_run",
     "CheckRun": "mlmon.run.check_run",
     "Baseline": "mlmon.api.baseline",
+    "Reading": "mlmon.api.reading",
     "SummaryReport": "mlmon.api.summary",
     "DriftReport": "mlmon.api.drift",
     "TrendReport": "mlmon.api.trend_report",
@@ -68,6 +70,7 @@ __all__ = [
     "NoInputError",
     "OptionError",
     "OutputError",
+    "Reading",
     "SummaryReport",
     "TrendReport",
     "__version__",

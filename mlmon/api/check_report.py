@@ -25,7 +25,7 @@ from mlmon.stats.drift import DriftAccumulator, DriftOptions, FeatureDrift
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
 
 if TYPE_CHECKING:
-    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.api.quality import LabelFollow, LabelOptions, QualityAccumulator
     from mlmon.stats.performance import QualityReport
 
 
@@ -81,6 +81,7 @@ def check(
     incremental: bool = False,
     views: bool = False,
     labels: LabelOptions | None = None,
+    label_follow: LabelFollow | None = None,
 ) -> CheckReport:
     """Every rule in one pass over the logs: the summary and the drift accumulators share the read.
 
@@ -90,6 +91,8 @@ def check(
     With a baseline, `missing_share.*` runs at its default limits unless a rule names it.
     `views` (for the HTML page) also fills windows (of the length `mlmon report` picks) and keeps
     each feature's distribution, in the same read.
+    `label_follow` (--state with labels): only the labels files' new lines are read, and the
+    predictions and labels earlier runs kept waiting join with this run's.
     """
 
     if baseline is not None:
@@ -101,7 +104,7 @@ def check(
     if labels is not None:
         from mlmon.api.quality import prepare, with_join
 
-        qacc = prepare(labels, options)
+        qacc = prepare(labels, options, label_follow)
         plan = with_join(plan, labels)
     win = (
         ReportWindows(None, timezone=plan.log_timezone, summary=summary, baseline=None, drift=None,

@@ -121,6 +121,7 @@ def quality_json(q: QualityReport) -> dict[str, Any]:
             "ambiguous": a.ambiguous, "unusable": a.unusable,
             "labels_without_prediction": a.labels_without_prediction,
         },
+        "waiting": None if a.waiting is None else dataclasses.asdict(a.waiting),
         "labels": {
             "rows": la.rows, "keys": la.keys, "duplicates": la.duplicates, "conflicting": la.conflicting,
             "without_key": la.without_key, "lines": q.labels_input.lines,

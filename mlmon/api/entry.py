@@ -1,6 +1,10 @@
 """The public entry points (`mlmon.summarize`, ...): a source and keyword options named as the
 command line's flags in, a result with to_dict / to_json / to_pandas out. The commands of the CLI
-call these, so a notebook and `mlmon COMMAND --format json` get the same document."""
+call these, so a notebook and `mlmon COMMAND --format json` get the same document.
+
+The reading options every log command shares (fields, record window, bad lines, limits, engine)
+are one `Reading` value (`reading=`); each of them is also taken as a keyword argument of its
+own name, on top of `reading`."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from mlmon.api import options as opt
 from mlmon.api.frames import renamed, sources
+from mlmon.api.reading import Reading, Span, span
 from mlmon.errors import OptionError
 
 if TYPE_CHECKING:
@@ -21,7 +26,6 @@ if TYPE_CHECKING:
     from mlmon.api.drift import DriftReport
     from mlmon.api.summary import SummaryReport
     from mlmon.api.trend_report import TrendReport
-    from mlmon.read.records import ReadPlan
 
 OnBytes = Callable[[int], None]
 Progress = Callable[[list[str]], AbstractContextManager[OnBytes | None]]
@@ -30,10 +34,6 @@ read (the CLI's progress line), or None."""
 
 Threshold = str | float | None
 """`WARN[:CRIT]` as the flag takes it (`"250:400"`, `":400"`), or one number."""
-Instant = str | float | dt.datetime | None
-"""ISO 8601, epoch seconds, `now`, `now-2h`, or a datetime (naive: in `log_timezone`)."""
-Span = str | dt.timedelta | None
-"""`60m`, `2h`, `1d`, or a timedelta."""
 
 
 @contextlib.contextmanager
@@ -50,25 +50,6 @@ def _text(value: Threshold) -> str | None:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _instant(value: Instant, option: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(float(value))
-    raise OptionError(f"{option}: give a time (ISO 8601 text, epoch seconds or a datetime), "
-                      f"not {type(value).__name__}")
-
-
-def _span(value: Span, option: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dt.timedelta):
-        return f"{value.total_seconds()!r}s"
-    raise OptionError(f"{option}: give a span (60m, 2h) or a timedelta, not {type(value).__name__}")
-
-
 def _range(value: str | Sequence[float] | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -77,70 +58,18 @@ def _range(value: str | Sequence[float] | None) -> str | None:
     return f"{value[0]!r},{value[1]!r}"
 
 
-def _values(success_value: Iterable[str] | str | None) -> frozenset[str]:
-    if isinstance(success_value, str):
-        success_value = [success_value]
-    return frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
+_LOCAL_ONLY = ("engine", "scheduler", "include")
+"""Reading options of `summarize` and `detect_drift` that `trend` and `compare` do not take."""
 
 
 def _now_ns(now: float | None) -> int:
     return time.time_ns() if now is None else round(now * 1e9)
 
 
-def _plan(
-    *,
-    by: str | None,
-    timestamp_field: str,
-    latency_field: str = "latency_ms",
-    status_field: str = "status",
-    success_field: str = "success",
-    success_value: Iterable[str] | str | None = None,
-    prediction_field: str = "prediction",
-    class_field: str = "prediction.class",
-    confidence_field: str = "prediction.confidence",
-    features_field: str | None = None,
-    record_marker: str | None,
-    log_timezone: str,
-) -> ReadPlan:
-    from mlmon.read.records import FieldMap, ReadPlan
-
-    fields = FieldMap(
-        timestamp=timestamp_field,
-        latency=latency_field,
-        status=status_field,
-        success=success_field,
-        prediction=prediction_field,
-        pred_class=class_field,
-        confidence=confidence_field,
-        **({"features": features_field} if features_field is not None else {}),
-    )
-    return ReadPlan(fields=fields, by=by, record_marker=record_marker, log_timezone=log_timezone,
-                    success_values=_values(success_value))
-
-
-def _picked(paths: list[str], include: Sequence[str] | None, on_note: Callable[[str], None] | None,
-            serving: tuple[str, ...] | None = None) -> list[str]:
-    from mlmon.api.inputs import pick
-
-    picked = pick(paths, include, serving=serving)
-    for note in picked.notes:
-        (on_note or _log_note)(note)
-    return picked.files
-
-
-def _log_note(message: str) -> None:
-    import logging
-
-    logging.getLogger("mlmon").info("%s", message)
-
-
 def summarize(
     source: Any,
     *,
     by: str | None = "model_version",
-    since: Instant = None,
-    until: Instant = None,
-    last: Span = None,
     low_confidence: float = 0.5,
     top_classes: int = 20,
     prediction_range: str | Sequence[float] | None = None,
@@ -153,45 +82,29 @@ def summarize(
     min_samples: int = 30,
     min_records: Threshold = None,
     max_age: Span = None,
-    timestamp_field: str = "timestamp",
-    latency_field: str = "latency_ms",
-    status_field: str = "status",
-    success_field: str = "success",
-    success_value: Iterable[str] | str | None = None,
-    prediction_field: str = "prediction",
-    class_field: str = "prediction.class",
-    confidence_field: str = "prediction.confidence",
-    record_marker: str | None = None,
-    log_timezone: str = "UTC",
-    max_bad_lines: str | float = "1%",
-    strict: bool = False,
-    max_line_bytes: int = 16 << 20,
-    max_decompressed_bytes: int | None = None,
-    max_decompression_ratio: float = 1000.0,
-    allow_large_window: bool = False,
     labels: str | list[str] | None = None,
     label_field: str = "label",
     join_field: str = "request_id",
     task: str = "auto",
     positive_class: str | None = None,
-    engine: str = "local",
-    scheduler: str | None = None,
-    include: Sequence[str] | None = None,
     now: float | None = None,
     on_note: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    reading: Reading | None = None,
+    **options: Any,
 ) -> SummaryReport:
     """Serving health and model behaviour of `source` (`mlmon summary`): counts, success rate with
     its interval, latency percentiles, class shares and confidence, per `by` group and overall;
     thresholds (`max_p99_ms="250:400"`) become alerts. With `labels` (files of ground truth joined
     on `join_field`), the realized quality too. `now` (epoch seconds) is the clock of `now-...`
-    times and `max_age`."""
+    times and `max_age`. `reading` and `options`: the reading options (`Reading`)."""
     from mlmon.api.summary import summarize as run
     from mlmon.rules.alerts import SummaryThresholds
     from mlmon.stats.summary import SummaryOptions
 
+    read = Reading.of(reading, options, "summarize")
     now_ns = _now_ns(now)
-    opt.check_tz(log_timezone)
+    opt.check_tz(read.log_timezone)
     thresholds = SummaryThresholds(
         max_p95_ms=opt.parse_threshold(_text(max_p95_ms), "--max-p95-ms"),
         max_p99_ms=opt.parse_threshold(_text(max_p99_ms), "--max-p99-ms"),
@@ -207,30 +120,23 @@ def summarize(
         raise OptionError("--min-samples must be at least 1")
     if max_out_of_range is not None and prediction_range is None:
         raise OptionError("--max-out-of-range needs --prediction-range LOW,HIGH")
-    plan = _plan(by=by or None, timestamp_field=timestamp_field, latency_field=latency_field,
-                 status_field=status_field, success_field=success_field, success_value=success_value,
-                 prediction_field=prediction_field, class_field=class_field,
-                 confidence_field=confidence_field,
-                 record_marker=record_marker, log_timezone=log_timezone)
-    serving = (latency_field, status_field, success_field, prediction_field, class_field, confidence_field)
+    plan = read.plan(by or None)
     with sources(source) as (paths, names):
-        paths = _picked(paths, include, on_note, serving)
+        paths = read.picked(paths, on_note, read.serving())
         with (progress or _no_progress)(paths) as on_bytes:
             rep = run(
                 paths,
                 plan=plan,
-                options=opt.read_options(max_line_bytes, max_decompressed_bytes, max_decompression_ratio,
-                                         allow_large_window, engine, scheduler),
-                selection=opt.selection(_instant(since, "--since"), _instant(until, "--until"),
-                                        _span(last, "--last"), log_timezone, now_ns=now_ns),
+                options=read.limits(),
+                selection=read.selection(now_ns=now_ns),
                 summary=SummaryOptions(
                     low_confidence=low_confidence,
                     prediction_range=opt.parse_range(_range(prediction_range)),
                     top_classes=top_classes,
                 ),
                 thresholds=thresholds,
-                gates=opt.gates(_text(min_records), _span(max_age, "--max-age"), now_ns),
-                budget=opt.budget(str(max_bad_lines), strict),
+                gates=opt.gates(_text(min_records), span(max_age, "--max-age"), now_ns),
+                budget=read.budget(),
                 on_bytes=on_bytes,
                 labels=opt.label_options(labels, label_field, join_field, task, positive_class),
             )
@@ -251,35 +157,23 @@ def detect_drift(
     critical_unseen_share: float = 0.05,
     window_rows: int | None = None,
     by: str | None = None,
-    since: Instant = None,
-    until: Instant = None,
-    last: Span = None,
     min_records: Threshold = None,
     max_age: Span = None,
-    timestamp_field: str = "timestamp",
-    features_field: str = "input.features",
-    record_marker: str | None = None,
-    log_timezone: str = "UTC",
-    max_bad_lines: str | float = "1%",
-    strict: bool = False,
-    max_line_bytes: int = 16 << 20,
-    max_decompressed_bytes: int | None = None,
-    max_decompression_ratio: float = 1000.0,
-    allow_large_window: bool = False,
-    engine: str = "local",
-    scheduler: str | None = None,
-    include: Sequence[str] | None = None,
     now: float | None = None,
     on_note: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    reading: Reading | None = None,
+    **options: Any,
 ) -> DriftReport:
     """Data drift of each feature of `source` against `baseline` (a Baseline or a baseline file) or
     `reference` (training data: a path or a DataFrame, profiled exactly), as `mlmon drift`: KS,
-    chi-square, the mean test and unseen categories, Benjamini-Hochberg across all tests."""
+    chi-square, the mean test and unseen categories, Benjamini-Hochberg across all tests.
+    `reading` and `options`: the reading options (`Reading`)."""
     from mlmon.api.baseline import as_baseline
     from mlmon.api.drift import detect_drift as run
     from mlmon.stats.drift import DriftOptions
 
+    read = Reading.of(reading, options, "detect_drift")
     now_ns = _now_ns(now)
     if (baseline is None) == (reference is None):
         raise OptionError("give exactly one of --baseline FILE or --reference TRAINING_DATA")
@@ -293,28 +187,26 @@ def detect_drift(
             "--critical-effect, --max-unseen-share and --critical-unseen-share must be in [0, 1], "
             "--mean-tolerance a finite number >= 0"
         )
-    opt.check_tz(log_timezone)
+    opt.check_tz(read.log_timezone)
     if reference is not None and isinstance(reference, str | os.PathLike):
         from mlmon.api.training import load_training
 
-        base = load_training(os.fspath(reference), exclude={timestamp_field}, max_edges=None,
-                             max_bytes=max_decompressed_bytes, max_ratio=max_decompression_ratio)
+        base = load_training(os.fspath(reference), exclude={read.timestamp_field}, max_edges=None,
+                             max_bytes=read.max_decompressed_bytes,
+                             max_ratio=read.max_decompression_ratio)
     else:
-        base = as_baseline(baseline, reference, timestamp_field=timestamp_field, grid=None)
-    plan = _plan(by=None, timestamp_field=timestamp_field, features_field=features_field,
-                 record_marker=record_marker, log_timezone=log_timezone)
+        base = as_baseline(baseline, reference, timestamp_field=read.timestamp_field, grid=None)
+    plan = read.plan(None)
     with sources(source) as (paths, names):
-        paths = _picked(paths, include, on_note)
+        paths = read.picked(paths, on_note)
         with (progress or _no_progress)(paths) as on_bytes:
             rep = run(
                 paths,
                 base,
                 plan=plan,
-                options=opt.read_options(max_line_bytes, max_decompressed_bytes, max_decompression_ratio,
-                                         allow_large_window, engine, scheduler),
-                selection=opt.selection(_instant(since, "--since"), _instant(until, "--until"),
-                                        _span(last, "--last"), log_timezone, window_rows, now_ns=now_ns),
-                gates=opt.gates(_text(min_records), _span(max_age, "--max-age"), now_ns),
+                options=read.limits(),
+                selection=read.selection(window_rows, now_ns=now_ns),
+                gates=opt.gates(_text(min_records), span(max_age, "--max-age"), now_ns),
                 drift=DriftOptions(
                     p_threshold=p_threshold,
                     min_effect=min_effect,
@@ -324,7 +216,7 @@ def detect_drift(
                     max_unseen_share=max_unseen_share,
                     critical_unseen_share=critical_unseen_share,
                 ),
-                budget=opt.budget(str(max_bad_lines), strict),
+                budget=read.budget(),
                 on_bytes=on_bytes,
                 by=by or None,
             )
@@ -336,9 +228,6 @@ def trend(
     *,
     every: str | dt.timedelta | int = "1h",
     by: str | None = None,
-    since: Instant = None,
-    until: Instant = None,
-    last: Span = None,
     min_window_records: int = 30,
     smooth: int | None = None,
     approx: bool = False,
@@ -358,34 +247,20 @@ def trend(
     for_windows: int = 1,
     evidence: bool = True,
     include_partial: bool = False,
-    timestamp_field: str = "timestamp",
-    latency_field: str = "latency_ms",
-    status_field: str = "status",
-    success_field: str = "success",
-    success_value: Iterable[str] | str | None = None,
-    prediction_field: str = "prediction",
-    class_field: str = "prediction.class",
-    confidence_field: str = "prediction.confidence",
-    features_field: str = "input.features",
-    record_marker: str | None = None,
-    log_timezone: str = "UTC",
-    max_bad_lines: str | float = "1%",
-    strict: bool = False,
-    max_line_bytes: int = 16 << 20,
-    max_decompressed_bytes: int | None = None,
-    max_decompression_ratio: float = 1000.0,
-    allow_large_window: bool = False,
     labels: str | list[str] | None = None,
     label_field: str = "label",
     join_field: str = "request_id",
     task: str = "auto",
     positive_class: str | None = None,
     progress: Progress | None = None,
+    reading: Reading | None = None,
+    **options: Any,
 ) -> TrendReport:
     """`source` window by window (`mlmon trend`): `every` a clock span (`"1h"`, a timedelta) or a
     number of records; per window the summary (and, with a baseline, the drift), and the alerts
     that fire now (crossed in each of the last `for_windows` windows); with `labels`, the realized
-    quality window by window."""
+    quality window by window. `reading` and `options`: the reading options (`Reading`) but
+    `engine`, `scheduler` and `include`."""
     from mlmon.api.baseline import as_baseline
     from mlmon.api.trend_report import trend as run
     from mlmon.rules.alerts import SummaryThresholds
@@ -394,8 +269,9 @@ def trend(
     from mlmon.stats.summary import SummaryOptions
     from mlmon.stats.windows import WindowOptions
 
+    read = Reading.of(reading, options, "trend", without=_LOCAL_ONLY)
     whole = isinstance(every, int) and not isinstance(every, bool)
-    every_text = str(every) if whole else _span(every, "--every")  # type: ignore[arg-type]
+    every_text = str(every) if whole else span(every, "--every")  # type: ignore[arg-type]
     every_ns, every_records = opt.parse_every(str(every_text))
     if for_windows < 1:
         raise OptionError("--for must be at least 1 window")
@@ -405,25 +281,19 @@ def trend(
         raise OptionError("--smooth must be at least 1 window")
     if baseline is not None and reference is not None:
         raise OptionError("give at most one of --baseline FILE or --reference TRAINING_DATA")
-    opt.check_tz(log_timezone)
+    opt.check_tz(read.log_timezone)
     # training data on the grid a saved baseline has: a window's drift state is then ~16 KB a feature
-    base = as_baseline(baseline, reference, timestamp_field=timestamp_field, grid=GRID_EDGES)
-    plan = _plan(by=None, timestamp_field=timestamp_field, latency_field=latency_field,
-                 status_field=status_field, success_field=success_field, success_value=success_value,
-                 prediction_field=prediction_field, class_field=class_field,
-                 confidence_field=confidence_field,
-                 features_field=features_field, record_marker=record_marker, log_timezone=log_timezone)
-    windows = WindowOptions(every_ns=every_ns, every_records=every_records, timezone=log_timezone,
+    base = as_baseline(baseline, reference, timestamp_field=read.timestamp_field, grid=GRID_EDGES)
+    plan = read.plan(None)
+    windows = WindowOptions(every_ns=every_ns, every_records=every_records, timezone=read.log_timezone,
                             min_records=min_window_records, approx=approx, smooth=smooth)
     with sources(source) as (paths, names), (progress or _no_progress)(paths) as on_bytes:
         rep = run(
             paths,
             windows=windows,
             plan=plan,
-            options=opt.read_options(max_line_bytes, max_decompressed_bytes, max_decompression_ratio,
-                                     allow_large_window),
-            selection=opt.selection(_instant(since, "--since"), _instant(until, "--until"),
-                                    _span(last, "--last"), log_timezone),
+            options=read.limits(engine=False),
+            selection=read.selection(),
             summary=SummaryOptions(low_confidence=low_confidence,
                                    prediction_range=opt.parse_range(_range(prediction_range))),
             thresholds=SummaryThresholds(
@@ -440,7 +310,7 @@ def trend(
             for_windows=for_windows,
             evidence=evidence,
             include_partial=include_partial,
-            budget=opt.budget(str(max_bad_lines), strict),
+            budget=read.budget(),
             on_bytes=on_bytes,
             by=by or None,
             labels=opt.label_options(labels, label_field, join_field, task, positive_class),
@@ -459,40 +329,25 @@ def compare(
     baseline: Any = None,
     reference: Any = None,
     approx: bool = False,
-    since: Instant = None,
-    until: Instant = None,
-    last: Span = None,
-    timestamp_field: str = "timestamp",
-    latency_field: str = "latency_ms",
-    status_field: str = "status",
-    success_field: str = "success",
-    success_value: Iterable[str] | str | None = None,
-    prediction_field: str = "prediction",
-    class_field: str = "prediction.class",
-    confidence_field: str = "prediction.confidence",
-    features_field: str = "input.features",
-    record_marker: str | None = None,
-    log_timezone: str = "UTC",
-    max_bad_lines: str | float = "1%",
-    strict: bool = False,
-    max_line_bytes: int = 16 << 20,
-    max_decompressed_bytes: int | None = None,
-    max_decompression_ratio: float = 1000.0,
-    allow_large_window: bool = False,
     labels: str | list[str] | None = None,
     label_field: str = "label",
     join_field: str = "request_id",
     task: str = "auto",
     positive_class: str | None = None,
     progress: Progress | None = None,
+    reading: Reading | None = None,
+    **options: Any,
 ) -> CompareReport:
     """Each version (`by`) of `source` against the `control` version on the same span (`mlmon
     compare`): success rate, latency, classes, confidence, and with a baseline each feature of
-    the traffic; `tolerance` (`{"success_rate": 0.005}`) is the difference that still passes."""
+    the traffic; `tolerance` (`{"success_rate": 0.005}`) is the difference that still passes.
+    `reading` and `options`: the reading options (`Reading`) but `engine`, `scheduler` and
+    `include`."""
     from mlmon.api.baseline import as_baseline
     from mlmon.api.compare_report import compare as run
     from mlmon.stats.compare import CompareOptions
 
+    read = Reading.of(reading, options, "compare", without=_LOCAL_ONLY)
     if isinstance(tolerance, dict):
         tolerance = [f"{k}={v!r}" for k, v in tolerance.items()]
     tolerances = opt.parse_tolerances(list(tolerance) if tolerance else None)
@@ -504,27 +359,21 @@ def compare(
         raise OptionError("--by must name the field that holds the version")
     if baseline is not None and reference is not None:
         raise OptionError("give at most one of --baseline FILE or --reference TRAINING_DATA")
-    opt.check_tz(log_timezone)
-    base = as_baseline(baseline, reference, timestamp_field=timestamp_field, grid=None)
-    plan = _plan(by=by, timestamp_field=timestamp_field, latency_field=latency_field,
-                 status_field=status_field, success_field=success_field, success_value=success_value,
-                 prediction_field=prediction_field, class_field=class_field,
-                 confidence_field=confidence_field,
-                 features_field=features_field, record_marker=record_marker, log_timezone=log_timezone)
+    opt.check_tz(read.log_timezone)
+    base = as_baseline(baseline, reference, timestamp_field=read.timestamp_field, grid=None)
+    plan = read.plan(by)
     with sources(source) as (paths, names), (progress or _no_progress)([]) as on_bytes:
         rep = run(
             paths,
             control=control,
             by=by,
             plan=plan,
-            options=opt.read_options(max_line_bytes, max_decompressed_bytes, max_decompression_ratio,
-                                     allow_large_window),
-            selection=opt.selection(_instant(since, "--since"), _instant(until, "--until"),
-                                    _span(last, "--last"), log_timezone),
+            options=read.limits(engine=False),
+            selection=read.selection(),
             compare_options=CompareOptions(alpha=alpha, min_records=min_group_records, tolerance=tolerances,
                                            approx=approx),
             baseline=base,
-            budget=opt.budget(str(max_bad_lines), strict),
+            budget=read.budget(),
             on_bytes=on_bytes,
             labels=opt.label_options(labels, label_field, join_field, task, positive_class),
         )

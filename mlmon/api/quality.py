@@ -13,7 +13,8 @@ from mlmon.api.selection import Selection, _read
 from mlmon.errors import DataError, OptionError
 from mlmon.read.reader import InputReport, ReadOptions
 from mlmon.read.records import PRED_CLASS, PRED_VALUE, FieldMap, ReadPlan
-from mlmon.stats.labels import JoinAccounting, JoinAccumulator, Joined, LabelIndex
+from mlmon.read.sources import Source
+from mlmon.stats.labels import Carry, JoinAccounting, JoinAccumulator, Joined, LabelIndex, WaitLimits
 from mlmon.stats.performance import GroupPerformance, Performance, QualityReport, Task, performance
 
 _NOWHERE = "\x00"
@@ -52,13 +53,21 @@ def labels_plan(opts: LabelOptions, log_timezone: str = "UTC") -> ReadPlan:
     return ReadPlan(fields=fields, by=opts.join_field, summary=True, log_timezone=log_timezone)
 
 
-def read_labels(opts: LabelOptions, options: ReadOptions | None = None) -> tuple[LabelIndex, InputReport]:
+def read_labels(
+    opts: LabelOptions, options: ReadOptions | None = None, *, sources: list[Source] | None = None,
+    carry: Carry | None = None,
+) -> tuple[LabelIndex, InputReport]:
     """Every labels row into an index by key. A labels file where no row has the label field is a
-    data error naming the field."""
+    data error naming the field. `sources` (--state): the new lines of the followed labels files
+    (none new is no error), read after the labels `carry` kept from earlier runs."""
     index = LabelIndex()
+    if carry is not None:
+        index.carry(carry.labels)
+    if sources is not None and not sources:
+        return index, InputReport((), 0, 0, {}, 0, ())
     try:
-        got = _read(list(opts.paths), labels_plan(opts), (PRED_CLASS, PRED_VALUE), options or ReadOptions(),
-                    Selection(), index.update, None)
+        got = _read(sources if sources is not None else list(opts.paths), labels_plan(opts),
+                    (PRED_CLASS, PRED_VALUE), options or ReadOptions(), Selection(), index.update, None)
     except DataError as exc:  # a CSV or Parquet table without the label column
         text = str(exc)
         if " has no serving fields " not in text:
@@ -68,7 +77,7 @@ def read_labels(opts: LabelOptions, options: ReadOptions | None = None) -> tuple
                         "holds the true label") from None
     rep = got.report
     acc = index.accounting()
-    if acc.rows == 0:
+    if acc.rows == 0 and (sources is None or rep.lines > rep.reasons.get("blank", 0)):
         from mlmon.read.fields import absent_message
 
         if rep.records == 0:
@@ -87,11 +96,13 @@ def with_join(plan: ReadPlan, opts: LabelOptions) -> ReadPlan:
 class QualityAccumulator:
     """The join's prediction side, fed the same chunks as the command's other accumulators."""
 
-    def __init__(self, opts: LabelOptions, index: LabelIndex, labels_input: InputReport) -> None:
+    def __init__(self, opts: LabelOptions, index: LabelIndex, labels_input: InputReport, *,
+                 carry: Carry | None = None, now: float = 0.0, limits: WaitLimits | None = None) -> None:
         self.opts = opts
         self.labels_input = labels_input
-        self.join = JoinAccumulator(index)
-        self._saw_class = False
+        self.join = JoinAccumulator(index, carry=carry, now=now, limits=limits)
+        # a run that reads no new prediction still knows the task from those earlier runs kept
+        self._saw_class = carry is not None and any(p.pred_class is not None for p in carry.predictions)
 
     def update(self, chunk: pa.Table) -> None:
         if not self._saw_class and PRED_CLASS in chunk.column_names and chunk.column(PRED_CLASS).null_count \
@@ -121,7 +132,7 @@ class QualityAccumulator:
                     groups.append(GroupPerformance(g, performance(take(joined, idx), task,
                                                                   positive=overall.positive)))
         return QualityReport(self.labels_input, acc, task, overall, tuple(groups), tuple(reference),
-                             self.opts.join_field, self.opts.label_field)
+                             self.opts.join_field, self.opts.label_field, self.join.carried)
 
 
 def take(j: Joined, idx: np.ndarray) -> Joined:
@@ -133,12 +144,27 @@ def take(j: Joined, idx: np.ndarray) -> Joined:
     )
 
 
-def prepare(opts: LabelOptions | None, options: ReadOptions | None) -> QualityAccumulator | None:
+@dataclass(frozen=True)
+class LabelFollow:
+    """--state: the labels files' new lines (planned by the follow machinery), what earlier runs
+    kept waiting, the run's time and the limits on what is kept."""
+
+    sources: tuple[Source, ...]
+    carry: Carry
+    now: float
+    limits: WaitLimits = WaitLimits()
+
+
+def prepare(opts: LabelOptions | None, options: ReadOptions | None,
+            follow: LabelFollow | None = None) -> QualityAccumulator | None:
     """Read the labels (before the log) and make the accumulator; None without --labels."""
     if opts is None:
         return None
-    index, rep = read_labels(opts, options)
-    return QualityAccumulator(opts, index, rep)
+    if follow is None:
+        index, rep = read_labels(opts, options)
+        return QualityAccumulator(opts, index, rep)
+    index, rep = read_labels(opts, options, sources=list(follow.sources), carry=follow.carry)
+    return QualityAccumulator(opts, index, rep, carry=follow.carry, now=follow.now, limits=follow.limits)
 
 
 def by_window(

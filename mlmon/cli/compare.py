@@ -43,6 +43,7 @@ from mlmon.cli.options import (
     TimestampField,
     Until,
     Width,
+    reading,
 )
 from mlmon.cli.runtime import diagnostics, emit, exit_for, fail, handled, note, progress
 from mlmon.errors import ExitCode
@@ -136,6 +137,7 @@ def compare(
       mlmon compare sample_logs/predictions.jsonl \\
           --control v1.0 --tolerance success_rate=0.005
     """
+    read = reading(locals())  # first: the parameters alone
     with handled():
         from mlmon.api.entry import compare as run_compare
         from mlmon.report.compare import compare_json, compare_table
@@ -146,15 +148,9 @@ def compare(
             min_records = min_records_alias
         rep = run_compare(
             logs, control=control, by=by, tolerance=tolerance, alpha=alpha, min_group_records=min_records,
-            baseline=baseline_path, reference=reference, approx=approx, since=since, until=until, last=last,
-            timestamp_field=timestamp_field, latency_field=latency_field, status_field=status_field,
-            success_field=success_field, success_value=success_value, prediction_field=prediction_field,
-            class_field=class_field, confidence_field=confidence_field, features_field=features_field,
-            record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
-            strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
-            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
+            baseline=baseline_path, reference=reference, approx=approx,
             labels=labels, label_field=label_field, join_field=join_field, task=task.value,
-            positive_class=positive_class, progress=progress,
+            positive_class=positive_class, progress=progress, reading=read,
         )
         diagnostics(rep.input)
         emit(compare_json(rep) if fmt is Fmt.JSON else compare_table(rep, quiet=quiet), fmt, width=width)

@@ -36,6 +36,7 @@ from mlmon.cli.options import (
     TimestampField,
     Until,
     Width,
+    reading,
 )
 from mlmon.cli.runtime import diagnostics, emit, exit_for, handled, note, note_absent_by, progress
 
@@ -132,6 +133,7 @@ def drift(
       mlmon drift sample_logs/predictions.jsonl \\
           --baseline baseline.json --format json
     """
+    read = reading(locals())  # first: the parameters alone
     now = time.time_ns()
     with handled():
         from mlmon.api.entry import detect_drift
@@ -141,13 +143,8 @@ def drift(
             logs, baseline_path, reference=reference, p_threshold=p_threshold, min_effect=min_effect,
             mean_tolerance=mean_tolerance, min_samples=min_samples, critical_effect=critical_effect,
             max_unseen_share=max_unseen_share, critical_unseen_share=critical_unseen_share,
-            window_rows=window_rows, by=by, since=since, until=until, last=last, min_records=min_records,
-            max_age=max_age, timestamp_field=timestamp_field, features_field=features_field,
-            record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
-            strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
-            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
-            engine=engine, scheduler=scheduler,
-            include=include, now=now / 1e9, on_note=note, progress=progress,
+            window_rows=window_rows, by=by, min_records=min_records, max_age=max_age,
+            now=now / 1e9, on_note=note, progress=progress, reading=read,
         )
         diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -209,6 +210,14 @@ Scheduler = Annotated[
         ),
     ),
 ]
+
+
+def reading(params: Mapping[str, Any]) -> Any:
+    """The reading options among a command's parameters (its `locals()`: fields, record window,
+    bad lines, limits, engine, --include) as one mlmon.api.reading.Reading, for the library."""
+    from mlmon.api.reading import FIELDS, Reading
+
+    return Reading(**{name: value for name, value in params.items() if name in FIELDS})
 
 
 def read_options_given(max_line_bytes: int, max_decompressed_bytes: int | None) -> Any:

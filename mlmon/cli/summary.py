@@ -48,6 +48,7 @@ from mlmon.cli.options import (
     TimestampField,
     Until,
     Width,
+    reading,
 )
 from mlmon.cli.runtime import diagnostics, emit, exit_for, handled, note, note_absent_by, progress
 
@@ -175,26 +176,20 @@ def summary(
       mlmon summary sample_logs/predictions_ids.jsonl \\
           --labels sample_logs/labels.csv
     """
+    read = reading(locals())  # first: the parameters alone
     now = time.time_ns()
     with handled():
         from mlmon.api.entry import summarize
         from mlmon.report.render import summary_json, summary_table
 
         rep = summarize(
-            logs, by=by, since=since, until=until, last=last, low_confidence=low_confidence,
-            top_classes=top_classes, prediction_range=prediction_range, max_p95_ms=max_p95_ms,
-            max_p99_ms=max_p99_ms, min_success_rate=min_success_rate, max_error_rate=max_error_rate,
+            logs, by=by, low_confidence=low_confidence, top_classes=top_classes,
+            prediction_range=prediction_range, max_p95_ms=max_p95_ms, max_p99_ms=max_p99_ms,
+            min_success_rate=min_success_rate, max_error_rate=max_error_rate,
             max_low_confidence_share=max_low_confidence_share, max_out_of_range=max_out_of_range,
             min_samples=min_samples, min_records=min_records, max_age=max_age,
-            timestamp_field=timestamp_field, latency_field=latency_field, status_field=status_field,
-            success_field=success_field, success_value=success_value, prediction_field=prediction_field,
-            class_field=class_field, confidence_field=confidence_field, record_marker=record_marker,
-            log_timezone=log_timezone, max_bad_lines=max_bad_lines, strict=strict,
-            max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
-            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
-            engine=engine, scheduler=scheduler,
             labels=labels, label_field=label_field, join_field=join_field, task=task.value,
-            positive_class=positive_class, include=include, now=now / 1e9, on_note=note, progress=progress,
+            positive_class=positive_class, now=now / 1e9, on_note=note, progress=progress, reading=read,
         )
         diagnostics(rep.input)
         note_absent_by(rep.by, rep.result.groups, rep.records, rep.input.fields_seen)

@@ -44,6 +44,7 @@ from mlmon.cli.options import (
     TimestampField,
     Until,
     Width,
+    reading,
 )
 from mlmon.cli.runtime import diagnostics, emit, exit_for, fail, handled, note, note_absent_by, progress
 from mlmon.errors import ExitCode
@@ -211,6 +212,7 @@ def trend(
       mlmon trend sample_logs/predictions_ids.jsonl --every 1h \\
           --labels sample_logs/labels.csv
     """
+    read = reading(locals())  # first: the parameters alone
     with handled():
         from mlmon.api.entry import trend
         from mlmon.report.trend import trend_json, trend_table
@@ -220,21 +222,15 @@ def trend(
                   "records in summary, drift and check)")
             min_records = min_records_alias
         rep = trend(
-            logs, every=every, by=by, since=since, until=until, last=last, min_window_records=min_records,
-            smooth=smooth, approx=approx, baseline=baseline_path, reference=reference,
-            p_threshold=p_threshold, min_effect=min_effect, critical_effect=critical_effect,
-            low_confidence=low_confidence, prediction_range=prediction_range, max_p95_ms=max_p95_ms,
-            max_p99_ms=max_p99_ms, min_success_rate=min_success_rate, max_error_rate=max_error_rate,
+            logs, every=every, by=by, min_window_records=min_records, smooth=smooth, approx=approx,
+            baseline=baseline_path, reference=reference, p_threshold=p_threshold, min_effect=min_effect,
+            critical_effect=critical_effect, low_confidence=low_confidence,
+            prediction_range=prediction_range, max_p95_ms=max_p95_ms, max_p99_ms=max_p99_ms,
+            min_success_rate=min_success_rate, max_error_rate=max_error_rate,
             max_low_confidence_share=max_low_confidence_share, max_out_of_range=max_out_of_range,
             for_windows=for_windows, evidence=evidence, include_partial=include_partial,
-            timestamp_field=timestamp_field, latency_field=latency_field, status_field=status_field,
-            success_field=success_field, success_value=success_value, prediction_field=prediction_field,
-            class_field=class_field, confidence_field=confidence_field, features_field=features_field,
-            record_marker=record_marker, log_timezone=log_timezone, max_bad_lines=max_bad_lines,
-            strict=strict, max_line_bytes=max_line_bytes, max_decompressed_bytes=max_decompressed_bytes,
-            max_decompression_ratio=max_decompression_ratio, allow_large_window=allow_large_window,
             labels=labels, label_field=label_field, join_field=join_field, task=task.value,
-            positive_class=positive_class, progress=progress,
+            positive_class=positive_class, progress=progress, reading=read,
         )
         diagnostics(rep.input)
         note_absent_by(rep.by, rep.groups, rep.records, rep.input.fields_seen)

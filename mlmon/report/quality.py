@@ -57,6 +57,13 @@ def accounting_line(q: QualityReport) -> str:
         if n:
             parts.append(f"{n:,} {what}")
     parts.append(f"{a.labels_without_prediction:,} labels without a prediction")
+    w = a.waiting
+    if w is not None:
+        parts.append(f"{w.from_earlier:,} of the labelled read by earlier runs; waiting for the next runs: "
+                     f"{w.predictions:,} predictions, {w.labels:,} labels")
+        if w.expired_predictions or w.expired_labels:
+            parts.append(f"dropped past the wait limits: {w.expired_predictions:,} predictions, "
+                         f"{w.expired_labels:,} labels")
     if la.duplicates:
         parts.append(f"{la.duplicates:,} repeated label rows (used once)")
     if la.without_key:

@@ -14,15 +14,18 @@ import dataclasses
 import errno
 import fcntl
 import json
+import math
 import os
 import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlmon.errors import DataError, ExitCode, MlmonError, OutputError
 from mlmon.read.follow import FileState
 from mlmon.rules.check import RuleResult, Status
+from mlmon.stats.labels import Carry, PendingLabel, PendingPrediction
 
 VERSION = 1
 MAX_PENDING = 100
@@ -67,6 +70,9 @@ class State:
     given, never the URL: it may hold a token): sent again, before the new ones, next run."""
     seen: dict[str, float] = field(default_factory=dict)
     """When each group (`group|VERSION`, `missing|`) last had a record (for --state-retention)."""
+    waiting: Carry = field(default_factory=Carry)
+    """With labels: predictions awaiting their label, labels awaiting their prediction, and the
+    labels files read so far."""
 
 
 _FILE = {
@@ -113,6 +119,16 @@ _EVENT = {
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
+_LABELS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "files": {"type": "array", "items": _FILE},
+        "predictions": {"type": "array"},
+        "labels": {"type": "array"},
+        "tables": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+    },
+}
 SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -129,6 +145,7 @@ SCHEMA = {
             "additionalProperties": {"type": "array", "items": _EVENT, "maxItems": MAX_PENDING},
         },
         "seen": {"type": "object", "additionalProperties": {"type": "number"}},
+        "labels": _LABELS,
     },
 }
 
@@ -182,11 +199,51 @@ def load(path: str) -> State:
         last_run=doc.get("last_run"),
         pending={k: tuple(Event(**e) for e in v) for k, v in doc.get("pending", {}).items()},
         seen=dict(doc.get("seen", {})),
+        waiting=_waiting(doc.get("labels", {}), path),
     )
 
 
+def _waiting(doc: dict[str, Any], path: str) -> Carry:
+    """The state's `labels` section as the join's carry. Its files are checked by the schema; the
+    waiting rows here, each against its shape (faster than the schema on 100,000 of them):
+    predictions `[key, time ns or null, group, class, confidence, value, when first read]`, labels
+    `[key, label, when first read]`."""
+    preds: list[PendingPrediction] = []
+    labels: list[PendingLabel] = []
+    try:
+        for row in doc.get("predictions", []):
+            k, ts, g, c, conf, v, at = row
+            if not (isinstance(k, str) and _opt(ts, int) and _opt(g, str) and _opt(c, str)
+                    and _num(conf, True) and _num(v, True) and _num(at, False)):
+                raise ValueError(row)
+            preds.append(PendingPrediction(k, ts, g, c, conf, v, at))
+        for row in doc.get("labels", []):
+            k, lab, at = row
+            if not (isinstance(k, str) and (isinstance(lab, str) or _num(lab, False)) and _num(at, False)):
+                raise ValueError(row)
+            labels.append(PendingLabel(k, lab if isinstance(lab, str) else float(lab), at))
+    except (ValueError, TypeError) as exc:
+        where = exc.args[0] if isinstance(exc, ValueError) and exc.args else "a row of the wrong length"
+        raise StateError(
+            f"state file {path} is damaged or not an mlmon state file (labels: {str(where)[:80]} is not a "
+            "waiting prediction or label); move it away to start afresh"
+        ) from None
+    return Carry(tuple(preds), tuple(labels), tuple(FileState(**f) for f in doc.get("files", [])),
+                 tuple(doc.get("tables", [])))
+
+
+def _opt(v: object, kind: type) -> bool:
+    return v is None or (isinstance(v, kind) and not isinstance(v, bool))
+
+
+def _num(v: object, null: bool) -> bool:
+    if v is None:
+        return null
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def dumps(state: State) -> str:
-    doc = {
+    doc: dict[str, Any] = {
         "version": VERSION,
         "last_run": state.last_run,
         "files": [dataclasses.asdict(f) for f in state.files],
@@ -196,6 +253,15 @@ def dumps(state: State) -> str:
         "pending": {k: [dataclasses.asdict(e) for e in v] for k, v in state.pending.items() if v},
         "seen": state.seen,
     }
+    w = state.waiting
+    if w.files or w.predictions or w.labels or w.tables:
+        doc["labels"] = {
+            "files": [dataclasses.asdict(f) for f in w.files],
+            "predictions": [[p.key, p.time_ns, p.group, p.pred_class, p.confidence, p.value, p.read_at]
+                            for p in w.predictions],
+            "labels": [[p.key, p.label, p.read_at] for p in w.labels],
+            "tables": list(w.tables),
+        }
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 

@@ -113,6 +113,7 @@ def check_run(
         totals, seen, dropped = forget(totals, seen, now=now, retention=retention)
         outcomes, pending = notify_all(deliveries, rep, events, labels, firing=firing, pending=prev.pending)
         outcomes += push_metrics(deliveries, rep, success=run_success(rep), totals=totals)
+        waiting = prev.waiting if rep.quality is None or rep.quality.carry is None else rep.quality.carry
         new = State(
             files=files,
             alerts=firing,
@@ -121,6 +122,7 @@ def check_run(
             last_run=now,
             pending=pending,
             seen=seen,
+            waiting=waiting,
         )
         identity = tuple(sorted(deliveries.labels.items()))
         run = CheckRun(rep, tuple(outcomes), totals, dropped, identity=identity)

@@ -3,6 +3,7 @@ deliver, write the outputs (the caller's), and commit the state last; `mlmon.che
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
@@ -12,7 +13,14 @@ from typing import Any
 from mlmon.api import options as opt
 from mlmon.run.check_run import RETENTION, CheckRun, check_run
 from mlmon.run.deliver import Deliveries
-from mlmon.run.plan import evaluate, follow_plan, log_paths, with_follow_notes
+from mlmon.run.plan import (
+    evaluate,
+    follow_plan,
+    label_follow_plan,
+    log_paths,
+    with_follow_notes,
+    with_label_files,
+)
 
 
 def run_config(
@@ -41,10 +49,19 @@ def run_config(
             rep, _ = evaluate(cfg, logs, baseline, by, since, until, last, views=views, progress=progress,
                               read_options=read_options)
             return rep, ()
-        with follow_plan(cfg, logs, prev) as planned:
+        from mlmon.api.quality import LabelFollow
+        from mlmon.stats.labels import WaitLimits
+
+        with follow_plan(cfg, logs, prev) as planned, contextlib.ExitStack() as stack:
+            lplan = label_follow_plan(cfg, prev)
+            follow = None
+            if lplan is not None:
+                stack.enter_context(lplan)
+                follow = LabelFollow(tuple(lplan.sources), prev.waiting, float(now or 0.0),
+                                     WaitLimits(max_age=retention))
             rep, _ = evaluate(cfg, logs, baseline, by, since, until, last, inputs=planned.sources, now=now,
-                              views=views, progress=progress, read_options=read_options)
-        rep = with_follow_notes(rep, planned, on_note)
+                              views=views, progress=progress, read_options=read_options, label_follow=follow)
+        rep = with_label_files(with_follow_notes(rep, planned, on_note, lplan), lplan)
         return rep, tuple(planned.files(rep.input.files))
 
     run = check_run(read, state=state, deliveries=deliveries or Deliveries(),

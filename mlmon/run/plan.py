@@ -120,13 +120,40 @@ def follow_plan(cfg: Any, logs: list[str] | None, prev: Any) -> Any:
     return plan(log_paths(cfg, logs), prev.files, rotated=rotated_paths(cfg), since=prev.last_run)
 
 
-def with_follow_notes(rep: Any, planned: Any, on_note: Callable[[str], None] | None = None) -> Any:
+def label_follow_plan(cfg: Any, prev: Any) -> Any:
+    """The reads of the labels files in a --state run (an open FollowPlan, or None without labels)."""
+    from mlmon.run.label_files import label_plan
+
+    opts = check_labels(dict(cfg.settings))
+    if opts is None:
+        return None
+    return label_plan(list(opts.paths), prev.waiting.files, prev.waiting.tables, since=prev.last_run)
+
+
+def with_label_files(rep: Any, planned: Any) -> Any:
+    """The report of a --state run with the labels files to remember in its state (the carry)."""
+    import dataclasses
+
+    q = rep.quality
+    if planned is None or q is None or q.carry is None:
+        return rep
+    files = tuple(planned.files(q.labels_input.files))
+    carry = dataclasses.replace(q.carry, files=files, tables=planned.digests)
+    return dataclasses.replace(rep, quality=dataclasses.replace(q, carry=carry))
+
+
+def with_follow_notes(
+    rep: Any, planned: Any, on_note: Callable[[str], None] | None = None, labels: Any = None
+) -> Any:
     """The report of a --state run with what the plan found: files lost (with an `input_lost`
-    result, a warning) and own files left out of the folders read."""
+    result, a warning) and own files left out of the folders read; `labels`, the labels files'
+    plan, adds its lost files to the same warning."""
     import dataclasses
 
     from mlmon.rules.check import RuleResult, Status
 
+    if labels is not None and labels.lost:
+        planned = dataclasses.replace(planned, lost=(*planned.lost, *labels.lost))
     rep = dataclasses.replace(
         rep, input=dataclasses.replace(rep.input, lost=planned.lost, left_out=planned.left_out)
     )
@@ -169,10 +196,12 @@ def evaluate(
     *,
     progress: Callable[[], AbstractContextManager[Callable[[int], None] | None]] | None = None,
     read_options: Callable[[int, int | None], Any] = opt.read_options,
+    label_follow: Any = None,
 ) -> tuple[Any, Any]:
     """Run the check; `inputs` (planned sources, --state) replaces the paths when given; `views`
     (an HTML output) keeps windows and distributions for the page's plots; `progress` (the CLI's
-    progress line) gives the callback of bytes read; `read_options` makes the ReadOptions."""
+    progress line) gives the callback of bytes read; `read_options` makes the ReadOptions;
+    `label_follow` (--state with labels) the labels files' new lines and what earlier runs kept."""
     from mlmon.api import check as run_check
     from mlmon.api import load_training
     from mlmon.stats.baseline import load
@@ -217,6 +246,7 @@ def evaluate(
             incremental=inputs is not None,
             views=views,
             labels=check_labels(s),
+            label_follow=label_follow,
         )
     return rep, None
 

@@ -27,6 +27,7 @@ from mlmon.stats import joint, novelty
 from mlmon.stats.baseline import Baseline, CategoricalProfile, FeatureProfile, NumericProfile
 from mlmon.stats.classes import ClassCounter
 from mlmon.stats.edgeslots import native_counter
+from mlmon.stats.moments import Moments
 from mlmon.stats.prefetch import scipy_stats
 from mlmon.stats.prefetch import start as prefetch_scipy
 from mlmon.stats.quality import (
@@ -164,14 +165,9 @@ class DriftOptions:
 class _Numeric:
     profile: NumericProfile
     counts: np.ndarray
-    n: int = 0
-    parts: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
-    """Per update, of its values: (count, mean, m2, scale, below, above), folded in order when
-    read (`mean`, `m2`, `scale`, `below`, `above`): files read one after another here, or on a
-    cluster and merged as a tree, add the same numbers in the same order, to the last digit."""
-    _folded: tuple[int, float, float, float, float, float] | None = field(
-        default=None, init=False, repr=False
-    )
+    moments: Moments = field(default_factory=Moments)
+    tails: list[tuple[float, float]] = field(default_factory=list)
+    """Per update, (below, above) of its values, summed in order when read (`below`, `above`)."""
     small: list[np.ndarray] | None = field(default_factory=list)
     pending: list[np.ndarray] = field(default_factory=list)
     """Values not yet counted into `counts` (see `count_pending`)."""
@@ -194,53 +190,43 @@ class _Numeric:
         self.__dict__.update(state)
         self._native_count = native_counter(self.edges)
 
-    def _fold(self) -> tuple[int, float, float, float, float, float]:
-        """(parts folded, mean, m2, scale, below, above), Chan's parallel update part by part."""
-        if self._folded is not None and self._folded[0] == len(self.parts):
-            return self._folded
-        n, mean, m2, scale, below, above = 0, 0.0, 0.0, 1.0, 0.0, 0.0
-        for m, mean_b, m2_b, scale_b, lo, hi in self.parts:
-            below += lo
-            above += hi
-            # in units of the larger of the two scales
-            new_scale = max(scale, scale_b)
-            m2_a = m2 * (scale / new_scale) ** 2
-            m2_b = m2_b * (scale_b / new_scale) ** 2
-            total = n + m
-            delta = mean_b / new_scale - mean / new_scale
-            mean = (mean / new_scale + delta * m / total) * new_scale
-            m2 = m2_a + m2_b + delta * delta * n * m / total
-            scale, n = new_scale, total
-        self._folded = (len(self.parts), mean, m2, scale, below, above)
-        return self._folded
+    @property
+    def n(self) -> int:
+        return self.moments.n
 
     @property
     def mean(self) -> float:
-        return self._fold()[1]
+        return self.moments.mean
 
     @property
     def m2(self) -> float:
         """Sum of squared deviations, divided by scale**2."""
-        return self._fold()[2]
+        return self.moments.m2
 
     @property
     def scale(self) -> float:
         """1, or the power of two the values were divided by before squaring (values near 1e308)."""
-        return self._fold()[3]
+        return self.moments.scale
 
     @property
     def below(self) -> float:
         """Sum of (first edge - x) over log values below the baseline's first edge."""
-        return self._fold()[4]
+        total = 0.0
+        for lo, _ in self.tails:
+            total += lo
+        return total
 
     @property
     def above(self) -> float:
         """Sum of (x - last edge) over log values above its last edge."""
-        return self._fold()[5]
+        total = 0.0
+        for _, hi in self.tails:
+            total += hi
+        return total
 
     @property
     def std(self) -> float:
-        return math.sqrt(self.m2 / (self.n - 1)) * self.scale if self.n > 1 else 0.0
+        return self.moments.std()
 
     def count_pending(self) -> None:
         """Count the pending values into the slots: slot 2j holds values strictly between edge
@@ -285,8 +271,8 @@ class _Numeric:
                 above = float(np.sum(v[v > hi] - hi))
         if self.pending_n >= COUNT_BATCH:
             self.count_pending()
-        self.parts.append((len(v), *fx.moments(v), below, above))
-        self.n += len(v)
+        self.moments.update(v)
+        self.tails.append((below, above))
         if self.small is not None:
             self.small.append(v.copy())
             if sum(len(x) for x in self.small) > SMALL_SAMPLE:
@@ -296,8 +282,8 @@ class _Numeric:
         self.counts = self.counts + o.counts
         self.pending = self.pending + o.pending
         self.pending_n += o.pending_n
-        self.parts = self.parts + o.parts
-        self.n += o.n
+        self.moments.merge(o.moments)
+        self.tails = self.tails + o.tails
         if self.small is not None and o.small is not None:
             self.small = self.small + o.small
             if sum(len(x) for x in self.small) > SMALL_SAMPLE:

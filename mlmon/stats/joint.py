@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlmon.stats import effects as fx
+from mlmon.stats.moments import Moments
 
 METHOD = "pca_reconstruction"
 VARIANCE_KEPT = 0.65
@@ -119,18 +120,14 @@ def errors(model: PcaModel, x: np.ndarray) -> np.ndarray:
 
 
 class JointAccumulator:
-    """Mergeable: the count, mean and sum of squared deviations of the log's errors (Chan)."""
+    """Mergeable: the count, mean and sum of squared deviations of the log's errors."""
 
-    __slots__ = ("_folded", "incomplete", "model", "n", "parts")
+    __slots__ = ("incomplete", "model", "moments")
 
     def __init__(self, model: PcaModel) -> None:
         self.model = model
-        self.n = 0
-        self.parts: list[tuple[int, float, float]] = []
-        """(count, mean, m2) of each update's errors, folded in order when read (`mean`, `m2`):
-        the same numbers in the same order whether files are read here or merged from a
-        cluster's workers (--engine dask), so the answer is the same to the last digit."""
-        self._folded: tuple[int, float, float] | None = None
+        self.moments = Moments()
+        """The moments of the errors of the records tested (see mlmon.stats.moments)."""
         self.incomplete = 0
         """Records left out for lacking a finite value of one of the model's features."""
 
@@ -141,34 +138,19 @@ class JointAccumulator:
         ok = np.all(np.isfinite(x), axis=1)
         self.incomplete += int(len(x) - ok.sum())
         if ok.any():
-            e = errors(self.model, x[ok])
-            self.parts.append((len(e), float(e.mean()), float(((e - e.mean()) ** 2).sum())))
-            self.n += len(e)
+            self.moments.update(errors(self.model, x[ok]))
 
-    def _fold(self) -> tuple[int, float, float]:
-        if self._folded is None or self._folded[0] != len(self.parts):
-            n, mean, m2 = 0, 0.0, 0.0
-            for k, mean_b, m2_b in self.parts:
-                total = n + k
-                delta = mean_b - mean
-                mean += delta * k / total
-                m2 += m2_b + delta * delta * n * k / total
-                n = total
-            self._folded = (len(self.parts), mean, m2)
-        return self._folded
+    @property
+    def n(self) -> int:
+        return self.moments.n
 
     @property
     def mean(self) -> float:
-        return self._fold()[1]
-
-    @property
-    def m2(self) -> float:
-        return self._fold()[2]
+        return self.moments.mean
 
     def merge(self, other: JointAccumulator) -> None:
         self.incomplete += other.incomplete
-        self.parts = self.parts + other.parts
-        self.n += other.n
+        self.moments.merge(other.moments)
 
     def fields(self, min_samples: int) -> dict[str, object]:
         """The result row's fields (mlmon.stats.drift builds the row): the test's statistic
@@ -180,7 +162,7 @@ class JointAccumulator:
         }
         if self.n < min_samples or m.calibration_rows < min_samples:
             return {**out, "status": "insufficient_data"}
-        std = math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
+        std = self.moments.std()
         se = math.sqrt(std**2 / self.n + m.error_std**2 / m.calibration_rows)
         diff = self.mean - m.error_mean
         unit = m.error_std if m.error_std > 0 else 1.0

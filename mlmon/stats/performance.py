@@ -9,7 +9,7 @@ from enum import StrEnum
 import numpy as np
 
 from mlmon.read.reader import InputReport
-from mlmon.stats.labels import JoinAccounting, Joined, as_class
+from mlmon.stats.labels import Carry, JoinAccounting, Joined, as_class
 from mlmon.stats.summary import wilson
 
 Z95 = 1.959963984540054
@@ -326,6 +326,8 @@ class QualityReport:
     """The model's reference performance from the baseline (metric, value), for `quality_drop`."""
     join_field: str = "request_id"
     label_field: str = "label"
+    carry: Carry | None = None
+    """--state: the predictions and labels still waiting, for the state file (not in the JSON)."""
 
     def reference_value(self, metric: str) -> float | None:
         return dict(self.reference).get(metric)
