@@ -115,6 +115,7 @@ MODULES: dict[str, Module] = {
     "report/prometheus": Module(
         "mlmon/report/prometheus.py",
         (
+            "tests/report/test_prometheus_direct.py",
             "tests/report/test_prometheus_readback.py", "tests/report/test_prometheus_features.py",
             "tests/report/test_prometheus.py::test_metrics_match_numpy",
         ),

@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -287,3 +288,106 @@ def test_no_data_keeps_a_firing_alert_and_a_removed_rule_resolves_with_its_label
     assert events == [
         Event("resolved", "gone", "warning", "resolved: rule gone removed", 0.5, labels={"alertname": "gone"})
     ]
+
+
+def _carry() -> Any:
+    from mlmon.stats.labels import Carry, PendingLabel, PendingPrediction
+
+    return Carry(
+        (
+            PendingPrediction("k|1", 1_700_000_000_000_000_000, "v|1", "cat", 0.75, None, 5.5),
+            PendingPrediction("k2", None, None, None, None, 2.5, 6.0),
+        ),
+        (PendingLabel("k3", "dog", 7.0), PendingLabel("k4", 1.5, 8.0)),
+        (FILE,),
+        ("ab" * 32,),
+    )
+
+
+def test_the_labels_awaiting_a_join_read_back(tmp_path: Path) -> None:
+    p = tmp_path / "s.json"
+    st_ = State(waiting=_carry())
+    text = dumps(st_)
+    p.write_text(text)
+    assert load(str(p)) == st_
+    doc = json.loads(text)["labels"]
+    assert doc["predictions"][0] == ["k|1", 1_700_000_000_000_000_000, "v|1", "cat", 0.75, None, 5.5]
+    assert doc["labels"] == [["k3", "dog", 7.0], ["k4", 1.5, 8.0]]
+    assert doc["tables"] == ["ab" * 32] and doc["files"][0]["path"] == "a|b.log"
+    assert "labels" not in json.loads(dumps(State()))  # nothing waiting: no section
+    from mlmon.stats.labels import Carry
+
+    for part in ("predictions", "labels", "files", "tables"):
+        one = Carry(**{part: getattr(_carry(), part)})
+        assert "labels" in json.loads(dumps(State(waiting=one))), part
+
+
+def test_an_integer_label_reads_back_as_a_number(tmp_path: Path) -> None:
+    p = tmp_path / "s.json"
+    p.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "files": [],
+                "alerts": {},
+                "breaches": {},
+                "labels": {"labels": [["k", 1, 3]], "predictions": [["p", 5, "g", "c", 1, 2, 0]]},
+            }
+        )
+    )
+    w = load(str(p)).waiting
+    assert w.labels[0].label == 1.0 and isinstance(w.labels[0].label, float)
+    assert (w.predictions[0].time_ns, w.predictions[0].confidence, w.predictions[0].value) == (5, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"predictions": [["k", None, None, None, None, None]]},  # one short
+        {"predictions": [[1, None, None, None, None, None, 0]]},  # key not text
+        {"predictions": [["k", 1.5, None, None, None, None, 0]]},  # time not an integer
+        {"predictions": [["k", True, None, None, None, None, 0]]},  # a bool is no time
+        {"predictions": [["k", None, 3, None, None, None, 0]]},  # group not text
+        {"predictions": [["k", None, None, 3, None, None, 0]]},  # class not text
+        {"predictions": [["k", None, None, None, "x", None, 0]]},
+        {"predictions": [["k", None, None, None, True, None, 0]]},
+        {"predictions": [["k", None, None, None, None, "x", 0]]},
+        {"predictions": [["k", None, None, None, None, None, None]]},  # when read: required
+        {"predictions": [["k", None, None, None, None, None, "now"]]},
+        {"labels": [["k", "dog"]]},
+        {"labels": [[1, "dog", 0]]},
+        {"labels": [["k", None, 0]]},
+        {"labels": [["k", True, 0]]},
+        {"labels": [["k", "dog", None]]},
+        {"labels": [["k", "dog", "x"]]},
+        {"labels": [3]},
+        {"labels": ["k|dog|0"]},
+    ],
+)
+def test_a_damaged_waiting_row_is_named(tmp_path: Path, labels: dict[str, Any]) -> None:
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps({"version": 1, "files": [], "alerts": {}, "breaches": {}, "labels": labels}))
+    text = _error(p)
+    assert text.startswith(f"state file {p} is damaged or not an mlmon state file (labels: ")
+    assert text.endswith(" is not a waiting prediction or label); move it away to start afresh")
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity"])
+def test_a_number_json_cannot_hold_is_refused_in_a_waiting_row(tmp_path: Path, bad: str) -> None:
+    p = tmp_path / "s.json"
+    p.write_text(
+        '{"version": 1, "files": [], "alerts": {}, "breaches": {}, "labels": {"predictions": '
+        f'[["k", null, null, null, {bad}, null, 0]], "labels": [["j", {bad}, 0]]}}}}'
+    )
+    assert "is not a waiting prediction or label" in _error(p)
+
+
+def test_a_row_is_named_by_its_start(tmp_path: Path) -> None:
+    p = tmp_path / "s.json"
+    row = ["k" * 200, "dog"]
+    p.write_text(
+        json.dumps({"version": 1, "files": [], "alerts": {}, "breaches": {}, "labels": {"labels": [row]}})
+    )
+    text = _error(p)
+    # the row itself, cut to 80 characters (a short row was once named by Python's unpacking error)
+    assert f"(labels: {str(row)[:80]} is not a waiting prediction or label)" in text
