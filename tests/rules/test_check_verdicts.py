@@ -12,6 +12,7 @@ import pytest
 from mlmon.rules.check import RuleResult, Status, evaluate, summary_value, with_compared, worst_status
 from mlmon.rules.config import Rule
 from mlmon.stats.drift import DriftOptions, FeatureDrift
+from mlmon.stats.performance import GroupPerformance, Metric, Performance, QualityReport, Task
 from mlmon.stats.summary import ConfidenceStats, GroupSummary, LatencyStats, SummaryResult
 
 NOW = 1_800_000_000.0
@@ -637,3 +638,147 @@ def test_out_of_range_share_against_its_limits() -> None:
 def test_feature_rules_carry_for_and_the_runbook() -> None:
     (r,) = fcheck(frule("drift.age", 0.1, for_runs=4, runbook_url="https://r.b/d"), feature())
     assert (r.for_runs, r.runbook_url) == (4, "https://r.b/d")
+
+
+def test_a_star_rule_names_its_feature_when_it_has_no_data() -> None:
+    (r,) = fcheck(frule("drift.*", 0.1), feature(effect_size=None))
+    assert (r.name, r.metric, r.message) == ("drift.age", "drift.age", "drift.age: no data (no effect size)")
+    (r,) = fcheck(frule("mean_deviation.*", 0.1), feature(mean_deviation=None))
+    assert (r.name, r.message) == ("mean_deviation.age", "mean_deviation.age: no data (no mean)")
+    (r,) = fcheck(frule("missing_share.*", 0.1), feature(missing_share=None))
+    assert (r.name, r.message) == ("missing_share.age", "missing_share.age: no data (no records)")
+    (r,) = fcheck(frule("out_of_range.*", 0.1), feature(out_of_range_share=None))
+    assert r.message == "out_of_range.age: no data (feature ok, n=500)"
+    (r,) = fcheck(frule("drift.*", 0.1), feature(status="insufficient_data", n=3))
+    assert r.message == "drift.age: no data (feature insufficient_data, n=3)"
+
+
+def test_a_mean_rule_without_a_p_value_and_at_a_zero_limit() -> None:
+    calm = feature(mean_deviation=0.1, mean_p_value_adjusted=0.5)
+    (r,) = fcheck(frule("mean_deviation.age"), calm)
+    assert r.message == "mean_deviation.age 0.1: ok"  # no warning limit: no p-value to show
+    shifted = feature(mean_deviation=0.5, mean_p_value_adjusted=0.001, mean_shift=True, mean_se=0.01)
+    (r,) = fcheck(frule("mean_deviation.age", 0.0, 0.9), shifted)
+    assert r.status is Status.WARNING and r.message.endswith(" that it is beyond 0: warning")
+
+
+# --- realized performance (quality.<m>, quality_drop.<m>): reports made here -----------------
+
+
+def quality(
+    overall: list[Metric],
+    groups: dict[str | None, list[Metric]] | None = None,
+    reference: tuple[tuple[str, float], ...] = (),
+) -> QualityReport:
+    def perf(ms: list[Metric]) -> Performance:
+        return Performance(Task.CLASSIFICATION, 100, tuple(ms))
+
+    return QualityReport(
+        None,
+        None,
+        Task.CLASSIFICATION,
+        perf(overall),  # type: ignore[arg-type]
+        tuple(GroupPerformance(g, perf(ms)) for g, ms in (groups or {}).items()),
+        reference,
+    )
+
+
+def qcheck(rule: Rule, q: QualityReport | None) -> RuleResult:
+    (r,) = evaluate((rule,), SummaryResult(group(), ()), None, now=NOW, quality=q)
+    return r
+
+
+def test_a_quality_rule_alerts_when_its_interval_is_past_the_limit() -> None:
+    rule = Rule(
+        "quality.accuracy",
+        "acc",
+        warning=0.9,
+        critical=0.8,
+        direction="below",
+        for_runs=2,
+        runbook_url="https://r.b/q",
+    )
+    r = qcheck(rule, quality([Metric("accuracy", 0.85, 0.82, 0.88, 100)]))
+    assert (r.status, r.value, r.bound, r.proven) == (Status.WARNING, 0.85, 0.88, True)
+    assert (r.for_runs, r.runbook_url) == (2, "https://r.b/q")
+    r = qcheck(rule, quality([Metric("accuracy", 0.85, 0.82, 0.9, 100)]))
+    assert r.status is Status.OK and r.proven is False  # the upper bound reaches the limit
+    r = qcheck(rule, quality([Metric("accuracy", 0.7, 0.65, 0.79, 100)]))
+    assert r.status is Status.CRITICAL
+    r = qcheck(Rule("quality.mae", "mae", warning=5.0), quality([Metric("mae", 6.0, 5.5, 6.5, 100)]))
+    assert (r.status, r.bound) == (Status.WARNING, 5.5)
+
+
+def test_a_quality_rule_without_labels_or_the_metric_has_no_data() -> None:
+    rule = Rule("quality.accuracy", "acc", warning=0.9, direction="below", for_runs=3)
+    r = qcheck(rule, None)
+    assert r.status is Status.NO_DATA and r.for_runs == 3
+    assert (
+        r.message
+        == "quality.accuracy: no data (no labels (give --labels FILE, or label-files in the config))"
+    )
+    r = qcheck(rule, quality([Metric("macro_f1", 0.9, 0.8, 0.95, 100)]))
+    assert r.message == "quality.accuracy: no data (no metric accuracy for a classification model)"
+    r = qcheck(rule, quality([Metric("accuracy", None, None, None, 0)]))
+    assert r.message == "quality.accuracy: no data (no labelled prediction)"
+    r = qcheck(rule, quality([Metric("accuracy", None, None, None, 0, "one class only")]))
+    assert r.message == "quality.accuracy: no data (one class only)"
+
+
+def test_a_per_class_metric_is_found_by_its_whole_name() -> None:
+    rule = Rule("quality.f1.cat", "f1", warning=0.9, direction="below")
+    r = qcheck(rule, quality([Metric("f1.cat", 0.5, 0.4, 0.6, 100), Metric("f1.dog", 0.95, 0.9, 0.99, 100)]))
+    assert (r.status, r.value) == (Status.WARNING, 0.5)
+
+
+def test_a_quality_drop_is_the_fall_from_the_reference() -> None:
+    acc = Metric("accuracy", 0.8, 0.75, 0.85, 100)
+    rule = Rule("quality_drop.accuracy", "drop", warning=0.05)
+    r = qcheck(rule, quality([acc], reference=(("accuracy", 0.9),)))
+    assert r.value == pytest.approx(0.1) and r.bound == pytest.approx(0.05) and r.status is Status.WARNING
+    r = qcheck(rule, quality([replace(acc, high=None, low=None)], reference=(("accuracy", 0.9),)))
+    assert r.value == pytest.approx(0.1) and r.bound is None and r.status is Status.OK and r.proven is False
+    r = qcheck(rule, quality([replace(acc, low=None)], reference=(("accuracy", 0.9),)))
+    assert r.bound == pytest.approx(0.05)  # the fall's lower bound is reference - the high one
+    r = qcheck(rule, quality([replace(acc, high=None)], reference=(("accuracy", 0.9),)))
+    assert r.bound is None
+    mae = Metric("mae", 6.0, 5.5, 6.5, 100)
+    r = qcheck(Rule("quality_drop.mae", "worse", warning=0.4), quality([mae], reference=(("mae", 5.0),)))
+    assert (r.value, r.bound, r.status) == (1.0, 0.5, Status.WARNING)  # a rise of the error is its drop
+    r = qcheck(
+        Rule("quality_drop.mae", "worse", warning=0.4),
+        quality([replace(mae, low=None, high=None)], reference=(("mae", 5.0),)),
+    )
+    assert (r.value, r.bound) == (1.0, None)
+    r = qcheck(rule, quality([acc]))
+    assert r.message == (
+        "quality_drop.accuracy: no data (the baseline has no reference accuracy (mlmon baseline "
+        "--reference-metric accuracy=VALUE))"
+    )
+
+
+def test_a_quality_rule_by_group_names_the_worst() -> None:
+    rule = Rule("quality.accuracy", "acc", warning=0.9, direction="below", by="model_version")
+    q = quality(
+        [Metric("accuracy", 0.92, 0.91, 0.93, 100)],
+        {
+            "v1": [Metric("accuracy", 0.95, 0.93, 0.97, 50)],
+            "v2": [Metric("accuracy", 0.7, 0.6, 0.8, 50)],
+            None: [Metric("accuracy", None, None, None, 0)],
+        },
+    )
+    r = qcheck(rule, q)
+    assert (r.status, r.group, r.value, r.by) == (Status.WARNING, "v2", 0.7, "model_version")
+    assert r.groups == (("v1", 0.95), ("v2", 0.7), (None, None))
+    assert (r.worst_group, r.worst_value, r.overall) == ("v2", 0.7, 0.92)
+    q = replace(
+        q,
+        groups=(
+            GroupPerformance(
+                None, Performance(Task.CLASSIFICATION, 9, (Metric("accuracy", 0.5, 0.4, 0.6, 9),))
+            ),
+        ),
+    )
+    r = qcheck(rule, q)
+    assert r.group is None and r.group_missing and r.worst_group_missing
+    assert qcheck(replace(rule, by=None), q).groups == ()
