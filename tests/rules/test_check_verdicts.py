@@ -782,3 +782,46 @@ def test_a_quality_rule_by_group_names_the_worst() -> None:
     r = qcheck(rule, q)
     assert r.group is None and r.group_missing and r.worst_group_missing
     assert qcheck(replace(rule, by=None), q).groups == ()
+
+
+def test_a_vanished_feature_under_a_missing_share_rule_keeps_every_field() -> None:
+    gone = feature(status="missing", missing_share=1.0, missing=500, records=500)
+    (r,) = fcheck(frule("missing_share.age", 0.1, 0.5), gone)
+    assert (r.direction, r.warning_compared, r.critical_compared) == ("above", 1.0, 1.0)
+    (r,) = fcheck(frule("missing_share.age", 0.1, 0.5, direction="below"), gone)
+    assert r.direction == "below"
+
+
+def test_a_quality_drop_within_its_limit_is_proven_ok_by_the_other_bound() -> None:
+    drop = Rule("quality_drop.accuracy", "drop", warning=0.05)
+    r = qcheck(drop, quality([Metric("accuracy", 0.88, 0.86, 0.9, 100)], reference=(("accuracy", 0.9),)))
+    assert (r.status, r.proven, r.bound) == (Status.OK, True, pytest.approx(0.0))
+    r = qcheck(drop, quality([Metric("accuracy", 0.88, 0.84, 0.9, 100)], reference=(("accuracy", 0.9),)))
+    assert (r.status, r.proven) == (Status.OK, False)  # a fall up to 0.06 is not ruled out
+    worse = Rule("quality_drop.mae", "worse", warning=0.4)
+    r = qcheck(worse, quality([Metric("mae", 5.1, 5.0, 5.2, 100)], reference=(("mae", 5.0),)))
+    assert (r.status, r.proven) == (Status.OK, True)
+    r = qcheck(worse, quality([Metric("mae", 5.1, 5.0, 5.5, 100)], reference=(("mae", 5.0),)))
+    assert (r.status, r.proven) == (Status.OK, False)
+
+
+def test_quality_rules_by_group_judge_each_group_on_its_interval() -> None:
+    rule = Rule("quality.accuracy", "acc", warning=0.9, direction="below", by="model_version")
+    q = quality(
+        [Metric("accuracy", 0.95, 0.93, 0.97, 100)], {"v1": [Metric("accuracy", 0.85, 0.7, 0.95, 10)]}
+    )  # below the limit, not shown to be
+    r = qcheck(rule, q)
+    assert r.status is Status.OK and r.worst_group == "v1"
+    drop = Rule("quality_drop.accuracy", "drop", warning=0.05, by="model_version")
+    q = quality(
+        [Metric("accuracy", 0.9, 0.89, 0.91, 100)],
+        {"v1": [Metric("accuracy", 0.7, 0.6, 0.8, 50)]},
+        reference=(("accuracy", 0.9),),
+    )
+    r = qcheck(drop, q)
+    assert (r.status, r.group, r.value) == (Status.WARNING, "v1", pytest.approx(0.2))
+
+
+def test_a_quality_rule_without_labels_keeps_its_runbook() -> None:
+    rule = Rule("quality.accuracy", "acc", warning=0.9, direction="below", runbook_url="https://r.b/q")
+    assert qcheck(rule, None).runbook_url == "https://r.b/q"
