@@ -825,3 +825,77 @@ def test_quality_rules_by_group_judge_each_group_on_its_interval() -> None:
 def test_a_quality_rule_without_labels_keeps_its_runbook() -> None:
     rule = Rule("quality.accuracy", "acc", warning=0.9, direction="below", runbook_url="https://r.b/q")
     assert qcheck(rule, None).runbook_url == "https://r.b/q"
+
+
+def test_a_p95_and_a_single_latency_are_judged_on_their_interval() -> None:
+    unproven = lat(1, mean=150.0, p50=150.0, p95=150.0, p99=150.0, max=150.0)
+    for metric in ("latency_ms.p50", "latency_ms.p95", "latency_ms.p99"):
+        r = run(Rule(metric, "slow", warning=100.0), group(latency_ms=unproven))
+        assert (r.status, r.proven, r.bound) == (Status.OK, False, None), metric  # one value proves nothing
+    proven = replace(unproven, n=500, p95_lower=120.0, p95_upper=160.0)
+    r = run(Rule("latency_ms.p95", "slow", warning=100.0), group(latency_ms=proven))
+    assert (r.status, r.bound) == (Status.WARNING, 120.0)
+
+
+def test_no_data_results_of_feature_rules_keep_the_rules_fields() -> None:
+    rule = frule("drift.age", 0.1, 0.3, name="d", direction="below")
+    (r,) = list(evaluate((rule,), SummaryResult(group(), ()), None, now=NOW))
+    assert (r.name, r.metric, r.direction) == ("d", "drift.age", "below")
+    (r,) = fcheck(rule, feature("income"))
+    assert (r.name, r.metric, r.direction, r.warning, r.critical) == ("d", "drift.age", "below", 0.1, 0.3)
+
+
+def test_a_rule_with_one_limit_keeps_it_and_no_other() -> None:
+    (r,) = fcheck(frule("drift.age", 0.3), feature(effect_low=0.26, effect_high=0.35))
+    assert (r.warning, r.critical, r.status) == (0.3, None, Status.WARNING)  # not the default critical 0.25
+    (r,) = fcheck(frule("drift.age", None, 0.5), feature(effect_low=0.26, effect_high=0.35))
+    assert (r.warning, r.critical, r.status) == (None, 0.5, Status.OK)
+
+
+def test_a_prediction_star_rule_takes_the_predictions_only() -> None:
+    feats = (
+        feature("price"),
+        feature("predictionx"),
+        feature("prediction.value", role="prediction"),
+        feature("prediction.class", kind="categorical", role="prediction"),
+    )
+    assert [r.metric for r in fcheck(frule("drift.prediction.*", 0.1), *feats)] == [
+        "drift.prediction.value",
+        "drift.prediction.class",
+    ]
+    assert [r.metric for r in fcheck(frule("unseen.prediction.*", 0.1), *feats)] == [
+        "unseen.prediction.class"
+    ]
+
+
+def test_a_vanished_feature_result_names_its_rule_and_limits() -> None:
+    gone = feature(status="missing", n=0)
+    (r,) = fcheck(frule("drift.*", 0.1, 0.3, name="all", direction="below"), gone)
+    assert (r.name, r.metric, r.warning, r.critical, r.direction) == (
+        "all:drift.age",
+        "drift.age",
+        0.1,
+        0.3,
+        "below",
+    )
+    assert (r.warning_compared, r.critical_compared) == (0.0, 0.0)
+
+
+def test_unseen_values_use_the_runs_p_threshold() -> None:
+    from mlmon.stats import novelty
+
+    f = feature(
+        "country",
+        kind="categorical",
+        unseen_share=0.14,
+        unseen_expected=0.1,
+        unseen_expected_se=0.01,
+        n=1000,
+        baseline_n=1000,
+    )
+    p = novelty.p_value(140, 1000, 0.1, 0.01, 1000, 0.01)
+    assert 1e-9 < p < 0.05
+    (r,) = fcheck(frule("unseen.country", 0.01, 0.5), f, drift=DriftOptions(p_threshold=p * 2))
+    assert r.status is Status.WARNING
+    (r,) = fcheck(frule("unseen.country", 0.01, 0.5), f, drift=DriftOptions(p_threshold=p / 2))
+    assert r.status is Status.OK
