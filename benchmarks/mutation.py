@@ -342,7 +342,8 @@ def run_planted(name: str, mod: Module, dest: Path, minutes: float) -> list[tupl
 
 def retest(name: str, mod: Module, minutes: float, children: int) -> str:
     """Run the last run's surviving mutants again against the tests as they are now (new tests
-    written to kill them), in the same scratch copy; the module's code must be unchanged since.
+    written to kill them), and the mutants it did not reach before --minutes stopped it, in the
+    same scratch copy; the module's code must be unchanged since.
     Returns "" or why it could not."""
     dest = SCRATCH / name.replace("/", "-")
     meta = dest / "mutants" / (mod.source + ".meta")
@@ -359,7 +360,9 @@ def retest(name: str, mod: Module, minutes: float, children: int) -> str:
     from mutmut.stats import status_by_exit_code
 
     codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
-    names = [m for m, c in codes.items() if status_by_exit_code[c] in ("survived", "suspicious", "segfault")]
+    # the survivors, and the mutants a run stopped by --minutes did not reach: a retest goes on
+    again = ("survived", "suspicious", "segfault", "not checked")
+    names = [m for m, c in codes.items() if status_by_exit_code[c] in again]
     if not names:
         return ""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -516,7 +519,8 @@ def main() -> int:
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from the last runs")
     ap.add_argument("--planted-only", action="store_true", help="run only the bugs planted by hand")
     ap.add_argument("--retest", action="store_true",
-                    help="run only the last run's survivors again, against the current tests")
+                    help="run the last run's survivors (and the mutants it did not reach) again, "
+                    "against the current tests")
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
     a = ap.parse_args()
     if a.list:
