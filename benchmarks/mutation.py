@@ -76,7 +76,7 @@ MODULES: dict[str, Module] = {
             "tests/rules/test_check_verdicts.py", "tests/cli/test_check.py", "tests/cli/test_gates.py",
             "tests/cli/test_check_groups.py", "tests/cli/test_shown_compared.py",
             "tests/rules/test_alert_boundaries.py", "tests/cli/test_group_labels.py",
-            "tests/cli/test_labels_workflow.py", "tests/run/test_check_run.py", "tests/rules/test_state.py",
+            "tests/run/test_check_run.py", "tests/rules/test_state.py",
         ),
         # runs `mlmon` in a subprocess, which never runs the mutant (and is slow)
         deselect=("tests/cli/test_gates.py::test_json_error_document_from_a_real_process",),
