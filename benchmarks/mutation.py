@@ -156,8 +156,16 @@ MODULES: dict[str, Module] = {
     "stats/percentile": Module("mlmon/stats/percentile.py", ("tests/stats/test_percentile.py",)),
     "stats/quality": Module("mlmon/stats/quality.py", ("tests/stats/test_quality.py",)),
     "stats/novelty": Module(
-        "mlmon/stats/novelty.py", ("tests/rules/test_alert_fields.py", "tests/stats/test_drift_verdicts.py")
+        "mlmon/stats/novelty.py",
+        (
+            "tests/stats/test_novelty.py", "tests/rules/test_alert_fields.py",
+            "tests/stats/test_drift_verdicts.py", "tests/stats/test_drift.py::test_rare_and_unseen_categories",
+        ),
     ),
+    # what the report's plots draw, and the exact sums behind the summary's means
+    "stats/distributions": Module("mlmon/stats/distributions.py", ("tests/stats/test_distributions.py",)),
+    "stats/exactsum": Module("mlmon/stats/exactsum.py", ("tests/stats/test_exactsum.py",)),
+    "stats/joint": Module("mlmon/stats/joint.py", ("tests/stats/test_joint.py",)),
     "stats/evidence": Module("mlmon/stats/evidence.py", ("tests/stats/test_evidence.py",)),
     "stats/labels": Module("mlmon/stats/labels.py", ("tests/stats/test_labels.py",)),
     "stats/performance": Module("mlmon/stats/performance.py", ("tests/stats/test_performance.py",)),
@@ -190,6 +198,35 @@ PLANTED: dict[str, tuple[tuple[str, str, str, str], ...]] = {
 
 # what the scratch copy needs beside mlmon/ and tests/ (tests read the README and docs)
 ALSO_COPY = ("README.md", "docs", "sample_logs")
+
+# Added to the scratch copy's tests/conftest.py. mutmut runs the unmutated tests first and forks
+# each mutant's run from that process, so a cache of mlmon's (functools.lru_cache, as on
+# stats.percentile.bound_ranks) would hand every mutant the unmutated answers it already holds:
+# each test starts with mlmon's caches empty.
+FRESH_CACHES = """
+
+# --- added by benchmarks/mutation.py: mlmon's caches emptied before each test (mutants are
+# forked from a process that ran the unmutated code and filled them)
+import pytest as _pytest
+
+
+@_pytest.fixture(autouse=True)
+def _mutation_fresh_caches() -> None:
+    import sys as _sys
+
+    for _name, _mod in list(_sys.modules.items()):
+        if _name.startswith("mlmon.") and _mod is not None:
+            for _v in list(vars(_mod).values()):
+                if callable(getattr(_v, "cache_clear", None)) and hasattr(_v, "cache_info"):
+                    _v.cache_clear()
+"""
+
+
+def _fresh_caches(dest: Path) -> None:
+    conftest = dest / "tests" / "conftest.py"
+    text = conftest.read_text() if conftest.exists() else ""
+    if FRESH_CACHES not in text:
+        conftest.write_text(text + FRESH_CACHES)
 
 
 @dataclass
@@ -240,6 +277,7 @@ def _copy_project(dest: Path, mod: Module) -> None:
         elif src.exists():
             (dest / extra).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / extra)
+    _fresh_caches(dest)
     _write_config(dest, mod)
 
 
@@ -372,6 +410,7 @@ def retest(name: str, mod: Module, minutes: float, children: int) -> str:
             shutil.copytree(src, dest / part, ignore=ignore, dirs_exist_ok=True)
         elif src.exists():
             shutil.copy2(src, dest / part)
+    _fresh_caches(dest)
     done = _mutmut(dest, "run", "--max-children", str(children), *names, timeout=minutes * 60)
     (dest / "mutmut-retest.log").write_text(done.stdout)
     return "" if done.returncode == 0 else f"mutmut exited {done.returncode}: see {dest}/mutmut-retest.log"
