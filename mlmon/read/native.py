@@ -66,7 +66,7 @@ def block_parser(
     kind_wanted: Callable[[bool], bool] | None = None,
 ) -> BlockParser:
     """The block parser for one file: the native one when it runs, else the pyarrow one."""
-    if reader_name() == "native" and plan.join is None:  # the compiled reader has no join field
+    if reader_name() == "native":
         return NativeBlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
     return BlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
 
@@ -89,6 +89,7 @@ def _compile(plan: ReadPlan) -> Any:
         marker,
         sorted(plan.success_values),
         naive_is_utc(plan.log_timezone),
+        plan.join,
     )
 
 
