@@ -103,9 +103,11 @@ impl PyPlan {
     /// timestamp: dotted path; by: path or None; summary: the six serving paths (latency, status,
     /// success, prediction, pred_class, confidence) or None; features: (path, [(numeric, name)])
     /// or None; marker: bytes or None; success_values: lower-case status texts meaning success;
-    /// naive_utc: times with no offset are UTC (else the native reader leaves them to Python).
+    /// naive_utc: times with no offset are UTC (else the native reader leaves them to Python);
+    /// join: the join field's path (labels) or None, read as text into the column after the group.
     #[new]
-    #[pyo3(signature = (timestamp, by, summary, features, marker, success_values, naive_utc=false))]
+    #[pyo3(signature = (timestamp, by, summary, features, marker, success_values, naive_utc=false, join=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         timestamp: String,
         by: Option<String>,
@@ -114,10 +116,12 @@ impl PyPlan {
         marker: Option<Vec<u8>>,
         success_values: Vec<String>,
         naive_utc: bool,
+        join: Option<String>,
     ) -> PyPlan {
         let fields = Fields {
             timestamp: &timestamp,
             by: by.as_deref(),
+            join: join.as_deref(),
             summary: summary.as_ref().map(|s| {
                 [
                     s[0].as_str(),

@@ -305,3 +305,19 @@ def test_the_html_report_has_a_labels_section_window_by_window(setup: dict, tmp_
     section = html[html.index('id="quality-windows"'):]
     section = section[:section.index("</table>")]
     assert section.count("<tr>") == HOURS + 1  # the head row and one per window
+
+
+def test_the_native_and_the_pyarrow_reader_join_the_same(
+    setup: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.read import native
+
+    if not native.available():
+        pytest.skip("the compiled reader is not built")
+    d = setup["dir"]
+    args = ["summary", str(d / "predictions.jsonl"), "--labels", str(d / "labels-*")]
+    monkeypatch.setenv("MLMON_READER", "native")
+    fast = _json(args)["quality"]
+    monkeypatch.setenv("MLMON_READER", "python")
+    slow = _json(args)["quality"]
+    assert fast == slow and fast["labelled"] == len(setup["early"]) + len(setup["late"])
