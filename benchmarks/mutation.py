@@ -159,7 +159,8 @@ MODULES: dict[str, Module] = {
         "mlmon/stats/novelty.py",
         (
             "tests/stats/test_novelty.py", "tests/rules/test_alert_fields.py",
-            "tests/stats/test_drift_verdicts.py", "tests/stats/test_drift.py::test_rare_and_unseen_categories",
+            "tests/stats/test_drift_verdicts.py",
+            "tests/stats/test_drift.py::test_rare_and_unseen_categories",
         ),
     ),
     # what the report's plots draw, and the exact sums behind the summary's means
@@ -398,8 +399,10 @@ def retest(name: str, mod: Module, minutes: float, children: int) -> str:
     from mutmut.stats import status_by_exit_code
 
     codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
-    # the survivors, and the mutants a run stopped by --minutes did not reach: a retest goes on
-    again = ("survived", "suspicious", "segfault", "not checked")
+    # the survivors, the mutants a run stopped by --minutes did not reach (a retest goes on), and
+    # those of functions no test called ("no tests": mutmut finds which functions new tests call
+    # before it runs the mutants)
+    again = ("survived", "suspicious", "segfault", "not checked", "no tests")
     names = [m for m, c in codes.items() if status_by_exit_code[c] in again]
     if not names:
         return ""
