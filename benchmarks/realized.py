@@ -4,6 +4,7 @@ One command, from a clean checkout (scikit-learn comes with the test extra):
 
     python benchmarks/realized.py              # about 5 minutes on a busy 2-core machine
     python benchmarks/realized.py --runs 50    # a quicker look
+    python benchmarks/realized.py --coverage   # interval coverage only, 1,000 runs a cell (~15 min)
 
 Each run draws a fresh labelled log of a binary classifier (true class 1 in 40%; the model right
 with probability `acc`; its confidence about 0.85 when right and 0.70 when wrong, clipped to
@@ -132,13 +133,76 @@ def fired(q: QualityReport) -> list[bool]:
             for r in evaluate(RULES, empty, None, now=0.0, quality=q)]
 
 
+def direct(truth: list[object], pred_class: list[str | None], conf: np.ndarray, value: np.ndarray,
+           task: Task) -> Performance:
+    """The metrics without the join (the join is exact: the tests and the main benchmark hold it)."""
+    from mlmon.stats.labels import Joined
+
+    n = len(truth)
+    j = Joined(tuple(truth), tuple(pred_class), conf, value, np.zeros(n, dtype=np.int64),  # type: ignore[arg-type]
+               (None,) * n)
+    return performance(j, task)
+
+
+def coverage(a: argparse.Namespace) -> str:
+    """The share of runs whose 95% interval holds the population value, per metric and n, with
+    the Wilson 95% interval of that share."""
+    from mlmon.stats.summary import wilson
+
+    ns = [int(x) for x in a.ns.split(",")]
+    truth = population(a.seed + 1)
+    rng = np.random.default_rng(a.seed)
+    cover: dict[tuple[str, int], int] = {}
+    miss_low: dict[tuple[str, int], int] = {}
+    for n in ns:
+        for _ in range(a.runs):
+            y, p, conf = binary(rng, n, 0.90)
+            perf = direct([str(v) for v in y], [str(v) for v in p], conf, np.full(n, np.nan),
+                          Task.CLASSIFICATION)
+            yr, pr = regression_data(rng, n)
+            rperf = direct(list(yr), [None] * n, np.full(n, np.nan), pr, Task.REGRESSION)
+            for m in (*CLASS_METRICS, *REG_METRICS):
+                mm = (perf if m in CLASS_METRICS else rperf).get(m)
+                assert mm is not None and mm.low is not None and mm.high is not None
+                cover[(m, n)] = cover.get((m, n), 0) + int(mm.low <= truth[m] <= mm.high)
+                miss_low[(m, n)] = miss_low.get((m, n), 0) + int(truth[m] < mm.low)
+    lines = [f"Coverage of the 95% intervals, {a.runs} runs a cell, seed {a.seed} "
+             "(python benchmarks/realized.py --coverage)", "",
+             "Share of runs whose interval holds the population value (the metric of one draw of "
+             "2,000,000 rows), with its Wilson 95% interval; in brackets, the misses with the value "
+             "below the interval / above it.", "",
+             "| metric | population value | " + " | ".join(f"n={n:,}" for n in ns) + " |",
+             "|---|---|" + "---|" * len(ns)]
+    for m in (*CLASS_METRICS, *REG_METRICS):
+        cells = []
+        for n in ns:
+            k = cover[(m, n)]
+            lo, hi = wilson(k, a.runs)
+            below = miss_low[(m, n)]
+            above = a.runs - k - below
+            cells.append(f"{100 * k / a.runs:.1f}% ({100 * lo:.1f}-{100 * hi:.1f}) [{below}/{above}]")
+        lines.append(f"| {m} | {truth[m]:.4f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=200, help="runs per cell (default 200)")
+    ap.add_argument("--runs", type=int, default=None,
+                    help="runs per cell (default 200; 1,000 with --coverage)")
     ap.add_argument("--seed", type=int, default=20261207)
-    ap.add_argument("--ns", default="200,500,2000,10000")
+    ap.add_argument("--ns", default=None, help="sample sizes (default 200,500,2000,10000; with --coverage "
+                    "200,1000,10000)")
     ap.add_argument("--out", default=None, help="markdown file to write (default: new, in benchmarks/data/)")
+    ap.add_argument("--coverage", action="store_true",
+                    help="only the intervals' coverage (default then: 1,000 runs, n = 200, 1,000, 10,000)")
     a = ap.parse_args()
+    if a.coverage:
+        a.runs = a.runs or 1000
+        a.ns = a.ns or "200,1000,10000"
+        _write(coverage(a), a.out, "coverage")
+        return
+    a.runs = a.runs or 200
+    a.ns = a.ns or "200,500,2000,10000"
     ns = [int(x) for x in a.ns.split(",")]
     truth = population(a.seed + 1)
     rng = np.random.default_rng(a.seed)
@@ -188,9 +252,12 @@ def main() -> None:
     lines += ["", f"Largest difference from scikit-learn (accuracy_score, f1_score, precision_score, "
               f"recall_score, roc_auc_score, brier_score_loss, mean_absolute_error, mean_squared_error, "
               f"mean_absolute_percentage_error) over every run: {worst_diff:.3g}"]
-    text = "\n".join(lines) + "\n"
+    _write("\n".join(lines) + "\n", a.out, "realized")
+
+
+def _write(text: str, to: str | None, stem: str) -> None:
     print(text)
-    out = Path(a.out) if a.out else HERE / "data" / f"realized-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.md"
+    out = Path(to) if to else HERE / "data" / f"{stem}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.md"
     if out.exists():
         raise SystemExit(f"{out} exists; not overwritten")
     out.parent.mkdir(parents=True, exist_ok=True)

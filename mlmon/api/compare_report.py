@@ -139,10 +139,32 @@ def compare(
     if quality is not None:
         from mlmon.api.quality import versus_control
 
-        versus = versus_control(quality, control)
+        name = "quality.accuracy" if quality.task.value == "classification" else "quality.mae"
+        versus = versus_control(quality, control, tolerance=o.tol(name), min_records=o.min_records)
+        worse = tuple(_quality_alert(v, control) for v in versus if v.verdict == "worse")
+        if worse:
+            alerts += worse
+            verdict = "worse"
     return CompareReport(
         report, records, filtered, by, control, baseline.source if baseline else None, o, versions,
         verdict, alerts, freshness(got, sel), quality, versus,
+    )
+
+
+def _quality_alert(v: VersusControl, control: str) -> Alert:
+    """A version whose realized accuracy (or MAE) is worse than the control's beyond tolerance."""
+    what = "accuracy fell by (points)" if v.metric == "accuracy" else "MAE rose by (a share of the control's)"
+    return Alert(
+        f"quality.{v.metric}",
+        Severity.CRITICAL,
+        float(v.effect or 0.0),
+        float(v.tolerance or 0.0),
+        f"{group_label(v.version)} is worse than {group_text(control)} on its labelled predictions "
+        f"({v.metric} {v.value or 0.0:.4g} against {v.control_value or 0.0:.4g}): {what} "
+        f"{v.effect or 0.0:.3g} (95% bounds {v.effect_low or 0.0:.3g} to {v.effect_high or 0.0:.3g}), "
+        f"not shown within the tolerance {v.tolerance or 0.0:g}",
+        v.version,
+        v.version is None,
     )
 
 

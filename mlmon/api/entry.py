@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mlmon.api.drift import DriftReport
     from mlmon.api.summary import SummaryReport
     from mlmon.api.trend_report import TrendReport
+    from mlmon.rules.alerts import SummaryThresholds
 
 OnBytes = Callable[[int], None]
 Progress = Callable[[list[str]], AbstractContextManager[OnBytes | None]]
@@ -48,6 +49,22 @@ def _text(value: Threshold) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise OptionError(f"a threshold must be WARN[:CRIT] text or a number, not {type(value).__name__}")
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def _thresholds(p95: Threshold, p99: Threshold, success: Threshold, error: Threshold,
+                low_confidence: Threshold, out_of_range: Threshold, **more: Any) -> SummaryThresholds:
+    """The summary's alert rules from the threshold options, each checked (in this order)."""
+    from mlmon.rules.alerts import SummaryThresholds
+
+    return SummaryThresholds(
+        max_p95_ms=opt.parse_threshold(_text(p95), "--max-p95-ms"),
+        max_p99_ms=opt.parse_threshold(_text(p99), "--max-p99-ms"),
+        min_success_rate=opt.parse_threshold(_text(success), "--min-success-rate"),
+        max_error_rate=opt.parse_threshold(_text(error), "--max-error-rate"),
+        max_low_confidence_share=opt.parse_threshold(_text(low_confidence), "--max-low-confidence-share"),
+        max_out_of_range=opt.parse_threshold(_text(out_of_range), "--max-out-of-range"),
+        **more,
+    )
 
 
 def _range(value: str | Sequence[float] | None) -> str | None:
@@ -99,23 +116,13 @@ def summarize(
     on `join_field`), the realized quality too. `now` (epoch seconds) is the clock of `now-...`
     times and `max_age`. `reading` and `options`: the reading options (`Reading`)."""
     from mlmon.api.summary import summarize as run
-    from mlmon.rules.alerts import SummaryThresholds
     from mlmon.stats.summary import SummaryOptions
 
     read = Reading.of(reading, options, "summarize")
     now_ns = _now_ns(now)
     opt.check_tz(read.log_timezone)
-    thresholds = SummaryThresholds(
-        max_p95_ms=opt.parse_threshold(_text(max_p95_ms), "--max-p95-ms"),
-        max_p99_ms=opt.parse_threshold(_text(max_p99_ms), "--max-p99-ms"),
-        min_success_rate=opt.parse_threshold(_text(min_success_rate), "--min-success-rate"),
-        max_error_rate=opt.parse_threshold(_text(max_error_rate), "--max-error-rate"),
-        max_low_confidence_share=opt.parse_threshold(
-            _text(max_low_confidence_share), "--max-low-confidence-share"
-        ),
-        max_out_of_range=opt.parse_threshold(_text(max_out_of_range), "--max-out-of-range"),
-        min_samples=min_samples,
-    )
+    thresholds = _thresholds(max_p95_ms, max_p99_ms, min_success_rate, max_error_rate,
+                             max_low_confidence_share, max_out_of_range, min_samples=min_samples)
     if min_samples < 1:
         raise OptionError("--min-samples must be at least 1")
     if max_out_of_range is not None and prediction_range is None:
@@ -263,7 +270,6 @@ def trend(
     `engine`, `scheduler` and `include`."""
     from mlmon.api.baseline import as_baseline
     from mlmon.api.trend_report import trend as run
-    from mlmon.rules.alerts import SummaryThresholds
     from mlmon.stats.baseline import GRID_EDGES
     from mlmon.stats.drift import DriftOptions
     from mlmon.stats.summary import SummaryOptions
@@ -296,14 +302,8 @@ def trend(
             selection=read.selection(),
             summary=SummaryOptions(low_confidence=low_confidence,
                                    prediction_range=opt.parse_range(_range(prediction_range))),
-            thresholds=SummaryThresholds(
-                opt.parse_threshold(_text(max_p95_ms), "--max-p95-ms"),
-                opt.parse_threshold(_text(max_p99_ms), "--max-p99-ms"),
-                opt.parse_threshold(_text(min_success_rate), "--min-success-rate"),
-                opt.parse_threshold(_text(max_error_rate), "--max-error-rate"),
-                opt.parse_threshold(_text(max_low_confidence_share), "--max-low-confidence-share"),
-                opt.parse_threshold(_text(max_out_of_range), "--max-out-of-range"),
-            ),
+            thresholds=_thresholds(max_p95_ms, max_p99_ms, min_success_rate, max_error_rate,
+                                   max_low_confidence_share, max_out_of_range),
             baseline=base,
             drift=DriftOptions(p_threshold=p_threshold, min_effect=min_effect,
                                critical_effect=critical_effect),

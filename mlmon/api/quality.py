@@ -185,7 +185,8 @@ def by_window(
 class VersusControl:
     """One version's headline metric against the control's (compare --labels): the difference
     (version - control) with a 95% interval; accuracy (Newcombe's interval of two proportions) for
-    a classifier, MAE (normal, from the two t intervals) for a regression model."""
+    a classifier, MAE (normal, from the two t intervals) for a regression model; and the verdict
+    against the tolerance (`quality.accuracy`, `quality.mae` in compare's tolerances)."""
 
     version: str | None
     metric: str
@@ -194,13 +195,29 @@ class VersusControl:
     difference: float | None
     low: float | None
     high: float | None
+    effect: float | None = None
+    """What is held against the tolerance: the fall of accuracy in points (control - version), or
+    the rise of MAE as a share of the control's; positive is worse."""
+    effect_low: float | None = None
+    effect_high: float | None = None
+    tolerance: float | None = None
+    verdict: str = "not_enough_data"
+    """worse (the interval excludes no difference and its bound on the bad side is past the
+    tolerance), better, same, or not_enough_data (no labelled prediction on a side, or fewer
+    than compare's --min-group-records)."""
 
 
-def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
-    """Each version's headline metric against the control's, when both have one."""
+def versus_control(q: QualityReport, control: str, *, tolerance: float | None = None,
+                   min_records: int = 30) -> tuple[VersusControl, ...]:
+    """Each version's headline metric against the control's, when both have one, with a verdict:
+    worse when the difference is real (its 95% interval excludes 0, on the bad side) and the
+    interval's bound on that side is past `tolerance` (default: compare's for the metric); so a
+    fall the data prove smaller than the tolerance passes, as compare's other metrics do."""
+    from mlmon.stats.compare import DEFAULT_TOLERANCE
     from mlmon.stats.quality import newcombe
 
     name = "accuracy" if q.task is Task.CLASSIFICATION else "mae"
+    tol = DEFAULT_TOLERANCE[f"quality.{name}"] if tolerance is None else tolerance
     by = {g.group: g.performance for g in q.groups}
     base = by.get(control)
     c = base.get(name) if base is not None else None
@@ -211,7 +228,7 @@ def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
         m = g.performance.get(name)
         if m is None or m.value is None or c is None or c.value is None:
             out.append(VersusControl(g.group, name, None if c is None else c.value,
-                                     None if m is None else m.value, None, None, None))
+                                     None if m is None else m.value, None, None, None, tolerance=tol))
             continue
         diff = m.value - c.value
         lo: float | None = None
@@ -222,5 +239,21 @@ def versus_control(q: QualityReport, control: str) -> tuple[VersusControl, ...]:
             assert m.low is not None and m.high is not None and c.low is not None and c.high is not None
             half = ((m.high - m.low) ** 2 + (c.high - c.low) ** 2) ** 0.5 / 2
             lo, hi = diff - half, diff + half
-        out.append(VersusControl(g.group, name, c.value, m.value, diff, lo, hi))
+        effect = effect_lo = effect_hi = None
+        verdict = "not_enough_data"
+        if lo is not None and hi is not None and min(m.n, c.n) >= min_records:
+            # positive effect is worse: accuracy fell, or MAE rose (as a share of the control's)
+            if name == "accuracy":
+                effect, effect_lo, effect_hi = -diff, -hi, -lo
+            elif c.value > 0:
+                effect, effect_lo, effect_hi = diff / c.value, lo / c.value, hi / c.value
+            if effect is not None and effect_lo is not None and effect_hi is not None:
+                if effect_lo > 0 and effect_hi > tol:
+                    verdict = "worse"
+                elif effect_hi < 0 and -effect_lo > tol:
+                    verdict = "better"
+                else:
+                    verdict = "same"
+        out.append(VersusControl(g.group, name, c.value, m.value, diff, lo, hi, effect, effect_lo, effect_hi,
+                                 tol, verdict))
     return tuple(out)

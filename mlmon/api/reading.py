@@ -77,8 +77,9 @@ class Reading:
                 raise OptionError(f"{entry}() does not take the reading option {name}")
         return out
 
-    def plan(self, by: str | None) -> ReadPlan:
-        """What the reader extracts: the fields, the group field `by`, the record marker."""
+    def plan(self, by: str | None = "model_version") -> ReadPlan:
+        """What the reader extracts: the fields, the group field `by` (ReadPlan's default), the
+        record marker."""
         from mlmon.read.records import FieldMap, ReadPlan
 
         fields = FieldMap(

@@ -24,10 +24,8 @@ from mlmon.cli.options import (
     Strict,
     TimestampField,
     Until,
-    budget,
     check_tz,
-    read_options_given,
-    selection,
+    reading,
 )
 from mlmon.cli.runtime import handled, progress, refuse_overwriting_inputs, stderr
 from mlmon.errors import OptionError
@@ -124,6 +122,7 @@ def baseline(
       mlmon baseline sample_logs/predictions.jsonl \\
           --since 2026-11-01 --until 2026-11-08 -o week.json
     """
+    read = reading(locals())  # first: the parameters alone
     now = time.time_ns()
     with handled():
         from mlmon.api import load_training
@@ -135,16 +134,11 @@ def baseline(
             raise OptionError(f"--grid must be from 11 to {MAX_EDGES}")
         refuse_overwriting_inputs([("-o", output)], [*training_data, *([predictions] if predictions else [])])
         from mlmon.api import profile_log, sample_features
-        from mlmon.read.records import FieldMap, ReadPlan
 
         check_tz(log_timezone)
         if window_rows is not None and window_rows < 1:
             raise OptionError("--window-rows must be at least 1")
-        plan = ReadPlan(
-            fields=FieldMap(timestamp=timestamp_field, features=features_field),
-            record_marker=record_marker,
-            log_timezone=log_timezone,
-        )
+        plan = read.plan()
         kinds, list_len = sample_features(training_data, plan)
         if kinds or list_len or len(training_data) > 1:
             if exclude:  # profile_log has no columns to leave out: --exclude was dropped without a word
@@ -156,9 +150,9 @@ def baseline(
                 b = profile_log(
                     training_data,
                     plan=plan,
-                    options=read_options_given(max_line_bytes, max_decompressed_bytes),
-                    selection=selection(since, until, last, log_timezone, window_rows, now_ns=now),
-                    budget=budget(max_bad_lines, strict),
+                    options=read.limits(),
+                    selection=read.selection(window_rows, now_ns=now),
+                    budget=read.budget(),
                     max_edges=grid,
                     on_bytes=on_bytes,
                 )

@@ -68,7 +68,8 @@ def compare(
         typer.Option(
             help="METRIC=VALUE, repeatable: the difference that still passes. Defaults: latency "
             "metrics 0.1 (10% shift), success_rate 0.01 (one point), classes 0.05 (total variation), "
-            "confidence and features 0.1 (KS D).",
+            "confidence and features 0.1 (KS D); with --labels, quality.accuracy 0.01 (a fall in points) "
+            "and quality.mae 0.1 (a relative rise).",
             show_default=False,
         ),
     ] = None,
@@ -129,6 +130,7 @@ def compare(
     """Canary analysis: each version against --control on the same time span. Latency (Mann-Whitney U;
     p50/p95/p99 shifts with intervals), success rate (two-proportion test), class shares (chi-square),
     confidence (KS), and with --baseline each feature (is the traffic the same?). BH across the tests.
+    With --labels, each version's accuracy (or MAE) against the control's.
     Exit 1 when any metric is worse beyond its tolerance.
 
     Example (from the repository's root, on its sample_logs/):

@@ -229,19 +229,9 @@ def read_options_given(max_line_bytes: int, max_decompressed_bytes: int | None) 
         max_decompressed_bytes,
         params.get("max_decompression_ratio"),
         bool(params.get("allow_large_window", False)),
-        **_engine(params),
+        params.get("engine") or "local",  # the commands that take --engine and --scheduler
+        params.get("scheduler") or None,
     )
-
-
-def _engine(params: dict[str, Any]) -> dict[str, Any]:
-    """--engine and --scheduler of the commands that take them."""
-    engine = str(params.get("engine") or "local").strip().lower()
-    scheduler = params.get("scheduler")
-    if engine not in ("local", "dask"):
-        raise OptionError(f"--engine {engine!r}: choose local or dask")
-    if scheduler and engine != "dask":
-        raise OptionError("--scheduler needs --engine dask")
-    return {"engine": engine, "scheduler": scheduler or None}
 
 
 def _current_params() -> dict[str, Any]:

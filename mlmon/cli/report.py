@@ -41,11 +41,9 @@ from mlmon.cli.options import (
     TaskOpt,
     TimestampField,
     Until,
-    budget,
     check_tz,
     parse_threshold,
-    read_options_given,
-    selection,
+    reading,
 )
 from mlmon.cli.runtime import (
     diagnostics,
@@ -130,6 +128,7 @@ def report(
       mlmon report sample_logs/predictions_ids.jsonl \\
           --labels sample_logs/labels.csv -o report.html
     """
+    read = reading(locals())  # first: the parameters alone
     now = time.time_ns()
     del config, no_config  # taken by the command group before the options are parsed
     with handled():
@@ -138,7 +137,6 @@ def report(
         from mlmon.api.options import parse_every
         from mlmon.api.report_data import build_report
         from mlmon.outfile import write_output
-        from mlmon.read.records import FieldMap, ReadPlan
         from mlmon.report.html import render_html, report_doc
         from mlmon.rules.alerts import SummaryThresholds
         from mlmon.stats.baseline import load
@@ -162,24 +160,13 @@ def report(
             base = load(baseline_path)
         elif reference is not None:
             base = load_training(reference, exclude={timestamp_field}, max_edges=None)
-        values = (
-            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
-        )
-        plan = ReadPlan(
-            fields=FieldMap(
-                timestamp=timestamp_field, latency=latency_field, status=status_field, success=success_field,
-                prediction=prediction_field, pred_class=class_field, confidence=confidence_field,
-                features=features_field,
-            ),
-            record_marker=record_marker, log_timezone=log_timezone, success_values=values,
-        )
+        plan = read.plan()
         logs = picked(logs, None)
         with progress(logs) as on_bytes:
             data = build_report(
                 logs, baseline=base, plan=plan,
-                options=read_options_given(max_line_bytes, max_decompressed_bytes),
-                selection=selection(since, until, last, log_timezone, now_ns=now), thresholds=thresholds,
-                every_ns=every_ns, by=by, budget=budget(max_bad_lines, strict), on_bytes=on_bytes,
+                options=read.limits(), selection=read.selection(now_ns=now), thresholds=thresholds,
+                every_ns=every_ns, by=by, budget=read.budget(), on_bytes=on_bytes,
                 labels=label_options(labels, label_field, join_field, task.value, positive_class),
             )
         diagnostics(data.summary.input)

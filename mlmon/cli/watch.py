@@ -32,7 +32,7 @@ from mlmon.cli.options import (
     check_tz,
     parse_duration,
     parse_threshold,
-    read_options_given,
+    reading,
 )
 from mlmon.cli.runtime import handled
 from mlmon.errors import ExitCode, OptionError
@@ -119,6 +119,7 @@ def watch(
     \b
       mlmon watch logs/predictions.jsonl --every 10s --last 60m --max-p99-ms 250
     """
+    read = reading(locals())  # first: the parameters alone
     del config, no_config  # taken by the command group before the options are parsed
     with handled():
         if not (sys.stdout.isatty() and sys.stdin.isatty()):
@@ -130,7 +131,6 @@ def watch(
         from rich.live import Live
 
         from mlmon.api.watch import Watcher
-        from mlmon.read.records import FieldMap, ReadPlan
         from mlmon.report.watch_view import fitted
         from mlmon.rules.alerts import SummaryThresholds
         from mlmon.stats.baseline import load
@@ -140,17 +140,7 @@ def watch(
         if every_s < 1:
             raise OptionError("--every: redraw at most once a second (e.g. 1s, 10s)")
         check_tz(log_timezone)
-        values = (
-            frozenset(v.lower() for v in success_value) if success_value else frozenset({"success", "ok"})
-        )
-        plan = ReadPlan(
-            fields=FieldMap(
-                timestamp=timestamp_field, latency=latency_field, status=status_field, success=success_field,
-                prediction=prediction_field, pred_class=class_field, confidence=confidence_field,
-                features=features_field,
-            ),
-            record_marker=record_marker, log_timezone=log_timezone, success_values=values,
-        )
+        plan = read.plan()
         watcher = Watcher(
             list(logs), last_seconds=last_s, plan=plan, by=by or None,
             baseline=load(baseline_path) if baseline_path is not None else None,
@@ -159,7 +149,7 @@ def watch(
                 max_p99_ms=parse_threshold(max_p99_ms, "--max-p99-ms"),
                 min_success_rate=parse_threshold(min_success_rate, "--min-success-rate"),
             ),
-            options=read_options_given(max_line_bytes, None),
+            options=read.limits(),
         )
         console = Console(highlight=False)
         shown = " ".join(logs)

@@ -128,6 +128,8 @@ def versus_lines(versus: tuple[VersusControl, ...], control: str) -> list[Render
                             "(no labelled predictions on one side)"))
             continue
         bounds = "" if v.low is None or v.high is None else f" [{number(v.low)}, {number(v.high)}]"
+        judged = "" if v.tolerance is None else f": {v.verdict.replace('_', ' ')} (tolerance {v.tolerance:g})"
         out.append(Text(f"{v.metric} of {who} minus {terminal(control)}'s: {number(v.difference)}{bounds} "
-                        f"({number(v.value)} against {number(v.control_value)}; 95% interval)"))
+                        f"({number(v.value)} against {number(v.control_value)}; 95% interval){judged}",
+                        style="bold red" if v.verdict == "worse" else ""))
     return out

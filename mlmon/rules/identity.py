@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-"""A Prometheus (and Alertmanager) label name."""
+NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+"""A Prometheus (and Alertmanager) label name, matched whole (`fullmatch`: a `$` would let a
+trailing newline through: a quoted TOML key `"svc\\n"` would split a line of the Prometheus file)."""
 
 RESERVED = frozenset(
     {
@@ -32,7 +33,7 @@ MAX_VALUE = 1024
 
 def label_problem(name: str, value: str) -> str | None:
     """Why `name=value` cannot be an identity label, or None when it can."""
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         return f"{name!r} is not a label name (letters, digits and _, not starting with a digit)"
     if name.startswith("__"):
         return f"{name!r}: names starting with __ are reserved by Prometheus"

@@ -212,21 +212,24 @@ def _waiting(doc: dict[str, Any], path: str) -> Carry:
     labels: list[PendingLabel] = []
     try:
         for row in doc.get("predictions", []):
+            if not isinstance(row, list) or len(row) != 7:
+                raise ValueError(row)
             k, ts, g, c, conf, v, at = row
             if not (isinstance(k, str) and _opt(ts, int) and _opt(g, str) and _opt(c, str)
                     and _num(conf, True) and _num(v, True) and _num(at, False)):
                 raise ValueError(row)
             preds.append(PendingPrediction(k, ts, g, c, conf, v, at))
         for row in doc.get("labels", []):
+            if not isinstance(row, list) or len(row) != 3:
+                raise ValueError(row)
             k, lab, at = row
             if not (isinstance(k, str) and (isinstance(lab, str) or _num(lab, False)) and _num(at, False)):
                 raise ValueError(row)
             labels.append(PendingLabel(k, lab if isinstance(lab, str) else float(lab), at))
-    except (ValueError, TypeError) as exc:
-        where = exc.args[0] if isinstance(exc, ValueError) and exc.args else "a row of the wrong length"
+    except ValueError as exc:  # the row: cut to 80 characters
         raise StateError(
-            f"state file {path} is damaged or not an mlmon state file (labels: {str(where)[:80]} is not a "
-            "waiting prediction or label); move it away to start afresh"
+            f"state file {path} is damaged or not an mlmon state file (labels: {str(exc.args[0])[:80]} is "
+            "not a waiting prediction or label); move it away to start afresh"
         ) from None
     return Carry(tuple(preds), tuple(labels), tuple(FileState(**f) for f in doc.get("files", [])),
                  tuple(doc.get("tables", [])))

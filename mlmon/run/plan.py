@@ -49,29 +49,18 @@ def threshold_rules(settings: dict[str, Any], by: str | None) -> tuple[Any, ...]
     return tuple(rules)
 
 
-def read_plan(s: dict[str, Any], by: str | None) -> Any:
-    from mlmon.read.records import FieldMap, ReadPlan
+_PLAN_KEYS = ("timestamp_field", "latency_field", "status_field", "success_field", "success_value",
+              "features_field", "prediction_field", "class_field", "confidence_field", "record_marker",
+              "log_timezone")
+"""The reading options of a config (keys as the flags: `timestamp-field`) that make the read plan."""
 
-    fields = FieldMap(
-        timestamp=s.get("timestamp-field", "timestamp"),
-        latency=s.get("latency-field", "latency_ms"),
-        status=s.get("status-field", "status"),
-        success=s.get("success-field", "success"),
-        features=s.get("features-field", "input.features"),
-        prediction=s.get("prediction-field", "prediction"),
-        pred_class=s.get("class-field", "prediction.class"),
-        confidence=s.get("confidence-field", "prediction.confidence"),
-    )
-    values = s.get("success-value")
-    if isinstance(values, str):
-        values = [values]
-    return ReadPlan(
-        fields=fields,
-        by=by,
-        record_marker=s.get("record-marker"),
-        log_timezone=s.get("log-timezone", "UTC"),
-        success_values=frozenset(v.lower() for v in values) if values else frozenset({"success", "ok"}),
-    )
+
+def read_plan(s: dict[str, Any], by: str | None) -> Any:
+    """The read plan of a config's settings, as the commands make theirs (mlmon.api.reading)."""
+    from mlmon.api.reading import Reading
+
+    given = {name: s[key] for name in _PLAN_KEYS if (key := name.replace("_", "-")) in s}
+    return Reading(**given).plan(by)
 
 
 def drift_options(s: dict[str, Any]) -> Any:

@@ -66,9 +66,12 @@ DEFAULT_TOLERANCE: dict[str, float] = {
     "classes": 0.05,
     "confidence": 0.10,
     "features": 0.10,
+    "quality.accuracy": 0.01,
+    "quality.mae": 0.10,
 }
 """Latency: relative shift (0.10 = 10%); success rate: absolute difference (0.01 = one point);
-class shares: total variation distance; confidence and features: KS D (PSI-free, on the values)."""
+class shares: total variation distance; confidence and features: KS D (PSI-free, on the values);
+with labels, accuracy: absolute difference (one point), MAE: relative rise (10%)."""
 
 
 @dataclass

@@ -94,6 +94,7 @@ def _proportion(name: str, hits: int, n: int, why: str) -> Metric:
 
 
 def _mean_interval(name: str, x: np.ndarray) -> Metric:
+    """The mean of `x` with a 95% interval: the t interval corrected for skewness (Hall)."""
     n = len(x)
     if n == 0:
         return _none(name, 0, "no labelled prediction")
@@ -103,8 +104,22 @@ def _mean_interval(name: str, x: np.ndarray) -> Metric:
     if n < 2:
         return Metric(name, mean, None, None, n, "one value: no interval")
 
-    half = float(sps.t.ppf(0.975, n - 1)) * float(np.std(x, ddof=1)) / math.sqrt(n)
-    return Metric(name, mean, mean - half, mean + half, n)
+    sd = float(np.std(x, ddof=1))
+    tq = float(sps.t.ppf(0.975, n - 1))
+    se = sd / math.sqrt(n)
+    if sd == 0.0:
+        return Metric(name, mean, mean, mean, n)
+    # Hall's (1992) transformation of the t statistic for a skewed mean: squared and absolute
+    # errors are skewed right, and the plain t interval misses on the high side (Brier at n = 200:
+    # 92.9% plain, 95.1% so)
+    a = float(np.mean((x - mean) ** 3)) / sd**3 / math.sqrt(n)
+
+    def inverse(t: float) -> float:
+        if abs(a) < 1e-12:
+            return t
+        return float((3.0 / a) * (np.cbrt(1.0 + a * (t - a / 6.0)) - 1.0))
+
+    return Metric(name, mean, mean - se * inverse(tq), mean - se * inverse(-tq), n)
 
 
 def _f1s(cm: np.ndarray) -> np.ndarray:
@@ -134,10 +149,24 @@ def _roc_auc(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
     return auc, float(var)
 
 
+def auc_interval(auc: float, var: float) -> tuple[float, float]:
+    """The 95% interval of ROC AUC from DeLong's variance, on the logit scale (the delta method:
+    the logit's standard error is the AUC's over AUC (1 - AUC)), mapped back: it stays inside
+    (0, 1) and is asymmetric near 1, where the plain interval undercovers (91% at n = 200
+    measured, against 94% on the logit scale). An AUC of 0 or 1 has [0, 1]'s edge as its bound."""
+    if auc <= 0.0 or auc >= 1.0 or var <= 0.0:
+        half = Z95 * math.sqrt(max(var, 0.0))
+        return max(0.0, auc - half), min(1.0, auc + half)
+    logit = math.log(auc / (1.0 - auc))
+    half = Z95 * math.sqrt(var) / (auc * (1.0 - auc))
+    return 1.0 / (1.0 + math.exp(-(logit - half))), 1.0 / (1.0 + math.exp(-(logit + half)))
+
+
 def _ece(conf: np.ndarray, correct: np.ndarray, rng: np.random.Generator) -> Metric:
     """Expected calibration error of the top-label confidence over 10 equal bins ((0, 0.1], ...,
     (0.9, 1]; 0 falls in the first); interval: the bins' counts resampled (multinomial) and each
-    bin's accuracy and confidence drawn around its means with their covariance."""
+    bin's accuracy and confidence drawn around its means with their covariance, the percentile
+    interval of the draws with its lower bound moved down by twice their bias."""
     n = len(conf)
     if n == 0:
         return _none("ece", 0, "no labelled prediction with a confidence")
@@ -166,7 +195,12 @@ def _ece(conf: np.ndarray, correct: np.ndarray, rng: np.random.Generator) -> Met
     gaps = np.abs((m_acc - m_conf)[None, :] + noise[..., 0] - noise[..., 1])
     draws = np.sum(gaps * m, axis=1) / n
     lo, hi = _percentile(draws)
-    return Metric("ece", value, min(lo, value), max(hi, value), n)
+    # a sample's ECE overstates the population's (a sum of absolute gaps), the more so at small n,
+    # and the draws overstate the sample's alike: they sit about two such biases above the
+    # population's ECE, so the lower bound moves down by twice the draws' bias (the upper bound
+    # stays: conservative)
+    bias = max(0.0, float(np.mean(draws)) - value)
+    return Metric("ece", value, max(0.0, min(lo - 2.0 * bias, value)), max(hi, value), n)
 
 
 def classification(j: Joined, *, positive: str | None = None) -> Performance:
@@ -210,8 +244,8 @@ def classification(j: Joined, *, positive: str | None = None) -> Performance:
                 out.append(_none("auc", m, "one class among the labels"))
             else:
                 auc, var = _roc_auc(y, prob)
-                half = Z95 * math.sqrt(var)
-                out.append(Metric("auc", auc, max(0.0, auc - half), min(1.0, auc + half), m))
+                lo, hi = auc_interval(auc, var)
+                out.append(Metric("auc", auc, lo, hi, m))
             out.append(_mean_interval("brier", (prob - y) ** 2))
     else:
         why = "two classes needed" if k != 2 else "no positive class"

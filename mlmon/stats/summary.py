@@ -16,6 +16,7 @@ from mlmon.read.records import CONFIDENCE, GROUP, LATENCY, PRED_CLASS, PRED_VALU
 from mlmon.stats import percentile as pct
 from mlmon.stats.classes import TOP_CLASSES, ClassCounter, ClassShare
 from mlmon.stats.exactsum import ExactSum
+from mlmon.stats.summaryshares import GroupShare, shares
 
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
@@ -63,9 +64,16 @@ def split_new_groups(
 ) -> list[tuple[GroupKey, pa.Table]]:
     """split_groups, refusing (a usage error) a table that takes the groups past max_groups."""
     parts = split_groups(table)
-    if len(known) + sum(k not in known for k, _ in parts) > max_groups:
-        raise OptionError(f"the --by field has more than {max_groups} distinct values; {advice}")
+    _refuse_past(len(known) + sum(k not in known for k, _ in parts), max_groups, advice)
     return parts
+
+
+def _refuse_past(groups: int, max_groups: int, advice: str) -> None:
+    if groups > max_groups:
+        raise OptionError(f"the --by field has more than {max_groups} distinct values; {advice}")
+
+
+_BY_ADVICE = "group by a field with few values, such as model_version, or give --by ''"
 
 
 def group_text(value: str) -> str:
@@ -256,11 +264,20 @@ class SummaryAccumulator:
     def update(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
+        o = self.options
+        got = shares(table, low_confidence=o.low_confidence, prediction_range=o.prediction_range,
+                     edges=CONFIDENCE_EDGES)
+        if got is not None:  # the same counts, in one compiled pass (summaryshares.py)
+            if GROUP not in table.column_names:
+                self._add(_NO_BY, got[0])
+                return
+            _refuse_past(len(self.groups) + sum(g.key not in self.groups for g in got), o.max_groups,
+                         _BY_ADVICE)
+            for g in got:
+                self._add(g.key, g)
+            return
         if GROUP in table.column_names:
-            parts = split_new_groups(
-                table, self.groups, self.options.max_groups,
-                "group by a field with few values, such as model_version, or give --by ''",
-            )
+            parts = split_new_groups(table, self.groups, self.options.max_groups, _BY_ADVICE)
             for key, part in parts:
                 self._update(key, part)
         else:
@@ -300,6 +317,29 @@ class SummaryAccumulator:
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
             s.ts_min = lo if s.ts_min is None else min(s.ts_min, lo)
             s.ts_max = hi if s.ts_max is None else max(s.ts_max, hi)
+
+    def _add(self, key: GroupKey | _NoBy, g: GroupShare) -> None:
+        """What `_update` adds for one group, from the compiled pass's share of the table."""
+        s = self.groups.setdefault(key, _State())
+        s.records += g.records
+        s.status_n += g.status_n
+        s.successes += g.successes
+        if len(g.latency):
+            s.latency.extend(g.latency)
+        if g.class_names:
+            s.classes.update(g.class_names, g.class_counts)
+        if len(g.confidence):
+            s.conf_n += len(g.confidence)
+            s.conf_sum.add(float(g.confidence.sum()))
+            s.conf_low += g.conf_low
+            s.conf_hist += g.conf_hist
+        if g.value_n:
+            s.value_n += g.value_n
+            if self.options.prediction_range is not None:
+                s.value_outside += g.value_outside
+        if g.ts_min is not None and g.ts_max is not None:
+            s.ts_min = g.ts_min if s.ts_min is None else min(s.ts_min, g.ts_min)
+            s.ts_max = g.ts_max if s.ts_max is None else max(s.ts_max, g.ts_max)
 
     def merge(self, other: SummaryAccumulator) -> None:
         for key, st in other.groups.items():

@@ -34,6 +34,7 @@ fn main() {
             Fields {
                 timestamp: "timestamp",
                 by: features.is_none().then_some("model_version"),
+                join: None,
                 summary: features.is_none().then_some(DEFAULT_SUMMARY),
                 features,
             },

@@ -56,6 +56,8 @@ struct Columns {
     ts_text: StrCol,
     ts_num: F64Col,
     group: Option<StrCol>,
+    /// The join field's value as text (with labels), after the group.
+    key: Option<StrCol>,
     summary: Option<(F64Col, BoolCol, StrCol, F64Col, F64Col)>,
     features: Vec<Col>,
     /// `_type_errors`: the indices of the features whose value had the wrong type, comma-separated.
@@ -71,6 +73,7 @@ impl Columns {
             ts_text: StrCol::default(),
             ts_num: F64Col::default(),
             group: plan.by.as_ref().map(|_| StrCol::default()),
+            key: plan.join.as_ref().map(|_| StrCol::default()),
             summary: plan.summary.as_ref().map(|_| Default::default()),
             features: plan
                 .features
@@ -99,6 +102,9 @@ impl Columns {
         if let Some(g) = &mut self.group {
             g.truncate(n);
         }
+        if let Some(k) = &mut self.key {
+            k.truncate(n);
+        }
         if let Some((a, b, c, d, e)) = &mut self.summary {
             a.truncate(n);
             b.truncate(n);
@@ -119,6 +125,9 @@ impl Columns {
         let mut out = vec![Col::Str(self.ts_text), Col::F64(self.ts_num)];
         if let Some(g) = self.group {
             out.push(Col::Str(g));
+        }
+        if let Some(k) = self.key {
+            out.push(Col::Str(k));
         }
         if let Some((lat, ok, cls, conf, value)) = self.summary {
             out.extend([
@@ -464,6 +473,11 @@ impl LineParser<'_> {
             let col = cols.group.as_mut().expect("a group column with `by`");
             col.push_text(g);
         }
+        if let Some(join) = &plan.join {
+            let k = text(walk, src, get(walk, root, join)?)?;
+            let col = cols.key.as_mut().expect("a key column with `join`");
+            col.push_text(k);
+        }
         if let Some(s) = &plan.summary {
             let latency = number(get(walk, root, &s.latency)?)?;
             let status = text(walk, src, get(walk, root, &s.status)?)?;
@@ -609,6 +623,7 @@ mod tests {
             Fields {
                 timestamp: "timestamp",
                 by: Some("model_version"),
+                join: None,
                 summary: Some(DEFAULT_SUMMARY),
                 features: Some((
                     "input.features",

@@ -9,6 +9,7 @@ pub mod columns;
 pub mod instant;
 pub mod plan;
 pub mod slots;
+pub mod summary;
 pub mod walk;
 
 use std::os::raw::{c_int, c_void};
@@ -102,9 +103,11 @@ impl PyPlan {
     /// timestamp: dotted path; by: path or None; summary: the six serving paths (latency, status,
     /// success, prediction, pred_class, confidence) or None; features: (path, [(numeric, name)])
     /// or None; marker: bytes or None; success_values: lower-case status texts meaning success;
-    /// naive_utc: times with no offset are UTC (else the native reader leaves them to Python).
+    /// naive_utc: times with no offset are UTC (else the native reader leaves them to Python);
+    /// join: the join field's path (labels) or None, read as text into the column after the group.
     #[new]
-    #[pyo3(signature = (timestamp, by, summary, features, marker, success_values, naive_utc=false))]
+    #[pyo3(signature = (timestamp, by, summary, features, marker, success_values, naive_utc=false, join=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         timestamp: String,
         by: Option<String>,
@@ -113,10 +116,12 @@ impl PyPlan {
         marker: Option<Vec<u8>>,
         success_values: Vec<String>,
         naive_utc: bool,
+        join: Option<String>,
     ) -> PyPlan {
         let fields = Fields {
             timestamp: &timestamp,
             by: by.as_deref(),
+            join: join.as_deref(),
             summary: summary.as_ref().map(|s| {
                 [
                     s[0].as_str(),
@@ -291,6 +296,227 @@ impl PyEdgeSlots {
     }
 }
 
+/// One Arrow array handed over by Python: (offset, buffers) as `pyarrow.Array.offset` and
+/// `.buffers()` give them.
+type ArrIn = (usize, Vec<Option<pyo3::buffer::PyBuffer<i8>>>);
+
+/// A buffer's bytes (C-contiguous, as pyarrow's are).
+fn bytes_of(buf: &pyo3::buffer::PyBuffer<i8>) -> Option<&[u8]> {
+    if !buf.is_c_contiguous() {
+        return None;
+    }
+    // SAFETY: a C-contiguous buffer of item_count bytes; `buf` keeps the exporter alive and its
+    // memory in place while the borrow lasts
+    Some(unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, buf.item_count()) })
+}
+
+/// The bytes as values of T (None when not aligned for T).
+fn typed<T: Copy>(b: &[u8]) -> Option<&[T]> {
+    // SAFETY: only plain number types (f64, i64, i32) are read this way: any bits are a value
+    let (head, body, _) = unsafe { b.align_to::<T>() };
+    head.is_empty().then_some(body)
+}
+
+/// The i-th buffer of an array: None when it is absent (a validity bitmap with no nulls).
+fn nth(a: &ArrIn, i: usize) -> Option<Option<&[u8]>> {
+    match a.1.get(i) {
+        Some(Some(b)) => bytes_of(b).map(Some),
+        Some(None) => Some(None),
+        None => None,
+    }
+}
+
+fn valid_of<'a>(a: &'a ArrIn, n: usize) -> Option<summary::Valid<'a>> {
+    summary::Valid::new(nth(a, 0)?, a.0, n).ok()
+}
+
+fn prim_of<'a, T: Copy>(a: &'a ArrIn, n: usize) -> Option<summary::Prim<'a, T>> {
+    let values = typed::<T>(nth(a, 1)??)?;
+    summary::Prim::new(valid_of(a, n)?, values, a.0, n).ok()
+}
+
+fn utf8_of(a: &ArrIn, n: usize) -> Option<summary::Utf8<'_>> {
+    let offsets = typed::<i32>(nth(a, 1)??)?;
+    summary::Utf8::new(valid_of(a, n)?, offsets, nth(a, 2)??, a.0, n).ok()
+}
+
+fn table_of<'a>(
+    n: usize,
+    group: &'a Option<ArrIn>,
+    cols: &'a [ArrIn; 6],
+) -> Option<summary::Table<'a>> {
+    let [success, latency, class, confidence, value, ts] = cols;
+    Some(summary::Table {
+        n,
+        group: match group {
+            Some(g) => Some(utf8_of(g, n)?),
+            None => None,
+        },
+        success: summary::BoolArr::new(valid_of(success, n)?, nth(success, 1)??, success.0, n)
+            .ok()?,
+        latency: prim_of(latency, n)?,
+        class: utf8_of(class, n)?,
+        confidence: prim_of(confidence, n)?,
+        value: prim_of(value, n)?,
+        ts: prim_of(ts, n)?,
+    })
+}
+
+/// Summary's share of a table, by group (see summary.rs): None leaves the table to the Python
+/// path. The columns are `n` rows of the group (utf8, or None without a group column), success
+/// (bool), latency (float64), class (utf8), confidence, prediction value (float64) and time
+/// (int64). Each group is (key, records, status_n, successes, latencies, confidences, conf_low,
+/// histogram, class names, class counts, value_n, value_outside, ts_min, ts_max).
+#[pyfunction]
+#[pyo3(signature = (n, group, success, latency, class, confidence, value, ts, low_confidence, range, edges))]
+#[allow(clippy::too_many_arguments)]
+fn summary_block<'py>(
+    py: Python<'py>,
+    n: usize,
+    group: Option<ArrIn>,
+    success: ArrIn,
+    latency: ArrIn,
+    class: ArrIn,
+    confidence: ArrIn,
+    value: ArrIn,
+    ts: ArrIn,
+    low_confidence: f64,
+    range: Option<(f64, f64)>,
+    edges: Vec<f64>,
+) -> PyResult<Option<Bound<'py, PyList>>> {
+    let cols = [success, latency, class, confidence, value, ts];
+    let Some(table) = table_of(n, &group, &cols) else {
+        return Ok(None);
+    };
+    let options = summary::Options {
+        low_confidence,
+        range,
+        edges: &edges,
+    };
+    let Ok(groups) = py.allow_threads(|| summary::aggregate(&table, &options)) else {
+        return Ok(None);
+    };
+    let out = PyList::empty(py);
+    for (key, g) in groups {
+        let key = match key {
+            Some(k) => match std::str::from_utf8(k) {
+                Ok(s) => s.into_pyobject(py)?.into_any().unbind(),
+                Err(_) => return Ok(None),
+            },
+            None => py.None(),
+        };
+        let mut names = Vec::with_capacity(g.classes.len());
+        let mut counts = Vec::with_capacity(g.classes.len());
+        for (k, count) in &g.classes {
+            match std::str::from_utf8(k) {
+                Ok(s) => names.push(s),
+                Err(_) => return Ok(None),
+            }
+            counts.push(*count);
+        }
+        let items: Vec<PyObject> = vec![
+            key,
+            g.records.into_pyobject(py)?.into_any().unbind(),
+            g.status_n.into_pyobject(py)?.into_any().unbind(),
+            g.successes.into_pyobject(py)?.into_any().unbind(),
+            buf(py, BufData::F64(g.latency))?.into_any(),
+            buf(py, BufData::F64(g.confidence))?.into_any(),
+            g.conf_low.into_pyobject(py)?.into_any().unbind(),
+            g.hist.into_pyobject(py)?.into_any().unbind(),
+            names.into_pyobject(py)?.into_any().unbind(),
+            counts.into_pyobject(py)?.into_any().unbind(),
+            g.value_n.into_pyobject(py)?.into_any().unbind(),
+            g.value_outside.into_pyobject(py)?.into_any().unbind(),
+            g.ts_min.into_pyobject(py)?.into_any().unbind(),
+            g.ts_max.into_pyobject(py)?.into_any().unbind(),
+        ];
+        out.append(PyTuple::new(py, items)?)?;
+    }
+    Ok(Some(out))
+}
+
+/// Read the next block of a stream into one new bytes object: `carry` (the start of a line
+/// the last block left), then up to `size` bytes that `readinto` writes in place (called until
+/// it is full or returns 0), cut after the last newline. One copy of the stream's bytes, where
+/// reading then joining made two. Returns (block, rest, bytes read): the block is None when
+/// no newline came (the rest is then carry and all that was read).
+#[pyfunction]
+fn read_block<'py>(
+    py: Python<'py>,
+    carry: &Bound<'py, PyBytes>,
+    readinto: &Bound<'py, PyAny>,
+    size: usize,
+) -> PyResult<(PyObject, Bound<'py, PyBytes>, usize)> {
+    let head = carry.as_bytes();
+    let total = head.len() + size;
+    if total >= isize::MAX as usize / 2 {
+        return Err(pyo3::exceptions::PyValueError::new_err("block too large"));
+    }
+    // SAFETY: a new bytes object of `total` bytes, not yet seen by any other code: it is
+    // filled here and through memoryviews that are released before it is handed out
+    let mut raw =
+        unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), total as ffi::Py_ssize_t) };
+    if raw.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    // owned from here on: freed on every early return
+    let mut guard = Owned(raw);
+    let base = unsafe { ffi::PyBytes_AsString(raw) } as *mut u8;
+    unsafe { std::ptr::copy_nonoverlapping(head.as_ptr(), base, head.len()) };
+    let mut filled = head.len();
+    while filled < total {
+        let view = unsafe {
+            ffi::PyMemoryView_FromMemory(
+                base.add(filled) as *mut std::os::raw::c_char,
+                (total - filled) as ffi::Py_ssize_t,
+                ffi::PyBUF_WRITE,
+            )
+        };
+        let view = unsafe { Bound::from_owned_ptr_or_err(py, view)? };
+        let got = readinto.call1((&view,));
+        // whatever readinto kept of the view can no longer reach the memory
+        view.call_method0("release")?;
+        let n: Option<usize> = got?.extract()?;
+        let n = n.unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        if n > total - filled {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "readinto reported more bytes than it was given room for",
+            ));
+        }
+        filled += n;
+    }
+    let read = filled - head.len();
+    let data = unsafe { std::slice::from_raw_parts(base as *const u8, filled) };
+    let Some(cut) = memchr::memrchr(b'\n', data) else {
+        return Ok((py.None(), PyBytes::new(py, data), read));
+    };
+    let rest = PyBytes::new(py, &data[cut + 1..]);
+    // SAFETY: `raw` is a bytes object only this function holds (refcount 1); resizing it to a
+    // shorter length keeps its first cut + 1 bytes (it may move; on failure it is freed and NULL)
+    let rc = unsafe { ffi::_PyBytes_Resize(&mut raw, (cut + 1) as ffi::Py_ssize_t) };
+    guard.0 = std::ptr::null_mut();
+    if rc != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    let block = unsafe { Bound::from_owned_ptr(py, raw) };
+    Ok((block.unbind(), rest, read))
+}
+
+/// A reference this function owns until it hands it out (null: handed out or freed).
+struct Owned(*mut ffi::PyObject);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: an owned reference, dropped while the GIL is held (read_block holds it)
+            unsafe { ffi::Py_DECREF(self.0) };
+        }
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
@@ -298,6 +524,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlan>()?;
     m.add_class::<Buf>()?;
     m.add_function(wrap_pyfunction!(parse_block, m)?)?;
+    m.add_function(wrap_pyfunction!(summary_block, m)?)?;
+    m.add_function(wrap_pyfunction!(read_block, m)?)?;
     m.add(
         "CODES",
         (

@@ -164,6 +164,8 @@ pub struct Plan {
     pub trie: Trie,
     pub timestamp: Vec<usize>,
     pub by: Option<Vec<usize>>,
+    /// The join field (`--join-field`, read with labels), kept as text like the group.
+    pub join: Option<Vec<usize>>,
     pub summary: Option<SummaryPaths>,
     pub features: Option<FeaturePaths>,
     pub marker: Option<Vec<u8>>,
@@ -189,6 +191,7 @@ pub const DEFAULT_SUMMARY: [&str; 6] = [
 pub struct Fields<'a> {
     pub timestamp: &'a str,
     pub by: Option<&'a str>,
+    pub join: Option<&'a str>,
     /// latency, status, success, prediction, pred_class, confidence
     pub summary: Option<[&'a str; 6]>,
     pub features: Option<(&'a str, Vec<(FeatureKind, &'a str)>)>,
@@ -199,6 +202,7 @@ impl Plan {
         let mut trie = Trie::default();
         let timestamp = trie.insert(0, fields.timestamp);
         let by = fields.by.map(|p| trie.insert(0, p));
+        let join = fields.join.map(|p| trie.insert(0, p));
         let summary = fields.summary.map(|s| SummaryPaths {
             latency: trie.insert(0, s[0]),
             status: trie.insert(0, s[1]),
@@ -221,6 +225,7 @@ impl Plan {
             trie,
             timestamp,
             by,
+            join,
             summary,
             features,
             marker,

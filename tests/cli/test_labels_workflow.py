@@ -273,7 +273,7 @@ def test_compare_gives_each_versions_performance_and_its_difference_from_the_con
                                 "latency_ms": float(10 + rng.random()), "status": "ok"}) + "\n")
     (tmp_path / "labels.csv").write_text("request_id,label\n" + "".join(f"{i},{y[i]}\n" for i in range(n)))
     doc = _json(["compare", str(tmp_path / "canary.jsonl"), "--control", "v1", "--labels",
-                 str(tmp_path / "labels.csv")])
+                 str(tmp_path / "labels.csv")], code=1)  # v2's accuracy is worse: an alert
     q = doc["quality"]
     per = {g["group"]: g["metrics"]["accuracy"]["value"] for g in q["groups"]}
     for v in ("v1", "v2"):
@@ -283,6 +283,7 @@ def test_compare_gives_each_versions_performance_and_its_difference_from_the_con
     assert vs["version"] == "v2" and vs["metric"] == "accuracy"
     assert vs["difference"] == pytest.approx(per["v2"] - per["v1"], abs=1e-12)
     assert vs["low"] < vs["difference"] < vs["high"] < 0  # v2 is worse, and the interval shows it
+    assert vs["verdict"] == "worse" and [a["group"] for a in doc["alerts"]] == ["v2"]
 
 
 def test_the_html_report_has_a_labels_section_window_by_window(setup: dict, tmp_path: Path) -> None:
@@ -304,3 +305,19 @@ def test_the_html_report_has_a_labels_section_window_by_window(setup: dict, tmp_
     section = html[html.index('id="quality-windows"'):]
     section = section[:section.index("</table>")]
     assert section.count("<tr>") == HOURS + 1  # the head row and one per window
+
+
+def test_the_native_and_the_pyarrow_reader_join_the_same(
+    setup: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlmon.read import native
+
+    if not native.available():
+        pytest.skip("the compiled reader is not built")
+    d = setup["dir"]
+    args = ["summary", str(d / "predictions.jsonl"), "--labels", str(d / "labels-*")]
+    monkeypatch.setenv("MLMON_READER", "native")
+    fast = _json(args)["quality"]
+    monkeypatch.setenv("MLMON_READER", "python")
+    slow = _json(args)["quality"]
+    assert fast == slow and fast["labelled"] == len(setup["early"]) + len(setup["late"])

@@ -46,7 +46,17 @@ from hypothesis import strategies as st
 from mlmon.errors import DataError
 from mlmon.read import native
 from mlmon.read.jsonlines import MAX_DEPTH, BlockParser, BlockResult, Layout, sniff
-from mlmon.read.records import NOT_BAD, TIMESTAMP, TS_NS, FeatureSpec, FieldMap, Kind, ReadPlan, check_rows
+from mlmon.read.records import (
+    KEY,
+    NOT_BAD,
+    TIMESTAMP,
+    TS_NS,
+    FeatureSpec,
+    FieldMap,
+    Kind,
+    ReadPlan,
+    check_rows,
+)
 
 pytestmark = pytest.mark.skipif(
     not native.available() and not os.environ.get("CI"),
@@ -69,8 +79,13 @@ PLAN_ODD_FIELDS = ReadPlan(
     features=(FeatureSpec("a.b", Kind.NUMERIC), FeatureSpec("c", Kind.CATEGORICAL)),
     success_values=frozenset({"ok", "fine"}),
 )
-PLANS = [PLAN_SUMMARY, PLAN_DRIFT_NAMED, PLAN_DRIFT_LIST, PLAN_MARKER, PLAN_MIXED_LIST, PLAN_ODD_FIELDS]
-PLAN_IDS = ["summary", "drift-named", "drift-list", "marker", "mixed-list", "odd-fields"]
+PLAN_JOIN = replace(PLAN_SUMMARY, join="request_id")
+"""--labels: the join field read as text, as the group is."""
+PLAN_ODD_JOIN = replace(PLAN_ODD_FIELDS, join="meta.model")
+"""The join field on the group's own path, under a nested object."""
+PLANS = [PLAN_SUMMARY, PLAN_DRIFT_NAMED, PLAN_DRIFT_LIST, PLAN_MARKER, PLAN_MIXED_LIST, PLAN_ODD_FIELDS,
+         PLAN_JOIN, PLAN_ODD_JOIN]
+PLAN_IDS = ["summary", "drift-named", "drift-list", "marker", "mixed-list", "odd-fields", "join", "odd-join"]
 
 
 def _layout(data: bytes, plan: ReadPlan) -> Layout:
@@ -736,3 +751,14 @@ def test_a_parser_keeps_no_examples_of_a_kind_the_reader_has_enough_of(reader_na
     got = parser.parse(join(lines), 1)
     assert got.reasons == Counter({"wrong_type": 3000, "non_record": 1})
     assert got.examples == [(3001, "non_record", b"Traceback (most recent call last):")]
+
+
+def test_the_join_key_of_every_type_agrees_with_the_exact_path() -> None:
+    keys = [b'"req-1"', b"17", b"17.0", b"-0.0", b"1e3", b"123456789012345678901", b"true", b"null",
+            b'{"a": 1}', b"[1, 2]", b'"\\u00e9t\\u00e9"', b'"a\\"b"', b'""', b"1.5e-7"]
+    lines = [b'{"timestamp": "2026-11-01T10:00:00Z", "request_id": %s, "prediction": {"class": 1}, '
+             b'"latency_ms": 3, "status": "ok"}' % k for k in keys]
+    lines.append(b'{"timestamp": "2026-11-01T10:00:00Z", "prediction": {"class": 1}, "latency_ms": 3}')
+    nat, _ = both(join(lines), PLAN_JOIN)
+    got = [v for p in nat.pieces for v in p.raw.column(KEY).to_pylist()]
+    assert got[0] == "req-1" and got[1] == "17" and got[-1] is None  # a number is its text, absent is null

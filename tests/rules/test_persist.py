@@ -57,3 +57,61 @@ def test_for_sequences(pattern: str, n: int, fired: str | None, since_hour: int 
     assert f.windows == run
     assert f.alert.threshold == (400.0 if fired == "critical" else 250.0)
     assert f"since {f.since}" in f.alert.message
+
+
+def test_the_limit_is_the_latest_at_the_severity_that_held_and_the_value_the_last_windows() -> None:
+    ws = _windows(4)
+    crossings = [
+        (Alert("latency_ms.p99", Severity.WARNING, 300.0, 250.0, "w0"),),
+        (Alert("latency_ms.p99", Severity.WARNING, 310.0, 260.0, "w1"),),  # the limit moved
+        (Alert("latency_ms.p99", Severity.CRITICAL, 450.0, 400.0, "c2"),),
+        (Alert("latency_ms.p99", Severity.CRITICAL, 470.0, 400.0, "c3"),),
+    ]
+    (f,) = persisting(ws, crossings, 4)
+    assert f.severity is Severity.WARNING and f.windows == 4 and f.since == "2026-11-01T00:00:00Z"
+    assert f.alert.threshold == 260.0 and f.alert.value == 470.0
+    assert f.alert.message == "c3; crossed in 4 consecutive windows since 2026-11-01T00:00:00Z"
+    assert f.metric == "latency_ms.p99"
+    (f,) = persisting(ws, crossings, 2)
+    assert (f.severity, f.windows, f.alert.threshold, f.alert.value) == (Severity.CRITICAL, 2, 400.0, 470.0)
+    assert f.since == "2026-11-01T02:00:00Z"
+
+
+def test_each_metric_and_group_is_its_own_run() -> None:
+    ws = _windows(3)
+
+    def a(metric: str, group: str | None = None, missing: bool = False) -> Alert:
+        return Alert(metric, Severity.WARNING, 1.0, 0.5, f"{metric} {group}", group, missing)
+
+    crossings = [
+        (a("error_rate", "v1"), a("latency_ms.p99")),
+        (a("error_rate", "v1"), a("error_rate", "v2"), a("latency_ms.p99")),
+        (a("error_rate", "v1"), a("error_rate", "v2"), a("error_rate", None, True), a("error_rate", "v1")),
+    ]
+    out = persisting(ws, crossings, 2)
+    assert [(f.alert.group, f.windows) for f in out] == [("v1", 3), ("v2", 2)]  # v1 once, though twice
+    assert persisting(ws, crossings, 1)[-1].alert.group_missing
+    assert [f.metric for f in persisting(ws, crossings, 3)] == ["error_rate"]
+
+
+def test_no_windows_or_nothing_crossed_now_fires_nothing() -> None:
+    assert persisting([], [], 1) == ()
+    ws = _windows(2)
+    assert persisting(ws, _crossings("w."), 1) == ()
+
+
+def test_a_window_judged_alone_and_one_without_enough_records_crosses_nothing() -> None:
+    from dataclasses import replace
+
+    from mlmon.rules.alerts import SummaryThresholds
+    from mlmon.rules.persist import window_alerts
+
+    (w,) = _windows(1)
+    slow = replace(w.summary, group="v9", latency_ms=latency_stats(__import__("numpy").full(400, 900.0)))
+    w = replace(w, summary=slow)
+    t = SummaryThresholds(max_p99_ms=500.0)
+    (alert,) = window_alerts(w, t, None)
+    assert (alert.metric, alert.severity, alert.group) == ("latency_ms.p99", Severity.WARNING, None)
+    assert window_alerts(replace(w, status="too_few_records"), t, None) == ()
+    assert window_alerts(replace(w, status="empty"), t, None) == ()
+    assert window_alerts(w, SummaryThresholds(), None) == ()

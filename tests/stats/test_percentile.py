@@ -107,3 +107,89 @@ def test_level_decides_both_directions_and_proves_ok() -> None:
     assert pct.level(5.0, 4.0, 6.0, 7.0, None, True) == (None, True)  # shown below
     assert pct.level(5.0, 4.0, 6.0, 7.0, 6.5, False) == ("critical", True)  # a lower limit
     assert pct.level(5.0, 4.0, 6.0, 3.0, None, False) == (None, True)
+
+
+@pytest.mark.parametrize("q", [0.01, 0.05, 0.25])
+def test_bound_ranks_of_low_quantiles_equal_scipys_binomial(q: float) -> None:
+    """A low percentile (the lower limits of a p50 in a check's rule, or any q): its upper
+    bound sits near rank 0 for small n and is held there, never below the smallest value."""
+    for n in [*range(1, 80), 150, 1000, 5000]:
+        got, want = pct.bound_ranks(n, q), _ranks_by_scipy(n, q)
+        for g, w in zip(got, want, strict=True):
+            assert (g is None) == (w is None), (n, q)
+            if g is not None:
+                assert g == pytest.approx(w, abs=1e-6), (n, q)
+    # five values and q = 0.01: F(0) = 0.99^5 = 0.951 reaches 0.95 at rank 0, so the upper
+    # bound is the smallest value itself, and the lower bound cannot be given
+    assert 0.99**5 >= 0.95
+    assert pct.bound_ranks(5, 0.01) == (None, 0.0)
+
+
+def test_normal_ranks_to_the_half_rank() -> None:
+    """Beyond the exact range the ranks are the normal quantiles with continuity correction:
+    checked to 1e-6 of a rank (a half-rank slip would move the bound by one order statistic)."""
+    for n, q in ((5_000_000, 0.99), (2_000_000, 0.5), (3_000_000, 0.95)):
+        sd = np.sqrt(n * q * (1 - q))
+        lo, hi = pct.bound_ranks(n, q)
+        assert lo == pytest.approx(n * q + norm.ppf(0.05) * sd - 0.5, abs=1e-6)
+        assert hi == pytest.approx(n * q + norm.ppf(0.95) * sd - 0.5, abs=1e-6)
+
+
+def test_no_values_have_no_bounds() -> None:
+    assert pct.bound_ranks(0, 0.5) == (None, None)
+    assert pct.ranks_needed(0, (0.5, 0.99)) == []
+
+
+def test_ranks_needed_are_the_order_statistics_either_side_of_every_bound() -> None:
+    for n in (1, 2, 3, 5, 20, 59, 300, 1000):
+        qs = (0.5, 0.95, 0.99)
+        want: set[int] = set()
+        for q in qs:
+            for r in _ranks_by_scipy(n, q):
+                if r is not None:
+                    want |= {k for k in (int(np.floor(r)), int(np.floor(r)) + 1) if 0 <= k < n}
+        assert pct.ranks_needed(n, qs) == sorted(want), n
+    # one value: its lower p99 bound is that value, rank 0
+    assert pct.ranks_needed(1, (0.99,)) == [0]
+
+
+def test_level_at_equality_a_bound_on_the_limit_proves_nothing_crossed() -> None:
+    """An upper limit is crossed when the lower bound is above it, not at it; a lower limit
+    when the upper bound is below it, not at it."""
+    assert pct.level(5.0, 4.0, 6.0, 4.0, None, True) == (None, False)
+    assert pct.level(5.0, 4.0, 6.0, 3.0, 4.0, True) == ("warning", True)
+    assert pct.level(5.0, 4.0, 6.0, 6.0, None, False) == (None, False)
+    assert pct.level(5.0, 4.0, 6.0, 7.0, 6.0, False) == ("warning", True)
+
+
+def test_level_at_equality_a_bound_on_the_limit_proves_ok() -> None:
+    """The other bound at the nearest limit still shows the percentile within it."""
+    assert pct.level(5.0, 4.0, 6.0, 6.0, None, True) == (None, True)
+    assert pct.level(5.0, 4.0, 6.0, 4.0, None, False) == (None, True)
+
+
+def test_level_of_a_lower_limit_reads_the_upper_bound_to_cross_and_the_lower_to_prove() -> None:
+    # the interval holds the limit: neither crossed nor proven ok
+    assert pct.level(5.0, 4.0, 6.0, 4.5, None, False) == (None, False)
+    assert pct.level(5.0, 4.0, 6.0, 5.5, None, True) == (None, False)
+    # lower limits: warning 3, critical 2 (the warning is the higher one, the nearest)
+    assert pct.level(5.0, 4.0, 6.0, 3.0, 2.0, False) == (None, True)
+    assert pct.level(5.0, 2.5, 6.0, 3.0, 2.0, False) == (None, False)
+    assert pct.level(2.2, 1.5, 1.9, 3.0, 2.0, False) == ("critical", True)
+    assert pct.level(2.8, 2.1, 2.9, 3.0, 2.0, False) == ("warning", True)
+    # upper limits: warning 7, critical 9 (the warning is the lower one, the nearest)
+    assert pct.level(5.0, 4.0, 8.0, 7.0, 9.0, True) == (None, False)
+    assert pct.level(5.0, 4.0, 6.0, 7.0, 9.0, True) == (None, True)
+    assert pct.level(8.0, 7.5, 8.5, 7.0, 9.0, True) == ("warning", True)
+
+
+def test_level_without_limits_is_ok_and_proven() -> None:
+    assert pct.level(5.0, 4.0, 6.0, None, None, True) == (None, True)
+    assert pct.level(5.0, None, None, None, None, False) == (None, True)
+
+
+def test_level_without_the_bound_it_needs_is_not_proven() -> None:
+    # too few values for the lower bound: an upper limit is not crossed, ok is not proven
+    assert pct.level(900.0, None, 950.0, 100.0, None, True) == (None, False)
+    assert pct.level(900.0, 850.0, None, 1000.0, None, True) == (None, False)
+    assert pct.level(1.0, 0.5, None, 2.0, None, False) == (None, False)

@@ -109,7 +109,13 @@ def test_auc_delong_variance_matches_the_pairwise_definition() -> None:
     se = math.sqrt(v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg))
     auc = perf.get("auc")
     assert auc.value == pytest.approx(psi.mean(), abs=1e-12)
-    assert auc.high - auc.value == pytest.approx(1.959963984540054 * se, rel=1e-9)
+    # the interval is DeLong's on the logit scale (delta method), mapped back
+    a = auc.value
+    logit_half = 1.959963984540054 * se / (a * (1 - a))
+    expit = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    assert auc.low == pytest.approx(expit(math.log(a / (1 - a)) - logit_half), rel=1e-9)
+    assert auc.high == pytest.approx(expit(math.log(a / (1 - a)) + logit_half), rel=1e-9)
+    assert auc.high - a < a - auc.low  # asymmetric: squeezed toward 1
 
 
 def test_directions_and_empty() -> None:
@@ -117,3 +123,27 @@ def test_directions_and_empty() -> None:
     assert bad_direction("brier") == "above" and bad_direction("mape") == "above"
     empty = performance(_joined([], []), Task.CLASSIFICATION)
     assert empty.n == 0 and empty.get("accuracy").value is None
+
+
+def test_mean_intervals_are_t_intervals_corrected_for_skewness() -> None:
+    from scipy import stats as sps
+
+    from mlmon.stats.performance import _mean_interval
+
+    sym = np.array([-2.0, -1.0, 0.0, 1.0, 2.0] * 20)  # skewness 0: the t interval itself
+    m = _mean_interval("mae", sym)
+    t = sps.t.interval(0.95, len(sym) - 1, loc=sym.mean(), scale=sps.sem(sym))
+    assert (m.low, m.high) == pytest.approx(t, rel=1e-12)
+    skewed = np.random.default_rng(3).exponential(1.0, 200) ** 2  # right-skewed, as squared errors
+    m = _mean_interval("brier", skewed)
+    t = sps.t.interval(0.95, len(skewed) - 1, loc=skewed.mean(), scale=sps.sem(skewed))
+    # moved toward the long tail: the upper bound further from the mean than the lower one
+    assert m.high - m.value > m.value - m.low and m.high > t[1] and m.low > t[0]
+    # Hall's inverse, computed independently: lower = mean - se * g^-1(t), upper = mean - se * g^-1(-t)
+    n, sd = len(skewed), skewed.std(ddof=1)
+    # the skewness with the sample's sd (ddof 1); scipy's skew divides by the ddof-0 sd instead
+    a = sps.skew(skewed) * (np.std(skewed) / sd) ** 3 / math.sqrt(n)
+    tq = sps.t.ppf(0.975, n - 1)
+    ginv = [(3 / a) * (np.cbrt(1 + a * (q - a / 6)) - 1) for q in (tq, -tq)]
+    assert m.low == pytest.approx(skewed.mean() - sd / math.sqrt(n) * ginv[0], rel=1e-12)
+    assert m.high == pytest.approx(skewed.mean() - sd / math.sqrt(n) * ginv[1], rel=1e-12)

@@ -22,15 +22,15 @@ fn plan(kind: u8) -> Plan {
     };
     let list = || Some(("input.features", vec![(FeatureKind::Numeric, "0"), (FeatureKind::Numeric, "1")]));
     let (fields, marker) = match kind % 5 {
-        0 => (Fields { timestamp: "timestamp", by: None, summary: Some(SUMMARY), features: None }, None),
+        0 => (Fields { timestamp: "timestamp", by: None, join: None, summary: Some(SUMMARY), features: None }, None),
         1 => (
-            Fields { timestamp: "timestamp", by: Some("model_version"), summary: Some(SUMMARY), features: None },
+            Fields { timestamp: "timestamp", by: Some("model_version"), join: None, summary: Some(SUMMARY), features: None },
             None,
         ),
-        2 => (Fields { timestamp: "ts", by: None, summary: None, features: features() }, None),
-        3 => (Fields { timestamp: "timestamp", by: Some("m"), summary: None, features: list() }, None),
+        2 => (Fields { timestamp: "ts", by: None, join: None, summary: None, features: features() }, None),
+        3 => (Fields { timestamp: "timestamp", by: Some("m"), join: None, summary: None, features: list() }, None),
         _ => (
-            Fields { timestamp: "t", by: None, summary: Some(SUMMARY), features: features() },
+            Fields { timestamp: "t", by: None, join: None, summary: Some(SUMMARY), features: features() },
             Some(b"PRED ".to_vec()),
         ),
     };
