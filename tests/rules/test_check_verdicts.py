@@ -788,6 +788,7 @@ def test_a_vanished_feature_under_a_missing_share_rule_keeps_every_field() -> No
     gone = feature(status="missing", missing_share=1.0, missing=500, records=500)
     (r,) = fcheck(frule("missing_share.age", 0.1, 0.5), gone)
     assert (r.direction, r.warning_compared, r.critical_compared) == ("above", 1.0, 1.0)
+    assert (r.name, r.metric) == ("missing_share.age", "missing_share.age")
     (r,) = fcheck(frule("missing_share.age", 0.1, 0.5, direction="below"), gone)
     assert r.direction == "below"
 
@@ -899,3 +900,13 @@ def test_unseen_values_use_the_runs_p_threshold() -> None:
     assert r.status is Status.WARNING
     (r,) = fcheck(frule("unseen.country", 0.01, 0.5), f, drift=DriftOptions(p_threshold=p / 2))
     assert r.status is Status.OK
+
+
+def test_an_alert_carries_what_was_compared_with_the_limit() -> None:
+    rule = Rule("latency_ms.p99", "slow", warning=100.0)
+    proven = lat(500, mean=50.0, p50=40.0, p95=90.0, p99=150.0, max=200.0, p99_lower=120.0, p99_upper=180.0)
+    a = run(rule, group(latency_ms=proven)).alert()
+    assert a is not None and (a.compared, a.compared_kind, a.threshold) == (120.0, "lower 95%", 100.0)
+    a = run(Rule("error_rate", "e", warning=0.0), group(error_rate=0.1)).alert()
+    assert a is not None and (a.compared, a.compared_kind) == (0.1, "estimate")
+    assert a.message == "error_rate 0.1 > 0 (all records)"  # a zero limit is written as 0
