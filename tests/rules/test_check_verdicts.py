@@ -910,3 +910,48 @@ def test_an_alert_carries_what_was_compared_with_the_limit() -> None:
     a = run(Rule("error_rate", "e", warning=0.0), group(error_rate=0.1)).alert()
     assert a is not None and (a.compared, a.compared_kind) == (0.1, "estimate")
     assert a.message == "error_rate 0.1 > 0 (all records)"  # a zero limit is written as 0
+
+
+def test_no_data_keeps_both_limits() -> None:
+    r = run(Rule("records", "few", warning=100, critical=10, direction="below"), group(records=0))
+    assert r.status is Status.CRITICAL  # zero records is a value: below both limits, not no data
+    r = run(Rule("error_rate", "e", warning=0.1, critical=0.2), group(records=0))
+    assert (r.status, r.warning, r.critical) == (Status.NO_DATA, 0.1, 0.2)
+
+
+def test_a_group_without_a_value_does_not_hide_the_groups_after_it() -> None:
+    rule = Rule("error_rate", "errors", warning=0.05, by="model_version")
+    r = run(rule, group(error_rate=0.01), group("a", records=0), group("b", error_rate=0.5))
+    assert (r.status, r.group, r.value) == (Status.WARNING, "b", 0.5)
+
+
+def test_a_tie_below_the_limit_keeps_the_first() -> None:
+    rule = Rule("success_rate", "ok", warning=0.9, direction="below", by="model_version")
+    r = run(rule, group(success_rate=0.8), group("a", success_rate=0.8))
+    assert (r.status, r.group, r.value) == (Status.WARNING, None, 0.8)
+
+
+def test_every_rule_after_a_quality_or_feature_rule_is_judged() -> None:
+    rules = (
+        Rule("quality.accuracy", "acc", warning=0.9, direction="below"),
+        Rule("drift.age", "d", warning=0.1),
+        Rule("error_rate", "e", warning=0.05),
+    )
+    out = evaluate(rules, SummaryResult(group(error_rate=0.5), ()), None, now=NOW)
+    assert [(r.name, r.status) for r in out] == [
+        ("acc", Status.NO_DATA),
+        ("d", Status.NO_DATA),
+        ("e", Status.WARNING),
+    ]
+
+
+def test_the_age_of_each_group_is_measured_from_now() -> None:
+    rule = Rule("age_seconds", "stale", warning=100.0, by="model_version")
+    r = run(
+        rule,
+        group(last_timestamp="2027-01-15T08:00:00Z"),
+        group("a", last_timestamp="2027-01-15T07:00:00Z"),
+        group("b", last_timestamp="2027-01-15T08:00:00Z"),
+    )
+    assert (r.status, r.group, r.value) == (Status.WARNING, "a", 3600.0)
+    assert r.groups == (("a", 3600.0), ("b", 0.0))
