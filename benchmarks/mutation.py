@@ -168,8 +168,13 @@ MODULES: dict[str, Module] = {
     "stats/exactsum": Module("mlmon/stats/exactsum.py", ("tests/stats/test_exactsum.py",)),
     "stats/joint": Module("mlmon/stats/joint.py", ("tests/stats/test_joint.py",)),
     "stats/evidence": Module("mlmon/stats/evidence.py", ("tests/stats/test_evidence.py",)),
-    "stats/labels": Module("mlmon/stats/labels.py", ("tests/stats/test_labels.py",)),
-    "stats/performance": Module("mlmon/stats/performance.py", ("tests/stats/test_performance.py",)),
+    "stats/labels": Module(
+        "mlmon/stats/labels.py", ("tests/stats/test_labels.py", "tests/rules/test_state_file.py")
+    ),
+    "stats/performance": Module(
+        "mlmon/stats/performance.py",
+        ("tests/stats/test_performance.py", "tests/rules/test_check_verdicts.py"),
+    ),
 }
 
 # Bugs planted by hand, beside mutmut's: mutmut changes code inside functions only, so a
