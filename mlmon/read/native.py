@@ -10,6 +10,7 @@ MLMON_READER=python, the pyarrow path in jsonlines.py reads everything.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections import Counter
@@ -66,9 +67,21 @@ def block_parser(
     kind_wanted: Callable[[bool], bool] | None = None,
 ) -> BlockParser:
     """The block parser for one file: the native one when it runs, else the pyarrow one."""
-    if reader_name() == "native":
+    if reader_name() == "native" and (plan.join is None or _reads_join()):
         return NativeBlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
     return BlockParser(plan, layout, examples_wanted=examples_wanted, kind_wanted=kind_wanted)
+
+
+@functools.cache
+def _reads_join() -> bool:
+    """The compiled reader reads a join field (a build older than the join field does not: a
+    stale build in a working copy then falls back to the pyarrow reader for --labels)."""
+    assert _native is not None
+    try:
+        _native.Plan("timestamp", None, None, None, None, [], False, "request_id")
+    except TypeError:
+        return False
+    return True
 
 
 def _compile(plan: ReadPlan) -> Any:
@@ -89,7 +102,7 @@ def _compile(plan: ReadPlan) -> Any:
         marker,
         sorted(plan.success_values),
         naive_is_utc(plan.log_timezone),
-        plan.join,
+        *(() if plan.join is None else (plan.join,)),
     )
 
 

@@ -574,6 +574,17 @@ class _Plain(_Closable):
         self._notes.decompressed_bytes += len(out)
         return out
 
+    def readinto(self, b: memoryview) -> int:
+        """`read(len(b))` written into `b`: a file's bytes land where the caller wants them."""
+        raw_into = getattr(self._raw, "readinto", None)
+        if self._head or raw_into is None:
+            out = self.read(len(b))
+            b[: len(out)] = out
+            return len(out)
+        n = raw_into(b) or 0
+        self._notes.decompressed_bytes += n
+        return n
+
 
 
 def _is_device(raw: IO[bytes]) -> bool:
@@ -871,33 +882,48 @@ def iter_blocks(
     carry = b""
     line_no = notes.first_line  # number of the first line in `carry`
     skipping = False  # inside an oversized line
+    # a plain file's bytes are read straight into the block, after the carried start of a
+    # line, by the compiled module: one copy of the file's bytes instead of a read and a join
+    plain = stream if isinstance(stream, _Plain) else None
+    one_copy = getattr(_native, "read_block", None) if plain is not None else None
     while True:
-        chunk = stream.read(block_bytes)
-        if on_progress is not None and chunk:
-            on_progress(len(chunk))
-        if not chunk:
-            break
-        if skipping:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                continue
-            chunk = chunk[nl + 1 :]
-            skipping = False
-            line_no += 1
-        cut = chunk.rfind(b"\n")
-        if cut < 0:
-            data = carry + chunk
-            if len(data) > max_line_bytes:
+        body: bytes | None
+        if one_copy is not None and plain is not None and not skipping:
+            body, rest, got = one_copy(carry, plain.readinto, block_bytes)
+            if on_progress is not None and got:
+                on_progress(got)
+            if not got:
+                break
+        else:
+            chunk = stream.read(block_bytes)
+            if on_progress is not None and chunk:
+                on_progress(len(chunk))
+            if not chunk:
+                break
+            if skipping:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    continue
+                chunk = chunk[nl + 1 :]
+                skipping = False
+                line_no += 1
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                body, rest = None, carry + chunk
+            else:
+                # one copy: the carried start of a line and the chunk up to its last newline
+                whole = not carry and cut == len(chunk) - 1
+                body = chunk if whole else b"".join((carry, memoryview(chunk)[: cut + 1]))
+                rest = chunk[cut + 1 :]
+        if body is None:  # no newline yet: the line goes on
+            if len(rest) > max_line_bytes:
                 notes.oversized_lines.append(line_no)
                 carry = b""
                 skipping = True
             else:
-                carry = data
+                carry = rest
             continue
-        # one copy: the carried start of a line and the chunk up to its last newline
-        whole = not carry and cut == len(chunk) - 1
-        body = chunk if whole else b"".join((carry, memoryview(chunk)[: cut + 1]))
-        carry = chunk[cut + 1 :]
+        carry = rest
         body = _drop_oversized(body, line_no, max_line_bytes, notes)
         n_lines = count_newlines(body)
         if body:

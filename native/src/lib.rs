@@ -435,6 +435,88 @@ fn summary_block<'py>(
     Ok(Some(out))
 }
 
+/// Read the next block of a stream into one new bytes object: `carry` (the start of a line
+/// the last block left), then up to `size` bytes that `readinto` writes in place (called until
+/// it is full or returns 0), cut after the last newline. One copy of the stream's bytes, where
+/// reading then joining made two. Returns (block, rest, bytes read): the block is None when
+/// no newline came (the rest is then carry and all that was read).
+#[pyfunction]
+fn read_block<'py>(
+    py: Python<'py>,
+    carry: &Bound<'py, PyBytes>,
+    readinto: &Bound<'py, PyAny>,
+    size: usize,
+) -> PyResult<(PyObject, Bound<'py, PyBytes>, usize)> {
+    let head = carry.as_bytes();
+    let total = head.len() + size;
+    if total >= isize::MAX as usize / 2 {
+        return Err(pyo3::exceptions::PyValueError::new_err("block too large"));
+    }
+    // SAFETY: a new bytes object of `total` bytes, not yet seen by any other code: it is
+    // filled here and through memoryviews that are released before it is handed out
+    let mut raw =
+        unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), total as ffi::Py_ssize_t) };
+    if raw.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    // owned from here on: freed on every early return
+    let mut guard = Owned(raw);
+    let base = unsafe { ffi::PyBytes_AsString(raw) } as *mut u8;
+    unsafe { std::ptr::copy_nonoverlapping(head.as_ptr(), base, head.len()) };
+    let mut filled = head.len();
+    while filled < total {
+        let view = unsafe {
+            ffi::PyMemoryView_FromMemory(
+                base.add(filled) as *mut std::os::raw::c_char,
+                (total - filled) as ffi::Py_ssize_t,
+                ffi::PyBUF_WRITE,
+            )
+        };
+        let view = unsafe { Bound::from_owned_ptr_or_err(py, view)? };
+        let got = readinto.call1((&view,));
+        // whatever readinto kept of the view can no longer reach the memory
+        view.call_method0("release")?;
+        let n: Option<usize> = got?.extract()?;
+        let n = n.unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        if n > total - filled {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "readinto reported more bytes than it was given room for",
+            ));
+        }
+        filled += n;
+    }
+    let read = filled - head.len();
+    let data = unsafe { std::slice::from_raw_parts(base as *const u8, filled) };
+    let Some(cut) = memchr::memrchr(b'\n', data) else {
+        return Ok((py.None(), PyBytes::new(py, data), read));
+    };
+    let rest = PyBytes::new(py, &data[cut + 1..]);
+    // SAFETY: `raw` is a bytes object only this function holds (refcount 1); resizing it to a
+    // shorter length keeps its first cut + 1 bytes (it may move; on failure it is freed and NULL)
+    let rc = unsafe { ffi::_PyBytes_Resize(&mut raw, (cut + 1) as ffi::Py_ssize_t) };
+    guard.0 = std::ptr::null_mut();
+    if rc != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    let block = unsafe { Bound::from_owned_ptr(py, raw) };
+    Ok((block.unbind(), rest, read))
+}
+
+/// A reference this function owns until it hands it out (null: handed out or freed).
+struct Owned(*mut ffi::PyObject);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: an owned reference, dropped while the GIL is held (read_block holds it)
+            unsafe { ffi::Py_DECREF(self.0) };
+        }
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
@@ -443,6 +525,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Buf>()?;
     m.add_function(wrap_pyfunction!(parse_block, m)?)?;
     m.add_function(wrap_pyfunction!(summary_block, m)?)?;
+    m.add_function(wrap_pyfunction!(read_block, m)?)?;
     m.add(
         "CODES",
         (

@@ -132,3 +132,52 @@ def test_cli_caps_classes_in_json_and_table(tmp_path: Path) -> None:
     assert (doc["classes_other"], doc["classes_distinct"], doc["classes_exact"]) == (0, 2, True)
     assert cli(["summary", str(small), "--top-classes", "-1"]).exit_code == 2
     assert np.isclose(sum(c["share"] for c in doc["classes"]), 1.0)
+
+
+def test_exact_up_to_the_cap_and_sketched_one_class_past_it() -> None:
+    names = [f"c{i}" for i in range(cl.EXACT_CLASSES)]
+    counter = ClassCounter()
+    counter.update(names, [1] * len(names))
+    res = counter.result(3)
+    assert res.exact is True and res.distinct == cl.EXACT_CLASSES and counter.exact is not None
+    counter.update(["one-more"], [2])
+    res = counter.result(3)
+    assert res.exact is False and counter.exact is None
+    assert res.total == cl.EXACT_CLASSES + 2
+
+
+def test_lower_bound_is_the_count_while_exact_and_a_sure_count_past_the_cap() -> None:
+    counter = ClassCounter()
+    counter.update(["a", "b"], [5, 2])
+    assert (counter.lower_bound("a"), counter.lower_bound("b"), counter.lower_bound("zz")) == (5, 2, 0)
+    rng = random.Random(11)
+    names = ["cat" if rng.random() < 0.3 else f"id-{i}" for i in range(60_000)]
+    truth = Counter(names)
+    _feed(counter, names)
+    assert counter.exact is None
+    bound = counter.freq.get_apriori_error(cl.SKETCH_LG_SIZE, counter.total)
+    low = counter.lower_bound("cat")
+    assert truth["cat"] - bound <= low <= truth["cat"] and low > 0
+    assert 5 - bound <= counter.lower_bound("a") <= 5
+    assert counter.lower_bound("never-logged") == 0
+
+
+def test_a_counter_is_true_once_it_holds_a_record() -> None:
+    counter = ClassCounter()
+    assert not counter
+    counter.update(["a"], [0])
+    assert not counter
+    counter.update(["a"], [1])
+    assert counter and counter.total == 1
+
+
+def test_names_and_counts_of_different_lengths_are_refused() -> None:
+    """A caller's slip (one count short) must fail, never pair names with the wrong counts."""
+    with pytest.raises(ValueError):
+        ClassCounter().update(["a", "b"], [1])
+    counter = ClassCounter()
+    names = [f"c{i}" for i in range(cl.EXACT_CLASSES + 1)]
+    counter.update(names, [1] * len(names))
+    assert counter.exact is None
+    with pytest.raises(ValueError):
+        counter.update(["a", "b"], [1])

@@ -108,6 +108,7 @@ def test_a_numeric_feature_without_log_values() -> None:
 
 def test_a_numeric_feature_training_had_no_finite_value_for() -> None:
     d = _one(_acc(_numeric_baseline(np.array([np.nan, np.inf])), x=np.array([1.0, 2.0, 3.0])))
+    assert d.name == "x"
     assert (d.x, d.baseline_cdf, d.log_cdf) == ((), (), ())
     assert d.log_n == 3 and (d.log_below, d.log_above) == (0.0, 0.0)
 
@@ -185,3 +186,16 @@ def test_features_in_baseline_order_numbers_and_categories() -> None:
     assert [(type(d).__name__, d.name) for d in out] == [
         ("NumericDistribution", "z"), ("CategoricalDistribution", "c"), ("NumericDistribution", "a")]
     assert [d.log_n for d in out] == [2, 1, 1]
+
+
+def test_the_order_takes_the_larger_share_of_each_side() -> None:
+    # "b" is rare in training and common in the log: its log share puts it first
+    d = _one(_acc(_categorical_baseline({"a": 8, "b": 2}), c=["b"] * 9 + ["a"]))
+    assert [s.category for s in d.shares] == ["b", "a"]
+    # a training category the log lacks ranks by its training share alone (1%), below a new
+    # value at 5% of the log, above none
+    d = _one(_acc(_categorical_baseline({"a": 1, "b": 99}), c=["b"] * 19 + ["c"]))
+    assert [(s.category, s.log_share) for s in d.shares] == [("b", 19 / 20), ("c", 1 / 20), ("a", 0.0)]
+    # a new value ranks by its log share alone (10%), below a training category at 50%
+    d = _one(_acc(_categorical_baseline({"a": 1, "b": 1}), c=["a"] * 9 + ["a2"]))
+    assert [s.category for s in d.shares] == ["a", "b", "a2"]

@@ -73,6 +73,9 @@ def test_non_finite_values_end_the_sum_as_float_arithmetic_would() -> None:
     a, b = _sum([1.0]), _sum([math.inf])
     a.merge(b)
     assert a.value() == math.inf
+    a, b = _sum([math.inf]), _sum([1.0])
+    a.merge(b)
+    assert a.value() == math.inf
 
 
 def test_a_sum_beyond_the_largest_float_is_infinite() -> None:
@@ -81,6 +84,8 @@ def test_a_sum_beyond_the_largest_float_is_infinite() -> None:
     assert _sum([-big, -big]).value() == -math.inf
     # once overflowed, the sum is no longer finite (the summary then keeps the mean it computed)
     assert not math.isfinite(_sum([big, big, -big]).value())
+    # a NaN added before the overflow stays NaN, as in float arithmetic
+    assert math.isnan(_sum([math.nan, big, big]).value())
     # an exact sum just past the largest float rounds to it or overflows as a float sum would
     m = 1.7976931348623157e308
     assert _sum([m, 1.0]).value() == m

@@ -162,3 +162,141 @@ def test_old_baseline_loads_without_joint_or_predictions() -> None:
     acc.update(pa.table({FEATURE_PREFIX + "age": np.full(100, 40.0)}))
     assert all(r.role == "feature" for r in acc.result(DriftOptions()))
     assert dataclasses.replace(b) == b
+
+
+# --- the model's limits and the test's edges, by hand ------------------------------------------
+
+
+def test_split_is_two_disjoint_halves() -> None:
+    for n in (100, 101, 1000):
+        fit, cal = joint.split(n)
+        assert len(fit) == n // 2 and len(cal) == n - n // 2
+        assert sorted(np.concatenate([fit, cal]).tolist()) == list(range(n))
+        assert list(fit) == sorted(fit) and list(cal) == sorted(cal)
+
+
+def test_feature_and_row_limits_at_equality(rng: np.random.Generator) -> None:
+    wide = rng.standard_normal((4 * joint.MAX_FEATURES, joint.MAX_FEATURES + 1))
+    names = [f"f{j}" for j in range(joint.MAX_FEATURES + 1)]
+    model, why = joint.fit(names, wide)
+    assert model is None
+    assert why == f"{joint.MAX_FEATURES + 1} numeric features, more than the 200 the joint test takes"
+    model, why = joint.fit(names[:-1], wide[:, :-1])
+    assert model is not None and why == "" and len(model.features) == joint.MAX_FEATURES
+    # 30 features need 4 x 30 = 120 complete rows (more than MIN_ROWS)
+    x = rng.standard_normal((120, 30))
+    names = [f"f{j}" for j in range(30)]
+    want = (None, "119 rows with every numeric feature, fewer than the 120 needed")
+    assert joint.fit(names, x[:119]) == want
+    model, why = joint.fit(names, x)
+    assert model is not None and (model.fit_rows, model.calibration_rows) == (60, 60)
+    # and a row with a missing value does not count
+    x[0, 3] = np.nan
+    assert joint.fit(names, x)[0] is None
+    assert joint.fit(["a"], x[:, :1]) == (None, "fewer than two numeric features")
+
+
+def test_constant_and_overflowing_features_are_left_out_quietly(rng: np.random.Generator) -> None:
+    import warnings
+
+    n = 400
+    x = np.column_stack([
+        rng.normal(0, 0.01, n),  # varies, if little
+        np.full(n, 7.0),  # constant
+        rng.normal(5, 0.02, n),
+        np.where(rng.random(n) < 0.5, 1.7e308, -1.7e308),  # its variance overflows
+    ])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # `mlmon baseline` prints no numpy warning
+        model, why = joint.fit(["a", "const", "b", "huge"], x)
+    assert model is not None and model.features == ("a", "b")
+    assert len(model.components) == 1  # two features: one direction kept, one left for the error
+    assert np.asarray(model.scale) == pytest.approx([x[:, 0].std(ddof=1), x[:, 2].std(ddof=1)], rel=0.2)
+    only_one = x[:, [0, 1, 3]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = joint.fit(["a", "const", "huge"], only_one)
+    assert got == (None, "fewer than two numeric features that vary")
+
+
+def test_components_kept_stop_where_they_explain_exactly_the_share() -> None:
+    """Twenty orthogonal features of equal variance on the fit half: each direction explains
+    5%, so thirteen explain exactly 65% (VARIANCE_KEPT) and no fourteenth is kept."""
+    from scipy.linalg import hadamard
+
+    n = 128
+    fit_idx, cal_idx = joint.split(n)
+    x = np.zeros((n, 20))
+    x[fit_idx] = hadamard(64)[:, 1:21]  # columns of +-1, each summing to 0, orthogonal
+    x[cal_idx] = np.random.default_rng(1).choice([-1.0, 1.0], (len(cal_idx), 20))
+    model, _ = joint.fit([f"f{j}" for j in range(20)], x)
+    assert model is not None
+    assert joint.VARIANCE_KEPT == 0.65 and len(model.components) == 13
+    assert model.explained == pytest.approx(0.65, abs=1e-9)
+
+
+def test_a_names_list_and_a_matrix_of_different_widths_are_refused(rng: np.random.Generator) -> None:
+    with pytest.raises(ValueError):
+        joint.fit(["a", "b", "c"], rng.standard_normal((200, 2)))
+
+
+def _model(error_mean: float, error_std: float, calibration_rows: int = 500) -> joint.PcaModel:
+    """Two features, the first the kept direction: a row's error is |z2|, its second value
+    standardised (mean 0, scale 1)."""
+    return joint.PcaModel(("a", "b"), [0.0, 0.0], [1.0, 1.0], ((1.0, 0.0),), 0.5, 500, calibration_rows,
+                          error_mean, error_std)
+
+
+def test_fields_are_welchs_z_by_hand_with_the_effect_unbounded_above() -> None:
+    acc = joint.JointAccumulator(_model(1.0, 0.5))
+    second = np.array([1.0, 3.0, 2.0, 6.0, 4.0] * 20)
+    acc.update(np.column_stack([np.zeros(len(second)), second]))
+    f = acc.fields(min_samples=30)
+    err = np.abs(second)
+    se = np.sqrt(err.var(ddof=1) / len(err) + 0.5**2 / 500)
+    z = (err.mean() - 1.0) / se
+    assert f["status"] == "ok" and f["p_method"] == "asymptotic"
+    assert f["statistic"] == pytest.approx(z, rel=1e-12)
+    assert f["p_value"] == pytest.approx(stats.norm.sf(z), rel=1e-9, abs=1e-300)
+    assert f["effect_size"] == pytest.approx((err.mean() - 1.0) / 0.5, rel=1e-12)
+    # the effect is in reference standard deviations: not capped at 1 as a share would be
+    assert f["effect_high"] == pytest.approx((err.mean() - 1.0 + 1.959963984540054 * se) / 0.5, rel=1e-12)
+    assert f["effect_high"] > 1
+    assert (f["n"], f["baseline_n"], f["missing"]) == (100, 500, 0)
+
+
+def test_fields_with_no_spread_on_either_side() -> None:
+    """Every log error equal and a reference error without spread: no standard error. An
+    error at or below the reference is no evidence (z 0, p 0.5); above it, certain (p 0)."""
+    rows = np.column_stack([np.zeros(50), np.full(50, 2.0)])  # every error 2.0
+    for ref, z, p in ((2.0, 0.0, 0.5), (2.5, 0.0, 0.5), (1.5, float("inf"), 0.0)):
+        acc = joint.JointAccumulator(_model(ref, 0.0))
+        acc.update(rows)
+        f = acc.fields(min_samples=30)
+        assert (f["statistic"], f["p_value"]) == (z, p), ref
+        # the effect's unit is 1 when the reference has no spread
+        assert f["effect_size"] == pytest.approx(2.0 - ref)
+
+
+def test_fields_need_min_samples_on_both_sides_counted_at_equality() -> None:
+    rows = np.column_stack([np.zeros(30), np.arange(30.0)])
+    acc = joint.JointAccumulator(_model(1.0, 0.5, calibration_rows=30))
+    acc.update(rows)
+    assert acc.fields(min_samples=30)["status"] == "ok"
+    assert acc.fields(min_samples=31) == {
+        "n": 30, "baseline_n": 30, "mean": pytest.approx(np.arange(30.0).mean()), "baseline_mean": 1.0,
+        "missing": 0, "status": "insufficient_data"}
+    few = joint.JointAccumulator(_model(1.0, 0.5, calibration_rows=1000))
+    few.update(rows[:29])
+    assert few.fields(min_samples=30)["status"] == "insufficient_data"
+    empty = joint.JointAccumulator(_model(1.0, 0.5))
+    assert empty.fields(min_samples=30)["mean"] is None
+
+
+def test_incomplete_rows_are_counted_across_updates() -> None:
+    acc = joint.JointAccumulator(_model(1.0, 0.5))
+    acc.update(np.array([[0.0, 1.0], [np.nan, 1.0]]))
+    acc.update(np.array([[0.0, np.inf], [0.0, 2.0], [np.nan, np.nan]]))
+    acc.update(np.empty((0, 2)))
+    assert (acc.incomplete, acc.n) == (3, 2)
+    assert acc.fields(min_samples=1)["missing"] == 3

@@ -120,3 +120,9 @@ def test_more_unseen_values_are_stronger_evidence() -> None:
     ps = [novelty.p_value(u, 200, 0.01, 0.003, 3000) for u in range(1, 15)]
     assert all(a > b for a, b in zip(ps, ps[1:], strict=False))
     assert ps[-1] < 1e-3 < ps[0]
+
+
+def test_a_single_training_value_is_a_singleton() -> None:
+    """One value: left out, it is new to the other none; Good-Turing's share is 1 (1/1)."""
+    assert novelty.expected_share([1]) == (1.0, 0.0, 1)
+    assert novelty.expected_share([0, 1]) == (1.0, 0.0, 1)

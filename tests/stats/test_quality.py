@@ -194,3 +194,74 @@ def test_a_rare_flag_all_zero_by_chance_is_not_constant(rng: np.random.Generator
         chance = stats.binom.pmf(0, n, np.mean(train)) + stats.binom.pmf(n, n, np.mean(train))
         assert bool(chance < 0.05 / 2) is constant
         assert row.constant is constant
+
+
+def test_wilson_of_no_records_is_the_whole_range_and_one_record_is_scipys() -> None:
+    assert wilson(0, 0) == (0.0, 1.0)
+    for x in (0, 1):
+        ci = stats.binomtest(x, 1).proportion_ci(confidence_level=0.95, method="wilson")
+        assert wilson(x, 1) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_wilson_bounds_never_leave_zero_to_one() -> None:
+    """At 0 of n and n of n the formula's bound is 0 or 1 up to rounding, which can step past
+    it (0 of 21, 16 of 16): the interval is held inside [0, 1]."""
+    for n in range(1, 400):
+        low, high = wilson(0, n)
+        assert 0.0 <= low and high <= 1.0, n
+        low, high = wilson(n, n)
+        assert 0.0 <= low and high <= 1.0, n
+    assert wilson(0, 21)[0] == 0.0 and wilson(16, 16)[1] == 1.0
+
+
+def test_missing_level_at_the_p_threshold_is_not_significant() -> None:
+    kw = {"warning": 0.01, "critical": 0.1}
+    assert missing_level(0.05, 0.05, 0.09, p_threshold=0.05, **kw) is None
+    assert missing_level(0.0499, 0.05, 0.09, p_threshold=0.05, **kw) == "warning"
+    assert missing_level(None, 0.05, 0.09, p_threshold=0.05, **kw) is None
+
+
+def test_untested_missing_counts_keep_what_was_counted() -> None:
+    t = missing_test(0, 0, 5, 95, min_records=30)  # no record read
+    assert (t.missing, t.records, t.share, t.baseline_share, t.p_value) == (0, 0, None, 0.05, None)
+    t = missing_test(5, 100, 0, 0, min_records=30)  # training had no record of the feature
+    assert (t.missing, t.records, t.share, t.baseline_share) == (5, 100, 0.05, None)
+    assert (t.p_value, t.low, t.high) == (None, None, None)
+    t = missing_test(5, 29, 0, 100, min_records=30)  # one record short
+    assert (t.missing, t.records, t.share, t.p_value) == (5, 29, 5 / 29, None)
+
+
+def test_missing_test_at_exactly_min_records_is_tested() -> None:
+    t = missing_test(5, 30, 1, 99, min_records=30)
+    ref = stats.fisher_exact([[5, 25], [1, 99]], alternative="greater").pvalue
+    assert t.p_value == pytest.approx(ref, rel=1e-9)
+    assert (t.low, t.high) == newcombe(5, 30, 1, 100)
+
+
+def test_a_deferred_missing_test_leaves_the_p_value_for_the_batch() -> None:
+    import math
+
+    t = missing_test(5, 100, 1, 99, min_records=30, defer=True)
+    assert t.p_value is not None and math.isnan(t.p_value)
+    assert (t.low, t.high) == newcombe(5, 100, 1, 100)
+
+
+def test_range_test_needs_two_training_values_for_a_chance_and_tests_at_min_samples() -> None:
+    import math
+
+    # one training value: no range to be outside of by chance, nothing tested
+    t = range_test(3, 100, 1, min_samples=30)
+    assert (t.outside, t.share, t.expected, t.p_value, t.low) == (3, 0.03, None, None, None)
+    assert range_test(3, 100, 0, min_samples=30).expected is None
+    # two: the chance is 2 / 3
+    t = range_test(3, 100, 2, min_samples=30)
+    assert t.expected == 2 / 3 and t.p_value == pytest.approx(stats.betabinom.sf(2, 100, 2, 1), rel=1e-12)
+    # exactly min_samples values: tested; one fewer: not
+    t = range_test(3, 30, 100, min_samples=30)
+    assert t.p_value == pytest.approx(stats.betabinom.sf(2, 30, 2, 99), rel=1e-12)
+    t = range_test(3, 29, 100, min_samples=30)
+    assert (t.outside, t.share, t.expected, t.p_value) == (3, 3 / 29, 2 / 101, None)
+    t = range_test(0, 500, 100, min_samples=30)
+    assert (t.outside, t.share, t.expected, t.p_value) == (0, 0.0, 2 / 101, None)
+    t = range_test(3, 100, 100, min_samples=30, defer=True)
+    assert t.p_value is not None and math.isnan(t.p_value) and (t.low, t.high) == wilson(3, 100)
