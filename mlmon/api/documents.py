@@ -124,7 +124,7 @@ def quality_json(q: QualityReport) -> dict[str, Any]:
         "waiting": None if a.waiting is None else dataclasses.asdict(a.waiting),
         "labels": {
             "rows": la.rows, "keys": la.keys, "duplicates": la.duplicates, "conflicting": la.conflicting,
-            "without_key": la.without_key, "lines": q.labels_input.lines,
+            "without_key": la.without_key, "carried": la.carried, "lines": q.labels_input.lines,
             "bad_lines": q.labels_input.bad_lines,
             "reasons": dict(q.labels_input.reasons),
             "files": [f.source for f in q.labels_input.files],

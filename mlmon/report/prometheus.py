@@ -233,6 +233,23 @@ def quality_families(q: QualityReport) -> Iterator[Metric]:
                     value.add_metric([m.name, group, bound], v)
     yield value
     yield labelled
+    w = q.accounting.waiting
+    if w is not None:  # --state: what waits for its other half, and what the limits dropped this run
+        waiting = GaugeMetricFamily(
+            "mlmon_quality_waiting", "Predictions awaiting a label, labels awaiting a prediction (--state).",
+            labels=["kind"],
+        )
+        expired = GaugeMetricFamily(
+            "mlmon_quality_expired",
+            "Predictions and labels dropped this run past the wait limits (--state).",
+            labels=["kind"],
+        )
+        for kind, n, gone in (("predictions", w.predictions, w.expired_predictions),
+                              ("labels", w.labels, w.expired_labels)):
+            waiting.add_metric([kind], n)
+            expired.add_metric([kind], gone)
+        yield waiting
+        yield expired
 
 
 def registry(

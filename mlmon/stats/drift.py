@@ -49,10 +49,13 @@ MONTE_CARLO_BELOW = 10.0
 """A chi-square table with an expected count below this gets a Monte Carlo p-value: with small
 expected counts the chi-square distribution understates the tail (a 5% flag in 100 values has
 twice the nominal rate of p < 0.002), and BH's first steps live in that tail."""
-MONTE_CARLO_DRAWS = (1_000, 19_000)
-"""Tables drawn with the observed margins: the first batch, and a second one when the p-value
-is below MONTE_CARLO_MORE (so small p-values are resolved to 1/20,001)."""
-MONTE_CARLO_MORE = 0.02
+MONTE_CARLO_DRAWS = (1_000, 19_000, 180_000)
+"""Tables drawn with the observed margins, batch by batch: the next batch is drawn only while
+the p-value so far is below the matching MONTE_CARLO_MORE (so a p-value is resolved to 1/20,001
+when it is under 0.02, and to 1/200,001 when it is under 0.001, a tail `trend` tests at about
+1e-5). The cuts fall from batch to batch, so the p-value is exact whatever batch it stops at:
+P(p <= a) <= a for every a (a p-value at or above a cut came from the batch before it)."""
+MONTE_CARLO_MORE = (0.02, 0.001)
 MONTE_CARLO_SEED = 20261201
 """A fixed seed: the same counts give the same p-value on every run."""
 HYPERGEOMETRIC_LIMIT = 1_000_000_000
@@ -74,27 +77,72 @@ def few_valued(p: NumericProfile) -> bool:
     return p.exact and 0 < k and (k <= FEW_VALUES or (k <= TIED_VALUES and p.n >= TIED_REPEATS * k))
 
 
-SMOOTH_ORDER = 4
-"""Components of the smooth test for tied numbers (TIED_VALUES): location, spread, skewness and
-kurtosis of the values, Neyman's order-4 test."""
+SMOOTH_ORDERS = (3, 6)
+"""Orders of the smooth test for tied numbers (TIED_VALUES), the smaller p-value of the two
+taken (smooth_min_p): order 3 (location, spread, skewness of the values) sees smooth changes
+such as a shifted daily cycle best, order 6 changes with more shape (two daily peaks, one day
+of the month, the top 5% moved). Over 26 plausible changes of tied features the pair needs on
+average 0.85 of the smallest log size any single order or the chi-square needs for 90% power,
+where the best single order (6) needs 0.81 and order 4 0.76, and at worst 0.32 (order 4: 0.11):
+benchmarks/smooth_order.py."""
 
 
-def smooth_test(values: np.ndarray, base: np.ndarray, log: np.ndarray) -> tuple[float, float, int]:
+def smooth_min_p(orders: tuple[int, ...], p: float) -> float:
+    """The p-value of the smaller of the smooth test's p-values at `orders` (one or two orders,
+    rising), when the smaller is `p`: the chance under no change that either order's statistic
+    reaches its chi-square quantile at p. The statistic of the higher order is the lower one's
+    plus its further components, an independent chi-square (the components are independent
+    standard normals under no change, the model whose chi-square tail each order's own p-value
+    is), so that chance is P(T2 >= b) + the integral over t in [a, b) of the lower order's
+    chi-square density at t times P(further components < b - t), with a and b the two orders'
+    quantiles at p (Gauss-Legendre, 64 nodes: a smooth integrand on a short interval). Between
+    p and twice p (Bonferroni)."""
+    if len(orders) == 1 or not 0 < p < 1:
+        return p
+    from scipy import special
+
+    k1, k2 = orders
+    a = 2 * float(special.gammainccinv(k1 / 2, p))
+    b = 2 * float(special.gammainccinv(k2 / 2, p))
+    tail = float(special.gammaincc(k2 / 2, b / 2))
+    if a < b:
+        nodes, weights = _legendre()
+        t = (b - a) / 2 * nodes + (a + b) / 2
+        log_pdf = special.xlogy(k1 / 2 - 1, t) - t / 2 - special.gammaln(k1 / 2) - k1 / 2 * math.log(2)
+        inner = special.gammainc((k2 - k1) / 2, (b - t) / 2)
+        tail += (b - a) / 2 * float(np.sum(weights * np.exp(log_pdf) * inner))
+    return float(min(2 * p, 1.0, max(p, tail)))
+
+
+_GAUSS: list[tuple[np.ndarray, np.ndarray]] = []
+
+
+def _legendre() -> tuple[np.ndarray, np.ndarray]:
+    if not _GAUSS:
+        _GAUSS.append(np.polynomial.legendre.leggauss(64))
+    return _GAUSS[0]
+
+
+def smooth_test(
+    values: np.ndarray, base: np.ndarray, log: np.ndarray, orders: tuple[int, ...] = SMOOTH_ORDERS
+) -> tuple[float, float, int]:
     """Neyman's smooth test of two samples given as counts over ordered distinct values:
     (statistic, p-value, components). The values are taken through the polynomials of degree 1
-    .. SMOOTH_ORDER orthonormal under the pooled sample, and the statistic is the sum over them
+    .. k orthonormal under the pooled sample, and the statistic of order k is the sum over them
     of (log mean - baseline mean)^2 / (1/m + 1/n): the score test of a logistic regression of
     the sample label on those polynomials, N R^2 of the label regressed on them, chi-square with
-    one degree of freedom per component. Exact with ties (it reads counts); it sees the order of
-    the values, which the chi-square on the counts does not: a one-hour shift of hour of day
-    moves every hour's share by the slope of the daily cycle, little per hour (23 degrees of
-    freedom of the chi-square) but much in the low-order components."""
+    one degree of freedom per component. With two orders the p-value is that of the smaller of
+    their two p-values (smooth_min_p), and the statistic and components those of the order that
+    gave it. Exact with ties (it reads counts); it sees the order of the values, which the
+    chi-square on the counts does not: a one-hour shift of hour of day moves every hour's share
+    by the slope of the daily cycle, little per hour (23 degrees of freedom of the chi-square)
+    but much in the low-order components."""
     stats = scipy_stats()
     n, m = float(base.sum()), float(log.sum())
     pooled = base + log
     keep = pooled > 0
     x, w = values[keep], pooled[keep] / (n + m)
-    k = min(SMOOTH_ORDER, int(keep.sum()) - 1)
+    k = min(max(orders), int(keep.sum()) - 1)
     if k < 1 or not n or not m:
         return 0.0, 1.0, 0
     x = x - float(np.dot(w, x))
@@ -106,10 +154,14 @@ def smooth_test(values: np.ndarray, base: np.ndarray, log: np.ndarray) -> tuple[
     q, r = np.linalg.qr(np.vander(x, k + 1, increasing=True) * root)
     good = np.abs(np.diag(r)) > 1e-9 * abs(r[0, 0])  # a degree the few values cannot carry adds nothing
     h = (q / root)[:, 1:][:, good[1:]]
+    if not h.shape[1]:
+        return 0.0, 1.0, 0
     theta = (log[keep] / m) @ h - (base[keep] / n) @ h
-    stat = float(np.sum(theta**2) / (1 / m + 1 / n))
-    df = int(h.shape[1])
-    return stat, float(stats.chi2.sf(stat, df)) if df else 1.0, df
+    parts = theta**2 / (1 / m + 1 / n)
+    ks = tuple(sorted({min(o, len(parts)) for o in orders}))
+    found = [(float(stats.chi2.sf(float(np.sum(parts[:j])), j)), float(np.sum(parts[:j])), j) for j in ks]
+    p, stat, df = min(found)
+    return stat, smooth_min_p(ks, p), df
 
 
 TAIL_QUANTILES = (0.001, 0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999)
@@ -602,7 +654,7 @@ class FeatureDrift:
     """`ks` (two-sample Kolmogorov-Smirnov, with the tail test), `chi_square` (2 x k homogeneity
     on category or value counts; numbers with at most 20 distinct training values) or `smooth`
     (tied numbers, 21 to 50 distinct values seen 5 times each on average, such as hour of day:
-    Neyman's order-4 smooth test on the value counts, see smooth_test)."""
+    Neyman's smooth test of orders 3 and 6 on the value counts, see smooth_test)."""
     statistic: float | None
     """KS D, or the chi-square statistic."""
     p_value: float | None
@@ -664,7 +716,8 @@ class FeatureDrift:
     baseline's 0.1, 1, 5, 10, 25, 50, 75, 90, 95, 99 and 99.9% quantiles, those the sample
     sizes support). `p_value` is twice the smaller of the two (Bonferroni over the pair)."""
     smooth_components: int | None = None
-    """Tied numbers (`test` `smooth`): the smooth test's components (degrees of freedom)."""
+    """Tied numbers (`test` `smooth`): the components (degrees of freedom) of the smooth test's
+    order with the smaller p-value (3 or 6; `statistic` is that order's)."""
     mean_rank: float | None = None
     """Continuous numbers: the log values' mean mid-rank in the baseline (mean of P(X < x) +
     P(X = x) / 2 over the baseline X; Mann-Whitney's U / (n m)): 0.5 when nothing changed.
@@ -864,7 +917,10 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
         pval, method = math.nan, "asymptotic"  # filled in for all features at once
     rank = mean_rank(p, st.counts, m)
     tail = tail_table(p, st.counts, m)
-    tail_p = chi_square_test(tail)[1] if tail.shape[1] >= 2 else 1.0
+    # the feature's p-value is twice the smaller of KS's and the tail test's: the tail test's
+    # Monte Carlo draws stop once they cannot go below KS's
+    ks_p = pval if not math.isnan(pval) else float(scipy_stats().kstwo.sf(d, round(m * p.n / (m + p.n))))
+    tail_p = chi_square_test(tail, enough=ks_p)[1] if tail.shape[1] >= 2 else 1.0
     # D is within one grid bin's mass of the true D on a quantile grid (always below it)
     grid = 0.0 if p.exact else float(np.max(np.diff(np.asarray(p.cdf), prepend=0.0)))
     margin = fx.dkw_margin(m) + fx.dkw_margin(p.n)
@@ -991,18 +1047,30 @@ def chi_square_table(
     return np.array(cols, dtype=float).reshape(-1, 2).T, names
 
 
-def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
+def chi_square_test(table: np.ndarray, enough: float = 0.0) -> tuple[float, float, str]:
     """Pearson's chi-square on a 2 x k table (scipy's `chi2_contingency` without correction):
-    (statistic, p-value, `asymptotic` or `monte_carlo`).
+    (statistic, p-value, `asymptotic`, `exact` or `monte_carlo`).
 
-    When an expected count is below MONTE_CARLO_BELOW the p-value is the share of tables drawn
-    with the same row and column totals (multivariate hypergeometric: the exact conditional null
-    of homogeneity) whose statistic is at least the observed one, (hits + 1) / (draws + 1). A
-    table beyond every drawn one (a renamed category) keeps the chi-square p-value when that is
-    smaller: 1/20,001 would be a floor BH could not pass with many features. With a billion
-    or more values in all (numpy draws hypergeometric tables only below that) the log's row is
-    drawn multinomially from the column shares, which differs from the conditional null by the
-    finite-population factor 1 - n_log / total."""
+    The chi-square distribution's p-value is taken where it holds: every expected count at least
+    MONTE_CARLO_BELOW and the p-value at least the last of MONTE_CARLO_MORE (0.001). Beyond that
+    its tail is too light for counts (a 5% flag in windows of 500 values had chi-square p-values
+    of 2.5e-6 on stationary data, where the exact tail is 4 times larger, and `trend` tests
+    each window near 1e-5), and the p-value is exact under the conditional null of homogeneity
+    (the log's row given both margins). Two columns: the hypergeometric law of the log's count
+    in the first, whose distance from its expectation the statistic grows with (`exact`, at any
+    depth). More columns: the share of tables drawn with the same row and column totals
+    (multivariate hypergeometric) whose statistic is at least the observed one,
+    (hits + 1) / (draws + 1), with draws added in batches while it is small
+    (MONTE_CARLO_DRAWS); never below 1/(draws + 1), since a table beyond every drawn one is only
+    known to be beyond them (a 40-level category in windows of 500 values had chi-square
+    p-values near 1e-6 on stationary data). With
+    a billion or more values in all (numpy draws hypergeometric tables only below that) the
+    log's row is drawn multinomially from the column shares, which differs from the conditional
+    null by the finite-population factor 1 - n_log / total.
+
+    `enough`: the caller takes the smaller of this p-value and another one, `enough`; drawing
+    stops once the p-value can no longer fall below it (the p-value returned is then at least
+    `enough`, and the smaller of the two is the same as after every batch)."""
     if table.shape[1] < 2:
         return 0.0, 1.0, "asymptotic"
     stats = scipy_stats()
@@ -1010,8 +1078,10 @@ def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
     res = stats.chi2_contingency(table, correction=False)
     stat, p_asym = float(res.statistic), float(res.pvalue)
     expected = np.asarray(res.expected_freq, dtype=float)
-    if expected.min() >= MONTE_CARLO_BELOW:
+    if expected.min() >= MONTE_CARLO_BELOW and p_asym >= MONTE_CARLO_MORE[-1]:
         return stat, p_asym, "asymptotic"
+    if table.shape[1] == 2:
+        return stat, _two_column_tail(table, expected, stat), "exact"
     cols = table.sum(axis=0).astype(np.int64)
     n_log = int(table[1].sum())
     weight = 1.0 / expected[0] + 1.0 / expected[1]  # both rows' cells move together
@@ -1019,7 +1089,8 @@ def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
     reach = stat - 1e-9 * max(1.0, stat)  # ties count as reaching it (rounding aside)
     hits = drawn = 0
     total = int(cols.sum())
-    for size in MONTE_CARLO_DRAWS:
+    most = sum(MONTE_CARLO_DRAWS)
+    for i, size in enumerate(MONTE_CARLO_DRAWS):
         if total < HYPERGEOMETRIC_LIMIT:
             x = rng.multivariate_hypergeometric(cols, n_log, size=size)
         else:  # numpy's limit; the log is then a vanishing share of the total (n_log / total)
@@ -1027,10 +1098,36 @@ def chi_square_test(table: np.ndarray) -> tuple[float, float, str]:
         sims = ((x - expected[1]) ** 2 * weight).sum(axis=1)
         hits += int(np.count_nonzero(sims >= reach))
         drawn += size
-        if (hits + 1) / (drawn + 1) >= MONTE_CARLO_MORE:
-            break
-    p = (hits + 1) / (drawn + 1)
-    return stat, (min(p, p_asym) if hits == 0 else p), "monte_carlo"
+        p = (hits + 1) / (drawn + 1)
+        if i == len(MONTE_CARLO_MORE) or p >= MONTE_CARLO_MORE[i]:
+            return stat, p, "monte_carlo"
+        if (hits + 1) / (most + 1) >= enough > 0:  # the other p-value decides, however many draws
+            return stat, max(p, enough), "monte_carlo"
+    return stat, (hits + 1) / (drawn + 1), "monte_carlo"
+
+
+def _two_column_tail(table: np.ndarray, expected: np.ndarray, stat: float) -> float:
+    """Exact conditional p-value of Pearson's chi-square on a 2 x 2 table: the log's count x in
+    the first column is hypergeometric given the margins, and the statistic is
+    (x - expected)^2 times the sum of 1 / expected over the four cells, so the p-value is the
+    hypergeometric chance of a count at least as far from its expectation on either side."""
+    stats = scipy_stats()
+    total = int(round(float(table.sum())))
+    first = int(round(float(table[:, 0].sum())))
+    n_log = int(round(float(table[1].sum())))
+    centre = float(expected[1, 0])
+    scale = float(np.sum(1.0 / expected))
+    reach = max(0.0, stat - 1e-9 * max(1.0, stat))  # ties count as reaching it (rounding aside)
+    gap = math.sqrt(reach / scale)
+    hi = math.ceil(centre + gap)
+    while hi - 1 >= centre and (hi - 1 - centre) ** 2 * scale >= reach:
+        hi -= 1
+    lo = math.floor(centre - gap)
+    while lo + 1 <= centre and (centre - lo - 1) ** 2 * scale >= reach:
+        lo += 1
+    law = stats.hypergeom(total, first, n_log)
+    p = float(law.sf(hi - 1)) + (float(law.cdf(lo)) if lo >= 0 else 0.0)
+    return min(1.0, p)
 
 
 def _count_test(
@@ -1052,8 +1149,8 @@ def _count_test(
     p_unseen = None
     if unseen_n:
         table, _ = chi_square_table(base, log, pool_unseen=bulk)
-        stat, p_union, method = chi_square_test(table)
         p_unseen = novelty.p_value(unseen_n, m, share, se, n_base)
+        stat, p_union, method = chi_square_test(table, enough=p_unseen)
         pval = min(1.0, 2 * min(p_union, p_unseen))
     else:
         table, _ = chi_square_table(base, log)

@@ -214,6 +214,14 @@ def test_waiting_past_the_retention_is_dropped_and_counted(tmp_path: Path) -> No
     code, doc = w.run()
     wait = doc["quality"]["waiting"]
     assert wait["expired_predictions"] == len(h1) and wait["predictions"] == 0 and wait["labels"] == 1
+    prom = tmp_path / "m.prom"
+    w.label_lines(["req-8-9"])
+    r = cli(["check", "--config", str(tmp_path / "mlmon.toml"), "--state", str(path),
+             "-o", f"prometheus:{prom}"])
+    assert r.exit_code == 65  # nothing joined this run
+    text = prom.read_text()
+    assert 'mlmon_quality_waiting{kind="labels"} 2.0' in text
+    assert 'mlmon_quality_expired{kind="predictions"} 0.0' in text
     assert doc["quality"]["join"]["predictions"] == 0 and doc["quality"]["labelled"] == 0
 
 

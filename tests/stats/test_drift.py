@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from scipy import integrate, optimize, stats
 
 from mlmon.read.records import FEATURE_PREFIX
 from mlmon.stats import baseline as bl
@@ -255,7 +255,14 @@ def test_rare_and_unseen_categories(rng: np.random.Generator) -> None:
     k = min(1000, share * (1 - share) / se**2)
     p_new = stats.betabinom.sf(9, 200, share * k + 0.5, (1 - share) * k + 0.5)
     assert r.unseen_p_value == pytest.approx(p_new, rel=1e-9)
-    assert r.p_value == pytest.approx(min(1.0, 2 * min(ref.pvalue, p_new)), rel=1e-9)
+    # the pooled column expects 2.2 values: a Monte Carlo p-value, and no drawn table reaches
+    # this one, so it is 1/(draws + 1), never the chi-square distribution's 100 times smaller tail
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, chi_square_test
+
+    assert ref.expected_freq.min() < 10 and r.p_method == "monte_carlo"
+    p_union = chi_square_test(hand)[1]
+    assert p_union == 1 / (sum(MONTE_CARLO_DRAWS) + 1) > ref.pvalue * 100
+    assert r.p_value == pytest.approx(min(1.0, 2 * min(p_union, p_new)), rel=1e-9)
     # PSI and total variation on the tested columns, PSI with half a count added to each cell
     e, a = hand[0] + 0.5, hand[1] + 0.5
     e, a = e / e.sum(), a / a.sum()
@@ -276,7 +283,10 @@ def test_renamed_category_is_not_merged_away() -> None:
     ref = stats.chi2_contingency(raw, correction=False)
     assert ref.statistic > 10000
     assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
-    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+    # BLUE's column expects 2 log values: the chi-square's p-value is a Monte Carlo one, floored
+    # at 1/(draws + 1); the 200 unseen values against a predicted share of 0 decide instead
+    assert r.p_method == "monte_carlo" and r.unseen_p_value is not None and r.unseen_p_value < 1e-9
+    assert r.p_value == pytest.approx(2 * r.unseen_p_value, rel=1e-12)
     assert r.drift is True
     assert r.unseen_categories == (("BLUE", 0.2),)
 
@@ -524,9 +534,11 @@ def test_tail_test_is_scipys_chi_square_on_quantile_bins_and_combines_with_ks(
     """Continuous numbers get a second test that sees the tails: chi-square on the counts in
     bins cut at the baseline's 0.1 .. 99.9% quantiles (those with at least 10 values expected
     beyond them in the smaller sample); the feature's p-value is twice the smaller of KS's and
-    its (Bonferroni). The top 5% doubled is found at n = 1,000, where KS alone is weak."""
+    its (Bonferroni). The top 5% doubled is found, where KS alone is weak. (At 2,000 values every
+    bin expects at least 10 in the log; the p-value is the chi-square distribution's where it is
+    at least 0.001, else a Monte Carlo one, see chi_square_test.)"""
     train = rng.normal(50, 10, 20000)
-    log = rng.normal(50, 10, 1000)
+    log = rng.normal(50, 10, 2000)
     top = log > np.quantile(train, 0.95)
     log[top] *= 2
     b = bl.build(train_table(x=train), source="t", max_edges=1001 if grid else None)
@@ -534,16 +546,30 @@ def test_tail_test_is_scipys_chi_square_on_quantile_bins_and_combines_with_ks(
     prof = b.features[0].numeric
     assert prof is not None
     cdf, edges = np.asarray(prof.cdf), np.asarray(prof.edges)
-    qs = [q for q in drift_mod.TAIL_QUANTILES if min(1000, 20000) * min(q, 1 - q) >= 10]
+    qs = [q for q in drift_mod.TAIL_QUANTILES if min(2000, 20000) * min(q, 1 - q) >= 10]
     cut_edges = np.unique(edges[np.searchsorted(cdf, qs, side="left")])
     # by hand: training and log values at or below each cut, differenced
     base = np.diff(np.concatenate(([0], [np.sum(train <= e) for e in cut_edges], [len(train)])))
     got = np.diff(np.concatenate(([0], [np.sum(log <= e) for e in cut_edges], [len(log)])))
     ref = stats.chi2_contingency(np.array([base, got]), correction=False)
-    assert r.tail_p_value == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-300)
+    assert ref.expected_freq.min() >= 10
     assert r.ks_p_value is not None and r.tail_p_value is not None
+    # far below 0.001 the chi-square distribution is not trusted: the table's Monte Carlo p-value,
+    # whose draws stop once they cannot go below KS's (the smaller of the two is the same)
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, chi_square_test
+
+    assert ref.pvalue < 1e-6 and r.tail_p_value >= 1 / (sum(MONTE_CARLO_DRAWS) + 1)
+    full = chi_square_test(np.array([base, got], dtype=float))[1]
+    assert min(r.tail_p_value, r.ks_p_value) == min(full, r.ks_p_value)
     assert r.p_value == pytest.approx(min(1.0, 2 * min(r.ks_p_value, r.tail_p_value)), rel=1e-12)
-    assert r.tail_p_value < 1e-6 and r.drift is True
+    assert r.drift is True
+    # unchanged data: the tail test is scipy's chi-square where every bin expects 10 and p >= 0.001
+    fresh = rng.normal(50, 10, 2000)
+    still = drift_of(b, x=fresh)["x"]
+    got = np.diff(np.concatenate(([0], [np.sum(fresh <= e) for e in cut_edges], [len(fresh)])))
+    ref = stats.chi2_contingency(np.array([base, got]), correction=False)
+    assert ref.expected_freq.min() >= 10 and ref.pvalue >= 0.001
+    assert still.tail_p_value == pytest.approx(ref.pvalue, rel=1e-6)
 
 
 def test_hour_of_day_is_tested_on_counts() -> None:
@@ -551,7 +577,7 @@ def test_hour_of_day_is_tested_on_counts() -> None:
     at most 20 distinct values are counts for the chi-square."""
     train = np.repeat(np.arange(24.0), 100)
     r = drift_of(exact(x=train), x=np.repeat(np.arange(24.0), 5))["x"]
-    assert r.test == "smooth" and r.tail_p_value is None and r.smooth_components == 4
+    assert r.test == "smooth" and r.tail_p_value is None and r.smooth_components in (3, 6)
     assert r.p_value is not None and r.p_value > 0.5 and not r.drift
     assert drift_of(exact(x=np.repeat(np.arange(20.0), 100)), x=np.arange(20.0))["x"].test == "chi_square"
     assert drift_mod.few_valued(exact(x=train).features[0].numeric)  # type: ignore[arg-type]
@@ -587,9 +613,10 @@ def test_mean_rank_is_scipys_mann_whitney_u_over_nm(rng: np.random.Generator, gr
 
 def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.Generator) -> None:
     """Tied numbers' smooth test is the score test of a logistic regression of the sample label on
-    the values' polynomials of degree 1 .. 4: N R^2 of the label regressed on them (numpy's least
-    squares on the records), chi-square with 4 degrees of freedom (scipy). A one-hour shift of a
-    daily cycle, which the chi-square on the 24 counts finds rarely at n = 1,000, it finds."""
+    the values' polynomials of degree 1 .. k: N R^2 of the label regressed on them (numpy's least
+    squares on the records), chi-square with k degrees of freedom (scipy), for k = 3 and 6; the
+    p-value is that of the smaller of the two (smooth_min_p). A one-hour shift of a daily cycle,
+    which the chi-square on the 24 counts finds rarely at n = 1,000, it finds."""
     hours = 1 + 0.7 * np.sin(2 * np.pi * (np.arange(24) - 9) / 24)
     hours /= hours.sum()
     train = rng.choice(24, 20_000, p=hours).astype(float)
@@ -598,12 +625,17 @@ def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.G
     x = np.concatenate((train, log))
     y = np.concatenate((np.zeros(len(train)), np.ones(len(log))))
     z = (x - x.mean()) / x.std()
-    design = np.vander(z, 5, increasing=True)
-    fit = np.linalg.lstsq(design, y, rcond=None)[0]
-    r2 = 1 - np.sum((y - design @ fit) ** 2) / np.sum((y - y.mean()) ** 2)
-    assert r.test == "smooth" and r.smooth_components == 4
-    assert r.statistic == pytest.approx(len(x) * r2, rel=1e-6)
-    assert r.p_value == pytest.approx(stats.chi2.sf(len(x) * r2, 4), rel=1e-6)
+    by_order = {}
+    for k in (3, 6):
+        design = np.vander(z, k + 1, increasing=True)
+        fit = np.linalg.lstsq(design, y, rcond=None)[0]
+        r2 = 1 - np.sum((y - design @ fit) ** 2) / np.sum((y - y.mean()) ** 2)
+        by_order[k] = (stats.chi2.sf(len(x) * r2, k), len(x) * r2)
+    k = min(by_order, key=lambda j: by_order[j][0])
+    assert r.test == "smooth" and r.smooth_components == k
+    assert r.statistic == pytest.approx(by_order[k][1], rel=1e-6)
+    assert r.p_value == pytest.approx(drift_mod.smooth_min_p((3, 6), by_order[k][0]), rel=1e-6)
+    assert by_order[k][0] <= r.p_value <= 2 * by_order[k][0]
     counts = np.array([np.bincount(v.astype(int), minlength=24) for v in (train, log)])
     chi = stats.chi2_contingency(counts, correction=False).pvalue
     assert r.p_value < chi / 10
@@ -611,6 +643,68 @@ def test_smooth_test_is_n_r_squared_of_the_label_on_polynomials(rng: np.random.G
     odd = drift_of(exact(x=train), x=np.concatenate((log, [30.0] * 40)))["x"]
     assert odd.unseen_p_value is not None and odd.unseen_p_value < 1e-6
     assert odd.p_value == pytest.approx(min(1.0, 2 * odd.unseen_p_value), rel=1e-9) or odd.p_value < 1e-6
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 6])
+def test_smooth_test_of_any_order_is_n_r_squared(rng: np.random.Generator, order: int) -> None:
+    """smooth_test of one order (benchmarks/smooth_order.py compares orders): N R^2 of the label on
+    the polynomials of degree 1 .. order (numpy's least squares on the records), chi-square with
+    `order` degrees of freedom (scipy)."""
+    train = rng.poisson(15, 5000).astype(float)
+    log = rng.poisson(16, 800).astype(float)
+    values = np.unique(np.concatenate((train, log)))
+    base = np.array([np.sum(train == v) for v in values], dtype=float)
+    got = np.array([np.sum(log == v) for v in values], dtype=float)
+    stat, p, df = drift_mod.smooth_test(values, base, got, orders=(order,))
+    x = np.concatenate((train, log))
+    y = np.concatenate((np.zeros(len(train)), np.ones(len(log))))
+    z = (x - x.mean()) / x.std()
+    design = np.vander(z, order + 1, increasing=True)
+    fit = np.linalg.lstsq(design, y, rcond=None)[0]
+    r2 = 1 - np.sum((y - design @ fit) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert df == order
+    assert stat == pytest.approx(len(x) * r2, rel=1e-6)
+    assert p == pytest.approx(stats.chi2.sf(len(x) * r2, order), rel=1e-6)
+
+
+def test_smooth_min_p_is_the_exact_tail_of_the_smaller_p_value(rng: np.random.Generator) -> None:
+    """Under no change the smooth components are independent standard normals: the smaller of
+    the order-3 and order-6 chi-square p-values of 400,000 such draws is at or below the level
+    smooth_min_p maps to a in a share a of them (within 4.5 binomial standard errors)."""
+    z = rng.standard_normal((400_000, 6)) ** 2
+    smaller = np.minimum(stats.chi2.sf(z[:, :3].sum(axis=1), 3), stats.chi2.sf(z.sum(axis=1), 6))
+    for a in (0.001, 0.01, 0.05, 0.2):
+        c = optimize.brentq(lambda t, a=a: drift_mod.smooth_min_p((3, 6), t) - a, a / 2, a)
+        assert np.mean(smaller <= c) == pytest.approx(a, abs=4.5 * math.sqrt(a * (1 - a) / len(z)))
+        assert a / 2 <= c <= a  # between Bonferroni and no correction
+    assert drift_mod.smooth_min_p((4,), 0.01) == 0.01
+    tiny = drift_mod.smooth_min_p((3, 6), 1e-40)
+    assert 1e-40 < tiny < 2e-40
+    # the same chance by scipy's adaptive quadrature over scipy's chi-square laws, far tail too
+    for orders in ((3, 6), (2, 6), (1, 4)):
+        k1, k2 = orders
+        for p in (0.3, 0.01, 1e-6, 1e-30):
+            a, b = stats.chi2.isf(p, k1), stats.chi2.isf(p, k2)
+            def inner(t: float, b: float = b, k1: int = k1, k2: int = k2) -> float:
+                return float(stats.chi2.pdf(t, k1) * stats.chi2.cdf(b - t, k2 - k1))
+
+            part = integrate.quad(inner, a, b, epsabs=0, epsrel=1e-12, limit=500)[0]
+            assert drift_mod.smooth_min_p(orders, p) == pytest.approx(stats.chi2.sf(b, k2) + part, rel=1e-8)
+
+
+def test_smooth_test_is_calibrated_on_stationary_hour_of_day(rng: np.random.Generator) -> None:
+    """Stationary hour of day (24 values, a daily cycle; 20,000 baseline values, 1,000 in the
+    log): the smooth test's p-value is below 0.01 / 0.05 / 0.25 in that share of 1,500 logs
+    (within binomial limits at 99.9%)."""
+    hours = 1 + 0.7 * np.sin(2 * np.pi * (np.arange(24) - 9) / 24)
+    hours /= hours.sum()
+    values = np.arange(24.0)
+    ps = np.array([drift_mod.smooth_test(values, rng.multinomial(20_000, hours).astype(float),
+                                         rng.multinomial(1_000, hours).astype(float))[1]
+                   for _ in range(1_500)])
+    for a in (0.01, 0.05, 0.25):
+        lo, hi = stats.binom.ppf([0.0005, 0.9995], len(ps), a)
+        assert lo <= np.count_nonzero(ps <= a) <= hi
 
 
 def test_counts_added_for_records_without_the_column_are_not_missing(rng: np.random.Generator) -> None:

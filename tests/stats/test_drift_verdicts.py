@@ -296,41 +296,79 @@ def _random_table_p(table: np.ndarray, stat: float, draws: int, seed: int) -> fl
     return float((np.count_nonzero(got >= stat * (1 - 1e-9)) + 1) / (draws + 1))
 
 
-def test_small_expected_counts_get_a_monte_carlo_p(rng: np.random.Generator) -> None:
-    """A 5% flag in 100 values (5 expected 1s): the chi-square tail is too light there."""
+def test_small_expected_counts_get_an_exact_p(rng: np.random.Generator) -> None:
+    """A 5% flag in 100 values (5 expected 1s): the chi-square tail is too light there; two
+    columns get the exact conditional tail (hypergeometric), as scipy's random tables agree."""
     train = (rng.random(100_000) < 0.05).astype(float)
     log = np.r_[np.ones(11), np.zeros(89)]
     r = drift_of(gridded(x=train), x=log)["x"]
     table = np.array([[np.sum(train == 0), np.sum(train == 1)], [89, 11]])
     ref = stats.chi2_contingency(table, correction=False)
     assert ref.expected_freq.min() < 10
-    assert r.test == "chi_square" and r.p_method == "monte_carlo"
+    assert r.test == "chi_square" and r.p_method == "exact"
     assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
     want = _random_table_p(table, ref.statistic, 4000, seed=1)
     assert r.p_value == pytest.approx(want, abs=4 * math.sqrt(want * (1 - want) / 4000) + 1e-3)
-    # the exact binomial tail (the baseline is 100k rows: nearly a known 5%) agrees as well
-    p1 = np.mean(train)
-    exact_p = stats.binom.sf(10, 100, p1) + stats.binom.cdf(2 * 100 * p1 - 11, 100, p1)
-    assert r.p_value == pytest.approx(exact_p, rel=0.35)
+    assert r.p_value == pytest.approx(_enumerated_p(table), rel=1e-9)
     assert r.p_value > ref.pvalue  # the chi-square distribution overstated the evidence
+
+
+def _enumerated_p(table: np.ndarray) -> float:
+    """Exact conditional p-value of a 2 x k table (k = 2 or 3) by enumeration: every log row
+    with the margins, its multivariate hypergeometric probability (scipy) and its chi-square
+    statistic (scipy)."""
+    cols = table.sum(axis=0).astype(int)
+    n_log = int(table[1].sum())
+    observed = stats.chi2_contingency(table, correction=False).statistic
+    rows = [(x, n_log - x) for x in range(n_log + 1)] if len(cols) == 2 else \
+        [(x, y, n_log - x - y) for x in range(n_log + 1) for y in range(n_log + 1 - x)]
+    rows = [r for r in rows if all(0 <= v <= c for v, c in zip(r, cols, strict=True))]
+    logs = np.array(rows)
+    exp1 = np.outer(cols, [n_log / cols.sum()])[:, 0]
+    exp0 = cols - exp1
+    stat = ((logs - exp1) ** 2 * (1 / exp0 + 1 / exp1)).sum(axis=1)
+    pmf = stats.multivariate_hypergeom.pmf(logs, m=cols, n=n_log)
+    return float(pmf[stat >= observed * (1 - 1e-9)].sum())
+
+
+@pytest.mark.parametrize("ones", [0, 2, 9, 14, 18, 30])
+def test_two_columns_get_the_exact_tail_at_any_depth(ones: int) -> None:
+    """A 5% flag, 100,000 training values, 100 in the log with `ones` ones: the exact tail by
+    enumeration, where the chi-square distribution's is up to 1,000 times too small (a flag's
+    stationary `trend` windows alerted on it); at large counts the asymptotic p-value where
+    it is at least 0.001, the exact one below."""
+    from mlmon.stats.drift import chi_square_test
+
+    table = np.array([[95_000, 5_000], [100 - ones, ones]])
+    stat, p, method = chi_square_test(table)
+    assert method == "exact"
+    assert stat == pytest.approx(stats.chi2_contingency(table, correction=False).statistic, rel=1e-9)
+    assert p == pytest.approx(_enumerated_p(table), rel=1e-9)
+    for log in ([270, 230], [330, 170]):
+        big = np.array([[5_000, 5_000], log])
+        _, p_big, m_big = chi_square_test(big)
+        ref = stats.chi2_contingency(big, correction=False).pvalue
+        if ref >= 0.001:
+            assert m_big == "asymptotic" and p_big == pytest.approx(ref, rel=1e-12)
+        else:
+            assert m_big == "exact" and p_big == pytest.approx(_enumerated_p(big), rel=1e-9)
 
 
 def test_a_billion_training_values_still_get_a_monte_carlo_p() -> None:
     """numpy's hypergeometric draws stop below a total of 1e9: a larger baseline (a saved one may
-    count billions) draws the log's row multinomially, and agrees with the binomial tail."""
+    count billions) draws the log's row multinomially, and agrees with the exact tail."""
     from mlmon.stats.drift import HYPERGEOMETRIC_LIMIT, chi_square_test
 
-    p1 = 0.05
-    base = np.array([HYPERGEOMETRIC_LIMIT * (1 - p1), HYPERGEOMETRIC_LIMIT * p1]) * 3
-    table = np.array([base, [89, 11]])
+    shares = np.array([0.9, 0.07, 0.03])
+    table = np.array([shares * HYPERGEOMETRIC_LIMIT * 3, [82, 10, 8]])
     stat, p, method = chi_square_test(table)
     ref = stats.chi2_contingency(table, correction=False)
     assert method == "monte_carlo" and stat == pytest.approx(ref.statistic, rel=1e-9)
-    exact_p = stats.binom.sf(10, 100, p1) + stats.binom.cdf(2 * 100 * p1 - 11, 100, p1)
-    assert p == pytest.approx(exact_p, rel=0.35)
+    small = np.array([shares * 100_000, [82, 10, 8]])
+    exact_p = _enumerated_p(small)
+    assert p == pytest.approx(exact_p, abs=4.5 * math.sqrt(exact_p / 20_000) + 1e-4)
     # the same shares below the limit (hypergeometric draws) give nearly the same p-value
-    _, p_small, _ = chi_square_test(np.array([base / 30, [89, 11]]))
-    assert p == pytest.approx(p_small, abs=0.02)
+    assert chi_square_test(small)[1] == pytest.approx(p, abs=0.01)
 
 
 def test_large_expected_counts_keep_the_asymptotic_p(rng: np.random.Generator) -> None:
@@ -357,6 +395,79 @@ def test_monte_carlo_p_is_calibrated_in_the_tail(rng: np.random.Generator) -> No
     # binomial upper 99.9% limit of the count at the nominal rate
     assert np.count_nonzero(p <= 0.01) <= stats.binom.ppf(0.999, 600, 0.01)
     assert np.count_nonzero(p <= 0.05) <= stats.binom.ppf(0.999, 600, 0.05)
+
+
+def _three_column_table(log: list[int]) -> tuple[np.ndarray, float]:
+    """A 3-level category: 100,000 training values (90/7/3%) and a log of 100, and its exact
+    conditional tail by enumeration."""
+    table = np.array([[90_000, 7_000, 3_000], log])
+    return table, _enumerated_p(table)
+
+
+@pytest.mark.parametrize("log", [[81, 8, 11], [80, 8, 12]])
+def test_monte_carlo_p_resolves_the_far_tail(log: list[int]) -> None:
+    """Under 0.001 the Monte Carlo p-value draws 200,000 tables, and agrees with the exact
+    conditional tail there, where the chi-square distribution is several times too small."""
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, chi_square_test
+
+    table, exact_p = _three_column_table(log)
+    stat, p, method = chi_square_test(table)
+    ref = stats.chi2_contingency(table, correction=False)
+    assert method == "monte_carlo" and stat == pytest.approx(ref.statistic, rel=1e-9)
+    draws = sum(MONTE_CARLO_DRAWS)
+    assert exact_p < 0.001 and ref.pvalue < exact_p / 2
+    hits = p * (draws + 1) - 1  # a Monte Carlo p-value is (hits + 1) / (draws + 1)
+    assert hits == pytest.approx(round(hits), abs=1e-6)
+    assert p == pytest.approx(exact_p, abs=4.5 * math.sqrt(exact_p / draws) + 1 / draws)
+
+
+def test_monte_carlo_p_never_falls_below_its_draws() -> None:
+    """A table beyond every drawn one is only known to be beyond them: p = 1/(draws + 1), at or
+    above the exact tail (the chi-square distribution's p-value was taken there before, far
+    too small, and stationary 40-level categories alerted in `trend`)."""
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, chi_square_test
+
+    table, exact_p = _three_column_table([78, 7, 15])
+    _, p, _ = chi_square_test(table)
+    assert p == 1 / (sum(MONTE_CARLO_DRAWS) + 1)
+    assert p >= exact_p > stats.chi2_contingency(table, correction=False).pvalue * 10
+    # a 40-level category whose log has one rare level 30 times over: beyond every table
+    base = np.round(100_000 / np.arange(1, 41) / sum(1 / np.arange(1, 41))).astype(int)
+    log = np.round(470 / np.arange(1, 41) / sum(1 / np.arange(1, 41))).astype(int)
+    log[-1] += 30
+    _, p, method = chi_square_test(np.array([base, log]))
+    assert method == "monte_carlo" and p == 1 / (sum(MONTE_CARLO_DRAWS) + 1)
+
+
+def test_monte_carlo_batches_stop_at_their_cuts() -> None:
+    """A p-value at or above 0.02 comes from the first 1,000 tables, one in [0.001, 0.02) from
+    20,000, a smaller one from 200,000: the batches are cut so the p-value is exact whichever
+    batch it stops at, and each agrees with the exact tail."""
+    from mlmon.stats.drift import MONTE_CARLO_DRAWS, MONTE_CARLO_MORE, chi_square_test
+
+    sizes = list(np.cumsum(MONTE_CARLO_DRAWS))
+    cuts = [1.0, *MONTE_CARLO_MORE, 0.0]
+    for log, drawn in (([86, 8, 6], sizes[0]), ([83, 8, 9], sizes[1]), ([80, 8, 12], sizes[2])):
+        table, exact_p = _three_column_table(log)
+        _, p, _ = chi_square_test(table)
+        hits = p * (drawn + 1) - 1
+        assert hits == pytest.approx(round(hits), abs=1e-6) and hits >= 0
+        i = sizes.index(drawn)
+        assert cuts[i + 1] <= p or drawn == sizes[-1]
+        assert p == pytest.approx(exact_p, abs=4.5 * math.sqrt(exact_p / drawn) + 1 / drawn)
+
+
+def test_monte_carlo_stops_when_the_other_p_decides() -> None:
+    """Beside another p-value (`enough`: the unseen values' test, or KS beside the tail test),
+    the chi-square's draws stop once they cannot go below it: the smaller of the two is the same
+    as with every table drawn."""
+    from mlmon.stats.drift import chi_square_test
+
+    table, _ = _three_column_table([78, 7, 15])
+    _, full, _ = chi_square_test(table)
+    for enough in (1e-9, 1e-5, 1e-3, 0.5):
+        _, p, _ = chi_square_test(table, enough=enough)
+        assert min(p, enough) == min(full, enough)
 
 
 def test_all_equal_small_window_is_not_a_precise_mean(rng: np.random.Generator) -> None:

@@ -147,3 +147,110 @@ def test_mean_intervals_are_t_intervals_corrected_for_skewness() -> None:
     ginv = [(3 / a) * (np.cbrt(1 + a * (q - a / 6)) - 1) for q in (tq, -tq)]
     assert m.low == pytest.approx(skewed.mean() - sd / math.sqrt(n) * ginv[0], rel=1e-12)
     assert m.high == pytest.approx(skewed.mean() - sd / math.sqrt(n) * ginv[1], rel=1e-12)
+
+
+# --- edges: the metric names a rule may give, the intervals at their limits ---------------------
+
+
+def test_reference_metrics_parse_and_refuse_by_name_and_range() -> None:
+    from mlmon.errors import OptionError
+    from mlmon.stats.performance import parse_reference
+
+    got = parse_reference(["accuracy=0.91", " mae = 3.5", "f1.cat=1", "brier=0", "accuracy=0.92"])
+    assert got == (("accuracy", 0.92), ("mae", 3.5), ("f1.cat", 1.0), ("brier", 0.0))
+    assert parse_reference(["rmse=1e9"]) == (("rmse", 1e9),)  # no upper limit on an error
+    for item, says in (
+        ("accuracy", "is not NAME=VALUE"), ("speed=1", "is not NAME=VALUE"), ("f1.=0.5", "is not NAME=VALUE"),
+        ("f1=0.5", "is not NAME=VALUE"), ("accuracy=1.01", "accuracy is a share from 0 to 1"),
+        ("recall.x=-0.1", "recall.x is a share from 0 to 1"), ("mae=-1", "mae is a number at least 0"),
+        ("mae=nan", "mae is a number at least 0"), ("mape=inf", "mape is a number at least 0"),
+        ("auc=high", "auc is a share from 0 to 1"),
+    ):
+        with pytest.raises(OptionError) as e:
+            parse_reference([item])
+        assert says in str(e.value) and repr(item) in str(e.value), item
+
+
+def test_known_metrics_and_their_ranges() -> None:
+    from mlmon.stats.performance import known_metric, metric_range
+
+    for name in ("accuracy", "macro_f1", "auc", "brier", "ece", "mae", "rmse", "mape", "precision.a b",
+                 "recall.0", "f1.x.y"):
+        assert known_metric(name), name
+    for name in ("precision", "f1.", "recall", "speed", "accuracy.x", "", "mae.x"):
+        assert not known_metric(name), name
+    assert metric_range("accuracy") == (0.0, 1.0) and metric_range("precision.cat") == (0.0, 1.0)
+    assert metric_range("ece") == (0.0, 1.0) and metric_range("brier") == (0.0, 1.0)
+    assert metric_range("mae") == (0.0, math.inf) and metric_range("mape") == (0.0, math.inf)
+
+
+def test_classes_are_ordered_numbers_first_by_value() -> None:
+    from mlmon.stats.performance import class_order
+
+    assert class_order({"10", "2", "b", "a", "-1", "1.5"}) == ("-1", "1.5", "2", "10", "a", "b")
+    assert class_order({"true", "false"}) == ("false", "true")
+
+
+def test_the_positive_class_is_the_larger_or_the_one_named() -> None:
+    from mlmon.stats.performance import _positive
+
+    assert _positive(("0", "1"), None) == "1"
+    assert _positive(("0", "1"), "0") == "0"
+    assert _positive(("0", "1"), "yes") is None
+    assert _positive(("a", "b", "c"), "a") is None and _positive(("a",), None) is None
+
+
+def test_auc_interval_at_the_edges_stays_inside_zero_to_one() -> None:
+    from mlmon.stats.performance import auc_interval
+
+    assert auc_interval(1.0, 0.0) == (1.0, 1.0)
+    assert auc_interval(0.0, 0.0) == (0.0, 0.0)
+    lo, hi = auc_interval(1.0, 0.0004)  # a perfect AUC: the plain interval, held at 1
+    assert (lo, hi) == (pytest.approx(1.0 - 1.959963984540054 * 0.02), 1.0)
+    lo, hi = auc_interval(0.0, 0.0004)
+    assert (lo, hi) == (0.0, pytest.approx(1.959963984540054 * 0.02))
+    assert auc_interval(0.7, 0.0) == (0.7, 0.7)  # no variance: no width
+    assert auc_interval(0.7, -1e-18) == (0.7, 0.7)  # a variance rounded below 0
+    lo, hi = auc_interval(0.5, 0.01)
+    assert (lo, hi) == (pytest.approx(1 / (1 + math.exp(0.1 * 1.959963984540054 / 0.25))),
+                        pytest.approx(1 / (1 + math.exp(-0.1 * 1.959963984540054 / 0.25))))
+    assert lo == pytest.approx(1 - hi)  # symmetric at 0.5
+
+
+def test_a_mean_of_one_value_or_of_equal_values() -> None:
+    from mlmon.stats.performance import _mean_interval
+
+    assert _mean_interval("mae", np.array([])) == perf_none("mae", 0, "no labelled prediction")
+    one = _mean_interval("mae", np.array([2.5]))
+    assert (one.value, one.low, one.high, one.n, one.reason) == (2.5, None, None, 1, "one value: no interval")
+    flat = _mean_interval("mae", np.array([2.0, 2.0, 2.0]))
+    assert (flat.value, flat.low, flat.high, flat.n, flat.reason) == (2.0, 2.0, 2.0, 3, None)
+
+
+def perf_none(name: str, n: int, reason: str) -> object:
+    from mlmon.stats.performance import Metric
+
+    return Metric(name, None, None, None, n, reason)
+
+
+def test_two_classes_without_confidences_or_with_one_class_among_the_labels() -> None:
+    perf = classification(_joined(["0", "1", "1"], ["0", "1", "0"]))
+    assert perf.get("auc") == perf_none("auc", 0, "no confidence")
+    assert perf.get("brier") == perf_none("brier", 0, "no confidence")
+    assert perf.get("ece") == perf_none("ece", 0, "no labelled prediction with a confidence")
+    perf = classification(_joined(["1", "1", "1"], ["0", "1", "1"], [0.9, 0.8, 0.7]))
+    assert perf.get("auc") == perf_none("auc", 3, "one class among the labels")
+    assert perf.get("brier").value == pytest.approx(np.mean([0.9**2, 0.2**2, 0.3**2]))
+    three = classification(_joined(["a", "b", "c"], ["a", "b", "b"], [0.9, 0.8, 0.7]))
+    assert three.get("auc") == perf_none("auc", 3, "two classes needed")
+    one_named = classification(_joined(["a", "b"], ["a", "b"], [0.9, 0.8]), positive="zzz")
+    assert one_named.get("auc") == perf_none("auc", 2, "no positive class") and one_named.positive is None
+
+
+def test_the_named_positive_class_turns_the_probabilities() -> None:
+    y, p, conf = _binary(5, 400)
+    perf = classification(_joined([str(v) for v in y], [str(v) for v in p], conf.tolist()), positive="0")
+    prob0 = np.where(p == 0, conf, 1 - conf)
+    assert perf.positive == "0"
+    assert perf.get("auc").value == pytest.approx(skm.roc_auc_score(y == 0, prob0), abs=1e-12)
+    assert perf.get("brier").value == pytest.approx(skm.brier_score_loss(y == 0, prob0), abs=1e-12)
