@@ -165,8 +165,8 @@ def auc_interval(auc: float, var: float) -> tuple[float, float]:
 def _ece(conf: np.ndarray, correct: np.ndarray, rng: np.random.Generator) -> Metric:
     """Expected calibration error of the top-label confidence over 10 equal bins ((0, 0.1], ...,
     (0.9, 1]; 0 falls in the first); interval: the bins' counts resampled (multinomial) and each
-    bin's accuracy and confidence drawn around its means with their covariance, the percentile
-    interval of the draws with its lower bound moved down by twice their bias."""
+    bin's accuracy and confidence drawn around its means with their covariance: the percentile
+    interval of the draws, its lower bound corrected for the ECE's upward bias."""
     n = len(conf)
     if n == 0:
         return _none("ece", 0, "no labelled prediction with a confidence")
@@ -197,10 +197,12 @@ def _ece(conf: np.ndarray, correct: np.ndarray, rng: np.random.Generator) -> Met
     lo, hi = _percentile(draws)
     # a sample's ECE overstates the population's (a sum of absolute gaps), the more so at small n,
     # and the draws overstate the sample's alike: they sit about two such biases above the
-    # population's ECE, so the lower bound moves down by twice the draws' bias (the upper bound
-    # stays: conservative)
+    # population's ECE. The lower bound is the lower of the percentile bound moved down by twice
+    # the draws' bias and the basic bootstrap's (2 ECE - the upper percentile), which allows for
+    # the bias too: the side a `quality.ece` rule decides on errs low (the upper bound stays)
     bias = max(0.0, float(np.mean(draws)) - value)
-    return Metric("ece", value, max(0.0, min(lo - 2.0 * bias, value)), max(hi, value), n)
+    low = min(lo - 2.0 * bias, 2.0 * value - hi, value)
+    return Metric("ece", value, max(0.0, low), max(hi, value), n)
 
 
 def classification(j: Joined, *, positive: str | None = None) -> Performance:

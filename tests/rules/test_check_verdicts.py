@@ -788,6 +788,7 @@ def test_a_vanished_feature_under_a_missing_share_rule_keeps_every_field() -> No
     gone = feature(status="missing", missing_share=1.0, missing=500, records=500)
     (r,) = fcheck(frule("missing_share.age", 0.1, 0.5), gone)
     assert (r.direction, r.warning_compared, r.critical_compared) == ("above", 1.0, 1.0)
+    assert (r.name, r.metric) == ("missing_share.age", "missing_share.age")
     (r,) = fcheck(frule("missing_share.age", 0.1, 0.5, direction="below"), gone)
     assert r.direction == "below"
 
@@ -899,3 +900,58 @@ def test_unseen_values_use_the_runs_p_threshold() -> None:
     assert r.status is Status.WARNING
     (r,) = fcheck(frule("unseen.country", 0.01, 0.5), f, drift=DriftOptions(p_threshold=p / 2))
     assert r.status is Status.OK
+
+
+def test_an_alert_carries_what_was_compared_with_the_limit() -> None:
+    rule = Rule("latency_ms.p99", "slow", warning=100.0)
+    proven = lat(500, mean=50.0, p50=40.0, p95=90.0, p99=150.0, max=200.0, p99_lower=120.0, p99_upper=180.0)
+    a = run(rule, group(latency_ms=proven)).alert()
+    assert a is not None and (a.compared, a.compared_kind, a.threshold) == (120.0, "lower 95%", 100.0)
+    a = run(Rule("error_rate", "e", warning=0.0), group(error_rate=0.1)).alert()
+    assert a is not None and (a.compared, a.compared_kind) == (0.1, "estimate")
+    assert a.message == "error_rate 0.1 > 0 (all records)"  # a zero limit is written as 0
+
+
+def test_no_data_keeps_both_limits() -> None:
+    r = run(Rule("records", "few", warning=100, critical=10, direction="below"), group(records=0))
+    assert r.status is Status.CRITICAL  # zero records is a value: below both limits, not no data
+    r = run(Rule("error_rate", "e", warning=0.1, critical=0.2), group(records=0))
+    assert (r.status, r.warning, r.critical) == (Status.NO_DATA, 0.1, 0.2)
+
+
+def test_a_group_without_a_value_does_not_hide_the_groups_after_it() -> None:
+    rule = Rule("error_rate", "errors", warning=0.05, by="model_version")
+    r = run(rule, group(error_rate=0.01), group("a", records=0), group("b", error_rate=0.5))
+    assert (r.status, r.group, r.value) == (Status.WARNING, "b", 0.5)
+
+
+def test_a_tie_below_the_limit_keeps_the_first() -> None:
+    rule = Rule("success_rate", "ok", warning=0.9, direction="below", by="model_version")
+    r = run(rule, group(success_rate=0.8), group("a", success_rate=0.8))
+    assert (r.status, r.group, r.value) == (Status.WARNING, None, 0.8)
+
+
+def test_every_rule_after_a_quality_or_feature_rule_is_judged() -> None:
+    rules = (
+        Rule("quality.accuracy", "acc", warning=0.9, direction="below"),
+        Rule("drift.age", "d", warning=0.1),
+        Rule("error_rate", "e", warning=0.05),
+    )
+    out = evaluate(rules, SummaryResult(group(error_rate=0.5), ()), None, now=NOW)
+    assert [(r.name, r.status) for r in out] == [
+        ("acc", Status.NO_DATA),
+        ("d", Status.NO_DATA),
+        ("e", Status.WARNING),
+    ]
+
+
+def test_the_age_of_each_group_is_measured_from_now() -> None:
+    rule = Rule("age_seconds", "stale", warning=100.0, by="model_version")
+    r = run(
+        rule,
+        group(last_timestamp="2027-01-15T08:00:00Z"),
+        group("a", last_timestamp="2027-01-15T07:00:00Z"),
+        group("b", last_timestamp="2027-01-15T08:00:00Z"),
+    )
+    assert (r.status, r.group, r.value) == (Status.WARNING, "a", 3600.0)
+    assert r.groups == (("a", 3600.0), ("b", 0.0))

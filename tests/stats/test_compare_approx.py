@@ -99,3 +99,66 @@ def test_approx_halves_merged_equal_the_whole(rng: np.random.Generator) -> None:
     for m, w in zip(a.result("v1")[0].metrics, whole.result("v1")[0].metrics, strict=True):
         assert m.metric == w.metric and m.verdict == w.verdict and m.statistic == pytest.approx(w.statistic)
         assert m.control == pytest.approx(w.control) and m.treatment == pytest.approx(w.treatment)
+
+
+def test_weighted_percentiles_interpolate_between_distinct_values(rng: np.random.Generator) -> None:
+    """All values distinct, so every percentile lies between two different order statistics:
+    numpy's linear interpolation, to the last digits."""
+    x = rng.normal(50, 10, 257)
+    w = _weighted(x)
+    for q in (0.0, 0.013, 0.25, 0.5, 0.61, 0.95, 0.999, 1.0):
+        assert w.percentile(q) == pytest.approx(float(np.percentile(x, q * 100)), rel=1e-13, abs=0)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_weighted_mann_whitney_with_heavy_ties_both_ways(rng: np.random.Generator, swap: bool) -> None:
+    """Five distinct values only (the tie correction is large), either sample the larger:
+    scipy's asymptotic test on the values themselves, to 1e-12."""
+    c = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0], 300, p=[0.1, 0.2, 0.4, 0.2, 0.1])
+    t = rng.choice([1.0, 2.0, 3.0, 4.0, 5.0], 200, p=[0.05, 0.15, 0.4, 0.25, 0.15])
+    if swap:
+        t, c = c, t
+    u, p = mann_whitney(_weighted(t), _weighted(c))
+    ref = stats.mannwhitneyu(t, c, alternative="two-sided", method="asymptotic")
+    assert u == pytest.approx(ref.statistic, rel=1e-12)
+    assert p == pytest.approx(ref.pvalue, rel=1e-12)
+    assert p < 0.05
+
+
+def test_weighted_mann_whitney_of_balanced_or_identical_samples_is_one() -> None:
+    # U exactly n1 n2 / 2: the continuity correction would put 2 P(Z > z) above 1
+    same = _weighted(np.array([1.0, 2.0, 3.0]))
+    u, p = mann_whitney(same, same)
+    assert (u, p) == (4.5, 1.0)
+    # every value equal on both sides: no spread to test, no evidence
+    flat = _weighted(np.array([7.0, 7.0, 7.0]))
+    u, p = mann_whitney(flat, _weighted(np.array([7.0, 7.0])))
+    assert (u, p) == (3.0, 1.0)
+
+
+def test_an_empty_sample_is_an_empty_weighted_one() -> None:
+    from mlmon.stats.weighted import Rounded
+
+    w = Weighted.of(Values())
+    assert len(w) == 0 and w.values.shape == (0,) and w.counts.shape == (0,) and w.total is None
+    r = Weighted.of(Rounded())
+    assert len(r) == 0 and r.values.shape == (0,) and r.counts.shape == (0,) and r.total == 0.0
+
+
+def test_rounded_values_fold_at_the_threshold_and_keep_the_sum_of_what_is_merged() -> None:
+    from mlmon.stats.weighted import Rounded
+
+    r = Rounded(fold_at=4)
+    r.extend(np.array([1.0, 2.0, 2.0]))
+    assert r.in_pages() == 3 and r.distinct is None
+    r.extend(np.array([3.0]))  # the fourth value: folded
+    assert r.in_pages() == 0 and r.distinct is not None and list(r.counts) == [1, 2, 1]
+    plain = Values()
+    plain.extend(np.array([10.5, 20.25]))
+    r.merge(plain)
+    assert r.total == 1.0 + 2.0 + 2.0 + 3.0 + 10.5 + 20.25
+    other = Rounded()
+    other.extend(np.array([0.125]))
+    r.merge(other)
+    assert r.total == 38.875
+    assert Weighted.of(r).mean() == 38.875 / 7
