@@ -129,7 +129,8 @@ def test_a_window_gets_its_drift_alerts_and_its_prediction_range_named() -> None
         "age", "numeric", 500, 1000, "ok", "ks", 0.3, 1e-6, 1e-5, "exact", 0.3, "ks_d", 0.2, 0.4, None, None,
         52.0, 50.0, 0.01, "sd", 0.02, 0.5, 0.5, False, True, records=500,
     )
-    w = replace(w, features=(f,), summary=replace(w.summary, predictions_out_of_range=400, prediction_values=400))
+    summary = replace(w.summary, predictions_out_of_range=400, prediction_values=400)
+    w = replace(w, features=(f,), summary=summary)
     t = SummaryThresholds(max_out_of_range=0.01, min_samples=1)
     got = window_alerts(w, t, DriftOptions(), prediction_range=(0.0, 1.0))
     assert [a.metric for a in got] == ["predictions_out_of_range", "drift.age"]
