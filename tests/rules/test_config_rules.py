@@ -465,3 +465,19 @@ def test_the_default_rules_of_a_check_with_a_baseline() -> None:
     assert default_rules(mine) == (Rule("type_errors.*", "type_errors.*"),)
     assert default_rules((Rule("type_errors.*", "t"), Rule("missing_share.*", "s"))) == ()
     assert default_rules((Rule("missing_shares", "x"),)) == default_rules(())
+
+
+def test_errors_before_parsing_name_the_file(tmp_path: Path) -> None:
+    deep = _cfg(tmp_path, "x = " + "[" * 101 + "]" * 101 + "\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(deep, None)
+    assert str(exc.value) == f"{deep}:1: arrays or tables nested more than 100 deep; not a config file"
+    with pytest.raises(ConfigError) as exc:
+        read_toml(str(tmp_path))
+    assert str(exc.value) == f"{tmp_path}: cannot read config file: Is a directory"
+
+
+def test_an_endless_device_as_config_is_read_only_to_the_limit() -> None:
+    with pytest.raises(ConfigError) as exc:
+        read_toml("/dev/zero")
+    assert str(exc.value) == "/dev/zero: larger than 1,048,576 bytes; not a config file"

@@ -242,3 +242,7 @@ def test_dots_of_numbers_in_arrays_are_no_key_parts() -> None:
     check_shape("x = [[1], " + floats + "]\n", "c.toml")
     check_shape("x = [{a = 1}, " + floats + "]\n", "c.toml")
     check_shape("x = {a = [1.5, 2.5], b = 3}\n" + "y = [" + floats + "]\n", "c.toml")
+
+
+def test_a_comma_outside_any_bracket_is_left_to_the_parser() -> None:
+    check_shape("a, b = 1\nc = 2, 3\n", "c.toml")  # not TOML: tomllib says so, the scan does not fail
