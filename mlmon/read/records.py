@@ -262,6 +262,9 @@ def normalize_category(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.
 
 
 def _null_mask(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    nulls = col.null_count
+    if nulls == 0 or nulls == len(col):  # no bits to unpack (most columns, each block)
+        return np.full(len(col), bool(nulls), dtype=bool)
     return np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
 
 

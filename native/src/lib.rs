@@ -454,8 +454,7 @@ fn read_block<'py>(
     }
     // SAFETY: a new bytes object of `total` bytes, not yet seen by any other code: it is
     // filled here and through memoryviews that are released before it is handed out
-    let mut raw =
-        unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), total as ffi::Py_ssize_t) };
+    let raw = unsafe { ffi::PyBytes_FromStringAndSize(std::ptr::null(), total as ffi::Py_ssize_t) };
     if raw.is_null() {
         return Err(PyErr::fetch(py));
     }
@@ -494,13 +493,16 @@ fn read_block<'py>(
         return Ok((py.None(), PyBytes::new(py, data), read));
     };
     let rest = PyBytes::new(py, &data[cut + 1..]);
-    // SAFETY: `raw` is a bytes object only this function holds (refcount 1); resizing it to a
-    // shorter length keeps its first cut + 1 bytes (it may move; on failure it is freed and NULL)
-    let rc = unsafe { ffi::_PyBytes_Resize(&mut raw, (cut + 1) as ffi::Py_ssize_t) };
-    guard.0 = std::ptr::null_mut();
-    if rc != 0 {
-        return Err(PyErr::fetch(py));
+    // SAFETY: `raw` is a new bytes object only this function holds: its length is set to the
+    // block's, and the terminating NUL every bytes object has written after it, as
+    // `_PyBytes_Resize` does, but without a realloc. The allocation keeps its size (the bytes
+    // after the block, the start of the next line, are unused until it is freed): blocks of
+    // one size reuse each other's memory, where a shrunk block left a hole no next block fits.
+    unsafe {
+        (*(raw as *mut ffi::PyVarObject)).ob_size = (cut + 1) as ffi::Py_ssize_t;
+        *base.add(cut + 1) = 0;
     }
+    guard.0 = std::ptr::null_mut();
     let block = unsafe { Bound::from_owned_ptr(py, raw) };
     Ok((block.unbind(), rest, read))
 }

@@ -178,13 +178,15 @@ def test_a_shift_the_data_prove_smaller_than_min_shift_is_no_evidence() -> None:
     at = ev.MIN_SHIFT - 1.959963984540054 * se
     (e,) = ev.accumulate(_made([[replace(row, n=n, mean=at, mean_rank=0.51)]]), base)
     assert e.shift_sd == pytest.approx(at)
+    # a millionth of a standard deviation less: proven under it
+    assert ev.accumulate(_made([[replace(row, n=n, mean=at - 1e-6, mean_rank=0.51)]]), base) == ()
 
 
 def test_the_threshold_counts_every_scale_of_numbers_and_one_test_of_other_features() -> None:
     row = _row()
     cat = bl.FeatureProfile("c", Kind.CATEGORICAL, categorical=_categories())
-    flat = bl.FeatureProfile("flat", Kind.NUMERIC, numeric=bl.NumericProfile(
-        100, 1.0, 0.0, 1.0, 1.0, bl.floats([1.0]), bl.floats([1.0]), True))
+    flat = bl.FeatureProfile("flat", Kind.NUMERIC, numeric=bl.NumericProfile(  # a grid, not few-valued
+        100, 1.0, 0.0, 1.0, 1.0, bl.floats([1.0]), bl.floats([1.0]), False))
     few = bl.FeatureProfile("few", Kind.NUMERIC, numeric=bl.NumericProfile(
         100, 0.5, 0.5, 0.0, 1.0, bl.floats([0.0, 1.0]), bl.floats([0.5, 1.0]), True))
     b = _numeric_baseline()
@@ -203,6 +205,7 @@ def test_a_features_own_drift_test_is_evidence_at_the_threshold_and_the_effect_g
     below = np.nextafter(threshold, 0)
     (e,) = ev.accumulate(_made([[replace(row, n=80, p_value=below, effect_high=0.05)]]), b)
     assert (e.feature, e.test, e.windows, e.n, e.shift_sd, e.p_value) == ("c", "drift", 1, 80, None, below)
+    assert (e.first, e.last) == ("w00", "w00")
     assert e.threshold == pytest.approx(threshold, rel=1e-15)
     # at the threshold: no evidence; an effect proven under the minimum: none either
     assert ev.accumulate(_made([[replace(row, n=80, p_value=threshold, effect_high=0.05)]]), b) == ()
@@ -236,3 +239,45 @@ def test_nothing_to_pool_gives_nothing() -> None:
     # a window not ok among ok ones is skipped as an end, and the ok ones still count
     ws = _made([[replace(row, n=400, mean=0.3, mean_rank=0.6)]] * 2, ["too_few_records", "ok"])
     assert [(e.last, e.windows, e.n) for e in ev.accumulate(ws, _numeric_baseline())] == [("w01", 1, 400)]
+
+
+def test_evidence_at_an_early_window_pools_only_the_windows_up_to_it() -> None:
+    """Five windows (scales 1, 2 and 4): the evidence ending at w01 pools w00 and w01 only, and
+    is kept though scale 4 does not fit before it; a later window never joins an earlier pool."""
+    row = _row()
+    strong = replace(row, n=300, mean=0.3, mean_rank=0.6)
+    quiet = replace(row, n=300, mean=0.0, mean_rank=0.5)
+    ws = _made([[strong], [strong], [replace(row, n=5000, mean=-0.5, mean_rank=0.3)], [quiet], [quiet]])
+    found = {e.last: e for e in ev.accumulate(ws, _numeric_baseline())}
+    e = found["w01"]
+    assert (e.first, e.windows, e.n) == ("w00", 2, 600)
+    assert e.p_value == pytest.approx(_p_by_hand(0.6, 600, 100_000), rel=1e-9)
+    assert found["w00"].n == 300 and found["w00"].windows == 1
+
+
+def test_a_scale_with_nothing_usable_does_not_end_the_search() -> None:
+    row = _row()
+    empty = replace(row, n=300, mean=None, mean_rank=None)
+    ws = _made([[replace(row, n=300, mean=0.3, mean_rank=0.6)], [empty]])
+    found = {e.last: e for e in ev.accumulate(ws, _numeric_baseline())}
+    e = found["w01"]  # scale 1 holds nothing usable; scale 2 holds w00
+    assert (e.first, e.windows, e.n) == ("w00", 2, 300)
+
+
+def test_a_row_the_baseline_lacks_does_not_hide_the_next_one() -> None:
+    row = _row()
+    other = replace(row, name="zz", n=300, mean=0.9, mean_rank=0.9)
+    bad = replace(row, n=300, mean=0.9, mean_rank=0.9, status="insufficient_data", name="y")
+    ws = _made([[other, bad, replace(row, n=300, mean=0.3, mean_rank=0.6)]])
+    assert [(e.feature, e.n) for e in ev.accumulate(ws, _numeric_baseline())] == [("x", 300)]
+
+
+def test_a_few_valued_number_is_judged_by_its_drift_test_not_its_mean_rank() -> None:
+    row = _row()
+    few = bl.NumericProfile(100, 0.5, 0.5, 0.0, 1.0, bl.floats([0.0, 1.0]), bl.floats([0.5, 1.0]), True)
+    b = bl.Baseline("t", 100, (bl.FeatureProfile("x", Kind.NUMERIC, numeric=few),))
+    ws = _made([[replace(row, n=400, mean=0.9, mean_rank=0.9, p_value=None)]])
+    assert ev.accumulate(ws, b) == ()
+    ws = _made([[replace(row, n=400, mean=0.9, mean_rank=0.9, p_value=1e-9, effect_high=0.4)]])
+    (e,) = ev.accumulate(ws, b)
+    assert e.test == "drift" and e.threshold == pytest.approx(0.05 / 48)

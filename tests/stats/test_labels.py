@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -135,3 +136,162 @@ def test_what_waits_past_the_limits_is_dropped_oldest_first_and_counted() -> Non
     j, acc, _ = _run(c4, [("p4", "1", None)], [], now=26.0)
     assert j.truth == ("1",) and j.pred_class == ("0",) and acc.waiting is not None
     assert acc.waiting.from_earlier == 1
+
+
+# --- by hand: every count of the accounting, every field carried, at the edges -----------------
+
+
+def test_whole_numbers_lose_their_fraction_up_to_two_to_the_53() -> None:
+    assert as_class(200.0) == "200" and as_class(2.0**53 - 1) == str(2**53 - 1)
+    assert as_class(2.0**53) == repr(2.0**53) and as_class(-(2.0**53)) == repr(-(2.0**53))
+    assert as_class(2.0**53 + 2) == repr(2.0**53 + 2)
+    assert as_class(float("nan")) is None and as_class(float("inf")) is None
+
+
+def test_label_rows_are_counted_by_hand() -> None:
+    index = LabelIndex()
+    index.update(_labels([
+        ("n", None, 2.5), ("n", None, 2.5), ("n", None, 2.5),  # a number three times: two repeats
+        ("m", None, 2.5), ("m", None, 3.5),  # two numbers that differ: a conflict
+        ("r", "x", None), ("r", "x", None), ("r", "y", None),  # a repeat, then a conflict: 3 rows out
+        (None, "1", None), (None, "2", None),  # no key, twice
+        ("c", "1", None), ("c", None, 1.0),  # text 1 and number 1: the same class
+    ]))
+    acc = index.accounting()
+    assert (acc.rows, acc.keys, acc.duplicates, acc.conflicting, acc.without_key) == (10, 2, 3, 5, 2)
+    assert acc.rows == acc.keys + acc.duplicates + acc.conflicting
+    assert index.labels == {"n": 2.5, "c": "1"} and index.conflicts == {"m", "r"}
+
+
+def test_carried_labels_are_counted_while_they_wait() -> None:
+    from mlmon.stats.labels import PendingLabel
+
+    index = LabelIndex()
+    index.carry((PendingLabel("a", "1", 5.0), PendingLabel("b", "0", 6.0)))
+    index.update(_labels([("b", "1", None), ("c", "1", None)]))  # b now disagrees: a conflict
+    acc = index.accounting()
+    assert acc.carried == 1 and acc.keys == 2 and acc.conflicting == 2
+
+
+def _preds_plain(keys: list[str | None], **cols: list[object]) -> pa.Table:
+    """Predictions with only a key and the columns given (no timestamp value where None)."""
+    n = len(keys)
+    out = {TIMESTAMP: pa.array(cols.pop("ts", [None] * n), pa.timestamp("ns", "UTC")),
+           KEY: pa.array(keys, pa.string())}
+    for name, values in cols.items():
+        out[name] = pa.array(values)
+    return pa.table(out)
+
+
+def test_a_prediction_log_with_only_some_columns_joins() -> None:
+    index = LabelIndex()
+    index.update(_labels([("a", None, 1.0), ("b", "0", None)]))
+    join = JoinAccumulator(index)
+    assert join.carried is None
+    join.update(_preds_plain(["a", "b"], **{PRED_VALUE: [1.0, 0.0]}))  # no class, no confidence, no group
+    joined, acc = join.result(regression=False)
+    assert joined.truth == (1.0, "0") and joined.pred_class == ("1", "0")
+    assert joined.time_ns.tolist() == [np.iinfo(np.int64).min] * 2 and joined.group == (None, None)
+    assert np.isnan(joined.confidence).all() and joined.pred_value.tolist() == [1.0, 0.0]
+    assert acc.labelled == 2 and acc.waiting is None and acc.labels == index.accounting()
+    join = JoinAccumulator(index)
+    join.update(_preds_plain(["a", "b"], ts=[7, None], **{PRED_CLASS: ["1", "0"], GROUP: ["g1", None],
+                                                           CONFIDENCE: [0.5, None]}))
+    joined, _ = join.result(regression=False)
+    assert joined.time_ns.tolist() == [7, np.iinfo(np.int64).min] and joined.group == ("g1", None)
+    assert joined.confidence[0] == 0.5 and np.isnan(joined.confidence[1])
+
+
+def test_a_prediction_without_a_class_or_a_value_is_unusable() -> None:
+    index = LabelIndex()
+    index.update(_labels([("a", "1", None), ("b", "1", None), ("c", "1", None)]))
+    join = JoinAccumulator(index)
+    cols = {PRED_CLASS: [None, "1", None], PRED_VALUE: [None, None, 1.0]}
+    join.update(_preds_plain(["a", "b", "c"], **cols))
+    joined, acc = join.result(regression=False)
+    assert acc.unusable == 1 and acc.labelled == 2 and joined.pred_class == ("1", "1")
+
+
+def test_copies_of_a_key_are_all_left_out_and_the_next_keys_still_join() -> None:
+    index = LabelIndex()
+    index.update(_labels([("a", "1", None), ("b", "1", None), ("z", "0", None)]))
+    join = JoinAccumulator(index)
+    join.update(_preds([("a", "1", 0.9), ("a", "1", 0.8)]))
+    join.update(_preds([("a", "0", 0.7), ("b", "1", 0.6)]))
+    joined, acc = join.result(regression=False)
+    assert acc.duplicate_predictions == 3 and acc.labelled == 1 and joined.truth == ("1",)
+    assert acc.without_label == 0 and acc.labels_without_prediction == 1
+
+
+def test_ambiguous_predictions_add_up_over_chunks() -> None:
+    index = LabelIndex()
+    index.update(_labels([("d", "1", None), ("d", "0", None), ("e", "1", None)]))
+    join = JoinAccumulator(index)
+    join.update(_preds([("d", "1", 0.9)]))
+    join.update(_preds([("d", "1", 0.9), ("e", "1", 0.5)]))
+    _, acc = join.result(regression=False)
+    assert acc.ambiguous == 2 and acc.labelled == 1
+
+
+def test_no_labels_at_all_leaves_every_prediction_without_one() -> None:
+    join = JoinAccumulator(LabelIndex())
+    join.update(_preds([("a", "1", 0.9), (None, "1", 0.9), ("b", "0", 0.5)]))
+    joined, acc = join.result(regression=False)
+    assert len(joined) == 0 and (acc.without_label, acc.without_key, acc.labelled) == (2, 1, 0)
+    assert acc.coverage == 0.0
+    nothing = JoinAccumulator(LabelIndex())
+    nothing.update(_preds([(None, "1", 0.9)]))
+    assert nothing.result(regression=False)[1].coverage is None
+
+
+def test_a_waiting_prediction_keeps_every_field_across_runs() -> None:
+    from mlmon.stats.labels import Carry, PendingPrediction
+
+    index = LabelIndex()
+    join = JoinAccumulator(index, carry=Carry(), now=50.0)
+    join.update(_preds_plain(["p", "q", None], ts=[7, None, 1], **{
+        PRED_CLASS: ["1", None, "1"], GROUP: ["g", None, "g"], CONFIDENCE: [0.75, None, 0.1],
+        PRED_VALUE: [None, 3.5, None]}))
+    _, acc = join.result(regression=False)
+    assert join.carried is not None and acc.waiting is not None
+    assert (acc.waiting.predictions, acc.waiting.labels, acc.without_label) == (2, 0, 2)
+    assert join.carried.predictions == (
+        PendingPrediction("p", 7, "g", "1", 0.75, None, 50.0),
+        PendingPrediction("q", None, None, None, None, 3.5, 50.0),
+    )
+    # the next run: labels for both; each joins with the fields it had
+    index = LabelIndex()
+    index.update(_labels([("p", "0", None), ("q", None, 3.0)]))
+    join = JoinAccumulator(index, carry=join.carried, now=60.0)
+    joined, acc = join.result(regression=False)
+    assert joined.truth == ("0", 3.0) and joined.pred_class == ("1", "3.5")
+    assert joined.time_ns.tolist() == [7, np.iinfo(np.int64).min] and joined.group == ("g", None)
+    assert joined.confidence[0] == 0.75 and np.isnan(joined.confidence[1])
+    assert acc.waiting is not None and acc.waiting.from_earlier == 2
+
+
+def test_carried_predictions_whose_labels_now_disagree_are_all_ambiguous() -> None:
+    from mlmon.stats.labels import Carry, PendingPrediction
+
+    carry = Carry(predictions=(PendingPrediction("a", None, None, "1", None, None, 1.0),
+                               PendingPrediction("b", None, None, "1", None, None, 1.0)))
+    index = LabelIndex()
+    index.update(_labels([("a", "1", None), ("a", "0", None), ("b", "1", None), ("b", "0", None)]))
+    join = JoinAccumulator(index, carry=carry, now=2.0)
+    _, acc = join.result(regression=False)
+    assert acc.ambiguous == 2 and acc.waiting is not None and acc.waiting.from_earlier == 2
+
+
+def test_what_was_read_exactly_the_age_limit_ago_is_kept() -> None:
+    from mlmon.stats.labels import Carry, PendingLabel, PendingPrediction, WaitLimits
+
+    carry = Carry(predictions=(PendingPrediction("p", None, None, "1", None, None, 8.0),),
+                  labels=(PendingLabel("l", "1", 8.0),))
+    index = LabelIndex()
+    index.carry(carry.labels)
+    join = JoinAccumulator(index, carry=carry, now=20.0, limits=WaitLimits(max_age=12.0))
+    _, acc = join.result(regression=False)
+    assert join.carried is not None
+    assert [p.key for p in join.carried.predictions] == ["p"]
+    assert [p.key for p in join.carried.labels] == ["l"]
+    assert acc.waiting is not None and (acc.waiting.expired_predictions, acc.waiting.expired_labels) == (0, 0)

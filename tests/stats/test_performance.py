@@ -254,3 +254,148 @@ def test_the_named_positive_class_turns_the_probabilities() -> None:
     assert perf.positive == "0"
     assert perf.get("auc").value == pytest.approx(skm.roc_auc_score(y == 0, prob0), abs=1e-12)
     assert perf.get("brier").value == pytest.approx(skm.brier_score_loss(y == 0, prob0), abs=1e-12)
+
+
+def _ece_by_hand(conf: list[float], correct: list[bool]) -> float:
+    """ECE over the bins (0, 0.1], (0.1, 0.2], ..., (0.9, 1], a confidence of 0 in the first."""
+    total = 0.0
+    for k in range(10):
+        lo, hi = k / 10, (k + 1) / 10
+        sel = [i for i, c in enumerate(conf) if (lo < c <= hi) or (k == 0 and c == 0.0)]
+        if sel:
+            total += abs(sum(correct[i] for i in sel) - sum(conf[i] for i in sel))
+    return total / len(conf)
+
+
+def test_ece_bins_at_their_edges_by_hand() -> None:
+    # confidences on the bin edges (0.1 in the first bin, 0.2 in the second), at 0 and at 1
+    conf = [0.0, 0.1, 0.1000001, 0.2, 0.5, 0.9, 0.90001, 1.0, 1.0, 0.05]
+    truth = ["1", "0", "1", "1", "0", "1", "1", "1", "0", "0"]
+    pred = ["1", "1", "1", "0", "0", "1", "0", "1", "1", "1"]
+    perf = classification(_joined(truth, pred, conf))
+    correct = [t == p for t, p in zip(truth, pred, strict=True)]
+    ece = perf.get("ece")
+    assert ece.value == pytest.approx(_ece_by_hand(conf, correct), abs=1e-12)
+    assert ece.n == 10 and ece.low is not None and ece.high is not None
+    assert ece.low <= ece.value <= ece.high
+
+
+def test_ece_interval_holds_the_value_and_narrows_with_n() -> None:
+    rng = np.random.default_rng(21)
+    widths = []
+    for n in (400, 6400):
+        conf = rng.uniform(0.5, 1.0, n)
+        right = rng.random(n) < conf - 0.08  # overconfident by 8 points
+        y = rng.integers(0, 2, n)
+        p = np.where(right, y, 1 - y)
+        ece = classification(_joined([str(v) for v in y], [str(v) for v in p], conf.tolist())).get("ece")
+        assert ece.n == n and 0.0 < ece.low < ece.value < ece.high < 1.0
+        assert ece.value == pytest.approx(_ece_by_hand(conf.tolist(), right.tolist()), abs=1e-12)
+        widths.append(ece.high - ece.low)
+    # sixteen times the records: about a quarter of the width (the bins' errors shrink as 1/sqrt(n))
+    assert 0.15 < widths[1] / widths[0] < 0.4
+
+
+def test_auc_with_one_or_two_labels_of_a_class_by_delongs_definition() -> None:
+    """DeLong's variance from the pairwise definition, where a side has one or two values: a
+    single value's variance term is 0 (nothing to vary)."""
+    for y in ([1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0], [0, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]):
+        yy = np.array(y)
+        n = len(y)
+        prob1 = np.linspace(0.3, 0.9, n)[np.argsort(np.argsort(-yy + 0.1 * np.arange(n)))]
+        pred = ["1"] * n
+        perf = classification(_joined([str(v) for v in y], pred, prob1.tolist()))
+        pos, neg = prob1[yy == 1], prob1[yy == 0]
+        psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+        v10, v01 = psi.mean(axis=1), psi.mean(axis=0)
+        var = (v10.var(ddof=1) / len(pos) if len(pos) > 1 else 0.0) + (
+            v01.var(ddof=1) / len(neg) if len(neg) > 1 else 0.0)
+        auc = perf.get("auc")
+        assert auc.value == pytest.approx(psi.mean(), abs=1e-12) and auc.n == n
+        from mlmon.stats.performance import auc_interval
+
+        assert (auc.low, auc.high) == pytest.approx(auc_interval(psi.mean(), var), abs=1e-12), y
+        assert auc.low is not None and math.isfinite(auc.low) and math.isfinite(auc.high)
+
+
+def test_every_metric_row_names_its_count_and_reason() -> None:
+    empty = classification(_joined([], []))
+    assert empty.task is Task.CLASSIFICATION and empty.n == 0
+    assert empty.metrics == (perf_none("accuracy", 0, "no labelled prediction"),)
+    perf = classification(_joined(["a", "b", "c"], ["a", "a", "c"]))
+    assert perf.task is Task.CLASSIFICATION and perf.n == 3 and perf.classes == ("a", "b", "c")
+    for name, n in (("accuracy", 3), ("macro_f1", 3), ("f1.a", 3), ("f1.b", 3), ("precision.a", 2),
+                    ("recall.a", 1)):
+        assert perf.get(name).n == n and perf.get(name).reason is None, name
+    assert perf.get("precision.b") == perf_none("precision.b", 0, "never predicted")
+    assert perf.get("auc") == perf_none("auc", 3, "two classes needed")
+    assert perf.get("brier") == perf_none("brier", 3, "two classes needed")
+    only_pred = classification(_joined(["a", "a"], ["a", "b"]))
+    assert only_pred.get("recall.b") == perf_none("recall.b", 0, "not among the labels")
+    binary = classification(_joined(["0", "1", "1", "0"], ["0", "1", "0", "0"], [0.9, 0.8, 0.6, 0.7]))
+    assert binary.get("auc").n == 4 and binary.get("brier").n == 4
+    with pytest.raises(ValueError, match="^every labelled prediction needs a class and a label$"):
+        classification(_joined(["a", "b"], ["a", None]))
+    with pytest.raises(ValueError, match="^every labelled prediction needs a class and a label$"):
+        classification(_joined(["a", None], ["a", "b"]))  # type: ignore[list-item]
+
+
+def test_regression_rows_by_hand_with_one_value_and_with_labels_of_zero() -> None:
+    perf = regression(_joined([2.0, 4.0, 8.0], [None] * 3, value=[3.0, 3.0, 6.0]))
+    assert perf.task is Task.REGRESSION and perf.n == 3
+    err = np.array([1.0, -1.0, -2.0])
+    rmse, mse = perf.get("rmse"), np.mean(err**2)
+    assert rmse.value == pytest.approx(math.sqrt(mse))
+    from scipy import stats as sps
+
+    from mlmon.stats.performance import _mean_interval
+
+    sq = _mean_interval("x", err**2)
+    assert (rmse.low, rmse.high) == pytest.approx((math.sqrt(max(0.0, sq.low)), math.sqrt(sq.high)))
+    assert rmse.n == 3 and rmse.reason is None and perf.get("mape").reason is None
+    assert sps.t.ppf(0.975, 2) > 4  # three values: a wide interval, the rmse's low bound held at 0
+    one = regression(_joined([2.0], [None], value=[3.5]))
+    r = one.get("rmse")
+    assert (r.value, r.low, r.high, r.n, r.reason) == (1.5, None, None, 1, "one value: no interval")
+    m = one.get("mae")
+    assert (m.name, m.value, m.reason) == ("mae", 1.5, "one value: no interval")
+    zeros = regression(_joined([0.0, 2.0, 4.0, 8.0], [None] * 4, value=[1.0, 1.0, 5.0, 6.0]))
+    mape = zeros.get("mape")
+    want = _mean_interval("mape", np.array([0.5, 0.25, 0.25]))
+    assert (mape.value, mape.low, mape.high, mape.n) == (want.value, want.low, want.high, 3)
+    assert mape.reason == "1 labels of 0 left out"
+
+
+def test_performance_dispatches_by_task_and_passes_the_positive_class() -> None:
+    j = _joined(["0", "1", "1", "0"], ["0", "1", "0", "0"], [0.9, 0.8, 0.6, 0.7])
+    assert performance(j, Task.CLASSIFICATION, positive="0").positive == "0"
+    assert performance(j, Task.CLASSIFICATION).positive == "1"
+    r = performance(_joined([1.0, 2.0], [None] * 2, value=[1.5, 2.5]), Task.REGRESSION)
+    assert r.task is Task.REGRESSION and r.get("mae").value == 0.5
+
+
+def test_metric_families_read_the_name_before_the_first_dot() -> None:
+    from mlmon.stats.performance import metric_range
+
+    assert bad_direction("f1.a.b") == "below" and bad_direction("recall.x.y.z") == "below"
+    assert bad_direction("mae") == "above"
+    assert metric_range("precision.v1.2") == (0.0, 1.0) and metric_range("f1.a.b") == (0.0, 1.0)
+
+
+def test_a_reference_item_splits_at_its_first_equals_sign() -> None:
+    from mlmon.errors import OptionError
+    from mlmon.stats.performance import parse_reference
+
+    with pytest.raises(OptionError, match="accuracy is a share from 0 to 1"):
+        parse_reference(["accuracy=0.9=1"])
+    with pytest.raises(OptionError) as e:
+        parse_reference(["speed=1"])
+    assert str(e.value) == (
+        "--reference-metric: 'speed=1' is not NAME=VALUE with NAME one of accuracy, macro_f1, auc, brier, "
+        "ece, mae, rmse, mape, precision.CLASS, recall.CLASS, f1.CLASS (e.g. accuracy=0.91)")
+
+
+def test_the_same_predictions_give_the_same_intervals_every_run() -> None:
+    y, p, conf = _binary(8, 300)
+    j = _joined([str(v) for v in y], [str(v) for v in p], conf.tolist())
+    assert classification(j) == classification(j)
