@@ -43,8 +43,15 @@ def _recs() -> list[dict[str, Any]]:
     return recs
 
 
+_MADE: dict[str, Any] = {}
+"""The reports, made once per process: benchmarks/mutation.py's runs fork a process per mutant
+from one that ran these tests, and each fork then checks its mutant in a fraction of a second."""
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if _MADE:
+        return _MADE
     d = tmp_path_factory.mktemp("prom")
     recs = _recs()
     (d / "log.jsonl").write_bytes(join(dumps(r) for r in recs))
@@ -62,7 +69,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     by = check([str(d / "log.jsonl")], rules, now=NOW)
     drift = check([str(d / "log.jsonl")], rules[:1], baseline=load_baseline(str(d / "base.json")), now=NOW)
-    return {"recs": recs, "by": by, "drift": drift}
+    _MADE.update(recs=recs, by=by, drift=drift)
+    return _MADE
 
 
 def _families(text: str) -> dict[str, Any]:
@@ -454,3 +462,10 @@ def test_realized_performance_reads_back_overall_and_per_group(made: dict[str, A
         "Predictions and labels dropped this run past the wait limits (--state)."
     )
     assert "mlmon_quality" not in _families(check_prometheus(made["by"], now=NOW, success=True))
+
+
+def test_a_run_that_failed_after_checking_keeps_its_results_beside_its_failure(made: dict[str, Any]) -> None:
+    text = check_prometheus(made["by"], now=NOW + 1, success=False)
+    assert _samples(text, "mlmon_run_success") == {(): 0.0}
+    assert _samples(text, "mlmon_last_run_timestamp_seconds") == {(): NOW + 1}
+    assert _samples(text, "mlmon_records") == {(): N}
