@@ -469,3 +469,16 @@ def test_a_run_that_failed_after_checking_keeps_its_results_beside_its_failure(m
     assert _samples(text, "mlmon_run_success") == {(): 0.0}
     assert _samples(text, "mlmon_last_run_timestamp_seconds") == {(): NOW + 1}
     assert _samples(text, "mlmon_records") == {(): N}
+
+
+def test_the_joint_test_first_does_not_end_the_features_after_it(made: dict[str, Any]) -> None:
+    rep: CheckReport = made["drift"]
+    assert rep.features is not None
+    age = next(f for f in rep.features if f.name == "age")
+    joint = replace(age, name="multivariate", role="multivariate", effect_size=1.0, drift=False)
+    pred = replace(age, name="prediction.value", role="prediction", effect_measure=None, effect_size=0.5)
+    text = check_prometheus(replace(rep, features=(joint, pred, age)), now=NOW, success=True)
+    assert set(_samples(text, "mlmon_feature_drift")) == {(("feature", "age"),)}
+    assert _samples(text, "mlmon_prediction_drift_statistic") == {
+        (("measure", ""), ("prediction", "prediction.value")): 0.5
+    }
