@@ -919,7 +919,9 @@ def _numeric_result(name: str, p: NumericProfile, st: _Numeric, o: DriftOptions)
     tail = tail_table(p, st.counts, m)
     # the feature's p-value is twice the smaller of KS's and the tail test's: the tail test's
     # Monte Carlo draws stop once they cannot go below KS's
-    ks_p = pval if not math.isnan(pval) else float(scipy_stats().kstwo.sf(d, round(m * p.n / (m + p.n))))
+    def ks_p() -> float:  # asked only when the tail test would draw more tables
+        return pval if not math.isnan(pval) else float(scipy_stats().kstwo.sf(d, round(m * p.n / (m + p.n))))
+
     tail_p = chi_square_test(tail, enough=ks_p)[1] if tail.shape[1] >= 2 else 1.0
     # D is within one grid bin's mass of the true D on a quantile grid (always below it)
     grid = 0.0 if p.exact else float(np.max(np.diff(np.asarray(p.cdf), prepend=0.0)))
@@ -1047,15 +1049,17 @@ def chi_square_table(
     return np.array(cols, dtype=float).reshape(-1, 2).T, names
 
 
-def chi_square_test(table: np.ndarray, enough: float = 0.0) -> tuple[float, float, str]:
+def chi_square_test(
+    table: np.ndarray, enough: float | Callable[[], float] = 0.0
+) -> tuple[float, float, str]:
     """Pearson's chi-square on a 2 x k table (scipy's `chi2_contingency` without correction):
     (statistic, p-value, `asymptotic`, `exact` or `monte_carlo`).
 
     The chi-square distribution's p-value is taken where it holds: every expected count at least
     MONTE_CARLO_BELOW and the p-value at least the last of MONTE_CARLO_MORE (0.001). Beyond that
-    its tail is too light for counts (a 5% flag in windows of 500 values had chi-square p-values
-    of 2.5e-6 on stationary data, where the exact tail is 4 times larger, and `trend` tests
-    each window near 1e-5), and the p-value is exact under the conditional null of homogeneity
+    its tail is too light for counts (48 ones in a window of 500 values of a 5% flag: 2.6e-6 by
+    the chi-square distribution, 1.7e-5 exactly; `trend` tests each window near 1e-5, and
+    stationary flags alerted there), and the p-value is exact under the conditional null of homogeneity
     (the log's row given both margins). Two columns: the hypergeometric law of the log's count
     in the first, whose distance from its expectation the statistic grows with (`exact`, at any
     depth). More columns: the share of tables drawn with the same row and column totals
@@ -1068,9 +1072,10 @@ def chi_square_test(table: np.ndarray, enough: float = 0.0) -> tuple[float, floa
     log's row is drawn multinomially from the column shares, which differs from the conditional
     null by the finite-population factor 1 - n_log / total.
 
-    `enough`: the caller takes the smaller of this p-value and another one, `enough`; drawing
-    stops once the p-value can no longer fall below it (the p-value returned is then at least
-    `enough`, and the smaller of the two is the same as after every batch)."""
+    `enough`: the caller takes the smaller of this p-value and another one, `enough` (or what
+    it returns, asked only when draws would be added); drawing stops once the p-value can no
+    longer fall below it (the p-value returned is then at least `enough`, and the smaller of
+    the two is the same as after every batch)."""
     if table.shape[1] < 2:
         return 0.0, 1.0, "asymptotic"
     stats = scipy_stats()
@@ -1101,6 +1106,8 @@ def chi_square_test(table: np.ndarray, enough: float = 0.0) -> tuple[float, floa
         p = (hits + 1) / (drawn + 1)
         if i == len(MONTE_CARLO_MORE) or p >= MONTE_CARLO_MORE[i]:
             return stat, p, "monte_carlo"
+        if callable(enough):
+            enough = float(enough())
         if (hits + 1) / (most + 1) >= enough > 0:  # the other p-value decides, however many draws
             return stat, max(p, enough), "monte_carlo"
     return stat, (hits + 1) / (drawn + 1), "monte_carlo"

@@ -176,3 +176,79 @@ def test_percentile_p_values_are_valid_and_join_the_adjustment(rng: np.random.Ge
     assert [m.p_value_adjusted for m in tested] == pytest.approx(np.minimum(1.0, ref))
     p50 = {m.metric: m for m in v.metrics}["latency_ms.p50"]
     assert p50.p_value_adjusted is not None and p50.p_value_adjusted < 0.05 and p50.verdict == "worse"
+
+
+def _interval_by_hand(x: np.ndarray, q: float) -> tuple[float, float]:
+    """The order statistics at the binomial ranks of a 97.5% interval for the q-quantile."""
+    from scipy.stats import binom
+
+    n, s = len(x), np.sort(x)
+    lo = max(int(binom.ppf(0.0125, n, q)), 1)
+    hi = min(int(binom.ppf(0.9875, n, q)) + 1, n)
+    return float(s[lo - 1]), float(s[hi - 1])
+
+
+def test_every_field_of_the_latency_rows_by_hand(rng: np.random.Generator) -> None:
+    from mlmon.stats.compare import _latency
+
+    c = np.round(rng.lognormal(3.0, 0.4, 1200), 2)
+    t = np.round(rng.lognormal(3.1, 0.4, 1000), 2)
+    o = CompareOptions()
+    rows = {r.metric: r for r in _latency(c, t, o)}
+    assert list(rows) == ["latency_ms", "latency_ms.p50", "latency_ms.p95", "latency_ms.p99"]
+    mw = rows["latency_ms"]
+    ref = stats.mannwhitneyu(t, c, alternative="two-sided", method="asymptotic")
+    mc, mt = float(np.median(c)), float(np.median(t))
+    (lc, uc), (lt, ut) = _interval_by_hand(c, 0.5), _interval_by_hand(t, 0.5)
+    assert (mw.test, mw.n_control, mw.n_treatment) == ("mann_whitney_u", 1200, 1000)
+    assert (mw.control, mw.treatment, mw.difference) == (mc, mt, mt - mc)
+    assert mw.statistic == ref.statistic and mw.p_value == pytest.approx(ref.pvalue, rel=1e-12)
+    assert mw.effect == pytest.approx((mt - mc) / mc) and mw.effect_measure == "relative_shift_of_median"
+    assert mw.effect_interval == pytest.approx(((lt - uc) / mc, (ut - lc) / mc))
+    for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+        r = rows[f"latency_ms.{name}"]
+        vc, vt = float(np.percentile(c, q * 100)), float(np.percentile(t, q * 100))
+        (lc, uc), (lt, ut) = _interval_by_hand(c, q), _interval_by_hand(t, q)
+        assert (r.test, r.n_control, r.n_treatment) == ("order_statistics", 1200, 1000), name
+        assert (r.control, r.treatment, r.difference) == (vc, vt, vt - vc), name
+        assert r.interval == (lt - uc, ut - lc), name
+        assert r.effect == pytest.approx((vt - vc) / vc) and r.effect_measure == "relative_shift", name
+        assert r.effect_interval == pytest.approx(((lt - uc) / vc, (ut - lc) / vc)), name
+        assert r.p_value is not None and 0 <= r.p_value <= 1
+
+
+def test_latency_rows_at_min_records_and_the_tail_limit(rng: np.random.Generator) -> None:
+    from mlmon.stats.compare import _latency
+
+    o = CompareOptions(min_records=30)
+    # 30 values a side: tested; the p95 needs 30 x 0.05 = 1.5 values in its tail (fewer than 10)
+    rows = {r.metric: r for r in _latency(rng.normal(50, 5, 30), rng.normal(50, 5, 30), o)}
+    assert rows["latency_ms"].p_value is not None and rows["latency_ms.p50"].p_value is not None
+    assert rows["latency_ms.p95"].p_value is None and rows["latency_ms.p95"].test == "order_statistics"
+    # 29: nothing tested, every row says so with its counts
+    rows = {r.metric: r for r in _latency(rng.normal(50, 5, 29), rng.normal(50, 5, 300), o)}
+    for r in rows.values():
+        assert (r.p_value, r.n_control, r.n_treatment, r.verdict) == (None, 29, 300, "not_enough_data")
+    assert rows["latency_ms"].test == "mann_whitney_u"
+    # the p99 needs 1,000 values a side (10 in its 1% tail); 200 values have 10 in the p95's
+    rows = {r.metric: r for r in _latency(rng.normal(50, 5, 1000), rng.normal(50, 5, 200), o)}
+    assert rows["latency_ms.p95"].p_value is not None and rows["latency_ms.p99"].p_value is None
+    rows = {r.metric: r for r in _latency(rng.normal(50, 5, 1000), rng.normal(50, 5, 1000), o)}
+    assert rows["latency_ms.p99"].p_value is not None
+    # eight values or fewer on both sides: scipy's exact test
+    small = CompareOptions(min_records=5)
+    a, b = np.array([1.0, 2, 3, 4, 5, 6, 7, 8]), np.array([3.5, 4.5, 9, 10, 11, 12, 13, 14])
+    (mw, *_) = _latency(a, b, small)
+    exact = stats.mannwhitneyu(b, a, alternative="two-sided", method="exact")
+    assert mw.p_value == pytest.approx(exact.pvalue)
+
+
+def test_a_control_median_of_zero_has_no_relative_effect() -> None:
+    from mlmon.stats.compare import _latency
+
+    c = np.zeros(100)
+    t = np.concatenate([np.zeros(50), np.ones(50)])
+    rows = {r.metric: r for r in _latency(c, t, CompareOptions())}
+    assert rows["latency_ms"].effect is None and rows["latency_ms"].effect_interval is None
+    assert rows["latency_ms.p50"].effect is None and rows["latency_ms.p50"].effect_interval is None
+    assert rows["latency_ms.p50"].difference == 0.5

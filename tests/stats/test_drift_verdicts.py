@@ -468,6 +468,24 @@ def test_monte_carlo_stops_when_the_other_p_decides() -> None:
     for enough in (1e-9, 1e-5, 1e-3, 0.5):
         _, p, _ = chi_square_test(table, enough=enough)
         assert min(p, enough) == min(full, enough)
+        other = _Asked(enough)
+        _, p, _ = chi_square_test(table, enough=other)
+        assert min(p, enough) == min(full, enough) and other.calls == 1
+    # the other p-value is asked for only when more tables would be drawn
+    other = _Asked(1.0)
+    _, p, _ = chi_square_test(_three_column_table([86, 8, 6])[0], enough=other)
+    assert p >= 0.02 and other.calls == 0
+
+
+class _Asked:
+    """Another p-value, counting how often it is asked for."""
+
+    def __init__(self, p: float) -> None:
+        self.p, self.calls = p, 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return self.p
 
 
 def test_all_equal_small_window_is_not_a_precise_mean(rng: np.random.Generator) -> None:
