@@ -346,7 +346,9 @@ def _why_equivalent(name: str, mutant: str, diff: str) -> str:
     (where the entry has `removed`, for a line as common as `None,`) a line the mutant removed."""
     lines, removed = _mutated_lines(diff), _removed_lines(diff)
     for e in _equivalents():
-        if (e.get("module") == name and e.get("function") == _function(mutant) and e.get("line") in lines
+        # a mutant that only deletes a line matches an entry with line = "" and that line `removed`
+        added = lines or [""]
+        if (e.get("module") == name and e.get("function") == _function(mutant) and e.get("line") in added
                 and e.get("removed", removed[0] if removed else "") in removed):
             return str(e.get("reason", "equivalent"))
     return ""

@@ -215,7 +215,8 @@ class _Collector:
 
 def quality_families(q: QualityReport) -> Iterator[Metric]:
     """Realized performance: each metric with its 95% bounds, overall (model_version "") and per
-    group, and the labelled predictions' count."""
+    group (model_version_missing="true" on the records without the --by field), and the labelled
+    predictions' count."""
     value = GaugeMetricFamily(
         "mlmon_quality",
         "Realized performance against the labels: accuracy, macro_f1, auc, brier, ece, f1.<class>, "
@@ -225,12 +226,17 @@ def quality_families(q: QualityReport) -> Iterator[Metric]:
     labelled = GaugeMetricFamily(
         "mlmon_quality_labelled", "Predictions joined to a label (the metrics' n).", labels=["model_version"]
     )
-    for group, p in [("", q.overall), *((g.group or "", g.performance) for g in q.groups)]:
-        labelled.add_metric([group], p.n)
+    # the labelled predictions without the --by field carry model_version_missing="true", as every
+    # other series of those records does: model_version "" alone is the overall's, and two series
+    # with one name and the same labels make node_exporter refuse the whole file
+    rows = [("", False, q.overall), *((g.group or "", g.group is None, g.performance) for g in q.groups)]
+    for group, missing, p in rows:
+        labels = _labels(group, missing)
+        labelled.add_sample("mlmon_quality_labelled", labels, p.n)
         for m in p.metrics:
             for bound, v in (("value", m.value), ("low", m.low), ("high", m.high)):
                 if v is not None:
-                    value.add_metric([m.name, group, bound], v)
+                    value.add_sample("mlmon_quality", {"metric": m.name, **labels, "bound": bound}, v)
     yield value
     yield labelled
     w = q.accounting.waiting

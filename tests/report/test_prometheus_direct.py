@@ -43,8 +43,15 @@ def _recs() -> list[dict[str, Any]]:
     return recs
 
 
+_MADE: dict[str, Any] = {}
+"""The reports, made once per process: benchmarks/mutation.py's runs fork a process per mutant
+from one that ran these tests, and each fork then checks its mutant in a fraction of a second."""
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if _MADE:
+        return _MADE
     d = tmp_path_factory.mktemp("prom")
     recs = _recs()
     (d / "log.jsonl").write_bytes(join(dumps(r) for r in recs))
@@ -62,7 +69,8 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     by = check([str(d / "log.jsonl")], rules, now=NOW)
     drift = check([str(d / "log.jsonl")], rules[:1], baseline=load_baseline(str(d / "base.json")), now=NOW)
-    return {"recs": recs, "by": by, "drift": drift}
+    _MADE.update(recs=recs, by=by, drift=drift)
+    return _MADE
 
 
 def _families(text: str) -> dict[str, Any]:
@@ -363,3 +371,114 @@ def test_the_json_and_the_text_agree(made: dict[str, Any]) -> None:
         for k, v in _samples(text, "mlmon_rule_status").items()
     }
     assert Path  # the module's tmp files are made by the fixture
+
+
+def test_realized_performance_reads_back_overall_and_per_group(made: dict[str, Any]) -> None:
+    from mlmon.stats.performance import GroupPerformance, Metric, Performance, QualityReport, Task
+
+    def perf(n: int, *ms: Metric) -> Performance:
+        return Performance(Task.CLASSIFICATION, n, ms)
+
+    from types import SimpleNamespace
+
+    q = QualityReport(
+        None,
+        SimpleNamespace(waiting=None),
+        Task.CLASSIFICATION,  # type: ignore[arg-type]
+        perf(
+            90,
+            Metric("accuracy", 0.9, 0.85, 0.94, 90),
+            Metric("f1.cat", 0.8, None, 0.9, 90),
+            Metric("auc", None, None, None, 0, "one class"),
+        ),
+        (
+            GroupPerformance("v|1", perf(50, Metric("accuracy", 0.7, 0.6, 0.8, 50))),
+            GroupPerformance(None, perf(40, Metric("accuracy", 0.95, 0.9, 0.99, 40))),
+        ),
+    )
+    text = check_prometheus(replace(made["by"], quality=q), now=NOW, success=True)
+    fams = _families(text)
+    assert (fams["mlmon_quality"].type, fams["mlmon_quality"].documentation) == (
+        "gauge",
+        "Realized performance against the labels: accuracy, macro_f1, auc, brier, ece, f1.<class>, "
+        "mae, rmse, mape...; bound: value, low or high (95% interval).",
+    )
+    assert (fams["mlmon_quality_labelled"].type, fams["mlmon_quality_labelled"].documentation) == (
+        "gauge",
+        "Predictions joined to a label (the metrics' n).",
+    )
+    got = {
+        (
+            dict(k)["metric"],
+            dict(k)["model_version"],
+            dict(k).get("model_version_missing", ""),
+            dict(k)["bound"],
+        ): v
+        for k, v in _samples(text, "mlmon_quality").items()
+    }
+    assert got == {
+        ("accuracy", "", "", "value"): 0.9,
+        ("accuracy", "", "", "low"): 0.85,
+        ("accuracy", "", "", "high"): 0.94,
+        ("f1.cat", "", "", "value"): 0.8,
+        ("f1.cat", "", "", "high"): 0.9,
+        ("accuracy", "v|1", "", "value"): 0.7,
+        ("accuracy", "v|1", "", "low"): 0.6,
+        ("accuracy", "v|1", "", "high"): 0.8,
+        ("accuracy", "", "true", "value"): 0.95,
+        ("accuracy", "", "true", "low"): 0.9,
+        ("accuracy", "", "true", "high"): 0.99,
+    }
+    labelled = {
+        (dict(k)["model_version"], dict(k).get("model_version_missing", "")): v
+        for k, v in _samples(text, "mlmon_quality_labelled").items()
+    }
+    assert labelled == {("", ""): 90, ("v|1", ""): 50, ("", "true"): 40}
+    # every series once: node_exporter refuses a file with two series of one name and labels
+    series = [
+        (s.name, tuple(sorted(s.labels.items())))
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    ]
+    assert len(series) == len(set(series))
+    assert "mlmon_quality_waiting" not in _families(text)
+    w = SimpleNamespace(predictions=7, labels=3, expired_predictions=2, expired_labels=1)
+    text = check_prometheus(
+        replace(made["by"], quality=replace(q, accounting=SimpleNamespace(waiting=w))), now=NOW, success=True
+    )
+    assert _samples(text, "mlmon_quality_waiting") == {
+        (("kind", "predictions"),): 7,
+        (("kind", "labels"),): 3,
+    }
+    assert _samples(text, "mlmon_quality_expired") == {
+        (("kind", "predictions"),): 2,
+        (("kind", "labels"),): 1,
+    }
+    fams = _families(text)
+    assert fams["mlmon_quality_waiting"].documentation == (
+        "Predictions awaiting a label, labels awaiting a prediction (--state)."
+    )
+    assert fams["mlmon_quality_expired"].documentation == (
+        "Predictions and labels dropped this run past the wait limits (--state)."
+    )
+    assert "mlmon_quality" not in _families(check_prometheus(made["by"], now=NOW, success=True))
+
+
+def test_a_run_that_failed_after_checking_keeps_its_results_beside_its_failure(made: dict[str, Any]) -> None:
+    text = check_prometheus(made["by"], now=NOW + 1, success=False)
+    assert _samples(text, "mlmon_run_success") == {(): 0.0}
+    assert _samples(text, "mlmon_last_run_timestamp_seconds") == {(): NOW + 1}
+    assert _samples(text, "mlmon_records") == {(): N}
+
+
+def test_the_joint_test_first_does_not_end_the_features_after_it(made: dict[str, Any]) -> None:
+    rep: CheckReport = made["drift"]
+    assert rep.features is not None
+    age = next(f for f in rep.features if f.name == "age")
+    joint = replace(age, name="multivariate", role="multivariate", effect_size=1.0, drift=False)
+    pred = replace(age, name="prediction.value", role="prediction", effect_measure=None, effect_size=0.5)
+    text = check_prometheus(replace(rep, features=(joint, pred, age)), now=NOW, success=True)
+    assert set(_samples(text, "mlmon_feature_drift")) == {(("feature", "age"),)}
+    assert _samples(text, "mlmon_prediction_drift_statistic") == {
+        (("measure", ""), ("prediction", "prediction.value")): 0.5
+    }

@@ -382,3 +382,102 @@ def test_a_pyproject_that_is_ours_but_broken_is_an_error_never_skipped(tmp_path:
         find_config(str(tmp_path))
     p2.write_text("[tool.other]\nx = 1\n")  # not ours: an untrusted one is passed by
     assert find_config(str(tmp_path)) is None or not find_config(str(tmp_path)).startswith(str(tmp_path))
+
+
+def test_the_unknown_metric_message_whole() -> None:
+    text = refused({"metric": "zzzzzzzz", "critical": 1})
+    assert text == (
+        "c.toml: rules[0].metric: unknown metric 'zzzzzzzz'; known: records, success_rate, error_rate, "
+        "latency_ms.mean, latency_ms.p50, latency_ms.p95, latency_ms.p99, latency_ms.max, confidence.mean, "
+        "confidence.low_share, predictions_out_of_range, requests_per_second, age_seconds, drift.<feature>, "
+        "mean_deviation.<feature>, unseen.<feature>, missing_share.<feature>, out_of_range.<feature>, "
+        "type_errors.<feature> (or .*), quality.<metric> and quality_drop.<metric> (accuracy, macro_f1, auc, "
+        "brier, ece, mae, rmse, mape, precision.<class>, recall.<class>, f1.<class>)"
+    )
+    assert refused({"metric": "records"}) == (
+        "c.toml: rules[0]: give warning and/or critical for 'records'; without a limit the rule can never "
+        "fail (only the per-feature rules, drift.*, mean_deviation.*, unseen.*, missing_share.*, "
+        "out_of_range.* and type_errors.*, have default limits)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("typo", "hint"),
+    [
+        ("drft.*", "drift.*"),
+        ("mean_deviaton.*", "mean_deviation.*"),
+        ("unsen.*", "unseen.*"),
+        ("missing_shre.*", "missing_share.*"),
+        ("out_of_rang.*", "out_of_range.*"),
+        ("type_eror.*", "type_errors.*"),
+        ("quality.acuracy", "quality.accuracy"),
+        ("quality_drop.acuracy", "quality_drop.accuracy"),
+    ],
+)
+def test_a_misspelt_metric_gets_the_nearest_name(typo: str, hint: str) -> None:
+    assert f"unknown metric {typo!r} (did you mean {hint!r}?); known: " in refused(
+        {"metric": typo, "critical": 1}
+    )
+
+
+def test_a_per_class_quality_limit_is_a_share() -> None:
+    assert "rules[0].warning: 1.5 is out of range for 'quality.f1.cat': a share" in refused(
+        {"metric": "quality.f1.cat", "warning": 1.5}
+    )
+    (r,) = rules({"metric": "quality.f1.cat", "warning": 0.8})
+    assert r.direction == "below"
+
+
+def test_a_bad_runbook_names_its_rule() -> None:
+    assert refused({"metric": "records", "critical": 1, "runbook_url": "x"}) == (
+        "c.toml: rules[0].runbook_url: 'x' is not an http(s) URL (give https://host/page)"
+    )
+
+
+def test_an_output_file_name_may_hold_a_colon(tmp_path: Path) -> None:
+    cfg = load_config(_cfg(tmp_path, 'output = ["json:a:b.json", "x:y"]\n'), None)
+    assert cfg.settings["output"] == [f"json:{tmp_path}/a:b.json", f"x:{tmp_path}/y"]
+
+
+def test_labels_that_are_not_a_table_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_config(_cfg(tmp_path, 'labels = "service=fraud"\n'), SETTINGS)
+    assert str(exc.value) == f"{tmp_path}/mlmon.toml: labels: 'service=fraud' is not of type 'object'"
+
+
+def test_a_broken_pyproject_whose_tool_mlmon_is_further_down_is_an_error(tmp_path: Path) -> None:
+    p = tmp_path / "pyproject.toml"
+    p.write_bytes(b"[project]\nname = 'x'\n\n  [tool.mlmon]\nx = '\xff'\n")
+    p.chmod(0o600)
+    with pytest.raises(ConfigError) as exc:
+        find_config(str(tmp_path))
+    assert str(exc.value).startswith(f"{p}: [tool.mlmon] cannot be read: ")
+
+
+def test_the_default_rules_of_a_check_with_a_baseline() -> None:
+    from mlmon.rules.config import default_rules
+
+    assert default_rules(()) == (
+        Rule("missing_share.*", "missing_share.*"),
+        Rule("type_errors.*", "type_errors.*"),
+    )
+    mine = (Rule("missing_share.age", "m", warning=0.1),)
+    assert default_rules(mine) == (Rule("type_errors.*", "type_errors.*"),)
+    assert default_rules((Rule("type_errors.*", "t"), Rule("missing_share.*", "s"))) == ()
+    assert default_rules((Rule("missing_shares", "x"),)) == default_rules(())
+
+
+def test_errors_before_parsing_name_the_file(tmp_path: Path) -> None:
+    deep = _cfg(tmp_path, "x = " + "[" * 101 + "]" * 101 + "\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(deep, None)
+    assert str(exc.value) == f"{deep}:1: arrays or tables nested more than 100 deep; not a config file"
+    with pytest.raises(ConfigError) as exc:
+        read_toml(str(tmp_path))
+    assert str(exc.value) == f"{tmp_path}: cannot read config file: Is a directory"
+
+
+def test_an_endless_device_as_config_is_read_only_to_the_limit() -> None:
+    with pytest.raises(ConfigError) as exc:
+        read_toml("/dev/zero")
+    assert str(exc.value) == "/dev/zero: larger than 1,048,576 bytes; not a config file"

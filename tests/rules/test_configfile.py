@@ -216,3 +216,33 @@ def test_a_fifo_or_device_is_not_judged_by_its_mode(tmp_path: Path) -> None:
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     check_trust(str(fifo), fd)  # not a regular file: its reading is bounded elsewhere
     os.close(fd)
+
+
+def test_table_headers_before_deep_nesting_do_not_lower_its_depth() -> None:
+    text = "[t]\na = 1\n[[r]]\nb = 1\n[u.v]\n" + "x = " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + "\n"
+    assert "nested more than 100 deep" in _refused(text)
+
+
+def test_a_closed_bracket_lowers_the_depth_by_one() -> None:
+    # 100 open, one closed, two more opened: 101 deep
+    text = "x = " + "[" * MAX_DEPTH + "]" + "[" * 2 + "\n"
+    assert "nested more than 100 deep" in _refused(text)
+    check_shape("x = " + "[" * MAX_DEPTH + "]" + "[" + "]" * MAX_DEPTH + "\n", "c.toml")
+
+
+def test_each_key_of_an_inline_table_is_counted_on_its_own() -> None:
+    long = ".".join(["k"] * (MAX_KEY_PARTS + 1))
+    assert "dotted parts" in _refused("x = {a = 1, " + long + " = 1}\n")
+    assert "dotted parts" in _refused("x = {a = [1, 2], " + long + " = 1}\n")
+
+
+def test_dots_of_numbers_in_arrays_are_no_key_parts() -> None:
+    floats = ", ".join(["1.5"] * (MAX_KEY_PARTS + 5))
+    check_shape("x = [" + floats + "]\n", "c.toml")
+    check_shape("x = [[1], " + floats + "]\n", "c.toml")
+    check_shape("x = [{a = 1}, " + floats + "]\n", "c.toml")
+    check_shape("x = {a = [1.5, 2.5], b = 3}\n" + "y = [" + floats + "]\n", "c.toml")
+
+
+def test_a_comma_outside_any_bracket_is_left_to_the_parser() -> None:
+    check_shape("a, b = 1\nc = 2, 3\n", "c.toml")  # not TOML: tomllib says so, the scan does not fail

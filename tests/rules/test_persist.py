@@ -115,3 +115,35 @@ def test_a_window_judged_alone_and_one_without_enough_records_crosses_nothing() 
     assert window_alerts(replace(w, status="too_few_records"), t, None) == ()
     assert window_alerts(replace(w, status="empty"), t, None) == ()
     assert window_alerts(w, SummaryThresholds(), None) == ()
+
+
+def test_a_window_gets_its_drift_alerts_and_its_prediction_range_named() -> None:
+    from dataclasses import replace
+
+    from mlmon.rules.alerts import SummaryThresholds
+    from mlmon.rules.persist import window_alerts
+    from mlmon.stats.drift import DriftOptions, FeatureDrift
+
+    (w,) = _windows(1)
+    f = FeatureDrift(
+        "age", "numeric", 500, 1000, "ok", "ks", 0.3, 1e-6, 1e-5, "exact", 0.3, "ks_d", 0.2, 0.4, None, None,
+        52.0, 50.0, 0.01, "sd", 0.02, 0.5, 0.5, False, True, records=500,
+    )
+    summary = replace(w.summary, predictions_out_of_range=400, prediction_values=400)
+    w = replace(w, features=(f,), summary=summary)
+    t = SummaryThresholds(max_out_of_range=0.01, min_samples=1)
+    got = window_alerts(w, t, DriftOptions(), prediction_range=(0.0, 1.0))
+    assert [a.metric for a in got] == ["predictions_out_of_range", "drift.age"]
+    assert "[0, 1]" in got[0].message
+    assert [a.metric for a in window_alerts(w, t, None)] == ["predictions_out_of_range"]
+    assert "[0, 1]" not in window_alerts(w, t, None)[0].message
+
+
+def test_a_repeated_crossing_in_the_last_window_does_not_end_the_others() -> None:
+    ws = _windows(2)
+
+    def a(group: str) -> Alert:
+        return Alert("error_rate", Severity.WARNING, 1.0, 0.5, group, group)
+
+    crossings = [(a("v1"), a("v2")), (a("v1"), a("v1"), a("v2"))]
+    assert [f.alert.group for f in persisting(ws, crossings, 2)] == ["v1", "v2"]

@@ -391,3 +391,41 @@ def test_a_row_is_named_by_its_start(tmp_path: Path) -> None:
     text = _error(p)
     # the row itself, cut to 80 characters (a short row was once named by Python's unpacking error)
     assert f"(labels: {str(row)[:80]} is not a waiting prediction or label)" in text
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"predictions": [["k", None, None, None, None, None]]},
+        {"predictions": [3]},
+        {"predictions": [["k", 1.5, None, None, None, None, 0]]},
+        {"labels": [["k", "dog"]]},
+        {"labels": ["k"]},
+        {"labels": [["k", None, 0]]},
+    ],
+)
+def test_each_damaged_row_is_named_by_itself(tmp_path: Path, labels: dict[str, Any]) -> None:
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps({"version": 1, "files": [], "alerts": {}, "breaches": {}, "labels": labels}))
+    (row,) = next(iter(labels.values()))
+    assert f"(labels: {str(row)[:80]} is not a waiting prediction or label)" in _error(p)
+
+
+def test_the_state_file_is_one_field_a_line() -> None:
+    lines = dumps(State(breaches={"p99": 2})).splitlines()
+    assert lines[:3] == ["{", ' "version": 1,', ' "last_run": null,']
+    assert ' "breaches": {' in lines and '  "p99": 2' in lines
+
+
+def test_rules_after_one_without_data_are_counted_and_told() -> None:
+    (a, b), counts = apply_for((_r(Status.NO_DATA, name="a"), _r(Status.WARNING, name="b")), {})
+    assert (a.status, b.status, counts) == (Status.NO_DATA, Status.WARNING, {"b": 1})
+    events, after = transitions(
+        (_r(Status.NO_DATA, name="a"), _r(Status.WARNING, name="b")),
+        {},
+        now=1.0,
+        repeat_interval=None,
+        labels={},
+    )
+    assert [(e.kind, e.name, e.labels) for e in events] == [("firing", "b", {})]
+    assert after["b"].labels == {}
