@@ -200,6 +200,8 @@ def test_array_and_values_of_empty_and_null_columns() -> None:
     assert _values(pa.chunked_array([pa.array([None, None], pa.float64())])) is None
     got = _values(pa.chunked_array([pa.array([1.0, None, 3.0])]))
     assert got is not None and list(got) == [1.0, 3.0] and got.dtype == np.float64
+    ints = _values(pa.chunked_array([pa.array([4, None, 7], pa.int64())]))  # whole milliseconds
+    assert ints is not None and ints.dtype == np.float64 and list(ints) == [4.0, 7.0]
 
 
 # ---- judging --------------------------------------------------------------------------------
@@ -510,3 +512,12 @@ def test_a_side_past_the_cap_is_compared_on_its_heavy_classes_and_a_rest_column(
         assert got_big["(rest)''"] >= EXACT_CLASSES and "(rest)'''" not in got_big
         assert got_small["(rest)"] == 500 and got_small["a"] == 300
         assert got_small.get("(rest)''", 0) == 7 - got_small.get("b", 0)
+
+
+def test_quantile_difference_p_at_its_ends() -> None:
+    from mlmon.stats.compare import P_FLOOR, quantile_difference_p
+
+    c = np.arange(1000.0)
+    assert quantile_difference_p(c, c.copy(), 0.5) == 1.0
+    assert quantile_difference_p(c, c + 1e6, 0.5) == P_FLOOR
+    assert quantile_difference_p(c + 1e6, c, 0.95) == P_FLOOR
