@@ -521,3 +521,19 @@ def test_quantile_difference_p_at_its_ends() -> None:
     assert quantile_difference_p(c, c.copy(), 0.5) == 1.0
     assert quantile_difference_p(c, c + 1e6, 0.5) == P_FLOOR
     assert quantile_difference_p(c + 1e6, c, 0.95) == P_FLOOR
+
+
+def test_traffic_rows_do_not_decide_the_versions_verdict(rng: np.random.Generator) -> None:
+    def version(age: float, ok: int | None) -> _Version:
+        v = _Version(records=400, status_n=400 if ok is not None else 0, successes=ok or 0)
+        v.numeric["age"] = _vals(rng.normal(age, 1, 400))
+        return v
+
+    features = (("age", Kind.NUMERIC),)
+    # fed different traffic, nothing of the model's own measured: not enough data
+    v = compare_version("v2", version(60, None), "v1", version(20, None), features, CompareOptions())
+    assert [m.verdict for m in v.traffic] == ["different"] and v.verdict == "not_enough_data"
+    assert {m.verdict for m in v.metrics} == {"not_enough_data"}
+    # and with a success rate that holds: pass, the traffic row still different
+    v = compare_version("v2", version(60, 396), "v1", version(20, 396), features, CompareOptions())
+    assert [m.verdict for m in v.traffic] == ["different"] and v.verdict == "pass"
