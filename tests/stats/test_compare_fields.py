@@ -537,3 +537,15 @@ def test_traffic_rows_do_not_decide_the_versions_verdict(rng: np.random.Generato
     # and with a success rate that holds: pass, the traffic row still different
     v = compare_version("v2", version(60, 396), "v1", version(20, 396), features, CompareOptions())
     assert [m.verdict for m in v.traffic] == ["different"] and v.verdict == "pass"
+
+
+def test_quantile_interval_ranks_are_clamped_to_the_sample() -> None:
+    from mlmon.stats.compare import quantile_interval
+
+    x = np.arange(20.0, 0.0, -1.0)  # 20 .. 1, unsorted
+    lo_rank = int(stats.binom.ppf(0.0125, 20, 0.95))
+    assert int(stats.binom.ppf(0.9875, 20, 0.95)) + 1 > 20  # the upper rank is past the sample
+    assert quantile_interval(x, 0.95, 0.975) == (float(max(lo_rank, 1)), 20.0)
+    hi_rank = int(stats.binom.ppf(0.9875, 20, 0.05)) + 1
+    assert int(stats.binom.ppf(0.0125, 20, 0.05)) < 1  # the lower rank is below the sample
+    assert quantile_interval(x, 0.05, 0.975) == (1.0, float(min(hi_rank, 20)))
