@@ -148,7 +148,11 @@ MODULES: dict[str, Module] = {
     "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/cli/test_drift_by.py",)),
     "stats/windows": Module("mlmon/stats/windows.py", ("tests/stats/test_windows.py",)),
     "stats/compare": Module(
-        "mlmon/stats/compare.py", ("tests/stats/test_compare.py", "tests/stats/test_compare_approx.py")
+        "mlmon/stats/compare.py",
+        (
+            "tests/stats/test_compare.py", "tests/stats/test_compare_approx.py",
+            "tests/stats/test_compare_fields.py",
+        ),
     ),
     "stats/drift": Module("mlmon/stats/drift.py", ("tests/stats/test_drift.py",)),
     "stats/summary": Module("mlmon/stats/summary.py", ("tests/stats/test_summary.py",)),
