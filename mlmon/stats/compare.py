@@ -487,11 +487,12 @@ def _judge(m: MetricComparison, o: CompareOptions) -> MetricComparison:
     if not real or reach <= m.tolerance:
         return replace(m, verdict=SAME)
     if m.metric.startswith("latency_ms"):
-        return replace(m, verdict=WORSE if m.effect > 0 else BETTER)
+        # an unchanged median judged on its upper bound (as reach is) is not "better"
+        return replace(m, verdict=WORSE if m.effect >= 0 else BETTER)
     if m.metric == "success_rate":
         return replace(m, verdict=WORSE if m.effect < 0 else BETTER)
     if m.metric == "confidence" and m.difference is not None:
-        return replace(m, verdict=WORSE if m.difference < 0 else BETTER)
+        return replace(m, verdict=WORSE if m.difference <= 0 else BETTER)  # same mean, other shape
     if m.metric.startswith("features."):
         return replace(m, verdict=DIFFERENT)
     return replace(m, verdict=WORSE)  # class shares that differ: the canary does not behave like the control

@@ -122,7 +122,8 @@ def test_two_proportion_z_without_variance_is_no_difference() -> None:
     ("a", "b"),
     [({"x": 300, "y": 200, "z": 100}, {"x": 250, "y": 250, "z": 150}),
      ({"x": 40, "y": 35}, {"x": 20, "y": 60}),
-     ({"x": 500, "y": 300}, {"x": 200, "y": 100, "w": 100})],
+     ({"x": 500, "y": 300}, {"x": 200, "y": 100, "w": 100}),
+     ({"x": 500, "y": 300, "v": 50}, {"x": 200, "y": 100})],
 )
 def test_every_field_of_a_class_count_row(a: dict[str, int], b: dict[str, int]) -> None:
     o = CompareOptions(tolerance=(("classes", 0.07),))
@@ -232,7 +233,9 @@ def test_a_bound_exactly_at_the_tolerance_is_same_and_past_it_is_judged() -> Non
     # the point estimate beyond a bound that is not (a bound never hides the estimate)
     assert _judge(_row("latency_ms", 0.3, (0.0, 0.1), 0.001, 0.25), o).verdict == "worse"
     assert _judge(_row("latency_ms", -0.3, (-0.1, 0.0), 0.001, 0.25), o).verdict == "better"
-    # a zero effect reads the upper bound
+    # a zero effect reads the upper bound: an unchanged median whose slower bound is past the
+    # tolerance is worse, never better
+    assert _judge(_row("latency_ms", 0.0, (-0.5, 0.3), 0.001, 0.25), o).verdict == "worse"
     assert _judge(_row("classes", 0.0, (-0.5, 0.3), 0.001, 0.25), o).verdict == "worse"
     assert _judge(_row("classes", 0.0, (-0.5, 0.2), 0.001, 0.25), o).verdict == "same"
 
@@ -257,7 +260,7 @@ def test_untested_rows_are_left_as_they_are() -> None:
      ("latency_ms.p95", 0.5, None, "worse"), ("latency_ms.p50", -0.5, None, "better"),
      ("success_rate", -0.5, None, "worse"), ("success_rate", 0.5, None, "better"),
      ("confidence", 0.5, -0.1, "worse"), ("confidence", 0.5, 0.1, "better"),
-     ("confidence", 0.5, None, "worse"),
+     ("confidence", 0.5, None, "worse"), ("confidence", 0.5, 0.0, "worse"),
      ("features.age", 0.5, -0.1, "different"), ("features.region", 0.5, None, "different"),
      ("classes", 0.5, None, "worse")],
 )
@@ -292,18 +295,20 @@ def test_a_version_is_adjusted_together_and_judged(rng: np.random.Generator) -> 
                  region={"eu": 800, "us": 700})
     t = _version(rng, 1200, shift=1.4, ok=1100, classes={"a": 500, "b": 700}, conf=(3, 2), age=45,
                  region={"eu": 640, "us": 560})
-    features = (("age", Kind.NUMERIC), ("region", Kind.CATEGORICAL), ("absent", Kind.NUMERIC))
+    features = (("age", Kind.NUMERIC), ("region", Kind.CATEGORICAL), ("absent", Kind.NUMERIC),
+                ("gone", Kind.CATEGORICAL))
     v = compare_version("v2", t, "v1", c, features, CompareOptions())
     assert (v.version, v.control, v.records, v.control_records) == ("v2", "v1", 1207, 1507)
     assert [m.metric for m in v.metrics] == ["latency_ms", "latency_ms.p50", "latency_ms.p95",
                                              "latency_ms.p99", "success_rate", "classes", "confidence"]
-    assert [m.metric for m in v.traffic] == ["features.age", "features.region", "features.absent"]
+    assert [m.metric for m in v.traffic] == ["features.age", "features.region", "features.absent",
+                                             "features.gone"]
     every = v.metrics + v.traffic
     tested = [m for m in every if m.p_value is not None]
-    assert len(tested) == len(every) - 1  # the feature neither version has
-    absent = v.traffic[2]
-    assert (absent.n_control, absent.n_treatment, absent.verdict, absent.p_value_adjusted) == (
-        0, 0, "not_enough_data", None)
+    assert len(tested) == len(every) - 2  # the features neither version has
+    for absent in v.traffic[2:]:
+        assert (absent.n_control, absent.n_treatment, absent.verdict, absent.p_value_adjusted) == (
+            0, 0, "not_enough_data", None)
     assert [m.p_value_adjusted for m in tested] == pytest.approx(_bh([m.p_value for m in tested]), rel=1e-9)
     got = {m.metric: m.verdict for m in every}
     assert got["latency_ms"] == "worse" and got["success_rate"] == "worse"
@@ -398,8 +403,10 @@ def test_a_one_row_part_is_counted_and_too_many_versions_are_refused() -> None:
     acc.update(pa.table({GROUP: ["v1"], SUCCESS: [False]}))
     v1 = acc.versions["v1"]
     assert (v1.records, v1.status_n, v1.successes) == (1, 1, 0)
-    with pytest.raises(OptionError, match="compare model versions, not request ids"):
+    with pytest.raises(OptionError) as err:
         acc.update(pa.table({GROUP: [f"r{i}" for i in range(5)], SUCCESS: [True] * 5}))
+    assert str(err.value).endswith("; compare model versions, not request ids")
+    assert CompareAccumulator().max_groups == CompareOptions().max_groups == 100
 
 
 def test_versions_merge_with_their_features_and_come_out_in_order() -> None:
@@ -519,6 +526,8 @@ def test_quantile_difference_p_at_its_ends() -> None:
 
     c = np.arange(1000.0)
     assert quantile_difference_p(c, c.copy(), 0.5) == 1.0
+    ties = np.ones(100)  # equal order statistics do not exclude 0
+    assert quantile_difference_p(ties, ties.copy(), 0.5) == 1.0
     assert quantile_difference_p(c, c + 1e6, 0.5) == P_FLOOR
     assert quantile_difference_p(c + 1e6, c, 0.95) == P_FLOOR
 
@@ -549,3 +558,12 @@ def test_quantile_interval_ranks_are_clamped_to_the_sample() -> None:
     hi_rank = int(stats.binom.ppf(0.9875, 20, 0.05)) + 1
     assert int(stats.binom.ppf(0.0125, 20, 0.05)) < 1  # the lower rank is below the sample
     assert quantile_interval(x, 0.05, 0.975) == (1.0, float(min(hi_rank, 20)))
+
+
+def test_nan_none_keeps_finite_numbers_only() -> None:
+    from mlmon.stats.compare import _nan_none
+
+    assert [_nan_none(x) for x in (None, math.nan, math.inf, -math.inf)] == [None] * 4
+    got = _nan_none(np.float64(2.5))
+    assert got == 2.5 and type(got) is float
+    assert _nan_none(0.0) == 0.0 and _nan_none(-3) == -3.0
