@@ -86,8 +86,8 @@ def quality_tables(q: QualityReport, by: str | None) -> list[RenderableType]:
     for group, overall, p in entries:
         label = Text(terminal(group_label(group, overall=overall)), style="bold" if overall else "")
         rows.append([label, f"{p.n:,}", *(interval_cell(p.get(n)) for n in names)])
-    caption = "95% intervals in brackets: Wilson (accuracy), DeLong (AUC), t (Brier, MAE, RMSE, MAPE), " \
-        "bootstrap (F1, ECE)."
+    caption = "95% intervals in brackets: Wilson (accuracy), DeLong on the logit scale (AUC), " \
+        "skew-corrected t (Brier, MAE, RMSE, MAPE), bootstrap (F1, ECE)."
     if q.overall.positive is not None:
         caption += f" AUC and Brier score take class {terminal(q.overall.positive)} as positive."
     out: list[RenderableType] = [
