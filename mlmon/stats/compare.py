@@ -237,10 +237,6 @@ class VersionComparison:
     """worse when any metric is worse; not_enough_data when none could be judged; else pass."""
 
 
-def _nan_none(v: float | None) -> float | None:
-    return None if v is None or not math.isfinite(v) else float(v)
-
-
 def _metric(metric: str, test: str | None, nc: int, nt: int, o: CompareOptions, **kw: object
             ) -> MetricComparison:
     base: dict[str, object] = {"control": None, "treatment": None, "difference": None, "interval": None,

@@ -558,12 +558,3 @@ def test_quantile_interval_ranks_are_clamped_to_the_sample() -> None:
     hi_rank = int(stats.binom.ppf(0.9875, 20, 0.05)) + 1
     assert int(stats.binom.ppf(0.0125, 20, 0.05)) < 1  # the lower rank is below the sample
     assert quantile_interval(x, 0.05, 0.975) == (1.0, float(min(hi_rank, 20)))
-
-
-def test_nan_none_keeps_finite_numbers_only() -> None:
-    from mlmon.stats.compare import _nan_none
-
-    assert [_nan_none(x) for x in (None, math.nan, math.inf, -math.inf)] == [None] * 4
-    got = _nan_none(np.float64(2.5))
-    assert got == 2.5 and type(got) is float
-    assert _nan_none(0.0) == 0.0 and _nan_none(-3) == -3.0
