@@ -143,7 +143,7 @@ MODULES: dict[str, Module] = {
     "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_compare_approx.py",)),
     "stats/classes": Module("mlmon/stats/classes.py", ("tests/stats/test_classes.py",)),
     "stats/sketch": Module(
-        "mlmon/stats/sketch.py", ("tests/stats/test_compare_approx.py", "tests/stats/test_summary.py")
+        "mlmon/stats/sketch.py", ("tests/stats/test_sketch.py", "tests/stats/test_compare_approx.py")
     ),
     "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/cli/test_drift_by.py",)),
     "stats/windows": Module("mlmon/stats/windows.py", ("tests/stats/test_windows.py",)),
@@ -155,7 +155,20 @@ MODULES: dict[str, Module] = {
         ),
     ),
     "stats/drift": Module("mlmon/stats/drift.py", ("tests/stats/test_drift.py",)),
-    "stats/summary": Module("mlmon/stats/summary.py", ("tests/stats/test_summary.py",)),
+    "stats/summary": Module(
+        "mlmon/stats/summary.py",
+        (
+            "tests/stats/test_summary.py", "tests/stats/test_summary_fields.py",
+            "tests/stats/test_summary_shares.py",
+            "tests/stats/test_percentile.py::test_bounds_are_interpolated_order_statistics_and_agree_for_counts",
+        ),
+    ),
+    # the compiled pass's counts, against the pyarrow/numpy pass they must equal
+    "stats/summaryshares": Module(
+        "mlmon/stats/summaryshares.py",
+        ("tests/stats/test_summary_shares.py", "tests/stats/test_summary_fields.py"),
+    ),
+    "stats/moments": Module("mlmon/stats/moments.py", ("tests/stats/test_moments.py",)),
     # the verdicts at a limit: a percentile's bounds, the data-quality and unseen-value tests
     "stats/percentile": Module("mlmon/stats/percentile.py", ("tests/stats/test_percentile.py",)),
     "stats/quality": Module("mlmon/stats/quality.py", ("tests/stats/test_quality.py",)),
