@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from mlmon.errors import NoInputError, OptionError
 from mlmon.read import follow
 from mlmon.read.follow import FP_BYTES, FileState, FollowPlan, _look, _named, plan, siblings
+from mlmon.read.reader import FileReport
 from mlmon.read.sources import Format
 
 
@@ -345,3 +347,97 @@ def test_time_is_not_slept_when_nothing_moves(here: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(time, "sleep", lambda s: (_ for _ in ()).throw(AssertionError(s)))
     with plan(["app.log"], ()) as fp:
         assert len(fp.reads) == 1
+
+
+# --- a file that moves or grows between mlmon's look and its open
+
+
+def test_a_rotated_copy_replaced_between_the_look_and_the_open_is_looked_at_again(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy no run has seen, rotated since the last run, is replaced under its name while the
+    plan is made: the plan is made again, and the state it remembers is the file it reads (its
+    inode and first bytes), never the one looked at first."""
+    (here / "app.log").write_bytes(_data(0, 30))
+    known = _read_all(plan(["app.log"], ()))
+    (here / "app.log.1").write_bytes(_data(300, 30))
+    second = _data(600, 31)
+    moved: list[bool] = []
+    look = follow._look
+
+    def racing(path: str) -> object:
+        seen = look(path)
+        if path == "app.log.1" and not moved:
+            moved.append(True)
+            (here / "app.log.1.tmp").write_bytes(second)
+            (here / "app.log.1.tmp").rename(here / "app.log.1")
+        return seen
+
+    monkeypatch.setattr(follow, "_look", racing)
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    with plan(["app.log"], known, since=0.0) as fp:
+        assert moved
+        (p,) = fp.reads
+        assert (p.source.name, p.how, p.source.start, p.source.stop) == ("app.log.1", "new", 0, len(second))
+        assert p.after.inode == os.fstat(p.source.fd or -1).st_ino == os.stat("app.log.1").st_ino
+        assert p.after.fingerprint == hashlib.sha256(second[:FP_BYTES]).hexdigest()
+
+
+def test_a_new_log_replaced_between_the_look_and_the_open_is_looked_at_again(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (here / "app.log").write_bytes(_data(0, 30))
+    second = _data(600, 33)
+    moved: list[bool] = []
+    look = follow._look
+
+    def racing(path: str) -> object:
+        seen = look(path)
+        if not moved:
+            moved.append(True)
+            (here / "app.log.tmp").write_bytes(second)
+            (here / "app.log.tmp").rename(here / "app.log")
+        return seen
+
+    monkeypatch.setattr(follow, "_look", racing)
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    with plan(["app.log"], ()) as fp:
+        (p,) = fp.reads
+        assert (p.source.name, p.how, p.source.stop) == ("app.log", "new", len(second))
+        assert p.after.inode == os.stat("app.log").st_ino
+        assert p.after.fingerprint == hashlib.sha256(second[:FP_BYTES]).hexdigest()
+
+
+def test_a_log_grown_between_the_look_and_the_open_is_remembered_at_the_size_read(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines appended while the plan is made are read (up to the size at the open), and the state
+    remembers that size: a half-written last line left unread is counted as lost if the log
+    then disappears, not hidden."""
+    first = _data(0, 30)
+    (here / "app.log").write_bytes(first)
+    known = _read_all(plan(["app.log"], ()))
+    with (here / "app.log").open("ab") as fh:
+        fh.write(_line(30))  # grown since the last run, as seen by the look
+    grown = _data(31, 4) + b'{"latency_ms": 3, "sta'  # and again before the open
+    look = follow._look
+
+    def growing(path: str) -> object:
+        seen = look(path)
+        with (here / "app.log").open("ab") as fh:
+            fh.write(grown)
+        return seen
+
+    monkeypatch.setattr(follow, "_look", growing)
+    fp = plan(["app.log"], known)
+    monkeypatch.undo()
+    with fp:
+        (p,) = fp.reads
+        size = len(first) + len(_line(30)) + len(grown)
+        assert (p.how, p.source.start, p.source.stop, p.after.size) == ("continued", len(first), size, size)
+        whole = len(_data(30, 5))  # the whole lines read
+        report = FileReport(p.source.name, "jsonl", "none", 5, 5, {}, None, consumed=whole)
+        after = follow.finished(p, report)
+    (here / "app.log").unlink()
+    with plan(["app.log"], (after,)) as fp2:
+        assert [(x.source, x.bytes) for x in fp2.lost] == [("app.log", size - len(first) - whole)]
