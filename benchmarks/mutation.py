@@ -120,7 +120,10 @@ MODULES: dict[str, Module] = {
     # reading: what --state follows, and every line counted once
     "read/follow": Module(
         "mlmon/read/follow.py",
-        ("tests/read/test_follow_plan.py", "tests/read/test_follow.py", "tests/read/test_follow_edges.py"),
+        (
+            "tests/read/test_follow_look.py", "tests/read/test_follow_plan.py", "tests/read/test_follow.py",
+            "tests/read/test_follow_edges.py",
+        ),
     ),
     "read/accounting": Module(
         "mlmon/read/reader.py",
