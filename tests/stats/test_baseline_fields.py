@@ -346,3 +346,216 @@ def test_a_baseline_that_cannot_be_read_is_no_input(tmp_path: Path) -> None:
     assert str(info.value) == f"cannot read baseline {missing!r}: No such file or directory"
     with pytest.raises(NoInputError, match="Is a directory"):
         bl.load(str(tmp_path))
+
+
+# --------------------------------------------------------------------- the schema, field by field
+
+
+@pytest.fixture
+def fresh_validator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The validator built anew for the test (it is built once a process and kept)."""
+    monkeypatch.setattr(schema, "_VALIDATOR", None)
+
+
+def _doc() -> dict[str, Any]:
+    table = pa.table({"x": [1.0, 2.0, 4.0, 4.0], "y": [2.0, 1.0, 5.0, 3.0], "c": ["US", "DE", "US", "FR"]})
+    b = bl.build(table, source="s", max_edges=None)
+    doc = bl.to_json(b)
+    doc["multivariate"] = {
+        "method": "pca_reconstruction", "features": ["x", "y"], "mean": [2.75, 2.75], "scale": [1.5, 1.7],
+        "components": [[0.7, 0.7]], "explained": 0.8, "fit_rows": 2, "calibration_rows": 2,
+        "error_mean": 0.5, "error_std": 0.25,
+    }
+    return doc
+
+
+def _violation(path: tuple[Any, ...], value: Any) -> str | None:
+    doc = _doc()
+    _put(doc, path, value)
+    return schema.first_violation(doc)
+
+
+def _put(doc: Any, path: tuple[Any, ...], value: Any) -> None:
+    for p in path[:-1]:
+        doc = doc[p]
+    doc[path[-1]] = value
+
+
+X = ("features", "x")
+CT = ("features", "c")
+MV = ("multivariate",)
+
+NOT_UP = "does not increase strictly from the value before it"
+NOT_SAME = "does not name the same categories as counts"
+NOT_SHARE = "is not a share from 0 to 1"
+
+# (the field, its new value, the whole first violation); each derived from the file format's rules
+VIOLATIONS: list[tuple[tuple[Any, ...], Any, str]] = [
+    ((*X, "edges"), [1.0, "2", 4.0], 'features.x.edges[1]: "2" is not a number'),
+    ((*X, "edges"), [1.0, "y" * 60, 4.0], 'features.x.edges[1]: "' + "y" * 39 + " is not a number"),
+    ((*X, "edges"), [1.0, None, 4.0], "features.x.edges[1]: null is not a number"),
+    ((*X, "edges"), [1, 2, 10**400], f"features.x.edges[2]: {str(10**400)[:40]} is too large for a float"),
+    ((*X, "edges"), [1.0, 2.0, 2.0], f"features.x.edges[2]: 2.0 {NOT_UP}"),
+    ((*X, "edges"), [1.0, 4.0, 2.0], f"features.x.edges[2]: 2.0 {NOT_UP}"),
+    ((*X, "cdf"), [-0.25, 0.5, 1.0], "features.x.cdf[0]: -0.25 is less than the minimum of 0"),
+    ((*X, "cdf"), [0.5, 1.5, 1.0], "features.x.cdf[1]: 1.5 is greater than the maximum of 1"),
+    ((*X, "cdf"), [0.5, 0.25, 1.0], "features.x.cdf[1]: 0.25 decreases from the value before it"),
+    ((*X, "cdf"), [0.25, 0.5, 0.75], "features.x.cdf[2]: the last CDF value is 0.75, not 1"),
+    ((*X, "cdf"), [0.25, 0.5, 1.0, 1.0], "features.x.cdf: has 4 values for 3 edges (one value per edge)"),
+    ((*X, "edges"), [1.0, 4.0], "features.x.cdf: has 3 values for 2 edges (one value per edge)"),
+    ((*X, "min"), 1.5, "features.x.edges: edges run from 1.0 to 4.0, outside min..max"),
+    ((*X, "max"), 3.0, "features.x.edges: edges run from 1.0 to 4.0, outside min..max"),
+    ((*X, "min"), 5.0, "features.x.min: min 5.0 is above max 4.0"),
+    ((*X, "n"), 5, "features.x.n: n + dropped = 5 is more than the 4 rows"),
+    ((*X, "dropped"), 1, "features.x.n: n + dropped = 5 is more than the 4 rows"),
+    ((*CT, "counts"), {"US": 2, "DE": True, "FR": 1}, "features.c.counts.DE: true is not a whole count"),
+    ((*CT, "counts"), {"US": 2, "DE": 1.0, "FR": 1}, "features.c.counts.DE: 1.0 is not a whole count"),
+    ((*CT, "counts"), {"US": 2, "DE": 0, "FR": 2},
+     f"features.c.counts.DE: 0 is not a count from 1 to {2**63 - 1}"),
+    ((*CT, "counts"), {"US": 2, "DE": 2**63, "FR": 1},
+     f"features.c.counts.DE: {2**63} is not a count from 1 to {2**63 - 1}"),
+    ((*CT, "counts"), {"US": 2, "DE": 2, "FR": 1}, "features.c.counts: the counts add up to 5, not n = 4"),
+    ((*CT, "shares"), {"US": 0.5, "DE": 0.25}, f"features.c.shares: {NOT_SAME}"),
+    ((*CT, "shares"), {"US": 0.5, "DE": 0.25, "XX": 0.25},
+     f"features.c.shares: {NOT_SAME}"),
+    ((*CT, "shares"), {"US": 0.5, "DE": -0.25, "FR": 0.25}, f"features.c.shares.DE: -0.25 {NOT_SHARE}"),
+    ((*CT, "shares"), {"US": 1.5, "DE": 0.25, "FR": 0.25}, f"features.c.shares.US: 1.5 {NOT_SHARE}"),
+    ((*CT, "shares"), {"US": 0.5, "DE": "x", "FR": 0.25}, 'features.c.shares.DE: "x" is not a number'),
+    ((*CT, "shares"), {"US": 0.5, "DE": 10**400, "FR": 0.25},  # a message over 160 characters is cut
+     "features.c.shares.DE: " + f"{10**400} is not a share from 0 to 1"[:157] + "..."),
+    ((*MV, "mean"), [1.0], "multivariate.mean: has 1 values for 2 features"),
+    ((*MV, "scale"), [1.0, 1.0, 1.0], "multivariate.scale: has 3 values for 2 features"),
+    ((*MV, "scale"), [1.0, 0.0], "multivariate.scale[1]: 0.0 is less than the minimum of 1e-300"),
+    ((*MV, "components"), [[0.7, 0.7], [0.7, -0.7]],
+     "multivariate.components: 2 components for 2 features (at most 1)"),
+    ((*MV, "components"), [[0.7]], "multivariate.components[0]: has 1 values for 2 features"),
+    ((*MV, "features"), ["x", "c"], 'multivariate.features: "c" is not a numeric feature of the baseline'),
+    ((*MV, "features"), ["x", "z"], 'multivariate.features: "z" is not a numeric feature of the baseline'),
+    ((*MV, "features"), ["x", "x"], "multivariate.features: holds the same name twice"),
+    ((*MV, "components"), [], "multivariate.components: needs at least 1 item(s)"),
+    (("columns",), ["x", "y", "c", "d"], 'features: column "d" has no profile'),
+    (("columns",), ["x", "y"], 'features.c: "c" is not one of the columns'),
+    (("source",), "s" * (schema.MAX_NAME + 1),
+     f"source: is too long: {schema.MAX_NAME + 1} characters, more than the limit of {schema.MAX_NAME}"),
+    (("created_by",), "m" * 201, "created_by: is too long: 201 characters, more than the limit of 200"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "want"), VIOLATIONS, ids=[w for *_, w in VIOLATIONS])
+def test_each_violation_is_named_with_its_field(fresh_validator: None, path: tuple[Any, ...], value: Any,
+                                                 want: str) -> None:
+    assert _violation(path, value) == want
+
+
+# values at the edge of each rule, all allowed
+ALLOWED: list[tuple[tuple[Any, ...], Any]] = [
+    ((*X, "cdf"), [0.0, 0.0, 1.0]),
+    ((*X, "cdf"), [0.5, 0.5, 1.0]),
+    ((*X, "cdf"), [0.25, 0.5, 1.0 - 5e-10]),
+    ((*X, "min"), 1.0),
+    ((*X, "edges"), [1, 2, 4]),
+    ((*MV, "scale"), [1.0, 1e-300]),
+    ((*MV, "components"), [[1.0, -1.0]]),
+    ((*CT, "counts"), {"US": 2, "DE": 1, "FR": 1}),
+    (("source",), "s" * schema.MAX_NAME),
+    (("created_by",), "m" * 200),
+    ((*CT, "shares"), {"US": 1.0, "DE": 0.0, "FR": 0}),
+    ((*CT, "shares"), {"US": 1}),  # a share of a category counts does not name: refused
+]
+
+
+@pytest.mark.parametrize(("path", "value"), ALLOWED, ids=[repr(v)[:30] for _, v in ALLOWED])
+def test_values_at_the_edge_of_each_rule_are_allowed(fresh_validator: None, path: tuple[Any, ...],
+                                                     value: Any) -> None:
+    if path == (*CT, "shares") and value == {"US": 1}:
+        assert _violation(path, value) == f"features.c.shares: {NOT_SAME}"
+        return
+    assert _violation(path, value) is None
+
+
+def test_counts_and_names_at_their_largest(fresh_validator: None) -> None:
+    doc = _doc()
+    big = 2**63 - 1
+    doc["rows"] = big
+    doc["features"]["c"].update(n=big, counts={"US": big}, shares={"US": 1.0})
+    assert schema.first_violation(doc) is None
+    long_name = "k" * schema.MAX_NAME
+    doc["features"]["c"].update(n=1, counts={long_name: 1}, shares={long_name: 1.0})
+    assert schema.first_violation(doc) is None
+    longer = "k" * (schema.MAX_NAME + 1)
+    doc["features"]["c"].update(n=1, counts={longer: 1}, shares={longer: 1.0})
+    got = schema.first_violation(doc)
+    assert got is not None and got.endswith(f"a category name is longer than {schema.MAX_NAME} characters")
+    assert got.startswith('features.c.counts["' + "k" * 40 + '..."]')
+
+
+def test_a_feature_with_no_values_has_no_edges(fresh_validator: None) -> None:
+    doc = _doc()
+    x = doc["features"]["x"]
+    x.update(n=0, dropped=4, edges=[], cdf=[], mean=0.0, std=0.0, min=5.0, max=1.0)  # min > max: n = 0
+    doc["multivariate"]["features"] = ["y", "x"]
+    assert schema.first_violation(doc) is None
+    x.update(edges=[1.0], cdf=[1.0], min=1.0, max=1.0)
+    assert schema.first_violation(doc) == "features.x.edges: a feature with n = 0 has no edges"
+    x.update(n=4, dropped=0, edges=[], cdf=[])
+    assert schema.first_violation(doc) == "features.x.edges: a feature with n = 4 needs at least one edge"
+
+
+def test_edges_in_all_are_limited(fresh_validator: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schema, "MAX_TOTAL_EDGES", 7)  # x holds 3 edges, y 4
+    assert schema.first_violation(_doc()) is None
+    monkeypatch.setattr(schema, "MAX_TOTAL_EDGES", 6)
+    assert schema.first_violation(_doc()) == "features: hold 7 edges in all, more than the limit of 6"
+
+
+def test_field_paths_are_written_as_a_reader_would_type_them() -> None:
+    assert schema.field_path([]) == "(the document)"
+    assert schema.field_path(["features", "x", "cdf", 3]) == "features.x.cdf[3]"
+    assert schema.field_path([0, "a"]) == "[0].a"
+    assert schema.field_path(["features", "a b", "n"]) == 'features["a b"].n'
+    assert schema.field_path(["f", "1x"]) == 'f["1x"]'
+    assert schema.field_path(["f", "k" * 80]) == "f." + "k" * 80
+    assert schema.field_path(["f", "k" * 81]) == 'f["' + "k" * 80 + '..."]'
+    assert schema.field_path(["f", "é" * 81]) == "f[" + json.dumps("é" * 80 + "...") + "]"
+
+
+def test_long_messages_are_cut_and_limits_say_their_unit(fresh_validator: None) -> None:
+    doc = _doc()
+    doc["features"]["x"]["kind"] = "k" * 300
+    got = schema.first_violation(doc)
+    assert got is not None and got.startswith("features.x.kind: ")
+    message = got[len("features.x.kind: "):]
+    assert len(message) == 160 and message.endswith("...") and "\n" not in message
+    doc = _doc()
+    doc["left_out"] = {f"c{i}": "r" for i in range(schema.MAX_COLUMNS + 1)}
+    assert schema.first_violation(doc) == (
+        f"left_out: is too long: {schema.MAX_COLUMNS + 1} entries, more than the limit of "
+        f"{schema.MAX_COLUMNS}")
+    doc = _doc()
+    doc["features"]["x"]["edges"] = list(range(schema.MAX_EDGES + 1))
+    got = schema.first_violation(doc)
+    assert got is not None and got.endswith(
+        f": is too long: {schema.MAX_EDGES + 1} items, more than the limit of {schema.MAX_EDGES}")
+    doc = _doc()
+    doc["features"]["x"]["n"] = "4"
+    assert schema.first_violation(doc) == "features.x.n: '4' is not of type 'integer'"
+
+
+def test_the_first_number_too_large_for_a_float_is_found() -> None:
+    inf = float("inf")
+    assert schema.non_finite_path({"a": 1.0, "b": [1.0, 2.0], "c": {"d": [1, inf]}}) == ["c", "d", 1]
+    assert schema.non_finite_path({"a": [1.0, -inf], "b": inf}) == ["a", 1]
+    assert schema.non_finite_path([{"x": 1}, {"y": float("nan")}]) == [1, "y"]
+    assert schema.non_finite_path({"a": [1, "x", inf]}) == ["a", 2]
+    assert schema.non_finite_path({"a": [1.0, 2.0], "b": "inf"}) == []
+    assert schema.non_finite_path(inf) == []  # the document itself: no path
+
+
+def test_the_earliest_problem_of_an_array_is_named(fresh_validator: None) -> None:
+    """A value above 1 at 1 and a decrease at 2: the one at 1 is named; and the other way round."""
+    for cdf, want in (([0.5, 1.5, 0.25, 1.0], "features.x.cdf[1]: 1.5 is greater than the maximum of 1"),
+                      ([0.5, 0.25, 1.5, 1.0], "features.x.cdf[1]: 0.25 decreases from the value before it"),
+                      ([-0.5, 0.25, 0.1, 1.0], "features.x.cdf[0]: -0.5 is less than the minimum of 0")):
+        doc = _doc()
+        doc["features"]["x"].update(edges=[1.0, 2.0, 3.0, 4.0], cdf=cdf)
+        assert schema.first_violation(doc) == want
