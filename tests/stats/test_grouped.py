@@ -24,7 +24,7 @@ from mlmon.stats import baseline as bl
 from mlmon.stats.drift import DriftAccumulator, DriftOptions
 from mlmon.stats.grouped import ByGroup, GroupedDriftAccumulator
 from mlmon.stats.grouped_windows import GroupedWindowAccumulator
-from mlmon.stats.summary import GROUP
+from mlmon.stats.summary import GROUP, SummaryOptions
 from mlmon.stats.windows import WindowAccumulator, WindowOptions
 
 H = 3600 * 10**9
@@ -89,6 +89,7 @@ def test_more_groups_than_allowed_is_a_usage_error(rng: np.random.Generator) -> 
     acc = GroupedDriftAccumulator(_base(rng), max_groups=2)
     acc.update(pa.table({FEATURE_PREFIX + "x": [1.0, 2.0], GROUP: ["a", "b"]}))  # two: allowed
     acc.update(pa.table({FEATURE_PREFIX + "x": [1.0], GROUP: ["a"]}))
+    assert acc.records == {"a": 2, "b": 1}  # a group's records over every table
     with pytest.raises(OptionError, match="more than 2 distinct values"):
         acc.update(pa.table({FEATURE_PREFIX + "x": [1.0], GROUP: ["c"]}))
 
@@ -177,3 +178,34 @@ def test_coarsened_groups_equal_a_read_with_the_longer_length() -> None:
                      for g in direct.result()]
     assert shape[0] == ("a", 2, [(T0, T0 + 2 * H, 2), (T0 + 2 * H, T0 + 4 * H, 0)])
     assert [w.end_ns - w.start_ns for w in acc.overall.result()] == [2 * H, 2 * H]
+
+
+def test_at_most_100_groups_by_default() -> None:
+    acc = GroupedWindowAccumulator(WindowOptions(every_ns=H, min_records=1))
+    acc.update(_table([T0] * 100, [f"g{i:03d}" for i in range(100)]))
+    assert len(acc.result()) == 100
+    with pytest.raises(OptionError, match="more than 100 distinct values"):
+        acc.update(_table([T0], ["one more"]))
+
+
+def test_group_windows_use_the_summary_and_drift_options_given(rng: np.random.Generator) -> None:
+    conf = [0.6, 0.7, 0.95, 0.99]
+    t = _table([T0 + i for i in range(4)], ["a"] * 4).set_column(
+        3, CONFIDENCE, pa.array(conf, pa.float64()))
+    acc = GroupedWindowAccumulator(WindowOptions(every_ns=H, min_records=1),
+                                   summary=SummaryOptions(low_confidence=0.9))
+    acc.update(t)
+    ((w,),) = [g.windows for g in acc.result()]
+    assert w.summary.confidence.low_share == 2 / 4  # below 0.9: 0.6 and 0.7
+    base = _base(rng)
+    n = 200
+    moved = _table([T0 + i for i in range(n)], ["a"] * n).append_column(
+        FEATURE_PREFIX + "x", pa.array(rng.normal(1.5, 1, n)))
+    strict = DriftOptions(p_threshold=1e-300)
+    judged = {}
+    for drift in (None, strict):
+        acc = GroupedWindowAccumulator(WindowOptions(every_records=100, min_records=10), baseline=base,
+                                       drift=drift)
+        acc.update(moved)
+        judged[drift] = [w.drifted for w in acc.result()[0].windows]
+    assert judged == {None: [("x",), ("x",)], strict: [(), ()]}
