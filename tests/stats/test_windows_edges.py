@@ -24,6 +24,7 @@ from mlmon.read.records import (
 from mlmon.stats import baseline as bl
 from mlmon.stats import windows
 from mlmon.stats.drift import DriftOptions
+from mlmon.stats.summary import SummaryOptions
 from mlmon.stats.windows import (
     HEADLINE,
     MAX_WINDOWS,
@@ -450,3 +451,78 @@ def test_headline_reads_each_metric_by_its_name() -> None:
     assert headline(g, "confidence.low_share") is None
     assert headline(g, "latency_ms.p50") == g.latency_ms.p50 == 1.0
     assert headline(g, "latency_ms.p99") == g.latency_ms.p99
+
+
+# --------------------------------------------------------------------- more edges
+
+
+def test_a_record_at_the_second_instance_of_a_folded_boundary_is_in_the_repeated_hour() -> None:
+    """Berlin 2026-10-25: 02:00 local is 00:00 UTC (CEST) and again 01:00 UTC (CET); a record at
+    exactly 01:00 UTC opens the repeated hour, one a nanosecond before closes the first."""
+    at = ns("2026-10-25T01:00:00+00:00")
+    got = window_starts(np.array([at - 1, at]), H, "Europe/Berlin").tolist()
+    assert got == [ns("2026-10-25T00:00:00+00:00"), at]
+
+
+def test_lengths_that_are_not_whole_weeks_count_from_the_epoch() -> None:
+    """3-day windows start on multiples of 3 days since 1970-01-01 (not since the Monday after)."""
+    t = ns("2026-11-05T12:00:00+00:00")
+    day = 86_400 * S
+    days = t // day
+    (start,) = window_starts(np.array([t]), 3 * day)
+    assert int(start) == (days - days % 3) * day
+    (start,) = window_starts(np.array([t]), 3 * day, "Asia/Kolkata")  # local midnight: 18:30 UTC
+    local_days = (t + 330 * M) // day
+    assert int(start) == (local_days - local_days % 3) * day - 330 * M
+
+
+def test_local_windows_are_shown_in_their_zone() -> None:
+    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=1, timezone="Europe/Berlin"))
+    acc.update(table([T0 + 10 * M]))
+    (w,) = acc.result()
+    assert (w.window_start, w.window_end) == ("2026-11-01T11:00:00+01:00", "2026-11-01T12:00:00+01:00")
+    assert w.summary.group == w.window_start
+
+
+def test_one_of_a_length_or_a_record_count_is_needed() -> None:
+    for options in (WindowOptions(), WindowOptions(every_ns=H, every_records=10)):
+        with pytest.raises(OptionError) as info:
+            WindowAccumulator(options)
+        assert str(info.value) == "give one of a window length (1h) or a record count (5000)"
+
+
+def test_record_count_windows_do_not_merge() -> None:
+    acc = WindowAccumulator(WindowOptions(every_records=10))
+    with pytest.raises(ValueError) as info:
+        acc.merge(WindowAccumulator(WindowOptions(every_records=10)))
+    assert str(info.value) == "record-count windows follow read order: they do not merge"
+
+
+def test_windows_use_the_summary_options_given() -> None:
+    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=1),
+                            summary=SummaryOptions(low_confidence=0.9))
+    acc.update(table([T0] * 4, confidence=[0.6, 0.7, 0.95, 0.99]))
+    (w,) = acc.result()
+    assert w.summary.confidence.low_share == 2 / 4
+    plain = WindowAccumulator(WindowOptions(every_ns=H, min_records=1))
+    plain.update(table([T0] * 4, confidence=[0.4, 0.7, 0.95, 0.99]))
+    assert plain.result()[0].summary.confidence.low_share == 1 / 4  # below the default 0.5
+
+
+def test_records_without_a_time_add_up_over_tables_and_merges() -> None:
+    a = WindowAccumulator(WindowOptions(every_ns=H, min_records=1))
+    a.update(table([None, T0]))
+    a.update(table([None, None]))
+    b = WindowAccumulator(WindowOptions(every_ns=H, min_records=1))
+    b.update(table([None, T0 + 1]))
+    a.merge(b)
+    assert a.without_timestamp == 4 and [w.summary.records for w in a.result()] == [2]
+
+
+def test_windows_shorter_than_a_second_count_their_rate_over_their_length() -> None:
+    half = S // 2
+    acc = WindowAccumulator(WindowOptions(every_ns=half, min_records=1))
+    acc.update(table([T0, T0 + 100_000_000, T0 + half]))
+    first, second = acc.result()
+    assert (first.summary.records, first.summary.requests_per_second) == (2, 4.0)
+    assert (second.summary.records, second.summary.requests_per_second) == (1, 2.0)
