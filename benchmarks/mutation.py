@@ -157,7 +157,20 @@ MODULES: dict[str, Module] = {
             "tests/stats/test_compare_fields.py",
         ),
     ),
-    "stats/drift": Module("mlmon/stats/drift.py", ("tests/stats/test_drift.py",)),
+    # drift's parts called directly first (seconds a mutant), then its runs on small logs
+    "stats/drift": Module(
+        "mlmon/stats/drift.py",
+        (
+            "tests/stats/test_drift_units.py", "tests/stats/test_drift_accumulator.py",
+            "tests/stats/test_drift.py", "tests/stats/test_drift_verdicts.py",
+        ),
+        # slow (5 to 10 s each, a million values or thousands of Monte Carlo p-values): the same
+        # p-values are checked against exact enumeration in test_drift_units.py
+        deselect=tuple(f"tests/stats/test_drift_verdicts.py::{t}" for t in (
+            "test_monte_carlo_p_is_calibrated_in_the_tail", "test_small_expected_counts_get_an_exact_p",
+            "test_monte_carlo_p_never_falls_below_its_draws", "test_tiny_shift_at_huge_n_is_not_drift",
+        )),
+    ),
     "stats/summary": Module(
         "mlmon/stats/summary.py",
         (
