@@ -3,6 +3,8 @@ timestamps, rates, overflowing latencies, the bounds of each percentile, and how
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -333,6 +335,29 @@ def test_latencies_near_the_largest_float_have_a_finite_mean(monkeypatch: pytest
     assert s.n == 12 and s.mean == pytest.approx((1.7 + 1.6 + 1.7) / 3 * 1e308, rel=1e-12)
 
 
+@pytest.mark.parametrize("reader", ["compiled", "python"])
+@pytest.mark.parametrize("fold", [False, True], ids=["pages", "folded"])
+def test_latencies_near_the_largest_float_print_no_warning(
+    monkeypatch: pytest.MonkeyPatch, reader: str, fold: bool
+) -> None:
+    """Their sums overflow on the way: numpy's overflow warning must not reach the user's stderr."""
+    if reader == "python":
+        monkeypatch.setenv(summaryshares.READER_ENV, "python")
+    else:
+        monkeypatch.delenv(summaryshares.READER_ENV, raising=False)
+    if fold:
+        monkeypatch.setattr(summary, "FOLD_VALUES", 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        acc = SummaryAccumulator()
+        acc.update(table([{GROUP: "g", LATENCY: v} for v in (1.7e308, 1.6e308, 1.7e308, 1.7e308)]))
+        s = acc.result().overall.latency_ms
+        latency_stats_of_counts(np.array([1.6e308, 1.7e308]), np.array([1, 3]))
+        latency_stats(np.array([1.6e308, 1.7e308, 1.7e308, 1.7e308]))
+    assert (acc.groups["g"].latency.distinct is not None) is fold
+    assert s.mean == pytest.approx((1.6 + 3 * 1.7) / 4 * 1e308, rel=1e-12)
+
+
 def test_latency_stats_leave_the_callers_values_alone_unless_told() -> None:
     x = np.array([5.0, 1.0, 4.0, 2.0, 3.0] * 40)
     before = x.tolist()
@@ -364,3 +389,113 @@ def test_one_latency_of_counts() -> None:
     assert s.p99_lower == 42.0 and s.p99_upper is None
     e = latency_stats_of_counts(np.array([], dtype=float), np.array([], dtype=np.int64))
     assert (e.n, e.mean, e.p50, e.insufficient) == (0, None, None, ("p50", "p95", "p99"))
+
+
+# --------------------------------------------------------------------- the compiled pass's tables
+
+
+def _shares(t: pa.Table) -> list[summaryshares.GroupShare] | None:
+    return summaryshares.shares(t, low_confidence=0.5, prediction_range=None, edges=summary.CONFIDENCE_EDGES)
+
+
+@pytest.mark.parametrize(("value", "compiled"), [("python", False), (" Python\n", False), ("PYTHON", False),
+                                                 ("native", True), ("", True), ("pythonic", True)])
+def test_mlmon_reader_python_in_any_case_turns_the_compiled_pass_off(
+    monkeypatch: pytest.MonkeyPatch, value: str, compiled: bool
+) -> None:
+    pytest.importorskip("mlmon._native")
+    monkeypatch.setenv(summaryshares.READER_ENV, value)
+    assert summaryshares.enabled() is compiled
+    assert (_shares(table([{GROUP: "v1", LATENCY: 1.0}])) is not None) is compiled
+    monkeypatch.delenv(summaryshares.READER_ENV)
+    assert summaryshares.enabled() is True
+
+
+def test_tables_of_other_shapes_go_the_python_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mlmon._native")
+    monkeypatch.delenv(summaryshares.READER_ENV, raising=False)
+    t = table([{GROUP: "v1", LATENCY: 1.0, TIMESTAMP: T0}, {GROUP: "v2", LATENCY: 3.0, SUCCESS: True}])
+    got = _shares(t)
+    assert got is not None and [(g.key, g.records, g.latency.tolist()) for g in got] == [
+        ("v1", 1, [1.0]), ("v2", 1, [3.0])]
+    assert _shares(t.slice(0, 0)) is None  # no rows: nothing to count
+    for name in (SUCCESS, LATENCY, CONFIDENCE, PRED_VALUE, TIMESTAMP, "pred_class"):
+        assert _shares(t.drop_columns([name])) is None, name  # a column missing
+    i = t.schema.get_field_index(TIMESTAMP)
+    as_int = t.set_column(i, TIMESTAMP, pa.array([T0, None], pa.int64()))
+    assert _shares(as_int) is None  # not a timestamp
+    us = t.set_column(i, TIMESTAMP, pa.array([T0 // 1000, None], pa.timestamp("us", tz="UTC")))
+    assert _shares(us) is None
+    naive = t.set_column(i, TIMESTAMP, pa.array([T0, None], pa.timestamp("ns")))
+    got = _shares(naive)  # any time zone, or none: read as nanoseconds
+    assert got is not None and got[0].ts_min == got[0].ts_max == T0
+    g = t.schema.get_field_index(GROUP)
+    assert _shares(t.set_column(g, GROUP, t.column(GROUP).cast(pa.large_string()))) is None
+    j = t.schema.get_field_index(LATENCY)
+    assert _shares(t.set_column(j, LATENCY, t.column(LATENCY).cast(pa.float32()))) is None
+    # and the accumulator gives the same summary either way
+    for other in (as_int.set_column(i, TIMESTAMP, t.column(TIMESTAMP)), naive):
+        acc = SummaryAccumulator()
+        acc.update(other)
+        got_groups = [(x.group, x.records, x.latency_ms.n) for x in acc.result().groups]
+        assert got_groups == [("v1", 1, 1), ("v2", 1, 1)]
+
+
+def test_the_compiled_shares_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One group's counts, each field by hand, from a table in two chunks read from an offset."""
+    pytest.importorskip("mlmon._native")
+    monkeypatch.delenv(summaryshares.READER_ENV, raising=False)
+    rows = [
+        {GROUP: "skip", LATENCY: 99.0},
+        {GROUP: "a", LATENCY: 5.0, SUCCESS: True, "pred_class": "cat", CONFIDENCE: 0.3, PRED_VALUE: -2.0,
+         TIMESTAMP: T0 + 7},
+        {GROUP: "a", LATENCY: None, SUCCESS: False, "pred_class": "dog", CONFIDENCE: 0.5, PRED_VALUE: 0.5,
+         TIMESTAMP: T0 + 3},
+        {GROUP: None, LATENCY: 2.0, SUCCESS: None, "pred_class": "cat", CONFIDENCE: 0.95, PRED_VALUE: 4.0,
+         TIMESTAMP: None},
+        {GROUP: "a", LATENCY: 1.5, SUCCESS: True, "pred_class": "cat", CONFIDENCE: 0.99, PRED_VALUE: 1.0,
+         TIMESTAMP: T0 + 9},
+    ]
+    t = table(rows).slice(1)
+    t = pa.concat_tables([t.slice(0, 2), t.slice(2)])
+    got = summaryshares.shares(t, low_confidence=0.5, prediction_range=(0.0, 1.0),
+                               edges=summary.CONFIDENCE_EDGES)
+    assert got is not None
+    a, none = got
+    assert (a.key, a.records, a.status_n, a.successes) == ("a", 3, 3, 2)
+    assert a.latency.dtype == np.float64 and a.latency.tolist() == [5.0, 1.5]
+    assert a.confidence.tolist() == [0.3, 0.5, 0.99] and a.conf_low == 1
+    assert a.conf_hist.dtype == np.int64 and a.conf_hist.tolist() == [2, 0, 0, 0, 0, 0, 1, 0]
+    assert (a.class_names, a.class_counts) == (["cat", "dog"], [2, 1])
+    assert (a.value_n, a.value_outside, a.ts_min, a.ts_max) == (3, 1, T0 + 3, T0 + 9)
+    assert (none.key, none.records, none.status_n, none.successes) == (None, 1, 0, 0)
+    assert none.latency.tolist() == [2.0]
+    assert (none.conf_hist.tolist(), none.ts_min, none.ts_max) == ([0, 0, 0, 0, 0, 1, 0, 0], None, None)
+    bare = summaryshares.shares(t.drop_columns([GROUP]), low_confidence=0.96, prediction_range=None,
+                                edges=summary.CONFIDENCE_EDGES)
+    assert bare is not None and len(bare) == 1
+    assert (bare[0].key, bare[0].records, bare[0].conf_low, bare[0].value_outside) == (None, 4, 3, 0)
+
+
+# --------------------------------------------------------------------- the bounds of each percentile
+
+
+@pytest.mark.parametrize("n", [19, 20, 21, 199, 200, 999, 1000])
+def test_counts_mark_percentiles_with_fewer_than_ten_values_above(n: int) -> None:
+    """n (1 - q) < 10 exactly (n (100 - q%) < 1000 in integers), folded values as kept ones."""
+    want = tuple(name for name, p in (("p50", 50), ("p95", 95), ("p99", 99)) if n * (100 - p) < 1000)
+    x = np.arange(n, dtype=float) % 7
+    d, c = np.unique(x, return_counts=True)
+    assert latency_stats_of_counts(d, c).insufficient == want
+    assert latency_stats(x).insufficient == want
+
+
+def test_bounds_by_name() -> None:
+    s = latency_stats(np.arange(1.0, 301.0))
+    for name in ("p50", "p95", "p99"):
+        lo, hi = s.bounds(name)
+        assert (lo, hi) == (getattr(s, f"{name}_lower"), getattr(s, f"{name}_upper"))
+    assert s.bounds("p50")[0] is not None and s.bounds("p50")[1] is not None
+    lo50, hi50 = s.bounds("p50")
+    assert lo50 < s.p50 < hi50  # type: ignore[operator]
+    assert s.bounds("p75") == (None, None)  # no such percentile: nothing bounds it
