@@ -805,3 +805,32 @@ def test_smooth_test_drops_a_degree_two_nearly_equal_values_cannot_carry() -> No
     stat, p, df = dm.smooth_test(values, base, log, (6,))
     want_stat, want_p = _smooth_by_hand(values, base, log, 5)
     assert df == 5 and stat == pytest.approx(want_stat, rel=1e-6) and p == pytest.approx(want_p, rel=1e-6)
+
+
+def test_exact_two_column_p_values_over_many_small_tables() -> None:
+    """200 small 2 x 2 tables (margins 3 to 40, either side of the centre, fractional and whole
+    expected counts): the exact p-value is the hypergeometric mass of every count whose
+    Pearson statistic, sum((O - E)^2 / E) over the four cells, is at least the observed one."""
+    rng = np.random.default_rng(2026)
+    checked = 0
+    for _ in range(200):
+        base_n, log_n = (int(v) for v in rng.integers(3, 41, 2))
+        first = int(rng.integers(1, base_n + log_n))
+        lo, hi = max(0, first - base_n), min(first, log_n)
+        x = int(rng.integers(lo, hi + 1))
+        t = np.array([[first - x, base_n - first + x], [x, log_n - x]], dtype=float)
+        if (t.sum(axis=0) == 0).any():
+            continue
+        total = base_n + log_n
+        expected = np.outer(t.sum(axis=1), t.sum(axis=0)) / total
+
+        ks = np.arange(lo, hi + 1)
+        rows = (np.stack([first - ks, base_n - first + ks], axis=1), np.stack([ks, log_n - ks], axis=1))
+        tabs = np.stack(rows, axis=1).astype(float)  # count k x row x column
+        pearson = np.sum((tabs - expected) ** 2 / expected, axis=(1, 2))
+        obs = float(pearson[x - lo])
+        reached = pearson >= obs - 1e-9 * max(1.0, obs)
+        want = float(np.sum(stats.hypergeom.pmf(ks, total, first, log_n)[reached]))
+        assert dm._two_column_tail(t, expected, obs) == pytest.approx(min(1.0, want), rel=1e-9, abs=1e-300)
+        checked += 1
+    assert checked > 150
