@@ -510,3 +510,16 @@ def test_bounds_by_name() -> None:
     lo50, hi50 = s.bounds("p50")
     assert lo50 < s.p50 < hi50  # type: ignore[operator]
     assert s.bounds("p75") == (None, None)  # no such percentile: nothing bounds it
+
+
+@pytest.mark.parametrize(("k", "n"), [(16, 16), (40, 40), (0, 21), (0, 37)])
+def test_the_success_rate_interval_stays_within_zero_and_one(k: int, n: int) -> None:
+    """At these n the Wilson formula rounds to 1.0000000000000002 above (or -1.4e-17 below): the
+    interval a user reads (and the JSON holds) is clamped to [0, 1], and holds the rate."""
+    acc = SummaryAccumulator()
+    acc.update(table([{SUCCESS: i < k} for i in range(n)]))
+    s = acc.result().overall
+    assert s.success_rate == k / n
+    lo, hi = s.success_rate_ci95  # type: ignore[misc]
+    assert 0.0 <= lo <= k / n <= hi <= 1.0
+    assert (hi == 1.0) if k == n else (lo == 0.0)
