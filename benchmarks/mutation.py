@@ -148,8 +148,26 @@ MODULES: dict[str, Module] = {
     "stats/sketch": Module(
         "mlmon/stats/sketch.py", ("tests/stats/test_sketch.py", "tests/stats/test_compare_approx.py")
     ),
-    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/cli/test_drift_by.py",)),
-    "stats/windows": Module("mlmon/stats/windows.py", ("tests/stats/test_windows.py",)),
+    # per-group accumulators and clock windows: called directly (the CLI's --by tests take a
+    # second a mutant where these take milliseconds)
+    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/stats/test_grouped.py",)),
+    "stats/grouped_windows": Module("mlmon/stats/grouped_windows.py", ("tests/stats/test_grouped.py",)),
+    "stats/windows": Module(
+        "mlmon/stats/windows.py", ("tests/stats/test_windows.py", "tests/stats/test_windows_edges.py")
+    ),
+    # the baseline file: every field written, read back and checked
+    "stats/baseline": Module(
+        "mlmon/stats/baseline.py",
+        (
+            "tests/stats/test_baseline.py", "tests/stats/test_baseline_fields.py",
+            "tests/stats/test_baseline_schema.py",
+        ),
+    ),
+    "stats/baseline_schema": Module(
+        "mlmon/stats/baseline_schema.py",
+        ("tests/stats/test_baseline_schema.py", "tests/stats/test_baseline_fields.py"),
+    ),
+    "stats/prefetch": Module("mlmon/stats/prefetch.py", ("tests/stats/test_prefetch.py",)),
     "stats/compare": Module(
         "mlmon/stats/compare.py",
         (

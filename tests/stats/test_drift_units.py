@@ -655,6 +655,12 @@ def test_unseen_breached_is_the_beta_binomial_tail_at_the_excess() -> None:
     assert p > 1e-9 and not dm.unseen_breached(r, 0.02, 1e-9)
     assert bool(dm.unseen_breached(r, 0.02, p * 1.0001)) is True
     assert bool(dm.unseen_breached(r, 0.02, p * 0.9999)) is False
+    assert bool(dm.unseen_breached(r, 0.02, float(p))) is False  # below, not at
+    # the default threshold is 0.05: a p-value of about 0.3 is not below it
+    r3 = replace(r, unseen_share=0.035)
+    p3 = stats.betabinom.sf(34, 1000, share * k + 0.5, (1 - share) * k + 0.5)
+    assert 0.1 < p3 < 0.9 and not dm.unseen_breached(r3, 0.02)
+    assert dm.unseen_breached(r3, 0.02, p3 * 1.0001)
     # the point estimate must be beyond the limit: 0.05 - 0.01 = 0.04 is not beyond 0.04
     assert bool(dm.unseen_breached(r, 0.04, 1.0)) is False
     assert bool(dm.unseen_breached(r, 0.0399, 1.0)) is True
@@ -752,3 +758,14 @@ def test_at_mean_tolerance_redoes_the_mean_tests() -> None:
     # the verdict is redone at the new tolerance: 0.35 is beyond 0.3 but not beyond 0.4
     assert again[0].mean_shift is (again[0].mean_p_value_adjusted < 0.05)
     assert dm.at_mean_tolerance(rows, 0.4, o)[0].mean_shift is False
+
+
+def test_at_mean_tolerance_judges_with_the_new_tolerance() -> None:
+    o = DriftOptions(mean_tolerance=0.2)
+    r = row(p_value=0.5, mean_deviation=0.15, mean_se=0.01, mean_deviation_kind="relative",
+            mean_p_value=dm.mean_p_value(0.15, 0.01, 0.2, "relative"))
+    rows = dm.adjust((r,), o)
+    assert rows[0].mean_shift is False  # 0.15 is not beyond 0.2
+    lower = dm.at_mean_tolerance(rows, 0.1, o)[0]
+    assert lower.mean_p_value == pytest.approx(stats.norm.sf(5.0), rel=1e-9)
+    assert lower.mean_shift is True  # beyond 0.1, and shown to be
