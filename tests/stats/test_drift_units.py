@@ -100,7 +100,9 @@ def test_smooth_min_p_of_one_order_or_an_edge_is_p() -> None:
 
 
 def test_legendre_nodes_are_numpys() -> None:
+    dm._GAUSS.clear()  # made on first use, then kept
     nodes, weights = dm._legendre()
+    assert len(dm._GAUSS) == 1
     ref = np.polynomial.legendre.leggauss(64)
     assert np.array_equal(nodes, ref[0]) and np.array_equal(weights, ref[1])
     assert dm._legendre()[0] is nodes
@@ -834,3 +836,20 @@ def test_exact_two_column_p_values_over_many_small_tables() -> None:
         assert dm._two_column_tail(t, expected, obs) == pytest.approx(min(1.0, want), rel=1e-9, abs=1e-300)
         checked += 1
     assert checked > 150
+
+
+def test_ks_from_counts_with_the_log_at_an_edge_training_mostly_holds() -> None:
+    # training 1, 2, 2, 2 and a log all at 2: D is 0.25 (just below 2), not 1 - 0.25
+    train, log = [1.0, 2.0, 2.0, 2.0], [2.0, 2.0, 2.0, 2.0]
+    p = profile(train)
+    d = dm.ks_from_counts(p, slots(p, log), len(log))
+    assert d == pytest.approx(stats.ks_2samp(train, log).statistic, abs=1e-12) and d == pytest.approx(0.25)
+
+
+def test_a_training_value_seen_once_is_not_unseen() -> None:
+    base = {"a": 500, "b": 400, "once": 1, "c": 99}
+    log = {"a": 50, "b": 35, "once": 5, "c": 10}
+    got = dm._count_test(base, log, 100, (), DriftOptions())
+    assert got["unseen_p_value"] is None and got["unseen_share"] == 0.0
+    tbl = np.array([[500, 400, 100], [50, 35, 15]])  # "once" (expecting 0.5) pools with c
+    assert got["statistic"] == pytest.approx(stats.chi2_contingency(tbl, correction=False).statistic)
