@@ -853,3 +853,25 @@ def test_a_training_value_seen_once_is_not_unseen() -> None:
     assert got["unseen_p_value"] is None and got["unseen_share"] == 0.0
     tbl = np.array([[500, 400, 100], [50, 35, 15]])  # "once" (expecting 0.5) pools with c
     assert got["statistic"] == pytest.approx(stats.chi2_contingency(tbl, correction=False).statistic)
+
+
+def test_union_table_leaves_out_categories_with_no_value_on_either_side() -> None:
+    # a pre-aggregated log may list a category with 0 values; training may too
+    base = {"a": 600, "b": 400, "gone": 0}
+    log = {"a": 60, "b": 40, "new": 20, "none": 0}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "b", "new"] and tbl.tolist() == [[600, 400, 0], [60, 40, 20]]
+
+
+def test_columns_are_ordered_by_their_total_over_both_sides() -> None:
+    # rare means a total under 55 here (100 * total / 1100 < 5). y (55) comes before x (54),
+    # though x sorts first by name: x and r pool, y stays
+    base = {"a": 893, "x": 54, "y": 50, "r": 3}
+    log = {"a": 94, "y": 5, "r": 1}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "y", "(other)"] and tbl.tolist() == [[893, 50, 57], [94, 5, 1]]
+    # the same with a category only the log has (the union table of the drift test)
+    base = {"a": 947, "z": 50, "r": 3}
+    log = {"a": 40, "z": 5, "m": 54, "r": 1}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "z", "(other)"] and tbl.tolist() == [[947, 50, 3], [40, 5, 55]]
