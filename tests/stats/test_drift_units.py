@@ -875,3 +875,18 @@ def test_columns_are_ordered_by_their_total_over_both_sides() -> None:
     log = {"a": 40, "z": 5, "m": 54, "r": 1}
     tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
     assert names == ["a", "z", "(other)"] and tbl.tolist() == [[947, 50, 3], [40, 5, 55]]
+
+
+def test_a_column_expecting_exactly_five_is_not_rare() -> None:
+    # b expects 100 * 55 / 1100 = 5: it stays; d and c (expecting 3.5 and 2.7) pool, 6.2 together
+    base = {"a": 891, "b": 50, "c": 27, "d": 32}
+    log = {"a": 86, "b": 5, "c": 3, "d": 6}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[891, 50, 59], [86, 5, 9]]
+
+
+def test_union_table_pools_two_rare_columns() -> None:
+    base = {"a": 600, "b": 390, "c": 10}
+    log = {"a": 60, "b": 35, "new": 3, "c": 2}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[600, 390, 10], [60, 35, 5]]
