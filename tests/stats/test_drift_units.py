@@ -890,3 +890,18 @@ def test_union_table_pools_two_rare_columns() -> None:
     log = {"a": 60, "b": 35, "new": 3, "c": 2}
     tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
     assert names == ["a", "b", "(other)"] and tbl.tolist() == [[600, 390, 10], [60, 35, 5]]
+
+
+def test_union_table_of_three_columns_pools_the_two_rare_ones() -> None:
+    base = {"a": 990, "b": 10}
+    log = {"a": 95, "b": 2, "new": 3}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "(other)"] and tbl.tolist() == [[990, 10], [95, 5]]
+
+
+def test_a_pool_expecting_exactly_five_absorbs_no_more() -> None:
+    # c and d pool to 55 values: 100 * 55 / 1100 = 5, enough; b stays apart
+    base = {"a": 896, "b": 54, "c": 27, "d": 23}
+    log = {"a": 89, "b": 6, "c": 3, "d": 2}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[896, 54, 50], [89, 6, 5]]
