@@ -905,3 +905,37 @@ def test_a_pool_expecting_exactly_five_absorbs_no_more() -> None:
     log = {"a": 89, "b": 6, "c": 3, "d": 2}
     tbl, names = dm.chi_square_table(base, log)
     assert names == ["a", "b", "(other)"] and tbl.tolist() == [[896, 54, 50], [89, 6, 5]]
+
+
+def test_tail_table_of_two_edges() -> None:
+    p = NumericProfile(100, 0.5, 0.5, 0.0, 1.0, [0.0, 1.0], [0.5, 1.0], True)
+    # the smaller sample (40) puts cuts at 25 .. 75%: all at the first edge
+    got = dm.tail_table(p, np.array([0, 10, 0, 30, 0]), 40)
+    assert got.tolist() == [[50.0, 50.0], [10.0, 30.0]]
+
+
+def test_tail_table_keeps_a_column_of_one_training_value() -> None:
+    # a tie spanning the 10% .. 49.95% quantiles, then one value reaching the median
+    p = NumericProfile(2000, 1.0, 1.0, 0.0, 3.0, [0.0, 1.0, 2.0, 3.0], [0.0995, 0.4995, 0.5, 1.0], False)
+    counts = np.array([0, 300, 0, 500, 0, 0, 0, 1200, 0])
+    got = dm.tail_table(p, counts, 2000)
+    assert got.tolist() == [[199.0, 800.0, 1.0, 1000.0], [300.0, 500.0, 0.0, 1200.0]]
+
+
+def test_tail_table_never_cuts_at_the_last_edge() -> None:
+    # 2% of training at its maximum: the 99% and 99.9% quantiles are the last edge, which is no
+    # cut (values at and above it are one bin, the log's above training's max among them)
+    train = np.r_[np.arange(19_600.0), np.full(400, 19_600.0)]
+    log = np.r_[np.arange(0.0, 19_000.0), np.full(1000, 30_000.0)]
+    p = profile(train)
+    edges = np.asarray(p.edges)
+    idx = np.searchsorted(edges, log, side="left")
+    at_edge = edges[np.minimum(idx, len(edges) - 1)] == log
+    counts = np.bincount(2 * idx + at_edge, minlength=2 * len(edges) + 1)
+    got = dm.tail_table(p, counts, len(log))
+    qs = [q for q in dm.TAIL_QUANTILES if 20_000 * min(q, 1 - q) >= 10]
+    cut_at = sorted({float(edges[np.searchsorted(p.cdf, q - 1e-12)]) for q in qs} - {19_600.0})
+    base = np.diff(np.r_[0, [np.sum(train <= c) for c in cut_at], len(train)])
+    lg = np.diff(np.r_[0, [np.sum(log <= c) for c in cut_at], len(log)])
+    assert got.tolist() == [base.tolist(), lg.tolist()]
+    assert got[0, -1] >= 400 and got[1, -1] >= 1000
