@@ -939,3 +939,11 @@ def test_tail_table_never_cuts_at_the_last_edge() -> None:
     lg = np.diff(np.r_[0, [np.sum(log <= c) for c in cut_at], len(log)])
     assert got.tolist() == [base.tolist(), lg.tolist()]
     assert got[0, -1] >= 400 and got[1, -1] >= 1000
+
+
+def test_numeric_psi_of_two_edges() -> None:
+    p = NumericProfile(100, 0.5, 0.5, 0.0, 1.0, [0.0, 1.0], [0.5, 1.0], True)
+    b, a = np.array([50.0, 50.0]) + 0.5, np.array([10.0, 30.0]) + 0.5
+    e, g = b / b.sum(), a / a.sum()
+    got = dm._numeric_psi(p, np.array([0, 10, 0, 30, 0]), 40)
+    assert got == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
