@@ -947,3 +947,16 @@ def test_numeric_psi_of_two_edges() -> None:
     e, g = b / b.sum(), a / a.sum()
     got = dm._numeric_psi(p, np.array([0, 10, 0, 30, 0]), 40)
     assert got == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
+
+
+def test_numeric_psi_never_cuts_at_the_last_edge() -> None:
+    # 20% of training at its maximum: the 90% decile is the last edge, which is no cut
+    train = np.r_[np.arange(80.0), np.full(20, 80.0)]
+    log = np.r_[np.arange(0.0, 80.0, 2.0), np.full(10, 80.0), np.full(10, 95.0)]
+    p = profile(train)
+    got = dm._numeric_psi(p, slots(p, log), len(log))
+    cuts = [9.0 + 10 * k for k in range(8)]  # 10% .. 80%; 90% would be the last edge (80)
+    b = np.diff(np.r_[0, [np.sum(train <= c) for c in cuts], 100]) + 0.5
+    a = np.diff(np.r_[0, [np.sum(log <= c) for c in cuts], 60]) + 0.5
+    e, g = b / b.sum(), a / a.sum()
+    assert got == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
