@@ -960,3 +960,17 @@ def test_numeric_psi_never_cuts_at_the_last_edge() -> None:
     a = np.diff(np.r_[0, [np.sum(log <= c) for c in cuts], 60]) + 0.5
     e, g = b / b.sum(), a / a.sum()
     assert got == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
+
+
+def test_mean_fields_of_a_baseline_spread_near_the_float_limit() -> None:
+    # training values +-1e200 (std 1e200), a log of ordinary numbers: the deviation is in
+    # baseline stds, and its standard error sqrt(1/m + 1/n) in those units (nothing overflows)
+    unit = np.array([-1.0, 1.0] * 50)
+    p = replace(profile(unit), mean=0.0, std=float(unit.std(ddof=1)) * 1e200, edges=[-1e200, 1e200])
+    log = np.random.default_rng(37).normal(0, 1, 60)
+    got = dm._mean_fields(p, numeric_state(p, log), 0.2)
+    se = math.sqrt(1 / 60 + 1 / 100)
+    assert got["mean_deviation_kind"] == "std"
+    assert got["mean_deviation"] == pytest.approx(abs(log.mean()) / p.std, rel=1e-9)
+    assert got["mean_se"] == pytest.approx(se, rel=1e-9)
+    assert got["mean_p_value"] == pytest.approx(stats.norm.sf((abs(log.mean()) / p.std - 0.2) / se), rel=1e-9)
