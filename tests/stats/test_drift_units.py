@@ -974,3 +974,25 @@ def test_mean_fields_of_a_baseline_spread_near_the_float_limit() -> None:
     assert got["mean_deviation"] == pytest.approx(abs(log.mean()) / p.std, rel=1e-9)
     assert got["mean_se"] == pytest.approx(se, rel=1e-9)
     assert got["mean_p_value"] == pytest.approx(stats.norm.sf((abs(log.mean()) / p.std - 0.2) / se), rel=1e-9)
+
+
+def test_mean_fields_of_huge_log_values() -> None:
+    # a log of values near 1e200 against a baseline of zeros (absolute) and of ordinary numbers
+    unit = np.array([1.0, 3.0] * 20)
+    zeros = profile([0.0] * 50)
+    got = dm._mean_fields(zeros, numeric_state(zeros, unit * 1e200), 0.2)
+    se = float(unit.std(ddof=1)) / math.sqrt(40)
+    assert got["mean_deviation_kind"] == "absolute"
+    assert got["mean_deviation"] == pytest.approx(2e200, rel=1e-9)
+    assert got["mean_se"] == pytest.approx(se * 1e200, rel=1e-9)
+    ordinary = profile(np.random.default_rng(41).normal(0, 1, 100))
+    signs = np.array([-1.0, 1.0] * 20)
+    got = dm._mean_fields(ordinary, numeric_state(ordinary, signs * 1e200), 0.2)  # mean 0, std about 1e200
+    want = float(signs.std(ddof=1)) * 1e200 / math.sqrt(40) / ordinary.std
+    assert got["mean_se"] == pytest.approx(want, rel=1e-9)
+
+
+def test_mean_deviation_is_relative_when_the_mean_equals_the_std() -> None:
+    p = replace(profile([1.0, 5.0] * 20), mean=3.0, std=3.0)
+    got = dm._mean_fields(p, numeric_state(p, [4.0, 5.0] * 20), 0.2)
+    assert got["mean_deviation_kind"] == "relative" and got["mean_deviation"] == pytest.approx(1.5 / 3.0)
