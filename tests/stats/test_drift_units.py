@@ -985,6 +985,8 @@ def test_mean_fields_of_huge_log_values() -> None:
     assert got["mean_deviation_kind"] == "absolute"
     assert got["mean_deviation"] == pytest.approx(2e200, rel=1e-9)
     assert got["mean_se"] == pytest.approx(se * 1e200, rel=1e-9)
+    # the test of that deviation against 0 (it was 0.5: the standard error squared overflowed)
+    assert got["mean_p_value"] == pytest.approx(stats.norm.sf(2.0 / se), rel=1e-9)
     ordinary = profile(np.random.default_rng(41).normal(0, 1, 100))
     signs = np.array([-1.0, 1.0] * 20)
     got = dm._mean_fields(ordinary, numeric_state(ordinary, signs * 1e200), 0.2)  # mean 0, std about 1e200
