@@ -559,3 +559,17 @@ def test_the_earliest_problem_of_an_array_is_named(fresh_validator: None) -> Non
         doc = _doc()
         doc["features"]["x"].update(edges=[1.0, 2.0, 3.0, 4.0], cdf=cdf)
         assert schema.first_violation(doc) == want
+
+
+def test_a_message_of_160_characters_is_shown_whole(fresh_validator: None) -> None:
+    tail = " is not one of ['numeric', 'categorical']"
+    for length, shown in ((160, None), (161, 160)):
+        kind = "k" * (length - len(tail) - 2)  # its repr adds two quotes
+        doc = _doc()
+        doc["features"]["x"]["kind"] = kind
+        got = schema.first_violation(doc)
+        assert got is not None
+        message = got[len("features.x.kind: "):]
+        whole = repr(kind) + tail
+        assert len(whole) == length
+        assert message == (whole if shown is None else whole[:157] + "...")
