@@ -557,3 +557,12 @@ def test_record_count_windows_of_a_table_without_read_numbers_follow_its_order()
     two = WindowAccumulator(WindowOptions(every_records=1, min_records=1))
     two.update(table([T0, T0 + S], [1.0, 2.0]).take(pa.array([1, 0])))  # two rows, read backwards
     assert [w.summary.latency_ms.max for w in two.result()] == [1.0, 2.0]
+
+
+def test_millisecond_windows_coarsen_to_the_nanosecond() -> None:
+    """Window starts of 1 ms windows in 2026 need all 61 bits of an int64 (a float64 holds 53)."""
+    ms = 10**6
+    acc = WindowAccumulator(WindowOptions(every_ns=ms, min_records=1))
+    acc.update(table([T0 + ms + 5, T0 + 2 * ms + 5, T0 + 3 * ms + 5]))
+    acc.coarsen(2 * ms)
+    assert [(w.start_ns, w.summary.records) for w in acc.result()] == [(T0, 1), (T0 + 2 * ms, 2)]
