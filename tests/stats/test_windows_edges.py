@@ -497,11 +497,12 @@ def test_lengths_that_are_not_whole_weeks_count_from_the_epoch() -> None:
 
 
 def test_local_windows_are_shown_in_their_zone() -> None:
-    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=1, timezone="Europe/Berlin"))
-    acc.update(table([T0 + 10 * M]))
+    """India is UTC+05:30: 10:10 UTC is 15:40 there, in the hour from 15:00 (09:30 UTC)."""
+    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=1, timezone="Asia/Kolkata"))
+    acc.update(table([T0 + 10 * M, T0 + 20 * M]))
     (w,) = acc.result()
-    assert (w.window_start, w.window_end) == ("2026-11-01T11:00:00+01:00", "2026-11-01T12:00:00+01:00")
-    assert w.summary.group == w.window_start
+    assert (w.window_start, w.window_end) == ("2026-11-01T15:00:00+05:30", "2026-11-01T16:00:00+05:30")
+    assert (w.start_ns, w.summary.records, w.summary.group) == (T0 - 30 * M, 2, w.window_start)
 
 
 def test_one_of_a_length_or_a_record_count_is_needed() -> None:
@@ -534,9 +535,9 @@ def test_records_without_a_time_add_up_over_tables_and_merges() -> None:
     a.update(table([None, T0]))
     a.update(table([None, None]))
     b = WindowAccumulator(WindowOptions(every_ns=H, min_records=1))
-    b.update(table([None, T0 + 1]))
+    b.update(table([None, T0 + 1, T0 + H]))  # a window a has, and one it has not
     a.merge(b)
-    assert a.without_timestamp == 4 and [w.summary.records for w in a.result()] == [2]
+    assert a.without_timestamp == 4 and [w.summary.records for w in a.result()] == [2, 1]
 
 
 def test_windows_shorter_than_a_second_count_their_rate_over_their_length() -> None:
@@ -566,3 +567,21 @@ def test_millisecond_windows_coarsen_to_the_nanosecond() -> None:
     acc.update(table([T0 + ms + 5, T0 + 2 * ms + 5, T0 + 3 * ms + 5]))
     acc.coarsen(2 * ms)
     assert [(w.start_ns, w.summary.records) for w in acc.result()] == [(T0, 1), (T0 + 2 * ms, 2)]
+
+
+def test_clock_windows_are_judged_with_the_options_given(rng: np.random.Generator) -> None:
+    base = _joint_base(rng)
+    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=10), baseline=base)
+    acc.update(_drift_table(rng, [T0 + i * S for i in range(300)], 1.5))
+    assert acc.result()[0].drifted == ("x", "y")
+    (strict,) = acc.result(DriftOptions(p_threshold=1e-300))
+    assert strict.drifted == () and [f.n for f in strict.features][:2] == [300, 300]
+
+
+def test_record_count_windows_keep_the_constructors_options_when_given_none(rng: np.random.Generator) -> None:
+    strict = DriftOptions(p_threshold=1e-300)
+    acc = WindowAccumulator(WindowOptions(every_records=1000, min_records=10), baseline=_joint_base(rng),
+                            drift=strict)
+    acc.update(_drift_table(rng, [T0 + i * S for i in range(300)], 1.5))
+    (w,) = acc.result()
+    assert acc.drift_options == strict and w.drifted == ()
