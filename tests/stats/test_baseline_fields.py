@@ -573,3 +573,30 @@ def test_a_message_of_160_characters_is_shown_whole(fresh_validator: None) -> No
         whole = repr(kind) + tail
         assert len(whole) == length
         assert message == (whole if shown is None else whole[:157] + "...")
+
+
+def test_grid_edges_are_training_values_at_the_grid_quantiles() -> None:
+    """1..10 on a grid of 3 edges: the quantiles 0, 0.5 and 1, each the smallest value with at
+    least that share at or below it (5, not the 5.5 an interpolation gives)."""
+    p = bl.numeric_profile(np.arange(10, 0, -1, dtype=np.float64), max_edges=3)
+    assert not p.exact and list(p.edges) == [1.0, 5.0, 10.0] and list(p.cdf) == [0.1, 0.5, 1.0]
+    assert (p.n, p.min, p.max, p.mean) == (10, 1.0, 10.0, 5.5)
+    assert p.std == pytest.approx(float(np.std(np.arange(1, 11), ddof=1)), rel=1e-15)
+
+
+def test_numbers_written_as_integers_are_read_as_floats(good: tuple[Path, dict[str, Any]]) -> None:
+    """A baseline edited by hand may hold 2 for 2.0: every float field is read as a float."""
+    path, body = good
+    x = body["features"]["x"]
+    x.update(mean=2, std=1, min=1, max=2, edges=[1, 2], cdf=[0.5, 1])
+    body["reference_performance"] = {"accuracy": 1}
+    _rewrite(path, body)
+    b = bl.load(str(path))
+    p = b.features[0].numeric
+    assert p is not None
+    for v in (p.mean, p.std, p.min, p.max, *p.edges, *p.cdf, b.reference_performance[0][1]):
+        assert type(v) is float
+    assert (p.mean, p.std, p.min, p.max) == (2.0, 1.0, 1.0, 2.0)
+    assert type(p.n) is int and type(p.dropped) is int and type(p.exact) is bool
+    counts = b.features[1].categorical
+    assert counts is not None and counts.counts == (("a", 1), ("b", 1)) and type(counts.n) is int
