@@ -120,7 +120,10 @@ MODULES: dict[str, Module] = {
     # reading: what --state follows, and every line counted once
     "read/follow": Module(
         "mlmon/read/follow.py",
-        ("tests/read/test_follow_plan.py", "tests/read/test_follow.py", "tests/read/test_follow_edges.py"),
+        (
+            "tests/read/test_follow_look.py", "tests/read/test_follow_plan.py", "tests/read/test_follow.py",
+            "tests/read/test_follow_edges.py",
+        ),
     ),
     "read/accounting": Module(
         "mlmon/read/reader.py",
@@ -143,10 +146,28 @@ MODULES: dict[str, Module] = {
     "stats/weighted": Module("mlmon/stats/weighted.py", ("tests/stats/test_compare_approx.py",)),
     "stats/classes": Module("mlmon/stats/classes.py", ("tests/stats/test_classes.py",)),
     "stats/sketch": Module(
-        "mlmon/stats/sketch.py", ("tests/stats/test_compare_approx.py", "tests/stats/test_summary.py")
+        "mlmon/stats/sketch.py", ("tests/stats/test_sketch.py", "tests/stats/test_compare_approx.py")
     ),
-    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/cli/test_drift_by.py",)),
-    "stats/windows": Module("mlmon/stats/windows.py", ("tests/stats/test_windows.py",)),
+    # per-group accumulators and clock windows: called directly (the CLI's --by tests take a
+    # second a mutant where these take milliseconds)
+    "stats/grouped": Module("mlmon/stats/grouped.py", ("tests/stats/test_grouped.py",)),
+    "stats/grouped_windows": Module("mlmon/stats/grouped_windows.py", ("tests/stats/test_grouped.py",)),
+    "stats/windows": Module(
+        "mlmon/stats/windows.py", ("tests/stats/test_windows.py", "tests/stats/test_windows_edges.py")
+    ),
+    # the baseline file: every field written, read back and checked
+    "stats/baseline": Module(
+        "mlmon/stats/baseline.py",
+        (
+            "tests/stats/test_baseline.py", "tests/stats/test_baseline_fields.py",
+            "tests/stats/test_baseline_schema.py",
+        ),
+    ),
+    "stats/baseline_schema": Module(
+        "mlmon/stats/baseline_schema.py",
+        ("tests/stats/test_baseline_schema.py", "tests/stats/test_baseline_fields.py"),
+    ),
+    "stats/prefetch": Module("mlmon/stats/prefetch.py", ("tests/stats/test_prefetch.py",)),
     "stats/compare": Module(
         "mlmon/stats/compare.py",
         (
@@ -154,8 +175,34 @@ MODULES: dict[str, Module] = {
             "tests/stats/test_compare_fields.py",
         ),
     ),
-    "stats/drift": Module("mlmon/stats/drift.py", ("tests/stats/test_drift.py",)),
-    "stats/summary": Module("mlmon/stats/summary.py", ("tests/stats/test_summary.py",)),
+    # drift's parts called directly first (seconds a mutant), then its runs on small logs
+    "stats/drift": Module(
+        "mlmon/stats/drift.py",
+        (
+            "tests/stats/test_drift_units.py", "tests/stats/test_drift_accumulator.py",
+            "tests/stats/test_drift.py", "tests/stats/test_drift_verdicts.py",
+        ),
+        # slow (5 to 10 s each, a million values or thousands of Monte Carlo p-values): the same
+        # p-values are checked against exact enumeration in test_drift_units.py
+        deselect=tuple(f"tests/stats/test_drift_verdicts.py::{t}" for t in (
+            "test_monte_carlo_p_is_calibrated_in_the_tail", "test_small_expected_counts_get_an_exact_p",
+            "test_monte_carlo_p_never_falls_below_its_draws", "test_tiny_shift_at_huge_n_is_not_drift",
+        )),
+    ),
+    "stats/summary": Module(
+        "mlmon/stats/summary.py",
+        (
+            "tests/stats/test_summary.py", "tests/stats/test_summary_fields.py",
+            "tests/stats/test_summary_shares.py",
+            "tests/stats/test_percentile.py::test_bounds_are_interpolated_order_statistics_and_agree_for_counts",
+        ),
+    ),
+    # the compiled pass's counts, against the pyarrow/numpy pass they must equal
+    "stats/summaryshares": Module(
+        "mlmon/stats/summaryshares.py",
+        ("tests/stats/test_summary_shares.py", "tests/stats/test_summary_fields.py"),
+    ),
+    "stats/moments": Module("mlmon/stats/moments.py", ("tests/stats/test_moments.py",)),
     # the verdicts at a limit: a percentile's bounds, the data-quality and unseen-value tests
     "stats/percentile": Module("mlmon/stats/percentile.py", ("tests/stats/test_percentile.py",)),
     "stats/quality": Module("mlmon/stats/quality.py", ("tests/stats/test_quality.py",)),

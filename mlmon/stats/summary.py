@@ -139,7 +139,8 @@ class Values:
 
     def extend(self, v: np.ndarray) -> None:
         if len(v):
-            self.sum.add(float(v.sum()))
+            with np.errstate(over="ignore"):  # huge latencies: the mean is taken another way
+                self.sum.add(float(v.sum()))
         i = 0
         while i < len(v):
             if not self.pages or self.fill == len(self.pages[-1]):

@@ -11,9 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import pytest
 from corpus import cli
-from sklearn import metrics as skm
+from labelled_metrics import assert_binary_metrics
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 PER_RUN = 300
@@ -87,14 +86,7 @@ def _agrees(doc: dict, w: World, keys: list[str]) -> None:
     y = np.array([w.y[k] for k in keys])
     p = np.array([w.p[k] for k in keys])
     c = np.array([w.conf[k] for k in keys])
-    prob = np.where(p == 1, c, 1 - c)
-    m = q["metrics"]
-    assert m["accuracy"]["value"] == pytest.approx(skm.accuracy_score(y, p), abs=1e-12)
-    assert m["macro_f1"]["value"] == pytest.approx(skm.f1_score(y, p, average="macro"), abs=1e-12)
-    assert m["auc"]["value"] == pytest.approx(skm.roc_auc_score(y, prob), abs=1e-12)
-    assert m["brier"]["value"] == pytest.approx(skm.brier_score_loss(y, prob), abs=1e-12)
-    assert m["f1.1"]["value"] == pytest.approx(skm.f1_score(y, p), abs=1e-12)
-
+    assert_binary_metrics(q["metrics"], y, p, c)
 
 def test_labels_arriving_in_later_runs_join_once_and_match_sklearn(tmp_path: Path) -> None:
     w = World(tmp_path)

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from mlmon.errors import DataError
 from mlmon.read import jsonlines, reader
 from mlmon.read.reader import FileReport, InputReport, check_budget
-from mlmon.read.records import NOT_BAD, REASONS, FeatureSpec, Kind, ReadPlan, parse_timestamps
+from mlmon.read.records import NOT_BAD, REASONS, SEQ, FeatureSpec, Kind, ReadPlan, parse_timestamps
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_logs"
 
@@ -422,6 +422,44 @@ def test_parquet(tmp_path: Path) -> None:
     assert rep.files[0].format == "parquet" and reconciles(rep)
     assert table is not None and table.column("feature:a").to_pylist() == [1.0, 3.0]
     assert rep.files[0].reasons == {"non_finite": 1}
+
+
+def test_a_parquet_row_that_failed_a_check_is_shown_by_its_row_and_why(tmp_path: Path) -> None:
+    """A Parquet row has no line of text to show: its example names the row and says a field
+    failed the check, in plain words."""
+    t = pa.table({"timestamp": pa.array([1793527200.0, 1793527201.0, 1793527202.0]),
+                  "a": pa.array([1.0, float("inf"), 3.0]), "c": pa.array(["x", "y", "z"])})
+    pq.write_table(t, tmp_path / "f.parquet")
+    _, rep = read([str(tmp_path / "f.parquet")], CSV_PLAN)
+    assert [(e.line, e.reason, e.text) for e in rep.examples] == [
+        (2, "non_finite", "(row with a field that failed the check)")]
+
+
+def test_rows_are_numbered_in_reading_order_across_files(tmp_path: Path) -> None:
+    """Each record used gets the next number in reading order, across files: records of one
+    time stamp keep the order they were read in (`--last-records` keeps the last read)."""
+    sizes = (5, 3, 4)
+    paths = [_write(tmp_path, f"{k}.log", join(dumps(record(100 * k + i)) for i in range(n)))
+             for k, n in enumerate(sizes)]
+    for reader_name in ("native", "python"):
+        table, rep = read(paths, reader_name=reader_name)
+        assert table is not None and rep.records == sum(sizes)
+        assert table.column(SEQ).to_pylist() == list(range(sum(sizes)))
+
+
+def test_the_report_holds_the_fields_and_containers_the_records_have(tmp_path: Path) -> None:
+    """What an option naming a missing field suggests from: every field path of the records, and
+    which of them hold an object or a list."""
+    recs = [{"latency_ms": 5, "status": "success", "model_version": "v1",
+             "meta": {"host": "a", "zone": {"id": 3}}, "tags": ["x"]},
+            {"latency_ms": 7, "status": "error", "extra": None}]
+    path = _write(tmp_path, "app.log", b"".join(json.dumps(r).encode() + b"\n" for r in recs))
+    for reader_name in ("native", "python"):
+        _, rep = read([path], reader_name=reader_name)
+        assert rep.records == 2
+        assert rep.fields_seen == {"latency_ms", "status", "model_version", "meta", "meta.host",
+                                   "meta.zone", "meta.zone.id", "tags", "extra"}
+        assert rep.containers_seen == {"meta", "meta.zone", "tags"}
 
 
 def test_feature_log_for_summary_is_a_clear_data_error() -> None:
