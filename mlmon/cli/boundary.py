@@ -236,10 +236,10 @@ def defer_collections() -> None:
 
 
 def resume_collections() -> None:
-    """Python's thresholds again, from when a command starts reading its input (runtime.progress),
-    so a long run collects its garbage as usual. What start-up allocated (modules, classes,
-    functions: it lives to the end) is frozen first, out of every later collection's scan;
-    without that the first collections after start-up would scan it all anyway."""
+    """Python's thresholds again, from when a command starts reading its input (runtime.progress;
+    watch before its first read), so a long run collects its garbage as usual. What start-up
+    allocated (modules, classes, functions: it lives to the end) is frozen first, out of every
+    later collection's scan; without that the first collections after start-up would scan it all."""
     global _collections
     if _collections is not None:
         gc.freeze()

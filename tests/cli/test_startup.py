@@ -68,7 +68,7 @@ def _loaded(modules: set[str], package: str) -> set[str]:
     return {m for m in modules if m == package or m.startswith(package + ".")}
 
 
-def test_a_json_summary_of_a_small_log_imports_neither_rich_nor_compute(one_line: Path, tmp_path: Path) -> None:
+def test_a_json_summary_of_a_small_log_needs_no_rich_nor_compute(one_line: Path, tmp_path: Path) -> None:
     """The JSON document needs no rich (tables), and a small log needs none of pyarrow.compute's
     kernels (about 0.05 CPU-s to import); the table still needs rich, and is the same otherwise."""
     code, modules = _run(["summary", str(one_line), "--format", "json"], tmp_path)
