@@ -440,7 +440,7 @@ def test_a_category_absent_from_the_log_is_missing_and_one_value_is_enough_at_mi
 def test_unseen_values_past_the_top_ten_pool_under_a_name_of_their_own() -> None:
     # training has a category named like the pool, and the log a new one named like its
     # first alternative: the pool takes neither's count
-    base = {"a": 500, "b": 400, "(other unseen)": 100}
+    base = {"a": 500, "b": 399, "(other unseen)": 100, "'": 1}
     b = train(c=[k for k, v in base.items() for _ in range(v)])
     new = {"(other unseen)'": 12, **{f"n{i}": 12 - i for i in range(1, 12)}}
     log = ["a"] * 40 + ["b"] * 30 + ["(other unseen)"] * 10 + [k for k, v in new.items() for _ in range(v)]
@@ -451,7 +451,192 @@ def test_unseen_values_past_the_top_ten_pool_under_a_name_of_their_own() -> None
     assert r.unseen_other_share == pytest.approx(3 / m)  # n10 and n11
     assert r.unseen_categories == tuple((k, v / m) for k, v in list(new.items())[:10])
     # every new value is rare (expected under 5): they pool into one column with the bulk
-    tbl = np.array([[500, 400, 100, 0], [40, 30, 10, 78]])
+    tbl = np.array([[500, 399, 100, 1], [40, 30, 10, 78]])  # the apostrophe pools with the new ones
     assert r.statistic == pytest.approx(stats.chi2_contingency(tbl, correction=False).statistic, rel=1e-12)
     tv = 0.5 * np.abs(tbl[0] / 1000 - tbl[1] / m).sum()
     assert r.effect_size == pytest.approx(tv, rel=1e-12)
+
+
+def test_merged_counts_add_and_raw_values_up_to_the_limit_are_kept() -> None:
+    p = bl.NumericProfile(100, 0.0, 1.0, 0.0, 1.0, [float(i) for i in range(60)],
+                          [(i + 1) / 60 for i in range(60)], True)
+    a = dm._Numeric(p, np.zeros(121, dtype=np.int64))
+    b = dm._Numeric(p, np.zeros(121, dtype=np.int64))
+    a.update(np.zeros(dm.SMALL_SAMPLE - 1))
+    b.update(np.array([0.0]))
+    a.count_pending()
+    b.count_pending()
+    a.merge(b)
+    assert a.counts[1] == dm.SMALL_SAMPLE and a.counts.sum() == dm.SMALL_SAMPLE
+    assert a.small is not None and sum(len(x) for x in a.small) == dm.SMALL_SAMPLE  # at the limit: kept
+
+
+def test_counts_added_twice_add_up() -> None:
+    b = train(c=["a", "b"] * 50)
+    acc = DriftAccumulator(b)
+    acc.update(pa.table({"other": pa.array([1.0] * 60)}))
+    acc.add_counts("c", {"a": 20})
+    acc.add_counts("c", {"b": 20})
+    r = acc.result()[0]
+    # 60 records, 40 values given in bulk: 20 records without a value
+    assert r.n == 40 and r.missing == 20 and r.records == 60
+
+
+def test_counts_given_on_both_sides_of_a_merge_add_up() -> None:
+    b = train(c=["a", "b"] * 50)
+    no_column = pa.table({"other": pa.array([1.0] * 30)})
+    for first_gives in (True, False):
+        x, y = DriftAccumulator(b), DriftAccumulator(b)
+        x.update(no_column)
+        y.update(no_column)
+        if first_gives:
+            x.add_counts("c", {"a": 15, "b": 15})
+        y.add_counts("c", {"a": 10, "b": 10})
+        x.merge(y)
+        r = x.result()[0]
+        given = 50 if first_gives else 20
+        assert r.records == 60 and r.n == given and r.missing == 60 - given
+
+
+def test_one_value_is_constant_only_below_the_chance_limit() -> None:
+    # training a/b half and half: one value in 2 draws has chance 0.5^2 + 0.5^2 = 0.5 exactly
+    b = train(c=["a", "b"] * 50)
+    at = DriftOptions(min_samples=2, p_threshold=0.5)
+    assert run_of(b, at, c=["a", "a"])[0].constant is False  # below, not at
+    above = DriftOptions(min_samples=2, p_threshold=0.5000001)
+    assert run_of(b, above, c=["a", "a"])[0].constant is True
+
+
+def test_wrong_types_on_both_sides_of_a_merge_add_up() -> None:
+    b = train(x=[float(i) for i in range(100)])
+    t = pa.table({FEATURE_PREFIX + "x": pa.array([1.0, None, None], pa.float64()),
+                  TYPE_ERRORS: pa.array([None, "0", "0"], pa.string())})
+    x, y = DriftAccumulator(b), DriftAccumulator(b)
+    x.update(t)
+    y.update(t)
+    y.update(t)
+    x.merge(y)
+    r = x.result()[0]
+    assert r.type_errors == 6 and r.missing == 0 and r.records == 9
+
+
+# ------------------------------------------------------------------ a number's result
+
+
+def test_few_valued_number_with_values_training_never_had() -> None:
+    b = train(x=[0.0] * 400 + [1.0] * 400 + [2.0] * 200)
+    log = [0.0] * 40 + [1.0] * 30 + [2.0] * 20 + [5.0] * 5 + [1.5] * 5
+    r = run_of(b, x=log)[0]
+    assert r.test == "chi_square" and r.effect_measure == "tv" and r.status == "ok"
+    tbl = np.array([[400, 400, 200, 0], [40, 30, 20, 10]])
+    assert r.statistic == pytest.approx(stats.chi2_contingency(tbl, correction=False).statistic, rel=1e-12)
+    assert r.unseen_categories == (("(not a training value)", 0.1),) and r.unseen_share == pytest.approx(0.1)
+    # no training value is a singleton: the predicted unseen share is 0 (Jeffreys' half count)
+    p_new = stats.betabinom.sf(9, 100, 0.5, 1000.5)
+    assert r.unseen_p_value == pytest.approx(p_new, rel=1e-9)
+    assert r.p_value == pytest.approx(2 * p_new, rel=1e-9)
+    assert r.effect_size == pytest.approx(0.1, rel=1e-12)
+    margin = sum(np.sqrt((np.log(2**4 - 2) + np.log(80)) / (2 * n)) for n in (100, 1000))
+    assert r.effect_low == pytest.approx(max(0.0, 0.1 - margin))
+    assert r.effect_high == pytest.approx(0.1 + margin)
+    assert r.mean == pytest.approx(np.mean(log)) and r.smooth_components is None and r.tail_p_value is None
+    # only training values: no unseen column, no novelty test
+    r = run_of(b, x=[0.0] * 40 + [1.0] * 40 + [2.0] * 20)[0]
+    assert r.unseen_categories == () and r.unseen_p_value is None and r.unseen_share == 0.0
+    ref = stats.chi2_contingency(np.array([[400, 400, 200], [40, 40, 20]]), correction=False)
+    assert r.statistic == pytest.approx(ref.statistic, abs=1e-12) and r.p_value == pytest.approx(ref.pvalue)
+
+
+def _smooth_n_r2(values: np.ndarray, base: np.ndarray, log: np.ndarray, k: int) -> tuple[float, float]:
+    x = np.repeat(values, (base + log).astype(int))
+    y = np.concatenate([np.r_[np.zeros(int(b_)), np.ones(int(l_))] for b_, l_ in zip(base, log, strict=True)])
+    design = np.vander((x - x.mean()) / x.std(), k + 1, increasing=True)
+    resid = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    stat = len(y) * (1 - resid @ resid / np.sum((y - y.mean()) ** 2))
+    return float(stat), float(stats.chi2.sf(stat, k))
+
+
+def test_hour_of_day_with_a_value_training_never_had() -> None:
+    from scipy import integrate
+
+    hours = np.arange(24.0)
+    b = train(x=np.repeat(hours, 100).tolist())
+    log = np.r_[np.repeat(hours, 5), np.repeat(hours[:6], 3), [99.0] * 6]
+    r = run_of(b, x=log)[0]
+    assert r.test == "smooth" and r.p_method == "asymptotic" and r.effect_measure == "tv"
+    # the slot of values above every edge stands at their mean (99): values, then counts
+    values = np.r_[hours, 99.0]
+    base = np.r_[np.full(24, 100.0), 0.0]
+    got = np.r_[np.full(24, 5.0) + np.r_[np.full(6, 3.0), np.zeros(18)], 6.0]
+    found = {k: _smooth_n_r2(values, base, got, k) for k in (3, 6)}
+    k = min(found, key=lambda j: found[j][1])
+    stat, p = found[k]
+    a, bq = stats.chi2.isf(p, 3), stats.chi2.isf(p, 6)
+    inner = integrate.quad(lambda t: stats.chi2.pdf(t, 3) * stats.chi2.sf(bq - t, 3), 0, a, limit=200)[0]
+    p_min = min(1.0, stats.chi2.sf(a, 3) + inner)
+    p_new = stats.betabinom.sf(5, len(log), 0.5, 2400.5)
+    assert r.smooth_components == k and r.statistic == pytest.approx(stat, rel=1e-9)
+    assert r.unseen_p_value == pytest.approx(p_new, rel=1e-9)
+    assert r.p_value == pytest.approx(min(1.0, 2 * min(p_min, p_new)), rel=1e-6)
+
+
+@pytest.mark.parametrize("grid", [False, True])
+def test_ks_effect_bounds_are_dkw_plus_a_grid_bin(grid: bool) -> None:
+    rng = np.random.default_rng(29)
+    tr, lg = rng.normal(0, 1, 3000), rng.normal(0.3, 1, 300)
+    b = bl.build(pa.table({"x": tr}), source="t", max_edges=101 if grid else None)
+    prof = b.features[0].numeric
+    assert prof is not None and prof.exact is not grid
+    r = run_of(b, x=lg)[0]
+    margin = sum(np.sqrt(np.log(80) / (2 * n)) for n in (3000, 300))
+    bin_mass = float(np.max(np.diff(np.asarray(prof.cdf), prepend=0.0))) if grid else 0.0
+    assert r.test == "ks" and r.effect_measure == "ks_d" and r.effect_size == r.statistic
+    assert r.effect_low == pytest.approx(max(0.0, r.statistic - margin), rel=1e-12)
+    assert r.effect_high == pytest.approx(min(1.0, r.statistic + margin + bin_mass), rel=1e-12)
+    assert r.p_value == pytest.approx(min(1.0, 2 * min(r.ks_p_value, r.tail_p_value)), rel=1e-12)
+    if not grid:
+        assert r.statistic == pytest.approx(stats.ks_2samp(tr, lg).statistic, abs=1e-12)
+        assert r.ks_p_value == pytest.approx(stats.ks_2samp(tr, lg).pvalue, rel=1e-9)
+        assert r.p_method == "exact"
+    else:
+        en = round(3000 * 300 / 3300)
+        assert r.ks_p_value == pytest.approx(stats.kstwo.sf(r.statistic, en), rel=1e-9)
+        assert r.p_method == "asymptotic"
+
+
+def test_constant_at_exactly_min_samples_values_and_not_with_a_new_value_beside() -> None:
+    rng = np.random.default_rng(31)
+    b = train(x=rng.normal(0, 1, 500).tolist(), c=["a"] * 250 + ["b"] * 250)
+    res = {r.name: r for r in run_of(b, x=[0.5] * 30, c=["a"] * 30)}
+    assert res["x"].constant is True and res["c"].constant is True
+    res = {r.name: r for r in run_of(b, x=[0.5] * 30, c=["a"] * 29 + ["new"])}
+    assert res["c"].constant is False  # a seen and an unseen value: two values
+    res = {r.name: r for r in run_of(b, x=[0.5] * 30, c=["new"] * 29 + ["newer"])}
+    assert res["c"].constant is False
+
+
+def test_a_feature_missing_from_the_log_gets_no_missing_test() -> None:
+    b = train(x=[float(i) for i in range(100)], y=[float(i) for i in range(100)])
+    res = {r.name: r for r in run_of(b, x=[1.0] * 50)}
+    y = res["y"]
+    assert y.status == "missing" and y.missing == 50 and y.records == 50 and y.missing_share == 1.0
+    assert y.missing_p_value is None and y.missing_increased is None
+    assert y.out_of_range == 0 and y.out_of_range_p_value is None
+    x = res["x"]
+    assert x.missing == 0 and x.missing_p_value is None and x.out_of_range == 0
+
+
+def test_unseen_values_counted_in_bulk_always_pool() -> None:
+    # 30 new values of 10 each: the top ten listed, twenty counted in bulk (200 values, enough
+    # for a column of their own, but they pool with the rare listed ones into one column)
+    b = train(c=["a"] * 500 + ["b"] * 500)
+    log = ["a"] * 100 + ["b"] * 100 + [f"u{i:02d}" for i in range(30) for _ in range(10)]
+    r = run_of(b, c=log)[0]
+    assert r.unseen_distinct == 30 and r.unseen_share == pytest.approx(0.6)
+    assert r.unseen_other_share == pytest.approx(0.4)
+    tbl = np.array([[500.0, 500.0, 0.0], [100.0, 100.0, 300.0]])
+    e, g = (tbl[0] + 0.5) / (tbl[0] + 0.5).sum(), (tbl[1] + 0.5) / (tbl[1] + 0.5).sum()
+    assert r.psi == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
+    tv = 0.5 * np.abs(tbl[0] / 1000 - tbl[1] / 500).sum()
+    margin = sum(np.sqrt((np.log(2**3 - 2) + np.log(80)) / (2 * n)) for n in (500, 1000))
+    assert r.effect_size == pytest.approx(tv) and r.effect_low == pytest.approx(max(0.0, tv - margin))

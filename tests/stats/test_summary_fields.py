@@ -456,8 +456,9 @@ def test_the_compiled_shares_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
         {GROUP: "a", LATENCY: 1.5, SUCCESS: True, "pred_class": "cat", CONFIDENCE: 0.99, PRED_VALUE: 1.0,
          TIMESTAMP: T0 + 9},
     ]
-    t = table(rows).slice(1)
-    t = pa.concat_tables([t.slice(0, 2), t.slice(2)])
+    # two chunks with buffers of their own, the first read from an offset
+    t = pa.concat_tables([table(rows[:3]).slice(1), table(rows[3:])])
+    assert t.column(LATENCY).num_chunks == 2 and t.column(LATENCY).chunk(0).offset == 1
     got = summaryshares.shares(t, low_confidence=0.5, prediction_range=(0.0, 1.0),
                                edges=summary.CONFIDENCE_EDGES)
     assert got is not None
@@ -475,6 +476,16 @@ def test_the_compiled_shares_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
                                 edges=summary.CONFIDENCE_EDGES)
     assert bare is not None and len(bare) == 1
     assert (bare[0].key, bare[0].records, bare[0].conf_low, bare[0].value_outside) == (None, 4, 3, 0)
+    assert bare[0].latency.tolist() == [5.0, 2.0, 1.5] and bare[0].class_counts == [3, 1]
+    # and the summary of those chunks is the one of the rows (both passes)
+    for reader in ("native", "python"):
+        monkeypatch.setenv(summaryshares.READER_ENV, reader)
+        acc = SummaryAccumulator(SummaryOptions(prediction_range=(0.0, 1.0)))
+        acc.update(t)
+        r = acc.result()
+        assert [(g.group, g.records, g.latency_ms.n, g.predictions_out_of_range) for g in r.groups] == [
+            ("a", 3, 2, 1), (None, 1, 1, 1)]
+        assert r.overall.latency_ms.max == 5.0 and r.overall.confidence.n == 4
 
 
 # --------------------------------------------------------------------- the bounds of each percentile
@@ -499,3 +510,16 @@ def test_bounds_by_name() -> None:
     lo50, hi50 = s.bounds("p50")
     assert lo50 < s.p50 < hi50  # type: ignore[operator]
     assert s.bounds("p75") == (None, None)  # no such percentile: nothing bounds it
+
+
+@pytest.mark.parametrize(("k", "n"), [(16, 16), (40, 40), (0, 21), (0, 37)])
+def test_the_success_rate_interval_stays_within_zero_and_one(k: int, n: int) -> None:
+    """At these n the Wilson formula rounds to 1.0000000000000002 above (or -1.4e-17 below): the
+    interval a user reads (and the JSON holds) is clamped to [0, 1], and holds the rate."""
+    acc = SummaryAccumulator()
+    acc.update(table([{SUCCESS: i < k} for i in range(n)]))
+    s = acc.result().overall
+    assert s.success_rate == k / n
+    lo, hi = s.success_rate_ci95  # type: ignore[misc]
+    assert 0.0 <= lo <= k / n <= hi <= 1.0
+    assert (hi == 1.0) if k == n else (lo == 0.0)
