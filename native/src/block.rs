@@ -447,19 +447,21 @@ impl LineParser<'_> {
         }
         let root = Val::Obj;
         match get(walk, root, &plan.timestamp)? {
+            // the text is kept only for a time Python reads (null where `_ts_ns` holds it)
             Val::Str(s, e) => {
                 let t = walk.text(src, s, e);
-                cols.ts_text.push(Some(t));
+                let ns = instant::text_ns(t, plan.naive_utc);
+                cols.ts_text.push(if ns.is_some() { None } else { Some(t) });
                 cols.ts_num.push(None);
-                cols.ts_ns.push(instant::text_ns(t, plan.naive_utc));
+                cols.ts_ns.push(ns);
             }
             Val::None => {
                 // no time of its own: the logging prefix's time, if the line has one
                 let t = prefix_time(line);
-                cols.ts_text.push(t);
+                let ns = t.and_then(|t| instant::text_ns(t, plan.naive_utc));
+                cols.ts_text.push(if ns.is_some() { None } else { t });
                 cols.ts_num.push(None);
-                cols.ts_ns
-                    .push(t.and_then(|t| instant::text_ns(t, plan.naive_utc)));
+                cols.ts_ns.push(ns);
             }
             other => {
                 let n = number(other)?;

@@ -167,7 +167,8 @@ fn bits(py: Python<'_>, b: Bits) -> PyResult<(PyObject, usize)> {
 /// counts are per reason code, the bad_* buffers describe every line that is neither a row nor
 /// blank, and each column is (kind, validity or None, null_count, values, offsets or None) with
 /// kind "f64", "i64", "bool" or "str". The last column is the timestamp in UTC nanoseconds where
-/// the native reader could read it (null: Python reads the row's `_ts_text`/`_ts_num`).
+/// the native reader could read it (null: Python reads the row's `_ts_text`/`_ts_num`); a row's
+/// `_ts_text` is kept only where it is null (a time the native reader read is not copied).
 #[pyfunction]
 fn parse_block<'py>(
     py: Python<'py>,

@@ -51,6 +51,7 @@ from mlmon.read.records import (
     NOT_BAD,
     TIMESTAMP,
     TS_NS,
+    TS_TEXT,
     FeatureSpec,
     FieldMap,
     Kind,
@@ -95,14 +96,29 @@ def _layout(data: bytes, plan: ReadPlan) -> Layout:
         return Layout(prefixed=False, schema=None, features_list=False, prediction_leaf=None)
 
 
-def _rows(result: BlockResult) -> tuple[list[tuple[str, ...]], list[int]]:
+def _rows(result: BlockResult, blank: list[bool] | None = None) -> tuple[list[tuple[str, ...]], list[int]]:
+    """Every row's values (repr) and line number. The native reader keeps a row's `_ts_text`
+    only when it left the time to Python (null where `_ts_ns` holds it): that is checked here,
+    and `blank` (the native rows whose time it read) nulls the same texts of the other reader's."""
     rows: list[tuple[str, ...]] = []
     lines: list[int] = []
     for piece in result.pieces:
-        raw = piece.raw.drop_columns([TS_NS]) if TS_NS in piece.raw.column_names else piece.raw
-        rows += [tuple(repr(v) for v in r.values()) for r in raw.to_pylist()]
+        raw = piece.raw
+        if TS_NS in raw.column_names:
+            for ns, text in zip(raw.column(TS_NS).to_pylist(), raw.column(TS_TEXT).to_pylist(), strict=True):
+                assert ns is None or text is None, (ns, text)
+            raw = raw.drop_columns([TS_NS])
+        for r in raw.to_pylist():
+            if blank is not None and blank[len(rows)]:
+                r[TS_TEXT] = None
+            rows.append(tuple(repr(v) for v in r.values()))
         lines += [int(x) for x in piece.row_lines()]
     return rows, lines
+
+
+def _ns_known(result: BlockResult) -> list[bool]:
+    """For each native row: whether the Rust side read its time (`_ts_ns` set)."""
+    return [ns is not None for piece in result.pieces for ns in piece.raw.column(TS_NS).to_pylist()]
 
 
 def _capped(examples: list[tuple[int, str, bytes]], cap: int = 1000) -> list[tuple[int, str, bytes]]:
@@ -129,7 +145,7 @@ def both(data: bytes, plan: ReadPlan, first_line: int = 1) -> tuple[BlockResult,
     # a block gives at most 1000 examples of each kind, bad and normal (the reader shows 5)
     assert nat.examples == _capped(exact.examples)
     n_rows, n_lines = _rows(nat)
-    e_rows, e_lines = _rows(exact)
+    e_rows, e_lines = _rows(exact, blank=_ns_known(nat))
     assert n_lines == e_lines
     for got, want, line in zip(n_rows, e_rows, e_lines, strict=True):
         assert got == want, f"line {line}"

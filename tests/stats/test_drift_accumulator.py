@@ -440,7 +440,7 @@ def test_a_category_absent_from_the_log_is_missing_and_one_value_is_enough_at_mi
 def test_unseen_values_past_the_top_ten_pool_under_a_name_of_their_own() -> None:
     # training has a category named like the pool, and the log a new one named like its
     # first alternative: the pool takes neither's count
-    base = {"a": 500, "b": 400, "(other unseen)": 100}
+    base = {"a": 500, "b": 399, "(other unseen)": 100, "'": 1}
     b = train(c=[k for k, v in base.items() for _ in range(v)])
     new = {"(other unseen)'": 12, **{f"n{i}": 12 - i for i in range(1, 12)}}
     log = ["a"] * 40 + ["b"] * 30 + ["(other unseen)"] * 10 + [k for k, v in new.items() for _ in range(v)]
@@ -451,7 +451,7 @@ def test_unseen_values_past_the_top_ten_pool_under_a_name_of_their_own() -> None
     assert r.unseen_other_share == pytest.approx(3 / m)  # n10 and n11
     assert r.unseen_categories == tuple((k, v / m) for k, v in list(new.items())[:10])
     # every new value is rare (expected under 5): they pool into one column with the bulk
-    tbl = np.array([[500, 400, 100, 0], [40, 30, 10, 78]])
+    tbl = np.array([[500, 399, 100, 1], [40, 30, 10, 78]])  # the apostrophe pools with the new ones
     assert r.statistic == pytest.approx(stats.chi2_contingency(tbl, correction=False).statistic, rel=1e-12)
     tv = 0.5 * np.abs(tbl[0] / 1000 - tbl[1] / m).sum()
     assert r.effect_size == pytest.approx(tv, rel=1e-12)
@@ -602,3 +602,41 @@ def test_ks_effect_bounds_are_dkw_plus_a_grid_bin(grid: bool) -> None:
         en = round(3000 * 300 / 3300)
         assert r.ks_p_value == pytest.approx(stats.kstwo.sf(r.statistic, en), rel=1e-9)
         assert r.p_method == "asymptotic"
+
+
+def test_constant_at_exactly_min_samples_values_and_not_with_a_new_value_beside() -> None:
+    rng = np.random.default_rng(31)
+    b = train(x=rng.normal(0, 1, 500).tolist(), c=["a"] * 250 + ["b"] * 250)
+    res = {r.name: r for r in run_of(b, x=[0.5] * 30, c=["a"] * 30)}
+    assert res["x"].constant is True and res["c"].constant is True
+    res = {r.name: r for r in run_of(b, x=[0.5] * 30, c=["a"] * 29 + ["new"])}
+    assert res["c"].constant is False  # a seen and an unseen value: two values
+    res = {r.name: r for r in run_of(b, x=[0.5] * 30, c=["new"] * 29 + ["newer"])}
+    assert res["c"].constant is False
+
+
+def test_a_feature_missing_from_the_log_gets_no_missing_test() -> None:
+    b = train(x=[float(i) for i in range(100)], y=[float(i) for i in range(100)])
+    res = {r.name: r for r in run_of(b, x=[1.0] * 50)}
+    y = res["y"]
+    assert y.status == "missing" and y.missing == 50 and y.records == 50 and y.missing_share == 1.0
+    assert y.missing_p_value is None and y.missing_increased is None
+    assert y.out_of_range == 0 and y.out_of_range_p_value is None
+    x = res["x"]
+    assert x.missing == 0 and x.missing_p_value is None and x.out_of_range == 0
+
+
+def test_unseen_values_counted_in_bulk_always_pool() -> None:
+    # 30 new values of 10 each: the top ten listed, twenty counted in bulk (200 values, enough
+    # for a column of their own, but they pool with the rare listed ones into one column)
+    b = train(c=["a"] * 500 + ["b"] * 500)
+    log = ["a"] * 100 + ["b"] * 100 + [f"u{i:02d}" for i in range(30) for _ in range(10)]
+    r = run_of(b, c=log)[0]
+    assert r.unseen_distinct == 30 and r.unseen_share == pytest.approx(0.6)
+    assert r.unseen_other_share == pytest.approx(0.4)
+    tbl = np.array([[500.0, 500.0, 0.0], [100.0, 100.0, 300.0]])
+    e, g = (tbl[0] + 0.5) / (tbl[0] + 0.5).sum(), (tbl[1] + 0.5) / (tbl[1] + 0.5).sum()
+    assert r.psi == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
+    tv = 0.5 * np.abs(tbl[0] / 1000 - tbl[1] / 500).sum()
+    margin = sum(np.sqrt((np.log(2**3 - 2) + np.log(80)) / (2 * n)) for n in (500, 1000))
+    assert r.effect_size == pytest.approx(tv) and r.effect_low == pytest.approx(max(0.0, tv - margin))

@@ -100,7 +100,9 @@ def test_smooth_min_p_of_one_order_or_an_edge_is_p() -> None:
 
 
 def test_legendre_nodes_are_numpys() -> None:
+    dm._GAUSS.clear()  # made on first use, then kept
     nodes, weights = dm._legendre()
+    assert len(dm._GAUSS) == 1
     ref = np.polynomial.legendre.leggauss(64)
     assert np.array_equal(nodes, ref[0]) and np.array_equal(weights, ref[1])
     assert dm._legendre()[0] is nodes
@@ -585,6 +587,12 @@ def test_edge_counts_slot_base_and_slot_values() -> None:
     assert dm._slot_values(p, st).tolist() == [-1.0, 1.0, 1.5, 2.0, 3.5, 5.0, 9.0]
     st = numeric_state(p, [1.0, 2.0])
     assert dm._slot_values(p, st).tolist() == [0.0, 1.0, 1.5, 2.0, 3.5, 5.0, 6.0]
+    # two values above the last edge (their mean 10) and none at it; two at the first edge
+    st = numeric_state(p, [1.0, 1.0, -2.0, 1.5, 9.0, 11.0])
+    assert st.counts.tolist() == [1, 2, 1, 0, 0, 0, 2]
+    assert dm._slot_values(p, st).tolist() == [-2.0, 1.0, 1.5, 2.0, 3.5, 5.0, 10.0]
+    st = numeric_state(p, [5.0, 5.0, 0.5, -0.5])
+    assert dm._slot_values(p, st).tolist() == [0.0, 1.0, 1.5, 2.0, 3.5, 5.0, 6.0]
 
 
 def test_numeric_psi_on_deciles_by_hand() -> None:
@@ -769,3 +777,131 @@ def test_at_mean_tolerance_judges_with_the_new_tolerance() -> None:
     lower = dm.at_mean_tolerance(rows, 0.1, o)[0]
     assert lower.mean_p_value == pytest.approx(stats.norm.sf(5.0), rel=1e-9)
     assert lower.mean_shift is True  # beyond 0.1, and shown to be
+
+
+def test_smooth_test_is_the_same_for_shifted_and_scaled_values() -> None:
+    # a year (2000 .. 2023) or a value in millionths: the same test as on 0 .. 23
+    values = np.arange(24.0)
+    base = np.array([10, 12, 15, 20, 25, 30, 35, 40, 42, 44, 45, 46, 46, 45, 44, 42, 40, 35, 30, 25, 20, 15,
+                     12, 10], float)
+    log = np.roll(base, 3)
+    want = {k: _smooth_by_hand(values, base, log, k) for k in (3, 6)}
+    k = min(want, key=lambda j: want[j][1])
+    for shifted in (values + 2000.0, values + 1e6, values * 1e-6, values * 1e6):
+        stat, p, df = dm.smooth_test(shifted, base, log)
+        assert df == k and stat == pytest.approx(want[k][0], rel=1e-6)
+        assert p == pytest.approx(dm.smooth_min_p((3, 6), want[k][1]), rel=1e-6)
+
+
+def test_smooth_test_of_values_whose_spread_underflows_is_no_test() -> None:
+    values = np.array([0.0, 5e-324])
+    assert dm.smooth_test(values, np.array([50.0, 50.0]), np.array([10.0, 30.0])) == (0.0, 1.0, 0)
+
+
+def test_smooth_test_drops_a_degree_two_nearly_equal_values_cannot_carry() -> None:
+    # 7 values, two of them 1e-12 apart: a degree-6 polynomial through them is noise, so the
+    # test has 5 components, N R^2 of the label on the powers 1 .. 5
+    values = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 5.0 + 1e-12])
+    base = np.array([30.0, 30.0, 30.0, 30.0, 30.0, 15.0, 15.0])
+    log = np.array([10.0, 20.0, 30.0, 40.0, 50.0, 10.0, 30.0])
+    stat, p, df = dm.smooth_test(values, base, log, (6,))
+    want_stat, want_p = _smooth_by_hand(values, base, log, 5)
+    assert df == 5 and stat == pytest.approx(want_stat, rel=1e-6) and p == pytest.approx(want_p, rel=1e-6)
+
+
+def test_exact_two_column_p_values_over_many_small_tables() -> None:
+    """200 small 2 x 2 tables (margins 3 to 40, either side of the centre, fractional and whole
+    expected counts): the exact p-value is the hypergeometric mass of every count whose
+    Pearson statistic, sum((O - E)^2 / E) over the four cells, is at least the observed one."""
+    rng = np.random.default_rng(2026)
+    checked = 0
+    for _ in range(200):
+        base_n, log_n = (int(v) for v in rng.integers(3, 41, 2))
+        first = int(rng.integers(1, base_n + log_n))
+        lo, hi = max(0, first - base_n), min(first, log_n)
+        x = int(rng.integers(lo, hi + 1))
+        t = np.array([[first - x, base_n - first + x], [x, log_n - x]], dtype=float)
+        if (t.sum(axis=0) == 0).any():
+            continue
+        total = base_n + log_n
+        expected = np.outer(t.sum(axis=1), t.sum(axis=0)) / total
+
+        ks = np.arange(lo, hi + 1)
+        rows = (np.stack([first - ks, base_n - first + ks], axis=1), np.stack([ks, log_n - ks], axis=1))
+        tabs = np.stack(rows, axis=1).astype(float)  # count k x row x column
+        pearson = np.sum((tabs - expected) ** 2 / expected, axis=(1, 2))
+        obs = float(pearson[x - lo])
+        reached = pearson >= obs - 1e-9 * max(1.0, obs)
+        want = float(np.sum(stats.hypergeom.pmf(ks, total, first, log_n)[reached]))
+        assert dm._two_column_tail(t, expected, obs) == pytest.approx(min(1.0, want), rel=1e-9, abs=1e-300)
+        checked += 1
+    assert checked > 150
+
+
+def test_ks_from_counts_with_the_log_at_an_edge_training_mostly_holds() -> None:
+    # training 1, 2, 2, 2 and a log all at 2: D is 0.25 (just below 2), not 1 - 0.25
+    train, log = [1.0, 2.0, 2.0, 2.0], [2.0, 2.0, 2.0, 2.0]
+    p = profile(train)
+    d = dm.ks_from_counts(p, slots(p, log), len(log))
+    assert d == pytest.approx(stats.ks_2samp(train, log).statistic, abs=1e-12) and d == pytest.approx(0.25)
+
+
+def test_a_training_value_seen_once_is_not_unseen() -> None:
+    base = {"a": 500, "b": 400, "once": 1, "c": 99}
+    log = {"a": 50, "b": 35, "once": 5, "c": 10}
+    got = dm._count_test(base, log, 100, (), DriftOptions())
+    assert got["unseen_p_value"] is None and got["unseen_share"] == 0.0
+    tbl = np.array([[500, 400, 100], [50, 35, 15]])  # "once" (expecting 0.5) pools with c
+    assert got["statistic"] == pytest.approx(stats.chi2_contingency(tbl, correction=False).statistic)
+
+
+def test_union_table_leaves_out_categories_with_no_value_on_either_side() -> None:
+    # a pre-aggregated log may list a category with 0 values; training may too
+    base = {"a": 600, "b": 400, "gone": 0}
+    log = {"a": 60, "b": 40, "new": 20, "none": 0}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "b", "new"] and tbl.tolist() == [[600, 400, 0], [60, 40, 20]]
+
+
+def test_columns_are_ordered_by_their_total_over_both_sides() -> None:
+    # rare means a total under 55 here (100 * total / 1100 < 5). y (55) comes before x (54),
+    # though x sorts first by name: x and r pool, y stays
+    base = {"a": 893, "x": 54, "y": 50, "r": 3}
+    log = {"a": 94, "y": 5, "r": 1}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "y", "(other)"] and tbl.tolist() == [[893, 50, 57], [94, 5, 1]]
+    # the same with a category only the log has (the union table of the drift test)
+    base = {"a": 947, "z": 50, "r": 3}
+    log = {"a": 40, "z": 5, "m": 54, "r": 1}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "z", "(other)"] and tbl.tolist() == [[947, 50, 3], [40, 5, 55]]
+
+
+def test_a_column_expecting_exactly_five_is_not_rare() -> None:
+    # b expects 100 * 55 / 1100 = 5: it stays; d and c (expecting 3.5 and 2.7) pool, 6.2 together
+    base = {"a": 891, "b": 50, "c": 27, "d": 32}
+    log = {"a": 86, "b": 5, "c": 3, "d": 6}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[891, 50, 59], [86, 5, 9]]
+
+
+def test_union_table_pools_two_rare_columns() -> None:
+    base = {"a": 600, "b": 390, "c": 10}
+    log = {"a": 60, "b": 35, "new": 3, "c": 2}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[600, 390, 10], [60, 35, 5]]
+
+
+def test_union_table_of_three_columns_pools_the_two_rare_ones() -> None:
+    base = {"a": 990, "b": 10}
+    log = {"a": 95, "b": 2, "new": 3}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "(other)"] and tbl.tolist() == [[990, 10], [95, 5]]
+
+
+def test_a_pool_expecting_exactly_five_absorbs_no_more() -> None:
+    # c and d pool to 55 values: 100 * 55 / 1100 = 5, enough; b stays apart
+    base = {"a": 896, "b": 54, "c": 27, "d": 23}
+    log = {"a": 89, "b": 6, "c": 3, "d": 2}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[896, 54, 50], [89, 6, 5]]
