@@ -641,3 +641,30 @@ def test_unseen_values_counted_in_bulk_always_pool() -> None:
     tv = 0.5 * np.abs(tbl[0] / 1000 - tbl[1] / 500).sum()
     margin = sum(np.sqrt((np.log(2**3 - 2) + np.log(80)) / (2 * n)) for n in (500, 1000))
     assert r.effect_size == pytest.approx(tv) and r.effect_low == pytest.approx(max(0.0, tv - margin))
+
+
+def test_wasserstein_at_the_small_sample_limit_and_a_std_below_one_is_scipys() -> None:
+    rng = np.random.default_rng(43)
+    tr, lg = rng.normal(0, 0.5, dm.SMALL_SAMPLE), rng.normal(0.1, 0.5, 3000)
+    r = run_of(train(x=tr.tolist()), x=lg)[0]
+    assert r.wasserstein_sd == pytest.approx(stats.wasserstein_distance(tr, lg) / tr.std(ddof=1), rel=1e-9)
+
+
+def test_wasserstein_on_a_grid_is_near_scipys_on_the_raw_values() -> None:
+    # a saved grid of 1,001 edges: the log's values are taken at the edges, and those beyond
+    # training's range by their distance past it (5% of the log lies on either side)
+    rng = np.random.default_rng(47)
+    tr = rng.normal(0, 1, 20_000)
+    lg = np.r_[rng.normal(0.3, 1.2, 3600), rng.uniform(-9, -6, 200), rng.uniform(6, 9, 200)]
+    b = bl.build(pa.table({"x": tr}), source="t", max_edges=1001)
+    r = run_of(b, x=lg)[0]
+    want = stats.wasserstein_distance(tr, lg) / tr.std(ddof=1)
+    assert r.wasserstein_sd == pytest.approx(want, rel=0.02)
+
+
+def test_twenty_training_values_are_counts_for_the_chi_square() -> None:
+    b = train(x=np.repeat(np.arange(20.0), 50).tolist())
+    r = run_of(b, x=np.repeat(np.arange(20.0), 3))[0]
+    assert r.test == "chi_square" and r.smooth_components is None
+    ref = stats.chi2_contingency(np.array([[50] * 20, [3] * 20]), correction=False)
+    assert r.statistic == pytest.approx(ref.statistic, abs=1e-9)
