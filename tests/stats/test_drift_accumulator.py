@@ -668,3 +668,43 @@ def test_twenty_training_values_are_counts_for_the_chi_square() -> None:
     assert r.test == "chi_square" and r.smooth_components is None
     ref = stats.chi2_contingency(np.array([[50] * 20, [3] * 20]), correction=False)
     assert r.statistic == pytest.approx(ref.statistic, abs=1e-9)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_counts_of_several_batches_add_up(native: bool) -> None:
+    edges = np.array([0.0, 1.0, 2.0])
+    p = bl.NumericProfile(10, 1.0, 1.0, 0.0, 2.0, edges.tolist(), [0.3, 0.6, 1.0], True)
+    st = dm._Numeric(p, np.zeros(7, dtype=np.int64))
+    if not native:
+        st._native_count = None
+    batches = [np.array([0.5, 3.0]), np.array([1.0, 1.0, 2.0, -1.0, 0.0, 1.5, 2.5]), np.array([5.0])]
+    for b in batches:  # counted one batch at a time
+        st.update(b)
+        st.count_pending()
+    assert st.counts.tolist() == by_hand_slots(edges, np.concatenate(batches)).tolist()
+    empty = dm._Numeric(bl.NumericProfile(0, 0.0, 0.0, 0.0, 0.0, [], [], True), np.zeros(1, dtype=np.int64))
+    for b in batches:
+        empty.update(b)
+        empty.count_pending()
+    assert empty.counts.tolist() == [10]
+
+
+def test_tail_fields_without_a_tail_test_and_bounds_at_most_one() -> None:
+    # 19 log values against 25 training values: no cut expects 10 beyond it (19 * 0.5 < 10)
+    rng = np.random.default_rng(53)
+    b, o = train(x=rng.normal(0, 1, 25).tolist()), DriftOptions(min_samples=10)
+    r = run_of(b, o, x=rng.normal(3, 1, 19))[0]
+    assert r.test == "ks" and r.tail_p_value == 1.0
+    assert r.p_value == pytest.approx(min(1.0, 2 * r.ks_p_value)) and r.effect_high == 1.0
+
+
+def test_a_grid_bin_at_the_bottom_widens_the_upper_bound() -> None:
+    # 30% of training at its minimum: the largest bin's mass is the first one's
+    rng = np.random.default_rng(59)
+    tr = np.r_[np.zeros(6000), rng.uniform(0, 1, 14_000)]
+    b = bl.build(pa.table({"x": tr}), source="t", max_edges=101)
+    prof = b.features[0].numeric
+    assert prof is not None and not prof.exact and prof.cdf[0] == pytest.approx(0.3, abs=0.01)
+    r = run_of(b, x=np.r_[np.zeros(900), rng.uniform(0, 1, 2100)])[0]
+    margin = sum(np.sqrt(np.log(80) / (2 * n)) for n in (20_000, 3000))
+    assert r.effect_high == pytest.approx(min(1.0, r.statistic + margin + prof.cdf[0]), rel=1e-12)
