@@ -292,6 +292,10 @@ def test_predictions_are_tested_as_features_in_one_bh_family() -> None:
     ps += [r.out_of_range_p_value for r in res.values() if r.out_of_range_p_value is not None]
     got = [r.p_value_adjusted for r in res.values() if r.p_value is not None]
     assert got == pytest.approx(stats.false_discovery_control(ps)[: len(got)], rel=1e-12)
+    # the run's options reach the predictions' tests too
+    strict = {r.name: r for r in acc.result(DriftOptions(min_samples=101))}
+    assert strict["prediction.confidence"].status == "insufficient_data"
+    assert strict["prediction.class"].status == "insufficient_data"
 
 
 def test_prediction_table_and_matrix_by_hand() -> None:
