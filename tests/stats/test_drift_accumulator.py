@@ -629,6 +629,7 @@ def test_a_feature_missing_from_the_log_gets_no_missing_test() -> None:
     assert y.out_of_range == 0 and y.out_of_range_p_value is None
     x = res["x"]
     assert x.missing == 0 and x.missing_p_value is None and x.out_of_range == 0
+    assert x.type_errors == 0 and y.type_errors == 0
 
 
 def test_unseen_values_counted_in_bulk_always_pool() -> None:
