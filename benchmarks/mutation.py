@@ -462,6 +462,11 @@ def retest(name: str, mod: Module, minutes: float, children: int) -> str:
     # before it runs the mutants)
     again = ("survived", "suspicious", "segfault", "not checked", "no tests")
     names = [m for m, c in codes.items() if status_by_exit_code[c] in again]
+    # a module measured on some functions only (`functions`): the other functions' mutants are
+    # never run, so they stay "not checked" and are not the module's
+    prefix = mod.source[:-3].replace("/", ".")
+    globs = [f"{prefix}.{f}__mutmut_*" for f in mod.functions]
+    names = [m for m in names if not globs or any(fnmatch.fnmatchcase(m, g) for g in globs)]
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
     def listed(mutant: str) -> bool:  # an equivalent survivor: no test can kill it, so not run again

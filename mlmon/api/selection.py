@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from mlmon.arrowcompute import pc
 from mlmon.errors import DataError, OptionError
 from mlmon.read.fields import absent_message
 from mlmon.read.reader import InputReport, Reader, ReadOptions
@@ -137,11 +137,7 @@ class _Read:
 
 
 def _newest(t: pa.Table) -> int | None:
-    ts = t.column(TIMESTAMP)
-    if ts.null_count == len(ts):
-        return None
-    v = pc.max(pc.cast(ts, pa.int64())).as_py()
-    return None if v is None else int(v)
+    return _bound(t.column(TIMESTAMP), newest=True)
 
 
 def _later(a: int | None, b: int | None) -> int | None:
@@ -149,11 +145,24 @@ def _later(a: int | None, b: int | None) -> int | None:
 
 
 def _oldest(t: pa.Table) -> int | None:
-    ts = t.column(TIMESTAMP)
-    if ts.null_count == len(ts):
-        return None
-    v = pc.min(pc.cast(ts, pa.int64())).as_py()
-    return None if v is None else int(v)
+    return _bound(t.column(TIMESTAMP), newest=False)
+
+
+def _bound(ts: pa.ChunkedArray, *, newest: bool) -> int | None:
+    """The latest (or earliest) time of the column in UTC ns; None when it has none. A chunk
+    without nulls is read in place as int64 with numpy (no pyarrow.compute to import)."""
+    out: int | None = None
+    for chunk in ts.chunks:
+        if chunk.null_count == len(chunk):
+            continue
+        if chunk.null_count:
+            v = (pc.max if newest else pc.min)(pc.cast(chunk, pa.int64())).as_py()
+        else:
+            ns = chunk.view(pa.int64()).to_numpy()
+            v = ns.max() if newest else ns.min()
+        v = int(v)
+        out = v if out is None else max(out, v) if newest else min(out, v)
+    return out
 
 
 def _earlier(a: int | None, b: int | None) -> int | None:

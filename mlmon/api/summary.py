@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from mlmon.api.quality import LabelOptions, QualityAccumulator, prepare, with_join
 from mlmon.api.results import Result
 from mlmon.api.selection import Budget, Freshness, Gates, Selection, _Read, _read, _traffic, freshness
 from mlmon.errors import DataError
@@ -17,8 +16,11 @@ from mlmon.read.reader import InputReport, ReadOptions, check_budget
 from mlmon.read.records import SUMMARY_FIELDS, ReadPlan
 from mlmon.rules.alerts import Alert, SummaryThresholds, summary_alerts
 from mlmon.rules.alerts import rules as threshold_rules
-from mlmon.stats.performance import QualityReport
 from mlmon.stats.summary import SummaryAccumulator, SummaryOptions, SummaryResult
+
+if TYPE_CHECKING:  # the labels' modules are imported by a run with labels only
+    from mlmon.api.quality import LabelOptions, QualityAccumulator
+    from mlmon.stats.performance import QualityReport
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,11 @@ def summarize(
     plan = plan or ReadPlan()
     sel = selection or Selection()
     acc = SummaryAccumulator(summary)
-    qacc = prepare(labels, options)
-    if qacc is not None and labels is not None:
+    qacc: QualityAccumulator | None = None
+    if labels is not None:
+        from mlmon.api.quality import prepare, with_join
+
+        qacc = prepare(labels, options)
         plan = with_join(plan, labels)
 
     def update(t: pa.Table) -> None:

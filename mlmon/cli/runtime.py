@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import os
 import stat
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
 
 from mlmon.cli import boundary
 from mlmon.cli.options import FailOn, Fmt
 from mlmon.errors import ExitCode, MlmonError, OptionError
+from mlmon.escape import terminal
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def json_error(message: str, code: int) -> None:
@@ -44,31 +48,38 @@ def exit_if_console(code: int) -> None:
         os._exit(code)
 
 
-class _ErrConsole(Console):
-    """stderr for diagnostics. When stderr cannot be written (`2>/dev/full`, a closed pipe),
-    the diagnostic is lost but nothing else changes: the exit code stays the one the run earned."""
+@functools.cache
+def _consoles() -> tuple[type[Console], type[Console]]:
+    """The rich consoles of stderr and stdout, defined on first use: a run that writes JSON and
+    has nothing to say on stderr never imports rich."""
+    from rich.console import Console
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        try:
-            super().print(*objects, **kwargs)
-        except (OSError, ValueError):
-            self.quiet = True
-            quiet_stream(2)
+    class _ErrConsole(Console):
+        """stderr for diagnostics. When stderr cannot be written (`2>/dev/full`, a closed pipe),
+        the diagnostic is lost but nothing else changes: the exit code stays the one the run earned."""
 
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError  # caught in print (rich would point stdout at /dev/null and exit 1)
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            try:
+                super().print(*objects, **kwargs)
+            except (OSError, ValueError):
+                self.quiet = True
+                quiet_stream(2)
 
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # caught in print (rich would point stdout at /dev/null and exit 1)
 
-class _OutConsole(Console):
-    """stdout for tables: a reader that leaves early raises BrokenPipeError (rich's own
-    handling exits 1, which would read as an alert)."""
+    class _OutConsole(Console):
+        """stdout for tables: a reader that leaves early raises BrokenPipeError (rich's own
+        handling exits 1, which would read as an alert)."""
 
-    def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return _ErrConsole, _OutConsole
 
 
 def stderr() -> Console:
-    return _ErrConsole(stderr=True, highlight=False, soft_wrap=True)
+    return _consoles()[0](stderr=True, highlight=False, soft_wrap=True)
 
 
 def quiet_stream(fd: int) -> None:
@@ -199,9 +210,7 @@ class Tracker:
 
 
 def _shown_name(name: str, room: int = 40) -> str:
-    from mlmon.report.render import safe
-
-    name = safe(name)
+    name = terminal(name)
     return name if len(name) <= room else "…" + name[-(room - 1) :]
 
 
@@ -230,6 +239,7 @@ def _input_files(logs: list[str] | None) -> list[tuple[str, int | None]]:
 def progress(logs: list[str] | None = None) -> Iterator[Callable[[int], None] | None]:
     """A transient progress line on stderr, only when stderr is a terminal: the file being read,
     and, when the sizes are known (files, not a pipe), the total, percent and time left."""
+    boundary.resume_collections()  # start-up is over: the read collects garbage as usual
     if not sys.stderr.isatty() or os.environ.get("CI"):
         yield None
         return
@@ -290,6 +300,8 @@ def _output_width(renderable: Any, width: int | None) -> int | None:
         return int(columns)
     if sys.stdout.isatty():
         return None
+    from rich.console import Console
+
     need = Console(width=_MAX_CONTENT_WIDTH, highlight=False).measure(renderable).maximum
     return max(min(need, _MAX_CONTENT_WIDTH), 20)
 
@@ -310,7 +322,7 @@ def emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> None
         raise OutputError("cannot write to standard output: it is closed")
     try:
         w = _output_width(text_or_renderable, width)
-        _OutConsole(highlight=False, width=w).print(text_or_renderable)
+        _consoles()[1](highlight=False, width=w).print(text_or_renderable)
         sys.stdout.flush()
     except BrokenPipeError:
         silence_stdout()
@@ -322,9 +334,7 @@ def emit(text_or_renderable: Any, fmt: Fmt, *, width: int | None = None) -> None
 
 def note(message: str) -> None:
     """One `mlmon: note:` line on stderr (escaped: it may quote field names from the log)."""
-    from mlmon.report.render import safe
-
-    stderr().print(f"mlmon: note: {safe(message)}", markup=False)
+    stderr().print(f"mlmon: note: {terminal(message)}", markup=False)
 
 
 def note_absent_by(by: str | None, groups: Any, records: int, seen: frozenset[str]) -> None:
@@ -393,29 +403,33 @@ def picked(logs: list[str], include: list[str] | None, serving: tuple[str, ...] 
 
 
 def diagnostics(report: Any) -> None:
+    """The input report's notes and warnings on stderr (rich is imported only when there are some)."""
     from mlmon.read.records import NOT_BAD
-    from mlmon.report.render import example_lines, safe
 
-    err = stderr()
-    for path, what in report.left_out:
-        err.print(f"mlmon: note: left out {safe(path)}: {what} mlmon wrote, not a log", markup=False)
-    for lost in report.lost:
-        err.print(
-            f"mlmon: warning: input lost: {safe(lost.source)}: gone before this run read it to the end, "
-            f"at least {lost.bytes} bytes never read (rotated away or deleted; keep more rotated copies, "
-            "name where they go with `rotated`, or run more often)",
-            markup=False,
-        )
-    for f in report.truncated:
-        err.print(
-            f"mlmon: warning: {safe(f.source)}: {safe(f.truncated)}; its complete lines were read",
-            markup=False,
-        )
-    bad = tuple(e for e in report.examples if e.reason not in NOT_BAD)
+    safe = terminal
+    lines = [
+        f"mlmon: note: left out {safe(path)}: {what} mlmon wrote, not a log" for path, what in report.left_out
+    ]
+    lines += [
+        f"mlmon: warning: input lost: {safe(lost.source)}: gone before this run read it to the end, "
+        f"at least {lost.bytes} bytes never read (rotated away or deleted; keep more rotated copies, "
+        "name where they go with `rotated`, or run more often)"
+        for lost in report.lost
+    ]
+    lines += [
+        f"mlmon: warning: {safe(f.source)}: {safe(f.truncated)}; its complete lines were read"
+        for f in report.truncated
+    ]
     if report.bad_lines:
-        err.print(f"mlmon: warning: {report.bad_lines} bad line(s) not used; the first:", markup=False)
-        for line in example_lines(bad):
-            err.print("  " + line, markup=False)
+        from mlmon.report.render import example_lines
+
+        bad = tuple(e for e in report.examples if e.reason not in NOT_BAD)
+        lines.append(f"mlmon: warning: {report.bad_lines} bad line(s) not used; the first:")
+        lines += ["  " + line for line in example_lines(bad)]
+    if lines:
+        err = stderr()
+        for line in lines:
+            err.print(line, markup=False)
 
 
 def exit_for(alerts: tuple[Any, ...], fail_on: FailOn) -> NoReturn:

@@ -180,7 +180,6 @@ def summary(
     now = time.time_ns()
     with handled():
         from mlmon.api.entry import summarize
-        from mlmon.report.render import summary_json, summary_table
 
         rep = summarize(
             logs, by=by, low_confidence=low_confidence, top_classes=top_classes,
@@ -195,8 +194,12 @@ def summary(
         note_absent_by(rep.by, rep.result.groups, rep.records, rep.input.fields_seen)
         for m in rep.missing:
             note(f"{m.metric} not measured: {m.message}")
-        if fmt is Fmt.JSON:
-            emit(summary_json(rep, by=rep.by), fmt)
+        if fmt is Fmt.JSON:  # the document needs no rich (mlmon.report.render imports it for tables)
+            from mlmon.api.documents import dump, summary_doc
+
+            emit(dump(summary_doc(rep, by=rep.by)), fmt)
         else:
+            from mlmon.report.render import summary_table
+
             emit(summary_table(rep, by=rep.by, quiet=quiet), fmt, width=width)
     exit_for(rep.alerts, fail_on)

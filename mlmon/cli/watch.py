@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from mlmon.cli import boundary
 from mlmon.cli.commands import one_command
 from mlmon.cli.options import (
     ClassField,
@@ -135,6 +136,7 @@ def watch(
         from mlmon.rules.alerts import SummaryThresholds
         from mlmon.stats.baseline import load
 
+        boundary.resume_collections()  # start-up is over (watch reads without runtime.progress)
         every_s = parse_duration(every, "--every") / 1e9
         last_s = parse_duration(last, "--last") / 1e9
         if every_s < 1:

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from mlmon.arrowcompute import pc
 from mlmon.errors import DataError
 from mlmon.read.records import (
     CONFIDENCE,

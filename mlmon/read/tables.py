@@ -11,8 +11,8 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from mlmon.arrowcompute import pc
 from mlmon.errors import DataError
 from mlmon.read.csvrows import Framer, parse
 from mlmon.read.records import (

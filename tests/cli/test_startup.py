@@ -64,6 +64,46 @@ def test_summary_of_a_small_log_imports_only_the_summary(one_line: Path, tmp_pat
     assert not modules & {"mlmon.stats.drift", "mlmon.stats.baseline"}
 
 
+def _loaded(modules: set[str], package: str) -> set[str]:
+    return {m for m in modules if m == package or m.startswith(package + ".")}
+
+
+def test_a_json_summary_of_a_small_log_needs_no_rich_nor_compute(one_line: Path, tmp_path: Path) -> None:
+    """The JSON document needs no rich (tables), and a small log needs none of pyarrow.compute's
+    kernels (about 0.05 CPU-s to import); the table still needs rich, and is the same otherwise."""
+    code, modules = _run(["summary", str(one_line), "--format", "json"], tmp_path)
+    assert code == 0
+    assert "mlmon._native" in modules  # the native reader read it (pyarrow is still needed for its columns)
+    assert not _loaded(modules, "rich")
+    assert "pyarrow.compute" not in modules
+    assert not modules & {"mlmon.report.render", "mlmon.report.layout"}
+    # without --labels, nothing of the labelled-performance path
+    assert not modules & {"mlmon.api.quality", "mlmon.stats.labels", "mlmon.stats.performance"}
+    code, modules = _run(["summary", str(one_line)], tmp_path)
+    assert code == 0
+    assert "rich.table" in modules and "mlmon.report.render" in modules
+    assert "pyarrow.compute" not in modules
+
+
+def test_a_small_log_with_a_bad_line_still_reports_it(tmp_path: Path) -> None:
+    """What the lazy imports leave out is imported when a run needs it: a bad line's warning and
+    the budget's error still reach stderr (through rich), and the JSON document has every record."""
+    log = tmp_path / "mixed.jsonl"
+    with open(SAMPLES / "predictions.jsonl", encoding="utf-8") as f:
+        first = f.readline()
+    log.write_text(first + '{"latency_ms": 1,}\n' + first, encoding="utf-8")
+    script = "import sys; from mlmon.cli import console; sys.argv[0] = 'mlmon'; console()"
+    run = [sys.executable, "-c", script, "summary", str(log), "--format", "json"]
+    over = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert over.returncode == 65
+    assert f"1 bad line(s) not used; the first:\n  {log}:2: bad_json: " in over.stderr
+    assert "pass the budget of 1.00%" in over.stderr
+    within = subprocess.run([*run, "--max-bad-lines", "1"], capture_output=True, text=True, timeout=120)
+    assert within.returncode == 0, within.stderr
+    assert json.loads(within.stdout)["records"] == 2
+    assert "1 bad line(s) not used" in within.stderr
+
+
 def test_drift_imports_only_the_drift(one_line: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
     code, _ = _run(["baseline", str(SAMPLES / "training.csv"), "-o", str(baseline)], tmp_path)

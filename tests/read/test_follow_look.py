@@ -9,6 +9,7 @@ import bz2
 import gzip
 import hashlib
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from mlmon.errors import NoInputError, OptionError
 from mlmon.read import follow
 from mlmon.read.follow import FP_BYTES, FileState, FollowPlan, _look, _named, plan, siblings
 from mlmon.read.reader import FileReport
-from mlmon.read.sources import Format
+from mlmon.read.sources import Format, open_source
 
 
 def _line(i: int) -> bytes:
@@ -45,7 +46,16 @@ def _reads(fp: FollowPlan) -> list[tuple[str, str, int, int | None]]:
 
 
 def _fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+    """Descriptors this process holds open on files of the test's folder (the current one):
+    those of other threads of the test run are not counted."""
+    here = os.getcwd() + os.sep
+    n = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            n += os.readlink(f"/proc/self/fd/{fd}").startswith(here)
+        except OSError:
+            continue  # closed since the listing
+    return n
 
 
 @pytest.fixture
@@ -441,3 +451,157 @@ def test_a_log_grown_between_the_look_and_the_open_is_remembered_at_the_size_rea
     (here / "app.log").unlink()
     with plan(["app.log"], (after,)) as fp2:
         assert [(x.source, x.bytes) for x in fp2.lost] == [("app.log", size - len(first) - whole)]
+
+
+def test_a_log_renamed_between_the_open_and_the_read_is_looked_at_through_its_descriptor(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """logrotate renames the log and the service makes it anew between the look's open and its
+    read of the first bytes: the look holds the identity and the first bytes of one file, the
+    one it opened."""
+    old, new = _data(0, 30), _data(700, 30)
+    (here / "app.log").write_bytes(old)
+    st = os.stat("app.log")
+    real = open_source
+
+    def rotating(*args: object, **kw: object) -> object:
+        (here / "app.log").rename(here / "app.log.1")
+        (here / "app.log").write_bytes(new)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(follow, "open_source", rotating)
+    seen = _look("app.log")
+    assert seen is not None
+    assert (seen.inode, seen.size, seen.head) == (st.st_ino, len(old), old[:FP_BYTES])
+
+
+def test_a_short_log_under_two_names_is_read_once(here: Path) -> None:
+    """Too short to be told by its content (under MIN_FP_BYTES), a log with a second name (a
+    hard link that looks like a rotated copy) is still one file: its lines are read once."""
+    line = b'{"n": 1}\n'
+    assert len(line) < follow.MIN_FP_BYTES
+    (here / "app.log").write_bytes(line)
+    os.link(here / "app.log", here / "app.log.1")
+    assert _reads(plan(["app.log"], (), since=0.0)) == [("app.log", "new", 0, len(line))]
+
+
+def test_no_readable_log_without_a_state_is_the_no_input_error(here: Path) -> None:
+    os.mkfifo(here / "app.log")
+    with pytest.raises(NoInputError) as e:
+        plan(["app.log"], ())
+    assert str(e.value) == "no input: none of the logs can be read"
+
+
+def test_a_log_named_with_capital_letters_is_a_live_log(here: Path) -> None:
+    """A log named itself (not a glob) is a live log whatever its letters: gone with its content
+    nowhere, what it got since the last run is reported lost."""
+    (here / "APP-X.log").write_bytes(_data(0, 30))
+    known = _read_all(plan(["APP-X.log"], ()))
+    (here / "APP-X.log").unlink()
+    with plan(["APP-X.log"], known) as fp:
+        assert [(x.source, x.bytes) for x in fp.lost] == [("APP-X.log", 0)]
+
+
+def test_logs_in_object_storage_are_refused_with_what_to_do(here: Path) -> None:
+    with pytest.raises(OptionError) as e:
+        plan(["gs://b/app.log"], ())
+    assert str(e.value) == (
+        "--state follows local files; 'gs://b/app.log' is in object storage or on a web server: "
+        "read it without --state (each run reads it whole), or give --since to read a window")
+
+
+def test_a_plan_that_kept_being_moved_still_reads_the_copies_rotated_since_the_last_run(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last look, after twenty moves, plans with the same time of the last run: a copy rotated
+    since is read, not taken as read."""
+    data = _data(0, 30)
+    (here / "app.log").write_bytes(data)
+    (here / "app.log.1").write_bytes(_data(300, 30))
+    look = follow._look
+
+    def moving_look(path: str) -> object:
+        seen = look(path)
+        if path == "app.log":
+            tmp = here / "app.log.new"
+            tmp.write_bytes(data)
+            tmp.rename(here / "app.log")
+        return seen
+
+    monkeypatch.setattr(follow, "_look", moving_look)
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    got = _reads(plan(["app.log"], (), since=time.time() - 60))
+    assert got == [("app.log.1", "new", 0, len(_data(300, 30))), ("app.log", "new", 0, len(data))]
+
+
+# --- two logs that begin with the same kilobyte (replicas writing one startup banner)
+
+BANNER = b"".join(b'{"event": "config", "key": "k%03d", "value": "%s"}\n' % (i, b"v" * 40) for i in range(24))
+
+
+def _replicas(here: Path) -> tuple[FileState, ...]:
+    assert len(BANNER) > FP_BYTES
+    (here / "a.log").write_bytes(BANNER + _data(0, 10))
+    (here / "b.log").write_bytes(BANNER + _data(100, 10))
+    return _read_all(plan(["a.log", "b.log"], ()))
+
+
+def _copytruncate(here: Path, name: str, more: bytes, fresh: bytes) -> None:
+    with (here / name).open("ab") as fh:
+        fh.write(more)
+    shutil.copyfile(here / name, here / f"{name}.1")
+    with (here / name).open("r+b") as fh:  # truncated in place: the same inode, new lines
+        fh.truncate(0)
+        fh.write(fresh)
+
+
+def test_a_replica_s_copy_goes_on_from_its_own_offset_beside_the_other_replica(here: Path) -> None:
+    """b.log is copied and truncated; a.log, the same first kilobyte and longer, grew in place:
+    b's lines go on in b's copy, a's in a.log; none is lost, none read twice."""
+    known = _replicas(here)
+    a0, b0 = (here / "a.log").stat().st_size, (here / "b.log").stat().st_size
+    with (here / "a.log").open("ab") as fh:
+        fh.write(_data(10, 40))
+    _copytruncate(here, "b.log", _data(110, 3), _data(900, 2))
+    a1, b1 = (here / "a.log").stat().st_size, (here / "b.log.1").stat().st_size
+    assert a1 > b1
+    with plan(["a.log", "b.log"], known, since=0.0) as fp:
+        got = sorted((p.source.name, p.how, p.source.start, p.source.stop) for p in fp.reads)
+        assert fp.lost == ()
+    assert got == [("a.log", "continued", a0, a1), ("b.log", "truncated", 0, len(_data(900, 2))),
+                   ("b.log.1", "rotated", b0, b1)]
+
+
+def test_two_replicas_copies_each_go_on_from_their_own_offset(here: Path) -> None:
+    """Both replicas copied and truncated: each record goes on in a copy of its own, never both
+    in one while the other copy is dropped as the same content."""
+    known = _replicas(here)
+    a0, b0 = (here / "a.log").stat().st_size, (here / "b.log").stat().st_size
+    _copytruncate(here, "a.log", _data(10, 40), _data(800, 2))
+    _copytruncate(here, "b.log", _data(110, 3), _data(900, 2))
+    a1, b1 = (here / "a.log.1").stat().st_size, (here / "b.log.1").stat().st_size
+    assert a1 > b1
+    with plan(["a.log", "b.log"], known, since=0.0) as fp:
+        got = sorted((p.source.name, p.how, p.source.start, p.source.stop) for p in fp.reads)
+        assert fp.lost == ()
+    assert got == [("a.log", "truncated", 0, len(_data(800, 2))), ("a.log.1", "rotated", a0, a1),
+                   ("b.log", "truncated", 0, len(_data(900, 2))), ("b.log.1", "rotated", b0, b1)]
+
+
+def test_a_recoded_log_caught_mid_character_goes_on_once_the_character_is_written(here: Path) -> None:
+    """A UTF-16 log looked at while its writer is half-way through a character: the state's
+    fingerprint covers whole characters only, so once the character is written the log is the
+    same content, continued from where the last run stopped (not read again from its start)."""
+    text = "".join(_line(i).decode() for i in range(3)).replace('"n"', '"é"')
+    data = text.encode("utf-16")
+    (here / "app.log").write_bytes(data[:-1])  # the last newline half written
+    with plan(["app.log"], ()) as fp:
+        (p,) = fp.reads
+        whole = len(("".join(_line(i).decode() for i in range(2)).replace('"n"', '"é"')).encode("utf-16"))
+        from dataclasses import replace
+
+        known = (replace(p.after, offset=whole, lines=2),)
+    with (here / "app.log").open("ab") as fh:
+        fh.write(data[-1:] + _line(3).decode().encode("utf-16-le"))
+    size = (here / "app.log").stat().st_size
+    assert _reads(plan(["app.log"], known)) == [("app.log", "continued", whole, size)]

@@ -100,7 +100,9 @@ def test_smooth_min_p_of_one_order_or_an_edge_is_p() -> None:
 
 
 def test_legendre_nodes_are_numpys() -> None:
+    dm._GAUSS.clear()  # made on first use, then kept
     nodes, weights = dm._legendre()
+    assert len(dm._GAUSS) == 1
     ref = np.polynomial.legendre.leggauss(64)
     assert np.array_equal(nodes, ref[0]) and np.array_equal(weights, ref[1])
     assert dm._legendre()[0] is nodes
@@ -834,3 +836,72 @@ def test_exact_two_column_p_values_over_many_small_tables() -> None:
         assert dm._two_column_tail(t, expected, obs) == pytest.approx(min(1.0, want), rel=1e-9, abs=1e-300)
         checked += 1
     assert checked > 150
+
+
+def test_ks_from_counts_with_the_log_at_an_edge_training_mostly_holds() -> None:
+    # training 1, 2, 2, 2 and a log all at 2: D is 0.25 (just below 2), not 1 - 0.25
+    train, log = [1.0, 2.0, 2.0, 2.0], [2.0, 2.0, 2.0, 2.0]
+    p = profile(train)
+    d = dm.ks_from_counts(p, slots(p, log), len(log))
+    assert d == pytest.approx(stats.ks_2samp(train, log).statistic, abs=1e-12) and d == pytest.approx(0.25)
+
+
+def test_a_training_value_seen_once_is_not_unseen() -> None:
+    base = {"a": 500, "b": 400, "once": 1, "c": 99}
+    log = {"a": 50, "b": 35, "once": 5, "c": 10}
+    got = dm._count_test(base, log, 100, (), DriftOptions())
+    assert got["unseen_p_value"] is None and got["unseen_share"] == 0.0
+    tbl = np.array([[500, 400, 100], [50, 35, 15]])  # "once" (expecting 0.5) pools with c
+    assert got["statistic"] == pytest.approx(stats.chi2_contingency(tbl, correction=False).statistic)
+
+
+def test_union_table_leaves_out_categories_with_no_value_on_either_side() -> None:
+    # a pre-aggregated log may list a category with 0 values; training may too
+    base = {"a": 600, "b": 400, "gone": 0}
+    log = {"a": 60, "b": 40, "new": 20, "none": 0}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "b", "new"] and tbl.tolist() == [[600, 400, 0], [60, 40, 20]]
+
+
+def test_columns_are_ordered_by_their_total_over_both_sides() -> None:
+    # rare means a total under 55 here (100 * total / 1100 < 5). y (55) comes before x (54),
+    # though x sorts first by name: x and r pool, y stays
+    base = {"a": 893, "x": 54, "y": 50, "r": 3}
+    log = {"a": 94, "y": 5, "r": 1}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "y", "(other)"] and tbl.tolist() == [[893, 50, 57], [94, 5, 1]]
+    # the same with a category only the log has (the union table of the drift test)
+    base = {"a": 947, "z": 50, "r": 3}
+    log = {"a": 40, "z": 5, "m": 54, "r": 1}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "z", "(other)"] and tbl.tolist() == [[947, 50, 3], [40, 5, 55]]
+
+
+def test_a_column_expecting_exactly_five_is_not_rare() -> None:
+    # b expects 100 * 55 / 1100 = 5: it stays; d and c (expecting 3.5 and 2.7) pool, 6.2 together
+    base = {"a": 891, "b": 50, "c": 27, "d": 32}
+    log = {"a": 86, "b": 5, "c": 3, "d": 6}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[891, 50, 59], [86, 5, 9]]
+
+
+def test_union_table_pools_two_rare_columns() -> None:
+    base = {"a": 600, "b": 390, "c": 10}
+    log = {"a": 60, "b": 35, "new": 3, "c": 2}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[600, 390, 10], [60, 35, 5]]
+
+
+def test_union_table_of_three_columns_pools_the_two_rare_ones() -> None:
+    base = {"a": 990, "b": 10}
+    log = {"a": 95, "b": 2, "new": 3}
+    tbl, names = dm.chi_square_table(base, log, pool_unseen=frozenset())
+    assert names == ["a", "(other)"] and tbl.tolist() == [[990, 10], [95, 5]]
+
+
+def test_a_pool_expecting_exactly_five_absorbs_no_more() -> None:
+    # c and d pool to 55 values: 100 * 55 / 1100 = 5, enough; b stays apart
+    base = {"a": 896, "b": 54, "c": 27, "d": 23}
+    log = {"a": 89, "b": 6, "c": 3, "d": 2}
+    tbl, names = dm.chi_square_table(base, log)
+    assert names == ["a", "b", "(other)"] and tbl.tolist() == [[896, 54, 50], [89, 6, 5]]
