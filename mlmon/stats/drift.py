@@ -790,9 +790,10 @@ def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str,
     se_s = math.sqrt(var_log_s / st.n + std_s**2 / p.n)
     se = se_s * scale if denom == 0 else se_s / denom
     # the test on the scaled values (z = (|diff| - tolerance * denom) / se there): dev and se
-    # alone may both overflow when the baseline mean is tiny and its std 0 (inf / inf)
-    pval = mean_p_value(dev, se, tolerance, kind) if denom == 0 else \
-        mean_p_value(abs(diff_s), se_s, tolerance * denom, kind)
+    # alone may overflow, both when the baseline mean is tiny and its std 0 (inf / inf), and se
+    # squared when the baseline is all zeros and the log's values are huge (an absolute
+    # deviation, tested against 0 whatever the tolerance)
+    pval = mean_p_value(abs(diff_s), se_s, tolerance * denom, kind)
     return {"mean_deviation": dev, "mean_deviation_kind": kind, "mean_se": se, "mean_p_value": pval}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import errno
 import json
 import pickle
 from pathlib import Path
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from mlmon import __version__
-from mlmon.errors import BaselineError, NoInputError
+from mlmon.errors import BaselineError, EnvironmentFailure, NoInputError
 from mlmon.read.records import Kind
 from mlmon.stats import baseline as bl
 from mlmon.stats import baseline_schema as schema
@@ -134,7 +135,7 @@ def test_profiles_of_one_value_and_of_none() -> None:
     assert (none.n, none.mean, none.std, none.min, none.max, none.exact, none.dropped) == (
         0, 0.0, 0.0, 0.0, 0.0, True, 3)
     assert list(none.edges) == [] and list(none.cdf) == []
-    cats = bl.categorical_profile(pa.array(["b", None, "a", "c", "b", "c", None], pa.string()))
+    cats = bl.categorical_profile(pa.array(["c", None, "a", "b", "c", "b", None], pa.string()))
     assert cats == bl.CategoricalProfile(5, (("b", 2), ("c", 2), ("a", 1)), 2)  # ties by name
     empty = bl.categorical_profile(pa.array([None, None], pa.string()))
     assert empty == bl.CategoricalProfile(0, (), 2)
@@ -264,7 +265,7 @@ def _rewrite(path: Path, body: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("value", [[1], [{"a": 1}], {"a": [1]}])
-@pytest.mark.parametrize("protocol", [0, 1])
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
 def test_every_old_pickle_is_refused(tmp_path: Path, value: Any, protocol: int) -> None:
     path = tmp_path / "b.pkl"
     path.write_bytes(pickle.dumps(value, protocol=protocol))
@@ -559,3 +560,124 @@ def test_the_earliest_problem_of_an_array_is_named(fresh_validator: None) -> Non
         doc = _doc()
         doc["features"]["x"].update(edges=[1.0, 2.0, 3.0, 4.0], cdf=cdf)
         assert schema.first_violation(doc) == want
+
+
+def test_a_message_of_160_characters_is_shown_whole(fresh_validator: None) -> None:
+    tail = " is not one of ['numeric', 'categorical']"
+    for length, shown in ((160, None), (161, 160)):
+        kind = "k" * (length - len(tail) - 2)  # its repr adds two quotes
+        doc = _doc()
+        doc["features"]["x"]["kind"] = kind
+        got = schema.first_violation(doc)
+        assert got is not None
+        message = got[len("features.x.kind: "):]
+        whole = repr(kind) + tail
+        assert len(whole) == length
+        assert message == (whole if shown is None else whole[:157] + "...")
+
+
+def test_grid_edges_are_training_values_at_the_grid_quantiles() -> None:
+    """1..10 on a grid of 3 edges: the quantiles 0, 0.5 and 1, each the smallest value with at
+    least that share at or below it (5, not the 5.5 an interpolation gives)."""
+    p = bl.numeric_profile(np.arange(10, 0, -1, dtype=np.float64), max_edges=3)
+    assert not p.exact and list(p.edges) == [1.0, 5.0, 10.0] and list(p.cdf) == [0.1, 0.5, 1.0]
+    assert (p.n, p.min, p.max, p.mean) == (10, 1.0, 10.0, 5.5)
+    assert p.std == pytest.approx(float(np.std(np.arange(1, 11), ddof=1)), rel=1e-15)
+
+
+def test_numbers_written_as_integers_are_read_as_floats(good: tuple[Path, dict[str, Any]]) -> None:
+    """A baseline edited by hand may hold 2 for 2.0: every float field is read as a float."""
+    path, body = good
+    x = body["features"]["x"]
+    x.update(mean=2, std=1, min=1, max=2, edges=[1, 2], cdf=[0.5, 1])
+    body["reference_performance"] = {"accuracy": 1}
+    _rewrite(path, body)
+    b = bl.load(str(path))
+    p = b.features[0].numeric
+    assert p is not None
+    for v in (p.mean, p.std, p.min, p.max, *p.edges, *p.cdf, b.reference_performance[0][1]):
+        assert type(v) is float
+    assert (p.mean, p.std, p.min, p.max) == (2.0, 1.0, 1.0, 2.0)
+    assert type(p.n) is int and type(p.dropped) is int and type(p.exact) is bool
+    counts = b.features[1].categorical
+    assert counts is not None and counts.counts == (("a", 1), ("b", 1)) and type(counts.n) is int
+
+
+def test_a_machine_out_of_file_handles_is_not_blamed_on_the_baseline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_handles(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(bl, "open", no_handles, raising=False)
+    with pytest.raises(EnvironmentFailure) as info:
+        bl.load(str(tmp_path / "b.json"))
+    assert str(info.value) == (
+        "the system refused a resource: Too many open files (raise the limit: ulimit -n)")
+
+
+def test_spread_of_two_values_and_of_values_near_the_largest_float() -> None:
+    two = bl.numeric_profile(np.array([1.0, 3.0]), max_edges=None)
+    assert two.std == pytest.approx(2**0.5, rel=1e-15) and two.mean == 2.0
+    huge = bl.numeric_profile(np.array([1.5e308, -1.5e308, 0.0]), max_edges=None)
+    # deviations 1.5e308, -1.5e308, 0: the sample variance is (2 * 1.5e308**2) / 2
+    assert huge.mean == 0.0 and huge.std == pytest.approx(1.5e308, rel=1e-15)
+
+
+LONG = "n" * 100  # a name longer than the 80 characters a message shows
+
+
+def test_long_names_are_cut_in_messages(fresh_validator: None) -> None:
+    shown = json.dumps(LONG)[:80]  # the quote and 79 characters
+    doc = _doc()
+    doc["columns"].append(LONG)
+    assert schema.first_violation(doc) == f"features: column {shown} has no profile"
+    doc = _doc()
+    doc["features"][LONG] = doc["features"].pop("c")
+    doc["columns"] = ["x", "y"]
+    got = schema.first_violation(doc)
+    assert got == 'features["' + "n" * 80 + f'..."]: {shown} is not one of the columns'
+    doc = _doc()
+    doc["multivariate"]["features"] = ["x", LONG]
+    assert schema.first_violation(doc) == (
+        f"multivariate.features: {shown} is not a numeric feature of the baseline")
+    doc = _doc()
+    doc["features"]["c"]["counts"]["DE"] = LONG
+    assert schema.first_violation(doc) == (
+        f"features.c.counts.DE: {json.dumps(LONG)[:40]} is not a whole count")
+    doc = _doc()
+    doc["features"]["c"]["shares"]["DE"] = LONG
+    assert schema.first_violation(doc) == f"features.c.shares.DE: {json.dumps(LONG)[:40]} is not a number"
+
+
+def test_a_key_of_80_characters_is_shown_whole() -> None:
+    key = "a b" + "k" * 77
+    assert schema.field_path(["f", key]) == "f[" + json.dumps(key) + "]"
+    assert schema.field_path(["f", key + "k"]) == "f[" + json.dumps(key + "...") + "]"
+
+
+def test_the_share_named_is_the_one_out_of_range(fresh_validator: None) -> None:
+    for shares in ({"US": 0.0, "DE": 1.5, "FR": 0.25}, {"US": 1.0, "DE": -0.5, "FR": 0.25}):
+        doc = _doc()
+        doc["features"]["c"]["shares"] = shares
+        assert schema.first_violation(doc) == f"features.c.shares.DE: {shares['DE']!r} {NOT_SHARE}"
+
+
+def test_rows_and_counts_agree_down_to_zero_rows(fresh_validator: None) -> None:
+    doc = _doc()
+    doc["rows"] = 0
+    messages = {e.message for e in schema.validator().iter_errors(doc)}
+    assert "n + dropped = 4 is more than the 0 rows" in messages
+    doc = _doc()
+    doc["features"]["x"] = [1, 2]  # not a profile: the features after it are still checked
+    doc["features"]["y"]["n"] = 5
+    assert schema.first_violation(doc) == "features.y.n: n + dropped = 5 is more than the 4 rows"
+
+
+def test_a_feature_of_one_value_needs_an_edge_and_min_at_most_max(fresh_validator: None) -> None:
+    doc = _doc()
+    doc["features"]["x"].update(n=1, dropped=0, edges=[], cdf=[])
+    messages = {e.message for e in schema.validator().iter_errors(doc)}
+    assert "a feature with n = 1 needs at least one edge" in messages
+    doc["features"]["x"].update(edges=[2.0], cdf=[1.0], min=3.0, max=1.0)
+    messages = {e.message for e in schema.validator().iter_errors(doc)}
+    assert "min 3.0 is above max 1.0" in messages

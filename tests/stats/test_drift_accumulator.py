@@ -621,6 +621,7 @@ def test_a_feature_missing_from_the_log_gets_no_missing_test() -> None:
     y = res["y"]
     assert y.status == "missing" and y.missing == 50 and y.records == 50 and y.missing_share == 1.0
     assert y.missing_p_value is None and y.missing_increased is None
+    assert y.mean is None and y.baseline_mean == pytest.approx(49.5) and y.test is None
     assert y.out_of_range == 0 and y.out_of_range_p_value is None
     x = res["x"]
     assert x.missing == 0 and x.missing_p_value is None and x.out_of_range == 0

@@ -905,3 +905,96 @@ def test_a_pool_expecting_exactly_five_absorbs_no_more() -> None:
     log = {"a": 89, "b": 6, "c": 3, "d": 2}
     tbl, names = dm.chi_square_table(base, log)
     assert names == ["a", "b", "(other)"] and tbl.tolist() == [[896, 54, 50], [89, 6, 5]]
+
+
+def test_tail_table_of_two_edges() -> None:
+    p = NumericProfile(100, 0.5, 0.5, 0.0, 1.0, [0.0, 1.0], [0.5, 1.0], True)
+    # the smaller sample (40) puts cuts at 25 .. 75%: all at the first edge
+    got = dm.tail_table(p, np.array([0, 10, 0, 30, 0]), 40)
+    assert got.tolist() == [[50.0, 50.0], [10.0, 30.0]]
+
+
+def test_tail_table_keeps_a_column_of_one_training_value() -> None:
+    # a tie spanning the 10% .. 49.95% quantiles, then one value reaching the median
+    p = NumericProfile(2000, 1.0, 1.0, 0.0, 3.0, [0.0, 1.0, 2.0, 3.0], [0.0995, 0.4995, 0.5, 1.0], False)
+    counts = np.array([0, 300, 0, 500, 0, 0, 0, 1200, 0])
+    got = dm.tail_table(p, counts, 2000)
+    assert got.tolist() == [[199.0, 800.0, 1.0, 1000.0], [300.0, 500.0, 0.0, 1200.0]]
+
+
+def test_tail_table_never_cuts_at_the_last_edge() -> None:
+    # 2% of training at its maximum: the 99% and 99.9% quantiles are the last edge, which is no
+    # cut (values at and above it are one bin, the log's above training's max among them)
+    train = np.r_[np.arange(19_600.0), np.full(400, 19_600.0)]
+    log = np.r_[np.arange(0.0, 19_000.0), np.full(1000, 30_000.0)]
+    p = profile(train)
+    edges = np.asarray(p.edges)
+    idx = np.searchsorted(edges, log, side="left")
+    at_edge = edges[np.minimum(idx, len(edges) - 1)] == log
+    counts = np.bincount(2 * idx + at_edge, minlength=2 * len(edges) + 1)
+    got = dm.tail_table(p, counts, len(log))
+    qs = [q for q in dm.TAIL_QUANTILES if 20_000 * min(q, 1 - q) >= 10]
+    cut_at = sorted({float(edges[np.searchsorted(p.cdf, q - 1e-12)]) for q in qs} - {19_600.0})
+    base = np.diff(np.r_[0, [np.sum(train <= c) for c in cut_at], len(train)])
+    lg = np.diff(np.r_[0, [np.sum(log <= c) for c in cut_at], len(log)])
+    assert got.tolist() == [base.tolist(), lg.tolist()]
+    assert got[0, -1] >= 400 and got[1, -1] >= 1000
+
+
+def test_numeric_psi_of_two_edges() -> None:
+    p = NumericProfile(100, 0.5, 0.5, 0.0, 1.0, [0.0, 1.0], [0.5, 1.0], True)
+    b, a = np.array([50.0, 50.0]) + 0.5, np.array([10.0, 30.0]) + 0.5
+    e, g = b / b.sum(), a / a.sum()
+    got = dm._numeric_psi(p, np.array([0, 10, 0, 30, 0]), 40)
+    assert got == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
+
+
+def test_numeric_psi_never_cuts_at_the_last_edge() -> None:
+    # 20% of training at its maximum: the 90% decile is the last edge, which is no cut
+    train = np.r_[np.arange(80.0), np.full(20, 80.0)]
+    log = np.r_[np.arange(0.0, 80.0, 2.0), np.full(10, 80.0), np.full(10, 95.0)]
+    p = profile(train)
+    got = dm._numeric_psi(p, slots(p, log), len(log))
+    cuts = [9.0 + 10 * k for k in range(8)]  # 10% .. 80%; 90% would be the last edge (80)
+    b = np.diff(np.r_[0, [np.sum(train <= c) for c in cuts], 100]) + 0.5
+    a = np.diff(np.r_[0, [np.sum(log <= c) for c in cuts], 60]) + 0.5
+    e, g = b / b.sum(), a / a.sum()
+    assert got == pytest.approx(np.sum((g - e) * np.log(g / e)), rel=1e-12)
+
+
+def test_mean_fields_of_a_baseline_spread_near_the_float_limit() -> None:
+    # training values +-1e200 (std 1e200), a log of ordinary numbers: the deviation is in
+    # baseline stds, and its standard error sqrt(1/m + 1/n) in those units (nothing overflows)
+    unit = np.array([-1.0, 1.0] * 50)
+    p = replace(profile(unit), mean=0.0, std=float(unit.std(ddof=1)) * 1e200, edges=[-1e200, 1e200])
+    log = np.random.default_rng(37).normal(0, 1, 60)
+    got = dm._mean_fields(p, numeric_state(p, log), 0.2)
+    se = math.sqrt(1 / 60 + 1 / 100)
+    assert got["mean_deviation_kind"] == "std"
+    assert got["mean_deviation"] == pytest.approx(abs(log.mean()) / p.std, rel=1e-9)
+    assert got["mean_se"] == pytest.approx(se, rel=1e-9)
+    assert got["mean_p_value"] == pytest.approx(stats.norm.sf((abs(log.mean()) / p.std - 0.2) / se), rel=1e-9)
+
+
+def test_mean_fields_of_huge_log_values() -> None:
+    # a log of values near 1e200 against a baseline of zeros (absolute) and of ordinary numbers
+    unit = np.array([1.0, 3.0] * 20)
+    zeros = profile([0.0] * 50)
+    got = dm._mean_fields(zeros, numeric_state(zeros, unit * 1e200), 0.2)
+    se = float(unit.std(ddof=1)) / math.sqrt(40)
+    assert got["mean_deviation_kind"] == "absolute"
+    assert got["mean_deviation"] == pytest.approx(2e200, rel=1e-9)
+    assert got["mean_se"] == pytest.approx(se * 1e200, rel=1e-9)
+    # the test of that deviation against 0 (it was 0.5: the standard error squared overflowed)
+    assert got["mean_p_value"] == pytest.approx(stats.norm.sf(2.0 / se), rel=1e-9)
+    ordinary = profile(np.random.default_rng(41).normal(0, 1, 100))
+    signs = np.array([-1.0, 1.0] * 20)
+    got = dm._mean_fields(ordinary, numeric_state(ordinary, signs * 1e200), 0.2)  # mean 0, std about 1e200
+    want = float(signs.std(ddof=1)) * 1e200 / math.sqrt(40) / ordinary.std
+    assert got["mean_se"] == pytest.approx(want, rel=1e-9)
+
+
+def test_mean_deviation_is_relative_when_the_mean_equals_the_std() -> None:
+    p = replace(profile([1.0, 5.0] * 20), mean=3.0, std=3.0)
+    got = dm._mean_fields(p, numeric_state(p, [4.0, 5.0] * 20), 0.2)
+    assert got["mean_deviation_kind"] == "relative" and got["mean_deviation"] == pytest.approx(1.5 / 3.0)

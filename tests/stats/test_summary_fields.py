@@ -3,6 +3,7 @@ timestamps, rates, overflowing latencies, the bounds of each percentile, and how
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -58,8 +59,8 @@ def test_group_label_and_order() -> None:
     assert group_label(None) == NO_GROUP == "(none)"
     assert group_label("(none)") == '"(none)"'
     assert group_label("v2") == "v2"
-    keys = [None, "v2", "", "v10", "a"]
-    assert sorted(keys, key=group_order) == ["", "a", "v10", "v2", None]
+    keys = [None, "v2", "", "v10", "a", "B"]
+    assert sorted(keys, key=group_order) == ["", "B", "a", "v10", "v2", None]  # "" first, even before "B"
 
 
 # --------------------------------------------------------------------- the --by limit
@@ -523,3 +524,76 @@ def test_the_success_rate_interval_stays_within_zero_and_one(k: int, n: int) -> 
     lo, hi = s.success_rate_ci95  # type: ignore[misc]
     assert 0.0 <= lo <= k / n <= hi <= 1.0
     assert (hi == 1.0) if k == n else (lo == 0.0)
+
+
+def test_a_merge_keeps_the_later_end_when_the_other_ends_sooner() -> None:
+    a, b = SummaryAccumulator(), SummaryAccumulator()
+    a.update(table([{GROUP: "v1", TIMESTAMP: T0 + 5 * 10**9}, {GROUP: "v1", TIMESTAMP: T0 + 12 * 10**9},
+                    {GROUP: "v2", TIMESTAMP: T0 + 3 * 10**9}]))
+    b.update(table([{GROUP: "v1", TIMESTAMP: T0 + 2 * 10**9}, {GROUP: "v1", TIMESTAMP: T0 + 9 * 10**9}]))
+    a.merge(b)
+    r = a.result()
+    v1, v2 = r.groups
+    assert (v1.first_timestamp, v1.last_timestamp) == ("2026-11-01T10:00:02.000Z", "2026-11-01T10:00:12.000Z")
+    assert (v2.first_timestamp, v2.last_timestamp) == ("2026-11-01T10:00:03.000Z", "2026-11-01T10:00:03.000Z")
+    # the overall: v1 (to 12 s) merged before v2 (3 s) keeps 12 s
+    assert (r.overall.first_timestamp, r.overall.last_timestamp) == (
+        "2026-11-01T10:00:02.000Z", "2026-11-01T10:00:12.000Z")
+    assert r.overall.span_seconds == 10.0 and r.overall.requests_per_second == 5 / 10
+
+
+def test_two_groups_keep_their_own_latencies_across_results(rng: np.random.Generator) -> None:
+    """The overall's percentiles must not reorder the array the two groups' values are slices of."""
+    fast, slow = np.round(rng.gamma(2.0, 20.0, 300), 2), np.round(rng.gamma(2.0, 25.0, 200), 2)
+    rows = [{GROUP: "fast", LATENCY: float(v)} for v in fast]
+    rows += [{GROUP: "slow", LATENCY: float(v)} for v in slow]
+    order = rng.permutation(len(rows))
+    acc = SummaryAccumulator()
+    acc.update(table([rows[i] for i in order]))
+    for _ in range(2):
+        r = acc.result()
+        for g, want in zip(r.groups, (fast, slow), strict=True):
+            pcts = np.percentile(want, [50, 95, 99])
+            assert (g.latency_ms.p50, g.latency_ms.p95, g.latency_ms.p99, g.latency_ms.max) == (
+                *map(float, pcts), want.max())
+        every = np.concatenate([fast, slow])
+        assert r.overall.latency_ms.p50 == float(np.percentile(every, 50))
+
+
+def test_the_mean_latency_is_the_same_however_the_values_were_read(
+    monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator
+) -> None:
+    """Each table's sum is kept exactly: reading the tables in one go, merging parts read apart in
+    another order, or folding the values gives the same mean to the last digit (by hand: the exact
+    sum of the tables' sums, math.fsum, over n)."""
+    chunks = [rng.lognormal(3.0, 1.5, n) for n in (1000, 37, 2500, 999)]
+    tables = [table([{GROUP: "v1", LATENCY: float(v)} for v in c]) for c in chunks]
+    n = sum(len(c) for c in chunks)
+    want = math.fsum(float(np.sum(c)) for c in chunks) / n
+
+    def read(parts: list[int]) -> SummaryAccumulator:
+        acc = SummaryAccumulator()
+        for i in parts:
+            acc.update(tables[i])
+        return acc
+
+    one = read([0, 1, 2, 3])
+    apart = read([3, 2])
+    apart.merge(read([1, 0]))
+    means = [one.result().overall.latency_ms.mean, apart.result().overall.latency_ms.mean,
+             apart.result().groups[0].latency_ms.mean]
+    monkeypatch.setattr(summary, "FOLD_VALUES", 500)
+    folded = read([2, 0, 3, 1])
+    assert folded.groups["v1"].latency.distinct is not None
+    means.append(folded.result().overall.latency_ms.mean)
+    assert means == [want] * 4
+
+
+def test_classes_past_the_top_are_counted_as_other_and_distinct() -> None:
+    """Top 2 of 4 classes (by hand): dog 4, cat 3 listed; emu 2 + ant 1 = 3 records other; 4 distinct."""
+    names = ["dog"] * 4 + ["cat"] * 3 + ["emu"] * 2 + ["ant"] + [None]
+    acc = SummaryAccumulator(SummaryOptions(top_classes=2))
+    acc.update(table([{GROUP: "g", "pred_class": c} for c in names]))
+    for s in (acc.result().overall, acc.result().groups[0]):
+        assert [(c.name, c.count) for c in s.classes] == [("dog", 4), ("cat", 3)]
+        assert (s.classes_other, s.classes_distinct, s.classes_exact) == (3, 4, True)

@@ -96,6 +96,7 @@ def test_an_instant_is_shown_to_the_millisecond_in_its_zone() -> None:
     # Berlin is UTC+1 in November; New York UTC-5
     assert iso(T0 + 5 * 10**8, "Europe/Berlin") == "2026-11-01T11:00:00.500+01:00"
     assert iso(T0, "America/New_York") == "2026-11-01T05:00:00-05:00"
+    assert iso(T0, "Europe/London") == "2026-11-01T10:00:00+00:00"  # a zone at UTC keeps its offset
     assert iso(-S) == "1969-12-31T23:59:59Z"
 
 
@@ -105,6 +106,10 @@ def test_a_time_range_of_exactly_the_window_limit_is_allowed() -> None:
     assert len(edges) == MAX_WINDOWS + 1 and int(edges[-1]) == MAX_WINDOWS * S
     with pytest.raises(OptionError) as info:
         boundaries(0, MAX_WINDOWS * S, every)
+    # the length is shown to six digits
+    odd = 1_000_005_001
+    with pytest.raises(OptionError, match=r"^--every 1\.00001s over"):
+        boundaries(0, MAX_WINDOWS * odd, odd)
     assert str(info.value) == (
         f"--every 1s over this time range gives {MAX_WINDOWS + 1:,} windows (more than {MAX_WINDOWS:,}): "
         "give a longer --every or narrow the range with --since/--until")
@@ -147,22 +152,24 @@ def _hourly(ts: list[int], **kw: object) -> tuple[Window, ...]:
 
 
 def test_a_last_window_cut_short_is_partial_with_its_rate_over_the_span_covered() -> None:
-    ws = _hourly([T0 + M, T0 + 2 * M, T0 + H + M, T0 + H + 2 * M, T0 + H + 3 * M])
-    assert [w.summary.requests_per_second for w in ws] == [2 / 3600, 3 / 3600]
-    cut = mark_partial(ws, T0 + H + 20 * M)
-    assert cut[0] == ws[0]
-    assert cut[1].partial and not ws[1].partial
-    assert cut[1].summary.requests_per_second == 3 / 1200
-    assert dataclasses.replace(cut[1], partial=False, summary=ws[1].summary) == ws[1]
+    ws = _hourly([T0 + M, T0 + 2 * M, T0 + H + M, T0 + 2 * H + M, T0 + 2 * H + 2 * M, T0 + 2 * H + 3 * M])
+    assert [w.summary.requests_per_second for w in ws] == [2 / 3600, 1 / 3600, 3 / 3600]
+    cut = mark_partial(ws, T0 + 2 * H + 20 * M)
+    assert cut[:2] == ws[:2]
+    assert cut[2].partial and not ws[2].partial
+    assert cut[2].summary.requests_per_second == 3 / 1200
+    assert dataclasses.replace(cut[2], partial=False, summary=ws[2].summary) == ws[2]
     # ending at the window's end, or after it, or not known: nothing is partial
-    assert mark_partial(ws, T0 + 2 * H) == ws
     assert mark_partial(ws, T0 + 3 * H) == ws
+    assert mark_partial(ws, T0 + 4 * H) == ws
     assert mark_partial(ws, None) == ws
     assert mark_partial((), T0) == ()
     # one nanosecond before the end is partial
-    assert mark_partial(ws, T0 + 2 * H - 1)[1].partial
+    assert mark_partial(ws, T0 + 3 * H - 1)[2].partial
+    # half a second in: 3 records over half a second
+    assert mark_partial(ws, T0 + 2 * H + S // 2)[2].summary.requests_per_second == 6.0
     # ending at the window's start: no span to count over, so no rate
-    at_start = mark_partial(ws, T0 + H)[1]
+    at_start = mark_partial(ws, T0 + 2 * H)[2]
     assert at_start.partial and at_start.summary.requests_per_second is None
 
 
@@ -345,8 +352,9 @@ def test_record_count_windows_are_judged_with_one_set_of_drift_options(rng: np.r
     # windows filled with the constructor's options: other options are refused, the same accepted
     done = WindowAccumulator(WindowOptions(every_records=100, min_records=1), baseline=base)
     done.update(_drift_table(rng, ts, 1.5))
-    with pytest.raises(ValueError, match="judged with the constructor's drift options"):
+    with pytest.raises(ValueError) as info:
         done.result(strict)
+    assert str(info.value) == "record-count windows were judged with the constructor's drift options"
     assert all("x" in w.drifted for w in done.result(None))
     same = WindowAccumulator(WindowOptions(every_records=100, min_records=1), baseline=base, drift=strict)
     same.update(_drift_table(rng, ts, 1.5))
@@ -388,16 +396,30 @@ def test_coarsening_refuses_lengths_that_are_not_longer_multiples() -> None:
 def test_a_coarsened_window_still_filling_keeps_its_records_until_the_next(
         rng: np.random.Generator) -> None:
     """After coarsening, the window fed last is still the one filling: its drift holds values
-    not yet counted; once a later window is fed, it counts them (fixed-size state), as in a direct read."""
+    not yet counted; once a later window is fed, it counts them (fixed-size state), as in a
+    direct read. The windows done before are done after coarsening too."""
     base = _joint_base(rng)
     acc = WindowAccumulator(WindowOptions(every_ns=15 * M, min_records=1), baseline=base)
-    acc.update(_drift_table(rng, [T0 + i * S for i in range(0, 40 * 60, 30)], 0.0))
+    # 15-minute windows from 10:00 to 11:05: the last (11:00) is alone in the hour it coarsens to
+    acc.update(_drift_table(rng, [T0 + i * S for i in range(0, 65 * 60, 30)], 0.0))
     acc.coarsen(H)
-    assert set(acc.slots) == {T0}
-    slot = acc.slots[T0]
-    assert slot.drift is not None and any(s.pending for s in slot.drift.numeric.values())
-    acc.update(_drift_table(rng, [T0 + H + S], 0.0))
-    assert not slot.drift._held and all(not s.pending for s in slot.drift.numeric.values())
+    assert set(acc.slots) == {T0, T0 + H}
+    done, filling = acc.slots[T0].drift, acc.slots[T0 + H].drift
+    assert done is not None and filling is not None
+    assert not done._held and not any(s.pending for s in done.numeric.values())
+    assert filling._held or any(s.pending for s in filling.numeric.values())
+    acc.update(_drift_table(rng, [T0 + 2 * H + S], 0.0))
+    assert not filling._held and not any(s.pending for s in filling.numeric.values())
+
+
+def test_coarsening_in_a_local_zone_follows_its_midnight() -> None:
+    """Hours in Berlin coarsened to days: a day runs from local midnight (23:00 UTC in winter)."""
+    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=1, timezone="Europe/Berlin"))
+    late = ns("2026-11-01T22:30:00+00:00")  # 23:30 in Berlin, still 1 November
+    acc.update(table([T0, late, late + H]))  # the last is 00:30 on 2 November
+    acc.coarsen(24 * H)
+    got = [(w.window_start, w.summary.records) for w in acc.result()]
+    assert got == [("2026-11-01T00:00:00+01:00", 2), ("2026-11-02T00:00:00+01:00", 1)]
 
 
 # --------------------------------------------------------------------- rolling values
@@ -477,11 +499,12 @@ def test_lengths_that_are_not_whole_weeks_count_from_the_epoch() -> None:
 
 
 def test_local_windows_are_shown_in_their_zone() -> None:
-    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=1, timezone="Europe/Berlin"))
-    acc.update(table([T0 + 10 * M]))
+    """India is UTC+05:30: 10:10 UTC is 15:40 there, in the hour from 15:00 (09:30 UTC)."""
+    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=1, timezone="Asia/Kolkata"))
+    acc.update(table([T0 + 10 * M, T0 + 20 * M]))
     (w,) = acc.result()
-    assert (w.window_start, w.window_end) == ("2026-11-01T11:00:00+01:00", "2026-11-01T12:00:00+01:00")
-    assert w.summary.group == w.window_start
+    assert (w.window_start, w.window_end) == ("2026-11-01T15:00:00+05:30", "2026-11-01T16:00:00+05:30")
+    assert (w.start_ns, w.summary.records, w.summary.group) == (T0 - 30 * M, 2, w.window_start)
 
 
 def test_one_of_a_length_or_a_record_count_is_needed() -> None:
@@ -514,9 +537,9 @@ def test_records_without_a_time_add_up_over_tables_and_merges() -> None:
     a.update(table([None, T0]))
     a.update(table([None, None]))
     b = WindowAccumulator(WindowOptions(every_ns=H, min_records=1))
-    b.update(table([None, T0 + 1]))
+    b.update(table([None, T0 + 1, T0 + H]))  # a window a has, and one it has not
     a.merge(b)
-    assert a.without_timestamp == 4 and [w.summary.records for w in a.result()] == [2]
+    assert a.without_timestamp == 4 and [w.summary.records for w in a.result()] == [2, 1]
 
 
 def test_windows_shorter_than_a_second_count_their_rate_over_their_length() -> None:
@@ -526,3 +549,41 @@ def test_windows_shorter_than_a_second_count_their_rate_over_their_length() -> N
     first, second = acc.result()
     assert (first.summary.records, first.summary.requests_per_second) == (2, 4.0)
     assert (second.summary.records, second.summary.requests_per_second) == (1, 2.0)
+
+
+def test_record_count_windows_of_a_table_without_read_numbers_follow_its_order() -> None:
+    t = table([T0 + 2 * S, T0 + S, T0]).drop_columns([SEQ])
+    acc = WindowAccumulator(WindowOptions(every_records=2, min_records=1))
+    acc.update(t)
+    assert [w.summary.records for w in acc.result()] == [2, 1]
+    assert acc.out_of_order == 2
+    two = WindowAccumulator(WindowOptions(every_records=1, min_records=1))
+    two.update(table([T0, T0 + S], [1.0, 2.0]).take(pa.array([1, 0])))  # two rows, read backwards
+    assert [w.summary.latency_ms.max for w in two.result()] == [1.0, 2.0]
+
+
+def test_millisecond_windows_coarsen_to_the_nanosecond() -> None:
+    """Window starts of 1 ms windows in 2026 need all 61 bits of an int64 (a float64 holds 53)."""
+    ms = 10**6
+    acc = WindowAccumulator(WindowOptions(every_ns=ms, min_records=1))
+    acc.update(table([T0 + ms + 5, T0 + 2 * ms + 5, T0 + 3 * ms + 5]))
+    acc.coarsen(2 * ms)
+    assert [(w.start_ns, w.summary.records) for w in acc.result()] == [(T0, 1), (T0 + 2 * ms, 2)]
+
+
+def test_clock_windows_are_judged_with_the_options_given(rng: np.random.Generator) -> None:
+    base = _joint_base(rng)
+    acc = WindowAccumulator(WindowOptions(every_ns=H, min_records=10), baseline=base)
+    acc.update(_drift_table(rng, [T0 + i * S for i in range(300)], 1.5))
+    assert acc.result()[0].drifted == ("x", "y")
+    (strict,) = acc.result(DriftOptions(p_threshold=1e-300))
+    assert strict.drifted == () and [f.n for f in strict.features][:2] == [300, 300]
+
+
+def test_record_count_windows_keep_the_constructors_options_when_given_none(rng: np.random.Generator) -> None:
+    strict = DriftOptions(p_threshold=1e-300)
+    acc = WindowAccumulator(WindowOptions(every_records=1000, min_records=10), baseline=_joint_base(rng),
+                            drift=strict)
+    acc.update(_drift_table(rng, [T0 + i * S for i in range(300)], 1.5))
+    (w,) = acc.result()
+    assert acc.drift_options == strict and w.drifted == ()
