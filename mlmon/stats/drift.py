@@ -786,8 +786,9 @@ def _mean_fields(p: NumericProfile, st: _Numeric, tolerance: float) -> dict[str,
     dev = abs(diff_s) * scale if denom == 0 else abs(diff_s) / denom
     # the log's mean gets the larger of the two variances: a small window whose values happen to
     # be all equal (a 5% flag with no 1 in 100 values) is not an infinitely precise mean
-    var_log_s = max(st.std / scale, std_s) ** 2
-    se_s = math.sqrt(var_log_s / st.n + std_s**2 / p.n)
+    # (hypot, not a sum of squares: a spread of 1e-160 on this scale squares into a subnormal
+    # and loses its digits)
+    se_s = math.hypot(max(st.std / scale, std_s) / math.sqrt(st.n), std_s / math.sqrt(p.n))
     se = se_s * scale if denom == 0 else se_s / denom
     # the test on the scaled values (z = (|diff| - tolerance * denom) / se there): dev and se
     # alone may overflow, both when the baseline mean is tiny and its std 0 (inf / inf), and se

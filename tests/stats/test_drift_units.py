@@ -998,3 +998,17 @@ def test_mean_deviation_is_relative_when_the_mean_equals_the_std() -> None:
     p = replace(profile([1.0, 5.0] * 20), mean=3.0, std=3.0)
     got = dm._mean_fields(p, numeric_state(p, [4.0, 5.0] * 20), 0.2)
     assert got["mean_deviation_kind"] == "relative" and got["mean_deviation"] == pytest.approx(1.5 / 3.0)
+
+
+def test_mean_se_of_a_log_mean_far_beyond_the_baseline_spread() -> None:
+    # a constant log of 1e160 against a baseline of ordinary numbers: the log's variance is taken
+    # as the baseline's (a constant window is not an infinitely precise mean), so the standard
+    # error in baseline units is that of two samples of the baseline's spread, whatever the scale
+    ordinary = profile(np.random.default_rng(43).normal(0, 1, 100))
+    for value in (1e3, 1e160, -1e300):
+        got = dm._mean_fields(ordinary, numeric_state(ordinary, np.full(40, value)), 0.2)
+        denom = max(abs(ordinary.mean), ordinary.std)
+        want = ordinary.std / denom * math.sqrt(1 / 40 + 1 / 100)
+        assert got["mean_se"] == pytest.approx(want, rel=1e-9), value
+        assert got["mean_deviation"] == pytest.approx(abs(value - ordinary.mean) / denom, rel=1e-9)
+        assert got["mean_p_value"] == 0.0
