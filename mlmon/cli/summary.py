@@ -194,10 +194,8 @@ def summary(
         note_absent_by(rep.by, rep.result.groups, rep.records, rep.input.fields_seen)
         for m in rep.missing:
             note(f"{m.metric} not measured: {m.message}")
-        if fmt is Fmt.JSON:  # the document needs no rich (mlmon.report.render imports it for tables)
-            from mlmon.api.documents import dump, summary_doc
-
-            emit(dump(summary_doc(rep, by=rep.by)), fmt)
+        if fmt is Fmt.JSON:  # the library's document: no rich (mlmon.report.render imports it for tables)
+            emit(rep.to_json(), fmt)
         else:
             from mlmon.report.render import summary_table
 
