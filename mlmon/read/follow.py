@@ -140,6 +140,10 @@ class _Moved(Exception):
     """A file changed name between the look and the open: plan again."""
 
 
+class _Vanished(Exception):
+    """A known file matched nothing this look: list and look once more before dropping it."""
+
+
 def _fp(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -242,11 +246,15 @@ def plan(
             f"--state follows local files; {urls[0]!r} is in object storage or on a web server: "
             "read it without --state (each run reads it whole), or give --since to read a window"
         )
+    look_again = True
     for attempt in range(20):
         try:
-            return _plan(paths, known, list(rotated), since)
+            return _plan(paths, known, list(rotated), since, look_again=look_again)
         except _Moved:
             time.sleep(0.01 * (attempt + 1))  # rotation under way: look again
+        except _Vanished:
+            look_again = False  # once: a file that is really gone stays gone
+            time.sleep(0.05)
     return _plan(paths, known, list(rotated), since, settle=False)
 
 
@@ -257,6 +265,7 @@ def _plan(
     since: float | None,
     *,
     settle: bool = True,
+    look_again: bool = False,
 ) -> FollowPlan:
     left_out: list[tuple[str, str]] = []
     named, bases = _named(paths, bool(known), left_out)
@@ -284,6 +293,10 @@ def _plan(
                 "check it without --state"
             )
     matched = _match(known, list(looked.values()))
+    if look_again and len(matched) < len(known):
+        # a known file is nowhere: renamed between the listing and the look (a handler rolling
+        # its log over), its new name missed; dropped now, a later run would read it as new
+        raise _Vanished
     opened: list[int] = []
     live = set(literal_names(paths))
     try:

@@ -605,3 +605,31 @@ def test_a_recoded_log_caught_mid_character_goes_on_once_the_character_is_writte
         fh.write(data[-1:] + _line(3).decode().encode("utf-16-le"))
     size = (here / "app.log").stat().st_size
     assert _reads(plan(["app.log"], known)) == [("app.log", "continued", whole, size)]
+
+
+def test_a_log_rolled_over_between_the_listing_and_the_look_is_found_under_its_new_name(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a handler rolls `app.log` over to `app.log.1` just after mlmon listed the folder: the read
+    # file is looked for once more, found as `.1`, and kept; no later run reads it again as new
+    (here / "app.log").write_bytes(_data(0, 30))
+    state = _read_all(plan([str(here / "app.log*")], ()))
+    look = follow._look
+    rolled: list[bool] = []
+
+    def roll_then_look(path: str) -> object:
+        if not rolled:  # after every listing of this run, before its first look
+            rolled.append(True)
+            (here / "app.log").rename(here / "app.log.1")
+            (here / "app.log").write_bytes(_data(30, 5))
+        return look(path)
+
+    monkeypatch.setattr(follow, "_look", roll_then_look)
+    since = time.time() - 60
+    after = plan(["app.log*"], state, since=since)
+    monkeypatch.setattr(follow, "_look", look)
+    assert [r[:2] for r in _reads(after)] == [("app.log", "new")]
+    size = len(_data(0, 30))
+    assert {Path(k.path).name: (k.offset, k.size) for k in after.kept} == {"app.log.1": (size, size)}
+    nxt = _read_all(after)  # the next run, nothing written since: `.1` is not read again
+    assert [r[:2] for r in _reads(plan(["app.log*"], nxt, since=since))] == []
